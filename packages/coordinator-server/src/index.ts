@@ -1,0 +1,2 @@
+// Public entry of @gbc/coordinator-server.
+export {};

@@ -1,0 +1,2 @@
+// Public entry of @gbc/store.
+export {};

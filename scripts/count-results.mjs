@@ -1,0 +1,20 @@
+// Reads Vitest's JSON report and prints the closing line "N passed, N failed".
+// A missing or unreadable report counts as a failure, never as zero tests.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? '.test-results/vitest.json';
+let report;
+try {
+  report = JSON.parse(readFileSync(file, 'utf8'));
+} catch (error) {
+  console.error(`no test report at ${file}: ${error.message}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+// Files that failed to load count as failures too, so a broken import is never silent.
+const failedSuites = (report.testResults ?? []).filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
+const failed = (report.numFailedTests ?? 0) + failedSuites;
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs and starts what gbc's tests need on a fresh Debian 12 machine, as
+# root: the pinned pnpm, nix-daemon (Debian's nix-bin) with its build users,
+# lzip, and a throwaway PostgreSQL cluster. Sourced by scripts/test; every
+# service it starts is recorded so that `gbc_stop_services` (run from the
+# caller's EXIT trap) stops exactly those and nothing else.
+# Service output goes to files under $GBC_SERVICES_DIR, never to the terminal.
+
+GBC_PNPM_VERSION=12.4.2
+GBC_STARTED_PIDS=()
+
+gbc_log() { printf '[setup] %s\n' "$*" >&2; }
+
+gbc_install_tools() {
+  if ! command -v pnpm >/dev/null || [ "$(pnpm --version 2>/dev/null)" != "$GBC_PNPM_VERSION" ]; then
+    gbc_log "installing pnpm@$GBC_PNPM_VERSION"
+    npm i -g "pnpm@$GBC_PNPM_VERSION" >"$GBC_SERVICES_DIR/npm-pnpm.log" 2>&1
+  fi
+  local missing=()
+  command -v nix-daemon >/dev/null || missing+=(nix-bin)
+  command -v lzip >/dev/null || missing+=(lzip)
+  command -v zstd >/dev/null || missing+=(zstd)
+  if [ ${#missing[@]} -gt 0 ]; then
+    gbc_log "apt-get install ${missing[*]}"
+    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}") \
+      >"$GBC_SERVICES_DIR/apt.log" 2>&1 || { cat "$GBC_SERVICES_DIR/apt.log" >&2; return 1; }
+  fi
+}
+
+gbc_start_nix_daemon() {
+  mkdir -p /etc/nix /nix/var/nix/daemon-socket
+  if [ ! -f /etc/nix/nix.conf ] || ! grep -q '^build-users-group = nixbld' /etc/nix/nix.conf; then
+    printf 'build-users-group = nixbld\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n' > /etc/nix/nix.conf
+  fi
+  getent group nixbld >/dev/null || groupadd --system nixbld
+  local n
+  for n in 1 2 3 4 5 6 7 8; do
+    id "nixbld$n" >/dev/null 2>&1 || useradd --system -M -d /var/empty -g nixbld -G nixbld -s /usr/sbin/nologin "nixbld$n"
+  done
+  export NIX_REMOTE=daemon
+  if timeout 5 nix store ping --store daemon >/dev/null 2>&1; then
+    gbc_log "nix-daemon already answering; using it"
+    return 0
+  fi
+  rm -f /nix/var/nix/daemon-socket/socket
+  nix-daemon >"$GBC_SERVICES_DIR/nix-daemon.log" 2>&1 </dev/null &
+  GBC_STARTED_PIDS+=($!)
+  local i
+  for i in $(seq 1 100); do
+    [ -S /nix/var/nix/daemon-socket/socket ] && timeout 5 nix store ping --store daemon >/dev/null 2>&1 && { gbc_log "nix-daemon started"; return 0; }
+    sleep 0.1
+  done
+  gbc_log "nix-daemon did not start; see $GBC_SERVICES_DIR/nix-daemon.log"; return 1
+}
+
+gbc_start_postgres() {
+  local pgbin port
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  GBC_PG_DIR=$(mktemp -d /tmp/gbc-pg.XXXXXX); chmod 755 "$GBC_PG_DIR"; mkdir "$GBC_PG_DIR/sock"
+  chown -R postgres: "$GBC_PG_DIR"
+  port=${GBC_PG_PORT:-$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')}
+  runuser -u postgres -- "$pgbin/initdb" -D "$GBC_PG_DIR/data" -U postgres --auth=trust >"$GBC_SERVICES_DIR/initdb.log" 2>&1
+  runuser -u postgres -- "$pgbin/pg_ctl" -D "$GBC_PG_DIR/data" -l "$GBC_PG_DIR/log" -w start \
+    -o "-p $port -k $GBC_PG_DIR/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" >"$GBC_SERVICES_DIR/pg_ctl.log" 2>&1 \
+    || { cat "$GBC_PG_DIR/log" >&2; return 1; }
+  GBC_PG_BIN=$pgbin
+  runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U postgres gbc
+  export GBC_TEST_POSTGRES_URI="postgres://postgres@127.0.0.1:$port/gbc"
+  gbc_log "PostgreSQL on $GBC_TEST_POSTGRES_URI"
+}
+
+gbc_stop_services() {
+  local pid
+  if [ -n "${GBC_PG_DIR:-}" ] && [ -d "$GBC_PG_DIR/data" ]; then
+    runuser -u postgres -- "$GBC_PG_BIN/pg_ctl" -D "$GBC_PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$GBC_PG_DIR"
+  fi
+  for pid in "${GBC_STARTED_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${GBC_STARTED_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+gbc_install_deps() {
+  export npm_config_nodedir=/usr
+  (cd "$GBC_ROOT" && pnpm install --frozen-lockfile >"$GBC_SERVICES_DIR/pnpm-install.log" 2>&1) \
+    || { tail -40 "$GBC_SERVICES_DIR/pnpm-install.log" >&2; return 1; }
+}

@@ -1,6 +1,6 @@
 // Root Vitest configuration: runs every project listed in vitest.workspace.ts.
 import { defineConfig } from 'vitest/config';
-import { projects } from './vitest.workspace.ts';
+import { projects } from './vitest.workspace.js';
 
 export default defineConfig({
   test: {

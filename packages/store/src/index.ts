@@ -1,2 +1,4 @@
-// Public entry of @gbc/store.
-export {};
+// Public entry of @gbc/store: the Nix/Guix store formats and the daemon client.
+export * from './errors.js';
+export * from './base32/index.js';
+export * from './wire/index.js';

@@ -2,3 +2,5 @@
 export * from './errors.js';
 export * from './base32/index.js';
 export * from './wire/index.js';
+export * from './hash/index.js';
+export * from './store-path/index.js';

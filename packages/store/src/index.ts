@@ -4,3 +4,4 @@ export * from './base32/index.js';
 export * from './wire/index.js';
 export * from './hash/index.js';
 export * from './store-path/index.js';
+export * from './nar/index.js';

@@ -1,0 +1,181 @@
+// Streaming NAR parser: walks the archive in pre-order and yields one entry
+// per node, checking every rule of the format on the way (see FORMATS.md).
+// It holds no more than one name, one symlink target and one read chunk.
+import type { ByteReader } from '../wire/index.js';
+import { NarError, asNarError } from './errors.js';
+import { NarContents } from './nar-contents.js';
+import { MAX_NAME_BYTES, MAX_TARGET_BYTES, NAR_MAGIC, compareBytes, nameProblem, targetProblem } from './nar-tokens.js';
+
+/** Fields every entry has. */
+interface NarEntryBase {
+  /** Path relative to the archive's root, components joined by "/"; empty for the root. */
+  readonly path: Uint8Array;
+  /** The entry's name in its directory; undefined for the root. */
+  readonly name: Uint8Array | undefined;
+  /** 0 for the root, 1 for its entries, and so on. */
+  readonly depth: number;
+}
+
+/** A directory; its entries follow as the next entries of greater depth. */
+export interface NarDirectory extends NarEntryBase {
+  readonly kind: 'directory';
+}
+
+/** A symbolic link (never followed). */
+export interface NarSymlink extends NarEntryBase {
+  readonly kind: 'symlink';
+  readonly target: Uint8Array;
+}
+
+/** A regular file; read `contents` before asking for the next entry, or it is skipped. */
+export interface NarRegular extends NarEntryBase {
+  readonly kind: 'regular';
+  readonly executable: boolean;
+  /** Size of the contents, in bytes. */
+  readonly size: number;
+  readonly contents: NarContents;
+}
+
+/** One node of a NAR. */
+export type NarEntry = NarDirectory | NarSymlink | NarRegular;
+
+/** Options of `parseNar`. */
+export interface ParseNarOptions {
+  /** The NAR is the whole input: bytes after it are a `trailing-data` error (default true). */
+  readonly wholeInput?: boolean;
+}
+
+const SLASH = 0x2f;
+
+/**
+ * Parses one NAR from `reader`, yielding its entries in pre-order. Stops right
+ * after the archive's last byte; with `wholeInput` (default) anything after it
+ * is refused. Every refusal is a NarError with a code and the byte offset.
+ */
+export async function* parseNar(reader: ByteReader, options: ParseNarOptions = {}): AsyncGenerator<NarEntry> {
+  try {
+    yield* parse(reader);
+    if ((options.wholeInput ?? true) && !(await reader.atEnd())) {
+      throw new NarError('trailing-data', 'bytes follow the end of the NAR', { offset: reader.offset, expected: 'end of input' });
+    }
+  } catch (error) {
+    throw asNarError(error);
+  }
+}
+
+/** The previous entry name of each directory still open, innermost last. */
+type Frame = { path: Uint8Array; depth: number; previous: Uint8Array | undefined };
+
+async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
+  const magicAt = reader.offset;
+  const magic = await readTag(reader, 'bad-magic');
+  if (magic !== NAR_MAGIC) {
+    throw new NarError('bad-magic', 'this is not a NAR', { offset: magicAt, expected: JSON.stringify(NAR_MAGIC), found: JSON.stringify(magic) });
+  }
+  const stack: Frame[] = [];
+  let path: Uint8Array = new Uint8Array(0);
+  let name: Uint8Array | undefined;
+  for (;;) {
+    const depth = stack.length;
+    await expectTag(reader, '(');
+    await expectTag(reader, 'type');
+    const typeAt = reader.offset;
+    const type = await readTag(reader);
+    if (type === 'regular') {
+      let tagAt = reader.offset;
+      let tag = await readTag(reader);
+      const executable = tag === 'executable';
+      if (executable) {
+        await expectTag(reader, '');
+        tagAt = reader.offset;
+        tag = await readTag(reader);
+      }
+      if (tag !== 'contents') throw unexpected(tagAt, tag, executable ? '"contents"' : '"executable" or "contents"');
+      const size = await reader.readU64('file size');
+      const contents = new NarContents(reader, size);
+      yield { kind: 'regular', path, name, depth, executable, size, contents };
+      await contents.skip();
+      await reader.readPadding(size, 'file contents');
+      await expectTag(reader, ')');
+    } else if (type === 'symlink') {
+      await expectTag(reader, 'target');
+      const targetAt = reader.offset;
+      const target = await reader.readBytes(MAX_TARGET_BYTES, 'symlink target');
+      const problem = targetProblem(target);
+      if (problem !== undefined) throw new NarError('invalid-symlink-target', `invalid symlink target: ${problem}`, { offset: targetAt });
+      yield { kind: 'symlink', path, name, depth, target };
+      await expectTag(reader, ')');
+    } else if (type === 'directory') {
+      yield { kind: 'directory', path, name, depth };
+      stack.push({ path, depth, previous: undefined });
+    } else {
+      throw new NarError('unknown-type', 'unknown node type', { offset: typeAt, expected: 'regular, symlink or directory', found: JSON.stringify(type) });
+    }
+    // The node is done unless it is an open directory: close the entry around it,
+    // then read on in the innermost open directory until an entry begins.
+    if (type !== 'directory' && stack.length > 0) await expectTag(reader, ')');
+    const next = await nextEntry(reader, stack);
+    if (next === undefined) return;
+    ({ path, name } = next);
+  }
+}
+
+/** Reads directory tokens until an entry's node begins; undefined when the root closed. */
+async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Uint8Array; name: Uint8Array } | undefined> {
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const tagAt = reader.offset;
+    const tag = await readTag(reader);
+    if (tag === ')') {
+      stack.pop();
+      if (stack.length > 0) await expectTag(reader, ')');
+      continue;
+    }
+    if (tag !== 'entry') throw unexpected(tagAt, tag, '"entry" or ")"');
+    await expectTag(reader, '(');
+    await expectTag(reader, 'name');
+    const nameAt = reader.offset;
+    const name = await reader.readBytes(MAX_NAME_BYTES, 'entry name');
+    const problem = nameProblem(name);
+    if (problem !== undefined) throw new NarError('invalid-name', `invalid entry name: ${problem}`, { offset: nameAt, found: show(name) });
+    if (frame.previous !== undefined) {
+      const order = compareBytes(frame.previous, name);
+      if (order === 0) throw new NarError('duplicate-entry', 'a directory holds the same name twice', { offset: nameAt, found: show(name) });
+      if (order > 0) {
+        throw new NarError('unsorted-entries', 'directory entries are not sorted by name', { offset: nameAt, expected: `a name after ${show(frame.previous)}`, found: show(name) });
+      }
+    }
+    frame.previous = name;
+    await expectTag(reader, 'node');
+    const path = frame.path.length === 0 ? name : Buffer.concat([frame.path, Uint8Array.of(SLASH), name]);
+    return { path, name };
+  }
+  return undefined;
+}
+
+/** Longest fixed token of the format ("nix-archive-1"), rounded up. */
+const MAX_TAG_BYTES = 16;
+
+/** Reads a short token as latin1 text; a long one is refused before its bytes are read. */
+async function readTag(reader: ByteReader, code = 'unexpected-tag'): Promise<string> {
+  const at = reader.offset;
+  const length = await reader.readU64('tag length');
+  if (length > MAX_TAG_BYTES) throw new NarError(code, 'a tag is far too long', { offset: at, found: `${length} bytes` });
+  const bytes = await reader.readExact(length, 'tag');
+  await reader.readPadding(length, 'tag');
+  return Buffer.from(bytes).toString('latin1');
+}
+
+async function expectTag(reader: ByteReader, tag: string): Promise<void> {
+  const at = reader.offset;
+  const found = await readTag(reader);
+  if (found !== tag) throw unexpected(at, found, JSON.stringify(tag));
+}
+
+function unexpected(at: number, found: string, expected: string): NarError {
+  return new NarError('unexpected-tag', 'unexpected tag', { offset: at, expected, found: JSON.stringify(found) });
+}
+
+function show(name: Uint8Array): string {
+  return JSON.stringify(Buffer.from(name).toString('latin1'));
+}

@@ -1,0 +1,90 @@
+// Restores a NAR into a directory that does not exist yet. Nothing is written
+// outside it: every node is created fresh (O_EXCL, O_NOFOLLOW, mkdir and
+// symlink fail on an existing name) inside a directory this restore created,
+// names cannot hold "/" or be "..", and duplicates are refused by the parser.
+import { closeSync, constants, mkdirSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { ByteReader, type ByteSource } from '../wire/index.js';
+import { NarError } from './errors.js';
+import { parseNar, type NarRegular } from './nar-parser.js';
+
+/** Options of `restoreNar`. */
+export interface RestoreNarOptions {
+  /** The NAR must be the whole input (default true). */
+  readonly wholeInput?: boolean;
+}
+
+const SLASH = Buffer.from('/');
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Restores the NAR read from `input` at `target` (a directory, file or
+ * symlink, as the NAR's root is), whose parent must exist and which must not.
+ * Executables get mode 0777 and other files 0666, less the umask. On any
+ * error what was written is removed and the error (a NarError for a broken
+ * NAR or an existing target; a Node error for I/O) is thrown.
+ */
+export async function restoreNar(input: ByteReader | ByteSource, target: string | Uint8Array, options: RestoreNarOptions = {}): Promise<void> {
+  const reader = input instanceof ByteReader ? input : new ByteReader(input);
+  const root = Buffer.from(target);
+  let created = false;
+  try {
+    for await (const entry of parseNar(reader, { wholeInput: options.wholeInput ?? true })) {
+      const path = entry.depth === 0 ? root : Buffer.concat([root, SLASH, entry.path]);
+      if (entry.depth === 0) {
+        claimTarget(entry.kind, root, () => {
+          created = true;
+          if (entry.kind === 'directory') mkdirSync(path, 0o777);
+          else if (entry.kind === 'symlink') symlinkSync(asBuffer(entry.target), path);
+        });
+        if (entry.kind === 'regular') await writeFile(entry, path, () => (created = true));
+        continue;
+      }
+      if (entry.kind === 'directory') mkdirSync(path, 0o777);
+      else if (entry.kind === 'symlink') symlinkSync(asBuffer(entry.target), path);
+      else await writeFile(entry, path, () => undefined);
+    }
+  } catch (error) {
+    if (created) rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Runs `create` for the root node, turning "it exists already" into a NarError. */
+function claimTarget(kind: string, root: Buffer, create: () => void): void {
+  try {
+    if (kind !== 'regular') create();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw targetExists(root, error);
+    throw error;
+  }
+}
+
+async function writeFile(entry: NarRegular, path: Buffer, onCreated: () => void): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(path, CREATE, entry.executable ? 0o777 : 0o666);
+  } catch (error) {
+    if (entry.depth === 0 && (error as NodeJS.ErrnoException).code === 'EEXIST') throw targetExists(path, error);
+    throw error;
+  }
+  onCreated();
+  try {
+    for await (const part of entry.contents) {
+      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, part.length - at);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function targetExists(path: Buffer, cause: unknown): NarError {
+  return new NarError('target-exists', 'the restore target exists already; restore into a new path', {
+    field: path.toString('latin1'),
+    cause,
+  });
+}
+
+/** A Buffer view of the same bytes (fs wants Buffers for byte paths). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dumpNar } from './nar-writer.js';
+import { collect, makeTrickyTree, nixDump, nixEnv, tempDir } from './nar-test-support.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.remove());
+
+describe('dumpNar', () => {
+  it('is byte-identical to nix-store --dump for a tree with every kind of node', async () => {
+    const root = join(tmp.path, 'tree');
+    makeTrickyTree(root);
+    const ours = await collect(dumpNar(root));
+    expect(ours.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(ours.equals(nixDump(root))).toBe(true);
+  });
+
+  it('is byte-identical for a single file, an executable and a symlink as root', async () => {
+    const file = join(tmp.path, 'single');
+    writeFileSync(file, 'abc');
+    expect((await collect(dumpNar(file))).equals(nixDump(file))).toBe(true);
+    const link = join(tmp.path, 'tree', 'link-abs');
+    expect((await collect(dumpNar(link))).equals(nixDump(link))).toBe(true);
+  });
+
+  it('gives the same bytes whatever the batch and read sizes', async () => {
+    const root = join(tmp.path, 'tree');
+    const reference = nixDump(root);
+    for (const [batchBytes, readBytes] of [[64, 8], [4096, 1000], [1 << 20, 7777]] as const) {
+      const chunks: Uint8Array[] = [];
+      for await (const c of dumpNar(root, { batchBytes, readBytes })) chunks.push(c);
+      expect(Buffer.concat(chunks).equals(reference)).toBe(true);
+    }
+  });
+
+  it('is byte-identical for realised store outputs built by the nix-daemon', async () => {
+    const expr = join(tmp.path, 'outputs.nix');
+    writeFileSync(
+      expr,
+      `derivation {
+        name = "gbc-nar-test-outputs";
+        system = builtins.currentSystem;
+        builder = "/bin/sh";
+        outputs = [ "out" "dev" ];
+        PATH = "/usr/bin:/bin";
+        args = [ "-c" ''
+          mkdir -p $out/bin $out/share/empty $dev/include
+          printf '#!/bin/sh\\necho hi\\n' > $out/bin/hi && chmod 555 $out/bin/hi
+          ln -s bin/hi $out/hi-link
+          ln -s /nonexistent $out/dangling
+          head -c 100000 /dev/zero > $out/share/zeros
+          : > $out/share/empty-file
+          echo header > $dev/include/h.h
+        '' ];
+      }`,
+    );
+    const drv = execFileSync('nix-instantiate', [expr], { env: nixEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const outputs = execFileSync('nix-store', ['-r', drv], { env: nixEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
+    expect(outputs).toHaveLength(2);
+    for (const out of [...outputs, drv]) {
+      expect((await collect(dumpNar(out))).equals(nixDump(out))).toBe(true);
+    }
+  });
+
+  it('refuses what a NAR cannot hold', async () => {
+    await expect(collect(dumpNar('/dev/null'))).rejects.toMatchObject({ code: 'unsupported-file-type' });
+  });
+});

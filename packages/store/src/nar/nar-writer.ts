@@ -1,0 +1,103 @@
+// Dumps a filesystem path as a NAR, streamed as chunks: regular files (with
+// the executable bit), symlinks (never followed) and directories, entries in
+// byte order of their names. Memory does not depend on file sizes.
+import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { NarError } from './errors.js';
+import { NarEncoder } from './nar-encoder.js';
+import { compareBytes } from './nar-tokens.js';
+
+/** Options of `dumpNar`. */
+export interface DumpNarOptions {
+  /** Size of the chunks small nodes are batched into, in bytes (default 256 KiB). */
+  readonly batchBytes?: number;
+  /** Size of each read of a large file, in bytes (default 1 MiB). */
+  readonly readBytes?: number;
+}
+
+const SLASH = Buffer.from('/');
+/** Produce this many chunks between turns given back to the event loop. */
+const CHUNKS_PER_TURN = 32;
+
+/**
+ * Streams the NAR of `path` (a file, symlink or directory; `path` itself may
+ * be a symlink, which is then archived as one). Each chunk is a fresh buffer
+ * the consumer may keep. The file system is read with synchronous calls
+ * (measured: about twice as fast as fs/promises for trees of small files),
+ * and the event loop gets a turn every few MiB so that a long dump does not
+ * starve timers and sockets.
+ */
+export async function* dumpNar(path: string | Uint8Array, options: DumpNarOptions = {}): AsyncGenerator<Uint8Array> {
+  const encoder = new NarEncoder(options.batchBytes);
+  const readBytes = options.readBytes ?? 1 << 20;
+  let chunks = 0;
+  for (const _ of walk(encoder, Buffer.from(path), 0, undefined, readBytes)) {
+    for (const chunk of encoder.take()) {
+      yield chunk;
+      if (++chunks % CHUNKS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  encoder.finish();
+  yield* encoder.take(true);
+}
+
+/** Writes one node into the encoder; yields whenever output is ready to hand out. */
+function* walk(encoder: NarEncoder, path: Buffer, depth: number, name: Buffer | undefined, readBytes: number): Generator<void> {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) {
+    encoder.symlink(depth, name, readlinkSync(path, { encoding: 'buffer' }));
+  } else if (stat.isFile()) {
+    yield* dumpFile(encoder, path, stat, depth, name, readBytes);
+  } else if (stat.isDirectory()) {
+    encoder.directory(depth, name);
+    const names = readdirSync(path, { encoding: 'buffer' }).sort(compareBytes);
+    for (const child of names) {
+      yield* walk(encoder, Buffer.concat([path, SLASH, child]), depth + 1, child, readBytes);
+    }
+  } else {
+    throw new NarError('unsupported-file-type', 'only regular files, directories and symlinks can be archived', {
+      field: path.toString('latin1'),
+      found: `mode 0o${stat.mode.toString(8)}`,
+    });
+  }
+  if (encoder.pendingBytes > 0) yield;
+}
+
+function* dumpFile(encoder: NarEncoder, path: Buffer, stat: Stats, depth: number, name: Buffer | undefined, readBytes: number): Generator<void> {
+  const size = stat.size;
+  // Nix takes the owner's execute bit as "executable".
+  encoder.regular(depth, name, (stat.mode & 0o100) !== 0, size);
+  if (size === 0) return;
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const view = encoder.reserve(size);
+    if (view !== undefined) {
+      readFully(fd, view, path);
+      encoder.commit(depth, size);
+      return;
+    }
+    for (let left = size; left > 0; ) {
+      const part = Buffer.allocUnsafe(Math.min(left, readBytes));
+      readFully(fd, part, path);
+      left -= part.length;
+      encoder.contents(depth, part);
+      yield;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fills `buffer` from the file's current position; a file that shrank is an error. */
+function readFully(fd: number, buffer: Buffer, path: Buffer): void {
+  for (let at = 0; at < buffer.length; ) {
+    const n = readSync(fd, buffer, at, buffer.length - at, null);
+    if (n === 0) {
+      throw new NarError('file-changed', 'a file shrank while it was being archived', {
+        field: path.toString('latin1'),
+        expected: `${buffer.length - at} more bytes`,
+        found: 'end of file',
+      });
+    }
+    at += n;
+  }
+}

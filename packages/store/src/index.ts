@@ -5,3 +5,5 @@ export * from './wire/index.js';
 export * from './hash/index.js';
 export * from './store-path/index.js';
 export * from './nar/index.js';
+export * from './narinfo/index.js';
+export * from './signature/index.js';

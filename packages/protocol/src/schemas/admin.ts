@@ -1,0 +1,76 @@
+// Operator schemas: dynamic-auth tokens, client tokens, allocation plan, retention.
+import { z } from 'zod';
+import { named } from './registry.js';
+import { byteCountSchema, limitQuerySchema, timestampSchema, uuidSchema } from './common.js';
+
+/** `POST /dynamic-auth-tokens`: a token agents exchange for credentials (`POST /agent/session`). Shown once. */
+export const dynamicAuthTokenSchema = named('DynamicAuthToken', z.object({ token: z.string().min(16) }));
+/** `POST /dynamic-auth-tokens`. */
+export type DynamicAuthToken = z.infer<typeof dynamicAuthTokenSchema>;
+
+/** A client token's scope: read-only routes, or every route. */
+export const tokenScopeSchema = named('TokenScope', z.enum(['read', 'read-write']));
+/** A client token's scope. */
+export type TokenScope = z.infer<typeof tokenScopeSchema>;
+
+/** `POST /client-tokens`. */
+export const createClientTokenRequestSchema = named(
+  'CreateClientTokenRequest',
+  z.object({ name: z.string().min(1).max(255), scope: tokenScopeSchema }),
+);
+/** `POST /client-tokens`. */
+export type CreateClientTokenRequest = z.infer<typeof createClientTokenRequestSchema>;
+
+/** A client token as listed (never its secret). */
+export const clientTokenSchema = named(
+  'ClientToken',
+  z.object({ id: uuidSchema, name: z.string(), scope: tokenScopeSchema, createdAt: timestampSchema, lastUsedAt: timestampSchema.nullable() }),
+);
+/** A client token as listed. */
+export type ClientToken = z.infer<typeof clientTokenSchema>;
+
+/** The answer to `POST /client-tokens`: the token and its secret (shown once; send as `Authorization: Bearer <secret>`). */
+export const createdClientTokenSchema = named('CreatedClientToken', z.object({ token: clientTokenSchema, secret: z.string().min(16) }));
+/** The answer to `POST /client-tokens`. */
+export type CreatedClientToken = z.infer<typeof createdClientTokenSchema>;
+
+/** `GET /client-tokens`. */
+export const clientTokenListSchema = named('ClientTokenList', z.object({ tokens: z.array(clientTokenSchema) }));
+/** `GET /client-tokens`. */
+export type ClientTokenList = z.infer<typeof clientTokenListSchema>;
+
+/** Query of `GET /allocation-plan`: one agent only, and how many builds per agent to show. */
+export const allocationPlanQuerySchema = z.object({ agent: uuidSchema.optional(), limit: limitQuerySchema });
+
+/** `GET /allocation-plan`: what each active agent would receive next, in order. */
+export const allocationPlanSchema = named(
+  'AllocationPlan',
+  z.object({
+    strategy: z.string(),
+    generatedAt: timestampSchema,
+    agents: z.array(z.object({ agent: uuidSchema, builds: z.array(uuidSchema) })),
+    /** Ready builds no active agent can take. */
+    unallocatable: z.number().int().min(0),
+  }),
+);
+/** `GET /allocation-plan`. */
+export type AllocationPlan = z.infer<typeof allocationPlanSchema>;
+
+/** `POST /retention/run`: apply the configured retention policy now (or only report what it would remove). */
+export const retentionRunRequestSchema = named('RetentionRunRequest', z.object({ dryRun: z.boolean().default(false) }));
+/** `POST /retention/run`. */
+export type RetentionRunRequest = z.infer<typeof retentionRunRequestSchema>;
+
+/** The answer to a retention run. */
+export const retentionReportSchema = named(
+  'RetentionReport',
+  z.object({
+    dryRun: z.boolean(),
+    removedNars: z.number().int().min(0),
+    removedLogs: z.number().int().min(0),
+    freedBytes: byteCountSchema,
+    keptBytes: byteCountSchema,
+  }),
+);
+/** The answer to a retention run. */
+export type RetentionReport = z.infer<typeof retentionReportSchema>;

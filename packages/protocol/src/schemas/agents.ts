@@ -1,0 +1,85 @@
+// Agent administration schemas of the client API: create, list, show, passwords, tags.
+import { z } from 'zod';
+import { named } from './registry.js';
+import { byteCountSchema, systemSchema, tagListSchema, timestampSchema, uuidSchema } from './common.js';
+
+/** The last status an agent reported. */
+export const agentStatusSchema = named(
+  'AgentStatus',
+  z.object({
+    reportedAt: timestampSchema,
+    /** 1-minute load average. */
+    load1: z.number().min(0),
+    freeDiskBytes: byteCountSchema.nullable(),
+    /** Builds the agent holds (allocated or running). */
+    builds: z.array(uuidSchema),
+  }),
+);
+/** The last status an agent reported. */
+export type AgentStatus = z.infer<typeof agentStatusSchema>;
+
+/** An agent as listed and shown. Passwords are never shown after creation. */
+export const agentSchema = named(
+  'Agent',
+  z.object({
+    uuid: uuidSchema,
+    name: z.string(),
+    description: z.string().nullable(),
+    active: z.boolean(),
+    tags: tagListSchema,
+    /** Systems the agent builds, as it last declared them. */
+    systems: z.array(systemSchema),
+    createdAt: timestampSchema,
+    status: agentStatusSchema.nullable(),
+  }),
+);
+/** An agent as listed and shown. */
+export type Agent = z.infer<typeof agentSchema>;
+
+/** `GET /agents`. */
+export const agentListSchema = named('AgentList', z.object({ agents: z.array(agentSchema) }));
+/** `GET /agents`. */
+export type AgentList = z.infer<typeof agentListSchema>;
+
+/** `POST /agents`. */
+export const createAgentRequestSchema = named(
+  'CreateAgentRequest',
+  z.object({
+    name: z.string().min(1).max(255),
+    description: z.string().max(4096).optional(),
+    tags: tagListSchema.default([]),
+    /** Create it with a password and return it (default true). */
+    withPassword: z.boolean().default(true),
+  }),
+);
+/** `POST /agents` as a client writes it. */
+export type CreateAgentInput = z.input<typeof createAgentRequestSchema>;
+
+/** The answer to `POST /agents`: the agent and, when asked for, its first password (shown once). */
+export const createAgentResponseSchema = named(
+  'CreateAgentResponse',
+  z.object({ agent: agentSchema, password: z.string().nullable() }),
+);
+/** The answer to `POST /agents`. */
+export type CreateAgentResponse = z.infer<typeof createAgentResponseSchema>;
+
+/** `GET /agent/{uuid}`: the agent and its current allocation. */
+export const agentDetailSchema = named(
+  'AgentDetail',
+  agentSchema.extend({
+    allocatedBuilds: z.array(uuidSchema),
+    startedBuilds: z.array(uuidSchema),
+  }),
+);
+/** `GET /agent/{uuid}`. */
+export type AgentDetail = z.infer<typeof agentDetailSchema>;
+
+/** `POST /agent/{uuid}/passwords`: a new password for the agent (shown once; earlier ones stay valid). */
+export const newPasswordResponseSchema = named('NewPasswordResponse', z.object({ password: z.string().min(16) }));
+/** `POST /agent/{uuid}/passwords`. */
+export type NewPasswordResponse = z.infer<typeof newPasswordResponseSchema>;
+
+/** `PUT /agent/{uuid}/tags`: replace the agent's tags. */
+export const setAgentTagsRequestSchema = named('SetAgentTagsRequest', z.object({ tags: tagListSchema }));
+/** `PUT /agent/{uuid}/tags`. */
+export type SetAgentTagsRequest = z.infer<typeof setAgentTagsRequestSchema>;

@@ -65,11 +65,15 @@ export function createPartialGunzip(): Transform {
   return createGunzip({ chunkSize: CHUNK, finishFlush: zlibConstants.Z_SYNC_FLUSH });
 }
 
-/** Turns zlib's errors into CompressionErrors, keeping the stream itself. */
+/**
+ * Turns zlib's own errors (codes `Z_*`, `ERR_ZLIB_*`) into CompressionErrors,
+ * keeping the stream itself; errors that destroy it from outside pass unchanged.
+ */
 function mapZlibErrors(stream: Transform, code: 'corrupt-compression' | 'program-failed', what: string): Transform {
   const destroy = stream.destroy.bind(stream);
   stream.destroy = (error?: Error) => {
-    if (error !== undefined && !(error instanceof CompressionError)) {
+    const zlibCode = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (error !== undefined && typeof zlibCode === 'string' && /^(Z_|ERR_ZLIB)/.test(zlibCode)) {
       error = new CompressionError(code, `${what} failed: ${error.message}`, { cause: error });
     }
     return destroy(error);

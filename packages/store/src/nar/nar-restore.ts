@@ -26,22 +26,15 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | const
 export async function restoreNar(input: ByteReader | ByteSource, target: string | Uint8Array, options: RestoreNarOptions = {}): Promise<void> {
   const reader = input instanceof ByteReader ? input : new ByteReader(input);
   const root = Buffer.from(target);
+  // Set only once the root exists and is ours: on error, only what we made is removed.
   let created = false;
   try {
     for await (const entry of parseNar(reader, { wholeInput: options.wholeInput ?? true })) {
       const path = entry.depth === 0 ? root : Buffer.concat([root, SLASH, entry.path]);
-      if (entry.depth === 0) {
-        claimTarget(entry.kind, root, () => {
-          created = true;
-          if (entry.kind === 'directory') mkdirSync(path, 0o777);
-          else if (entry.kind === 'symlink') symlinkSync(asBuffer(entry.target), path);
-        });
-        if (entry.kind === 'regular') await writeFile(entry, path, () => (created = true));
-        continue;
-      }
-      if (entry.kind === 'directory') mkdirSync(path, 0o777);
-      else if (entry.kind === 'symlink') symlinkSync(asBuffer(entry.target), path);
-      else await writeFile(entry, path, () => undefined);
+      if (entry.kind === 'directory') create(entry.depth, path, () => mkdirSync(path, 0o777));
+      else if (entry.kind === 'symlink') create(entry.depth, path, () => symlinkSync(asBuffer(entry.target), path));
+      else await writeFile(entry, path, () => (created = true));
+      if (entry.depth === 0) created = true;
     }
   } catch (error) {
     if (created) rmSync(root, { recursive: true, force: true });
@@ -49,25 +42,21 @@ export async function restoreNar(input: ByteReader | ByteSource, target: string 
   }
 }
 
-/** Runs `create` for the root node, turning "it exists already" into a NarError. */
-function claimTarget(kind: string, root: Buffer, create: () => void): void {
+/** Runs `make`; for the root node, "it exists already" becomes a NarError. */
+function create(depth: number, path: Buffer, make: () => void): void {
   try {
-    if (kind !== 'regular') create();
+    make();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw targetExists(root, error);
+    if (depth === 0 && (error as NodeJS.ErrnoException).code === 'EEXIST') throw targetExists(path, error);
     throw error;
   }
 }
 
+/** Creates a file that must not exist, then streams its contents in; `onCreated` runs once it exists. */
 async function writeFile(entry: NarRegular, path: Buffer, onCreated: () => void): Promise<void> {
-  let fd: number;
-  try {
-    fd = openSync(path, CREATE, entry.executable ? 0o777 : 0o666);
-  } catch (error) {
-    if (entry.depth === 0 && (error as NodeJS.ErrnoException).code === 'EEXIST') throw targetExists(path, error);
-    throw error;
-  }
-  onCreated();
+  let fd = -1;
+  create(entry.depth, path, () => (fd = openSync(path, CREATE, entry.executable ? 0o777 : 0o666)));
+  if (entry.depth === 0) onCreated();
   try {
     for await (const part of entry.contents) {
       for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, part.length - at);

@@ -76,3 +76,24 @@ export function makeTrickyTree(root: string): void {
   writeFileSync(at('...'), 'three dots');
   writeFileSync(at('x'.repeat(255)), 'long name');
 }
+
+/** One item of a hand-made NAR: a string (length-prefixed and padded), or raw bytes. */
+export type NarPiece = string | Uint8Array | { readonly raw: Uint8Array };
+
+/** Encodes hand-made NAR pieces, for building hostile archives. */
+export function narBytes(...pieces: NarPiece[]): Buffer {
+  return Buffer.concat(
+    pieces.map((p) => {
+      if (typeof p === 'object' && 'raw' in p) return p.raw;
+      const data = typeof p === 'string' ? Buffer.from(p, 'latin1') : p;
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64LE(BigInt(data.length));
+      return Buffer.concat([length, data, Buffer.alloc((8 - (data.length % 8)) % 8)]);
+    }),
+  );
+}
+
+/** The pieces of a directory entry holding a regular file. */
+export function fileEntry(name: string, contents: string): string[] {
+  return ['entry', '(', 'name', name, 'node', '(', 'type', 'regular', 'contents', contents, ')', ')'];
+}

@@ -7,3 +7,4 @@ export * from './store-path/index.js';
 export * from './nar/index.js';
 export * from './narinfo/index.js';
 export * from './signature/index.js';
+export * from './derivation/index.js';

@@ -38,14 +38,17 @@ export async function commitFile(tempPath: string, finalPath: string, handle?: F
   await syncDirectory(dirname(finalPath));
 }
 
-/** Writes every chunk of `source` to `handle`, awaiting each write (no buffering of the whole). */
-export async function writeAll(handle: FileHandle, source: AsyncIterable<Uint8Array> | Uint8Array): Promise<number> {
+/**
+ * Writes every chunk of `source` to `handle` at `position` onwards (default 0),
+ * awaiting each write (no buffering of the whole); returns the bytes written.
+ */
+export async function writeAll(handle: FileHandle, source: AsyncIterable<Uint8Array> | Uint8Array, position = 0): Promise<number> {
   let size = 0;
   const chunks = source instanceof Uint8Array ? [source] : source;
   for await (const chunk of chunks) {
     let done = 0;
     while (done < chunk.length) {
-      const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
+      const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + size + done);
       done += bytesWritten;
     }
     size += chunk.length;

@@ -67,7 +67,7 @@ describe('NAR uploads', () => {
 
   it.each(codecs)('%s: corrupted bytes are refused and nothing is kept', async (c) => {
     const bad = Buffer.from(packed[c]);
-    for (let i = 0; i < 32; i++) bad[Math.floor(bad.length / 2) + i] ^= 0xff;
+    for (let i = bad.length >> 1; i < (bad.length >> 1) + 32; i++) bad[i] = bad[i]! ^ 0xff;
     const error = await refusal(uploads.receive(request(c, bad)));
     expect(error.code).toBe(c === 'none' ? 'hash-mismatch' : 'corrupt-compression');
     expect(filesUnder(root)).toEqual([]);

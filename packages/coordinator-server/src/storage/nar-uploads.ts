@@ -161,12 +161,13 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
           await writing;
           if (next.done) break;
           const chunk = next.value;
+          const position = fileSize;
           fileSize += chunk.length;
           if (fileSize > limit) {
             throw new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` });
           }
           // The write runs on the thread pool while the chunk is hashed and decompressed.
-          writing = writeAll(handle, chunk);
+          writing = writeAll(handle, chunk, position);
           fileHash?.update(chunk);
           yield chunk;
         }
@@ -178,7 +179,11 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
       else await pipeline(source, createDecompressor(request.compression), sink);
       const narHash = verifier.finish();
       await handle.sync();
+      const written = (await handle.stat()).size;
       await handle.close();
+      if (written !== fileSize) {
+        throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
+      }
       await options.storage.putFile('nar', request.key, paths.part);
       await removeUpload(dir, uploadId);
       return {

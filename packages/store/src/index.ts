@@ -8,3 +8,4 @@ export * from './nar/index.js';
 export * from './narinfo/index.js';
 export * from './signature/index.js';
 export * from './derivation/index.js';
+export * from './daemon/index.js';

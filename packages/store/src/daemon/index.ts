@@ -1,0 +1,21 @@
+// Public surface of the build-daemon client.
+export type {
+  BuildDaemon,
+  BuildRequest,
+  BuildResult,
+  BuildStatus,
+  DaemonOptions,
+  LogLine,
+  NarImport,
+  PathInfo,
+} from './build-daemon.js';
+export { DEFAULT_DAEMON_SOCKET, DaemonConnection, socketPathOf } from './connection.js';
+export { GUIX_PROTOCOL_VERSION, NIX_CLIENT_VERSION, Op, Stderr, type BuildModeName } from './constants.js';
+export { DaemonError, DaemonProtocolError, type DaemonErrorDetails } from './errors.js';
+export { EXPORT_MAGIC, encodeExportTrailer, exportStream, readExportTrailer, type ExportTrailer } from './export-format.js';
+export { handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';
+export { pathWithOutputs } from './build.js';
+export { createBuildDaemon, NativeBuildDaemon, type NativeDaemonOptions } from './native-daemon.js';
+export { DaemonSession } from './session.js';
+export type { ActivityField, StderrEvent } from './stderr.js';
+export { TempRoots } from './temp-roots.js';

@@ -101,7 +101,7 @@ describe('resumable uploads', () => {
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
     try {
       const half = zst.length >> 1;
-      child.stdin.write(zst.subarray(0, half));
+      child.stdin!.write(zst.subarray(0, half));
       const part = join(root, 'scratch', 'uploads', `${base.uploadId}.part`);
       await waitFor(() => {
         try {

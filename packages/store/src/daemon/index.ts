@@ -14,7 +14,8 @@ export { GUIX_PROTOCOL_VERSION, NIX_CLIENT_VERSION, Op, Stderr, type BuildModeNa
 export { DaemonError, DaemonProtocolError, type DaemonErrorDetails } from './errors.js';
 export { EXPORT_MAGIC, encodeExportTrailer, exportStream, readExportTrailer, type ExportTrailer } from './export-format.js';
 export { handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';
-export { pathWithOutputs } from './build.js';
+export { buildOn, pathWithOutputs } from './build.js';
+export { addNarOn, dumpPathOn, exportPathOn, importPathsOn } from './nar-transfer.js';
 export { createBuildDaemon, NativeBuildDaemon, type NativeDaemonOptions } from './native-daemon.js';
 export { DaemonSession } from './session.js';
 export type { ActivityField, StderrEvent } from './stderr.js';

@@ -47,8 +47,11 @@ export async function addNarOn(session: DaemonSession, info: NarImport, nar: Byt
   await done;
 }
 
-/** guix-daemon: import-paths (op 27) of a one-path export stream, answering its reads. */
-async function importPathsOn(session: DaemonSession, info: NarImport, nar: ByteSource): Promise<void> {
+/**
+ * import-paths (op 27) of a one-path export stream, answering the daemon's
+ * reads: guix-daemon's way to add a NAR (nix-daemon still accepts it too).
+ */
+export async function importPathsOn(session: DaemonSession, info: NarImport, nar: ByteSource): Promise<void> {
   session.request(Op.ImportPaths);
   await session.finish('import-paths', answerReads(session, new ByteReader(exportStream(info, nar))));
   const imported = await session.readStrings('imported path');
@@ -72,25 +75,40 @@ function answerReads(session: DaemonSession, source: ByteReader): (event: Stderr
  * midway marks the session broken.
  */
 export async function* dumpPathOn(session: DaemonSession, path: string): AsyncGenerator<Uint8Array> {
+  if (session.info.dialect === 'guix') {
+    yield* exportPathOn(session, path);
+    return;
+  }
   let complete = false;
   try {
-    if (session.info.dialect === 'nix') {
-      session.request(Op.NarFromPath, encodeBytes(path));
-      await session.finish('nar-from-path');
-      yield* copyNar(session.conn.reader);
-    } else {
-      session.request(Op.ExportPath, encodeBytes(path), encodeU64(0));
-      const reader = new ByteReader(writesOf(session));
-      yield* copyNar(reader);
-      const trailer = await readExportTrailer(reader);
-      if (trailer.path !== path) {
-        throw new DaemonProtocolError('bad-export', 'export-path sent another path', { expected: path, found: trailer.path });
-      }
-      if (!(await reader.atEnd())) {
-        throw new DaemonProtocolError('bad-export', 'export-path sent data after the path', { offset: reader.offset });
-      }
-      await session.conn.reader.readU64('acknowledgement');
+    session.request(Op.NarFromPath, encodeBytes(path));
+    await session.finish('nar-from-path');
+    yield* copyNar(session.conn.reader);
+    complete = true;
+  } finally {
+    if (!complete) session.broken = true;
+  }
+}
+
+/**
+ * export-path (op 16, unsigned): guix-daemon's way to dump a path (nix-daemon
+ * still answers it too). Yields the NAR out of the export stream and checks
+ * the trailer names `path`.
+ */
+export async function* exportPathOn(session: DaemonSession, path: string): AsyncGenerator<Uint8Array> {
+  let complete = false;
+  try {
+    session.request(Op.ExportPath, encodeBytes(path), encodeU64(0));
+    const reader = new ByteReader(writesOf(session));
+    yield* copyNar(reader);
+    const trailer = await readExportTrailer(reader);
+    if (trailer.path !== path) {
+      throw new DaemonProtocolError('bad-export', 'export-path sent another path', { expected: path, found: trailer.path });
     }
+    if (!(await reader.atEnd())) {
+      throw new DaemonProtocolError('bad-export', 'export-path sent data after the path', { offset: reader.offset });
+    }
+    await session.conn.reader.readU64('acknowledgement');
     complete = true;
   } finally {
     if (!complete) session.broken = true;

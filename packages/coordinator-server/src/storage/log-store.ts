@@ -1,0 +1,129 @@
+// Build logs, one per attempt key: appended live (plain text in
+// `<scratch>/logs/<key>`, readable while the build runs and across restarts),
+// then sealed: compressed in one streaming pass into the Storage's `log` area
+// as `<key><ext>` (e.g. `b1/0.gz`) and the live file removed.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createCompressor, createDecompressor } from '../compression/codecs.js';
+import { compressionExtension, type Compression } from '../compression/compression.js';
+import { StorageError } from '../errors.js';
+import { writeAll } from './durable-file.js';
+import { skipBytes } from './skip-bytes.js';
+import { checkStorageKey, type Storage, type StoredObject } from './storage.js';
+
+/** Options of the log store. */
+export interface LogStoreOptions {
+  readonly storage: Storage;
+  /** Compression of sealed logs. Default gzip (browsers and `curl --compressed` read it natively). */
+  readonly compression?: Compression;
+}
+
+/** A log being read: uncompressed bytes, and whether the build may still add to it. */
+export interface LogReading {
+  readonly live: boolean;
+  readonly stream: Readable;
+}
+
+/** A sealed log as stored, for serving with a Content-Encoding. */
+export interface StoredLog {
+  readonly compression: Compression;
+  readonly size: number;
+  readonly stream: Readable;
+}
+
+/** Stores and serves build logs; see the file header. */
+export interface LogStore {
+  /** Appends bytes to a live log (creating it); returns its length afterwards. Refuses a sealed log (`log-sealed`). */
+  append(key: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
+  /** Compresses a live log into storage and removes the live file; idempotent. `not-found` when there is no log. */
+  seal(key: string): Promise<StoredObject>;
+  /** Reads a log from uncompressed byte `start` (default 0): the live text so far, or the sealed log; null when absent. */
+  read(key: string, start?: number): Promise<LogReading | null>;
+  /** Opens a sealed log as stored (compressed), or null when absent or still live. */
+  readStored(key: string): Promise<StoredLog | null>;
+}
+
+/** Creates the log store over `storage`. */
+export async function createLogStore(options: LogStoreOptions): Promise<LogStore> {
+  const { storage } = options;
+  const compression = options.compression ?? 'gzip';
+  const liveDir = join(storage.scratchDir, 'logs');
+  await mkdir(liveDir, { recursive: true });
+  const livePath = (key: string): string => join(liveDir, checkStorageKey(key));
+  const storedKey = (key: string): string => `${key}${compressionExtension(compression)}`;
+  // One append or seal at a time per key, in arrival order.
+  const queues = new Map<string, Promise<unknown>>();
+  function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
+    const settled = run.then(() => undefined, () => undefined);
+    queues.set(key, settled);
+    void settled.then(() => {
+      if (queues.get(key) === settled) queues.delete(key);
+    });
+    return run;
+  }
+
+  async function liveSize(key: string): Promise<number | null> {
+    return stat(livePath(key)).then((s) => s.size, () => null);
+  }
+
+  return {
+    append(key, body) {
+      return serialized(key, async () => {
+        if ((await storage.stat('log', storedKey(key))) !== null) {
+          throw new StorageError('log-sealed', `the log ${key} is finished and accepts no more output`);
+        }
+        const path = livePath(key);
+        await mkdir(dirname(path), { recursive: true });
+        const handle = await open(path, 'a');
+        try {
+          const start = (await handle.stat()).size;
+          return start + (await writeAll(handle, body, start));
+        } finally {
+          await handle.close();
+        }
+      });
+    },
+
+    seal(key) {
+      return serialized(key, async () => {
+        const path = livePath(key);
+        const size = await liveSize(key);
+        if (size === null) {
+          const sealed = await storage.stat('log', storedKey(key));
+          if (sealed !== null) return sealed;
+          throw new StorageError('not-found', `there is no log ${key} to finish`);
+        }
+        const compressed = new PassThrough({ highWaterMark: 1 << 20 });
+        const [stored] = await Promise.all([
+          storage.put('log', storedKey(key), compressed),
+          pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createCompressor(compression), compressed),
+        ]);
+        await unlink(path);
+        return stored;
+      });
+    },
+
+    async read(key, start = 0) {
+      const live = await liveSize(key);
+      if (live !== null) return { live: true, stream: createReadStream(livePath(key), { start, highWaterMark: 1 << 20 }) };
+      const stored = await storage.get('log', storedKey(key));
+      if (stored === null) return null;
+      const decoded = stored.pipe(createDecompressor(compression));
+      stored.on('error', (e) => decoded.destroy(e));
+      if (start === 0) return { live: false, stream: decoded };
+      const skipped = decoded.pipe(skipBytes(start));
+      decoded.on('error', (e) => skipped.destroy(e));
+      return { live: false, stream: skipped };
+    },
+
+    async readStored(key) {
+      const object = await storage.stat('log', storedKey(key));
+      const stream = object === null ? null : await storage.get('log', storedKey(key));
+      return object === null || stream === null ? null : { compression, size: object.size, stream };
+    },
+  };
+}

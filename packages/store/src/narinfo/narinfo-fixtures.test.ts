@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatHash, parseHash } from '../hash/index.js';
 import { parsePublicKey, parseSecretKey, signNarInfo, verifyNarInfo } from '../signature/index.js';
 import { NarInfoError, parseNarInfo, writeNarInfo } from './index.js';
 
@@ -44,6 +45,9 @@ describe('narinfo fixtures', () => {
       expect(verifyNarInfo(info, [publicKey]).validKeys).toEqual(['test-key-1']);
       // Ed25519 is deterministic: signing afresh gives Nix's exact Sig line.
       expect(signNarInfo({ ...info, sigs: [] }, secret).sigs).toEqual(info.sigs);
+      // The fingerprint re-encodes NarHash in Nix base32, whatever the narinfo used.
+      const hex = formatHash(parseHash(info.narHash), 'base16');
+      expect(verifyNarInfo({ ...info, narHash: hex }, [publicKey]).validKeys).toEqual(['test-key-1']);
     });
   }
 

@@ -92,5 +92,7 @@ export function repeated<T extends z.ZodType<unknown, string>>(item: T) {
 /** A page limit in a query string: 1 to 1000, default 100. */
 export const limitQuerySchema = z.coerce.number().int().min(1).max(1000).default(100);
 
-/** A boolean in a query string: `true`/`1` or `false`/`0`. */
-export const booleanQuerySchema = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** A boolean in a query string: `true`/`1` or `false`/`0` (a client may pass a boolean; it is sent as text). */
+export const booleanQuerySchema = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((v) => v === true || v === 'true' || v === '1');

@@ -1,0 +1,162 @@
+// AgentClient: the typed client of the agent API (status, fetch, set-up, log and NAR uploads, results, cache).
+import { ProtocolError } from '../errors.js';
+import { agentRoutes as r } from '../routes/agent-routes.js';
+import { cacheRoutes } from '../routes/cache-routes.js';
+import type {
+  AgentSessionResponse, BuildClosure, BuildResultRequest, FetchBuildsRequest, FetchBuildsResponse, StatusReportInput, StatusResponse,
+} from '../schemas/agent-work.js';
+import { encodeUploadHeaders } from '../schemas/uploads.js';
+import type { NarUploadMetadataInput, StoredNar, UploadProgress } from '../schemas/uploads.js';
+import { HttpCore } from './http-core.js';
+import type { HttpClientOptions, UploadBody } from './http-core.js';
+
+/** How an agent authenticates: its id and a password, or a name and a dynamic-auth token (creating the agent on first use). */
+export type AgentCredentials =
+  | { readonly agent: string; readonly password: string }
+  | { readonly name: string; readonly token: string; readonly description?: string };
+
+/** Options of an AgentClient. */
+export interface AgentClientOptions extends HttpClientOptions {
+  readonly credentials: AgentCredentials;
+  /** Called once a dynamic-auth session gives credentials, so the agent can keep them (e.g. in its state file). */
+  readonly onSession?: (session: AgentSessionResponse) => void | Promise<void>;
+}
+
+/** Per-call options. */
+export interface AgentRequestOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The agent API (agent port, default http://…:8745) and the binary cache.
+ * Every method validates the answer and throws ProtocolError on failure.
+ */
+export class AgentClient {
+  readonly #core: HttpCore;
+  readonly #options: AgentClientOptions;
+  #basic: { agent: string; header: string } | undefined;
+  #session: Promise<{ agent: string; header: string }> | undefined;
+
+  constructor(options: AgentClientOptions) {
+    this.#core = new HttpCore(options);
+    this.#options = options;
+    const c = options.credentials;
+    if ('password' in c) this.#basic = { agent: c.agent, header: basic(c.agent, c.password) };
+  }
+
+  /** The agent's id, creating a dynamic-auth session first if needed. */
+  async agentId(): Promise<string> {
+    return (await this.#credentials()).agent;
+  }
+
+  /** Reports load, free disk and builds in hand; the answer lists builds to abort. */
+  async reportStatus(report: StatusReportInput, o: AgentRequestOptions = {}): Promise<StatusResponse> {
+    const { agent, header } = await this.#credentials();
+    return this.#core.json(r.reportStatus, r.reportStatus.response.schema, { params: { uuid: agent }, json: report, signal: o.signal }, header);
+  }
+
+  /** Asks for up to `count` builds of `systems`. */
+  async fetchBuilds(request: FetchBuildsRequest, o: AgentRequestOptions = {}): Promise<FetchBuildsResponse> {
+    const { agent, header } = await this.#credentials();
+    return this.#core.json(r.fetchBuilds, r.fetchBuilds.response.schema, { params: { uuid: agent }, json: request, signal: o.signal }, header);
+  }
+
+  /** The derivations and inputs a build needs. */
+  async buildClosure(build: string, o: AgentRequestOptions = {}): Promise<BuildClosure> {
+    const { header } = await this.#credentials();
+    return this.#core.json(r.buildClosure, r.buildClosure.response.schema, { params: { uuid: build }, signal: o.signal }, header);
+  }
+
+  /** The exact bytes of a derivation; `name` is its basename. */
+  async derivationText(name: string, o: AgentRequestOptions = {}): Promise<Uint8Array> {
+    const { header } = await this.#credentials();
+    const res = await this.#core.send(r.derivationText, { params: { name }, signal: o.signal }, header);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /** Reports that the build was handed to the daemon. */
+  async reportBuildStart(build: string, o: AgentRequestOptions = {}): Promise<void> {
+    const { header } = await this.#credentials();
+    await this.#core.empty(r.reportBuildStart, { params: { uuid: build }, signal: o.signal }, header);
+  }
+
+  /** Reports inputs that could not be had. */
+  async reportSetupFailure(build: string, missingInputs: readonly string[], o: AgentRequestOptions = {}): Promise<void> {
+    const { header } = await this.#credentials();
+    await this.#core.empty(r.reportSetupFailure, { params: { uuid: build }, json: { reason: 'missing-inputs', missingInputs }, signal: o.signal }, header);
+  }
+
+  /** Streams the build log; resolves once the coordinator has stored all of it. */
+  async uploadLog(build: string, log: UploadBody, o: AgentRequestOptions = {}): Promise<void> {
+    const { header } = await this.#credentials();
+    await this.#core.empty(r.uploadLog, { params: { uuid: build }, body: log, signal: o.signal, timeout: false }, header);
+  }
+
+  /** Streams an output's NAR (compressed as `meta.compression`); `offset` resumes at that byte of the compressed stream. */
+  async uploadOutput(build: string, output: string, meta: NarUploadMetadataInput, nar: UploadBody, options: { offset?: number } & AgentRequestOptions = {}): Promise<StoredNar> {
+    const { header } = await this.#credentials();
+    const call = {
+      params: { uuid: build, name: output }, query: { offset: options.offset === undefined || options.offset === 0 ? undefined : options.offset },
+      headers: encodeUploadHeaders(meta), body: nar, signal: options.signal, timeout: false,
+    };
+    return this.#core.json(r.uploadOutput, r.uploadOutput.response.schema, call, header);
+  }
+
+  /** How many bytes of an output upload the coordinator holds. */
+  async outputUploadProgress(build: string, output: string, o: AgentRequestOptions = {}): Promise<UploadProgress> {
+    const { header } = await this.#credentials();
+    return this.#core.json(r.outputUploadProgress, r.outputUploadProgress.response.schema, { params: { uuid: build, name: output }, signal: o.signal }, header);
+  }
+
+  /** Reports how the attempt ended. */
+  async reportResult(build: string, result: BuildResultRequest, o: AgentRequestOptions = {}): Promise<void> {
+    const { header } = await this.#credentials();
+    await this.#core.empty(r.reportResult, { params: { uuid: build }, json: result, signal: o.signal }, header);
+  }
+
+  /** The narinfo text for a store path's hash part, or null when the cache lacks it. */
+  async narinfo(hashPart: string, o: AgentRequestOptions = {}): Promise<string | null> {
+    try {
+      const res = await this.#core.send(cacheRoutes.narinfo, { params: { hash: hashPart }, signal: o.signal });
+      return await res.text();
+    } catch (err) {
+      if (err instanceof ProtocolError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** A NAR from the cache by the URL a narinfo gives (relative, e.g. `nar/zstd/…`), as a byte stream. */
+  async nar(url: string, o: AgentRequestOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const parts = url.replace(/^\/+/, '').split('/');
+    if (parts[0] !== 'nar' || parts.length < 2 || parts.length > 3 || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      throw new ProtocolError('bad-request', `not a cache NAR URL: ${JSON.stringify(url)} (expected nar/<name> or nar/<compression>/<name>)`, { status: 0 });
+    }
+    const res = parts.length === 3
+      ? await this.#core.send(cacheRoutes.narCompressed, { params: { compression: parts[1] as string, name: parts[2] as string }, signal: o.signal, timeout: false })
+      : await this.#core.send(cacheRoutes.nar, { params: { name: parts[1] as string }, signal: o.signal, timeout: false });
+    return res.body ?? new ReadableStream({ start: (c) => c.close() });
+  }
+
+  async #credentials(): Promise<{ agent: string; header: string }> {
+    if (this.#basic !== undefined) return this.#basic;
+    this.#session ??= this.#openSession().catch((err: unknown) => {
+      this.#session = undefined;
+      throw err;
+    });
+    return this.#session;
+  }
+
+  async #openSession(): Promise<{ agent: string; header: string }> {
+    const c = this.#options.credentials;
+    if (!('token' in c)) throw new TypeError('AgentClient: no credentials');
+    const json = c.description === undefined ? { name: c.name, token: c.token } : { name: c.name, token: c.token, description: c.description };
+    const session = await this.#core.json(r.agentSession, r.agentSession.response.schema, { json });
+    await this.#options.onSession?.(session);
+    this.#basic = { agent: session.agent, header: basic(session.agent, session.password) };
+    return this.#basic;
+  }
+}
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}

@@ -1,0 +1,141 @@
+// The shared core of the typed clients: URL building, auth, timeouts, error decoding, response validation.
+import type { z } from 'zod';
+import { ProtocolError, errorBodySchema, errorStatus } from '../errors.js';
+import type { ServerErrorCode } from '../errors.js';
+import { fillPath } from '../routes/route.js';
+import type { RouteDef } from '../routes/route.js';
+
+/** A body to stream: bytes, a web ReadableStream, or any async iterable of chunks (a Node Readable is one). */
+export type UploadBody = Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** Options shared by both clients. */
+export interface HttpClientOptions {
+  /** The coordinator's base URL for this port, e.g. `http://127.0.0.1:8746`. A path prefix is kept. */
+  readonly baseUrl: string | URL;
+  /** Timeout of a non-streaming request, headers and body, in ms; default 30 000. Streams have none (use `signal`). */
+  readonly timeoutMs?: number;
+  /** Extra headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Query values as a client writes them: strings, numbers, booleans; arrays repeat the parameter; undefined is left out. */
+export type QueryInput = Readonly<Record<string, unknown>>;
+
+/** One call of a route. */
+export interface CallOptions {
+  readonly params?: Readonly<Record<string, string>>;
+  readonly query?: QueryInput;
+  readonly json?: unknown;
+  readonly body?: UploadBody;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  /** Apply the client's timeout (default true; false for streams). */
+  readonly timeout?: boolean;
+}
+
+/** Sends requests for routes and decodes their answers. Used by CoordinatorClient and AgentClient. */
+export class HttpCore {
+  readonly #base: string;
+  readonly #timeoutMs: number;
+  readonly #headers: Readonly<Record<string, string>>;
+
+  constructor(options: HttpClientOptions) {
+    this.#base = String(options.baseUrl).replace(/\/+$/, '');
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#headers = options.headers ?? {};
+  }
+
+  /** The absolute URL of a route call. */
+  url(route: Pick<RouteDef, 'path'>, params: Readonly<Record<string, string>> = {}, query: QueryInput = {}): string {
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v === undefined) continue;
+      for (const item of Array.isArray(v) ? v : [v]) search.append(k, String(item));
+    }
+    const qs = search.toString();
+    return `${this.#base}${fillPath(route.path, params)}${qs === '' ? '' : `?${qs}`}`;
+  }
+
+  /** Sends the request; resolves to a 2xx Response, or throws a ProtocolError decoded from the error body. */
+  async send(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<Response> {
+    const headers: Record<string, string> = { accept: acceptOf(route), ...this.#headers, ...call.headers };
+    if (auth !== undefined) headers.authorization = auth;
+    let body: RequestInit['body'];
+    if (call.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(call.json);
+    } else if (call.body !== undefined) {
+      headers['content-type'] ??= route.body?.kind === 'bytes' ? (route.body.contentTypes[0] ?? 'application/octet-stream') : 'application/octet-stream';
+      body = call.body as RequestInit['body'];
+    }
+    const timeoutSignal = call.timeout === false ? undefined : AbortSignal.timeout(this.#timeoutMs);
+    const signals = [call.signal, timeoutSignal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    const init: RequestInit & { duplex?: 'half' } = { method: route.method, headers, body, signal };
+    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) init.duplex = 'half';
+    let res: Response;
+    try {
+      res = await fetch(this.url(route, call.params, call.query), init);
+    } catch (err) {
+      throw transportError(route, err, call.signal, timeoutSignal, this.#timeoutMs);
+    }
+    if (!res.ok) throw await decodeError(route, res);
+    return res;
+  }
+
+  /** Sends the request and validates the JSON answer with `schema`. */
+  async json<T extends z.ZodType>(route: RouteDef, schema: T, call: CallOptions = {}, auth?: string): Promise<z.output<T>> {
+    const res = await this.send(route, call, auth);
+    let data: unknown;
+    try {
+      data = await res.json();
+    } catch (err) {
+      throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer is not JSON`, { status: res.status, cause: err });
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const what = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer does not match the protocol: ${what}`, { status: res.status, details: parsed.error.issues });
+    }
+    return parsed.data;
+  }
+
+  /** Sends the request and expects an empty 2xx answer. */
+  async empty(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<void> {
+    const res = await this.send(route, call, auth);
+    await res.body?.cancel();
+  }
+}
+
+function acceptOf(route: RouteDef): string {
+  const r = route.response;
+  if (r.kind === 'sse') return 'text/event-stream';
+  if (r.kind === 'bytes') return `${r.contentType}, application/json;q=0.5`;
+  return 'application/json';
+}
+
+function transportError(route: RouteDef, err: unknown, user: AbortSignal | undefined, timeout: AbortSignal | undefined, ms: number): unknown {
+  if (user?.aborted === true) return user.reason ?? err;
+  if (timeout?.aborted === true) return new ProtocolError('timeout', `${route.method} ${route.path}: no answer within ${ms} ms`, { cause: err });
+  const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+  return new ProtocolError('network-error', `${route.method} ${route.path}: the coordinator could not be reached: ${why}`, { cause: err });
+}
+
+/** Turns a non-2xx response into a ProtocolError: the JSON error body when there is one, else the status. */
+export async function decodeError(route: Pick<RouteDef, 'method' | 'path'>, res: Response): Promise<ProtocolError> {
+  const text = await res.text().catch(() => '');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = errorBodySchema.safeParse(json);
+  if (parsed.success) {
+    const e = parsed.data.error;
+    return new ProtocolError(e.code, e.message, { status: res.status, details: e.details });
+  }
+  const code = (Object.keys(errorStatus) as ServerErrorCode[]).find((c) => errorStatus[c] === res.status) ?? 'invalid-response';
+  const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return new ProtocolError(code, `${route.method} ${route.path}: HTTP ${res.status}${snippet === '' ? '' : `: ${snippet}`}`, { status: res.status });
+}

@@ -1,6 +1,9 @@
 // The data model of a narinfo, shared by the parser, the writer and signing.
 
-/** Content type under which binary caches serve narinfos. */
+/**
+ * Content type under which Nix binary caches serve narinfos (`guix publish`
+ * sends `application/x-nix-narinfo`; Nix and Guix clients accept either).
+ */
 export const NARINFO_CONTENT_TYPE = 'text/x-nix-narinfo';
 
 /**

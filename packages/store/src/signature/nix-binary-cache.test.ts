@@ -38,7 +38,11 @@ beforeAll(() => {
   }
 });
 
-afterAll(() => tmp.remove());
+afterAll(() => {
+  tmp.remove();
+  // Best effort: leave no test items behind in the shared store (top first, it refers to dep).
+  if (items !== undefined) for (const path of [items.top, items.dep]) nixFails('nix-store', ['--delete', path]);
+});
 
 /** Our own narinfo for a store item, from the local store's facts and `nix-store --dump`. */
 function ourNarInfo(path: string, nar: Buffer): NarInfo {

@@ -7,3 +7,4 @@ export { parseNarInfo } from './parse-narinfo.js';
 export type { ParseNarInfoOptions } from './parse-narinfo.js';
 export { writeNarInfo } from './write-narinfo.js';
 export { NIX_CACHE_INFO_CONTENT_TYPE, parseNixCacheInfo, writeNixCacheInfo } from './nix-cache-info.js';
+export { guixSignedText } from './guix-signed-text.js';

@@ -117,6 +117,11 @@ export interface BuildRequest {
   readonly mode?: BuildModeName;
   /** Called for each log line as it arrives. */
   readonly onLog?: (line: LogLine) => void;
+  /**
+   * Aborts the build: the connection is closed, which makes the daemon kill
+   * the builder; the call rejects with DaemonProtocolError `aborted`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What the agent needs from a build daemon. Store paths are plain strings. */

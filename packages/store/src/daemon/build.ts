@@ -3,7 +3,7 @@
 import { encodeStringList, encodeU64 } from '../wire/byte-writer.js';
 import type { BuildRequest, BuildResult, BuildStatus, LogLine } from './build-daemon.js';
 import { BuildMode, MAX_PATH, MAX_TEXT, Op } from './constants.js';
-import { DaemonError, stripAnsi } from './errors.js';
+import { DaemonError, DaemonProtocolError, stripAnsi } from './errors.js';
 import { LineSplitter } from './line-splitter.js';
 import type { DaemonSession } from './session.js';
 import { isBuildLogLine, type StderrEvent } from './stderr.js';
@@ -52,6 +52,16 @@ export async function buildOn(session: DaemonSession, drvPath: string, request: 
   };
   const target = pathWithOutputs(drvPath, request.outputs, nix && session.minor >= 30);
   const mode = encodeU64(BuildMode[request.mode ?? 'normal']);
+  const signal = request.signal;
+  const aborted = (): DaemonProtocolError =>
+    new DaemonProtocolError('aborted', `the build of ${drvPath} was aborted`, { cause: signal?.reason });
+  if (signal?.aborted) throw aborted();
+  // Closing the connection is the protocol's only way to stop a build.
+  const onAbort = (): void => {
+    session.broken = true;
+    session.conn.close();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (nix && session.minor >= 34) {
       session.request(Op.BuildPathsWithResults, encodeStringList([target]), mode);
@@ -63,12 +73,14 @@ export async function buildOn(session: DaemonSession, drvPath: string, request: 
     await session.conn.reader.readU64('acknowledgement');
     return { success: true, status: 'built', statusCode: 0, errorMessage: '', startTime: null, stopTime: null };
   } catch (error) {
+    if (signal?.aborted) throw aborted();
     if (error instanceof DaemonError && isBuildFailure(error)) {
       const status: BuildStatus = error.status === 101 ? 'timed-out' : 'permanent-failure';
       return { success: false, status, statusCode: error.status ?? 1, errorMessage: error.daemonMessage, startTime: null, stopTime: null };
     }
     throw error;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     splitter.flush();
   }
 }

@@ -1,7 +1,7 @@
 // The daemon client against the real nix-daemon: handshake, derivations added
 // as text and built with their logs, failures and refusals as typed values.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogLine } from './build-daemon.js';
@@ -64,7 +64,7 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
   });
 
   it('applies options: a silent builder is killed by max-silent-time', async () => {
-    const drv = instantiate(dir, 'gbc-silent', 'echo going quiet; read x < /dev/zero; sleep 30; touch $out', tag);
+    const drv = instantiate(dir, 'gbc-silent', 'echo going quiet; sleep 30; touch $out', tag);
     await addDrv(drv);
     const timed = createBuildDaemon({ maxConnections: 1 });
     try {
@@ -76,6 +76,38 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     } finally {
       await timed.close();
     }
+  });
+
+  it('aborts a running build: the daemon kills the builder', async () => {
+    const marker = `gbc-abort-marker-${tag}`;
+    const drv = instantiate(dir, 'gbc-abort', `echo started; sleep 60; echo ${marker} > $out`, tag);
+    await addDrv(drv);
+    const running = (): boolean =>
+      readdirSync('/proc').some((pid) => {
+        try {
+          return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(marker);
+        } catch {
+          return false;
+        }
+      });
+    const controller = new AbortController();
+    let wasRunning = false;
+    const onLog = (line: LogLine): void => {
+      if (line.text !== 'started') return;
+      wasRunning = running();
+      controller.abort();
+    };
+    await expect(daemon.build(drv, { signal: controller.signal, onLog })).rejects.toMatchObject({ code: 'aborted' });
+    expect(wasRunning).toBe(true);
+    // Wait (bounded) until no process runs the builder's script any more.
+    let alive = true;
+    for (let i = 0; i < 400 && alive; i++) {
+      alive = running();
+      if (alive) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(alive).toBe(false);
+    const out = nix('nix-store', ['-q', '--outputs', drv]).toString('utf8').trim();
+    expect(await daemon.isValidPath(out)).toBe(false);
   });
 
   it('turns daemon refusals into DaemonError carrying the daemon message', async () => {

@@ -25,7 +25,11 @@ export interface DerivationClosure {
   readonly order: readonly string[];
 }
 
-/** Loads and parses the closure of `roots` over input derivations; each path is loaded once. */
+/**
+ * Loads and parses the closure of `roots` over input derivations; each path
+ * is loaded once. It does not check that a text belongs to its path: use
+ * checkDerivation (inputs first, in `order`) on what came from untrusted hands.
+ */
 export async function loadDerivationClosure(
   roots: string | readonly string[],
   loader: DerivationLoader,

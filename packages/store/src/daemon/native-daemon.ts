@@ -91,6 +91,11 @@ export class NativeBuildDaemon implements BuildDaemon {
     }
   }
 
+  /** Connections open now (borrowed and idle; the temp-root connections not counted). */
+  get openConnections(): number {
+    return this.#open;
+  }
+
   /** What the handshake found. */
   info(): Promise<DaemonInfo> {
     return this.#with(async (s) => s.info);

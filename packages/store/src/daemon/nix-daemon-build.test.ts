@@ -110,6 +110,26 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     expect(await daemon.isValidPath(out)).toBe(false);
   });
 
+  it('shares at most maxConnections connections among concurrent operations', async () => {
+    const pool = createBuildDaemon({ maxConnections: 2 });
+    try {
+      const drvs = [1, 2, 3].map((i) => instantiate(dir, `gbc-par${i}`, `echo par ${i}; echo ${i} > $out`, tag));
+      for (const drv of drvs) await addDrv(drv);
+      const seen: number[] = [];
+      const sample = (): void => void seen.push(pool.openConnections);
+      const builds = drvs.map((drv) => pool.build(drv, { onLog: sample }));
+      const checks = Array.from({ length: 10 }, () => pool.isValidPath(drvs[0]!).finally(sample));
+      const results = await Promise.all(builds);
+      expect(await Promise.all(checks)).toEqual(Array(10).fill(true));
+      expect(results.map((r) => r.status)).toEqual(['built', 'built', 'built']);
+      expect(Math.max(...seen)).toBe(2);
+      expect(pool.openConnections).toBeLessThanOrEqual(2);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.openConnections).toBe(0);
+  });
+
   it('turns daemon refusals into DaemonError carrying the daemon message', async () => {
     const refusal = daemon.isValidPath('/tmp/not-in-the-store');
     await expect(refusal).rejects.toBeInstanceOf(DaemonError);

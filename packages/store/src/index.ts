@@ -9,3 +9,4 @@ export * from './narinfo/index.js';
 export * from './signature/index.js';
 export * from './derivation/index.js';
 export * from './daemon/index.js';
+export * from './export/index.js';

@@ -49,7 +49,7 @@ describe('codecs', () => {
     expect((await run(createDecompressor(c), packed)).equals(nar)).toBe(true);
   });
 
-  it.each(programs)('%s output is what the %s program decodes, and we decode its output', async (p) => {
+  it.each(programs)('%s: our output is what the program decodes, and we decode the program output', async (p) => {
     const ours = await run(createCompressor(p), nar);
     expect(decompressWithProgram(p, ours).equals(nar)).toBe(true);
     const theirs = compressWithProgram(p, nar);

@@ -1,5 +1,5 @@
 // What an uploader declares about a NAR (hash, size) and the check of the
-// bytes against it: sha256 and byte count of the uncompressed NAR, and its magic.
+// bytes against it: sha256 and byte count of the uncompressed NAR.
 import { createHash, type Hash as CryptoHash } from 'node:crypto';
 import { formatHash, makeHash, parseHash, type Hash } from '@gbc/store';
 import { UploadRefusedError } from '../errors.js';
@@ -17,12 +17,9 @@ export function parseNarHash(text: string): Hash {
   }
 }
 
-// u64 13, "nix-archive-1", 3 bytes of padding: how every NAR starts.
-const NAR_MAGIC = Buffer.from([13, 0, 0, 0, 0, 0, 0, 0, ...Buffer.from('nix-archive-1'), 0, 0, 0]);
-
 /**
  * Accumulates the uncompressed NAR: refuses it as soon as it exceeds the
- * declared size or does not start like a NAR; `finish` checks size and hash.
+ * declared size; `finish` checks size and hash.
  */
 export class NarVerifier {
   readonly #hash: CryptoHash = createHash('sha256');
@@ -40,21 +37,14 @@ export class NarVerifier {
     return this.#received;
   }
 
-  /** Feeds the next uncompressed bytes; throws `size-mismatch` or `corrupt-nar` at once. */
+  /** Feeds the next uncompressed bytes; throws `size-mismatch` at once when past the declared size. */
   update(chunk: Uint8Array): void {
-    const start = this.#received;
     this.#received += chunk.length;
     if (this.#received > this.#size) {
       throw new UploadRefusedError('size-mismatch', 'the NAR is longer than its declared size', {
         expected: `${this.#size} bytes`,
         found: `at least ${this.#received} bytes`,
       });
-    }
-    if (start < NAR_MAGIC.length) {
-      const n = Math.min(chunk.length, NAR_MAGIC.length - start);
-      if (Buffer.compare(chunk.subarray(0, n), NAR_MAGIC.subarray(start, start + n)) !== 0) {
-        throw new UploadRefusedError('corrupt-nar', 'the uploaded data is not a NAR (no nix-archive-1 header)', { found: `bytes at offset ${start}` });
-      }
     }
     this.#hash.update(chunk);
   }

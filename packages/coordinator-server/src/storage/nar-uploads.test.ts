@@ -103,6 +103,17 @@ describe('NAR uploads', () => {
     expect(filesUnder(root)).toEqual([]);
   });
 
+  it('refuses a well-hashed upload that breaks the NAR format (trailing bytes, cut at a boundary)', async () => {
+    const trailing = Buffer.concat([nar, Buffer.alloc(8)]);
+    const e1 = await refusal(uploads.receive(request('none', trailing, { narHash: narHashOf(trailing), narSize: trailing.length })));
+    expect(e1.code).toBe('corrupt-nar');
+    expect(e1.message).toContain('trailing-data');
+    const cut = nar.subarray(0, 64);
+    const e2 = await refusal(uploads.receive(request('none', cut, { narHash: narHashOf(cut), narSize: cut.length })));
+    expect(e2.code).toBe('truncated');
+    expect(filesUnder(root)).toEqual([]);
+  });
+
   it('refuses a malformed hash, key or upload id before reading anything', async () => {
     expect((await refusal(uploads.receive(request('none', nar, { narHash: 'sha256:nope' })))).code).toBe('invalid-hash');
     expect((await refusal(uploads.receive({ ...request('none', nar), key: '../escape' }))).code).toBe('invalid-key');

@@ -1,8 +1,8 @@
 // Verified, resumable NAR uploads. The stored file is exactly the compressed
 // stream the agent sent (the cache serves it as is); while it is written to
-// `<scratch>/uploads/<id>.part` it is decompressed, hashed and counted, and it
-// is moved into storage only if the NAR's sha256 and size match the declared
-// ones. A broken body keeps the partial file; a resumed upload re-reads the
+// `<scratch>/uploads/<id>.part` it is decompressed, hashed, counted and parsed
+// as a NAR, and it is moved into storage only if the NAR is well formed and
+// its sha256 and size match the declared ones. A broken body keeps the partial file; a resumed upload re-reads the
 // kept prefix through the same check, so verification always covers every byte.
 import { createHash } from 'node:crypto';
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import type { Compression } from '../compression/compression.js';
 import { StorageError, UploadRefusedError } from '../errors.js';
 import { syncDirectory, writeAll } from './durable-file.js';
 import { NarVerifier, parseNarHash } from './expected-nar.js';
+import { tap, validateNarStream } from './nar-structure.js';
 import { checkStorageKey, type Storage } from './storage.js';
 import { checkUploadId, listUploads, makeManifest, readUploadStatus, removeUpload, sameManifest, uploadPaths, writeManifest, type UploadStatus } from './upload-state.js';
 
@@ -51,6 +52,8 @@ export interface NarUploadsOptions {
   readonly storage: Storage;
   /** Largest NAR accepted, uncompressed bytes. Default 32 GiB. */
   readonly maxNarSize?: number;
+  /** Check the NAR's format while hashing (names, order, padding, trailing bytes). Default true. */
+  readonly validateStructure?: boolean;
 }
 
 /** Receives NAR uploads into a Storage; see the file header. */
@@ -82,6 +85,7 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
   const dir = join(options.storage.scratchDir, 'uploads');
   await mkdir(dir, { recursive: true });
   const maxNarSize = options.maxNarSize ?? 32 * 2 ** 30;
+  const validateStructure = options.validateStructure ?? true;
   const active = new Set<string>();
 
   async function receive(request: NarUploadRequest): Promise<StoredNar> {
@@ -173,7 +177,8 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
         }
       }
       const sink = async (decoded: AsyncIterable<Uint8Array>): Promise<void> => {
-        for await (const chunk of decoded) verifier.update(chunk);
+        if (validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
+        else for await (const chunk of decoded) verifier.update(chunk);
       };
       if (request.compression === 'none') await pipeline(source, sink);
       else await pipeline(source, createDecompressor(request.compression), sink);

@@ -11,12 +11,12 @@ export function explainBuild(index: QueueIndex, buildId: string, now: number): E
   if (b.canceled === true || b.state === 'canceled') return { buildId, ready: false, reasons: [{ kind: 'canceled' }] };
   if ((b.state ?? 'queued') !== 'queued') return { buildId, ready: false, reasons: [{ kind: 'not-queued', state: b.state }] };
   const reasons: BlockReason[] = [];
-  if (entry.pending.size > 0)
+  if (entry.pending !== undefined)
     reasons.push({
       kind: 'inputs-pending',
       inputs: [...entry.pending].map(([path, buildId]) => (buildId === undefined ? { path } : { path, buildId })),
     });
-  if (entry.failed.size > 0) reasons.push({ kind: 'inputs-failed', inputs: [...entry.failed] });
+  if (entry.failed !== undefined) reasons.push({ kind: 'inputs-failed', inputs: [...entry.failed] });
   if (b.deferUntil !== undefined && b.deferUntil > Math.max(now, index.now)) reasons.push({ kind: 'deferred', until: b.deferUntil });
   const agentReason = agentMismatch([...index.agents.values()], b);
   if (agentReason !== undefined) reasons.push(agentReason);

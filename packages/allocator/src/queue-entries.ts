@@ -9,7 +9,7 @@ import type { QueuedBuild } from './types.js';
 export function statusOf(index: QueueIndex, entry: BuildEntry): EntryStatus {
   const b = entry.build;
   if (b.canceled === true || (b.state ?? 'queued') !== 'queued') return 'inactive';
-  if (entry.pending.size > 0 || entry.failed.size > 0) return 'waiting';
+  if (entry.pending !== undefined || entry.failed !== undefined) return 'waiting';
   if (b.deferUntil !== undefined && b.deferUntil > index.now) return 'deferred';
   return 'ready';
 }
@@ -36,13 +36,17 @@ export function unplace(index: QueueIndex, entry: BuildEntry): void {
 /** Creates the entry of a build and links its inputs; does not place it. */
 export function linkEntry(index: QueueIndex, build: QueuedBuild): BuildEntry {
   if (index.entries.has(build.id)) throw new AllocatorError('duplicate-build', `build ${build.id} is already queued; use update to change it`);
-  const failed = new Set(build.failedInputs ?? []);
-  const pending = new Map<string, string | undefined>();
-  for (const input of build.pendingInputs ?? []) if (!failed.has(input.path)) pending.set(input.path, input.buildId);
-  const entry: BuildEntry = { build, status: 'inactive', pending, failed, rank: build.priority, bucket: undefined, heapIndex: -1 };
+  const entry: BuildEntry = { build, status: 'inactive', pending: undefined, failed: undefined, rank: build.priority, bucket: undefined, heapIndex: -1 };
   index.entries.set(build.id, entry);
-  for (const path of [...pending.keys(), ...failed]) addToSet(index.waitersByPath, path, build.id);
-  for (const producer of pending.values()) if (producer !== undefined) addToSet(index.dependents, producer, build.id);
+  const failedInputs = build.failedInputs ?? [];
+  if (failedInputs.length > 0) entry.failed = new Set(failedInputs);
+  for (const input of build.pendingInputs ?? []) {
+    if (entry.failed?.has(input.path) === true) continue;
+    entry.pending ??= new Map();
+    entry.pending.set(input.path, input.buildId);
+  }
+  for (const path of inputPaths(entry)) addToSet(index.waitersByPath, path, build.id);
+  for (const producer of producersOf(entry)) addToSet(index.dependents, producer, build.id);
   return entry;
 }
 
@@ -61,7 +65,7 @@ export function dropEntry(index: QueueIndex, buildId: string): BuildEntry | unde
   if (entry === undefined) return undefined;
   unplace(index, entry);
   index.entries.delete(buildId);
-  for (const path of [...entry.pending.keys(), ...entry.failed]) deleteFromSet(index.waitersByPath, path, buildId);
+  for (const path of inputPaths(entry)) deleteFromSet(index.waitersByPath, path, buildId);
   const producers = producersOf(entry);
   for (const producer of producers) deleteFromSet(index.dependents, producer, buildId);
   if (index.behaviour.propagatePriority) refreshRanks(index, producers);
@@ -71,7 +75,15 @@ export function dropEntry(index: QueueIndex, buildId: string): BuildEntry | unde
 /** Ids of the builds producing the entry's pending inputs. */
 export function producersOf(entry: BuildEntry): string[] {
   const out: string[] = [];
-  for (const p of entry.pending.values()) if (p !== undefined) out.push(p);
+  if (entry.pending !== undefined) for (const p of entry.pending.values()) if (p !== undefined) out.push(p);
+  return out;
+}
+
+/** Paths the entry has pending or failed. */
+function inputPaths(entry: BuildEntry): string[] {
+  const out: string[] = [];
+  if (entry.pending !== undefined) for (const p of entry.pending.keys()) out.push(p);
+  if (entry.failed !== undefined) for (const p of entry.failed) out.push(p);
   return out;
 }
 
@@ -94,17 +106,19 @@ export function resolveInputs(index: QueueIndex, paths: readonly string[], outco
     for (const id of [...waiters]) {
       const entry = index.entries.get(id);
       if (entry === undefined) continue;
-      const producer = entry.pending.get(path);
+      const producer = entry.pending?.get(path);
       if (producer !== undefined) {
         deleteFromSet(index.dependents, producer, id);
         touchedProducers.push(producer);
       }
       unplace(index, entry);
-      entry.pending.delete(path);
+      entry.pending?.delete(path);
+      if (entry.pending?.size === 0) entry.pending = undefined;
       if (outcome === 'available') {
-        entry.failed.delete(path);
+        entry.failed?.delete(path);
+        if (entry.failed?.size === 0) entry.failed = undefined;
         waiters.delete(id);
-      } else entry.failed.add(path);
+      } else (entry.failed ??= new Set()).add(path);
       place(index, entry);
     }
     if (waiters.size === 0) index.waitersByPath.delete(path);

@@ -13,10 +13,10 @@ export type EntryStatus = 'ready' | 'deferred' | 'waiting' | 'inactive';
 export interface BuildEntry extends HeapNode {
   build: QueuedBuild;
   status: EntryStatus;
-  /** Pending input path → id of the build producing it (if known). */
-  readonly pending: Map<string, string | undefined>;
-  /** Input paths whose producer failed. */
-  readonly failed: Set<string>;
+  /** Pending input path → id of the build producing it (if known); undefined when none (saves memory). */
+  pending: Map<string, string | undefined> | undefined;
+  /** Input paths whose producer failed; undefined when none. */
+  failed: Set<string> | undefined;
   /** The priority the entry is ordered by (propagated for derivation-ordered). */
   rank: number;
   /** The bucket whose heap holds it while `ready`. */

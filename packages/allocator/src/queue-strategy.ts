@@ -49,7 +49,7 @@ export function createQueueStrategy(options: QueueStrategyOptions): AllocationSt
       const entries = snapshot.builds.map((b) => linkEntry(index, b));
       // Ranks need every entry linked and placed statuses known; inactive ones do not propagate.
       for (const e of entries) e.status = statusOf(index, e);
-      if (behaviour.propagatePriority) propagateAll(index, entries);
+      if (behaviour.propagatePriority) propagateAll(index);
       const ready: BuildEntry[] = [];
       for (const e of entries) {
         if (e.status === 'ready') {
@@ -91,33 +91,38 @@ function rankBefore(a: BuildEntry, b: BuildEntry): boolean {
   return a.build.id < b.build.id;
 }
 
-/** Initial effective ranks in one pass: dependents before their producers (reverse topological order). */
-function propagateAll(index: QueueIndex, entries: readonly BuildEntry[]): void {
-  const visited = new Set<string>();
-  const order: BuildEntry[] = [];
-  // Iterative depth-first search from each build to the builds waiting on it.
-  for (const root of entries) {
-    if (visited.has(root.build.id)) continue;
-    visited.add(root.build.id);
-    const stack: { entry: BuildEntry; deps: string[] }[] = [{ entry: root, deps: dependentIds(index, root) }];
+/**
+ * Initial effective ranks in one pass. Only builds that something waits on can
+ * rank above their priority; a depth-first search over "is waited on by" edges
+ * from those finishes every dependent before the build it waits on.
+ */
+function propagateAll(index: QueueIndex): void {
+  const finished = new Set<string>();
+  for (const rootId of index.dependents.keys()) {
+    const root = index.entries.get(rootId);
+    if (root === undefined || finished.has(rootId)) continue;
+    const stack: { entry: BuildEntry; next: Iterator<string> }[] = [{ entry: root, next: dependentsOf(index, rootId) }];
+    const onStack = new Set<string>([rootId]);
     while (stack.length > 0) {
-      const top = stack[stack.length - 1] as { entry: BuildEntry; deps: string[] };
-      const next = top.deps.pop();
-      if (next === undefined) {
-        order.push(top.entry);
+      const top = stack[stack.length - 1] as { entry: BuildEntry; next: Iterator<string> };
+      const step = top.next.next();
+      if (step.done === true) {
+        top.entry.rank = rankOf(index, top.entry);
+        finished.add(top.entry.build.id);
+        onStack.delete(top.entry.build.id);
         stack.pop();
         continue;
       }
-      const child = index.entries.get(next);
-      if (child === undefined || visited.has(next)) continue;
-      visited.add(next);
-      stack.push({ entry: child, deps: dependentIds(index, child) });
+      const child = index.entries.get(step.value);
+      // Already done, or a cycle (impossible for derivations): skip.
+      if (child === undefined || finished.has(step.value) || onStack.has(step.value)) continue;
+      if (!index.dependents.has(step.value)) continue; // nothing waits on it: rank = priority already
+      onStack.add(step.value);
+      stack.push({ entry: child, next: dependentsOf(index, step.value) });
     }
   }
-  // Post-order over dependents: every dependent is finished before the build it waits on.
-  for (const entry of order) entry.rank = rankOf(index, entry);
 }
 
-function dependentIds(index: QueueIndex, entry: BuildEntry): string[] {
-  return [...(index.dependents.get(entry.build.id) ?? [])];
+function dependentsOf(index: QueueIndex, id: string): Iterator<string> {
+  return (index.dependents.get(id) ?? new Set<string>()).values();
 }

@@ -13,7 +13,7 @@ export interface RecordedRequest {
 }
 
 /** Answers one request. */
-export type Handler = (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => void | Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => unknown;
 
 /** A running recording server. */
 export interface RecordingServer {

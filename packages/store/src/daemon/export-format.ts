@@ -1,41 +1,20 @@
-// The legacy export format that guix-daemon's import-paths reads and
-// export-path writes: per path u64 1, the NAR, a trailer; u64 0 at the end.
-import { ByteReader, type ByteSource } from '../wire/byte-reader.js';
-import { encodeBytes, encodeStringList, encodeU64 } from '../wire/byte-writer.js';
-import type { NarImport } from './build-daemon.js';
+// The trailer that follows the NAR in an export-path reply (one path of the
+// legacy export format, without the per-path marker); the export format
+// itself is written and read by ../export/.
+import { EXPORT_MAGIC } from '../export/export-format.js';
+import type { ByteReader } from '../wire/byte-reader.js';
 import { MAX_PATH, MAX_TEXT } from './constants.js';
 import { DaemonProtocolError } from './errors.js';
 
-/** Magic word between a NAR and its metadata ("NIXE" little-endian). */
-export const EXPORT_MAGIC = 0x4558494e;
+export { EXPORT_MAGIC };
 
-/** The metadata after each NAR of an export. */
+/** The metadata after the NAR of an exported path. */
 export interface ExportTrailer {
   readonly path: string;
   readonly references: readonly string[];
   readonly deriver: string | null;
   /** The signature s-expression, when the export is signed. */
   readonly signature: string | null;
-}
-
-/** Encodes the metadata that follows a NAR in an export. */
-export function encodeExportTrailer(info: NarImport): Uint8Array {
-  const sig = info.guixSignature;
-  return Buffer.concat([
-    encodeU64(EXPORT_MAGIC),
-    encodeBytes(info.path),
-    encodeStringList(info.references),
-    encodeBytes(info.deriver ?? ''),
-    ...(sig === undefined ? [encodeU64(0)] : [encodeU64(1), encodeBytes(sig)]),
-  ]);
-}
-
-/** Yields a one-path export stream (as import-paths reads it) around a NAR. */
-export async function* exportStream(info: NarImport, nar: ByteSource): AsyncGenerator<Uint8Array> {
-  yield encodeU64(1);
-  for await (const chunk of nar) if (chunk.length > 0) yield chunk;
-  yield encodeExportTrailer(info);
-  yield encodeU64(0);
 }
 
 /** Reads the metadata after a NAR in an export; refuses a wrong magic word. */

@@ -12,7 +12,7 @@ export type {
 export { DEFAULT_DAEMON_SOCKET, DaemonConnection, socketPathOf } from './connection.js';
 export { GUIX_PROTOCOL_VERSION, NIX_CLIENT_VERSION, Op, Stderr, type BuildModeName } from './constants.js';
 export { DaemonError, DaemonProtocolError, type DaemonErrorDetails } from './errors.js';
-export { EXPORT_MAGIC, encodeExportTrailer, exportStream, readExportTrailer, type ExportTrailer } from './export-format.js';
+export { EXPORT_MAGIC, readExportTrailer, type ExportTrailer } from './export-format.js';
 export { handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';
 export { buildOn, pathWithOutputs } from './build.js';
 export { addNarOn, dumpPathOn, exportPathOn, importPathsOn } from './nar-transfer.js';

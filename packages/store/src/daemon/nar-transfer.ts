@@ -6,7 +6,8 @@ import { encodeBytes, encodeStringList, encodeU64 } from '../wire/byte-writer.js
 import type { NarImport } from './build-daemon.js';
 import { Op } from './constants.js';
 import { DaemonError, DaemonProtocolError } from './errors.js';
-import { exportStream, readExportTrailer } from './export-format.js';
+import { writeExport, type ExportItem } from '../export/export-writer.js';
+import { readExportTrailer } from './export-format.js';
 import type { DaemonSession } from './session.js';
 import { stderrEvents, type StderrEvent } from './stderr.js';
 
@@ -53,11 +54,23 @@ export async function addNarOn(session: DaemonSession, info: NarImport, nar: Byt
  */
 export async function importPathsOn(session: DaemonSession, info: NarImport, nar: ByteSource): Promise<void> {
   session.request(Op.ImportPaths);
-  await session.finish('import-paths', answerReads(session, new ByteReader(exportStream(info, nar))));
+  await session.finish('import-paths', answerReads(session, new ByteReader(writeExport([exportItemOf(info, nar)]))));
   const imported = await session.readStrings('imported path');
   if (!imported.includes(info.path)) {
     throw new DaemonError({ daemonMessage: `import-paths did not import ${info.path} (got ${imported.join(', ') || 'nothing'})`, operation: 'import-paths' });
   }
+}
+
+/** The export item (../export/) for one NAR import. */
+function exportItemOf(info: NarImport, nar: ByteSource): ExportItem {
+  const sig = info.guixSignature;
+  return {
+    path: info.path,
+    references: info.references,
+    deriver: info.deriver ?? undefined,
+    signature: sig === undefined ? undefined : typeof sig === 'string' ? Buffer.from(sig, 'utf8') : sig,
+    nar,
+  };
 }
 
 /** Answers STDERR_READ requests with bytes from `source` (an empty answer means end of data). */

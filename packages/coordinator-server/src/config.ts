@@ -1,0 +1,86 @@
+// The coordinator's configuration: what `createCoordinator` accepts, and the
+// same with every default filled in (what the context carries).
+import { join } from 'node:path';
+import type { AllocationStrategy } from '@gbc/allocator';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { Logger } from './logger.js';
+import { createJsonLogger } from './logger.js';
+
+/** Options of `createCoordinator`. Only `databaseUri` is required. */
+export interface CoordinatorConfig {
+  /** `sqlite://PATH`, `sqlite::memory:` or `postgres://…`. */
+  readonly databaseUri: string;
+  /** Where NARs, logs and partial uploads are kept. Default `./gbc-data`. */
+  readonly dataDir?: string;
+  /** A built-in strategy name (`basic`, `derivation-ordered`, `fair-share`), a module path, or a strategy object. Default `basic`. */
+  readonly allocationStrategy?: string | AllocationStrategy;
+  /** How long an allocation or a started build lives without a status report, in seconds. Default 300. */
+  readonly leaseSeconds?: number;
+  /** How often expired leases are looked for, in ms. Default 5000. */
+  readonly leaseCheckIntervalMs?: number;
+  /** Apply pending migrations in `start()`. Default true. */
+  readonly migrate?: boolean;
+  /**
+   * External substitute servers (e.g. `https://bordeaux.guix.gnu.org`) that
+   * agents may fetch inputs from. Recorded and handed to agents' set-up; the
+   * scheduler does not query them yet: an input counts as available only when
+   * the coordinator holds it (output metadata) or a build of it succeeded.
+   */
+  readonly substituteUrls?: readonly string[];
+  /** Largest JSON request body, in bytes. Default 16 MiB. */
+  readonly jsonBodyBytes?: number;
+  /** Largest number of builds a single fetch-builds hands out. Default 100. */
+  readonly maxFetchCount?: number;
+  /** Where the agent API listens (`listen`). Default `http://0.0.0.0:8745`. */
+  readonly agentUrl?: string;
+  /** Where the client API listens (`listen`). Default `http://127.0.0.1:8746`. */
+  readonly clientUrl?: string;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: JSON lines on standard error at `info`. */
+  readonly logger?: Logger;
+  /** Directory for relative `sqlite://` paths and strategy modules. Default `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+/** The configuration with every default applied. */
+export interface ResolvedConfig {
+  readonly databaseUri: string;
+  readonly dataDir: string;
+  readonly allocationStrategy: string | AllocationStrategy;
+  readonly leaseSeconds: number;
+  readonly leaseCheckIntervalMs: number;
+  readonly migrate: boolean;
+  readonly substituteUrls: readonly string[];
+  readonly jsonBodyBytes: number;
+  readonly maxFetchCount: number;
+  readonly agentUrl: string;
+  readonly clientUrl: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly cwd: string;
+}
+
+/** Fills in the defaults documented on {@link CoordinatorConfig}. */
+export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
+  const cwd = config.cwd ?? process.cwd();
+  const leaseSeconds = config.leaseSeconds ?? 300;
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds <= 0) throw new RangeError(`leaseSeconds must be a positive integer, got ${leaseSeconds}`);
+  return {
+    databaseUri: config.databaseUri,
+    dataDir: config.dataDir ?? join(cwd, 'gbc-data'),
+    allocationStrategy: config.allocationStrategy ?? 'basic',
+    leaseSeconds,
+    leaseCheckIntervalMs: config.leaseCheckIntervalMs ?? 5000,
+    migrate: config.migrate ?? true,
+    substituteUrls: config.substituteUrls ?? [],
+    jsonBodyBytes: config.jsonBodyBytes ?? 16 * 1024 * 1024,
+    maxFetchCount: config.maxFetchCount ?? 100,
+    agentUrl: config.agentUrl ?? 'http://0.0.0.0:8745',
+    clientUrl: config.clientUrl ?? 'http://127.0.0.1:8746',
+    clock: config.clock ?? systemClock,
+    logger: config.logger ?? createJsonLogger('info'),
+    cwd,
+  };
+}

@@ -70,6 +70,16 @@ describe('codecs', () => {
     expect((await refusal(createDecompressor(p), cut)).code).toBe('corrupt-compression');
   });
 
+  it.each(programs)('%s: bytes after the compressed stream are a corrupt-compression error', async (p) => {
+    const trailing = Buffer.concat([compressWithProgram(p, nar), Buffer.from('trailing garbage\n')]);
+    expect((await refusal(createDecompressor(p), trailing)).code).toBe('corrupt-compression');
+  });
+
+  it.each(programs)('%s: concatenated streams decode to the concatenation', async (p) => {
+    const two = Buffer.concat([compressWithProgram(p, nar), compressWithProgram(p, Buffer.from('tail'))]);
+    expect((await run(createDecompressor(p), two)).equals(Buffer.concat([nar, Buffer.from('tail')]))).toBe(true);
+  });
+
   it('a partial gunzip decodes a gzip stream that has not ended yet', async () => {
     const gzip = createCompressor('gzip');
     const text = Buffer.from('line one\nline two\n');

@@ -53,7 +53,8 @@ export function createDecompressor(compression: Compression): Duplex {
     case 'zstd':
       return createProgramFilter({ program: 'zstd', args: ['-d', '-c', '-q', '-'], failureCode: 'corrupt-compression', what: 'zstd decompression' });
     case 'lzip':
-      return createProgramFilter({ program: 'lzip', args: ['-d', '-c', '-q'], failureCode: 'corrupt-compression', what: 'lzip decompression' });
+      // lzip ignores trailing bytes unless told: they would be stored and served.
+      return createProgramFilter({ program: 'lzip', args: ['-d', '-c', '-q', '--trailing-error'], failureCode: 'corrupt-compression', what: 'lzip decompression' });
   }
 }
 

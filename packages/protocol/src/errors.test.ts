@@ -1,7 +1,7 @@
 // Error codes, statuses and ProtocolError round trips.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ProtocolError, errorBodySchema, errorStatus, fromZodError, statusOf } from './errors.js';
+import { ProtocolError, errorBodySchema, errorStatus, fromZodError, isProtocolError, parseWith, statusOf } from './errors.js';
 
 describe('errors', () => {
   it('maps codes to statuses', () => {
@@ -31,5 +31,22 @@ describe('errors', () => {
     expect(err.code).toBe('bad-request');
     expect(err.message).toMatch(/^invalid fetch-builds body: count: .*; systems: /);
     expect(err.details).toHaveLength(2);
+  });
+});
+
+describe('parseWith and isProtocolError', () => {
+  it('returns parsed data or throws bad-request naming where', () => {
+    const schema = z.object({ n: z.coerce.number().int() });
+    expect(parseWith(schema, { n: '4' }, 'query')).toEqual({ n: 4 });
+    let caught: unknown;
+    try {
+      parseWith(schema, { n: 'x' }, 'GET /builds query');
+    } catch (err) {
+      caught = err;
+    }
+    expect(isProtocolError(caught, 'bad-request')).toBe(true);
+    expect(isProtocolError(caught, 'not-found')).toBe(false);
+    expect(isProtocolError(new Error('x'))).toBe(false);
+    expect((caught as Error).message).toMatch(/^invalid GET \/builds query: n: /);
   });
 });

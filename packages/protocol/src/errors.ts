@@ -105,3 +105,15 @@ export function fromZodError(where: string, error: z.ZodError): ProtocolError {
   const summary = details.map((d) => (d.path === '' ? d.message : `${d.path}: ${d.message}`)).join('; ');
   return new ProtocolError('bad-request', `invalid ${where}: ${summary}`, { details });
 }
+
+/** Validates `value` with `schema`; throws a `bad-request` ProtocolError naming `where` (e.g. "POST /builds body") on failure. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw fromZodError(where, r.error);
+  return r.data;
+}
+
+/** Whether `err` is a ProtocolError, and (when given) carries one of `codes`. */
+export function isProtocolError(err: unknown, ...codes: readonly ErrorCode[]): err is ProtocolError {
+  return err instanceof ProtocolError && (codes.length === 0 || (codes as readonly string[]).includes(err.code));
+}

@@ -1,7 +1,7 @@
 // SSE framing: what formatSseMessage writes, parseSse reads back, however the bytes are split.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatSseComment, formatSseMessage, parseSse } from './sse.js';
+import { formatEventMessage, formatSseComment, formatSseMessage, parseSse } from './sse.js';
 import type { SseMessage } from './sse.js';
 
 async function* chunks(text: string, cuts: number[]): AsyncGenerator<Uint8Array> {
@@ -52,5 +52,11 @@ describe('SSE', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('writes a gbc event with its id and type', async () => {
+    const event = { id: '9', type: 'build-success', time: '2026-11-27T23:17:36.000Z', data: { note: 'a\nb' } };
+    const [m] = await collect(formatEventMessage(event));
+    expect(m).toEqual({ id: '9', event: 'build-success', data: JSON.stringify(event), retry: undefined });
   });
 });

@@ -70,3 +70,8 @@ export async function* parseSse(stream: AsyncIterable<Uint8Array>): AsyncGenerat
     }
   }
 }
+
+/** Writes a gbc event as an SSE message: `id:` its sequence number, `event:` its type, `data:` its JSON. */
+export function formatEventMessage(event: { readonly id: string; readonly type: string }): string {
+  return formatSseMessage({ id: event.id, event: event.type, data: JSON.stringify(event) });
+}

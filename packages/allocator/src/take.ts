@@ -13,9 +13,10 @@ export function takeEntries(index: QueueIndex, agentId: string, count: number, n
   promoteDue(index, now);
   if (index.fair !== undefined) expireUsage(index.fair, index.now);
   const out: BuildEntry[] = [];
-  if (!agent.active || !(count > 0)) return out;
+  const limit = Math.floor(count);
+  if (!agent.active || !(limit > 0)) return out;
   const buckets = eligibleBuckets(index, agent);
-  while (out.length < count) {
+  while (out.length < limit) {
     const bucket = choose(index, buckets);
     if (bucket === undefined) break;
     const entry = bucket.heap.peek() as BuildEntry;

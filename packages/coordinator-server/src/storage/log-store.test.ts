@@ -56,6 +56,18 @@ describe('log store', () => {
     expect(((await logs.seal('b3/0').catch((e: unknown) => e)) as StorageError).code).toBe('not-found');
   });
 
+  it('refuses appends past the size limit, keeping what fit', async () => {
+    const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)), maxLogSize: 1000 });
+    await logs.append('b6/0', Buffer.alloc(600, 0x61));
+    async function* more(): AsyncGenerator<Uint8Array> {
+      yield Buffer.alloc(300, 0x62);
+      yield Buffer.alloc(300, 0x63);
+    }
+    const error = await logs.append('b6/0', more()).catch((e: unknown) => e);
+    expect((error as StorageError).code).toBe('too-large');
+    expect((await collect((await logs.read('b6/0'))!.stream)).toString()).toBe('a'.repeat(600) + 'b'.repeat(300));
+  });
+
   it('keeps concurrent appends to one log whole and in call order, and logs apart', async () => {
     const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)) });
     const parts = Array.from({ length: 50 }, (_, i) => lines(i * 10, i * 10 + 10));

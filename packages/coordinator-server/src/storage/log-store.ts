@@ -9,7 +9,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createCompressor, createDecompressor } from '../compression/codecs.js';
 import { compressionExtension, type Compression } from '../compression/compression.js';
-import { StorageError } from '../errors.js';
+import { StorageError, UploadRefusedError } from '../errors.js';
 import { writeAll } from './durable-file.js';
 import { skipBytes } from './skip-bytes.js';
 import { checkStorageKey, type Storage, type StoredObject } from './storage.js';
@@ -19,6 +19,8 @@ export interface LogStoreOptions {
   readonly storage: Storage;
   /** Compression of sealed logs. Default gzip (browsers and `curl --compressed` read it natively). */
   readonly compression?: Compression;
+  /** Longest log kept, uncompressed bytes; an append past it is refused (`too-large`). Default 1 GiB. */
+  readonly maxLogSize?: number;
 }
 
 /** A log being read: uncompressed bytes, and whether the build may still add to it. */
@@ -36,7 +38,10 @@ export interface StoredLog {
 
 /** Stores and serves build logs; see the file header. */
 export interface LogStore {
-  /** Appends bytes to a live log (creating it); returns its length afterwards. Refuses a sealed log (`log-sealed`). */
+  /**
+   * Appends bytes to a live log (creating it); returns its length afterwards.
+   * Refuses a sealed log (`log-sealed`) and bytes past the size limit (`too-large`; what fit is kept).
+   */
   append(key: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
   /** Compresses a live log into storage and removes the live file; idempotent. `not-found` when there is no log. */
   seal(key: string): Promise<StoredObject>;
@@ -50,6 +55,7 @@ export interface LogStore {
 export async function createLogStore(options: LogStoreOptions): Promise<LogStore> {
   const { storage } = options;
   const compression = options.compression ?? 'gzip';
+  const maxLogSize = options.maxLogSize ?? 2 ** 30;
   const liveDir = join(storage.scratchDir, 'logs');
   await mkdir(liveDir, { recursive: true });
   const livePath = (key: string): string => join(liveDir, checkStorageKey(key));
@@ -81,7 +87,7 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
         const handle = await open(path, 'a');
         try {
           const start = (await handle.stat()).size;
-          return start + (await writeAll(handle, body, start));
+          return start + (await writeAll(handle, limited(body, maxLogSize - start, key), start));
         } finally {
           await handle.close();
         }
@@ -126,4 +132,13 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
       return object === null || stream === null ? null : { compression, size: object.size, stream };
     },
   };
+}
+
+/** Passes chunks on while they fit in `room` bytes; the first that does not is a `too-large` refusal. */
+async function* limited(body: AsyncIterable<Uint8Array> | Uint8Array, room: number, key: string): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+    room -= chunk.length;
+    if (room < 0) throw new UploadRefusedError('too-large', `the log ${key} is longer than this coordinator keeps`);
+    yield chunk;
+  }
 }

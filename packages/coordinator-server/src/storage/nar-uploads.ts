@@ -16,7 +16,18 @@ import { syncDirectory, writeAll } from './durable-file.js';
 import { NarVerifier, parseNarHash } from './expected-nar.js';
 import { tap, validateNarStream } from './nar-structure.js';
 import { checkStorageKey, type Storage } from './storage.js';
-import { checkUploadId, listUploads, makeManifest, readUploadStatus, removeUpload, sameManifest, uploadPaths, writeManifest, type UploadStatus } from './upload-state.js';
+import {
+  checkUploadId,
+  listUploads,
+  makeManifest,
+  readUploadStatus,
+  removeTemporaryFiles,
+  removeUpload,
+  sameManifest,
+  uploadPaths,
+  writeManifest,
+  type UploadStatus,
+} from './upload-state.js';
 
 /** One request's worth of an upload. */
 export interface NarUploadRequest {
@@ -84,6 +95,7 @@ export function maxCompressedSize(narSize: number): number {
 export async function createNarUploads(options: NarUploadsOptions): Promise<NarUploads> {
   const dir = join(options.storage.scratchDir, 'uploads');
   await mkdir(dir, { recursive: true });
+  await removeTemporaryFiles(dir);
   const maxNarSize = options.maxNarSize ?? 32 * 2 ** 30;
   const validateStructure = options.validateStructure ?? true;
   const active = new Set<string>();

@@ -1,7 +1,7 @@
 // Resuming uploads: after a broken body, and after the receiving process is
 // SIGKILLed mid-way; the final check covers every byte, old and new.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,21 @@ describe('resumable uploads', () => {
     closeSync(fd);
     const error = await refusal(uploads.receive({ ...base, offset: 100_000, body: bodyOf(zst.subarray(100_000)) }));
     expect(error.code).toBe('corrupt-compression');
+    expect(filesUnder(root)).toEqual([]);
+  });
+
+  it('lists, discards and sweeps partial uploads; a restart removes only crash temporaries', async () => {
+    const { root, uploads } = await open('sweep');
+    await refusal(uploads.receive({ ...base, uploadId: 'old', body: brokenBody(zst, 1000) }));
+    await refusal(uploads.receive({ ...base, uploadId: 'other', body: brokenBody(zst, 2000) }));
+    expect((await uploads.list()).map((u) => [u.uploadId, u.received]).sort()).toEqual([['old', 1000], ['other', 2000]]);
+    writeFileSync(join(root, 'scratch', 'uploads', '.tmp-0123-old.json'), '{');
+    const reopened = await createNarUploads({ storage: await createDataDirStorage(root) });
+    expect(filesUnder(root)).toEqual(['scratch/uploads/old.json', 'scratch/uploads/old.part', 'scratch/uploads/other.json', 'scratch/uploads/other.part']);
+    expect(await reopened.discard('other')).toBe(true);
+    expect(await reopened.discard('other')).toBe(false);
+    expect(await reopened.sweep(new Date(0))).toBe(0);
+    expect(await reopened.sweep(new Date(Date.now() + 60_000))).toBe(1);
     expect(filesUnder(root)).toEqual([]);
   });
 

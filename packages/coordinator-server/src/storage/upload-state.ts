@@ -1,7 +1,7 @@
 // The on-disk state of resumable uploads, recoverable from the directory
 // alone after a crash: `<id>.part` holds the compressed bytes received so far
 // (its size is the resume offset) and `<id>.json` what the upload declared.
-import { readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBase16, type Hash } from '@gbc/store';
 import { isCompression, type Compression } from '../compression/compression.js';
@@ -107,4 +107,11 @@ function parseManifest(value: unknown): UploadManifest {
     throw new Error('not an upload manifest');
   }
   return { key: m.key, compression: m.compression, narHash: m.narHash, narSize: m.narSize };
+}
+
+/** Removes manifest temporaries a crash left in `dir` (never `.part` files: those are resumable). */
+export async function removeTemporaryFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith('.tmp-')) await rm(join(dir, name), { force: true });
+  }
 }

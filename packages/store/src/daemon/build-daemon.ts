@@ -1,6 +1,7 @@
 // The BuildDaemon interface: what an agent needs from its machine's build
 // daemon, with plain strings for store paths so any caller can use it.
 import type { ByteSource } from '../wire/byte-reader.js';
+import type { BasicDerivation } from './build-derivation.js';
 import type { BuildModeName } from './constants.js';
 import type { DaemonInfo } from './handshake.js';
 
@@ -145,6 +146,12 @@ export interface BuildDaemon {
   dumpPath(path: string): AsyncGenerator<Uint8Array>;
   /** Builds a derivation; a builder failure is a result, not an exception. */
   build(drvPath: string, request?: BuildRequest): Promise<BuildResult>;
+  /**
+   * Builds from the derivation itself (Nix's BuildDerivation): no .drv in the
+   * store needed, inputs must be valid. guix-daemon lacks it: DaemonProtocolError
+   * `unsupported-operation`.
+   */
+  buildDerivation(drvPath: string, drv: BasicDerivation, request?: BuildRequest): Promise<BuildResult>;
   /** Protects a path from garbage collection while this client's connection lives. */
   addTempRoot(path: string): Promise<void>;
   /** Closes every connection. */

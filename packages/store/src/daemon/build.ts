@@ -2,33 +2,12 @@
 // for a typed result, else build-paths (op 9), with the log streamed by line.
 import { encodeStringList, encodeU64 } from '../wire/byte-writer.js';
 import type { BuildRequest, BuildResult, BuildStatus, LogLine } from './build-daemon.js';
-import { BuildMode, MAX_PATH, MAX_TEXT, Op } from './constants.js';
-import { DaemonError, DaemonProtocolError, stripAnsi } from './errors.js';
+import { readBuildResult } from './build-result.js';
+import { BuildMode, MAX_PATH, Op } from './constants.js';
+import { DaemonError, DaemonProtocolError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';
 import type { DaemonSession } from './session.js';
 import { isBuildLogLine, type StderrEvent } from './stderr.js';
-
-/** Nix's BuildResult status numbers, in order. */
-const STATUSES: readonly BuildStatus[] = [
-  'built',
-  'substituted',
-  'already-valid',
-  'permanent-failure',
-  'input-rejected',
-  'output-rejected',
-  'transient-failure',
-  'cached-failure',
-  'timed-out',
-  'misc-failure',
-  'dependency-failed',
-  'log-limit-exceeded',
-  'not-deterministic',
-  'resolves-to-already-valid',
-  'no-substituters',
-];
-
-/** Statuses that mean the outputs are there. */
-const SUCCESSES = new Set<BuildStatus>(['built', 'substituted', 'already-valid', 'resolves-to-already-valid']);
 
 /**
  * The path-with-outputs string build-paths takes: `DRV!out,dev`. Nix ≥ 1.30
@@ -41,7 +20,34 @@ export function pathWithOutputs(drvPath: string, outputs: readonly string[] | un
 }
 
 /** Builds `drvPath` on `session`; builder failures become results, other refusals DaemonErrors. */
-export async function buildOn(session: DaemonSession, drvPath: string, request: BuildRequest = {}): Promise<BuildResult> {
+export function buildOn(session: DaemonSession, drvPath: string, request: BuildRequest = {}): Promise<BuildResult> {
+  const nix = session.info.dialect === 'nix';
+  const target = pathWithOutputs(drvPath, request.outputs, nix && session.minor >= 30);
+  const mode = encodeU64(BuildMode[request.mode ?? 'normal']);
+  return runBuild(session, drvPath, request, async (onEvent) => {
+    if (nix && session.minor >= 34) {
+      session.request(Op.BuildPathsWithResults, encodeStringList([target]), mode);
+      await session.finish('build-paths-with-results', onEvent);
+      return readResults(session);
+    }
+    session.request(Op.BuildPaths, encodeStringList([target]), mode);
+    await session.finish('build-paths', onEvent);
+    await session.conn.reader.readU64('acknowledgement');
+    return { success: true, status: 'built', statusCode: 0, errorMessage: '', startTime: null, stopTime: null };
+  });
+}
+
+/**
+ * Runs one build exchange (`exchange` sends the request and reads the reply)
+ * with the log passed to `request.onLog` line by line, abort by closing the
+ * connection, and Guix / old Nix build-failure errors turned into results.
+ */
+export async function runBuild(
+  session: DaemonSession,
+  drvPath: string,
+  request: BuildRequest,
+  exchange: (onEvent: (event: StderrEvent) => void) => Promise<BuildResult>,
+): Promise<BuildResult> {
   const nix = session.info.dialect === 'nix';
   const emit = request.onLog ?? ((): void => undefined);
   // Guix sends builder output as plain text (STDERR_NEXT); Nix sends it as log-line results.
@@ -50,8 +56,6 @@ export async function buildOn(session: DaemonSession, drvPath: string, request: 
     if (event.kind === 'next') splitter.push(event.text);
     else if (isBuildLogLine(event)) emit({ text: String(event.fields[0]), source: 'build' });
   };
-  const target = pathWithOutputs(drvPath, request.outputs, nix && session.minor >= 30);
-  const mode = encodeU64(BuildMode[request.mode ?? 'normal']);
   const signal = request.signal;
   const aborted = (): DaemonProtocolError =>
     new DaemonProtocolError('aborted', `the build of ${drvPath} was aborted`, { cause: signal?.reason });
@@ -63,15 +67,7 @@ export async function buildOn(session: DaemonSession, drvPath: string, request: 
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (nix && session.minor >= 34) {
-      session.request(Op.BuildPathsWithResults, encodeStringList([target]), mode);
-      await session.finish('build-paths-with-results', onEvent);
-      return await readResults(session);
-    }
-    session.request(Op.BuildPaths, encodeStringList([target]), mode);
-    await session.finish('build-paths', onEvent);
-    await session.conn.reader.readU64('acknowledgement');
-    return { success: true, status: 'built', statusCode: 0, errorMessage: '', startTime: null, stopTime: null };
+    return await exchange(onEvent);
   } catch (error) {
     if (signal?.aborted) throw aborted();
     if (error instanceof DaemonError && isBuildFailure(error)) {
@@ -91,26 +87,14 @@ function isBuildFailure(error: DaemonError): boolean {
   return error.status === undefined && /^build of .* failed|^builder for .* failed/m.test(error.daemonMessage);
 }
 
-/** Reads BuildPathsWithResults' answer: one keyed BuildResult per requested path. */
+/** Reads BuildPathsWithResults' answer: one keyed BuildResult per requested path; returns the first. */
 async function readResults(session: DaemonSession): Promise<BuildResult> {
-  const r = session.conn.reader;
-  const count = await r.readU64('result count');
+  const count = await session.conn.reader.readU64('result count');
   let first: BuildResult | undefined;
   for (let i = 0; i < count; i++) {
-    await r.readString(MAX_PATH, 'derived path');
-    const statusCode = await r.readU64('build status');
-    const errorMessage = stripAnsi(await r.readString(MAX_TEXT, 'build error message')).trim();
-    await r.readU64('times built');
-    await r.readU64('non-deterministic flag');
-    const startTime = await r.readU64('start time');
-    const stopTime = await r.readU64('stop time');
-    const outputs = await r.readU64('built output count');
-    for (let j = 0; j < outputs; j++) {
-      await r.readString(MAX_PATH, 'output id');
-      await r.readString(MAX_TEXT, 'realisation');
-    }
-    const status = STATUSES[statusCode] ?? 'unknown';
-    first ??= { success: SUCCESSES.has(status), status, statusCode, errorMessage, startTime, stopTime };
+    await session.conn.reader.readString(MAX_PATH, 'derived path');
+    const result = await readBuildResult(session);
+    first ??= result;
   }
   if (first === undefined) throw new DaemonError({ daemonMessage: 'no build result returned', operation: 'build-paths-with-results' });
   return first;

@@ -94,6 +94,8 @@ describe('guix-daemon dialect (scripted peer)', () => {
       { send: LAST },
       { expect: cat(u64(1), str(outPath)), what: 'is-valid-path' },
       { send: cat(LAST, u64(1)) },
+      { expect: cat(u64(1), str(outPath)), what: 'is-valid-path after a refused BuildDerivation, same connection' },
+      { send: cat(LAST, u64(1)) },
     ];
     const roots: PeerStep[] = [...handshake, { expect: cat(u64(11), str(outPath)), what: 'add-temp-root' }, { send: cat(LAST, u64(1)) }];
     const peer = await ScriptedPeer.start(dir, [main, second, roots]);
@@ -131,6 +133,9 @@ describe('guix-daemon dialect (scripted peer)', () => {
       expect(refusal).toMatchObject({ daemonMessage: "invalid derivation `nonsense'", status: 1, operation: 'add-text-to-store' });
       expect(await daemon.isValidPath(outPath)).toBe(true);
       await daemon.addTempRoot(outPath);
+      const basic = { outputs: new Map(), inputSrcs: [], system: 'x86_64-linux', builder: '/bin/sh', args: [], env: new Map() };
+      await expect(daemon.buildDerivation(drvPath, basic)).rejects.toMatchObject({ code: 'unsupported-operation' });
+      expect(await daemon.isValidPath(outPath)).toBe(true);
     } finally {
       await daemon.close();
     }

@@ -14,7 +14,9 @@ export { GUIX_PROTOCOL_VERSION, NIX_CLIENT_VERSION, Op, Stderr, type BuildModeNa
 export { DaemonError, DaemonProtocolError, type DaemonErrorDetails } from './errors.js';
 export { EXPORT_MAGIC, readExportTrailer, type ExportTrailer } from './export-format.js';
 export { handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';
-export { buildOn, pathWithOutputs } from './build.js';
+export { buildOn, pathWithOutputs, runBuild } from './build.js';
+export { buildDerivationOn, encodeBasicDerivation, type BasicDerivation } from './build-derivation.js';
+export { buildStatusOf } from './build-result.js';
 export { addNarOn, dumpPathOn, exportPathOn, importPathsOn } from './nar-transfer.js';
 export { createBuildDaemon, NativeBuildDaemon, type NativeDaemonOptions } from './native-daemon.js';
 export { DaemonSession } from './session.js';

@@ -2,8 +2,10 @@
 // daemon socket. Each operation borrows one connection for its whole length.
 import type { ByteSource } from '../wire/byte-reader.js';
 import { buildOn } from './build.js';
+import { buildDerivationOn, type BasicDerivation } from './build-derivation.js';
 import type { BuildDaemon, BuildRequest, BuildResult, DaemonOptions, NarImport, PathInfo } from './build-daemon.js';
 import { socketPathOf } from './connection.js';
+import { DaemonProtocolError } from './errors.js';
 import type { DaemonInfo } from './handshake.js';
 import { addNarOn, dumpPathOn } from './nar-transfer.js';
 import { DaemonSession } from './session.js';
@@ -84,7 +86,8 @@ export class NativeBuildDaemon implements BuildDaemon {
       }
       return await fn(session);
     } catch (error) {
-      session.broken = true;
+      // Refusing an operation the dialect lacks sends nothing: the connection stays good.
+      if (!(error instanceof DaemonProtocolError && error.code === 'unsupported-operation')) session.broken = true;
       throw error;
     } finally {
       this.#release(session);
@@ -147,6 +150,11 @@ export class NativeBuildDaemon implements BuildDaemon {
 
   build(drvPath: string, request?: BuildRequest): Promise<BuildResult> {
     return this.#with((s) => buildOn(s, drvPath, request));
+  }
+
+  /** BuildDerivation (Nix only): builds without the .drv in the store; inputs must be valid. */
+  buildDerivation(drvPath: string, drv: BasicDerivation, request?: BuildRequest): Promise<BuildResult> {
+    return this.#with((s) => buildDerivationOn(s, drvPath, drv, request));
   }
 
   /** Adds a root held until `close()`; use `openTempRoots` for roots with their own lifetime. */

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogLine } from './build-daemon.js';
+import { parseDerivation } from '../derivation/parse.js';
 import { DaemonError } from './errors.js';
 import { createBuildDaemon } from './native-daemon.js';
 import { instantiate, nix, removeDir, tempDir } from './test-helpers.js';
@@ -61,6 +62,24 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     expect(result.status).toBe('permanent-failure');
     expect(result.errorMessage).toContain('failed with exit code 3');
     expect(lines).toContain('about to fail');
+  });
+
+  it('builds with BuildDerivation, without the .drv in the store, success and failure as results', async () => {
+    const ok = instantiate(dir, 'gbc-basic', 'echo from basic; echo basic > $out', `${tag}-basic`);
+    const bad = instantiate(dir, 'gbc-basic-bad', 'echo failing basic; exit 7', `${tag}-basic`);
+    const okDrv = parseDerivation(readFileSync(ok));
+    const out = okDrv.outputs.get('out')!.path;
+    nix('nix-store', ['--delete', ok]);
+    expect(await daemon.isValidPath(ok)).toBe(false);
+    const lines: string[] = [];
+    const built = await daemon.buildDerivation(ok, okDrv, { onLog: (l) => lines.push(l.text) });
+    expect(built).toMatchObject({ success: true, status: 'built', errorMessage: '' });
+    expect(lines).toContain('from basic');
+    expect(readFileSync(out, 'utf8')).toBe('basic\n');
+    const failed = await daemon.buildDerivation(bad, parseDerivation(readFileSync(bad)), { onLog: (l) => lines.push(l.text) });
+    expect(failed).toMatchObject({ success: false, status: 'permanent-failure' });
+    expect(failed.errorMessage).toContain('failed with exit code 7');
+    expect(lines).toContain('failing basic');
   });
 
   it('applies options: a silent builder is killed by max-silent-time', async () => {

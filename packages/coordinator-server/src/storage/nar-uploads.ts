@@ -2,20 +2,18 @@
 // stream the agent sent (the cache serves it as is); while it is written to
 // `<scratch>/uploads/<id>.part` it is decompressed, hashed, counted and parsed
 // as a NAR, and it is moved into storage only if the NAR is well formed and
-// its sha256 and size match the declared ones. A broken body keeps the partial file; a resumed upload re-reads the
-// kept prefix through the same check, so verification always covers every byte.
-import { createHash } from 'node:crypto';
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+// its sha256 and size match the declared ones. A broken body keeps the
+// partial file; a resumed upload re-reads the kept prefix through the same
+// check, so verification always covers every byte. Limits: the declared size
+// (`maxNarSize`), the compressed size (`maxCompressedSize`), and decoding stops
+// as soon as the NAR passes its declared size (no decompression bombs).
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { formatHash, makeHash, type Hash } from '@gbc/store';
-import { createDecompressor } from '../compression/codecs.js';
 import type { Compression } from '../compression/compression.js';
 import { StorageError, UploadRefusedError } from '../errors.js';
-import { syncDirectory, writeAll } from './durable-file.js';
-import { NarVerifier, parseNarHash } from './expected-nar.js';
-import { tap, validateNarStream } from './nar-structure.js';
+import { parseNarHash } from './expected-nar.js';
 import { checkStorageKey, type Storage } from './storage.js';
+import { transferUpload } from './upload-transfer.js';
 import {
   checkUploadId,
   listUploads,
@@ -24,8 +22,8 @@ import {
   removeTemporaryFiles,
   removeUpload,
   sameManifest,
-  uploadPaths,
   writeManifest,
+  type UploadManifest,
   type UploadStatus,
 } from './upload-state.js';
 
@@ -86,11 +84,6 @@ export interface NarUploads {
   sweep(before: Date): Promise<number>;
 }
 
-/** Compressed bytes allowed for a NAR of `narSize` bytes: incompressible data grows a little in any codec. */
-export function maxCompressedSize(narSize: number): number {
-  return narSize + Math.ceil(narSize / 64) + 65_536;
-}
-
 /** Creates the upload receiver over `storage` (partial uploads under `<scratchDir>/uploads`). */
 export async function createNarUploads(options: NarUploadsOptions): Promise<NarUploads> {
   const dir = join(options.storage.scratchDir, 'uploads');
@@ -117,14 +110,14 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     active.add(uploadId);
     try {
       const offset = await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), request.offset ?? 0);
-      return await transfer(uploadId, request, expected, offset);
+      return await transferUpload({ dir, storage: options.storage, validateStructure }, uploadId, request, expected, offset);
     } finally {
       active.delete(uploadId);
     }
   }
 
   /** Checks the resume offset against the directory and makes the state ready; returns the offset. */
-  async function prepare(uploadId: string, manifest: ReturnType<typeof makeManifest>, offset: number): Promise<number> {
+  async function prepare(uploadId: string, manifest: UploadManifest, offset: number): Promise<number> {
     if (offset === 0) {
       await removeUpload(dir, uploadId);
       await writeManifest(dir, uploadId, manifest);
@@ -145,83 +138,6 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     return offset;
   }
 
-  async function transfer(uploadId: string, request: NarUploadRequest, expected: Hash, offset: number): Promise<StoredNar> {
-    const paths = uploadPaths(dir, uploadId);
-    const handle = await open(paths.part, offset === 0 ? 'w+' : 'r+');
-    let bodyBroke = false;
-    let fileSize = offset;
-    const limit = maxCompressedSize(request.narSize);
-    const fileHash = request.compression === 'none' ? null : createHash('sha256');
-    const verifier = new NarVerifier(expected, request.narSize);
-    try {
-      if (offset === 0) await syncDirectory(dir);
-      else await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
-      async function* source(): AsyncGenerator<Uint8Array> {
-        if (offset > 0) {
-          for await (const chunk of handle.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) {
-            fileHash?.update(chunk as Buffer);
-            yield chunk as Buffer;
-          }
-        }
-        let writing: Promise<number> = Promise.resolve(0);
-        const iterator = request.body[Symbol.asyncIterator]();
-        for (;;) {
-          let next: IteratorResult<Uint8Array>;
-          try {
-            next = await iterator.next();
-          } catch (error) {
-            bodyBroke = true;
-            await writing.catch(() => 0);
-            throw error;
-          }
-          await writing;
-          if (next.done) break;
-          const chunk = next.value;
-          const position = fileSize;
-          fileSize += chunk.length;
-          if (fileSize > limit) {
-            throw new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` });
-          }
-          // The write runs on the thread pool while the chunk is hashed and decompressed.
-          writing = writeAll(handle, chunk, position);
-          fileHash?.update(chunk);
-          yield chunk;
-        }
-      }
-      const sink = async (decoded: AsyncIterable<Uint8Array>): Promise<void> => {
-        if (validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
-        else for await (const chunk of decoded) verifier.update(chunk);
-      };
-      if (request.compression === 'none') await pipeline(source, sink);
-      else await pipeline(source, createDecompressor(request.compression), sink);
-      const narHash = verifier.finish();
-      await handle.sync();
-      const written = (await handle.stat()).size;
-      await handle.close();
-      if (written !== fileSize) {
-        throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
-      }
-      await options.storage.putFile('nar', request.key, paths.part);
-      await removeUpload(dir, uploadId);
-      return {
-        key: request.key,
-        compression: request.compression,
-        fileHash: fileHash === null ? formatHash(narHash) : formatHash(makeHash('sha256', fileHash.digest())),
-        fileSize,
-        narHash: formatHash(narHash),
-        narSize: request.narSize,
-      };
-    } catch (error) {
-      await closeQuietly(handle);
-      if (bodyBroke) {
-        const received = await stat(paths.part).then((s) => s.size, () => 0);
-        throw new StorageError('interrupted', `the upload ${uploadId} broke off; resume it from byte ${received}`, { received, cause: error });
-      }
-      await removeUpload(dir, uploadId);
-      throw error;
-    }
-  }
-
   return {
     receive,
     status: (uploadId) => readUploadStatus(dir, uploadId),
@@ -238,9 +154,4 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
       return removed;
     },
   };
-}
-
-async function closeQuietly(handle: FileHandle): Promise<void> {
-  await handle.sync().catch(() => {});
-  await handle.close().catch(() => {});
 }

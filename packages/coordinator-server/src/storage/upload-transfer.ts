@@ -1,0 +1,123 @@
+// One request's transfer of a NAR upload: the kept prefix (on resume) and the
+// new body flow through the decompressor into the hasher and NAR parser, while
+// the new bytes are written at their positions in the `.part` file; on success
+// the file is synced and moved into storage, on bad data it is removed, and on
+// a broken body it is kept for the next resume.
+import { createHash } from 'node:crypto';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { formatHash, makeHash, type Hash } from '@gbc/store';
+import { createDecompressor } from '../compression/codecs.js';
+import { StorageError, UploadRefusedError } from '../errors.js';
+import { syncDirectory, writeAll } from './durable-file.js';
+import { NarVerifier } from './expected-nar.js';
+import { tap, validateNarStream } from './nar-structure.js';
+import type { NarUploadRequest, StoredNar } from './nar-uploads.js';
+import type { Storage } from './storage.js';
+import { removeUpload, uploadPaths } from './upload-state.js';
+
+/** What a transfer needs from its receiver. */
+export interface TransferContext {
+  /** The directory of partial uploads. */
+  readonly dir: string;
+  readonly storage: Storage;
+  readonly validateStructure: boolean;
+}
+
+/** Compressed bytes allowed for a NAR of `narSize` bytes: incompressible data grows a little in any codec. */
+export function maxCompressedSize(narSize: number): number {
+  return narSize + Math.ceil(narSize / 64) + 65_536;
+}
+
+/**
+ * Receives `request.body` from `offset` on and finishes the upload (see the
+ * file header). The caller has checked the declarations and the offset.
+ */
+export async function transferUpload(
+context: TransferContext,
+uploadId: string,
+request: NarUploadRequest,
+expected: Hash,
+offset: number,
+): Promise<StoredNar> {
+const { dir, storage, validateStructure } = context;
+  const paths = uploadPaths(dir, uploadId);
+  const handle = await open(paths.part, offset === 0 ? 'w+' : 'r+');
+  let bodyBroke = false;
+  let fileSize = offset;
+  const limit = maxCompressedSize(request.narSize);
+  const fileHash = request.compression === 'none' ? null : createHash('sha256');
+  const verifier = new NarVerifier(expected, request.narSize);
+  try {
+    if (offset === 0) await syncDirectory(dir);
+    else await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
+    async function* source(): AsyncGenerator<Uint8Array> {
+      if (offset > 0) {
+        for await (const chunk of handle.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) {
+          fileHash?.update(chunk as Buffer);
+          yield chunk as Buffer;
+        }
+      }
+      let writing: Promise<number> = Promise.resolve(0);
+      const iterator = request.body[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          bodyBroke = true;
+          await writing.catch(() => 0);
+          throw error;
+        }
+        await writing;
+        if (next.done) break;
+        const chunk = next.value;
+        const position = fileSize;
+        fileSize += chunk.length;
+        if (fileSize > limit) {
+          throw new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` });
+        }
+        // The write runs on the thread pool while the chunk is hashed and decompressed.
+        writing = writeAll(handle, chunk, position);
+        fileHash?.update(chunk);
+        yield chunk;
+      }
+    }
+    const sink = async (decoded: AsyncIterable<Uint8Array>): Promise<void> => {
+      if (validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
+      else for await (const chunk of decoded) verifier.update(chunk);
+    };
+    if (request.compression === 'none') await pipeline(source, sink);
+    else await pipeline(source, createDecompressor(request.compression), sink);
+    const narHash = verifier.finish();
+    await handle.sync();
+    const written = (await handle.stat()).size;
+    await handle.close();
+    if (written !== fileSize) {
+      throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
+    }
+    await storage.putFile('nar', request.key, paths.part);
+    await removeUpload(dir, uploadId);
+    return {
+      key: request.key,
+      compression: request.compression,
+      fileHash: fileHash === null ? formatHash(narHash) : formatHash(makeHash('sha256', fileHash.digest())),
+      fileSize,
+      narHash: formatHash(narHash),
+      narSize: request.narSize,
+    };
+  } catch (error) {
+    await closeQuietly(handle);
+    if (bodyBroke) {
+      const received = await stat(paths.part).then((s) => s.size, () => 0);
+      throw new StorageError('interrupted', `the upload ${uploadId} broke off; resume it from byte ${received}`, { received, cause: error });
+    }
+    await removeUpload(dir, uploadId);
+    throw error;
+  }
+}
+
+async function closeQuietly(handle: FileHandle): Promise<void> {
+  await handle.sync().catch(() => {});
+  await handle.close().catch(() => {});
+}

@@ -132,3 +132,36 @@ describe('AgentClient', () => {
     await expect(client.nar('../etc/passwd')).rejects.toMatchObject({ code: 'bad-request' });
   });
 });
+
+describe('AgentClient with a dynamic-auth token', () => {
+  it('opens a new session when the coordinator no longer accepts the old password, and retries once', async () => {
+    let sessions = 0;
+    const passwords = ['a'.repeat(32), 'b'.repeat(32)];
+    server.handle(async (req, res, rec) => {
+      await readBody(req, rec);
+      if (rec.path === '/agent/session') {
+        sendJson(res, 200, { agent: AGENT, password: passwords[sessions++ % 2], created: sessions === 1 });
+      } else if (rec.headers.authorization === basic(AGENT, passwords[1]!)) sendJson(res, 200, statusAnswer);
+      else sendJson(res, 401, { error: { code: 'unauthorized', message: 'unknown password' } });
+    });
+    const client = new AgentClient({ baseUrl: server.url, credentials: { name: 'b', token: 't'.repeat(32) } });
+    const answer = await client.reportStatus({ load1: 0, builds: [] });
+    expect(answer.leaseSeconds).toBe(60);
+    expect(sessions).toBe(2);
+  });
+
+  it('does not retry a streamed upload, whose body can only be read once', async () => {
+    let sessions = 0;
+    server.handle(async (req, res, rec) => {
+      await readBody(req, rec);
+      if (rec.path === '/agent/session') sendJson(res, 200, { agent: AGENT, password: PASSWORD, created: ++sessions === 1 });
+      else sendJson(res, 401, { error: { code: 'unauthorized', message: 'no' } });
+    });
+    const client = new AgentClient({ baseUrl: server.url, credentials: { name: 'b', token: 't'.repeat(32) } });
+    const before = server.requests.length;
+    await expect(client.uploadLog(BUILD, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual(['/agent/session', `/build/${BUILD}/log`]);
+    await client.reportBuildStart(BUILD).catch(() => undefined);
+    expect(sessions).toBe(3);
+  });
+});

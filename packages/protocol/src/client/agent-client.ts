@@ -1,5 +1,5 @@
 // AgentClient: the typed client of the agent API (status, fetch, set-up, log and NAR uploads, results, cache).
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, isProtocolError } from '../errors.js';
 import { agentRoutes as r } from '../routes/agent-routes.js';
 import { cacheRoutes } from '../routes/cache-routes.js';
 import type {
@@ -50,68 +50,68 @@ export class AgentClient {
   }
 
   /** Reports load, free disk and builds in hand; the answer lists builds to abort. */
-  async reportStatus(report: StatusReportInput, o: AgentRequestOptions = {}): Promise<StatusResponse> {
-    const { agent, header } = await this.#credentials();
-    return this.#core.json(r.reportStatus, r.reportStatus.response.schema, { params: { uuid: agent }, json: report, signal: o.signal }, header);
+  reportStatus(report: StatusReportInput, o: AgentRequestOptions = {}): Promise<StatusResponse> {
+    return this.#authed(({ agent, header }) =>
+      this.#core.json(r.reportStatus, r.reportStatus.response.schema, { params: { uuid: agent }, json: report, signal: o.signal }, header));
   }
 
   /** Asks for up to `count` builds of `systems`. */
-  async fetchBuilds(request: FetchBuildsRequest, o: AgentRequestOptions = {}): Promise<FetchBuildsResponse> {
-    const { agent, header } = await this.#credentials();
-    return this.#core.json(r.fetchBuilds, r.fetchBuilds.response.schema, { params: { uuid: agent }, json: request, signal: o.signal }, header);
+  fetchBuilds(request: FetchBuildsRequest, o: AgentRequestOptions = {}): Promise<FetchBuildsResponse> {
+    return this.#authed(({ agent, header }) =>
+      this.#core.json(r.fetchBuilds, r.fetchBuilds.response.schema, { params: { uuid: agent }, json: request, signal: o.signal }, header));
   }
 
   /** The derivations and inputs a build needs. */
-  async buildClosure(build: string, o: AgentRequestOptions = {}): Promise<BuildClosure> {
-    const { header } = await this.#credentials();
-    return this.#core.json(r.buildClosure, r.buildClosure.response.schema, { params: { uuid: build }, signal: o.signal }, header);
+  buildClosure(build: string, o: AgentRequestOptions = {}): Promise<BuildClosure> {
+    return this.#authed(({ header }) =>
+      this.#core.json(r.buildClosure, r.buildClosure.response.schema, { params: { uuid: build }, signal: o.signal }, header));
   }
 
   /** The exact bytes of a derivation; `name` is its basename. */
-  async derivationText(name: string, o: AgentRequestOptions = {}): Promise<Uint8Array> {
-    const { header } = await this.#credentials();
-    const res = await this.#core.send(r.derivationText, { params: { name }, signal: o.signal }, header);
-    return new Uint8Array(await res.arrayBuffer());
+  derivationText(name: string, o: AgentRequestOptions = {}): Promise<Uint8Array> {
+    return this.#authed(async ({ header }) => {
+      const res = await this.#core.send(r.derivationText, { params: { name }, signal: o.signal }, header);
+      return new Uint8Array(await res.arrayBuffer());
+    });
   }
 
   /** Reports that the build was handed to the daemon. */
-  async reportBuildStart(build: string, o: AgentRequestOptions = {}): Promise<void> {
-    const { header } = await this.#credentials();
-    await this.#core.empty(r.reportBuildStart, { params: { uuid: build }, signal: o.signal }, header);
+  reportBuildStart(build: string, o: AgentRequestOptions = {}): Promise<void> {
+    return this.#authed(({ header }) => this.#core.empty(r.reportBuildStart, { params: { uuid: build }, signal: o.signal }, header));
   }
 
   /** Reports inputs that could not be had. */
-  async reportSetupFailure(build: string, missingInputs: readonly string[], o: AgentRequestOptions = {}): Promise<void> {
-    const { header } = await this.#credentials();
-    await this.#core.empty(r.reportSetupFailure, { params: { uuid: build }, json: { reason: 'missing-inputs', missingInputs }, signal: o.signal }, header);
+  reportSetupFailure(build: string, missingInputs: readonly string[], o: AgentRequestOptions = {}): Promise<void> {
+    const json = { reason: 'missing-inputs', missingInputs };
+    return this.#authed(({ header }) => this.#core.empty(r.reportSetupFailure, { params: { uuid: build }, json, signal: o.signal }, header));
   }
 
-  /** Streams the build log; resolves once the coordinator has stored all of it. */
-  async uploadLog(build: string, log: UploadBody, o: AgentRequestOptions = {}): Promise<void> {
-    const { header } = await this.#credentials();
-    await this.#core.empty(r.uploadLog, { params: { uuid: build }, body: log, signal: o.signal, timeout: false }, header);
+  /** Streams the build log; resolves once the coordinator has stored all of it. Not retried: a stream is read once. */
+  uploadLog(build: string, log: UploadBody, o: AgentRequestOptions = {}): Promise<void> {
+    return this.#authed(({ header }) => this.#core.empty(r.uploadLog, { params: { uuid: build }, body: log, signal: o.signal, timeout: false }, header), false);
   }
 
-  /** Streams an output's NAR (compressed as `meta.compression`); `offset` resumes at that byte of the compressed stream. */
-  async uploadOutput(build: string, output: string, meta: NarUploadMetadataInput, nar: UploadBody, options: { offset?: number } & AgentRequestOptions = {}): Promise<StoredNar> {
-    const { header } = await this.#credentials();
+  /**
+   * Streams an output's NAR (compressed as `meta.compression`); `offset` resumes at
+   * that byte of the compressed stream (see `outputUploadProgress`). Not retried: a stream is read once.
+   */
+  uploadOutput(build: string, output: string, meta: NarUploadMetadataInput, nar: UploadBody, options: { offset?: number } & AgentRequestOptions = {}): Promise<StoredNar> {
     const call = {
       params: { uuid: build, name: output }, query: { offset: options.offset === undefined || options.offset === 0 ? undefined : options.offset },
       headers: encodeUploadHeaders(meta), body: nar, signal: options.signal, timeout: false,
     };
-    return this.#core.json(r.uploadOutput, r.uploadOutput.response.schema, call, header);
+    return this.#authed(({ header }) => this.#core.json(r.uploadOutput, r.uploadOutput.response.schema, call, header), false);
   }
 
   /** How many bytes of an output upload the coordinator holds. */
-  async outputUploadProgress(build: string, output: string, o: AgentRequestOptions = {}): Promise<UploadProgress> {
-    const { header } = await this.#credentials();
-    return this.#core.json(r.outputUploadProgress, r.outputUploadProgress.response.schema, { params: { uuid: build, name: output }, signal: o.signal }, header);
+  outputUploadProgress(build: string, output: string, o: AgentRequestOptions = {}): Promise<UploadProgress> {
+    return this.#authed(({ header }) =>
+      this.#core.json(r.outputUploadProgress, r.outputUploadProgress.response.schema, { params: { uuid: build, name: output }, signal: o.signal }, header));
   }
 
   /** Reports how the attempt ended. */
-  async reportResult(build: string, result: BuildResultRequest, o: AgentRequestOptions = {}): Promise<void> {
-    const { header } = await this.#credentials();
-    await this.#core.empty(r.reportResult, { params: { uuid: build }, json: result, signal: o.signal }, header);
+  reportResult(build: string, result: BuildResultRequest, o: AgentRequestOptions = {}): Promise<void> {
+    return this.#authed(({ header }) => this.#core.empty(r.reportResult, { params: { uuid: build }, json: result, signal: o.signal }, header));
   }
 
   /** The narinfo text for a store path's hash part, or null when the cache lacks it. */
@@ -135,6 +135,26 @@ export class AgentClient {
       ? await this.#core.send(cacheRoutes.narCompressed, { params: { compression: parts[1] as string, name: parts[2] as string }, signal: o.signal, timeout: false })
       : await this.#core.send(cacheRoutes.nar, { params: { name: parts[1] as string }, signal: o.signal, timeout: false });
     return res.body ?? new ReadableStream({ start: (c) => c.close() });
+  }
+
+  /**
+   * Runs `call` with credentials. With a dynamic-auth token, a 401 (the
+   * coordinator no longer knows the session's password) opens a new session
+   * and, when `retryable`, runs the call once more.
+   */
+  async #authed<T>(call: (creds: { agent: string; header: string }) => Promise<T>, retryable = true): Promise<T> {
+    const creds = await this.#credentials();
+    try {
+      return await call(creds);
+    } catch (err) {
+      if (!('token' in this.#options.credentials) || !isProtocolError(err, 'unauthorized')) throw err;
+      if (this.#basic === creds) {
+        this.#basic = undefined;
+        this.#session = undefined;
+      }
+      if (!retryable) throw err;
+      return call(await this.#credentials());
+    }
   }
 
   async #credentials(): Promise<{ agent: string; header: string }> {

@@ -131,6 +131,19 @@ describe('AgentClient', () => {
     expect(new Uint8Array(body)).toEqual(new Uint8Array([7, 8, 9]));
     await expect(client.nar('../etc/passwd')).rejects.toMatchObject({ code: 'bad-request' });
   });
+
+  it('reads the cache from its own base URL when given one', async () => {
+    const cache = await startRecordingServer();
+    try {
+      cache.handle((_req, res) => res.writeHead(200).end('StorePath: x\n'));
+      server.handle((_req, res) => sendJson(res, 404, { error: { code: 'not-found', message: 'wrong port' } }));
+      const client = new AgentClient({ baseUrl: server.url, cacheBaseUrl: cache.url, credentials: { agent: AGENT, password: PASSWORD } });
+      expect(await client.narinfo(H)).toBe('StorePath: x\n');
+      expect(cache.requests.map((r) => r.path)).toEqual([`/${H}.narinfo`]);
+    } finally {
+      await cache.close();
+    }
+  });
 });
 
 describe('AgentClient with a dynamic-auth token', () => {

@@ -18,6 +18,8 @@ export type AgentCredentials =
 /** Options of an AgentClient. */
 export interface AgentClientOptions extends HttpClientOptions {
   readonly credentials: AgentCredentials;
+  /** Base URL of the binary cache when it has a port of its own; default `baseUrl`. */
+  readonly cacheBaseUrl?: string | URL;
   /** Called once a dynamic-auth session gives credentials, so the agent can keep them (e.g. in its state file). */
   readonly onSession?: (session: AgentSessionResponse) => void | Promise<void>;
 }
@@ -33,12 +35,14 @@ export interface AgentRequestOptions {
  */
 export class AgentClient {
   readonly #core: HttpCore;
+  readonly #cache: HttpCore;
   readonly #options: AgentClientOptions;
   #basic: { agent: string; header: string } | undefined;
   #session: Promise<{ agent: string; header: string }> | undefined;
 
   constructor(options: AgentClientOptions) {
     this.#core = new HttpCore(options);
+    this.#cache = options.cacheBaseUrl === undefined ? this.#core : new HttpCore({ ...options, baseUrl: options.cacheBaseUrl });
     this.#options = options;
     const c = options.credentials;
     if ('password' in c) this.#basic = { agent: c.agent, header: basic(c.agent, c.password) };
@@ -117,7 +121,7 @@ export class AgentClient {
   /** The narinfo text for a store path's hash part, or null when the cache lacks it. */
   async narinfo(hashPart: string, o: AgentRequestOptions = {}): Promise<string | null> {
     try {
-      const res = await this.#core.send(cacheRoutes.narinfo, { params: { hash: hashPart }, signal: o.signal });
+      const res = await this.#cache.send(cacheRoutes.narinfo, { params: { hash: hashPart }, signal: o.signal });
       return await res.text();
     } catch (err) {
       if (err instanceof ProtocolError && err.status === 404) return null;
@@ -132,8 +136,8 @@ export class AgentClient {
       throw new ProtocolError('bad-request', `not a cache NAR URL: ${JSON.stringify(url)} (expected nar/<name> or nar/<compression>/<name>)`, { status: 0 });
     }
     const res = parts.length === 3
-      ? await this.#core.send(cacheRoutes.narCompressed, { params: { compression: parts[1] as string, name: parts[2] as string }, signal: o.signal, timeout: false })
-      : await this.#core.send(cacheRoutes.nar, { params: { name: parts[1] as string }, signal: o.signal, timeout: false });
+      ? await this.#cache.send(cacheRoutes.narCompressed, { params: { compression: parts[1] as string, name: parts[2] as string }, signal: o.signal, timeout: false })
+      : await this.#cache.send(cacheRoutes.nar, { params: { name: parts[1] as string }, signal: o.signal, timeout: false });
     return res.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 

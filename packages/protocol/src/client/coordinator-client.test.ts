@@ -54,6 +54,20 @@ describe('CoordinatorClient requests', () => {
     expect(r.query.get('blocked')).toBe('false');
   });
 
+  it('iterates over every page of builds, following the cursor', async () => {
+    server.handle((_req, res, rec) => {
+      const cursor = rec.query.get('cursor');
+      if (cursor === null) sendJson(res, 200, { builds: [build, build], nextCursor: 'p2' });
+      else if (cursor === 'p2') sendJson(res, 200, { builds: [build], nextCursor: null });
+      else sendJson(res, 400, { error: { code: 'bad-request', message: 'bad cursor' } });
+    });
+    const before = server.requests.length;
+    let n = 0;
+    for await (const b of client.iterateBuilds({ state: 'queued' })) n += b.priority === 3 ? 1 : 0;
+    expect(n).toBe(3);
+    expect(server.requests.slice(before).map((r) => [r.query.get('cursor'), r.query.get('state')])).toEqual([[null, 'queued'], ['p2', 'queued']]);
+  });
+
   it('uploads a derivation as its exact bytes, and cancels, reprioritises and revokes on the right paths', async () => {
     server.handle(async (req, res, rec) => {
       await readBody(req, rec);

@@ -74,6 +74,17 @@ export class CoordinatorClient {
     return this.#core.json(br.listBuilds, br.listBuilds.response.schema, { query: { ...query }, signal: o.signal }, this.#auth);
   }
 
+  /** Every build matching `query`, page after page (following `nextCursor`). */
+  async *iterateBuilds(query: ListBuildsQueryInput = {}, o: RequestOptions = {}): AsyncGenerator<Build> {
+    let cursor = query.cursor;
+    for (;;) {
+      const page = await this.listBuilds({ ...query, cursor }, o);
+      yield* page.builds;
+      if (page.nextCursor === null || page.builds.length === 0) return;
+      cursor = page.nextCursor;
+    }
+  }
+
   /** A build with its attempts and outputs. */
   getBuild(uuid: string, o: RequestOptions = {}): Promise<BuildDetail> {
     return this.#core.json(br.getBuild, br.getBuild.response.schema, { params: { uuid }, signal: o.signal }, this.#auth);

@@ -35,14 +35,18 @@ export interface SecondDaemon {
   stop(): Promise<void>;
 }
 
-/** Starts a second nix-daemon and waits until its socket accepts (bounded). */
-export async function startSecondDaemon(dir: string): Promise<SecondDaemon> {
+/**
+ * Starts a second nix-daemon and waits until its socket exists (bounded).
+ * `storeDir` other than /nix/store (e.g. Guix's /gnu/store) keeps its files
+ * under `root/nix/store` all the same.
+ */
+export async function startSecondDaemon(dir: string, storeDir = '/nix/store'): Promise<SecondDaemon> {
   const socket = join(dir, 'socket');
   const root = join(dir, 'root');
   const log = openSync(join(dir, 'daemon.log'), 'a');
   const child: ChildProcess = spawn(
     'nix-daemon',
-    ['--store', `local?root=${root}`, '--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64'],
+    ['--store', `local?store=${storeDir}&root=${root}`, '--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64'],
     { env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socket }, stdio: ['ignore', log, log] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,0 +1,90 @@
+// Agent administration routes of the client API: create, list, show,
+// activate/deactivate, tags, new passwords and dynamic-auth tokens.
+import { createAgent, createAgentPassword, createDynamicAuthToken, getAgent, listAgents, listOpenAttempts, setAgentActive, setAgentTags } from '@gbc/datastore';
+import type { Agent as StoredAgent } from '@gbc/datastore';
+import { agentAdminRoutes, agentStatusSchema } from '@gbc/protocol';
+import type { Agent, AgentStatus } from '@gbc/protocol';
+import type { Hono } from 'hono';
+import type { CoordinatorContext } from '../context.js';
+import { notFound } from '../http/http-error.js';
+import { mountRoute } from '../http/validate.js';
+import { iso } from './build-view.js';
+
+/** An agent as the protocol shows it; a status that does not read as one is shown as null. */
+export function toAgentView(a: StoredAgent): Agent {
+  return {
+    uuid: a.id,
+    name: a.name,
+    description: a.description,
+    active: a.active,
+    tags: a.tags.map((t) => ({ key: t.key, value: t.value })),
+    systems: [...a.systems],
+    createdAt: iso(a.createdAt),
+    status: statusOf(a),
+  };
+}
+
+function statusOf(a: StoredAgent): AgentStatus | null {
+  if (a.statusAt === null || typeof a.status !== 'object' || a.status === null) return null;
+  const s = a.status as Record<string, unknown>;
+  const parsed = agentStatusSchema.safeParse({ freeDiskBytes: null, builds: [], ...s, reportedAt: iso(a.statusAt) });
+  return parsed.success ? parsed.data : null;
+}
+
+/** Mounts the agent administration routes on `app`. */
+export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: CoordinatorContext): void {
+  const db = ctx.datastore.db;
+  const jsonBodyBytes = ctx.config.jsonBodyBytes;
+  const found = async (uuid: string): Promise<StoredAgent> => {
+    const agent = await getAgent(db, uuid.toLowerCase());
+    if (agent === undefined) throw notFound('agent', uuid);
+    return agent;
+  };
+
+  mountRoute(app, agentAdminRoutes.listAgents, async (c) => c.json({ agents: (await listAgents(db)).map(toAgentView) }));
+
+  mountRoute(app, agentAdminRoutes.createAgent, async (c, { body }) => {
+    const agent = await createAgent(db, { name: body.name, description: body.description ?? null, tags: body.tags }, ctx.clock.now());
+    const password = body.withPassword ? await createAgentPassword(db, agent.id, ctx.clock.now()) : null;
+    await ctx.scheduler.notifyAgentChanged(agent.id);
+    ctx.events.publish({ type: 'agent-created', agent: agent.id, data: { name: agent.name } });
+    return c.json({ agent: toAgentView(agent), password }, 201);
+  }, { jsonBodyBytes });
+
+  mountRoute(app, agentAdminRoutes.getAgent, async (c, { params }) => {
+    const agent = await found(params.uuid);
+    const open = await listOpenAttempts(db, agent.id);
+    return c.json({
+      ...toAgentView(agent),
+      allocatedBuilds: open.filter((a) => a.startedAt === null).map((a) => a.buildId),
+      startedBuilds: open.filter((a) => a.startedAt !== null).map((a) => a.buildId),
+    });
+  });
+
+  mountRoute(app, agentAdminRoutes.newAgentPassword, async (c, { params }) => {
+    const agent = await found(params.uuid);
+    return c.json({ password: await createAgentPassword(db, agent.id, ctx.clock.now()) }, 201);
+  });
+
+  mountRoute(app, agentAdminRoutes.setAgentTags, async (c, { params, body }) => {
+    const agent = await found(params.uuid);
+    await setAgentTags(db, agent.id, body.tags);
+    await ctx.scheduler.notifyAgentChanged(agent.id);
+    return c.json(toAgentView(await found(agent.id)));
+  }, { jsonBodyBytes });
+
+  for (const [route, active] of [[agentAdminRoutes.activateAgent, true], [agentAdminRoutes.deactivateAgent, false]] as const) {
+    mountRoute(app, route, async (c, { params }) => {
+      const agent = await found(params.uuid);
+      await setAgentActive(db, agent.id, active);
+      await ctx.scheduler.notifyAgentChanged(agent.id);
+      ctx.events.publish({ type: active ? 'agent-activated' : 'agent-deactivated', agent: agent.id, data: { name: agent.name } });
+      return c.json(toAgentView(await found(agent.id)));
+    });
+  }
+
+  mountRoute(app, agentAdminRoutes.createDynamicAuthToken, async (c) => {
+    const { token } = await createDynamicAuthToken(db, ctx.clock.now());
+    return c.json({ token }, 201);
+  });
+}

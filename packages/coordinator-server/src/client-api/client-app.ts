@@ -1,0 +1,27 @@
+// The client API as one Hono app: every client-port route of @gbc/protocol's
+// table except client tokens and retention (a later issue; they answer 404).
+// The coordinator mounts it on the client listener; tests call `app.request()`.
+import { Hono } from 'hono';
+import type { CoordinatorContext } from '../context.js';
+import { createErrorHandler, notFoundHandler } from '../http/on-error.js';
+import { mountAdminRoutes } from './admin-routes.js';
+import { mountAgentRoutes } from './agent-routes.js';
+import type { ClientAppOptions } from './app-options.js';
+import { mountBuildRoutes } from './build-routes.js';
+import { mountCancelRoutes } from './cancel-routes.js';
+import { mountEventsRoute } from './events-route.js';
+import { mountSubmissionRoutes } from './submission-routes.js';
+
+/** Creates the client app over `ctx`; see the file header and {@link ClientAppOptions}. */
+export function createClientApp(ctx: CoordinatorContext, options: ClientAppOptions = {}): Hono<{ Variables: object }> {
+  const app = new Hono<{ Variables: object }>();
+  app.onError(createErrorHandler(ctx.logger));
+  app.notFound(notFoundHandler);
+  mountSubmissionRoutes(app, ctx, options);
+  mountCancelRoutes(app, ctx);
+  mountBuildRoutes(app, ctx);
+  mountAgentRoutes(app, ctx);
+  mountAdminRoutes(app, ctx);
+  mountEventsRoute(app, ctx, options.keepAliveMs);
+  return app;
+}

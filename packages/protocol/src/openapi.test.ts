@@ -58,6 +58,19 @@ describe('createOpenApiDocument', () => {
     expect(events.parameters.map((p) => p.name)).toContain('Last-Event-ID');
   });
 
+  it('has unique operation ids, responses everywhere and required path parameters', () => {
+    const ops = Object.values(paths).flatMap((item) => Object.values(item)) as { operationId: string; responses: Json; parameters?: Json[] }[];
+    const ids = ops.map((op) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const op of ops) {
+      expect(Object.keys(op.responses).length, op.operationId).toBeGreaterThan(1);
+      for (const p of op.parameters ?? []) if (p.in === 'path') expect(p.required, `${op.operationId} ${String(p.name)}`).toBe(true);
+      for (const p of op.parameters ?? []) expect(['path', 'query', 'header']).toContain(p.in);
+    }
+    const sse = (paths['/events']!.get as { responses: Record<string, { content: Record<string, Json> }> }).responses['200']!.content['text/event-stream']!;
+    expect(sse['x-gbc-event-schema']).toEqual({ $ref: '#/components/schemas/Event' });
+  });
+
   it('can be restricted to one port', () => {
     const agentDoc = createOpenApiDocument({ ports: ['agent'] });
     const ops = Object.values(agentDoc.paths as Record<string, Record<string, Json>>).flatMap((item) => Object.values(item));

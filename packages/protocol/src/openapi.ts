@@ -72,7 +72,8 @@ function operation(route: RouteDef, components: Record<string, unknown>): Json {
   if (r.kind === 'json') responses[String(r.status)] = { description: 'OK', content: { 'application/json': { schema: toSchema(r.schema, components) } } };
   else if (r.kind === 'empty') responses['204'] = { description: 'Done' };
   else if (r.kind === 'bytes') responses['200'] = { description: r.description, content: { [r.contentType]: { schema: { type: 'string' } } } };
-  else responses['200'] = { description: r.description, content: { 'text/event-stream': { itemSchema: toSchema(r.event, components) } } };
+  // OpenAPI 3.1 has no way to type the items of a stream: the event schema goes in an extension.
+  else responses['200'] = { description: r.description, content: { 'text/event-stream': { schema: { type: 'string' }, 'x-gbc-event-schema': toSchema(r.event, components) } } };
   const errorRef = toSchema(errorBodySchema, components);
   const byStatus = new Map<number, string[]>();
   for (const code of routeErrors(route)) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);

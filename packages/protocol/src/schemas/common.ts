@@ -50,7 +50,7 @@ export const narHashSchema = z.string().regex(new RegExp(`^sha256:${NIX32}{52}$`
 /** A byte count: a non-negative safe integer. */
 export const byteCountSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-/** A build priority: any safe integer, higher runs first; default 0. */
+/** A build priority: a 32-bit signed integer, higher runs first; default 0. */
 export const prioritySchema = z.number().int().min(-2147483648).max(2147483647);
 
 /** A tag: a key/value pair attached to builds or agents. Keys are unique per build or agent. */

@@ -1,2 +1,14 @@
 // Public entry of @gbc/coordinator-server.
-export {};
+export { createCoordinator, type Coordinator, type CoordinatorOptions } from './coordinator/create-coordinator.js';
+export { listen, type ListenOptions, type Listening } from './coordinator/listen.js';
+export { resolveConfig, type CoordinatorConfig, type ResolvedConfig } from './config.js';
+export type { CoordinatorContext, CoordinatorStorage } from './context.js';
+export { systemClock, createManualClock, type Clock, type ManualClock } from './clock.js';
+export { createJsonLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
+export { createEventBus, type EventBus, type EventInput, type EventListener } from './events/event-bus.js';
+export type { Scheduler, FetchedBuild } from './scheduler/scheduler-api.js';
+export type { CoordinatorScheduler } from './scheduler/create-scheduler.js';
+export { HttpError } from './http/http-error.js';
+export * from './errors.js';
+export * from './storage/index.js';
+export * from './compression/index.js';

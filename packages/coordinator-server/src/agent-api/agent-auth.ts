@@ -1,0 +1,68 @@
+// Agent authentication: HTTP Basic `agent-uuid:password` on every agent route
+// but the session exchange. Successful checks are cached for `cacheMs`
+// (scrypt costs tens of ms; agents call several times a second), keyed by the
+// agent and a SHA-256 of the password; an agent deactivated meanwhile is
+// refused work at once by the scheduler and refused here once the entry ages out.
+import { createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { verifyAgentPassword } from '@gbc/datastore';
+import { uuidSchema } from '@gbc/protocol';
+import type { CoordinatorContext } from '../context.js';
+import { HttpError } from '../http/http-error.js';
+
+/** Hono variables set by the agent authentication. */
+export interface AgentVariables {
+  /** The authenticated agent's UUID. */
+  agentId: string;
+}
+
+/** Hono environment of the agent app. */
+export interface AgentEnv {
+  Variables: AgentVariables;
+}
+
+/** Options of {@link createAgentAuth}. */
+export interface AgentAuthOptions {
+  /** How long a verified password is trusted without checking the datastore again, in ms. Default 30000. */
+  readonly cacheMs?: number;
+}
+
+/** The Basic-auth middleware of the agent API; see the file header. */
+export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptions = {}): MiddlewareHandler<AgentEnv> {
+  const cacheMs = options.cacheMs ?? 30_000;
+  const verified = new Map<string, number>();
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const credentials = header === undefined ? undefined : parseBasic(header);
+    if (credentials === undefined) throw new HttpError('unauthorized', 'agent credentials required: HTTP Basic with agent-uuid:password');
+    const { user, password } = credentials;
+    if (!uuidSchema.safeParse(user).success) throw new HttpError('unauthorized', 'wrong agent credentials: the user name must be the agent UUID');
+    const key = `${user}:${createHash('sha256').update(password).digest('base64')}`;
+    const now = ctx.clock.now();
+    const until = verified.get(key);
+    if (until === undefined || until < now) {
+      if (!(await verifyAgentPassword(ctx.datastore.db, user, password))) {
+        verified.delete(key);
+        throw new HttpError('unauthorized', 'wrong agent credentials, or the agent is not active');
+      }
+      if (verified.size > 100_000) verified.clear();
+      verified.set(key, now + cacheMs);
+    }
+    c.set('agentId', user);
+    await next();
+  };
+}
+
+/** Refuses (403) a `/agent/{uuid}/…` call made with another agent's credentials. */
+export function ensureSelf(agentId: string, pathAgent: string): void {
+  if (agentId.toLowerCase() !== pathAgent.toLowerCase()) throw new HttpError('forbidden', `agent ${agentId} may not act as agent ${pathAgent}`);
+}
+
+function parseBasic(header: string): { user: string; password: string } | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (m === null) return undefined;
+  const text = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}

@@ -1,0 +1,85 @@
+// Agent-port routes about the agent itself: the dynamic-auth session, status
+// reports (lease renewal, canceled builds) and fetch-builds.
+import type { Hono, MiddlewareHandler } from 'hono';
+import {
+  StateConflictError, createAgentPassword, getAgent, getAgentByName, recordAgentStatus, renewLeases, setAgentSystems, useDynamicAuthToken,
+} from '@gbc/datastore';
+import { agentRoutes } from '@gbc/protocol';
+import type { AllocatedBuild } from '@gbc/protocol';
+import type { CoordinatorContext } from '../context.js';
+import { leaseMs } from '../context.js';
+import { HttpError } from '../http/http-error.js';
+import { mountRoute } from '../http/validate.js';
+import type { AgentEnv } from './agent-auth.js';
+import { ensureSelf } from './agent-auth.js';
+import { attemptUuid } from './attempt-access.js';
+
+/** Mounts session, status and fetch-builds on the agent app. */
+export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, auth: MiddlewareHandler<AgentEnv>): void {
+  const db = ctx.datastore.db;
+  const opts = { jsonBodyBytes: ctx.config.jsonBodyBytes };
+
+  mountRoute(app, agentRoutes.agentSession, async (c, { body }) => {
+    const existed = (await getAgentByName(db, body.name)) !== undefined;
+    let agent;
+    try {
+      agent = await useDynamicAuthToken(db, body.token, body.name, [], ctx.clock.now());
+    } catch (error) {
+      if (error instanceof StateConflictError && error.code === 'token-invalid') throw new HttpError('unauthorized', 'the dynamic-auth token is unknown or revoked', { cause: error });
+      throw error;
+    }
+    const password = await createAgentPassword(db, agent.id, ctx.clock.now());
+    if (!existed) ctx.events.publish({ type: 'agent-created', agent: agent.id, data: { name: agent.name } });
+    return c.json({ agent: agent.id, password, created: !existed }, 200);
+  }, opts);
+
+  mountRoute(app, agentRoutes.reportStatus, async (c, { params, body }) => {
+    const me = c.get('agentId');
+    ensureSelf(me, params.uuid);
+    const now = ctx.clock.now();
+    const agent = await getAgent(db, me);
+    if (agent === undefined) throw new HttpError('not-found', `no agent ${me}`);
+    await renewLeases(db, me, leaseMs(ctx), now);
+    await recordAgentStatus(db, me, { load1: body.load1, freeDiskBytes: body.freeDiskBytes ?? null, builds: body.builds, draining: body.draining }, now);
+    if (body.systems !== undefined && body.systems.join('\u0000') !== [...agent.systems].sort().join('\u0000')) await setAgentSystems(db, me, body.systems);
+    const held = body.builds.length === 0 ? [] : await db
+      .selectFrom('builds as b')
+      .leftJoin('attempts as a', (j) => j.onRef('a.build_id', '=', 'b.id').on('a.agent_id', '=', me).on('a.ended_at', 'is', null))
+      .select(['b.uuid', 'b.state', 'a.id as attempt'])
+      .where('b.uuid', 'in', body.builds)
+      .execute();
+    const canceled = new Set(held.filter((h) => h.state === 'canceled').map((h) => h.uuid));
+    const mine = new Set(held.filter((h) => h.attempt !== null && h.state !== 'canceled').map((h) => h.uuid));
+    ctx.events.publish({ type: 'agent-status', agent: me, data: { load1: body.load1, builds: body.builds.length } });
+    return c.json({
+      canceledBuilds: body.builds.filter((b) => canceled.has(b)),
+      unknownBuilds: body.builds.filter((b) => !canceled.has(b) && !mine.has(b)),
+      leaseSeconds: ctx.config.leaseSeconds,
+      serverTime: new Date(now).toISOString(),
+      active: agent.active,
+    }, 200);
+  }, { ...opts, before: [auth] });
+
+  mountRoute(app, agentRoutes.fetchBuilds, async (c, { params, body }) => {
+    const me = c.get('agentId');
+    ensureSelf(me, params.uuid);
+    const count = Math.min(body.count, ctx.config.maxFetchCount);
+    const fetched = await ctx.scheduler.fetchBuilds(me, count, body.systems);
+    const limits = new Map<string, { timeout_s: number | null; max_silent_time_s: number | null }>();
+    if (fetched.length > 0) {
+      const rows = await db.selectFrom('builds').select(['uuid', 'timeout_s', 'max_silent_time_s']).where('uuid', 'in', fetched.map((f) => f.buildId)).execute();
+      for (const r of rows) limits.set(r.uuid, r);
+    }
+    const builds: AllocatedBuild[] = fetched.map((f) => ({
+      uuid: f.buildId, attempt: attemptUuid(f.attemptId), derivation: f.derivationPath, system: f.system, priority: f.priority,
+      tags: [...f.tags], timeoutSeconds: positive(limits.get(f.buildId)?.timeout_s), maxSilentTimeSeconds: positive(limits.get(f.buildId)?.max_silent_time_s),
+      leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
+    }));
+    for (const b of builds) ctx.events.publish({ type: 'build-allocated', build: b.uuid, agent: me, derivation: b.derivation, state: 'allocated' });
+    return c.json({ builds }, 200);
+  }, { ...opts, before: [auth] });
+}
+
+function positive(n: number | null | undefined): number | null {
+  return n === null || n === undefined || n <= 0 ? null : n;
+}

@@ -1,0 +1,60 @@
+// The closure of a build's derivation as the datastore records it: every
+// derivation to add to the agent's store (dependencies first) and the store
+// paths to fetch: the input sources of every derivation in the closure (adding
+// a .drv needs its references valid) and the used outputs of the direct inputs.
+import type { Db } from '@gbc/datastore';
+import { chunk } from '@gbc/datastore';
+
+/** The closure of `derivationPath`: derivations in dependency order, and inputs. */
+export async function derivationClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; inputs: string[] }> {
+  const edges = new Map<string, string[]>();
+  const sources = new Set<string>();
+  let frontier = [derivationPath];
+  const seen = new Set(frontier);
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const part of chunk(frontier, 1)) {
+      const rows = await db.selectFrom('derivations as d').leftJoin('derivation_inputs as i', 'i.derivation_id', 'd.id').select(['d.path', 'i.input_path']).where('d.path', 'in', part).execute();
+      for (const r of rows) {
+        if (!edges.has(r.path)) edges.set(r.path, []);
+        if (r.input_path === null) continue;
+        edges.get(r.path)!.push(r.input_path);
+        if (!seen.has(r.input_path)) {
+          seen.add(r.input_path);
+          next.push(r.input_path);
+        }
+      }
+      const src = await db.selectFrom('derivation_sources as s').innerJoin('derivations as d', 'd.id', 's.derivation_id').select('s.path').where('d.path', 'in', part).execute();
+      for (const s of src) sources.add(s.path);
+    }
+    frontier = next;
+  }
+  const order: string[] = [];
+  const done = new Set<string>();
+  // Iterative post-order: dependencies before dependents, without deep recursion on long chains.
+  const stack: [string, number][] = [[derivationPath, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const deps = [...new Set(edges.get(top[0]) ?? [])];
+    if (top[1] < deps.length) {
+      const dep = deps[top[1]++]!;
+      if (!done.has(dep) && edges.has(dep)) stack.push([dep, 0]);
+      continue;
+    }
+    stack.pop();
+    if (!done.has(top[0])) {
+      done.add(top[0]);
+      order.push(top[0]);
+    }
+  }
+  const direct = await db
+    .selectFrom('derivation_inputs as i')
+    .innerJoin('derivations as d', 'd.id', 'i.derivation_id')
+    .innerJoin('derivations as d2', 'd2.path', 'i.input_path')
+    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'd2.id').onRef('o.name', '=', 'i.output_name'))
+    .select('o.path')
+    .where('d.path', '=', derivationPath)
+    .execute();
+  const inputs = [...new Set([...sources, ...direct.map((d) => d.path)])].sort();
+  return { derivations: order, inputs };
+}

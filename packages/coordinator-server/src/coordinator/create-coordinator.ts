@@ -1,0 +1,98 @@
+// createCoordinator: opens the datastore and the storage, builds the shared
+// context, the scheduler and the apps (client, agent, binary cache). The apps
+// never listen by themselves (see listen.ts). `start()` migrates, rebuilds the
+// in-memory queue from the datastore and starts the lease loop; `stop()` ends
+// the loop and closes the datastore.
+import { join } from 'node:path';
+import type { Hono } from 'hono';
+import { resolveStrategy } from '@gbc/allocator';
+import type { AllocationStrategy } from '@gbc/allocator';
+import { openDatastore } from '@gbc/datastore';
+import { createAgentApp } from '../agent-api/agent-app.js';
+import type { AgentAuthOptions } from '../agent-api/agent-auth.js';
+import { createCacheApp, resolveCacheOptions } from '../cache/index.js';
+import type { CacheOptions } from '../cache/index.js';
+import { createClientApp } from '../client-api/index.js';
+import type { ClientAppOptions } from '../client-api/index.js';
+import { resolveConfig } from '../config.js';
+import type { CoordinatorConfig } from '../config.js';
+import type { CoordinatorContext } from '../context.js';
+import { leaseMs } from '../context.js';
+import { createEventBus } from '../events/event-bus.js';
+import { createScheduler } from '../scheduler/create-scheduler.js';
+import type { CoordinatorScheduler } from '../scheduler/create-scheduler.js';
+import { startLeaseLoop } from '../scheduler/lease-loop.js';
+import type { LeaseLoop } from '../scheduler/lease-loop.js';
+import { createDataDirStorage, createLogStore, createNarUploads } from '../storage/index.js';
+
+/** Options of createCoordinator beyond the configuration: per-app settings. */
+export interface CoordinatorOptions extends CoordinatorConfig {
+  readonly client?: ClientAppOptions;
+  readonly cache?: CacheOptions;
+  readonly agentAuth?: AgentAuthOptions;
+}
+
+/** A coordinator: its apps, its context, and its life cycle. */
+export interface Coordinator {
+  readonly context: CoordinatorContext;
+  readonly scheduler: CoordinatorScheduler;
+  /** The client API (client port). */
+  readonly clientApp: Hono;
+  /** The agent API and the binary cache (agent port). */
+  readonly agentApp: Hono;
+  /** The binary cache alone, for a port of its own. */
+  readonly cacheApp: Hono;
+  /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
+  start(): Promise<{ queued: number; rebuildMs: number }>;
+  /** Runs one lease-expiry pass now (tests advance the clock, then call this). */
+  checkLeases(): Promise<number>;
+  /** Stops the loop and closes the datastore. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Creates a coordinator; see the file header. */
+export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const config = resolveConfig(options);
+  const strategy: AllocationStrategy = typeof config.allocationStrategy === 'string' ? await resolveStrategy(config.allocationStrategy, { baseDir: config.cwd }) : config.allocationStrategy;
+  const datastore = await openDatastore(config.databaseUri, { migrate: false, cwd: config.cwd });
+  try {
+    const store = await createDataDirStorage(join(config.dataDir));
+    const storage = { store, nars: await createNarUploads({ storage: store }), logs: await createLogStore({ storage: store }) };
+    const scheduler = createScheduler({ datastore, strategy, clock: config.clock, logger: config.logger, leaseMs: config.leaseSeconds * 1000 });
+    const events = createEventBus({ now: () => config.clock.now() });
+    const context: CoordinatorContext = { config, datastore, scheduler, storage, clock: config.clock, events, logger: config.logger };
+    const cacheApp = createCacheApp(context, await resolveCacheOptions(options.cache ?? {}));
+    const agentApp = createAgentApp(context, scheduler, options.agentAuth);
+    agentApp.route('/', cacheApp);
+    const clientApp = createClientApp(context, options.client ?? {});
+    let loop: LeaseLoop | undefined;
+    let stopped = false;
+    return {
+      context, scheduler, cacheApp,
+      clientApp: clientApp as unknown as Hono,
+      agentApp: agentApp as unknown as Hono,
+      async start() {
+        if (config.migrate) await datastore.migrate();
+        const t0 = performance.now();
+        const queued = await scheduler.rebuild();
+        const rebuildMs = performance.now() - t0;
+        config.logger.info('queue rebuilt', { queued, rebuildMs: Math.round(rebuildMs), strategy: strategy.name, leaseMs: leaseMs(context) });
+        loop = startLeaseLoop(context, scheduler);
+        return { queued, rebuildMs };
+      },
+      async checkLeases() {
+        if (loop === undefined) throw new Error('checkLeases: the coordinator is not started');
+        return (await loop.checkNow()).length;
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await loop?.stop();
+        await datastore.close();
+      },
+    };
+  } catch (error) {
+    await datastore.close().catch(() => undefined);
+    throw error;
+  }
+}

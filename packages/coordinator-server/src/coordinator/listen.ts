@@ -1,0 +1,64 @@
+// Serves a coordinator's apps over HTTP with @hono/node-server: the agent app
+// (with the binary cache) on `agentUrl`, the client app on `clientUrl`. Port 0
+// picks a free port; the bound ports are returned.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import type { Coordinator } from './create-coordinator.js';
+
+/** Where to listen: `http://HOST:PORT` (port 0 = any free port). */
+export interface ListenOptions {
+  readonly agentUrl?: string;
+  readonly clientUrl?: string;
+}
+
+/** The listening servers. */
+export interface Listening {
+  /** e.g. `http://127.0.0.1:41234` */
+  readonly agentUrl: string;
+  readonly clientUrl: string;
+  readonly agentPort: number;
+  readonly clientPort: number;
+  /** Stops accepting connections and closes the open ones. */
+  close(): Promise<void>;
+}
+
+/** Starts both listeners; defaults come from the coordinator's configuration. */
+export async function listen(coordinator: Coordinator, options: ListenOptions = {}): Promise<Listening> {
+  const cfg = coordinator.context.config;
+  const agent = await serveOn(coordinator.agentApp.fetch, options.agentUrl ?? cfg.agentUrl);
+  let client;
+  try {
+    client = await serveOn(coordinator.clientApp.fetch, options.clientUrl ?? cfg.clientUrl);
+  } catch (error) {
+    await closeServer(agent.server);
+    throw error;
+  }
+  return {
+    agentUrl: agent.url, clientUrl: client.url, agentPort: agent.port, clientPort: client.port,
+    close: async () => {
+      await Promise.all([closeServer(agent.server), closeServer(client.server)]);
+    },
+  };
+}
+
+async function serveOn(fetch: (req: Request) => Response | Promise<Response>, url: string): Promise<{ server: ServerType; url: string; port: number }> {
+  const u = new URL(url);
+  const hostname = u.hostname.replace(/^\[|\]$/g, '');
+  const port = u.port === '' ? 80 : Number(u.port);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, (info: AddressInfo) => {
+      const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+      resolve({ server, url: `${u.protocol}//${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`, port: info.port });
+    });
+    server.once('error', reject);
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    (server as Server).closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}

@@ -41,7 +41,8 @@ export class DaemonError extends StoreError {
 /**
  * The connection to the daemon failed or the daemon broke the protocol
  * (codes: `connect-failed`, `bad-magic`, `unsupported-version`,
- * `unexpected-message`, `connection-closed`, `unsupported-operation`, `busy`).
+ * `unexpected-message`, `connection-closed`, `unsupported-operation`, `bad-export`,
+ * `bad-address`, `aborted`, `closed`).
  * The connection is not reused after one.
  */
 export class DaemonProtocolError extends StoreError {}

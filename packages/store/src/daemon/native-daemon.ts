@@ -51,7 +51,9 @@ export class NativeBuildDaemon implements BuildDaemon {
 
   async #acquire(): Promise<DaemonSession> {
     for (;;) {
-      if (this.#closed) throw new Error('this BuildDaemon is closed');
+      if (this.#closed) {
+        throw new DaemonProtocolError('closed', 'this BuildDaemon is closed', { expected: 'an operation before close()' });
+      }
       const idle = this.#idle.pop();
       if (idle !== undefined) return idle;
       if (this.#open < this.#max) {

@@ -88,7 +88,10 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     const timed = createBuildDaemon({ maxConnections: 1 });
     try {
       await timed.setOptions({ maxSilentTime: 1, keepFailed: false });
-      const result = await timed.build(drv);
+      const lines: LogLine[] = [];
+      const result = await timed.build(drv, { onLog: (l) => lines.push(l) });
+      // With options set (verbosity 0) the builder's lines still arrive.
+      expect(lines).toContainEqual({ text: 'going quiet', source: 'build' });
       expect(result.success).toBe(false);
       expect(result.status).toBe('timed-out');
       expect(result.errorMessage).toMatch(/timed out|silent/);

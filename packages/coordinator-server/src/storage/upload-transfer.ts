@@ -5,6 +5,7 @@
 // a broken body it is kept for the next resume.
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatHash, makeHash, type Hash } from '@gbc/store';
 import { createDecompressor } from '../compression/codecs.js';
@@ -87,8 +88,10 @@ const { dir, storage, validateStructure } = context;
       if (validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
       else for await (const chunk of decoded) verifier.update(chunk);
     };
-    if (request.compression === 'none') await pipeline(source, sink);
-    else await pipeline(source, createDecompressor(request.compression), sink);
+    // At most two chunks queued ahead (the default of 16 costs 16 MiB of 1 MiB chunks).
+    const input = Readable.from(source(), { objectMode: true, highWaterMark: 2 });
+    if (request.compression === 'none') await pipeline(input, sink);
+    else await pipeline(input, createDecompressor(request.compression), sink);
     const narHash = verifier.finish();
     await handle.sync();
     const written = (await handle.stat()).size;

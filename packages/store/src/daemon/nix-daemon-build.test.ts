@@ -100,6 +100,22 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     }
   });
 
+  it('applies options: a chatty builder is killed by the build timeout', async () => {
+    const drv = instantiate(dir, 'gbc-slow', 'while true; do echo tick; sleep 0.2; done', tag);
+    await addDrv(drv);
+    const timed = createBuildDaemon({ maxConnections: 1 });
+    try {
+      await timed.setOptions({ timeout: 1 });
+      let ticks = 0;
+      const result = await timed.build(drv, { onLog: (l) => void (l.text === 'tick' && ticks++) });
+      expect(result).toMatchObject({ success: false, status: 'timed-out' });
+      expect(result.errorMessage).toMatch(/timed out after 1 seconds/);
+      expect(ticks).toBeGreaterThan(1);
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('aborts a running build: the daemon kills the builder', async () => {
     const marker = `gbc-abort-marker-${tag}`;
     const drv = instantiate(dir, 'gbc-abort', `echo started; sleep 60; echo ${marker} > $out`, tag);

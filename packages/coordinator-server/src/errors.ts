@@ -62,8 +62,24 @@ export class CompressionError extends StorageError {}
  */
 export class UploadRefusedError extends StorageError {}
 
-/** True when `error` is a refusal caused by the uploaded data or request (a 4xx), not a server fault. */
+const REFUSALS: ReadonlySet<StorageErrorCode> = new Set<StorageErrorCode>([
+  'invalid-key',
+  'unknown-compression',
+  'corrupt-compression',
+  'invalid-hash',
+  'hash-mismatch',
+  'size-mismatch',
+  'truncated',
+  'too-large',
+  'corrupt-nar',
+  'offset-mismatch',
+]);
+
+/**
+ * True when `error` refuses what the client sent (data, declarations, key,
+ * offset): a 4xx, nothing kept. False for server faults (`io`,
+ * `program-missing`, …) and for states (`upload-in-progress`, `interrupted`).
+ */
 export function isUploadRefusal(error: unknown): error is StorageError {
-  if (error instanceof UploadRefusedError) return true;
-  return error instanceof CompressionError && error.code === 'corrupt-compression';
+  return error instanceof StorageError && REFUSALS.has(error.code);
 }

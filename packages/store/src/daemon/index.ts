@@ -10,7 +10,7 @@ export type {
   PathInfo,
 } from './build-daemon.js';
 export { DEFAULT_DAEMON_SOCKET, DaemonConnection, socketPathOf } from './connection.js';
-export { GUIX_PROTOCOL_VERSION, NIX_CLIENT_VERSION, Op, Stderr, type BuildModeName } from './constants.js';
+export { GUIX_PROTOCOL_VERSION, NIX_CLIENT_VERSION, Op as DaemonOp, Stderr as DaemonStderr, type BuildModeName } from './constants.js';
 export { DaemonError, DaemonProtocolError, type DaemonErrorDetails } from './errors.js';
 export { EXPORT_MAGIC, readExportTrailer, type ExportTrailer } from './export-format.js';
 export { handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';

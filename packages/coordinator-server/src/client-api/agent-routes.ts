@@ -46,7 +46,7 @@ export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
   mountRoute(app, agentAdminRoutes.createAgent, async (c, { body }) => {
     const agent = await createAgent(db, { name: body.name, description: body.description ?? null, tags: body.tags }, ctx.clock.now());
     const password = body.withPassword ? await createAgentPassword(db, agent.id, ctx.clock.now()) : null;
-    await ctx.scheduler.notifyAgentChanged(agent.id);
+    // No scheduler notice: a new agent has no systems until it reports or fetches.
     ctx.events.publish({ type: 'agent-created', agent: agent.id, data: { name: agent.name } });
     return c.json({ agent: toAgentView(agent), password }, 201);
   }, { jsonBodyBytes });

@@ -56,8 +56,9 @@ function accepts(agent: Agent, build: Build): boolean {
 }
 
 /**
- * Queued, unblocked builds of the same system ahead of this one by priority
- * then age: an estimate of the strategy's order (it ignores inputs pending).
+ * Queued builds of the same system, unblocked and with every input held,
+ * ahead of this one by priority then age: the `basic` strategy's order
+ * (other strategies may differ; the deferral of others is not considered).
  */
 async function positionOf(db: Db, build: Build): Promise<number> {
   const row = await db
@@ -68,6 +69,19 @@ async function positionOf(db: Db, build: Build): Promise<number> {
     .where('b.blocked_by', 'is', null)
     .where('b.uuid', '!=', build.id)
     .where((eb) => eb.or([eb('b.priority', '>', build.priority), eb.and([eb('b.priority', '=', build.priority), eb('b.created_at', '<', build.createdAt)])]))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('derivation_inputs as i')
+            .leftJoin('derivations as d2', 'd2.path', 'i.input_path')
+            .leftJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'd2.id').onRef('o.name', '=', 'i.output_name'))
+            .leftJoin('output_metadata as m', 'm.store_path', 'o.path')
+            .select('i.input_path')
+            .whereRef('i.derivation_id', '=', 'b.derivation_id')
+            .where('m.store_path', 'is', null),
+        ),
+      ),
+    )
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

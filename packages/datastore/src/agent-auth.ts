@@ -1,0 +1,60 @@
+// Agent credentials: passwords (scrypt, several per agent) and dynamic-auth
+// tokens (stored hashed) that create an agent on first use.
+import { hashPassword, hashToken, newSecret, verifyPassword } from './secrets.js';
+import { createAgent, getAgentByName } from './agents.js';
+import { NotFoundError, StateConflictError } from './errors.js';
+import { inTransaction } from './transaction.js';
+import type { Db } from './transaction.js';
+import type { Agent } from './types.js';
+
+/** Creates a new random password for agent `id`, stores its hash, returns the password (shown once). */
+export async function createAgentPassword(db: Db, id: string, now: number = Date.now()): Promise<string> {
+  const agent = await db.selectFrom('agents').select('id').where('id', '=', id).executeTakeFirst();
+  if (agent === undefined) throw new NotFoundError('agent-not-found', `no agent ${id}`);
+  const password = newSecret();
+  await db.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now }).execute();
+  return password;
+}
+
+/** True if `password` is one of agent `id`'s passwords and the agent is active. */
+export async function verifyAgentPassword(db: Db, id: string, password: string): Promise<boolean> {
+  const rows = await db
+    .selectFrom('agent_passwords as p')
+    .innerJoin('agents as a', 'a.id', 'p.agent_id')
+    .select('p.password_hash')
+    .where('p.agent_id', '=', id)
+    .where('a.active', '=', 1)
+    .execute();
+  for (const row of rows) if (await verifyPassword(password, row.password_hash)) return true;
+  return false;
+}
+
+/** Creates a dynamic-auth token; returns its id and the token (shown once). */
+export async function createDynamicAuthToken(db: Db, now: number = Date.now()): Promise<{ id: number; token: string }> {
+  const token = newSecret();
+  const row = await db.insertInto('dynamic_auth_tokens').values({ token_hash: hashToken(token), created_at: now }).returning('id').executeTakeFirstOrThrow();
+  return { id: row.id, token };
+}
+
+/** Revokes dynamic-auth token `id`. */
+export async function revokeDynamicAuthToken(db: Db, id: number, now: number = Date.now()): Promise<void> {
+  await db.updateTable('dynamic_auth_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+}
+
+/** True if `token` is a dynamic-auth token that is not revoked. */
+export async function verifyDynamicAuthToken(db: Db, token: string): Promise<boolean> {
+  const row = await db.selectFrom('dynamic_auth_tokens').select('id').where('token_hash', '=', hashToken(token)).where('revoked_at', 'is', null).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Authenticates an agent by dynamic-auth token and name: returns the agent of
+ * that name, creating it (active, with `systems`) on first use.
+ * @throws StateConflictError `token-invalid` if the token is unknown or revoked.
+ */
+export async function useDynamicAuthToken(db: Db, token: string, agentName: string, systems: readonly string[] = [], now: number = Date.now()): Promise<Agent> {
+  return inTransaction(db, async (trx) => {
+    if (!(await verifyDynamicAuthToken(trx, token))) throw new StateConflictError('token-invalid', 'the dynamic-auth token is unknown or revoked');
+    return (await getAgentByName(trx, agentName)) ?? createAgent(trx, { name: agentName, systems }, now);
+  });
+}

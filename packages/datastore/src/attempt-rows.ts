@@ -1,0 +1,46 @@
+// Reads attempt rows (joined to their build for its UUID) into `Attempt`s.
+import type { Attempt, ResultKind } from './types.js';
+
+/** Columns to select from `attempts as a` joined to `builds as b`. */
+export const attemptColumns = [
+  'a.id',
+  'b.uuid as build_uuid',
+  'a.agent_id',
+  'a.allocated_at',
+  'a.lease_expires_at',
+  'a.started_at',
+  'a.ended_at',
+  'a.result',
+  'a.failure_reason',
+  'a.log_location',
+] as const;
+
+/** A row selected with {@link attemptColumns}. */
+export interface AttemptRow {
+  id: number;
+  build_uuid: string;
+  agent_id: string;
+  allocated_at: number;
+  lease_expires_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  result: string | null;
+  failure_reason: string | null;
+  log_location: string | null;
+}
+
+/** One row as an `Attempt`. */
+export function toAttempt(r: AttemptRow): Attempt {
+  return {
+    id: r.id,
+    buildId: r.build_uuid,
+    agentId: r.agent_id,
+    allocatedAt: r.allocated_at,
+    leaseExpiresAt: r.lease_expires_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    result: r.result as ResultKind | null,
+    failureReason: r.failure_reason,
+    logLocation: r.log_location,
+  };
+}

@@ -1,0 +1,79 @@
+// Reads build rows into `Build` objects: the row, its derivation path and its tags.
+import { chunk } from './transaction.js';
+import type { Db } from './transaction.js';
+import type { Build, BuildState, Tag } from './types.js';
+
+/** The columns every `Build` needs, as selected by {@link selectBuilds}. */
+export interface BuildRow {
+  id: number;
+  uuid: string;
+  derivation_path: string;
+  system: string;
+  priority: number;
+  created_at: number;
+  defer_until: number | null;
+  state: string;
+  ended_at: number | null;
+  blocked_by: string | null;
+  timeout_s: number | null;
+  max_silent_time_s: number | null;
+}
+
+/** `builds as b` joined to its derivation, selecting a {@link BuildRow}. */
+export function selectBuilds(db: Db) {
+  return db
+    .selectFrom('builds as b')
+    .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+    .select([
+      'b.id',
+      'b.uuid',
+      'd.path as derivation_path',
+      'b.system',
+      'b.priority',
+      'b.created_at',
+      'b.defer_until',
+      'b.state',
+      'b.ended_at',
+      'b.blocked_by',
+      'b.timeout_s',
+      'b.max_silent_time_s',
+    ]);
+}
+
+/** Tags of the builds with internal ids `ids`, by id. */
+export async function tagsOf(db: Db, ids: readonly number[]): Promise<Map<number, Tag[]>> {
+  const tags = new Map<number, Tag[]>();
+  for (const part of chunk(ids, 1)) {
+    const rows = await db.selectFrom('build_tags').selectAll().where('build_id', 'in', part).orderBy('build_id').orderBy('key').orderBy('value').execute();
+    for (const r of rows) {
+      const list = tags.get(r.build_id) ?? [];
+      list.push({ key: r.key, value: r.value });
+      tags.set(r.build_id, list);
+    }
+  }
+  return tags;
+}
+
+/** Turns rows into `Build`s, loading their tags. */
+export async function toBuilds(db: Db, rows: readonly BuildRow[]): Promise<Build[]> {
+  const tags = rows.length === 0 ? new Map<number, Tag[]>() : await tagsOf(db, rows.map((r) => r.id));
+  return rows.map((r) => toBuild(r, tags.get(r.id) ?? []));
+}
+
+/** One row and its tags as a `Build`. */
+export function toBuild(r: BuildRow, tags: readonly Tag[]): Build {
+  return {
+    id: r.uuid,
+    derivationPath: r.derivation_path,
+    system: r.system,
+    priority: r.priority,
+    createdAt: r.created_at,
+    deferUntil: r.defer_until,
+    state: r.state as BuildState,
+    endedAt: r.ended_at,
+    blockedBy: r.blocked_by,
+    timeout: r.timeout_s,
+    maxSilentTime: r.max_silent_time_s,
+    tags,
+  };
+}

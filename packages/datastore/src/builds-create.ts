@@ -1,0 +1,120 @@
+// Creates builds with their tags, in bulk, honouring "ignore if a build for
+// this derivation / for these outputs exists".
+import { randomUUID } from 'node:crypto';
+import { InvalidInputError, NotFoundError } from './errors.js';
+import { chunk, inTransaction } from './transaction.js';
+import type { Db } from './transaction.js';
+import type { Tag } from './types.js';
+
+/** What to build and how. */
+export interface BuildRequest {
+  readonly derivationPath: string;
+  /** Higher runs first. Default 0. */
+  readonly priority?: number;
+  readonly tags?: readonly Tag[];
+  /** Not before this time (ms since epoch). */
+  readonly deferUntil?: number | null;
+  /** Seconds. */
+  readonly timeout?: number | null;
+  /** Seconds. */
+  readonly maxSilentTime?: number | null;
+  /** If a build (not canceled) for this derivation exists, return it instead. */
+  readonly ignoreIfBuildForDerivationExists?: boolean;
+  /** If a build (not canceled) of any derivation sharing an output path exists, return it instead. */
+  readonly ignoreIfBuildForOutputsExists?: boolean;
+  /** Use this UUID instead of a random one. */
+  readonly id?: string;
+}
+
+/** What became of one request, in request order. */
+export interface CreatedBuild {
+  /** UUID of the new build, or of the existing one that made the request ignored. */
+  readonly id: string;
+  readonly derivationPath: string;
+  /** False when an existing build was returned instead. */
+  readonly created: boolean;
+}
+
+/**
+ * Creates builds (state `queued`) for recorded derivations, in one transaction.
+ * @throws NotFoundError `derivation-not-found` if a derivation is not recorded.
+ */
+export async function createBuilds(db: Db, requests: readonly BuildRequest[], now: number = Date.now()): Promise<CreatedBuild[]> {
+  return inTransaction(db, async (trx) => {
+    const drvs = await derivationIds(trx, requests.map((r) => r.derivationPath));
+    const byDrv = await existingBuildsForDerivations(trx, requests.filter((r) => r.ignoreIfBuildForDerivationExists).map((r) => drvs.get(r.derivationPath)!.id));
+    const byOutputs = await existingBuildsForOutputs(trx, requests.filter((r) => r.ignoreIfBuildForOutputsExists).map((r) => drvs.get(r.derivationPath)!.id));
+    const out: CreatedBuild[] = [];
+    const rows: { uuid: string; derivation_id: number; system: string; priority: number; created_at: number; defer_until: number | null; state: string; timeout_s: number | null; max_silent_time_s: number | null }[] = [];
+    const tags: { uuid: string; key: string; value: string }[] = [];
+    for (const r of requests) {
+      const drv = drvs.get(r.derivationPath)!;
+      const existing = (r.ignoreIfBuildForDerivationExists ? byDrv.get(drv.id) : undefined) ?? (r.ignoreIfBuildForOutputsExists ? byOutputs.get(drv.id) : undefined);
+      if (existing !== undefined) {
+        out.push({ id: existing, derivationPath: r.derivationPath, created: false });
+        continue;
+      }
+      const uuid = r.id ?? randomUUID();
+      const priority = r.priority ?? 0;
+      if (!Number.isSafeInteger(priority)) throw new InvalidInputError('invalid-input', `priority must be an integer, got ${priority}`);
+      rows.push({ uuid, derivation_id: drv.id, system: drv.system, priority, created_at: now, defer_until: r.deferUntil ?? null, state: 'queued', timeout_s: r.timeout ?? null, max_silent_time_s: r.maxSilentTime ?? null });
+      for (const t of dedupeTags(r.tags ?? [])) tags.push({ uuid, key: t.key, value: t.value });
+      // Later requests in the same batch see this one.
+      if (r.ignoreIfBuildForDerivationExists || r.ignoreIfBuildForOutputsExists) byDrv.set(drv.id, uuid);
+      out.push({ id: uuid, derivationPath: r.derivationPath, created: true });
+    }
+    const ids = new Map<string, number>();
+    for (const part of chunk(rows, 9)) {
+      for (const row of await trx.insertInto('builds').values(part).returning(['id', 'uuid']).execute()) ids.set(row.uuid, row.id);
+    }
+    const tagRows = tags.map((t) => ({ build_id: ids.get(t.uuid)!, key: t.key, value: t.value }));
+    for (const part of chunk(tagRows, 3)) await trx.insertInto('build_tags').values(part).execute();
+    return out;
+  });
+}
+
+function dedupeTags(tags: readonly Tag[]): Tag[] {
+  const seen = new Map<string, Tag>();
+  for (const t of tags) seen.set(`${t.key}\u0000${t.value}`, t);
+  return [...seen.values()];
+}
+
+async function derivationIds(db: Db, paths: readonly string[]): Promise<Map<string, { id: number; system: string }>> {
+  const found = new Map<string, { id: number; system: string }>();
+  for (const part of chunk([...new Set(paths)], 1)) {
+    for (const row of await db.selectFrom('derivations').select(['id', 'path', 'system']).where('path', 'in', part).execute()) {
+      found.set(row.path, { id: row.id, system: row.system });
+    }
+  }
+  const missing = paths.find((p) => !found.has(p));
+  if (missing !== undefined) throw new NotFoundError('derivation-not-found', `cannot create a build for ${JSON.stringify(missing)}: the derivation is not recorded; upload it first`);
+  return found;
+}
+
+/** Newest non-canceled build per derivation id. */
+async function existingBuildsForDerivations(db: Db, drvIds: readonly number[]): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
+  for (const part of chunk([...new Set(drvIds)], 1)) {
+    const rows = await db.selectFrom('builds').select(['derivation_id', 'uuid']).where('derivation_id', 'in', part).where('state', '!=', 'canceled').orderBy('id').execute();
+    for (const r of rows) found.set(r.derivation_id, r.uuid);
+  }
+  return found;
+}
+
+/** Newest non-canceled build of any derivation sharing an output path, per derivation id. */
+async function existingBuildsForOutputs(db: Db, drvIds: readonly number[]): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
+  for (const part of chunk([...new Set(drvIds)], 1)) {
+    const rows = await db
+      .selectFrom('derivation_outputs as mine')
+      .innerJoin('derivation_outputs as other', 'other.path', 'mine.path')
+      .innerJoin('builds as b', 'b.derivation_id', 'other.derivation_id')
+      .select(['mine.derivation_id', 'b.uuid'])
+      .where('mine.derivation_id', 'in', part)
+      .where('b.state', '!=', 'canceled')
+      .orderBy('b.id')
+      .execute();
+    for (const r of rows) found.set(r.derivation_id, r.uuid);
+  }
+  return found;
+}

@@ -1,0 +1,98 @@
+// Derivation graph: record derivations (idempotent, in bulk), look them up,
+// and tell which paths the coordinator does not hold yet.
+import { InvalidInputError } from './errors.js';
+import { chunk, inTransaction } from './transaction.js';
+import type { Db } from './transaction.js';
+import type { DerivationRecord } from './types.js';
+
+/**
+ * Records derivations with their outputs, inputs and sources, in chunks, in one
+ * transaction (the caller's if `db` is one). Paths already recorded are left as
+ * they are (a derivation's text is fixed by its path). Inputs may name
+ * derivations not recorded (yet); order within `records` does not matter.
+ * @returns the paths newly recorded.
+ */
+export async function recordDerivations(db: Db, records: readonly DerivationRecord[]): Promise<string[]> {
+  const unique = new Map<string, DerivationRecord>();
+  for (const r of records) {
+    if (r.path === '' || r.system === '') throw new InvalidInputError('invalid-input', `derivation ${JSON.stringify(r.path)} lacks a path or a system`);
+    unique.set(r.path, r);
+  }
+  if (unique.size === 0) return [];
+  return inTransaction(db, async (trx) => {
+    const existing = new Set(await existingDerivationPaths(trx, [...unique.keys()]));
+    const fresh = [...unique.values()].filter((r) => !existing.has(r.path));
+    const ids = new Map<string, number>();
+    for (const part of chunk(fresh, 5)) {
+      const rows = await trx
+        .insertInto('derivations')
+        .values(part.map((r) => ({ path: r.path, name: r.name, system: r.system, fixed_output: r.fixedOutput ? 1 : 0, text: r.text })))
+        .onConflict((oc) => oc.column('path').doNothing())
+        .returning(['id', 'path'])
+        .execute();
+      for (const row of rows) ids.set(row.path, row.id);
+    }
+    const recorded = fresh.filter((r) => ids.has(r.path));
+    const outputs = recorded.flatMap((r) =>
+      r.outputs.map((o) => ({ derivation_id: ids.get(r.path)!, name: o.name, path: o.path, hash_algo: o.hashAlgo, hash: o.hash })),
+    );
+    for (const part of chunk(outputs, 5)) await trx.insertInto('derivation_outputs').values(part).execute();
+    const inputs = recorded.flatMap((r) =>
+      r.inputDerivations.flatMap((i) => i.outputs.map((name) => ({ derivation_id: ids.get(r.path)!, input_path: i.path, output_name: name }))),
+    );
+    for (const part of chunk(inputs, 3)) await trx.insertInto('derivation_inputs').values(part).execute();
+    const sources = recorded.flatMap((r) => r.inputSources.map((path) => ({ derivation_id: ids.get(r.path)!, path })));
+    for (const part of chunk(sources, 2)) await trx.insertInto('derivation_sources').values(part).execute();
+    return recorded.map((r) => r.path);
+  });
+}
+
+/** The subset of `paths` that are recorded derivations. */
+export async function existingDerivationPaths(db: Db, paths: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const part of chunk([...new Set(paths)], 1)) {
+    const rows = await db.selectFrom('derivations').select('path').where('path', 'in', part).execute();
+    for (const row of rows) found.push(row.path);
+  }
+  return found;
+}
+
+/** The subset of `paths` (derivation paths) that the datastore does not hold, in input order. */
+export async function findMissingDerivations(db: Db, paths: readonly string[]): Promise<string[]> {
+  const have = new Set(await existingDerivationPaths(db, paths));
+  return [...new Set(paths)].filter((p) => !have.has(p));
+}
+
+/** A recorded derivation with its outputs, inputs and sources, or undefined. */
+export async function getDerivation(db: Db, path: string): Promise<DerivationRecord | undefined> {
+  const row = await db.selectFrom('derivations').selectAll().where('path', '=', path).executeTakeFirst();
+  if (row === undefined) return undefined;
+  const [outputs, inputs, sources] = await Promise.all([
+    db.selectFrom('derivation_outputs').selectAll().where('derivation_id', '=', row.id).orderBy('name').execute(),
+    db.selectFrom('derivation_inputs').selectAll().where('derivation_id', '=', row.id).orderBy('input_path').orderBy('output_name').execute(),
+    db.selectFrom('derivation_sources').select('path').where('derivation_id', '=', row.id).orderBy('path').execute(),
+  ]);
+  const byInput = new Map<string, string[]>();
+  for (const i of inputs) byInput.set(i.input_path, [...(byInput.get(i.input_path) ?? []), i.output_name]);
+  return {
+    path: row.path,
+    name: row.name,
+    system: row.system,
+    fixedOutput: row.fixed_output === 1,
+    text: new Uint8Array(row.text),
+    outputs: outputs.map((o) => ({ name: o.name, path: o.path, hashAlgo: o.hash_algo, hash: o.hash })),
+    inputDerivations: [...byInput].map(([path, names]) => ({ path, outputs: names })),
+    inputSources: sources.map((s) => s.path),
+  };
+}
+
+/** Derivation paths whose outputs include `outputPath` (usually one). */
+export async function derivationsForOutput(db: Db, outputPath: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('derivation_outputs as o')
+    .innerJoin('derivations as d', 'd.id', 'o.derivation_id')
+    .select('d.path')
+    .where('o.path', '=', outputPath)
+    .execute();
+  return rows.map((r) => r.path);
+}

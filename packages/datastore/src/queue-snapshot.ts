@@ -1,0 +1,83 @@
+// The scheduler's view of the queue: every queued build with its system,
+// priority, times, tags and the inputs it still waits for, read in chunks so
+// that a million queued builds never sit in one result set.
+import { sql } from 'kysely';
+import { tagsOf } from './build-rows.js';
+import type { Db } from './transaction.js';
+import type { QueueEntry } from './types.js';
+
+/** Options of {@link streamQueue}. */
+export interface StreamQueueOptions {
+  /** Builds per chunk. Default 5000 (at most 30000). */
+  readonly chunkSize?: number;
+  /** Only these systems. Default: all. */
+  readonly systems?: readonly string[];
+}
+
+/**
+ * Yields the queued builds in chunks, by creation order (internal id). Each
+ * chunk is a consistent read of its own; builds queued while the stream runs
+ * may or may not be included, so the caller should start listening for new
+ * builds before streaming.
+ */
+export async function* streamQueue(db: Db, options: StreamQueueOptions = {}): AsyncGenerator<QueueEntry[]> {
+  const size = Math.min(options.chunkSize ?? 5000, 30_000);
+  let after = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('builds as b')
+      .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+      .select(['b.id', 'b.uuid', 'd.path', 'b.system', 'b.priority', 'b.created_at', 'b.defer_until', 'b.blocked_by'])
+      .where('b.state', '=', 'queued')
+      .where('b.id', '>', after)
+      .$if(options.systems !== undefined, (q) => q.where('b.system', 'in', options.systems!))
+      .orderBy('b.id')
+      .limit(size)
+      .execute();
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]!.id;
+    const ids = rows.map((r) => r.id);
+    const [tags, pending] = await Promise.all([tagsOf(db, ids), pendingInputs(db, ids)]);
+    yield rows.map((r) => ({
+      id: r.uuid,
+      derivationPath: r.path,
+      system: r.system,
+      priority: r.priority,
+      createdAt: r.created_at,
+      deferUntil: r.defer_until,
+      blockedBy: r.blocked_by,
+      tags: tags.get(r.id) ?? [],
+      pendingInputs: pending.get(r.id) ?? [],
+    }));
+    if (rows.length < size) return;
+  }
+}
+
+/** Reads the whole queue into one array (small queues and tests). */
+export async function loadQueue(db: Db, options: StreamQueueOptions = {}): Promise<QueueEntry[]> {
+  const all: QueueEntry[] = [];
+  for await (const part of streamQueue(db, options)) all.push(...part);
+  return all;
+}
+
+/**
+ * For builds with internal ids `ids`: the input derivations with at least one
+ * used output that has no output metadata (not built, or not recorded).
+ */
+async function pendingInputs(db: Db, ids: readonly number[]): Promise<Map<number, string[]>> {
+  const result = await sql<{ build_id: number; input_path: string }>`
+    select distinct b.id as build_id, i.input_path
+    from builds b
+    join derivation_inputs i on i.derivation_id = b.derivation_id
+    left join derivations d2 on d2.path = i.input_path
+    left join derivation_outputs o on o.derivation_id = d2.id and o.name = i.output_name
+    left join output_metadata m on m.store_path = o.path
+    where b.id in (${sql.join(ids)}) and m.store_path is null
+    order by b.id, i.input_path`.execute(db);
+  const out = new Map<number, string[]>();
+  for (const r of result.rows) {
+    const id = Number(r.build_id);
+    out.set(id, [...(out.get(id) ?? []), r.input_path]);
+  }
+  return out;
+}

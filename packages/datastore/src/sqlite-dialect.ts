@@ -1,0 +1,58 @@
+// SQLite through better-sqlite3: WAL, a busy timeout, foreign keys, and
+// transactions that take the write lock up front (BEGIN IMMEDIATE).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { CompiledQuery, SqliteDialect, SqliteDriver } from 'kysely';
+import type { DatabaseConnection, Driver } from 'kysely';
+import { DatastoreUriError } from './errors.js';
+
+/** Options of the SQLite dialect. */
+export interface SqliteOptions {
+  /** How long a writer waits for another process's write lock, in ms. Default 15000. */
+  readonly busyTimeoutMs?: number;
+  /**
+   * `normal` (default): in WAL mode a crash of the process or of the machine
+   * never corrupts the database and never leaves half a transaction, but a
+   * power loss may drop the last commits. `full` syncs every commit.
+   */
+  readonly synchronous?: 'normal' | 'full';
+}
+
+/**
+ * Every transaction starts with BEGIN IMMEDIATE: it takes the write lock at once,
+ * so a read-then-write transaction never fails half-way with SQLITE_BUSY when a
+ * second process writes to the same file; it waits up to the busy timeout instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/** Opens (creating if needed) a SQLite file and returns a Kysely dialect on it. */
+export function createSqliteDialect(filename: string, options: SqliteOptions = {}): SqliteDialect {
+  let database: SqliteDatabase.Database;
+  try {
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    database = new SqliteDatabase(filename);
+  } catch (cause) {
+    throw new DatastoreUriError('unreachable', `cannot open SQLite database ${JSON.stringify(filename)}: ${(cause as Error).message}`, { cause });
+  }
+  database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 15_000}`);
+  if (filename !== ':memory:') database.pragma('journal_mode = WAL');
+  database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  database.pragma('foreign_keys = ON');
+  return new ImmediateSqliteDialect({ database });
+}

@@ -1,0 +1,187 @@
+// createAgent: the agent loop. Status reports keep leases alive and learn
+// cancellations; builds are fetched within the limits and each runs on its
+// own (run-build.ts); results are written to the state file before they are
+// sent, so none is lost to a coordinator outage or an agent restart.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentClient, isProtocolError } from '@gbc/protocol';
+import type { AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
+import { createBuildDaemon, socketPathOf } from '@gbc/store';
+import type { BuildDaemon } from '@gbc/store';
+import { resolveCredentials } from './credentials.js';
+import { freeDiskBytes, load1 } from './host-status.js';
+import { coordinatorSource } from './nar-source.js';
+import type { AgentOptions } from './options.js';
+import { resolveAgentOptions } from './options.js';
+import { isTransient, withRetry } from './retry.js';
+import type { AbortReason, RunContext } from './run-build.js';
+import { runBuild } from './run-build.js';
+import { Semaphore } from './semaphore.js';
+import { StateFile } from './state-file.js';
+
+/** A running agent. */
+export interface Agent {
+  /** Runs until `stop`; resolves once every held build is finished or released. */
+  run(): Promise<void>;
+  /**
+   * `stop(true)` (SIGTERM): fetch nothing more; finish what is held within the
+   * grace period, then abort and release the rest. `stop(false)` (a second
+   * signal): abort every build now and release its lease.
+   */
+  stop(graceful?: boolean): void;
+  /** Builds held now (uuid → phase), for tests and status pages. */
+  readonly held: ReadonlyMap<string, AllocatedBuild>;
+}
+
+/** Creates an agent; nothing happens until `run()`. */
+export function createAgent(options: AgentOptions): Agent {
+  const o = resolveAgentOptions(options);
+  const held = new Map<string, { build: AllocatedBuild; abort: AbortController; done: Promise<void> }>();
+  const delivering = new Set<string>();
+  const stopping = new AbortController();
+  const hardStop = new AbortController();
+  let wake: () => void = () => undefined;
+  const nudge = (): void => wake();
+
+  const run = async (): Promise<void> => {
+    await mkdir(o.stateDir, { recursive: true });
+    const state = new StateFile(o.stateDir);
+    await state.load();
+    const creds = await resolveCredentials(o, state, o.coordinatorUrl);
+    const makeClient = (c: typeof creds.primary): AgentClient => new AgentClient({
+      baseUrl: o.coordinatorUrl, credentials: c,
+      onSession: (s) => state.update((st) => ({ ...st, session: { agent: s.agent, password: s.password, coordinator: o.coordinatorUrl } })),
+    });
+    let client = makeClient(creds.primary);
+    const ownDaemon = o.daemon === undefined;
+    const daemon: BuildDaemon = o.daemon ?? createBuildDaemon({ socket: o.daemonSocket, storeDir: o.storeDir, maxConnections: o.maxParallelBuilds + o.maxParallelUploads + 2 });
+    const call = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => withRetry(fn, o.timers, o.retry, signal === undefined ? hardStop.signal : AbortSignal.any([signal, hardStop.signal]),
+      (error, delayMs) => o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs }));
+    const ctx = (): RunContext => ({
+      client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression,
+      rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined,
+      derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
+      builds, uploads, call, log: o.log,
+    });
+    const builds = new Semaphore(o.maxParallelBuilds);
+    const uploads = new Semaphore(o.maxParallelUploads);
+
+    /** Delivers a result (already in the state file) until the coordinator answers. */
+    const deliver = async (build: string, result: BuildResultRequest): Promise<void> => {
+      delivering.add(build);
+      try {
+        await call(() => client.reportResult(build, result));
+        o.log('result delivered', { build, result: result.result });
+      } catch (error) {
+        if (hardStop.signal.aborted && isTransient(error)) return; // kept in the state file for the next run
+        o.log('result refused', { build, error: String((error as Error).message) });
+      } finally {
+        delivering.delete(build);
+      }
+      await state.removePending(build);
+    };
+
+    const start = (build: AllocatedBuild): void => {
+      const abort = new AbortController();
+      const done = (async () => {
+        const result = await runBuild(ctx(), build, abort.signal);
+        if (result !== null) {
+          await state.addPending({ build: build.uuid, result });
+          await deliver(build.uuid, result);
+        }
+      })().catch((error: unknown) => o.log('build run failed', { build: build.uuid, error: String(error) }))
+        .finally(() => {
+          held.delete(build.uuid);
+          nudge();
+        });
+      held.set(build.uuid, { build, abort, done });
+    };
+
+    const abortAll = (reason: AbortReason): void => {
+      for (const h of held.values()) h.abort.abort(reason);
+    };
+
+    const pendingFromBefore = state.state.pendingResults.map((p) => deliver(p.build, p.result));
+    let active = true;
+    let nextStatus = 0;
+    let intervalMs = o.statusIntervalMs ?? 20_000;
+
+    const reportStatus = async (): Promise<void> => {
+      const report = {
+        load1: load1(), freeDiskBytes: await freeDiskBytes(o.stateDir),
+        builds: [...new Set([...held.keys(), ...delivering])], systems: [...o.systems], draining: stopping.signal.aborted,
+      };
+      let res;
+      try {
+        res = await client.reportStatus(report);
+      } catch (error) {
+        if (creds.fallback === undefined || !isProtocolError(error, 'unauthorized')) throw error;
+        client = makeClient(creds.fallback);
+        res = await client.reportStatus(report);
+      }
+      active = res.active;
+      intervalMs = o.statusIntervalMs ?? Math.min(60_000, (res.leaseSeconds * 1000) / 3);
+      for (const id of res.canceledBuilds) held.get(id)?.abort.abort('canceled' satisfies AbortReason);
+      for (const id of res.unknownBuilds) held.get(id)?.abort.abort('lease-lost' satisfies AbortReason);
+    };
+
+    const graceTimer = (async () => {
+      await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await o.timers.sleep(o.gracePeriodMs, hardStop.signal).catch(() => undefined);
+      if (!hardStop.signal.aborted) hardStop.abort('stopping');
+    })();
+    hardStop.signal.addEventListener('abort', () => abortAll('stopping'), { once: true });
+
+    try {
+      while (!stopping.signal.aborted || held.size > 0) {
+        if (hardStop.signal.aborted && held.size === 0) break;
+        try {
+          if (o.timers.now() >= nextStatus) {
+            await reportStatus();
+            nextStatus = o.timers.now() + intervalMs;
+          }
+          const room = o.maxAllocatedBuilds - held.size;
+          if (!stopping.signal.aborted && active && room >= 1 && load1() <= o.maxLoad1) {
+            const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems] });
+            for (const b of got.builds) if (!held.has(b.uuid)) start(b);
+            if (got.builds.length > 0) {
+              nextStatus = 0;
+              continue;
+            }
+          }
+        } catch (error) {
+          if (!isTransient(error)) throw error;
+          o.log('coordinator unreachable', { error: String((error as Error).message) });
+          nextStatus = o.timers.now() + Math.min(intervalMs, o.pollIntervalMs);
+        }
+        const waitMs = Math.max(0, Math.min(o.pollIntervalMs, nextStatus - o.timers.now()));
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        const onStop = (): void => woken.abort();
+        stopping.signal.addEventListener('abort', onStop, { once: true });
+        await o.timers.sleep(waitMs, woken.signal).catch(() => undefined);
+        stopping.signal.removeEventListener('abort', onStop);
+      }
+      // Draining: tell the coordinator, then wait for undelivered results until the hard stop.
+      await Promise.race([Promise.all(pendingFromBefore), new Promise((r) => hardStop.signal.addEventListener('abort', r, { once: true }))]);
+    } finally {
+      abortAll('stopping');
+      await Promise.all([...held.values()].map((h) => h.done));
+      if (!hardStop.signal.aborted) hardStop.abort('stopped');
+      await graceTimer;
+      if (ownDaemon) await daemon.close();
+    }
+  };
+
+  return {
+    run,
+    stop(graceful = true) {
+      if (!stopping.signal.aborted) stopping.abort('stopping');
+      if (!graceful && !hardStop.signal.aborted) hardStop.abort('stopping');
+      nudge();
+    },
+    get held() {
+      return new Map([...held].map(([k, v]) => [k, v.build]));
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// Typed errors of @gbc/agent: each carries a stable string `code` and its cause.
+
+/** Details of an AgentError. */
+export interface AgentErrorDetails {
+  readonly cause?: unknown;
+  /** Store paths concerned (e.g. the inputs that could not be had). */
+  readonly paths?: readonly string[];
+}
+
+/**
+ * An agent failure. Codes: `bad-options` (an option is invalid), `missing-inputs`
+ * (inputs found nowhere; `paths` lists them), `hash-mismatch` (a fetched NAR is
+ * not what its narinfo says), `program-failed` (a compressor failed),
+ * `credentials` (no usable credentials), `stopped` (the agent is stopping),
+ * `retries-exhausted` (the coordinator stayed unreachable).
+ */
+export class AgentError extends Error {
+  readonly code: string;
+  readonly paths: readonly string[];
+
+  constructor(code: string, message: string, details: AgentErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'AgentError';
+    this.code = code;
+    this.paths = details.paths ?? [];
+  }
+}
+
+/** True when `error` is an AgentError with `code`. */
+export function isAgentError(error: unknown, code?: string): error is AgentError {
+  return error instanceof AgentError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,104 @@
+// Makes store paths valid in the agent's daemon: each missing path (and,
+// first, what it refers to) is fetched from the first source that has it,
+// decompressed into a spool file, checked against the narinfo's NarHash and
+// NarSize, and only then imported (AddToStoreNar / import-paths).
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { encodeBase16, formatNarHash, NarHasher } from '@gbc/store';
+import type { BuildDaemon, NarInfo } from '@gbc/store';
+import { createDecompressor } from './compression.js';
+import { AgentError } from './errors.js';
+import type { NarSource } from './nar-source.js';
+
+/** What `ensurePaths` needs. */
+export interface FetchContext {
+  readonly daemon: BuildDaemon;
+  readonly spoolDir: string;
+  /** Called for each path imported, with the source it came from. */
+  readonly onImported?: (path: string, source: string) => void;
+}
+
+/**
+ * Makes every path in `paths` valid, trying `sources(path)` in order for each
+ * missing one. Returns the paths (inputs or their references) found nowhere;
+ * an empty list means all are valid now.
+ */
+export async function ensurePaths(ctx: FetchContext, paths: readonly string[], sources: (path: string) => readonly NarSource[]): Promise<string[]> {
+  const missing = new Set<string>();
+  const done = new Map<string, Promise<boolean>>();
+  const ensure = (path: string): Promise<boolean> => {
+    let p = done.get(path);
+    if (p === undefined) {
+      p = ensureOne(ctx, path, sources(path), ensure, missing);
+      done.set(path, p);
+    }
+    return p;
+  };
+  const valid = new Set(await ctx.daemon.queryValidPaths(paths));
+  for (const v of valid) done.set(v, Promise.resolve(true));
+  await Promise.all(paths.map(ensure));
+  return [...missing].sort();
+}
+
+async function ensureOne(ctx: FetchContext, path: string, sources: readonly NarSource[], ensure: (p: string) => Promise<boolean>, missing: Set<string>): Promise<boolean> {
+  if (await ctx.daemon.isValidPath(path)) return true;
+  const errors: string[] = [];
+  for (const source of sources) {
+    let info: NarInfo | null;
+    try {
+      info = await source.narinfo(path);
+    } catch (error) {
+      errors.push(`${source.name}: ${(error as Error).message}`);
+      continue;
+    }
+    if (info === null) continue;
+    const storeDir = path.slice(0, path.lastIndexOf('/'));
+    const refs = info.references.map((r) => `${storeDir}/${r}`);
+    const others = refs.filter((r) => r !== path);
+    const got = await Promise.all(others.map(ensure));
+    if (got.some((ok) => !ok)) return false;
+    try {
+      await importNar(ctx, source, info, refs);
+      ctx.onImported?.(path, source.name);
+      return true;
+    } catch (error) {
+      errors.push(`${source.name}: ${(error as Error).message}`);
+    }
+  }
+  missing.add(path);
+  return false;
+}
+
+/** Downloads, decompresses, hash-checks and imports one NAR. */
+async function importNar(ctx: FetchContext, source: NarSource, info: NarInfo, references: readonly string[]): Promise<void> {
+  const file = info.files[0];
+  if (file === undefined) throw new AgentError('missing-inputs', `the narinfo of ${info.storePath} offers no NAR`);
+  await mkdir(ctx.spoolDir, { recursive: true });
+  const spool = join(ctx.spoolDir, `fetch-${randomBytes(8).toString('hex')}.nar`);
+  try {
+    const hasher = new NarHasher();
+    const body = await source.nar(file.url);
+    await pipeline(Readable.from(body), createDecompressor(file.compression), async function* (chunks: AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunks) {
+        hasher.update(chunk);
+        yield chunk;
+      }
+    }, createWriteStream(spool));
+    const { narHash, narSize } = hasher.digest();
+    const got = formatNarHash(narHash);
+    if (got !== info.narHash || narSize !== info.narSize) {
+      throw new AgentError('hash-mismatch', `NAR of ${info.storePath} from ${source.name} is ${got} (${narSize} bytes), its narinfo says ${info.narHash} (${info.narSize} bytes): not imported`);
+    }
+    const deriver = info.deriver === undefined ? null : `${info.storePath.slice(0, info.storePath.lastIndexOf('/'))}/${info.deriver}`;
+    await ctx.daemon.addNar(
+      { path: info.storePath, narHash: encodeBase16(narHash), narSize, references, deriver, sigs: info.sigs, ca: info.ca ?? null },
+      createReadStream(spool),
+    );
+  } finally {
+    await rm(spool, { force: true });
+  }
+}

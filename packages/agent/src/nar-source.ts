@@ -1,0 +1,49 @@
+// Where a store path's NAR can be had: the coordinator's cache first, then
+// plain HTTP binary caches (substitute URLs). Each answers a narinfo and the
+// (compressed) NAR it points to.
+import type { AgentClient } from '@gbc/protocol';
+import { parseNarInfo, storePathHashPart } from '@gbc/store';
+import type { NarInfo } from '@gbc/store';
+
+/** A binary cache the agent can fetch from. */
+export interface NarSource {
+  /** For messages: the coordinator, or the URL. */
+  readonly name: string;
+  /** The narinfo of `path`, or null when the cache lacks it. */
+  narinfo(path: string): Promise<NarInfo | null>;
+  /** The file a narinfo points to. */
+  nar(url: string): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** The coordinator's binary cache, through the agent client. */
+export function coordinatorSource(client: AgentClient, storeDir: string): NarSource {
+  return {
+    name: 'the coordinator',
+    async narinfo(path) {
+      const text = await client.narinfo(storePathHashPart(path));
+      return text === null ? null : parseNarInfo(text, { storeDir });
+    },
+    async nar(url) {
+      return client.nar(url) as unknown as AsyncIterable<Uint8Array>;
+    },
+  };
+}
+
+/** A Nix or Guix binary cache at `baseUrl` (e.g. `https://bordeaux.guix.gnu.org`). */
+export function httpSource(baseUrl: string, storeDir: string, timeoutMs = 30_000): NarSource {
+  const base = baseUrl.replace(/\/+$/, '');
+  return {
+    name: base,
+    async narinfo(path) {
+      const res = await fetch(`${base}/${storePathHashPart(path)}.narinfo`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (res.status === 404 || res.status === 410) return null;
+      if (!res.ok) throw new Error(`${base}: narinfo of ${path}: HTTP ${res.status}`);
+      return parseNarInfo(await res.text(), { storeDir });
+    },
+    async nar(url) {
+      const res = await fetch(/^https?:\/\//.test(url) ? url : `${base}/${url.replace(/^\/+/, '')}`);
+      if (!res.ok || res.body === null) throw new Error(`${base}: ${url}: HTTP ${res.status}`);
+      return res.body as unknown as AsyncIterable<Uint8Array>;
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// The agent's options and their defaults.
+import { availableParallelism } from 'node:os';
+import type { BuildDaemon } from '@gbc/store';
+import type { UploadCompression } from './compression.js';
+import { AgentError } from './errors.js';
+import type { RetryPolicy } from './retry.js';
+import { defaultSystem } from './system.js';
+import type { AgentTimers } from './timers.js';
+import { systemTimers } from './timers.js';
+
+/**
+ * How the agent authenticates. Exactly one of: `uuid` + `password`;
+ * `uuid` + `passwordFile`; `name` + `token`; `name` + `tokenFile`. A
+ * dynamic-auth session's credentials are kept in the state file and reused.
+ */
+export interface AgentAuthOptions {
+  readonly uuid?: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly name?: string;
+  readonly token?: string;
+  readonly tokenFile?: string;
+  /** Sent with a dynamic-auth session (creating the agent). */
+  readonly description?: string;
+}
+
+/** Options of `createAgent`. Only `coordinatorUrl`, authentication and `stateDir` are required. */
+export interface AgentOptions extends AgentAuthOptions {
+  /** The coordinator's agent URL, e.g. `http://coordinator:8745`. */
+  readonly coordinatorUrl: string;
+  /** Where credentials, undelivered results and upload spool files live. */
+  readonly stateDir: string;
+  /**
+   * Systems to build. Default: the machine's own Nix system name from Node's
+   * platform and architecture (`x86_64-linux`, `aarch64-linux`, …), which is
+   * what `builtins.currentSystem` gives: the daemon protocol has no query for it.
+   */
+  readonly systems?: readonly string[];
+  /** Builds run at once. Default 1. */
+  readonly maxParallelBuilds?: number;
+  /** Output uploads at once. Default 2. */
+  readonly maxParallelUploads?: number;
+  /** Builds held at most (set up, building, uploading, waiting). Default `maxParallelBuilds`. */
+  readonly maxAllocatedBuilds?: number;
+  /** Fetch no builds while the 1-minute load average is above this. Default: the number of cores. */
+  readonly maxLoad1?: number;
+  /** Extra binary caches for input derivation outputs, tried after the coordinator's cache. */
+  readonly derivationSubstituteUrls?: readonly string[];
+  /** Extra binary caches for input sources (non-derivation inputs). */
+  readonly nonDerivationSubstituteUrls?: readonly string[];
+  /** Compression of uploaded NARs. Default `zstd`. */
+  readonly uploadCompression?: UploadCompression;
+  /** The daemon socket (`unix:///path` or a path). Default the nix-daemon's. */
+  readonly daemonSocket?: string;
+  /** The daemon's store directory. Default `/nix/store` (Guix: `/gnu/store`). */
+  readonly storeDir?: string;
+  /** A daemon client to use instead of opening one (the agent does not close it). */
+  readonly daemon?: BuildDaemon;
+  /** Time between status reports in ms. Default: a third of the lease the coordinator announces, at most 60 s. */
+  readonly statusIntervalMs?: number;
+  /** Time between fetches when nothing came, in ms. Default 2000. */
+  readonly pollIntervalMs?: number;
+  /** Grace period of `stop(true)` in ms: builds still running after it are aborted. Default 10 minutes. */
+  readonly gracePeriodMs?: number;
+  /** Backoff of calls to the coordinator. */
+  readonly retry?: RetryPolicy;
+  /** Clock, sleeping and jitter; default the real ones. */
+  readonly timers?: AgentTimers;
+  /** Called with progress messages (default: none). */
+  readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The options with every default applied. */
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, keyof AgentAuthOptions | 'daemon' | 'statusIntervalMs' | 'daemonSocket'>> &
+  AgentAuthOptions & { readonly daemon?: BuildDaemon; readonly statusIntervalMs?: number; readonly daemonSocket?: string };
+
+/** Fills in the defaults documented on {@link AgentOptions}; throws AgentError `bad-options`. */
+export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
+  const positive = (name: string, v: number | undefined, dflt: number): number => {
+    const n = v ?? dflt;
+    if (!Number.isFinite(n) || n <= 0) throw new AgentError('bad-options', `${name} must be a positive number, got ${String(v)}`);
+    return n;
+  };
+  const maxParallelBuilds = positive('maxParallelBuilds', o.maxParallelBuilds, 1);
+  const auth = [o.password !== undefined || o.passwordFile !== undefined, o.token !== undefined || o.tokenFile !== undefined];
+  if (auth[0] === auth[1]) throw new AgentError('bad-options', 'give either uuid with password/passwordFile, or name with token/tokenFile');
+  if (auth[0] && o.uuid === undefined) throw new AgentError('bad-options', 'a password needs the agent uuid');
+  if (auth[1] && o.name === undefined) throw new AgentError('bad-options', 'a dynamic-auth token needs an agent name');
+  return {
+    ...o,
+    systems: o.systems !== undefined && o.systems.length > 0 ? o.systems : [defaultSystem()],
+    maxParallelBuilds,
+    maxParallelUploads: positive('maxParallelUploads', o.maxParallelUploads, 2),
+    maxAllocatedBuilds: positive('maxAllocatedBuilds', o.maxAllocatedBuilds, maxParallelBuilds),
+    maxLoad1: positive('maxLoad1', o.maxLoad1, availableParallelism()),
+    derivationSubstituteUrls: o.derivationSubstituteUrls ?? [],
+    nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls ?? [],
+    uploadCompression: o.uploadCompression ?? 'zstd',
+    storeDir: o.storeDir ?? '/nix/store',
+    pollIntervalMs: positive('pollIntervalMs', o.pollIntervalMs, 2000),
+    gracePeriodMs: positive('gracePeriodMs', o.gracePeriodMs, 600_000),
+    retry: o.retry ?? {},
+    timers: o.timers ?? systemTimers,
+    log: o.log ?? (() => undefined),
+  };
+}

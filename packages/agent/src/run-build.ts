@@ -1,0 +1,94 @@
+// One allocated build, from set-up to the delivered result: set up, report
+// the start, build with the log streamed, upload every output within the
+// upload limit, report the result. GC roots on inputs and outputs are held
+// until the outputs are uploaded.
+import type { AgentClient, AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
+import { TempRoots } from '@gbc/store';
+import type { BuildDaemon } from '@gbc/store';
+import type { UploadCompression } from './compression.js';
+import { isAgentError } from './errors.js';
+import { LogStream } from './log-stream.js';
+import type { NarSource } from './nar-source.js';
+import type { Semaphore } from './semaphore.js';
+import { setupBuild } from './setup.js';
+import { uploadOutput } from './upload-output.js';
+
+/** Why a held build was aborted. */
+export type AbortReason = 'canceled' | 'lease-lost' | 'stopping';
+
+/** Everything a build run shares with the agent. */
+export interface RunContext {
+  readonly client: AgentClient;
+  readonly daemon: BuildDaemon;
+  /** The daemon's socket path, for temporary GC roots (none when undefined). */
+  readonly rootsSocket: string | undefined;
+  readonly cache: NarSource;
+  readonly spoolDir: string;
+  readonly compression: UploadCompression;
+  readonly derivationSubstituteUrls: readonly string[];
+  readonly nonDerivationSubstituteUrls: readonly string[];
+  readonly builds: Semaphore;
+  readonly uploads: Semaphore;
+  readonly call: <T>(fn: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+  readonly log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * Runs `build` to its end. Returns the result to deliver, or null when
+ * nothing is to be reported (setup failure already reported, lease lost).
+ */
+export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: AbortSignal): Promise<BuildResultRequest | null> {
+  const roots = ctx.rootsSocket === undefined ? undefined : new TempRoots(ctx.rootsSocket);
+  const reasonOf = (): BuildResultRequest | null => {
+    const reason = signal.reason as AbortReason;
+    if (reason === 'canceled') return { result: 'canceled' };
+    if (reason === 'stopping') return { result: 'infrastructure-failure', message: 'the agent stopped before the build finished; released' };
+    return null;
+  };
+  try {
+    const call = <T>(fn: () => Promise<T>): Promise<T> => ctx.call(fn, signal);
+    let prepared;
+    try {
+      prepared = await setupBuild({ ...ctx, call }, build.uuid, build.derivation);
+    } catch (error) {
+      if (signal.aborted) return reasonOf();
+      if (isAgentError(error, 'missing-inputs')) {
+        ctx.log('setup failure', { build: build.uuid, missing: error.paths });
+        await call(() => ctx.client.reportSetupFailure(build.uuid, error.paths));
+        return null;
+      }
+      return { result: 'infrastructure-failure', message: `set-up failed: ${(error as Error).message}`.slice(0, 65536) };
+    }
+    if (roots !== undefined) for (const p of prepared.inputs) await roots.add(p);
+    const built = await ctx.builds.run(async (): Promise<BuildResultRequest | null | 'built'> => {
+      if (signal.aborted) return reasonOf();
+      await call(() => ctx.client.reportBuildStart(build.uuid));
+      const log = new LogStream(ctx.client, build.uuid, call);
+      let result;
+      try {
+        result = await ctx.daemon.build(build.derivation, { signal, onLog: (line) => log.line(line.text) });
+      } catch (error) {
+        await log.close().catch(() => undefined);
+        if (signal.aborted) return reasonOf();
+        return { result: 'infrastructure-failure', message: `the daemon failed: ${(error as Error).message}`.slice(0, 65536) };
+      }
+      await log.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));
+      ctx.log('built', { build: build.uuid, status: result.status });
+      if (result.success) return 'built';
+      if (result.status === 'timed-out') return { result: 'timeout', limit: 'timeout', message: result.errorMessage.slice(0, 65536) };
+      return { result: 'build-failure', message: result.errorMessage.slice(0, 65536) };
+    });
+    if (built !== 'built') return built;
+    // The build slot is free again while the outputs upload.
+    const outputs = [...prepared.derivation.outputs].map(([name, o]) => ({ name, path: o.path }));
+    if (roots !== undefined) for (const o of outputs) await roots.add(o.path);
+    await Promise.all(outputs.map((o) => ctx.uploads.run(() =>
+      uploadOutput({ ...ctx, call }, build.uuid, build.derivation, o.name, o.path))));
+    return { result: 'success' };
+  } catch (error) {
+    if (signal.aborted) return reasonOf();
+    return { result: 'infrastructure-failure', message: String((error as Error).message).slice(0, 65536) };
+  } finally {
+    roots?.release();
+  }
+}

@@ -1,0 +1,65 @@
+// Sets a build up in the agent's daemon: fetches the derivation closure from
+// the coordinator, makes every input valid (coordinator cache, then substitute
+// URLs), then adds each derivation as text with its references, dependencies first.
+import type { AgentClient } from '@gbc/protocol';
+import { derivationReferences, parseDerivation, storePathBasename } from '@gbc/store';
+import type { BuildDaemon, Derivation } from '@gbc/store';
+import { AgentError } from './errors.js';
+import { ensurePaths } from './fetch-inputs.js';
+import type { NarSource } from './nar-source.js';
+import { httpSource } from './nar-source.js';
+
+/** What setting up needs. */
+export interface SetupContext {
+  readonly client: AgentClient;
+  readonly daemon: BuildDaemon;
+  readonly cache: NarSource;
+  readonly spoolDir: string;
+  readonly derivationSubstituteUrls: readonly string[];
+  readonly nonDerivationSubstituteUrls: readonly string[];
+  /** Wraps each coordinator call (retries). */
+  readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** A build ready to run: its derivation and the inputs it uses (to hold as GC roots). */
+export interface PreparedBuild {
+  readonly derivation: Derivation;
+  readonly inputs: readonly string[];
+}
+
+/**
+ * Sets up `drvPath` for build `build`. Throws AgentError `missing-inputs`
+ * (with `paths`) when some input could be had nowhere.
+ */
+export async function setupBuild(ctx: SetupContext, build: string, drvPath: string): Promise<PreparedBuild> {
+  const closure = await ctx.call(() => ctx.client.buildClosure(build));
+  const validDrvs = new Set(await ctx.daemon.queryValidPaths(closure.derivations));
+  const texts = new Map<string, Uint8Array>();
+  const parsed = new Map<string, Derivation>();
+  for (const path of closure.derivations) {
+    if (validDrvs.has(path) && path !== drvPath) continue;
+    const bytes = await ctx.call(() => ctx.client.derivationText(storePathBasename(path)));
+    texts.set(path, bytes);
+    parsed.set(path, parseDerivation(bytes));
+  }
+  const sources = new Set<string>();
+  for (const d of parsed.values()) for (const s of d.inputSrcs) sources.add(s);
+  const upstream = (urls: readonly string[]): NarSource[] => urls.map((u) => httpSource(u, ctx.daemon.storeDir));
+  const drvSubs = upstream(ctx.derivationSubstituteUrls);
+  const srcSubs = upstream(ctx.nonDerivationSubstituteUrls);
+  const wanted = [...new Set([...closure.inputs, ...sources])].sort();
+  const missing = await ensurePaths({ daemon: ctx.daemon, spoolDir: ctx.spoolDir }, wanted, (p) => [ctx.cache, ...(sources.has(p) ? srcSubs : drvSubs)]);
+  if (missing.length > 0) {
+    throw new AgentError('missing-inputs', `build ${build}: inputs found neither in the coordinator's cache nor on the substitute URLs: ${missing.join(' ')}`, { paths: missing });
+  }
+  for (const path of closure.derivations) {
+    const bytes = texts.get(path);
+    const drv = parsed.get(path);
+    if (bytes === undefined || drv === undefined || validDrvs.has(path)) continue;
+    const name = storePathBasename(path).slice(33);
+    const added = await ctx.daemon.addTextToStore(name, bytes, derivationReferences(drv));
+    if (added !== path) throw new AgentError('bad-derivation', `adding ${path} to the daemon gave ${added}: the coordinator's text does not match its path`);
+  }
+  const derivation = parsed.get(drvPath) ?? parseDerivation(await ctx.call(() => ctx.client.derivationText(storePathBasename(drvPath))));
+  return { derivation, inputs: wanted };
+}

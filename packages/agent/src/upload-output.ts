@@ -1,0 +1,57 @@
+// Uploads one output: the daemon dumps it as a NAR, it is compressed into a
+// spool file (so an interrupted upload resends the very same bytes), then
+// sent with its NAR hash, size, references and deriver, resuming from the
+// coordinator's `bytesReceived` after a failure.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { AgentClient, StoredNar } from '@gbc/protocol';
+import { decodeBase16, encodeNix32, storePathBasename } from '@gbc/store';
+import type { BuildDaemon } from '@gbc/store';
+import type { UploadCompression } from './compression.js';
+import { createCompressor } from './compression.js';
+import { AgentError } from './errors.js';
+
+/** What an output upload needs. */
+export interface UploadContext {
+  readonly client: AgentClient;
+  readonly daemon: BuildDaemon;
+  readonly spoolDir: string;
+  readonly compression: UploadCompression;
+  /** Wraps each attempt (retries with backoff on transient failures). */
+  readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** Uploads output `name` (store path `path`) of `build`; returns what the coordinator stored. */
+export async function uploadOutput(ctx: UploadContext, build: string, drvPath: string, name: string, path: string): Promise<StoredNar | null> {
+  const info = await ctx.daemon.queryPathInfo(path);
+  if (info === null) throw new AgentError('missing-output', `build ${build}: output ${name} (${path}) is not valid in the daemon after the build`);
+  await mkdir(ctx.spoolDir, { recursive: true });
+  const spool = join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
+  try {
+    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(ctx.compression), createWriteStream(spool));
+    const meta = {
+      compression: ctx.compression,
+      narHash: `sha256:${encodeNix32(decodeBase16(info.narHash))}`,
+      narSize: info.narSize,
+      references: info.references.map(storePathBasename),
+      deriver: storePathBasename(info.deriver ?? drvPath),
+    };
+    let first = true;
+    return await ctx.call(async () => {
+      let offset = 0;
+      if (!first) {
+        const progress = await ctx.client.outputUploadProgress(build, name);
+        if (progress.complete) return null;
+        offset = progress.bytesReceived;
+      }
+      first = false;
+      return ctx.client.uploadOutput(build, name, meta, createReadStream(spool, { start: offset }), { offset });
+    });
+  } finally {
+    await rm(spool, { force: true });
+  }
+}

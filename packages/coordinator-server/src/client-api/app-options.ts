@@ -15,4 +15,6 @@ export interface ClientAppOptions {
   readonly moduloHashes?: ModuloHashCache;
   /** Interval of SSE keep-alive comments, ms. Default 15000. */
   readonly keepAliveMs?: number;
+  /** How often a followed live log is checked for new bytes, ms. Default 250. */
+  readonly logPollMs?: number;
 }

@@ -10,6 +10,7 @@ import type { ClientAppOptions } from './app-options.js';
 import { mountBuildRoutes } from './build-routes.js';
 import { mountCancelRoutes } from './cancel-routes.js';
 import { mountEventsRoute } from './events-route.js';
+import { mountLogRoute } from './log-route.js';
 import { mountSubmissionRoutes } from './submission-routes.js';
 
 /** Creates the client app over `ctx`; see the file header and {@link ClientAppOptions}. */
@@ -22,6 +23,7 @@ export function createClientApp(ctx: CoordinatorContext, options: ClientAppOptio
   mountBuildRoutes(app, ctx);
   mountAgentRoutes(app, ctx);
   mountAdminRoutes(app, ctx);
+  mountLogRoute(app, ctx, options.logPollMs);
   mountEventsRoute(app, ctx, options.keepAliveMs);
   return app;
 }

@@ -1,0 +1,58 @@
+// `GET /build/{uuid}/log`: the log of an attempt (default the latest),
+// uncompressed, live or sealed. With `follow=true` a live log is streamed as
+// it grows (checked every `pollMs`) until the attempt's log is sealed or the
+// client goes away.
+import { Readable } from 'node:stream';
+import { showBuild } from '@gbc/datastore';
+import { buildRoutes } from '@gbc/protocol';
+import type { Hono } from 'hono';
+import { logKey } from '../agent-api/upload-routes.js';
+import type { CoordinatorContext } from '../context.js';
+import { notFound } from '../http/http-error.js';
+import { mountRoute } from '../http/validate.js';
+import type { LogStore } from '../storage/index.js';
+import { attemptIdOf } from './build-view.js';
+
+/** Mounts the log route on `app`; `pollMs` (default 250) paces a followed live log. */
+export function mountLogRoute(app: Hono<{ Variables: object }>, ctx: CoordinatorContext, pollMs = 250): void {
+  mountRoute(app, buildRoutes.buildLog, async (c, { params, query }) => {
+    const build = await showBuild(ctx.datastore.db, params.uuid);
+    if (build === undefined) throw notFound('build', params.uuid);
+    const wanted = query.attempt === undefined ? undefined : attemptIdOf(query.attempt);
+    const attempt = query.attempt === undefined ? build.attempts[build.attempts.length - 1] : build.attempts.find((a) => a.id === wanted);
+    if (attempt === undefined) throw notFound(query.attempt === undefined ? 'attempt of build' : 'attempt', query.attempt ?? params.uuid);
+    const key = logKey(build.id, attempt.id);
+    const reading = await ctx.storage.logs.read(key);
+    if (reading === null) throw notFound('log of attempt', `${params.uuid} #${attempt.id}`);
+    const headers = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Gbc-Log-Live': String(reading.live) };
+    if (!reading.live || query.follow !== true) return new Response(Readable.toWeb(reading.stream) as ReadableStream<Uint8Array>, { status: 200, headers });
+    return new Response(Readable.toWeb(Readable.from(follow(ctx.storage.logs, key, reading.stream, pollMs, c.req.raw.signal))) as ReadableStream<Uint8Array>, { status: 200, headers });
+  });
+}
+
+/** The bytes of a live log from the start, then what is appended, until it is sealed. */
+async function* follow(logs: LogStore, key: string, first: Readable, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  let offset = 0;
+  let stream: Readable | null = first;
+  let live = true;
+  while (!signal.aborted) {
+    if (stream !== null) {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        offset += chunk.byteLength;
+        yield new Uint8Array(chunk);
+      }
+    }
+    if (!live) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+    const next = await logs.read(key, offset);
+    if (next === null) return;
+    stream = next.stream;
+    live = next.live;
+  }
+}

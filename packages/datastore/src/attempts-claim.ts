@@ -78,8 +78,10 @@ export async function claimNextBuilds(db: Db, options: ClaimNextOptions): Promis
       .set({ state: 'allocated' })
       .where('id', 'in', pick)
       .where('state', '=', 'queued')
-      .returning(['id', 'uuid', 'derivation_id'])
+      .returning(['id', 'uuid', 'derivation_id', 'priority', 'created_at'])
       .execute();
+    // RETURNING gives no order: hand the builds out in the order they were picked.
+    rows.sort((a, b) => b.priority - a.priority || a.created_at - b.created_at || a.id - b.id);
     return createAttempts(trx, rows, { ...options, now });
   });
 }

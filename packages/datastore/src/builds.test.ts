@@ -2,6 +2,7 @@
 // "ignore if exists" options, listing with filters and pages, show, cancel.
 import { describe, expect, it } from 'vitest';
 import { createBuilds } from './builds-create.js';
+import type { CreatedBuild } from './builds-create.js';
 import { listBuilds } from './builds-list.js';
 import type { BuildFilter } from './builds-list.js';
 import { getBuild, showBuild } from './builds-show.js';
@@ -75,7 +76,7 @@ describe.each(DIALECTS)('builds on %s', (dialect) => {
       priority: i,
       tags: [{ key: 'suite', value: 'list' }, { key: 'parity', value: i % 2 === 0 ? 'even' : 'odd' }, ...(i % 5 === 0 ? [{ key: 'skip', value: 'me' }] : [])],
     }));
-    const made = [];
+    const made: CreatedBuild[] = [];
     for (const [i, r] of requests.entries()) made.push(...(await createBuilds(ctx.store.db, [r], 10_000 + i)));
     const all = async (filter: BuildFilter): Promise<string[]> => {
       const ids: string[] = [];

@@ -14,7 +14,9 @@ export const DEFAULT_BATCH_BYTES = 256 * 1024;
  */
 export class NarEncoder {
   readonly #batchBytes: number;
-  #buf: Buffer;
+  readonly #alloc: (size: number) => Buffer;
+  /** The batch being filled; taken lazily, so that after `take(true)` the encoder holds no buffer. */
+  #buf: Buffer | undefined;
   #pos = 0;
   #out: Uint8Array[] = [];
   #outBytes = 0;
@@ -23,10 +25,13 @@ export class NarEncoder {
   #contentLeft = 0;
   #contentSize = 0;
 
-  /** `batchBytes`: size of the chunks handed out (default 256 KiB). */
-  constructor(batchBytes = DEFAULT_BATCH_BYTES) {
+  /**
+   * `batchBytes`: size of the chunks handed out (default 256 KiB); `alloc`:
+   * where batch buffers come from (default: a fresh buffer each time).
+   */
+  constructor(batchBytes = DEFAULT_BATCH_BYTES, alloc: (size: number) => Buffer = Buffer.allocUnsafe) {
     this.#batchBytes = batchBytes;
-    this.#buf = Buffer.allocUnsafe(batchBytes);
+    this.#alloc = alloc;
     this.raw(TOKENS.magic);
   }
 
@@ -37,19 +42,16 @@ export class NarEncoder {
 
   /** Appends bytes: small ones are copied into the batch, large ones passed on as they are. */
   raw(bytes: Uint8Array): void {
-    if (bytes.length <= this.#buf.length - this.#pos) {
-      this.#buf.set(bytes, this.#pos);
-      this.#pos += bytes.length;
-      return;
-    }
-    this.#flush();
+    if (bytes.length > this.#batchBytes - this.#pos) this.#flush();
     if (bytes.length >= this.#batchBytes / 2) {
+      this.#flush();
       this.#out.push(bytes);
       this.#outBytes += bytes.length;
-    } else {
-      this.#buf.set(bytes, 0);
-      this.#pos = bytes.length;
+      return;
     }
+    this.#buf ??= this.#alloc(this.#batchBytes);
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.length;
   }
 
   /** A length-prefixed, padded string. */
@@ -103,7 +105,8 @@ export class NarEncoder {
    */
   reserve(n: number): Buffer | undefined {
     if (n > this.#batchBytes / 4) return undefined;
-    if (n > this.#buf.length - this.#pos) this.#flush();
+    if (n > this.#batchBytes - this.#pos) this.#flush();
+    this.#buf ??= this.#alloc(this.#batchBytes);
     return this.#buf.subarray(this.#pos, this.#pos + n);
   }
 
@@ -161,10 +164,10 @@ export class NarEncoder {
   }
 
   #flush(): void {
-    if (this.#pos === 0) return;
+    if (this.#buf === undefined || this.#pos === 0) return;
     this.#out.push(this.#buf.subarray(0, this.#pos));
     this.#outBytes += this.#pos;
-    this.#buf = Buffer.allocUnsafe(this.#batchBytes);
+    this.#buf = undefined;
     this.#pos = 0;
   }
 }

@@ -4,6 +4,7 @@
 import type { ByteReader } from '../wire/index.js';
 import { NarError, asNarError } from './errors.js';
 import { NarContents } from './nar-contents.js';
+import { expectTag, readSize, readString, readTag, unexpected } from './nar-token-reader.js';
 import { MAX_NAME_BYTES, MAX_TARGET_BYTES, NAR_MAGIC, compareBytes, nameProblem, targetProblem } from './nar-tokens.js';
 
 /** Fields every entry has. */
@@ -51,6 +52,9 @@ const SLASH = 0x2f;
  * Parses one NAR from `reader`, yielding its entries in pre-order. Stops right
  * after the archive's last byte; with `wholeInput` (default) anything after it
  * is refused. Every refusal is a NarError with a code and the byte offset.
+ * Entries hold copies of names and targets, never the source's memory; only
+ * `contents` chunks are views of the source's chunks, so a source that
+ * recycles its buffers must let each file's chunks be used before the next.
  */
 export async function* parseNar(reader: ByteReader, options: ParseNarOptions = {}): AsyncGenerator<NarEntry> {
   try {
@@ -68,7 +72,7 @@ type Frame = { path: Uint8Array; depth: number; previous: Uint8Array | undefined
 
 async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
   const magicAt = reader.offset;
-  const magic = await readTag(reader, 'bad-magic');
+  const magic = await (readTag(reader, 'bad-magic'));
   if (magic !== NAR_MAGIC) {
     throw new NarError('bad-magic', 'this is not a NAR', { offset: magicAt, expected: JSON.stringify(NAR_MAGIC), found: JSON.stringify(magic) });
   }
@@ -77,34 +81,34 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
   let name: Uint8Array | undefined;
   for (;;) {
     const depth = stack.length;
-    await expectTag(reader, '(');
-    await expectTag(reader, 'type');
+    await (expectTag(reader, '('));
+    await (expectTag(reader, 'type'));
     const typeAt = reader.offset;
-    const type = await readTag(reader);
+    const type = await (readTag(reader));
     if (type === 'regular') {
       let tagAt = reader.offset;
-      let tag = await readTag(reader);
+      let tag = await (readTag(reader));
       const executable = tag === 'executable';
       if (executable) {
-        await expectTag(reader, '');
+        await (expectTag(reader, ''));
         tagAt = reader.offset;
-        tag = await readTag(reader);
+        tag = await (readTag(reader));
       }
       if (tag !== 'contents') throw unexpected(tagAt, tag, executable ? '"contents"' : '"executable" or "contents"');
-      const size = await reader.readU64('file size');
+      const size = await (readSize(reader, 'file size'));
       const contents = new NarContents(reader, size);
       yield { kind: 'regular', path, name, depth, executable, size, contents };
       await contents.skip();
-      await reader.readPadding(size, 'file contents');
-      await expectTag(reader, ')');
+      await (readPadding(reader, size));
+      await (expectTag(reader, ')'));
     } else if (type === 'symlink') {
-      await expectTag(reader, 'target');
+      await (expectTag(reader, 'target'));
       const targetAt = reader.offset;
-      const target = await reader.readBytes(MAX_TARGET_BYTES, 'symlink target');
+      const target = await (readString(reader, MAX_TARGET_BYTES, 'symlink target'));
       const problem = targetProblem(target);
       if (problem !== undefined) throw new NarError('invalid-symlink-target', `invalid symlink target: ${problem}`, { offset: targetAt });
       yield { kind: 'symlink', path, name, depth, target };
-      await expectTag(reader, ')');
+      await (expectTag(reader, ')'));
     } else if (type === 'directory') {
       yield { kind: 'directory', path, name, depth };
       stack.push({ path, depth, previous: undefined });
@@ -113,7 +117,7 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
     }
     // The node is done unless it is an open directory: close the entry around it,
     // then read on in the innermost open directory until an entry begins.
-    if (type !== 'directory' && stack.length > 0) await expectTag(reader, ')');
+    if (type !== 'directory' && stack.length > 0) await (expectTag(reader, ')'));
     const next = await nextEntry(reader, stack);
     if (next === undefined) return;
     ({ path, name } = next);
@@ -125,17 +129,17 @@ async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Ui
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
     const tagAt = reader.offset;
-    const tag = await readTag(reader);
+    const tag = await (readTag(reader));
     if (tag === ')') {
       stack.pop();
-      if (stack.length > 0) await expectTag(reader, ')');
+      if (stack.length > 0) await (expectTag(reader, ')'));
       continue;
     }
     if (tag !== 'entry') throw unexpected(tagAt, tag, '"entry" or ")"');
-    await expectTag(reader, '(');
-    await expectTag(reader, 'name');
+    await (expectTag(reader, '('));
+    await (expectTag(reader, 'name'));
     const nameAt = reader.offset;
-    const name = await reader.readBytes(MAX_NAME_BYTES, 'entry name');
+    const name = await (readString(reader, MAX_NAME_BYTES, 'entry name'));
     const problem = nameProblem(name);
     if (problem !== undefined) throw new NarError('invalid-name', `invalid entry name: ${problem}`, { offset: nameAt, found: show(name) });
     if (frame.previous !== undefined) {
@@ -146,36 +150,27 @@ async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Ui
       }
     }
     frame.previous = name;
-    await expectTag(reader, 'node');
+    await (expectTag(reader, 'node'));
     const path = frame.path.length === 0 ? name : Buffer.concat([frame.path, Uint8Array.of(SLASH), name]);
     return { path, name };
   }
   return undefined;
 }
 
-/** Longest fixed token of the format ("nix-archive-1"), rounded up. */
-const MAX_TAG_BYTES = 16;
-
-/** Reads a short token as latin1 text; a long one is refused before its bytes are read. */
-async function readTag(reader: ByteReader, code = 'unexpected-tag'): Promise<string> {
-  const at = reader.offset;
-  const length = await reader.readU64('tag length');
-  if (length > MAX_TAG_BYTES) throw new NarError(code, 'a tag is far too long', { offset: at, found: `${length} bytes` });
-  const bytes = await reader.readExact(length, 'tag');
-  await reader.readPadding(length, 'tag');
-  return Buffer.from(bytes).toString('latin1');
-}
-
-async function expectTag(reader: ByteReader, tag: string): Promise<void> {
-  const at = reader.offset;
-  const found = await readTag(reader);
-  if (found !== tag) throw unexpected(at, found, JSON.stringify(tag));
-}
-
-function unexpected(at: number, found: string, expected: string): NarError {
-  return new NarError('unexpected-tag', 'unexpected tag', { offset: at, expected, found: JSON.stringify(found) });
-}
-
 function show(name: Uint8Array): string {
   return JSON.stringify(Buffer.from(name).toString('latin1'));
+}
+
+/** Checks the zero padding after a file's contents. */
+function readPadding(reader: ByteReader, size: number): void | Promise<void> {
+  const pad = (8 - (size % 8)) % 8;
+  if (pad === 0) return;
+  const bytes = reader.readBuffered(pad);
+  if (bytes !== undefined) return checkZero(bytes, reader.offset - pad);
+  const at = reader.offset;
+  return reader.readExact(pad, 'file padding').then((b) => checkZero(b, at));
+}
+
+function checkZero(bytes: Uint8Array, at: number): void {
+  if (bytes.some((x) => x !== 0)) throw new NarError('nonzero-padding', 'padding after file contents is not zero', { offset: at, expected: 'zero bytes' });
 }

@@ -3,7 +3,8 @@
 // byte order of their names. Memory does not depend on file sizes.
 import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { NarError } from './errors.js';
-import { NarEncoder } from './nar-encoder.js';
+import { ChunkPool } from './chunk-pool.js';
+import { DEFAULT_BATCH_BYTES, NarEncoder } from './nar-encoder.js';
 import { compareBytes } from './nar-tokens.js';
 
 /** Options of `dumpNar`. */
@@ -12,6 +13,13 @@ export interface DumpNarOptions {
   readonly batchBytes?: number;
   /** Size of each read of a large file, in bytes (default 1 MiB). */
   readonly readBytes?: number;
+  /**
+   * Recycle chunk buffers (default false). Only for consumers that are done
+   * with a chunk when they ask for the next one (hashing, synchronous writes,
+   * compressing with a copy): a recycled chunk is overwritten after that.
+   * It makes a dump allocate nothing per chunk, so memory stays flat.
+   */
+  readonly reuseBuffers?: boolean;
 }
 
 const SLASH = Buffer.from('/');
@@ -27,31 +35,45 @@ const CHUNKS_PER_TURN = 32;
  * starve timers and sockets.
  */
 export async function* dumpNar(path: string | Uint8Array, options: DumpNarOptions = {}): AsyncGenerator<Uint8Array> {
-  const encoder = new NarEncoder(options.batchBytes);
-  const readBytes = options.readBytes ?? 1 << 20;
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const pool = new ChunkPool(options.reuseBuffers ?? false);
+  const encoder = new NarEncoder(batchBytes, pool.acquire);
+  const context: Context = { encoder, readBytes: options.readBytes ?? 1 << 20, alloc: pool.acquire, yieldAt: batchBytes / 2 };
   let chunks = 0;
-  for (const _ of walk(encoder, Buffer.from(path), 0, undefined, readBytes)) {
-    for (const chunk of encoder.take()) {
+  for (const _ of walk(context, Buffer.from(path), 0, undefined)) {
+    // Everything written so far goes out, so the encoder holds no buffer the pool could recycle.
+    for (const chunk of encoder.take(true)) {
       yield chunk;
       if (++chunks % CHUNKS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     }
+    pool.releaseAll();
   }
   encoder.finish();
   yield* encoder.take(true);
 }
 
+/** What every step of the walk needs. */
+interface Context {
+  readonly encoder: NarEncoder;
+  readonly readBytes: number;
+  readonly alloc: (size: number) => Buffer;
+  /** Hand output out once this many bytes are pending. */
+  readonly yieldAt: number;
+}
+
 /** Writes one node into the encoder; yields whenever output is ready to hand out. */
-function* walk(encoder: NarEncoder, path: Buffer, depth: number, name: Buffer | undefined, readBytes: number): Generator<void> {
+function* walk(context: Context, path: Buffer, depth: number, name: Buffer | undefined): Generator<void> {
+  const { encoder } = context;
   const stat = lstatSync(path);
   if (stat.isSymbolicLink()) {
     encoder.symlink(depth, name, readlinkSync(path, { encoding: 'buffer' }));
   } else if (stat.isFile()) {
-    yield* dumpFile(encoder, path, stat, depth, name, readBytes);
+    yield* dumpFile(context, path, stat, depth, name);
   } else if (stat.isDirectory()) {
     encoder.directory(depth, name);
     const names = readdirSync(path, { encoding: 'buffer' }).sort(compareBytes);
     for (const child of names) {
-      yield* walk(encoder, Buffer.concat([path, SLASH, child]), depth + 1, child, readBytes);
+      yield* walk(context, Buffer.concat([path, SLASH, child]), depth + 1, child);
     }
   } else {
     throw new NarError('unsupported-file-type', 'only regular files, directories and symlinks can be archived', {
@@ -59,10 +81,11 @@ function* walk(encoder: NarEncoder, path: Buffer, depth: number, name: Buffer | 
       found: `mode 0o${stat.mode.toString(8)}`,
     });
   }
-  if (encoder.pendingBytes > 0) yield;
+  if (encoder.pendingBytes >= context.yieldAt) yield;
 }
 
-function* dumpFile(encoder: NarEncoder, path: Buffer, stat: Stats, depth: number, name: Buffer | undefined, readBytes: number): Generator<void> {
+function* dumpFile(context: Context, path: Buffer, stat: Stats, depth: number, name: Buffer | undefined): Generator<void> {
+  const { encoder, readBytes } = context;
   const size = stat.size;
   // Nix takes the owner's execute bit as "executable".
   encoder.regular(depth, name, (stat.mode & 0o100) !== 0, size);
@@ -76,7 +99,7 @@ function* dumpFile(encoder: NarEncoder, path: Buffer, stat: Stats, depth: number
       return;
     }
     for (let left = size; left > 0; ) {
-      const part = Buffer.allocUnsafe(Math.min(left, readBytes));
+      const part = context.alloc(readBytes).subarray(0, Math.min(left, readBytes));
       readFully(fd, part, path);
       left -= part.length;
       encoder.contents(depth, part);

@@ -50,6 +50,19 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Takes exactly `n` bytes if the current chunk already holds them, without
+   * waiting (a view, no copy); otherwise consumes nothing and returns undefined.
+   * Lets parsers skip a promise per token when data is buffered.
+   */
+  readBuffered(n: number): Uint8Array | undefined {
+    if (n > this.#chunk.length - this.#pos) return undefined;
+    const out = this.#chunk.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    this.offset += n;
+    return out;
+  }
+
   /** Reads exactly `n` bytes; a short stream is a `truncated` WireError. */
   async readExact(n: number, what = 'data'): Promise<Uint8Array> {
     const first = await this.readSome(n);

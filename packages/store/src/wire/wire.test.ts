@@ -55,3 +55,16 @@ describe('wire framing', () => {
     expect(total).toBe(big.length);
   });
 });
+
+describe('ByteReader.readBuffered', () => {
+  it('takes bytes only when the current chunk holds them all', async () => {
+    const reader = new ByteReader([Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5)]);
+    expect(reader.readBuffered(1)).toBeUndefined(); // nothing fetched yet
+    expect(Array.from(await reader.readExact(1))).toEqual([1]);
+    expect(Array.from(reader.readBuffered(2) ?? [])).toEqual([2, 3]);
+    expect(reader.readBuffered(1)).toBeUndefined();
+    expect(reader.offset).toBe(3);
+    expect(Array.from(await reader.readExact(2))).toEqual([4, 5]);
+    expect(await reader.atEnd()).toBe(true);
+  });
+});

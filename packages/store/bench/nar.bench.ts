@@ -1,0 +1,187 @@
+// NAR benchmark: dumps and restores a generated ~1 GiB tree (about 20k small
+// files in nested directories, plus one large file) with @gbc/store and with
+// nix-store in the same run, and prints a Markdown section for BENCHMARKS.md.
+// Each of our operations runs in a child process of its own (this file, run
+// with `phase NAME TREE NAR`), so that each peak RSS is that operation's own.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dumpNar, hashNar, restoreNar } from '../src/index.js';
+
+const MiB = 1024 * 1024;
+const DIRS = 20;
+const SUBDIRS = 20;
+const FILES = 50; // 20 × 20 × 50 = 20 000 small files
+const LARGE = 512 * MiB;
+
+const RUNS = 3;
+
+/** Builds the tree from one buffer of pseudo-random bytes (xorshift, fixed seed). */
+function generate(tree: string): { files: number; bytes: number } {
+  const pool = Buffer.alloc(4 * MiB);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < pool.length; i += 4) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    pool.writeUInt32LE(x >>> 0, i);
+  }
+  let files = 0;
+  let bytes = 0;
+  mkdirSync(tree);
+  for (let d = 0; d < DIRS; d++) {
+    for (let s = 0; s < SUBDIRS; s++) {
+      const dir = join(tree, `dir-${d}`, `sub-${s}`);
+      mkdirSync(dir, { recursive: true });
+      for (let f = 0; f < FILES; f++) {
+        const size = (pool.readUInt32LE((files * 4) % (pool.length - 4)) % (50 * 1024)) + (f % 7 === 0 ? 0 : 1);
+        const start = (files * 4099) % (pool.length - size);
+        writeFileSync(join(dir, `file-${f}.dat`), pool.subarray(start, start + size));
+        if (f % 10 === 0) chmodSync(join(dir, `file-${f}.dat`), 0o755);
+        files++;
+        bytes += size;
+      }
+      symlinkSync('file-0.dat', join(dir, 'link'));
+    }
+  }
+  const fd = openSync(join(tree, 'large.bin'), 'w');
+  for (let at = 0; at < LARGE; at += pool.length) writeSync(fd, pool, 0, Math.min(pool.length, LARGE - at));
+  closeSync(fd);
+  return { files: files + 1, bytes: bytes + LARGE };
+}
+
+/** Best wall time of `runs` runs of `fn`, in seconds; `after` (untimed) cleans up each run. */
+async function best(runs: number, fn: (run: number) => Promise<void> | void, after?: (run: number) => void): Promise<number> {
+  let min = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn(i);
+    min = Math.min(min, Number(process.hrtime.bigint() - start) / 1e9);
+    after?.(i);
+  }
+  return min;
+}
+
+/** A NAR file's bytes through one recycled 1 MiB buffer (the parser copies what it keeps). */
+function* fileChunks(path: string): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  const buffer = Buffer.allocUnsafe(MiB);
+  try {
+    for (let n; (n = readSync(fd, buffer, 0, MiB, null)) > 0; ) yield buffer.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Our operations, each timed in a child process: best of RUNS, and the child's peak RSS. */
+type Phase = { run: (run: number) => Promise<void>; after?: (run: number) => void };
+const phases: Record<string, (tree: string, nar: string, work: string) => Phase> = {
+  baseline: () => ({ run: async () => undefined }),
+  dump: (tree) => ({
+    run: async () => {
+      const sink = openSync('/dev/null', 'w');
+      for await (const chunk of dumpNar(tree)) writeSync(sink, chunk);
+      closeSync(sink);
+    },
+  }),
+  'dump-reuse': (tree) => ({
+    run: async () => {
+      const sink = openSync('/dev/null', 'w');
+      for await (const chunk of dumpNar(tree, { reuseBuffers: true })) writeSync(sink, chunk);
+      closeSync(sink);
+    },
+  }),
+  'dump-hash': (tree) => ({ run: async () => void (await hashNar(dumpNar(tree, { reuseBuffers: true }))) }),
+  restore: (_tree, nar, work) => ({
+    run: (run) => restoreNar(fileChunks(nar), join(work, `ours-${run}`)),
+    after: (run) => rmSync(join(work, `ours-${run}`), { recursive: true }),
+  }),
+};
+
+type Measure = { seconds: number; rssMiB: number };
+
+function runPhase(name: string, tree: string, nar: string, work: string): Measure {
+  const child = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, 'phase', name, tree, nar, work], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (child.status !== 0) throw new Error(`phase ${name} failed (${child.status ?? child.signal})`);
+  return JSON.parse(child.stdout) as Measure;
+}
+
+function nix(args: string[], stdin: number | 'ignore', stdout: number | 'ignore'): void {
+  const r = spawnSync('nix-store', args, { stdio: [stdin, stdout, 'inherit'] });
+  if (r.status !== 0) throw new Error(`nix-store ${args.join(' ')} failed (${r.status ?? r.signal})`);
+}
+
+async function main(): Promise<void> {
+  // tmpfs when there is one: the figures then compare CPU work, not how fast the disk drains.
+  const base = process.env.GBC_BENCH_TMPDIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+  const work = mkdtempSync(join(base, 'gbc-nar-bench-'));
+  try {
+    const tree = join(work, 'tree');
+    const narFile = join(work, 'tree.nar');
+    const { files, bytes } = generate(tree);
+    const narOut = openSync(narFile, 'w');
+    nix(['--dump', tree], 'ignore', narOut); // also warms the page cache
+    closeSync(narOut);
+    const devNull = openSync('/dev/null', 'w');
+    const nixDump = await best(RUNS, () => nix(['--dump', tree], 'ignore', devNull));
+    closeSync(devNull);
+    const nixRestore = await best(
+      RUNS,
+      (run) => {
+        const fd = openSync(narFile, 'r');
+        try {
+          nix(['--restore', join(work, `nix-${run}`)], fd, 'ignore');
+        } finally {
+          closeSync(fd);
+        }
+      },
+      (run) => rmSync(join(work, `nix-${run}`), { recursive: true }),
+    );
+    const ours = Object.fromEntries(Object.keys(phases).map((name) => [name, runPhase(name, tree, narFile, work)])) as Record<string, Measure>;
+    report({ files, bytes, base, nixDump, nixRestore, ours });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function report(r: { files: number; bytes: number; base: string; nixDump: number; nixRestore: number; ours: Record<string, Measure> }): void {
+  const { bytes, nixDump, nixRestore, ours } = r;
+  const m = (name: string): Measure => ours[name]!;
+  const rate = (s: number) => `${(bytes / MiB / s).toFixed(0)} MiB/s`;
+  const row = (label: string, s: number, vs: number, rss: string) => `| ${label} | ${s.toFixed(2)} s | ${rate(s)} | ${(s / vs).toFixed(2)}× | ${rss} |`;
+  const rss = (name: string) => `${m(name).rssMiB.toFixed(0)} MiB`;
+  const dumpRatio = m('dump').seconds / nixDump;
+  const reuseRatio = m('dump-reuse').seconds / nixDump;
+  const worstRss = Math.max(...['dump', 'dump-reuse', 'dump-hash', 'restore'].map((n) => m(n).rssMiB));
+  const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const out = [
+    '### NAR write/restore',
+    '',
+    `Tree: ${r.files} files (${DIRS * SUBDIRS} directories of ${FILES} files of 0–50 KiB, a tenth executable, ${DIRS * SUBDIRS} symlinks, one ${LARGE / MiB} MiB file), ${(bytes / 1024 ** 3).toFixed(2)} GiB of contents, under ${r.base} (page cache warm). Best of ${RUNS} runs each; each of our rows ran in its own Node process (\`node --conditions=source --import tsx\`), whose peak RSS (\`process.resourceUsage().maxRSS\`) is shown.`,
+    '',
+    '| operation | time | throughput | vs nix-store | peak RSS |',
+    '|---|---:|---:|---:|---:|',
+    row('`nix-store --dump` → /dev/null', nixDump, nixDump, '—'),
+    row('`dumpNar` → /dev/null (fresh chunks, the default)', m('dump').seconds, nixDump, rss('dump')),
+    row('`dumpNar` → /dev/null (`reuseBuffers`)', m('dump-reuse').seconds, nixDump, rss('dump-reuse')),
+    row('`dumpNar` + `hashNar` (sha256, `reuseBuffers`)', m('dump-hash').seconds, nixDump, rss('dump-hash')),
+    row('`nix-store --restore` from a file', nixRestore, nixRestore, '—'),
+    row('`restoreNar` from a file', m('restore').seconds, nixRestore, rss('restore')),
+    '',
+    `The same Node process doing nothing but loading the code peaks at ${rss('baseline')} (the tsx loader; plain \`node\` on the built package starts at about 40 MiB).`,
+    '',
+    `Targets: dump ≤ 1.5× \`nix-store --dump\` — ${verdict(dumpRatio <= 1.5)} with fresh chunks (${dumpRatio.toFixed(2)}×), ${verdict(reuseRatio <= 1.5)} with \`reuseBuffers\` (${reuseRatio.toFixed(2)}×); peak RSS < 100 MB — ${verdict(worstRss < 100)} (worst ${worstRss.toFixed(0)} MiB, loader included).`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+if (process.argv[2] === 'phase') {
+  const [name, tree, nar, work] = process.argv.slice(3) as [string, string, string, string];
+  const phase = phases[name]!(tree, nar, work);
+  const seconds = await best(RUNS, phase.run, phase.after);
+  process.stdout.write(JSON.stringify({ seconds, rssMiB: process.resourceUsage().maxRSS / 1024 }));
+} else {
+  await main();
+}

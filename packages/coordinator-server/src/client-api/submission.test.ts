@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countPendingEvents } from '@gbc/datastore';
 import { encodeDerivationText, encodeUploadHeaders } from '@gbc/protocol';
 import { writeDerivation } from '@gbc/store';
-import { DIALECTS, instantiateNix, narOf, startTestCoordinator, syntheticDerivation } from './test-support.js';
+import { DIALECTS, addNixSources, instantiateNix, narOf, startTestCoordinator, syntheticDerivation } from './test-support.js';
 import type { NixDerivations, TestCoordinator } from './test-support.js';
 
 const upload = (t: TestCoordinator, drvs: readonly { path: string; bytes: Uint8Array }[]) =>
@@ -124,6 +124,26 @@ describe.each(DIALECTS)('client submission on %s', (dialect) => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ path: nix.source, narHash, narSize, compression: 'none', fileSize: narSize });
     expect(await (await t.json('POST', '/derivations/missing', { paths: [nix.source, nix.top] })).json()).toEqual({ missing: [] });
+  });
+
+  it('checks a source path against its content and never replaces a held source', async () => {
+    const added = addNixSources();
+    const dirNar = narOf(added.directory);
+    const dirName = added.directory.slice('/nix/store/'.length);
+    const flatName = added.flat.slice('/nix/store/'.length);
+    const wrongName = await t.request(`/source/${flatName}`, { method: 'PUT', body: dirNar.nar, headers: encodeUploadHeaders({ narHash: dirNar.narHash, narSize: dirNar.narSize, references: [] }) });
+    expect(wrongName.status).toBe(400);
+    const flatNar = narOf(nix.source);
+    const wrongFile = await t.request(`/source/${flatName}`, { method: 'PUT', body: flatNar.nar, headers: encodeUploadHeaders({ narHash: flatNar.narHash, narSize: flatNar.narSize, references: [] }) });
+    expect(wrongFile.status).toBe(400);
+    expect(await (await t.json('POST', '/derivations/missing', { paths: [added.flat] })).json()).toEqual({ missing: [added.flat] });
+    const ok = await t.request(`/source/${dirName}`, { method: 'PUT', body: dirNar.nar, headers: encodeUploadHeaders({ narHash: dirNar.narHash, narSize: dirNar.narSize, references: [] }) });
+    expect(ok.status).toBe(200);
+    const flat = narOf(added.flat);
+    expect((await t.request(`/source/${flatName}`, { method: 'PUT', body: flat.nar, headers: encodeUploadHeaders({ narHash: flat.narHash, narSize: flat.narSize, references: [] }) })).status).toBe(200);
+    // Held already: the body is not received again, whatever it holds.
+    const again = await t.request(`/source/${dirName}`, { method: 'PUT', body: new Uint8Array(16), headers: encodeUploadHeaders({ narHash: flat.narHash, narSize: 16, references: [] }) });
+    expect(await again.json()).toEqual({ path: added.directory, narHash: dirNar.narHash, narSize: dirNar.narSize, compression: 'none', fileSize: dirNar.narSize });
   });
 
   it('creates builds with options, skips existing ones, and enqueues build-submitted events', async () => {

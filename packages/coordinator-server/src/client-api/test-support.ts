@@ -132,3 +132,22 @@ export function syntheticDerivation(name: string, inputs: readonly SyntheticDeri
   const hashModulo = hashDerivationModulo(derivation, { storeDir, name: derivationNameFromPath(path, storeDir), inputHashes });
   return { path, bytes, derivation, hashModulo, outputs: new Map([...derivation.outputs].map(([o, v]) => [o, v.path])) };
 }
+
+/** Adds a fresh directory (a source path by NAR hash), a flat fixed file and their store paths, with nix-store. */
+export function addNixSources(nonce = randomBytes(4).toString('hex')): { directory: string; flat: string; executableText: Uint8Array } {
+  const dir = mkdtempSync(join(tmpdir(), 'gbc-client-src-'));
+  try {
+    const env = { ...process.env, NIX_REMOTE: 'daemon' };
+    const tree = join(dir, `tree-${nonce}`);
+    execFileSync('mkdir', ['-p', join(tree, 'sub')]);
+    writeFileSync(join(tree, 'sub', 'file'), `tree ${nonce}\n`);
+    writeFileSync(join(tree, 'run'), '#!/bin/sh\n', { mode: 0o755 });
+    const flatFile = join(dir, `flat-${nonce}.txt`);
+    writeFileSync(flatFile, `flat ${nonce}\n`);
+    const directory = execFileSync('nix-store', ['--add', tree], { encoding: 'utf8', env }).trim();
+    const flat = execFileSync('nix-store', ['--add-fixed', 'sha256', flatFile], { encoding: 'utf8', env }).trim();
+    return { directory, flat, executableText: new TextEncoder().encode('#!/bin/sh\n') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,104 @@
+// `gbc agent`: runs an agent (the agent's options as flags) until SIGTERM or
+// SIGINT; the administration subcommands (new, list, …) hang below it.
+import { resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { UPLOAD_COMPRESSIONS, createAgent } from '@gbc/agent';
+import type { AgentOptions, UploadCompression } from '@gbc/agent';
+import { layeredOptions } from '../config/layered-options.js';
+import type { CommandContext } from '../context.js';
+import { CliError, ExitCode } from '../errors.js';
+
+interface AgentRunArgs {
+  readonly json: boolean;
+  readonly 'coordinator-url'?: string;
+  readonly uuid?: string;
+  readonly password?: string;
+  readonly 'password-file'?: string;
+  readonly name?: string;
+  readonly 'dynamic-auth-token'?: string;
+  readonly 'dynamic-auth-token-file'?: string;
+  readonly description?: string;
+  readonly 'state-dir': string;
+  readonly system?: string[];
+  readonly 'max-parallel-builds'?: number;
+  readonly 'max-parallel-uploads'?: number;
+  readonly 'max-allocated-builds'?: number;
+  readonly 'max-1min-load-average'?: number;
+  readonly 'derivation-substitute-url'?: string[];
+  readonly 'non-derivation-substitute-url'?: string[];
+  readonly 'upload-compression'?: string;
+  readonly 'daemon-socket'?: string;
+  readonly 'store-dir': string;
+}
+
+/** The `agent` command: runs an agent, or with a subcommand administers agents. */
+export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): CommandModule {
+  return {
+    command: 'agent',
+    describe: 'Run an agent (or administer agents: new, list, show, password, tag, activate, deactivate)',
+    builder: (y) =>
+      admin(layeredOptions(y, ctx.layers, {
+        'coordinator-url': { type: 'string', describe: "The coordinator's agent URL, e.g. http://coordinator:8745", requiresArg: true },
+        uuid: { type: 'string', describe: 'Agent uuid (with --password or --password-file)', requiresArg: true },
+        password: { type: 'string', describe: 'Agent password (prefer --password-file)', requiresArg: true },
+        'password-file': { type: 'string', describe: 'File holding the agent password', requiresArg: true },
+        name: { type: 'string', describe: 'Agent name (with a dynamic-auth token)', requiresArg: true },
+        'dynamic-auth-token': { type: 'string', describe: 'Dynamic-auth token (prefer the file form)', requiresArg: true },
+        'dynamic-auth-token-file': { type: 'string', describe: 'File holding a dynamic-auth token', requiresArg: true },
+        description: { type: 'string', describe: 'Description sent when a dynamic-auth token creates the agent', requiresArg: true },
+        'state-dir': { type: 'string', default: 'gbc-agent', describe: 'Credentials, undelivered results and upload spool', requiresArg: true },
+        system: { type: 'string', array: true, describe: "Systems to build (default this machine's)" },
+        'max-parallel-builds': { type: 'number', describe: 'Builds run at once (default 1)', requiresArg: true },
+        'max-parallel-uploads': { type: 'number', describe: 'Output uploads at once (default 2)', requiresArg: true },
+        'max-allocated-builds': { type: 'number', describe: 'Builds held at most (default max-parallel-builds)', requiresArg: true },
+        'max-1min-load-average': { type: 'number', describe: 'Fetch nothing while the load is above this (default: cores)', requiresArg: true },
+        'derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for derivation outputs' },
+        'non-derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for input sources' },
+        'upload-compression': { type: 'string', choices: [...UPLOAD_COMPRESSIONS], describe: 'Compression of uploaded NARs (default zstd)' },
+        'daemon-socket': { type: 'string', describe: 'Build daemon socket (unix:///path or a path)', requiresArg: true },
+        'store-dir': { type: 'string', default: '/gnu/store', describe: "The daemon's store directory (/nix/store for Nix)", requiresArg: true },
+      } as const) as unknown as Argv),
+    handler: async (raw) => {
+      const a = raw as unknown as AgentRunArgs;
+      if (a['coordinator-url'] === undefined) {
+        throw new CliError('no-coordinator', 'gbc agent needs --coordinator-url (or GBC_COORDINATOR_URL), or an administration subcommand', ExitCode.usage);
+      }
+      const out = ctx.output(a);
+      const file = (f: string | undefined) => (f === undefined ? undefined : resolve(ctx.cwd, f));
+      const options: AgentOptions = dropUndefined({
+        coordinatorUrl: a['coordinator-url'],
+        stateDir: resolve(ctx.cwd, a['state-dir']),
+        uuid: a.uuid, password: a.password, passwordFile: file(a['password-file']),
+        name: a.name, token: a['dynamic-auth-token'], tokenFile: file(a['dynamic-auth-token-file']), description: a.description,
+        systems: a.system,
+        maxParallelBuilds: a['max-parallel-builds'], maxParallelUploads: a['max-parallel-uploads'], maxAllocatedBuilds: a['max-allocated-builds'],
+        maxLoad1: a['max-1min-load-average'],
+        derivationSubstituteUrls: a['derivation-substitute-url'], nonDerivationSubstituteUrls: a['non-derivation-substitute-url'],
+        uploadCompression: a['upload-compression'] as UploadCompression | undefined,
+        daemonSocket: a['daemon-socket'],
+        storeDir: a['store-dir'],
+        log: (message: string, fields?: Record<string, unknown>) => out.note(JSON.stringify({ time: new Date().toISOString(), msg: message, ...fields })),
+      });
+      const agent = createAgent(options);
+      let signals = 0;
+      const onSignal = (): void => {
+        signals += 1;
+        out.note(signals === 1 ? 'gbc agent: stopping after the builds it holds (signal again to abort them)' : 'gbc agent: aborting held builds');
+        agent.stop(signals === 1);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await agent.run();
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    },
+  };
+}
+
+/** A copy of `o` without its undefined fields (the options are exact optional properties). */
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,106 @@
+// `gbc coordinator`: runs a coordinator (client API, agent API and binary
+// cache) until SIGTERM or SIGINT, or with --update-database only migrates.
+import { rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { AllocationStrategy } from '@gbc/allocator';
+import { createCoordinator, createJsonLogger, listen } from '@gbc/coordinator-server';
+import type { LogLevel } from '@gbc/coordinator-server';
+import { openDatastore } from '@gbc/datastore';
+import { layeredOptions } from '../config/layered-options.js';
+import type { CommandContext } from '../context.js';
+import { CliError, ExitCode } from '../errors.js';
+import { untilSignal } from './signals.js';
+
+/** The `coordinator` command. */
+export function coordinatorCommand(ctx: CommandContext): CommandModule {
+  return {
+    command: 'coordinator',
+    describe: 'Run the coordinator',
+    builder: (y) =>
+      layeredOptions(y, ctx.layers, {
+        database: { type: 'string', default: 'sqlite://gbc.db', describe: 'Database URI: sqlite://PATH, sqlite::memory: or postgres://…', requiresArg: true },
+        'agent-communication': { type: 'string', default: 'http://0.0.0.0:8745', describe: 'Where agents connect (agent API, binary cache, metrics)', requiresArg: true },
+        'client-communication': { type: 'string', default: 'http://127.0.0.1:8746', describe: 'Where clients connect (client API)', requiresArg: true },
+        'allocation-strategy': { type: 'string', default: 'basic', describe: 'basic, derivation-ordered, fair-share, or a module path', requiresArg: true },
+        'data-dir': { type: 'string', default: 'gbc-data', describe: 'Directory of NARs, logs and partial uploads', requiresArg: true },
+        'store-dir': { type: 'string', default: '/gnu/store', describe: 'Store directory of the served paths (/gnu/store for Guix, /nix/store for Nix)', requiresArg: true },
+        'signing-key': { type: 'string', describe: 'Secret key file to sign narinfos with (gbc cache key new)', requiresArg: true },
+        'pid-file': { type: 'string', describe: 'Write the process id to this file while running', requiresArg: true },
+        'lease-seconds': { type: 'number', describe: 'How long an allocation lives without a status report (default 300)', requiresArg: true },
+        'substitute-url': { type: 'string', array: true, describe: 'External substitute servers agents may fetch inputs from (repeatable)' },
+        'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Least severity of log lines (JSON on stderr)' },
+        'update-database': { type: 'boolean', default: false, describe: 'Apply pending database migrations and exit' },
+      } as const),
+    handler: async (raw) => {
+      const a = raw as unknown as CoordinatorArgs;
+      const out = ctx.output(a);
+      const databaseUri = a.database;
+      if (a['update-database']) {
+        const datastore = await openDatastore(databaseUri, { migrate: false, cwd: ctx.cwd });
+        try {
+          const applied = await datastore.migrate();
+          out.result({ applied }, () => (applied.length === 0 ? 'the database is up to date' : `applied ${applied.length} migration(s): ${applied.join(', ')}`));
+        } finally {
+          await datastore.close();
+        }
+        return;
+      }
+      const coordinator = await createCoordinator({
+        databaseUri,
+        cwd: ctx.cwd,
+        dataDir: resolve(ctx.cwd, a['data-dir']),
+        allocationStrategy: strategyOf(a, ctx),
+        agentUrl: a['agent-communication'],
+        clientUrl: a['client-communication'],
+        ...(a['lease-seconds'] === undefined ? {} : { leaseSeconds: a['lease-seconds'] }),
+        substituteUrls: a['substitute-url'] ?? [],
+        logger: createJsonLogger(a['log-level'] as LogLevel),
+        client: { storeDir: a['store-dir'] },
+        cache: { storeDir: a['store-dir'], ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }) },
+      });
+      const stopped = untilSignal();
+      try {
+        await coordinator.start();
+        const listening = await listen(coordinator);
+        try {
+          if (a['pid-file'] !== undefined) await writeFile(resolve(ctx.cwd, a['pid-file']), `${process.pid}\n`);
+          out.result({ agentUrl: listening.agentUrl, clientUrl: listening.clientUrl, pid: process.pid }, () =>
+            `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}`);
+          const signal = await stopped.promise;
+          out.note(`gbc coordinator: ${signal}, stopping`);
+        } finally {
+          await listening.close();
+          if (a['pid-file'] !== undefined) await rm(resolve(ctx.cwd, a['pid-file']), { force: true });
+        }
+      } finally {
+        stopped.dispose();
+        await coordinator.stop();
+      }
+    },
+  };
+}
+
+interface CoordinatorArgs {
+  readonly json: boolean;
+  readonly database: string;
+  readonly 'agent-communication': string;
+  readonly 'client-communication': string;
+  readonly 'allocation-strategy': string;
+  readonly 'data-dir': string;
+  readonly 'store-dir': string;
+  readonly 'signing-key'?: string;
+  readonly 'pid-file'?: string;
+  readonly 'lease-seconds'?: number;
+  readonly 'substitute-url'?: string[];
+  readonly 'log-level': string;
+  readonly 'update-database': boolean;
+}
+
+/** A strategy named by flag or environment, or a strategy object a JavaScript configuration file exports. */
+function strategyOf(a: CoordinatorArgs, ctx: CommandContext): string | AllocationStrategy {
+  const value: unknown = a['allocation-strategy'];
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string') return value as AllocationStrategy;
+  throw new CliError('bad-strategy', `allocation-strategy must be a name, a module path or a strategy object (from ${ctx.layers.file === undefined ? 'flags' : 'the configuration'})`, ExitCode.usage);
+}

@@ -1,0 +1,53 @@
+// Operator commands: `gbc dynamic-auth new-token`, `gbc allocation-plan`.
+import type { CommandModule } from 'yargs';
+import { clientOf, clientOptions } from '../context.js';
+import type { CommandContext } from '../context.js';
+
+interface ClientArgs {
+  readonly json: boolean;
+  readonly coordinator: string;
+  readonly token?: string;
+}
+
+/** The `dynamic-auth` command group. */
+export function dynamicAuthCommand(ctx: CommandContext): CommandModule {
+  return {
+    command: 'dynamic-auth <command>',
+    describe: 'Tokens agents exchange for credentials (creating the agent on first use)',
+    builder: (y) =>
+      y
+        .command({
+          command: 'new-token',
+          describe: 'Create a dynamic-auth token (shown once)',
+          builder: (z) => clientOptions(z, ctx.layers),
+          handler: async (raw) => {
+            const a = raw as unknown as ClientArgs;
+            const t = await clientOf(a).createDynamicAuthToken();
+            ctx.output(a).result(t, () => t.token);
+          },
+        })
+        .demandCommand(1, 'name a dynamic-auth command: new-token'),
+    handler: () => undefined,
+  };
+}
+
+/** The `allocation-plan` command. */
+export function allocationPlanCommand(ctx: CommandContext): CommandModule {
+  return {
+    command: 'allocation-plan',
+    describe: 'Show what each active agent would receive next',
+    builder: (y) =>
+      clientOptions(y, ctx.layers)
+        .option('agent', { type: 'string', describe: 'Only this agent (uuid)', requiresArg: true })
+        .option('limit', { type: 'number', describe: 'Builds shown per agent', requiresArg: true }),
+    handler: async (raw) => {
+      const a = raw as unknown as ClientArgs & { agent?: string; limit?: number };
+      const plan = await clientOf(a).allocationPlan({ ...(a.agent === undefined ? {} : { agent: a.agent }), ...(a.limit === undefined ? {} : { limit: a.limit }) });
+      ctx.output(a).result(plan, () =>
+        [
+          `strategy ${plan.strategy}, ${plan.unallocatable} ready build(s) no agent can take`,
+          ...plan.agents.map((p) => `${p.agent}: ${p.builds.length === 0 ? 'nothing' : p.builds.join(' ')}`),
+        ].join('\n'));
+    },
+  };
+}

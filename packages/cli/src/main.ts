@@ -1,0 +1,66 @@
+// The `gbc` command: finds the configuration file, declares every command
+// over the shared context, parses, and turns any failure into one line and
+// a documented exit code (see errors.ts and README.md).
+import yargs from 'yargs';
+import { agentAdminCommands } from './commands/agent-admin.js';
+import { agentCommand } from './commands/agent.js';
+import { allocationPlanCommand, dynamicAuthCommand } from './commands/operators.js';
+import { buildCommand } from './commands/build.js';
+import { buildsCommand } from './commands/builds.js';
+import { cacheCommand } from './commands/cache-key.js';
+import { coordinatorCommand } from './commands/coordinator.js';
+import { submitBuildCommand } from './commands/submit-build.js';
+import { findConfigFile, loadConfigFile } from './config/load-config-file.js';
+import { createCommandContext } from './context.js';
+import { CliError, ExitCode } from './errors.js';
+import { reportError } from './report-error.js';
+
+/** How `main` was started; defaults are the process's own. */
+export interface MainOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly stderr?: NodeJS.WritableStream;
+}
+
+/** Runs `gbc` with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const stderr = options.stderr ?? process.stderr;
+  try {
+    const file = findConfigFile(argv, env, cwd);
+    const layers = { file: file === undefined ? {} : await loadConfigFile(file), env };
+    const ctx = createCommandContext(layers, cwd);
+    const parser = yargs([...argv])
+      .scriptName('gbc')
+      .usage('$0 <command> [options]\n\nA build coordinator for Guix and Nix derivations.')
+      .option('config', { type: 'string', describe: 'Configuration file (JSON, or a JavaScript module); default ./gbc.config.json if present', requiresArg: true })
+      .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' })
+      .command(coordinatorCommand(ctx))
+      .command(agentCommand(ctx, agentAdminCommands(ctx)))
+      .command(submitBuildCommand(ctx))
+      .command(buildCommand(ctx))
+      .command(buildsCommand(ctx))
+      .command(dynamicAuthCommand(ctx))
+      .command(allocationPlanCommand(ctx))
+      .command(cacheCommand(ctx))
+      .demandCommand(1, 'name a command (see gbc --help)')
+      .strict()
+      .recommendCommands()
+      .help()
+      .alias('help', 'h')
+      .version(false)
+      .wrap(Math.min(100, process.stdout.columns ?? 100))
+      .exitProcess(false)
+      .fail((message: string | null, error: Error | undefined) => {
+        throw error ?? new CliError('usage', `${message ?? 'bad usage'} (see gbc --help)`, ExitCode.usage);
+      });
+    await parser.parseAsync();
+    return ctx.lastOutput?.exitCode ?? ExitCode.ok;
+  } catch (error) {
+    const report = reportError(error, env);
+    stderr.write(`${report.line}\n`);
+    if (report.debug !== undefined) stderr.write(`${report.debug}\n`);
+    return report.exitCode;
+  }
+}

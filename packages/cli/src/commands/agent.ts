@@ -2,7 +2,6 @@
 // SIGINT; the administration subcommands (new, list, …) hang below it.
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { UPLOAD_COMPRESSIONS, createAgent } from '@gbc/agent';
 import type { AgentOptions, UploadCompression } from '@gbc/agent';
 import { layeredOptions } from '../config/layered-options.js';
 import type { CommandContext } from '../context.js';
@@ -54,7 +53,7 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         'max-1min-load-average': { type: 'number', describe: 'Fetch nothing while the load is above this (default: cores)', requiresArg: true },
         'derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for derivation outputs' },
         'non-derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for input sources' },
-        'upload-compression': { type: 'string', choices: [...UPLOAD_COMPRESSIONS], describe: 'Compression of uploaded NARs (default zstd)' },
+        'upload-compression': { type: 'string', describe: 'Compression of uploaded NARs: zstd (default), lzip, gzip or none', requiresArg: true },
         'daemon-socket': { type: 'string', describe: 'Build daemon socket (unix:///path or a path)', requiresArg: true },
         'store-dir': { type: 'string', default: '/gnu/store', describe: "The daemon's store directory (/nix/store for Nix)", requiresArg: true },
       } as const) as unknown as Argv),
@@ -79,6 +78,8 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         storeDir: a['store-dir'],
         log: (message: string, fields?: Record<string, unknown>) => out.note(JSON.stringify({ time: new Date().toISOString(), msg: message, ...fields })),
       });
+      // Loaded here, not at the top: other commands start faster without the agent's modules.
+      const { createAgent } = await import('@gbc/agent');
       const agent = createAgent(options);
       let signals = 0;
       const onSignal = (): void => {

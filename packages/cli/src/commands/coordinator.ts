@@ -4,9 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { AllocationStrategy } from '@gbc/allocator';
-import { createCoordinator, createJsonLogger, listen } from '@gbc/coordinator-server';
 import type { LogLevel } from '@gbc/coordinator-server';
-import { openDatastore } from '@gbc/datastore';
 import { layeredOptions } from '../config/layered-options.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -36,7 +34,10 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
       const a = raw as unknown as CoordinatorArgs;
       const out = ctx.output(a);
       const databaseUri = a.database;
+      // Loaded here, not at the top: client commands start faster without the server's modules.
+      const { createCoordinator, createJsonLogger, listen } = await import('@gbc/coordinator-server');
       if (a['update-database']) {
+        const { openDatastore } = await import('@gbc/datastore');
         const datastore = await openDatastore(databaseUri, { migrate: false, cwd: ctx.cwd });
         try {
           const applied = await datastore.migrate();
@@ -50,7 +51,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         databaseUri,
         cwd: ctx.cwd,
         dataDir: resolve(ctx.cwd, a['data-dir']),
-        allocationStrategy: strategyOf(a, ctx),
+        allocationStrategy: strategyOf(a),
         agentUrl: a['agent-communication'],
         clientUrl: a['client-communication'],
         ...(a['lease-seconds'] === undefined ? {} : { leaseSeconds: a['lease-seconds'] }),
@@ -98,9 +99,9 @@ interface CoordinatorArgs {
 }
 
 /** A strategy named by flag or environment, or a strategy object a JavaScript configuration file exports. */
-function strategyOf(a: CoordinatorArgs, ctx: CommandContext): string | AllocationStrategy {
+function strategyOf(a: CoordinatorArgs): string | AllocationStrategy {
   const value: unknown = a['allocation-strategy'];
   if (typeof value === 'string') return value;
   if (value !== null && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string') return value as AllocationStrategy;
-  throw new CliError('bad-strategy', `allocation-strategy must be a name, a module path or a strategy object (from ${ctx.layers.file === undefined ? 'flags' : 'the configuration'})`, ExitCode.usage);
+  throw new CliError('bad-strategy', `allocation-strategy must be a name, a module path or a strategy object, got ${typeof value}`, ExitCode.usage);
 }

@@ -1,0 +1,141 @@
+// The gbc command as real processes against a coordinator started by
+// `gbc coordinator` (SQLite in a temporary directory, free ports), with real
+// derivations from nix-instantiate.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoordinatorClient } from '@gbc/protocol';
+import type { Build, BuildDetail, WhyResponse } from '@gbc/protocol';
+import { ExitCode } from './errors.js';
+import { runGbc, startCoordinator } from './testing/gbc-process.js';
+import type { CoordinatorProcess, GbcRun } from './testing/gbc-process.js';
+import { instantiateTestDerivations } from './testing/nix-derivations.js';
+import type { TestDerivations } from './testing/nix-derivations.js';
+
+let dir: string;
+let coordinator: CoordinatorProcess;
+let drvs: TestDerivations;
+const gbc = (args: string[], stdin?: string): Promise<GbcRun> => runGbc([...args, '--coordinator', coordinator.clientUrl], { cwd: dir, ...(stdin === undefined ? {} : { stdin }) });
+const json = <T>(run: GbcRun): T => {
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout) as T;
+};
+/** One readable line on stderr, no stack trace. */
+const oneLine = (run: GbcRun): string => {
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^gbc: /);
+  return lines[0]!;
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gbc-cli-'));
+  drvs = instantiateTestDerivations(dir, randomUUID());
+  coordinator = await startCoordinator(dir, [
+    '--database', `sqlite://${join(dir, 'gbc.db')}`, '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
+    '--store-dir', '/nix/store', '--pid-file', 'gbc.pid', '--log-level', 'warn',
+  ]);
+});
+
+afterAll(async () => {
+  const code = await coordinator?.stop();
+  expect(code).toBe(0);
+  expect(existsSync(join(dir, 'gbc.pid'))).toBe(false);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gbc against a coordinator it started', () => {
+  it('writes the pid file of the running coordinator', () => {
+    expect(readFileSync(join(dir, 'gbc.pid'), 'utf8').trim()).toBe(String(coordinator.pid));
+  });
+
+  it('submits derivations with their closure and sources, then shows, lists, reprioritises and cancels them', async () => {
+    const submitted = await gbc(['submit-build', drvs.top, drvs.other, '--priority', '5', '--tag', 'suite=cli', '--tag', 'run=1']);
+    expect(submitted.code).toBe(0);
+    const ids = submitted.stdout.trim().split('\n');
+    expect(ids).toHaveLength(2);
+    // Both sources reached the coordinator, the referenced one first; the input derivation too.
+    const client = new CoordinatorClient({ baseUrl: coordinator.clientUrl });
+    expect((await client.missingPaths([drvs.referenced, drvs.used, drvs.dep, drvs.top])).missing).toEqual([]);
+
+    const listed = json<{ builds: Build[] }>(await gbc(['builds', 'list', '--json', '--tag', 'suite=cli']));
+    expect(listed.builds.map((b) => b.uuid).sort()).toEqual([...ids].sort());
+    expect(listed.builds.every((b) => b.priority === 5 && b.state === 'queued')).toBe(true);
+
+    const shown = json<BuildDetail>(await gbc(['build', 'show', ids[0]!, '--json']));
+    expect(shown.derivation).toBe(drvs.top);
+    expect(shown.tags).toHaveLength(2);
+    expect(shown.tags).toEqual(expect.arrayContaining([{ key: 'suite', value: 'cli' }, { key: 'run', value: '1' }]));
+    expect((await gbc(['build', 'show', ids[0]!])).stdout).toMatch(new RegExp(`derivation\\s+${drvs.top.replace(/[.]/g, '\\.')}`));
+
+    expect(json<Build>(await gbc(['build', 'update-priority', ids[0]!, '9', '--json'])).priority).toBe(9);
+    const why = json<WhyResponse>(await gbc(['build', 'why', ids[0]!, '--json']));
+    expect(why.state).toBe('queued');
+    expect(why.reasons.map((r) => r.kind)).toContain('no-matching-agent');
+
+    const again = await gbc(['submit-build', '-', '--ignore-if-build-for-derivation-exists', '--json'], `${drvs.top}\n`);
+    const re = json<{ builds: Array<{ uuid: string; created: boolean }> }>(again);
+    expect(re.builds).toEqual([expect.objectContaining({ uuid: ids[0], created: false })]);
+
+    const canceled = await gbc(['build', 'cancel', ids[0]!]);
+    expect(canceled.code).toBe(0);
+    expect(canceled.stdout).toContain(ids[0]);
+    const twice = await gbc(['build', 'cancel', ids[0]!]);
+    expect(twice.code).toBe(ExitCode.failure);
+    expect(oneLine(twice)).toContain('conflict');
+    expect((await gbc(['build', 'cancel', ids[0]!, '--ignore-if-finished'])).code).toBe(0);
+
+    const byTag = json<{ canceled: string[] }>(await gbc(['builds', 'cancel', '--tag', 'suite=cli', '--json']));
+    expect(byTag.canceled).toEqual([ids[1]]);
+    const watched = await gbc(['build', 'watch', ids[1]!]);
+    expect(watched.code).toBe(ExitCode.buildFailed);
+    expect(watched.stdout).toContain('canceled');
+  });
+
+  it('administers agents, dynamic-auth tokens and shows the allocation plan', async () => {
+    const created = json<{ agent: { uuid: string; name: string }; password: string }>(await gbc(['agent', 'new', 'builder-1', '--tag', 'arch=x86', '--json']));
+    expect(created.agent.name).toBe('builder-1');
+    expect(created.password.length).toBeGreaterThanOrEqual(16);
+    const id = created.agent.uuid;
+    expect((await gbc(['agent', 'list'])).stdout).toMatch(new RegExp(`${id}\\s+active\\s+builder-1\\s+arch=x86`));
+    expect(json<{ tags: unknown[] }>(await gbc(['agent', 'tag', id, 'arch=arm', 'fast=yes', '--json'])).tags).toHaveLength(2);
+    expect(json<{ active: boolean }>(await gbc(['agent', 'deactivate', id, '--json'])).active).toBe(false);
+    expect(json<{ active: boolean; tags: unknown[] }>(await gbc(['agent', 'show', id, '--json'])).active).toBe(false);
+    expect(json<{ active: boolean }>(await gbc(['agent', 'activate', id, '--json'])).active).toBe(true);
+    const pw = await gbc(['agent', 'password', 'new', id]);
+    expect(pw.stdout.trim()).toMatch(/^\S{16,}$/);
+    expect(pw.stdout.trim()).not.toBe(created.password);
+    expect((await gbc(['dynamic-auth', 'new-token'])).stdout.trim()).toMatch(/^\S{16,}$/);
+    const plan = json<{ strategy: string; agents: Array<{ agent: string }> }>(await gbc(['allocation-plan', '--json']));
+    expect(plan.strategy).toBe('basic');
+    expect(plan.agents.map((a) => a.agent)).toContain(id);
+  });
+
+  it('reports bad input as one line with the documented exit code', async () => {
+    const unknown = await gbc(['build', 'show', randomUUID()]);
+    expect(unknown.code).toBe(ExitCode.failure);
+    expect(oneLine(unknown)).toMatch(/not-found/);
+
+    const badFlag = await gbc(['builds', 'list', '--bogus-flag']);
+    expect(badFlag.code).toBe(ExitCode.usage);
+    expect(oneLine(badFlag)).toMatch(/bogus-flag/);
+
+    const notDrv = await gbc(['submit-build', join(dir, 'test.nix')]);
+    expect(notDrv.code).toBe(ExitCode.usage);
+    expect(oneLine(notDrv)).toMatch(/not a derivation/);
+
+    const badTag = await gbc(['submit-build', drvs.other, '--tag', 'novalue']);
+    expect(badTag.code).toBe(ExitCode.usage);
+    expect(oneLine(badTag)).toMatch(/key=value/);
+
+    const unreachable = await runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:9'], { cwd: dir });
+    expect(unreachable.code).toBe(ExitCode.unreachable);
+    expect(oneLine(unreachable)).toMatch(/cannot reach the coordinator/);
+
+    const noCommand = await runGbc([], { cwd: dir });
+    expect(noCommand.code).toBe(ExitCode.usage);
+  });
+});

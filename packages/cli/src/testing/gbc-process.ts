@@ -1,0 +1,87 @@
+// Test support: runs the real `gbc` executable (bin/gbc, from source) as a
+// child process, and starts a coordinator with `gbc coordinator` on a SQLite
+// file in a temporary directory on free ports, its output sent to files.
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The gbc launcher of this workspace. */
+export const GBC_BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../bin/gbc');
+
+/** What a finished run of gbc printed and its exit code. */
+export interface GbcRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options of runGbc. */
+export interface RunOptions {
+  readonly cwd?: string;
+  /** Added to a clean environment (no GBC_* variables from the test run leak in). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdin?: string;
+}
+
+/** The test process's environment without GBC_* variables. */
+export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GBC_')) env[k] = v;
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+/** Runs `gbc args…` to its end. */
+export function runGbc(args: readonly string[], options: RunOptions = {}): Promise<GbcRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(GBC_BIN, [...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** A coordinator run by `gbc coordinator`. */
+export interface CoordinatorProcess {
+  readonly clientUrl: string;
+  readonly agentUrl: string;
+  readonly pid: number;
+  /** Sends SIGTERM and resolves to the exit code. */
+  stop(): Promise<number>;
+  /** What it wrote on standard error so far. */
+  log(): string;
+}
+
+/** Starts `gbc coordinator --json` in `dir` with `args`; resolves once it prints where it listens. */
+export async function startCoordinator(dir: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CoordinatorProcess> {
+  const outFile = join(dir, 'coordinator.out');
+  const errFile = join(dir, 'coordinator.err');
+  const out = openSync(outFile, 'w');
+  const err = openSync(errFile, 'w');
+  const child = spawn(GBC_BIN, ['coordinator', '--json', ...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  const exited = new Promise<number>((done) => child.on('exit', (code, signal) => done(code ?? (signal === null ? -1 : 128))));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  for (;;) {
+    const text = readFileSync(outFile, 'utf8');
+    if (text.includes('}')) {
+      const info = JSON.parse(text) as { clientUrl: string; agentUrl: string; pid: number };
+      return {
+        ...info,
+        stop: () => {
+          if (!ended) child.kill('SIGTERM');
+          return exited;
+        },
+        log: () => readFileSync(errFile, 'utf8'),
+      };
+    }
+    if (ended) throw new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -27,7 +27,9 @@ export async function submitBuild(ctx: CoordinatorContext, request: SubmitBuildR
     const related = request.ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds ? await unbuiltInputs(trx, request.derivation) : [];
     const results = await createBuilds(trx, [main, ...related.map((derivationPath) => ({ ...common, derivationPath, ignoreIfBuildForOutputsExists: true }))], now);
     const fresh = results.filter((r) => r.created);
-    for (const b of fresh) {
+    // Related builds are in the main derivation's closure: when nothing there failed, nothing blocks them either.
+    const anyFailed = fresh.length > 0 && (await failedDependencyOf(trx, request.derivation)) !== null;
+    for (const b of anyFailed ? fresh : []) {
       const failed = await failedDependencyOf(trx, b.derivationPath);
       if (failed !== null) await markDependentsBlocked(trx, failed);
     }

@@ -1,7 +1,7 @@
 // Batches the bytes of a NAR being written: the many small tokens and small
 // file contents go into one buffer, handed out in chunks of about `batchBytes`,
 // so a consumer sees few large chunks instead of thousands of 8-byte ones.
-import { encodeU64, padding } from '../wire/index.js';
+import { padding } from '../wire/index.js';
 import { TOKENS } from './nar-tokens.js';
 
 /** Default size of the chunks a NAR is handed out in, in bytes. */
@@ -30,7 +30,8 @@ export class NarEncoder {
    * where batch buffers come from (default: a fresh buffer each time).
    */
   constructor(batchBytes = DEFAULT_BATCH_BYTES, alloc: (size: number) => Buffer = Buffer.allocUnsafe) {
-    this.#batchBytes = batchBytes;
+    // At least room for a u64 and a short token in one batch.
+    this.#batchBytes = Math.max(64, batchBytes);
     this.#alloc = alloc;
     this.raw(TOKENS.magic);
   }
@@ -54,9 +55,18 @@ export class NarEncoder {
     this.#pos += bytes.length;
   }
 
+  /** A u64 little-endian integer, written straight into the batch (no allocation). */
+  u64(n: number): void {
+    if (8 > this.#batchBytes - this.#pos) this.#flush();
+    this.#buf ??= this.#alloc(this.#batchBytes);
+    this.#buf.writeUInt32LE(n % 0x1_0000_0000, this.#pos);
+    this.#buf.writeUInt32LE(Math.floor(n / 0x1_0000_0000), this.#pos + 4);
+    this.#pos += 8;
+  }
+
   /** A length-prefixed, padded string. */
   string(bytes: Uint8Array): void {
-    this.raw(encodeU64(bytes.length));
+    this.u64(bytes.length);
     this.raw(bytes);
     this.raw(padding(bytes.length));
   }
@@ -86,7 +96,7 @@ export class NarEncoder {
       this.raw(TOKENS.empty);
     }
     this.raw(TOKENS.contents);
-    this.raw(encodeU64(size));
+    this.u64(size);
     this.#contentLeft = size;
     this.#contentSize = size;
     if (size === 0) this.#endRegular(depth);

@@ -39,6 +39,11 @@ export interface Datastore {
 /**
  * Opens the datastore named by `uri` (see {@link parseDatastoreUri}), checks that
  * it answers, and (unless `options.migrate === false`) migrates it.
+ *
+ * SQLite: open one datastore per file per process. better-sqlite3 is
+ * synchronous, so a second connection in the same thread waiting for the first
+ * one's write lock would block the thread that must release it. Other
+ * processes on the same file are fine (WAL, busy timeout, BEGIN IMMEDIATE).
  * @throws DatastoreUriError (`uri-invalid`, `uri-scheme`, `unreachable`), MigrationError.
  */
 export async function openDatastore(uri: string, options: DatastoreOptions = {}): Promise<Datastore> {

@@ -141,7 +141,9 @@ export function createAgent(options: AgentOptions): Agent {
             nextStatus = o.timers.now() + intervalMs;
           }
           const room = o.maxAllocatedBuilds - held.size;
-          if (!stopping.signal.aborted && active && room >= 1 && load1() <= o.maxLoad1) {
+          const load = load1();
+          if (load > o.maxLoad1 && room >= 1) o.log('load above the limit: fetching nothing', { load1: load, maxLoad1: o.maxLoad1 });
+          if (!stopping.signal.aborted && active && room >= 1 && load <= o.maxLoad1) {
             const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems] });
             for (const b of got.builds) if (!held.has(b.uuid)) start(b);
             if (got.builds.length > 0) {

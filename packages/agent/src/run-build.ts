@@ -72,8 +72,8 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
         if (signal.aborted) return reasonOf();
         return { result: 'infrastructure-failure', message: `the daemon failed: ${(error as Error).message}`.slice(0, 65536) };
       }
-      await log.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));
       ctx.log('built', { build: build.uuid, status: result.status });
+      await log.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));
       if (result.success) return 'built';
       if (result.status === 'timed-out') return { result: 'timeout', limit: 'timeout', message: result.errorMessage.slice(0, 65536) };
       return { result: 'build-failure', message: result.errorMessage.slice(0, 65536) };

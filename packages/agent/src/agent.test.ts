@@ -1,0 +1,134 @@
+// The agent against a real coordinator (SQLite) and two private nix-daemons
+// with stores of their own: inputs travel only through the coordinator's cache.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBuildDaemon } from '@gbc/store';
+import { runAgent } from './test-support/agents.js';
+import { startTestCoordinator } from './test-support/coordinator.js';
+import type { TestCoordinator } from './test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
+import { startPrivateDaemon } from './test-support/second-daemon.js';
+import type { PrivateDaemon } from './test-support/second-daemon.js';
+
+let coord: TestCoordinator;
+let d1: PrivateDaemon;
+let d2: PrivateDaemon;
+let a1: { uuid: string; password: string };
+let a2: { uuid: string; password: string };
+
+beforeAll(async () => {
+  [coord, d1, d2] = await Promise.all([startTestCoordinator(), startPrivateDaemon(), startPrivateDaemon()]);
+  a1 = await coord.addAgent('agent-one');
+  a2 = await coord.addAgent('agent-two');
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([coord?.close(), d1?.stop(), d2?.stop()]);
+});
+
+const agentOn = (d: PrivateDaemon, creds: { uuid: string; password: string }) =>
+  runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: d.socket });
+
+/** Polls `cond` (bounded). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i > 1200) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The contents of a store file in a private daemon's store. */
+const readOut = (d: PrivateDaemon, path: string): string => readFileSync(join(d.root, path), 'utf8');
+
+describe('agent with a real coordinator and two private daemons', () => {
+  it('builds a chain of three derivations across two agents, inputs through the coordinator cache', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const drvs = instantiate(`let ${mkPrelude(nonce)}
+  src = builtins.toFile "chain-src-${nonce}" "source ${nonce}";
+in rec {
+  a = mk { name = "chain-a"; args = [ "-c" "echo a-\${src} > $out; cat \${src} >> $out" ]; };
+  b = mk { name = "chain-b"; args = [ "-c" "cat \${a} > $out; echo b >> $out" ]; };
+  c = mk { name = "chain-c"; outputs = [ "out" "doc" ]; args = [ "-c" "cat \${b} > $out; echo c >> $out; echo doc > $doc" ]; };
+}`, ['a', 'b', 'c']);
+    const steps: [string, typeof d1, typeof a1][] = [['a', d1, a1], ['b', d2, a2], ['c', d1, a1]];
+    const builds: Record<string, string> = {};
+    for (const [attr, daemon, creds] of steps) {
+      builds[attr] = await submit(coord.client, drvs[attr]!);
+      const agent = agentOn(daemon, creds);
+      const done = await coord.waitFor(builds[attr]!, (b) => b.state === 'succeeded' || b.state === 'failed', `${attr} finished`);
+      await agent.stop();
+      expect(done.state).toBe('succeeded');
+      expect(done.attempts.at(-1)?.agent).toBe(creds.uuid);
+    }
+    const c = await coord.client.getBuild(builds.c!);
+    const cOut = c.outputs.find((o) => o.name === 'out')?.path;
+    expect(c.outputs.map((o) => o.name).sort()).toEqual(['doc', 'out']);
+    expect(cOut).toBeDefined();
+    // c ran on daemon 1, which never built b: b's output came from the coordinator's cache.
+    expect(readOut(d1, cOut!)).toBe(`a-${readOut(d1, (await coord.client.getBuild(builds.a!)).outputs[0]!.path).split('\n')[0]!.slice(2)}\nsource ${nonce}b\nc\n`);
+    const bOut = (await coord.client.getBuild(builds.b!)).outputs[0]!.path;
+    const daemon1 = createBuildDaemon({ socket: d1.socket });
+    try {
+      const info = await daemon1.queryPathInfo(bOut);
+      expect(info?.ultimate).toBe(false); // imported, not built here
+      expect(await daemon1.isValidPath(cOut!)).toBe(true);
+    } finally {
+      await daemon1.close();
+    }
+    // And the coordinator's cache serves c's output as a Nix binary cache would.
+    const hash = cOut!.slice('/nix/store/'.length, '/nix/store/'.length + 32);
+    const narinfo = await (await fetch(`${coord.agentUrl}/${hash}.narinfo`)).text();
+    expect(narinfo).toContain(`StorePath: ${cOut}`);
+  });
+
+  it('reports a failing build with its log stored and the build failed', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { bad } = instantiate(`let ${mkPrelude(nonce)} in { bad = mk { name = "failing"; args = [ "-c" "echo first-line-${nonce}; echo about-to-fail-${nonce} >&2; exit 3" ]; }; }`, ['bad']);
+    const build = await submit(coord.client, bad!);
+    const agent = agentOn(d2, a2);
+    const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'failed');
+    await agent.stop();
+    expect(done.state).toBe('failed');
+    expect(done.attempts[0]?.result).toBe('build-failure');
+    expect(done.attempts[0]?.hasLog).toBe(true);
+    const log = await new Response(await coord.client.buildLog(build)).text();
+    expect(log).toContain(`first-line-${nonce}`);
+    expect(log).toContain(`about-to-fail-${nonce}`);
+  });
+
+  it('reports a missing input as a setup failure listing it', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { lonely } = instantiate(`let ${mkPrelude(nonce)}
+  src = builtins.toFile "never-uploaded-${nonce}" "nobody has this";
+in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`, ['lonely']);
+    const build = await submit(coord.client, lonely!, { skipSources: true });
+    const agent = agentOn(d1, a1);
+    const done = await coord.waitFor(build, (b) => b.attempts.some((a) => a.result === 'setup-failure'), 'a setup failure');
+    await agent.stop();
+    const attempt = done.attempts.find((a) => a.result === 'setup-failure')!;
+    expect(attempt.missingInputs).toHaveLength(1);
+    expect(attempt.missingInputs[0]).toMatch(new RegExp(`^/nix/store/[0-9a-z]{32}-never-uploaded-${nonce}$`));
+  });
+
+  it('finishes and delivers a build while the coordinator restarts', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { gated } = instantiate(`let ${mkPrelude(nonce)} in { gated = mk { name = "gated"; args = [ "-c" "echo waiting; while [ ! -e /gbc-gate/open ]; do sleep 0.05; done; echo done-${nonce} > $out" ]; }; }`, ['gated']);
+    const build = await submit(coord.client, gated!);
+    const agent = agentOn(d2, a2);
+    await coord.waitFor(build, (b) => b.state === 'started', 'started');
+    await coord.stop();
+    d2.openGate();
+    // The build ends while the coordinator is down; the agent retries until it is back.
+    await until(() => agent.messages.includes('built') && agent.messages.includes('coordinator call failed, retrying'), 'the build done and the agent retrying');
+    expect(agent.messages).toContain('built');
+    expect(agent.messages).not.toContain('result delivered');
+    await coord.start();
+    const done = await coord.waitFor(build, (b) => b.state === 'succeeded' || b.state === 'failed', 'finished after the restart');
+    await agent.stop();
+    expect(done.state).toBe('succeeded');
+    expect(readOut(d2, done.outputs[0]!.path)).toBe(`done-${nonce}\n`);
+    expect(done.outputs[0]!.narHash).toMatch(/^sha256:/);
+  });
+});

@@ -1,7 +1,8 @@
 // The agent against a real coordinator (SQLite) and two private nix-daemons
 // with stores of their own: inputs travel only through the coordinator's cache.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildDaemon } from '@gbc/store';
@@ -130,5 +131,32 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
     expect(done.state).toBe('succeeded');
     expect(readOut(d2, done.outputs[0]!.path)).toBe(`done-${nonce}\n`);
     expect(done.outputs[0]!.narHash).toMatch(/^sha256:/);
+  });
+
+  it('keeps an undelivered result in its state file across an agent restart', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { late } = instantiate(`let ${mkPrelude(nonce)} in { late = mk { name = "late-failure"; args = [ "-c" "while [ ! -e /gbc-gate/open ]; do sleep 0.05; done; echo late-${nonce}; exit 1" ]; }; }`, ['late']);
+    const build = await submit(coord.client, late!);
+    const stateDir = mkdtempSync(join(tmpdir(), 'gbc-agent-keep-'));
+    try {
+      const first = runAgent({ coordinatorUrl: coord.agentUrl, uuid: a1.uuid, password: a1.password, daemonSocket: d1.socket, stateDir });
+      await coord.waitFor(build, (b) => b.state === 'started', 'started');
+      await coord.stop();
+      d1.openGate();
+      await until(() => first.messages.includes('built') && first.messages.includes('coordinator call failed, retrying'), 'the result waiting for the coordinator');
+      await first.stop(false);
+      const kept = JSON.parse(readFileSync(join(stateDir, 'agent-state.json'), 'utf8')) as { pendingResults: { build: string; result: { result: string } }[] };
+      expect(kept.pendingResults.map((p) => [p.build, p.result.result])).toEqual([[build, 'build-failure']]);
+      await coord.start();
+      const second = runAgent({ coordinatorUrl: coord.agentUrl, uuid: a1.uuid, password: a1.password, daemonSocket: d1.socket, stateDir });
+      const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'the kept result delivered');
+      await until(() => second.messages.includes('result delivered'), 'delivery noted');
+      await second.stop();
+      expect(done.state).toBe('failed');
+      expect(done.attempts).toHaveLength(1);
+      expect(JSON.parse(readFileSync(join(stateDir, 'agent-state.json'), 'utf8'))).toMatchObject({ pendingResults: [] });
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -73,7 +73,7 @@ export function createAgent(options: AgentOptions): Agent {
         await call(() => client.reportResult(build, result));
         o.log('result delivered', { build, result: result.result });
       } catch (error) {
-        if (hardStop.signal.aborted && isTransient(error)) return; // kept in the state file for the next run
+        if (hardStop.signal.aborted) return; // kept in the state file for the next run
         o.log('result refused', { build, error: String((error as Error).message) });
       } finally {
         delivering.delete(build);

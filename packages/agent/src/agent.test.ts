@@ -159,4 +159,37 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  it('aborts a canceled build and reports it canceled', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { slow } = instantiate(`let ${mkPrelude(nonce)} in { slow = mk { name = "to-cancel"; args = [ "-c" "while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['slow']);
+    const build = await submit(coord.client, slow!);
+    const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: a2.uuid, password: a2.password, daemonSocket: d2.socket, statusIntervalMs: 100 });
+    await coord.waitFor(build, (b) => b.state === 'started', 'started');
+    await coord.client.cancelBuild(build);
+    await until(() => agent.agent.held.size === 0, 'the agent dropping the build');
+    await agent.stop();
+    const done = await coord.client.getBuild(build);
+    expect(done.state).toBe('canceled');
+    expect(done.outputs[0]?.narHash ?? null).toBeNull();
+  });
+
+  it('on a forceful stop aborts its build and releases it to the queue', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { held } = instantiate(`let ${mkPrelude(nonce)} in { held = mk { name = "released"; args = [ "-c" "while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo released-${nonce} > $out" ]; }; }`, ['held']);
+    const build = await submit(coord.client, held!);
+    const first = runAgent({ coordinatorUrl: coord.agentUrl, uuid: a1.uuid, password: a1.password, daemonSocket: d1.socket, gracePeriodMs: 60_000 });
+    await coord.waitFor(build, (b) => b.state === 'started', 'started');
+    first.agent.stop(true); // SIGTERM: fetch nothing more, keep building
+    expect(first.agent.held.size).toBe(1);
+    await first.stop(false); // a second signal: abort and release
+    const released = await coord.waitFor(build, (b) => b.attempts[0]?.endedAt !== null, 'the first attempt ended');
+    expect(released.attempts[0]?.result).toBe('infrastructure-failure');
+    d2.openGate(nonce);
+    const second = runAgent({ coordinatorUrl: coord.agentUrl, uuid: a2.uuid, password: a2.password, daemonSocket: d2.socket });
+    const done = await coord.waitFor(build, (b) => b.state === 'succeeded' || b.state === 'failed', 'built by the other agent');
+    await second.stop();
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts.map((a) => a.agent)).toEqual([a1.uuid, a2.uuid]);
+  });
 });

@@ -69,11 +69,22 @@ export function createAgent(options: AgentOptions): Agent {
     /** Delivers a result (already in the state file) until the coordinator answers. */
     const deliver = async (build: string, result: BuildResultRequest): Promise<void> => {
       delivering.add(build);
+      const send = (): Promise<void> => client.reportResult(build, result);
       try {
-        await call(() => client.reportResult(build, result));
+        try {
+          await call(send);
+        } catch (error) {
+          if (!hardStop.signal.aborted) throw error;
+          // Stopping hard: one last try (this is how a forceful stop releases leases).
+          try {
+            await send();
+          } catch (last) {
+            if (isTransient(last)) return; // kept in the state file for the next run
+            throw last;
+          }
+        }
         o.log('result delivered', { build, result: result.result });
       } catch (error) {
-        if (hardStop.signal.aborted) return; // kept in the state file for the next run
         o.log('result refused', { build, error: String((error as Error).message) });
       } finally {
         delivering.delete(build);

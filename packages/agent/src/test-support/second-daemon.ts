@@ -14,8 +14,8 @@ export interface PrivateDaemon {
   readonly socket: string;
   /** Where its store lives on disk (`<root>/nix/store/…`). */
   readonly root: string;
-  /** Lets builders waiting on `/gbc-gate/open` finish. */
-  openGate(): void;
+  /** Lets builders waiting on `/gbc-gate/<name>` (default `open`) finish. */
+  openGate(name?: string): void;
   stop(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ export async function startPrivateDaemon(): Promise<PrivateDaemon> {
   }
   return {
     dir, socket, root,
-    openGate: () => writeFileSync(join(dir, 'gate', 'open'), 'open\n'),
+    openGate: (name = 'open') => writeFileSync(join(dir, 'gate', name), 'open\n'),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

@@ -5,7 +5,8 @@ import { StoreError, WireError } from '../errors.js';
 /**
  * A NAR broke a rule of the format (codes `bad-magic`, `unexpected-tag`,
  * `unknown-type`, `invalid-name`, `unsorted-entries`, `duplicate-entry`,
- * `invalid-symlink-target`, `trailing-data`, and the framing codes
+ * `invalid-symlink-target`, `path-too-long`, `trailing-data`, `contents-reread`,
+ * and the framing codes
  * `truncated`, `nonzero-padding`, `integer-too-large`, `string-too-long`),
  * or a tree could not be dumped or restored (`unsupported-file-type`,
  * `file-changed`, `target-exists`).

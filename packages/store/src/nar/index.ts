@@ -1,7 +1,7 @@
 // NAR (Nix ARchive): streaming writer, validating reader, restore, listing,
 // one-NAR copy out of a longer stream, and NarHash/NarSize.
 export { NarError } from './errors.js';
-export { MAX_NAME_BYTES, MAX_TARGET_BYTES, NAR_MAGIC } from './nar-tokens.js';
+export { MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_TARGET_BYTES, NAR_MAGIC } from './nar-tokens.js';
 export { DEFAULT_BATCH_BYTES, NarEncoder } from './nar-encoder.js';
 export { dumpNar, type DumpNarOptions } from './nar-writer.js';
 export { NarContents } from './nar-contents.js';

@@ -5,7 +5,7 @@ import type { ByteReader } from '../wire/index.js';
 import { NarError, asNarError } from './errors.js';
 import { NarContents } from './nar-contents.js';
 import { expectTag, readSize, readString, readTag, unexpected } from './nar-token-reader.js';
-import { MAX_NAME_BYTES, MAX_TARGET_BYTES, NAR_MAGIC, compareBytes, nameProblem, targetProblem } from './nar-tokens.js';
+import { MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_TARGET_BYTES, NAR_MAGIC, compareBytes, nameProblem, targetProblem } from './nar-tokens.js';
 
 /** Fields every entry has. */
 interface NarEntryBase {
@@ -151,6 +151,10 @@ async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Ui
     }
     frame.previous = name;
     await (expectTag(reader, 'node'));
+    // Bounded, or a hostile archive nested 100k deep would cost quadratic time building paths.
+    if (frame.path.length + 1 + name.length > MAX_PATH_BYTES) {
+      throw new NarError('path-too-long', `a path in the archive is longer than ${MAX_PATH_BYTES} bytes`, { offset: nameAt, found: `depth ${stack.length}` });
+    }
     const path = frame.path.length === 0 ? name : Buffer.concat([frame.path, Uint8Array.of(SLASH), name]);
     return { path, name };
   }

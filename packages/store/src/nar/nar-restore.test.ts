@@ -92,3 +92,31 @@ describe('restoreNar of a single file', () => {
     expect(lstatSync(target).size).toBe(18);
   });
 });
+
+describe('deep archives', () => {
+  it('refuses paths past PATH_MAX quickly instead of building ever longer paths', async () => {
+    const levels = 3000;
+    const opening = Array.from({ length: levels }, () => ['entry', '(', 'name', 'a', 'node', '(', 'type', 'directory']).flat();
+    const deep = narBytes('nix-archive-1', '(', 'type', 'directory', ...opening);
+    const error = await listNar([deep]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'path-too-long' });
+    // Restoring: long names reach the limit in 21 levels (the full path, with the target's own, is longer still).
+    const long = 'x'.repeat(200);
+    const wide = Array.from({ length: 21 }, () => ['entry', '(', 'name', long, 'node', '(', 'type', 'directory']).flat();
+    const target = join(tmp.path, 'deep');
+    await expect(restoreNar([narBytes('nix-archive-1', '(', 'type', 'directory', ...wide)], target)).rejects.toMatchObject({ code: 'path-too-long' });
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('accepts a deep archive within the limit, as nix does', async () => {
+    const levels = 600; // "a/" × 600 = 1199 bytes
+    const opening = Array.from({ length: levels }, () => ['entry', '(', 'name', 'a', 'node', '(', 'type', 'directory']).flat();
+    const closing = Array.from({ length: levels }, () => [')', ')']).flat();
+    const deep = narBytes('nix-archive-1', '(', 'type', 'directory', ...opening, ')', ...closing);
+    expect(await listNar([deep])).toHaveLength(levels + 1);
+    const target = join(tmp.path, 'deep-ok');
+    await restoreNar([deep], target);
+    expect((await collect(dumpNar(target))).equals(deep)).toBe(true);
+    expect(nixDump(target).equals(deep)).toBe(true);
+  });
+});

@@ -2,10 +2,11 @@
 // outside it: every node is created fresh (O_EXCL, O_NOFOLLOW, mkdir and
 // symlink fail on an existing name) inside a directory this restore created,
 // names cannot hold "/" or be "..", and duplicates are refused by the parser.
-import { closeSync, constants, mkdirSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { ByteReader, type ByteSource } from '../wire/index.js';
 import { NarError } from './errors.js';
 import { parseNar, type NarRegular } from './nar-parser.js';
+import { removeTree } from './remove-tree.js';
 
 /** Options of `restoreNar`. */
 export interface RestoreNarOptions {
@@ -37,7 +38,10 @@ export async function restoreNar(input: ByteReader | ByteSource, target: string 
       if (entry.depth === 0) created = true;
     }
   } catch (error) {
-    if (created) rmSync(root, { recursive: true, force: true });
+    if (created) removeTree(root);
+    if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+      throw new NarError('path-too-long', 'a path of the archive is too long for the file system under this target', { field: root.toString('latin1'), cause: error });
+    }
     throw error;
   }
 }

@@ -11,6 +11,9 @@ export const MAX_NAME_BYTES = 255;
 /** Longest symlink target accepted (Linux PATH_MAX less the NUL), in bytes. */
 export const MAX_TARGET_BYTES = 4095;
 
+/** Longest path of a node relative to the archive's root (Linux PATH_MAX), in bytes. */
+export const MAX_PATH_BYTES = 4096;
+
 /** Every fixed token, pre-encoded as a length-prefixed padded string. */
 export const TOKENS = {
   magic: encodeBytes(NAR_MAGIC),

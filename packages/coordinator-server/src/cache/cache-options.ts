@@ -1,0 +1,62 @@
+// Options of the binary cache (nix-cache-info facts, signing key, narinfo
+// flavour) and their resolution: defaults filled in, the key file read once.
+import { readFile } from 'node:fs/promises';
+import { parseSecretKey, type SecretKey } from '@gbc/store';
+import { COMPRESSIONS, type Compression } from '../compression/compression.js';
+
+/** Which narinfo layout the cache writes; see {@link CacheOptions.flavour}. */
+export type CacheFlavour = 'nix' | 'guix';
+
+/**
+ * Options of the binary cache.
+ *
+ * Flavour: narinfos are written in Nix's layout (one URL, `FileHash`, `Sig:`
+ * lines) unless `flavour` is `guix`; a client may also ask per request with
+ * the query `?flavour=nix` or `?flavour=guix` (e.g. `GET /<hash>.narinfo?flavour=guix`).
+ * The Guix layout lists one URL/Compression/FileSize group per stored
+ * compression and carries no signature (gbc does not make Guix's libgcrypt
+ * ECDSA signatures): Guix clients must trust it by other means.
+ */
+export interface CacheOptions {
+  /** The store directory of the paths served (`StoreDir:`). Default `/gnu/store`. */
+  readonly storeDir?: string;
+  /** `Priority:` of nix-cache-info (lower is preferred). Default 100, as guix publish. */
+  readonly priority?: number;
+  /** `WantMassQuery:`. Default true. */
+  readonly wantMassQuery?: boolean;
+  /** Path of a Nix secret key file (`name:base64`, from `nix-store --generate-binary-cache-key`) to sign Nix narinfos with. */
+  readonly signingKeyFile?: string;
+  /** A key already loaded; wins over `signingKeyFile`. */
+  readonly signingKey?: SecretKey;
+  /** Default narinfo layout. Default `nix`. */
+  readonly flavour?: CacheFlavour;
+  /** For the Nix layout (one file only): stored compressions in order of preference. Default zstd, lzip, gzip, none. */
+  readonly compressionPreference?: readonly Compression[];
+}
+
+/** The cache options with defaults applied and the key loaded. */
+export interface ResolvedCacheOptions {
+  readonly storeDir: string;
+  readonly priority: number;
+  readonly wantMassQuery: boolean;
+  readonly signingKey: SecretKey | null;
+  readonly flavour: CacheFlavour;
+  readonly compressionPreference: readonly Compression[];
+}
+
+/** Applies the defaults of {@link CacheOptions} and reads the key file, if any (its errors propagate: a bad key must stop the start). */
+export async function resolveCacheOptions(options: CacheOptions = {}): Promise<ResolvedCacheOptions> {
+  let signingKey = options.signingKey ?? null;
+  if (signingKey === null && options.signingKeyFile !== undefined) {
+    signingKey = parseSecretKey((await readFile(options.signingKeyFile, 'utf8')).trim());
+  }
+  const storeDir = (options.storeDir ?? '/gnu/store').replace(/\/+$/, '');
+  return {
+    storeDir,
+    priority: options.priority ?? 100,
+    wantMassQuery: options.wantMassQuery ?? true,
+    signingKey,
+    flavour: options.flavour ?? 'nix',
+    compressionPreference: options.compressionPreference ?? COMPRESSIONS,
+  };
+}

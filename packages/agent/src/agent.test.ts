@@ -1,7 +1,7 @@
 // The agent against a real coordinator (SQLite) and two private nix-daemons
 // with stores of their own: inputs travel only through the coordinator's cache.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,5 +191,34 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
     await second.stop();
     expect(done.state).toBe('succeeded');
     expect(done.attempts.map((a) => a.agent)).toEqual([a1.uuid, a2.uuid]);
+  });
+
+  it('authenticates with a dynamic-auth token file and keeps the session in its state directory', async () => {
+    const { token } = await coord.client.createDynamicAuthToken();
+    const stateDir = mkdtempSync(join(tmpdir(), 'gbc-agent-token-'));
+    try {
+      writeFileSync(join(stateDir, 'token'), `${token}\n`);
+      const nonce = randomBytes(4).toString('hex');
+      const { one } = instantiate(`let ${mkPrelude(nonce)} in { one = mk { name = "by-token"; args = [ "-c" "echo token > $out" ]; }; }`, ['one']);
+      const build = await submit(coord.client, one!);
+      const options = { coordinatorUrl: coord.agentUrl, name: `token-agent-${nonce}`, tokenFile: join(stateDir, 'token'), daemonSocket: d1.socket, stateDir };
+      const first = runAgent(options);
+      const done = await coord.waitFor(build, (b) => b.state === 'succeeded' || b.state === 'failed', 'built');
+      await first.stop();
+      expect(done.state).toBe('succeeded');
+      const state = JSON.parse(readFileSync(join(stateDir, 'agent-state.json'), 'utf8')) as { session: { agent: string; coordinator: string } };
+      expect(state.session.agent).toBe(done.attempts[0]?.agent);
+      expect(state.session.coordinator).toBe(coord.agentUrl);
+      // A restart reuses the stored credentials: the same agent, no new one.
+      const before = (await coord.client.listAgents()).agents.length;
+      const second = runAgent(options);
+      const build2 = await submit(coord.client, instantiate(`let ${mkPrelude(nonce)} in { two = mk { name = "by-token-2"; args = [ "-c" "echo token2 > $out" ]; }; }`, ['two']).two!);
+      const done2 = await coord.waitFor(build2, (b) => b.state === 'succeeded' || b.state === 'failed', 'built again');
+      await second.stop();
+      expect(done2.attempts[0]?.agent).toBe(state.session.agent);
+      expect((await coord.client.listAgents()).agents.length).toBe(before);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The gbc command as real processes against a coordinator started by
 // `gbc coordinator` (SQLite in a temporary directory, free ports), with real
 // derivations from nix-instantiate.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorClient } from '@gbc/protocol';
 import type { Build, BuildDetail, WhyResponse } from '@gbc/protocol';
 import { ExitCode } from './errors.js';
-import { runGbc, startCoordinator } from './testing/gbc-process.js';
+import { runGbc, startCoordinator, startGbc } from './testing/gbc-process.js';
 import type { CoordinatorProcess, GbcRun } from './testing/gbc-process.js';
 import { instantiateTestDerivations } from './testing/nix-derivations.js';
 import type { TestDerivations } from './testing/nix-derivations.js';
 
+/** Each test runs several gbc processes (about a second each on a loaded machine). */
+const PROCESS_TIMEOUT = 120_000;
 let dir: string;
 let coordinator: CoordinatorProcess;
 let drvs: TestDerivations;
@@ -50,7 +52,7 @@ afterAll(async () => {
 describe('gbc against a coordinator it started', () => {
   it('writes the pid file of the running coordinator', () => {
     expect(readFileSync(join(dir, 'gbc.pid'), 'utf8').trim()).toBe(String(coordinator.pid));
-  });
+  }, PROCESS_TIMEOUT);
 
   it('submits derivations with their closure and sources, then shows, lists, reprioritises and cancels them', async () => {
     const submitted = await gbc(['submit-build', drvs.top, drvs.other, '--priority', '5', '--tag', 'suite=cli', '--tag', 'run=1']);
@@ -93,7 +95,7 @@ describe('gbc against a coordinator it started', () => {
     const watched = await gbc(['build', 'watch', ids[1]!]);
     expect(watched.code).toBe(ExitCode.buildFailed);
     expect(watched.stdout).toContain('canceled');
-  });
+  }, PROCESS_TIMEOUT);
 
   it('administers agents, dynamic-auth tokens and shows the allocation plan', async () => {
     const created = json<{ agent: { uuid: string; name: string }; password: string }>(await gbc(['agent', 'new', 'builder-1', '--tag', 'arch=x86', '--json']));
@@ -105,37 +107,61 @@ describe('gbc against a coordinator it started', () => {
     expect(json<{ active: boolean }>(await gbc(['agent', 'deactivate', id, '--json'])).active).toBe(false);
     expect(json<{ active: boolean; tags: unknown[] }>(await gbc(['agent', 'show', id, '--json'])).active).toBe(false);
     expect(json<{ active: boolean }>(await gbc(['agent', 'activate', id, '--json'])).active).toBe(true);
-    const pw = await gbc(['agent', 'password', 'new', id]);
+    const [pw, token, planRun] = await Promise.all([gbc(['agent', 'password', 'new', id]), gbc(['dynamic-auth', 'new-token']), gbc(['allocation-plan', '--json'])]);
     expect(pw.stdout.trim()).toMatch(/^\S{16,}$/);
     expect(pw.stdout.trim()).not.toBe(created.password);
-    expect((await gbc(['dynamic-auth', 'new-token'])).stdout.trim()).toMatch(/^\S{16,}$/);
-    const plan = json<{ strategy: string; agents: Array<{ agent: string }> }>(await gbc(['allocation-plan', '--json']));
+    expect(token.stdout.trim()).toMatch(/^\S{16,}$/);
+    const plan = json<{ strategy: string; agents: Array<{ agent: string }> }>(planRun);
     expect(plan.strategy).toBe('basic');
     expect(plan.agents.map((a) => a.agent)).toContain(id);
-  });
+  }, PROCESS_TIMEOUT);
 
   it('reports bad input as one line with the documented exit code', async () => {
-    const unknown = await gbc(['build', 'show', randomUUID()]);
+    // Independent runs, started together to keep the suite short.
+    const [unknown, badFlag, notDrv, badTag, unreachable, noCommand] = await Promise.all([
+      gbc(['build', 'show', randomUUID()]),
+      gbc(['builds', 'list', '--bogus-flag']),
+      gbc(['submit-build', join(dir, 'test.nix')]),
+      gbc(['submit-build', drvs.other, '--tag', 'novalue']),
+      runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:65534'], { cwd: dir }),
+      runGbc([], { cwd: dir }),
+    ]);
     expect(unknown.code).toBe(ExitCode.failure);
     expect(oneLine(unknown)).toMatch(/not-found/);
-
-    const badFlag = await gbc(['builds', 'list', '--bogus-flag']);
     expect(badFlag.code).toBe(ExitCode.usage);
     expect(oneLine(badFlag)).toMatch(/bogus-flag/);
-
-    const notDrv = await gbc(['submit-build', join(dir, 'test.nix')]);
     expect(notDrv.code).toBe(ExitCode.usage);
     expect(oneLine(notDrv)).toMatch(/not a derivation/);
-
-    const badTag = await gbc(['submit-build', drvs.other, '--tag', 'novalue']);
     expect(badTag.code).toBe(ExitCode.usage);
     expect(oneLine(badTag)).toMatch(/key=value/);
-
-    const unreachable = await runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:9'], { cwd: dir });
     expect(unreachable.code).toBe(ExitCode.unreachable);
-    expect(oneLine(unreachable)).toMatch(/cannot reach the coordinator/);
-
-    const noCommand = await runGbc([], { cwd: dir });
+    expect(oneLine(unreachable)).toMatch(/cannot reach the coordinator at http:\/\/127\.0\.0\.1:65534/);
     expect(noCommand.code).toBe(ExitCode.usage);
-  });
+  }, PROCESS_TIMEOUT);
+
+  it('runs an agent that builds a submitted derivation and its input; watch, log and show follow it', async () => {
+    const created = json<{ agent: { uuid: string }; password: string }>(await gbc(['agent', 'new', 'runner', '--json']));
+    writeFileSync(join(dir, 'runner.password'), created.password, { mode: 0o600 });
+    const agent = startGbc(dir, 'agent', [
+      'agent', '--coordinator-url', coordinator.agentUrl, '--uuid', created.agent.uuid, '--password-file', 'runner.password',
+      '--store-dir', '/nix/store', '--state-dir', 'agent-state', '--max-1min-load-average', '1000',
+    ]);
+    try {
+      const submitted = await gbc(['submit-build', drvs.top, '--ensure-all-related-derivation-outputs-have-successful-builds', '--json']);
+      const [build] = json<{ builds: Array<{ uuid: string; relatedBuilds: string[] }> }>(submitted).builds;
+      expect(build!.relatedBuilds).toHaveLength(1);
+      const watched = await gbc(['build', 'watch', build!.uuid]);
+      expect(watched.stdout.trim().split('\n').at(-1)).toBe(`${build!.uuid} succeeded`);
+      expect(watched.code).toBe(0);
+      expect((await gbc(['build', 'log', build!.uuid])).stdout).toContain('building top');
+      const shown = json<BuildDetail>(await gbc(['build', 'show', build!.uuid, '--json']));
+      expect(shown.state).toBe('succeeded');
+      expect(shown.outputs[0]!.narHash).toMatch(/^sha256:/);
+      const related = json<BuildDetail>(await gbc(['build', 'show', build!.relatedBuilds[0]!, '--json']));
+      expect([related.derivation, related.state]).toEqual([drvs.dep, 'succeeded']);
+      expect(json<{ reasons: Array<{ kind: string }> }>(await gbc(['build', 'why', build!.uuid, '--json'])).reasons.map((r) => r.kind)).toEqual(['finished']);
+    } finally {
+      expect(await agent.stop()).toBe(0);
+    }
+  }, PROCESS_TIMEOUT);
 });

@@ -16,11 +16,22 @@ export interface CommandContext {
   output(args: { readonly json?: boolean | undefined }): Output;
   /** The output made last, if any. */
   readonly lastOutput: Output | undefined;
+  /** A client of the coordinator named by `--coordinator` (remembered for error messages). */
+  client(args: ClientArgs): CoordinatorClient;
+  /** The coordinator URL of the last client made, if any. */
+  readonly coordinatorUrl: string | undefined;
+}
+
+/** The options `clientOptions` declares. */
+export interface ClientArgs {
+  readonly coordinator: string;
+  readonly token?: string | undefined;
 }
 
 /** Creates the context of one run. */
 export function createCommandContext(layers: ConfigLayers, cwd: string): CommandContext {
   let last: Output | undefined;
+  let url: string | undefined;
   return {
     layers,
     cwd,
@@ -30,6 +41,13 @@ export function createCommandContext(layers: ConfigLayers, cwd: string): Command
     },
     get lastOutput() {
       return last;
+    },
+    client(args) {
+      url = args.coordinator;
+      return clientOf(args);
+    },
+    get coordinatorUrl() {
+      return url;
     },
   };
 }
@@ -43,6 +61,6 @@ export function clientOptions<T>(y: Argv<T>, layers: ConfigLayers) {
 }
 
 /** A client of the coordinator named by `--coordinator`. */
-export function clientOf(args: { readonly coordinator: string; readonly token?: string | undefined }): CoordinatorClient {
+export function clientOf(args: ClientArgs): CoordinatorClient {
   return new CoordinatorClient({ baseUrl: args.coordinator, ...(args.token === undefined ? {} : { token: args.token }) });
 }

@@ -12,6 +12,7 @@ import { coordinatorCommand } from './commands/coordinator.js';
 import { submitBuildCommand } from './commands/submit-build.js';
 import { findConfigFile, loadConfigFile } from './config/load-config-file.js';
 import { createCommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { CliError, ExitCode } from './errors.js';
 import { reportError } from './report-error.js';
 
@@ -27,10 +28,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const stderr = options.stderr ?? process.stderr;
+  let ctx: CommandContext | undefined;
   try {
     const file = findConfigFile(argv, env, cwd);
     const layers = { file: file === undefined ? {} : await loadConfigFile(file), env };
-    const ctx = createCommandContext(layers, cwd);
+    ctx = createCommandContext(layers, cwd);
     const parser = yargs([...argv])
       .scriptName('gbc')
       .usage('$0 <command> [options]\n\nA build coordinator for Guix and Nix derivations.')
@@ -58,7 +60,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     await parser.parseAsync();
     return ctx.lastOutput?.exitCode ?? ExitCode.ok;
   } catch (error) {
-    const report = reportError(error, env);
+    const report = reportError(error, env, ctx?.coordinatorUrl);
     stderr.write(`${report.line}\n`);
     if (report.debug !== undefined) stderr.write(`${report.debug}\n`);
     return report.exitCode;

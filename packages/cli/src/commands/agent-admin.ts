@@ -2,7 +2,7 @@
 // administration over the client API.
 import type { Argv } from 'yargs';
 import type { Agent } from '@gbc/protocol';
-import { clientOf, clientOptions } from '../context.js';
+import { clientOptions } from '../context.js';
 import type { CommandContext } from '../context.js';
 import { parseTags, formatTags } from './tags.js';
 
@@ -31,17 +31,17 @@ export function agentAdminCommands(ctx: CommandContext): (y: Argv) => Argv {
           .option('tag', { type: 'string', array: true, describe: 'key=value (repeatable)' })
           .option('password', { type: 'boolean', default: true, describe: 'Create a password (--no-password: none)' }),
       run(async (a) => {
-        const r = await clientOf(a).createAgent({
+        const r = await ctx.client(a).createAgent({
           name: a.name, tags: parseTags(a.tag ?? []), withPassword: a.password, ...(a.description === undefined ? {} : { description: a.description }),
         });
         ctx.output(a).result(r, () => `agent ${r.agent.uuid}${r.password === null ? '' : `\npassword ${r.password}`}`);
       }))
       .command('list', 'List agents', (z) => c(z), run(async (a) => {
-        const r = await clientOf(a).listAgents();
+        const r = await ctx.client(a).listAgents();
         ctx.output(a).result(r, () => r.agents.map(agentLine).join('\n'));
       }))
       .command('show <id>', 'Show an agent, its status and builds', (z) => id(z), run(async (a) => {
-        const r = await clientOf(a).getAgent(a.id);
+        const r = await ctx.client(a).getAgent(a.id);
         ctx.output(a).result(r, () => [
           agentLine(r),
           ...(r.description === null ? [] : [`description ${r.description}`]),
@@ -53,21 +53,21 @@ export function agentAdminCommands(ctx: CommandContext): (y: Argv) => Argv {
       }))
       .command('password <command>', 'Agent passwords', (z) =>
         z.command('new <id>', 'Create a new password for an agent (shown once)', (p) => id(p), run(async (a) => {
-          const r = await clientOf(a).newAgentPassword(a.id);
+          const r = await ctx.client(a).newAgentPassword(a.id);
           ctx.output(a).result(r, () => r.password);
         })).demandCommand(1, 'name a password command: new'))
       .command('tag <id> [tags..]', "Replace an agent's tags with key=value pairs (none: remove all)", (z) =>
         id(z).positional('tags', { type: 'string', array: true }),
       run(async (a) => {
-        const r = await clientOf(a).setAgentTags(a.id, parseTags(a.tags ?? []));
+        const r = await ctx.client(a).setAgentTags(a.id, parseTags(a.tags ?? []));
         ctx.output(a).result(r, () => agentLine(r));
       }))
       .command('activate <id>', 'Let an agent fetch builds', (z) => id(z), run(async (a) => {
-        const r = await clientOf(a).setAgentActive(a.id, true);
+        const r = await ctx.client(a).setAgentActive(a.id, true);
         ctx.output(a).result(r, () => agentLine(r));
       }))
       .command('deactivate <id>', 'Stop giving an agent builds', (z) => id(z), run(async (a) => {
-        const r = await clientOf(a).setAgentActive(a.id, false);
+        const r = await ctx.client(a).setAgentActive(a.id, false);
         ctx.output(a).result(r, () => agentLine(r));
       }));
 }

@@ -1,7 +1,7 @@
 // `gbc build show|cancel|update-priority|watch|log|why ID`.
 import type { Argv, CommandModule } from 'yargs';
 import type { BuildState } from '@gbc/protocol';
-import { clientOf, clientOptions } from '../context.js';
+import { clientOptions } from '../context.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { buildDetailText, whyText } from '../format/build-text.js';
@@ -30,27 +30,27 @@ export function buildCommand(ctx: CommandContext): CommandModule {
     builder: (y) =>
       y
         .command(sub('show <id>', 'Show a build, its attempts and outputs', async (a) => {
-          const b = await clientOf(a).getBuild(a.id);
+          const b = await ctx.client(a).getBuild(a.id);
           ctx.output(a).result(b, () => buildDetailText(b));
         }))
         .command(sub('cancel <id>', 'Cancel a build', async (a) => {
-          const r = await clientOf(a).cancelBuild(a.id, { ignoreIfFinished: a['ignore-if-finished'] === true });
+          const r = await ctx.client(a).cancelBuild(a.id, { ignoreIfFinished: a['ignore-if-finished'] === true });
           ctx.output(a).result(r, () => (r.canceled.length === 0 ? `${a.id} had already ended` : `canceled ${r.canceled.join(' ')}`));
         }, (y) => y.option('ignore-if-finished', { type: 'boolean', default: false, describe: 'Succeed when the build has already ended' })))
         .command(sub('update-priority <id> <priority>', "Change a build's priority", async (a) => {
           const priority = Number(a.priority);
           if (!Number.isInteger(priority)) throw new CliError('bad-priority', `priority must be an integer, got ${String(a.priority)}`, ExitCode.usage);
-          const b = await clientOf(a).updatePriority(a.id, priority);
+          const b = await ctx.client(a).updatePriority(a.id, priority);
           ctx.output(a).result(b, () => `${b.uuid} priority ${b.priority}`);
         }, (y) => y.positional('priority', { type: 'string', describe: 'New priority (integer, higher runs first)', demandOption: true })))
         .command(sub('why <id>', 'Say why a build is not running', async (a) => {
-          const w = await clientOf(a).why(a.id);
+          const w = await ctx.client(a).why(a.id);
           ctx.output(a).result(w, () => whyText(w));
         }))
         .command(sub('log <id>', "Print a build's log", async (a) => {
           const out = ctx.output(a);
           const query = { follow: a.follow === true, ...(typeof a.attempt === 'string' ? { attempt: a.attempt } : {}) };
-          const stream = await clientOf(a).buildLog(a.id, query);
+          const stream = await ctx.client(a).buildLog(a.id, query);
           for await (const chunk of stream) out.write(Buffer.from(chunk).toString('utf8'));
         }, (y) =>
           y.option('follow', { type: 'boolean', default: false, describe: 'Follow a live log until the attempt ends' })
@@ -64,7 +64,7 @@ export function buildCommand(ctx: CommandContext): CommandModule {
 /** Prints state changes of a build until it ends; exit code 4 when it did not succeed. */
 async function watchBuild(ctx: CommandContext, a: IdArgs): Promise<void> {
   const out = ctx.output(a);
-  const client = clientOf(a);
+  const client = ctx.client(a);
   const abort = new AbortController();
   const events = client.events({ query: { build: a.id }, signal: abort.signal });
   // Subscribe first, then read the state, so that no change falls between the two.

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import type { Build, BuildState, ListBuildsQueryInput } from '@gbc/protocol';
 import { buildStateSchema } from '@gbc/protocol';
-import { clientOf, clientOptions } from '../context.js';
+import { clientOptions } from '../context.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { buildLines } from '../format/build-text.js';
@@ -55,7 +55,7 @@ export function buildsCommand(ctx: CommandContext): CommandModule {
               state: a.state as BuildState[] | undefined, system: a.system, derivation: a.derivation, agent: a.agent, tag: a.tag,
               createdAfter: a['created-after'], createdBefore: a['created-before'], blocked: a.blocked, limit: a.limit, cursor: a.cursor,
             };
-            const client = clientOf(a);
+            const client = ctx.client(a);
             const out = ctx.output(a);
             if (a.all) {
               const builds: Build[] = [];
@@ -75,7 +75,7 @@ export function buildsCommand(ctx: CommandContext): CommandModule {
             const a = raw as unknown as ListArgs;
             const tags = parseTags(a.tag ?? []);
             if (tags.length === 0) throw new CliError('no-tags', 'builds cancel needs at least one --tag key=value', ExitCode.usage);
-            const r = await clientOf(a).cancelBuildsByTags(tags);
+            const r = await ctx.client(a).cancelBuildsByTags(tags);
             ctx.output(a).result(r, () => `canceled ${r.canceled.length} build(s)${r.canceled.length === 0 ? '' : `\n${r.canceled.join('\n')}`}`);
           },
         })

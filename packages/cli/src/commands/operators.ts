@@ -1,6 +1,6 @@
 // Operator commands: `gbc dynamic-auth new-token`, `gbc allocation-plan`.
 import type { CommandModule } from 'yargs';
-import { clientOf, clientOptions } from '../context.js';
+import { clientOptions } from '../context.js';
 import type { CommandContext } from '../context.js';
 
 interface ClientArgs {
@@ -22,7 +22,7 @@ export function dynamicAuthCommand(ctx: CommandContext): CommandModule {
           builder: (z) => clientOptions(z, ctx.layers),
           handler: async (raw) => {
             const a = raw as unknown as ClientArgs;
-            const t = await clientOf(a).createDynamicAuthToken();
+            const t = await ctx.client(a).createDynamicAuthToken();
             ctx.output(a).result(t, () => t.token);
           },
         })
@@ -42,7 +42,7 @@ export function allocationPlanCommand(ctx: CommandContext): CommandModule {
         .option('limit', { type: 'number', describe: 'Builds shown per agent', requiresArg: true }),
     handler: async (raw) => {
       const a = raw as unknown as ClientArgs & { agent?: string; limit?: number };
-      const plan = await clientOf(a).allocationPlan({ ...(a.agent === undefined ? {} : { agent: a.agent }), ...(a.limit === undefined ? {} : { limit: a.limit }) });
+      const plan = await ctx.client(a).allocationPlan({ ...(a.agent === undefined ? {} : { agent: a.agent }), ...(a.limit === undefined ? {} : { limit: a.limit }) });
       ctx.output(a).result(plan, () =>
         [
           `strategy ${plan.strategy}, ${plan.unallocatable} ready build(s) no agent can take`,

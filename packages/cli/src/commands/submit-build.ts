@@ -4,7 +4,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { layeredOptions } from '../config/layered-options.js';
-import { clientOf, clientOptions } from '../context.js';
+import { clientOptions } from '../context.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createProgressBar } from '../submit/progress-bar.js';
@@ -37,7 +37,7 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
       const deferUntil = a['defer-until'] === undefined ? undefined : isoTime(a['defer-until']);
       const bar = createProgressBar();
       try {
-        const builds = await submitDerivations(clientOf(a), names, {
+        const builds = await submitDerivations(ctx.client(a), names, {
           build: {
             priority,
             tags: parseTags(a.tag ?? []),

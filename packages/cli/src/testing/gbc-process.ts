@@ -85,3 +85,32 @@ export async function startCoordinator(dir: string, args: readonly string[], env
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A long-running gbc process (e.g. `gbc agent`) with its output in `dir/NAME.out` and `dir/NAME.err`. */
+export interface GbcProcess {
+  /** Sends SIGTERM and resolves to the exit code. */
+  stop(): Promise<number>;
+  /** What it wrote on standard error so far. */
+  log(): string;
+}
+
+/** Starts `gbc args…` in `dir`, output to files. */
+export function startGbc(dir: string, name: string, args: readonly string[]): GbcProcess {
+  const out = openSync(join(dir, `${name}.out`), 'w');
+  const err = openSync(join(dir, `${name}.err`), 'w');
+  const child = spawn(GBC_BIN, [...args], { cwd: dir, env: cleanEnv(), stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  let ended = false;
+  const exited = new Promise<number>((done) => child.on('exit', (code, signal) => {
+    ended = true;
+    done(code ?? (signal === null ? -1 : 128));
+  }));
+  return {
+    stop: () => {
+      if (!ended) child.kill('SIGTERM');
+      return exited;
+    },
+    log: () => readFileSync(join(dir, `${name}.err`), 'utf8'),
+  };
+}

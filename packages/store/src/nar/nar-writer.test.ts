@@ -64,6 +64,22 @@ describe('dumpNar', () => {
     }
   });
 
+  it('gives the event loop a turn during a long dump, even to a consumer that never waits', async () => {
+    let turns = 0;
+    let stop = false;
+    const tick = () => {
+      if (stop) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    let chunks = 0;
+    for await (const _ of dumpNar(join(tmp.path, 'tree'), { batchBytes: 4096, readBytes: 4096 })) chunks++;
+    stop = true;
+    expect(chunks).toBeGreaterThan(64);
+    expect(turns).toBeGreaterThan(0);
+  });
+
   it('refuses what a NAR cannot hold', async () => {
     await expect(collect(dumpNar('/dev/null'))).rejects.toMatchObject({ code: 'unsupported-file-type' });
   });

@@ -1,6 +1,8 @@
 // Claims builds for an agent atomically: each claimed build becomes `allocated`
 // with a new attempt holding a lease. A build is never given to two claimers.
-import { PostgresAdapter } from 'kysely';
+// A claim is one statement on PostgreSQL and two in one transaction on SQLite,
+// whatever the number of builds: fetch-builds runs it on every call.
+import { PostgresAdapter, sql } from 'kysely';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
 
@@ -11,6 +13,9 @@ export interface Claim {
   readonly attemptId: number;
   readonly derivationPath: string;
   readonly leaseExpiresAt: number;
+  /** The build's time limits in seconds, as submitted (null: none). */
+  readonly timeoutS: number | null;
+  readonly maxSilentTimeS: number | null;
 }
 
 /** Common options of the claims. */
@@ -21,25 +26,44 @@ export interface ClaimOptions {
   readonly now?: number;
 }
 
+/** A build row the claim's UPDATE returned. */
+interface ClaimedRow {
+  readonly id: number;
+  readonly uuid: string;
+  readonly path: string;
+  readonly timeout_s: number | null;
+  readonly max_silent_time_s: number | null;
+}
+
 /**
  * Claims the builds with UUIDs `buildIds` (picked by the coordinator's allocator)
  * for an agent. Builds no longer queued (taken by someone else, canceled, …)
- * are left out: the result lists only what this call got.
+ * are left out: the result lists only what this call got, in no particular order.
  */
 export async function claimBuildsById(db: Db, buildIds: readonly string[], options: ClaimOptions): Promise<Claim[]> {
-  if (buildIds.length === 0) return [];
+  const uuids = [...new Set(buildIds)].slice(0, 10_000);
+  if (uuids.length === 0) return [];
+  const now = options.now ?? Date.now();
+  const lease = now + options.leaseMs;
+  // The conditional UPDATE is the claim: on PostgreSQL a concurrent claimer
+  // waits on the row lock and then finds the state changed; on SQLite the
+  // transaction already holds the single write lock. `state || ''` keeps
+  // SQLite on the UUID index: without statistics it would otherwise scan the
+  // (state, …) index, i.e. every queued build.
+  const claimed = sql`update builds set state = 'allocated'
+    where uuid in (${sql.join(uuids)}) and state || '' = 'queued'
+    returning id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s`;
+  if (isPg(db)) {
+    const r = await sql<ClaimedRow & { attempt_id: number }>`
+      with c as (${claimed}),
+      a as (insert into attempts (build_id, agent_id, allocated_at, lease_expires_at)
+            select id, ${options.agentId}, ${now}, ${lease} from c returning id, build_id)
+      select c.*, a.id as attempt_id from c join a on a.build_id = c.id`.execute(db);
+    return r.rows.map((row) => toClaim(row, row.attempt_id, lease));
+  }
   return inTransaction(db, async (trx) => {
-    // The conditional UPDATE is the claim: on PostgreSQL a concurrent claimer
-    // waits on the row lock and then finds the state changed; on SQLite the
-    // transaction already holds the single write lock.
-    const rows = await trx
-      .updateTable('builds')
-      .set({ state: 'allocated' })
-      .where('uuid', 'in', [...new Set(buildIds)].slice(0, 10_000))
-      .where('state', '=', 'queued')
-      .returning(['id', 'uuid', 'derivation_id'])
-      .execute();
-    return createAttempts(trx, rows, options);
+    const rows = (await claimed.execute(trx)).rows as ClaimedRow[];
+    return createAttempts(trx, rows, options.agentId, now, lease);
   });
 }
 
@@ -78,11 +102,14 @@ export async function claimNextBuilds(db: Db, options: ClaimNextOptions): Promis
       .set({ state: 'allocated' })
       .where('id', 'in', pick)
       .where('state', '=', 'queued')
-      .returning(['id', 'uuid', 'derivation_id', 'priority', 'created_at'])
+      .returning((eb) => [
+        'id', 'uuid', 'priority', 'created_at', 'timeout_s', 'max_silent_time_s',
+        eb.selectFrom('derivations as d').select('d.path').whereRef('d.id', '=', 'builds.derivation_id').$asScalar().$notNull().as('path'),
+      ])
       .execute();
     // RETURNING gives no order: hand the builds out in the order they were picked.
     rows.sort((a, b) => b.priority - a.priority || a.created_at - b.created_at || a.id - b.id);
-    return createAttempts(trx, rows, { ...options, now });
+    return createAttempts(trx, rows, options.agentId, now, now + options.leaseMs);
   });
 }
 
@@ -91,17 +118,18 @@ export function isPg(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-async function createAttempts(trx: Db, rows: readonly { id: number; uuid: string; derivation_id: number }[], options: ClaimOptions): Promise<Claim[]> {
+/** Inserts one attempt per claimed build (one statement) and pairs them up. */
+async function createAttempts(trx: Db, rows: readonly ClaimedRow[], agentId: string, now: number, lease: number): Promise<Claim[]> {
   if (rows.length === 0) return [];
-  const now = options.now ?? Date.now();
-  const leaseExpiresAt = now + options.leaseMs;
   const attempts = await trx
     .insertInto('attempts')
-    .values(rows.map((r) => ({ build_id: r.id, agent_id: options.agentId, allocated_at: now, lease_expires_at: leaseExpiresAt })))
+    .values(rows.map((r) => ({ build_id: r.id, agent_id: agentId, allocated_at: now, lease_expires_at: lease })))
     .returning(['id', 'build_id'])
     .execute();
   const attemptOf = new Map(attempts.map((a) => [a.build_id, a.id]));
-  const drvs = await trx.selectFrom('derivations').select(['id', 'path']).where('id', 'in', [...new Set(rows.map((r) => r.derivation_id))]).execute();
-  const pathOf = new Map(drvs.map((d) => [d.id, d.path]));
-  return rows.map((r) => ({ buildId: r.uuid, attemptId: attemptOf.get(r.id)!, derivationPath: pathOf.get(r.derivation_id)!, leaseExpiresAt }));
+  return rows.map((r) => toClaim(r, attemptOf.get(r.id)!, lease));
+}
+
+function toClaim(row: ClaimedRow, attemptId: number, lease: number): Claim {
+  return { buildId: row.uuid, attemptId, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
 }

@@ -72,7 +72,7 @@ type Frame = { path: Uint8Array; depth: number; previous: Uint8Array | undefined
 
 async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
   const magicAt = reader.offset;
-  const magic = await (readTag(reader, 'bad-magic'));
+  const magic = await readTag(reader, 'bad-magic');
   if (magic !== NAR_MAGIC) {
     throw new NarError('bad-magic', 'this is not a NAR', { offset: magicAt, expected: JSON.stringify(NAR_MAGIC), found: JSON.stringify(magic) });
   }
@@ -81,34 +81,34 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
   let name: Uint8Array | undefined;
   for (;;) {
     const depth = stack.length;
-    await (expectTag(reader, '('));
-    await (expectTag(reader, 'type'));
+    await expectTag(reader, '(');
+    await expectTag(reader, 'type');
     const typeAt = reader.offset;
-    const type = await (readTag(reader));
+    const type = await readTag(reader);
     if (type === 'regular') {
       let tagAt = reader.offset;
-      let tag = await (readTag(reader));
+      let tag = await readTag(reader);
       const executable = tag === 'executable';
       if (executable) {
-        await (expectTag(reader, ''));
+        await expectTag(reader, '');
         tagAt = reader.offset;
-        tag = await (readTag(reader));
+        tag = await readTag(reader);
       }
       if (tag !== 'contents') throw unexpected(tagAt, tag, executable ? '"contents"' : '"executable" or "contents"');
-      const size = await (readSize(reader, 'file size'));
+      const size = await readSize(reader, 'file size');
       const contents = new NarContents(reader, size);
       yield { kind: 'regular', path, name, depth, executable, size, contents };
       await contents.skip();
-      await (readPadding(reader, size));
-      await (expectTag(reader, ')'));
+      await readPadding(reader, size);
+      await expectTag(reader, ')');
     } else if (type === 'symlink') {
-      await (expectTag(reader, 'target'));
+      await expectTag(reader, 'target');
       const targetAt = reader.offset;
-      const target = await (readString(reader, MAX_TARGET_BYTES, 'symlink target'));
+      const target = await readString(reader, MAX_TARGET_BYTES, 'symlink target');
       const problem = targetProblem(target);
       if (problem !== undefined) throw new NarError('invalid-symlink-target', `invalid symlink target: ${problem}`, { offset: targetAt });
       yield { kind: 'symlink', path, name, depth, target };
-      await (expectTag(reader, ')'));
+      await expectTag(reader, ')');
     } else if (type === 'directory') {
       yield { kind: 'directory', path, name, depth };
       stack.push({ path, depth, previous: undefined });
@@ -117,7 +117,7 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
     }
     // The node is done unless it is an open directory: close the entry around it,
     // then read on in the innermost open directory until an entry begins.
-    if (type !== 'directory' && stack.length > 0) await (expectTag(reader, ')'));
+    if (type !== 'directory' && stack.length > 0) await expectTag(reader, ')');
     const next = await nextEntry(reader, stack);
     if (next === undefined) return;
     ({ path, name } = next);
@@ -129,17 +129,17 @@ async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Ui
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
     const tagAt = reader.offset;
-    const tag = await (readTag(reader));
+    const tag = await readTag(reader);
     if (tag === ')') {
       stack.pop();
-      if (stack.length > 0) await (expectTag(reader, ')'));
+      if (stack.length > 0) await expectTag(reader, ')');
       continue;
     }
     if (tag !== 'entry') throw unexpected(tagAt, tag, '"entry" or ")"');
-    await (expectTag(reader, '('));
-    await (expectTag(reader, 'name'));
+    await expectTag(reader, '(');
+    await expectTag(reader, 'name');
     const nameAt = reader.offset;
-    const name = await (readString(reader, MAX_NAME_BYTES, 'entry name'));
+    const name = await readString(reader, MAX_NAME_BYTES, 'entry name');
     const problem = nameProblem(name);
     if (problem !== undefined) throw new NarError('invalid-name', `invalid entry name: ${problem}`, { offset: nameAt, found: show(name) });
     if (frame.previous !== undefined) {
@@ -150,7 +150,7 @@ async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Ui
       }
     }
     frame.previous = name;
-    await (expectTag(reader, 'node'));
+    await expectTag(reader, 'node');
     // Bounded, or a hostile archive nested 100k deep would cost quadratic time building paths.
     if (frame.path.length + 1 + name.length > MAX_PATH_BYTES) {
       throw new NarError('path-too-long', `a path in the archive is longer than ${MAX_PATH_BYTES} bytes`, { offset: nameAt, found: `depth ${stack.length}` });

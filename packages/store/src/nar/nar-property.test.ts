@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, openSync, closeSync, ftruncateSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.js';
@@ -72,6 +72,9 @@ describe('NAR properties', () => {
     writeFileSync(join(root, 'd', 'x'), '');
     symlinkSync('a', join(root, 'l'));
     const nar = nixDump(root);
+    const sandbox = join(tmp.path, 'mutated-restores');
+    mkdirSync(sandbox);
+    const targets = new Set<string>();
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.nat(nar.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
@@ -88,10 +91,20 @@ describe('NAR properties', () => {
           const copied = await collect(copyNar([bytes], { wholeInput: true })).catch((error: unknown) => error);
           if (copied instanceof Buffer) expect(copied.equals(bytes)).toBe(true);
           else expect(copied).toBeInstanceOf(StoreError);
+          const name = `t${targets.size}`;
+          targets.add(name);
+          const restored = await restoreNar([bytes], join(sandbox, name)).then(
+            () => 'ok',
+            (error: unknown) => error,
+          );
+          if (restored !== 'ok') expect(restored).toBeInstanceOf(StoreError);
+          expect(restored === 'ok').toBe(typeof result === 'number');
         },
       ),
       { numRuns: 1000 },
     );
+    // Whatever the mutation, nothing was created beside the targets.
+    expect(readdirSync(sandbox).every((entry) => targets.has(entry))).toBe(true);
   });
 
   it('streams a 200 MB file through dump, hash and parse with a small heap', async () => {

@@ -5,11 +5,14 @@
 // one transaction. A batch is all or nothing; a repeated upload is a no-op.
 import { existingDerivationPaths, recordDerivations } from '@gbc/datastore';
 import type { DerivationRecord, Db } from '@gbc/datastore';
-import { checkDerivation, derivationKind, parseDerivation, DerivationError, StoreError } from '@gbc/store';
+import { checkDerivation, derivationKind, derivationNameFromPath, parseDerivation, DerivationError, StoreError } from '@gbc/store';
 import type { Derivation } from '@gbc/store';
 import { HttpError } from '../http/http-error.js';
 import { resolveModuloHashes, storeDirOf } from './modulo-hashes.js';
 import type { ModuloHashCache } from './modulo-hashes.js';
+
+/** What a derivation's system may be: printable ASCII, e.g. `x86_64-linux`, or Nix's `builtin`. */
+const SYSTEM = /^[\x21-\x7e]{1,64}$/;
 
 /** One derivation as uploaded: its claimed path and its exact bytes. */
 export interface DerivationBytes {
@@ -42,18 +45,23 @@ export async function acceptDerivations(db: Db, uploads: readonly DerivationByte
     }
   }
   const outside = new Set<string>();
-  for (const { drv } of fresh.values()) for (const input of drv.inputDrvs.keys()) if (!fresh.has(input)) outside.add(input);
+  for (const { drv } of fresh.values()) for (const input of drv.inputDrvs.keys()) if (!fresh.has(input) && isDerivationPath(input)) outside.add(input);
   const hashes = await resolveModuloHashes(db, outside, cache);
   const records: DerivationRecord[] = [];
   for (const path of batchOrder(fresh)) {
     const { bytes, drv } = fresh.get(path)!;
-    const missing = [...drv.inputDrvs.keys()].filter((p) => !hashes.has(p));
+    // Malformed input paths are left to checkDerivation, which names the rule they break.
+    const missing = [...drv.inputDrvs.keys()].filter((p) => !hashes.has(p) && isDerivationPath(p));
     if (missing.length > 0) {
       problems.push({
         path,
         code: 'drv-input-missing',
         message: `input derivations not held by the coordinator (or refused in this batch): ${missing.join(', ')}; upload them first, dependencies first`,
       });
+      continue;
+    }
+    if (!SYSTEM.test(drv.system)) {
+      problems.push({ path, code: 'drv-system', message: `the system ${JSON.stringify(drv.system.slice(0, 64))} is not 1-64 printable ASCII characters (such as x86_64-linux)` });
       continue;
     }
     const check = checkDerivation(path, bytes, { storeDir: storeDirOf(path), inputHashes: hashes });
@@ -100,6 +108,17 @@ function batchOrder(fresh: ReadonlyMap<string, { drv: Derivation }>): string[] {
     }
   }
   return order;
+}
+
+/** True for a well-formed `.drv` store path (never sent to the database otherwise: PostgreSQL refuses NUL bytes). */
+function isDerivationPath(path: string): boolean {
+  try {
+    derivationNameFromPath(path, storeDirOf(path));
+    return true;
+  } catch (error) {
+    if (error instanceof StoreError) return false;
+    throw error;
+  }
 }
 
 function toRecord(path: string, name: string, bytes: Uint8Array, drv: Derivation): DerivationRecord {

@@ -41,6 +41,22 @@ describe.each(DIALECTS)('derivation intake properties on %s', (dialect) => {
     );
   });
 
+  it('refuses NUL bytes in an input path without reaching the database with them', async () => {
+    const text = new TextDecoder('latin1').decode(child.bytes);
+    const at = text.indexOf(base.path) + '/gnu/store/'.length + 3;
+    const bytes = new Uint8Array(child.bytes);
+    bytes[at] = 0;
+    const res = await t.json('POST', '/derivations', { derivations: [{ path: child.path, text: encodeDerivationText(bytes) }] });
+    expect(res.status).toBe(422);
+  });
+
+  it('refuses a consistent derivation whose system is not printable ASCII', async () => {
+    const odd = syntheticDerivation(`prop-odd-${dialect}`, [], 'x86_64\u0000linux');
+    const res = await t.json('POST', '/derivations', { derivations: [{ path: odd.path, text: encodeDerivationText(odd.bytes) }] });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { details: { problems: { code: string }[] } } }).error.details.problems[0]!.code).toBe('drv-system');
+  });
+
   it('refuses any path but the derivation\'s own', async () => {
     await fc.assert(
       fc.asyncProperty(fc.stringMatching(/^[0-9a-df-np-sv-z]{32}$/), async (hash) => {

@@ -1,8 +1,8 @@
 // Claims builds for an agent atomically: each claimed build becomes `allocated`
 // with a new attempt holding a lease. A build is never given to two claimers.
-// A claim is one statement on PostgreSQL and two in one transaction on SQLite,
-// whatever the number of builds: fetch-builds runs it on every call.
-import { PostgresAdapter, sql } from 'kysely';
+// Claims by UUID go through `claimBuildsForAgents` (attempts-claim-many.ts).
+import { PostgresAdapter } from 'kysely';
+import { claimBuildsForAgents } from './attempts-claim-many.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
 
@@ -26,45 +26,14 @@ export interface ClaimOptions {
   readonly now?: number;
 }
 
-/** A build row the claim's UPDATE returned. */
-interface ClaimedRow {
-  readonly id: number;
-  readonly uuid: string;
-  readonly path: string;
-  readonly timeout_s: number | null;
-  readonly max_silent_time_s: number | null;
-}
-
 /**
  * Claims the builds with UUIDs `buildIds` (picked by the coordinator's allocator)
  * for an agent. Builds no longer queued (taken by someone else, canceled, …)
  * are left out: the result lists only what this call got, in no particular order.
  */
 export async function claimBuildsById(db: Db, buildIds: readonly string[], options: ClaimOptions): Promise<Claim[]> {
-  const uuids = [...new Set(buildIds)].slice(0, 10_000);
-  if (uuids.length === 0) return [];
-  const now = options.now ?? Date.now();
-  const lease = now + options.leaseMs;
-  // The conditional UPDATE is the claim: on PostgreSQL a concurrent claimer
-  // waits on the row lock and then finds the state changed; on SQLite the
-  // transaction already holds the single write lock. `state || ''` keeps
-  // SQLite on the UUID index: without statistics it would otherwise scan the
-  // (state, …) index, i.e. every queued build.
-  const claimed = sql`update builds set state = 'allocated'
-    where uuid in (${sql.join(uuids)}) and state || '' = 'queued'
-    returning id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s`;
-  if (isPg(db)) {
-    const r = await sql<ClaimedRow & { attempt_id: number }>`
-      with c as (${claimed}),
-      a as (insert into attempts (build_id, agent_id, allocated_at, lease_expires_at)
-            select id, ${options.agentId}, ${now}, ${lease} from c returning id, build_id)
-      select c.*, a.id as attempt_id from c join a on a.build_id = c.id`.execute(db);
-    return r.rows.map((row) => toClaim(row, row.attempt_id, lease));
-  }
-  return inTransaction(db, async (trx) => {
-    const rows = (await claimed.execute(trx)).rows as ClaimedRow[];
-    return createAttempts(trx, rows, options.agentId, now, lease);
-  });
+  const [claims] = await claimBuildsForAgents(db, [{ agentId: options.agentId, buildIds }], options);
+  return claims!;
 }
 
 /** Options of {@link claimNextBuilds}. */
@@ -113,13 +82,22 @@ export async function claimNextBuilds(db: Db, options: ClaimNextOptions): Promis
   });
 }
 
+/** A build row claimNextBuilds' UPDATE returned. */
+interface PickedRow {
+  readonly id: number;
+  readonly uuid: string;
+  readonly path: string;
+  readonly timeout_s: number | null;
+  readonly max_silent_time_s: number | null;
+}
+
 /** True when `db` runs on PostgreSQL. */
 export function isPg(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** Inserts one attempt per claimed build (one statement) and pairs them up. */
-async function createAttempts(trx: Db, rows: readonly ClaimedRow[], agentId: string, now: number, lease: number): Promise<Claim[]> {
+async function createAttempts(trx: Db, rows: readonly PickedRow[], agentId: string, now: number, lease: number): Promise<Claim[]> {
   if (rows.length === 0) return [];
   const attempts = await trx
     .insertInto('attempts')
@@ -130,6 +108,6 @@ async function createAttempts(trx: Db, rows: readonly ClaimedRow[], agentId: str
   return rows.map((r) => toClaim(r, attemptOf.get(r.id)!, lease));
 }
 
-function toClaim(row: ClaimedRow, attemptId: number, lease: number): Claim {
+function toClaim(row: PickedRow, attemptId: number, lease: number): Claim {
   return { buildId: row.uuid, attemptId, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
 }

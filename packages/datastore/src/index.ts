@@ -18,6 +18,8 @@ export * from './builds-update.js';
 export * from './blocking.js';
 export { claimBuildsById, claimNextBuilds, isPg } from './attempts-claim.js';
 export type { Claim, ClaimOptions, ClaimNextOptions } from './attempts-claim.js';
+export { claimBuildsForAgents, MAX_CLAIM_BATCH } from './attempts-claim-many.js';
+export type { ClaimRequest, ClaimManyOptions } from './attempts-claim-many.js';
 export * from './attempts-lifecycle.js';
 export * from './attempts-query.js';
 export * from './outputs.js';

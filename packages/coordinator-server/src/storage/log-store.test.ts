@@ -68,6 +68,18 @@ describe('log store', () => {
     expect((await collect((await logs.read('b6/0'))!.stream)).toString()).toBe('a'.repeat(600) + 'b'.repeat(300));
   });
 
+  it('an append whose body breaks off is interrupted, keeping what arrived', async () => {
+    const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)) });
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('first line\n');
+      throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    }
+    const error = await logs.append('b7/0', broken()).catch((e: unknown) => e);
+    expect((error as StorageError).code).toBe('interrupted');
+    await logs.append('b7/0', Buffer.from('second line\n'));
+    expect((await collect((await logs.read('b7/0'))!.stream)).toString()).toBe('first line\nsecond line\n');
+  });
+
   it('keeps concurrent appends to one log whole and in call order, and logs apart', async () => {
     const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)) });
     const parts = Array.from({ length: 50 }, (_, i) => lines(i * 10, i * 10 + 10));

@@ -134,11 +134,27 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   };
 }
 
-/** Passes chunks on while they fit in `room` bytes; the first that does not is a `too-large` refusal. */
+/**
+ * Passes chunks on while they fit in `room` bytes; the first that does not is
+ * a `too-large` refusal. A body that breaks off is an `interrupted` error (what
+ * arrived before it is kept).
+ */
 async function* limited(body: AsyncIterable<Uint8Array> | Uint8Array, room: number, key: string): AsyncGenerator<Uint8Array> {
-  for await (const chunk of body instanceof Uint8Array ? [body] : body) {
-    room -= chunk.length;
+  const iterator = (body instanceof Uint8Array ? toAsync([body]) : body)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw new StorageError('interrupted', `the output for log ${key} broke off; what arrived before is kept`, { cause: error });
+    }
+    if (next.done) return;
+    room -= next.value.length;
     if (room < 0) throw new UploadRefusedError('too-large', `the log ${key} is longer than this coordinator keeps`);
-    yield chunk;
+    yield next.value;
   }
+}
+
+async function* toAsync(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* chunks;
 }

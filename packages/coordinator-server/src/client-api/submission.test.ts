@@ -162,6 +162,20 @@ describe.each(DIALECTS)('client submission on %s', (dialect) => {
     expect(await skipped.json()).toEqual({ uuid: created.uuid, created: false, reason: 'build-for-derivation-exists', relatedBuilds: [] });
   });
 
+  it('skips a build when a build of another derivation with the same outputs exists', async () => {
+    const hash = 'ab'.repeat(32);
+    const one = syntheticDerivation(`fixed-${dialect}`, [], 'x86_64-linux', '/gnu/store', hash, 'fetch one way');
+    const two = syntheticDerivation(`fixed-${dialect}`, [], 'x86_64-linux', '/gnu/store', hash, 'fetch another way');
+    expect(one.path).not.toBe(two.path);
+    expect(one.outputs.get('out')).toBe(two.outputs.get('out'));
+    expect((await upload(t, [one, two])).status).toBe(200);
+    const first = (await (await t.json('POST', '/builds', { derivation: one.path })).json()) as { uuid: string };
+    const second = await t.json('POST', '/builds', { derivation: two.path, ignoreIfBuildForOutputsExists: true });
+    expect(await second.json()).toEqual({ uuid: first.uuid, created: false, reason: 'build-for-outputs-exists', relatedBuilds: [] });
+    const third = (await (await t.json('POST', '/builds', { derivation: two.path, ignoreIfBuildForDerivationExists: true })).json()) as { created: boolean };
+    expect(third.created).toBe(true);
+  });
+
   it('answers 404 for a derivation it does not hold and 400 for bad options', async () => {
     const res = await t.json('POST', '/builds', { derivation: '/gnu/store/00000000000000000000000000000000-absent.drv' });
     expect(res.status).toBe(404);

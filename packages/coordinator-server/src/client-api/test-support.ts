@@ -114,16 +114,20 @@ export interface SyntheticDerivation {
   readonly outputs: ReadonlyMap<string, string>;
 }
 
-/** Makes `/gnu/store/…-<name>.drv` depending on the `out` of each of `inputs`. */
-export function syntheticDerivation(name: string, inputs: readonly SyntheticDerivation[] = [], system = 'x86_64-linux', storeDir = '/gnu/store'): SyntheticDerivation {
+/**
+ * Makes `/gnu/store/…-<name>.drv` depending on the `out` of each of `inputs`;
+ * with `fixedSha256` (hex), a fixed-output derivation (its output path then
+ * depends only on the name and the hash, not on `script`).
+ */
+export function syntheticDerivation(name: string, inputs: readonly SyntheticDerivation[] = [], system = 'x86_64-linux', storeDir = '/gnu/store', fixedSha256?: string, script = `echo ${name} > $out`): SyntheticDerivation {
   const inputHashes = new Map(inputs.map((i) => [i.path, i.hashModulo]));
   const blank: Derivation = {
-    outputs: new Map([['out', { path: '', hashAlgo: '', hash: '' }]]),
+    outputs: new Map([['out', { path: '', hashAlgo: fixedSha256 === undefined ? '' : 'sha256', hash: fixedSha256 ?? '' }]]),
     inputDrvs: new Map(inputs.map((i) => [i.path, ['out']])),
     inputSrcs: [],
     system,
     builder: '/bin/sh',
-    args: ['-c', `echo ${name} > $out`],
+    args: ['-c', script],
     env: new Map([['name', name], ['out', ''], ['system', system], ['builder', '/bin/sh']]),
   };
   const derivation = fillOutputPaths(blank, { storeDir, name, inputHashes });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildDaemon } from '@gbc/store';
+import type { AgentOptions, UploadCompression } from './index.js';
 import { runAgent } from './test-support/agents.js';
 import { startTestCoordinator } from './test-support/coordinator.js';
 import type { TestCoordinator } from './test-support/coordinator.js';
@@ -29,8 +30,8 @@ afterAll(async () => {
   await Promise.all([coord?.close(), d1?.stop(), d2?.stop()]);
 });
 
-const agentOn = (d: PrivateDaemon, creds: { uuid: string; password: string }) =>
-  runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: d.socket });
+const agentOn = (d: PrivateDaemon, creds: { uuid: string; password: string }, extra: Partial<AgentOptions> = {}) =>
+  runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: d.socket, ...extra });
 
 /** Polls `cond` (bounded). */
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -53,11 +54,12 @@ in rec {
   b = mk { name = "chain-b"; args = [ "-c" "cat \${a} > $out; echo b >> $out" ]; };
   c = mk { name = "chain-c"; outputs = [ "out" "doc" ]; args = [ "-c" "cat \${b} > $out; echo c >> $out; echo doc > $doc" ]; };
 }`, ['a', 'b', 'c']);
-    const steps: [string, typeof d1, typeof a1][] = [['a', d1, a1], ['b', d2, a2], ['c', d1, a1]];
+    // Every NAR compressed (even tiny ones): zstd on agent one, lzip on agent two.
+    const steps: [string, typeof d1, typeof a1, UploadCompression][] = [['a', d1, a1, 'zstd'], ['b', d2, a2, 'lzip'], ['c', d1, a1, 'zstd']];
     const builds: Record<string, string> = {};
-    for (const [attr, daemon, creds] of steps) {
+    for (const [attr, daemon, creds, compression] of steps) {
       builds[attr] = await submit(coord.client, drvs[attr]!);
-      const agent = agentOn(daemon, creds);
+      const agent = agentOn(daemon, creds, { uploadCompression: compression, compressAboveBytes: 0 });
       const done = await coord.waitFor(builds[attr]!, (b) => b.state === 'succeeded' || b.state === 'failed', `${attr} finished`);
       await agent.stop();
       expect(done.state).toBe('succeeded');
@@ -79,9 +81,10 @@ in rec {
       await daemon1.close();
     }
     // And the coordinator's cache serves c's output as a Nix binary cache would.
-    const hash = cOut!.slice('/nix/store/'.length, '/nix/store/'.length + 32);
-    const narinfo = await (await fetch(`${coord.agentUrl}/${hash}.narinfo`)).text();
-    expect(narinfo).toContain(`StorePath: ${cOut}`);
+    const narinfoOf = async (p: string): Promise<string> => (await fetch(`${coord.agentUrl}/${p.slice(11, 43)}.narinfo`)).text();
+    expect(await narinfoOf(cOut!)).toContain(`StorePath: ${cOut}`);
+    expect(await narinfoOf(cOut!)).toContain('Compression: zstd');
+    expect(await narinfoOf(bOut)).toContain('Compression: lzip');
   });
 
   it('reports a failing build with its log stored and the build failed', async () => {

@@ -58,7 +58,7 @@ export function createAgent(options: AgentOptions): Agent {
     const call = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => withRetry(fn, o.timers, o.retry, signal === undefined ? hardStop.signal : AbortSignal.any([signal, hardStop.signal]),
       (error, delayMs) => o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs }));
     const ctx = (): RunContext => ({
-      client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression,
+      client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
       rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined,
       derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
       builds, uploads, call, log: o.log,
@@ -157,10 +157,7 @@ export function createAgent(options: AgentOptions): Agent {
           if (!stopping.signal.aborted && active && room >= 1 && load <= o.maxLoad1) {
             const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems] });
             for (const b of got.builds) if (!held.has(b.uuid)) start(b);
-            if (got.builds.length > 0) {
-              nextStatus = 0;
-              continue;
-            }
+            if (got.builds.length > 0) continue;
           }
         } catch (error) {
           if (!isTransient(error)) throw error;

@@ -50,6 +50,13 @@ export interface AgentOptions extends AgentAuthOptions {
   readonly nonDerivationSubstituteUrls?: readonly string[];
   /** Compression of uploaded NARs. Default `zstd`. */
   readonly uploadCompression?: UploadCompression;
+  /**
+   * NARs smaller than this are uploaded uncompressed, in bytes. Default 16 KiB:
+   * compressing a few hundred bytes saves nothing and costs a compressor
+   * process on the agent and a decompressor on the coordinator (measured: it
+   * doubled the wall time of 200 one-line builds, see BENCHMARKS.md). 0 compresses all.
+   */
+  readonly compressAboveBytes?: number;
   /** The daemon socket (`unix:///path` or a path). Default the nix-daemon's. */
   readonly daemonSocket?: string;
   /** The daemon's store directory. Default `/nix/store` (Guix: `/gnu/store`). */
@@ -96,6 +103,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     derivationSubstituteUrls: o.derivationSubstituteUrls ?? [],
     nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls ?? [],
     uploadCompression: o.uploadCompression ?? 'zstd',
+    compressAboveBytes: o.compressAboveBytes ?? 16 * 1024,
     storeDir: o.storeDir ?? '/nix/store',
     pollIntervalMs: positive('pollIntervalMs', o.pollIntervalMs, 2000),
     gracePeriodMs: positive('gracePeriodMs', o.gracePeriodMs, 600_000),

@@ -25,6 +25,7 @@ export interface RunContext {
   readonly cache: NarSource;
   readonly spoolDir: string;
   readonly compression: UploadCompression;
+  readonly compressAboveBytes: number;
   readonly derivationSubstituteUrls: readonly string[];
   readonly nonDerivationSubstituteUrls: readonly string[];
   readonly builds: Semaphore;
@@ -47,6 +48,7 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
   };
   try {
     const call = <T>(fn: () => Promise<T>): Promise<T> => ctx.call(fn, signal);
+    const t0 = performance.now();
     let prepared;
     try {
       prepared = await setupBuild({ ...ctx, call }, build.uuid, build.derivation);
@@ -60,8 +62,12 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       return { result: 'infrastructure-failure', message: `set-up failed: ${(error as Error).message}`.slice(0, 65536) };
     }
     if (roots !== undefined) for (const p of prepared.inputs) await roots.add(p);
+    const t1 = performance.now();
+    let t2 = t1;
+    let t3 = t1;
     const built = await ctx.builds.run(async (): Promise<BuildResultRequest | null | 'built'> => {
       if (signal.aborted) return reasonOf();
+      t2 = performance.now();
       await call(() => ctx.client.reportBuildStart(build.uuid));
       const log = new LogStream(ctx.client, build.uuid, call);
       let result;
@@ -72,6 +78,7 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
         if (signal.aborted) return reasonOf();
         return { result: 'infrastructure-failure', message: `the daemon failed: ${(error as Error).message}`.slice(0, 65536) };
       }
+      t3 = performance.now();
       ctx.log('built', { build: build.uuid, status: result.status });
       await log.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));
       if (result.success) return 'built';
@@ -84,6 +91,8 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
     if (roots !== undefined) for (const o of outputs) await roots.add(o.path);
     await Promise.all(outputs.map((o) => ctx.uploads.run(() =>
       uploadOutput({ ...ctx, call }, build.uuid, build.derivation, o.name, o.path))));
+    const ms = (a: number, b: number): number => Math.round(b - a);
+    ctx.log('uploaded', { build: build.uuid, setupMs: ms(t0, t1), queuedMs: ms(t1, t2), buildMs: ms(t2, t3), uploadMs: ms(t3, performance.now()) });
     return { result: 'success' };
   } catch (error) {
     if (signal.aborted) return reasonOf();

@@ -21,6 +21,8 @@ export interface UploadContext {
   readonly daemon: BuildDaemon;
   readonly spoolDir: string;
   readonly compression: UploadCompression;
+  /** NARs smaller than this many bytes are sent uncompressed (see AgentOptions.compressAboveBytes). */
+  readonly compressAboveBytes: number;
   /** Wraps each attempt (retries with backoff on transient failures). */
   readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
 }
@@ -32,9 +34,10 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
   await mkdir(ctx.spoolDir, { recursive: true });
   const spool = join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
   try {
-    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(ctx.compression), createWriteStream(spool));
+    const compression = info.narSize < ctx.compressAboveBytes ? 'none' : ctx.compression;
+    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(compression), createWriteStream(spool));
     const meta = {
-      compression: ctx.compression,
+      compression,
       narHash: `sha256:${encodeNix32(decodeBase16(info.narHash))}`,
       narSize: info.narSize,
       references: info.references.map(storePathBasename),

@@ -23,9 +23,10 @@ export function runAgent(options: Omit<AgentOptions, 'stateDir'> & { stateDir?: 
   const messages: string[] = [];
   const log = (m: string, f?: Record<string, unknown>): void => {
     messages.push(m);
+    options.log?.(m, f);
     if (process.env.GBC_AGENT_TEST_LOG !== undefined) console.error(m, JSON.stringify(f));
   };
-  const agent = createAgent({ pollIntervalMs: 100, maxLoad1: 10_000, retry: { baseMs: 50, maxMs: 500 }, log, ...options, stateDir });
+  const agent = createAgent({ pollIntervalMs: 100, maxLoad1: 10_000, retry: { baseMs: 50, maxMs: 500 }, ...options, log, stateDir });
   const done = agent.run();
   return {
     agent, stateDir, done, messages,

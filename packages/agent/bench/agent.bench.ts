@@ -1,0 +1,89 @@
+// Benchmark: 200 small derivations in a wide DAG, built (a) through a real
+// coordinator by one agent with 4 parallel builds on a fresh private store,
+// and (b) by `nix-store --realise -j4` on another fresh store, in the same run.
+// Target: (a) at most 1.5× (b). Also the coordinator's overhead per build.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDerivation } from '@gbc/store';
+import { runAgent } from '../src/test-support/agents.js';
+import { startTestCoordinator } from '../src/test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from '../src/test-support/derivations.js';
+import { startPrivateDaemon } from '../src/test-support/second-daemon.js';
+
+const LAYERS = [40, 80, 60, 20]; // 200 derivations; each of a later layer uses 2–3 of the one before
+const JOBS = 4;
+const nonce = randomBytes(4).toString('hex');
+
+function expression(): { expr: string; attrs: string[] } {
+  const lines: string[] = [];
+  const attrs: string[] = [];
+  LAYERS.forEach((n, layer) => {
+    for (let i = 0; i < n; i++) {
+      const name = `d${layer}_${i}`;
+      const prev = layer === 0 ? [] : [0, 1, 2].slice(0, layer === 3 ? 3 : 2).map((k) => `d${layer - 1}_${(i * 2 + k) % LAYERS[layer - 1]!}`);
+      const cat = prev.map((p) => `cat \${${p}} >> $out;`).join(' ');
+      lines.push(`  ${name} = mk { name = "bench-${name}"; args = [ "-c" "echo ${name} > $out; ${cat}" ]; };`);
+      attrs.push(name);
+    }
+  });
+  return { expr: `let ${mkPrelude(nonce)} in rec {\n${lines.join('\n')}\n}`, attrs };
+}
+
+const { expr, attrs } = expression();
+const drvs = instantiate(expr, attrs);
+const paths = attrs.map((a) => drvs[a]!);
+
+// (b) nix-store --realise -j4 on a fresh store (the .drv closure copied in first, not timed).
+const direct = mkdtempSync(join(tmpdir(), 'gbc-bench-direct-'));
+const store = `local?root=${join(direct, 'root')}`;
+const env = { ...process.env, NIX_REMOTE: 'daemon' };
+execFileSync('nix', ['copy', '--derivation', '--to', store, ...paths], { env, stdio: 'pipe' });
+const t0 = performance.now();
+// nix-store then fails to print the results (it reads the .drv from /nix/store): the outputs are checked instead.
+spawnSync('nix-store', ['--store', store, '--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64',
+  '-r', '-j', String(JOBS), ...paths], { env: { ...process.env, NIX_REMOTE: '' }, stdio: 'pipe' });
+const directMs = performance.now() - t0;
+const built = execFileSync('nix-store', ['--store', store, '--check-validity', '--print-invalid', ...paths.map((p) => parseDerivation(new Uint8Array(readFileSync(p))).outputs.get('out')!.path)], { env: { ...process.env, NIX_REMOTE: '' }, encoding: 'utf8' }).trim();
+rmSync(direct, { recursive: true, force: true });
+
+// (a) through the coordinator.
+const coord = await startTestCoordinator();
+const daemon = await startPrivateDaemon();
+const creds = await coord.addAgent('bench');
+const builds: string[] = [];
+for (const p of paths) builds.push(await submit(coord.client, p));
+const phases: Record<string, number>[] = [];
+const t1 = performance.now();
+const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket, maxParallelBuilds: JOBS, maxAllocatedBuilds: JOBS * 2, maxParallelUploads: JOBS, pollIntervalMs: 50, uploadCompression: (process.env.GBC_BENCH_COMPRESSION ?? 'zstd') as 'zstd',
+  log: (m, f) => { if (m === 'uploaded' && f !== undefined) phases.push(f as Record<string, number>); } });
+let failed = 0;
+for (const b of builds) {
+  const d = await coord.waitFor(b, (x) => x.state === 'succeeded' || x.state === 'failed', 'finished');
+  if (d.state !== 'succeeded') failed++;
+}
+const gbcMs = performance.now() - t1;
+await agent.stop();
+await Promise.all([coord.close(), daemon.stop()]);
+
+const n = paths.length;
+const ratio = gbcMs / directMs;
+const overhead = ((gbcMs - directMs) * JOBS) / n;
+console.log(`## agent: ${n} derivations through the coordinator vs nix-store --realise
+
+\`packages/agent/bench/agent.bench.ts\`, ${new Date().toISOString().slice(0, 10)}. A wide DAG (layers ${LAYERS.join('/')}), each builder a shell one-liner; ${JOBS} parallel builds on both sides, each on a fresh store of its own (private nix-daemon with the sandbox, as an agent machine).
+
+| run | wall time | per build |
+|---|---|---|
+| \`nix-store --realise -j${JOBS}\` (direct, fresh store) | ${(directMs / 1000).toFixed(2)} s | ${(directMs / n).toFixed(1)} ms |
+| gbc: coordinator (SQLite) + one agent, ${JOBS} parallel builds | ${(gbcMs / 1000).toFixed(2)} s | ${(gbcMs / n).toFixed(1)} ms |
+| ratio gbc / direct | ${ratio.toFixed(2)}× | |
+| coordinator overhead per build (extra wall time × ${JOBS} slots / builds) | ${overhead.toFixed(1)} ms | |
+
+Mean per build inside the agent: ${['setupMs', 'queuedMs', 'buildMs', 'uploadMs'].map((k) => `${k.replace('Ms', '')} ${(phases.reduce((a, p) => a + (p[k] ?? 0), 0) / Math.max(1, phases.length)).toFixed(1)} ms`).join(', ')} (set-up: closure, derivations and inputs from the coordinator; queued: waiting for a build slot; upload: dump, zstd, send).
+
+Direct outputs invalid afterwards: ${built === '' ? 0 : built.split('\n').length}; gbc builds failed: ${failed}.
+Target: gbc at most 1.5× the direct time — **${ratio <= 1.5 ? 'met' : 'not met'}**.
+`);

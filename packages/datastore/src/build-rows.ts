@@ -40,6 +40,35 @@ export function selectBuilds(db: Db) {
     ]);
 }
 
+/**
+ * Like {@link selectBuilds}, but driven by the tag index: `build_tags as t0`
+ * CROSS JOIN `builds as b` (SQLite keeps that join order), for lists filtered
+ * by a tag value. Order by `t0.build_id` to read the index backwards.
+ */
+export function selectBuildsByTag(db: Db, key: string, value: string) {
+  return db
+    .selectFrom('build_tags as t0')
+    .crossJoin('builds as b')
+    .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+    .whereRef('b.id', '=', 't0.build_id')
+    .where('t0.key', '=', key)
+    .where('t0.value', '=', value)
+    .select([
+      'b.id',
+      'b.uuid',
+      'd.path as derivation_path',
+      'b.system',
+      'b.priority',
+      'b.created_at',
+      'b.defer_until',
+      'b.state',
+      'b.ended_at',
+      'b.blocked_by',
+      'b.timeout_s',
+      'b.max_silent_time_s',
+    ]);
+}
+
 /** Tags of the builds with internal ids `ids`, by id. */
 export async function tagsOf(db: Db, ids: readonly number[]): Promise<Map<number, Tag[]>> {
   const tags = new Map<number, Tag[]>();

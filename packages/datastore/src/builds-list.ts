@@ -1,7 +1,10 @@
 // Lists builds with filters, newest first, with keyset pagination: a cursor
 // names the last build seen, so pages stay stable while builds are added.
+import { sql } from 'kysely';
+import type { RawBuilder, SqlBool } from 'kysely';
 import { InvalidInputError } from './errors.js';
-import { selectBuilds, toBuilds } from './build-rows.js';
+import { selectBuilds, selectBuildsByTag, toBuilds } from './build-rows.js';
+import type { BuildRow } from './build-rows.js';
 import type { Db } from './transaction.js';
 import type { Build, BuildState } from './types.js';
 
@@ -44,42 +47,45 @@ export interface BuildPage {
 export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<BuildPage> {
   const limit = filter.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidInputError('invalid-input', `limit must be an integer from 1 to 1000, got ${limit}`);
+  // A tag with a value is usually the most selective condition: walk its index
+  // (newest first) and look each build up, instead of scanning builds.
+  const driver = filter.tags?.find((t) => t.value !== undefined);
+  const after = filter.after == null ? undefined : decodeCursor(filter.after);
+  if (driver !== undefined) {
+    let q = selectBuildsByTag(db, driver.key, driver.value!);
+    if (after !== undefined) q = q.where('t0.build_id', '<', after);
+    for (const c of conditions({ ...filter, tags: filter.tags!.filter((t) => t !== driver) })) q = q.where(c);
+    return page(db, await q.orderBy('t0.build_id', 'desc').limit(limit + 1).execute(), limit);
+  }
   let q = selectBuilds(db);
-  if (filter.after != null) q = q.where('b.id', '<', decodeCursor(filter.after));
-  if (filter.states !== undefined && filter.states.length > 0) q = q.where('b.state', 'in', filter.states);
-  if (filter.systems !== undefined && filter.systems.length > 0) q = q.where('b.system', 'in', filter.systems);
-  if (filter.priorityMin !== undefined) q = q.where('b.priority', '>=', filter.priorityMin);
-  if (filter.priorityMax !== undefined) q = q.where('b.priority', '<=', filter.priorityMax);
-  if (filter.createdAfter !== undefined) q = q.where('b.created_at', '>', filter.createdAfter);
-  if (filter.derivationPath !== undefined) q = q.where('d.path', '=', filter.derivationPath);
-  for (const tag of filter.tags ?? []) {
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('build_tags as t')
-          .select('t.build_id')
-          .whereRef('t.build_id', '=', 'b.id')
-          .where('t.key', '=', tag.key)
-          .$if(tag.value !== undefined, (s) => s.where('t.value', '=', tag.value!)),
-      ),
-    );
-  }
-  for (const tag of filter.notTags ?? []) {
-    q = q.where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('build_tags as t')
-            .select('t.build_id')
-            .whereRef('t.build_id', '=', 'b.id')
-            .where('t.key', '=', tag.key)
-            .$if(tag.value !== undefined, (s) => s.where('t.value', '=', tag.value!)),
-        ),
-      ),
-    );
-  }
-  const rows = await q.orderBy('b.id', 'desc').limit(limit + 1).execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { builds: await toBuilds(db, page), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };
+  if (after !== undefined) q = q.where('b.id', '<', after);
+  for (const c of conditions(filter)) q = q.where(c);
+  return page(db, await q.orderBy('b.id', 'desc').limit(limit + 1).execute(), limit);
+}
+
+async function page(db: Db, rows: BuildRow[], limit: number): Promise<BuildPage> {
+  const shown = rows.slice(0, limit);
+  const last = shown[shown.length - 1];
+  return { builds: await toBuilds(db, shown), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };
+}
+
+/** The WHERE conditions of `filter` (but the cursor), over `builds as b` and `derivations as d`. */
+function conditions(filter: BuildFilter): RawBuilder<SqlBool>[] {
+  const out: RawBuilder<SqlBool>[] = [];
+  if (filter.states !== undefined && filter.states.length > 0) out.push(sql<SqlBool>`b.state in (${sql.join(filter.states)})`);
+  if (filter.systems !== undefined && filter.systems.length > 0) out.push(sql<SqlBool>`b.system in (${sql.join(filter.systems)})`);
+  if (filter.priorityMin !== undefined) out.push(sql<SqlBool>`b.priority >= ${filter.priorityMin}`);
+  if (filter.priorityMax !== undefined) out.push(sql<SqlBool>`b.priority <= ${filter.priorityMax}`);
+  if (filter.createdAfter !== undefined) out.push(sql<SqlBool>`b.created_at > ${filter.createdAfter}`);
+  if (filter.derivationPath !== undefined) out.push(sql<SqlBool>`d.path = ${filter.derivationPath}`);
+  for (const tag of filter.tags ?? []) out.push(sql<SqlBool>`exists (${tagQuery(tag)})`);
+  for (const tag of filter.notTags ?? []) out.push(sql<SqlBool>`not exists (${tagQuery(tag)})`);
+  return out;
+}
+
+function tagQuery(tag: TagFilter): RawBuilder<unknown> {
+  const value = tag.value === undefined ? sql`` : sql` and t.value = ${tag.value}`;
+  return sql`select 1 from build_tags t where t.build_id = b.id and t.key = ${tag.key}${value}`;
 }
 
 function encodeCursor(id: number): string {

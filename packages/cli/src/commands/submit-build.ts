@@ -25,7 +25,7 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
         'ensure-all-related-derivation-outputs-have-successful-builds': { type: 'boolean', default: false, describe: 'Also submit builds for inputs nobody has built' },
         'defer-until': { type: 'string', describe: 'Do not start before this time (ISO 8601)', requiresArg: true },
         'store-dir': { type: 'string', describe: 'Store directory (default: that of the first derivation)', requiresArg: true },
-        'store-root': { type: 'string', describe: 'Where the store directory lives on this machine, for a chroot store', requiresArg: true },
+        'real-store-dir': { type: 'string', describe: "Directory holding the store's files when it differs from the store directory (local?root=R stores: R/nix/store)", requiresArg: true },
       } as const).positional('derivations', { type: 'string', array: true, describe: '.drv paths' }),
     handler: async (raw) => {
       const a = raw as unknown as SubmitArgs;
@@ -47,7 +47,7 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
             ...(deferUntil === undefined ? {} : { deferUntil }),
           },
           ...(a['store-dir'] === undefined ? {} : { storeDir: a['store-dir'] }),
-          ...(a['store-root'] === undefined ? {} : { storeRoot: a['store-root'] }),
+          ...(a['real-store-dir'] === undefined ? {} : { realStoreDir: resolve(ctx.cwd, a['real-store-dir']) }),
           onProgress: bar.update,
         });
         bar.done();
@@ -71,7 +71,7 @@ interface SubmitArgs {
   readonly 'ensure-all-related-derivation-outputs-have-successful-builds': boolean;
   readonly 'defer-until'?: string;
   readonly 'store-dir'?: string;
-  readonly 'store-root'?: string;
+  readonly 'real-store-dir'?: string;
 }
 
 /** The derivation paths: arguments, with `-` (or no argument on a non-terminal stdin) meaning one per line of standard input. */

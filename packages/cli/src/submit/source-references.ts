@@ -11,10 +11,10 @@ const NAME_CHARS = '[A-Za-z0-9+\\-._?=]';
 
 /** Options of scanStoreReferences. */
 export interface ScanOptions {
-  /** Whether a store path exists; default: the file exists under `storeRoot`. */
+  /** Whether a store path exists; default: its file exists (at `realPath(storePath)`). */
   readonly exists?: (storePath: string) => boolean;
-  /** Directory the store directory lives under on this machine (a chroot store); default none. */
-  readonly storeRoot?: string;
+  /** Where a store path's file is on this machine; default the path itself. */
+  readonly realPath?: (storePath: string) => string;
 }
 
 /**
@@ -23,8 +23,8 @@ export interface ScanOptions {
  * exists (text after a path often continues with path-like characters).
  */
 export async function scanStoreReferences(nar: AsyncIterable<Uint8Array>, storeDir: string, options: ScanOptions = {}): Promise<string[]> {
-  const root = options.storeRoot ?? '';
-  const exists = options.exists ?? ((p: string) => existsSync(root + p));
+  const realPath = options.realPath ?? ((p: string) => p);
+  const exists = options.exists ?? ((p: string) => existsSync(realPath(p)));
   const pattern = new RegExp(`${escapeRegExp(storeDir)}/(${HASH})-(${NAME_CHARS}{1,${MAX_NAME}})`, 'g');
   const keep = storeDir.length + 34 + MAX_NAME;
   const candidates = new Set<string>();

@@ -24,8 +24,12 @@ export interface SubmitOptions {
   readonly build?: Omit<SubmitBuildInput, 'derivation'>;
   /** The store directory; default the directory of the first derivation. */
   readonly storeDir?: string;
-  /** Where the store directory lives on this machine for a chroot store (`root` of `local?root=…`); default none. */
-  readonly storeRoot?: string;
+  /**
+   * The directory holding the store's files on this machine when it is not
+   * the store directory itself (Nix's `real` store setting: a store opened as
+   * `local?store=/gnu/store&root=R` keeps its files in `R/nix/store`). Default: the store directory.
+   */
+  readonly realStoreDir?: string;
   /** Most derivation text per upload request, in bytes. Default 4 MiB. */
   readonly batchBytes?: number;
   readonly onProgress?: (progress: SubmitProgress) => void;
@@ -45,13 +49,14 @@ export async function submitDerivations(client: CoordinatorClient, derivations: 
   const roots = [...new Set(derivations)];
   if (roots.length === 0) return [];
   const storeDir = (options.storeDir ?? dirname(roots[0]!)).replace(/\/+$/, '');
-  const root = options.storeRoot ?? '';
+  const realStoreDir = options.realStoreDir?.replace(/\/+$/, '');
+  const realPath = (path: string): string => (realStoreDir === undefined || !path.startsWith(`${storeDir}/`) ? path : realStoreDir + path.slice(storeDir.length));
   const progress = options.onProgress ?? (() => undefined);
   const signal = options.signal;
   const texts = new Map<string, Uint8Array>();
   let read = 0;
   const closure = await loadDerivationClosure(roots, async (path) => {
-    const bytes = new Uint8Array(await readFile(root + path));
+    const bytes = new Uint8Array(await readFile(realPath(path)));
     texts.set(path, bytes);
     progress({ phase: 'reading', done: ++read, total: read });
     return bytes;
@@ -59,7 +64,7 @@ export async function submitDerivations(client: CoordinatorClient, derivations: 
   const sources = [...new Set(closure.order.flatMap((p) => closure.derivations.get(p)!.inputSrcs))];
   const missing = new Set(await missingOf(client, [...closure.order, ...sources], signal));
 
-  await uploadSources(client, sources.filter((s) => missing.has(s)), { storeDir, storeRoot: root, signal, onProgress: progress, missingOf: (p) => missingOf(client, p, signal) });
+  await uploadSources(client, sources.filter((s) => missing.has(s)), { storeDir, realPath, signal, onProgress: progress, missingOf: (p) => missingOf(client, p, signal) });
 
   const drvs = closure.order.filter((p) => missing.has(p));
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;

@@ -10,7 +10,8 @@ import { scanStoreReferences } from './source-references.js';
 /** Options of uploadSources. */
 export interface UploadSourcesOptions {
   readonly storeDir: string;
-  readonly storeRoot: string;
+  /** Where a store path's file is on this machine. */
+  readonly realPath: (storePath: string) => string;
   readonly signal?: AbortSignal;
   readonly onProgress: (progress: SubmitProgress) => void;
   /** Which of these paths the coordinator lacks. */
@@ -24,7 +25,7 @@ export async function uploadSources(client: CoordinatorClient, sources: readonly
   while (pending.length > 0) {
     const discovered = new Set<string>();
     for (const path of pending) {
-      const found = await scanStoreReferences(dumpNar(o.storeRoot + path), o.storeDir, { storeRoot: o.storeRoot });
+      const found = await scanStoreReferences(dumpNar(o.realPath(path)), o.storeDir, { realPath: o.realPath });
       refs.set(path, found);
       for (const r of found) if (!refs.has(r) && !pending.includes(r)) discovered.add(r);
     }
@@ -33,9 +34,9 @@ export async function uploadSources(client: CoordinatorClient, sources: readonly
   const order = referencesFirst(refs);
   o.onProgress({ phase: 'sources', done: 0, total: order.length });
   for (const [i, path] of order.entries()) {
-    const { narHash, narSize } = await hashNar(dumpNar(o.storeRoot + path));
+    const { narHash, narSize } = await hashNar(dumpNar(o.realPath(path)));
     const references = refs.get(path)!.map((r) => basename(r));
-    await client.putSource(basename(path), { narHash: formatNarHash(narHash), narSize, references }, dumpNar(o.storeRoot + path), { signal: o.signal });
+    await client.putSource(basename(path), { narHash: formatNarHash(narHash), narSize, references }, dumpNar(o.realPath(path)), { signal: o.signal });
     o.onProgress({ phase: 'sources', done: i + 1, total: order.length });
   }
 }

@@ -41,6 +41,16 @@ describe('createProgramFilter', () => {
     expect((error as CompressionError).message).toContain('broken');
   });
 
+  it('a program that exits 0 without reading all its input is a failure, not a short success', async () => {
+    const filter = createProgramFilter({ program: 'sh', args: ['-c', 'head -c 10; exit 0'], failureCode: 'corrupt-compression', what: 'test' });
+    const chunks = Array.from({ length: 64 }, () => Buffer.alloc(1 << 16, 0x41));
+    const error = await pipeline(Readable.from(chunks), filter, async (s: AsyncIterable<Buffer>) => {
+      for await (const c of s) void c;
+    }).catch((e: unknown) => e);
+    expect((error as CompressionError).code).toBe('corrupt-compression');
+    expect((error as CompressionError).message).toContain('before reading all its input');
+  });
+
   it('kills the program when the stream is destroyed', async () => {
     const filter = createProgramFilter({ program: 'cat', args: [], failureCode: 'program-failed', what: 'cat' });
     filter.write(Buffer.from('hello'));

@@ -38,6 +38,8 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
   #exitCode: number | null = null;
   #exitSignal: NodeJS.Signals | null = null;
   #pendingWrite: (() => void) | null = null;
+  #inputDropped = false;
+  #inputEnded = false;
 
   constructor(options: ProgramFilterOptions) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
@@ -57,8 +59,11 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
         ),
       );
     });
-    // EPIPE on stdin means the program stopped reading: its exit status tells why.
-    child.stdin.on('error', () => {});
+    // EPIPE on stdin means the program stopped reading: its exit status tells
+    // why, and input it never read makes even a status 0 a failure.
+    child.stdin.on('error', () => {
+      this.#inputDropped = true;
+    });
     const release = (): void => {
       const pending = this.#pendingWrite;
       this.#pendingWrite = null;
@@ -86,11 +91,13 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
 
   #settle(): void {
     if (!this.#exited || !this.#stdoutEnded || this.destroyed) return;
-    if (this.#exitCode === 0) {
+    // A filter reads to the end of its input: exiting 0 before we ended it means bytes went unread.
+    if (this.#exitCode === 0 && this.#inputEnded && !this.#inputDropped) {
       this.push(null);
       return;
     }
-    const status = this.#exitSignal !== null ? `signal ${this.#exitSignal}` : `status ${this.#exitCode}`;
+    const status =
+      this.#exitCode === 0 ? 'status 0 before reading all its input' : this.#exitSignal !== null ? `signal ${this.#exitSignal}` : `status ${this.#exitCode}`;
     const detail = this.#stderr.trim().split('\n').slice(-3).join(' | ');
     this.destroy(
       new CompressionError(this.#options.failureCode, `${this.#options.what} failed (${this.#options.program} exited with ${status})`, {
@@ -109,7 +116,8 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.#exited || this.#child.stdin.destroyed) {
-      callback(); // the exit status will report the failure
+      this.#inputDropped = true; // reported when the exit settles the stream
+      callback();
       return;
     }
     if (this.#child.stdin.write(chunk)) callback();
@@ -117,6 +125,7 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    this.#inputEnded = true;
     this.#child.stdin.end();
     callback();
   }

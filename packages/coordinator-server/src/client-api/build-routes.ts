@@ -30,25 +30,25 @@ export function mountBuildRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
   });
 
   mountRoute(app, buildRoutes.getBuild, async (c, { params }) => {
-    const detail = await showBuild(db, params.uuid);
-    if (detail === undefined) throw notFound('build', params.uuid);
+    const detail = await showBuild(db, params.uuid.toLowerCase());
+    if (detail === undefined) throw notFound('build', params.uuid.toLowerCase());
     const waiting = (await unavailableInputs(db, detail.derivationPath)).filter((i) => i.build !== null && ['queued', 'allocated', 'started'].includes(i.build.state));
     const blockedBy = detail.blockedBy === null ? [] : await failedBuildsOf(db, detail.blockedBy);
     return c.json(toBuildDetailView(detail, waiting.map((i) => i.build!.uuid), blockedBy));
   });
 
-  mountRoute(app, buildRoutes.whyBuild, async (c, { params }) => c.json(await explainBuild(db, params.uuid, ctx.clock.now())));
+  mountRoute(app, buildRoutes.whyBuild, async (c, { params }) => c.json(await explainBuild(db, params.uuid.toLowerCase(), ctx.clock.now())));
 
   mountRoute(app, buildRoutes.updatePriority, async (c, { params, body }) => {
-    const build = await getBuild(db, params.uuid);
-    if (build === undefined) throw notFound('build', params.uuid);
+    const build = await getBuild(db, params.uuid.toLowerCase());
+    if (build === undefined) throw notFound('build', params.uuid.toLowerCase());
     if (!['queued', 'allocated', 'started'].includes(build.state)) {
-      throw new HttpError('conflict', `build ${params.uuid} is ${build.state}: the priority of a finished build cannot change`);
+      throw new HttpError('conflict', `build ${params.uuid.toLowerCase()} is ${build.state}: the priority of a finished build cannot change`);
     }
-    await updateBuildPriority(db, params.uuid, body.priority);
-    await ctx.scheduler.notifyPriorityChanged(params.uuid, body.priority);
-    ctx.events.publish({ type: 'build-priority-changed', build: params.uuid, derivation: build.derivationPath, state: build.state, data: { priority: body.priority, previous: build.priority } });
-    const after = (await getBuild(db, params.uuid))!;
+    await updateBuildPriority(db, params.uuid.toLowerCase(), body.priority);
+    await ctx.scheduler.notifyPriorityChanged(params.uuid.toLowerCase(), body.priority);
+    ctx.events.publish({ type: 'build-priority-changed', build: params.uuid.toLowerCase(), derivation: build.derivationPath, state: build.state, data: { priority: body.priority, previous: build.priority } });
+    const after = (await getBuild(db, params.uuid.toLowerCase()))!;
     const agents = await holdingAgents(db, [after.id]);
     return c.json(toBuildView(after, agents.get(after.id) ?? null));
   }, { jsonBodyBytes: ctx.config.jsonBodyBytes });

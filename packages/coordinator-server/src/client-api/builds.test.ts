@@ -163,6 +163,11 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     expect((await why(id)).reasons).toContainEqual({ kind: 'deferred', until });
   });
 
+  it('accepts build UUIDs in upper case', async () => {
+    expect(((await (await t.request(`/build/${ids.a!.toUpperCase()}`)).json()) as Build).uuid).toBe(ids.a);
+    expect((await why(ids.a!.toUpperCase())).uuid).toBe(ids.a);
+  });
+
   it('answers 404 for unknown builds and 400 for malformed ids', async () => {
     for (const path of [`/build/${ABSENT}`, `/build/${ABSENT}/why`, `/build/${ABSENT}/log`]) expect((await t.request(path)).status).toBe(404);
     expect((await t.request('/build/not-a-uuid')).status).toBe(400);

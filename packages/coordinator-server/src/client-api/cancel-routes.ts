@@ -15,7 +15,7 @@ export function mountCancelRoutes(app: Hono<{ Variables: object }>, ctx: Coordin
 
   mountRoute(app, buildRoutes.cancelBuild, async (c, { params, body }) => {
     try {
-      const canceled = await cancelAll(ctx, async () => [params.uuid]);
+      const canceled = await cancelAll(ctx, async () => [params.uuid.toLowerCase()]);
       return c.json({ canceled });
     } catch (error) {
       if (body.ignoreIfFinished && error instanceof StateConflictError) return c.json({ canceled: [] });

@@ -16,14 +16,14 @@ import { attemptIdOf } from './build-view.js';
 /** Mounts the log route on `app`; `pollMs` (default 250) paces a followed live log. */
 export function mountLogRoute(app: Hono<{ Variables: object }>, ctx: CoordinatorContext, pollMs = 250): void {
   mountRoute(app, buildRoutes.buildLog, async (c, { params, query }) => {
-    const build = await showBuild(ctx.datastore.db, params.uuid);
-    if (build === undefined) throw notFound('build', params.uuid);
+    const build = await showBuild(ctx.datastore.db, params.uuid.toLowerCase());
+    if (build === undefined) throw notFound('build', params.uuid.toLowerCase());
     const wanted = query.attempt === undefined ? undefined : attemptIdOf(query.attempt);
     const attempt = query.attempt === undefined ? build.attempts[build.attempts.length - 1] : build.attempts.find((a) => a.id === wanted);
-    if (attempt === undefined) throw notFound(query.attempt === undefined ? 'attempt of build' : 'attempt', query.attempt ?? params.uuid);
+    if (attempt === undefined) throw notFound(query.attempt === undefined ? 'attempt of build' : 'attempt', query.attempt ?? params.uuid.toLowerCase());
     const key = logKey(build.id, attempt.id);
     const reading = await ctx.storage.logs.read(key);
-    if (reading === null) throw notFound('log of attempt', `${params.uuid} #${attempt.id}`);
+    if (reading === null) throw notFound('log of attempt', `${params.uuid.toLowerCase()} #${attempt.id}`);
     const headers = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Gbc-Log-Live': String(reading.live) };
     if (!reading.live || query.follow !== true) return new Response(Readable.toWeb(reading.stream) as ReadableStream<Uint8Array>, { status: 200, headers });
     return new Response(Readable.toWeb(Readable.from(follow(ctx.storage.logs, key, reading.stream, pollMs, c.req.raw.signal))) as ReadableStream<Uint8Array>, { status: 200, headers });

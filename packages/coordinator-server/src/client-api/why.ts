@@ -10,7 +10,7 @@ import { unavailableInputs } from './input-status.js';
 
 /** The reasons build `uuid` is where it is at time `now` (ms). */
 export async function explainBuild(db: Db, uuid: string, now: number): Promise<WhyResponse> {
-  const build = await showBuild(db, uuid);
+  const build = await showBuild(db, uuid.toLowerCase());
   if (build === undefined) throw notFound('build', uuid);
   const open = build.attempts.find((a) => a.endedAt === null);
   const reasons: WhyReason[] = [];

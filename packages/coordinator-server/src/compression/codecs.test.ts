@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CompressionError } from '../errors.js';
 import { collect, compressWithProgram, decompressWithProgram, makeNar } from '../test-support/bytes.js';
@@ -81,12 +82,12 @@ describe('codecs', () => {
   });
 
   it('a partial gunzip decodes a gzip stream that has not ended yet', async () => {
-    const gzip = createCompressor('gzip');
+    const gzip = createGzip();
     const text = Buffer.from('line one\nline two\n');
     const flushed = new Promise<Buffer>((resolve) => {
       const got: Buffer[] = [];
       gzip.on('data', (c: Buffer) => got.push(c));
-      gzip.write(text, () => (gzip as unknown as { flush(cb: () => void): void }).flush(() => resolve(Buffer.concat(got))));
+      gzip.write(text, () => gzip.flush(() => resolve(Buffer.concat(got))));
     });
     const head = await flushed;
     expect((await collect(Readable.from([head]).pipe(createPartialGunzip()))).toString()).toBe(text.toString());

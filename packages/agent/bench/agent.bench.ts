@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDerivation } from '@gbc/store';
 import { runAgent } from '../src/test-support/agents.js';
@@ -41,6 +41,7 @@ const direct = mkdtempSync(join(tmpdir(), 'gbc-bench-direct-'));
 const store = `local?root=${join(direct, 'root')}`;
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
 execFileSync('nix', ['copy', '--derivation', '--to', store, ...paths], { env, stdio: 'pipe' });
+const loadDirect = loadavg()[0]!;
 const t0 = performance.now();
 // nix-store then fails to print the results (it reads the .drv from /nix/store): the outputs are checked instead.
 spawnSync('nix-store', ['--store', store, '--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64',
@@ -56,6 +57,7 @@ const creds = await coord.addAgent('bench');
 const builds: string[] = [];
 for (const p of paths) builds.push(await submit(coord.client, p));
 const phases: Record<string, number>[] = [];
+const loadGbc = loadavg()[0]!;
 const t1 = performance.now();
 const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket, maxParallelBuilds: JOBS, maxAllocatedBuilds: JOBS * 2, maxParallelUploads: JOBS, pollIntervalMs: 50, uploadCompression: (process.env.GBC_BENCH_COMPRESSION ?? 'zstd') as 'zstd',
   log: (m, f) => { if (m === 'uploaded' && f !== undefined) phases.push(f as Record<string, number>); } });
@@ -83,6 +85,8 @@ console.log(`## agent: ${n} derivations through the coordinator vs nix-store --r
 | coordinator overhead per build (extra wall time × ${JOBS} slots / builds) | ${overhead.toFixed(1)} ms | |
 
 Mean per build inside the agent: ${['setupMs', 'queuedMs', 'buildMs', 'uploadMs'].map((k) => `${k.replace('Ms', '')} ${(phases.reduce((a, p) => a + (p[k] ?? 0), 0) / Math.max(1, phases.length)).toFixed(1)} ms`).join(', ')} (set-up: closure, derivations and inputs from the coordinator; queued: waiting for a build slot; upload: dump, zstd, send).
+
+1-minute load average when each run began (2 cores, shared with other work): direct ${loadDirect.toFixed(1)}, gbc ${loadGbc.toFixed(1)}; on a busy machine the two figures move by ±50% from run to run, so the ratio is indicative only (a negative overhead means noise exceeded it).
 
 Direct outputs invalid afterwards: ${built === '' ? 0 : built.split('\n').length}; gbc builds failed: ${failed}.
 Target: gbc at most 1.5× the direct time — **${ratio <= 1.5 ? 'met' : 'not met'}**.

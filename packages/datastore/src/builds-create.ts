@@ -1,6 +1,7 @@
 // Creates builds with their tags, in bulk, honouring "ignore if a build for
 // this derivation / for these outputs exists".
 import { randomUUID } from 'node:crypto';
+import { bulkInsert } from './bulk-insert.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { chunk, inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
@@ -63,12 +64,15 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
       if (r.ignoreIfBuildForDerivationExists || r.ignoreIfBuildForOutputsExists) byDrv.set(drv.id, uuid);
       out.push({ id: uuid, derivationPath: r.derivationPath, created: true });
     }
-    const ids = new Map<string, number>();
-    for (const part of chunk(rows, 9)) {
-      for (const row of await trx.insertInto('builds').values(part).returning(['id', 'uuid']).execute()) ids.set(row.uuid, row.id);
-    }
-    const tagRows = tags.map((t) => ({ build_id: ids.get(t.uuid)!, key: t.key, value: t.value }));
-    for (const part of chunk(tagRows, 3)) await trx.insertInto('build_tags').values(part).execute();
+    const inserted = await bulkInsert<{ id: number; uuid: string }>(
+      trx,
+      'builds',
+      ['uuid', 'derivation_id', 'system', 'priority', 'created_at', 'defer_until', 'state', 'timeout_s', 'max_silent_time_s'],
+      rows.map((r) => [r.uuid, r.derivation_id, r.system, r.priority, r.created_at, r.defer_until, r.state, r.timeout_s, r.max_silent_time_s]),
+      { returning: ['id', 'uuid'] },
+    );
+    const ids = new Map(inserted.map((row) => [row.uuid, Number(row.id)]));
+    await bulkInsert(trx, 'build_tags', ['build_id', 'key', 'value'], tags.map((t) => [ids.get(t.uuid)!, t.key, t.value]));
     return out;
   });
 }

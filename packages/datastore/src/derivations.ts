@@ -1,5 +1,6 @@
 // Derivation graph: record derivations (idempotent, in bulk), look them up,
 // and tell which paths the coordinator does not hold yet.
+import { bulkInsert } from './bulk-insert.js';
 import { InvalidInputError } from './errors.js';
 import { chunk, inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
@@ -23,26 +24,21 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
     const existing = new Set(await existingDerivationPaths(trx, [...unique.keys()]));
     const fresh = [...unique.values()].filter((r) => !existing.has(r.path));
     const ids = new Map<string, number>();
-    for (const part of chunk(fresh, 5)) {
-      const rows = await trx
-        .insertInto('derivations')
-        .values(part.map((r) => ({ path: r.path, name: r.name, system: r.system, fixed_output: r.fixedOutput ? 1 : 0, text: r.text })))
-        .onConflict((oc) => oc.column('path').doNothing())
-        .returning(['id', 'path'])
-        .execute();
-      for (const row of rows) ids.set(row.path, row.id);
-    }
+    const inserted = await bulkInsert<{ id: number; path: string }>(
+      trx,
+      'derivations',
+      ['path', 'name', 'system', 'fixed_output', 'text'],
+      fresh.map((r) => [r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength)]),
+      { onConflictDoNothing: ['path'], returning: ['id', 'path'] },
+    );
+    for (const row of inserted) ids.set(row.path, Number(row.id));
     const recorded = fresh.filter((r) => ids.has(r.path));
-    const outputs = recorded.flatMap((r) =>
-      r.outputs.map((o) => ({ derivation_id: ids.get(r.path)!, name: o.name, path: o.path, hash_algo: o.hashAlgo, hash: o.hash })),
-    );
-    for (const part of chunk(outputs, 5)) await trx.insertInto('derivation_outputs').values(part).execute();
-    const inputs = recorded.flatMap((r) =>
-      r.inputDerivations.flatMap((i) => i.outputs.map((name) => ({ derivation_id: ids.get(r.path)!, input_path: i.path, output_name: name }))),
-    );
-    for (const part of chunk(inputs, 3)) await trx.insertInto('derivation_inputs').values(part).execute();
-    const sources = recorded.flatMap((r) => r.inputSources.map((path) => ({ derivation_id: ids.get(r.path)!, path })));
-    for (const part of chunk(sources, 2)) await trx.insertInto('derivation_sources').values(part).execute();
+    const outputs = recorded.flatMap((r) => r.outputs.map((o) => [ids.get(r.path)!, o.name, o.path, o.hashAlgo, o.hash]));
+    await bulkInsert(trx, 'derivation_outputs', ['derivation_id', 'name', 'path', 'hash_algo', 'hash'], outputs);
+    const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name])));
+    await bulkInsert(trx, 'derivation_inputs', ['derivation_id', 'input_path', 'output_name'], inputs);
+    const sources = recorded.flatMap((r) => r.inputSources.map((path) => [ids.get(r.path)!, path]));
+    await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
     return recorded.map((r) => r.path);
   });
 }

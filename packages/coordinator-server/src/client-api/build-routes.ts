@@ -55,8 +55,11 @@ export function mountBuildRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
 }
 
 function toFilter(q: ListBuildsQuery): BuildFilter {
+  // Only allocated and started builds are held by an agent: ask the datastore for those alone.
+  const held = ['allocated', 'started'] as const;
+  const states = q.agent === undefined ? q.state : q.state.length === 0 ? [...held] : q.state.filter((s) => (held as readonly string[]).includes(s));
   return {
-    states: q.state,
+    states: q.agent !== undefined && states.length === 0 ? ['allocated'] : states,
     systems: q.system === undefined ? undefined : [q.system],
     derivationPath: q.derivation,
     tags: q.tag.map((t) => {

@@ -2,10 +2,9 @@
 // missing paths, derivation uploads checked against nix-instantiate's own
 // derivations and synthetic /gnu/store ones, input-source NARs, POST /builds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countPendingEvents } from '@gbc/datastore';
 import { encodeDerivationText, encodeUploadHeaders } from '@gbc/protocol';
 import { writeDerivation } from '@gbc/store';
-import { DIALECTS, addNixSources, instantiateNix, narOf, startTestCoordinator, syntheticDerivation } from './test-support.js';
+import { DIALECTS, outboxCount, addNixSources, instantiateNix, narOf, startTestCoordinator, syntheticDerivation } from './test-support.js';
 import type { NixDerivations, TestCoordinator } from './test-support.js';
 
 const upload = (t: TestCoordinator, drvs: readonly { path: string; bytes: Uint8Array }[]) =>
@@ -147,7 +146,7 @@ describe.each(DIALECTS)('client submission on %s', (dialect) => {
   });
 
   it('creates builds with options, skips existing ones, and enqueues build-submitted events', async () => {
-    const before = (await countPendingEvents(t.coordinator.context.datastore.db)).get('build-submitted') ?? 0;
+    const before = await outboxCount(t.coordinator.context.datastore.db, 'build-submitted');
     const res = await t.json('POST', '/builds', { derivation: nix.top, priority: 5, tags: [{ key: 'job', value: 'x' }], deferUntil: '2030-01-01T00:00:00.000Z', timeoutSeconds: 60, maxSilentTimeSeconds: 30, ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds: true });
     expect(res.status).toBe(200);
     const created = (await res.json()) as { uuid: string; created: boolean; relatedBuilds: string[] };
@@ -157,7 +156,7 @@ describe.each(DIALECTS)('client submission on %s', (dialect) => {
     expect(related).toMatchObject({ derivation: nix.dep, priority: 5 });
     const shown = (await (await t.request(`/build/${created.uuid}`)).json()) as Record<string, unknown>;
     expect(shown).toMatchObject({ derivation: nix.top, priority: 5, state: 'queued', deferUntil: '2030-01-01T00:00:00.000Z', timeoutSeconds: 60, maxSilentTimeSeconds: 30, tags: [{ key: 'job', value: 'x' }] });
-    expect((await countPendingEvents(t.coordinator.context.datastore.db)).get('build-submitted')).toBe(before + 2);
+    expect(await outboxCount(t.coordinator.context.datastore.db, 'build-submitted')).toBe(before + 2);
     const skipped = await t.json('POST', '/builds', { derivation: nix.top, ignoreIfBuildForDerivationExists: true, ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds: true });
     expect(await skipped.json()).toEqual({ uuid: created.uuid, created: false, reason: 'build-for-derivation-exists', relatedBuilds: [] });
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeDerivationPath, derivationNameFromPath, fillOutputPaths, hashDerivationModulo, writeDerivation } from '@gbc/store';
 import type { Derivation } from '@gbc/store';
+import type { Db } from '@gbc/datastore';
 import { createManualClock } from '../clock.js';
 import type { ManualClock } from '../clock.js';
 import { createCoordinator } from '../coordinator/create-coordinator.js';
@@ -154,4 +155,10 @@ export function addNixSources(nonce = randomBytes(4).toString('hex')): { directo
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Events of `type` ever written to the hook outbox (done or not: hook workers may have run them). */
+export async function outboxCount(db: Db, type: string): Promise<number> {
+  const row = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('event_type', '=', type).executeTakeFirstOrThrow();
+  return Number(row.n);
 }

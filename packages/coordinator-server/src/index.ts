@@ -12,3 +12,7 @@ export { HttpError } from './http/http-error.js';
 export * from './errors.js';
 export * from './storage/index.js';
 export * from './compression/index.js';
+export * from './cache/index.js';
+export * from './hooks/index.js';
+export { attachHooksAndMetrics, type HooksAndMetrics, type HooksAndMetricsOptions } from './hooks/attach.js';
+export * from './metrics/index.js';

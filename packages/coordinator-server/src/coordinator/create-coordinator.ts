@@ -11,6 +11,7 @@ import { openDatastore } from '@gbc/datastore';
 import { createAgentApp } from '../agent-api/agent-app.js';
 import type { AgentAuthOptions } from '../agent-api/agent-auth.js';
 import { createCacheApp, resolveCacheOptions } from '../cache/index.js';
+import { attachHooksAndMetrics, type HooksAndMetrics, type HooksAndMetricsOptions } from '../hooks/attach.js';
 import type { CacheOptions } from '../cache/index.js';
 import { createClientApp } from '../client-api/index.js';
 import type { ClientAppOptions } from '../client-api/index.js';
@@ -26,7 +27,7 @@ import type { LeaseLoop } from '../scheduler/lease-loop.js';
 import { createDataDirStorage, createLogStore, createNarUploads } from '../storage/index.js';
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
-export interface CoordinatorOptions extends CoordinatorConfig {
+export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOptions {
   readonly client?: ClientAppOptions;
   readonly cache?: CacheOptions;
   readonly agentAuth?: AgentAuthOptions;
@@ -42,6 +43,8 @@ export interface Coordinator {
   readonly agentApp: Hono;
   /** The binary cache alone, for a port of its own. */
   readonly cacheApp: Hono;
+  /** The hook runner and the metrics (engineer M's hooks/attach.ts). */
+  readonly observed: HooksAndMetrics;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
   start(): Promise<{ queued: number; rebuildMs: number }>;
   /** Runs one lease-expiry pass now (tests advance the clock, then call this). */
@@ -64,13 +67,14 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     const cacheApp = createCacheApp(context, await resolveCacheOptions(options.cache ?? {}));
     const agentApp = createAgentApp(context, scheduler, options.agentAuth);
     agentApp.route('/', cacheApp);
+    const observed = await attachHooksAndMetrics(context, agentApp, options);
     const clientApp = createClientApp(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
     let stopped = false;
     return {
-      context, scheduler, cacheApp,
+      context, scheduler, cacheApp, observed,
       clientApp: clientApp as unknown as Hono,
-      agentApp: agentApp as unknown as Hono,
+      agentApp: observed.agentPortApp,
       async start() {
         if (config.migrate) await datastore.migrate();
         const t0 = performance.now();
@@ -78,6 +82,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         const rebuildMs = performance.now() - t0;
         config.logger.info('queue rebuilt', { queued, rebuildMs: Math.round(rebuildMs), strategy: strategy.name, leaseMs: leaseMs(context) });
         loop = startLeaseLoop(context, scheduler);
+        observed.start();
         return { queued, rebuildMs };
       },
       async checkLeases() {
@@ -88,6 +93,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         if (stopped) return;
         stopped = true;
         await loop?.stop();
+        await observed.stop();
         await datastore.close();
       },
     };

@@ -1,5 +1,5 @@
 // Public entry of @gbc/coordinator-server.
-export { createCoordinator, type Coordinator, type CoordinatorOptions } from './coordinator/create-coordinator.js';
+export { createCoordinator, type Coordinator, type CoordinatorOptions, type UploadLimits } from './coordinator/create-coordinator.js';
 export { listen, type ListenOptions, type Listening } from './coordinator/listen.js';
 export { resolveConfig, type CoordinatorConfig, type ResolvedConfig } from './config.js';
 export type { CoordinatorContext, CoordinatorStorage } from './context.js';

@@ -31,6 +31,14 @@ export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOp
   readonly client?: ClientAppOptions;
   readonly cache?: CacheOptions;
   readonly agentAuth?: AgentAuthOptions;
+  /** Limits of output and source NAR uploads. */
+  readonly uploads?: UploadLimits;
+}
+
+/** Limits of NAR uploads. */
+export interface UploadLimits {
+  /** Largest NAR accepted (uncompressed bytes); a larger declared NarSize is refused with 413. Default 32 GiB. */
+  readonly maxNarSize?: number;
 }
 
 /** A coordinator: its apps, its context, and its life cycle. */
@@ -60,7 +68,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const datastore = await openDatastore(config.databaseUri, { migrate: false, cwd: config.cwd });
   try {
     const store = await createDataDirStorage(join(config.dataDir));
-    const storage = { store, nars: await createNarUploads({ storage: store }), logs: await createLogStore({ storage: store }) };
+    const storage = { store, nars: await createNarUploads({ storage: store, maxNarSize: options.uploads?.maxNarSize }), logs: await createLogStore({ storage: store }) };
     const scheduler = createScheduler({ datastore, strategy, clock: config.clock, logger: config.logger, leaseMs: config.leaseSeconds * 1000 });
     const events = createEventBus({ now: () => config.clock.now() });
     const context: CoordinatorContext = { config, datastore, scheduler, storage, clock: config.clock, events, logger: config.logger };

@@ -8,6 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isProtocolError } from '@gbc/protocol';
 import type { AgentClient, StoredNar } from '@gbc/protocol';
 import { decodeBase16, encodeNix32, storePathBasename } from '@gbc/store';
 import type { BuildDaemon } from '@gbc/store';
@@ -51,8 +52,15 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
         if (progress.complete) return null;
         offset = progress.bytesReceived;
       }
+      const resumed = !first;
       first = false;
-      return ctx.client.uploadOutput(build, name, meta, createReadStream(spool, { start: offset }), { offset });
+      try {
+        return await ctx.client.uploadOutput(build, name, meta, createReadStream(spool, { start: offset }), { offset });
+      } catch (error) {
+        // After a broken request the coordinator may still be closing it: it answers 409 (upload-in-progress) until then.
+        if (resumed && isProtocolError(error, 'conflict')) throw new AgentError('upload-busy', `upload of ${path} still closing on the coordinator: ${error.message}`, { cause: error });
+        throw error;
+      }
     });
   } finally {
     await rm(spool, { force: true });

@@ -224,4 +224,16 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  it('applies the build\'s max silent time and reports a timeout', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { quiet } = instantiate(`let ${mkPrelude(nonce)} in { quiet = mk { name = "too-quiet"; args = [ "-c" "echo going-quiet; while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['quiet']);
+    const build = await submit(coord.client, quiet!, { maxSilentTimeSeconds: 1 });
+    const agent = agentOn(d1, a1);
+    const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'timed out');
+    await agent.stop();
+    expect(done.state).toBe('failed');
+    expect(done.attempts[0]?.result).toBe('timeout');
+    expect(done.attempts[0]?.failureReason).toMatch(/silen/i);
+  });
 });

@@ -3,8 +3,8 @@
 // upload limit, report the result. GC roots on inputs and outputs are held
 // until the outputs are uploaded.
 import type { AgentClient, AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
-import { TempRoots } from '@gbc/store';
-import type { BuildDaemon } from '@gbc/store';
+import { TempRoots, createBuildDaemon } from '@gbc/store';
+import type { BuildDaemon, BuildRequest, BuildResult } from '@gbc/store';
 import type { UploadCompression } from './compression.js';
 import { isAgentError } from './errors.js';
 import { LogStream } from './log-stream.js';
@@ -72,7 +72,7 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       const log = new LogStream(ctx.client, build.uuid, call);
       let result;
       try {
-        result = await ctx.daemon.build(build.derivation, { signal, onLog: (line) => log.line(line.text) });
+        result = await buildWithLimits(ctx, build, { signal, onLog: (line) => log.line(line.text) });
       } catch (error) {
         await log.close().catch(() => undefined);
         if (signal.aborted) return reasonOf();
@@ -82,7 +82,10 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       ctx.log('built', { build: build.uuid, status: result.status });
       await log.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));
       if (result.success) return 'built';
-      if (result.status === 'timed-out') return { result: 'timeout', limit: 'timeout', message: result.errorMessage.slice(0, 65536) };
+      if (result.status === 'timed-out') {
+        const limit = /silen/i.test(result.errorMessage) ? 'max-silent-time' : 'timeout';
+        return { result: 'timeout', limit, message: result.errorMessage.slice(0, 65536) };
+      }
       return { result: 'build-failure', message: result.errorMessage.slice(0, 65536) };
     });
     if (built !== 'built') return built;
@@ -99,5 +102,23 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
     return { result: 'infrastructure-failure', message: String((error as Error).message).slice(0, 65536) };
   } finally {
     roots?.release();
+  }
+}
+
+/**
+ * Builds with the build's own time limits: daemon settings apply to a whole
+ * connection, so a build with limits gets a connection of its own (when the
+ * agent knows the daemon's socket); others use the shared pool.
+ */
+async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, request: BuildRequest): Promise<BuildResult> {
+  if ((build.timeoutSeconds === null && build.maxSilentTimeSeconds === null) || ctx.rootsSocket === undefined) {
+    return ctx.daemon.build(build.derivation, request);
+  }
+  const own = createBuildDaemon({ socket: ctx.rootsSocket, storeDir: ctx.daemon.storeDir, maxConnections: 1 });
+  try {
+    await own.setOptions({ timeout: build.timeoutSeconds ?? 0, maxSilentTime: build.maxSilentTimeSeconds ?? 0 });
+    return await own.build(build.derivation, request);
+  } finally {
+    await own.close();
   }
 }

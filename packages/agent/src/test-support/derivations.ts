@@ -31,7 +31,7 @@ export function mkPrelude(nonce: string): string {
 }
 
 /** Uploads the closure of `drv` (texts, dependencies first; input sources as NARs) and submits a build of each of `builds`. */
-export async function submit(client: CoordinatorClient, drv: string, options: { skipSources?: boolean; priority?: number } = {}): Promise<string> {
+export async function submit(client: CoordinatorClient, drv: string, options: { skipSources?: boolean; priority?: number; maxSilentTimeSeconds?: number; timeoutSeconds?: number } = {}): Promise<string> {
   const order: string[] = [];
   const seen = new Set<string>();
   const sources = new Set<string>();
@@ -52,6 +52,6 @@ export async function submit(client: CoordinatorClient, drv: string, options: { 
     }
   }
   await client.uploadDerivations(order.map((p) => ({ path: p, text: encodeDerivationText(new Uint8Array(readFileSync(p))) })));
-  const res = await client.submitBuild({ derivation: drv, priority: options.priority ?? 0 });
+  const res = await client.submitBuild({ derivation: drv, priority: options.priority ?? 0, maxSilentTimeSeconds: options.maxSilentTimeSeconds, timeoutSeconds: options.timeoutSeconds });
   return res.uuid;
 }

@@ -18,7 +18,9 @@
 //
 // The hooks of one event run in order; if one throws, the event is retried
 // (with exponential backoff) from its first hook: hooks run at least once and
-// must tolerate running again.
+// must tolerate running again. Events of the standard types that have no
+// hook are completed without running anything, so coordinator processes that
+// share one PostgreSQL database must be configured with the same hooks.
 import type { CoordinatorContext } from '../context.js';
 
 /** The event types the outbox carries and hooks may be configured for. */

@@ -1,13 +1,12 @@
 // Runs the in-code migrations forward under a lock (PostgreSQL advisory lock,
-// SQLite write lock) and refuses a database whose schema is newer than the code.
-import { Migrator, sql } from 'kysely';
+// SQLite write lock of BEGIN IMMEDIATE) and refuses a database whose schema is newer than the code.
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { MigrationError } from './errors.js';
-import { migrationProvider, migrationsFor } from './migrations/index.js';
+import { migrationsFor } from './migrations/index.js';
 import type { Dialect } from './uri.js';
 
 const MIGRATION_TABLE = 'gbc_migration';
-const MIGRATION_LOCK_TABLE = 'gbc_migration_lock';
 
 /** The names of migrations this code knows, in order. */
 export function knownMigrations(dialect: Dialect): string[] {
@@ -22,32 +21,47 @@ export async function appliedMigrations(db: Kysely<any>): Promise<string[]> {
   return rows.rows.map((r) => r.name);
 }
 
+/** Advisory-lock key of gbc migrations on PostgreSQL (any constant; "gbc" in ASCII). */
+const LOCK_KEY = 0x676263;
+
 /**
- * Applies every pending migration. Safe when several processes call it at once:
- * Kysely's migrator holds an advisory lock (PostgreSQL) or the write lock of a
- * BEGIN IMMEDIATE transaction (SQLite) while it runs.
+ * Applies every pending migration, in order, in one transaction. Safe when
+ * several processes call it at once: the transaction first takes the write
+ * lock (SQLite: BEGIN IMMEDIATE) or an advisory lock (PostgreSQL), then reads
+ * what is applied, so the second process finds nothing left to do. Both
+ * engines run DDL transactionally: a failed migration leaves nothing behind.
  * @returns the names of the migrations this call applied.
- * @throws MigrationError `schema-newer` when the database has migrations this code lacks.
+ * @throws MigrationError `schema-newer` when the database has migrations this code lacks,
+ *   `migration-failed` when one fails.
  */
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
-  const known = new Set(knownMigrations(dialect));
-  const unknown = (await appliedMigrations(db)).filter((name) => !known.has(name));
-  if (unknown.length > 0) throw schemaNewer(unknown);
-  const migrator = new Migrator({
-    db,
-    provider: migrationProvider(dialect),
-    migrationTableName: MIGRATION_TABLE,
-    migrationLockTableName: MIGRATION_LOCK_TABLE,
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const message = error instanceof Error ? error.message : String(error);
-    // Another process may have applied a newer migration between our check and the lock.
-    if (/previously executed migration .* is missing/.test(message)) throw schemaNewer([message]);
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new MigrationError('migration-failed', `migration ${failed ?? '(setup)'} failed: ${message}`, { cause: error });
+  const migrations = migrationsFor(dialect);
+  const known = Object.keys(migrations).sort();
+  let current = '(setup)';
+  try {
+    return await db.transaction().execute(async (trx) => {
+      if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOCK_KEY})`.execute(trx);
+      await trx.schema
+        .createTable(MIGRATION_TABLE)
+        .ifNotExists()
+        .addColumn('name', 'varchar(255)', (c) => c.primaryKey())
+        .addColumn('timestamp', 'varchar(255)', (c) => c.notNull())
+        .execute();
+      const applied = (await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(trx)).rows.map((r) => r.name);
+      const unknown = applied.filter((name) => !known.includes(name));
+      if (unknown.length > 0) throw schemaNewer(unknown);
+      const pending = known.filter((name) => !applied.includes(name));
+      for (const name of pending) {
+        current = name;
+        await migrations[name]!.up(trx);
+        await sql`insert into ${sql.table(MIGRATION_TABLE)} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(trx);
+      }
+      return pending;
+    });
+  } catch (error) {
+    if (error instanceof MigrationError) throw error;
+    throw new MigrationError('migration-failed', `migration ${current} failed and was rolled back: ${(error as Error).message}`, { cause: error });
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 function schemaNewer(unknown: string[]): MigrationError {

@@ -1,16 +1,13 @@
-// The ordered list of migrations, provided to Kysely's Migrator from code.
-import type { Migration, MigrationProvider } from 'kysely';
+// The ordered list of migrations, defined in code; names sort in the order they run.
+import type { Migration } from 'kysely';
 import type { Dialect } from '../uri.js';
 import { initialSchema } from './0001-initial.js';
+import { listIndexes } from './0002-list-indexes.js';
 
 /** Every migration this code knows, by name; names sort in the order they run. */
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(dialect),
+    '0002-list-indexes': listIndexes(),
   };
-}
-
-/** A Kysely MigrationProvider over {@link migrationsFor}. */
-export function migrationProvider(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => migrationsFor(dialect) };
 }

@@ -72,7 +72,7 @@ async function watchBuild(ctx: CommandContext, a: IdArgs): Promise<void> {
   let state = (await client.getBuild(a.id)).state;
   const report = (s: BuildState, detail: Record<string, unknown>) => {
     if (out.json) out.write(`${JSON.stringify({ build: a.id, state: s, ...detail })}\n`);
-    else out.write(`${a.id} ${s}${typeof detail.result === 'string' ? ` (${detail.result})` : ''}\n`);
+    else out.write(`${a.id} ${s}${typeof detail.result === 'string' && detail.result !== 'success' ? ` (${detail.result})` : ''}\n`);
   };
   report(state, {});
   try {

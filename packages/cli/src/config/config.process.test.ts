@@ -38,28 +38,35 @@ describe('configuration file < environment < flags', { timeout: 120_000 }, () =>
   it('reads the file named by --config or GBC_CONFIG, and a JavaScript module', async () => {
     writeFileSync(join(dir, 'one.json'), JSON.stringify({ database: 'sqlite://flag.db' }));
     writeFileSync(join(dir, 'two.mjs'), 'export default () => ({ database: "sqlite://env.db" });');
-    expect((await runGbc(['coordinator', '--update-database', '--config', 'one.json'], { cwd: dir })).code).toBe(0);
-    expect((await runGbc(['coordinator', '--update-database'], { cwd: dir, env: { GBC_CONFIG: 'two.mjs' } })).code).toBe(0);
+    const runs = await Promise.all([
+      runGbc(['coordinator', '--update-database', '--config', 'one.json'], { cwd: dir }),
+      runGbc(['coordinator', '--update-database'], { cwd: dir, env: { GBC_CONFIG: 'two.mjs' } }),
+    ]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
     expect(made()).toEqual(['env.db', 'flag.db']);
   });
 
   it('applies settings to the client commands too (unreachable coordinator named by the file, overridden by the flag)', async () => {
     writeFileSync(join(dir, 'gbc.config.json'), JSON.stringify({ coordinator: 'http://127.0.0.1:65531' }));
-    const fromFile = await runGbc(['builds', 'list'], { cwd: dir });
+    const [fromFile, fromEnv, fromFlag] = await Promise.all([
+      runGbc(['builds', 'list'], { cwd: dir }),
+      runGbc(['builds', 'list'], { cwd: dir, env: { GBC_COORDINATOR: 'http://127.0.0.1:65532' } }),
+      runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:65533'], { cwd: dir, env: { GBC_COORDINATOR: 'http://127.0.0.1:65532' } }),
+    ]);
     expect(fromFile.code).toBe(ExitCode.unreachable);
     expect(fromFile.stderr).toMatch(/127\.0\.0\.1:65531\b/);
-    const fromEnv = await runGbc(['builds', 'list'], { cwd: dir, env: { GBC_COORDINATOR: 'http://127.0.0.1:65532' } });
     expect(fromEnv.stderr).toMatch(/127\.0\.0\.1:65532\b/);
-    const fromFlag = await runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:65533'], { cwd: dir, env: { GBC_COORDINATOR: 'http://127.0.0.1:65532' } });
     expect(fromFlag.stderr).toMatch(/127\.0\.0\.1:65533\b/);
   });
 
   it('stops with one line and exit code 2 on a bad or missing file', async () => {
     writeFileSync(join(dir, 'gbc.config.json'), '{"database": ');
-    const bad = await runGbc(['coordinator', '--update-database'], { cwd: dir });
+    const [bad, missing] = await Promise.all([
+      runGbc(['coordinator', '--update-database'], { cwd: dir }),
+      runGbc(['builds', 'list', '--config', 'nope.json'], { cwd: dir }),
+    ]);
     expect(bad.code).toBe(ExitCode.usage);
     expect(bad.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^gbc: cannot read configuration file .*gbc\.config\.json/)]);
-    const missing = await runGbc(['builds', 'list', '--config', 'nope.json'], { cwd: dir });
     expect(missing.code).toBe(ExitCode.usage);
     expect(missing.stderr).toMatch(/nope\.json does not exist/);
     expect(made()).toEqual([]);

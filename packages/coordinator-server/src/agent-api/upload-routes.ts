@@ -41,10 +41,20 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
     if (drv === undefined || out === undefined) throw new HttpError('not-found', `derivation ${held.derivationPath} has no output ${params.name}`);
     const storeDir = out.path.slice(0, out.path.lastIndexOf('/'));
     const key = narStorageKey(out.path, meta.data.compression);
-    const stored = await ctx.storage.nars.receive({
-      uploadId: `${held.buildId}-${params.name}`, key, compression: meta.data.compression, narHash: meta.data.narHash, narSize: meta.data.narSize,
-      offset: query.offset, body: bodyOf(c.req.raw),
-    });
+    const body = bodyOf(c.req.raw);
+    let stored;
+    try {
+      stored = await ctx.storage.nars.receive({
+        uploadId: `${held.buildId}-${params.name}`, key, compression: meta.data.compression, narHash: meta.data.narHash, narSize: meta.data.narSize,
+        offset: query.offset, body,
+      });
+    } catch (error) {
+      // A refusal leaves the rest of the body unread. Read it (bounded) so the
+      // connection stays usable; past the bound, tell the client it will close,
+      // or a keep-alive client would reuse a socket the server then drops.
+      if (!(await drainBody(body))) c.header('Connection', 'close');
+      throw error;
+    }
     await uploaded.save(held.buildId, {
       output: params.name,
       metadata: {
@@ -64,6 +74,31 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
     const status = await ctx.storage.nars.status(`${held.buildId}-${params.name}`);
     return c.json({ bytesReceived: status?.received ?? 0, complete: false }, 200);
   }, before);
+}
+
+/** Bytes and time a refused upload's remaining body may take to read before the connection is closed instead. */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+const DRAIN_MS = 5000;
+
+/** Reads and discards what is left of `body`; true when it ended within the bounds. */
+async function drainBody(body: Readable): Promise<boolean> {
+  if (body.readableEnded) return true;
+  if (body.destroyed) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const read = (async () => {
+    let bytes = 0;
+    for await (const chunk of body) {
+      bytes += (chunk as Uint8Array).length;
+      if (bytes > DRAIN_BYTES) return false;
+    }
+    return true;
+  })().catch(() => false);
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), DRAIN_MS); });
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function bodyOf(req: Request): Readable {

@@ -2,6 +2,8 @@
 // same with every default filled in (what the context carries).
 import { join } from 'node:path';
 import type { AllocationStrategy } from '@gbc/allocator';
+import type { RetentionPolicy } from './retention/policy.js';
+import { resolveRetentionPolicy } from './retention/policy.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { Logger } from './logger.js';
@@ -42,6 +44,25 @@ export interface CoordinatorConfig {
   readonly logger?: Logger;
   /** Directory for relative `sqlite://` paths and strategy modules. Default `process.cwd()`. */
   readonly cwd?: string;
+  /**
+   * Client API authentication: `auto` (default) requires a bearer token once
+   * any client token was ever created (revoking them all does not reopen the
+   * API); `required` requires one always (create the first with
+   * `createClientToken` / `gbc client-token new` on the coordinator host).
+   */
+  readonly clientAuth?: 'auto' | 'required';
+  /** Let `listen` serve an unauthenticated client API beyond loopback. Default false. */
+  readonly allowUnauthenticatedClients?: boolean;
+  /** How long a verified client token (and whether auth is on) is trusted before the datastore is asked again, ms. Default 5000. */
+  readonly clientTokenCacheMs?: number;
+  /** Farm-wide default build timeout in seconds for builds submitted without one. Default none. */
+  readonly buildTimeoutSeconds?: number;
+  /** Farm-wide default max-silent-time in seconds for builds submitted without one. Default none. */
+  readonly maxSilentTimeSeconds?: number;
+  /** What retention keeps and removes (see retention/policy.ts). Default: keep everything. */
+  readonly retention?: RetentionPolicy;
+  /** How often the background retention task runs, seconds; 0 = never (on demand only). Default 0. */
+  readonly retentionIntervalSeconds?: number;
 }
 
 /** The configuration with every default applied. */
@@ -60,6 +81,13 @@ export interface ResolvedConfig {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly cwd: string;
+  readonly clientAuth: 'auto' | 'required';
+  readonly allowUnauthenticatedClients: boolean;
+  readonly clientTokenCacheMs: number;
+  readonly buildTimeoutSeconds: number | null;
+  readonly maxSilentTimeSeconds: number | null;
+  readonly retention: Required<RetentionPolicy>;
+  readonly retentionIntervalSeconds: number;
 }
 
 /** Fills in the defaults documented on {@link CoordinatorConfig}. */
@@ -82,5 +110,23 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     clock: config.clock ?? systemClock,
     logger: config.logger ?? createJsonLogger('info'),
     cwd,
+    clientAuth: config.clientAuth ?? 'auto',
+    allowUnauthenticatedClients: config.allowUnauthenticatedClients ?? false,
+    clientTokenCacheMs: nonNegative('clientTokenCacheMs', config.clientTokenCacheMs ?? 5000),
+    buildTimeoutSeconds: optionalPositive('buildTimeoutSeconds', config.buildTimeoutSeconds),
+    maxSilentTimeSeconds: optionalPositive('maxSilentTimeSeconds', config.maxSilentTimeSeconds),
+    retention: resolveRetentionPolicy(config.retention ?? {}),
+    retentionIntervalSeconds: nonNegative('retentionIntervalSeconds', config.retentionIntervalSeconds ?? 0),
   };
+}
+
+function nonNegative(name: string, n: number): number {
+  if (!Number.isFinite(n) || n < 0) throw new RangeError(`${name} must be a number >= 0, got ${n}`);
+  return n;
+}
+
+function optionalPositive(name: string, n: number | undefined): number | null {
+  if (n === undefined) return null;
+  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${name} must be a positive integer (seconds), got ${n}`);
+  return n;
 }

@@ -16,3 +16,5 @@ export * from './cache/index.js';
 export * from './hooks/index.js';
 export { attachHooksAndMetrics, type HooksAndMetrics, type HooksAndMetricsOptions } from './hooks/attach.js';
 export * from './metrics/index.js';
+export * from './client-auth/index.js';
+export * from './retention/index.js';

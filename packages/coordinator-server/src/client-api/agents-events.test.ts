@@ -93,12 +93,12 @@ describe.each(DIALECTS)('client agent and event routes on %s', (dialect) => {
     expect(await verifyDynamicAuthToken(t.coordinator.context.datastore.db, token)).toBe(true);
   });
 
-  it('serves its OpenAPI document; client tokens and retention are not served yet', async () => {
+  it('serves its OpenAPI document, client tokens and retention', async () => {
     const doc = (await (await t.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\.1/);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/builds', '/build/{uuid}/why', '/events']));
-    expect((await t.request('/client-tokens')).status).toBe(404);
-    expect((await t.json('POST', '/retention/run', {})).status).toBe(404);
+    expect(await (await t.request('/client-tokens')).json()).toEqual({ tokens: [] });
+    expect((await t.json('POST', '/retention/run', { dryRun: true })).status).toBe(200);
   });
 
   it('streams live events, resumes after Last-Event-ID and filters by type', async () => {

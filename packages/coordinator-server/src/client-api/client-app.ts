@@ -1,7 +1,9 @@
 // The client API as one Hono app: every client-port route of @gbc/protocol's
-// table except client tokens and retention (a later issue; they answer 404).
+// table, behind bearer-token authentication (src/client-auth/).
 // The coordinator mounts it on the client listener; tests call `app.request()`.
 import { Hono } from 'hono';
+import { createClientAuth } from '../client-auth/client-auth.js';
+import { mountClientTokenRoutes } from '../client-auth/token-routes.js';
 import type { CoordinatorContext } from '../context.js';
 import { createErrorHandler, notFoundHandler } from '../http/on-error.js';
 import { mountAdminRoutes } from './admin-routes.js';
@@ -11,6 +13,7 @@ import { mountBuildRoutes } from './build-routes.js';
 import { mountCancelRoutes } from './cancel-routes.js';
 import { mountEventsRoute } from './events-route.js';
 import { mountLogRoute } from './log-route.js';
+import { mountRetentionRoute } from '../retention/retention-route.js';
 import { mountSubmissionRoutes } from './submission-routes.js';
 
 /** Creates the client app over `ctx`; see the file header and {@link ClientAppOptions}. */
@@ -18,6 +21,8 @@ export function createClientApp(ctx: CoordinatorContext, options: ClientAppOptio
   const app = new Hono<{ Variables: object }>();
   app.onError(createErrorHandler(ctx.logger));
   app.notFound(notFoundHandler);
+  const auth = createClientAuth(ctx);
+  app.use('*', auth.middleware);
   mountSubmissionRoutes(app, ctx, options);
   mountCancelRoutes(app, ctx);
   mountBuildRoutes(app, ctx);
@@ -25,5 +30,7 @@ export function createClientApp(ctx: CoordinatorContext, options: ClientAppOptio
   mountAdminRoutes(app, ctx);
   mountLogRoute(app, ctx, options.logPollMs);
   mountEventsRoute(app, ctx, options.keepAliveMs);
+  mountClientTokenRoutes(app, ctx, auth);
+  mountRetentionRoute(app, ctx);
   return app;
 }

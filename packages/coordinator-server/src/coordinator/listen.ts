@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
+import { assertClientListenAllowed } from '../client-auth/listen-guard.js';
 import type { Coordinator } from './create-coordinator.js';
 
 /** Where to listen: `http://HOST:PORT` (port 0 = any free port). */
@@ -24,9 +25,15 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Starts both listeners; defaults come from the coordinator's configuration. */
+/**
+ * Starts both listeners; defaults come from the coordinator's configuration.
+ * Refuses (ClientAuthError `unauthenticated-exposure`, before binding anything)
+ * a client URL beyond loopback while client auth is off, unless
+ * `allowUnauthenticatedClients` is set.
+ */
 export async function listen(coordinator: Coordinator, options: ListenOptions = {}): Promise<Listening> {
   const cfg = coordinator.context.config;
+  await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
   const agent = await serveOn(coordinator.agentApp.fetch, options.agentUrl ?? cfg.agentUrl);
   let client;
   try {

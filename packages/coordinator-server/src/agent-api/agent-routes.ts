@@ -65,14 +65,10 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
     ensureSelf(me, params.uuid);
     const count = Math.min(body.count, ctx.config.maxFetchCount);
     const fetched = await ctx.scheduler.fetchBuilds(me, count, body.systems);
-    const limits = new Map<string, { timeout_s: number | null; max_silent_time_s: number | null }>();
-    if (fetched.length > 0) {
-      const rows = await db.selectFrom('builds').select(['uuid', 'timeout_s', 'max_silent_time_s']).where('uuid', 'in', fetched.map((f) => f.buildId)).execute();
-      for (const r of rows) limits.set(r.uuid, r);
-    }
+    // Everything the answer needs came back with the claim: no further query.
     const builds: AllocatedBuild[] = fetched.map((f) => ({
       uuid: f.buildId, attempt: attemptUuid(f.attemptId), derivation: f.derivationPath, system: f.system, priority: f.priority,
-      tags: [...f.tags], timeoutSeconds: positive(limits.get(f.buildId)?.timeout_s), maxSilentTimeSeconds: positive(limits.get(f.buildId)?.max_silent_time_s),
+      tags: [...f.tags], timeoutSeconds: positive(f.timeoutS), maxSilentTimeSeconds: positive(f.maxSilentTimeS),
       leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
     }));
     for (const b of builds) ctx.events.publish({ type: 'build-allocated', build: b.uuid, agent: me, derivation: b.derivation, state: 'allocated' });
@@ -80,6 +76,6 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
   }, { ...opts, before: [auth] });
 }
 
-function positive(n: number | null | undefined): number | null {
-  return n === null || n === undefined || n <= 0 ? null : n;
+function positive(n: number | null): number | null {
+  return n === null || n <= 0 ? null : n;
 }

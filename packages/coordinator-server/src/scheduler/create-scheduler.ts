@@ -5,10 +5,11 @@
 // claims in the datastore; a build the claim refuses is simply dropped.
 import type { AgentInfo, AllocationStrategy, QueuedBuild } from '@gbc/allocator';
 import { AllocatorError } from '@gbc/allocator';
-import { claimBuildsById, getAgent, listAgents, releaseUnstartedAttempts, streamQueue } from '@gbc/datastore';
+import { getAgent, listAgents, releaseUnstartedAttempts, streamQueue } from '@gbc/datastore';
 import type { Agent, Datastore, FinishedAttempt } from '@gbc/datastore';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { createClaimBatcher } from './claim-batcher.js';
 import { queuedProducers, readBuildsNow, readSetupWaits } from './queue-read.js';
 import { tagList, tagRecord, toQueuedBuild } from './queued-build.js';
 import type { FetchedBuild, Scheduler } from './scheduler-api.js';
@@ -39,6 +40,7 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
   /** Systems each agent last asked for (joined), to upsert only on change. */
   const agentSystems = new Map<string, string>();
   const agentRecords = new Map<string, AgentInfo>();
+  const claims = createClaimBatcher(db, { leaseMs: options.leaseMs, now: () => clock.now() });
 
   const toInfo = (a: Agent, systems?: readonly string[]): AgentInfo => ({ id: a.id, systems: [...(systems ?? a.systems)], tags: tagRecord(a.tags), active: a.active });
 
@@ -86,15 +88,15 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
     for (let round = 0; round < 5 && out.length < count; round++) {
       const taken = strategy.take(index, agentId, count - out.length, clock.now());
       if (taken.length === 0) break;
-      let claims;
+      let got;
       try {
-        claims = await claimBuildsById(db, taken.map((b) => b.id), { agentId, leaseMs: options.leaseMs, now: clock.now() });
+        got = await claims.claim(agentId, taken.map((b) => b.id));
       } catch (error) {
         for (const b of taken) place(b);
         throw error;
       }
       const byId = new Map(taken.map((b) => [b.id, b]));
-      for (const c of claims) {
+      for (const c of got) {
         const b = byId.get(c.buildId)!;
         out.push({ ...c, system: b.system, priority: b.priority, tags: tagList(b.tags) });
         byId.delete(c.buildId);

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { fromZodError, toHonoPath } from '@gbc/protocol';
 import type { RouteDef } from '@gbc/protocol';
 import { HttpError } from './http-error.js';
+import { readJsonBody, unreadIncoming } from './json-body.js';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -38,29 +39,28 @@ export interface MountOptions<E extends Env = Env> {
 /** Registers `route` on `app` with validation and the body limit; see the file header. */
 export function mountRoute<R extends RouteDef, E extends Env = Env>(app: Hono<E>, route: R, handler: RouteHandler<R, E>, options: MountOptions<E> = {}): void {
   const middlewares: MiddlewareHandler<E>[] = [...(options.before ?? [])];
+  const maxSize = options.jsonBodyBytes ?? DEFAULT_JSON_BODY_BYTES;
   if (route.body?.kind === 'json') {
-    const maxSize = options.jsonBodyBytes ?? DEFAULT_JSON_BODY_BYTES;
-    middlewares.push(bodyLimit({ maxSize, onError: () => { throw new HttpError('payload-too-large', `the request body is larger than ${maxSize} bytes`); } }));
+    const tooLarge = (): never => { throw new HttpError('payload-too-large', `the request body is larger than ${maxSize} bytes`); };
+    const limit = bodyLimit({ maxSize, onError: tooLarge });
+    // A declared length is checked here; a Node request is limited while parseInput reads it.
+    middlewares.push(async (c, next) => {
+      const declared = c.req.header('content-length');
+      if (declared !== undefined && c.req.header('transfer-encoding') === undefined) return Number(declared) > maxSize ? tooLarge() : next();
+      return unreadIncoming(c) !== undefined ? next() : limit(c, next);
+    });
   }
   const path = toHonoPath(route);
-  const final: Handler<E> = async (c) => handler(c, await parseInput(c, route));
+  const final: Handler<E> = async (c) => handler(c, await parseInput(c, route, maxSize));
   app.on([route.method], [path], ...middlewares, final);
 }
 
 /** Parses a request's params, query and JSON body against `route`'s schemas; throws HttpError 400. */
-export async function parseInput<R extends RouteDef, E extends Env = Env>(c: Context<E>, route: R): Promise<RouteInput<R>> {
+export async function parseInput<R extends RouteDef, E extends Env = Env>(c: Context<E>, route: R, maxBodyBytes: number = DEFAULT_JSON_BODY_BYTES): Promise<RouteInput<R>> {
   const params = route.params === undefined ? undefined : check('path parameters', route.params, c.req.param());
   const query = route.query === undefined ? undefined : check('query', route.query, queryObject(c));
   let body: unknown;
-  if (route.body?.kind === 'json') {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch (cause) {
-      throw new HttpError('bad-request', 'invalid request body: expected JSON (Content-Type: application/json)', { cause });
-    }
-    body = check('request body', route.body.schema, raw);
-  }
+  if (route.body?.kind === 'json') body = check('request body', route.body.schema, await readJsonBody(c, maxBodyBytes));
   return { params, query, body } as RouteInput<R>;
 }
 

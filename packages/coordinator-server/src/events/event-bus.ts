@@ -35,7 +35,10 @@ export interface EventBusOptions {
 export function createEventBus(options: EventBusOptions = {}): EventBus {
   const capacity = Math.max(1, options.capacity ?? 10_000);
   const now = options.now ?? Date.now;
-  const ring: GbcEvent[] = [];
+  // Oldest first from `head`; compacted once the dropped prefix is as long as
+  // the ring, so publishing stays O(1) (Array#shift is O(n) per event).
+  let ring: GbcEvent[] = [];
+  let head = 0;
   const listeners = new Set<EventListener>();
   let seq = 0;
   return {
@@ -43,7 +46,11 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
       seq += 1;
       const event: GbcEvent = { ...input, id: String(seq), time: input.time ?? new Date(now()).toISOString(), data: input.data ?? {} };
       ring.push(event);
-      if (ring.length > capacity) ring.shift();
+      if (ring.length - head > capacity) head += 1;
+      if (head >= capacity) {
+        ring = ring.slice(head);
+        head = 0;
+      }
       for (const l of [...listeners]) {
         try {
           l(event);
@@ -56,7 +63,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     subscribe(fromId, listener) {
       if (fromId !== null) {
         const from = Number(fromId);
-        for (const e of ring) if (Number(e.id) > from) listener(e);
+        for (let i = head; i < ring.length; i++) if (Number(ring[i]!.id) > from) listener(ring[i]!);
       }
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -236,4 +236,23 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
     expect(done.attempts[0]?.result).toBe('timeout');
     expect(done.attempts[0]?.failureReason).toMatch(/silen/i);
   });
+
+  it('on a graceful stop fetches nothing more but finishes and delivers the build it holds', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const drvs = instantiate(`let ${mkPrelude(nonce)} in {
+  held = mk { name = "finished-on-stop"; args = [ "-c" "while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo kept > $out" ]; };
+  next = mk { name = "not-fetched"; args = [ "-c" "echo > $out" ]; };
+}`, ['held', 'next']);
+    const build = await submit(coord.client, drvs.held!);
+    const agent = agentOn(d2, a2, { maxAllocatedBuilds: 2, maxParallelBuilds: 2 }); // room for the second one, were it fetching
+    await coord.waitFor(build, (b) => b.state === 'started', 'started');
+    agent.agent.stop(true);
+    const later = await submit(coord.client, drvs.next!);
+    d2.openGate(nonce);
+    await agent.done;
+    const done = await coord.client.getBuild(build);
+    expect(done.state).toBe('succeeded');
+    expect((await coord.client.getBuild(later)).state).toBe('queued');
+    await coord.client.cancelBuild(later);
+  });
 });

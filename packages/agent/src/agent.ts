@@ -175,9 +175,9 @@ export function createAgent(options: AgentOptions): Agent {
       // Draining: tell the coordinator, then wait for undelivered results until the hard stop.
       await Promise.race([Promise.all(pendingFromBefore), new Promise((r) => hardStop.signal.addEventListener('abort', r, { once: true }))]);
     } finally {
-      abortAll('stopping');
+      // Also reached when run() fails: abort what is held and give each release one last try.
+      if (!hardStop.signal.aborted) hardStop.abort('stopping');
       await Promise.all([...held.values()].map((h) => h.done));
-      if (!hardStop.signal.aborted) hardStop.abort('stopped');
       await graceTimer;
       if (ownDaemon) await daemon.close();
     }

@@ -41,6 +41,15 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** The build's log as the coordinator serves it now ('' when it has none yet). */
+async function liveLog(build: string): Promise<string> {
+  try {
+    return await new Response(await coord.client.buildLog(build)).text();
+  } catch {
+    return '';
+  }
+}
+
 /** The contents of a store file in a private daemon's store. */
 const readOut = (d: PrivateDaemon, path: string): string => readFileSync(join(d.root, path), 'utf8');
 
@@ -165,10 +174,16 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
 
   it('aborts a canceled build and reports it canceled', async () => {
     const nonce = randomBytes(4).toString('hex');
-    const { slow } = instantiate(`let ${mkPrelude(nonce)} in { slow = mk { name = "to-cancel"; args = [ "-c" "while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['slow']);
+    const { slow } = instantiate(`let ${mkPrelude(nonce)} in { slow = mk { name = "to-cancel"; args = [ "-c" "echo live-line-${nonce}; while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['slow']);
     const build = await submit(coord.client, slow!);
     const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: a2.uuid, password: a2.password, daemonSocket: d2.socket, statusIntervalMs: 100 });
     await coord.waitFor(build, (b) => b.state === 'started', 'started');
+    // The log streams while the build still runs.
+    for (let i = 0; !(await liveLog(build)).includes(`live-line-${nonce}`); i++) {
+      if (i > 400) throw new Error('the live log never showed the first line');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect((await coord.client.getBuild(build)).state).toBe('started');
     await coord.client.cancelBuild(build);
     await until(() => agent.agent.held.size === 0, 'the agent dropping the build');
     await agent.stop();

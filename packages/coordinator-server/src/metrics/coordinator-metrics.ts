@@ -1,12 +1,12 @@
 // The coordinator's Prometheus metrics, in a registry of its own (never
 // prom-client's global one): gauges computed on scrape from the datastore,
 // the scheduler and the hook runner, and what the routes record as they go
-// (request durations, uploads, allocations). Every name starts with `gbc_`.
+// (request durations, uploads). Every name starts with `gbc_`.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { countBuildsByState, countPendingEvents, listAgents } from '@gbc/datastore';
 import type { CoordinatorContext } from '../context.js';
 import type { HookRunner } from '../hooks/hook-runner.js';
-import { attemptsByResult, failingHookEvents, openAttemptsByAgent, queuedBySystem } from './metrics-queries.js';
+import { attemptsByResult, failingHookEvents, openAttemptsByAgent, queuedBySystem, storedNarBytes } from './metrics-queries.js';
 
 /** What the metrics read on scrape. */
 export type MetricsContext = Pick<CoordinatorContext, 'datastore' | 'scheduler'>;
@@ -36,8 +36,6 @@ export interface CoordinatorMetrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** Records one upload. */
   observeUpload(upload: UploadObservation): void;
-  /** Counts builds handed to agents. */
-  countAllocations(count: number): void;
   /** The Prometheus text of every metric. */
   scrape(): Promise<string>;
 }
@@ -96,7 +94,18 @@ export function createCoordinatorMetrics(ctx: MetricsContext, options: Coordinat
       for (const a of agents) this.set({ agent: a.id, name: a.name }, open.get(a.id) ?? 0);
     },
   });
-  const allocations = new Counter({ name: 'gbc_allocations_total', help: 'Builds handed to agents since start.', registers });
+  new Counter({
+    name: 'gbc_allocations_total', help: 'Builds ever handed to agents (attempts recorded).', registers,
+    async collect() {
+      const byResult = await attemptsByResult(db);
+      this.reset();
+      this.inc([...byResult.values()].reduce((a, b) => a + b, 0));
+    },
+  });
+  new Gauge({
+    name: 'gbc_stored_nar_bytes', help: 'Bytes of stored NAR files, by compression.', labelNames: ['compression'], registers,
+    async collect() { fill(this, 'compression', await storedNarBytes(db)); },
+  });
   const requests = new Histogram({ name: 'gbc_http_request_duration_seconds', help: 'HTTP request durations by method, route and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60], registers });
   const uploadBytes = new Counter({ name: 'gbc_upload_bytes_total', help: 'Bytes received in uploads, by kind and outcome.', labelNames: ['kind', 'outcome'], registers });
   const uploadSeconds = new Histogram({ name: 'gbc_upload_duration_seconds', help: 'Upload durations by kind and outcome.', labelNames: ['kind', 'outcome'], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800], registers });
@@ -108,7 +117,6 @@ export function createCoordinatorMetrics(ctx: MetricsContext, options: Coordinat
       uploadBytes.inc({ kind: u.kind, outcome: u.outcome }, u.bytes);
       uploadSeconds.observe({ kind: u.kind, outcome: u.outcome }, u.seconds);
     },
-    countAllocations: (n) => allocations.inc(n),
     scrape: () => registry.metrics(),
   };
 }

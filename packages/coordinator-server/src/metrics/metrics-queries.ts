@@ -38,3 +38,9 @@ export async function failingHookEvents(db: Db): Promise<Map<string, number>> {
     .execute();
   return new Map(rows.map((r) => [r.event_type, Number(r.n)]));
 }
+
+/** Bytes of stored NAR files per compression. */
+export async function storedNarBytes(db: Db): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('output_files').select(['compression', sql<number>`sum(file_size)`.as('n')]).groupBy('compression').execute();
+  return new Map(rows.map((r) => [r.compression, Number(r.n)]));
+}

@@ -3,7 +3,7 @@
 // queue depth, failures and runs, allocations, uploads and request durations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
-import { createAgent, createBuilds, enqueueEvents, getEvent, recordAgentStatus } from '@gbc/datastore';
+import { createAgent, createBuilds, enqueueEvents, getEvent, recordAgentStatus, recordOutputMetadata } from '@gbc/datastore';
 import { waitFor } from '../test-support/bytes.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
 import { finishBuild } from '../hooks/testing/finish-build.js';
@@ -41,6 +41,7 @@ beforeAll(async () => {
   const waiting = await addDerivation(ctx, 'waiting');
   await finishBuild(ctx, ok.path, { result: 'success' });
   await finishBuild(ctx, bad.path, { result: 'build-failure' });
+  await recordOutputMetadata(db, [{ storePath: ok.outputs[0]!.path, narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s', narSize: 10, references: [], files: [{ compression: 'zstd', fileSize: 700, fileHash: null, location: null }, { compression: 'gzip', fileSize: 800, fileHash: null, location: null }] }]);
   await createBuilds(db, [{ derivationPath: waiting.path }, { derivationPath: waiting.path }], ctx.clock.now());
   agentId = (await createAgent(db, { name: 'builder-1', systems: ['x86_64-linux'] })).id;
   await recordAgentStatus(db, agentId, { load1: 1.5, builds: [] }, ctx.clock.now());
@@ -52,7 +53,6 @@ beforeAll(async () => {
   await waitFor(async () => (await getEvent(db, failing!))?.lastError !== null, 'the hook failure');
 
   metrics = createCoordinatorMetrics(ctx, { hooks: runner });
-  metrics.countAllocations(3);
   metrics.observeUpload({ kind: 'nar', bytes: 1000, seconds: 0.2, outcome: 'ok' });
   const app = new Hono();
   app.use(requestMetrics(metrics));
@@ -80,10 +80,12 @@ describe('/metrics', () => {
     expect(sample('gbc_queue_length', { system: 'x86_64-linux' })).toBe(2);
   });
 
-  it('counts attempts by result, allocations and uploads', () => {
+  it('counts attempts by result, allocations, stored NARs and uploads', () => {
     expect(sample('gbc_attempts', { result: 'success' })).toBe(1);
     expect(sample('gbc_attempts', { result: 'build-failure' })).toBe(1);
-    expect(sample('gbc_allocations_total')).toBe(3);
+    expect(sample('gbc_allocations_total')).toBe(2);
+    expect(sample('gbc_stored_nar_bytes', { compression: 'zstd' })).toBe(700);
+    expect(sample('gbc_stored_nar_bytes', { compression: 'gzip' })).toBe(800);
     expect(sample('gbc_upload_bytes_total', { kind: 'nar', outcome: 'ok' })).toBe(1000);
     expect(sample('gbc_upload_duration_seconds_count', { kind: 'nar', outcome: 'ok' })).toBe(1);
   });

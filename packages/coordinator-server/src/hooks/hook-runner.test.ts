@@ -89,6 +89,22 @@ describe.each(['sqlite', 'postgres'] as const)('hook runner on %s', (dialect) =>
       expect(ran).toEqual([id]);
     });
 
+    it('gives an event held by a worker that went silent to another one once its lease runs out', async () => {
+      const t = await coordinator();
+      let stuck = false;
+      const [id] = await enqueueEvents(t.ctx.datastore.db, [{ eventType: 'build-success', payload: { build } }], clock.now());
+      const lost = createHookRunner(t.ctx, { hooks: new Map([['build-success', [(_e, { signal }) => new Promise<void>((_r, reject) => { stuck = true; signal.addEventListener('abort', () => reject(new Error('aborted'))); })]]]), leaseMs: 30_000, pollIntervalMs: 20, forceStopAfterMs: 10 });
+      lost.start();
+      await waitFor(() => stuck, 'the first worker to hang');
+      const other = await coordinator();
+      const ran: number[] = [];
+      run(other, { 'build-success': [(e) => void ran.push(e.attempt)] });
+      clock.advance(30_001);
+      await waitFor(async () => (await getEvent(other.ctx.datastore.db, id!))?.doneAt !== null, 'the other worker to take the event over');
+      expect(ran).toEqual([2]);
+      await lost.stop();
+    });
+
     it('stop() lets an in-flight hook finish and completes its event', async () => {
       const t = await coordinator();
       let release!: () => void;

@@ -121,6 +121,13 @@ describe('gbc against a coordinator it started', () => {
     expect(plan.agents.map((a) => a.agent)).toContain(id);
   }, PROCESS_TIMEOUT);
 
+  it('defers a build with --defer-until and says so in why', async () => {
+    const [build] = json<{ builds: Array<{ uuid: string }> }>(await gbc(['submit-build', drvs.other, '--defer-until', '2099-01-01T00:00:00Z', '--json'])).builds;
+    const why = json<WhyResponse>(await gbc(['build', 'why', build!.uuid, '--json']));
+    expect(why.reasons).toContainEqual({ kind: 'deferred', until: '2099-01-01T00:00:00.000Z' });
+    expect((await gbc(['build', 'why', build!.uuid])).stdout).toContain('deferred until 2099-01-01T00:00:00.000Z');
+  }, PROCESS_TIMEOUT);
+
   it('reports bad input as one line with the documented exit code', async () => {
     // Independent runs, started together to keep the suite short.
     const [unknown, badFlag, notDrv, badTag, unreachable, noCommand] = await Promise.all([

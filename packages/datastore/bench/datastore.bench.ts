@@ -2,7 +2,7 @@
 // 100k builds with their derivations (a chain and a wide DAG), then a
 // filtered, paginated list at 1,000,000 builds. Prints a Markdown section.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
@@ -129,5 +129,6 @@ const lines = [
   ...results.map((r) => `| ${r.dialect} | ${Math.round(r.chain).toLocaleString('en')} | ${Math.round(r.dag).toLocaleString('en')} | ≥ ${target(r.dialect).toLocaleString('en')}: ${ok(Math.min(r.chain, r.dag) >= target(r.dialect))} | ${r.count.toLocaleString('en')} | ${r.list.p50.toFixed(2)} | ${r.list.p99.toFixed(2)} (${r.list.n}) | < 20 ms: ${ok(r.list.p99 < 20)} |`),
   '',
   'SQLite: a file in WAL mode, synchronous=NORMAL. PostgreSQL: the local server, a fresh database.',
+  `Load average when it ended: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${cpus().length} cores (figures from a shared machine compare only at similar load).`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -20,6 +20,7 @@ gbc_install_tools() {
   command -v nix-daemon >/dev/null || missing+=(nix-bin)
   command -v lzip >/dev/null || missing+=(lzip)
   command -v zstd >/dev/null || missing+=(zstd)
+  command -v guile >/dev/null || missing+=(guile-3.0 guile-gcrypt)
   if [ ${#missing[@]} -gt 0 ]; then
     gbc_log "apt-get install ${missing[*]}"
     (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}") \

@@ -9,6 +9,7 @@ import type { AllocatedBuild } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
 import { leaseMs } from '../context.js';
 import { HttpError } from '../http/http-error.js';
+import { effectiveLimits } from '../limits/build-limits.js';
 import { mountRoute } from '../http/validate.js';
 import type { AgentEnv } from './agent-auth.js';
 import { ensureSelf } from './agent-auth.js';
@@ -68,14 +69,10 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
     // Everything the answer needs came back with the claim: no further query.
     const builds: AllocatedBuild[] = fetched.map((f) => ({
       uuid: f.buildId, attempt: attemptUuid(f.attemptId), derivation: f.derivationPath, system: f.system, priority: f.priority,
-      tags: [...f.tags], timeoutSeconds: positive(f.timeoutS), maxSilentTimeSeconds: positive(f.maxSilentTimeS),
+      tags: [...f.tags], ...effectiveLimits(f, ctx.config),
       leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
     }));
     for (const b of builds) ctx.events.publish({ type: 'build-allocated', build: b.uuid, agent: me, derivation: b.derivation, state: 'allocated' });
     return c.json({ builds }, 200);
   }, { ...opts, before: [auth] });
-}
-
-function positive(n: number | null): number | null {
-  return n === null || n <= 0 ? null : n;
 }

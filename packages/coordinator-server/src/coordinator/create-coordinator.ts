@@ -16,6 +16,7 @@ import type { CacheOptions } from '../cache/index.js';
 import { createClientApp } from '../client-api/index.js';
 import type { ClientAppOptions } from '../client-api/index.js';
 import { resolveConfig } from '../config.js';
+import { retentionRunner } from '../retention/retention-runner.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { CoordinatorContext } from '../context.js';
 import { leaseMs } from '../context.js';
@@ -91,6 +92,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         config.logger.info('queue rebuilt', { queued, rebuildMs: Math.round(rebuildMs), strategy: strategy.name, leaseMs: leaseMs(context) });
         loop = startLeaseLoop(context, scheduler);
         observed.start();
+        retentionRunner(context).start();
         return { queued, rebuildMs };
       },
       async checkLeases() {
@@ -102,6 +104,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         stopped = true;
         await loop?.stop();
         await observed.stop();
+        await retentionRunner(context).stop();
         await datastore.close();
       },
     };

@@ -27,7 +27,7 @@ export interface TestCoordinator {
 }
 
 /** Starts a coordinator with short leases (`leaseSeconds`) checked often. */
-export async function startTestCoordinator(leaseSeconds = 300): Promise<TestCoordinator> {
+export async function startTestCoordinator(leaseSeconds = 300, storeDir = '/nix/store'): Promise<TestCoordinator> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-coord-'));
   let coordinator: Coordinator | undefined;
   let listening: Listening | undefined;
@@ -36,7 +36,7 @@ export async function startTestCoordinator(leaseSeconds = 300): Promise<TestCoor
   const start = async (): Promise<void> => {
     coordinator = await createCoordinator({
       databaseUri: `sqlite://${join(dir, 'gbc.db')}`, dataDir: join(dir, 'data'), cwd: dir, logger: silentLogger,
-      leaseSeconds, leaseCheckIntervalMs: 200, client: { storeDir: '/nix/store' },
+      leaseSeconds, leaseCheckIntervalMs: 200, client: { storeDir }, cache: { storeDir },
     });
     await coordinator.start();
     listening = await listen(coordinator, { agentUrl, clientUrl });

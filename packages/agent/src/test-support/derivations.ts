@@ -7,18 +7,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoordinatorClient } from '@gbc/protocol';
 import { encodeDerivationText } from '@gbc/protocol';
-import { parseDerivation, storePathBasename } from '@gbc/store';
+import { formatNarHash, hashNar, parseDerivation, storePathBasename } from '@gbc/store';
 
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
 
-/** Instantiates each attribute of `expr` (a Nix attribute set); returns attribute → .drv path. */
-export function instantiate(expr: string, attrs: readonly string[]): Record<string, string> {
+/** A store other than the machine's /nix/store, e.g. Guix's: `local?store=/gnu/store&root=R`, whose files live in R/nix/store (Nix's real-store default). */
+export interface OtherStore {
+  readonly uri: string;
+  readonly root: string;
+}
+
+/** Instantiates each attribute of `expr` (a Nix attribute set) in the main store or `store`; returns attribute → .drv path. */
+export function instantiate(expr: string, attrs: readonly string[], store?: OtherStore): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-nix-'));
   try {
     const file = join(dir, 'expr.nix');
     writeFileSync(file, expr);
     const out: Record<string, string> = {};
-    for (const a of attrs) out[a] = execFileSync('nix-instantiate', [file, '-A', a], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const storeArgs = store === undefined ? [] : ['--store', store.uri];
+    for (const a of attrs) out[a] = execFileSync('nix-instantiate', [...storeArgs, file, '-A', a], { encoding: 'utf8', env: store === undefined ? env : { ...process.env, NIX_REMOTE: '' }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -31,14 +38,15 @@ export function mkPrelude(nonce: string): string {
 }
 
 /** Uploads the closure of `drv` (texts, dependencies first; input sources as NARs) and submits a build of each of `builds`. */
-export async function submit(client: CoordinatorClient, drv: string, options: { skipSources?: boolean; priority?: number; maxSilentTimeSeconds?: number; timeoutSeconds?: number } = {}): Promise<string> {
+export async function submit(client: CoordinatorClient, drv: string, options: { skipSources?: boolean; priority?: number; maxSilentTimeSeconds?: number; timeoutSeconds?: number; store?: OtherStore } = {}): Promise<string> {
+  const read = (p: string): Uint8Array => new Uint8Array(readFileSync(options.store === undefined ? p : join(options.store.root, 'nix/store', storePathBasename(p))));
   const order: string[] = [];
   const seen = new Set<string>();
   const sources = new Set<string>();
   const visit = (p: string): void => {
     if (seen.has(p)) return;
     seen.add(p);
-    const d = parseDerivation(new Uint8Array(readFileSync(p)));
+    const d = parseDerivation(read(p));
     for (const s of d.inputSrcs) sources.add(s);
     for (const i of d.inputDrvs.keys()) visit(i);
     order.push(p);
@@ -46,12 +54,13 @@ export async function submit(client: CoordinatorClient, drv: string, options: { 
   visit(drv);
   if (options.skipSources !== true) {
     for (const s of sources) {
-      const nar = new Uint8Array(execFileSync('nix-store', ['--dump', s], { env, maxBuffer: 1 << 26 }));
-      const narHash = execFileSync('nix-store', ['-q', '--hash', s], { encoding: 'utf8', env }).trim();
+      const real = options.store === undefined ? s : join(options.store.root, 'nix/store', storePathBasename(s));
+      const nar = new Uint8Array(execFileSync('nix-store', ['--dump', real], { env, maxBuffer: 1 << 26 }));
+      const narHash = formatNarHash((await hashNar([nar])).narHash);
       await client.putSource(storePathBasename(s), { narHash, narSize: nar.byteLength, references: [] }, nar);
     }
   }
-  await client.uploadDerivations(order.map((p) => ({ path: p, text: encodeDerivationText(new Uint8Array(readFileSync(p))) })));
+  await client.uploadDerivations(order.map((p) => ({ path: p, text: encodeDerivationText(read(p)) })));
   const res = await client.submitBuild({ derivation: drv, priority: options.priority ?? 0, maxSilentTimeSeconds: options.maxSilentTimeSeconds, timeoutSeconds: options.timeoutSeconds });
   return res.uuid;
 }

@@ -24,13 +24,13 @@ export interface PrivateDaemon {
  * it answers. Builders see `<dir>/gate` as `/gbc-gate`: a test opens the gate
  * (creates `<dir>/gate/open`) to let a waiting builder finish.
  */
-export async function startPrivateDaemon(): Promise<PrivateDaemon> {
+export async function startPrivateDaemon(storeDir = '/nix/store'): Promise<PrivateDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-daemon-'));
   mkdirSync(join(dir, 'gate'));
   const socketPath = join(dir, 'socket');
   const root = join(dir, 'root');
   const out = openSync(join(dir, 'daemon.log'), 'a');
-  const child: ChildProcess = spawn('nix-daemon', ['--store', `local?root=${root}`, '--option', 'sandbox', 'true',
+  const child: ChildProcess = spawn('nix-daemon', ['--store', storeDir === '/nix/store' ? `local?root=${root}` : `local?store=${storeDir}&root=${root}`, '--option', 'sandbox', 'true',
     '--option', 'sandbox-paths', `/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64 /gbc-gate=${join(dir, 'gate')}`], {
     env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socketPath }, stdio: ['ignore', out, out],
   });
@@ -39,7 +39,7 @@ export async function startPrivateDaemon(): Promise<PrivateDaemon> {
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`nix-daemon exited early (${child.exitCode}); see ${dir}/daemon.log`);
     if (existsSync(socketPath)) {
-      const d = createBuildDaemon({ socket });
+      const d = createBuildDaemon({ socket, storeDir });
       try {
         await d.info();
         break;

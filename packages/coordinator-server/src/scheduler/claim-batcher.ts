@@ -13,6 +13,8 @@ export interface ClaimBatcherOptions {
   readonly now: () => number;
   /** Batches in the datastore at once. Default 1 on SQLite (one writer), 4 on PostgreSQL. */
   readonly inFlight?: number;
+  /** Called after each batch with the number of calls it served (metrics, tests). */
+  readonly onBatch?: (calls: number) => void;
 }
 
 /** Claims builds for agents, batching concurrent calls. */
@@ -48,7 +50,10 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
       const batch = take();
       running += 1;
       void claimBuildsForAgents(db, batch, { leaseMs: options.leaseMs, now: options.now() }).then(
-        (lists) => batch.forEach((w, i) => w.resolve(lists[i]!)),
+        (lists) => {
+          options.onBatch?.(batch.length);
+          batch.forEach((w, i) => w.resolve(lists[i]!));
+        },
         (error: unknown) => batch.forEach((w) => w.reject(error)),
       ).finally(() => {
         running -= 1;

@@ -74,7 +74,8 @@ export function mountBuildRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, s
       events: eventType === undefined ? [] : [{ eventType, payload }],
     };
     const finished = await finishAttempt(db, held.attemptId, me, outcome, ctx.clock.now());
-    if (kind === 'success') await uploaded.clear(held.buildId);
+    // A canceled build is never retried under its UUID: its notes would only linger (its NAR files are retention's orphans).
+    if (kind === 'success' || kind === 'canceled') await uploaded.clear(held.buildId);
     await scheduler.notifyBuildFinished(finished, outputs.map((o) => o.storePath));
     if (eventType !== undefined) ctx.events.publish({ type: eventType, build: held.buildId, agent: me, derivation: held.derivationPath, state: finished.buildState, result: kind });
     return c.body(null, 204);

@@ -4,7 +4,7 @@
 // recorded as such with its log kept, and canceling started builds (one, and
 // by tag): the status response lists them, the agent's canceled report
 // leaves them canceled, and nothing it uploaded is published.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ import { call, createTestPlace, fakeDrv, makeAgent, submit } from '../agent-api/
 import type { TestPlace } from '../agent-api/test-support.js';
 import { makeNar } from '../test-support/bytes.js';
 import { narHashOf } from '../test-support/upload-fixtures.js';
+import { resolveRetentionPolicy } from '../retention/policy.js';
+import { runRetention } from '../retention/run-retention.js';
 import { clientCall, startControlled } from './test-support.js';
 
 describe.each(['sqlite', 'postgres'] as const)('running builds on %s', (dialect) => {
@@ -98,6 +100,10 @@ describe.each(['sqlite', 'postgres'] as const)('running builds on %s', (dialect)
     expect((await c.cacheApp.request(`/${out.slice(11, 43)}.narinfo`)).status).toBe(404);
     expect(await outbox('build-success')).not.toContainEqual(expect.objectContaining({ build: id }));
     expect(await outbox('build-canceled')).toContainEqual(expect.objectContaining({ build: id, previousState: 'started', agent: agent.id }));
+    expect(existsSync(join(c.context.storage.store.scratchDir, 'uploaded', id!))).toBe(false);
+    // Its NAR file, named by no metadata, is an orphan that retention removes after the grace period.
+    const orphan = await runRetention({ datastore: c.context.datastore, storage: c.context.storage.store, policy: resolveRetentionPolicy({ orphanGraceSeconds: 0 }), now: () => Date.now() + 1000 }, { dryRun: true });
+    expect(orphan.orphanNars).toEqual([`${out.slice(11)}`].map((b) => expect.stringContaining(b)));
     // A late success report cannot publish either: the attempt has ended.
     expect((await call(c, 'POST', `/build/${id}/report-result`, agent.auth, { result: 'success' })).status).toBe(409);
     expect((await getBuild(c.context.datastore.db, id!))?.state).toBe('canceled');

@@ -29,7 +29,7 @@ export interface Agent {
    * signal): abort every build now and release its lease.
    */
   stop(graceful?: boolean): void;
-  /** Builds held now (uuid → phase), for tests and status pages. */
+  /** Builds held now (uuid → the allocation), for tests and status pages. */
   readonly held: ReadonlyMap<string, AllocatedBuild>;
 }
 
@@ -144,8 +144,13 @@ export function createAgent(options: AgentOptions): Agent {
     hardStop.signal.addEventListener('abort', () => abortAll('stopping'), { once: true });
 
     try {
+      let drainReported = false;
       while (!stopping.signal.aborted || held.size > 0) {
         if (hardStop.signal.aborted && held.size === 0) break;
+        if (stopping.signal.aborted && !drainReported) {
+          drainReported = true;
+          nextStatus = 0; // tell the coordinator at once that this agent is draining
+        }
         try {
           if (o.timers.now() >= nextStatus) {
             await reportStatus();

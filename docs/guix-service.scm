@@ -12,8 +12,9 @@
 ;;;                              ("basic", "derivation-ordered", "fair-share")
 ;;;                              or a file-like JavaScript module exporting one
 ;;;   hooks                      alist of event name -> command (a file-like
-;;;                              program), written into gbc.config.json's
-;;;                              "hooks" as {"EVENT": {"command": [FILE]}}
+;;;                              program, given the event as a JSON line on
+;;;                              standard input), written into gbc.config.json's
+;;;                              "hooks" as {"EVENT": [{"command": [FILE]}]}
 ;;;   parallel-hooks             alist of event name -> number ("parallel-hooks")
 ;;;   extra-options              further flags, e.g. '("--signing-key" "/etc/gbc/key.sec")
 ;;;
@@ -93,7 +94,7 @@
              (list #$@(map (match-lambda
                              ((event . program)
                               #~(string-append #$(json-string event)
-                                               ": {\"command\": [\"" #$program "\"]}")))
+                                               ": [{\"command\": [\"" #$program "\"]}]")))
                            hooks))
              ", ")
             port)

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorClient } from '@gbc/protocol';
 import type { Build, BuildDetail, WhyResponse } from '@gbc/protocol';
 import { ExitCode } from './errors.js';
-import { runGbc, startCoordinator, startGbc } from './testing/gbc-process.js';
+import { runGbc, startCoordinator, startGbc, waitFor } from './testing/gbc-process.js';
 import type { CoordinatorProcess, GbcRun } from './testing/gbc-process.js';
 import { instantiateTestDerivations } from './testing/nix-derivations.js';
 import type { TestDerivations } from './testing/nix-derivations.js';
@@ -36,6 +36,11 @@ const oneLine = (run: GbcRun): string => {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gbc-cli-'));
   drvs = instantiateTestDerivations(dir, randomUUID());
+  // Hooks come from the configuration file: a command hook records submissions.
+  writeFileSync(join(dir, 'gbc.config.json'), JSON.stringify({
+    hooks: { 'build-submitted': [{ command: ['/bin/sh', '-c', 'cat >> submitted.jsonl'] }] },
+    'parallel-hooks': { 'build-submitted': 2 },
+  }));
   coordinator = await startCoordinator(dir, [
     '--database', `sqlite://${join(dir, 'gbc.db')}`, '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
     '--store-dir', '/nix/store', '--pid-file', 'gbc.pid', '--log-level', 'warn',
@@ -85,6 +90,12 @@ describe('gbc against a coordinator it started', () => {
 
     const why = json<WhyResponse>(await gbc(['build', 'why', ids[0]!, '--json']));
     expect(why.state).toBe('queued');
+    const hooked = await waitFor(() => {
+      const file = join(dir, 'submitted.jsonl');
+      const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; build: string }) : [];
+      return lines.length >= 2 ? lines : undefined;
+    });
+    expect(hooked.map((e) => [e.type, e.build]).sort()).toEqual(ids.map((id) => ['build-submitted', id]).sort());
     expect(why.reasons.map((r) => r.kind)).toContain('no-matching-agent');
 
     const canceled = await gbc(['build', 'cancel', ids[0]!]);

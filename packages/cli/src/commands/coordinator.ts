@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { AllocationStrategy } from '@gbc/allocator';
-import type { LogLevel } from '@gbc/coordinator-server';
+import type { CoordinatorOptions, LogLevel } from '@gbc/coordinator-server';
 import { layeredOptions } from '../config/layered-options.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -28,6 +28,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         'lease-seconds': { type: 'number', describe: 'How long an allocation lives without a status report (default 300)', requiresArg: true },
         'substitute-url': { type: 'string', array: true, describe: 'External substitute servers agents may fetch inputs from (repeatable)' },
         'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Least severity of log lines (JSON on stderr)' },
+        'parallel-hooks': { describe: 'Events of one type processed at once: a number, or (in the configuration file) an object per event type', requiresArg: true },
         'update-database': { type: 'boolean', default: false, describe: 'Apply pending database migrations and exit' },
       } as const),
     handler: async (raw) => {
@@ -57,6 +58,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         ...(a['lease-seconds'] === undefined ? {} : { leaseSeconds: a['lease-seconds'] }),
         substituteUrls: a['substitute-url'] ?? [],
         logger: createJsonLogger(a['log-level'] as LogLevel),
+        ...hooksOf(a, ctx),
         client: { storeDir: a['store-dir'] },
         cache: { storeDir: a['store-dir'], ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }) },
       });
@@ -95,7 +97,33 @@ interface CoordinatorArgs {
   readonly 'lease-seconds'?: number;
   readonly 'substitute-url'?: string[];
   readonly 'log-level': string;
+  readonly 'parallel-hooks'?: unknown;
   readonly 'update-database': boolean;
+}
+
+/**
+ * Hooks come from the configuration file only (`hooks`: per event type, a
+ * list of built-in hooks, commands, modules or, in a JavaScript file,
+ * functions); `parallel-hooks` from the file, GBC_PARALLEL_HOOKS or the flag.
+ */
+function hooksOf(a: CoordinatorArgs, ctx: CommandContext): Pick<CoordinatorOptions, 'hooks' | 'parallelHooks'> {
+  const hooks = ctx.layers.file.hooks;
+  if (hooks !== undefined && (hooks === null || typeof hooks !== 'object' || Array.isArray(hooks))) {
+    throw new CliError('bad-hooks', 'hooks in the configuration file must be an object of event type -> list of hooks', ExitCode.usage);
+  }
+  const parallel = a['parallel-hooks'];
+  let parallelHooks: CoordinatorOptions['parallelHooks'];
+  if (typeof parallel === 'number' || (typeof parallel === 'string' && /^[1-9][0-9]*$/.test(parallel))) {
+    parallelHooks = Number(parallel);
+  } else if (parallel !== null && typeof parallel === 'object' && !Array.isArray(parallel) && Object.values(parallel).every((n) => Number.isInteger(n) && (n as number) > 0)) {
+    parallelHooks = parallel as Record<string, number>;
+  } else if (parallel !== undefined) {
+    throw new CliError('bad-parallel-hooks', `parallel-hooks must be a positive integer or an object of event type -> positive integer, got ${JSON.stringify(parallel)}`, ExitCode.usage);
+  }
+  return {
+    ...(hooks === undefined ? {} : { hooks: hooks as CoordinatorOptions['hooks'] }),
+    ...(parallelHooks === undefined ? {} : { parallelHooks }),
+  };
 }
 
 /** A strategy named by flag or environment, or a strategy object a JavaScript configuration file exports. */

@@ -71,4 +71,10 @@ describe('configuration file < environment < flags', { timeout: 120_000 }, () =>
     expect(missing.stderr).toMatch(/nope\.json does not exist/);
     expect(made()).toEqual([]);
   });
+
+  it('refuses a bad parallel-hooks setting before starting', async () => {
+    const run = await runGbc(['coordinator', '--database', 'sqlite::memory:', '--client-communication', 'http://127.0.0.1:0', '--agent-communication', 'http://127.0.0.1:0'], { cwd: dir, env: { GBC_PARALLEL_HOOKS: 'many' } });
+    expect(run.code).toBe(ExitCode.usage);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^gbc: parallel-hooks must be a positive integer/)]);
+  });
 });

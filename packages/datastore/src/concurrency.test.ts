@@ -10,9 +10,11 @@ import type { Datastore } from './datastore.js';
 import { recordDerivations } from './derivations.js';
 import { claimEvents, completeEvent, enqueueEvents } from './outbox.js';
 import { fakeDerivation } from './testing/fixtures.js';
-import { spawnChild } from './testing/spawn-child.js';
+import { removeChildLogs, spawnChild } from './testing/spawn-child.js';
 import { DIALECTS, createTestDatabase } from './testing/test-database.js';
 import type { TestDatabase } from './testing/test-database.js';
+
+afterAll(removeChildLogs);
 
 const BUILDS = 600;
 const EVENTS = 600;

@@ -1,12 +1,14 @@
 // A process killed with SIGKILL in the middle of a bulk write leaves the
 // database consistent: the transaction is entirely there or not there at all.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openDatastore } from './datastore.js';
 import { listBuilds } from './builds-list.js';
-import { spawnChild } from './testing/spawn-child.js';
+import { removeChildLogs, spawnChild } from './testing/spawn-child.js';
 import { DIALECTS } from './testing/test-database.js';
 import { useDatastore } from './testing/use-datastore.js';
+
+afterAll(removeChildLogs);
 
 describe.each(DIALECTS)('SIGKILL during a bulk write on %s', (dialect) => {
   const ctx = useDatastore(dialect);

@@ -1,12 +1,14 @@
 // Migrations: applied once when two processes start at once, and refused on a
 // database whose schema is newer than the code.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openDatastore } from './datastore.js';
 import { MigrationError } from './errors.js';
 import { appliedMigrations, knownMigrations } from './migrate.js';
-import { spawnChild } from './testing/spawn-child.js';
+import { removeChildLogs, spawnChild } from './testing/spawn-child.js';
 import { DIALECTS, createTestDatabase } from './testing/test-database.js';
+
+afterAll(removeChildLogs);
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
   it('are applied exactly once when two processes migrate at once', async () => {

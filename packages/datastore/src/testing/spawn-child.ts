@@ -2,13 +2,27 @@
 // JSON lines; stderr goes to a file, never to the terminal.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync, closeSync, mkdtempSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 const script = join(import.meta.dirname, 'child.ts');
+
+// One directory for the stderr files of this test file's children; see removeChildLogs.
+let logDir: string | undefined;
+function childLogDir(): string {
+  logDir ??= mkdtempSync(join(tmpdir(), 'gbc-child-'));
+  return logDir;
+}
+
+/** Removes the children's stderr files (call it in afterAll, once the children ended). */
+export function removeChildLogs(): void {
+  if (logDir !== undefined) rmSync(logDir, { recursive: true, force: true });
+  logDir = undefined;
+}
+let children = 0;
 
 /** A running child and what it printed so far. */
 export interface Child {
@@ -26,7 +40,7 @@ export interface Child {
 
 /** Starts `child.ts MODE URI ARG`. */
 export function spawnChild(mode: string, uri: string, arg = ''): Child {
-  const errFile = join(mkdtempSync(join(tmpdir(), 'gbc-child-')), 'stderr');
+  const errFile = join(childLogDir(), `stderr-${++children}`);
   const errFd = openSync(errFile, 'w');
   const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, mode, uri, arg], { cwd: repoRoot, stdio: ['pipe', 'pipe', errFd] });
   closeSync(errFd);

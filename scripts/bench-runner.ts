@@ -33,9 +33,10 @@ function replaceSection(doc: string, id: string, body: string): string {
 }
 
 const target = join(root, 'BENCHMARKS.md');
-let doc = existsSync(target)
-  ? readFileSync(target, 'utf8')
-  : '# Benchmarks\n\nProduced by `pnpm bench` (all) or `pnpm bench NAME` (benchmarks whose file name contains NAME)\non the project machine (2 cores, 24 GiB). Each section names its own command and date.\n';
+const header =
+  '# Benchmarks\n\nProduced by `pnpm bench` (all) or `pnpm bench NAME` (benchmarks whose file name contains NAME)\non the project machine (2 cores, 24 GiB). Each section names its own command and date.\n';
+// Re-read just before each write: another benchmark run may have recorded its section meanwhile.
+const currentDoc = () => (existsSync(target) ? readFileSync(target, 'utf8') : header);
 let failures = 0;
 for (const file of benchFiles()) {
   const id = relative(root, file);
@@ -52,7 +53,6 @@ for (const file of benchFiles()) {
     continue;
   }
   const stamp = `_Command: \`pnpm bench ${id.split('/').pop()?.replace('.bench.ts', '')}\` — run ${new Date().toISOString().slice(0, 16)}Z_`;
-  doc = replaceSection(doc, id, `${run.stdout.trim()}\n\n${stamp}`);
-  writeFileSync(target, doc);
+  writeFileSync(target, replaceSection(currentDoc(), id, `${run.stdout.trim()}\n\n${stamp}`));
 }
 process.exit(failures ? 1 : 0);

@@ -14,3 +14,4 @@ export { signDetached, verifyDetached } from './ed25519-sign.js';
 export { narInfoFingerprint } from './fingerprint.js';
 export { isNarInfoTrusted, signNarInfo, verifyNarInfo } from './sign-narinfo.js';
 export type { NarInfoVerification } from './sign-narinfo.js';
+export * from './guix/index.js';

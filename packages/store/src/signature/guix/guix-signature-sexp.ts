@@ -1,0 +1,75 @@
+// The Guix `Signature:` value, `1;<host>;<base64>`, and the s-expression it
+// carries: `(signature (data (flags rfc6979) (hash sha256 #…#)) (sig-val
+// (ecdsa (r #…#) (s #…#))) (public-key (ecc (curve Ed25519) (q #…#))))`.
+import { quote } from '../../errors.js';
+import type { EcdsaSignature } from './ecdsa-ed25519.js';
+import type { GuixPublicKey } from './guix-key.js';
+import { guixPublicKeyFromSexp, guixPublicKeySexp } from './guix-key.js';
+import { GuixSignatureError } from './guix-signature-error.js';
+import { bigIntToStdMpi, bytesToBigInt } from './mpi.js';
+import type { SexpList } from './sexp.js';
+import { findSexpToken, sexpAtom, sexpAtomText, sexpTag, sexpValue } from './sexp.js';
+import { parseSexp } from './sexp-parse.js';
+import { writeSexp } from './sexp-write.js';
+
+/** What a Guix signature holds. */
+export interface GuixSignature {
+  /** The host name written between the semicolons (informative only). */
+  readonly host: string;
+  /** The sha256 the signature claims to cover (32 bytes). */
+  readonly hash: Uint8Array;
+  readonly signature: EcdsaSignature;
+  /** The signer's public key, as embedded. */
+  readonly publicKey: GuixPublicKey;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Writes the `Signature:` value: version 1, the host, the base64 of the advanced-form s-expression. */
+export function formatGuixSignature(sig: GuixSignature): string {
+  if (/[;\n\r]/.test(sig.host)) {
+    throw new GuixSignatureError('guix-signature-info', 'a signature host name cannot contain ";" or a line break', { found: quote(sig.host) });
+  }
+  const sexp: SexpList = [
+    sexpAtom('signature'),
+    [sexpAtom('data'), [sexpAtom('flags'), sexpAtom('rfc6979')], [sexpAtom('hash'), sexpAtom('sha256'), sig.hash]],
+    [sexpAtom('sig-val'), [sexpAtom('ecdsa'), [sexpAtom('r'), bigIntToStdMpi(sig.signature.r)], [sexpAtom('s'), bigIntToStdMpi(sig.signature.s)]]],
+    guixPublicKeySexp(sig.publicKey),
+  ];
+  return `1;${sig.host};${Buffer.from(writeSexp(sexp)).toString('base64')}`;
+}
+
+/**
+ * Parses a `Signature:` value. Throws {@link GuixSignatureError}
+ * `guix-signature-bad` (or a key/s-expression code) when it is malformed.
+ */
+export function parseGuixSignature(value: string): GuixSignature {
+  const bad = (message: string, expected: string, found: string): never => {
+    throw new GuixSignatureError('guix-signature-bad', `malformed Guix signature: ${message}`, { field: 'Signature', expected, found });
+  };
+  const parts = value.split(';');
+  if (parts.length !== 3) bad('not three ";"-separated parts', '1;<host>;<base64>', quote(value));
+  const [version, host, body] = parts as [string, string, string];
+  if (version !== '1') bad('unsupported version', '1', quote(version));
+  if (!BASE64.test(body) || body.length % 4 !== 0 || body.length === 0) bad('the signature is not base64', 'base64', quote(body));
+  const sexp = parseSexp(Buffer.from(body, 'base64'));
+  if (sexpTag(sexp) !== 'signature') bad('not a (signature …) s-expression', '(signature …)', quote(sexpTag(sexp) ?? '(list)'));
+  const hashList = findSexpToken(findSexpToken(sexp, 'data') ?? [], 'hash');
+  const algorithm = sexpAtomText(hashList?.[1]);
+  const hash = hashList?.[2];
+  if (algorithm !== 'sha256' || !(hash instanceof Uint8Array) || hash.length !== 32) {
+    bad('the signed data is not a sha256 hash', '(data … (hash sha256 #32 bytes#))', quote(algorithm ?? 'none'));
+  }
+  const ecdsa = findSexpToken(findSexpToken(sexp, 'sig-val') ?? [], 'ecdsa');
+  const r = sexpValue(findSexpToken(ecdsa ?? [], 'r'));
+  const s = sexpValue(findSexpToken(ecdsa ?? [], 's'));
+  if (r === undefined || s === undefined) bad('no ECDSA signature value', '(sig-val (ecdsa (r …) (s …)))', 'none');
+  const publicKey = findSexpToken(sexp, 'public-key');
+  if (publicKey === undefined) bad('no public key', '(public-key …)', 'none');
+  return {
+    host,
+    hash: hash as Uint8Array,
+    signature: { r: bytesToBigInt(r as Uint8Array), s: bytesToBigInt(s as Uint8Array) },
+    publicKey: guixPublicKeyFromSexp(publicKey as SexpList),
+  };
+}

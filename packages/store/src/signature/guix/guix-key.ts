@@ -6,7 +6,7 @@ import { quote } from '../../errors.js';
 import { decodeEdPoint, encodeEdPoint } from './ed-point.js';
 import { ED25519_BASE, ED25519_ORDER } from './ecdsa-ed25519.js';
 import { GuixSignatureError } from './guix-signature-error.js';
-import { bigIntToStdMpi, bytesToBigInt, mod } from './mpi.js';
+import { bigIntToMpiBytes, bytesToBigInt, mod } from './mpi.js';
 import type { Sexp, SexpList } from './sexp.js';
 import { findSexpToken, sexpAtom, sexpAtomText, sexpTag, sexpValue } from './sexp.js';
 import { parseSexp } from './sexp-parse.js';
@@ -105,6 +105,6 @@ export function generateGuixSecretKey(random: (size: number) => Uint8Array = ran
   for (;;) {
     const d = mod(bytesToBigInt(random(32)), ED25519_ORDER);
     if (d === 0n) continue;
-    return { d: bigIntToStdMpi(d), publicKey: { q: encodeEdPoint(ED25519_BASE.multiply(d)) } };
+    return { d: bigIntToMpiBytes(d), publicKey: { q: encodeEdPoint(ED25519_BASE.multiply(d)) } };
   }
 }

@@ -6,7 +6,7 @@ import type { EcdsaSignature } from './ecdsa-ed25519.js';
 import type { GuixPublicKey } from './guix-key.js';
 import { guixPublicKeyFromSexp, guixPublicKeySexp } from './guix-key.js';
 import { GuixSignatureError } from './guix-signature-error.js';
-import { bigIntToStdMpi, bytesToBigInt } from './mpi.js';
+import { bigIntToMpiBytes, bytesToBigInt } from './mpi.js';
 import type { SexpList } from './sexp.js';
 import { findSexpToken, sexpAtom, sexpAtomText, sexpTag, sexpValue } from './sexp.js';
 import { parseSexp } from './sexp-parse.js';
@@ -33,7 +33,7 @@ export function formatGuixSignature(sig: GuixSignature): string {
   const sexp: SexpList = [
     sexpAtom('signature'),
     [sexpAtom('data'), [sexpAtom('flags'), sexpAtom('rfc6979')], [sexpAtom('hash'), sexpAtom('sha256'), sig.hash]],
-    [sexpAtom('sig-val'), [sexpAtom('ecdsa'), [sexpAtom('r'), bigIntToStdMpi(sig.signature.r)], [sexpAtom('s'), bigIntToStdMpi(sig.signature.s)]]],
+    [sexpAtom('sig-val'), [sexpAtom('ecdsa'), [sexpAtom('r'), bigIntToMpiBytes(sig.signature.r)], [sexpAtom('s'), bigIntToMpiBytes(sig.signature.s)]]],
     guixPublicKeySexp(sig.publicKey),
   ];
   return `1;${sig.host};${Buffer.from(writeSexp(sexp)).toString('base64')}`;

@@ -12,16 +12,14 @@ export function bigIntToFixed(value: bigint, length: number): Uint8Array | undef
 }
 
 /**
- * Writes `value` (≥ 0) in libgcrypt's STD MPI form, as `%M` puts it in an
- * s-expression: the fewest big-endian bytes, with a leading zero byte when the
- * top bit would otherwise be set (the form is two's complement). Zero is empty.
+ * Writes `value` (≥ 0) as libgcrypt puts an MPI in a signature or key
+ * s-expression: the fewest big-endian bytes, no sign byte (a high first bit
+ * stays; the advanced form then shows it as hex). Zero is empty.
  */
-export function bigIntToStdMpi(value: bigint): Uint8Array {
+export function bigIntToMpiBytes(value: bigint): Uint8Array {
   if (value === 0n) return new Uint8Array(0);
-  let hex = value.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = `00${hex}`;
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  const hex = value.toString(16);
+  return new Uint8Array(Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex'));
 }
 
 /** `a` modulo `m`, in [0, m). */

@@ -1,0 +1,110 @@
+// The real `gbc` command for end-to-end tests: one-shot runs (output
+// captured) and long-running processes (`gbc coordinator`, `gbc agent`) whose
+// output goes to files, stopped by SIGTERM and waited for.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The workspace's launcher (runs the CLI from its TypeScript sources). */
+export const GBC_BIN = fileURLToPath(new URL('../../../../packages/cli/bin/gbc', import.meta.url));
+
+/** A finished `gbc` run. */
+export interface GbcResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The test's environment without GBC_* variables (so none leaks into a run), plus `extra`. */
+export function gbcEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GBC_')) env[k] = v;
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+/** Runs `gbc args…` in `cwd` to its end. */
+export function runGbc(args: readonly string[], cwd: string, stdin = ''): Promise<GbcResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(GBC_BIN, [...args], { cwd, env: gbcEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+/** Runs `gbc args…` and returns its standard output; throws with its stderr unless it exits 0. */
+export async function gbcOk(args: readonly string[], cwd: string): Promise<string> {
+  const r = await runGbc(args, cwd);
+  if (r.code !== 0) throw new Error(`gbc ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** A long-running `gbc` process. */
+export interface GbcProcess {
+  readonly pid: number;
+  /** Where its standard error goes. */
+  readonly errFile: string;
+  /** SIGTERM (if still running), then its exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts `gbc args…` in `cwd`; stdout and stderr go to `<cwd>/<name>.out|.err`. */
+export function startGbc(cwd: string, name: string, args: readonly string[]): GbcProcess {
+  const out = openSync(join(cwd, `${name}.out`), 'w');
+  const errFile = join(cwd, `${name}.err`);
+  const err = openSync(errFile, 'w');
+  const child = spawn(GBC_BIN, [...args], { cwd, env: gbcEnv(), stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  return processHandle(child, errFile);
+}
+
+/** A coordinator run by `gbc coordinator --json` and the URLs it printed. */
+export interface GbcCoordinator extends GbcProcess {
+  readonly agentUrl: string;
+  readonly clientUrl: string;
+}
+
+/** Starts `gbc coordinator --json args…` in `cwd` (stderr to `<cwd>/coordinator.err`); resolves once it listens. */
+export async function startGbcCoordinator(cwd: string, args: readonly string[]): Promise<GbcCoordinator> {
+  const errFile = join(cwd, 'coordinator.err');
+  const err = openSync(errFile, 'w');
+  const child = spawn(GBC_BIN, ['coordinator', '--json', ...args], { cwd, env: gbcEnv(), stdio: ['ignore', 'pipe', err] });
+  closeSync(err);
+  const handle = processHandle(child, errFile);
+  const lines = createInterface({ input: child.stdout! });
+  // `--json` prints one object, possibly over several lines: read until it parses.
+  let text = '';
+  const info = await Promise.race([
+    new Promise<{ agentUrl: string; clientUrl: string }>((resolve) => lines.on('line', (line) => {
+      text += `${line}\n`;
+      try {
+        resolve(JSON.parse(text) as { agentUrl: string; clientUrl: string });
+      } catch {
+        // not complete yet
+      }
+    })),
+    new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8').slice(-2000)}`)))),
+  ]);
+  lines.close();
+  child.stdout!.resume();
+  return { ...handle, agentUrl: info.agentUrl, clientUrl: info.clientUrl };
+}
+
+function processHandle(child: ChildProcess, errFile: string): GbcProcess {
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === null ? -1 : 128))));
+  return {
+    pid: child.pid ?? -1,
+    errFile,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

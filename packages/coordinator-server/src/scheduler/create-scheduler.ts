@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { createClaimBatcher } from './claim-batcher.js';
 import { queuedProducers, readBuildsNow, readSetupWaits } from './queue-read.js';
-import { tagList, tagRecord, toQueuedBuild } from './queued-build.js';
+import { createInterner, tagList, tagRecord, toQueuedBuild } from './queued-build.js';
 import type { FetchedBuild, Scheduler } from './scheduler-api.js';
 
 /** Options of {@link createScheduler}. */
@@ -113,10 +113,11 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
       const builds: QueuedBuild[] = [];
       const waits = await readSetupWaits(db);
       const needed = new Set<string>();
+      const intern = createInterner();
       for await (const part of streamQueue(db, { chunkSize: o.chunkSize ?? 20_000 })) {
         for (const e of part) {
           for (const p of e.pendingInputs) needed.add(p);
-          builds.push(toQueuedBuild(e, waits.get(e.id)));
+          builds.push(toQueuedBuild(e, waits.get(e.id), undefined, intern));
         }
       }
       if (needed.size > 0) {

@@ -6,8 +6,40 @@
 import type { PendingInput, QueuedBuild } from '@gbc/allocator';
 import type { QueueEntry, Tag } from '@gbc/datastore';
 
-/** The allocator's view of a queue entry; `producers` maps a derivation path to a queued build of it. */
-export function toQueuedBuild(entry: QueueEntry, setupWaits: readonly string[] = [], producers?: ReadonlyMap<string, string>): QueuedBuild {
+/** Shares equal values among queued builds: a million builds hold few distinct systems and tag sets. */
+export interface Interner {
+  string(s: string): string;
+  tags(tags: readonly Tag[]): Readonly<Record<string, string>>;
+}
+
+/** A fresh interner (one per queue rebuild; dropped with it). */
+export function createInterner(): Interner {
+  const strings = new Map<string, string>();
+  const tagSets = new Map<string, Readonly<Record<string, string>>>();
+  return {
+    string(s) {
+      const held = strings.get(s);
+      if (held !== undefined) return held;
+      strings.set(s, s);
+      return s;
+    },
+    tags(tags) {
+      const key = tags.map((t) => `${t.key}\u0000${t.value}`).join('\u0001');
+      let held = tagSets.get(key);
+      if (held === undefined) {
+        held = Object.freeze(tagRecord(tags));
+        tagSets.set(key, held);
+      }
+      return held;
+    },
+  };
+}
+
+/**
+ * The allocator's view of a queue entry; `producers` maps a derivation path to
+ * a queued build of it; `intern` shares systems and tag records between builds.
+ */
+export function toQueuedBuild(entry: QueueEntry, setupWaits: readonly string[] = [], producers?: ReadonlyMap<string, string>, intern?: Interner): QueuedBuild {
   const pending: PendingInput[] = [];
   for (const path of entry.pendingInputs) {
     const buildId = producers?.get(path);
@@ -17,11 +49,11 @@ export function toQueuedBuild(entry: QueueEntry, setupWaits: readonly string[] =
   return {
     id: entry.id,
     derivation: entry.derivationPath,
-    system: entry.system,
+    system: intern === undefined ? entry.system : intern.string(entry.system),
     priority: entry.priority,
     createdAt: entry.createdAt,
     deferUntil: entry.deferUntil ?? undefined,
-    tags: tagRecord(entry.tags),
+    tags: intern === undefined ? tagRecord(entry.tags) : intern.tags(entry.tags),
     pendingInputs: pending.length === 0 ? undefined : pending,
     failedInputs: entry.blockedBy === null ? undefined : [entry.blockedBy],
   };

@@ -1,11 +1,17 @@
 // Shared per-project Vitest settings: resolve workspace packages from their
 // TypeScript sources (the `source` export condition) so tests need no build.
+// The conditions leave out `import`: vitest hands them to Node for external
+// packages, and pg's CommonJS code would then `require` pg-pool's ESM build
+// and break (every test that reaches PostgreSQL goes through pg).
 import { defineProject } from 'vitest/config';
 
-const conditions = ['source', 'node', 'import', 'module', 'default'];
+const conditions = ['source', 'node', 'default'];
 
-/** A Vitest project for one workspace package; `timeoutMs` defaults to 30 s. */
-export function packageProject(name: string, options: { timeoutMs?: number; fileParallelism?: boolean } = {}) {
+/** A Vitest project for one workspace package; timeouts default to 30 s. */
+export function packageProject(
+  name: string,
+  options: { timeoutMs?: number; hookTimeoutMs?: number; fileParallelism?: boolean } = {},
+) {
   return defineProject({
     resolve: { conditions },
     ssr: { resolve: { conditions } },
@@ -13,7 +19,7 @@ export function packageProject(name: string, options: { timeoutMs?: number; file
       name,
       include: ['src/**/*.test.ts'],
       testTimeout: options.timeoutMs ?? 30_000,
-      hookTimeout: options.timeoutMs ?? 30_000,
+      hookTimeout: options.hookTimeoutMs ?? options.timeoutMs ?? 30_000,
       fileParallelism: options.fileParallelism ?? true,
     },
   });

@@ -2,7 +2,7 @@
 // unauthenticated client API is refused beyond loopback unless allowed, and
 // allowed once a token exists; plus loopback recognition and the access table.
 import { describe, expect, it } from 'vitest';
-import { routesForPort } from '@gbc/protocol';
+import { CoordinatorClient, routesForPort } from '@gbc/protocol';
 import { createTestPlace } from '../agent-api/test-support.js';
 import { listen } from '../coordinator/listen.js';
 import { startControlled } from '../limits/test-support.js';
@@ -25,10 +25,16 @@ describe('listen and client auth', () => {
       const open = await listen(allowed, exposed);
       expect((await fetch(`http://127.0.0.1:${open.clientPort}/builds`)).status).toBe(200);
       await open.close();
-      await createClientToken(c.context.datastore.db, { name: 'ops', scope: 'read' });
+      const { secret } = await createClientToken(c.context.datastore.db, { name: 'ops', scope: 'read' });
       const guarded = await listen(c, exposed);
-      expect((await fetch(`http://127.0.0.1:${guarded.clientPort}/builds`)).status).toBe(401);
-      await guarded.close();
+      try {
+        const baseUrl = `http://127.0.0.1:${guarded.clientPort}`;
+        expect((await fetch(`${baseUrl}/builds`)).status).toBe(401);
+        expect((await new CoordinatorClient({ baseUrl, token: secret }).listBuilds({})).builds).toEqual([]);
+        await expect(new CoordinatorClient({ baseUrl, token: secret }).cancelBuildsByTags([{ key: 'a', value: 'b' }])).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+      } finally {
+        await guarded.close();
+      }
     } finally {
       await c.stop();
       await allowed.stop();

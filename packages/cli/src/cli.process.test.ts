@@ -165,6 +165,12 @@ describe('gbc against a coordinator it started', () => {
   it('runs an agent that builds a submitted derivation and its input; watch, log and show follow it', async () => {
     const created = json<{ agent: { uuid: string }; password: string }>(await gbc(['agent', 'new', 'runner', '--json']));
     writeFileSync(join(dir, 'runner.password'), created.password, { mode: 0o600 });
+    // A second agent that creates itself with a dynamic-auth token.
+    writeFileSync(join(dir, 'token'), (await gbc(['dynamic-auth', 'new-token'])).stdout.trim(), { mode: 0o600 });
+    const dynamic = startGbc(dir, 'dynamic-agent', [
+      'agent', '--coordinator-url', coordinator.agentUrl, '--name', 'dynamic-1', '--dynamic-auth-token-file', 'token',
+      '--store-dir', '/nix/store', '--state-dir', 'dynamic-state', '--max-1min-load-average', '1000',
+    ]);
     const agent = startGbc(dir, 'agent', [
       'agent', '--coordinator-url', coordinator.agentUrl, '--uuid', created.agent.uuid, '--password-file', 'runner.password',
       '--store-dir', '/nix/store', '--state-dir', 'agent-state', '--max-1min-load-average', '1000',
@@ -176,15 +182,27 @@ describe('gbc against a coordinator it started', () => {
       const watched = await gbc(['build', 'watch', build!.uuid]);
       expect(watched.stdout, `agent log:\n${agent.log()}`).toMatch(new RegExp(`${build!.uuid} succeeded\\n$`));
       expect(watched.code).toBe(0);
-      expect((await gbc(['build', 'log', build!.uuid])).stdout).toContain('building top');
-      const shown = json<BuildDetail>(await gbc(['build', 'show', build!.uuid, '--json']));
+      const [logRun, showRun, relatedRun, whyRun] = await Promise.all([
+        gbc(['build', 'log', build!.uuid]),
+        gbc(['build', 'show', build!.uuid, '--json']),
+        gbc(['build', 'show', build!.relatedBuilds[0]!, '--json']),
+        gbc(['build', 'why', build!.uuid, '--json']),
+      ]);
+      expect(logRun.stdout).toContain('building top');
+      const shown = json<BuildDetail>(showRun);
       expect(shown.state).toBe('succeeded');
       expect(shown.outputs[0]!.narHash).toMatch(/^sha256:/);
-      const related = json<BuildDetail>(await gbc(['build', 'show', build!.relatedBuilds[0]!, '--json']));
+      const related = json<BuildDetail>(relatedRun);
       expect([related.derivation, related.state]).toEqual([drvs.dep, 'succeeded']);
-      expect(json<{ reasons: Array<{ kind: string }> }>(await gbc(['build', 'why', build!.uuid, '--json'])).reasons.map((r) => r.kind)).toEqual(['finished']);
+      expect(json<{ reasons: Array<{ kind: string }> }>(whyRun).reasons.map((r) => r.kind)).toEqual(['finished']);
+      const listed = await waitFor(async () => {
+        const agents = json<{ agents: Array<{ name: string; systems: string[] }> }>(await gbc(['agent', 'list', '--json'])).agents;
+        return agents.find((a) => a.name === 'dynamic-1' && a.systems.length > 0);
+      });
+      expect(listed.systems).toEqual([expect.stringMatching(/-linux$/)]);
     } finally {
       expect(await agent.stop()).toBe(0);
+      expect(await dynamic.stop()).toBe(0);
     }
   }, PROCESS_TIMEOUT);
 });

@@ -1,6 +1,7 @@
 // The `gbc` command: finds the configuration file, declares every command
 // over the shared context, parses, and turns any failure into one line and
 // a documented exit code (see errors.ts and README.md).
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { agentAdminCommands } from './commands/agent-admin.js';
 import { agentCommand } from './commands/agent.js';
@@ -51,7 +52,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       .recommendCommands()
       .help()
       .alias('help', 'h')
-      .version(false)
+      .version(packageVersion())
       .wrap(Math.min(100, process.stdout.columns ?? 100))
       .exitProcess(false)
       .fail((message: string | null, error: Error | undefined) => {
@@ -65,4 +66,10 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     if (report.debug !== undefined) stderr.write(`${report.debug}\n`);
     return report.exitCode;
   }
+}
+
+/** The version in @gbc/cli's package.json (beside src/ and dist/ alike). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
 }

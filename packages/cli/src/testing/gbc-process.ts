@@ -116,10 +116,10 @@ export function startGbc(dir: string, name: string, args: readonly string[]): Gb
 }
 
 /** Polls `probe` until it returns a value (not undefined); fails after `timeoutMs` (default 30 s). */
-export async function waitFor<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));

@@ -1,8 +1,8 @@
 // The narinfo of an output the coordinator holds, from its output metadata:
 // Nix layout (one file, signed when a key is configured) or Guix layout (one
-// URL group per stored compression). NAR URLs are `nar/<compression>/<basename>`.
+// URL group per stored compression, signed when a Guix key is configured). NAR URLs are `nar/<compression>/<basename>`.
 import type { OutputMetadata, StoredFile } from '@gbc/datastore';
-import { signNarInfo, writeNarInfo, type NarFile, type NarInfo } from '@gbc/store';
+import { signGuixNarInfo, signNarInfo, writeNarInfo, type NarFile, type NarInfo } from '@gbc/store';
 import { isCompression, type Compression } from '../compression/compression.js';
 import type { CacheFlavour, ResolvedCacheOptions } from './cache-options.js';
 
@@ -32,7 +32,8 @@ export function narInfoText(meta: OutputMetadata, options: ResolvedCacheOptions,
   };
   if (flavour === 'guix') {
     const info: NarInfo = { ...base, flavour: 'guix', files: files.map((f) => toNarFile(meta, f, false)) };
-    return writeNarInfo(info);
+    const key = options.guixSigningKey;
+    return writeNarInfo(key === null ? info : signGuixNarInfo(info, key, options.guixSigningHost));
   }
   let info: NarInfo = { ...base, flavour: 'nix', files: [toNarFile(meta, first, true)] };
   if (options.signingKey !== null) info = signNarInfo(info, options.signingKey);

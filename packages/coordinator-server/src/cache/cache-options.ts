@@ -1,7 +1,8 @@
 // Options of the binary cache (nix-cache-info facts, signing key, narinfo
 // flavour) and their resolution: defaults filled in, the key file read once.
 import { readFile } from 'node:fs/promises';
-import { parseSecretKey, type SecretKey } from '@gbc/store';
+import { hostname } from 'node:os';
+import { parseGuixSecretKey, parseSecretKey, type GuixSecretKey, type SecretKey } from '@gbc/store';
 import { COMPRESSIONS, type Compression } from '../compression/compression.js';
 
 /** Which narinfo layout the cache writes; see {@link CacheOptions.flavour}. */
@@ -14,8 +15,9 @@ export type CacheFlavour = 'nix' | 'guix';
  * lines) unless `flavour` is `guix`; a client may also ask per request with
  * the query `?flavour=nix` or `?flavour=guix` (e.g. `GET /<hash>.narinfo?flavour=guix`).
  * The Guix layout lists one URL/Compression/FileSize group per stored
- * compression and carries no signature (gbc does not make Guix's libgcrypt
- * ECDSA signatures): Guix clients must trust it by other means.
+ * compression; it carries a `Signature:` (Guix's deterministic ECDSA, the
+ * bytes guix publish would write) when a Guix key is configured, and none
+ * otherwise.
  */
 export interface CacheOptions {
   /** The store directory of the paths served (`StoreDir:`). Default `/gnu/store`. */
@@ -28,6 +30,12 @@ export interface CacheOptions {
   readonly signingKeyFile?: string;
   /** A key already loaded; wins over `signingKeyFile`. */
   readonly signingKey?: SecretKey;
+  /** Path of a Guix secret key file (`/etc/guix/signing-key.sec`, from `guix archive --generate-key`) to sign Guix narinfos with. */
+  readonly guixSigningKeyFile?: string;
+  /** A Guix key already loaded; wins over `guixSigningKeyFile`. */
+  readonly guixSigningKey?: GuixSecretKey;
+  /** Host name written in Guix signatures (`Signature: 1;<host>;…`). Default this machine's name, as guix publish. */
+  readonly guixSigningHost?: string;
   /** Default narinfo layout. Default `nix`. */
   readonly flavour?: CacheFlavour;
   /** For the Nix layout (one file only): stored compressions in order of preference. Default zstd, lzip, gzip, none. */
@@ -40,15 +48,21 @@ export interface ResolvedCacheOptions {
   readonly priority: number;
   readonly wantMassQuery: boolean;
   readonly signingKey: SecretKey | null;
+  readonly guixSigningKey: GuixSecretKey | null;
+  readonly guixSigningHost: string;
   readonly flavour: CacheFlavour;
   readonly compressionPreference: readonly Compression[];
 }
 
-/** Applies the defaults of {@link CacheOptions} and reads the key file, if any (its errors propagate: a bad key must stop the start). */
+/** Applies the defaults of {@link CacheOptions} and reads the key files, if any (its errors propagate: a bad key must stop the start). */
 export async function resolveCacheOptions(options: CacheOptions = {}): Promise<ResolvedCacheOptions> {
   let signingKey = options.signingKey ?? null;
   if (signingKey === null && options.signingKeyFile !== undefined) {
     signingKey = parseSecretKey((await readFile(options.signingKeyFile, 'utf8')).trim());
+  }
+  let guixSigningKey = options.guixSigningKey ?? null;
+  if (guixSigningKey === null && options.guixSigningKeyFile !== undefined) {
+    guixSigningKey = parseGuixSecretKey(await readFile(options.guixSigningKeyFile));
   }
   const storeDir = (options.storeDir ?? '/gnu/store').replace(/\/+$/, '');
   return {
@@ -56,6 +70,8 @@ export async function resolveCacheOptions(options: CacheOptions = {}): Promise<R
     priority: options.priority ?? 100,
     wantMassQuery: options.wantMassQuery ?? true,
     signingKey,
+    guixSigningKey,
+    guixSigningHost: options.guixSigningHost ?? hostname(),
     flavour: options.flavour ?? 'nix',
     compressionPreference: options.compressionPreference ?? COMPRESSIONS,
   };

@@ -3,7 +3,7 @@
 // path must be the one its content implies (source-path.ts). Only then is its
 // metadata recorded, which publishes it to agents through the binary cache. A
 // source already held is not received again (its stored file is never replaced).
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { getOutputMetadata, outputMetadataFor, recordOutputMetadata } from '@gbc/datastore';
 import { buildRoutes, fromZodError, parseUploadHeaders } from '@gbc/protocol';
 import type { StoredNar } from '@gbc/protocol';
@@ -12,59 +12,63 @@ import { createDecompressor } from '../compression/index.js';
 import type { Compression } from '../compression/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { HttpError } from '../http/http-error.js';
+import { drainOnRefusal, releaseBody, requestBody } from '../http/request-body.js';
 import { mountRoute } from '../http/validate.js';
 import { narStorageKey } from '../storage/index.js';
-import { bodyStream } from './body-bytes.js';
 import { MAX_TEXT_SOURCE_NAR, isFilePathOf, isSourcePathOf } from './source-path.js';
 
 /** Mounts `PUT /source/{name}` on `app`; sources are named under `storeDir`. */
 export function mountSourceUpload(app: Hono<{ Variables: object }>, ctx: CoordinatorContext, storeDir: string): void {
   const db = ctx.datastore.db;
-  mountRoute(app, buildRoutes.putSource, async (c, { params }) => {
-    const meta = parseUploadHeaders((name) => c.req.header(name));
-    if (!meta.success) {
-      const p = fromZodError('upload headers', meta.error);
-      throw new HttpError('bad-request', p.message, { details: p.details });
-    }
-    const storePath = `${storeDir}/${params.name}`;
-    const held = await getOutputMetadata(db, storePath);
-    if (held !== undefined) {
-      await c.req.raw.body?.cancel();
-      const file = held.files.find((f) => f.compression === meta.data.compression) ?? held.files[0];
-      return answer(c, { path: storePath, narHash: held.narHash, narSize: held.narSize, compression: (file?.compression ?? 'none') as Compression, fileSize: file?.fileSize ?? held.narSize });
-    }
-    const references = meta.data.references.map((r) => `${storeDir}/${r}`);
-    const others = references.filter((r) => r !== storePath);
-    const have = new Set((await outputMetadataFor(db, others)).map((m) => m.storePath));
-    const lacking = others.filter((r) => !have.has(r));
-    if (lacking.length > 0) {
-      throw new HttpError('missing-references', `input source ${storePath} refers to store paths the coordinator does not hold: ${lacking.join(', ')}; upload them first`, { details: { missing: lacking } });
-    }
-    const bySource = isSourcePathOf(storePath, storeDir, meta.data.narHash, references);
-    if (!bySource && meta.data.narSize > MAX_TEXT_SOURCE_NAR) throw mismatch(storePath);
-    const key = narStorageKey(storePath, meta.data.compression);
-    const nar = await ctx.storage.nars.receive({
-      uploadId: `source-${params.name.slice(0, 32)}`,
-      key,
-      compression: meta.data.compression,
-      narHash: meta.data.narHash,
-      narSize: meta.data.narSize,
-      body: bodyStream(c.req.raw),
+  mountRoute(app, buildRoutes.putSource, (c, { params }) => {
+    // Any refusal, before or while the NAR is read, drains the rest of the body.
+    const body = requestBody(c.req.raw);
+    return drainOnRefusal(c, body, async () => {
+      const meta = parseUploadHeaders((name) => c.req.header(name));
+      if (!meta.success) {
+        const p = fromZodError('upload headers', meta.error);
+        throw new HttpError('bad-request', p.message, { details: p.details });
+      }
+      const storePath = `${storeDir}/${params.name}`;
+      const held = await getOutputMetadata(db, storePath);
+      if (held !== undefined) {
+        await releaseBody(c, body);
+        const file = held.files.find((f) => f.compression === meta.data.compression) ?? held.files[0];
+        return answer(c, { path: storePath, narHash: held.narHash, narSize: held.narSize, compression: (file?.compression ?? 'none') as Compression, fileSize: file?.fileSize ?? held.narSize });
+      }
+      const references = meta.data.references.map((r) => `${storeDir}/${r}`);
+      const others = references.filter((r) => r !== storePath);
+      const have = new Set((await outputMetadataFor(db, others)).map((m) => m.storePath));
+      const lacking = others.filter((r) => !have.has(r));
+      if (lacking.length > 0) {
+        throw new HttpError('missing-references', `input source ${storePath} refers to store paths the coordinator does not hold: ${lacking.join(', ')}; upload them first`, { details: { missing: lacking } });
+      }
+      const bySource = isSourcePathOf(storePath, storeDir, meta.data.narHash, references);
+      if (!bySource && meta.data.narSize > MAX_TEXT_SOURCE_NAR) throw mismatch(storePath);
+      const key = narStorageKey(storePath, meta.data.compression);
+      const nar = await ctx.storage.nars.receive({
+        uploadId: `source-${params.name.slice(0, 32)}`,
+        key,
+        compression: meta.data.compression,
+        narHash: meta.data.narHash,
+        narSize: meta.data.narSize,
+        body,
+      });
+      if (!bySource && !isFilePathOf(storePath, storeDir, await readBack(ctx, key, nar.compression), references)) {
+        await ctx.storage.store.delete('nar', key);
+        throw mismatch(storePath);
+      }
+      await recordOutputMetadata(db, [{
+        storePath,
+        narHash: nar.narHash,
+        narSize: nar.narSize,
+        references,
+        deriver: meta.data.deriver === undefined ? null : `${storeDir}/${meta.data.deriver}`,
+        files: [{ compression: nar.compression, fileSize: nar.fileSize, fileHash: nar.fileHash, location: nar.key }],
+      }], ctx.clock.now());
+      ctx.scheduler.notifyPathsAvailable([storePath]);
+      return answer(c, { path: storePath, narHash: nar.narHash, narSize: nar.narSize, compression: nar.compression, fileSize: nar.fileSize });
     });
-    if (!bySource && !isFilePathOf(storePath, storeDir, await readBack(ctx, key, nar.compression), references)) {
-      await ctx.storage.store.delete('nar', key);
-      throw mismatch(storePath);
-    }
-    await recordOutputMetadata(db, [{
-      storePath,
-      narHash: nar.narHash,
-      narSize: nar.narSize,
-      references,
-      deriver: meta.data.deriver === undefined ? null : `${storeDir}/${meta.data.deriver}`,
-      files: [{ compression: nar.compression, fileSize: nar.fileSize, fileHash: nar.fileHash, location: nar.key }],
-    }], ctx.clock.now());
-    ctx.scheduler.notifyPathsAvailable([storePath]);
-    return answer(c, { path: storePath, narHash: nar.narHash, narSize: nar.narSize, compression: nar.compression, fileSize: nar.fileSize });
   });
 }
 

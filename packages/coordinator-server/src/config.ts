@@ -15,6 +15,12 @@ export interface CoordinatorConfig {
   readonly databaseUri: string;
   /** Where NARs, logs and partial uploads are kept. Default `./gbc-data`. */
   readonly dataDir?: string;
+  /**
+   * The store directory of the farm: where the client API puts store items
+   * named by basename (`PUT /derivation/{name}`, `PUT /source/{name}`), the
+   * binary cache's `StoreDir:` and its `GET /log/{drv}`. Default `/gnu/store`.
+   */
+  readonly storeDir?: string;
   /** A built-in strategy name (`basic`, `derivation-ordered`, `fair-share`), a module path, or a strategy object. Default `basic`. */
   readonly allocationStrategy?: string | AllocationStrategy;
   /** How long an allocation or a started build lives without a status report, in seconds. Default 300. */
@@ -69,6 +75,8 @@ export interface CoordinatorConfig {
 export interface ResolvedConfig {
   readonly databaseUri: string;
   readonly dataDir: string;
+  /** Absolute, without a trailing slash. */
+  readonly storeDir: string;
   readonly allocationStrategy: string | AllocationStrategy;
   readonly leaseSeconds: number;
   readonly leaseCheckIntervalMs: number;
@@ -98,6 +106,7 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
   return {
     databaseUri: config.databaseUri,
     dataDir: config.dataDir ?? join(cwd, 'gbc-data'),
+    storeDir: storeDirOf(config.storeDir ?? '/gnu/store'),
     allocationStrategy: config.allocationStrategy ?? 'basic',
     leaseSeconds,
     leaseCheckIntervalMs: config.leaseCheckIntervalMs ?? 5000,
@@ -118,6 +127,12 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     retention: resolveRetentionPolicy(config.retention ?? {}),
     retentionIntervalSeconds: nonNegative('retentionIntervalSeconds', config.retentionIntervalSeconds ?? 0),
   };
+}
+
+function storeDirOf(dir: string): string {
+  const trimmed = dir.replace(/\/+$/, '');
+  if (!trimmed.startsWith('/')) throw new RangeError(`storeDir must be an absolute directory such as /gnu/store, got ${JSON.stringify(dir)}`);
+  return trimmed;
 }
 
 function nonNegative(name: string, n: number): number {

@@ -1,5 +1,7 @@
 // Public entry of @gbc/coordinator-server.
 export { createCoordinator, type Coordinator, type CoordinatorOptions, type UploadLimits } from './coordinator/create-coordinator.js';
+export type { LegacyStoreDir } from './coordinator/create-coordinator.js';
+export { createClientApp, type ClientAppOptions } from './client-api/index.js';
 export { listen, type ListenOptions, type Listening } from './coordinator/listen.js';
 export { resolveConfig, type CoordinatorConfig, type ResolvedConfig } from './config.js';
 export type { CoordinatorContext, CoordinatorStorage } from './context.js';

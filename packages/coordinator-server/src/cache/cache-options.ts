@@ -20,7 +20,7 @@ export type CacheFlavour = 'nix' | 'guix';
  * otherwise.
  */
 export interface CacheOptions {
-  /** The store directory of the paths served (`StoreDir:`). Default `/gnu/store`. */
+  /** The store directory of the paths served (`StoreDir:`). Default `/gnu/store`; `createCoordinator` sets it to its configuration's `storeDir`. */
   readonly storeDir?: string;
   /** `Priority:` of nix-cache-info (lower is preferred). Default 100, as guix publish. */
   readonly priority?: number;

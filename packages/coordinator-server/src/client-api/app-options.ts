@@ -1,14 +1,9 @@
-// Options of the client app that the coordinator's configuration does not carry (yet).
+// Options of the client app that the coordinator's configuration does not carry
+// (the store directory is the configuration's `storeDir`).
 import type { ModuloHashCache } from './modulo-hashes.js';
 
 /** Options of `createClientApp`. */
 export interface ClientAppOptions {
-  /**
-   * Store directory of routes that name a store item by basename only
-   * (`PUT /derivation/{name}`, `PUT /source/{name}`). Default `/gnu/store`.
-   * Derivations uploaded with full paths keep their own store directory.
-   */
-  readonly storeDir?: string;
   /** Largest derivation accepted by `PUT /derivation/{name}`, in bytes. Default: the JSON body limit. */
   readonly derivationBytes?: number;
   /** Modulo hashes shared across apps of one coordinator. Default: a new memo. */

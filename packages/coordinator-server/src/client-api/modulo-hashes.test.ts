@@ -32,7 +32,7 @@ describe.each(DIALECTS)('modulo hashes from the datastore on %s', (dialect) => {
   });
 
   it('lets a restarted coordinator (cold memo) accept a dependent of the chain', async () => {
-    const app = createClientApp(t.coordinator.context, { moduloHashes: createModuloHashCache(), storeDir: '/gnu/store' });
+    const app = createClientApp(t.coordinator.context, { moduloHashes: createModuloHashCache() });
     const next = syntheticDerivation(`deep-${dialect}-next`, [chain[chain.length - 1]!]);
     const res = await app.request('/derivations', { method: 'POST', body: JSON.stringify({ derivations: [{ path: next.path, text: encodeDerivationText(next.bytes) }] }), headers: { 'Content-Type': 'application/json' } });
     expect(res.status).toBe(200);

@@ -17,7 +17,7 @@ import { submitBuild } from './submit-build.js';
 /** Mounts the submission routes on `app`. */
 export function mountSubmissionRoutes(app: Hono<{ Variables: object }>, ctx: CoordinatorContext, options: ClientAppOptions = {}): void {
   const db = ctx.datastore.db;
-  const storeDir = options.storeDir ?? '/gnu/store';
+  const storeDir = ctx.config.storeDir;
   const cache = options.moduloHashes ?? createModuloHashCache();
   const jsonBodyBytes = ctx.config.jsonBodyBytes;
 

@@ -50,7 +50,7 @@ export async function startTestCoordinator(dialect: (typeof DIALECTS)[number], s
     drop = () => execFileSync('psql', [base, '-qc', `drop database if exists ${name} with (force)`], { stdio: 'pipe' });
   }
   const clock = createManualClock(Date.UTC(2026, 10, 27, 12));
-  const coordinator = await createCoordinator({ databaseUri, dataDir: join(dir, 'data'), logger: silentLogger, clock, cwd: dir, client: { storeDir, keepAliveMs: 50 }, jsonBodyBytes });
+  const coordinator = await createCoordinator({ databaseUri, dataDir: join(dir, 'data'), logger: silentLogger, clock, cwd: dir, storeDir, client: { keepAliveMs: 50 }, jsonBodyBytes });
   await coordinator.start();
   const request = async (path: string, init?: RequestInit): Promise<Response> => coordinator.clientApp.request(path, init);
   return {

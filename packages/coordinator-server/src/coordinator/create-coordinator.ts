@@ -29,11 +29,18 @@ import { createDataDirStorage, createLogStore, createNarUploads } from '../stora
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
 export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOptions {
-  readonly client?: ClientAppOptions;
-  readonly cache?: CacheOptions;
+  readonly client?: ClientAppOptions & LegacyStoreDir;
+  /** The cache's store directory is the configuration's `storeDir`. */
+  readonly cache?: Omit<CacheOptions, 'storeDir'> & LegacyStoreDir;
   readonly agentAuth?: AgentAuthOptions;
   /** Limits of output and source NAR uploads. */
   readonly uploads?: UploadLimits;
+}
+
+/** A per-app store directory, from before `CoordinatorConfig.storeDir`. */
+export interface LegacyStoreDir {
+  /** @deprecated Set `storeDir` on the coordinator's configuration; it must agree with it when both are given. */
+  readonly storeDir?: string;
 }
 
 /** Limits of NAR uploads. */
@@ -64,7 +71,7 @@ export interface Coordinator {
 
 /** Creates a coordinator; see the file header. */
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  const config = resolveConfig(options);
+  const config = resolveConfig({ ...options, storeDir: oneStoreDir(options) });
   const strategy: AllocationStrategy = typeof config.allocationStrategy === 'string' ? await resolveStrategy(config.allocationStrategy, { baseDir: config.cwd }) : config.allocationStrategy;
   const datastore = await openDatastore(config.databaseUri, { migrate: false, cwd: config.cwd });
   try {
@@ -73,7 +80,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     const scheduler = createScheduler({ datastore, strategy, clock: config.clock, logger: config.logger, leaseMs: config.leaseSeconds * 1000 });
     const events = createEventBus({ now: () => config.clock.now() });
     const context: CoordinatorContext = { config, datastore, scheduler, storage, clock: config.clock, events, logger: config.logger };
-    const cacheApp = createCacheApp(context, await resolveCacheOptions(options.cache ?? {}));
+    const cacheApp = createCacheApp(context, await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir }));
     const agentApp = createAgentApp(context, scheduler, options.agentAuth);
     agentApp.route('/', cacheApp);
     const observed = await attachHooksAndMetrics(context, agentApp, options);
@@ -112,4 +119,11 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     await datastore.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** The one store directory: `storeDir`, or the legacy per-app ones (which must agree). */
+function oneStoreDir(options: CoordinatorOptions): string | undefined {
+  const given = [options.storeDir, options.client?.storeDir, options.cache?.storeDir].filter((d): d is string => d !== undefined).map((d) => d.replace(/\/+$/, ''));
+  if (new Set(given).size > 1) throw new RangeError(`conflicting store directories ${[...new Set(given)].join(', ')}: set only the coordinator's storeDir`);
+  return given[0];
 }

@@ -20,7 +20,7 @@ beforeAll(async () => {
     logger: silentLogger,
     hooks: { 'build-submitted': [(e) => void seen.push(e)] },
     hookRunner: { pollIntervalMs: 50 },
-    cache: { storeDir: '/gnu/store' },
+    storeDir: '/gnu/store',
   });
   await coordinator.start();
 });

@@ -16,6 +16,7 @@ import { startNixDaemon, type NixDaemonProcess } from '../support/nix-daemon-pro
 import { waitFor } from '../support/wait-for.js';
 import { BLOCKED, DAG_NAMES, FAILING, SUCCEEDING, instantiateFarmDag, type DagName, type FarmDag } from './farm-dag.js';
 import { realiseFromCache } from './nix-substitute.js';
+import { runReadmeLibraryExample } from './readme-library-example.js';
 
 /** How one farm run is set up. */
 export interface FarmOptions {
@@ -24,6 +25,8 @@ export interface FarmOptions {
   readonly storeDir: string;
   /** A fresh database URI for the coordinator, and how to drop it afterwards. */
   database(dir: string): Promise<{ uri: string; drop(): Promise<void> }>;
+  /** Also run the README's library example against this farm (its derivations must be readable from their store directory). */
+  readonly runsReadmeLibraryExample?: boolean;
 }
 
 const RUN_MS = 240_000;
@@ -116,18 +119,22 @@ export function describeFarm(options: FarmOptions): void {
     }, RUN_MS);
 
     it('keeps the logs: what the builders echoed, for the failure too', async () => {
-      expect(await gbc('build', 'log', builds.get('fail')!.uuid)).toContain(`failing on purpose ${dag.marker}`);
-      expect(await gbc('build', 'log', builds.get('top')!.uuid)).toContain(`building top ${dag.marker}`);
-      expect(await gbc('build', 'log', builds.get('leaf3')!.uuid)).toContain(`building leaf 3 ${dag.marker}`);
+      // Independent reads run together: each gbc process costs seconds of CPU on a loaded 2-core machine.
+      const [fail, top, leaf] = await Promise.all((['fail', 'top', 'leaf3'] as const).map((n) => gbc('build', 'log', builds.get(n)!.uuid)));
+      expect(fail).toContain(`failing on purpose ${dag.marker}`);
+      expect(top).toContain(`building top ${dag.marker}`);
+      expect(leaf).toContain(`building leaf 3 ${dag.marker}`);
     }, RUN_MS);
 
     it('says why a blocked build waits: the failed input', async () => {
-      const why = JSON.parse(await gbc('build', 'why', builds.get('afterFail')!.uuid, '--json')) as WhyResponse;
+      const [whyJson, whyText, after] = await Promise.all([gbc('build', 'why', builds.get('afterFail')!.uuid, '--json'),
+        gbc('build', 'why', builds.get('afterFail')!.uuid), shown('afterAfterFail')]);
+      const why = JSON.parse(whyJson) as WhyResponse;
       const failed = why.reasons.find((r) => r.kind === 'inputs-failed');
       expect(failed?.kind === 'inputs-failed' ? failed.inputs.map((i) => i.derivation) : []).toEqual([dag.drvs.get('fail')]);
-      expect(await gbc('build', 'why', builds.get('afterFail')!.uuid)).toContain(dag.drvs.get('fail')!);
-      const detail = await shown('afterAfterFail');
-      expect(detail.blockedByFailedDependency).toBe(true);
+      expect(whyText).toContain(dag.drvs.get('fail')!);
+      expect(after.blockedByFailedDependency).toBe(true);
+      expect(after.blockedBy).toEqual([builds.get('fail')!.uuid]);
     }, RUN_MS);
 
     it('serves every output to Nix from its cache, signed with its key', async () => {
@@ -159,6 +166,13 @@ export function describeFarm(options: FarmOptions): void {
       const of = (type: string) => new Set(events.filter((e) => e.type === type).map((e) => e.build));
       expect([...of('build-failure')]).toEqual(FAILING.map((n) => builds.get(n)!.uuid));
       expect([...of('build-success')].sort()).toEqual(SUCCEEDING.map((n) => builds.get(n)!.uuid).sort());
+    }, RUN_MS);
+
+    it.runIf(options.runsReadmeLibraryExample === true)('runs the README library example: submits with the libraries and follows the build to its end', async () => {
+      const drv = dag.drvs.get('leaf2')!;
+      expect(await runReadmeLibraryExample(coordinator!.clientUrl, [drv])).toBe(`${drv} succeeded\n`);
+      const listed = JSON.parse(await gbc('builds', 'list', '--json', '--derivation', drv, '--tag', 'origin=qa')) as { builds: Build[] };
+      expect(listed.builds.map((b) => [b.state, b.priority])).toEqual([['succeeded', 10]]);
     }, RUN_MS);
   });
 }

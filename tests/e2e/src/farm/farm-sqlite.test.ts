@@ -6,4 +6,5 @@ describeFarm({
   label: 'SQLite, /nix/store',
   storeDir: '/nix/store',
   database: async (dir) => ({ uri: `sqlite://${join(dir, 'gbc.db')}`, drop: async () => undefined }),
+  runsReadmeLibraryExample: true,
 });

@@ -3,7 +3,7 @@
 export { NarError } from './errors.js';
 export { MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_TARGET_BYTES, NAR_MAGIC } from './nar-tokens.js';
 export { DEFAULT_BATCH_BYTES, NarEncoder } from './nar-encoder.js';
-export { dumpNar, type DumpNarOptions } from './nar-writer.js';
+export { dumpNar, type DumpNarOptions, type NarDump } from './nar-writer.js';
 export { NarContents } from './nar-contents.js';
 export { parseNar, type NarDirectory, type NarEntry, type NarRegular, type NarSymlink, type ParseNarOptions } from './nar-parser.js';
 export { restoreNar, type RestoreNarOptions } from './nar-restore.js';

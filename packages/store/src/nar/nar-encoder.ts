@@ -41,18 +41,23 @@ export class NarEncoder {
     return this.#outBytes + this.#pos;
   }
 
-  /** Appends bytes: small ones are copied into the batch, large ones passed on as they are. */
-  raw(bytes: Uint8Array): void {
+  /**
+   * Appends bytes: small ones are copied into the batch, large ones passed on
+   * as they are. True when `bytes` itself will be handed out (so it must not
+   * be reused yet); false when it was copied.
+   */
+  raw(bytes: Uint8Array): boolean {
     if (bytes.length > this.#batchBytes - this.#pos) this.#flush();
     if (bytes.length >= this.#batchBytes / 2) {
       this.#flush();
       this.#out.push(bytes);
       this.#outBytes += bytes.length;
-      return;
+      return true;
     }
     this.#buf ??= this.#alloc(this.#batchBytes);
     this.#buf.set(bytes, this.#pos);
     this.#pos += bytes.length;
+    return false;
   }
 
   /** A u64 little-endian integer, written straight into the batch (no allocation). */
@@ -102,11 +107,15 @@ export class NarEncoder {
     if (size === 0) this.#endRegular(depth);
   }
 
-  /** Appends file contents; the file ends (padding, closing tags) when all `size` bytes came. */
-  contents(depth: number, bytes: Uint8Array): void {
-    this.raw(bytes);
+  /**
+   * Appends file contents; the file ends (padding, closing tags) when all
+   * `size` bytes came. True when `bytes` itself will be handed out (see `raw`).
+   */
+  contents(depth: number, bytes: Uint8Array): boolean {
+    const kept = this.raw(bytes);
     this.#contentLeft -= bytes.length;
     if (this.#contentLeft === 0) this.#endRegular(depth);
+    return kept;
   }
 
   /**

@@ -43,11 +43,24 @@ export async function* tapNarHash(source: AsyncIterable<Uint8Array> | Iterable<U
   }
 }
 
-/** Hashes a whole NAR stream: `{ narHash, narSize }`. */
+/**
+ * Hashes a whole NAR stream: `{ narHash, narSize }`. Chunks of a source with
+ * a `release(chunk)` method (a `dumpNar` dump) are handed back once hashed.
+ */
 export async function hashNar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<NarDigest> {
   const hasher = new NarHasher();
-  for await (const chunk of source) hasher.update(chunk);
+  const release = releaseOf(source);
+  for await (const chunk of source) {
+    hasher.update(chunk);
+    release?.(chunk);
+  }
   return hasher.digest();
+}
+
+/** The source's `release(chunk)` method, if it has one. */
+function releaseOf(source: object): ((chunk: Uint8Array) => void) | undefined {
+  const release: unknown = (source as { release?: unknown }).release;
+  return typeof release === 'function' ? (chunk) => void release.call(source, chunk) : undefined;
 }
 
 /** NarHash as written in narinfo files and by `nix-store -q --hash`: `sha256:` and Nix base32. */

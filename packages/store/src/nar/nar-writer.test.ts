@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dumpNar } from './nar-writer.js';
+import { hashNar } from './nar-hash.js';
 import { collect, makeTrickyTree, nixDump, nixEnv, tempDir } from './nar-test-support.js';
 
 const tmp = tempDir();
@@ -100,5 +101,48 @@ describe('dumpNar with reuseBuffers', () => {
       // Recycling: a 3 MiB file and dozens of nodes went through a handful of buffers.
       expect(seen.size).toBeLessThan(8);
     }
+  });
+});
+
+describe('dumpNar with released chunks', () => {
+  it('reuses released chunks and leaves the ones a consumer keeps untouched', async () => {
+    const root = join(tmp.path, 'tree');
+    const reference = nixDump(root);
+    for (const [batchBytes, readBytes] of [[undefined, undefined], [4096, 4096], [64, 1000]] as const) {
+      const dump = dumpNar(root, { batchBytes, readBytes });
+      const parts: Buffer[] = [];
+      const kept: { chunk: Uint8Array; copy: Buffer }[] = [];
+      const memories = new Set<ArrayBufferLike>();
+      let n = 0;
+      for await (const chunk of dump) {
+        const copy = Buffer.from(chunk);
+        parts.push(copy);
+        memories.add(chunk.buffer);
+        // Keep every third chunk, release the others.
+        if (n++ % 3 === 0) kept.push({ chunk, copy });
+        else dump.release(chunk);
+      }
+      expect(Buffer.concat(parts).equals(reference)).toBe(true);
+      // Chunks kept were never handed out again, so never overwritten.
+      expect(kept.every(({ chunk, copy }) => copy.equals(chunk))).toBe(true);
+      // Released memory came back: fewer distinct buffers than chunks.
+      expect(memories.size).toBeLessThan(n);
+    }
+  });
+
+  it('lets hashNar release what it hashed: same digest as a dump whose chunks are kept', async () => {
+    const root = join(tmp.path, 'tree');
+    const dump = dumpNar(root, { readBytes: 4096, batchBytes: 4096 });
+    const released: Uint8Array[] = [];
+    const release = dump.release;
+    dump.release = (chunk) => {
+      released.push(chunk);
+      release(chunk);
+    };
+    const digest = await hashNar(dump);
+    const kept = await collect(dumpNar(root));
+    expect(digest.narSize).toBe(kept.length);
+    expect(digest).toEqual(await hashNar([kept]));
+    expect(released.reduce((sum, c) => sum + c.length, 0)).toBe(kept.length);
   });
 });

@@ -37,7 +37,7 @@ export interface RetentionResult {
   /** NAR and log files no record named, removed after the grace period. */
   readonly orphanNars: readonly string[];
   readonly orphanLogs: readonly string[];
-  /** Bytes of NAR files removed (outputs and orphans). */
+  /** Bytes of NAR files removed (outputs as recorded, orphans as stored). */
   readonly freedBytes: number;
   /** Bytes of NAR files of the outputs kept. */
   readonly keptBytes: number;
@@ -68,22 +68,19 @@ export async function runRetention(target: RetentionTarget, options: { readonly 
       for (const log of plan.removeLogs) await trx.updateTable('attempts').set({ log_location: null }).where('id', '=', log.attemptId).where('log_location', '=', log.key).execute();
     });
   }
-  let freedBytes = 0;
-  for (const removed of plan.removeOutputs) {
-    for (const key of outputs.get(removed.storePath)?.locations ?? []) {
-      const stat = await storage.stat('nar', key);
-      freedBytes += stat?.size ?? 0;
-      if (!dryRun) await storage.delete('nar', key);
-    }
+  // Sizes as recorded (no stat per file); the files go 16 at a time.
+  let freedBytes = plan.freedBytes;
+  if (!dryRun) {
+    await eachLimited(plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? []), (key) => storage.delete('nar', key));
+    await eachLimited(plan.removeLogs, (log) => storage.delete('log', log.key));
   }
-  if (!dryRun) for (const log of plan.removeLogs) await storage.delete('log', log.key);
 
   const orphans = await findOrphans(datastore.db, storage, now - policy.orphanGraceSeconds * 1000, new Set(plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? [])), new Set(plan.removeLogs.map((l) => l.key)));
-  for (const nar of orphans.nars) {
-    freedBytes += nar.size;
-    if (!dryRun) await storage.delete('nar', nar.key);
+  freedBytes += orphans.nars.reduce((n, o) => n + o.size, 0);
+  if (!dryRun) {
+    await eachLimited(orphans.nars, (nar) => storage.delete('nar', nar.key));
+    await eachLimited(orphans.logs, (key) => storage.delete('log', key));
   }
-  if (!dryRun) for (const key of orphans.logs) await storage.delete('log', key);
   return {
     dryRun,
     removedOutputs: plan.removeOutputs.map((o) => o.storePath),
@@ -108,4 +105,12 @@ async function findOrphans(db: Db, storage: Storage, before: number, removingNar
     if (!named.logs.has(o.key) && !removingLogs.has(o.key) && o.modifiedAt.getTime() < before) logs.push(o.key);
   }
   return { nars: nars.sort((a, b) => (a.key < b.key ? -1 : 1)), logs: logs.sort() };
+}
+
+/** Runs `fn` over `items`, at most 16 at once. */
+async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(16, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
 }

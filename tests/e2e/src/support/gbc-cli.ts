@@ -81,6 +81,7 @@ export async function startGbcCoordinator(cwd: string, args: readonly string[]):
   const lines = createInterface({ input: child.stdout! });
   // `--json` prints one object, possibly over several lines: read until it parses.
   let text = '';
+  let timer: NodeJS.Timeout | undefined;
   const info = await Promise.race([
     new Promise<{ agentUrl: string; clientUrl: string }>((resolve) => lines.on('line', (line) => {
       text += `${line}\n`;
@@ -91,7 +92,12 @@ export async function startGbcCoordinator(cwd: string, args: readonly string[]):
       }
     })),
     new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8').slice(-2000)}`)))),
-  ]);
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`gbc coordinator did not listen within 120 s; see ${errFile}`)), 120_000))),
+  ]).catch(async (error: unknown) => {
+    // Never leave a coordinator behind that no caller holds a handle to.
+    await handle.stop();
+    throw error;
+  }).finally(() => clearTimeout(timer));
   lines.close();
   child.stdout!.resume();
   return { ...handle, agentUrl: info.agentUrl, clientUrl: info.clientUrl };

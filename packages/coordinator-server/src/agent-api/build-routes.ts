@@ -70,7 +70,7 @@ export function mountBuildRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, s
     const eventType = kind === 'success' ? 'build-success' : kind === 'build-failure' || kind === 'timeout' ? 'build-failure' : undefined;
     const payload = { build: held.buildId, agent: me, derivation: held.derivationPath, result: kind };
     const outcome: AttemptOutcome = {
-      result: kind, failureReason: 'message' in body ? (body.message ?? null) : null, logLocation, outputs,
+      result: kind, failureReason: failureReason(body), logLocation, outputs,
       events: eventType === undefined ? [] : [{ eventType, payload }],
     };
     const finished = await finishAttempt(db, held.attemptId, me, outcome, ctx.clock.now());
@@ -80,6 +80,12 @@ export function mountBuildRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, s
     if (eventType !== undefined) ctx.events.publish({ type: eventType, build: held.buildId, agent: me, derivation: held.derivationPath, state: finished.buildState, result: kind });
     return c.body(null, 204);
   }, opts);
+}
+
+/** The agent's message; for a timeout, which limit stopped the build first (`max-silent-time: …`). */
+function failureReason(body: BuildResultRequest): string | null {
+  if (body.result === 'timeout') return body.message === undefined ? `${body.limit} exceeded` : `${body.limit}: ${body.message}`;
+  return 'message' in body ? (body.message ?? null) : null;
 }
 
 function resultKind(body: BuildResultRequest): ResultKind {

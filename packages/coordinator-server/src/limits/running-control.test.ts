@@ -70,11 +70,14 @@ describe.each(['sqlite', 'postgres'] as const)('running builds on %s', (dialect)
     expect(res.status).toBe(204);
     const shown = await showBuild(c.context.datastore.db, id!);
     expect(shown?.state).toBe('failed');
-    expect(shown?.attempts.at(-1)).toMatchObject({ result: 'timeout', failureReason: 'no output for 5 s' });
+    expect(shown?.attempts.at(-1)).toMatchObject({ result: 'timeout', failureReason: 'max-silent-time: no output for 5 s' });
     const text = await clientCall(c, 'GET', `/build/${id}/log`);
     expect(text.status).toBe(200);
     expect(await text.text()).toBe('starting\n');
     expect(await outbox('build-failure')).toContainEqual(expect.objectContaining({ build: id, result: 'timeout' }));
+    const { ids: [other] } = await startBuilds([{ name: 'slow', timeout: 5 }]);
+    expect((await call(c, 'POST', `/build/${other}/report-result`, agent.auth, { result: 'timeout', limit: 'timeout' })).status).toBe(204);
+    expect((await showBuild(c.context.datastore.db, other!))?.attempts.at(-1)).toMatchObject({ result: 'timeout', failureReason: 'timeout exceeded' });
   });
 
   it('cancels a started build: the status response lists it, the canceled report keeps it canceled and publishes nothing', async () => {

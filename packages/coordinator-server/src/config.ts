@@ -119,7 +119,7 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     clock: config.clock ?? systemClock,
     logger: config.logger ?? createJsonLogger('info'),
     cwd,
-    clientAuth: config.clientAuth ?? 'auto',
+    clientAuth: clientAuthMode(config.clientAuth),
     allowUnauthenticatedClients: config.allowUnauthenticatedClients ?? false,
     clientTokenCacheMs: nonNegative('clientTokenCacheMs', config.clientTokenCacheMs ?? 5000),
     buildTimeoutSeconds: optionalPositive('buildTimeoutSeconds', config.buildTimeoutSeconds),
@@ -133,6 +133,11 @@ function storeDirOf(dir: string): string {
   const trimmed = dir.replace(/\/+$/, '');
   if (!trimmed.startsWith('/')) throw new RangeError(`storeDir must be an absolute directory such as /gnu/store, got ${JSON.stringify(dir)}`);
   return trimmed;
+}
+
+function clientAuthMode(mode: string | undefined): 'auto' | 'required' {
+  if (mode === undefined || mode === 'auto' || mode === 'required') return mode ?? 'auto';
+  throw new RangeError(`clientAuth must be "auto" or "required", got ${JSON.stringify(mode)}`);
 }
 
 function nonNegative(name: string, n: number): number {

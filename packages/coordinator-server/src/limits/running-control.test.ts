@@ -112,6 +112,16 @@ describe.each(['sqlite', 'postgres'] as const)('running builds on %s', (dialect)
     expect((await getBuild(c.context.datastore.db, id!))?.state).toBe('canceled');
   });
 
+  it('tells the agent of a canceled build it fetched but did not start; its attempt is already over', async () => {
+    const drv = fakeDrv('fetched-only');
+    const [id] = await submit(c, [drv], [{ derivationPath: drv.path }]);
+    expect((await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, { count: 1, systems: ['x86_64-linux'] })).status).toBe(200);
+    expect(await (await clientCall(c, 'POST', `/build/${id}/cancel`, undefined, {})).json()).toEqual({ canceled: [id] });
+    expect((await status([id!])).canceledBuilds).toEqual([id]);
+    expect((await call(c, 'POST', `/build/${id}/report-build-start`, agent.auth)).status).toBe(409);
+    expect((await showBuild(c.context.datastore.db, id!))?.attempts.at(-1)?.result).toBe('canceled');
+  });
+
   it('cancels every started build with a tag, and only those', async () => {
     const { ids } = await startBuilds([{ name: 'tag-a', tag: 'stale' }, { name: 'tag-b', tag: 'stale' }, { name: 'tag-c', tag: 'fresh' }]);
     const res = await clientCall(c, 'POST', '/builds/cancel', undefined, { tags: [{ key: 'job', value: 'stale' }] });

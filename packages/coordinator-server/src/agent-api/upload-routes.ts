@@ -7,15 +7,12 @@ import type { CoordinatorContext } from '../context.js';
 import { HttpError } from '../http/http-error.js';
 import { drainOnRefusal, requestBody } from '../http/request-body.js';
 import { mountRoute } from '../http/validate.js';
-import { narStorageKey } from '../storage/index.js';
+import { logKey, narStorageKey } from '../storage/index.js';
 import type { AgentEnv } from './agent-auth.js';
 import { heldAttempt } from './attempt-access.js';
 import type { UploadedOutputs } from './uploaded-outputs.js';
 
-/** The log storage key of an attempt. */
-export function logKey(buildId: string, attemptId: number): string {
-  return `${buildId}/${attemptId}`;
-}
+export { logKey };
 
 /** Mounts the log and output upload routes. */
 export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, auth: MiddlewareHandler<AgentEnv>, uploaded: UploadedOutputs): void {

@@ -2,6 +2,7 @@
 // directory: narinfo flavours and signing, NAR bytes and HEAD, logs, and bad
 // or unknown requests answered 400/404.
 import { execFileSync } from 'node:child_process';
+import { claimBuildsById, createAgent, createBuilds, finishAttempt, startAttempt } from '@gbc/datastore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import type { Hono } from 'hono';
@@ -10,6 +11,7 @@ import { makeNar } from '../test-support/bytes.js';
 import { finishBuild } from '../hooks/testing/finish-build.js';
 import { addDerivation, makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from '../hooks/testing/test-coordinator.js';
 import { storeOutput } from '../hooks/testing/store-output.js';
+import { logKey } from '../storage/index.js';
 import { createCacheApp } from './cache-app.js';
 import { resolveCacheOptions } from './cache-options.js';
 
@@ -112,5 +114,26 @@ describe('NARs and logs', () => {
     expect(await res.text()).toBe('building hello\ndone\n');
     expect((await signed.request(`/log/${'2'.repeat(32)}-x.drv`)).status).toBe(404);
     expect((await signed.request('/log/not-a-drv')).status).toBe(400);
+  });
+
+  it('serves the live log of a running build of a derivation without a finished one, then its sealed log', async () => {
+    const db = tc.ctx.datastore.db;
+    const drv = await addDerivation(tc.ctx, 'running');
+    const now = tc.ctx.clock.now();
+    const [build] = await createBuilds(db, [{ derivationPath: drv.path }], now);
+    const agent = await createAgent(db, { name: 'cache-log-agent', systems: ['x86_64-linux'] }, now);
+    const [claim] = await claimBuildsById(db, [build!.id], { agentId: agent.id, leaseMs: 60_000, now });
+    await startAttempt(db, claim!.attemptId, agent.id, 60_000, now);
+    const key = logKey(build!.id, claim!.attemptId);
+    await tc.ctx.storage.logs.append(key, Buffer.from('still building\n'));
+    const live = await signed.request(`/log/${drv.path.slice(11)}`);
+    expect(live.status).toBe(200);
+    expect(await live.text()).toBe('still building\n');
+    const sealed = await tc.ctx.storage.logs.seal(key);
+    await finishAttempt(db, claim!.attemptId, agent.id, { result: 'build-failure', logLocation: sealed.key }, now);
+    expect(sealed.key).not.toBe(key);
+    const res = await signed.request(`/log/${drv.path.slice(11)}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('still building\n');
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimBuildsById, startAttempt } from '@gbc/datastore';
 import { encodeDerivationText } from '@gbc/protocol';
 import type { BuildDetail } from '@gbc/protocol';
-import { logKey } from '../agent-api/upload-routes.js';
+import { logKey } from '../storage/index.js';
 import { DIALECTS, startTestCoordinator, syntheticDerivation } from './test-support.js';
 import type { TestCoordinator } from './test-support.js';
 

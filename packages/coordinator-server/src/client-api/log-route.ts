@@ -6,11 +6,10 @@ import { Readable } from 'node:stream';
 import { showBuild } from '@gbc/datastore';
 import { buildRoutes } from '@gbc/protocol';
 import type { Hono } from 'hono';
-import { logKey } from '../agent-api/upload-routes.js';
 import type { CoordinatorContext } from '../context.js';
 import { notFound } from '../http/http-error.js';
 import { mountRoute } from '../http/validate.js';
-import type { LogStore } from '../storage/index.js';
+import { logKey, type LogStore } from '../storage/index.js';
 import { attemptIdOf } from './build-view.js';
 
 /** Mounts the log route on `app`; `pollMs` (default 250) paces a followed live log. */

@@ -8,3 +8,4 @@ export { createNarUploads, type NarUploadRequest, type NarUploads, type NarUploa
 export { checkUploadId, type UploadManifest, type UploadStatus } from './upload-state.js';
 export { createLogStore, type LogReading, type LogStore, type LogStoreOptions, type StoredLog } from './log-store.js';
 export { narStorageKey } from './nar-key.js';
+export { logKey } from './log-key.js';

@@ -2,6 +2,7 @@
 // (agent, claim, start, log sealed into the log store, finish with events).
 import { claimBuildsById, createAgent, createBuilds, finishAttempt, startAttempt, type AttemptOutcome, type FinishedAttempt } from '@gbc/datastore';
 import type { CoordinatorContext } from '../../context.js';
+import { logKey } from '../../storage/index.js';
 
 /** What to finish a build with. */
 export interface FinishBuildOptions {
@@ -26,9 +27,10 @@ export async function finishBuild(ctx: CoordinatorContext, drvPath: string, opti
   await startAttempt(db, claim.attemptId, agent.id, 60_000, now);
   let logLocation: string | null = null;
   if (options.log !== undefined) {
-    logLocation = `${buildId}/${claim.attemptId}`;
-    await ctx.storage.logs.append(logLocation, Buffer.from(options.log));
-    await ctx.storage.logs.seal(logLocation);
+    // Recorded as the report-result route does: the sealed object's storage key.
+    const key = logKey(buildId, claim.attemptId);
+    await ctx.storage.logs.append(key, Buffer.from(options.log));
+    logLocation = (await ctx.storage.logs.seal(key)).key;
   }
   const finished = await finishAttempt(db, claim.attemptId, agent.id, {
     result: options.result,

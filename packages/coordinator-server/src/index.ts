@@ -20,3 +20,4 @@ export { attachHooksAndMetrics, type HooksAndMetrics, type HooksAndMetricsOption
 export * from './metrics/index.js';
 export * from './client-auth/index.js';
 export * from './retention/index.js';
+export { effectiveLimits, type BuildLimits } from './limits/build-limits.js';

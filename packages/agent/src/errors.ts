@@ -11,8 +11,7 @@ export interface AgentErrorDetails {
  * An agent failure. Codes: `bad-options` (an option is invalid), `missing-inputs`
  * (inputs found nowhere; `paths` lists them), `hash-mismatch` (a fetched NAR is
  * not what its narinfo says), `program-failed` (a compressor failed),
- * `credentials` (no usable credentials), `upload-busy` (the coordinator is
- * still closing a broken upload: retried), `stopped` (the agent is stopping),
+ * `credentials` (no usable credentials), `stopped` (the agent is stopping),
  * `retries-exhausted` (the coordinator stayed unreachable).
  */
 export class AgentError extends Error {

@@ -37,6 +37,11 @@ describe('withRetry', () => {
     expect(timers.slept).toEqual([75, 150, 300]);
   });
 
+  it('retries an upload the coordinator is still closing (503 upload-in-progress), not a 409', () => {
+    expect(isTransient(new ProtocolError('upload-in-progress', 'still closing'))).toBe(true);
+    expect(isTransient(new ProtocolError('conflict', 'still closing', { status: 409 }))).toBe(false);
+  });
+
   it('does not retry a refusal', async () => {
     const timers = recordingTimers();
     let calls = 0;

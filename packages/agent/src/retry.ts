@@ -20,7 +20,6 @@ export function isTransient(error: unknown): boolean {
     // range-not-satisfiable: a resumed upload raced the coordinator still storing the broken one; ask again.
     return error.code === 'network-error' || error.code === 'timeout' || error.code === 'range-not-satisfiable' || error.status === 429 || error.status >= 500;
   }
-  if (error instanceof AgentError) return error.code === 'upload-busy';
   // fetch failures that escaped the client's decoding, and broken streams.
   return error instanceof TypeError || (error instanceof Error && /ECONNRE|EPIPE|socket|terminated|other side closed/i.test(error.message));
 }

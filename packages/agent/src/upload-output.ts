@@ -8,7 +8,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isProtocolError } from '@gbc/protocol';
 import type { AgentClient, StoredNar } from '@gbc/protocol';
 import { decodeBase16, encodeNix32, storePathBasename } from '@gbc/store';
 import type { BuildDaemon } from '@gbc/store';
@@ -52,15 +51,10 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
         if (progress.complete) return null;
         offset = progress.bytesReceived;
       }
-      const resumed = !first;
       first = false;
-      try {
-        return await ctx.client.uploadOutput(build, name, meta, createReadStream(spool, { start: offset }), { offset });
-      } catch (error) {
-        // After a broken request the coordinator may still be closing it: it answers 409 (upload-in-progress) until then.
-        if (resumed && isProtocolError(error, 'conflict')) throw new AgentError('upload-busy', `upload of ${path} still closing on the coordinator: ${error.message}`, { cause: error });
-        throw error;
-      }
+      // After a broken request the coordinator may still be closing it: it answers
+      // 503 upload-in-progress until then, which `call` retries like any 5xx.
+      return await ctx.client.uploadOutput(build, name, meta, createReadStream(spool, { start: offset }), { offset });
     });
   } finally {
     await rm(spool, { force: true });

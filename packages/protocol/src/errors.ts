@@ -39,6 +39,12 @@ export const errorStatus = {
   internal: 500,
   /** The coordinator is starting or stopping, or its storage is unavailable; retry later. */
   unavailable: 503,
+  /**
+   * The same upload is still being received: a resumed upload arrived while the
+   * coordinator was still closing the broken request. Transient: retry after
+   * the `Retry-After` header's seconds, asking for the upload's progress first.
+   */
+  'upload-in-progress': 503,
 } as const;
 
 /** A code the server sends. */

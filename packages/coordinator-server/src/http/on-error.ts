@@ -3,7 +3,7 @@
 // as its `notFound`; handlers simply throw. Mapping:
 //   HttpError / ProtocolError    → its status and code
 //   ZodError                     → 400 bad-request with the schema's message
-//   StorageError (storage layer) → 400/404/409/413/415/416 by code, else 500
+//   StorageError (storage layer) → 400/404/409/413/415/416, 503 upload-in-progress (Retry-After), else 500
 //   DatastoreError               → NotFound 404, StateConflict 409, InvalidInput 400, unreachable 503
 //   hono HTTPException           → its status (413 from the body limit → payload-too-large)
 //   anything else                → 500 internal (logged with its stack; the body says only "internal error")
@@ -30,7 +30,7 @@ const storageCodes: Partial<Record<StorageError['code'], ServerErrorCode>> = {
   'invalid-key': 'bad-request',
   'invalid-hash': 'bad-request',
   'not-found': 'not-found',
-  'upload-in-progress': 'conflict',
+  'upload-in-progress': 'upload-in-progress',
   'log-sealed': 'conflict',
 };
 
@@ -44,7 +44,7 @@ export function toHttpError(error: unknown): HttpError {
   }
   if (error instanceof StorageError) {
     const code = storageCodes[error.code];
-    if (code !== undefined && (isUploadRefusal(error) || code === 'not-found' || code === 'conflict' || code === 'bad-request')) {
+    if (code !== undefined && (isUploadRefusal(error) || code === 'not-found' || code === 'conflict' || code === 'bad-request' || code === 'upload-in-progress')) {
       return new HttpError(code, error.message, { cause: error, details: error.received === undefined ? undefined : { received: error.received } });
     }
     return new HttpError('internal', 'internal storage error', { cause: error });
@@ -68,6 +68,8 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
     const http = toHttpError(error);
     if (http.status >= 500) logger.error('request failed', { method: c.req.method, path: c.req.path, code: http.code, error: describe(error) });
     const headers: Record<string, string> = http.code === 'unauthorized' ? { 'WWW-Authenticate': 'Basic realm="gbc"' } : {};
+    // A broken upload is being closed: that takes moments, not minutes.
+    if (http.code === 'upload-in-progress') headers['Retry-After'] = '1';
     return c.json(http.toBody(), http.status as 400, headers);
   };
 }

@@ -79,7 +79,7 @@ export const agentRoutes = {
       description: 'The NAR compressed as x-gbc-compression says, from byte `offset` of that compressed stream.',
     },
     response: { kind: 'json', status: 200, schema: storedNarSchema },
-    errors: ['not-found', 'conflict', 'hash-mismatch', 'size-mismatch', 'range-not-satisfiable', 'payload-too-large', 'unsupported-media-type', 'missing-references'],
+    errors: ['not-found', 'conflict', 'hash-mismatch', 'size-mismatch', 'range-not-satisfiable', 'payload-too-large', 'unsupported-media-type', 'missing-references', 'upload-in-progress'],
   }),
   outputUploadProgress: defineRoute({
     id: 'outputUploadProgress', method: 'GET', path: '/build/{uuid}/output/{name}/progress', port: 'agent', auth: 'agent',

@@ -9,7 +9,9 @@ import { allocationPlanCommand, dynamicAuthCommand } from './commands/operators.
 import { buildCommand } from './commands/build.js';
 import { buildsCommand } from './commands/builds.js';
 import { cacheCommand } from './commands/cache-key.js';
+import { clientTokenCommand } from './commands/client-token.js';
 import { coordinatorCommand } from './commands/coordinator.js';
+import { retentionCommand } from './commands/retention.js';
 import { submitBuildCommand } from './commands/submit-build.js';
 import { findConfigFile, loadConfigFile } from './config/load-config-file.js';
 import { createCommandContext } from './context.js';
@@ -47,6 +49,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       .command(dynamicAuthCommand(ctx))
       .command(allocationPlanCommand(ctx))
       .command(cacheCommand(ctx))
+      .command(clientTokenCommand(ctx))
+      .command(retentionCommand(ctx))
       .demandCommand(1, 'name a command (see gbc --help)')
       .strict()
       .recommendCommands()

@@ -8,6 +8,8 @@ import type { CoordinatorOptions, LogLevel } from '@gbc/coordinator-server';
 import { layeredOptions } from '../config/layered-options.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
+import { controlOptions, controlSettingsOf } from './coordinator-control.js';
+import type { ControlArgs } from './coordinator-control.js';
 import { untilSignal } from './signals.js';
 
 /** The `coordinator` command. */
@@ -30,6 +32,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Least severity of log lines (JSON on stderr)' },
         'parallel-hooks': { describe: 'Events of one type processed at once: a number, or (in the configuration file) an object per event type', requiresArg: true },
         'update-database': { type: 'boolean', default: false, describe: 'Apply pending database migrations and exit' },
+        ...controlOptions,
       } as const),
     handler: async (raw) => {
       const a = raw as unknown as CoordinatorArgs;
@@ -59,8 +62,13 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         substituteUrls: a['substitute-url'] ?? [],
         logger: createJsonLogger(a['log-level'] as LogLevel),
         ...hooksOf(a, ctx),
+        ...controlSettingsOf(a),
         client: { storeDir: a['store-dir'] },
-        cache: { storeDir: a['store-dir'], ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }) },
+        cache: {
+          storeDir: a['store-dir'],
+          ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }),
+          ...(a['guix-signing-key'] === undefined ? {} : { guixSigningKeyFile: resolve(ctx.cwd, a['guix-signing-key']) }),
+        },
       });
       const stopped = untilSignal();
       try {
@@ -84,7 +92,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
   };
 }
 
-interface CoordinatorArgs {
+interface CoordinatorArgs extends ControlArgs {
   readonly json: boolean;
   readonly database: string;
   readonly 'agent-communication': string;

@@ -23,6 +23,8 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
         'ignore-if-build-for-derivation-exists': { type: 'boolean', default: false, describe: 'Skip a derivation that already has a build' },
         'ignore-if-build-for-outputs-exists': { type: 'boolean', default: false, describe: 'Skip a derivation whose outputs already have a build' },
         'ensure-all-related-derivation-outputs-have-successful-builds': { type: 'boolean', default: false, describe: 'Also submit builds for inputs nobody has built' },
+        timeout: { type: 'number', describe: 'Wall-clock limit of each build, seconds (default: the coordinator\'s)', requiresArg: true },
+        'max-silent-time': { type: 'number', describe: 'Limit of each build without output, seconds (default: the coordinator\'s)', requiresArg: true },
         'defer-until': { type: 'string', describe: 'Do not start before this time (ISO 8601)', requiresArg: true },
         'store-dir': { type: 'string', describe: 'Store directory (default: that of the first derivation)', requiresArg: true },
         'real-store-dir': { type: 'string', describe: "Directory holding the store's files when it differs from the store directory (local?root=R stores: R/nix/store)", requiresArg: true },
@@ -45,6 +47,8 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
             ignoreIfBuildForOutputsExists: a['ignore-if-build-for-outputs-exists'],
             ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds: a['ensure-all-related-derivation-outputs-have-successful-builds'],
             ...(deferUntil === undefined ? {} : { deferUntil }),
+            ...(a.timeout === undefined ? {} : { timeoutSeconds: seconds('timeout', a.timeout) }),
+            ...(a['max-silent-time'] === undefined ? {} : { maxSilentTimeSeconds: seconds('max-silent-time', a['max-silent-time']) }),
           },
           ...(a['store-dir'] === undefined ? {} : { storeDir: a['store-dir'] }),
           ...(a['real-store-dir'] === undefined ? {} : { realStoreDir: resolve(ctx.cwd, a['real-store-dir']) }),
@@ -70,6 +74,8 @@ interface SubmitArgs {
   readonly 'ignore-if-build-for-outputs-exists': boolean;
   readonly 'ensure-all-related-derivation-outputs-have-successful-builds': boolean;
   readonly 'defer-until'?: string;
+  readonly timeout?: number;
+  readonly 'max-silent-time'?: number;
   readonly 'store-dir'?: string;
   readonly 'real-store-dir'?: string;
 }
@@ -95,4 +101,10 @@ function isoTime(text: string): string {
   const t = new Date(text);
   if (Number.isNaN(t.getTime())) throw new CliError('bad-time', `--defer-until: cannot read "${text}" as a time (use ISO 8601, e.g. 2026-12-01T12:00:00Z)`, ExitCode.usage);
   return t.toISOString();
+}
+
+/** A time limit flag: a positive whole number of seconds. */
+function seconds(name: string, n: number): number {
+  if (!Number.isInteger(n) || n <= 0) throw new CliError('bad-limit', `--${name} must be a positive integer of seconds, got ${String(n)}`, ExitCode.usage);
+  return n;
 }

@@ -3,9 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { bulkInsert } from './bulk-insert.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
-import { chunk, inTransaction } from './transaction.js';
+import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
 import type { Tag } from './types.js';
+import { inValues } from './value-list.js';
 
 /** What to build and how. */
 export interface BuildRequest {
@@ -67,12 +68,12 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
     const inserted = await bulkInsert<{ id: number; uuid: string }>(
       trx,
       'builds',
-      ['uuid', 'derivation_id', 'system', 'priority', 'created_at', 'defer_until', 'state', 'timeout_s', 'max_silent_time_s'],
+      [['uuid', 'text'], ['derivation_id', 'bigint'], ['system', 'text'], ['priority', 'integer'], ['created_at', 'bigint'], ['defer_until', 'bigint'], ['state', 'text'], ['timeout_s', 'integer'], ['max_silent_time_s', 'integer']],
       rows.map((r) => [r.uuid, r.derivation_id, r.system, r.priority, r.created_at, r.defer_until, r.state, r.timeout_s, r.max_silent_time_s]),
       { returning: ['id', 'uuid'] },
     );
     const ids = new Map(inserted.map((row) => [row.uuid, Number(row.id)]));
-    await bulkInsert(trx, 'build_tags', ['build_id', 'key', 'value'], tags.map((t) => [ids.get(t.uuid)!, t.key, t.value]));
+    await bulkInsert(trx, 'build_tags', [['build_id', 'bigint'], ['key', 'text'], ['value', 'text']], tags.map((t) => [ids.get(t.uuid)!, t.key, t.value]));
     return out;
   });
 }
@@ -85,8 +86,8 @@ function dedupeTags(tags: readonly Tag[]): Tag[] {
 
 async function derivationIds(db: Db, paths: readonly string[]): Promise<Map<string, { id: number; system: string }>> {
   const found = new Map<string, { id: number; system: string }>();
-  for (const part of chunk([...new Set(paths)], 1)) {
-    for (const row of await db.selectFrom('derivations').select(['id', 'path', 'system']).where('path', 'in', part).execute()) {
+  if (paths.length > 0) {
+    for (const row of await db.selectFrom('derivations').select(['id', 'path', 'system']).where(inValues(db, 'path', [...new Set(paths)], 'text')).execute()) {
       found.set(row.path, { id: row.id, system: row.system });
     }
   }
@@ -98,27 +99,25 @@ async function derivationIds(db: Db, paths: readonly string[]): Promise<Map<stri
 /** Newest non-canceled build per derivation id. */
 async function existingBuildsForDerivations(db: Db, drvIds: readonly number[]): Promise<Map<number, string>> {
   const found = new Map<number, string>();
-  for (const part of chunk([...new Set(drvIds)], 1)) {
-    const rows = await db.selectFrom('builds').select(['derivation_id', 'uuid']).where('derivation_id', 'in', part).where('state', '!=', 'canceled').orderBy('id').execute();
-    for (const r of rows) found.set(r.derivation_id, r.uuid);
-  }
+  if (drvIds.length === 0) return found;
+  const rows = await db.selectFrom('builds').select(['derivation_id', 'uuid']).where(inValues(db, 'derivation_id', [...new Set(drvIds)], 'bigint')).where('state', '!=', 'canceled').orderBy('id').execute();
+  for (const r of rows) found.set(Number(r.derivation_id), r.uuid);
   return found;
 }
 
 /** Newest non-canceled build of any derivation sharing an output path, per derivation id. */
 async function existingBuildsForOutputs(db: Db, drvIds: readonly number[]): Promise<Map<number, string>> {
   const found = new Map<number, string>();
-  for (const part of chunk([...new Set(drvIds)], 1)) {
-    const rows = await db
-      .selectFrom('derivation_outputs as mine')
-      .innerJoin('derivation_outputs as other', 'other.path', 'mine.path')
-      .innerJoin('builds as b', 'b.derivation_id', 'other.derivation_id')
-      .select(['mine.derivation_id', 'b.uuid'])
-      .where('mine.derivation_id', 'in', part)
-      .where('b.state', '!=', 'canceled')
-      .orderBy('b.id')
-      .execute();
-    for (const r of rows) found.set(r.derivation_id, r.uuid);
-  }
+  if (drvIds.length === 0) return found;
+  const rows = await db
+    .selectFrom('derivation_outputs as mine')
+    .innerJoin('derivation_outputs as other', 'other.path', 'mine.path')
+    .innerJoin('builds as b', 'b.derivation_id', 'other.derivation_id')
+    .select(['mine.derivation_id', 'b.uuid'])
+    .where(inValues(db, 'mine.derivation_id', [...new Set(drvIds)], 'bigint'))
+    .where('b.state', '!=', 'canceled')
+    .orderBy('b.id')
+    .execute();
+  for (const r of rows) found.set(Number(r.derivation_id), r.uuid);
   return found;
 }

@@ -2,9 +2,10 @@
 // and tell which paths the coordinator does not hold yet.
 import { bulkInsert } from './bulk-insert.js';
 import { InvalidInputError } from './errors.js';
-import { chunk, inTransaction } from './transaction.js';
+import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
 import type { DerivationRecord } from './types.js';
+import { inValues } from './value-list.js';
 
 /**
  * Records derivations with their outputs, inputs and sources, in chunks, in one
@@ -27,30 +28,27 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
     const inserted = await bulkInsert<{ id: number; path: string }>(
       trx,
       'derivations',
-      ['path', 'name', 'system', 'fixed_output', 'text'],
+      [['path', 'text'], ['name', 'text'], ['system', 'text'], ['fixed_output', 'integer'], ['text', 'bytea']],
       fresh.map((r) => [r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength)]),
       { onConflictDoNothing: ['path'], returning: ['id', 'path'] },
     );
     for (const row of inserted) ids.set(row.path, Number(row.id));
     const recorded = fresh.filter((r) => ids.has(r.path));
     const outputs = recorded.flatMap((r) => r.outputs.map((o) => [ids.get(r.path)!, o.name, o.path, o.hashAlgo, o.hash]));
-    await bulkInsert(trx, 'derivation_outputs', ['derivation_id', 'name', 'path', 'hash_algo', 'hash'], outputs);
+    await bulkInsert(trx, 'derivation_outputs', [['derivation_id', 'bigint'], ['name', 'text'], ['path', 'text'], ['hash_algo', 'text'], ['hash', 'text']], outputs);
     const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name])));
-    await bulkInsert(trx, 'derivation_inputs', ['derivation_id', 'input_path', 'output_name'], inputs);
+    await bulkInsert(trx, 'derivation_inputs', [['derivation_id', 'bigint'], ['input_path', 'text'], ['output_name', 'text']], inputs);
     const sources = recorded.flatMap((r) => r.inputSources.map((path) => [ids.get(r.path)!, path]));
-    await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
+    await bulkInsert(trx, 'derivation_sources', [['derivation_id', 'bigint'], ['path', 'text']], sources);
     return recorded.map((r) => r.path);
   });
 }
 
 /** The subset of `paths` that are recorded derivations. */
 export async function existingDerivationPaths(db: Db, paths: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const part of chunk([...new Set(paths)], 1)) {
-    const rows = await db.selectFrom('derivations').select('path').where('path', 'in', part).execute();
-    for (const row of rows) found.push(row.path);
-  }
-  return found;
+  if (paths.length === 0) return [];
+  const rows = await db.selectFrom('derivations').select('path').where(inValues(db, 'path', [...new Set(paths)], 'text')).execute();
+  return rows.map((row) => row.path);
 }
 
 /** The subset of `paths` (derivation paths) that the datastore does not hold, in input order. */

@@ -12,6 +12,7 @@ import type { Clock } from './clock.js';
 import type { ResolvedConfig } from './config.js';
 import type { EventBus } from './events/event-bus.js';
 import type { Logger } from './logger.js';
+import type { UploadObservation } from './metrics/coordinator-metrics.js';
 import type { Scheduler } from './scheduler/scheduler-api.js';
 import type { LogStore, NarUploads, Storage } from './storage/index.js';
 
@@ -34,6 +35,8 @@ export interface CoordinatorContext {
   /** Live events for the SSE stream. */
   readonly events: EventBus;
   readonly logger: Logger;
+  /** Records an upload's bytes and duration in the coordinator's metrics (http/observed-upload.ts). */
+  readonly observeUpload: (upload: UploadObservation) => void;
 }
 
 /** Lease length in ms from the configuration. */

@@ -5,6 +5,7 @@ import { getDerivation } from '@gbc/datastore';
 import { agentRoutes, parseUploadHeaders, fromZodError } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
 import { HttpError } from '../http/http-error.js';
+import { observedUpload } from '../http/observed-upload.js';
 import { drainOnRefusal, requestBody } from '../http/request-body.js';
 import { mountRoute } from '../http/validate.js';
 import { logKey, narStorageKey } from '../storage/index.js';
@@ -21,7 +22,7 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
 
   mountRoute(app, agentRoutes.uploadLog, async (c, { params }) => {
     const held = await heldAttempt(db, params.uuid, c.get('agentId'));
-    await ctx.storage.logs.append(logKey(held.buildId, held.attemptId), requestBody(c.req.raw));
+    await observedUpload(ctx, 'log', requestBody(c.req.raw), (chunks) => ctx.storage.logs.append(logKey(held.buildId, held.attemptId), chunks));
     return c.body(null, 204);
   }, before);
 
@@ -40,10 +41,10 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
       if (drv === undefined || out === undefined) throw new HttpError('not-found', `derivation ${held.derivationPath} has no output ${params.name}`);
       const storeDir = out.path.slice(0, out.path.lastIndexOf('/'));
       const key = narStorageKey(out.path, meta.data.compression);
-      const stored = await ctx.storage.nars.receive({
+      const stored = await observedUpload(ctx, 'nar', body, (chunks) => ctx.storage.nars.receive({
         uploadId: `${held.buildId}-${params.name}`, key, compression: meta.data.compression, narHash: meta.data.narHash, narSize: meta.data.narSize,
-        offset: query.offset, body,
-      });
+        offset: query.offset, body: chunks,
+      }));
       await uploaded.save(held.buildId, {
         output: params.name,
         metadata: {

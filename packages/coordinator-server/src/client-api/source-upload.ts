@@ -12,6 +12,7 @@ import { createDecompressor } from '../compression/index.js';
 import type { Compression } from '../compression/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { HttpError } from '../http/http-error.js';
+import { observedUpload } from '../http/observed-upload.js';
 import { drainOnRefusal, releaseBody, requestBody } from '../http/request-body.js';
 import { mountRoute } from '../http/validate.js';
 import { narStorageKey } from '../storage/index.js';
@@ -46,14 +47,14 @@ export function mountSourceUpload(app: Hono<{ Variables: object }>, ctx: Coordin
       const bySource = isSourcePathOf(storePath, storeDir, meta.data.narHash, references);
       if (!bySource && meta.data.narSize > MAX_TEXT_SOURCE_NAR) throw mismatch(storePath);
       const key = narStorageKey(storePath, meta.data.compression);
-      const nar = await ctx.storage.nars.receive({
+      const nar = await observedUpload(ctx, 'nar', body, (chunks) => ctx.storage.nars.receive({
         uploadId: `source-${params.name.slice(0, 32)}`,
         key,
         compression: meta.data.compression,
         narHash: meta.data.narHash,
         narSize: meta.data.narSize,
-        body,
-      });
+        body: chunks,
+      }));
       if (!bySource && !isFilePathOf(storePath, storeDir, await readBack(ctx, key, nar.compression), references)) {
         await ctx.storage.store.delete('nar', key);
         throw mismatch(storePath);

@@ -79,11 +79,14 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     const storage = { store, nars: await createNarUploads({ storage: store, maxNarSize: options.uploads?.maxNarSize }), logs: await createLogStore({ storage: store }) };
     const scheduler = createScheduler({ datastore, strategy, clock: config.clock, logger: config.logger, leaseMs: config.leaseSeconds * 1000 });
     const events = createEventBus({ now: () => config.clock.now() });
-    const context: CoordinatorContext = { config, datastore, scheduler, storage, clock: config.clock, events, logger: config.logger };
+    // Uploads are observed by the metrics, which are made after the apps that receive them.
+    let observeUpload: CoordinatorContext['observeUpload'] = () => undefined;
+    const context: CoordinatorContext = { config, datastore, scheduler, storage, clock: config.clock, events, logger: config.logger, observeUpload: (u) => observeUpload(u) };
     const cacheApp = createCacheApp(context, await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir }));
     const agentApp = createAgentApp(context, scheduler, options.agentAuth);
     agentApp.route('/', cacheApp);
-    const observed = await attachHooksAndMetrics(context, agentApp, options);
+    const observed = await attachHooksAndMetrics(context, agentApp, { ...options, cache: { ...options.cache, storeDir: config.storeDir } });
+    observeUpload = (u) => observed.metrics.observeUpload(u);
     const clientApp = createClientApp(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
     let stopped = false;

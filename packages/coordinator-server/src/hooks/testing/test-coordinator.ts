@@ -50,7 +50,7 @@ export async function openTestCoordinator(dir: string, options: TestCoordinatorO
   const store = await createDataDirStorage(config.dataDir);
   const storage = { store, nars: await createNarUploads({ storage: store }), logs: await createLogStore({ storage: store }) };
   const scheduler = createScheduler({ datastore, strategy: createBasicStrategy(), clock, logger: silentLogger, leaseMs: config.leaseSeconds * 1000 });
-  const ctx: CoordinatorContext = { config, datastore, scheduler, storage, clock, events: createEventBus({ now: () => clock.now() }), logger: silentLogger };
+  const ctx: CoordinatorContext = { config, datastore, scheduler, storage, clock, events: createEventBus({ now: () => clock.now() }), logger: silentLogger, observeUpload: () => undefined };
   return { ctx, dir, close: () => datastore.close() };
 }
 

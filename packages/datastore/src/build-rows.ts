@@ -19,25 +19,28 @@ export interface BuildRow {
   max_silent_time_s: number | null;
 }
 
+/** The selection that makes a {@link BuildRow} from `builds as b` and `derivations as d`. */
+const BUILD_COLUMNS = [
+  'b.id',
+  'b.uuid',
+  'd.path as derivation_path',
+  'b.system',
+  'b.priority',
+  'b.created_at',
+  'b.defer_until',
+  'b.state',
+  'b.ended_at',
+  'b.blocked_by',
+  'b.timeout_s',
+  'b.max_silent_time_s',
+] as const;
+
 /** `builds as b` joined to its derivation, selecting a {@link BuildRow}. */
 export function selectBuilds(db: Db) {
   return db
     .selectFrom('builds as b')
     .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
-    .select([
-      'b.id',
-      'b.uuid',
-      'd.path as derivation_path',
-      'b.system',
-      'b.priority',
-      'b.created_at',
-      'b.defer_until',
-      'b.state',
-      'b.ended_at',
-      'b.blocked_by',
-      'b.timeout_s',
-      'b.max_silent_time_s',
-    ]);
+    .select(BUILD_COLUMNS);
 }
 
 /**
@@ -53,20 +56,7 @@ export function selectBuildsByTag(db: Db, key: string, value: string) {
     .whereRef('b.id', '=', 't0.build_id')
     .where('t0.key', '=', key)
     .where('t0.value', '=', value)
-    .select([
-      'b.id',
-      'b.uuid',
-      'd.path as derivation_path',
-      'b.system',
-      'b.priority',
-      'b.created_at',
-      'b.defer_until',
-      'b.state',
-      'b.ended_at',
-      'b.blocked_by',
-      'b.timeout_s',
-      'b.max_silent_time_s',
-    ]);
+    .select(BUILD_COLUMNS);
 }
 
 /** Tags of the builds with internal ids `ids`, by id. */

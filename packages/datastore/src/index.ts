@@ -28,4 +28,5 @@ export * from './agents.js';
 export * from './agent-auth.js';
 export * from './client-tokens.js';
 export { hashPassword, verifyPassword, hashToken } from './secrets.js';
-export * from './queue-snapshot.js';
+export { loadQueue, streamQueue, type StreamQueueOptions } from './queue-snapshot.js';
+export * from './queue-reads.js';

@@ -36,19 +36,7 @@ export async function* streamQueue(db: Db, options: StreamQueueOptions = {}): As
       .execute();
     if (rows.length === 0) return;
     after = rows[rows.length - 1]!.id;
-    const ids = rows.map((r) => r.id);
-    const [tags, pending] = await Promise.all([tagsOf(db, ids), pendingInputs(db, ids)]);
-    yield rows.map((r) => ({
-      id: r.uuid,
-      derivationPath: r.path,
-      system: r.system,
-      priority: r.priority,
-      createdAt: r.created_at,
-      deferUntil: r.defer_until,
-      blockedBy: r.blocked_by,
-      tags: tags.get(r.id) ?? [],
-      pendingInputs: pending.get(r.id) ?? [],
-    }));
+    yield await queueEntriesOf(db, rows);
     if (rows.length < size) return;
   }
 }
@@ -58,6 +46,35 @@ export async function loadQueue(db: Db, options: StreamQueueOptions = {}): Promi
   const all: QueueEntry[] = [];
   for await (const part of streamQueue(db, options)) all.push(...part);
   return all;
+}
+
+/** A queued build's row, as {@link streamQueue} and `readBuildsNow` select it. */
+export interface QueueRow {
+  id: number;
+  uuid: string;
+  path: string;
+  system: string;
+  priority: number;
+  created_at: number;
+  defer_until: number | null;
+  blocked_by: string | null;
+}
+
+/** Completes queued rows with their tags and pending inputs. */
+export async function queueEntriesOf(db: Db, rows: readonly QueueRow[]): Promise<QueueEntry[]> {
+  const ids = rows.map((r) => r.id);
+  const [tags, pending] = await Promise.all([tagsOf(db, ids), pendingInputs(db, ids)]);
+  return rows.map((r) => ({
+    id: r.uuid,
+    derivationPath: r.path,
+    system: r.system,
+    priority: r.priority,
+    createdAt: r.created_at,
+    deferUntil: r.defer_until,
+    blockedBy: r.blocked_by,
+    tags: tags.get(r.id) ?? [],
+    pendingInputs: pending.get(r.id) ?? [],
+  }));
 }
 
 /**

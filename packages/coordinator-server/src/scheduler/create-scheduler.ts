@@ -5,12 +5,11 @@
 // claims in the datastore; a build the claim refuses is simply dropped.
 import type { AgentInfo, AllocationStrategy, QueuedBuild } from '@gbc/allocator';
 import { AllocatorError } from '@gbc/allocator';
-import { getAgent, listAgents, releaseUnstartedAttempts, streamQueue } from '@gbc/datastore';
+import { getAgent, listAgents, queuedProducers, readBuildsNow, readSetupWaits, releaseUnstartedAttempts, streamQueue } from '@gbc/datastore';
 import type { Agent, Datastore, FinishedAttempt } from '@gbc/datastore';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { createClaimBatcher } from './claim-batcher.js';
-import { queuedProducers, readBuildsNow, readSetupWaits } from './queue-read.js';
 import { createInterner, tagList, tagRecord, toQueuedBuild } from './queued-build.js';
 import type { FetchedBuild, Scheduler } from './scheduler-api.js';
 

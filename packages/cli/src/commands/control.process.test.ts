@@ -2,7 +2,7 @@
 // of a `gbc coordinator` started with --client-auth required and the control
 // flags, client commands with --token / GBC_TOKEN, submit time limits, and
 // `gbc retention run` through the client API.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -103,6 +103,28 @@ describe('gbc client-token and the control flags', () => {
     const anonymous = await client(['retention', 'run']);
     expect(anonymous.code).toBe(ExitCode.failure);
     expect(anonymous.stderr).toMatch(/unauthorized/);
+  }, PROCESS_TIMEOUT);
+
+  it('refuses an unauthenticated client API beyond loopback unless told, and a Guix signing key that is not one', async () => {
+    const open = ['--database', 'sqlite::memory:', '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://0.0.0.0:0', '--log-level', 'error'];
+    writeFileSync(join(dir, 'not-guix.sec'), '(public-key (ecc (curve Ed25519) (q #00#)))');
+    const [refused, badKey] = await Promise.all([
+      runGbc(['coordinator', ...open], { cwd: dir }),
+      runGbc(['coordinator', ...open, '--client-allow-unauthenticated', '--guix-signing-key', 'not-guix.sec'], { cwd: dir }),
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/0\.0\.0\.0/);
+    expect(badKey.code).not.toBe(0);
+    expect(badKey.stderr).toMatch(/guix-key-bad/);
+    const allowed = await startCoordinator(mkdtempSync(join(dir, 'open-')), [...open, '--client-allow-unauthenticated']);
+    try {
+      expect(allowed.clientUrl).toMatch(/^http:\/\/[0-9.]+:[1-9][0-9]*$/);
+      const list = await runGbc(['builds', 'list', '--json', '--coordinator', allowed.clientUrl], { cwd: dir });
+      expect(list.code).toBe(0);
+      expect((JSON.parse(list.stdout) as { builds: unknown[] }).builds).toEqual([]);
+    } finally {
+      expect(await allowed.stop()).toBe(0);
+    }
   }, PROCESS_TIMEOUT);
 
   it('refuses a size budget it cannot read', async () => {

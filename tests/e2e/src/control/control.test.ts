@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorClient } from '@gbc/protocol';
+import { formatGuixSecretKey, generateGuixSecretKey, parseNarInfo, verifyGuixNarInfo } from '@gbc/store';
 import type { BuildDetail, BuildState, CreatedClientToken, RetentionReport } from '@gbc/protocol';
 import { fetchCacheFile, fetchNarinfo, filesInArea } from '../support/cache-files.js';
 import { gbcOk, runGbc, startGbc, startGbcCoordinator } from '../support/gbc-cli.js';
@@ -121,7 +122,7 @@ describe('control over running work (issue 8)', () => {
     await gbc('build', 'cancel', uuid);
   }, RUN_MS);
 
-  it('gbc retention run with a size budget removes exactly the oldest output outside the kept closure; the cache stays consistent', async () => {
+  it('gbc retention run with a size budget removes exactly the oldest output outside the kept closure; the cache stays consistent (and Guix-signed)', async () => {
     const old = await submit(drvs.old);
     await untilState(old, ['succeeded']);
     const [lib, app] = await Promise.all([submit(drvs.lib), submit(drvs.app)]);
@@ -137,10 +138,13 @@ describe('control over running work (issue 8)', () => {
     expect(narsBefore).toHaveLength(3);
 
     // One byte under: the youngest closure (app and lib, which app refers to) fits, old does not.
+    // The restarted coordinator also signs Guix-flavour narinfos with a Guix key.
+    const guixKey = generateGuixSecretKey();
+    writeFileSync(join(dir, 'guix-signing.sec'), formatGuixSecretKey(guixKey), { mode: 0o600 });
     expect(await agent!.stop()).toBe(0);
     agent = undefined;
     await coordinator!.stop();
-    coordinator = await startGbcCoordinator(dir, coordinatorArgs(['--retention-nar-budget', String(all.keptBytes - 1)]));
+    coordinator = await startGbcCoordinator(dir, coordinatorArgs(['--retention-nar-budget', String(all.keptBytes - 1), '--guix-signing-key', 'guix-signing.sec']));
     const dry = JSON.parse(await gbc('retention', 'run', '--dry-run', '--json')) as RetentionReport;
     expect(dry).toMatchObject({ dryRun: true, removedNars: 1, removedLogs: 0 });
     expect(filesInArea(data, 'nar')).toEqual(narsBefore);
@@ -157,6 +161,9 @@ describe('control over running work (issue 8)', () => {
       for (const ref of (narinfo.fields!.get('References') ?? '').split(' ').filter((r) => r !== '')) {
         expect((await fetchNarinfo(coordinator!.agentUrl, `/nix/store/${ref}`)).status).toBe(200);
       }
+      const guix = await fetch(`${coordinator!.agentUrl}/${kept.slice('/nix/store/'.length, '/nix/store/'.length + 32)}.narinfo?flavour=guix`);
+      expect(guix.status).toBe(200);
+      expect(verifyGuixNarInfo(parseNarInfo(await guix.text(), { storeDir: '/nix/store' }), [guixKey.publicKey])).toMatchObject({ valid: true });
     }
     // A second run finds nothing more to remove.
     expect(JSON.parse(await gbc('retention', 'run', '--json'))).toMatchObject({ removedNars: 0, freedBytes: 0 });

@@ -127,9 +127,12 @@ describe('gbc client-token and the control flags', () => {
     }
   }, PROCESS_TIMEOUT);
 
-  it('refuses a size budget it cannot read', async () => {
+  it('refuses a size budget it cannot read and a zero agent status interval', async () => {
     const run = await runGbc(['coordinator', '--database', 'sqlite::memory:', '--retention-nar-budget', 'lots'], { cwd: dir });
     expect(run.code).toBe(ExitCode.usage);
     expect(run.stderr).toMatch(/retention-nar-budget: cannot read "lots"/);
+    const agent = await runGbc(['agent', '--coordinator-url', 'http://127.0.0.1:1', '--status-interval', '0', '--state-dir', join(dir, 'agent-state')], { cwd: dir });
+    expect(agent.code).toBe(ExitCode.usage);
+    expect(agent.stderr).toMatch(/--status-interval must be a positive number/);
   }, PROCESS_TIMEOUT);
 });

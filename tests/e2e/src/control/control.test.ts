@@ -73,18 +73,23 @@ afterAll(async () => {
 }, RUN_MS);
 
 describe('control over running work (issue 8)', () => {
-  it('a running build canceled with gbc build cancel is aborted on the agent within 5 s and shows canceled', async () => {
-    const uuid = await submit(drvs.long);
-    await untilState(uuid, ['started']);
-    // The builder runs (its command line holds the run's marker) and has printed a few ticks.
-    await waitFor('the long builder to run', () => (processesMatching(`tick .* ${drvs.marker}`).length > 0 ? true : undefined), STEP_MS);
+  it('running builds canceled with gbc build cancel and by tag are aborted on the agent within 5 s and show canceled', async () => {
+    const [uuid, tagged] = await Promise.all([submit(drvs.long), submit(drvs.tagged, '--tag', `run=${drvs.marker}`)]);
+    await Promise.all([untilState(uuid, ['started']), untilState(tagged, ['started'])]);
+    // The builders run (their command lines hold the run's marker) and have printed a few ticks.
+    const running = (tick: string) => processesMatching(`${tick} .* ${drvs.marker}`).length > 0;
+    await waitFor('both long builders to run', () => (running('tick') && running('tick2') ? true : undefined), STEP_MS);
     const canceledAt = Date.now();
-    expect(JSON.parse(await gbc('build', 'cancel', uuid, '--json'))).toEqual({ canceled: [uuid] });
-    await waitFor('the long builder to be gone', () => (processesMatching(`tick .* ${drvs.marker}`).length === 0 ? true : undefined), 5_000, 50);
+    const [byId, byTag] = await Promise.all([gbc('build', 'cancel', uuid, '--json'), gbc('builds', 'cancel', '--tag', `run=${drvs.marker}`, '--json')]);
+    expect(JSON.parse(byId)).toEqual({ canceled: [uuid] });
+    expect(JSON.parse(byTag)).toEqual({ canceled: [tagged] });
+    await waitFor('the long builders to be gone', () => (!running('tick') && !running('tick2') ? true : undefined), 5_000, 50);
     expect(Date.now() - canceledAt).toBeLessThan(5_000);
-    const shown = JSON.parse(await gbc('build', 'show', uuid, '--json')) as BuildDetail;
-    expect(shown.state).toBe('canceled');
-    expect(shown.outputs.every((o) => o.narHash === null)).toBe(true);
+    for (const id of [uuid, tagged]) {
+      const shown = JSON.parse(await gbc('build', 'show', id, '--json')) as BuildDetail;
+      expect(shown.state).toBe('canceled');
+      expect(shown.outputs.every((o) => o.narHash === null)).toBe(true);
+    }
   }, RUN_MS);
 
   it('a build that prints nothing is stopped by --max-silent-time and recorded as a timeout, its log kept', async () => {

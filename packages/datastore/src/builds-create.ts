@@ -68,12 +68,12 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
     const inserted = await bulkInsert<{ id: number; uuid: string }>(
       trx,
       'builds',
-      [['uuid', 'text'], ['derivation_id', 'bigint'], ['system', 'text'], ['priority', 'integer'], ['created_at', 'bigint'], ['defer_until', 'bigint'], ['state', 'text'], ['timeout_s', 'integer'], ['max_silent_time_s', 'integer']],
+      ['uuid', 'derivation_id', 'system', 'priority', 'created_at', 'defer_until', 'state', 'timeout_s', 'max_silent_time_s'],
       rows.map((r) => [r.uuid, r.derivation_id, r.system, r.priority, r.created_at, r.defer_until, r.state, r.timeout_s, r.max_silent_time_s]),
       { returning: ['id', 'uuid'] },
     );
     const ids = new Map(inserted.map((row) => [row.uuid, Number(row.id)]));
-    await bulkInsert(trx, 'build_tags', [['build_id', 'bigint'], ['key', 'text'], ['value', 'text']], tags.map((t) => [ids.get(t.uuid)!, t.key, t.value]));
+    await bulkInsert(trx, 'build_tags', ['build_id', 'key', 'value'], tags.map((t) => [ids.get(t.uuid)!, t.key, t.value]));
     return out;
   });
 }

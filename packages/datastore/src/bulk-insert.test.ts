@@ -1,6 +1,6 @@
-// Bulk inserts and long value lists on both dialects: awkward text and bytes
-// survive PostgreSQL's array parameters, odd row counts cross SQLite's fixed
-// statement sizes, and a list longer than any parameter limit still filters.
+// Bulk inserts and long value lists on both dialects: awkward text, bytes and
+// nulls round-trip, odd row counts cross SQLite's fixed statement sizes, and a
+// list (one array or JSON parameter) longer than any parameter limit filters.
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { bulkInsert } from './bulk-insert.js';
@@ -23,7 +23,7 @@ describe.each(DIALECTS)('bulk insert on %s', (dialect) => {
     expect(back!.inputSources).toEqual([...drv.inputSources].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     const id = (await ctx.store.db.selectFrom('derivations').select('id').where('path', '=', drv.path).executeTakeFirstOrThrow()).id;
     const rows = AWKWARD.map((s, i) => [`uuid-${i}`, id, s, i, 1000 + i, i % 2 === 0 ? null : i, 'queued']);
-    const cols = [['uuid', 'text'], ['derivation_id', 'bigint'], ['system', 'text'], ['priority', 'integer'], ['created_at', 'bigint'], ['defer_until', 'bigint'], ['state', 'text']] as const;
+    const cols = ['uuid', 'derivation_id', 'system', 'priority', 'created_at', 'defer_until', 'state'] as const;
     const ret = await bulkInsert<{ uuid: string; system: string }>(ctx.store.db, 'builds', cols, rows, { returning: ['uuid', 'system'] });
     expect(new Map(ret.map((r) => [r.uuid, r.system]))).toEqual(new Map(AWKWARD.map((s, i) => [`uuid-${i}`, s])));
     const stored = await ctx.store.db.selectFrom('builds').select(['uuid', 'system', 'defer_until']).orderBy('priority').execute();
@@ -47,7 +47,7 @@ describe.each(DIALECTS)('bulk insert on %s', (dialect) => {
     const many = [...Array.from({ length: 70_000 }, (_, i) => -1 - i), ...ids];
     const found = await ctx.store.db.selectFrom('derivations').select('path').where(inValues(ctx.store.db, 'id', many, 'bigint')).execute();
     expect(found.map((r) => r.path).sort()).toEqual(drvs.map((d) => d.path).sort());
-    const paths = [...drvs.map((d) => d.path), ...AWKWARD];
+    const paths = [...drvs.map((d) => d.path), ...AWKWARD]; // escaped inside PostgreSQL's text[]
     expect((await ctx.store.db.selectFrom('derivations').select('id').where(inValues(ctx.store.db, 'path', paths, 'text')).execute()).length).toBe(3);
   });
 });

@@ -28,18 +28,18 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
     const inserted = await bulkInsert<{ id: number; path: string }>(
       trx,
       'derivations',
-      [['path', 'text'], ['name', 'text'], ['system', 'text'], ['fixed_output', 'integer'], ['text', 'bytea']],
+      ['path', 'name', 'system', 'fixed_output', 'text'],
       fresh.map((r) => [r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength)]),
       { onConflictDoNothing: ['path'], returning: ['id', 'path'] },
     );
     for (const row of inserted) ids.set(row.path, Number(row.id));
     const recorded = fresh.filter((r) => ids.has(r.path));
     const outputs = recorded.flatMap((r) => r.outputs.map((o) => [ids.get(r.path)!, o.name, o.path, o.hashAlgo, o.hash]));
-    await bulkInsert(trx, 'derivation_outputs', [['derivation_id', 'bigint'], ['name', 'text'], ['path', 'text'], ['hash_algo', 'text'], ['hash', 'text']], outputs);
+    await bulkInsert(trx, 'derivation_outputs', ['derivation_id', 'name', 'path', 'hash_algo', 'hash'], outputs);
     const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name])));
-    await bulkInsert(trx, 'derivation_inputs', [['derivation_id', 'bigint'], ['input_path', 'text'], ['output_name', 'text']], inputs);
+    await bulkInsert(trx, 'derivation_inputs', ['derivation_id', 'input_path', 'output_name'], inputs);
     const sources = recorded.flatMap((r) => r.inputSources.map((path) => [ids.get(r.path)!, path]));
-    await bulkInsert(trx, 'derivation_sources', [['derivation_id', 'bigint'], ['path', 'text']], sources);
+    await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
     return recorded.map((r) => r.path);
   });
 }

@@ -127,7 +127,7 @@ describe('control over running work (issue 8)', () => {
     await gbc('build', 'cancel', uuid);
   }, RUN_MS);
 
-  it('gbc retention run with a size budget removes exactly the oldest output outside the kept closure; the cache stays consistent (and Guix-signed)', async () => {
+  it('gbc retention run with a size budget removes exactly the oldest output outside the kept closure; the cache stays consistent (and Guix-signed); old logs go by the background task', async () => {
     const old = await submit(drvs.old);
     await untilState(old, ['succeeded']);
     const [lib, app] = await Promise.all([submit(drvs.lib), submit(drvs.app)]);
@@ -172,5 +172,14 @@ describe('control over running work (issue 8)', () => {
     }
     // A second run finds nothing more to remove.
     expect(JSON.parse(await gbc('retention', 'run', '--json'))).toMatchObject({ removedNars: 0, freedBytes: 0 });
+
+    // Logs older than 0 days go, by the background task (--retention-interval); the NARs stay.
+    expect(filesInArea(data, 'log').length).toBeGreaterThan(0);
+    await coordinator!.stop();
+    coordinator = await startGbcCoordinator(dir, coordinatorArgs(['--retention-log-days', '0', '--retention-interval', '1']));
+    await waitFor('the background retention to drop every log', () => (filesInArea(data, 'log').length === 0 ? true : undefined), 30_000);
+    expect((await api().getBuild(lib)).attempts.every((a) => !a.hasLog)).toBe(true);
+    expect(filesInArea(data, 'nar')).toHaveLength(2);
+    expect((await fetchNarinfo(coordinator!.agentUrl, appPath)).status).toBe(200);
   }, RUN_MS);
 });

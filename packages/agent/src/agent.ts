@@ -19,6 +19,9 @@ import { runBuild } from './run-build.js';
 import { Semaphore } from './semaphore.js';
 import { StateFile } from './state-file.js';
 
+/** Status report interval while builds are held, in ms: how soon a cancel reaches a running build. */
+const BUSY_STATUS_INTERVAL_MS = 3_000;
+
 /** A running agent. */
 export interface Agent {
   /** Runs until `stop`; resolves once every held build is finished or released. */
@@ -131,7 +134,10 @@ export function createAgent(options: AgentOptions): Agent {
         res = await client.reportStatus(report);
       }
       active = res.active;
-      intervalMs = o.statusIntervalMs ?? Math.min(60_000, (res.leaseSeconds * 1000) / 3);
+      // While it holds builds the agent reports often, so that a cancel reaches a
+      // running build within seconds; idle, a third of the lease keeps it alive.
+      const leaseThird = (res.leaseSeconds * 1000) / 3;
+      intervalMs = o.statusIntervalMs ?? Math.min(held.size > 0 ? BUSY_STATUS_INTERVAL_MS : 60_000, leaseThird);
       for (const id of res.canceledBuilds) held.get(id)?.abort.abort('canceled' satisfies AbortReason);
       for (const id of res.unknownBuilds) held.get(id)?.abort.abort('lease-lost' satisfies AbortReason);
     };
@@ -162,7 +168,11 @@ export function createAgent(options: AgentOptions): Agent {
           if (!stopping.signal.aborted && active && room >= 1 && load <= o.maxLoad1) {
             const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems] });
             for (const b of got.builds) if (!held.has(b.uuid)) start(b);
-            if (got.builds.length > 0) continue;
+            if (got.builds.length > 0) {
+              // Now busy: the next report comes at the busy pace, not the idle one.
+              if (o.statusIntervalMs === undefined) nextStatus = Math.min(nextStatus, o.timers.now() + BUSY_STATUS_INTERVAL_MS);
+              continue;
+            }
           }
         } catch (error) {
           if (!isTransient(error)) throw error;

@@ -63,7 +63,7 @@ export interface AgentOptions extends AgentAuthOptions {
   readonly storeDir?: string;
   /** A daemon client to use instead of opening one (the agent does not close it). */
   readonly daemon?: BuildDaemon;
-  /** Time between status reports in ms. Default: a third of the lease the coordinator announces, at most 60 s. */
+  /** Time between status reports in ms. Default: every 3 s while builds are held (so cancels arrive promptly), else a third of the lease the coordinator announces, at most 60 s. */
   readonly statusIntervalMs?: number;
   /** Time between fetches when nothing came, in ms. Default 2000. */
   readonly pollIntervalMs?: number;

@@ -59,7 +59,7 @@ beforeAll(async () => {
   agent = startGbc(dir, 'agent', [
     'agent', '--coordinator-url', coordinator.agentUrl, '--uuid', created.agent.uuid, '--password-file', 'agent.password',
     '--store-dir', '/nix/store', '--daemon-socket', daemon.socket, '--state-dir', join(dir, 'agent-state'),
-    '--max-parallel-builds', '2', '--max-1min-load-average', '1000', '--status-interval', '1',
+    '--max-parallel-builds', '2', '--max-1min-load-average', '1000',
   ]);
 }, RUN_MS);
 

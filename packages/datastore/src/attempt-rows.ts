@@ -1,4 +1,6 @@
 // Reads attempt rows (joined to their build for its UUID) into `Attempt`s.
+import type { Selectable } from 'kysely';
+import type { AttemptsTable } from './schema.js';
 import type { Attempt, ResultKind } from './types.js';
 
 /** Columns to select from `attempts as a` joined to `builds as b`. */
@@ -15,19 +17,8 @@ export const attemptColumns = [
   'a.log_location',
 ] as const;
 
-/** A row selected with {@link attemptColumns}. */
-export interface AttemptRow {
-  id: number;
-  build_uuid: string;
-  agent_id: string;
-  allocated_at: number;
-  lease_expires_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  result: string | null;
-  failure_reason: string | null;
-  log_location: string | null;
-}
+/** A row selected with {@link attemptColumns}: the attempt's row with its build's UUID. */
+export type AttemptRow = Omit<Selectable<AttemptsTable>, 'build_id'> & { build_uuid: string };
 
 /** One row as an `Attempt`. */
 export function toAttempt(r: AttemptRow): Attempt {

@@ -1,23 +1,12 @@
 // Reads build rows into `Build` objects: the row, its derivation path and its tags.
 import { chunk } from './transaction.js';
+import type { Selectable } from 'kysely';
+import type { BuildsTable } from './schema.js';
 import type { Db } from './transaction.js';
 import type { Build, BuildState, Tag } from './types.js';
 
-/** The columns every `Build` needs, as selected by {@link selectBuilds}. */
-export interface BuildRow {
-  id: number;
-  uuid: string;
-  derivation_path: string;
-  system: string;
-  priority: number;
-  created_at: number;
-  defer_until: number | null;
-  state: string;
-  ended_at: number | null;
-  blocked_by: string | null;
-  timeout_s: number | null;
-  max_silent_time_s: number | null;
-}
+/** The columns every `Build` needs, as selected by {@link selectBuilds}: the build's row with its derivation's path. */
+export type BuildRow = Omit<Selectable<BuildsTable>, 'derivation_id'> & { derivation_path: string };
 
 /** The selection that makes a {@link BuildRow} from `builds as b` and `derivations as d`. */
 const BUILD_COLUMNS = [

@@ -43,7 +43,7 @@ beforeAll(async () => {
   }));
   coordinator = await startCoordinator(dir, [
     '--database', `sqlite://${join(dir, 'gbc.db')}`, '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
-    '--store-dir', '/nix/store', '--pid-file', 'gbc.pid', '--log-level', 'warn',
+    '--cache-communication', 'http://127.0.0.1:0', '--store-dir', '/nix/store', '--pid-file', 'gbc.pid', '--log-level', 'warn',
   ]);
 });
 
@@ -57,6 +57,12 @@ afterAll(async () => {
 describe('gbc against a coordinator it started', () => {
   it('writes the pid file of the running coordinator', () => {
     expect(readFileSync(join(dir, 'gbc.pid'), 'utf8').trim()).toBe(String(coordinator.pid));
+  }, PROCESS_TIMEOUT);
+
+  it('serves the binary cache on the address of --cache-communication too', async () => {
+    expect(coordinator.cacheUrl).toBeDefined();
+    const info = await fetch(`${coordinator.cacheUrl}/nix-cache-info`);
+    expect(await info.text()).toContain('StoreDir: /nix/store');
   }, PROCESS_TIMEOUT);
 
   it('submits derivations with their closure and sources, then shows, lists, reprioritises and cancels them', async () => {

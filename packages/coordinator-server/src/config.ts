@@ -44,6 +44,8 @@ export interface CoordinatorConfig {
   readonly agentUrl?: string;
   /** Where the client API listens (`listen`). Default `http://127.0.0.1:8746`. */
   readonly clientUrl?: string;
+  /** Where the binary cache also listens on a port of its own (`listen`). Default: only on the agent port. */
+  readonly cacheUrl?: string;
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Default: JSON lines on standard error at `info`. */
@@ -86,6 +88,7 @@ export interface ResolvedConfig {
   readonly maxFetchCount: number;
   readonly agentUrl: string;
   readonly clientUrl: string;
+  readonly cacheUrl: string | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly cwd: string;
@@ -116,6 +119,7 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     maxFetchCount: config.maxFetchCount ?? 100,
     agentUrl: config.agentUrl ?? 'http://0.0.0.0:8745',
     clientUrl: config.clientUrl ?? 'http://127.0.0.1:8746',
+    cacheUrl: config.cacheUrl,
     clock: config.clock ?? systemClock,
     logger: config.logger ?? createJsonLogger('info'),
     cwd,

@@ -22,6 +22,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         database: { type: 'string', default: 'sqlite://gbc.db', describe: 'Database URI: sqlite://PATH, sqlite::memory: or postgres://…', requiresArg: true },
         'agent-communication': { type: 'string', default: 'http://0.0.0.0:8745', describe: 'Where agents connect (agent API, binary cache, metrics)', requiresArg: true },
         'client-communication': { type: 'string', default: 'http://127.0.0.1:8746', describe: 'Where clients connect (client API)', requiresArg: true },
+        'cache-communication': { type: 'string', describe: 'Also serve the binary cache alone on this address (it is always on the agent address)', requiresArg: true },
         'allocation-strategy': { type: 'string', default: 'basic', describe: 'basic, derivation-ordered, fair-share, or a module path', requiresArg: true },
         'data-dir': { type: 'string', default: 'gbc-data', describe: 'Directory of NARs, logs and partial uploads', requiresArg: true },
         'store-dir': { type: 'string', default: '/gnu/store', describe: 'Store directory of the served paths (/gnu/store for Guix, /nix/store for Nix)', requiresArg: true },
@@ -58,14 +59,14 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         allocationStrategy: strategyOf(a),
         agentUrl: a['agent-communication'],
         clientUrl: a['client-communication'],
+        ...(a['cache-communication'] === undefined ? {} : { cacheUrl: a['cache-communication'] }),
+        storeDir: a['store-dir'],
         ...(a['lease-seconds'] === undefined ? {} : { leaseSeconds: a['lease-seconds'] }),
         substituteUrls: a['substitute-url'] ?? [],
         logger: createJsonLogger(a['log-level'] as LogLevel),
         ...hooksOf(a, ctx),
         ...controlSettingsOf(a),
-        client: { storeDir: a['store-dir'] },
         cache: {
-          storeDir: a['store-dir'],
           ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }),
           ...(a['guix-signing-key'] === undefined ? {} : { guixSigningKeyFile: resolve(ctx.cwd, a['guix-signing-key']) }),
         },
@@ -76,8 +77,9 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         const listening = await listen(coordinator);
         try {
           if (a['pid-file'] !== undefined) await writeFile(resolve(ctx.cwd, a['pid-file']), `${process.pid}\n`);
-          out.result({ agentUrl: listening.agentUrl, clientUrl: listening.clientUrl, pid: process.pid }, () =>
-            `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}`);
+          out.result({ agentUrl: listening.agentUrl, clientUrl: listening.clientUrl, cacheUrl: listening.cacheUrl, pid: process.pid }, () =>
+            `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}` +
+              (listening.cacheUrl === undefined ? '' : `, binary cache also on ${listening.cacheUrl}`));
           const signal = await stopped.promise;
           out.note(`gbc coordinator: ${signal}, stopping`);
         } finally {
@@ -97,6 +99,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly database: string;
   readonly 'agent-communication': string;
   readonly 'client-communication': string;
+  readonly 'cache-communication'?: string;
   readonly 'allocation-strategy': string;
   readonly 'data-dir': string;
   readonly 'store-dir': string;

@@ -49,6 +49,8 @@ export function runGbc(args: readonly string[], options: RunOptions = {}): Promi
 export interface CoordinatorProcess {
   readonly clientUrl: string;
   readonly agentUrl: string;
+  /** Where the binary cache also listens, with `--cache-communication`. */
+  readonly cacheUrl?: string;
   readonly pid: number;
   /** Sends SIGTERM and resolves to the exit code. */
   stop(): Promise<number>;
@@ -71,7 +73,7 @@ export async function startCoordinator(dir: string, args: readonly string[], env
   for (;;) {
     const text = readFileSync(outFile, 'utf8');
     if (text.includes('}')) {
-      const info = JSON.parse(text) as { clientUrl: string; agentUrl: string; pid: number };
+      const info = JSON.parse(text) as { clientUrl: string; agentUrl: string; cacheUrl?: string; pid: number };
       return {
         ...info,
         stop: () => {

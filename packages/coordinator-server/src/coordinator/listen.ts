@@ -1,6 +1,7 @@
 // Serves a coordinator's apps over HTTP with @hono/node-server: the agent app
-// (with the binary cache) on `agentUrl`, the client app on `clientUrl`. Port 0
-// picks a free port; the bound ports are returned.
+// (with the binary cache) on `agentUrl`, the client app on `clientUrl`, and,
+// when asked, the binary cache alone on `cacheUrl`. Port 0 picks a free port;
+// the bound ports are returned.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
@@ -12,6 +13,8 @@ import type { Coordinator } from './create-coordinator.js';
 export interface ListenOptions {
   readonly agentUrl?: string;
   readonly clientUrl?: string;
+  /** The binary cache on a port of its own, besides the agent port. */
+  readonly cacheUrl?: string;
 }
 
 /** The listening servers. */
@@ -21,6 +24,9 @@ export interface Listening {
   readonly clientUrl: string;
   readonly agentPort: number;
   readonly clientPort: number;
+  /** Where the cache listens on its own port, when it does. */
+  readonly cacheUrl?: string;
+  readonly cachePort?: number;
   /** Stops accepting connections and closes the open ones. */
   close(): Promise<void>;
 }
@@ -34,23 +40,33 @@ export interface Listening {
 export async function listen(coordinator: Coordinator, options: ListenOptions = {}): Promise<Listening> {
   const cfg = coordinator.context.config;
   await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
-  const agent = await serveOn(coordinator.agentApp.fetch, options.agentUrl ?? cfg.agentUrl);
-  let client;
+  const servers: ServerType[] = [];
+  const open = async (fetch: Fetch, url: string) => {
+    const served = await serveOn(fetch, url);
+    servers.push(served.server);
+    return served;
+  };
   try {
-    client = await serveOn(coordinator.clientApp.fetch, options.clientUrl ?? cfg.clientUrl);
+    const agent = await open(coordinator.agentApp.fetch, options.agentUrl ?? cfg.agentUrl);
+    const client = await open(coordinator.clientApp.fetch, options.clientUrl ?? cfg.clientUrl);
+    const cacheUrl = options.cacheUrl ?? cfg.cacheUrl;
+    const cache = cacheUrl === undefined ? undefined : await open(coordinator.cacheApp.fetch, cacheUrl);
+    return {
+      agentUrl: agent.url, clientUrl: client.url, agentPort: agent.port, clientPort: client.port,
+      ...(cache === undefined ? {} : { cacheUrl: cache.url, cachePort: cache.port }),
+      close: async () => {
+        await Promise.all(servers.map(closeServer));
+      },
+    };
   } catch (error) {
-    await closeServer(agent.server);
+    await Promise.all(servers.map(closeServer));
     throw error;
   }
-  return {
-    agentUrl: agent.url, clientUrl: client.url, agentPort: agent.port, clientPort: client.port,
-    close: async () => {
-      await Promise.all([closeServer(agent.server), closeServer(client.server)]);
-    },
-  };
 }
 
-async function serveOn(fetch: (req: Request) => Response | Promise<Response>, url: string): Promise<{ server: ServerType; url: string; port: number }> {
+type Fetch = (req: Request) => Response | Promise<Response>;
+
+async function serveOn(fetch: Fetch, url: string): Promise<{ server: ServerType; url: string; port: number }> {
   const u = new URL(url);
   const hostname = u.hostname.replace(/^\[|\]$/g, '');
   const port = u.port === '' ? 80 : Number(u.port);

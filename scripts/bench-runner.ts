@@ -4,7 +4,7 @@
 // section of the same benchmark and keeping the others.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
@@ -17,7 +17,7 @@ function benchFiles(): string[] {
   return dirs
     .filter((d) => existsSync(d))
     .flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.bench.ts')).map((f) => join(d, f)))
-    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+    .filter((f) => filters.length === 0 || filters.some((x) => basename(f).includes(x)))
     .sort();
 }
 

@@ -30,8 +30,9 @@ gbc_install_tools() {
 
 gbc_start_nix_daemon() {
   mkdir -p /etc/nix /nix/var/nix/daemon-socket
-  if [ ! -f /etc/nix/nix.conf ] || ! grep -q '^build-users-group = nixbld' /etc/nix/nix.conf; then
-    printf 'build-users-group = nixbld\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n' > /etc/nix/nix.conf
+  local wanted='build-users-group = nixbld\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n'
+  if [ "$(cat /etc/nix/nix.conf 2>/dev/null)" != "$(printf "$wanted")" ]; then
+    printf "$wanted" > /etc/nix/nix.conf
   fi
   getent group nixbld >/dev/null || groupadd --system nixbld
   local n

@@ -45,7 +45,9 @@ gbc_start_nix_daemon() {
     return 0
   fi
   rm -f /nix/var/nix/daemon-socket/socket
-  nix-daemon >"$GBC_SERVICES_DIR/nix-daemon.log" 2>&1 </dev/null &
+  # The daemon itself must not inherit NIX_REMOTE=daemon: it would open its
+  # store through its own socket, each worker connecting back to the daemon.
+  env -u NIX_REMOTE nix-daemon >"$GBC_SERVICES_DIR/nix-daemon.log" 2>&1 </dev/null &
   GBC_STARTED_PIDS+=($!)
   local i
   for i in $(seq 1 100); do

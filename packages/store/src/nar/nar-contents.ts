@@ -28,7 +28,7 @@ export class NarContents implements AsyncIterable<Uint8Array> {
   }
 
   /** Internal: consumes what the consumer left, so the parser can go on. */
-  async skip(): Promise<void> {
+  async discard(): Promise<void> {
     while (this.#left > 0) await this.#next();
   }
 

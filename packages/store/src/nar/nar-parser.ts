@@ -98,7 +98,7 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
       const size = await readSize(reader, 'file size');
       const contents = new NarContents(reader, size);
       yield { kind: 'regular', path, name, depth, executable, size, contents };
-      await contents.skip();
+      await contents.discard();
       await readPadding(reader, size);
       await expectTag(reader, ')');
     } else if (type === 'symlink') {

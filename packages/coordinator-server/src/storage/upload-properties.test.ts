@@ -72,4 +72,26 @@ describe('upload properties', () => {
       { numRuns: 40 },
     );
   });
+
+  it('a NAR longer or shorter than declared is refused by its own check, whatever the codec and chunking', async () => {
+    // Regression: node's pipeline reported its teardown (an AbortError) instead
+    // of the size check for about half of the gzip uploads, which became a 500.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('none', 'gzip', 'zstd') as fc.Arbitrary<'none' | 'gzip' | 'zstd'>,
+        fc.constantFrom(-8, -1, 1, 8),
+        fc.integer({ min: 512, max: 70_000 }),
+        async (c, delta, size) => {
+          const { root, uploads } = await fresh();
+          const refused = await uploads
+            .receive({ uploadId: 'u', key: `${c}/x`, compression: c, narHash, narSize: nar.length + delta, body: cut(packed[c], [size]) })
+            .then(() => undefined, (e: unknown) => e);
+          expect(refused).toBeInstanceOf(StorageError);
+          expect((refused as StorageError).code).toBe(delta < 0 ? 'size-mismatch' : 'truncated');
+          expect(filesUnder(root)).toEqual([]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });

@@ -49,6 +49,13 @@ const { dir, storage, validateStructure } = context;
   const limit = maxCompressedSize(request.narSize);
   const fileHash = request.compression === 'none' ? null : createHash('sha256');
   const verifier = new NarVerifier(expected, request.narSize);
+  // Why the upload was refused, as our own checks said it: node's pipeline
+  // may report its teardown instead (an AbortError from a stage it aborted).
+  let refusal: StorageError | undefined;
+  const refuse = (error: unknown): never => {
+    if (error instanceof StorageError) refusal ??= error;
+    throw error;
+  };
   try {
     if (offset === 0) await syncDirectory(dir);
     else await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
@@ -76,7 +83,7 @@ const { dir, storage, validateStructure } = context;
         const position = fileSize;
         fileSize += chunk.length;
         if (fileSize > limit) {
-          throw new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` });
+          refuse(new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` }));
         }
         // The write runs on the thread pool while the chunk is hashed and decompressed.
         writing = writeAll(handle, chunk, position);
@@ -85,8 +92,12 @@ const { dir, storage, validateStructure } = context;
       }
     }
     const sink = async (decoded: AsyncIterable<Uint8Array>): Promise<void> => {
-      if (validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
-      else for await (const chunk of decoded) verifier.update(chunk);
+      try {
+        if (validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
+        else for await (const chunk of decoded) verifier.update(chunk);
+      } catch (error) {
+        refuse(error);
+      }
     };
     // At most two chunks queued ahead (the default of 16 costs 16 MiB of 1 MiB chunks).
     const input = Readable.from(source(), { objectMode: true, highWaterMark: 2 });
@@ -109,7 +120,8 @@ const { dir, storage, validateStructure } = context;
       narHash: formatHash(narHash),
       narSize: request.narSize,
     };
-  } catch (error) {
+  } catch (thrown) {
+    const error = refusal ?? thrown;
     await closeQuietly(handle);
     if (bodyBroke) {
       const received = await stat(paths.part).then((s) => s.size, () => 0);

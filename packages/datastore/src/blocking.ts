@@ -39,13 +39,13 @@ export async function unblockDependents(db: Db, derivationPath: string): Promise
  */
 export async function failedDependencyOf(db: Db, derivationPath: string): Promise<string | null> {
   const result = await sql<{ path: string }>`
-    with recursive deps(path) as (
-      select i.input_path from derivation_inputs i join derivations d on d.id = i.derivation_id where d.path = ${derivationPath}
+    with recursive deps(id) as (
+      select i.input_id from derivation_inputs i join derivations d on d.id = i.derivation_id where d.path = ${derivationPath}
       union
-      select i.input_path from derivation_inputs i join derivations d on d.id = i.derivation_id join deps on d.path = deps.path
+      select i.input_id from deps join derivation_inputs i on i.derivation_id = deps.id
     )
-    select deps.path from deps
-    join derivations d on d.path = deps.path
+    select d.path from deps
+    join derivations d on d.id = deps.id
     where exists (select 1 from builds b where b.derivation_id = d.id and b.state = 'failed')
       and not exists (select 1 from builds b where b.derivation_id = d.id and b.state = 'succeeded')
     limit 1`.execute(db);
@@ -54,10 +54,10 @@ export async function failedDependencyOf(db: Db, derivationPath: string): Promis
 
 async function dependentDerivationIds(db: Db, derivationPath: string): Promise<number[]> {
   const result = await sql<{ id: number }>`
-    with recursive dependents(id, path) as (
-      select d.id, d.path from derivation_inputs i join derivations d on d.id = i.derivation_id where i.input_path = ${derivationPath}
+    with recursive dependents(id) as (
+      select i.derivation_id from derivation_inputs i join derivations d on d.id = i.input_id where d.path = ${derivationPath}
       union
-      select d.id, d.path from dependents p join derivation_inputs i on i.input_path = p.path join derivations d on d.id = i.derivation_id
+      select i.derivation_id from dependents p join derivation_inputs i on i.input_id = p.id
     )
     select id from dependents`.execute(db);
   return result.rows.map((r) => Number(r.id));

@@ -1,11 +1,11 @@
 // Creates builds with their tags, in bulk, honouring "ignore if a build for
 // this derivation / for these outputs exists".
-import { randomUUID } from 'node:crypto';
 import { bulkInsert } from './bulk-insert.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
 import type { Tag } from './types.js';
+import { uuidV7 } from './uuid-v7.js';
 import { inValues } from './value-list.js';
 
 /** What to build and how. */
@@ -56,7 +56,7 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
         out.push({ id: existing, derivationPath: r.derivationPath, created: false });
         continue;
       }
-      const uuid = r.id ?? randomUUID();
+      const uuid = r.id ?? uuidV7(now);
       const priority = r.priority ?? 0;
       if (!Number.isSafeInteger(priority)) throw new InvalidInputError('invalid-input', `priority must be an integer, got ${priority}`);
       rows.push({ uuid, derivation_id: drv.id, system: drv.system, priority, created_at: now, defer_until: r.deferUntil ?? null, state: 'queued', timeout_s: r.timeout ?? null, max_silent_time_s: r.maxSilentTime ?? null });

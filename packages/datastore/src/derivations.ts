@@ -22,8 +22,8 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
   }
   if (unique.size === 0) return [];
   return inTransaction(db, async (trx) => {
-    const existing = new Set(await existingDerivationPaths(trx, [...unique.keys()]));
-    const fresh = [...unique.values()].filter((r) => !existing.has(r.path));
+    // Paths already recorded are skipped by the insert itself and not returned.
+    const fresh = [...unique.values()];
     const ids = new Map<string, number>();
     const inserted = await bulkInsert<{ id: number; path: string }>(
       trx,
@@ -36,12 +36,39 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
     const recorded = fresh.filter((r) => ids.has(r.path));
     const outputs = recorded.flatMap((r) => r.outputs.map((o) => [ids.get(r.path)!, o.name, o.path, o.hashAlgo, o.hash]));
     await bulkInsert(trx, 'derivation_outputs', ['derivation_id', 'name', 'path', 'hash_algo', 'hash'], outputs);
-    const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name])));
-    await bulkInsert(trx, 'derivation_inputs', ['derivation_id', 'input_path', 'output_name'], inputs);
+    const inputIds = await inputDerivationIds(trx, recorded, ids);
+    const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name, inputIds.get(i.path) ?? null])));
+    await bulkInsert(trx, 'derivation_inputs', ['derivation_id', 'input_path', 'output_name', 'input_id'], inputs);
     const sources = recorded.flatMap((r) => r.inputSources.map((path) => [ids.get(r.path)!, path]));
     await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
+    await resolveWaitingInputs(trx, recorded.map((r) => r.path));
     return recorded.map((r) => r.path);
   });
+}
+
+/** Ids of the input derivations of `records`: those recorded in this call (`ids`) and those recorded before. */
+async function inputDerivationIds(db: Db, records: readonly DerivationRecord[], ids: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  const found = new Map(ids);
+  const elsewhere = new Set<string>();
+  for (const r of records) for (const i of r.inputDerivations) if (!ids.has(i.path)) elsewhere.add(i.path);
+  if (elsewhere.size > 0) {
+    const rows = await db.selectFrom('derivations').select(['id', 'path']).where(inValues(db, 'path', [...elsewhere], 'text')).execute();
+    for (const row of rows) found.set(row.path, Number(row.id));
+  }
+  return found;
+}
+
+/** Gives input rows recorded before their input derivation (input_id null) the id of `paths` now recorded. */
+async function resolveWaitingInputs(db: Db, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const waiting = await db.selectFrom('derivation_inputs').select('derivation_id').where('input_id', 'is', null).limit(1).executeTakeFirst();
+  if (waiting === undefined) return;
+  await db
+    .updateTable('derivation_inputs')
+    .set((eb) => ({ input_id: eb.selectFrom('derivations as d').select('d.id').whereRef('d.path', '=', 'derivation_inputs.input_path') }))
+    .where('input_id', 'is', null)
+    .where(inValues(db, 'input_path', paths, 'text'))
+    .execute();
 }
 
 /** The subset of `paths` that are recorded derivations. */

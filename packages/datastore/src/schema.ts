@@ -26,6 +26,8 @@ export interface DerivationInputsTable {
   derivation_id: number;
   input_path: string;
   output_name: string;
+  /** derivations.id of input_path; null until that derivation is recorded. */
+  input_id: number | null;
 }
 
 /** Input sources (plain store paths) of a derivation. */

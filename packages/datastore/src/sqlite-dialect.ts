@@ -6,6 +6,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver } from 'kysely';
 import { DatastoreUriError } from './errors.js';
+import { BACKSTOP_PAGES, startWalCheckpointer } from './wal-checkpointer.js';
 
 /** Options of the SQLite dialect. */
 export interface SqliteOptions {
@@ -19,6 +20,8 @@ export interface SqliteOptions {
   readonly synchronous?: 'normal' | 'full';
   /** Page cache per connection, in MiB. Default 64: bulk writes and index-heavy lists stay in memory. */
   readonly cacheMiB?: number;
+  /** Checkpoint the WAL on a worker thread rather than inside commits (see wal-checkpointer.ts). Default true. */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -58,19 +61,24 @@ export function createSqliteDialect(filename: string, options: SqliteOptions = {
   database.pragma('foreign_keys = ON');
   database.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 64)}`);
   database.pragma('temp_store = MEMORY');
-  return new ImmediateSqliteDialect({ database: withStatementCache(database) });
+  let checkpointer: { stop(): void } | undefined;
+  if (filename !== ':memory:' && options.backgroundCheckpoints !== false) {
+    database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    checkpointer = startWalCheckpointer(filename);
+  }
+  return new ImmediateSqliteDialect({ database: withStatementCache(database, () => checkpointer?.stop()) });
 }
 
 /** Prepared statements kept per connection; Kysely would otherwise prepare every query anew. */
 const STATEMENT_CACHE = 256;
 
 /**
- * The connection as Kysely sees it, but `prepare` reuses a statement prepared
+ * The connection as Kysely sees it (its `close` stops the checkpointer first), but `prepare` reuses a statement prepared
  * before for the same SQL text (least recently used ones are dropped): query
  * builders produce a few distinct texts, and compiling them was a large share
  * of the CPU time of bulk writes.
  */
-function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.Database {
+function withStatementCache(database: SqliteDatabase.Database, beforeClose: () => void): SqliteDatabase.Database {
   const cache = new Map<string, SqliteDatabase.Statement>();
   const prepare = (text: string): SqliteDatabase.Statement => {
     let statement = cache.get(text);
@@ -86,6 +94,12 @@ function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.D
   return new Proxy(database, {
     get(target, name, receiver) {
       if (name === 'prepare') return prepare;
+      if (name === 'close') {
+        return () => {
+          beforeClose();
+          return target.close();
+        };
+      }
       const value: unknown = Reflect.get(target, name, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -3,11 +3,13 @@ import type { Migration } from 'kysely';
 import type { Dialect } from '../uri.js';
 import { initialSchema } from './0001-initial.js';
 import { listIndexes } from './0002-list-indexes.js';
+import { inputIds } from './0003-input-ids.js';
 
 /** Every migration this code knows, by name; names sort in the order they run. */
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(dialect),
     '0002-list-indexes': listIndexes(),
+    '0003-input-ids': inputIds(),
   };
 }

@@ -1,0 +1,96 @@
+// Input derivations by id (migration 0003): ids resolved whatever the order in
+// which derivations are recorded, the reverse walk (blocking dependents) by
+// id, and a database holding a graph from before the migration brought up to
+// date by it.
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { markDependentsBlocked } from './blocking.js';
+import { createBuilds } from './builds-create.js';
+import { getBuild } from './builds-show.js';
+import { openDatastore } from './datastore.js';
+import { recordDerivations } from './derivations.js';
+import { migrationsFor } from './migrations/index.js';
+import { fakeChain, fakeDerivation } from './testing/fixtures.js';
+import { DIALECTS, createTestDatabase } from './testing/test-database.js';
+import { useDatastore } from './testing/use-datastore.js';
+import type { Db } from './transaction.js';
+
+async function inputIds(db: Db, path: string): Promise<(number | null)[]> {
+  const rows = await db
+    .selectFrom('derivation_inputs as i')
+    .innerJoin('derivations as d', 'd.id', 'i.derivation_id')
+    .select('i.input_id')
+    .where('d.path', '=', path)
+    .execute();
+  return rows.map((r) => (r.input_id === null ? null : Number(r.input_id)));
+}
+
+async function idOf(db: Db, path: string): Promise<number> {
+  return Number((await db.selectFrom('derivations').select('id').where('path', '=', path).executeTakeFirstOrThrow()).id);
+}
+
+describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
+  const ctx = useDatastore(dialect);
+
+  it('resolves inputs recorded before, in the same call, and after their dependent', async () => {
+    const [a, b] = fakeChain(2, 'ids-before');
+    await recordDerivations(ctx.store.db, [a!]);
+    await recordDerivations(ctx.store.db, [b!]);
+    expect(await inputIds(ctx.store.db, b!.path)).toEqual([await idOf(ctx.store.db, a!.path)]);
+
+    const [c, d] = fakeChain(2, 'ids-same');
+    await recordDerivations(ctx.store.db, [d!, c!]);
+    expect(await inputIds(ctx.store.db, d!.path)).toEqual([await idOf(ctx.store.db, c!.path)]);
+
+    const [e, f] = fakeChain(2, 'ids-after');
+    await recordDerivations(ctx.store.db, [f!]);
+    expect(await inputIds(ctx.store.db, f!.path)).toEqual([null]);
+    await recordDerivations(ctx.store.db, [e!]);
+    expect(await inputIds(ctx.store.db, f!.path)).toEqual([await idOf(ctx.store.db, e!.path)]);
+  });
+
+  it('blocks the transitive dependents of a failed derivation, however their inputs were recorded', async () => {
+    const base = fakeDerivation('block-base');
+    const mid = fakeDerivation('block-mid', { inputs: [base] });
+    const top = fakeDerivation('block-top', { inputs: [mid] });
+    const other = fakeDerivation('block-other');
+    await recordDerivations(ctx.store.db, [top, other]);
+    await recordDerivations(ctx.store.db, [mid]);
+    await recordDerivations(ctx.store.db, [base]);
+    const [topBuild, otherBuild] = await createBuilds(ctx.store.db, [{ derivationPath: top.path }, { derivationPath: other.path }]);
+    expect(await markDependentsBlocked(ctx.store.db, base.path)).toEqual([topBuild!.id]);
+    expect((await getBuild(ctx.store.db, topBuild!.id))?.blockedBy).toBe(base.path);
+    expect((await getBuild(ctx.store.db, otherBuild!.id))?.blockedBy).toBeNull();
+  });
+
+  it('migration 0003 gives the inputs of a graph recorded before it their ids', async () => {
+    const database = await createTestDatabase(dialect);
+    try {
+      const raw = await openDatastore(database.uri, { migrate: false });
+      const migrations = migrationsFor(dialect);
+      await sql`create table gbc_migration (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(raw.db);
+      for (const name of ['0001-initial', '0002-list-indexes']) {
+        await migrations[name]!.up(raw.db);
+        await sql`insert into gbc_migration (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(raw.db);
+      }
+      const [a, b, c] = fakeChain(3, 'old');
+      const orphan = fakeDerivation('old-orphan', { inputs: [fakeDerivation('never-recorded')] });
+      for (const drv of [a!, b!, c!, orphan]) {
+        const text = Buffer.from(drv.text);
+        const id = (await sql<{ id: number }>`insert into derivations (path, name, system, fixed_output, text) values (${drv.path}, ${drv.name}, ${drv.system}, 0, ${text}) returning id`.execute(raw.db)).rows[0]!.id;
+        for (const input of drv.inputDerivations) {
+          await sql`insert into derivation_inputs (derivation_id, input_path, output_name) values (${id}, ${input.path}, 'out')`.execute(raw.db);
+        }
+      }
+      expect(await raw.migrate()).toEqual(['0003-input-ids']);
+      expect(await inputIds(raw.db, b!.path)).toEqual([await idOf(raw.db, a!.path)]);
+      expect(await inputIds(raw.db, c!.path)).toEqual([await idOf(raw.db, b!.path)]);
+      expect(await inputIds(raw.db, orphan.path)).toEqual([null]);
+      const [build] = await createBuilds(raw.db, [{ derivationPath: c!.path }]);
+      expect(await markDependentsBlocked(raw.db, a!.path)).toEqual([build!.id]);
+      await raw.close();
+    } finally {
+      await database.drop();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+// WAL checkpoints happen on the worker thread: data committed to the WAL of a
+// SQLite datastore reaches the database file without any commit of the main
+// connection checkpointing (the write stays far below its backstop).
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatastore } from './datastore.js';
+import { recordDerivations } from './derivations.js';
+import { fakeChain } from './testing/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gbc-wal-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
+  return check();
+}
+
+describe('background WAL checkpoints', () => {
+  it('copy committed pages into the database file from a worker, and close cleanly', async () => {
+    const file = join(dir, 'wal.db');
+    const store = await openDatastore(`sqlite://${file}`);
+    const backstop = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
+    expect(backstop).toBeGreaterThan(10_000);
+    const before = statSync(file).size;
+    await store.transaction((trx) => recordDerivations(trx, fakeChain(5000, 'wal')));
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(2 * 2 ** 20);
+    expect(await until(() => statSync(file).size > before + 2 * 2 ** 20, 5000)).toBe(true);
+    await store.close();
+    const again = await openDatastore(`sqlite://${file}`);
+    expect(Number((await sql<{ n: number }>`select count(*) as n from derivations`.execute(again.db)).rows[0]!.n)).toBe(5000);
+    await again.close();
+  });
+
+  it('is not started for an in-memory database or when turned off', async () => {
+    const file = join(dir, 'off.db');
+    const store = await openDatastore(`sqlite://${file}`, { backgroundCheckpoints: false });
+    const pages = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
+    expect(pages).toBe(1000);
+    await store.close();
+  });
+});

@@ -1,0 +1,48 @@
+// WAL checkpoints on a worker thread. By default SQLite checkpoints inside the
+// commit that grows the WAL past 1000 pages: copying pages into the database
+// file and syncing it, on the event loop of the coordinator, for whichever
+// request happened to commit. Here a worker with its own connection runs a
+// PASSIVE checkpoint (it never blocks writers or readers) every few hundred
+// ms, and the main connection's own automatic checkpoint stays only as a
+// backstop (at a much larger WAL) in case the worker cannot keep up or dies.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** WAL size, in pages, at which the main connection checkpoints by itself. */
+export const BACKSTOP_PAGES = 16_384;
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.filename, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+const checkpoint = () => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage({ error: String(error && error.message) }); }
+};
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(0); });
+`;
+
+/** A running checkpointer; `stop` ends it (the main connection's close checkpoints the rest). */
+export interface WalCheckpointer {
+  stop(): void;
+}
+
+/** Starts checkpointing `filename` (a database in WAL mode) every `intervalMs` ms on a worker thread. */
+export function startWalCheckpointer(filename: string, intervalMs = 500, onError: (message: string) => void = () => {}): WalCheckpointer {
+  const module = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER, { eval: true, workerData: { filename, intervalMs, module } });
+  worker.unref();
+  worker.on('message', (m: { error?: string }) => {
+    if (m.error !== undefined) onError(m.error);
+  });
+  worker.on('error', (error) => onError(error.message));
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      worker.postMessage('stop');
+    },
+  };
+}

@@ -64,6 +64,8 @@ export function createSqliteDialect(filename: string, options: SqliteOptions = {
   let checkpointer: { stop(): void } | undefined;
   if (filename !== ':memory:' && options.backgroundCheckpoints !== false) {
     database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    // Once the WAL starts over, a file grown by a burst is cut back to this size.
+    database.pragma(`journal_size_limit = ${16 * 2 ** 20}`);
     checkpointer = startWalCheckpointer(filename);
   }
   return new ImmediateSqliteDialect({ database: withStatementCache(database, () => checkpointer?.stop()) });

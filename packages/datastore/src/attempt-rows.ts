@@ -6,6 +6,7 @@ import type { Attempt, ResultKind } from './types.js';
 /** Columns to select from `attempts as a` joined to `builds as b`. */
 export const attemptColumns = [
   'a.id',
+  'a.uuid',
   'b.uuid as build_uuid',
   'a.agent_id',
   'a.allocated_at',
@@ -24,6 +25,7 @@ export type AttemptRow = Omit<Selectable<AttemptsTable>, 'build_id'> & { build_u
 export function toAttempt(r: AttemptRow): Attempt {
   return {
     id: r.id,
+    uuid: r.uuid ?? '',
     buildId: r.build_uuid,
     agentId: r.agent_id,
     allocatedAt: r.allocated_at,

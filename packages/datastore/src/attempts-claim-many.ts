@@ -6,6 +6,7 @@ import { PostgresAdapter, sql } from 'kysely';
 import type { Claim } from './attempts-claim.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
+import { uuidV7 } from './uuid-v7.js';
 
 /** The builds one agent asks to claim. */
 export interface ClaimRequest {
@@ -30,6 +31,9 @@ interface ClaimedRow {
   readonly max_silent_time_s: number | null;
 }
 
+/** A claimed build with its new attempt. */
+type ClaimedAttempt = ClaimedRow & { attempt_id: number; attempt_uuid: string };
+
 /** Builds per batch at most: two bound parameters each on PostgreSQL. */
 export const MAX_CLAIM_BATCH = 10_000;
 
@@ -51,7 +55,7 @@ export async function claimBuildsForAgents(db: Db, requests: readonly ClaimReque
   const lease = now + options.leaseMs;
   const rows = db.getExecutor().adapter instanceof PostgresAdapter ? await claimPostgres(db, agentOf, now, lease) : await claimSqlite(db, agentOf, now, lease);
   for (const row of rows) {
-    const claim: Claim = { buildId: row.uuid, attemptId: row.attempt_id, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
+    const claim: Claim = { buildId: row.uuid, attemptId: row.attempt_id, attemptUuid: row.attempt_uuid, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
     out[owner.get(row.uuid)!]!.push(claim);
   }
   return out;
@@ -62,21 +66,21 @@ export async function claimBuildsForAgents(db: Db, requests: readonly ClaimReque
 const RETURNED = sql`id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s`;
 
 /** PostgreSQL: a concurrent claimer waits on the row lock, then finds the state changed. One statement. */
-async function claimPostgres(db: Db, agentOf: ReadonlyMap<string, string>, now: number, lease: number): Promise<(ClaimedRow & { attempt_id: number })[]> {
-  const wanted = sql.join([...agentOf].map(([uuid, agent]) => sql`(${uuid}::text, ${agent}::text)`));
-  const r = await sql<ClaimedRow & { attempt_id: number }>`
-    with w(w_uuid, w_agent) as (values ${wanted}),
+async function claimPostgres(db: Db, agentOf: ReadonlyMap<string, string>, now: number, lease: number): Promise<ClaimedAttempt[]> {
+  const wanted = sql.join([...agentOf].map(([uuid, agent]) => sql`(${uuid}::text, ${agent}::text, ${uuidV7(now)}::text)`));
+  const r = await sql<ClaimedAttempt>`
+    with w(w_uuid, w_agent, w_attempt) as (values ${wanted}),
     c as (update builds set state = 'allocated' from w
           where builds.uuid = w.w_uuid and builds.state = 'queued'
-          returning ${RETURNED}, w.w_agent),
-    a as (insert into attempts (build_id, agent_id, allocated_at, lease_expires_at)
-          select id, w_agent, ${now}, ${lease} from c returning id, build_id)
-    select c.id, c.uuid, c.path, c.timeout_s, c.max_silent_time_s, a.id as attempt_id from c join a on a.build_id = c.id`.execute(db);
+          returning ${RETURNED}, w.w_agent, w.w_attempt),
+    a as (insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at)
+          select w_attempt, id, w_agent, ${now}, ${lease} from c returning id, uuid, build_id)
+    select c.id, c.uuid, c.path, c.timeout_s, c.max_silent_time_s, a.id as attempt_id, a.uuid as attempt_uuid from c join a on a.build_id = c.id`.execute(db);
   return r.rows;
 }
 
 /** SQLite: the transaction holds the single write lock (BEGIN IMMEDIATE). Two statements. */
-async function claimSqlite(db: Db, agentOf: ReadonlyMap<string, string>, now: number, lease: number): Promise<(ClaimedRow & { attempt_id: number })[]> {
+async function claimSqlite(db: Db, agentOf: ReadonlyMap<string, string>, now: number, lease: number): Promise<ClaimedAttempt[]> {
   return inTransaction(db, async (trx) => {
     const rows = (await sql<ClaimedRow>`update builds set state = 'allocated'
       where uuid in (${sql.join([...agentOf.keys()])}) and state || '' = 'queued'
@@ -84,10 +88,10 @@ async function claimSqlite(db: Db, agentOf: ReadonlyMap<string, string>, now: nu
     if (rows.length === 0) return [];
     const attempts = await trx
       .insertInto('attempts')
-      .values(rows.map((r) => ({ build_id: r.id, agent_id: agentOf.get(r.uuid)!, allocated_at: now, lease_expires_at: lease })))
-      .returning(['id', 'build_id'])
+      .values(rows.map((r) => ({ uuid: uuidV7(now), build_id: r.id, agent_id: agentOf.get(r.uuid)!, allocated_at: now, lease_expires_at: lease })))
+      .returning(['id', 'uuid', 'build_id'])
       .execute();
-    const attemptOf = new Map(attempts.map((a) => [a.build_id, a.id]));
-    return rows.map((r) => ({ ...r, attempt_id: attemptOf.get(r.id)! }));
+    const attemptOf = new Map(attempts.map((a) => [a.build_id, a]));
+    return rows.map((r) => ({ ...r, attempt_id: attemptOf.get(r.id)!.id, attempt_uuid: attemptOf.get(r.id)!.uuid! }));
   });
 }

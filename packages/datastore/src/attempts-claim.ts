@@ -5,12 +5,15 @@ import { PostgresAdapter } from 'kysely';
 import { claimBuildsForAgents } from './attempts-claim-many.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
+import { uuidV7 } from './uuid-v7.js';
 
 /** One build handed to an agent. */
 export interface Claim {
   /** The build's UUID. */
   readonly buildId: string;
   readonly attemptId: number;
+  /** The attempt's UUID. */
+  readonly attemptUuid: string;
   readonly derivationPath: string;
   readonly leaseExpiresAt: number;
   /** The build's time limits in seconds, as submitted (null: none). */
@@ -101,13 +104,13 @@ async function createAttempts(trx: Db, rows: readonly PickedRow[], agentId: stri
   if (rows.length === 0) return [];
   const attempts = await trx
     .insertInto('attempts')
-    .values(rows.map((r) => ({ build_id: r.id, agent_id: agentId, allocated_at: now, lease_expires_at: lease })))
-    .returning(['id', 'build_id'])
+    .values(rows.map((r) => ({ uuid: uuidV7(now), build_id: r.id, agent_id: agentId, allocated_at: now, lease_expires_at: lease })))
+    .returning(['id', 'uuid', 'build_id'])
     .execute();
-  const attemptOf = new Map(attempts.map((a) => [a.build_id, a.id]));
+  const attemptOf = new Map(attempts.map((a) => [a.build_id, a]));
   return rows.map((r) => toClaim(r, attemptOf.get(r.id)!, lease));
 }
 
-function toClaim(row: PickedRow, attemptId: number, lease: number): Claim {
-  return { buildId: row.uuid, attemptId, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
+function toClaim(row: PickedRow, attempt: { id: number; uuid: string | null }, lease: number): Claim {
+  return { buildId: row.uuid, attemptId: attempt.id, attemptUuid: attempt.uuid ?? '', derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
 }

@@ -27,7 +27,7 @@ describe.each(DIALECTS)('attempts on %s', (dialect) => {
     const made = await createBuilds(ctx.store.db, [{ derivationPath: drv.path }, { derivationPath: drv.path }]);
     const [a, b] = [await agent('a'), await agent('b')];
     const first = await claimBuildsById(ctx.store.db, [made[0]!.id], { agentId: a, leaseMs: 1000, now: 100 });
-    expect(first).toEqual([{ buildId: made[0]!.id, attemptId: expect.any(Number), derivationPath: drv.path, leaseExpiresAt: 1100, timeoutS: null, maxSilentTimeS: null }]);
+    expect(first).toEqual([{ buildId: made[0]!.id, attemptId: expect.any(Number), attemptUuid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7/), derivationPath: drv.path, leaseExpiresAt: 1100, timeoutS: null, maxSilentTimeS: null }]);
     const second = await claimBuildsById(ctx.store.db, [made[0]!.id, made[1]!.id], { agentId: b, leaseMs: 1000, now: 100 });
     expect(second.map((c) => c.buildId)).toEqual([made[1]!.id]);
     expect((await getBuild(ctx.store.db, made[0]!.id))?.state).toBe('allocated');

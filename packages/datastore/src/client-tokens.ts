@@ -4,11 +4,12 @@ import { hashToken, newSecret } from './secrets.js';
 import type { ClientTokensTable } from './schema.js';
 import type { Db } from './transaction.js';
 import type { ClientToken, ClientTokenScope } from './types.js';
+import { uuidV7 } from './uuid-v7.js';
 
 /** Creates a client token; returns its record and the token (shown once). */
 export async function createClientToken(db: Db, name: string, scope: ClientTokenScope, now: number = Date.now()): Promise<{ record: ClientToken; token: string }> {
   const token = `gbc_${newSecret()}`;
-  const row = await db.insertInto('client_tokens').values({ name, scope, token_hash: hashToken(token), created_at: now }).returningAll().executeTakeFirstOrThrow();
+  const row = await db.insertInto('client_tokens').values({ uuid: uuidV7(now), name, scope, token_hash: hashToken(token), created_at: now }).returningAll().executeTakeFirstOrThrow();
   return { record: toToken(row), token };
 }
 
@@ -18,9 +19,9 @@ export async function verifyClientToken(db: Db, token: string): Promise<ClientTo
   return row === undefined ? undefined : toToken(row);
 }
 
-/** Revokes token `id`; returns whether it was live. */
-export async function revokeClientToken(db: Db, id: number, now: number = Date.now()): Promise<boolean> {
-  const r = await db.updateTable('client_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+/** Revokes the token of UUID `uuid`; returns whether it was live (false also for an unknown UUID). */
+export async function revokeClientToken(db: Db, uuid: string, now: number = Date.now()): Promise<boolean> {
+  const r = await db.updateTable('client_tokens').set({ revoked_at: now }).where('uuid', '=', uuid.toLowerCase()).where('revoked_at', 'is', null).executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
@@ -35,5 +36,5 @@ export async function hasClientTokens(db: Db): Promise<boolean> {
 }
 
 function toToken(r: Selectable<ClientTokensTable>): ClientToken {
-  return { id: r.id, name: r.name, scope: r.scope as ClientTokenScope, createdAt: r.created_at, revokedAt: r.revoked_at };
+  return { id: r.uuid ?? '', name: r.name, scope: r.scope as ClientTokenScope, createdAt: r.created_at, revokedAt: r.revoked_at };
 }

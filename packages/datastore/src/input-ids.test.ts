@@ -82,7 +82,7 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
           await sql`insert into derivation_inputs (derivation_id, input_path, output_name) values (${id}, ${input.path}, 'out')`.execute(raw.db);
         }
       }
-      expect(await raw.migrate()).toEqual(['0003-input-ids']);
+      expect(await raw.migrate()).toContain('0003-input-ids');
       expect(await inputIds(raw.db, b!.path)).toEqual([await idOf(raw.db, a!.path)]);
       expect(await inputIds(raw.db, c!.path)).toEqual([await idOf(raw.db, b!.path)]);
       expect(await inputIds(raw.db, orphan.path)).toEqual([null]);

@@ -67,6 +67,8 @@ export interface Build {
 /** One allocation of a build to an agent. */
 export interface Attempt {
   readonly id: number;
+  /** The attempt's UUID, as the protocol shows it. */
+  readonly uuid: string;
   /** The build's UUID. */
   readonly buildId: string;
   readonly agentId: string;
@@ -145,7 +147,8 @@ export type ClientTokenScope = 'read-only' | 'read-write';
 
 /** A client API token (never the token itself). */
 export interface ClientToken {
-  readonly id: number;
+  /** The token's UUID. */
+  readonly id: string;
   readonly name: string;
   readonly scope: ClientTokenScope;
   readonly createdAt: number;

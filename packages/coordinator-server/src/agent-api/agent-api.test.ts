@@ -108,6 +108,9 @@ describe.each(['sqlite', 'postgres'] as const)('agent API on %s', (dialect) => {
     expect((await call(c, 'POST', `/build/${depBuild}/report-result`, a.auth, { result: 'success' })).status).toBe(204);
     const shown = await showBuild(c.context.datastore.db, depBuild!);
     expect(shown?.state).toBe('succeeded');
+    // The attempt is named by its own (version 7) UUID, the same one a client sees.
+    expect(got[0]!.attempt).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(shown?.attempts.map((x) => x.uuid)).toEqual([got[0]!.attempt]);
     expect(shown?.outputMetadata.map((m) => m.storePath)).toEqual([dep.outputs[0]!.path]);
     // Now top's input is available: it becomes ready.
     const [topBuild] = await submit(c, [], [{ derivationPath: top.path }]);

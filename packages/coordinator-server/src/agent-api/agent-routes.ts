@@ -13,7 +13,6 @@ import { effectiveLimits } from '../limits/build-limits.js';
 import { mountRoute } from '../http/validate.js';
 import type { AgentEnv } from './agent-auth.js';
 import { ensureSelf } from './agent-auth.js';
-import { attemptUuid } from './attempt-access.js';
 
 /** Mounts session, status and fetch-builds on the agent app. */
 export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, auth: MiddlewareHandler<AgentEnv>): void {
@@ -68,7 +67,7 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
     const fetched = await ctx.scheduler.fetchBuilds(me, count, body.systems);
     // Everything the answer needs came back with the claim: no further query.
     const builds: AllocatedBuild[] = fetched.map((f) => ({
-      uuid: f.buildId, attempt: attemptUuid(f.attemptId), derivation: f.derivationPath, system: f.system, priority: f.priority,
+      uuid: f.buildId, attempt: f.attemptUuid, derivation: f.derivationPath, system: f.system, priority: f.priority,
       tags: [...f.tags], ...effectiveLimits(f, ctx.config),
       leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
     }));

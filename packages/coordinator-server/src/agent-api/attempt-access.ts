@@ -30,8 +30,3 @@ export async function heldAttempt(db: Db, buildId: string, agentId: string): Pro
   }
   return { attemptId: attempt.id, buildRowId: build.id, buildId, derivationPath: build.path, startedAt: attempt.started_at };
 }
-
-/** The protocol's attempt UUID for a datastore attempt number (version 4 form, the number in the last group). */
-export function attemptUuid(attemptId: number): string {
-  return `00000000-0000-4000-8000-${attemptId.toString(16).padStart(12, '0')}`;
-}

@@ -14,25 +14,6 @@ export function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
-const ATTEMPT_PREFIX = '00000000-0000-4000-8000-';
-
-/**
- * The protocol's UUID of an attempt. The datastore numbers attempts; the
- * protocol names them by UUID, so the number is written into the last group
- * of a fixed version-4-shaped UUID (reversible with {@link attemptIdOf}).
- */
-export function attemptUuid(id: number): string {
-  return `${ATTEMPT_PREFIX}${id.toString(16).padStart(12, '0')}`;
-}
-
-/** The datastore id of an attempt UUID made by {@link attemptUuid}, or undefined. */
-export function attemptIdOf(uuid: string): number | undefined {
-  const lower = uuid.toLowerCase();
-  if (!lower.startsWith(ATTEMPT_PREFIX)) return undefined;
-  const id = Number.parseInt(lower.slice(ATTEMPT_PREFIX.length), 16);
-  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
-}
-
 /** A build as listed; `agent` holds it when allocated or started. */
 export function toBuildView(b: StoredBuild, agent: string | null): Build {
   return {
@@ -55,7 +36,7 @@ export function toBuildView(b: StoredBuild, agent: string | null): Build {
 /** One attempt; `missingInputs` from the setup failures recorded for it. */
 export function toAttemptView(a: StoredAttempt, missingInputs: readonly string[]): Attempt {
   return {
-    uuid: attemptUuid(a.id),
+    uuid: a.uuid,
     agent: a.agentId,
     allocatedAt: iso(a.allocatedAt),
     startedAt: isoOrNull(a.startedAt),

@@ -10,15 +10,14 @@ import type { CoordinatorContext } from '../context.js';
 import { notFound } from '../http/http-error.js';
 import { mountRoute } from '../http/validate.js';
 import { logKey, type LogStore } from '../storage/index.js';
-import { attemptIdOf } from './build-view.js';
 
 /** Mounts the log route on `app`; `pollMs` (default 250) paces a followed live log. */
 export function mountLogRoute(app: Hono<{ Variables: object }>, ctx: CoordinatorContext, pollMs = 250): void {
   mountRoute(app, buildRoutes.buildLog, async (c, { params, query }) => {
     const build = await showBuild(ctx.datastore.db, params.uuid.toLowerCase());
     if (build === undefined) throw notFound('build', params.uuid.toLowerCase());
-    const wanted = query.attempt === undefined ? undefined : attemptIdOf(query.attempt);
-    const attempt = query.attempt === undefined ? build.attempts[build.attempts.length - 1] : build.attempts.find((a) => a.id === wanted);
+    const wanted = query.attempt?.toLowerCase();
+    const attempt = wanted === undefined ? build.attempts[build.attempts.length - 1] : build.attempts.find((a) => a.uuid === wanted);
     if (attempt === undefined) throw notFound(query.attempt === undefined ? 'attempt of build' : 'attempt', query.attempt ?? params.uuid.toLowerCase());
     const key = logKey(build.id, attempt.id);
     const reading = await ctx.storage.logs.read(key);

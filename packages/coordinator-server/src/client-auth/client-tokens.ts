@@ -9,7 +9,6 @@ import {
 import type { ClientToken as TokenRecord, Db } from '@gbc/datastore';
 import type { ClientToken, CreatedClientToken, TokenScope } from '@gbc/protocol';
 import { ClientAuthError } from './errors.js';
-import { tokenNumber, tokenUuid } from './token-ids.js';
 
 /** Creates a client token; the secret (send as `Authorization: Bearer <secret>`) is returned once and stored only hashed. */
 export async function createClientToken(db: Db, request: { readonly name: string; readonly scope: TokenScope }, now: number = Date.now()): Promise<CreatedClientToken> {
@@ -29,11 +28,10 @@ export async function listClientTokens(db: Db): Promise<ClientToken[]> {
  * @throws ClientAuthError `token-not-found` when no live token has that id.
  */
 export async function revokeClientToken(db: Db, id: string, now: number = Date.now()): Promise<void> {
-  const n = tokenNumber(id);
-  if (n === undefined || !(await revokeRecord(db, n, now))) throw new ClientAuthError('token-not-found', `no live client token ${id}; list them with \`gbc client-token list\``);
+  if (!(await revokeRecord(db, id, now))) throw new ClientAuthError('token-not-found', `no live client token ${id}; list them with \`gbc client-token list\``);
 }
 
 /** The protocol's view of a datastore token record. */
 export function toProtocol(t: TokenRecord): ClientToken {
-  return { id: tokenUuid(t.id), name: t.name, scope: t.scope === 'read-only' ? 'read' : 'read-write', createdAt: new Date(t.createdAt).toISOString(), lastUsedAt: null };
+  return { id: t.id, name: t.name, scope: t.scope === 'read-only' ? 'read' : 'read-write', createdAt: new Date(t.createdAt).toISOString(), lastUsedAt: null };
 }

@@ -5,5 +5,4 @@ export { createClientToken, listClientTokens, revokeClientToken } from './client
 export { mountClientTokenRoutes } from './token-routes.js';
 export { requiredAccess, type ClientAccess } from './route-access.js';
 export { assertClientListenAllowed, checkClientExposure, isLoopbackHost } from './listen-guard.js';
-export { tokenUuid, tokenNumber } from './token-ids.js';
 export { ClientAuthError, type ClientAuthErrorCode } from './errors.js';

@@ -4,6 +4,7 @@ import type { Dialect } from '../uri.js';
 import { initialSchema } from './0001-initial.js';
 import { listIndexes } from './0002-list-indexes.js';
 import { inputIds } from './0003-input-ids.js';
+import { attemptUuids } from './0004-attempt-uuids.js';
 
 /** Every migration this code knows, by name; names sort in the order they run. */
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -11,5 +12,6 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0001-initial': initialSchema(dialect),
     '0002-list-indexes': listIndexes(),
     '0003-input-ids': inputIds(),
+    '0004-attempt-uuids': attemptUuids(dialect),
   };
 }

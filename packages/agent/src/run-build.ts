@@ -65,28 +65,33 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
     const t1 = performance.now();
     let t2 = t1;
     let t3 = t1;
+    let log: LogStream | undefined;
     const built = await ctx.builds.run(async (): Promise<BuildResultRequest | null | 'built'> => {
       if (signal.aborted) return reasonOf();
       t2 = performance.now();
-      await call(() => ctx.client.reportBuildStart(build.uuid));
-      const log = new LogStream(ctx.client, build.uuid, call);
-      let result;
-      try {
-        result = await buildWithLimits(ctx, build, { signal, onLog: (line) => log.line(line.text) });
-      } catch (error) {
-        await log.close().catch(() => undefined);
-        if (signal.aborted) return reasonOf();
-        return { result: 'infrastructure-failure', message: `the daemon failed: ${(error as Error).message}`.slice(0, 65536) };
-      }
+      // The start report travels while the daemon begins: a round trip less in
+      // the slot. The build's result is only reported after it succeeded.
+      const started = call(() => ctx.client.reportBuildStart(build.uuid));
+      log = new LogStream(ctx.client, build.uuid, call);
+      const stream = log;
+      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, { signal, onLog: (line) => stream.line(line.text) })]);
       t3 = performance.now();
+      if (report.status === 'rejected') throw report.reason;
+      if (daemon.status === 'rejected') {
+        if (signal.aborted) return reasonOf();
+        return { result: 'infrastructure-failure', message: `the daemon failed: ${(daemon.reason as Error).message}`.slice(0, 65536) };
+      }
+      const result = daemon.value;
       ctx.log('built', { build: build.uuid, status: result.status });
-      await log.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));
       if (result.success) return 'built';
       if (result.status === 'timed-out') {
         const limit = /silen/i.test(result.errorMessage) ? 'max-silent-time' : 'timeout';
         return { result: 'timeout', limit, message: result.errorMessage.slice(0, 65536) };
       }
       return { result: 'build-failure', message: result.errorMessage.slice(0, 65536) };
+    }).finally(async () => {
+      // The log goes up once the slot is free for the next build.
+      await log?.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));
     });
     if (built !== 'built') return built;
     // The build slot is free again while the outputs upload.

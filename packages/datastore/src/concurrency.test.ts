@@ -56,6 +56,11 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
       }
     };
     await Promise.all(children.map((c) => c.go()));
+    // A child's first claim lands before this process starts: a SQLite writer
+    // in a busy loop can starve the others' busy handlers (on a loaded machine
+    // the children got nothing, and nothing was tested). One child may still
+    // starve the other; the race that matters is between processes.
+    await Promise.any(children.map((c) => c.waitFor((l) => Array.isArray(l?.builds))));
     await Promise.all([...stores.flatMap((s, i) => [byNext(s), byNext(s), byId(s, i)]), ...children.map((c) => c.exited)]);
     for (const c of children) expect(await c.exited, c.stderr()).toBe(0);
     const fromChildren = children.flatMap((c) => c.lines.flatMap((l) => (l as { builds?: string[] }).builds ?? []));
@@ -81,6 +86,7 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
       }
     };
     await Promise.all(children.map((c) => c.go()));
+    await Promise.any(children.map((c) => c.waitFor((l) => Array.isArray(l?.events))));
     await Promise.all([...stores.flatMap((s, i) => [worker(s, `p${i}a`), worker(s, `p${i}b`)]), ...children.map((c) => c.exited)]);
     for (const c of children) expect(await c.exited, c.stderr()).toBe(0);
     const fromChildren = children.flatMap((c) => c.lines.flatMap((l) => (l as { events?: number[] }).events ?? []));

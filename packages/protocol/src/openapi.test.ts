@@ -54,6 +54,9 @@ describe('createOpenApiDocument', () => {
     expect(upload.parameters.map((p) => `${String(p.in)}:${String(p.name)}`)).toEqual(expect.arrayContaining(['header:x-gbc-nar-hash', 'query:offset']));
     expect(String((upload.responses['400'] as Json).description)).toContain('hash-mismatch');
     expect(String((upload.responses['401'] as Json).description)).toContain('unauthorized');
+    const log = paths['/build/{uuid}/log']!.put as { parameters: Json[] };
+    expect(log.parameters.map((p) => `${String(p.in)}:${String(p.name)}`)).toContain('query:offset');
+    expect(collectRefs(paths['/build/{uuid}/log-progress']!.get)).toContain('#/components/schemas/LogUploadProgress');
     const events = paths['/events']!.get as { parameters: Json[] };
     expect(events.parameters.map((p) => p.name)).toContain('Last-Event-ID');
   });

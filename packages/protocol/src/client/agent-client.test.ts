@@ -98,6 +98,10 @@ describe('AgentClient', () => {
     const client = new AgentClient({ baseUrl: server.url, credentials: { agent: AGENT, password: PASSWORD } });
     await client.uploadLog(BUILD, Readable.from([Buffer.from('line 1\n'), Buffer.from('line 2\n')]));
     expect([server.requests.at(-1)!.path, String(server.requests.at(-1)!.body)]).toEqual([`/build/${BUILD}/log`, 'line 1\nline 2\n']);
+    expect(server.requests.at(-1)!.query.has('offset')).toBe(false);
+    // Offset 0 is sent: it says where the body starts, unlike no offset (append).
+    await client.uploadLog(BUILD, new Uint8Array([0x61]), { offset: 0 });
+    expect([server.requests.at(-1)!.path, server.requests.at(-1)!.query.get('offset')]).toEqual([`/build/${BUILD}/log`, '0']);
     await client.reportSetupFailure(BUILD, [OUT]);
     expect(JSON.parse(String(server.requests.at(-1)!.body))).toEqual({ reason: 'missing-inputs', missingInputs: [OUT] });
     await client.reportResult(BUILD, { result: 'timeout', limit: 'max-silent-time' });

@@ -6,7 +6,7 @@ import type {
   AgentSessionResponse, BuildClosure, BuildResultRequest, FetchBuildsRequest, FetchBuildsResponse, StatusReportInput, StatusResponse,
 } from '../schemas/agent-work.js';
 import { encodeUploadHeaders } from '../schemas/uploads.js';
-import type { NarUploadMetadataInput, StoredNar, UploadProgress } from '../schemas/uploads.js';
+import type { LogUploadProgress, NarUploadMetadataInput, StoredNar, UploadProgress } from '../schemas/uploads.js';
 import { HttpCore } from './http-core.js';
 import type { HttpClientOptions, UploadBody } from './http-core.js';
 
@@ -90,9 +90,21 @@ export class AgentClient {
     return this.#authed(({ header }) => this.#core.empty(r.reportSetupFailure, { params: { uuid: build }, json, signal: o.signal }, header));
   }
 
-  /** Streams the build log; resolves once the coordinator has stored all of it. Not retried: a stream is read once. */
-  uploadLog(build: string, log: UploadBody, o: AgentRequestOptions = {}): Promise<void> {
-    return this.#authed(({ header }) => this.#core.empty(r.uploadLog, { params: { uuid: build }, body: log, signal: o.signal, timeout: false }, header), false);
+  /**
+   * Streams the build log; resolves once the coordinator has stored all of it.
+   * With `offset` (the byte of the log where `log` starts, see `logUploadProgress`)
+   * bytes the coordinator already holds are skipped; without it the body is
+   * appended. Not retried: a stream is read once.
+   */
+  uploadLog(build: string, log: UploadBody, options: { offset?: number } & AgentRequestOptions = {}): Promise<void> {
+    const call = { params: { uuid: build }, query: { offset: options.offset }, body: log, signal: options.signal, timeout: false as const };
+    return this.#authed(({ header }) => this.#core.empty(r.uploadLog, call, header), false);
+  }
+
+  /** How many bytes of the held attempt's log the coordinator holds, and whether it is sealed. */
+  logUploadProgress(build: string, o: AgentRequestOptions = {}): Promise<LogUploadProgress> {
+    return this.#authed(({ header }) =>
+      this.#core.json(r.logUploadProgress, r.logUploadProgress.response.schema, { params: { uuid: build }, signal: o.signal }, header));
   }
 
   /**

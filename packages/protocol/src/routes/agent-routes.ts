@@ -5,7 +5,9 @@ import {
   agentSessionRequestSchema, agentSessionResponseSchema, buildClosureSchema, buildResultRequestSchema,
   fetchBuildsRequestSchema, fetchBuildsResponseSchema, setupFailureRequestSchema, statusReportSchema, statusResponseSchema,
 } from '../schemas/agent-work.js';
-import { narUploadHeadersSchema, storedNarSchema, uploadProgressSchema, uploadQuerySchema } from '../schemas/uploads.js';
+import {
+  logUploadProgressSchema, logUploadQuerySchema, narUploadHeadersSchema, storedNarSchema, uploadProgressSchema, uploadQuerySchema,
+} from '../schemas/uploads.js';
 
 /** The agent API. `{uuid}` under `/agent/` is the calling agent's own id; under `/build/` a build it holds. */
 export const agentRoutes = {
@@ -63,11 +65,22 @@ export const agentRoutes = {
   }),
   uploadLog: defineRoute({
     id: 'uploadLog', method: 'PUT', path: '/build/{uuid}/log', port: 'agent', auth: 'agent',
-    summary: 'Stream the build log while the build runs (one request per attempt; a new PUT replaces it)',
+    summary: 'Stream the build log while the build runs; the coordinator appends; ?offset= resends idempotently',
     params: uuidParams,
-    body: { kind: 'bytes', contentTypes: ['text/plain', 'application/octet-stream'], description: 'The log bytes, uncompressed, as the daemon wrote them.' },
+    query: logUploadQuerySchema,
+    body: {
+      kind: 'bytes', contentTypes: ['text/plain', 'application/octet-stream'],
+      description: 'The log bytes, uncompressed, as the daemon wrote them; from byte `offset` of the log when given (bytes already held are skipped).',
+    },
     response: { kind: 'empty', status: 204 },
-    errors: ['not-found', 'conflict', 'payload-too-large'],
+    errors: ['not-found', 'conflict', 'payload-too-large', 'range-not-satisfiable'],
+  }),
+  logUploadProgress: defineRoute({
+    id: 'logUploadProgress', method: 'GET', path: '/build/{uuid}/log-progress', port: 'agent', auth: 'agent',
+    summary: 'How many bytes of the held attempt\'s log the coordinator holds, and whether it is sealed',
+    params: uuidParams,
+    response: { kind: 'json', status: 200, schema: logUploadProgressSchema },
+    errors: ['not-found', 'conflict'],
   }),
   uploadOutput: defineRoute({
     id: 'uploadOutput', method: 'PUT', path: '/build/{uuid}/output/{name}', port: 'agent', auth: 'agent',

@@ -92,6 +92,27 @@ export const uploadProgressSchema = named(
 /** Upload progress. */
 export type UploadProgress = z.infer<typeof uploadProgressSchema>;
 
+/**
+ * Query of a log upload: `offset` is the byte of the attempt's log where the
+ * body starts. Bytes the coordinator already holds are skipped (a resend is
+ * idempotent); an offset past them is refused. Without it, the body is appended.
+ */
+export const logUploadQuerySchema = z.object({
+  offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+/**
+ * `GET /build/{uuid}/log-progress`: how many bytes of the attempt's log the
+ * coordinator holds (resend from there with `?offset=`), and whether the log
+ * is sealed (it accepts no more).
+ */
+export const logUploadProgressSchema = named(
+  'LogUploadProgress',
+  z.object({ bytesReceived: byteCountSchema, sealed: z.boolean() }),
+);
+/** Log upload progress. */
+export type LogUploadProgress = z.infer<typeof logUploadProgressSchema>;
+
 /** The answer to a completed NAR upload: what the coordinator verified and stored. */
 export const storedNarSchema = named(
   'StoredNar',

@@ -67,6 +67,7 @@ export const examples: Record<string, { good: unknown[]; bad: [unknown, string][
   UploadDerivationsResponse: { good: [{ stored: [DRV] }], bad: [[{ stored: [OUT] }, 'stored.0']] },
   NarUploadMetadata: { good: [{ narHash: NAR_HASH, narSize: 120, references: [`${H}-hello-2.12`] }], bad: [[{ narHash: 'sha256:abc', narSize: 1, references: [] }, 'narHash'], [{ narHash: NAR_HASH, narSize: 1, references: [], compression: 'bzip2' }, 'compression']] },
   UploadProgress: { good: [{ bytesReceived: 0, complete: false }], bad: [[{ bytesReceived: 0.5, complete: false }, 'bytesReceived']] },
+  LogUploadProgress: { good: [{ bytesReceived: 120, sealed: false }], bad: [[{ bytesReceived: -1, sealed: false }, 'bytesReceived'], [{ bytesReceived: 0 }, 'sealed']] },
   StoredNar: { good: [{ path: OUT, narHash: NAR_HASH, narSize: 1, compression: 'zstd', fileSize: 1 }], bad: [[{ path: OUT, narHash: NAR_HASH, narSize: 1, compression: 'zstd' }, 'fileSize']] },
   AgentSessionRequest: { good: [{ name: 'b1', token: 't'.repeat(32) }], bad: [[{ name: 'b1', token: 'short' }, 'token']] },
   AgentSessionResponse: { good: [{ agent: U2, password: 'p'.repeat(32), created: true }], bad: [[{ agent: U2, password: 'p'.repeat(32) }, 'created']] },

@@ -1,4 +1,5 @@
-// Agent-port upload routes: the live build log and output NARs (verified,
+// Agent-port upload routes: the live build log (resent idempotently with
+// ?offset=, its progress asked by log-progress) and output NARs (verified,
 // resumable with ?offset=, through the storage layer's NarUploads).
 import type { Hono, MiddlewareHandler } from 'hono';
 import { getDerivation } from '@gbc/datastore';
@@ -20,10 +21,21 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
   const db = ctx.datastore.db;
   const before = { before: [auth] };
 
-  mountRoute(app, agentRoutes.uploadLog, async (c, { params }) => {
+  mountRoute(app, agentRoutes.uploadLog, (c, { params, query }) => {
+    // A refusal (offset past the log, sealed log, attempt ended) drains the rest of the body.
+    const body = requestBody(c.req.raw);
+    return drainOnRefusal(c, body, async () => {
+      const held = await heldAttempt(db, params.uuid, c.get('agentId'));
+      const key = logKey(held.buildId, held.attemptId);
+      await observedUpload(ctx, 'log', body, (chunks) => ctx.storage.logs.append(key, chunks, { offset: query.offset }));
+      return c.body(null, 204);
+    });
+  }, before);
+
+  mountRoute(app, agentRoutes.logUploadProgress, async (c, { params }) => {
     const held = await heldAttempt(db, params.uuid, c.get('agentId'));
-    await observedUpload(ctx, 'log', requestBody(c.req.raw), (chunks) => ctx.storage.logs.append(logKey(held.buildId, held.attemptId), chunks));
-    return c.body(null, 204);
+    const { bytes, sealed } = await ctx.storage.logs.length(logKey(held.buildId, held.attemptId));
+    return c.json({ bytesReceived: bytes, sealed }, 200);
   }, before);
 
   mountRoute(app, agentRoutes.uploadOutput, (c, { params, query }) => {

@@ -88,6 +88,27 @@ describe('log store', () => {
     expect((await collect((await logs.read('b4/1'))!.stream)).toString()).toBe(parts.filter((_, i) => i % 2 === 0).join(''));
   });
 
+  it('appends at an offset: skips the bytes it holds, refuses a gap, and keeps the size limit', async () => {
+    const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)), maxLogSize: 40 });
+    expect(await logs.length('b8/0')).toEqual({ bytes: 0, sealed: false });
+    expect(await logs.append('b8/0', Buffer.from('one\ntwo\n'), { offset: 0 })).toBe(8);
+    async function* resent(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('on'); // bytes 0..2 of the log: skipped
+      yield Buffer.from('e\ntwo\nthr'); // split across the held length
+      yield Buffer.from('ee\n');
+    }
+    expect(await logs.append('b8/0', resent(), { offset: 0 })).toBe(14);
+    expect(await logs.append('b8/0', Buffer.from('two\n'), { offset: 4 })).toBe(14); // wholly held: nothing added
+    const gap = (await logs.append('b8/0', Buffer.from('five\n'), { offset: 20 }).catch((e: unknown) => e)) as StorageError;
+    expect(gap).toMatchObject({ code: 'offset-mismatch', received: 14 });
+    expect(await logs.length('b8/0')).toEqual({ bytes: 14, sealed: false });
+    const big = (await logs.append('b8/0', Buffer.alloc(40, 0x61), { offset: 10 }).catch((e: unknown) => e)) as StorageError;
+    expect(big.code).toBe('too-large');
+    expect((await collect((await logs.read('b8/0'))!.stream)).toString()).toBe('one\ntwo\nthree\n');
+    await logs.seal('b8/0');
+    expect(await logs.length('b8/0')).toEqual({ bytes: 14, sealed: true });
+  });
+
   it('continues a live log after a restart and seals with zstd when configured', async () => {
     const root = join(work, `r${n++}`);
     const first = await createLogStore({ storage: await createDataDirStorage(root), compression: 'zstd' });

@@ -1,7 +1,9 @@
 // Build logs, one per attempt key: appended live (plain text in
 // `<scratch>/logs/<key>`, readable while the build runs and across restarts),
 // then sealed: compressed in one streaming pass into the Storage's `log` area
-// as `<key><ext>` (e.g. `b1/0.gz`) and the live file removed.
+// as `<key><ext>` (e.g. `b1/0.gz`) and the live file removed. An append may
+// say at which byte of the log its body starts: bytes already held are
+// skipped, so an agent resending after a broken request never duplicates.
 import { createReadStream } from 'node:fs';
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -23,6 +25,22 @@ export interface LogStoreOptions {
   readonly maxLogSize?: number;
 }
 
+/** Where an append's body starts. */
+export interface AppendOptions {
+  /**
+   * The byte of the log where the body starts. Bytes before the log's length
+   * are skipped; an offset past it is refused (`offset-mismatch`, with
+   * `received`). Default: append at the end, whatever the length.
+   */
+  readonly offset?: number;
+}
+
+/** How much of a log is held: its uncompressed length, and whether it is sealed. */
+export interface LogLength {
+  readonly bytes: number;
+  readonly sealed: boolean;
+}
+
 /** A log being read: uncompressed bytes, and whether the build may still add to it. */
 export interface LogReading {
   readonly live: boolean;
@@ -39,10 +57,16 @@ export interface StoredLog {
 /** Stores and serves build logs; see the file header. */
 export interface LogStore {
   /**
-   * Appends bytes to a live log (creating it); returns its length afterwards.
-   * Refuses a sealed log (`log-sealed`) and bytes past the size limit (`too-large`; what fit is kept).
+   * Appends bytes to a live log (creating it) from `options.offset` on; returns its length afterwards.
+   * Refuses a sealed log (`log-sealed`), an offset past the end (`offset-mismatch`) and
+   * bytes past the size limit (`too-large`; what fit is kept).
    */
-  append(key: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
+  append(key: string, body: AsyncIterable<Uint8Array> | Uint8Array, options?: AppendOptions): Promise<number>;
+  /**
+   * The log's length now (0 when there is none). Not queued behind appends: a
+   * live log may be longer by the time a resend arrives, which its offset allows for.
+   */
+  length(key: string): Promise<LogLength>;
   /** Compresses a live log into storage and removes the live file; idempotent. `not-found` when there is no log. */
   seal(key: string): Promise<StoredObject>;
   /** Reads a log from uncompressed byte `start` (default 0): the live text so far, or the sealed log; null when absent. */
@@ -77,7 +101,7 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   }
 
   return {
-    append(key, body) {
+    append(key, body, appendOptions = {}) {
       return serialized(key, async () => {
         if ((await storage.stat('log', storedKey(key))) !== null) {
           throw new StorageError('log-sealed', `the log ${key} is finished and accepts no more output`);
@@ -87,7 +111,14 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
         const handle = await open(path, 'a');
         try {
           const start = (await handle.stat()).size;
-          return start + (await writeAll(handle, limited(body, maxLogSize - start, key), start));
+          const { offset } = appendOptions;
+          if (offset !== undefined && offset > start) {
+            throw new UploadRefusedError('offset-mismatch', `the log ${key} holds ${start} bytes; cannot append at byte ${offset}: resend from byte ${start}`, {
+              expected: `an offset of at most ${start}`, found: String(offset), received: start,
+            });
+          }
+          const held = offset === undefined ? body : skipped(body, start - offset);
+          return start + (await writeAll(handle, limited(held, maxLogSize - start, key), start));
         } finally {
           await handle.close();
         }
@@ -111,6 +142,19 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
         await unlink(path);
         return stored;
       });
+    },
+
+    async length(key) {
+      const live = await liveSize(key);
+      if (live !== null) return { bytes: live, sealed: false };
+      const stored = await storage.get('log', storedKey(key));
+      if (stored === null) return { bytes: 0, sealed: false };
+      // Sealed logs do not record their length: count it (rare: the attempt has ended).
+      let bytes = 0;
+      const decoded = stored.pipe(createDecompressor(compression));
+      stored.on('error', (e) => decoded.destroy(e));
+      for await (const chunk of decoded as AsyncIterable<Buffer>) bytes += chunk.length;
+      return { bytes, sealed: true };
     },
 
     async read(key, start = 0) {
@@ -152,6 +196,19 @@ async function* limited(body: AsyncIterable<Uint8Array> | Uint8Array, room: numb
     room -= next.value.length;
     if (room < 0) throw new UploadRefusedError('too-large', `the log ${key} is longer than this coordinator keeps`);
     yield next.value;
+  }
+}
+
+/** The body without its first `count` bytes (those the log already holds). */
+async function* skipped(body: AsyncIterable<Uint8Array> | Uint8Array, count: number): AsyncGenerator<Uint8Array> {
+  let left = count;
+  for await (const chunk of body instanceof Uint8Array ? toAsync([body]) : body) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
   }
 }
 

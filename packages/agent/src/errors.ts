@@ -12,7 +12,9 @@ export interface AgentErrorDetails {
  * (inputs found nowhere; `paths` lists them), `hash-mismatch` (a fetched NAR is
  * not what its narinfo says), `program-failed` (a compressor failed),
  * `credentials` (no usable credentials), `stopped` (the agent is stopping),
- * `retries-exhausted` (the coordinator stayed unreachable).
+ * `retries-exhausted` (the coordinator stayed unreachable), `log-incomplete`
+ * (the log spool could not be written or read back), `log-mismatch` (the
+ * coordinator holds more of a log than was produced).
  */
 export class AgentError extends Error {
   readonly code: string;

@@ -72,7 +72,7 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       // The start report travels while the daemon begins: a round trip less in
       // the slot. The build's result is only reported after it succeeded.
       const started = call(() => ctx.client.reportBuildStart(build.uuid));
-      log = new LogStream(ctx.client, build.uuid, call);
+      log = new LogStream(ctx.client, build.uuid, call, ctx.spoolDir);
       const stream = log;
       const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, { signal, onLog: (line) => stream.line(line.text) })]);
       t3 = performance.now();

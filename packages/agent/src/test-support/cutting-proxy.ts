@@ -1,6 +1,6 @@
 // Test support (not exported): a TCP proxy in front of the coordinator that
-// cuts the first output upload after a number of its bytes, the way a
-// dropped network would, and records the request lines it saw.
+// cuts the first output upload (or other request) after a number of its
+// bytes, the way a dropped network would, and records the request lines it saw.
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 
@@ -15,8 +15,11 @@ export interface CuttingProxy {
   close(): Promise<void>;
 }
 
-/** Proxies to `target` (`http://host:port`); cuts the first `PUT …/output/…` after `cutAfter` bytes of it. */
-export async function startCuttingProxy(target: string, cutAfter: number): Promise<CuttingProxy> {
+/**
+ * Proxies to `target` (`http://host:port`); cuts the first request whose line
+ * matches `cutting` (default `PUT …/output/…`) after `cutAfter` bytes of it.
+ */
+export async function startCuttingProxy(target: string, cutAfter: number, cutting = /PUT \/build\/[^ ]*\/output\//): Promise<CuttingProxy> {
   const t = new URL(target);
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -29,7 +32,7 @@ export async function startCuttingProxy(target: string, cutAfter: number): Promi
       const text = chunk.toString('latin1');
       for (const m of text.matchAll(/(?:GET|PUT|POST) \/[^\r\n]* HTTP\/1\.1/g)) requests.push(m[0]);
       if (!done && counting < 0) {
-        const at = text.search(/PUT \/build\/[^ ]*\/output\//);
+        const at = text.search(cutting);
         if (at >= 0) counting = chunk.length - at;
       } else if (!done) counting += chunk.length;
       if (!done && counting >= cutAfter) {

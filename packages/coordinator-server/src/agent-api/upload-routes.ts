@@ -52,7 +52,7 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
       const out = drv?.outputs.find((o) => o.name === params.name);
       if (drv === undefined || out === undefined) throw new HttpError('not-found', `derivation ${held.derivationPath} has no output ${params.name}`);
       const storeDir = out.path.slice(0, out.path.lastIndexOf('/'));
-      const key = narStorageKey(out.path, meta.data.compression);
+      const key = narStorageKey(out.path, meta.data.compression, meta.data.narHash);
       const stored = await observedUpload(ctx, 'nar', body, (chunks) => ctx.storage.nars.receive({
         uploadId: `${held.buildId}-${params.name}`, key, compression: meta.data.compression, narHash: meta.data.narHash, narSize: meta.data.narSize,
         offset: query.offset, body: chunks,

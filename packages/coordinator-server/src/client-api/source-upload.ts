@@ -46,7 +46,7 @@ export function mountSourceUpload(app: Hono<{ Variables: object }>, ctx: Coordin
       }
       const bySource = isSourcePathOf(storePath, storeDir, meta.data.narHash, references);
       if (!bySource && meta.data.narSize > MAX_TEXT_SOURCE_NAR) throw mismatch(storePath);
-      const key = narStorageKey(storePath, meta.data.compression);
+      const key = narStorageKey(storePath, meta.data.compression, meta.data.narHash);
       const nar = await observedUpload(ctx, 'nar', body, (chunks) => ctx.storage.nars.receive({
         uploadId: `source-${params.name.slice(0, 32)}`,
         key,

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatastore } from './datastore.js';
 import { recordDerivations } from './derivations.js';
 import { fakeChain } from './testing/fixtures.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gbc-wal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,5 +41,20 @@ describe('background WAL checkpoints', () => {
     const pages = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
     expect(pages).toBe(1000);
     await store.close();
+  });
+
+  it('says once, as a process warning, when the worker cannot checkpoint', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    try {
+      const checkpointer = startWalCheckpointer(join(dir, 'absent', 'gone.db'), 5);
+      expect(await until(() => warnings.some((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER'), 5000)).toBe(true);
+      checkpointer.stop();
+      expect(warnings.filter((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')).toHaveLength(1);
+      expect(warnings.find((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')?.message).toContain('gone.db');
+    } finally {
+      process.off('warning', listen);
+    }
   });
 });

@@ -38,7 +38,7 @@ export interface WalCheckpointer {
 }
 
 /** Starts checkpointing `filename` (a database in WAL mode) every `intervalMs` ms on a worker thread. */
-export function startWalCheckpointer(filename: string, intervalMs = 20, onError: (message: string) => void = () => {}): WalCheckpointer {
+export function startWalCheckpointer(filename: string, intervalMs = 20, onError: (message: string) => void = warnOnce(filename)): WalCheckpointer {
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { filename, intervalMs, module } });
   worker.unref();
@@ -53,5 +53,19 @@ export function startWalCheckpointer(filename: string, intervalMs = 20, onError:
       stopped = true;
       worker.postMessage('stop');
     },
+  };
+}
+
+/**
+ * The default error handler: one process warning (on stderr) per database.
+ * The backstop keeps the WAL bounded without the worker, so this is worth
+ * telling but not worth stopping for; a warning per 20 ms tick would drown the log.
+ */
+function warnOnce(filename: string): (message: string) => void {
+  let told = false;
+  return (message) => {
+    if (told) return;
+    told = true;
+    process.emitWarning(`WAL checkpoints of ${filename} on the worker thread failed (${message}); commits checkpoint by themselves past ${BACKSTOP_PAGES} WAL pages`, { code: 'GBC_WAL_CHECKPOINTER' });
   };
 }

@@ -71,10 +71,16 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       t2 = performance.now();
       // The start report travels while the daemon begins: a round trip less in
       // the slot. The build's result is only reported after it succeeded.
+      // If the coordinator refuses the start, the build stops at once.
+      const building = new AbortController();
+      const stop = (): void => building.abort(signal.reason);
+      signal.addEventListener('abort', stop, { once: true });
       const started = call(() => ctx.client.reportBuildStart(build.uuid));
+      started.catch(() => building.abort('start-refused'));
       log = new LogStream(ctx.client, build.uuid, call, ctx.spoolDir);
       const stream = log;
-      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, { signal, onLog: (line) => stream.line(line.text) })]);
+      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, { signal: building.signal, onLog: (line) => stream.line(line.text) })]);
+      signal.removeEventListener('abort', stop);
       t3 = performance.now();
       if (report.status === 'rejected') throw report.reason;
       if (daemon.status === 'rejected') {

@@ -11,7 +11,7 @@ import { createBuilds } from './builds-create.js';
 import { createClientToken, listClientTokens, revokeClientToken, verifyClientToken } from './client-tokens.js';
 import { openDatastore } from './datastore.js';
 import { recordDerivations } from './derivations.js';
-import { migrationsFor } from './migrations/index.js';
+import { migrateToLatest } from './migrate.js';
 import { fakeDerivation } from './testing/fixtures.js';
 import { DIALECTS, createTestDatabase } from './testing/test-database.js';
 
@@ -22,12 +22,7 @@ describe.each(DIALECTS)('attempt and token UUIDs on %s', (dialect) => {
     const database = await createTestDatabase(dialect);
     try {
       const raw = await openDatastore(database.uri, { migrate: false });
-      const migrations = migrationsFor(dialect);
-      await sql`create table gbc_migration (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(raw.db);
-      for (const name of ['0001-initial', '0002-list-indexes', '0003-input-ids']) {
-        await migrations[name]!.up(raw.db);
-        await sql`insert into gbc_migration (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(raw.db);
-      }
+      await migrateToLatest(raw.db, dialect, '0003-input-ids');
       const drv = fakeDerivation('uuids');
       await recordDerivations(raw.db, [drv]);
       const builds = await createBuilds(raw.db, [{ derivationPath: drv.path }, { derivationPath: drv.path }, { derivationPath: drv.path }]);

@@ -9,7 +9,7 @@ import { createBuilds } from './builds-create.js';
 import { getBuild } from './builds-show.js';
 import { openDatastore } from './datastore.js';
 import { recordDerivations } from './derivations.js';
-import { migrationsFor } from './migrations/index.js';
+import { migrateToLatest } from './migrate.js';
 import { fakeChain, fakeDerivation } from './testing/fixtures.js';
 import { DIALECTS, createTestDatabase } from './testing/test-database.js';
 import { useDatastore } from './testing/use-datastore.js';
@@ -67,12 +67,7 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
     const database = await createTestDatabase(dialect);
     try {
       const raw = await openDatastore(database.uri, { migrate: false });
-      const migrations = migrationsFor(dialect);
-      await sql`create table gbc_migration (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(raw.db);
-      for (const name of ['0001-initial', '0002-list-indexes']) {
-        await migrations[name]!.up(raw.db);
-        await sql`insert into gbc_migration (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(raw.db);
-      }
+      await migrateToLatest(raw.db, dialect, '0002-list-indexes');
       const [a, b, c] = fakeChain(3, 'old');
       const orphan = fakeDerivation('old-orphan', { inputs: [fakeDerivation('never-recorded')] });
       for (const drv of [a!, b!, c!, orphan]) {

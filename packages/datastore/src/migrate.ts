@@ -30,13 +30,16 @@ const LOCK_KEY = 0x676263;
  * lock (SQLite: BEGIN IMMEDIATE) or an advisory lock (PostgreSQL), then reads
  * what is applied, so the second process finds nothing left to do. Both
  * engines run DDL transactionally: a failed migration leaves nothing behind.
+ * `upTo` stops after that migration (tests of a later migration start from
+ * the schema before it).
  * @returns the names of the migrations this call applied.
  * @throws MigrationError `schema-newer` when the database has migrations this code lacks,
  *   `migration-failed` when one fails.
  */
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, upTo?: string): Promise<string[]> {
   const migrations = migrationsFor(dialect);
   const known = Object.keys(migrations).sort();
+  if (upTo !== undefined && !known.includes(upTo)) throw new MigrationError('migration-failed', `no migration ${upTo}`);
   let current = '(setup)';
   try {
     return await db.transaction().execute(async (trx) => {
@@ -50,7 +53,7 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
       const applied = (await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(trx)).rows.map((r) => r.name);
       const unknown = applied.filter((name) => !known.includes(name));
       if (unknown.length > 0) throw schemaNewer(unknown);
-      const pending = known.filter((name) => !applied.includes(name));
+      const pending = known.filter((name) => !applied.includes(name) && (upTo === undefined || name <= upTo));
       for (const name of pending) {
         current = name;
         await migrations[name]!.up(trx);

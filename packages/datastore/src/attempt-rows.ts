@@ -25,7 +25,7 @@ export type AttemptRow = Omit<Selectable<AttemptsTable>, 'build_id'> & { build_u
 export function toAttempt(r: AttemptRow): Attempt {
   return {
     id: r.id,
-    uuid: r.uuid ?? '',
+    uuid: r.uuid,
     buildId: r.build_uuid,
     agentId: r.agent_id,
     allocatedAt: r.allocated_at,

@@ -92,6 +92,9 @@ async function claimSqlite(db: Db, agentOf: ReadonlyMap<string, string>, now: nu
       .returning(['id', 'uuid', 'build_id'])
       .execute();
     const attemptOf = new Map(attempts.map((a) => [a.build_id, a]));
-    return rows.map((r) => ({ ...r, attempt_id: attemptOf.get(r.id)!.id, attempt_uuid: attemptOf.get(r.id)!.uuid! }));
+    return rows.map((r) => {
+      const attempt = attemptOf.get(r.id)!;
+      return { ...r, attempt_id: attempt.id, attempt_uuid: attempt.uuid };
+    });
   });
 }

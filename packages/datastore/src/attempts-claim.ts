@@ -111,6 +111,6 @@ async function createAttempts(trx: Db, rows: readonly PickedRow[], agentId: stri
   return rows.map((r) => toClaim(r, attemptOf.get(r.id)!, lease));
 }
 
-function toClaim(row: PickedRow, attempt: { id: number; uuid: string | null }, lease: number): Claim {
-  return { buildId: row.uuid, attemptId: attempt.id, attemptUuid: attempt.uuid ?? '', derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
+function toClaim(row: PickedRow, attempt: { id: number; uuid: string }, lease: number): Claim {
+  return { buildId: row.uuid, attemptId: attempt.id, attemptUuid: attempt.uuid, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
 }

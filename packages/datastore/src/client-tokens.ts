@@ -36,5 +36,5 @@ export async function hasClientTokens(db: Db): Promise<boolean> {
 }
 
 function toToken(r: Selectable<ClientTokensTable>): ClientToken {
-  return { id: r.uuid ?? '', name: r.name, scope: r.scope as ClientTokenScope, createdAt: r.created_at, revokedAt: r.revoked_at };
+  return { id: r.uuid, name: r.name, scope: r.scope as ClientTokenScope, createdAt: r.created_at, revokedAt: r.revoked_at };
 }

@@ -64,8 +64,8 @@ export interface BuildTagsTable {
 /** An allocation of a build to an agent, and what became of it. */
 export interface AttemptsTable {
   id: Generated<number>;
-  /** Set on every row (nullable only because SQLite adds columns that way). */
-  uuid: string | null;
+  /** Set on every row (migration 0004 fills the old ones; the column is nullable only because SQLite adds columns that way). */
+  uuid: string;
   build_id: number;
   agent_id: string;
   allocated_at: number;
@@ -156,8 +156,8 @@ export interface DynamicAuthTokensTable {
 /** Bearer tokens for the client API (sha256 of the token). */
 export interface ClientTokensTable {
   id: Generated<number>;
-  /** Set on every row (nullable only because SQLite adds columns that way). */
-  uuid: string | null;
+  /** Set on every row (migration 0004 fills the old ones; the column is nullable only because SQLite adds columns that way). */
+  uuid: string;
   name: string;
   token_hash: string;
   scope: string;

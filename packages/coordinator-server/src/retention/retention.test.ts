@@ -3,6 +3,7 @@
 // new logs, an orphan NAR and a size budget. Checks the dry run changes
 // nothing, the run removes exactly what the policy says, and the cache stays
 // consistent (no narinfo without its NAR, every kept output's references kept).
+import { randomUUID } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,7 +76,7 @@ describe.each(['sqlite', 'postgres'] as const)('retention on %s', (dialect) => {
     newLog = `${doneBuild}/2.gz`;
     for (const [log, ended] of [[oldLog, now - 5 * DAY], [newLog, now - DAY]] as const) {
       await c.context.storage.store.put('log', log, new TextEncoder().encode(`log ${log}`));
-      await db.insertInto('attempts').values({ build_id: doneRow, agent_id: agent.id, allocated_at: ended - 1000, lease_expires_at: ended, started_at: ended - 500, ended_at: ended, result: 'success', log_location: log }).execute();
+      await db.insertInto('attempts').values({ uuid: randomUUID(), build_id: doneRow, agent_id: agent.id, allocated_at: ended - 1000, lease_expires_at: ended, started_at: ended - 500, ended_at: ended, result: 'success', log_location: log }).execute();
     }
   });
   afterAll(async () => {

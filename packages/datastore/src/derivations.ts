@@ -22,22 +22,21 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
   }
   if (unique.size === 0) return [];
   return inTransaction(db, async (trx) => {
-    // Paths already recorded are skipped by the insert itself and not returned.
-    const fresh = [...unique.values()];
     const ids = new Map<string, number>();
     const inserted = await bulkInsert<{ id: number; path: string }>(
       trx,
       'derivations',
       ['path', 'name', 'system', 'fixed_output', 'text'],
-      fresh.map((r) => [r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength)]),
+      // Paths already recorded are skipped by the insert itself and not returned.
+      [...unique.values()].map((r) => [r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength)]),
       { onConflictDoNothing: ['path'], returning: ['id', 'path'] },
     );
     for (const row of inserted) ids.set(row.path, Number(row.id));
-    const recorded = fresh.filter((r) => ids.has(r.path));
+    const recorded = [...unique.values()].filter((r) => ids.has(r.path));
     const outputs = recorded.flatMap((r) => r.outputs.map((o) => [ids.get(r.path)!, o.name, o.path, o.hashAlgo, o.hash]));
     await bulkInsert(trx, 'derivation_outputs', ['derivation_id', 'name', 'path', 'hash_algo', 'hash'], outputs);
-    const inputIds = await inputDerivationIds(trx, recorded, ids);
-    const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name, inputIds.get(i.path) ?? null])));
+    const earlier = await earlierInputIds(trx, recorded, ids);
+    const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name, ids.get(i.path) ?? earlier.get(i.path) ?? null])));
     await bulkInsert(trx, 'derivation_inputs', ['derivation_id', 'input_path', 'output_name', 'input_id'], inputs);
     const sources = recorded.flatMap((r) => r.inputSources.map((path) => [ids.get(r.path)!, path]));
     await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
@@ -46,16 +45,13 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
   });
 }
 
-/** Ids of the input derivations of `records`: those recorded in this call (`ids`) and those recorded before. */
-async function inputDerivationIds(db: Db, records: readonly DerivationRecord[], ids: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-  const found = new Map(ids);
+/** Ids of the input derivations of `records` recorded before this call (those in `ids` were recorded by it). */
+async function earlierInputIds(db: Db, records: readonly DerivationRecord[], ids: ReadonlyMap<string, number>): Promise<Map<string, number>> {
   const elsewhere = new Set<string>();
   for (const r of records) for (const i of r.inputDerivations) if (!ids.has(i.path)) elsewhere.add(i.path);
-  if (elsewhere.size > 0) {
-    const rows = await db.selectFrom('derivations').select(['id', 'path']).where(inValues(db, 'path', [...elsewhere], 'text')).execute();
-    for (const row of rows) found.set(row.path, Number(row.id));
-  }
-  return found;
+  if (elsewhere.size === 0) return new Map();
+  const rows = await db.selectFrom('derivations').select(['id', 'path']).where(inValues(db, 'path', [...elsewhere], 'text')).execute();
+  return new Map(rows.map((row) => [row.path, Number(row.id)]));
 }
 
 /** Gives input rows recorded before their input derivation (input_id null) the id of `paths` now recorded. */

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createCompressor, createDecompressor } from '../compression/codecs.js';
 import { compressionExtension, type Compression } from '../compression/compression.js';
@@ -100,6 +100,15 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
     return stat(livePath(key)).then((s) => s.size, () => null);
   }
 
+  /** A sealed log's uncompressed bytes from `start` on, or null when it is not sealed. */
+  async function readSealed(key: string, start: number): Promise<Readable | null> {
+    const stored = await storage.get('log', storedKey(key));
+    if (stored === null) return null;
+    const decoded = stored.pipe(createDecompressor(compression));
+    stored.on('error', (e) => decoded.destroy(e));
+    return start === 0 ? decoded : Readable.from(skipBytes(decoded, start), { objectMode: false });
+  }
+
   return {
     append(key, body, appendOptions = {}) {
       return serialized(key, async () => {
@@ -117,7 +126,7 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
               expected: `an offset of at most ${start}`, found: String(offset), received: start,
             });
           }
-          const held = offset === undefined ? body : skipped(body, start - offset);
+          const held = offset === undefined ? body : skipBytes(body instanceof Uint8Array ? toAsync([body]) : body, start - offset);
           return start + (await writeAll(handle, limited(held, maxLogSize - start, key), start));
         } finally {
           await handle.close();
@@ -147,27 +156,19 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
     async length(key) {
       const live = await liveSize(key);
       if (live !== null) return { bytes: live, sealed: false };
-      const stored = await storage.get('log', storedKey(key));
-      if (stored === null) return { bytes: 0, sealed: false };
+      const sealed = await readSealed(key, 0);
+      if (sealed === null) return { bytes: 0, sealed: false };
       // Sealed logs do not record their length: count it (rare: the attempt has ended).
       let bytes = 0;
-      const decoded = stored.pipe(createDecompressor(compression));
-      stored.on('error', (e) => decoded.destroy(e));
-      for await (const chunk of decoded as AsyncIterable<Buffer>) bytes += chunk.length;
+      for await (const chunk of sealed as AsyncIterable<Buffer>) bytes += chunk.length;
       return { bytes, sealed: true };
     },
 
     async read(key, start = 0) {
       const live = await liveSize(key);
       if (live !== null) return { live: true, stream: createReadStream(livePath(key), { start, highWaterMark: 1 << 20 }) };
-      const stored = await storage.get('log', storedKey(key));
-      if (stored === null) return null;
-      const decoded = stored.pipe(createDecompressor(compression));
-      stored.on('error', (e) => decoded.destroy(e));
-      if (start === 0) return { live: false, stream: decoded };
-      const skipped = decoded.pipe(skipBytes(start));
-      decoded.on('error', (e) => skipped.destroy(e));
-      return { live: false, stream: skipped };
+      const sealed = await readSealed(key, start);
+      return sealed === null ? null : { live: false, stream: sealed };
     },
 
     async readStored(key) {
@@ -196,19 +197,6 @@ async function* limited(body: AsyncIterable<Uint8Array> | Uint8Array, room: numb
     room -= next.value.length;
     if (room < 0) throw new UploadRefusedError('too-large', `the log ${key} is longer than this coordinator keeps`);
     yield next.value;
-  }
-}
-
-/** The body without its first `count` bytes (those the log already holds). */
-async function* skipped(body: AsyncIterable<Uint8Array> | Uint8Array, count: number): AsyncGenerator<Uint8Array> {
-  let left = count;
-  for await (const chunk of body instanceof Uint8Array ? toAsync([body]) : body) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
   }
 }
 

@@ -1,20 +1,16 @@
-// A Transform that drops the first `count` bytes of a stream (to read a
-// compressed log from an offset of its uncompressed text).
-import { Transform } from 'node:stream';
+// Drops the first `count` bytes of a byte stream: to read a compressed log
+// from an offset of its uncompressed text, and to append a resent log body
+// without the bytes the log already holds.
 
-/** Drops the first `count` bytes, passing the rest through without copies. */
-export function skipBytes(count: number): Transform {
+/** `chunks` without their first `count` bytes, the rest passed through without copies. */
+export async function* skipBytes(chunks: AsyncIterable<Uint8Array>, count: number): AsyncGenerator<Uint8Array> {
   let left = count;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (left >= chunk.length) {
-        left -= chunk.length;
-        callback();
-        return;
-      }
-      const rest = left > 0 ? chunk.subarray(left) : chunk;
-      left = 0;
-      callback(null, rest);
-    },
-  });
+  for await (const chunk of chunks) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
+  }
 }

@@ -86,8 +86,7 @@ async function pendingInputs(db: Db, ids: readonly number[]): Promise<Map<number
     select distinct b.id as build_id, i.input_path
     from builds b
     join derivation_inputs i on i.derivation_id = b.derivation_id
-    left join derivations d2 on d2.path = i.input_path
-    left join derivation_outputs o on o.derivation_id = d2.id and o.name = i.output_name
+    left join derivation_outputs o on o.derivation_id = i.input_id and o.name = i.output_name
     left join output_metadata m on m.store_path = o.path
     where b.id in (${sql.join(ids)}) and m.store_path is null
     order by b.id, i.input_path`.execute(db);

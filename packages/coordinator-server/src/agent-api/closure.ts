@@ -50,8 +50,7 @@ export async function derivationClosure(db: Db, derivationPath: string): Promise
   const direct = await db
     .selectFrom('derivation_inputs as i')
     .innerJoin('derivations as d', 'd.id', 'i.derivation_id')
-    .innerJoin('derivations as d2', 'd2.id', 'i.input_id')
-    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'd2.id').onRef('o.name', '=', 'i.output_name'))
+    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
     .select('o.path')
     .where('d.path', '=', derivationPath)
     .execute();

@@ -17,8 +17,7 @@ export async function unavailableInputs(db: Db, derivationPath: string): Promise
   const rows = await db
     .selectFrom('derivations as d')
     .innerJoin('derivation_inputs as i', 'i.derivation_id', 'd.id')
-    .leftJoin('derivations as d2', 'd2.path', 'i.input_path')
-    .leftJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'd2.id').onRef('o.name', '=', 'i.output_name'))
+    .leftJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
     .leftJoin('output_metadata as m', 'm.store_path', 'o.path')
     .select(['i.input_path', 'o.path', 'm.store_path'])
     .where('d.path', '=', derivationPath)

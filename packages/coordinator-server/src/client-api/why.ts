@@ -73,8 +73,7 @@ async function positionOf(db: Db, build: Build): Promise<number> {
       not(
         exists(
           selectFrom('derivation_inputs as i')
-            .leftJoin('derivations as d2', 'd2.path', 'i.input_path')
-            .leftJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'd2.id').onRef('o.name', '=', 'i.output_name'))
+            .leftJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
             .leftJoin('output_metadata as m', 'm.store_path', 'o.path')
             .select('i.input_path')
             .whereRef('i.derivation_id', '=', 'b.derivation_id')

@@ -62,8 +62,7 @@ export async function loadNeededPaths(db: Db): Promise<Set<string>> {
   const outputs = await db
     .selectFrom('builds as b')
     .innerJoin('derivation_inputs as i', 'i.derivation_id', 'b.derivation_id')
-    .innerJoin('derivations as d', 'd.id', 'i.input_id')
-    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'd.id').onRef('o.name', '=', 'i.output_name'))
+    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
     .select('o.path')
     .where('b.state', 'in', UNFINISHED)
     .distinct()

@@ -40,9 +40,9 @@ export async function unblockDependents(db: Db, derivationPath: string): Promise
 export async function failedDependencyOf(db: Db, derivationPath: string): Promise<string | null> {
   const result = await sql<{ path: string }>`
     with recursive deps(id) as (
-      select i.input_id from derivation_inputs i join derivations d on d.id = i.derivation_id where d.path = ${derivationPath}
+      select i.input_id from derivation_input_edges i join derivations d on d.id = i.derivation_id where d.path = ${derivationPath}
       union
-      select i.input_id from deps join derivation_inputs i on i.derivation_id = deps.id
+      select i.input_id from deps join derivation_input_edges i on i.derivation_id = deps.id
     )
     select d.path from deps
     join derivations d on d.id = deps.id
@@ -55,9 +55,9 @@ export async function failedDependencyOf(db: Db, derivationPath: string): Promis
 async function dependentDerivationIds(db: Db, derivationPath: string): Promise<number[]> {
   const result = await sql<{ id: number }>`
     with recursive dependents(id) as (
-      select i.derivation_id from derivation_inputs i join derivations d on d.id = i.input_id where d.path = ${derivationPath}
+      select i.derivation_id from derivation_input_edges i join derivations d on d.id = i.input_id where d.path = ${derivationPath}
       union
-      select i.derivation_id from dependents p join derivation_inputs i on i.input_id = p.id
+      select i.derivation_id from dependents p join derivation_input_edges i on i.input_id = p.id
     )
     select id from dependents`.execute(db);
   return result.rows.map((r) => Number(r.id));

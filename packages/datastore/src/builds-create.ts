@@ -47,8 +47,9 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
     const byDrv = await existingBuildsForDerivations(trx, requests.filter((r) => r.ignoreIfBuildForDerivationExists).map((r) => drvs.get(r.derivationPath)!.id));
     const byOutputs = await existingBuildsForOutputs(trx, requests.filter((r) => r.ignoreIfBuildForOutputsExists).map((r) => drvs.get(r.derivationPath)!.id));
     const out: CreatedBuild[] = [];
-    const rows: { uuid: string; derivation_id: number; system: string; priority: number; created_at: number; defer_until: number | null; state: string; timeout_s: number | null; max_silent_time_s: number | null }[] = [];
-    const tags: { uuid: string; key: string; value: string }[] = [];
+    // Rows of builds and of their tags, flat (see bulkInsert), tags naming their build by UUID until it has an id.
+    const rows: unknown[] = [];
+    const tags: unknown[] = [];
     for (const r of requests) {
       const drv = drvs.get(r.derivationPath)!;
       const existing = (r.ignoreIfBuildForDerivationExists ? byDrv.get(drv.id) : undefined) ?? (r.ignoreIfBuildForOutputsExists ? byOutputs.get(drv.id) : undefined);
@@ -59,8 +60,8 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
       const uuid = r.id ?? uuidV7(now);
       const priority = r.priority ?? 0;
       if (!Number.isSafeInteger(priority)) throw new InvalidInputError('invalid-input', `priority must be an integer, got ${priority}`);
-      rows.push({ uuid, derivation_id: drv.id, system: drv.system, priority, created_at: now, defer_until: r.deferUntil ?? null, state: 'queued', timeout_s: r.timeout ?? null, max_silent_time_s: r.maxSilentTime ?? null });
-      for (const t of dedupeTags(r.tags ?? [])) tags.push({ uuid, key: t.key, value: t.value });
+      rows.push(uuid, drv.id, drv.system, priority, now, r.deferUntil ?? null, 'queued', r.timeout ?? null, r.maxSilentTime ?? null);
+      for (const t of dedupeTags(r.tags ?? [])) tags.push(uuid, t.key, t.value);
       // Later requests in the same batch see this one.
       if (r.ignoreIfBuildForDerivationExists || r.ignoreIfBuildForOutputsExists) byDrv.set(drv.id, uuid);
       out.push({ id: uuid, derivationPath: r.derivationPath, created: true });
@@ -69,16 +70,18 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
       trx,
       'builds',
       ['uuid', 'derivation_id', 'system', 'priority', 'created_at', 'defer_until', 'state', 'timeout_s', 'max_silent_time_s'],
-      rows.map((r) => [r.uuid, r.derivation_id, r.system, r.priority, r.created_at, r.defer_until, r.state, r.timeout_s, r.max_silent_time_s]),
+      rows,
       { returning: ['id', 'uuid'] },
     );
     const ids = new Map(inserted.map((row) => [row.uuid, Number(row.id)]));
-    await bulkInsert(trx, 'build_tags', ['build_id', 'key', 'value'], tags.map((t) => [ids.get(t.uuid)!, t.key, t.value]));
+    for (let k = 0; k < tags.length; k += 3) tags[k] = ids.get(tags[k] as string)!;
+    await bulkInsert(trx, 'build_tags', ['build_id', 'key', 'value'], tags);
     return out;
   });
 }
 
-function dedupeTags(tags: readonly Tag[]): Tag[] {
+function dedupeTags(tags: readonly Tag[]): readonly Tag[] {
+  if (tags.length < 2 || (tags.length === 2 && (tags[0]!.key !== tags[1]!.key || tags[0]!.value !== tags[1]!.value))) return tags;
   const seen = new Map<string, Tag>();
   for (const t of tags) seen.set(`${t.key}\u0000${t.value}`, t);
   return [...seen.values()];

@@ -24,7 +24,7 @@ describe.each(DIALECTS)('bulk insert on %s', (dialect) => {
     const id = (await ctx.store.db.selectFrom('derivations').select('id').where('path', '=', drv.path).executeTakeFirstOrThrow()).id;
     const rows = AWKWARD.map((s, i) => [`uuid-${i}`, id, s, i, 1000 + i, i % 2 === 0 ? null : i, 'queued']);
     const cols = ['uuid', 'derivation_id', 'system', 'priority', 'created_at', 'defer_until', 'state'] as const;
-    const ret = await bulkInsert<{ uuid: string; system: string }>(ctx.store.db, 'builds', cols, rows, { returning: ['uuid', 'system'] });
+    const ret = await bulkInsert<{ uuid: string; system: string }>(ctx.store.db, 'builds', cols, rows.flat(), { returning: ['uuid', 'system'] });
     expect(new Map(ret.map((r) => [r.uuid, r.system]))).toEqual(new Map(AWKWARD.map((s, i) => [`uuid-${i}`, s])));
     const stored = await ctx.store.db.selectFrom('builds').select(['uuid', 'system', 'defer_until']).orderBy('priority').execute();
     expect(stored.map((r) => [r.uuid, r.system, r.defer_until === null ? null : Number(r.defer_until)])).toEqual(rows.map((r) => [r[0], r[2], r[5]]));

@@ -21,31 +21,52 @@ export interface BulkInsertOptions {
 const SQLITE_ROWS = 256;
 
 /**
- * Inserts `rows` (arrays of values in `columns` order) into `table`. Table and
- * column names must be trusted identifiers (they come from this package,
- * never from users).
+ * Inserts rows into `table`: `values` holds them one after the other, each
+ * as many values as `columns`, in `columns` order (a flat array: no array per
+ * row to build and flatten again). Table and column names must be trusted
+ * identifiers (they come from this package, never from users).
  */
-export async function bulkInsert<R = Record<string, unknown>>(db: Db, table: keyof Database, columns: readonly string[], rows: readonly (readonly unknown[])[], options: BulkInsertOptions = {}): Promise<R[]> {
-  if (rows.length === 0) return [];
+export async function bulkInsert<R = Record<string, unknown>>(db: Db, table: keyof Database, columns: readonly string[], values: readonly unknown[], options: BulkInsertOptions = {}): Promise<R[]> {
+  const width = columns.length;
+  if (values.length % width !== 0) throw new Error(`bulkInsert into ${table}: ${values.length} values do not make rows of ${width}`);
+  const rows = values.length / width;
+  if (rows === 0) return [];
   const head = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) `;
   const tail =
     (options.onConflictDoNothing !== undefined ? ` on conflict (${options.onConflictDoNothing.map((c) => `"${c}"`).join(', ')}) do nothing` : '') +
     (options.returning !== undefined ? ` returning ${options.returning.map((c) => `"${c}"`).join(', ')}` : '');
   const pg = isPg(db);
+  const texts = pg ? undefined : sqliteStatementTexts(head + tail);
   const out: R[] = [];
   let start = 0;
-  while (start < rows.length) {
+  while (start < rows) {
     // SQLite: chunks of SQLITE_ROWS, then the remainder in powers of two (few distinct texts).
-    let size = pg ? Math.min(rows.length - start, Math.floor(MAX_PARAMS / columns.length)) : SQLITE_ROWS;
-    while (size > rows.length - start) size >>= 1;
-    const params: unknown[] = [];
-    for (let i = start; i < start + size; i++) for (const value of rows[i]!) params.push(value);
-    const values = pg ? pgValues(columns.length, size) : sqliteValues(columns.length, size);
-    const result = await db.executeQuery<R>(CompiledQuery.raw(head + values + tail, params));
+    let size = pg ? Math.min(rows - start, Math.floor(MAX_PARAMS / width)) : SQLITE_ROWS;
+    while (size > rows - start) size >>= 1;
+    const params = values.slice(start * width, (start + size) * width);
+    let text = texts?.get(size);
+    if (text === undefined) {
+      text = head + (pg ? pgValues(width, size) : sqliteValues(width, size)) + tail;
+      texts?.set(size, text);
+    }
+    const result = await db.executeQuery<R>(CompiledQuery.raw(text, params));
     for (const row of result.rows) out.push(row);
     start += size;
   }
   return out;
+}
+
+const statements = new Map<string, Map<number, string>>();
+
+/**
+ * SQLite statement texts by row count (a few powers of two), for one table,
+ * column list and tail: the same string each time, so the prepared-statement
+ * cache finds it without a new 4 KiB string to build and hash.
+ */
+function sqliteStatementTexts(shape: string): Map<number, string> {
+  let texts = statements.get(shape);
+  if (texts === undefined) statements.set(shape, (texts = new Map()));
+  return texts;
 }
 
 const valuesTexts = new Map<string, string>();

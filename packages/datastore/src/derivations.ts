@@ -1,5 +1,7 @@
 // Derivation graph: record derivations (idempotent, in bulk), look them up,
 // and tell which paths the coordinator does not hold yet.
+import { sql } from 'kysely';
+import { isPg } from './attempts-claim.js';
 import { bulkInsert } from './bulk-insert.js';
 import { InvalidInputError } from './errors.js';
 import { inTransaction } from './transaction.js';
@@ -22,46 +24,78 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
   }
   if (unique.size === 0) return [];
   return inTransaction(db, async (trx) => {
+    const rows: unknown[] = [];
+    for (const r of unique.values()) rows.push(r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength));
+    // Paths already recorded are skipped by the insert itself and not returned.
+    const inserted = await bulkInsert<{ id: number; path: string }>(trx, 'derivations', ['path', 'name', 'system', 'fixed_output', 'text'], rows, {
+      onConflictDoNothing: ['path'],
+      returning: ['id', 'path'],
+    });
     const ids = new Map<string, number>();
-    const inserted = await bulkInsert<{ id: number; path: string }>(
-      trx,
-      'derivations',
-      ['path', 'name', 'system', 'fixed_output', 'text'],
-      // Paths already recorded are skipped by the insert itself and not returned.
-      [...unique.values()].map((r) => [r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength)]),
-      { onConflictDoNothing: ['path'], returning: ['id', 'path'] },
-    );
     for (const row of inserted) ids.set(row.path, Number(row.id));
-    const recorded = [...unique.values()].filter((r) => ids.has(r.path));
-    const outputs = recorded.flatMap((r) => r.outputs.map((o) => [ids.get(r.path)!, o.name, o.path, o.hashAlgo, o.hash]));
+    const recorded: [DerivationRecord, number][] = [];
+    for (const r of unique.values()) {
+      const id = ids.get(r.path);
+      if (id !== undefined) recorded.push([r, id]);
+    }
+    const outputs: unknown[] = [];
+    for (const [r, id] of recorded) for (const o of r.outputs) outputs.push(id, o.name, o.path, o.hashAlgo, o.hash);
     await bulkInsert(trx, 'derivation_outputs', ['derivation_id', 'name', 'path', 'hash_algo', 'hash'], outputs);
     const earlier = await earlierInputIds(trx, recorded, ids);
-    const inputs = recorded.flatMap((r) => r.inputDerivations.flatMap((i) => i.outputs.map((name) => [ids.get(r.path)!, i.path, name, ids.get(i.path) ?? earlier.get(i.path) ?? null])));
-    await bulkInsert(trx, 'derivation_inputs', ['derivation_id', 'input_path', 'output_name', 'input_id'], inputs);
-    const sources = recorded.flatMap((r) => r.inputSources.map((path) => [ids.get(r.path)!, path]));
+    // An input recorded already is stored by id alone; by path until its derivation is recorded.
+    const inputs: unknown[] = [];
+    for (const [r, id] of recorded) {
+      for (const i of r.inputDerivations) {
+        const inputId = ids.get(i.path) ?? earlier.get(i.path);
+        for (const name of i.outputs) inputs.push(id, inputId ?? null, inputId === undefined ? i.path : null, name);
+      }
+    }
+    await bulkInsert(trx, 'derivation_input_edges', ['derivation_id', 'input_id', 'input_path', 'output_name'], inputs);
+    const sources: unknown[] = [];
+    for (const [r, id] of recorded) for (const path of r.inputSources) sources.push(id, path);
     await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
-    await resolveWaitingInputs(trx, recorded.map((r) => r.path));
-    return recorded.map((r) => r.path);
+    const paths = recorded.map(([r]) => r.path);
+    await resolveWaitingInputs(trx, paths);
+    return paths;
   });
 }
 
 /** Ids of the input derivations of `records` recorded before this call (those in `ids` were recorded by it). */
-async function earlierInputIds(db: Db, records: readonly DerivationRecord[], ids: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+async function earlierInputIds(db: Db, records: readonly (readonly [DerivationRecord, number])[], ids: ReadonlyMap<string, number>): Promise<Map<string, number>> {
   const elsewhere = new Set<string>();
-  for (const r of records) for (const i of r.inputDerivations) if (!ids.has(i.path)) elsewhere.add(i.path);
-  if (elsewhere.size === 0) return new Map();
-  const rows = await db.selectFrom('derivations').select(['id', 'path']).where(inValues(db, 'path', [...elsewhere], 'text')).execute();
-  return new Map(rows.map((row) => [row.path, Number(row.id)]));
+  for (const [r] of records) for (const i of r.inputDerivations) if (!ids.has(i.path)) elsewhere.add(i.path);
+  const paths = [...elsewhere];
+  const found = await derivationIdsInOrder(db, paths);
+  const out = new Map<string, number>();
+  for (let k = 0; k < paths.length; k++) if (found[k] !== null) out.set(paths[k]!, found[k]!);
+  return out;
 }
 
-/** Gives input rows recorded before their input derivation (input_id null) the id of `paths` now recorded. */
+/**
+ * The id of each of `paths` (null where not recorded), in the order given:
+ * only integers come back, not the paths again to match them by.
+ */
+export async function derivationIdsInOrder(db: Db, paths: readonly string[]): Promise<(number | null)[]> {
+  if (paths.length === 0) return [];
+  const query = isPg(db)
+    ? sql<{ id: number | null }>`select d.id from unnest(${paths}::text[]) with ordinality as j(path, n) left join derivations d on d.path = j.path order by j.n`
+    : sql<{ id: number | null }>`select d.id from json_each(${JSON.stringify(paths)}) j left join derivations d on d.path = j.value order by j.key`;
+  const { rows } = await query.execute(db);
+  return rows.map((row) => (row.id === null ? null : Number(row.id)));
+}
+
+/** Gives input rows recorded before their input derivation (by path) the id of `paths` now recorded, in place of the path. */
 async function resolveWaitingInputs(db: Db, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
-  const waiting = await db.selectFrom('derivation_inputs').select('derivation_id').where('input_id', 'is', null).limit(1).executeTakeFirst();
+  const waiting = await db.selectFrom('derivation_input_edges').select('derivation_id').where('input_id', 'is', null).limit(1).executeTakeFirst();
   if (waiting === undefined) return;
+  // Both assignments read the row as it was: the id is found by the old path.
   await db
-    .updateTable('derivation_inputs')
-    .set((eb) => ({ input_id: eb.selectFrom('derivations as d').select('d.id').whereRef('d.path', '=', 'derivation_inputs.input_path') }))
+    .updateTable('derivation_input_edges')
+    .set((eb) => ({
+      input_id: eb.selectFrom('derivations as d').select('d.id').whereRef('d.path', '=', 'derivation_input_edges.input_path'),
+      input_path: null,
+    }))
     .where('input_id', 'is', null)
     .where(inValues(db, 'input_path', paths, 'text'))
     .execute();

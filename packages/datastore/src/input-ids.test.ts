@@ -1,14 +1,14 @@
-// Input derivations by id (migration 0003): ids resolved whatever the order in
-// which derivations are recorded, the reverse walk (blocking dependents) by
-// id, and a database holding a graph from before the migration brought up to
-// date by it.
+// Input derivations by id (migrations 0003 and 0005): ids resolved whatever the
+// order in which derivations are recorded, the path stored only while the
+// input is unrecorded, the reverse walk (blocking dependents) by id, and
+// databases holding a graph from before each migration brought up to date.
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { markDependentsBlocked } from './blocking.js';
 import { createBuilds } from './builds-create.js';
 import { getBuild } from './builds-show.js';
 import { openDatastore } from './datastore.js';
-import { recordDerivations } from './derivations.js';
+import { getDerivation, recordDerivations } from './derivations.js';
 import { migrateToLatest } from './migrate.js';
 import { fakeChain, fakeDerivation } from './testing/fixtures.js';
 import { DIALECTS, createTestDatabase } from './testing/test-database.js';
@@ -49,6 +49,25 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
     expect(await inputIds(ctx.store.db, f!.path)).toEqual([await idOf(ctx.store.db, e!.path)]);
   });
 
+  it('stores an input by path only until its derivation is recorded, and always shows its path', async () => {
+    const [e, f] = fakeChain(2, 'edges');
+    const stored = async () =>
+      (await ctx.store.db.selectFrom('derivation_input_edges').select(['input_id', 'input_path']).where('derivation_id', '=', await idOf(ctx.store.db, f!.path)).execute()).map((r) => [
+        r.input_id === null ? null : Number(r.input_id),
+        r.input_path,
+      ]);
+    await recordDerivations(ctx.store.db, [f!]);
+    expect(await stored()).toEqual([[null, e!.path]]);
+    expect((await getDerivation(ctx.store.db, f!.path))?.inputDerivations).toEqual([{ path: e!.path, outputs: ['out'] }]);
+    await recordDerivations(ctx.store.db, [e!]);
+    expect(await stored()).toEqual([[await idOf(ctx.store.db, e!.path), null]]);
+    expect((await getDerivation(ctx.store.db, f!.path))?.inputDerivations).toEqual([{ path: e!.path, outputs: ['out'] }]);
+    // A row naming its input both ways, or neither, is refused by the schema.
+    const id = await idOf(ctx.store.db, f!.path);
+    await expect(sql`insert into derivation_input_edges (derivation_id, input_id, input_path, output_name) values (${id}, ${id}, ${e!.path}, 'out')`.execute(ctx.store.db)).rejects.toThrow(/check/i);
+    await expect(sql`insert into derivation_input_edges (derivation_id, output_name) values (${id}, 'out')`.execute(ctx.store.db)).rejects.toThrow(/check/i);
+  });
+
   it('blocks the transitive dependents of a failed derivation, however their inputs were recorded', async () => {
     const base = fakeDerivation('block-base');
     const mid = fakeDerivation('block-mid', { inputs: [base] });
@@ -83,6 +102,39 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
       expect(await inputIds(raw.db, orphan.path)).toEqual([null]);
       const [build] = await createBuilds(raw.db, [{ derivationPath: c!.path }]);
       expect(await markDependentsBlocked(raw.db, a!.path)).toEqual([build!.id]);
+      await raw.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('migration 0005 keeps every input of a graph recorded before it, by id or by path', async () => {
+    const database = await createTestDatabase(dialect);
+    try {
+      const raw = await openDatastore(database.uri, { migrate: false });
+      await migrateToLatest(raw.db, dialect, '0004-attempt-uuids');
+      const [a, b] = fakeChain(2, 'pre5');
+      const missing = fakeDerivation('pre5-missing');
+      const two = fakeDerivation('pre5-two', { inputs: [a!, missing], outputs: ['out', 'dev'] });
+      const ids = new Map<string, number>();
+      for (const drv of [a!, b!, two]) {
+        const text = Buffer.from(drv.text);
+        ids.set(drv.path, Number((await sql<{ id: number }>`insert into derivations (path, name, system, fixed_output, text) values (${drv.path}, ${drv.name}, ${drv.system}, 0, ${text}) returning id`.execute(raw.db)).rows[0]!.id));
+        for (const input of drv.inputDerivations) {
+          await sql`insert into derivation_inputs (derivation_id, input_path, output_name, input_id) values (${ids.get(drv.path)!}, ${input.path}, 'out', ${ids.get(input.path) ?? null})`.execute(raw.db);
+        }
+      }
+      expect(await raw.migrate()).toEqual(['0005-input-edges']);
+      expect((await getDerivation(raw.db, b!.path))?.inputDerivations).toEqual([{ path: a!.path, outputs: ['out'] }]);
+      expect((await getDerivation(raw.db, two.path))?.inputDerivations).toEqual(
+        [{ path: a!.path, outputs: ['out'] }, { path: missing.path, outputs: ['out'] }].sort((x, y) => (x.path < y.path ? -1 : 1)),
+      );
+      expect(await inputIds(raw.db, two.path)).toEqual(expect.arrayContaining([ids.get(a!.path)!, null]));
+      // The input recorded late is found by its path and stored by id from then on.
+      await recordDerivations(raw.db, [missing]);
+      expect((await inputIds(raw.db, two.path)).sort()).toEqual([ids.get(a!.path)!, await idOf(raw.db, missing.path)].sort());
+      const [build] = await createBuilds(raw.db, [{ derivationPath: two.path }]);
+      expect(await markDependentsBlocked(raw.db, missing.path)).toEqual([build!.id]);
       await raw.close();
     } finally {
       await database.drop();

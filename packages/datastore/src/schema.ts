@@ -21,8 +21,19 @@ export interface DerivationOutputsTable {
   hash: string;
 }
 
-/** One row per (input derivation, output name used). */
-export interface DerivationInputsTable {
+/**
+ * One row per (input derivation, output name used), as stored: the input by
+ * id once its derivation is recorded, by path until then (exactly one is set).
+ */
+export interface DerivationInputEdgesTable {
+  derivation_id: number;
+  input_id: number | null;
+  input_path: string | null;
+  output_name: string;
+}
+
+/** The view of derivation_input_edges with every input's path (read only). */
+export interface DerivationInputsView {
   derivation_id: number;
   input_path: string;
   output_name: string;
@@ -183,7 +194,8 @@ export interface OutboxTable {
 export interface Database {
   derivations: DerivationsTable;
   derivation_outputs: DerivationOutputsTable;
-  derivation_inputs: DerivationInputsTable;
+  derivation_input_edges: DerivationInputEdgesTable;
+  derivation_inputs: DerivationInputsView;
   derivation_sources: DerivationSourcesTable;
   builds: BuildsTable;
   build_tags: BuildTagsTable;

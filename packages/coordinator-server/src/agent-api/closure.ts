@@ -4,6 +4,7 @@
 // a .drv needs its references valid) and the used outputs of the direct inputs.
 import type { Db } from '@gbc/datastore';
 import { chunk } from '@gbc/datastore';
+import { sql } from 'kysely';
 
 /** The closure of `derivationPath`: derivations in dependency order, and inputs. */
 export async function derivationClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; inputs: string[] }> {
@@ -14,7 +15,14 @@ export async function derivationClosure(db: Db, derivationPath: string): Promise
   while (frontier.length > 0) {
     const next: string[] = [];
     for (const part of chunk(frontier, 1)) {
-      const rows = await db.selectFrom('derivations as d').leftJoin('derivation_inputs as i', 'i.derivation_id', 'd.id').select(['d.path', 'i.input_path']).where('d.path', 'in', part).execute();
+      // The edges table itself (not the derivation_inputs view): SQLite would build the whole view to left-join it.
+      const rows = await db
+        .selectFrom('derivations as d')
+        .leftJoin('derivation_input_edges as i', 'i.derivation_id', 'd.id')
+        .leftJoin('derivations as input', 'input.id', 'i.input_id')
+        .select(['d.path', sql<string | null>`coalesce(i.input_path, input.path)`.as('input_path')])
+        .where('d.path', 'in', part)
+        .execute();
       for (const r of rows) {
         if (!edges.has(r.path)) edges.set(r.path, []);
         if (r.input_path === null) continue;

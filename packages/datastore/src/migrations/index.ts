@@ -5,6 +5,7 @@ import { initialSchema } from './0001-initial.js';
 import { listIndexes } from './0002-list-indexes.js';
 import { inputIds } from './0003-input-ids.js';
 import { attemptUuids } from './0004-attempt-uuids.js';
+import { inputEdges } from './0005-input-edges.js';
 
 /** Every migration this code knows, by name; names sort in the order they run. */
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -13,5 +14,6 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0002-list-indexes': listIndexes(),
     '0003-input-ids': inputIds(),
     '0004-attempt-uuids': attemptUuids(dialect),
+    '0005-input-edges': inputEdges(),
   };
 }

@@ -1,6 +1,7 @@
 // Creates builds with their tags, in bulk, honouring "ignore if a build for
 // this derivation / for these outputs exists".
 import { bulkInsert } from './bulk-insert.js';
+import { derivationsInOrder } from './derivations.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
@@ -88,14 +89,14 @@ function dedupeTags(tags: readonly Tag[]): readonly Tag[] {
 }
 
 async function derivationIds(db: Db, paths: readonly string[]): Promise<Map<string, { id: number; system: string }>> {
+  const unique = [...new Set(paths)];
+  const rows = await derivationsInOrder(db, unique);
   const found = new Map<string, { id: number; system: string }>();
-  if (paths.length > 0) {
-    for (const row of await db.selectFrom('derivations').select(['id', 'path', 'system']).where(inValues(db, 'path', [...new Set(paths)], 'text')).execute()) {
-      found.set(row.path, { id: row.id, system: row.system });
-    }
+  for (let k = 0; k < unique.length; k++) {
+    const row = rows[k];
+    if (row === null) throw new NotFoundError('derivation-not-found', `cannot create a build for ${JSON.stringify(unique[k])}: the derivation is not recorded; upload it first`);
+    found.set(unique[k]!, row!);
   }
-  const missing = paths.find((p) => !found.has(p));
-  if (missing !== undefined) throw new NotFoundError('derivation-not-found', `cannot create a build for ${JSON.stringify(missing)}: the derivation is not recorded; upload it first`);
   return found;
 }
 

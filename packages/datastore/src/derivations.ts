@@ -65,23 +65,24 @@ async function earlierInputIds(db: Db, records: readonly (readonly [DerivationRe
   const elsewhere = new Set<string>();
   for (const [r] of records) for (const i of r.inputDerivations) if (!ids.has(i.path)) elsewhere.add(i.path);
   const paths = [...elsewhere];
-  const found = await derivationIdsInOrder(db, paths);
+  const found = await derivationsInOrder(db, paths);
   const out = new Map<string, number>();
-  for (let k = 0; k < paths.length; k++) if (found[k] !== null) out.set(paths[k]!, found[k]!);
+  for (let k = 0; k < paths.length; k++) if (found[k] !== null) out.set(paths[k]!, found[k]!.id);
   return out;
 }
 
 /**
- * The id of each of `paths` (null where not recorded), in the order given:
- * only integers come back, not the paths again to match them by.
+ * The id and system of each of `paths` (null where not recorded), in the order
+ * given: the paths themselves do not come back to match rows by.
  */
-export async function derivationIdsInOrder(db: Db, paths: readonly string[]): Promise<(number | null)[]> {
+export async function derivationsInOrder(db: Db, paths: readonly string[]): Promise<({ id: number; system: string } | null)[]> {
   if (paths.length === 0) return [];
+  type Row = { id: number | null; system: string | null };
   const query = isPg(db)
-    ? sql<{ id: number | null }>`select d.id from unnest(${paths}::text[]) with ordinality as j(path, n) left join derivations d on d.path = j.path order by j.n`
-    : sql<{ id: number | null }>`select d.id from json_each(${JSON.stringify(paths)}) j left join derivations d on d.path = j.value order by j.key`;
+    ? sql<Row>`select d.id, d.system from unnest(${paths}::text[]) with ordinality as j(path, n) left join derivations d on d.path = j.path order by j.n`
+    : sql<Row>`select d.id, d.system from json_each(${JSON.stringify(paths)}) j left join derivations d on d.path = j.value order by j.key`;
   const { rows } = await query.execute(db);
-  return rows.map((row) => (row.id === null ? null : Number(row.id)));
+  return rows.map((row) => (row.id === null ? null : { id: Number(row.id), system: row.system! }));
 }
 
 /** Gives input rows recorded before their input derivation (by path) the id of `paths` now recorded, in place of the path. */

@@ -1,7 +1,7 @@
 // The hook outbox on both dialects: transactional enqueue, leased claims,
 // completion, exponential backoff, visible failures.
 import { describe, expect, it } from 'vitest';
-import { claimEvents, completeEvent, countPendingEvents, enqueueEvents, failEvent, getEvent, listFailedEvents } from './outbox.js';
+import { claimEvents, completeDueEvents, completeEvent, countPendingEvents, enqueueEvents, failEvent, getEvent, listFailedEvents } from './outbox.js';
 import { DIALECTS } from './testing/test-database.js';
 import { useDatastore } from './testing/use-datastore.js';
 
@@ -49,5 +49,19 @@ describe.each(DIALECTS)('outbox on %s', (dialect) => {
     expect(got.map((e) => e.id)).toEqual(ids.slice(0, 2));
     const rest = await claimEvents(ctx.store.db, { owner: 'o', leaseMs: 100, limit: 10, eventTypes: ['order'], now: 5000 });
     expect(rest.map((e) => e.id)).toEqual([ids[2]]);
+  });
+
+  it('completes at once the due events of a type that no worker holds, and only those', async () => {
+    const [due, held, later] = await enqueueEvents(ctx.store.db, [0, 1, 2].map((i) => ({ eventType: 'unhooked', payload: i, notBefore: i === 2 ? 9_000 : undefined })), 5000);
+    const [other] = await enqueueEvents(ctx.store.db, [{ eventType: 'hooked', payload: 'x' }], 5000);
+    await claimEvents(ctx.store.db, { owner: 'w', leaseMs: 1000, limit: 1, eventTypes: ['unhooked'], now: 5000 }); // holds `due`, the oldest
+    expect(await completeDueEvents(ctx.store.db, 'unhooked', 5500)).toBe(1);
+    expect((await getEvent(ctx.store.db, held!))?.doneAt).toBe(5500);
+    expect((await getEvent(ctx.store.db, due!))?.doneAt).toBeNull();
+    expect((await getEvent(ctx.store.db, later!))?.doneAt).toBeNull();
+    expect((await getEvent(ctx.store.db, other!))?.doneAt).toBeNull();
+    // Once the lease has run out and the later one is due, both go.
+    expect(await completeDueEvents(ctx.store.db, 'unhooked', 9_000)).toBe(2);
+    expect(await completeDueEvents(ctx.store.db, 'unhooked', 9_000)).toBe(0);
   });
 });

@@ -83,6 +83,24 @@ export async function completeEvent(db: Db, id: number, owner: string, now: numb
   return Number(r.numUpdatedRows) === 1;
 }
 
+/**
+ * Marks done, in one statement, every due event of `eventType` that no worker
+ * holds: for event types with nothing to run, so that they do not pile up,
+ * without a claim and a completion per event.
+ * @returns how many events it completed.
+ */
+export async function completeDueEvents(db: Db, eventType: string, now: number = Date.now()): Promise<number> {
+  const r = await db
+    .updateTable('outbox')
+    .set({ done_at: now, lease_owner: null, lease_expires_at: null })
+    .where('event_type', '=', eventType)
+    .where('done_at', 'is', null)
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 /** Backoff of {@link failEvent}. */
 export interface Backoff {
   /** Delay after the first failure, ms. Default 1000. */

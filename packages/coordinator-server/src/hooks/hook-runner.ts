@@ -2,10 +2,11 @@
 // outbox event at a time under a lease, run that type's hooks in order, and
 // complete the event or record the failure with exponential backoff. Events
 // stay in the outbox until done, so a restart (or a crash: the lease runs
-// out) runs them again: at least once. `stop()` lets in-flight runs finish,
+// out) runs them again: at least once. Events of a type with no hook are
+// completed in one statement per wake-up. `stop()` lets in-flight runs finish,
 // then aborts their signal after `forceStopAfterMs`.
 import { randomUUID } from 'node:crypto';
-import { claimEvents, completeEvent, failEvent, type Backoff, type OutboxEvent } from '@gbc/datastore';
+import { claimEvents, completeDueEvents, completeEvent, failEvent, type Backoff, type OutboxEvent } from '@gbc/datastore';
 import type { CoordinatorContext } from '../context.js';
 import { describeHookError } from './hook-errors.js';
 import { HOOK_EVENT_TYPES, type HookEvent, type HookFunction } from './hook-types.js';
@@ -55,24 +56,29 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   const leaseMs = options.leaseMs ?? 600_000;
   const abort = new AbortController();
   const types = new Set([...options.hooks.keys(), ...(options.completeUnhooked === false ? [] : HOOK_EVENT_TYPES)]);
-  const counters = new Map([...types].map((t) => [t, { processed: 0, failed: 0, inFlight: 0, workers: workersFor(t, options) }]));
-  const waiters = new Set<() => void>();
+  const counters = new Map([...types].map((t) => [t, { processed: 0, failed: 0, inFlight: 0, workers: (options.hooks.get(t) ?? []).length === 0 ? 1 : workersFor(t, options) }]));
+  // Idle workers by event type: an event wakes only the workers of its type.
+  const waiters = new Map([...types].map((t) => [t, new Set<() => void>()]));
   const loops: Promise<void>[] = [];
   let stopping = false;
   let unsubscribe: (() => void) | null = null;
 
-  const wake = () => {
-    for (const w of [...waiters]) w();
+  const wakeType = (type: string) => {
+    for (const w of [...(waiters.get(type) ?? [])]) w();
   };
-  const idle = () =>
+  const wake = () => {
+    for (const type of types) wakeType(type);
+  };
+  const idle = (type: string) =>
     new Promise<void>((resolve) => {
+      const mine = waiters.get(type)!;
       const done = () => {
         clearTimeout(timer);
-        waiters.delete(done);
+        mine.delete(done);
         resolve();
       };
       const timer = setTimeout(done, pollIntervalMs);
-      waiters.add(done);
+      mine.add(done);
     });
 
   async function runOne(type: string, event: OutboxEvent, owner: string): Promise<void> {
@@ -94,6 +100,7 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
 
   async function loop(type: string, index: number): Promise<void> {
     const owner = `${instance}/${type}/${index}`;
+    if ((options.hooks.get(type) ?? []).length === 0) return completeUnhooked(type);
     while (!stopping) {
       let claimed: OutboxEvent[] = [];
       try {
@@ -102,8 +109,21 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
         ctx.logger.error('could not claim hook events', { type, error: describeHookError(error) });
       }
       const event = claimed[0];
-      if (event === undefined) await idle();
+      if (event === undefined) await idle(type);
       else await runOne(type, event, owner);
+    }
+  }
+
+  /** A type with no hook: its due events are completed together, one statement for however many came. */
+  async function completeUnhooked(type: string): Promise<void> {
+    const c = counters.get(type)!;
+    while (!stopping) {
+      try {
+        c.processed += await completeDueEvents(ctx.datastore.db, type, ctx.clock.now());
+      } catch (error) {
+        ctx.logger.error('could not complete hook events', { type, error: describeHookError(error) });
+      }
+      await idle(type);
     }
   }
 
@@ -112,7 +132,7 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
       if (loops.length > 0 || stopping) return;
       for (const type of types) for (let i = 0; i < counters.get(type)!.workers; i++) loops.push(loop(type, i));
       unsubscribe = ctx.events.subscribe(null, (e) => {
-        if (types.has(e.type)) wake();
+        if (types.has(e.type)) wakeType(e.type);
       });
     },
     wake,

@@ -14,7 +14,7 @@ import { coordinatorSource } from './nar-source.js';
 import type { AgentOptions } from './options.js';
 import { resolveAgentOptions } from './options.js';
 import { isTransient, withRetry } from './retry.js';
-import type { AbortReason, RunContext } from './run-build.js';
+import type { AbortReason, BuildOps, RunContext } from './run-build.js';
 import { runBuild } from './run-build.js';
 import { Semaphore } from './semaphore.js';
 import { StateFile } from './state-file.js';
@@ -64,8 +64,9 @@ export function createAgent(options: AgentOptions): Agent {
       client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
       rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined,
       derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
-      builds, uploads, call, log: o.log,
+      builds, uploads, buildOps, call, log: o.log,
     });
+    const buildOps: BuildOps = { basicRefused: false };
     const builds = new Semaphore(o.maxParallelBuilds);
     const uploads = new Semaphore(o.maxParallelUploads);
 

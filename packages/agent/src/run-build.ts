@@ -3,18 +3,25 @@
 // upload limit, report the result. GC roots on inputs and outputs are held
 // until the outputs are uploaded.
 import type { AgentClient, AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
-import { TempRoots, createBuildDaemon } from '@gbc/store';
-import type { BuildDaemon, BuildRequest, BuildResult } from '@gbc/store';
+import { DaemonError, TempRoots, createBuildDaemon } from '@gbc/store';
+import type { BasicDerivation, BuildDaemon, BuildRequest, BuildResult } from '@gbc/store';
 import type { UploadCompression } from './compression.js';
 import { isAgentError } from './errors.js';
 import { LogStream } from './log-stream.js';
 import type { NarSource } from './nar-source.js';
 import type { Semaphore } from './semaphore.js';
 import { setupBuild } from './setup.js';
+import type { PreparedBuild } from './setup.js';
 import { uploadOutput } from './upload-output.js';
 
 /** Why a held build was aborted. */
 export type AbortReason = 'canceled' | 'lease-lost' | 'stopping';
+
+/** What the agent learnt about building on its daemon, kept across builds. */
+export interface BuildOps {
+  /** The daemon refused BuildDerivation (it does not trust the agent): build through the .drv. */
+  basicRefused: boolean;
+}
 
 /** Everything a build run shares with the agent. */
 export interface RunContext {
@@ -30,6 +37,7 @@ export interface RunContext {
   readonly nonDerivationSubstituteUrls: readonly string[];
   readonly builds: Semaphore;
   readonly uploads: Semaphore;
+  readonly buildOps: BuildOps;
   readonly call: <T>(fn: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -79,7 +87,7 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       started.catch(() => building.abort('start-refused'));
       log = new LogStream(ctx.client, build.uuid, call, ctx.spoolDir);
       const stream = log;
-      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, { signal: building.signal, onLog: (line) => stream.line(line.text) })]);
+      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, prepared, { signal: building.signal, onLog: (line) => stream.line(line.text) })]);
       signal.removeEventListener('abort', stop);
       t3 = performance.now();
       if (report.status === 'rejected') throw report.reason;
@@ -87,8 +95,8 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
         if (signal.aborted) return reasonOf();
         return { result: 'infrastructure-failure', message: `the daemon failed: ${(daemon.reason as Error).message}`.slice(0, 65536) };
       }
-      const result = daemon.value;
-      ctx.log('built', { build: build.uuid, status: result.status });
+      const [result, operation] = daemon.value;
+      ctx.log('built', { build: build.uuid, status: result.status, operation });
       if (result.success) return 'built';
       if (result.status === 'timed-out') {
         const limit = /silen/i.test(result.errorMessage) ? 'max-silent-time' : 'timeout';
@@ -116,20 +124,46 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
   }
 }
 
+/** The daemon operation a build ran with (in the agent's `built` log entry). */
+type DaemonBuildOperation = 'BuildDerivation' | 'BuildPaths';
+
 /**
  * Builds with the build's own time limits: daemon settings apply to a whole
  * connection, so a build with limits gets a connection of its own (when the
  * agent knows the daemon's socket); others use the shared pool.
  */
-async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, request: BuildRequest): Promise<BuildResult> {
+async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared: PreparedBuild, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
   if ((build.timeoutSeconds === null && build.maxSilentTimeSeconds === null) || ctx.rootsSocket === undefined) {
-    return ctx.daemon.build(build.derivation, request);
+    return buildOn(ctx, ctx.daemon, build.derivation, prepared, request);
   }
   const own = createBuildDaemon({ socket: ctx.rootsSocket, storeDir: ctx.daemon.storeDir, maxConnections: 1 });
   try {
     await own.setOptions({ timeout: build.timeoutSeconds ?? 0, maxSilentTime: build.maxSilentTimeSeconds ?? 0 });
-    return await own.build(build.derivation, request);
+    return await buildOn(ctx, own, build.derivation, prepared, request);
   } finally {
     await own.close();
   }
+}
+
+/**
+ * Builds on `daemon` with BuildDerivation where it can: a Nix daemon that
+ * trusts the agent, and a coordinator that named the input outputs. BuildPaths
+ * on the .drv makes Nix start its build hook (`nix __build-remote`, a whole
+ * process that declines) for every call; with one call per build that was a
+ * fifth of a farm's CPU on small builds. A daemon that refuses (untrusted
+ * agent) gets BuildPaths from then on.
+ */
+async function buildOn(ctx: RunContext, daemon: BuildDaemon, drvPath: string, prepared: PreparedBuild, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
+  if (prepared.inputOutputs !== undefined && !ctx.buildOps.basicRefused && (await daemon.info()).dialect === 'nix') {
+    const drv = prepared.derivation;
+    const basic: BasicDerivation = { ...drv, inputSrcs: [...new Set([...drv.inputSrcs, ...prepared.inputOutputs])] };
+    try {
+      return [await daemon.buildDerivation(drvPath, basic, request), 'BuildDerivation'];
+    } catch (error) {
+      if (!(error instanceof DaemonError) || !/not privileged/i.test(error.daemonMessage)) throw error;
+      ctx.buildOps.basicRefused = true;
+      ctx.log('the daemon does not trust this agent with BuildDerivation; building through the .drv from now on (add the agent\'s user to trusted-users to spare a build-hook process per build)', { error: error.daemonMessage });
+    }
+  }
+  return [await daemon.build(drvPath, request), 'BuildPaths'];
 }

@@ -25,6 +25,8 @@ export interface SetupContext {
 export interface PreparedBuild {
   readonly derivation: Derivation;
   readonly inputs: readonly string[];
+  /** The outputs of its input derivations the build uses (undefined from a coordinator that does not say). */
+  readonly inputOutputs: readonly string[] | undefined;
 }
 
 /**
@@ -61,5 +63,5 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
     if (added !== path) throw new AgentError('bad-derivation', `adding ${path} to the daemon gave ${added}: the coordinator's text does not match its path`);
   }
   const derivation = parsed.get(drvPath) ?? parseDerivation(await ctx.call(() => ctx.client.derivationText(storePathBasename(drvPath))));
-  return { derivation, inputs: wanted };
+  return { derivation, inputs: wanted, inputOutputs: closure.inputOutputs };
 }

@@ -22,16 +22,17 @@ export interface PrivateDaemon {
 /**
  * Starts `nix-daemon --store local?root=…` on its own socket and waits until
  * it answers. Builders see `<dir>/gate` as `/gbc-gate`: a test opens the gate
- * (creates `<dir>/gate/open`) to let a waiting builder finish.
+ * (creates `<dir>/gate/open`) to let a waiting builder finish. `extraArgs`
+ * go to nix-daemon as they are (e.g. `--option trusted-users nobody`).
  */
-export async function startPrivateDaemon(storeDir = '/nix/store'): Promise<PrivateDaemon> {
+export async function startPrivateDaemon(storeDir = '/nix/store', extraArgs: readonly string[] = []): Promise<PrivateDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-daemon-'));
   mkdirSync(join(dir, 'gate'));
   const socketPath = join(dir, 'socket');
   const root = join(dir, 'root');
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const child: ChildProcess = spawn('nix-daemon', ['--store', storeDir === '/nix/store' ? `local?root=${root}` : `local?store=${storeDir}&root=${root}`, '--option', 'sandbox', 'true',
-    '--option', 'sandbox-paths', `/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64 /gbc-gate=${join(dir, 'gate')}`], {
+    '--option', 'sandbox-paths', `/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64 /gbc-gate=${join(dir, 'gate')}`, ...extraArgs], {
     env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socketPath }, stdio: ['ignore', out, out],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -6,8 +6,8 @@ import type { Db } from '@gbc/datastore';
 import { chunk } from '@gbc/datastore';
 import { sql } from 'kysely';
 
-/** The closure of `derivationPath`: derivations in dependency order, and inputs. */
-export async function derivationClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; inputs: string[] }> {
+/** The closure of `derivationPath`: derivations in dependency order, inputs, and which of them are outputs of its own input derivations. */
+export async function derivationClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; inputs: string[]; inputOutputs: string[] }> {
   const edges = new Map<string, string[]>();
   const sources = new Set<string>();
   let frontier = [derivationPath];
@@ -62,6 +62,7 @@ export async function derivationClosure(db: Db, derivationPath: string): Promise
     .select('o.path')
     .where('d.path', '=', derivationPath)
     .execute();
-  const inputs = [...new Set([...sources, ...direct.map((d) => d.path)])].sort();
-  return { derivations: order, inputs };
+  const inputOutputs = [...new Set(direct.map((d) => d.path))].sort();
+  const inputs = [...new Set([...sources, ...inputOutputs])].sort();
+  return { derivations: order, inputs, inputOutputs };
 }

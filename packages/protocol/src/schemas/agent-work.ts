@@ -106,6 +106,12 @@ export const buildClosureSchema = named(
     derivations: z.array(derivationPathSchema),
     /** Input sources and input-derivation outputs the build needs, to fetch from the cache if absent. */
     inputs: z.array(storePathSchema),
+    /**
+     * The outputs of the build's own input derivations that it uses (a subset
+     * of `inputs`): with the derivation's input sources, what a daemon's
+     * BuildDerivation needs. Absent from coordinators before it was added.
+     */
+    inputOutputs: z.array(storePathSchema).optional(),
   }),
 );
 /** `GET /build/{uuid}/closure`. */

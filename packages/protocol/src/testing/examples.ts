@@ -76,7 +76,7 @@ export const examples: Record<string, { good: unknown[]; bad: [unknown, string][
   FetchBuildsRequest: { good: [{ count: 4, systems: ['x86_64-linux', 'i686-linux'] }], bad: [[{ count: 0, systems: ['x86_64-linux'] }, 'count'], [{ count: 1, systems: [] }, 'systems']] },
   AllocatedBuild: { good: [{ uuid: U1, attempt: U2, derivation: DRV, system: 'x86_64-linux', priority: 0, tags: [], timeoutSeconds: null, maxSilentTimeSeconds: 30, leaseExpiresAt: T }], bad: [[{ uuid: U1 }, 'attempt']] },
   FetchBuildsResponse: { good: [{ builds: [] }], bad: [[{ builds: [{ uuid: U1 }] }, 'builds.0']] },
-  BuildClosure: { good: [{ derivations: [DRV], inputs: [OUT] }], bad: [[{ derivations: [OUT], inputs: [] }, 'derivations.0']] },
+  BuildClosure: { good: [{ derivations: [DRV], inputs: [OUT] }, { derivations: [DRV], inputs: [OUT], inputOutputs: [OUT] }], bad: [[{ derivations: [OUT], inputs: [] }, 'derivations.0'], [{ derivations: [DRV], inputs: [], inputOutputs: [DRV.slice(1)] }, 'inputOutputs.0']] },
   SetupFailureRequest: { good: [{ reason: 'missing-inputs', missingInputs: [OUT] }], bad: [[{ reason: 'missing-inputs', missingInputs: [] }, 'missingInputs']] },
   BuildResultRequest: {
     good: [{ result: 'success' }, { result: 'build-failure', message: 'exit 1' }, { result: 'timeout', limit: 'max-silent-time' }, { result: 'infrastructure-failure', message: 'daemon died' }, { result: 'canceled' }],

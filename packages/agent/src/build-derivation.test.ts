@@ -1,0 +1,81 @@
+// How the agent builds on a Nix daemon: BuildDerivation when the daemon trusts
+// it (no build-hook process per build), BuildPaths on the .drv when it does
+// not, learnt from the first refusal and said once in the agent's log.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAgent } from './test-support/agents.js';
+import { startTestCoordinator } from './test-support/coordinator.js';
+import type { TestCoordinator } from './test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
+import { startPrivateDaemon } from './test-support/second-daemon.js';
+import type { PrivateDaemon } from './test-support/second-daemon.js';
+
+let coord: TestCoordinator;
+let trusting: PrivateDaemon;
+let distrustful: PrivateDaemon;
+
+beforeAll(async () => {
+  [coord, trusting, distrustful] = await Promise.all([
+    startTestCoordinator(),
+    startPrivateDaemon(),
+    // The tests run as root; a daemon whose only trusted user is nobody does not trust them.
+    startPrivateDaemon('/nix/store', ['--option', 'trusted-users', 'nobody']),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([coord?.close(), trusting?.stop(), distrustful?.stop()]);
+});
+
+const REFUSED = /does not trust this agent with BuildDerivation/;
+
+/** Runs an agent on `daemon` until every attribute of `drvs` (in order) is built; returns its log messages and the operations it built with. */
+async function buildAll(daemon: PrivateDaemon, drvs: Record<string, string>, attrs: readonly string[], name: string): Promise<{ messages: string[]; operations: unknown[] }> {
+  const creds = await coord.addAgent(name);
+  const messages: string[] = [];
+  const operations: unknown[] = [];
+  const agent = runAgent({
+    coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket,
+    log: (m, f) => {
+      messages.push(m);
+      if (m === 'built') operations.push(f?.operation);
+    },
+  });
+  try {
+    for (const attr of attrs) {
+      const build = await submit(coord.client, drvs[attr]!);
+      const done = await coord.waitFor(build, (b) => b.state === 'succeeded' || b.state === 'failed', `${attr} to finish`);
+      expect(done.state).toBe('succeeded');
+    }
+  } finally {
+    await agent.stop();
+  }
+  return { messages, operations };
+}
+
+describe('building on a Nix daemon', () => {
+  it('uses BuildDerivation on a daemon that trusts the agent, with input sources and input derivations', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const drvs = instantiate(`let ${mkPrelude(nonce)}
+  src = builtins.toFile "ops-src-${nonce}" "source ${nonce}";
+in rec {
+  a = mk { name = "ops-a"; args = [ "-c" "cat \${src} > $out" ]; };
+  b = mk { name = "ops-b"; args = [ "-c" "cat \${a} \${src} > $out; echo b >> $out" ]; };
+}`, ['a', 'b']);
+    const { messages, operations } = await buildAll(trusting, drvs, ['a', 'b'], `trusted-${nonce}`);
+    expect(operations).toEqual(['BuildDerivation', 'BuildDerivation']);
+    expect(messages.filter((m) => REFUSED.test(m))).toEqual([]);
+  });
+
+  it('falls back to BuildPaths on a daemon that does not trust it, saying so once', async () => {
+    // An untrusted client may add .drv files and build them, but not import unsigned NARs: no inputs here.
+    const nonce = randomBytes(4).toString('hex');
+    const drvs = instantiate(`let ${mkPrelude(nonce)} in {
+  a = mk { name = "ops-untrusted-a"; args = [ "-c" "echo a > $out" ]; };
+  b = mk { name = "ops-untrusted-b"; args = [ "-c" "echo b > $out" ]; };
+}`, ['a', 'b']);
+    const { messages, operations } = await buildAll(distrustful, drvs, ['a', 'b'], `untrusted-${nonce}`);
+    expect(operations).toEqual(['BuildPaths', 'BuildPaths']);
+    expect(messages.filter((m) => REFUSED.test(m)).length).toBe(1);
+  });
+});

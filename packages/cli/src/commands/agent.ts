@@ -24,6 +24,7 @@ interface AgentRunArgs {
   readonly 'max-allocated-builds'?: number;
   readonly 'max-1min-load-average'?: number;
   readonly 'status-interval'?: number;
+  readonly 'poll-interval'?: number;
   readonly 'derivation-substitute-url'?: string[];
   readonly 'non-derivation-substitute-url'?: string[];
   readonly 'upload-compression'?: string;
@@ -53,6 +54,7 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         'max-allocated-builds': { type: 'number', describe: 'Builds held at most (default max-parallel-builds)', requiresArg: true },
         'max-1min-load-average': { type: 'number', describe: 'Fetch nothing while the load is above this (default: cores)', requiresArg: true },
         'status-interval': { type: 'number', describe: 'Seconds between status reports, which is how soon a canceled build is aborted (default: a third of the lease, at most 60)', requiresArg: true },
+        'poll-interval': { type: 'number', describe: 'Seconds between fetches while the coordinator has nothing for this agent (default 2)', requiresArg: true },
         'derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for derivation outputs' },
         'non-derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for input sources' },
         'upload-compression': { type: 'string', describe: 'Compression of uploaded NARs: zstd (default), lzip, gzip or none', requiresArg: true },
@@ -74,7 +76,8 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         systems: a.system,
         maxParallelBuilds: a['max-parallel-builds'], maxParallelUploads: a['max-parallel-uploads'], maxAllocatedBuilds: a['max-allocated-builds'],
         maxLoad1: a['max-1min-load-average'],
-        statusIntervalMs: statusIntervalMs(a['status-interval']),
+        statusIntervalMs: secondsToMs('--status-interval', a['status-interval']),
+        pollIntervalMs: secondsToMs('--poll-interval', a['poll-interval']),
         derivationSubstituteUrls: a['derivation-substitute-url'], nonDerivationSubstituteUrls: a['non-derivation-substitute-url'],
         uploadCompression: a['upload-compression'] as UploadCompression | undefined,
         daemonSocket: a['daemon-socket'],
@@ -107,9 +110,9 @@ function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** `--status-interval` in seconds as the agent's milliseconds; a positive number or absent. */
-function statusIntervalMs(seconds: number | undefined): number | undefined {
+/** A flag in seconds (`--status-interval`, `--poll-interval`) as the agent's milliseconds; a positive number or absent. */
+function secondsToMs(flag: string, seconds: number | undefined): number | undefined {
   if (seconds === undefined) return undefined;
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError('bad-status-interval', `--status-interval must be a positive number of seconds, got ${String(seconds)}`, ExitCode.usage);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(`bad-${flag.slice(2)}`, `${flag} must be a positive number of seconds, got ${String(seconds)}`, ExitCode.usage);
   return Math.round(seconds * 1000);
 }

@@ -74,6 +74,8 @@ export function describeFarm(options: FarmOptions): void {
           'agent', '--coordinator-url', coordinator.agentUrl, '--uuid', created.agent.uuid, '--password-file', `agent-${n}.password`,
           '--store-dir', options.storeDir, '--daemon-socket', daemon.socket, '--state-dir', join(dir, `agent-${n}-state`),
           '--max-parallel-builds', '2', '--max-1min-load-average', '1000', '--upload-compression', n === 1 ? 'zstd' : 'gzip',
+          // Idle agents ask often: at the default 2 s, one agent could build the whole graph before the other asked once.
+          '--poll-interval', '0.2',
         ]));
       }
       const instantiated = join(dir, 'instantiated');

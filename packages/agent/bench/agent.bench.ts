@@ -13,6 +13,12 @@ import { startTestCoordinator } from '../src/test-support/coordinator.js';
 import { instantiate, mkPrelude, submit } from '../src/test-support/derivations.js';
 import { startPrivateDaemon } from '../src/test-support/second-daemon.js';
 
+/** CPU time (ms) the whole machine has spent so far, every process and the kernel (from /proc/stat). */
+function machineCpuMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) * 10; // user nice system irq softirq, USER_HZ = 100
+}
+
 const LAYERS = [40, 80, 60, 20]; // 200 derivations; each of a later layer uses 2–3 of the one before
 const JOBS = 4;
 const nonce = randomBytes(4).toString('hex');
@@ -42,11 +48,13 @@ const store = `local?root=${join(direct, 'root')}`;
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
 execFileSync('nix', ['copy', '--derivation', '--to', store, ...paths], { env, stdio: 'pipe' });
 const loadDirect = loadavg()[0]!;
+const cpuDirect0 = machineCpuMs();
 const t0 = performance.now();
 // nix-store then fails to print the results (it reads the .drv from /nix/store): the outputs are checked instead.
 spawnSync('nix-store', ['--store', store, '--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64',
   '-r', '-j', String(JOBS), ...paths], { env: { ...process.env, NIX_REMOTE: '' }, stdio: 'pipe' });
 const directMs = performance.now() - t0;
+const cpuDirect = machineCpuMs() - cpuDirect0;
 const built = execFileSync('nix-store', ['--store', store, '--check-validity', '--print-invalid', ...paths.map((p) => parseDerivation(new Uint8Array(readFileSync(p))).outputs.get('out')!.path)], { env: { ...process.env, NIX_REMOTE: '' }, encoding: 'utf8' }).trim();
 rmSync(direct, { recursive: true, force: true });
 
@@ -58,6 +66,8 @@ const builds: string[] = [];
 for (const p of paths) builds.push(await submit(coord.client, p));
 const phases: Record<string, number>[] = [];
 const loadGbc = loadavg()[0]!;
+const cpuGbc0 = machineCpuMs();
+const cpuNode0 = process.cpuUsage();
 const t1 = performance.now();
 const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket, maxParallelBuilds: JOBS, maxAllocatedBuilds: JOBS * 2, maxParallelUploads: JOBS, pollIntervalMs: 50, uploadCompression: (process.env.GBC_BENCH_COMPRESSION ?? 'zstd') as 'zstd',
   log: (m, f) => { if (m === 'uploaded' && f !== undefined) phases.push(f as Record<string, number>); } });
@@ -67,6 +77,9 @@ for (const b of builds) {
   if (d.state !== 'succeeded') failed++;
 }
 const gbcMs = performance.now() - t1;
+const cpuGbc = machineCpuMs() - cpuGbc0;
+const nodeUsage = process.cpuUsage(cpuNode0);
+const cpuNode = (nodeUsage.user + nodeUsage.system) / 1000;
 await agent.stop();
 await Promise.all([coord.close(), daemon.stop()]);
 
@@ -83,6 +96,8 @@ console.log(`## agent: ${n} derivations through the coordinator vs nix-store --r
 | gbc: coordinator (SQLite) + one agent, ${JOBS} parallel builds | ${(gbcMs / 1000).toFixed(2)} s | ${(gbcMs / n).toFixed(1)} ms |
 | ratio gbc / direct | ${ratio.toFixed(2)}× | |
 | coordinator overhead per build (extra wall time × ${JOBS} slots / builds) | ${overhead.toFixed(1)} ms | |
+
+CPU per build, whole machine (/proc/stat over each run): direct ${(cpuDirect / n).toFixed(1)} ms; gbc ${(cpuGbc / n).toFixed(1)} ms, of which the coordinator and agent process ${(cpuNode / n).toFixed(1)} ms (both in this one Node process here) and the rest (daemon, builders, kernel) ${((cpuGbc - cpuNode) / n).toFixed(1)} ms. With 2 cores, gbc's wall time is bounded below by its CPU per build × builds / 2.
 
 Mean per build inside the agent: ${['setupMs', 'queuedMs', 'buildMs', 'uploadMs'].map((k) => `${k.replace('Ms', '')} ${(phases.reduce((a, p) => a + (p[k] ?? 0), 0) / Math.max(1, phases.length)).toFixed(1)} ms`).join(', ')} (set-up: closure, derivations and inputs from the coordinator; queued: waiting for a build slot; upload: dump, zstd, send).
 

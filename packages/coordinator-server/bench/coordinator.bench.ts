@@ -118,7 +118,9 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     const burstLat = burst.latenciesMs.sort((x, y) => x - y);
     const ok = (b: boolean) => (b ? 'met' : 'NOT met');
     const errors = steady.errors + burst.errors;
-    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${quantile(lat, 0.5).toFixed(2)} / ${quantile(lat, 0.99).toFixed(2)} ms (${ok(quantile(lat, 0.99) < 10)}) | ${(stalls.percentile(99) / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${cpuPerCall(cpu0, cpu1, steady.calls).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${cpuPerCall(cpu1, cpu2, burst.calls).toFixed(0)} µs/call | ${rss.toFixed(0)} MB (${ok(rss < 1536)}) | ${errors} |`;
+    const kinds = Object.entries({ ...steady.errorKinds }).concat(Object.entries(burst.errorKinds));
+    const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
+    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${quantile(lat, 0.5).toFixed(2)} / ${quantile(lat, 0.99).toFixed(2)} ms (${ok(quantile(lat, 0.99) < 10)}) | ${(stalls.percentile(99) / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${cpuPerCall(cpu0, cpu1, steady.calls).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${cpuPerCall(cpu1, cpu2, burst.calls).toFixed(0)} µs/call | ${rss.toFixed(0)} MB (${ok(rss < 1536)}) | ${errors}${said} |`;
   } finally {
     await db0.drop();
     rmSync(dir, { recursive: true, force: true });

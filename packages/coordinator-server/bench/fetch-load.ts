@@ -24,6 +24,8 @@ export interface LoadResult {
   readonly allocated: number;
   readonly calls: number;
   readonly errors: number;
+  /** What the errors were (HTTP status and error code, or the exception's message), with their counts. */
+  readonly errorKinds: Record<string, number>;
   readonly elapsedMs: number;
   /** Open loop: calls not sent because every agent was still waiting. */
   readonly skipped: number;
@@ -31,7 +33,7 @@ export interface LoadResult {
 
 const http = new Agent({ keepAlive: true, maxSockets: 2048 });
 
-function call(url: URL, agent: LoadPlan['agents'][number], count: number): Promise<{ status: number; builds: number }> {
+function call(url: URL, agent: LoadPlan['agents'][number], count: number): Promise<{ status: number; builds: number; text: string }> {
   const body = JSON.stringify({ count, systems: [agent.system] });
   return new Promise((resolve, reject) => {
     const req = request({ agent: http, host: url.hostname, port: url.port, method: 'POST', path: `/agent/${agent.id}/fetch-builds`,
@@ -40,7 +42,7 @@ function call(url: URL, agent: LoadPlan['agents'][number], count: number): Promi
       res.on('data', (d: Buffer) => parts.push(d));
       res.on('end', () => {
         const text = Buffer.concat(parts).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, builds: res.statusCode === 200 ? (JSON.parse(text) as { builds: unknown[] }).builds.length : 0 });
+        resolve({ status: res.statusCode ?? 0, builds: res.statusCode === 200 ? (JSON.parse(text) as { builds: unknown[] }).builds.length : 0, text });
       });
       res.on('error', reject);
     });
@@ -53,15 +55,20 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   const url = new URL(plan.url);
   const latenciesMs: number[] = [];
   let allocated = 0, calls = 0, errors = 0, skipped = 0;
+  const errorKinds: Record<string, number> = {};
+  const failed = (kind: string) => {
+    errors++;
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  };
   const idle = [...plan.agents];
   const one = async (a: LoadPlan['agents'][number]) => {
     const t = performance.now();
     try {
       const r = await call(url, a, plan.count);
-      if (r.status !== 200) errors++;
+      if (r.status !== 200) failed(`HTTP ${r.status} ${/"code":"([^"]+)"/.exec(r.text)?.[1] ?? r.text.slice(0, 80)}`);
       allocated += r.builds;
-    } catch {
-      errors++;
+    } catch (error) {
+      failed(String((error as Error).message).slice(0, 80));
     }
     latenciesMs.push(performance.now() - t);
     calls++;
@@ -92,7 +99,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     }
     await Promise.all(pending);
   }
-  return { latenciesMs, allocated, calls, errors, elapsedMs: performance.now() - t0, skipped };
+  return { latenciesMs, allocated, calls, errors, errorKinds, elapsedMs: performance.now() - t0, skipped };
 }
 
 process.once('message', (plan: LoadPlan) => {

@@ -16,6 +16,7 @@ import { resolveAgentOptions } from './options.js';
 import { isTransient, withRetry } from './retry.js';
 import type { AbortReason, BuildOps, RunContext } from './run-build.js';
 import { runBuild } from './run-build.js';
+import { SharedTempRoots } from './shared-roots.js';
 import { Semaphore } from './semaphore.js';
 import { StateFile } from './state-file.js';
 
@@ -62,11 +63,12 @@ export function createAgent(options: AgentOptions): Agent {
       (error, delayMs) => o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs }));
     const ctx = (): RunContext => ({
       client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
-      rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined,
+      rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined, roots,
       derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
       builds, uploads, buildOps, call, log: o.log,
     });
     const buildOps: BuildOps = { basicRefused: false };
+    const roots = o.daemon === undefined ? new SharedTempRoots(socketPathOf(o.daemonSocket)) : undefined;
     const builds = new Semaphore(o.maxParallelBuilds);
     const uploads = new Semaphore(o.maxParallelUploads);
 
@@ -195,6 +197,7 @@ export function createAgent(options: AgentOptions): Agent {
       if (!hardStop.signal.aborted) hardStop.abort('stopping');
       await Promise.all([...held.values()].map((h) => h.done));
       await graceTimer;
+      roots?.close();
       if (ownDaemon) await daemon.close();
     }
   };

@@ -3,7 +3,7 @@
 // upload limit, report the result. GC roots on inputs and outputs are held
 // until the outputs are uploaded.
 import type { AgentClient, AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
-import { DaemonError, TempRoots, createBuildDaemon } from '@gbc/store';
+import { DaemonError, createBuildDaemon } from '@gbc/store';
 import type { BasicDerivation, BuildDaemon, BuildRequest, BuildResult } from '@gbc/store';
 import type { UploadCompression } from './compression.js';
 import { isAgentError } from './errors.js';
@@ -11,6 +11,7 @@ import { LogStream } from './log-stream.js';
 import type { NarSource } from './nar-source.js';
 import type { Semaphore } from './semaphore.js';
 import { setupBuild } from './setup.js';
+import type { SharedTempRoots } from './shared-roots.js';
 import type { PreparedBuild } from './setup.js';
 import { uploadOutput } from './upload-output.js';
 
@@ -27,8 +28,10 @@ export interface BuildOps {
 export interface RunContext {
   readonly client: AgentClient;
   readonly daemon: BuildDaemon;
-  /** The daemon's socket path, for temporary GC roots (none when undefined). */
+  /** The daemon's socket path, for builds with limits of their own (a connection each; none when undefined). */
   readonly rootsSocket: string | undefined;
+  /** Temporary GC roots on the daemon, shared by builds started close together (none when undefined). */
+  readonly roots: SharedTempRoots | undefined;
   readonly cache: NarSource;
   readonly spoolDir: string;
   readonly compression: UploadCompression;
@@ -47,7 +50,7 @@ export interface RunContext {
  * nothing is to be reported (setup failure already reported, lease lost).
  */
 export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: AbortSignal): Promise<BuildResultRequest | null> {
-  const roots = ctx.rootsSocket === undefined ? undefined : new TempRoots(ctx.rootsSocket);
+  const roots = ctx.roots?.acquire();
   const reasonOf = (): BuildResultRequest | null => {
     const reason = signal.reason as AbortReason;
     if (reason === 'canceled') return { result: 'canceled' };

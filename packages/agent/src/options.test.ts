@@ -68,4 +68,25 @@ describe('StateFile', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('writes concurrent updates together, each durable when its promise resolves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-statefile-'));
+    try {
+      const a = new StateFile(join(dir, 'nested'));
+      await a.load();
+      const writes: string[] = [];
+      const first = a.addPending({ build: 'b0', result: { result: 'success' } });
+      // While b0's write is under way, ten more updates: they share the writes after it.
+      const rest = Array.from({ length: 10 }, (_, i) => a.addPending({ build: `b${i + 1}`, result: { result: 'success' } }).then(() => {
+        writes.push(readFileSync(a.path, 'utf8'));
+      }));
+      await Promise.all([first, ...rest]);
+      // Every update found its own build in the file when it resolved.
+      for (const [i, text] of writes.entries()) expect(JSON.parse(text).pendingResults.map((p: { build: string }) => p.build)).toContain(`b${i + 1}`);
+      expect(new Set(writes).size).toBe(1); // one write held all ten
+      expect((await new StateFile(join(dir, 'nested')).load()).pendingResults).toHaveLength(11);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,8 +1,8 @@
 // The agent's small state file (`<stateDir>/agent-state.json`): dynamic-auth
 // credentials and finished results not yet delivered. Written atomically
 // (temporary file, fsync, rename) so a crash leaves the old or the new state.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { BuildResultRequest } from '@gbc/protocol';
 
 /** A result the coordinator has not acknowledged yet. */
@@ -23,6 +23,9 @@ export class StateFile {
   readonly path: string;
   #state: AgentState = { pendingResults: [] };
   #queue: Promise<void> = Promise.resolve();
+  /** The write not yet started, which every update until it starts joins. */
+  #next: Promise<void> | undefined;
+  #dirMade = false;
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'agent-state.json');
@@ -44,14 +47,26 @@ export class StateFile {
     return this.#state;
   }
 
-  /** Applies `change` and writes the result durably. */
+  /**
+   * Applies `change` now and resolves once a write holding it is durable.
+   * Writes are serialised; the updates made while one is under way share the
+   * next (builds finishing together cost one write, not one each).
+   */
   update(change: (state: AgentState) => AgentState): Promise<void> {
-    const run = this.#queue.then(async () => {
-      this.#state = change(this.#state);
-      await writeAtomically(this.path, `${JSON.stringify(this.#state, null, 2)}\n`);
-    });
-    this.#queue = run.catch(() => undefined);
-    return run;
+    this.#state = change(this.#state);
+    if (this.#next === undefined) {
+      const run = this.#queue.then(async () => {
+        this.#next = undefined;
+        if (!this.#dirMade) {
+          await mkdir(dirname(this.path), { recursive: true });
+          this.#dirMade = true;
+        }
+        await writeAtomically(this.path, `${JSON.stringify(this.#state, null, 2)}\n`);
+      });
+      this.#next = run;
+      this.#queue = run.catch(() => undefined);
+    }
+    return this.#next;
   }
 
   /** Records a result to deliver (replacing an older one for the same build). */
@@ -65,16 +80,9 @@ export class StateFile {
   }
 }
 
+/** Writes `text` to a temporary file, syncs it, and renames it over `path`. */
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf('/'));
-  await mkdir(dir, { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFile(tmp, text, { mode: 0o600, flush: true });
   await rename(tmp, path);
 }

@@ -64,4 +64,12 @@ describe.each(DIALECTS)('outbox on %s', (dialect) => {
     expect(await completeDueEvents(ctx.store.db, 'unhooked', 9_000)).toBe(2);
     expect(await completeDueEvents(ctx.store.db, 'unhooked', 9_000)).toBe(0);
   });
+
+  it('completes unhooked events in bounded batches, oldest first', async () => {
+    const ids = await enqueueEvents(ctx.store.db, [0, 1, 2, 3, 4].map((i) => ({ eventType: 'many', payload: i })), 7000);
+    expect(await completeDueEvents(ctx.store.db, 'many', 7000, 2)).toBe(2);
+    expect(await Promise.all(ids.map(async (id) => (await getEvent(ctx.store.db, id))?.doneAt ?? null))).toEqual([7000, 7000, null, null, null]);
+    expect(await completeDueEvents(ctx.store.db, 'many', 7000, 2)).toBe(2);
+    expect(await completeDueEvents(ctx.store.db, 'many', 7000, 2)).toBe(1);
+  });
 });

@@ -84,20 +84,26 @@ export async function completeEvent(db: Db, id: number, owner: string, now: numb
 }
 
 /**
- * Marks done, in one statement, every due event of `eventType` that no worker
- * holds: for event types with nothing to run, so that they do not pile up,
- * without a claim and a completion per event.
+ * Marks done, in one statement, up to `limit` due events of `eventType` that
+ * no worker holds, oldest first: for event types with nothing to run, so that
+ * they do not pile up, without a claim and a completion per event. A bounded
+ * batch keeps each write short however many events wait (a million after a
+ * bulk submission); call again while it returns `limit`.
  * @returns how many events it completed.
  */
-export async function completeDueEvents(db: Db, eventType: string, now: number = Date.now()): Promise<number> {
-  const r = await db
-    .updateTable('outbox')
-    .set({ done_at: now, lease_owner: null, lease_expires_at: null })
+export async function completeDueEvents(db: Db, eventType: string, now: number = Date.now(), limit = 500): Promise<number> {
+  const due = db
+    .selectFrom('outbox')
+    .select('id')
     .where('event_type', '=', eventType)
     .where('done_at', 'is', null)
     .where('next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-    .executeTakeFirst();
+    .orderBy('next_attempt_at')
+    .orderBy('id')
+    .limit(limit)
+    .$if(isPg(db), (q) => q.forUpdate().skipLocked());
+  const r = await db.updateTable('outbox').set({ done_at: now, lease_owner: null, lease_expires_at: null }).where('id', 'in', due).executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
 

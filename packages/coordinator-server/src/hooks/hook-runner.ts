@@ -114,12 +114,21 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
     }
   }
 
-  /** A type with no hook: its due events are completed together, one statement for however many came. */
+  /**
+   * A type with no hook: its due events are completed in batches, one
+   * statement each, yielding to other work between batches (a bulk submission
+   * can leave a million waiting).
+   */
   async function completeUnhooked(type: string): Promise<void> {
     const c = counters.get(type)!;
     while (!stopping) {
+      let done = UNHOOKED_BATCH;
       try {
-        c.processed += await completeDueEvents(ctx.datastore.db, type, ctx.clock.now());
+        while (!stopping && done === UNHOOKED_BATCH) {
+          done = await completeDueEvents(ctx.datastore.db, type, ctx.clock.now(), UNHOOKED_BATCH);
+          c.processed += done;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       } catch (error) {
         ctx.logger.error('could not complete hook events', { type, error: describeHookError(error) });
       }
@@ -154,6 +163,9 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
     stats: () => new Map([...counters].map(([t, c]) => [t, { ...c }])),
   };
 }
+
+/** Events of a type without hooks completed per statement. */
+const UNHOOKED_BATCH = 500;
 
 function workersFor(type: string, options: HookRunnerOptions): number {
   const p = options.parallelism;

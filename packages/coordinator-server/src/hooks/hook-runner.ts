@@ -115,10 +115,10 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   }
 
   /**
-   * A type with no hook: its due events are completed in batches, one
-   * statement each, paced (a bulk submission can leave a million waiting:
-   * drained at up to 25,000 a second, they leave the database and the event
-   * loop to the work that matters).
+   * A type with no hook: its due events are completed in small batches, one
+   * short statement each, paced (a bulk submission can leave a million
+   * waiting: drained at up to 2,500 a second, they leave SQLite's write lock,
+   * the WAL and the event loop to the work that matters).
    */
   async function completeUnhooked(type: string): Promise<void> {
     const c = counters.get(type)!;
@@ -166,7 +166,7 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
 }
 
 /** Events of a type without hooks completed per statement. */
-const UNHOOKED_BATCH = 500;
+const UNHOOKED_BATCH = 50;
 /** Pause between two full batches, ms. */
 const UNHOOKED_PAUSE_MS = 20;
 

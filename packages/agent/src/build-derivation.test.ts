@@ -78,4 +78,27 @@ in rec {
     expect(operations).toEqual(['BuildPaths', 'BuildPaths']);
     expect(messages.filter((m) => REFUSED.test(m)).length).toBe(1);
   });
+
+  it('reports an input the daemon refuses to import as a failure of the agent, not a missing input', async () => {
+    // Unsigned NARs from the coordinator's cache: a daemon that does not trust the agent refuses them.
+    const nonce = randomBytes(4).toString('hex');
+    const drvs = instantiate(`let ${mkPrelude(nonce)}
+  src = builtins.toFile "refused-src-${nonce}" "source ${nonce}";
+in { a = mk { name = "refused-a"; args = [ "-c" "cat \${src} > $out" ]; }; }`, ['a']);
+    const creds = await coord.addAgent(`refused-${nonce}`);
+    const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: distrustful.socket });
+    let build: string | undefined;
+    try {
+      build = await submit(coord.client, drvs.a!);
+      const seen = await coord.waitFor(build, (b) => b.attempts.some((a) => a.result !== null), 'a finished attempt');
+      const first = seen.attempts.find((a) => a.result !== null)!;
+      expect(first.result).toBe('infrastructure-failure');
+      expect(first.failureReason).toMatch(/refused to import \/nix\/store\/\w{32}-refused-src-/);
+      expect(first.missingInputs).toEqual([]);
+    } finally {
+      // Requeued after the failure, it would be handed out again: cancel it.
+      if (build !== undefined) await coord.client.cancelBuild(build, { ignoreIfFinished: true });
+      await agent.stop(false);
+    }
+  });
 });

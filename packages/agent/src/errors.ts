@@ -10,7 +10,8 @@ export interface AgentErrorDetails {
 /**
  * An agent failure. Codes: `bad-options` (an option is invalid), `missing-inputs`
  * (inputs found nowhere; `paths` lists them), `hash-mismatch` (a fetched NAR is
- * not what its narinfo says), `program-failed` (a compressor failed),
+ * not what its narinfo says), `import-refused` (the daemon would not import a
+ * fetched, verified NAR: e.g. unsigned, from an agent it does not trust), `program-failed` (a compressor failed),
  * `credentials` (no usable credentials), `stopped` (the agent is stopping),
  * `retries-exhausted` (the coordinator stayed unreachable), `log-incomplete`
  * (the log spool could not be written or read back), `log-mismatch` (the

@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { encodeBase16, formatNarHash, NarHasher } from '@gbc/store';
+import { DaemonError, encodeBase16, formatNarHash, NarHasher } from '@gbc/store';
 import type { BuildDaemon, NarInfo } from '@gbc/store';
 import { createDecompressor } from './compression.js';
 import { AgentError } from './errors.js';
@@ -66,6 +66,12 @@ async function ensureOne(ctx: FetchContext, path: string, sources: readonly NarS
       ctx.onImported?.(path, source.name);
       return true;
     } catch (error) {
+      // The input is there, but this machine's daemon will not take it: not a
+      // missing input (the coordinator would hand the build out again at once),
+      // a failure of this agent, with the daemon's words.
+      if (error instanceof DaemonError) {
+        throw new AgentError('import-refused', `the daemon refused to import ${path} (from ${source.name}): ${error.daemonMessage}`, { cause: error, paths: [path] });
+      }
       errors.push(`${source.name}: ${(error as Error).message}`);
     }
   }

@@ -69,10 +69,22 @@ export function stateAfter(result: ResultKind): BuildState {
 }
 
 /**
+ * How long a build waits before it is handed out again after its `failures`-th
+ * setup or infrastructure failure, in ms: not at all after the first (an agent
+ * that stopped, a passing fault), then 5 s, doubling, at most 10 minutes.
+ */
+export function retryDelayMs(failures: number): number {
+  if (failures < 2) return 0;
+  return Math.min(600_000, 5_000 * 2 ** Math.min(failures - 2, 20));
+}
+
+/**
  * Ends attempt `attemptId` with `outcome`, in one transaction: the attempt, the
  * build's state, output metadata, the setup failure, blocking of dependents
  * and the outbox events. Setup and infrastructure failures send the build back
- * to the queue.
+ * to the queue: at once the first time, then deferred by {@link retryDelayMs}
+ * (a machine that cannot set a build up would otherwise get it back at once,
+ * again and again).
  */
 export async function finishAttempt(db: Db, attemptId: number, agentId: string, outcome: AttemptOutcome, now: number = Date.now()): Promise<FinishedAttempt> {
   return inTransaction(db, async (trx) => {
@@ -82,13 +94,26 @@ export async function finishAttempt(db: Db, attemptId: number, agentId: string, 
       .set({ ended_at: now, result: outcome.result, failure_reason: outcome.failureReason ?? null, log_location: outcome.logLocation ?? null })
       .where('id', '=', attemptId)
       .execute();
-    const build = await trx.selectFrom('builds as b').innerJoin('derivations as d', 'd.id', 'b.derivation_id').select(['b.uuid', 'b.state', 'd.path']).where('b.id', '=', a.build_id).executeTakeFirstOrThrow();
+    const build = await trx.selectFrom('builds as b').innerJoin('derivations as d', 'd.id', 'b.derivation_id').select(['b.uuid', 'b.state', 'b.defer_until', 'd.path']).where('b.id', '=', a.build_id).executeTakeFirstOrThrow();
     let state = build.state as BuildState;
     // A build canceled while running keeps its canceled state whatever the agent says.
     if (state !== 'canceled') {
       state = stateAfter(outcome.result);
       const ended = state === 'queued' ? null : now;
       await trx.updateTable('builds').set({ state, ended_at: ended }).where('id', '=', a.build_id).execute();
+      if (state === 'queued') {
+        const failures = await trx
+          .selectFrom('attempts')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('build_id', '=', a.build_id)
+          .where('result', 'in', ['setup-failure', 'infrastructure-failure'])
+          .executeTakeFirstOrThrow();
+        const delay = retryDelayMs(Number(failures.n));
+        if (delay > 0) {
+          const until = Math.max(Number(build.defer_until ?? 0), now + delay);
+          await trx.updateTable('builds').set({ defer_until: until }).where('id', '=', a.build_id).execute();
+        }
+      }
     }
     if (outcome.outputs !== undefined && outcome.outputs.length > 0) await recordOutputMetadata(trx, outcome.outputs, now, a.build_id);
     if (outcome.result === 'setup-failure') {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAgent } from './agents.js';
 import { listOpenAttempts } from './attempts-query.js';
 import { claimBuildsById, claimNextBuilds } from './attempts-claim.js';
-import { expireLeases, finishAttempt, releaseUnstartedAttempts, renewLeases, startAttempt } from './attempts-lifecycle.js';
+import { expireLeases, finishAttempt, releaseUnstartedAttempts, renewLeases, retryDelayMs, startAttempt } from './attempts-lifecycle.js';
 import { failedDependencyOf } from './blocking.js';
 import { createBuilds } from './builds-create.js';
 import { getBuild, showBuild } from './builds-show.js';
@@ -100,6 +100,22 @@ describe.each(DIALECTS)('attempts on %s', (dialect) => {
     await expect(bad).rejects.toThrow(/not a store path/);
     expect((await getBuild(ctx.store.db, b!.id))?.state).toBe('allocated');
     expect((await listOpenAttempts(ctx.store.db, a)).map((x) => x.id)).toEqual([c!.attemptId]);
+  });
+
+  it('requeues at once after a first setup or infrastructure failure, then defers the build, doubling', async () => {
+    const drv = fakeDerivation('backoff');
+    await recordDerivations(ctx.store.db, [drv]);
+    const [b] = await createBuilds(ctx.store.db, [{ derivationPath: drv.path, deferUntil: 1_000 }]);
+    const a = await agent('backoff');
+    const fail = async (now: number, result: 'setup-failure' | 'infrastructure-failure') => {
+      const [c] = await claimBuildsById(ctx.store.db, [b!.id], { agentId: a, leaseMs: 60_000, now });
+      await finishAttempt(ctx.store.db, c!.attemptId, a, { result, failureReason: 'no', missingInputs: [] }, now);
+      return (await getBuild(ctx.store.db, b!.id))!;
+    };
+    expect(await fail(10_000, 'infrastructure-failure')).toMatchObject({ state: 'queued', deferUntil: 1_000 });
+    expect(await fail(20_000, 'setup-failure')).toMatchObject({ state: 'queued', deferUntil: 25_000 });
+    expect(await fail(30_000, 'infrastructure-failure')).toMatchObject({ state: 'queued', deferUntil: 40_000 });
+    expect(retryDelayMs(40)).toBe(600_000);
   });
 
   it('records setup failures with missing inputs and requeues the build', async () => {

@@ -67,7 +67,7 @@ export function createAgent(options: AgentOptions): Agent {
       derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
       builds, uploads, buildOps, call, log: o.log,
     });
-    const buildOps: BuildOps = { basicRefused: false };
+    const buildOps: BuildOps = { basic: undefined };
     const roots = o.daemon === undefined ? new SharedTempRoots(socketPathOf(o.daemonSocket)) : undefined;
     const builds = new Semaphore(o.maxParallelBuilds);
     const uploads = new Semaphore(o.maxParallelUploads);

@@ -46,13 +46,12 @@ export async function ensurePaths(ctx: FetchContext, paths: readonly string[], s
 
 async function ensureOne(ctx: FetchContext, path: string, sources: readonly NarSource[], ensure: (p: string) => Promise<boolean>, missing: Set<string>): Promise<boolean> {
   if (await ctx.daemon.isValidPath(path)) return true;
-  const errors: string[] = [];
+  // A source that fails (unreachable, bad NAR) is passed over for the next one.
   for (const source of sources) {
     let info: NarInfo | null;
     try {
       info = await source.narinfo(path);
-    } catch (error) {
-      errors.push(`${source.name}: ${(error as Error).message}`);
+    } catch {
       continue;
     }
     if (info === null) continue;
@@ -72,7 +71,6 @@ async function ensureOne(ctx: FetchContext, path: string, sources: readonly NarS
       if (error instanceof DaemonError) {
         throw new AgentError('import-refused', `the daemon refused to import ${path} (from ${source.name}): ${error.daemonMessage}`, { cause: error, paths: [path] });
       }
-      errors.push(`${source.name}: ${(error as Error).message}`);
     }
   }
   missing.add(path);

@@ -20,8 +20,12 @@ export type AbortReason = 'canceled' | 'lease-lost' | 'stopping';
 
 /** What the agent learnt about building on its daemon, kept across builds. */
 export interface BuildOps {
-  /** The daemon refused BuildDerivation (it does not trust the agent): build through the .drv. */
-  basicRefused: boolean;
+  /**
+   * Whether to build with BuildDerivation: unknown (undefined) until the first
+   * build asks the daemon's dialect; false on guix-daemon, which lacks it, and
+   * from the first refusal on (a Nix daemon that does not trust the agent).
+   */
+  basic: boolean | undefined;
 }
 
 /** Everything a build run shares with the agent. */
@@ -157,16 +161,23 @@ async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared:
  * agent) gets BuildPaths from then on.
  */
 async function buildOn(ctx: RunContext, daemon: BuildDaemon, drvPath: string, prepared: PreparedBuild, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
-  if (prepared.inputOutputs !== undefined && !ctx.buildOps.basicRefused && (await daemon.info()).dialect === 'nix') {
+  ctx.buildOps.basic ??= (await daemon.info()).dialect === 'nix';
+  if (prepared.inputOutputs !== undefined && ctx.buildOps.basic) {
     const drv = prepared.derivation;
     const basic: BasicDerivation = { ...drv, inputSrcs: [...new Set([...drv.inputSrcs, ...prepared.inputOutputs])] };
     try {
       return [await daemon.buildDerivation(drvPath, basic, request), 'BuildDerivation'];
     } catch (error) {
       if (!(error instanceof DaemonError) || !/not privileged/i.test(error.daemonMessage)) throw error;
-      ctx.buildOps.basicRefused = true;
-      ctx.log('the daemon does not trust this agent with BuildDerivation; building through the .drv from now on (add the agent\'s user to trusted-users to spare a build-hook process per build)', { error: error.daemonMessage });
+      stopBasicBuilds(ctx, error.daemonMessage);
     }
   }
   return [await daemon.build(drvPath, request), 'BuildPaths'];
+}
+
+/** Builds go through the .drv from now on; said once, though builds running at once may all have been refused. */
+function stopBasicBuilds(ctx: RunContext, daemonMessage: string): void {
+  if (ctx.buildOps.basic === false) return;
+  ctx.buildOps.basic = false;
+  ctx.log('the daemon does not trust this agent with BuildDerivation; building through the .drv from now on (add the agent\'s user to trusted-users to spare a build-hook process per build)', { error: daemonMessage });
 }

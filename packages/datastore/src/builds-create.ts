@@ -81,6 +81,7 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
   });
 }
 
+/** `tags` without repeats; the usual one or two distinct tags pass without a map (bulk submissions make one call per build). */
 function dedupeTags(tags: readonly Tag[]): readonly Tag[] {
   if (tags.length < 2 || (tags.length === 2 && (tags[0]!.key !== tags[1]!.key || tags[0]!.value !== tags[1]!.value))) return tags;
   const seen = new Map<string, Tag>();

@@ -36,7 +36,6 @@ export async function bulkInsert<R = Record<string, unknown>>(db: Db, table: key
     (options.onConflictDoNothing !== undefined ? ` on conflict (${options.onConflictDoNothing.map((c) => `"${c}"`).join(', ')}) do nothing` : '') +
     (options.returning !== undefined ? ` returning ${options.returning.map((c) => `"${c}"`).join(', ')}` : '');
   const pg = isPg(db);
-  const texts = pg ? undefined : sqliteStatementTexts(head + tail);
   const out: R[] = [];
   let start = 0;
   while (start < rows) {
@@ -44,11 +43,7 @@ export async function bulkInsert<R = Record<string, unknown>>(db: Db, table: key
     let size = pg ? Math.min(rows - start, Math.floor(MAX_PARAMS / width)) : SQLITE_ROWS;
     while (size > rows - start) size >>= 1;
     const params = values.slice(start * width, (start + size) * width);
-    let text = texts?.get(size);
-    if (text === undefined) {
-      text = head + (pg ? pgValues(width, size) : sqliteValues(width, size)) + tail;
-      texts?.set(size, text);
-    }
+    const text = pg ? head + pgValues(width, size) + tail : sqliteStatement(head, tail, width, size);
     const result = await db.executeQuery<R>(CompiledQuery.raw(text, params));
     for (const row of result.rows) out.push(row);
     start += size;
@@ -56,29 +51,20 @@ export async function bulkInsert<R = Record<string, unknown>>(db: Db, table: key
   return out;
 }
 
-const statements = new Map<string, Map<number, string>>();
+const sqliteStatements = new Map<string, string>();
 
 /**
- * SQLite statement texts by row count (a few powers of two), for one table,
- * column list and tail: the same string each time, so the prepared-statement
- * cache finds it without a new 4 KiB string to build and hash.
+ * The SQLite statement for `rows` rows, built once per shape (few: the row
+ * counts are powers of two): the same string each time, so the
+ * prepared-statement cache finds it without building and hashing 4 KiB anew.
  */
-function sqliteStatementTexts(shape: string): Map<number, string> {
-  let texts = statements.get(shape);
-  if (texts === undefined) statements.set(shape, (texts = new Map()));
-  return texts;
-}
-
-const valuesTexts = new Map<string, string>();
-
-/** `values (?, ?), (?, ?)` for `rows` rows of `columns` values, built once per shape. */
-function sqliteValues(columns: number, rows: number): string {
-  const key = `${columns}x${rows}`;
-  let text = valuesTexts.get(key);
+function sqliteStatement(head: string, tail: string, columns: number, rows: number): string {
+  const key = `${rows}\u0000${head}${tail}`;
+  let text = sqliteStatements.get(key);
   if (text === undefined) {
     const tuple = `(${new Array<string>(columns).fill('?').join(', ')})`;
-    text = `values ${new Array<string>(rows).fill(tuple).join(', ')}`;
-    valuesTexts.set(key, text);
+    text = `${head}values ${new Array<string>(rows).fill(tuple).join(', ')}${tail}`;
+    sqliteStatements.set(key, text);
   }
   return text;
 }

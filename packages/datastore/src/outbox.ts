@@ -51,21 +51,10 @@ export interface ClaimEventsOptions {
  */
 export async function claimEvents(db: Db, options: ClaimEventsOptions): Promise<OutboxEvent[]> {
   const now = options.now ?? Date.now();
-  const pick = db
-    .selectFrom('outbox')
-    .select('id')
-    .where('done_at', 'is', null)
-    .where('next_attempt_at', '<=', now)
-    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-    .$if(options.eventTypes !== undefined, (q) => q.where('event_type', 'in', options.eventTypes!))
-    .orderBy('next_attempt_at')
-    .orderBy('id')
-    .limit(options.limit)
-    .$if(isPg(db), (q) => q.forUpdate().skipLocked());
   const rows = await db
     .updateTable('outbox')
     .set((eb) => ({ lease_owner: options.owner, lease_expires_at: now + options.leaseMs, attempts: eb('attempts', '+', 1) }))
-    .where('id', 'in', pick)
+    .where('id', 'in', dueEvents(db, now, options.limit, options.eventTypes))
     .returningAll()
     .execute();
   return rows.map(toEvent).sort((a, b) => a.id - b.id);
@@ -92,19 +81,31 @@ export async function completeEvent(db: Db, id: number, owner: string, now: numb
  * @returns how many events it completed.
  */
 export async function completeDueEvents(db: Db, eventType: string, now: number = Date.now(), limit = 500): Promise<number> {
-  const due = db
+  const r = await db
+    .updateTable('outbox')
+    .set({ done_at: now, lease_owner: null, lease_expires_at: null })
+    .where('id', 'in', dueEvents(db, now, limit, [eventType]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/**
+ * Ids of up to `limit` events due at `now` that no worker holds (of
+ * `eventTypes`, default all), oldest first; on PostgreSQL their rows locked,
+ * skipping rows another transaction holds.
+ */
+function dueEvents(db: Db, now: number, limit: number, eventTypes?: readonly string[]) {
+  return db
     .selectFrom('outbox')
     .select('id')
-    .where('event_type', '=', eventType)
     .where('done_at', 'is', null)
     .where('next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+    .$if(eventTypes !== undefined, (q) => q.where('event_type', 'in', eventTypes!))
     .orderBy('next_attempt_at')
     .orderBy('id')
     .limit(limit)
     .$if(isPg(db), (q) => q.forUpdate().skipLocked());
-  const r = await db.updateTable('outbox').set({ done_at: now, lease_owner: null, lease_expires_at: null }).where('id', 'in', due).executeTakeFirst();
-  return Number(r.numUpdatedRows);
 }
 
 /** Backoff of {@link failEvent}. */

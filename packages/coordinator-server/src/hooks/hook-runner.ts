@@ -3,7 +3,7 @@
 // complete the event or record the failure with exponential backoff. Events
 // stay in the outbox until done, so a restart (or a crash: the lease runs
 // out) runs them again: at least once. Events of a type with no hook are
-// completed in one statement per wake-up. `stop()` lets in-flight runs finish,
+// completed in small paced batches instead. `stop()` lets in-flight runs finish,
 // then aborts their signal after `forceStopAfterMs`.
 import { randomUUID } from 'node:crypto';
 import { claimEvents, completeDueEvents, completeEvent, failEvent, type Backoff, type OutboxEvent } from '@gbc/datastore';
@@ -56,7 +56,8 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   const leaseMs = options.leaseMs ?? 600_000;
   const abort = new AbortController();
   const types = new Set([...options.hooks.keys(), ...(options.completeUnhooked === false ? [] : HOOK_EVENT_TYPES)]);
-  const counters = new Map([...types].map((t) => [t, { processed: 0, failed: 0, inFlight: 0, workers: (options.hooks.get(t) ?? []).length === 0 ? 1 : workersFor(t, options) }]));
+  const hooked = (type: string) => (options.hooks.get(type)?.length ?? 0) > 0;
+  const counters = new Map([...types].map((t) => [t, { processed: 0, failed: 0, inFlight: 0, workers: hooked(t) ? workersFor(t, options) : 1 }]));
   // Idle workers by event type: an event wakes only the workers of its type.
   const waiters = new Map([...types].map((t) => [t, new Set<() => void>()]));
   const loops: Promise<void>[] = [];
@@ -100,7 +101,7 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
 
   async function loop(type: string, index: number): Promise<void> {
     const owner = `${instance}/${type}/${index}`;
-    if ((options.hooks.get(type) ?? []).length === 0) return completeUnhooked(type);
+    if (!hooked(type)) return completeUnhooked(type);
     while (!stopping) {
       let claimed: OutboxEvent[] = [];
       try {

@@ -33,24 +33,27 @@ export interface EventBusOptions {
 
 /** Creates an in-memory event bus; see the file header. */
 export function createEventBus(options: EventBusOptions = {}): EventBus {
-  const capacity = Math.max(1, options.capacity ?? 10_000);
+  const capacity = Math.max(1, options.capacity ?? 1);
   const now = options.now ?? Date.now;
-  // Oldest first from `head`; compacted once the dropped prefix is as long as
-  // the ring, so publishing stays O(1) (Array#shift is O(n) per event).
-  let ring: GbcEvent[] = [];
-  let head = 0;
+  // A circular buffer of what was published (the caller's input and its time);
+  // the event itself is made when delivered. A busy coordinator publishes
+  // thousands a second, each held for a while: one small object apiece, rather
+  // than an event with its strings, is less for every young-generation GC to
+  // copy and promote.
+  const inputs: (EventInput | undefined)[] = new Array<EventInput | undefined>(capacity);
+  const times = new Float64Array(capacity);
   const listeners = new Set<EventListener>();
   let seq = 0;
+  const eventAt = (n: number): GbcEvent => {
+    const input = inputs[n % capacity]!;
+    return { ...input, id: String(n), time: input.time ?? new Date(times[n % capacity]!).toISOString(), data: input.data ?? {} };
+  };
   return {
     publish(input) {
       seq += 1;
-      const event: GbcEvent = { ...input, id: String(seq), time: input.time ?? new Date(now()).toISOString(), data: input.data ?? {} };
-      ring.push(event);
-      if (ring.length - head > capacity) head += 1;
-      if (head >= capacity) {
-        ring = ring.slice(head);
-        head = 0;
-      }
+      inputs[seq % capacity] = input;
+      times[seq % capacity] = now();
+      const event = eventAt(seq);
       for (const l of [...listeners]) {
         try {
           l(event);
@@ -62,8 +65,8 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     },
     subscribe(fromId, listener) {
       if (fromId !== null) {
-        const from = Number(fromId);
-        for (let i = head; i < ring.length; i++) if (Number(ring[i]!.id) > from) listener(ring[i]!);
+        // The oldest still held is seq - capacity + 1; a non-numeric id matches nothing.
+        for (let n = Math.max(Number(fromId) + 1, seq - capacity + 1, 1); n <= seq; n++) listener(eventAt(n));
       }
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -22,6 +22,7 @@ const BUILDS = Number(process.env.GBC_BENCH_BUILDS ?? 1_000_000);
 const AGENTS = Number(process.env.GBC_BENCH_AGENTS ?? 1000);
 const RATE = Number(process.env.GBC_BENCH_RATE ?? 1500);
 const SECONDS = Number(process.env.GBC_BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = Number(process.env.GBC_BENCH_WARMUP_SECONDS ?? 3);
 const DIALECTS = (process.env.GBC_BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
 const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'i686-linux', 'riscv64-linux'];
 const COUNT = 4;
@@ -58,10 +59,14 @@ async function fill(ds: Datastore): Promise<BenchAgent[]> {
   return agents;
 }
 
-function load(plan: LoadPlan): Promise<LoadResult> {
+/** Runs the load generator; `onMeasure` is called when its warm-up ends and the measured phase begins. */
+function load(plan: LoadPlan, onMeasure: () => void = () => undefined): Promise<LoadResult> {
   const child = fork(new URL('./fetch-load.ts', import.meta.url), { execArgv: ['--conditions=source', '--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as LoadResult));
+    child.on('message', (m) => {
+      if ((m as { measuring?: boolean }).measuring === true) onMeasure();
+      else resolve(m as LoadResult);
+    });
     child.once('error', reject);
     child.once('exit', (code) => { if (code !== 0) reject(new Error(`load generator exited with ${code}`)); });
     child.send(plan);
@@ -97,14 +102,17 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     }));
     const base = { url: server.agentUrl, agents, count: COUNT, durationMs: SECONDS * 1000 };
     process.stderr.write(`coordinator bench ${dialect}: ${BUILDS} builds and ${AGENTS} agents ready in ${insertS.toFixed(0)} s, started in ${startS.toFixed(1)} s\n`);
-    const cpu0 = process.cpuUsage();
     // How long the coordinator's event loop was held up, to tell its own stalls from the machine's.
     const stalls = monitorEventLoopDelay({ resolution: 1 });
-    stalls.enable();
-    const steady = await load({ ...base, rate: RATE });
+    let cpu0 = process.cpuUsage();
+    const steady = await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => {
+      cpu0 = process.cpuUsage();
+      stalls.enable();
+    });
     stalls.disable();
     const cpu1 = process.cpuUsage();
-    const burst = await load({ ...base, concurrency: Math.min(64, agents.length) });
+    let cpuBurst = cpu1;
+    const burst = await load({ ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 }, () => { cpuBurst = process.cpuUsage(); });
     const cpu2 = process.cpuUsage();
     // The coordinator's CPU time per call: what the machine's other load does not change much.
     const cpuPerCall = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage, calls: number) => (b.user + b.system - a.user - a.system) / Math.max(1, calls);
@@ -120,7 +128,7 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     const errors = steady.errors + burst.errors;
     const kinds = Object.entries({ ...steady.errorKinds }).concat(Object.entries(burst.errorKinds));
     const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
-    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${quantile(lat, 0.5).toFixed(2)} / ${quantile(lat, 0.99).toFixed(2)} ms (${ok(quantile(lat, 0.99) < 10)}) | ${(stalls.percentile(99) / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${cpuPerCall(cpu0, cpu1, steady.calls).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${cpuPerCall(cpu1, cpu2, burst.calls).toFixed(0)} µs/call | ${rss.toFixed(0)} MB (${ok(rss < 1536)}) | ${errors}${said} |`;
+    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${quantile(lat, 0.5).toFixed(2)} / ${quantile(lat, 0.99).toFixed(2)} ms (${ok(quantile(lat, 0.99) < 10)}) | ${(stalls.percentile(99) / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${cpuPerCall(cpu0, cpu1, steady.calls).toFixed(0)} µs | ${(steady.cpuUs / Math.max(1, steady.calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${cpuPerCall(cpuBurst, cpu2, burst.calls).toFixed(0)} µs/call | ${rss.toFixed(0)} MB (${ok(rss < 1536)}) | ${errors}${said} |`;
   } finally {
     await db0.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -132,15 +140,17 @@ for (const d of DIALECTS) rows.push(await run(d));
 console.log(`## Coordinator: start and fetch-builds over HTTP (issue 4)
 
 ${BUILDS} queued builds over 4 systems with a tag, ${AGENTS} agents (each with a password verified once in a warm-up status report, then cached).
-A separate load-generator process calls fetch-builds (${COUNT} builds per call) over loopback HTTP with keep-alive, each agent one call at a time:
-**sustained**: ${RATE} calls/s offered (${RATE * COUNT} allocations/s) for ${SECONDS} s, latency p50/p99 and allocations achieved;
-**saturation**: 64 calls in flight for ${SECONDS} s. Start is createCoordinator + start (open, migrate, rebuild the in-memory queue).
+A separate load-generator process calls fetch-builds (${COUNT} builds per call) over loopback HTTP, one keep-alive connection per agent, each agent one call at a time
+(a minimal HTTP/1.1 client, its request bytes built once, so that it takes as little as it can of the two cores it shares with the coordinator; its CPU per call is shown):
+**sustained**: ${RATE} calls/s offered (${RATE * COUNT} allocations/s) for ${SECONDS} s, latency p50/p99 (from sending the request to the whole answer read) and allocations achieved;
+**saturation**: 64 calls in flight for ${SECONDS} s. Each phase runs the same load for ${WARMUP_SECONDS} s first, over the same connections, and drops those figures (JIT, caches).
+Start is createCoordinator + start (open, migrate, rebuild the in-memory queue).
 Event-loop delay: the coordinator's, during the sustained phase (p99 / max), sampled every ms.
 RSS is the coordinator process's after the runs (the load generator is another process). CPU per call is the coordinator process's
 user+system time over the phase divided by the calls served. Machine: ${cpus().length} cores, shared with other work (load average at the end ${loadavg()[0]!.toFixed(1)}).
 Targets: start < 30 s, fetch-builds p99 < 10 ms, >= 5,000 allocations/s sustained, RSS < 1.5 GB.
 
-| dialect | queued | bulk insert | start | sustained p50 / p99 | event-loop delay p99 / max | sustained allocations | coordinator CPU per call | saturation | RSS | errors |
-|---|---|---|---|---|---|---|---|---|---|---|
+| dialect | queued | bulk insert | start | sustained p50 / p99 | event-loop delay p99 / max | sustained allocations | coordinator CPU per call | load generator CPU per call | saturation | RSS | errors |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `);

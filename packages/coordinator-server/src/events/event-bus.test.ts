@@ -32,6 +32,15 @@ describe('event bus', () => {
     expect(ids(replay(null))).toEqual([]);
   });
 
+  it('holds the latest 10,000 events by default', () => {
+    const bus = createEventBus();
+    for (let i = 1; i <= 10_001; i++) bus.publish({ type: 'build-allocated', build: `b${i}` });
+    const seen: GbcEvent[] = [];
+    bus.subscribe('0', (e) => seen.push(e))();
+    expect(seen.length).toBe(10_000);
+    expect([seen[0]!.id, seen[0]!.build, seen.at(-1)!.id]).toEqual(['2', 'b2', '10001']);
+  });
+
   it('keeps delivering when a listener throws, and stops delivering once unsubscribed', () => {
     const bus = createEventBus();
     const seen: string[] = [];

@@ -33,7 +33,7 @@ export interface EventBusOptions {
 
 /** Creates an in-memory event bus; see the file header. */
 export function createEventBus(options: EventBusOptions = {}): EventBus {
-  const capacity = Math.max(1, options.capacity ?? 1);
+  const capacity = Math.max(1, options.capacity ?? 10_000);
   const now = options.now ?? Date.now;
   // A circular buffer of what was published (the caller's input and its time);
   // the event itself is made when delivered. A busy coordinator publishes

@@ -23,6 +23,7 @@ const AGENTS = Number(process.env.GBC_BENCH_AGENTS ?? 1000);
 const RATE = Number(process.env.GBC_BENCH_RATE ?? 1500);
 const SECONDS = Number(process.env.GBC_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.GBC_BENCH_WARMUP_SECONDS ?? 3);
+const RUNS = Number(process.env.GBC_BENCH_RUNS ?? 3);
 const DIALECTS = (process.env.GBC_BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
 const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'i686-linux', 'riscv64-linux'];
 const COUNT = 4;
@@ -103,13 +104,26 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     const base = { url: server.agentUrl, agents, count: COUNT, durationMs: SECONDS * 1000 };
     process.stderr.write(`coordinator bench ${dialect}: ${BUILDS} builds and ${AGENTS} agents ready in ${insertS.toFixed(0)} s, started in ${startS.toFixed(1)} s\n`);
     // How long the coordinator's event loop was held up, to tell its own stalls from the machine's.
-    const stalls = monitorEventLoopDelay({ resolution: 1 });
-    let cpu0 = process.cpuUsage();
-    const steady = await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => {
-      cpu0 = process.cpuUsage();
-      stalls.enable();
-    });
-    stalls.disable();
+    // One monitor per run (one enabled again would count the gap since it was disabled); the worst run is shown.
+    const stalls = { p99: 0, max: 0 };
+    // Several sustained runs, each after its own warm-up: on a shared machine one
+    // run's tail depends on what else ran in those seconds (and on whether a
+    // full GC fell in them), so each run's figures are shown and the median judged.
+    const steadyRuns: LoadResult[] = [];
+    let steadyCpuUs = 0;
+    for (let r = 0; r < RUNS; r++) {
+      let c0 = process.cpuUsage();
+      const monitor = monitorEventLoopDelay({ resolution: 1 });
+      steadyRuns.push(await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => {
+        c0 = process.cpuUsage();
+        monitor.enable();
+      }));
+      monitor.disable();
+      stalls.p99 = Math.max(stalls.p99, monitor.percentile(99));
+      stalls.max = Math.max(stalls.max, monitor.max);
+      const c1 = process.cpuUsage();
+      steadyCpuUs += c1.user + c1.system - c0.user - c0.system;
+    }
     const cpu1 = process.cpuUsage();
     let cpuBurst = cpu1;
     const burst = await load({ ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 }, () => { cpuBurst = process.cpuUsage(); });
@@ -120,15 +134,21 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     const rss = process.memoryUsage().rss / 2 ** 20;
     await server.close();
     await c.stop();
-    const lat = steady.latenciesMs.sort((x, y) => x - y);
-    const rate = steady.allocated / (steady.elapsedMs / 1000);
+    const runs = steadyRuns.map((run) => {
+      const lat = run.latenciesMs.sort((x, y) => x - y);
+      return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), rate: run.allocated / (run.elapsedMs / 1000) };
+    });
+    const medianP99 = quantile(runs.map((r) => r.p99).sort((x, y) => x - y), 0.5);
+    const rate = Math.min(...runs.map((r) => r.rate));
+    const calls = steadyRuns.reduce((n, r) => n + r.calls, 0);
+    const loadCpuUs = steadyRuns.reduce((n, r) => n + r.cpuUs, 0);
     const burstRate = burst.allocated / (burst.elapsedMs / 1000);
     const burstLat = burst.latenciesMs.sort((x, y) => x - y);
     const ok = (b: boolean) => (b ? 'met' : 'NOT met');
-    const errors = steady.errors + burst.errors;
-    const kinds = Object.entries({ ...steady.errorKinds }).concat(Object.entries(burst.errorKinds));
+    const errors = steadyRuns.reduce((n, r) => n + r.errors, 0) + burst.errors;
+    const kinds = steadyRuns.flatMap((r) => Object.entries(r.errorKinds)).concat(Object.entries(burst.errorKinds));
     const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
-    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${quantile(lat, 0.5).toFixed(2)} / ${quantile(lat, 0.99).toFixed(2)} ms (${ok(quantile(lat, 0.99) < 10)}) | ${(stalls.percentile(99) / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${cpuPerCall(cpu0, cpu1, steady.calls).toFixed(0)} µs | ${(steady.cpuUs / Math.max(1, steady.calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${cpuPerCall(cpuBurst, cpu2, burst.calls).toFixed(0)} µs/call | ${rss.toFixed(0)} MB (${ok(rss < 1536)}) | ${errors}${said} |`;
+    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${cpuPerCall(cpuBurst, cpu2, burst.calls).toFixed(0)} µs/call | ${rss.toFixed(0)} MB (${ok(rss < 1536)}) | ${errors}${said} |`;
   } finally {
     await db0.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -142,15 +162,15 @@ console.log(`## Coordinator: start and fetch-builds over HTTP (issue 4)
 ${BUILDS} queued builds over 4 systems with a tag, ${AGENTS} agents (each with a password verified once in a warm-up status report, then cached).
 A separate load-generator process calls fetch-builds (${COUNT} builds per call) over loopback HTTP, one keep-alive connection per agent, each agent one call at a time
 (a minimal HTTP/1.1 client, its request bytes built once, so that it takes as little as it can of the two cores it shares with the coordinator; its CPU per call is shown):
-**sustained**: ${RATE} calls/s offered (${RATE * COUNT} allocations/s) for ${SECONDS} s, latency p50/p99 (from sending the request to the whole answer read) and allocations achieved;
+**sustained**: ${RATE} calls/s offered (${RATE * COUNT} allocations/s) for ${SECONDS} s, ${RUNS} runs: latency p50/p99 of each run (from sending the request to the whole answer read), judged by the median run's p99, and the lowest allocation rate achieved;
 **saturation**: 64 calls in flight for ${SECONDS} s. Each phase runs the same load for ${WARMUP_SECONDS} s first, over the same connections, and drops those figures (JIT, caches).
 Start is createCoordinator + start (open, migrate, rebuild the in-memory queue).
-Event-loop delay: the coordinator's, during the sustained phase (p99 / max), sampled every ms.
+Event-loop delay: the coordinator's, during the sustained runs (p99 / max of the worst run), sampled every ms.
 RSS is the coordinator process's after the runs (the load generator is another process). CPU per call is the coordinator process's
-user+system time over the phase divided by the calls served. Machine: ${cpus().length} cores, shared with other work (load average at the end ${loadavg()[0]!.toFixed(1)}).
+user+system time over the sustained runs divided by the calls served. Machine: ${cpus().length} cores, shared with other work (load average at the end ${loadavg()[0]!.toFixed(1)}).
 Targets: start < 30 s, fetch-builds p99 < 10 ms, >= 5,000 allocations/s sustained, RSS < 1.5 GB.
 
-| dialect | queued | bulk insert | start | sustained p50 / p99 | event-loop delay p99 / max | sustained allocations | coordinator CPU per call | load generator CPU per call | saturation | RSS | errors |
+| dialect | queued | bulk insert | start | sustained p50 / p99 per run | event-loop delay p99 / max | sustained allocations | coordinator CPU per call | load generator CPU per call | saturation | RSS | errors |
 |---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `);

@@ -4,7 +4,7 @@
 // sent, so none is lost to a coordinator outage or an agent restart.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentClient, isProtocolError } from '@gbc/protocol';
+import { AgentClient, isProtocolError, linkAbortSignals } from '@gbc/protocol';
 import type { AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
 import { createBuildDaemon, socketPathOf } from '@gbc/store';
 import type { BuildDaemon } from '@gbc/store';
@@ -59,8 +59,13 @@ export function createAgent(options: AgentOptions): Agent {
     let client = makeClient(creds.primary);
     const ownDaemon = o.daemon === undefined;
     const daemon: BuildDaemon = o.daemon ?? createBuildDaemon({ socket: o.daemonSocket, storeDir: o.storeDir, maxConnections: o.maxParallelBuilds + o.maxParallelUploads + 2 });
-    const call = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => withRetry(fn, o.timers, o.retry, signal === undefined ? hardStop.signal : AbortSignal.any([signal, hardStop.signal]),
-      (error, delayMs) => o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs }));
+    const retrying = (error: unknown, delayMs: number) => o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs });
+    const call = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+      if (signal === undefined) return withRetry(fn, o.timers, o.retry, hardStop.signal, retrying);
+      // Linked for this call only: AbortSignal.any would leave an entry on the long-lived stop signal per call.
+      const linked = linkAbortSignals([signal, hardStop.signal]);
+      return withRetry(fn, o.timers, o.retry, linked.signal, retrying).finally(linked.release);
+    };
     const ctx = (): RunContext => ({
       client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
       rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined, roots,

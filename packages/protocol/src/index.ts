@@ -13,6 +13,7 @@ export * from './schemas/admin.js';
 export * from './routes/index.js';
 export * from './openapi.js';
 export * from './client/http-core.js';
+export * from './client/abort.js';
 export * from './client/sse.js';
 export * from './client/event-stream.js';
 export * from './client/coordinator-client.js';

@@ -1,5 +1,6 @@
 // CoordinatorClient against a real HTTP server: methods, paths, headers, bodies, error decoding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ProtocolError } from '../errors.js';
@@ -134,5 +135,14 @@ describe('CoordinatorClient errors', () => {
     const pending = client.getAgent(U1, { signal: ac.signal });
     ac.abort(new Error('stop'));
     await expect(pending).rejects.toThrow('stop');
+  });
+
+  it('leaves no listener on a long-lived signal once its calls are answered', async () => {
+    server.handle((_req, res) => sendJson(res, 200, { agents: [] }));
+    const stop = new AbortController();
+    for (let i = 0; i < 20; i++) await client.listAgents({ signal: stop.signal });
+    server.handle((_req, res) => sendJson(res, 404, { error: { code: 'not-found', message: 'no such agent' } }));
+    await expect(client.getAgent(U1, { signal: stop.signal })).rejects.toMatchObject({ code: 'not-found' });
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 });

@@ -5,6 +5,7 @@ import { eventSchema } from '../schemas/events.js';
 import type { EventsQueryInput, GbcEvent } from '../schemas/events.js';
 import type { HttpCore } from './http-core.js';
 import { parseSse } from './sse.js';
+import { linkAbortSignals } from './abort.js';
 
 /** Options of `CoordinatorClient.events`. */
 export interface EventStreamOptions {
@@ -42,7 +43,8 @@ export async function* streamEvents(core: HttpCore, auth: () => string | undefin
     let lastError: unknown = new ProtocolError('network-error', 'GET /events: the connection closed before any event');
     // One controller per connection: closing it releases the socket when the consumer stops iterating.
     const connection = new AbortController();
-    const signal = options.signal === undefined ? connection.signal : AbortSignal.any([options.signal, connection.signal]);
+    const linked = linkAbortSignals([options.signal, connection.signal]);
+    const signal = linked.signal;
     try {
       const headers: Record<string, string> = lastId === undefined ? {} : { 'last-event-id': lastId };
       const res = await core.send(adminRoutes.events, { query, headers, signal, timeout: false }, auth());
@@ -64,6 +66,7 @@ export async function* streamEvents(core: HttpCore, auth: () => string | undefin
       lastError = err;
     } finally {
       connection.abort();
+      linked.release();
     }
     if (received) continue;
     failures += 1;

@@ -4,6 +4,7 @@ import { ProtocolError, errorBodySchema, errorStatus } from '../errors.js';
 import type { ServerErrorCode } from '../errors.js';
 import { fillPath } from '../routes/route.js';
 import type { RouteDef } from '../routes/route.js';
+import { linkAbortSignals } from './abort.js';
 
 /** A body to stream: bytes, a web ReadableStream, or any async iterable of chunks (a Node Readable is one). */
 export type UploadBody = Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -58,6 +59,11 @@ export class HttpCore {
 
   /** Sends the request; resolves to a 2xx Response, or throws a ProtocolError decoded from the error body. */
   async send(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<Response> {
+    return (await this.#request(route, call, auth)).res;
+  }
+
+  /** `send`, also giving the function that ends the link to the caller's signal and the timeout once the answer is read. */
+  async #request(route: RouteDef, call: CallOptions, auth: string | undefined): Promise<{ res: Response; release: () => void }> {
     const headers: Record<string, string> = { accept: acceptOf(route), ...this.#headers, ...call.headers };
     if (auth !== undefined) headers.authorization = auth;
     let body: RequestInit['body'];
@@ -68,29 +74,39 @@ export class HttpCore {
       headers['content-type'] ??= route.body?.kind === 'bytes' ? (route.body.contentTypes[0] ?? 'application/octet-stream') : 'application/octet-stream';
       body = call.body as RequestInit['body'];
     }
-    const timeoutSignal = call.timeout === false ? undefined : AbortSignal.timeout(this.#timeoutMs);
-    const signals = [call.signal, timeoutSignal].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
-    const init: RequestInit & { duplex?: 'half' } = { method: route.method, headers, body, signal };
+    // Streams have no timeout: the caller's signal is used as it is. Otherwise the
+    // link to it ends with the call (json, empty), or for an answer handed back
+    // to be read, when the timeout would have ended it anyway.
+    const linked = call.timeout === false ? undefined : linkAbortSignals([call.signal], this.#timeoutMs);
+    const init: RequestInit & { duplex?: 'half' } = { method: route.method, headers, body, signal: linked?.signal ?? call.signal };
     if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) init.duplex = 'half';
     let res: Response;
     try {
       res = await fetch(this.url(route, call.params, call.query), init);
     } catch (err) {
-      throw transportError(route, err, call.signal, timeoutSignal, this.#timeoutMs);
+      linked?.release();
+      throw transportError(route, err, call.signal, linked?.timedOut() === true, this.#timeoutMs);
     }
-    if (!res.ok) throw await decodeError(route, res);
-    return res;
+    if (!res.ok) {
+      try {
+        throw await decodeError(route, res);
+      } finally {
+        linked?.release();
+      }
+    }
+    return { res, release: () => linked?.release() };
   }
 
   /** Sends the request and validates the JSON answer with `schema`. */
   async json<T extends z.ZodType>(route: RouteDef, schema: T, call: CallOptions = {}, auth?: string): Promise<z.output<T>> {
-    const res = await this.send(route, call, auth);
+    const { res, release } = await this.#request(route, call, auth);
     let data: unknown;
     try {
       data = await res.json();
     } catch (err) {
       throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer is not JSON`, { status: res.status, cause: err });
+    } finally {
+      release();
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
@@ -102,8 +118,12 @@ export class HttpCore {
 
   /** Sends the request and expects an empty 2xx answer. */
   async empty(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<void> {
-    const res = await this.send(route, call, auth);
-    await res.body?.cancel();
+    const { res, release } = await this.#request(route, call, auth);
+    try {
+      await res.body?.cancel();
+    } finally {
+      release();
+    }
   }
 }
 
@@ -114,9 +134,9 @@ function acceptOf(route: RouteDef): string {
   return 'application/json';
 }
 
-function transportError(route: RouteDef, err: unknown, user: AbortSignal | undefined, timeout: AbortSignal | undefined, ms: number): unknown {
+function transportError(route: RouteDef, err: unknown, user: AbortSignal | undefined, timedOut: boolean, ms: number): unknown {
   if (user?.aborted === true) return user.reason ?? err;
-  if (timeout?.aborted === true) return new ProtocolError('timeout', `${route.method} ${route.path}: no answer within ${ms} ms`, { cause: err });
+  if (timedOut) return new ProtocolError('timeout', `${route.method} ${route.path}: no answer within ${ms} ms`, { cause: err });
   const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
   return new ProtocolError('network-error', `${route.method} ${route.path}: the coordinator could not be reached: ${why}`, { cause: err });
 }

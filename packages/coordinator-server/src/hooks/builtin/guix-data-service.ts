@@ -1,6 +1,7 @@
 // Built-in hook `guix-data-service`: reports build events to a Guix Data
 // Service: POST <url>/build-server/<id>/build-events?token=<token> with
 // {"items":[{"type":"build","event":…,"build_id":…,"derivation":…,"timestamp":…}]}.
+import { linkAbortSignals } from '@gbc/protocol';
 import { HookError } from '../hook-errors.js';
 import type { GuixDataServiceHookSpec, HookFunction } from '../hook-types.js';
 
@@ -22,20 +23,27 @@ export function createGuixDataServiceHook(spec: GuixDataServiceHookSpec): HookFu
     if (name === undefined) return;
     if (event.build === null || event.derivation === null) throw new HookError('missing-data', `event ${event.id} (${event.type}) lacks its build or derivation`);
     const item = { type: 'build', event: name, build_id: event.build, derivation: event.derivation, timestamp: Math.floor(event.createdAt / 1000) };
-    let response: Response;
+    // Not AbortSignal.any: the runner's signal lives as long as the coordinator, and each call would leave an entry on it.
+    const linked = linkAbortSignals([signal], timeoutMs);
     try {
-      response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ items: [item] }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-      });
-    } catch (error) {
-      throw new HookError('http-failed', `POST to the Guix Data Service at ${spec.url} failed: ${(error as Error).message}`, { cause: error });
-    }
-    if (!response.ok) {
-      const body = (await response.text().catch(() => '')).slice(0, 500);
-      throw new HookError('http-failed', `the Guix Data Service at ${spec.url} answered ${response.status}${body === '' ? '' : `: ${body}`}`);
+      let response: Response;
+      try {
+        response = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ items: [item] }),
+          signal: linked.signal,
+        });
+      } catch (error) {
+        throw new HookError('http-failed', `POST to the Guix Data Service at ${spec.url} failed: ${(error as Error).message}`, { cause: error });
+      }
+      if (!response.ok) {
+        const body = (await response.text().catch(() => '')).slice(0, 500);
+        throw new HookError('http-failed', `the Guix Data Service at ${spec.url} answered ${response.status}${body === '' ? '' : `: ${body}`}`);
+      }
+      await response.body?.cancel();
+    } finally {
+      linked.release();
     }
   };
 }

@@ -66,14 +66,14 @@ export function createAgent(options: AgentOptions): Agent {
       const linked = linkAbortSignals([signal, hardStop.signal]);
       return withRetry(fn, o.timers, o.retry, linked.signal, retrying).finally(linked.release);
     };
+    const buildOps: BuildOps = { basic: undefined };
+    const roots = o.daemon === undefined ? new SharedTempRoots(socketPathOf(o.daemonSocket)) : undefined;
     const ctx = (): RunContext => ({
       client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
       rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined, roots,
       derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
       builds, uploads, buildOps, call, log: o.log,
     });
-    const buildOps: BuildOps = { basic: undefined };
-    const roots = o.daemon === undefined ? new SharedTempRoots(socketPathOf(o.daemonSocket)) : undefined;
     const builds = new Semaphore(o.maxParallelBuilds);
     const uploads = new Semaphore(o.maxParallelUploads);
 

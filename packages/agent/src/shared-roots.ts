@@ -38,7 +38,7 @@ export class SharedTempRoots {
   /** A lease on the current generation (a new one if there is none, or it is too old). */
   acquire(): RootsLease {
     let gen = this.#current;
-    if (gen === undefined || gen.closed || performance.now() - gen.started >= this.#maxAgeMs) {
+    if (gen === undefined || performance.now() - gen.started >= this.#maxAgeMs) {
       if (gen !== undefined) this.#retire(gen);
       gen = { roots: new TempRoots(this.#socketPath), started: performance.now(), users: 0, closed: false, timer: undefined };
       this.#current = gen;

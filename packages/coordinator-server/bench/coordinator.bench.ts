@@ -103,38 +103,39 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     }));
     const base = { url: server.agentUrl, agents, count: COUNT, durationMs: SECONDS * 1000 };
     process.stderr.write(`coordinator bench ${dialect}: ${BUILDS} builds and ${AGENTS} agents ready in ${insertS.toFixed(0)} s, started in ${startS.toFixed(1)} s\n`);
-    // How long the coordinator's event loop was held up, to tell its own stalls from the machine's.
-    // One monitor per run (one enabled again would count the gap since it was disabled); the worst run is shown.
-    const stalls = { p99: 0, max: 0 };
-    // Several sustained runs, each after its own warm-up: on a shared machine one
-    // run's tail depends on what else ran in those seconds (and on whether a
-    // full GC fell in them), so each run's figures are shown and the median judged.
+    // The coordinator's CPU time (µs) since `from`: what the machine's other load does not change much.
+    const cpuSince = (from: NodeJS.CpuUsage) => {
+      const d = process.cpuUsage(from);
+      return d.user + d.system;
+    };
     // Resident memory sampled under load: the figure after the runs depends on when V8 gives pages back.
     let peakRss = 0;
     const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 100);
+    // Several sustained runs, each after its own warm-up: on a shared machine one
+    // run's tail depends on what else ran in those seconds (and on whether a
+    // full GC fell in them), so each run's figures are shown and the median judged.
+    // The coordinator's event-loop delay tells its own stalls from the machine's:
+    // one monitor per run (one enabled again would count the gap since it was disabled), the worst run shown.
+    const stalls = { p99: 0, max: 0 };
     const steadyRuns: LoadResult[] = [];
     let steadyCpuUs = 0;
     for (let r = 0; r < RUNS; r++) {
-      let c0 = process.cpuUsage();
+      let from = process.cpuUsage();
       const monitor = monitorEventLoopDelay({ resolution: 1 });
       steadyRuns.push(await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => {
-        c0 = process.cpuUsage();
+        from = process.cpuUsage();
         monitor.enable();
       }));
       monitor.disable();
       stalls.p99 = Math.max(stalls.p99, monitor.percentile(99));
       stalls.max = Math.max(stalls.max, monitor.max);
-      const c1 = process.cpuUsage();
-      steadyCpuUs += c1.user + c1.system - c0.user - c0.system;
+      steadyCpuUs += cpuSince(from);
     }
-    const cpu1 = process.cpuUsage();
-    let cpuBurst = cpu1;
-    const burst = await load({ ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 }, () => { cpuBurst = process.cpuUsage(); });
-    const cpu2 = process.cpuUsage();
+    let burstFrom = process.cpuUsage();
+    const burst = await load({ ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 }, () => { burstFrom = process.cpuUsage(); });
+    const burstCpuUs = cpuSince(burstFrom);
     clearInterval(sampler);
     const peak = peakRss / 2 ** 20;
-    // The coordinator's CPU time per call: what the machine's other load does not change much.
-    const cpuPerCall = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage, calls: number) => (b.user + b.system - a.user - a.system) / Math.max(1, calls);
     globalThis.gc?.();
     const rss = process.memoryUsage().rss / 2 ** 20;
     await server.close();
@@ -153,7 +154,7 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     const errors = steadyRuns.reduce((n, r) => n + r.errors, 0) + burst.errors;
     const kinds = steadyRuns.flatMap((r) => Object.entries(r.errorKinds)).concat(Object.entries(burst.errorKinds));
     const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
-    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${cpuPerCall(cpuBurst, cpu2, burst.calls).toFixed(0)} µs/call | ${peak.toFixed(0)} MB (${ok(peak < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
+    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call | ${peak.toFixed(0)} MB (${ok(peak < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
   } finally {
     await db0.drop();
     rmSync(dir, { recursive: true, force: true });

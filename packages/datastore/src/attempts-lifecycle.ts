@@ -99,9 +99,9 @@ export async function finishAttempt(db: Db, attemptId: number, agentId: string, 
     // A build canceled while running keeps its canceled state whatever the agent says.
     if (state !== 'canceled') {
       state = stateAfter(outcome.result);
-      const ended = state === 'queued' ? null : now;
-      await trx.updateTable('builds').set({ state, ended_at: ended }).where('id', '=', a.build_id).execute();
+      let deferUntil = build.defer_until;
       if (state === 'queued') {
+        // This attempt's own result is already recorded above, so it counts.
         const failures = await trx
           .selectFrom('attempts')
           .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -109,11 +109,9 @@ export async function finishAttempt(db: Db, attemptId: number, agentId: string, 
           .where('result', 'in', ['setup-failure', 'infrastructure-failure'])
           .executeTakeFirstOrThrow();
         const delay = retryDelayMs(Number(failures.n));
-        if (delay > 0) {
-          const until = Math.max(Number(build.defer_until ?? 0), now + delay);
-          await trx.updateTable('builds').set({ defer_until: until }).where('id', '=', a.build_id).execute();
-        }
+        if (delay > 0) deferUntil = Math.max(Number(build.defer_until ?? 0), now + delay);
       }
+      await trx.updateTable('builds').set({ state, ended_at: state === 'queued' ? null : now, defer_until: deferUntil }).where('id', '=', a.build_id).execute();
     }
     if (outcome.outputs !== undefined && outcome.outputs.length > 0) await recordOutputMetadata(trx, outcome.outputs, now, a.build_id);
     if (outcome.result === 'setup-failure') {

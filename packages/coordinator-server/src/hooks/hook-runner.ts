@@ -100,8 +100,8 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   }
 
   async function loop(type: string, index: number): Promise<void> {
-    const owner = `${instance}/${type}/${index}`;
     if (!hooked(type)) return completeUnhooked(type);
+    const owner = `${instance}/${type}/${index}`;
     while (!stopping) {
       let claimed: OutboxEvent[] = [];
       try {

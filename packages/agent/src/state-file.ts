@@ -26,6 +26,8 @@ export class StateFile {
   /** The write not yet started, which every update until it starts joins. */
   #next: Promise<void> | undefined;
   #dirMade = false;
+  /** Whether the next write must be synced. */
+  #durable = false;
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'agent-state.json');
@@ -48,20 +50,24 @@ export class StateFile {
   }
 
   /**
-   * Applies `change` now and resolves once a write holding it is durable.
+   * Applies `change` now and resolves once a write holding it is done:
+   * durable (synced) unless every update it holds said `durable: false`.
    * Writes are serialised; the updates made while one is under way share the
    * next (builds finishing together cost one write, not one each).
    */
-  update(change: (state: AgentState) => AgentState): Promise<void> {
+  update(change: (state: AgentState) => AgentState, durable = true): Promise<void> {
     this.#state = change(this.#state);
+    this.#durable ||= durable;
     if (this.#next === undefined) {
       const run = this.#queue.then(async () => {
         this.#next = undefined;
+        const flush = this.#durable;
+        this.#durable = false;
         if (!this.#dirMade) {
           await mkdir(dirname(this.path), { recursive: true });
           this.#dirMade = true;
         }
-        await writeAtomically(this.path, `${JSON.stringify(this.#state, null, 2)}\n`);
+        await writeAtomically(this.path, `${JSON.stringify(this.#state, null, 2)}\n`, flush);
       });
       this.#next = run;
       this.#queue = run.catch(() => undefined);
@@ -76,13 +82,14 @@ export class StateFile {
 
   /** Forgets a delivered (or refused) result. */
   removePending(build: string): Promise<void> {
-    return this.update((s) => ({ ...s, pendingResults: s.pendingResults.filter((p) => p.build !== build) }));
+    // Not synced: a removal lost to a crash only resends a result the coordinator then refuses as known.
+    return this.update((s) => ({ ...s, pendingResults: s.pendingResults.filter((p) => p.build !== build) }), false);
   }
 }
 
-/** Writes `text` to a temporary file, syncs it, and renames it over `path`. */
-async function writeAtomically(path: string, text: string): Promise<void> {
+/** Writes `text` to a temporary file, syncs it when `sync`, and renames it over `path`. */
+async function writeAtomically(path: string, text: string, sync: boolean): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600, flush: true });
+  await writeFile(tmp, text, { mode: 0o600, flush: sync });
   await rename(tmp, path);
 }

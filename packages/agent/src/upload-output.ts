@@ -1,7 +1,8 @@
 // Uploads one output: the daemon dumps it as a NAR, it is compressed into a
-// spool file (so an interrupted upload resends the very same bytes), then
-// sent with its NAR hash, size, references and deriver, resuming from the
-// coordinator's `bytesReceived` after a failure.
+// spool file (so an interrupted upload resends the very same bytes; in memory
+// for NARs under SPOOL_IN_MEMORY_BYTES), then sent with its NAR hash, size,
+// references and deriver, resuming from the coordinator's `bytesReceived`
+// after a failure.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -14,6 +15,9 @@ import type { BuildDaemon } from '@gbc/store';
 import type { UploadCompression } from './compression.js';
 import { createCompressor } from './compression.js';
 import { AgentError } from './errors.js';
+
+/** NARs smaller than this are compressed into memory rather than a spool file (most outputs of a farm are small). */
+const SPOOL_IN_MEMORY_BYTES = 4 * 2 ** 20;
 
 /** What an output upload needs. */
 export interface UploadContext {
@@ -31,11 +35,15 @@ export interface UploadContext {
 export async function uploadOutput(ctx: UploadContext, build: string, drvPath: string, name: string, path: string): Promise<StoredNar | null> {
   const info = await ctx.daemon.queryPathInfo(path);
   if (info === null) throw new AgentError('missing-output', `build ${build}: output ${name} (${path}) is not valid in the daemon after the build`);
-  await mkdir(ctx.spoolDir, { recursive: true });
-  const spool = join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
+  const compression = info.narSize < ctx.compressAboveBytes ? 'none' : ctx.compression;
+  const inMemory = info.narSize < SPOOL_IN_MEMORY_BYTES;
+  const spool = inMemory ? undefined : join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
   try {
-    const compression = info.narSize < ctx.compressAboveBytes ? 'none' : ctx.compression;
-    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(compression), createWriteStream(spool));
+    const chunks: Buffer[] = [];
+    const sink = spool === undefined ? async (compressed: AsyncIterable<Buffer>) => { for await (const chunk of compressed) chunks.push(chunk); } : createWriteStream(spool);
+    if (spool !== undefined) await mkdir(ctx.spoolDir, { recursive: true });
+    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(compression), sink);
+    const bytes = Buffer.concat(chunks);
     const meta = {
       compression,
       narHash: `sha256:${encodeNix32(decodeBase16(info.narHash))}`,
@@ -54,9 +62,10 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
       first = false;
       // After a broken request the coordinator may still be closing it: it answers
       // 503 upload-in-progress until then, which `call` retries like any 5xx.
-      return await ctx.client.uploadOutput(build, name, meta, createReadStream(spool, { start: offset }), { offset });
+      const body = spool === undefined ? bytes.subarray(offset) : createReadStream(spool, { start: offset });
+      return await ctx.client.uploadOutput(build, name, meta, body, { offset });
     });
   } finally {
-    await rm(spool, { force: true });
+    if (spool !== undefined) await rm(spool, { force: true });
   }
 }

@@ -56,11 +56,11 @@ export async function createDataDirStorage(root: string): Promise<Storage> {
       return (await statOf(area, key))!;
     },
 
-    async putFile(area, key, localPath) {
+    async putFile(area, key, localPath, options = {}) {
       const finalPath = pathOf(area, key);
       await prepareParent(finalPath);
       try {
-        await commitFile(localPath, finalPath);
+        await commitFile(localPath, finalPath, undefined, options.synced === true);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw io(`moving ${localPath} to ${area} ${key}`, error);
         // Another filesystem: copy next to the target, then the atomic rename.

@@ -21,21 +21,24 @@ export function temporaryPath(dir: string, hint: string): string {
 }
 
 /**
- * Syncs `tempPath`'s data, renames it to `finalPath` (same filesystem) and
+ * Syncs `tempPath`'s data (through `handle` when given; not at all when the
+ * caller says it is `synced`), renames it to `finalPath` (same filesystem) and
  * syncs the target directory: afterwards `finalPath` is complete or absent.
  */
-export async function commitFile(tempPath: string, finalPath: string, handle?: FileHandle): Promise<void> {
-  if (handle !== undefined) await handle.sync();
-  else {
-    const h = await open(tempPath, 'r+');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  }
+export async function commitFile(tempPath: string, finalPath: string, handle?: FileHandle, synced = false): Promise<void> {
+  if (!synced) await syncFile(tempPath, handle);
   await rename(tempPath, finalPath);
   await syncDirectory(dirname(finalPath));
+}
+
+async function syncFile(path: string, handle: FileHandle | undefined): Promise<void> {
+  if (handle !== undefined) return handle.sync();
+  const h = await open(path, 'r+');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }
 
 /**

@@ -36,7 +36,7 @@ export interface Storage {
    * Moves a finished local file (written under `scratchDir`) into storage
    * under `key`; the file is gone afterwards. For a data directory this is a rename.
    */
-  putFile(area: StorageArea, key: string, localPath: string): Promise<StoredObject>;
+  putFile(area: StorageArea, key: string, localPath: string, options?: PutFileOptions): Promise<StoredObject>;
   /** Opens an object for reading, or null when absent. */
   get(area: StorageArea, key: string, range?: ByteRange): Promise<Readable | null>;
   /** Metadata of an object, or null when absent. */
@@ -47,6 +47,12 @@ export interface Storage {
   list(area: StorageArea, prefix?: string): AsyncIterable<StoredObject>;
   /** A local directory for work files (temporary, partial uploads) that `putFile` accepts. */
   readonly scratchDir: string;
+}
+
+/** Options of `Storage.putFile`. */
+export interface PutFileOptions {
+  /** The caller has already synced the file's data to disk (an fsync less). */
+  readonly synced?: boolean;
 }
 
 const SEGMENT = /^[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]*$/;

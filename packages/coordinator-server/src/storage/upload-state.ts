@@ -1,12 +1,15 @@
 // The on-disk state of resumable uploads, recoverable from the directory
 // alone after a crash: `<id>.part` holds the compressed bytes received so far
 // (its size is the resume offset) and `<id>.json` what the upload declared.
-import { readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+// Neither is synced while it grows: a crash that loses them only makes the
+// next attempt start over from byte 0 (the agent keeps its bytes), and the
+// finished NAR is synced before it moves into storage.
+import { readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBase16, type Hash } from '@gbc/store';
 import { isCompression, type Compression } from '../compression/compression.js';
 import { UploadRefusedError } from '../errors.js';
-import { commitFile, temporaryPath } from './durable-file.js';
+import { temporaryPath } from './durable-file.js';
 
 /** What an upload declared when it started; resuming requires the same. */
 export interface UploadManifest {
@@ -51,11 +54,11 @@ export function sameManifest(a: UploadManifest, b: UploadManifest): boolean {
   return a.key === b.key && a.compression === b.compression && a.narHash === b.narHash && a.narSize === b.narSize;
 }
 
-/** Writes an upload's manifest atomically. */
+/** Writes an upload's manifest atomically (whole or absent; not synced, see the file header). */
 export async function writeManifest(dir: string, uploadId: string, manifest: UploadManifest): Promise<void> {
   const temp = temporaryPath(dir, `${uploadId}.json`);
   await writeFile(temp, JSON.stringify(manifest));
-  await commitFile(temp, uploadPaths(dir, uploadId).manifest);
+  await rename(temp, uploadPaths(dir, uploadId).manifest);
 }
 
 /** Reads an upload's state, or null when there is none (or only debris of a finished one). */

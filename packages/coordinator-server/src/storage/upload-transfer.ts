@@ -1,7 +1,8 @@
 // One request's transfer of a NAR upload: the kept prefix (on resume) and the
 // new body flow through the decompressor into the hasher and NAR parser, while
 // the new bytes are written at their positions in the `.part` file; on success
-// the file is synced and moved into storage, on bad data it is removed, and on
+// the file is synced and moved into storage (the partial file is not synced
+// while it grows: see upload-state.ts), on bad data it is removed, and on
 // a broken body it is kept for the next resume.
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { formatHash, makeHash, type Hash } from '@gbc/store';
 import { createDecompressor } from '../compression/codecs.js';
 import { StorageError, UploadRefusedError } from '../errors.js';
-import { syncDirectory, writeAll } from './durable-file.js';
+import { writeAll } from './durable-file.js';
 import { NarVerifier } from './expected-nar.js';
 import { tap, validateNarStream } from './nar-structure.js';
 import type { NarUploadRequest, StoredNar } from './nar-uploads.js';
@@ -57,8 +58,7 @@ const { dir, storage, validateStructure } = context;
     throw error;
   };
   try {
-    if (offset === 0) await syncDirectory(dir);
-    else await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
+    if (offset > 0) await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
     async function* source(): AsyncGenerator<Uint8Array> {
       if (offset > 0) {
         for await (const chunk of handle.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) {
@@ -110,7 +110,7 @@ const { dir, storage, validateStructure } = context;
     if (written !== fileSize) {
       throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
     }
-    await storage.putFile('nar', request.key, paths.part);
+    await storage.putFile('nar', request.key, paths.part, { synced: true });
     await removeUpload(dir, uploadId);
     return {
       key: request.key,

@@ -1,18 +1,30 @@
 // Finds a derivation's text by its basename: an exact lookup under each store
-// directory seen so far (from the datastore's first derivation, plus /gnu/store
-// and /nix/store), and a slower suffix match only when those miss.
+// directory seen so far (/gnu/store, /nix/store, and any other a suffix match
+// found), the last one that answered first, and a slower suffix match only
+// when those miss.
 import type { Db } from '@gbc/datastore';
 
-const storeDirs = new Set<string>(['/gnu/store', '/nix/store']);
+const storeDirs = ['/gnu/store', '/nix/store'];
+
+/** Puts `dir` first: a farm's derivations all live under one store directory. */
+function preferStoreDir(dir: string): void {
+  const k = storeDirs.indexOf(dir);
+  if (k === 0) return;
+  if (k > 0) storeDirs.splice(k, 1);
+  storeDirs.unshift(dir);
+}
 
 /** The text of the derivation whose basename is `name`, or undefined. */
 export async function findDerivationText(db: Db, name: string): Promise<Uint8Array | undefined> {
   for (const dir of storeDirs) {
     const row = await db.selectFrom('derivations').select('text').where('path', '=', `${dir}/${name}`).executeTakeFirst();
-    if (row !== undefined) return new Uint8Array(row.text);
+    if (row !== undefined) {
+      preferStoreDir(dir);
+      return new Uint8Array(row.text);
+    }
   }
   const row = await db.selectFrom('derivations').select(['path', 'text']).where('path', 'like', `%/${name}`).executeTakeFirst();
   if (row === undefined) return undefined;
-  storeDirs.add(row.path.slice(0, row.path.lastIndexOf('/')));
+  preferStoreDir(row.path.slice(0, row.path.lastIndexOf('/')));
   return new Uint8Array(row.text);
 }

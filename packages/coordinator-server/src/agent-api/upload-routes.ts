@@ -2,7 +2,6 @@
 // ?offset=, its progress asked by log-progress) and output NARs (verified,
 // resumable with ?offset=, through the storage layer's NarUploads).
 import type { Hono, MiddlewareHandler } from 'hono';
-import { getDerivation } from '@gbc/datastore';
 import { agentRoutes, parseUploadHeaders, fromZodError } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
 import { HttpError } from '../http/http-error.js';
@@ -48,9 +47,14 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
         const p = fromZodError('upload headers', meta.error);
         throw new HttpError('bad-request', p.message, { details: p.details });
       }
-      const drv = await getDerivation(db, held.derivationPath);
-      const out = drv?.outputs.find((o) => o.name === params.name);
-      if (drv === undefined || out === undefined) throw new HttpError('not-found', `derivation ${held.derivationPath} has no output ${params.name}`);
+      const out = await db
+        .selectFrom('derivation_outputs as o')
+        .innerJoin('derivations as d', 'd.id', 'o.derivation_id')
+        .select('o.path')
+        .where('d.path', '=', held.derivationPath)
+        .where('o.name', '=', params.name)
+        .executeTakeFirst();
+      if (out === undefined) throw new HttpError('not-found', `derivation ${held.derivationPath} has no output ${params.name}`);
       const storeDir = out.path.slice(0, out.path.lastIndexOf('/'));
       const key = narStorageKey(out.path, meta.data.compression, meta.data.narHash);
       const stored = await observedUpload(ctx, 'nar', body, (chunks) => ctx.storage.nars.receive({

@@ -74,8 +74,7 @@ export class AgentClient {
   /** The exact bytes of a derivation; `name` is its basename. */
   derivationText(name: string, o: AgentRequestOptions = {}): Promise<Uint8Array> {
     return this.#authed(async ({ header }) => {
-      const res = await this.#core.send(r.derivationText, { params: { name }, signal: o.signal }, header);
-      return new Uint8Array(await res.arrayBuffer());
+      return this.#core.bytes(r.derivationText, { params: { name }, signal: o.signal }, header);
     });
   }
 
@@ -133,8 +132,7 @@ export class AgentClient {
   /** The narinfo text for a store path's hash part, or null when the cache lacks it. */
   async narinfo(hashPart: string, o: AgentRequestOptions = {}): Promise<string | null> {
     try {
-      const res = await this.#cache.send(cacheRoutes.narinfo, { params: { hash: hashPart }, signal: o.signal });
-      return await res.text();
+      return Buffer.from(await this.#cache.bytes(cacheRoutes.narinfo, { params: { hash: hashPart }, signal: o.signal })).toString('utf8');
     } catch (err) {
       if (err instanceof ProtocolError && err.status === 404) return null;
       throw err;

@@ -119,8 +119,7 @@ export class CoordinatorClient {
 
   /** The text of a derivation the coordinator holds, as bytes. */
   async getDerivation(name: string, o: RequestOptions = {}): Promise<Uint8Array> {
-    const res = await this.#core.send(br.getDerivation, { params: { name }, signal: o.signal }, this.#auth);
-    return new Uint8Array(await res.arrayBuffer());
+    return this.#core.bytes(br.getDerivation, { params: { name }, signal: o.signal }, this.#auth);
   }
 
   /** Every agent. */

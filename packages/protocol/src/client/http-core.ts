@@ -1,10 +1,13 @@
 // The shared core of the typed clients: URL building, auth, timeouts, error decoding, response validation.
+import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { ProtocolError, errorBodySchema, errorStatus } from '../errors.js';
 import type { ServerErrorCode } from '../errors.js';
 import { fillPath } from '../routes/route.js';
 import type { RouteDef } from '../routes/route.js';
 import { linkAbortSignals } from './abort.js';
+import { discard, readAll, sendRequest } from './transport.js';
+import type { TransportAnswer, TransportBody } from './transport.js';
 
 /** A body to stream: bytes, a web ReadableStream, or any async iterable of chunks (a Node Readable is one). */
 export type UploadBody = Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -57,72 +60,96 @@ export class HttpCore {
     return `${this.#base}${fillPath(route.path, params)}${qs === '' ? '' : `?${qs}`}`;
   }
 
-  /** Sends the request; resolves to a 2xx Response, or throws a ProtocolError decoded from the error body. */
+  /** Sends the request; resolves to a 2xx Response (for streamed answers), or throws a ProtocolError decoded from the error body. */
   async send(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<Response> {
-    return (await this.#request(route, call, auth)).res;
+    const { answer } = await this.#request(route, call, auth);
+    const body = answer.status === 204 || answer.status === 304 ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>);
+    return new Response(body, { status: answer.status, headers: answer.headers });
   }
 
   /** `send`, also giving the function that ends the link to the caller's signal and the timeout once the answer is read. */
-  async #request(route: RouteDef, call: CallOptions, auth: string | undefined): Promise<{ res: Response; release: () => void }> {
+  async #request(route: RouteDef, call: CallOptions, auth: string | undefined): Promise<{ answer: TransportAnswer; release: () => void; timedOut: () => boolean }> {
     const headers: Record<string, string> = { accept: acceptOf(route), ...this.#headers, ...call.headers };
     if (auth !== undefined) headers.authorization = auth;
-    let body: RequestInit['body'];
+    let body: TransportBody | undefined;
     if (call.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(call.json);
     } else if (call.body !== undefined) {
       headers['content-type'] ??= route.body?.kind === 'bytes' ? (route.body.contentTypes[0] ?? 'application/octet-stream') : 'application/octet-stream';
-      body = call.body as RequestInit['body'];
+      body = call.body;
     }
     // Streams have no timeout: the caller's signal is used as it is. Otherwise the
-    // link to it ends with the call (json, empty), or for an answer handed back
-    // to be read, when the timeout would have ended it anyway.
+    // link to it ends with the call (json, empty, bytes), or for an answer handed
+    // back to be read, when the timeout would have ended it anyway.
     const linked = call.timeout === false ? undefined : linkAbortSignals([call.signal], this.#timeoutMs);
-    const init: RequestInit & { duplex?: 'half' } = { method: route.method, headers, body, signal: linked?.signal ?? call.signal };
-    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) init.duplex = 'half';
-    let res: Response;
+    let answer: TransportAnswer;
     try {
-      res = await fetch(this.url(route, call.params, call.query), init);
+      answer = await sendRequest(this.url(route, call.params, call.query), { method: route.method, headers, body, signal: linked?.signal ?? call.signal });
     } catch (err) {
       linked?.release();
       throw transportError(route, err, call.signal, linked?.timedOut() === true, this.#timeoutMs);
     }
-    if (!res.ok) {
+    if (answer.status < 200 || answer.status > 299) {
       try {
-        throw await decodeError(route, res);
+        const text = await readAll(answer.body).then((b) => b.toString('utf8'), () => '');
+        throw decodeError(route, answer.status, text);
       } finally {
         linked?.release();
       }
     }
-    return { res, release: () => linked?.release() };
+    return { answer, release: () => linked?.release(), timedOut: () => linked?.timedOut() === true };
+  }
+
+  /** Sends the request and reads the whole answer as bytes. */
+  async bytes(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<Uint8Array> {
+    const { answer, release, timedOut } = await this.#request(route, call, auth);
+    try {
+      const bytes = await this.#read(route, call, answer, timedOut);
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } finally {
+      release();
+    }
   }
 
   /** Sends the request and validates the JSON answer with `schema`. */
   async json<T extends z.ZodType>(route: RouteDef, schema: T, call: CallOptions = {}, auth?: string): Promise<z.output<T>> {
-    const { res, release } = await this.#request(route, call, auth);
+    const { answer, release, timedOut } = await this.#request(route, call, auth);
     let data: unknown;
     try {
-      data = await res.json();
-    } catch (err) {
-      throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer is not JSON`, { status: res.status, cause: err });
+      const text = (await this.#read(route, call, answer, timedOut)).toString();
+      try {
+        data = JSON.parse(text);
+      } catch (err) {
+        throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer is not JSON`, { status: answer.status, cause: err });
+      }
     } finally {
       release();
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const what = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer does not match the protocol: ${what}`, { status: res.status, details: parsed.error.issues });
+      throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer does not match the protocol: ${what}`, { status: answer.status, details: parsed.error.issues });
     }
     return parsed.data;
   }
 
   /** Sends the request and expects an empty 2xx answer. */
   async empty(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<void> {
-    const { res, release } = await this.#request(route, call, auth);
+    const { answer, release } = await this.#request(route, call, auth);
     try {
-      await res.body?.cancel();
+      await discard(answer.body);
     } finally {
       release();
+    }
+  }
+
+  /** An answer's whole body; a broken one is a transport error of the call. */
+  async #read(route: RouteDef, call: CallOptions, answer: TransportAnswer, timedOut: () => boolean): Promise<Buffer> {
+    try {
+      return await readAll(answer.body);
+    } catch (err) {
+      throw transportError(route, err, call.signal, timedOut(), this.#timeoutMs);
     }
   }
 }
@@ -141,9 +168,8 @@ function transportError(route: RouteDef, err: unknown, user: AbortSignal | undef
   return new ProtocolError('network-error', `${route.method} ${route.path}: the coordinator could not be reached: ${why}`, { cause: err });
 }
 
-/** Turns a non-2xx response into a ProtocolError: the JSON error body when there is one, else the status. */
-export async function decodeError(route: Pick<RouteDef, 'method' | 'path'>, res: Response): Promise<ProtocolError> {
-  const text = await res.text().catch(() => '');
+/** Turns a non-2xx answer (its status and body text) into a ProtocolError: the JSON error body when there is one, else the status. */
+export function decodeError(route: Pick<RouteDef, 'method' | 'path'>, status: number, text: string): ProtocolError {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -153,9 +179,9 @@ export async function decodeError(route: Pick<RouteDef, 'method' | 'path'>, res:
   const parsed = errorBodySchema.safeParse(json);
   if (parsed.success) {
     const e = parsed.data.error;
-    return new ProtocolError(e.code, e.message, { status: res.status, details: e.details });
+    return new ProtocolError(e.code, e.message, { status, details: e.details });
   }
-  const code = (Object.keys(errorStatus) as ServerErrorCode[]).find((c) => errorStatus[c] === res.status) ?? 'invalid-response';
+  const code = (Object.keys(errorStatus) as ServerErrorCode[]).find((c) => errorStatus[c] === status) ?? 'invalid-response';
   const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return new ProtocolError(code, `${route.method} ${route.path}: HTTP ${res.status}${snippet === '' ? '' : `: ${snippet}`}`, { status: res.status });
+  return new ProtocolError(code, `${route.method} ${route.path}: HTTP ${status}${snippet === '' ? '' : `: ${snippet}`}`, { status });
 }

@@ -41,7 +41,7 @@ const lz = compressWithProgram('lzip', nar);
 beforeAll(async () => {
   root = join(work, 'data');
   const storage = await createDataDirStorage(root);
-  uploads = await createNarUploads({ storage });
+  uploads = await createNarUploads({ storage, inMemoryUpTo: 0 }); // the partial-file path, whatever the NAR's size
   server = createServer((req: IncomingMessage, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const body = url.searchParams.get('body') === 'web' ? (Readable.toWeb(req) as WebReadableStream<Uint8Array>) : req;

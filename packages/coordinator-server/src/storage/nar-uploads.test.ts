@@ -30,11 +30,6 @@ let root: string;
 let storage: Storage;
 let uploads: NarUploads;
 let n = 0;
-beforeEach(async () => {
-  root = join(work, `data-${n++}`);
-  storage = await createDataDirStorage(root);
-  uploads = await createNarUploads({ storage, maxNarSize: 16 << 20 });
-});
 
 async function refusal(promise: Promise<unknown>): Promise<StorageError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -46,7 +41,15 @@ function request(c: Compression, body: Uint8Array, overrides: Partial<{ narHash:
   return { uploadId: `build-1-out-${c}`, key: `${c}/abc-hello`, compression: c, narHash, narSize: nar.length, body: bodyOf(body), ...overrides };
 }
 
-describe('NAR uploads', () => {
+// Every check holds on both ways of receiving: in memory (small NARs, the
+// default below 1 MiB) and through a partial file.
+describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uploads received %s', (_, inMemoryUpTo) => {
+  beforeEach(async () => {
+    root = join(work, `data-${n++}`);
+    storage = await createDataDirStorage(root);
+    uploads = await createNarUploads({ storage, maxNarSize: 16 << 20, inMemoryUpTo });
+  });
+
   it.each(codecs)('%s: a good upload is stored exactly as sent, with its hashes', async (c) => {
     const stored = await uploads.receive(request(c, packed[c]));
     expect(stored).toMatchObject({ key: `${c}/abc-hello`, compression: c, narHash, narSize: nar.length, fileSize: packed[c].length });
@@ -122,7 +125,7 @@ describe('NAR uploads', () => {
   });
 
   it('receives concurrent uploads of different outputs without interference', async () => {
-    const nar2 = makeNar(join(work, 'second'), 300 * 1024);
+    const nar2 = makeNar(join(work, `second-${n}`), 300 * 1024);
     const jobs = codecs.flatMap((c) => [
       uploads.receive({ ...request(c, packed[c]), uploadId: `b1-${c}`, key: `${c}/one` }),
       uploads.receive({
@@ -141,5 +144,20 @@ describe('NAR uploads', () => {
       expect(c === 'none' ? two.equals(nar2) : decompressWithProgram(c, two).equals(nar2)).toBe(true);
     }
     expect(filesUnder(root)).toHaveLength(8);
+  });
+
+  it('an upload that breaks off is interrupted, resumable from what was kept', async () => {
+    async function* broken() {
+      yield packed.zstd.subarray(0, 1000);
+      throw new Error('connection reset');
+    }
+    const error = await refusal(uploads.receive({ ...request('zstd', packed.zstd), body: broken() }));
+    expect(error.code).toBe('interrupted');
+    expect(error.received).toBe(inMemoryUpTo === 0 ? 1000 : 0);
+    expect((await uploads.status('build-1-out-zstd'))?.received ?? 0).toBe(error.received);
+    const offset = error.received ?? 0;
+    const stored = await uploads.receive({ ...request('zstd', packed.zstd.subarray(offset)), offset });
+    expect(stored.fileSize).toBe(packed.zstd.length);
+    expect(filesUnder(root)).toEqual(['nar/zstd/abc-hello']);
   });
 });

@@ -13,7 +13,7 @@ import type { Compression } from '../compression/compression.js';
 import { StorageError, UploadRefusedError } from '../errors.js';
 import { parseNarHash } from './expected-nar.js';
 import { checkStorageKey, type Storage } from './storage.js';
-import { transferUpload } from './upload-transfer.js';
+import { receivedInMemory, transferUpload } from './upload-transfer.js';
 import {
   checkUploadId,
   listUploads,
@@ -63,6 +63,12 @@ export interface NarUploadsOptions {
   readonly maxNarSize?: number;
   /** Check the NAR's format while hashing (names, order, padding, trailing bytes). Default true. */
   readonly validateStructure?: boolean;
+  /**
+   * NARs up to this many bytes, sent from byte 0, are received in memory and
+   * not resumable (an interrupted one is sent again). Default 1 MiB; 0 keeps
+   * every upload in a partial file.
+   */
+  readonly inMemoryUpTo?: number;
 }
 
 /** Receives NAR uploads into a Storage; see the file header. */
@@ -91,6 +97,7 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
   await removeTemporaryFiles(dir);
   const maxNarSize = options.maxNarSize ?? 32 * 2 ** 30;
   const validateStructure = options.validateStructure ?? true;
+  const inMemoryUpTo = options.inMemoryUpTo ?? 1 << 20;
   const active = new Set<string>();
 
   async function receive(request: NarUploadRequest): Promise<StoredNar> {
@@ -109,8 +116,10 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     }
     active.add(uploadId);
     try {
-      const offset = await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), request.offset ?? 0);
-      return await transferUpload({ dir, storage: options.storage, validateStructure }, uploadId, request, expected, offset);
+      const requested = request.offset ?? 0;
+      // Received in memory: no manifest; a partial upload left by an earlier attempt goes.
+      const offset = receivedInMemory(narSize, requested, inMemoryUpTo) ? (await removeUpload(dir, uploadId), 0) : await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
+      return await transferUpload({ dir, storage: options.storage, validateStructure, inMemoryUpTo }, uploadId, request, expected, offset);
     } finally {
       active.delete(uploadId);
     }

@@ -3,7 +3,9 @@
 // the new bytes are written at their positions in the `.part` file; on success
 // the file is synced and moved into storage (the partial file is not synced
 // while it grows: see upload-state.ts), on bad data it is removed, and on
-// a broken body it is kept for the next resume.
+// a broken body it is kept for the next resume. A small upload from byte 0
+// (most outputs of a farm) is held in memory instead and written to storage
+// once verified: no partial file, nothing to resume (the agent resends it).
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -24,6 +26,13 @@ export interface TransferContext {
   readonly dir: string;
   readonly storage: Storage;
   readonly validateStructure: boolean;
+  /** NARs up to this size, sent from byte 0, are received in memory. */
+  readonly inMemoryUpTo: number;
+}
+
+/** Whether an upload is received in memory (see the file header): from byte 0, of a NAR up to `inMemoryUpTo` bytes. */
+export function receivedInMemory(narSize: number, offset: number, inMemoryUpTo: number): boolean {
+  return offset === 0 && narSize <= inMemoryUpTo;
 }
 
 /** Compressed bytes allowed for a NAR of `narSize` bytes: incompressible data grows a little in any codec. */
@@ -44,7 +53,8 @@ offset: number,
 ): Promise<StoredNar> {
 const { dir, storage, validateStructure } = context;
   const paths = uploadPaths(dir, uploadId);
-  const handle = await open(paths.part, offset === 0 ? 'w+' : 'r+');
+  const memory: Buffer[] | undefined = receivedInMemory(request.narSize, offset, context.inMemoryUpTo) ? [] : undefined;
+  const handle = memory === undefined ? await open(paths.part, offset === 0 ? 'w+' : 'r+') : undefined;
   let bodyBroke = false;
   let fileSize = offset;
   const limit = maxCompressedSize(request.narSize);
@@ -58,10 +68,10 @@ const { dir, storage, validateStructure } = context;
     throw error;
   };
   try {
-    if (offset > 0) await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
+    if (offset > 0) await handle!.truncate(offset); // the client's offset wins over bytes it does not know we have
     async function* source(): AsyncGenerator<Uint8Array> {
       if (offset > 0) {
-        for await (const chunk of handle.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) {
+        for await (const chunk of handle!.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) {
           fileHash?.update(chunk as Buffer);
           yield chunk as Buffer;
         }
@@ -86,7 +96,8 @@ const { dir, storage, validateStructure } = context;
           refuse(new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` }));
         }
         // The write runs on the thread pool while the chunk is hashed and decompressed.
-        writing = writeAll(handle, chunk, position);
+        if (handle === undefined) memory!.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        else writing = writeAll(handle, chunk, position);
         fileHash?.update(chunk);
         yield chunk;
       }
@@ -104,14 +115,8 @@ const { dir, storage, validateStructure } = context;
     if (request.compression === 'none') await pipeline(input, sink);
     else await pipeline(input, createDecompressor(request.compression), sink);
     const narHash = verifier.finish();
-    await handle.sync();
-    const written = (await handle.stat()).size;
-    await handle.close();
-    if (written !== fileSize) {
-      throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
-    }
-    await storage.putFile('nar', request.key, paths.part, { synced: true });
-    await removeUpload(dir, uploadId);
+    if (handle === undefined) await storage.put('nar', request.key, Buffer.concat(memory!));
+    else await commitPart(storage, handle, paths.part, fileSize, uploadId, request.key, dir);
     return {
       key: request.key,
       compression: request.compression,
@@ -122,6 +127,10 @@ const { dir, storage, validateStructure } = context;
     };
   } catch (thrown) {
     const error = refusal ?? thrown;
+    if (handle === undefined) {
+      if (bodyBroke) throw new StorageError('interrupted', `the upload ${uploadId} broke off; send it again from byte 0`, { received: 0, cause: error });
+      throw error;
+    }
     await closeQuietly(handle);
     if (bodyBroke) {
       const received = await stat(paths.part).then((s) => s.size, () => 0);
@@ -130,6 +139,18 @@ const { dir, storage, validateStructure } = context;
     await removeUpload(dir, uploadId);
     throw error;
   }
+}
+
+/** Syncs and closes a finished partial file, then moves it into storage. */
+async function commitPart(storage: Storage, handle: FileHandle, part: string, fileSize: number, uploadId: string, key: string, dir: string): Promise<void> {
+  await handle.sync();
+  const written = (await handle.stat()).size;
+  await handle.close();
+  if (written !== fileSize) {
+    throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
+  }
+  await storage.putFile('nar', key, part, { synced: true });
+  await removeUpload(dir, uploadId);
 }
 
 async function closeQuietly(handle: FileHandle): Promise<void> {

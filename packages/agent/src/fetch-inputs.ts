@@ -22,12 +22,19 @@ export interface FetchContext {
   readonly onImported?: (path: string, source: string) => void;
 }
 
+/** What the caller asked the daemon already: the paths `checked`, of which `valid` were valid. */
+export interface KnownValidity {
+  readonly checked: ReadonlySet<string>;
+  readonly valid: ReadonlySet<string>;
+}
+
 /**
  * Makes every path in `paths` valid, trying `sources(path)` in order for each
- * missing one. Returns the paths (inputs or their references) found nowhere;
- * an empty list means all are valid now.
+ * missing one; the daemon is asked which are valid (but for those in `known`).
+ * Returns the paths (inputs or their references) found nowhere; an empty
+ * list means all are valid now.
  */
-export async function ensurePaths(ctx: FetchContext, paths: readonly string[], sources: (path: string) => readonly NarSource[]): Promise<string[]> {
+export async function ensurePaths(ctx: FetchContext, paths: readonly string[], sources: (path: string) => readonly NarSource[], known?: KnownValidity): Promise<string[]> {
   const missing = new Set<string>();
   const done = new Map<string, Promise<boolean>>();
   const ensure = (path: string): Promise<boolean> => {
@@ -38,8 +45,9 @@ export async function ensurePaths(ctx: FetchContext, paths: readonly string[], s
     }
     return p;
   };
-  const valid = new Set(await ctx.daemon.queryValidPaths(paths));
-  for (const v of valid) done.set(v, Promise.resolve(true));
+  const unchecked = known === undefined ? paths : paths.filter((p) => !known.checked.has(p));
+  const valid = unchecked.length === 0 ? [] : await ctx.daemon.queryValidPaths(unchecked);
+  for (const v of [...valid, ...(known?.valid ?? [])]) done.set(v, Promise.resolve(true));
   await Promise.all(paths.map(ensure));
   return [...missing].sort();
 }

@@ -35,11 +35,13 @@ export interface PreparedBuild {
  */
 export async function setupBuild(ctx: SetupContext, build: string, drvPath: string): Promise<PreparedBuild> {
   const closure = await ctx.call(() => ctx.client.buildClosure(build));
-  const validDrvs = new Set(await ctx.daemon.queryValidPaths(closure.derivations));
+  // One validity query for the derivations and the inputs the closure names.
+  const checked = new Set([...closure.derivations, ...closure.inputs]);
+  const valid = new Set(await ctx.daemon.queryValidPaths([...checked]));
   const texts = new Map<string, Uint8Array>();
   const parsed = new Map<string, Derivation>();
   for (const path of closure.derivations) {
-    if (validDrvs.has(path) && path !== drvPath) continue;
+    if (valid.has(path) && path !== drvPath) continue;
     const bytes = await ctx.call(() => ctx.client.derivationText(storePathBasename(path)));
     texts.set(path, bytes);
     parsed.set(path, parseDerivation(bytes));
@@ -50,14 +52,14 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
   const drvSubs = upstream(ctx.derivationSubstituteUrls);
   const srcSubs = upstream(ctx.nonDerivationSubstituteUrls);
   const wanted = [...new Set([...closure.inputs, ...sources])].sort();
-  const missing = await ensurePaths({ daemon: ctx.daemon, spoolDir: ctx.spoolDir }, wanted, (p) => [ctx.cache, ...(sources.has(p) ? srcSubs : drvSubs)]);
+  const missing = await ensurePaths({ daemon: ctx.daemon, spoolDir: ctx.spoolDir }, wanted, (p) => [ctx.cache, ...(sources.has(p) ? srcSubs : drvSubs)], { checked, valid });
   if (missing.length > 0) {
     throw new AgentError('missing-inputs', `build ${build}: inputs found neither in the coordinator's cache nor on the substitute URLs: ${missing.join(' ')}`, { paths: missing });
   }
   for (const path of closure.derivations) {
     const bytes = texts.get(path);
     const drv = parsed.get(path);
-    if (bytes === undefined || drv === undefined || validDrvs.has(path)) continue;
+    if (bytes === undefined || drv === undefined || valid.has(path)) continue;
     const name = storePathBasename(path).slice(33);
     const added = await ctx.daemon.addTextToStore(name, bytes, derivationReferences(drv));
     if (added !== path) throw new AgentError('bad-derivation', `adding ${path} to the daemon gave ${added}: the coordinator's text does not match its path`);

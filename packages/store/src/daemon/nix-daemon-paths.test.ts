@@ -135,6 +135,7 @@ describe('paths through nix-daemon', () => {
     const out = nix('nix-store', ['--realise', drv]).toString().trim();
     const roots = local.openTempRoots();
     await roots.add(out);
+    await roots.add(out);
     expect(roots.paths).toEqual([out]);
     expect(() => nix('nix-store', ['--delete', out])).toThrow(/still alive/);
     expect(await local.isValidPath(out)).toBe(true);

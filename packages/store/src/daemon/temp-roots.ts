@@ -23,7 +23,7 @@ export class TempRoots {
     return [...this.#paths];
   }
 
-  /** Protects `path` from garbage collection until `release`. Calls are serialised. */
+  /** Protects `path` from garbage collection until `release`. Calls are serialised; a path held already costs no round trip. */
   add(path: string): Promise<void> {
     const run = this.#queue.then(async () => {
       let session = this.#session === undefined ? undefined : await this.#session.catch(() => undefined);
@@ -31,6 +31,8 @@ export class TempRoots {
         this.#session = DaemonSession.open(this.#socketPath);
         session = await this.#session;
         for (const held of this.#paths) await session.addTempRoot(held);
+      } else if (this.#paths.has(path)) {
+        return; // held already on this live connection: no round trip
       }
       try {
         await session.addTempRoot(path);

@@ -6,6 +6,7 @@
 // the coordinator skips any bytes it already has, so lines that were in flight
 // are neither lost nor stored twice. close() ends the stream, checks that the
 // coordinator holds every byte (resending what it lacks) and removes the spool.
+// The spool is made by the first line: a silent build has none.
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ export class LogStream {
   readonly #client: AgentClient;
   readonly #build: string;
   readonly #call: <T>(fn: () => Promise<T>) => Promise<T>;
+  readonly #spoolDir: string;
   readonly #path: string;
   readonly #encoder = new TextEncoder();
   #fd: number | undefined;
@@ -44,16 +46,19 @@ export class LogStream {
     this.#client = client;
     this.#build = build;
     this.#call = call;
-    mkdirSync(spoolDir, { recursive: true });
+    this.#spoolDir = spoolDir;
     this.#path = join(spoolDir, `log-${randomBytes(8).toString('hex')}.txt`);
-    this.#fd = openSync(this.#path, 'w+');
   }
 
   /** Adds one line (a newline is appended). Lines after close() are dropped. */
   line(text: string): void {
-    if (this.#closed || this.#fd === undefined || this.#spoolError !== undefined) return;
+    if (this.#closed || this.#spoolError !== undefined) return;
     const bytes = this.#encoder.encode(`${text}\n`);
     try {
+      if (this.#fd === undefined) {
+        mkdirSync(this.#spoolDir, { recursive: true });
+        this.#fd = openSync(this.#path, 'w+');
+      }
       for (let done = 0; done < bytes.length;) done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#produced + done);
     } catch (error) {
       // Disk full or similar: the daemon's stream must not break; close() reports it.
@@ -92,9 +97,11 @@ export class LogStream {
         throw new AgentError('log-incomplete', `build ${this.#build}: the log spool ${this.#path} could not be written; the log ends early`, { cause: this.#spoolError });
       }
     } finally {
-      if (this.#fd !== undefined) closeSync(this.#fd);
+      if (this.#fd !== undefined) {
+        closeSync(this.#fd);
+        rmSync(this.#path, { force: true });
+      }
       this.#fd = undefined;
-      rmSync(this.#path, { force: true });
     }
   }
 

@@ -40,8 +40,8 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
   const spool = inMemory ? undefined : join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
   try {
     const chunks: Buffer[] = [];
-    const sink = spool === undefined ? async (compressed: AsyncIterable<Buffer>) => { for await (const chunk of compressed) chunks.push(chunk); } : createWriteStream(spool);
     if (spool !== undefined) await mkdir(ctx.spoolDir, { recursive: true });
+    const sink = spool === undefined ? async (compressed: AsyncIterable<Buffer>) => { for await (const chunk of compressed) chunks.push(chunk); } : createWriteStream(spool);
     await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(compression), sink);
     const bytes = Buffer.concat(chunks);
     const meta = {

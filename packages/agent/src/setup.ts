@@ -1,6 +1,7 @@
 // Sets a build up in the agent's daemon: fetches the derivation closure from
 // the coordinator, makes every input valid (coordinator cache, then substitute
 // URLs), then adds each derivation as text with its references, dependencies first.
+import { decodeDerivationText } from '@gbc/protocol';
 import type { AgentClient } from '@gbc/protocol';
 import { derivationReferences, parseDerivation, storePathBasename } from '@gbc/store';
 import type { BuildDaemon, Derivation } from '@gbc/store';
@@ -42,7 +43,9 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
   const parsed = new Map<string, Derivation>();
   for (const path of closure.derivations) {
     if (valid.has(path) && path !== drvPath) continue;
-    const bytes = await ctx.call(() => ctx.client.derivationText(storePathBasename(path)));
+    const bytes = path === drvPath && closure.text !== undefined
+      ? decodeDerivationText(closure.text)
+      : await ctx.call(() => ctx.client.derivationText(storePathBasename(path)));
     texts.set(path, bytes);
     parsed.set(path, parseDerivation(bytes));
   }

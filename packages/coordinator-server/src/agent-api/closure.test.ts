@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatastore, recordDerivations } from '@gbc/datastore';
 import type { Datastore, DerivationRecord } from '@gbc/datastore';
+import { decodeDerivationText, encodeDerivationText } from '@gbc/protocol';
 import { derivationClosure } from './closure.js';
 import { fakeDrv } from './test-support.js';
 
@@ -29,6 +30,7 @@ describe('derivationClosure', () => {
     expect(closure.derivations).toEqual([base.path, mid.path, top.path]);
     expect(closure.inputOutputs).toEqual([mid.outputs[0]!.path]);
     expect(closure.inputs).toEqual([...base.inputSources, ...mid.inputSources, ...top.inputSources, mid.outputs[0]!.path].sort());
-    expect(await derivationClosure(store.db, base.path)).toEqual({ derivations: [base.path], inputs: base.inputSources, inputOutputs: [] });
+    expect(Buffer.from(decodeDerivationText(closure.text)).equals(Buffer.from(top.text))).toBe(true); // the build's own derivation travels with it
+    expect(await derivationClosure(store.db, base.path)).toEqual({ derivations: [base.path], inputs: base.inputSources, inputOutputs: [], text: encodeDerivationText(base.text) });
   });
 });

@@ -4,10 +4,11 @@
 // a .drv needs its references valid) and the used outputs of the direct inputs.
 import type { Db } from '@gbc/datastore';
 import { chunk } from '@gbc/datastore';
+import { encodeDerivationText } from '@gbc/protocol';
 import { sql } from 'kysely';
 
-/** The closure of `derivationPath`: derivations in dependency order, inputs, and which of them are outputs of its own input derivations. */
-export async function derivationClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; inputs: string[]; inputOutputs: string[] }> {
+/** The closure of `derivationPath`: derivations in dependency order, inputs, which of them are outputs of its own input derivations, and its own text (base64). */
+export async function derivationClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; inputs: string[]; inputOutputs: string[]; text: string }> {
   const edges = new Map<string, string[]>();
   const sources = new Set<string>();
   let frontier = [derivationPath];
@@ -64,5 +65,6 @@ export async function derivationClosure(db: Db, derivationPath: string): Promise
     .execute();
   const inputOutputs = [...new Set(direct.map((d) => d.path))].sort();
   const inputs = [...new Set([...sources, ...inputOutputs])].sort();
-  return { derivations: order, inputs, inputOutputs };
+  const own = await db.selectFrom('derivations').select('text').where('path', '=', derivationPath).executeTakeFirstOrThrow();
+  return { derivations: order, inputs, inputOutputs, text: encodeDerivationText(own.text) };
 }

@@ -5,6 +5,7 @@ import {
   byteCountSchema, derivationPathSchema, prioritySchema, storePathSchema, systemSchema, tagListSchema,
   timestampSchema, uuidSchema,
 } from './common.js';
+import { base64Schema } from './derivations.js';
 
 /** `POST /agent/session`: exchange a dynamic-auth token for agent credentials; creates the agent named `name` on first use. */
 export const agentSessionRequestSchema = named(
@@ -112,6 +113,12 @@ export const buildClosureSchema = named(
      * BuildDerivation needs. Absent from coordinators before it was added.
      */
     inputOutputs: z.array(storePathSchema).optional(),
+    /**
+     * The exact bytes (base64) of the build's own derivation, which an agent
+     * lacks unless it built it before: a request less per build. Absent from
+     * coordinators before it was added.
+     */
+    text: base64Schema.optional(),
   }),
 );
 /** `GET /build/{uuid}/closure`. */

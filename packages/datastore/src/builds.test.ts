@@ -37,6 +37,23 @@ describe.each(DIALECTS)('builds on %s', (dialect) => {
     expect(page.builds.length).toBe(1000);
   });
 
+  it('creates builds for derivations recorded in the same transaction, and forgets those of one rolled back', async () => {
+    const [a, b] = [fakeDerivation('same-trx-a'), fakeDerivation('same-trx-b')];
+    await recordDerivations(ctx.store.db, [a]);
+    const created = await ctx.store.transaction(async (trx) => {
+      await recordDerivations(trx, [b]);
+      return createBuilds(trx, [{ derivationPath: b.path }, { derivationPath: a.path }]);
+    });
+    expect((await getBuild(ctx.store.db, created[0]!.id))?.derivationPath).toBe(b.path);
+    expect((await getBuild(ctx.store.db, created[1]!.id))?.derivationPath).toBe(a.path);
+    const gone = fakeDerivation('same-trx-rolled-back');
+    await expect(ctx.store.transaction(async (trx) => {
+      await recordDerivations(trx, [gone]);
+      throw new Error('changed my mind');
+    })).rejects.toThrow('changed my mind');
+    await expect(ctx.store.transaction((trx) => createBuilds(trx, [{ derivationPath: gone.path }]))).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('creates builds with tags and options, and refuses unknown derivations', async () => {
     const drv = fakeDerivation('hello');
     await recordDerivations(ctx.store.db, [drv]);

@@ -10,6 +10,15 @@ import type { DerivationRecord } from './types.js';
 import { inValues } from './value-list.js';
 
 /**
+ * Derivations recorded by each open transaction (path → id and system): a bulk
+ * submission that records derivations and creates their builds in one
+ * transaction finds the ids here instead of looking 20,000 paths up again.
+ * Keyed by the transaction object, so a rolled-back transaction's ids go
+ * with it.
+ */
+const recordedIn = new WeakMap<Db, Map<string, { id: number; system: string }>>();
+
+/**
  * Records derivations with their outputs, inputs and sources, in chunks, in one
  * transaction (the caller's if `db` is one). Paths already recorded are left as
  * they are (a derivation's text is fixed by its path). Inputs may name
@@ -56,6 +65,11 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
     await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
     const paths = recorded.map(([r]) => r.path);
     await resolveWaitingInputs(trx, paths);
+    if (trx.isTransaction) {
+      let memo = recordedIn.get(trx);
+      if (memo === undefined) recordedIn.set(trx, (memo = new Map()));
+      for (const [r, id] of recorded) memo.set(r.path, { id, system: r.system });
+    }
     return paths;
   });
 }
@@ -77,6 +91,19 @@ async function earlierInputIds(db: Db, records: readonly (readonly [DerivationRe
  */
 export async function derivationsInOrder(db: Db, paths: readonly string[]): Promise<({ id: number; system: string } | null)[]> {
   if (paths.length === 0) return [];
+  const memo = recordedIn.get(db);
+  if (memo !== undefined) {
+    const known = paths.map((p) => memo.get(p) ?? null);
+    const unknown = paths.filter((_, k) => known[k] === null);
+    if (unknown.length === 0) return known;
+    const found = await lookUp(db, unknown);
+    let u = 0;
+    return known.map((k) => k ?? found[u++]!);
+  }
+  return lookUp(db, paths);
+}
+
+async function lookUp(db: Db, paths: readonly string[]): Promise<({ id: number; system: string } | null)[]> {
   type Row = { id: number | null; system: string | null };
   const query = isPg(db)
     ? sql<Row>`select d.id, d.system from unnest(${paths}::text[]) with ordinality as j(path, n) left join derivations d on d.path = j.path order by j.n`

@@ -152,7 +152,7 @@ const rate = (r: InsertRate) => `${Math.round(r.wall).toLocaleString('en')} (${M
 const lines = [
   '## Datastore: bulk insert and filtered listing (`packages/datastore/bench/datastore.bench.ts`)',
   '',
-  `Bulk insert: ${BULK.toLocaleString('en')} builds with their derivations (one output each, two tags per build), in transactions of 20,000; chain = each derivation depends on the previous one, wide DAG = up to 4 random earlier inputs each. Listing: ${TOTAL.toLocaleString('en')} builds over 4 systems, tags project (50 values) and branch (3 values); 5 filter shapes (tag+state+system, not-tag, tag+priority range, state+created-after, unfiltered), first page then up to 3 more pages through the keyset cursor, 50–100 rows a page.`,
+  `Bulk insert: ${BULK.toLocaleString('en')} builds with their derivations (one output each, two tags per build), in transactions of 20,000; chain = each derivation depends on the previous one, wide DAG = up to 4 random earlier inputs each. Each transaction records the derivations and creates their builds (which find the derivations' ids recorded in it); the synthetic paths are flat strings, as parsed ones are. Listing: ${TOTAL.toLocaleString('en')} builds over 4 systems, tags project (50 values) and branch (3 values); 5 filter shapes (tag+state+system, not-tag, tag+priority range, state+created-after, unfiltered), first page then up to 3 more pages through the keyset cursor, 50–100 rows a page.`,
   '',
   '| dialect | chain builds/s (per CPU-s) | wide DAG builds/s (per CPU-s) | target builds/s | builds in table | list p50 ms | list p99 ms (n) | target p99 |',
   '|---|---|---|---|---|---|---|---|',

@@ -30,7 +30,9 @@ export interface AgentAuthOptions {
 /** The Basic-auth middleware of the agent API; see the file header. */
 export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptions = {}): MiddlewareHandler<AgentEnv> {
   const cacheMs = options.cacheMs ?? 30_000;
-  const verified = new Map<string, number>();
+  // Verified credentials → until when, and the agent's UUID as first seen (one
+  // string shared by every later call, rather than a fresh one per request).
+  const verified = new Map<string, { until: number; agentId: string }>();
   return async (c, next) => {
     const header = c.req.header('authorization');
     const credentials = header === undefined ? undefined : parseBasic(header);
@@ -39,16 +41,17 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
     if (!uuidSchema.safeParse(user).success) throw new HttpError('unauthorized', 'wrong agent credentials: the user name must be the agent UUID');
     const key = `${user}:${createHash('sha256').update(password).digest('base64')}`;
     const now = ctx.clock.now();
-    const until = verified.get(key);
-    if (until === undefined || until < now) {
+    let entry = verified.get(key);
+    if (entry === undefined || entry.until < now) {
       if (!(await verifyAgentPassword(ctx.datastore.db, user, password))) {
         verified.delete(key);
         throw new HttpError('unauthorized', 'wrong agent credentials, or the agent is not active');
       }
       if (verified.size > 100_000) verified.clear();
-      verified.set(key, now + cacheMs);
+      entry = { until: now + cacheMs, agentId: entry?.agentId ?? user };
+      verified.set(key, entry);
     }
-    c.set('agentId', user);
+    c.set('agentId', entry.agentId);
     await next();
   };
 }

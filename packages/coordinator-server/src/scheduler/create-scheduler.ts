@@ -97,7 +97,10 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
       const byId = new Map(taken.map((b) => [b.id, b]));
       for (const c of got) {
         const b = byId.get(c.buildId)!;
-        out.push({ ...c, system: b.system, priority: b.priority, tags: tagList(b.tags) });
+        // The index's own strings, long promoted: the answer and the build-allocated
+        // event (kept in the replay ring for seconds) then hold no fresh copies
+        // that the young-generation collector would have to promote.
+        out.push({ ...c, buildId: b.id, derivationPath: b.derivation, system: b.system, priority: b.priority, tags: tagList(b.tags) });
         byId.delete(c.buildId);
       }
       if (byId.size > 0) logger.debug('claims refused: dropped stale queue entries', { builds: [...byId.keys()] });

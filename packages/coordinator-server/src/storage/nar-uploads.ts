@@ -64,9 +64,10 @@ export interface NarUploadsOptions {
   /** Check the NAR's format while hashing (names, order, padding, trailing bytes). Default true. */
   readonly validateStructure?: boolean;
   /**
-   * NARs up to this many bytes, sent from byte 0, are received in memory and
-   * not resumable (an interrupted one is sent again). Default 1 MiB; 0 keeps
-   * every upload in a partial file.
+   * NARs up to this many bytes, sent from byte 0, are received in memory, and
+   * written to a partial file only if their body breaks off (to resume from
+   * there like any other). Default 1 MiB; 0 receives every upload through a
+   * partial file.
    */
   readonly inMemoryUpTo?: number;
 }
@@ -117,7 +118,7 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     active.add(uploadId);
     try {
       const requested = request.offset ?? 0;
-      // Received in memory: no manifest; a partial upload left by an earlier attempt goes.
+      // Received in memory: no manifest unless it breaks off; a partial upload left by an earlier attempt goes.
       const offset = receivedInMemory(narSize, requested, inMemoryUpTo) ? (await removeUpload(dir, uploadId), 0) : await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
       return await transferUpload({ dir, storage: options.storage, validateStructure, inMemoryUpTo }, uploadId, request, expected, offset);
     } finally {

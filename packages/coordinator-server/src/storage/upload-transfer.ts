@@ -5,9 +5,10 @@
 // while it grows: see upload-state.ts), on bad data it is removed, and on
 // a broken body it is kept for the next resume. A small upload from byte 0
 // (most outputs of a farm) is held in memory instead and written to storage
-// once verified: no partial file, nothing to resume (the agent resends it).
+// once verified: no manifest or partial file unless its body breaks off, when
+// the bytes received are written out to resume from like any other.
 import { createHash } from 'node:crypto';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatHash, makeHash, type Hash } from '@gbc/store';
@@ -18,7 +19,7 @@ import { NarVerifier } from './expected-nar.js';
 import { tap, validateNarStream } from './nar-structure.js';
 import type { NarUploadRequest, StoredNar } from './nar-uploads.js';
 import type { Storage } from './storage.js';
-import { removeUpload, uploadPaths } from './upload-state.js';
+import { makeManifest, removeUpload, uploadPaths, writeManifest } from './upload-state.js';
 
 /** What a transfer needs from its receiver. */
 export interface TransferContext {
@@ -128,8 +129,12 @@ const { dir, storage, validateStructure } = context;
   } catch (thrown) {
     const error = refusal ?? thrown;
     if (handle === undefined) {
-      if (bodyBroke) throw new StorageError('interrupted', `the upload ${uploadId} broke off; send it again from byte 0`, { received: 0, cause: error });
-      throw error;
+      if (!bodyBroke) throw error;
+      const received = Buffer.concat(memory!);
+      // The partial file first: a manifest never names bytes that are not there.
+      await writeFile(paths.part, received);
+      await writeManifest(dir, uploadId, makeManifest(request.key, request.compression, expected, request.narSize));
+      throw new StorageError('interrupted', `the upload ${uploadId} broke off; resume it from byte ${received.length}`, { received: received.length, cause: error });
     }
     await closeQuietly(handle);
     if (bodyBroke) {

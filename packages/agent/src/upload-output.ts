@@ -36,13 +36,14 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
   const info = await ctx.daemon.queryPathInfo(path);
   if (info === null) throw new AgentError('missing-output', `build ${build}: output ${name} (${path}) is not valid in the daemon after the build`);
   const compression = info.narSize < ctx.compressAboveBytes ? 'none' : ctx.compression;
-  const inMemory = info.narSize < SPOOL_IN_MEMORY_BYTES;
-  const spool = inMemory ? undefined : join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
+  const spool = info.narSize < SPOOL_IN_MEMORY_BYTES ? undefined : join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
   try {
     const chunks: Buffer[] = [];
+    const toMemory = async (compressed: AsyncIterable<Buffer>): Promise<void> => {
+      for await (const chunk of compressed) chunks.push(chunk);
+    };
     if (spool !== undefined) await mkdir(ctx.spoolDir, { recursive: true });
-    const sink = spool === undefined ? async (compressed: AsyncIterable<Buffer>) => { for await (const chunk of compressed) chunks.push(chunk); } : createWriteStream(spool);
-    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(compression), sink);
+    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(compression), spool === undefined ? toMemory : createWriteStream(spool));
     const bytes = Buffer.concat(chunks);
     const meta = {
       compression,

@@ -38,13 +38,18 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
   const compression = info.narSize < ctx.compressAboveBytes ? 'none' : ctx.compression;
   const spool = info.narSize < SPOOL_IN_MEMORY_BYTES ? undefined : join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
   try {
-    const chunks: Buffer[] = [];
-    const toMemory = async (compressed: AsyncIterable<Buffer>): Promise<void> => {
-      for await (const chunk of compressed) chunks.push(chunk);
-    };
-    if (spool !== undefined) await mkdir(ctx.spoolDir, { recursive: true });
-    await pipeline(Readable.from(ctx.daemon.dumpPath(path)), createCompressor(compression), spool === undefined ? toMemory : createWriteStream(spool));
-    const bytes = Buffer.concat(chunks);
+    const nar = Readable.from(ctx.daemon.dumpPath(path));
+    let bytes: Buffer | undefined;
+    if (spool === undefined) {
+      const chunks: Buffer[] = [];
+      await pipeline(nar, createCompressor(compression), async (compressed: AsyncIterable<Buffer>) => {
+        for await (const chunk of compressed) chunks.push(chunk);
+      });
+      bytes = Buffer.concat(chunks);
+    } else {
+      await mkdir(ctx.spoolDir, { recursive: true });
+      await pipeline(nar, createCompressor(compression), createWriteStream(spool));
+    }
     const meta = {
       compression,
       narHash: `sha256:${encodeNix32(decodeBase16(info.narHash))}`,
@@ -63,7 +68,7 @@ export async function uploadOutput(ctx: UploadContext, build: string, drvPath: s
       first = false;
       // After a broken request the coordinator may still be closing it: it answers
       // 503 upload-in-progress until then, which `call` retries like any 5xx.
-      const body = spool === undefined ? bytes.subarray(offset) : createReadStream(spool, { start: offset });
+      const body = bytes !== undefined ? bytes.subarray(offset) : createReadStream(spool!, { start: offset });
       return await ctx.client.uploadOutput(build, name, meta, body, { offset });
     });
   } finally {

@@ -46,7 +46,7 @@ export async function createDataDirStorage(root: string): Promise<Storage> {
       try {
         await writeAll(handle, source);
         await prepareParent(finalPath);
-        await commitFile(temp, finalPath, handle);
+        await commitFile(temp, finalPath, { handle });
       } catch (error) {
         await unlink(temp).catch(() => {});
         throw error instanceof StorageError ? error : io(`storing ${area} ${key}`, error);
@@ -60,7 +60,7 @@ export async function createDataDirStorage(root: string): Promise<Storage> {
       const finalPath = pathOf(area, key);
       await prepareParent(finalPath);
       try {
-        await commitFile(localPath, finalPath, undefined, options.synced === true);
+        await commitFile(localPath, finalPath, options);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw io(`moving ${localPath} to ${area} ${key}`, error);
         // Another filesystem: copy next to the target, then the atomic rename.

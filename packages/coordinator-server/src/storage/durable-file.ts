@@ -25,8 +25,8 @@ export function temporaryPath(dir: string, hint: string): string {
  * caller says it is `synced`), renames it to `finalPath` (same filesystem) and
  * syncs the target directory: afterwards `finalPath` is complete or absent.
  */
-export async function commitFile(tempPath: string, finalPath: string, handle?: FileHandle, synced = false): Promise<void> {
-  if (!synced) await syncFile(tempPath, handle);
+export async function commitFile(tempPath: string, finalPath: string, options: { readonly handle?: FileHandle; readonly synced?: boolean } = {}): Promise<void> {
+  if (options.synced !== true) await syncFile(tempPath, options.handle);
   await rename(tempPath, finalPath);
   await syncDirectory(dirname(finalPath));
 }

@@ -13,7 +13,7 @@ import type { Compression } from '../compression/compression.js';
 import { StorageError, UploadRefusedError } from '../errors.js';
 import { parseNarHash } from './expected-nar.js';
 import { checkStorageKey, type Storage } from './storage.js';
-import { receivedInMemory, transferUpload } from './upload-transfer.js';
+import { transferUpload } from './upload-transfer.js';
 import {
   checkUploadId,
   listUploads,
@@ -118,9 +118,12 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     active.add(uploadId);
     try {
       const requested = request.offset ?? 0;
-      // Received in memory: no manifest unless it breaks off; a partial upload left by an earlier attempt goes.
-      const offset = receivedInMemory(narSize, requested, inMemoryUpTo) ? (await removeUpload(dir, uploadId), 0) : await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
-      return await transferUpload({ dir, storage: options.storage, validateStructure, inMemoryUpTo }, uploadId, request, expected, offset);
+      const inMemory = requested === 0 && narSize <= inMemoryUpTo;
+      let offset = 0;
+      // In memory: no manifest unless the body breaks off; a partial upload left by an earlier attempt goes.
+      if (inMemory) await removeUpload(dir, uploadId);
+      else offset = await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
+      return await transferUpload({ dir, storage: options.storage, validateStructure }, uploadId, request, expected, offset, inMemory);
     } finally {
       active.delete(uploadId);
     }

@@ -8,7 +8,7 @@
 // once verified: no manifest or partial file unless its body breaks off, when
 // the bytes received are written out to resume from like any other.
 import { createHash } from 'node:crypto';
-import { open, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatHash, makeHash, type Hash } from '@gbc/store';
@@ -27,13 +27,6 @@ export interface TransferContext {
   readonly dir: string;
   readonly storage: Storage;
   readonly validateStructure: boolean;
-  /** NARs up to this size, sent from byte 0, are received in memory. */
-  readonly inMemoryUpTo: number;
-}
-
-/** Whether an upload is received in memory (see the file header): from byte 0, of a NAR up to `inMemoryUpTo` bytes. */
-export function receivedInMemory(narSize: number, offset: number, inMemoryUpTo: number): boolean {
-  return offset === 0 && narSize <= inMemoryUpTo;
 }
 
 /** Compressed bytes allowed for a NAR of `narSize` bytes: incompressible data grows a little in any codec. */
@@ -43,19 +36,18 @@ export function maxCompressedSize(narSize: number): number {
 
 /**
  * Receives `request.body` from `offset` on and finishes the upload (see the
- * file header). The caller has checked the declarations and the offset.
+ * file header), holding the bytes `inMemory` (only from byte 0) or in the
+ * partial file. The caller has checked the declarations and the offset.
  */
 export async function transferUpload(
-context: TransferContext,
-uploadId: string,
-request: NarUploadRequest,
-expected: Hash,
-offset: number,
+  context: TransferContext,
+  uploadId: string,
+  request: NarUploadRequest,
+  expected: Hash,
+  offset: number,
+  inMemory: boolean,
 ): Promise<StoredNar> {
-const { dir, storage, validateStructure } = context;
-  const paths = uploadPaths(dir, uploadId);
-  const memory: Buffer[] | undefined = receivedInMemory(request.narSize, offset, context.inMemoryUpTo) ? [] : undefined;
-  const handle = memory === undefined ? await open(paths.part, offset === 0 ? 'w+' : 'r+') : undefined;
+  const part = inMemory ? memoryPart(context, uploadId, request, expected) : await filePart(context, uploadId, offset);
   let bodyBroke = false;
   let fileSize = offset;
   const limit = maxCompressedSize(request.narSize);
@@ -69,15 +61,12 @@ const { dir, storage, validateStructure } = context;
     throw error;
   };
   try {
-    if (offset > 0) await handle!.truncate(offset); // the client's offset wins over bytes it does not know we have
     async function* source(): AsyncGenerator<Uint8Array> {
-      if (offset > 0) {
-        for await (const chunk of handle!.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) {
-          fileHash?.update(chunk as Buffer);
-          yield chunk as Buffer;
-        }
+      for await (const chunk of part.kept()) {
+        fileHash?.update(chunk);
+        yield chunk;
       }
-      let writing: Promise<number> = Promise.resolve(0);
+      let writing: Promise<unknown> = Promise.resolve();
       const iterator = request.body[Symbol.asyncIterator]();
       for (;;) {
         let next: IteratorResult<Uint8Array>;
@@ -96,16 +85,15 @@ const { dir, storage, validateStructure } = context;
         if (fileSize > limit) {
           refuse(new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` }));
         }
-        // The write runs on the thread pool while the chunk is hashed and decompressed.
-        if (handle === undefined) memory!.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        else writing = writeAll(handle, chunk, position);
+        // A file write runs on the thread pool while the chunk is hashed and decompressed.
+        writing = part.write(chunk, position);
         fileHash?.update(chunk);
         yield chunk;
       }
     }
     const sink = async (decoded: AsyncIterable<Uint8Array>): Promise<void> => {
       try {
-        if (validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
+        if (context.validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
         else for await (const chunk of decoded) verifier.update(chunk);
       } catch (error) {
         refuse(error);
@@ -116,8 +104,7 @@ const { dir, storage, validateStructure } = context;
     if (request.compression === 'none') await pipeline(input, sink);
     else await pipeline(input, createDecompressor(request.compression), sink);
     const narHash = verifier.finish();
-    if (handle === undefined) await storage.put('nar', request.key, Buffer.concat(memory!));
-    else await commitPart(storage, handle, paths.part, fileSize, uploadId, request.key, dir);
+    await part.commit(request.key, fileSize);
     return {
       key: request.key,
       compression: request.compression,
@@ -128,37 +115,88 @@ const { dir, storage, validateStructure } = context;
     };
   } catch (thrown) {
     const error = refusal ?? thrown;
-    if (handle === undefined) {
-      if (!bodyBroke) throw error;
-      const received = Buffer.concat(memory!);
-      // The partial file first: a manifest never names bytes that are not there.
-      await writeFile(paths.part, received);
-      await writeManifest(dir, uploadId, makeManifest(request.key, request.compression, expected, request.narSize));
-      throw new StorageError('interrupted', `the upload ${uploadId} broke off; resume it from byte ${received.length}`, { received: received.length, cause: error });
+    if (!bodyBroke) {
+      await part.drop();
+      throw error;
     }
-    await closeQuietly(handle);
-    if (bodyBroke) {
-      const received = await stat(paths.part).then((s) => s.size, () => 0);
-      throw new StorageError('interrupted', `the upload ${uploadId} broke off; resume it from byte ${received}`, { received, cause: error });
-    }
+    const received = await part.keep();
+    throw new StorageError('interrupted', `the upload ${uploadId} broke off; resume it from byte ${received}`, { received, cause: error });
+  }
+}
+
+/** Where an upload's compressed bytes are held while they are verified. */
+interface Part {
+  /** The bytes an earlier request left (on resume), to hash and decode again. */
+  kept(): AsyncIterable<Buffer>;
+  write(chunk: Uint8Array, position: number): Promise<unknown>;
+  /** Verified: moves the bytes into storage under `key`. */
+  commit(key: string, fileSize: number): Promise<void>;
+  /** The body broke off: keeps what came, for a resume; returns its length. */
+  keep(): Promise<number>;
+  /** Refused: keeps nothing. */
+  drop(): Promise<void>;
+}
+
+/** The partial file: synced once, when the upload is verified (see upload-state.ts). */
+async function filePart(context: TransferContext, uploadId: string, offset: number): Promise<Part> {
+  const { dir, storage } = context;
+  const path = uploadPaths(dir, uploadId).part;
+  const handle = await open(path, offset === 0 ? 'w+' : 'r+');
+  const close = async (): Promise<void> => {
+    await handle.sync().catch(() => {});
+    await handle.close().catch(() => {});
+  };
+  try {
+    if (offset > 0) await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
+  } catch (error) {
+    await close();
     await removeUpload(dir, uploadId);
     throw error;
   }
+  return {
+    async *kept() {
+      if (offset === 0) return;
+      for await (const chunk of handle.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) yield chunk as Buffer;
+    },
+    write: (chunk, position) => writeAll(handle, chunk, position),
+    async commit(key, fileSize) {
+      await handle.sync();
+      const written = (await handle.stat()).size;
+      await handle.close();
+      if (written !== fileSize) throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
+      await storage.putFile('nar', key, path, { synced: true });
+      await removeUpload(dir, uploadId);
+    },
+    async keep() {
+      await close();
+      return stat(path).then((s) => s.size, () => 0);
+    },
+    async drop() {
+      await close();
+      await removeUpload(dir, uploadId);
+    },
+  };
 }
 
-/** Syncs and closes a finished partial file, then moves it into storage. */
-async function commitPart(storage: Storage, handle: FileHandle, part: string, fileSize: number, uploadId: string, key: string, dir: string): Promise<void> {
-  await handle.sync();
-  const written = (await handle.stat()).size;
-  await handle.close();
-  if (written !== fileSize) {
-    throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
-  }
-  await storage.putFile('nar', key, part, { synced: true });
-  await removeUpload(dir, uploadId);
-}
-
-async function closeQuietly(handle: FileHandle): Promise<void> {
-  await handle.sync().catch(() => {});
-  await handle.close().catch(() => {});
+/** Memory: written to storage once verified; to a partial file and its manifest only if the body breaks off. */
+function memoryPart(context: TransferContext, uploadId: string, request: NarUploadRequest, expected: Hash): Part {
+  const chunks: Buffer[] = [];
+  return {
+    async *kept() {},
+    write(chunk) {
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      return Promise.resolve();
+    },
+    async commit(key) {
+      await context.storage.put('nar', key, Buffer.concat(chunks));
+    },
+    async keep() {
+      const received = Buffer.concat(chunks);
+      // The partial file first: a manifest never names bytes that are not there.
+      await writeFile(uploadPaths(context.dir, uploadId).part, received);
+      await writeManifest(context.dir, uploadId, makeManifest(request.key, request.compression, expected, request.narSize));
+      return received.length;
+    },
+    drop: () => Promise.resolve(),
+  };
 }

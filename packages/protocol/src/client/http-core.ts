@@ -164,7 +164,7 @@ function acceptOf(route: RouteDef): string {
 function transportError(route: RouteDef, err: unknown, user: AbortSignal | undefined, timedOut: boolean, ms: number): unknown {
   if (user?.aborted === true) return user.reason ?? err;
   if (timedOut) return new ProtocolError('timeout', `${route.method} ${route.path}: no answer within ${ms} ms`, { cause: err });
-  const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+  const why = err instanceof Error ? err.message : String(err);
   return new ProtocolError('network-error', `${route.method} ${route.path}: the coordinator could not be reached: ${why}`, { cause: err });
 }
 

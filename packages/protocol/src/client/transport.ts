@@ -25,6 +25,7 @@ export interface TransportRequest {
 /** An answer whose body is still to be read. */
 export interface TransportAnswer {
   readonly status: number;
+  /** Made when first asked for: most callers read only the status and body. */
   readonly headers: Headers;
   /** The body, decoded (Content-Encoding) when the server encoded it. */
   readonly body: Readable;
@@ -40,7 +41,7 @@ const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new htt
  * out to have been closed by the server before it answered.
  */
 export async function sendRequest(url: string, request: TransportRequest): Promise<TransportAnswer> {
-  const replayable = request.body === undefined || typeof request.body === 'string' || request.body instanceof Uint8Array;
+  const replayable = isWhole(request.body);
   try {
     return await attempt(url, request);
   } catch (error) {
@@ -49,6 +50,11 @@ export async function sendRequest(url: string, request: TransportRequest): Promi
       throw unwrap(again);
     });
   }
+}
+
+/** A body sent in one piece with its length (and so sendable again), as opposed to a stream. */
+function isWhole(body: TransportBody | undefined): body is string | Uint8Array | undefined {
+  return body === undefined || typeof body === 'string' || body instanceof Uint8Array;
 }
 
 /** A kept-alive socket that was closed before any answer: safe to send again on a fresh one. */
@@ -77,9 +83,10 @@ function attempt(url: string, request: TransportRequest): Promise<TransportAnswe
     });
     req.on('response', (res: IncomingMessage) => {
       answered = true;
-      resolve({ status: res.statusCode ?? 0, headers: headersOf(res), body: decoded(res) });
+      let headers: Headers | undefined;
+      resolve({ status: res.statusCode ?? 0, get headers() { return (headers ??= headersOf(res)); }, body: decoded(res) });
     });
-    if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
+    if (isWhole(body)) {
       req.end(body);
       return;
     }

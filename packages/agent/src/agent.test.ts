@@ -252,6 +252,19 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
     expect(done.attempts[0]?.failureReason).toMatch(/silen/i);
   });
 
+  it('caps the time limits it is sent: a build submitted without one is stopped at the agent\'s own', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { quiet } = instantiate(`let ${mkPrelude(nonce)} in { quiet = mk { name = "capped-quiet"; args = [ "-c" "echo going-quiet; while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['quiet']);
+    const build = await submit(coord.client, quiet!);
+    expect((await coord.client.getBuild(build)).maxSilentTimeSeconds).toBeNull();
+    const agent = agentOn(d1, a1, { maxBuildSilentSeconds: 1 });
+    const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'timed out');
+    await agent.stop();
+    expect(done.state).toBe('failed');
+    expect(done.attempts[0]?.result).toBe('timeout');
+    expect(done.attempts[0]?.failureReason).toMatch(/silen/i);
+  });
+
   it('on a graceful stop fetches nothing more but finishes and delivers the build it holds', async () => {
     const nonce = randomBytes(4).toString('hex');
     const drvs = instantiate(`let ${mkPrelude(nonce)} in {

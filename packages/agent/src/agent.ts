@@ -72,6 +72,7 @@ export function createAgent(options: AgentOptions): Agent {
       client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
       rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined, roots,
       derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
+      caps: { maxBuildTimeoutSeconds: o.maxBuildTimeoutSeconds, maxBuildSilentSeconds: o.maxBuildSilentSeconds },
       builds, uploads, buildOps, call, log: o.log,
     });
     const builds = new Semaphore(o.maxParallelBuilds);

@@ -36,6 +36,9 @@ describe('resolveAgentOptions', () => {
     expect(refused({ password: 'x' })).toBe(true);
     expect(refused({ token: 't' })).toBe(true);
     expect(refused({ ...base, maxParallelBuilds: 0 })).toBe(true);
+    expect(refused({ ...base, maxBuildTimeoutSeconds: 0 })).toBe(true);
+    expect(refused({ ...base, maxBuildSilentSeconds: 1.5 })).toBe(true);
+    expect(refused({ ...base, maxBuildTimeoutSeconds: 3600, maxBuildSilentSeconds: 60 })).toBe(false);
     expect(refused({ name: 'n', tokenFile: '/tmp/t' })).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import type { BuildDaemon } from '@gbc/store';
 import type { UploadCompression } from './compression.js';
 import { AgentError } from './errors.js';
 import type { RetryPolicy } from './retry.js';
+import type { TimeLimitCaps } from './time-limits.js';
 import { defaultSystem } from './system.js';
 import type { AgentTimers } from './timers.js';
 import { systemTimers } from './timers.js';
@@ -61,8 +62,12 @@ export interface AgentOptions extends AgentAuthOptions {
   readonly daemonSocket?: string;
   /** The daemon's store directory. Default `/nix/store` (Guix: `/gnu/store`). */
   readonly storeDir?: string;
-  /** A daemon client to use instead of opening one (the agent does not close it). */
+  /** A daemon client to use instead of opening one (the agent does not close it). Builds then run without time limits: the daemon applies them per connection, and the agent opens one per limited build only from a socket. */
   readonly daemon?: BuildDaemon;
+  /** Upper bound on any build's wall-clock time, in seconds, whatever the coordinator sends. Default none. */
+  readonly maxBuildTimeoutSeconds?: number;
+  /** Upper bound on any build's time without log output, in seconds, whatever the coordinator sends. Default none. */
+  readonly maxBuildSilentSeconds?: number;
   /** Time between status reports in ms. Default: every 3 s while builds are held (so cancels arrive promptly), else a third of the lease the coordinator announces, at most 60 s. */
   readonly statusIntervalMs?: number;
   /** Time between fetches when nothing came, in ms. Default 2000. */
@@ -78,8 +83,8 @@ export interface AgentOptions extends AgentAuthOptions {
 }
 
 /** The options with every default applied. */
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, keyof AgentAuthOptions | 'daemon' | 'statusIntervalMs' | 'daemonSocket'>> &
-  AgentAuthOptions & { readonly daemon?: BuildDaemon; readonly statusIntervalMs?: number; readonly daemonSocket?: string };
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, keyof AgentAuthOptions | keyof TimeLimitCaps | 'daemon' | 'statusIntervalMs' | 'daemonSocket'>> &
+  AgentAuthOptions & TimeLimitCaps & { readonly daemon?: BuildDaemon; readonly statusIntervalMs?: number; readonly daemonSocket?: string };
 
 /** Fills in the defaults documented on {@link AgentOptions}; throws AgentError `bad-options`. */
 export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
@@ -89,6 +94,10 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     return n;
   };
   const maxParallelBuilds = positive('maxParallelBuilds', o.maxParallelBuilds, 1);
+  const cap = (name: string, v: number | undefined): number | undefined => {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new AgentError('bad-options', `${name} must be a positive whole number of seconds, got ${String(v)}`);
+    return v;
+  };
   const auth = [o.password !== undefined || o.passwordFile !== undefined, o.token !== undefined || o.tokenFile !== undefined];
   if (auth[0] === auth[1]) throw new AgentError('bad-options', 'give either uuid with password/passwordFile, or name with token/tokenFile');
   if (auth[0] && o.uuid === undefined) throw new AgentError('bad-options', 'a password needs the agent uuid');
@@ -107,6 +116,8 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     storeDir: o.storeDir ?? '/nix/store',
     pollIntervalMs: positive('pollIntervalMs', o.pollIntervalMs, 2000),
     gracePeriodMs: positive('gracePeriodMs', o.gracePeriodMs, 600_000),
+    maxBuildTimeoutSeconds: cap('maxBuildTimeoutSeconds', o.maxBuildTimeoutSeconds),
+    maxBuildSilentSeconds: cap('maxBuildSilentSeconds', o.maxBuildSilentSeconds),
     retry: o.retry ?? {},
     timers: o.timers ?? systemTimers,
     log: o.log ?? (() => undefined),

@@ -14,6 +14,7 @@ import { setupBuild } from './setup.js';
 import type { SharedTempRoots } from './shared-roots.js';
 import type { PreparedBuild } from './setup.js';
 import { uploadOutput } from './upload-output.js';
+import { cappedLimits, type TimeLimitCaps } from './time-limits.js';
 
 /** Why a held build was aborted. */
 export type AbortReason = 'canceled' | 'lease-lost' | 'stopping';
@@ -34,6 +35,8 @@ export interface RunContext {
   readonly daemon: BuildDaemon;
   /** The daemon's socket path, for builds with limits of their own (a connection each; none when undefined). */
   readonly rootsSocket: string | undefined;
+  /** The agent's own caps on the builds' time limits. */
+  readonly caps: TimeLimitCaps;
   /** Temporary GC roots on the daemon, shared by builds started close together (none when undefined). */
   readonly roots: SharedTempRoots | undefined;
   readonly cache: NarSource;
@@ -140,12 +143,15 @@ type DaemonBuildOperation = 'BuildDerivation' | 'BuildPaths';
  * agent knows the daemon's socket); others use the shared pool.
  */
 async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared: PreparedBuild, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
-  if ((build.timeoutSeconds === null && build.maxSilentTimeSeconds === null) || ctx.rootsSocket === undefined) {
+  const limits = cappedLimits(build, ctx.caps);
+  if (limits.timeoutSeconds === null && limits.maxSilentTimeSeconds === null) return buildOn(ctx, ctx.daemon, build.derivation, prepared, request);
+  if (ctx.rootsSocket === undefined) {
+    ctx.log('time limits not applied: the agent was given a daemon client, not a socket', { build: build.uuid, ...limits });
     return buildOn(ctx, ctx.daemon, build.derivation, prepared, request);
   }
   const own = createBuildDaemon({ socket: ctx.rootsSocket, storeDir: ctx.daemon.storeDir, maxConnections: 1 });
   try {
-    await own.setOptions({ timeout: build.timeoutSeconds ?? 0, maxSilentTime: build.maxSilentTimeSeconds ?? 0 });
+    await own.setOptions({ timeout: limits.timeoutSeconds ?? 0, maxSilentTime: limits.maxSilentTimeSeconds ?? 0 });
     return await buildOn(ctx, own, build.derivation, prepared, request);
   } finally {
     await own.close();

@@ -119,7 +119,7 @@ describe('gbc against a coordinator it started', () => {
     expect(watched.stdout).toContain('canceled');
   }, PROCESS_TIMEOUT);
 
-  it('administers agents, dynamic-auth tokens and shows the allocation plan', async () => {
+  it('administers agents, dynamic-auth tokens and shows the allocation plan and the hooks', async () => {
     const created = json<{ agent: { uuid: string; name: string }; password: string }>(await gbc(['agent', 'new', 'builder-1', '--tag', 'arch=x86', '--json']));
     expect(created.agent.name).toBe('builder-1');
     expect(created.password.length).toBeGreaterThanOrEqual(16);
@@ -129,7 +129,11 @@ describe('gbc against a coordinator it started', () => {
     expect(json<{ active: boolean }>(await gbc(['agent', 'deactivate', id, '--json'])).active).toBe(false);
     expect(json<{ active: boolean; tags: unknown[] }>(await gbc(['agent', 'show', id, '--json'])).active).toBe(false);
     expect(json<{ active: boolean }>(await gbc(['agent', 'activate', id, '--json'])).active).toBe(true);
-    const [pw, token, planRun] = await Promise.all([gbc(['agent', 'password', 'new', id]), gbc(['dynamic-auth', 'new-token']), gbc(['allocation-plan', '--json'])]);
+    const [pw, token, planRun, hooksJson, hooksText] = await Promise.all([
+      gbc(['agent', 'password', 'new', id]), gbc(['dynamic-auth', 'new-token']), gbc(['allocation-plan', '--json']), gbc(['hooks', '--json']), gbc(['hooks']),
+    ]);
+    expect(json<{ queue: unknown[]; failing: unknown[] }>(hooksJson)).toEqual({ queue: expect.any(Array), failing: [] });
+    expect(hooksText.stdout).toContain('no failing hooks');
     expect(pw.stdout.trim()).toMatch(/^\S{16,}$/);
     expect(pw.stdout.trim()).not.toBe(created.password);
     expect(token.stdout.trim()).toMatch(/^\S{16,}$/);

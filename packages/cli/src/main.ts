@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { agentAdminCommands } from './commands/agent-admin.js';
 import { agentCommand } from './commands/agent.js';
-import { allocationPlanCommand, dynamicAuthCommand } from './commands/operators.js';
+import { allocationPlanCommand, dynamicAuthCommand, hooksCommand } from './commands/operators.js';
 import { buildCommand } from './commands/build.js';
 import { buildsCommand } from './commands/builds.js';
 import { cacheCommand } from './commands/cache-key.js';
@@ -48,6 +48,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       .command(buildsCommand(ctx))
       .command(dynamicAuthCommand(ctx))
       .command(allocationPlanCommand(ctx))
+      .command(hooksCommand(ctx))
       .command(cacheCommand(ctx))
       .command(clientTokenCommand(ctx))
       .command(retentionCommand(ctx))

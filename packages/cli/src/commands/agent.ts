@@ -25,6 +25,8 @@ interface AgentRunArgs {
   readonly 'max-1min-load-average'?: number;
   readonly 'status-interval'?: number;
   readonly 'poll-interval'?: number;
+  readonly 'max-build-timeout'?: number;
+  readonly 'max-build-silent-time'?: number;
   readonly 'derivation-substitute-url'?: string[];
   readonly 'non-derivation-substitute-url'?: string[];
   readonly 'upload-compression'?: string;
@@ -53,8 +55,10 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         'max-parallel-uploads': { type: 'number', describe: 'Output uploads at once (default 2)', requiresArg: true },
         'max-allocated-builds': { type: 'number', describe: 'Builds held at most (default max-parallel-builds)', requiresArg: true },
         'max-1min-load-average': { type: 'number', describe: 'Fetch nothing while the load is above this (default: cores)', requiresArg: true },
-        'status-interval': { type: 'number', describe: 'Seconds between status reports, which is how soon a canceled build is aborted (default: a third of the lease, at most 60)', requiresArg: true },
+        'status-interval': { type: 'number', describe: 'Seconds between status reports, which is how soon a canceled build is aborted (default: 3 while it holds builds, else a third of the lease, at most 60)', requiresArg: true },
         'poll-interval': { type: 'number', describe: 'Seconds between fetches while the coordinator has nothing for this agent (default 2)', requiresArg: true },
+        'max-build-timeout': { type: 'number', describe: "Upper bound in seconds on any build's wall-clock time, whatever the coordinator sends (default none)", requiresArg: true },
+        'max-build-silent-time': { type: 'number', describe: "Upper bound in seconds on any build's time without log output, whatever the coordinator sends (default none)", requiresArg: true },
         'derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for derivation outputs' },
         'non-derivation-substitute-url': { type: 'string', array: true, describe: 'Extra binary caches for input sources' },
         'upload-compression': { type: 'string', describe: 'Compression of uploaded NARs: zstd (default), lzip, gzip or none', requiresArg: true },
@@ -78,6 +82,7 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         maxLoad1: a['max-1min-load-average'],
         statusIntervalMs: secondsToMs('--status-interval', a['status-interval']),
         pollIntervalMs: secondsToMs('--poll-interval', a['poll-interval']),
+        maxBuildTimeoutSeconds: a['max-build-timeout'], maxBuildSilentSeconds: a['max-build-silent-time'],
         derivationSubstituteUrls: a['derivation-substitute-url'], nonDerivationSubstituteUrls: a['non-derivation-substitute-url'],
         uploadCompression: a['upload-compression'] as UploadCompression | undefined,
         daemonSocket: a['daemon-socket'],

@@ -1,4 +1,4 @@
-// Operator commands: `gbc dynamic-auth new-token`, `gbc allocation-plan`.
+// Operator commands: `gbc dynamic-auth new-token`, `gbc allocation-plan`, `gbc hooks`.
 import type { CommandModule } from 'yargs';
 import { clientOptions } from '../context.js';
 import type { CommandContext } from '../context.js';
@@ -47,6 +47,25 @@ export function allocationPlanCommand(ctx: CommandContext): CommandModule {
         [
           `strategy ${plan.strategy}, ${plan.unallocatable} ready build(s) no agent can take`,
           ...plan.agents.map((p) => `${p.agent}: ${p.builds.length === 0 ? 'nothing' : p.builds.join(' ')}`),
+        ].join('\n'));
+    },
+  };
+}
+
+/** The `hooks` command: the hook queue and the events whose hooks are failing. */
+export function hooksCommand(ctx: CommandContext): CommandModule {
+  return {
+    command: 'hooks',
+    describe: 'Show the hook queue per event type and the events whose hooks are failing',
+    builder: (y) => clientOptions(y, ctx.layers).option('limit', { type: 'number', describe: 'Failing events shown at most (default 100)', requiresArg: true }),
+    handler: async (raw) => {
+      const a = raw as unknown as ClientArgs & { limit?: number };
+      const status = await ctx.client(a).hookStatus(a.limit === undefined ? {} : { limit: a.limit });
+      ctx.output(a).result(status, () =>
+        [
+          status.queue.length === 0 ? 'hook queue: empty' : `hook queue: ${status.queue.map((q) => `${q.eventType} ${q.pending}`).join(', ')}`,
+          status.failing.length === 0 ? 'no failing hooks' : `${status.failing.length} failing event(s):`,
+          ...status.failing.map((f) => `${f.id} ${f.eventType}${f.build === null ? '' : ` build ${f.build}`}: ${f.attempts} attempt(s), next ${f.nextAttemptAt}: ${f.lastError.split('\n')[0]}`),
         ].join('\n'));
     },
   };

@@ -3,6 +3,8 @@
 // waits for in-flight runs, and per-type parallelism is honoured.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enqueueEvents, getEvent } from '@gbc/datastore';
+import type { HookStatus } from '@gbc/protocol';
+import { createClientApp } from '../client-api/client-app.js';
 import { createManualClock, type ManualClock } from '../clock.js';
 import { waitFor } from '../test-support/bytes.js';
 import { listHookFailures, hookQueueDepth } from './hook-failures.js';
@@ -63,6 +65,13 @@ describe.each(['sqlite', 'postgres'] as const)('hook runner on %s', (dialect) =>
       expect(failures).toEqual([expect.objectContaining({ id, eventType: 'build-success', build, attempts: 1, nextAttemptAt: clock.now() + 60_000 })]);
       expect(failures[0]!.lastError).toContain('the service is down');
       expect(runner.stats().get('build-success')).toMatchObject({ failed: 1, processed: 0 });
+      // Operators see it through the client API (GET /hooks, `gbc hooks`).
+      const app = createClientApp(t.ctx);
+      const shown = (await (await app.request('/hooks')).json()) as HookStatus;
+      expect(shown.queue).toEqual([{ eventType: 'build-success', pending: 1 }]);
+      expect(shown.failing).toEqual([expect.objectContaining({ id, eventType: 'build-success', build, attempts: 1, nextAttemptAt: new Date(clock.now() + 60_000).toISOString() })]);
+      expect(shown.failing[0]!.lastError).toContain('the service is down');
+      expect((await app.request('/hooks?limit=0')).status).toBe(400);
       clock.advance(60_000);
       runner.wake();
       await waitFor(async () => (await getEvent(t.ctx.datastore.db, id!))?.doneAt !== null, 'the retry to succeed');
@@ -70,6 +79,7 @@ describe.each(['sqlite', 'postgres'] as const)('hook runner on %s', (dialect) =>
       expect(seen[1]).toMatchObject({ id, type: 'build-success', build, derivation: '/gnu/store/x.drv' });
       expect(await listHookFailures(t.ctx.datastore.db)).toEqual([]);
       expect((await hookQueueDepth(t.ctx.datastore.db)).get('build-success')).toBeUndefined();
+      expect(await (await app.request('/hooks')).json()).toEqual({ queue: [], failing: [] });
     });
 
     it('does not lose a failed event across a restart on the same database', async () => {

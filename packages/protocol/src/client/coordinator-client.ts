@@ -2,7 +2,7 @@
 import { adminRoutes } from '../routes/admin-routes.js';
 import { agentAdminRoutes as ar } from '../routes/agent-admin-routes.js';
 import { buildRoutes as br } from '../routes/build-routes.js';
-import type { RetentionReport, AllocationPlan, ClientTokenList, CreateClientTokenRequest, CreatedClientToken, DynamicAuthToken } from '../schemas/admin.js';
+import type { RetentionReport, AllocationPlan, ClientTokenList, HookStatus, CreateClientTokenRequest, CreatedClientToken, DynamicAuthToken } from '../schemas/admin.js';
 import type { Agent, AgentDetail, AgentList, CreateAgentInput, CreateAgentResponse, NewPasswordResponse } from '../schemas/agents.js';
 import type {
   Build, BuildDetail, BuildList, BuildLogQueryInput, CancelResponse, ListBuildsQueryInput, SubmitBuildInput, SubmitBuildResponse,
@@ -161,6 +161,11 @@ export class CoordinatorClient {
   /** The current allocation plan. */
   allocationPlan(query: { agent?: string; limit?: number } = {}, o: RequestOptions = {}): Promise<AllocationPlan> {
     return this.#core.json(adminRoutes.allocationPlan, adminRoutes.allocationPlan.response.schema, { query, signal: o.signal }, this.#auth);
+  }
+
+  /** The hook queue per event type and the events whose hooks are failing (at most `limit`, default 100). */
+  hookStatus(query: { limit?: number } = {}, o: RequestOptions = {}): Promise<HookStatus> {
+    return this.#core.json(adminRoutes.hookStatus, adminRoutes.hookStatus.response.schema, { query, signal: o.signal }, this.#auth);
   }
 
   /** Live events; reconnects and resumes with Last-Event-ID. Stop with `options.signal` or by leaving the loop. */

@@ -80,6 +80,7 @@ describe('client coverage', () => {
       ['deactivateAgent', () => c.setAgentActive(U2, false)],
       ['createDynamicAuthToken', () => c.createDynamicAuthToken()],
       ['allocationPlan', () => c.allocationPlan({ limit: 5 })],
+      ['hookStatus', () => c.hookStatus({ limit: 5 })],
       ['createClientToken', () => c.createClientToken({ name: 'ci', scope: 'read' })],
       ['listClientTokens', () => c.listClientTokens()],
       ['revokeClientToken', () => c.revokeClientToken(U1)],

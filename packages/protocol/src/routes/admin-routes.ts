@@ -1,10 +1,10 @@
-// Client-port operator routes: allocation plan, live events, client tokens, retention, OpenAPI.
+// Client-port operator routes: allocation plan, hooks, live events, client tokens, retention, OpenAPI.
 import { z } from 'zod';
 import { defineRoute } from './route.js';
 import { tokenIdParams } from './params.js';
 import {
   allocationPlanQuerySchema, allocationPlanSchema, clientTokenListSchema, createClientTokenRequestSchema,
-  createdClientTokenSchema, retentionReportSchema, retentionRunRequestSchema,
+  createdClientTokenSchema, hookStatusQuerySchema, hookStatusSchema, retentionReportSchema, retentionRunRequestSchema,
 } from '../schemas/admin.js';
 import { eventSchema, eventsQuerySchema } from '../schemas/events.js';
 
@@ -15,6 +15,13 @@ export const adminRoutes = {
     summary: 'What each active agent would receive next',
     query: allocationPlanQuerySchema,
     response: { kind: 'json', status: 200, schema: allocationPlanSchema },
+    errors: [],
+  }),
+  hookStatus: defineRoute({
+    id: 'hookStatus', method: 'GET', path: '/hooks', port: 'client', auth: 'client-read',
+    summary: 'The hook queue per event type, and the events whose hooks are failing',
+    query: hookStatusQuerySchema,
+    response: { kind: 'json', status: 200, schema: hookStatusSchema },
     errors: [],
   }),
   events: defineRoute({

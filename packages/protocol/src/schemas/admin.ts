@@ -74,3 +74,29 @@ export const retentionReportSchema = named(
 );
 /** The answer to a retention run. */
 export type RetentionReport = z.infer<typeof retentionReportSchema>;
+
+/** Query of `GET /hooks`: how many failing events to list. */
+export const hookStatusQuerySchema = z.object({ limit: limitQuerySchema });
+
+/** `GET /hooks`: the hook queue per event type and the events whose last run failed (they will be tried again). */
+export const hookStatusSchema = named(
+  'HookStatus',
+  z.object({
+    /** Events not yet done, per event type (types with none are left out). */
+    queue: z.array(z.object({ eventType: z.string(), pending: z.number().int().min(0) })),
+    /** Failing events, oldest first. */
+    failing: z.array(
+      z.object({
+        id: z.number().int(),
+        eventType: z.string(),
+        build: uuidSchema.nullable(),
+        attempts: z.number().int().min(0),
+        lastError: z.string(),
+        nextAttemptAt: timestampSchema,
+        createdAt: timestampSchema,
+      }),
+    ),
+  }),
+);
+/** `GET /hooks`. */
+export type HookStatus = z.infer<typeof hookStatusSchema>;

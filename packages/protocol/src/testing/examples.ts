@@ -56,6 +56,10 @@ export const examples: Record<string, { good: unknown[]; bad: [unknown, string][
   CreatedClientToken: { good: [{ token, secret: 's'.repeat(40) }], bad: [[{ token }, 'secret']] },
   ClientTokenList: { good: [{ tokens: [token] }], bad: [[{}, 'tokens']] },
   AllocationPlan: { good: [{ strategy: 'basic', generatedAt: T, agents: [{ agent: U2, builds: [U1] }], unallocatable: 0 }], bad: [[{ strategy: 'basic', generatedAt: T, agents: [], unallocatable: -1 }, 'unallocatable']] },
+  HookStatus: {
+    good: [{ queue: [{ eventType: 'build-success', pending: 3 }], failing: [{ id: 7, eventType: 'build-success', build: U1, attempts: 2, lastError: 'command exited with 1', nextAttemptAt: T, createdAt: T }] }, { queue: [], failing: [] }],
+    bad: [[{ queue: [{ eventType: 'build-success', pending: -1 }], failing: [] }, 'queue.0.pending']],
+  },
   RetentionRunRequest: { good: [{}, { dryRun: true }], bad: [[{ dryRun: 1 }, 'dryRun']] },
   RetentionReport: { good: [{ dryRun: false, removedNars: 1, removedLogs: 2, freedBytes: 3, keptBytes: 4 }], bad: [[{ dryRun: false, removedNars: 1, removedLogs: 2, freedBytes: -3, keptBytes: 4 }, 'freedBytes']] },
   EventType: { good: ['build-success'], bad: [['build-exploded', '']] },

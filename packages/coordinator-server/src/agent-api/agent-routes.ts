@@ -66,11 +66,14 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
     const count = Math.min(body.count, ctx.config.maxFetchCount);
     const fetched = await ctx.scheduler.fetchBuilds(me, count, body.systems);
     // Everything the answer needs came back with the claim: no further query.
-    const builds: AllocatedBuild[] = fetched.map((f) => ({
-      uuid: f.buildId, attempt: f.attemptUuid, derivation: f.derivationPath, system: f.system, priority: f.priority,
-      tags: [...f.tags], ...effectiveLimits(f, ctx.config),
-      leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
-    }));
+    const builds: AllocatedBuild[] = fetched.map((f) => {
+      const limits = effectiveLimits(f, ctx.config);
+      return {
+        uuid: f.buildId, attempt: f.attemptUuid, derivation: f.derivationPath, system: f.system, priority: f.priority, tags: [...f.tags],
+        timeoutSeconds: limits.timeoutSeconds, maxSilentTimeSeconds: limits.maxSilentTimeSeconds,
+        leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
+      };
+    });
     for (const b of builds) ctx.events.publish({ type: 'build-allocated', build: b.uuid, agent: me, derivation: b.derivation, state: 'allocated' });
     return c.json({ builds }, 200);
   }, { ...opts, before: [auth] });

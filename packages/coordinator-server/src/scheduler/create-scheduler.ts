@@ -100,7 +100,11 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
         // The index's own strings, long promoted: the answer and the build-allocated
         // event (kept in the replay ring for seconds) then hold no fresh copies
         // that the young-generation collector would have to promote.
-        out.push({ ...c, buildId: b.id, derivationPath: b.derivation, system: b.system, priority: b.priority, tags: tagList(b.tags) });
+        // Named fields, no spread of the claim: see claimBuildsForAgents.
+        out.push({
+          buildId: b.id, attemptId: c.attemptId, attemptUuid: c.attemptUuid, derivationPath: b.derivation, leaseExpiresAt: c.leaseExpiresAt,
+          timeoutS: c.timeoutS, maxSilentTimeS: c.maxSilentTimeS, system: b.system, priority: b.priority, tags: tagList(b.tags),
+        });
         byId.delete(c.buildId);
       }
       if (byId.size > 0) logger.debug('claims refused: dropped stale queue entries', { builds: [...byId.keys()] });

@@ -87,17 +87,20 @@ const STATEMENT_CACHE = 256;
  * of the CPU time of bulk writes.
  */
 function withStatementCache(database: SqliteDatabase.Database, beforeClose: () => void): SqliteDatabase.Database {
-  const cache = new Map<string, SqliteDatabase.Statement>();
+  // Each entry keeps the text it was first prepared with: a hit moves the entry
+  // to the back under that (long-lived) string, not under the caller's fresh
+  // copy, which the cache would otherwise keep alive until the next hit.
+  const cache = new Map<string, { readonly text: string; readonly statement: SqliteDatabase.Statement }>();
   const prepare = (text: string): SqliteDatabase.Statement => {
-    let statement = cache.get(text);
-    if (statement !== undefined) {
-      cache.delete(text);
+    let entry = cache.get(text);
+    if (entry !== undefined) {
+      cache.delete(entry.text);
     } else {
-      statement = database.prepare(text);
+      entry = { text, statement: database.prepare(text) };
       if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
     }
-    cache.set(text, statement);
-    return statement;
+    cache.set(entry.text, entry);
+    return entry.statement;
   };
   return new Proxy(database, {
     get(target, name, receiver) {

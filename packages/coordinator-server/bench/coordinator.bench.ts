@@ -6,16 +6,16 @@
 // Sizes from GBC_BENCH_BUILDS (default 1,000,000), GBC_BENCH_AGENTS (1000),
 // GBC_BENCH_RATE (fetch calls/s offered, default 1500, 4 builds each) and
 // GBC_BENCH_SECONDS (per phase, default 10); GBC_BENCH_DIALECTS (sqlite,postgres).
-import { execFileSync, fork } from 'node:child_process';
+// The coordinator runs in a process of its own (coordinator-process.ts).
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAgent, createAgentPassword, createBuilds, openDatastore, recordDerivations } from '@gbc/datastore';
 import type { Datastore } from '@gbc/datastore';
-import { createCoordinator, listen, silentLogger } from '../src/index.js';
 import { fakeDrv } from '../src/agent-api/test-support.js';
+import type { CoordinatorCommand, CoordinatorReply } from './coordinator-process.js';
 import type { LoadPlan, LoadResult } from './fetch-load.js';
 
 const BUILDS = Number(process.env.GBC_BENCH_BUILDS ?? 1_000_000);
@@ -74,6 +74,32 @@ function load(plan: LoadPlan, onMeasure: () => void = () => undefined): Promise<
   });
 }
 
+/** The coordinator in a process of its own, and a way to ask it one thing at a time. */
+function coordinatorProcess(): { child: ChildProcess; ask: <K extends CoordinatorReply['kind']>(command: CoordinatorCommand, expect: K) => Promise<Extract<CoordinatorReply, { kind: K }>> } {
+  // GBC_BENCH_COORDINATOR_NODE_OPTIONS: more node options for it (e.g. `--trace-gc` to see its collections on stdout).
+  const more = (process.env.GBC_BENCH_COORDINATOR_NODE_OPTIONS ?? '').split(' ').filter((o) => o !== '');
+  const child = fork(new URL('./coordinator-process.ts', import.meta.url), { execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc', ...more], stdio: ['ignore', more.length > 0 ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
+  const ask = <K extends CoordinatorReply['kind']>(command: CoordinatorCommand, expect: K) =>
+    new Promise<Extract<CoordinatorReply, { kind: K }>>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`coordinator process exited with ${code} during ${command.kind}`));
+      child.once('exit', onExit);
+      child.once('message', (reply: CoordinatorReply) => {
+        child.off('exit', onExit);
+        if (reply.kind === expect) resolve(reply as Extract<CoordinatorReply, { kind: K }>);
+        else reject(new Error(`coordinator process answered ${command.kind} with ${reply.kind === 'error' ? reply.message : reply.kind}`));
+      });
+      child.send(command);
+    });
+  return { child, ask };
+}
+
+/** A process's resident memory from /proc: now (VmRSS) and its high-water mark (VmHWM), in bytes. */
+function residentOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
@@ -87,74 +113,69 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     const agents = await fill(ds);
     await ds.close();
     const insertS = (performance.now() - t0) / 1000;
-    globalThis.gc?.();
-    const tStart = performance.now();
-    const c = await createCoordinator({ databaseUri: db0.uri, dataDir: join(dir, 'data'), logger: silentLogger, cwd: dir, agentAuth: { cacheMs: 3_600_000 } });
-    const started = await c.start();
-    const startS = (performance.now() - tStart) / 1000;
-    const server = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
-    // Warm-up: one status report per agent verifies its password (scrypt) once; the auth cache keeps it.
-    let w = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let i = w++; i < agents.length; i = w++) {
-        const a = agents[i]!;
-        await (await fetch(`${server.agentUrl}/agent/${a.id}/status`, { method: 'PUT', headers: { Authorization: a.auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ load1: 0, builds: [] }) })).arrayBuffer();
-      }
-    }));
-    const base = { url: server.agentUrl, agents, count: COUNT, durationMs: SECONDS * 1000 };
-    process.stderr.write(`coordinator bench ${dialect}: ${BUILDS} builds and ${AGENTS} agents ready in ${insertS.toFixed(0)} s, started in ${startS.toFixed(1)} s\n`);
-    // The coordinator's CPU time (µs) since `from`: what the machine's other load does not change much.
-    const cpuSince = (from: NodeJS.CpuUsage) => {
-      const d = process.cpuUsage(from);
-      return d.user + d.system;
-    };
-    // Resident memory sampled under load: the figure after the runs depends on when V8 gives pages back.
-    let peakRss = 0;
-    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 100);
-    // Several sustained runs, each after its own warm-up: on a shared machine one
-    // run's tail depends on what else ran in those seconds (and on whether a
-    // full GC fell in them), so each run's figures are shown and the median judged.
-    // The coordinator's event-loop delay tells its own stalls from the machine's:
-    // one monitor per run (one enabled again would count the gap since it was disabled), the worst run shown.
-    const stalls = { p99: 0, max: 0 };
-    const steadyRuns: LoadResult[] = [];
-    let steadyCpuUs = 0;
-    for (let r = 0; r < RUNS; r++) {
-      let from = process.cpuUsage();
-      const monitor = monitorEventLoopDelay({ resolution: 1 });
-      steadyRuns.push(await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => {
-        from = process.cpuUsage();
-        monitor.enable();
+    const coordinator = coordinatorProcess();
+    const { ask, child } = coordinator;
+    try {
+      const started = await ask({ kind: 'start', databaseUri: db0.uri, dataDir: join(dir, 'data'), cwd: dir }, 'started');
+      const startS = started.startMs / 1000;
+      const agentUrl = started.agentUrl;
+      // Warm-up: one status report per agent verifies its password (scrypt) once; the auth cache keeps it.
+      let w = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        for (let i = w++; i < agents.length; i = w++) {
+          const a = agents[i]!;
+          await (await fetch(`${agentUrl}/agent/${a.id}/status`, { method: 'PUT', headers: { Authorization: a.auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ load1: 0, builds: [] }) })).arrayBuffer();
+        }
       }));
-      monitor.disable();
-      stalls.p99 = Math.max(stalls.p99, monitor.percentile(99));
-      stalls.max = Math.max(stalls.max, monitor.max);
-      steadyCpuUs += cpuSince(from);
+      const base = { url: agentUrl, agents, count: COUNT, durationMs: SECONDS * 1000 };
+      process.stderr.write(`coordinator bench ${dialect}: ${BUILDS} builds and ${AGENTS} agents ready in ${insertS.toFixed(0)} s, started in ${startS.toFixed(1)} s\n`);
+      // Resident memory sampled under load: the figure after the runs depends on when V8 gives pages back.
+      let peakRss = 0;
+      const sampler = setInterval(() => { peakRss = Math.max(peakRss, residentOf(child.pid!).rss); }, 100);
+      // Several sustained runs, each after its own warm-up: on a shared machine one
+      // run's tail depends on what else ran in those seconds (and on whether a
+      // full GC fell in them), so each run's figures are shown and the median judged.
+      // The coordinator's event-loop delay tells its own stalls from the machine's (the worst run shown),
+      // its CPU time per call what the machine's other load does not change much.
+      const stalls = { p99: 0, max: 0 };
+      const steadyRuns: LoadResult[] = [];
+      let steadyCpuUs = 0;
+      for (let r = 0; r < RUNS; r++) {
+        let measuring: Promise<unknown> = Promise.resolve();
+        steadyRuns.push(await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => { measuring = ask({ kind: 'measure' }, 'measuring'); }));
+        await measuring;
+        const report = await ask({ kind: 'report' }, 'report');
+        stalls.p99 = Math.max(stalls.p99, report.stallP99Ns);
+        stalls.max = Math.max(stalls.max, report.stallMaxNs);
+        steadyCpuUs += report.cpuUs;
+      }
+      let measuring: Promise<unknown> = Promise.resolve();
+      const burst = await load({ ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 }, () => { measuring = ask({ kind: 'measure' }, 'measuring'); });
+      await measuring;
+      const burstCpuUs = (await ask({ kind: 'report' }, 'report')).cpuUs;
+      clearInterval(sampler);
+      const peak = peakRss / 2 ** 20;
+      const hwm = residentOf(child.pid!).hwm / 2 ** 20;
+      const rss = (await ask({ kind: 'gc' }, 'collected')).rssBytes / 2 ** 20;
+      await ask({ kind: 'stop' }, 'stopped');
+      const runs = steadyRuns.map((run) => {
+        const lat = run.latenciesMs.sort((x, y) => x - y);
+        return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), rate: run.allocated / (run.elapsedMs / 1000) };
+      });
+      const medianP99 = quantile(runs.map((r) => r.p99).sort((x, y) => x - y), 0.5);
+      const rate = Math.min(...runs.map((r) => r.rate));
+      const calls = steadyRuns.reduce((n, r) => n + r.calls, 0);
+      const loadCpuUs = steadyRuns.reduce((n, r) => n + r.cpuUs, 0);
+      const burstRate = burst.allocated / (burst.elapsedMs / 1000);
+      const burstLat = burst.latenciesMs.sort((x, y) => x - y);
+      const ok = (b: boolean) => (b ? 'met' : 'NOT met');
+      const errors = steadyRuns.reduce((n, r) => n + r.errors, 0) + burst.errors;
+      const kinds = steadyRuns.flatMap((r) => Object.entries(r.errorKinds)).concat(Object.entries(burst.errorKinds));
+      const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
+      return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call | ${peak.toFixed(0)} MB; ${hwm.toFixed(0)} MB (${ok(hwm < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
+    } finally {
+      if (child.exitCode === null) child.kill();
     }
-    let burstFrom = process.cpuUsage();
-    const burst = await load({ ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 }, () => { burstFrom = process.cpuUsage(); });
-    const burstCpuUs = cpuSince(burstFrom);
-    clearInterval(sampler);
-    const peak = peakRss / 2 ** 20;
-    globalThis.gc?.();
-    const rss = process.memoryUsage().rss / 2 ** 20;
-    await server.close();
-    await c.stop();
-    const runs = steadyRuns.map((run) => {
-      const lat = run.latenciesMs.sort((x, y) => x - y);
-      return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), rate: run.allocated / (run.elapsedMs / 1000) };
-    });
-    const medianP99 = quantile(runs.map((r) => r.p99).sort((x, y) => x - y), 0.5);
-    const rate = Math.min(...runs.map((r) => r.rate));
-    const calls = steadyRuns.reduce((n, r) => n + r.calls, 0);
-    const loadCpuUs = steadyRuns.reduce((n, r) => n + r.cpuUs, 0);
-    const burstRate = burst.allocated / (burst.elapsedMs / 1000);
-    const burstLat = burst.latenciesMs.sort((x, y) => x - y);
-    const ok = (b: boolean) => (b ? 'met' : 'NOT met');
-    const errors = steadyRuns.reduce((n, r) => n + r.errors, 0) + burst.errors;
-    const kinds = steadyRuns.flatMap((r) => Object.entries(r.errorKinds)).concat(Object.entries(burst.errorKinds));
-    const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
-    return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call | ${peak.toFixed(0)} MB (${ok(peak < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
   } finally {
     await db0.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -172,11 +193,12 @@ A separate load-generator process calls fetch-builds (${COUNT} builds per call) 
 **saturation**: 64 calls in flight for ${SECONDS} s. Each phase runs the same load for ${WARMUP_SECONDS} s first, over the same connections, and drops those figures (JIT, caches).
 Start is createCoordinator + start (open, migrate, rebuild the in-memory queue).
 Event-loop delay: the coordinator's, during the sustained runs (p99 / max of the worst run), sampled every ms.
-RSS is the coordinator process's (the load generator is another process): the peak of samples every 100 ms during the runs, judged, and after the runs and a full GC. CPU per call is the coordinator process's
+The coordinator runs in a process of its own, started on the filled database as \`gbc coordinator\` would be (the bulk insert and the load generator are other processes).
+RSS is that process's, from /proc: the peak of samples every 100 ms during the runs; its high-water mark over its whole life, start included (VmHWM), judged; and after the runs and a full GC. CPU per call is the coordinator process's
 user+system time over the sustained runs divided by the calls served. Machine: ${cpus().length} cores, shared with other work (load average at the end ${loadavg()[0]!.toFixed(1)}).
 Targets: start < 30 s, fetch-builds p99 < 10 ms, >= 5,000 allocations/s sustained, RSS < 1.5 GB.
 
-| dialect | queued | bulk insert | start | sustained p50 / p99 per run | event-loop delay p99 / max | sustained allocations | coordinator CPU per call | load generator CPU per call | saturation | RSS: peak under load; after a GC | errors |
+| dialect | queued | bulk insert | start | sustained p50 / p99 per run | event-loop delay p99 / max | sustained allocations | coordinator CPU per call | load generator CPU per call | saturation | RSS: peak under load; whole-life peak; after a GC | errors |
 |---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `);

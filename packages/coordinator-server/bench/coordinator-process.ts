@@ -1,0 +1,72 @@
+// The coordinator of the coordinator benchmark, in a process of its own as
+// `gbc coordinator` runs: what it holds in memory is then only what a
+// coordinator holds, not the benchmark's bulk insert. Driven over IPC by
+// coordinator.bench.ts: it starts, listens, and measures its own event-loop
+// delay and CPU time between `measure` and `report`.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { createCoordinator, listen, silentLogger } from '../src/index.js';
+
+/** What the benchmark sends. */
+export type CoordinatorCommand =
+  | { readonly kind: 'start'; readonly databaseUri: string; readonly dataDir: string; readonly cwd: string }
+  | { readonly kind: 'measure' }
+  | { readonly kind: 'report' }
+  | { readonly kind: 'gc' }
+  | { readonly kind: 'stop' };
+
+/** What the coordinator process answers, one message per command. */
+export type CoordinatorReply =
+  | { readonly kind: 'started'; readonly startMs: number; readonly rebuildMs: number; readonly agentUrl: string }
+  | { readonly kind: 'measuring' }
+  | { readonly kind: 'report'; readonly cpuUs: number; readonly stallP99Ns: number; readonly stallMaxNs: number }
+  | { readonly kind: 'collected'; readonly rssBytes: number }
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'error'; readonly message: string };
+
+let stop: (() => Promise<void>) | undefined;
+let monitor: IntervalHistogram | undefined;
+let cpuFrom = process.cpuUsage();
+
+async function handle(command: CoordinatorCommand): Promise<CoordinatorReply> {
+  switch (command.kind) {
+    case 'start': {
+      const t0 = performance.now();
+      const c = await createCoordinator({ databaseUri: command.databaseUri, dataDir: command.dataDir, logger: silentLogger, cwd: command.cwd, agentAuth: { cacheMs: 3_600_000 } });
+      const started = await c.start();
+      const startMs = performance.now() - t0;
+      const server = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
+      stop = async () => {
+        await server.close();
+        await c.stop();
+      };
+      return { kind: 'started', startMs, rebuildMs: started.rebuildMs, agentUrl: server.agentUrl };
+    }
+    case 'measure':
+      // One monitor per measured window: one enabled again would count the gap since it was disabled.
+      monitor = monitorEventLoopDelay({ resolution: 1 });
+      monitor.enable();
+      cpuFrom = process.cpuUsage();
+      return { kind: 'measuring' };
+    case 'report': {
+      const cpu = process.cpuUsage(cpuFrom);
+      monitor?.disable();
+      return { kind: 'report', cpuUs: cpu.user + cpu.system, stallP99Ns: monitor?.percentile(99) ?? 0, stallMaxNs: monitor?.max ?? 0 };
+    }
+    case 'gc':
+      globalThis.gc?.();
+      return { kind: 'collected', rssBytes: process.memoryUsage.rss() };
+    case 'stop':
+      await stop?.();
+      return { kind: 'stopped' };
+  }
+}
+
+process.on('message', (command: CoordinatorCommand) => {
+  handle(command).then(
+    (reply) => {
+      process.send!(reply);
+      if (reply.kind === 'stopped') process.disconnect();
+    },
+    (error: unknown) => process.send!({ kind: 'error', message: error instanceof Error ? error.message : String(error) }),
+  );
+});

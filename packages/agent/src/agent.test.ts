@@ -252,6 +252,19 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
     expect(done.attempts[0]?.failureReason).toMatch(/silen/i);
   });
 
+  it('applies the build\'s wall-clock timeout to a build that keeps printing, and reports a timeout', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const { chatty } = instantiate(`let ${mkPrelude(nonce)} in { chatty = mk { name = "too-long"; args = [ "-c" "while [ ! -e /gbc-gate/${nonce} ]; do echo still-going; sleep 0.1; done; echo > $out" ]; }; }`, ['chatty']);
+    const build = await submit(coord.client, chatty!, { timeoutSeconds: 1 });
+    const agent = agentOn(d1, a1);
+    const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'timed out');
+    await agent.stop();
+    expect(done.state).toBe('failed');
+    expect(done.attempts[0]?.result).toBe('timeout');
+    expect(done.attempts[0]?.failureReason).not.toMatch(/silen/i);
+    expect(done.attempts[0]?.hasLog).toBe(true);
+  });
+
   it('caps the time limits it is sent: a build submitted without one is stopped at the agent\'s own', async () => {
     const nonce = randomBytes(4).toString('hex');
     const { quiet } = instantiate(`let ${mkPrelude(nonce)} in { quiet = mk { name = "capped-quiet"; args = [ "-c" "echo going-quiet; while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['quiet']);

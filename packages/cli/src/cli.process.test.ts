@@ -75,12 +75,13 @@ describe('gbc against a coordinator it started', () => {
     expect((await client.missingPaths([drvs.referenced, drvs.used, drvs.dep, drvs.top])).missing).toEqual([]);
 
     // Reads and the priority change do not depend on each other: run them together.
-    const [listRun, showRun, showText, priorityRun, again] = await Promise.all([
+    const [listRun, showRun, showText, priorityRun, again, sameOutputs] = await Promise.all([
       gbc(['builds', 'list', '--json', '--tag', 'suite=cli']),
       gbc(['build', 'show', ids[0]!, '--json']),
       gbc(['build', 'show', ids[0]!]),
       gbc(['build', 'update-priority', ids[1]!, '9', '--json']),
       gbc(['submit-build', '-', '--ignore-if-build-for-derivation-exists', '--json'], `${drvs.top}\n`),
+      gbc(['submit-build', drvs.other, '--ignore-if-build-for-outputs-exists', '--json']),
     ]);
     const listed = json<{ builds: Build[] }>(listRun);
     expect(listed.builds.map((b) => b.uuid).sort()).toEqual([...ids].sort());
@@ -93,6 +94,8 @@ describe('gbc against a coordinator it started', () => {
     expect(json<Build>(priorityRun).priority).toBe(9);
     const re = json<{ builds: Array<{ uuid: string; created: boolean }> }>(again);
     expect(re.builds).toEqual([expect.objectContaining({ uuid: ids[0], created: false })]);
+    // A build for the same outputs exists (the one just submitted): nothing new.
+    expect(json<{ builds: Array<{ uuid: string; created: boolean }> }>(sameOutputs).builds).toEqual([expect.objectContaining({ uuid: ids[1], created: false })]);
 
     const why = json<WhyResponse>(await gbc(['build', 'why', ids[0]!, '--json']));
     expect(why.state).toBe('queued');

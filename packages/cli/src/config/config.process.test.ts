@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../errors.js';
-import { runGbc } from '../testing/gbc-process.js';
+import { runGbc, startCoordinator } from '../testing/gbc-process.js';
 
 describe('configuration file < environment < flags', { timeout: 120_000 }, () => {
   let dir: string;
@@ -57,6 +57,21 @@ describe('configuration file < environment < flags', { timeout: 120_000 }, () =>
     expect(fromFile.stderr).toMatch(/127\.0\.0\.1:65531\b/);
     expect(fromEnv.stderr).toMatch(/127\.0\.0\.1:65532\b/);
     expect(fromFlag.stderr).toMatch(/127\.0\.0\.1:65533\b/);
+  });
+
+  it('runs the allocation strategy named by the file, or by --allocation-strategy over it', async () => {
+    writeFileSync(join(dir, 'gbc.config.json'), JSON.stringify({ 'allocation-strategy': 'derivation-ordered' }));
+    const listen = ['--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0'];
+    for (const [flag, expected] of [[[], 'derivation-ordered'], [['--allocation-strategy', 'fair-share'], 'fair-share']] as const) {
+      const coordinator = await startCoordinator(dir, [...listen, '--database', `sqlite://${join(dir, `${expected}.db`)}`, ...flag]);
+      try {
+        const plan = await runGbc(['allocation-plan', '--json', '--coordinator', coordinator.clientUrl], { cwd: dir });
+        expect(plan.code).toBe(0);
+        expect((JSON.parse(plan.stdout) as { strategy: string }).strategy).toBe(expected);
+      } finally {
+        expect(await coordinator.stop()).toBe(0);
+      }
+    }
   });
 
   it('stops with one line and exit code 2 on a bad or missing file', async () => {

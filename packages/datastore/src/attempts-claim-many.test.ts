@@ -1,6 +1,7 @@
-// Batched claims (group commit of concurrent fetch-builds) on both dialects:
-// each request gets its own builds with its agent's attempts, a build named
-// twice goes to the first request, and racing batches never share a build.
+// Batched claims (group commit of concurrent fetch-builds) on both dialects,
+// and on SQLite also through the claim worker thread: each request gets its
+// own builds with its agent's attempts, a build named twice goes to the first
+// request, and racing batches never share a build.
 import { describe, expect, it } from 'vitest';
 import { createAgent } from './agents.js';
 import { claimBuildsForAgents } from './attempts-claim-many.js';
@@ -10,10 +11,20 @@ import { getBuild } from './builds-show.js';
 import { recordDerivations } from './derivations.js';
 import { fakeDerivation } from './testing/fixtures.js';
 import { DIALECTS } from './testing/test-database.js';
+import { openDatastore } from './datastore.js';
+import { startSqliteClaimWorker, terminateClaimWorkerThread } from './sqlite-claim-worker.js';
 import { useDatastore } from './testing/use-datastore.js';
+import type { Dialect } from './uri.js';
 
-describe.each(DIALECTS)('batched claims on %s', (dialect) => {
+const CASES = DIALECTS.flatMap((dialect) => (dialect === 'sqlite' ? [[dialect, 'thread'], [dialect, 'worker']] : [[dialect, 'thread']]) as [Dialect, 'thread' | 'worker'][]);
+
+describe.each(CASES)('batched claims on %s (%s)', (dialect, via) => {
   const ctx = useDatastore(dialect);
+  const claim = (requests: Parameters<typeof claimBuildsForAgents>[1], options: { leaseMs: number; now?: number }) => {
+    const worker = via === 'worker' ? ctx.store.claimWorker() : undefined;
+    if (via === 'worker') expect(worker).toBeDefined();
+    return claimBuildsForAgents(ctx.store.db, requests, { ...options, worker });
+  };
   const agent = async (name: string) => (await createAgent(ctx.store.db, { name: `${name}-${Math.random()}`, systems: ['x86_64-linux'] })).id;
   const builds = async (n: number, options: { timeout?: number; maxSilentTime?: number } = {}) => {
     const drvs = Array.from({ length: n }, (_, i) => fakeDerivation(`many-${i}`));
@@ -25,7 +36,7 @@ describe.each(DIALECTS)('batched claims on %s', (dialect) => {
   it('gives each request its builds, with its agent, the derivation and the time limits', async () => {
     const { ids, paths } = await builds(5, { timeout: 600, maxSilentTime: 60 });
     const [a, b] = [await agent('a'), await agent('b')];
-    const got = await claimBuildsForAgents(ctx.store.db, [
+    const got = await claim([
       { agentId: a, buildIds: [ids[0]!, ids[1]!] },
       { agentId: b, buildIds: [ids[2]!, ids[1]!] },
       { agentId: a, buildIds: [ids[3]!] },
@@ -40,7 +51,7 @@ describe.each(DIALECTS)('batched claims on %s', (dialect) => {
     expect((await getBuild(ctx.store.db, ids[4]!))?.state).toBe('queued');
     expect((await getBuild(ctx.store.db, ids[2]!))?.state).toBe('allocated');
     // Taken builds are left out of a later batch; the untouched one is still claimable.
-    const again = await claimBuildsForAgents(ctx.store.db, [{ agentId: b, buildIds: [ids[0]!, ids[4]!] }], { leaseMs: 1000 });
+    const again = await claim([{ agentId: b, buildIds: [ids[0]!, ids[4]!] }], { leaseMs: 1000 });
     expect(again.map((l) => l.map((c) => c.buildId))).toEqual([[ids[4]]]);
   });
 
@@ -48,11 +59,51 @@ describe.each(DIALECTS)('batched claims on %s', (dialect) => {
     const { ids } = await builds(120);
     const agents = await Promise.all([0, 1, 2, 3].map((i) => agent(`racer${i}`)));
     const batches = Array.from({ length: 12 }, (_, k) =>
-      claimBuildsForAgents(ctx.store.db, agents.map((who, j) => ({ agentId: who, buildIds: [0, 1, 2].map((m) => ids[(k * 7 + j * 13 + m * 29) % ids.length]!) })), { leaseMs: 60_000 }));
+      claim(agents.map((who, j) => ({ agentId: who, buildIds: [0, 1, 2].map((m) => ids[(k * 7 + j * 13 + m * 29) % ids.length]!) })), { leaseMs: 60_000 }));
     const claimed = (await Promise.all(batches)).flat(2).map((c) => c.buildId);
     expect(claimed.length).toBeGreaterThan(0);
     expect(new Set(claimed).size).toBe(claimed.length);
     const open = await listOpenAttempts(ctx.store.db);
     expect(open.filter((o) => ids.includes(o.buildId)).length).toBe(claimed.length);
+  });
+});
+
+describe('the claim worker', () => {
+  const ctx = useDatastore('sqlite');
+
+  it('answers a failed claim with a typed error and keeps serving', async () => {
+    const worker = ctx.store.claimWorker()!;
+    // An agent that does not exist: the attempt's foreign key refuses it, the transaction rolls back.
+    const drv = fakeDerivation('worker-fk');
+    await recordDerivations(ctx.store.db, [drv]);
+    const [made] = await createBuilds(ctx.store.db, [{ derivationPath: drv.path }]);
+    await expect(claimBuildsForAgents(ctx.store.db, [{ agentId: 'no-such-agent', buildIds: [made!.id] }], { leaseMs: 1000, worker })).rejects.toMatchObject({ code: 'claim-failed', message: expect.stringMatching(/FOREIGN KEY/i) });
+    expect((await getBuild(ctx.store.db, made!.id))?.state).toBe('queued');
+    const who = (await createAgent(ctx.store.db, { name: `w-${Math.random()}`, systems: ['x86_64-linux'] })).id;
+    const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], { leaseMs: 1000, worker });
+    expect(got[0]!.map((c) => c.buildId)).toEqual([made!.id]);
+    expect(worker.failed).toBe(false);
+  });
+
+  it('when its thread dies, claims go on in the calling thread', async () => {
+    const { file } = ctx.database as { file: string };
+    const worker = startSqliteClaimWorker(file);
+    const drv = fakeDerivation('worker-dies');
+    await recordDerivations(ctx.store.db, [drv]);
+    const [made] = await createBuilds(ctx.store.db, [{ derivationPath: drv.path }]);
+    const who = (await createAgent(ctx.store.db, { name: `d-${Math.random()}`, systems: ['x86_64-linux'] })).id;
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    await terminateClaimWorkerThread(worker);
+    expect((await warned).message).toMatch(/claim worker has stopped; claims of .* run on the main thread/);
+    expect(worker.failed).toBe(true);
+    const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], { leaseMs: 1000, worker });
+    expect(got[0]!.map((c) => c.buildId)).toEqual([made!.id]);
+  });
+
+  it('is started only for a database file, and once', async () => {
+    expect(ctx.store.claimWorker()).toBe(ctx.store.claimWorker());
+    const memory = await openDatastore('sqlite::memory:');
+    expect(memory.claimWorker()).toBeUndefined();
+    await memory.close();
   });
 });

@@ -6,6 +6,7 @@ import { PostgresAdapter, sql } from 'kysely';
 import type { Claim } from './attempts-claim.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
+import type { SqliteClaimWorker } from './sqlite-claim-worker.js';
 import { uuidV7 } from './uuid-v7.js';
 
 /** The builds one agent asks to claim. */
@@ -20,6 +21,8 @@ export interface ClaimManyOptions {
   /** Lease length in ms: each agent must report before it runs out. */
   readonly leaseMs: number;
   readonly now?: number;
+  /** SQLite: claim on this worker thread instead of the calling one (not inside a transaction; not once it has failed). */
+  readonly worker?: SqliteClaimWorker | undefined;
 }
 
 /** A build row the claim's UPDATE returned. */
@@ -53,7 +56,11 @@ export async function claimBuildsForAgents(db: Db, requests: readonly ClaimReque
   if (agentOf.size === 0) return out;
   const now = options.now ?? Date.now();
   const lease = now + options.leaseMs;
-  const rows = db.getExecutor().adapter instanceof PostgresAdapter ? await claimPostgres(db, agentOf, now, lease) : await claimSqlite(db, agentOf, now, lease);
+  const rows = db.getExecutor().adapter instanceof PostgresAdapter
+    ? await claimPostgres(db, agentOf, now, lease)
+    : options.worker !== undefined && !options.worker.failed && !db.isTransaction
+      ? await options.worker.claim([...agentOf].map(([uuid, agent]) => [uuid, agent, uuidV7(now)] as const), now, lease)
+      : await claimSqlite(db, agentOf, now, lease);
   for (const row of rows) {
     const claim: Claim = { buildId: row.uuid, attemptId: row.attempt_id, attemptUuid: row.attempt_uuid, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
     out[owner.get(row.uuid)!]!.push(claim);

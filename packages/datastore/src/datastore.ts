@@ -7,6 +7,7 @@ import { migrateToLatest } from './migrate.js';
 import { createPostgresDialect } from './postgres-dialect.js';
 import type { PostgresOptions } from './postgres-dialect.js';
 import type { Database } from './schema.js';
+import { startSqliteClaimWorker, type SqliteClaimWorker } from './sqlite-claim-worker.js';
 import { createSqliteDialect } from './sqlite-dialect.js';
 import type { SqliteOptions } from './sqlite-dialect.js';
 import type { Db } from './transaction.js';
@@ -32,6 +33,11 @@ export interface Datastore {
   transaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
+  /**
+   * SQLite file: the worker thread that runs claims (started on first call,
+   * stopped by `close`); see sqlite-claim-worker.ts. Undefined otherwise.
+   */
+  claimWorker(): SqliteClaimWorker | undefined;
   /** Closes the pool or the file. */
   close(): Promise<void>;
 }
@@ -59,13 +65,21 @@ export async function openDatastore(uri: string, options: DatastoreOptions = {})
     await db.destroy().catch(() => undefined);
     throw new DatastoreUriError('unreachable', `cannot reach database ${JSON.stringify(shown)}: ${redactUri((cause as Error).message)}`, { cause });
   }
+  let claimWorker: SqliteClaimWorker | undefined;
   const store: Datastore = {
     db,
     dialect: target.dialect,
     uri: shown,
     transaction: (fn) => db.transaction().execute((trx: Transaction<Database>) => fn(trx)),
     migrate: () => migrateToLatest(db, target.dialect),
-    close: () => db.destroy(),
+    claimWorker() {
+      if (target.dialect !== 'sqlite' || target.filename === ':memory:') return undefined;
+      return (claimWorker ??= startSqliteClaimWorker(target.filename, options));
+    },
+    async close() {
+      await claimWorker?.stop();
+      await db.destroy();
+    },
   };
   if (options.migrate !== false) {
     try {

@@ -3,7 +3,7 @@
 // commit (and of a round trip on PostgreSQL) is shared by every agent in the
 // batch instead of paid by each. Claims stay exclusive: the datastore decides.
 import { MAX_CLAIM_BATCH, claimBuildsForAgents, isPg } from '@gbc/datastore';
-import type { Claim, ClaimRequest, Db } from '@gbc/datastore';
+import type { Claim, ClaimRequest, Db, SqliteClaimWorker } from '@gbc/datastore';
 
 /** Options of {@link createClaimBatcher}. */
 export interface ClaimBatcherOptions {
@@ -13,6 +13,8 @@ export interface ClaimBatcherOptions {
   readonly now: () => number;
   /** Batches in the datastore at once. Default 1 on SQLite (one writer), 4 on PostgreSQL. */
   readonly inFlight?: number;
+  /** SQLite: the worker thread that runs the claims (see the datastore's claimWorker). */
+  readonly worker?: SqliteClaimWorker | undefined;
   /** Called after each batch with the number of calls it served (metrics, tests). */
   readonly onBatch?: (calls: number) => void;
 }
@@ -49,7 +51,7 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
     while (queue.length > 0 && running < limit) {
       const batch = take();
       running += 1;
-      void claimBuildsForAgents(db, batch, { leaseMs: options.leaseMs, now: options.now() }).then(
+      void claimBuildsForAgents(db, batch, { leaseMs: options.leaseMs, now: options.now(), worker: options.worker }).then(
         (lists) => {
           options.onBatch?.(batch.length);
           batch.forEach((w, i) => w.resolve(lists[i]!));

@@ -39,7 +39,7 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
   /** Systems each agent last asked for (joined), to upsert only on change. */
   const agentSystems = new Map<string, string>();
   const agentRecords = new Map<string, AgentInfo>();
-  const claims = createClaimBatcher(db, { leaseMs: options.leaseMs, now: () => clock.now() });
+  const claims = createClaimBatcher(db, { leaseMs: options.leaseMs, now: () => clock.now(), worker: datastore.claimWorker() });
 
   const toInfo = (a: Agent, systems?: readonly string[]): AgentInfo => ({ id: a.id, systems: [...(systems ?? a.systems)], tags: tagRecord(a.tags), active: a.active });
 

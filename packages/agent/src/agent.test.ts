@@ -240,42 +240,38 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
     }
   });
 
-  it('applies the build\'s max silent time and reports a timeout', async () => {
+  /**
+   * Builds a derivation whose builder runs `script` until its gate opens (it
+   * never does here) under the given limits, and returns its attempt once ended.
+   */
+  async function runUntilLimited(name: string, script: string, limits: Parameters<typeof submit>[2], agentOptions: Partial<AgentOptions> = {}) {
     const nonce = randomBytes(4).toString('hex');
-    const { quiet } = instantiate(`let ${mkPrelude(nonce)} in { quiet = mk { name = "too-quiet"; args = [ "-c" "echo going-quiet; while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['quiet']);
-    const build = await submit(coord.client, quiet!, { maxSilentTimeSeconds: 1 });
-    const agent = agentOn(d1, a1);
+    const { drv } = instantiate(`let ${mkPrelude(nonce)} in { drv = mk { name = "${name}"; args = [ "-c" "${script.replaceAll('GATE', `/gbc-gate/${nonce}`)}" ]; }; }`, ['drv']);
+    const build = await submit(coord.client, drv!, limits);
+    const agent = agentOn(d1, a1, agentOptions);
     const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'timed out');
     await agent.stop();
     expect(done.state).toBe('failed');
     expect(done.attempts[0]?.result).toBe('timeout');
-    expect(done.attempts[0]?.failureReason).toMatch(/silen/i);
+    return { build: done, attempt: done.attempts[0]! };
+  }
+  const silent = 'echo going-quiet; while [ ! -e GATE ]; do sleep 0.05; done; echo > $out';
+
+  it('applies the build\'s max silent time and reports a timeout', async () => {
+    const { attempt } = await runUntilLimited('too-quiet', silent, { maxSilentTimeSeconds: 1 });
+    expect(attempt.failureReason).toMatch(/silen/i);
   });
 
   it('applies the build\'s wall-clock timeout to a build that keeps printing, and reports a timeout', async () => {
-    const nonce = randomBytes(4).toString('hex');
-    const { chatty } = instantiate(`let ${mkPrelude(nonce)} in { chatty = mk { name = "too-long"; args = [ "-c" "while [ ! -e /gbc-gate/${nonce} ]; do echo still-going; sleep 0.1; done; echo > $out" ]; }; }`, ['chatty']);
-    const build = await submit(coord.client, chatty!, { timeoutSeconds: 1 });
-    const agent = agentOn(d1, a1);
-    const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'timed out');
-    await agent.stop();
-    expect(done.state).toBe('failed');
-    expect(done.attempts[0]?.result).toBe('timeout');
-    expect(done.attempts[0]?.failureReason).not.toMatch(/silen/i);
-    expect(done.attempts[0]?.hasLog).toBe(true);
+    const { attempt } = await runUntilLimited('too-long', 'while [ ! -e GATE ]; do echo still-going; sleep 0.1; done; echo > $out', { timeoutSeconds: 1 });
+    expect(attempt.failureReason).not.toMatch(/silen/i);
+    expect(attempt.hasLog).toBe(true);
   });
 
   it('caps the time limits it is sent: a build submitted without one is stopped at the agent\'s own', async () => {
-    const nonce = randomBytes(4).toString('hex');
-    const { quiet } = instantiate(`let ${mkPrelude(nonce)} in { quiet = mk { name = "capped-quiet"; args = [ "-c" "echo going-quiet; while [ ! -e /gbc-gate/${nonce} ]; do sleep 0.05; done; echo > $out" ]; }; }`, ['quiet']);
-    const build = await submit(coord.client, quiet!);
-    expect((await coord.client.getBuild(build)).maxSilentTimeSeconds).toBeNull();
-    const agent = agentOn(d1, a1, { maxBuildSilentSeconds: 1 });
-    const done = await coord.waitFor(build, (b) => b.state === 'failed' || b.state === 'succeeded', 'timed out');
-    await agent.stop();
-    expect(done.state).toBe('failed');
-    expect(done.attempts[0]?.result).toBe('timeout');
-    expect(done.attempts[0]?.failureReason).toMatch(/silen/i);
+    const { build, attempt } = await runUntilLimited('capped-quiet', silent, {}, { maxBuildSilentSeconds: 1 });
+    expect(build.maxSilentTimeSeconds).toBeNull();
+    expect(attempt.failureReason).toMatch(/silen/i);
   });
 
   it('on a graceful stop fetches nothing more but finishes and delivers the build it holds', async () => {

@@ -46,23 +46,22 @@ db.pragma('foreign_keys = ON');
 const updates = new Map();
 const inserts = new Map();
 const marks = (n, group) => Array.from({ length: n }, () => group).join(', ');
-const update = (n) => {
-  let s = updates.get(n);
+// At most this many statements of each kind are kept (batch sizes vary).
+const KEEP = 128;
+const cached = (map, n, make) => {
+  let s = map.get(n);
   if (s === undefined) {
-    s = db.prepare("update builds set state = 'allocated' where uuid in (" + marks(n, '?') + ") and state || '' = 'queued' " +
-      'returning id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s');
-    updates.set(n, s);
+    if (map.size >= KEEP) map.delete(map.keys().next().value);
+    s = make();
+    map.set(n, s);
   }
   return s;
 };
-const insert = (n) => {
-  let s = inserts.get(n);
-  if (s === undefined) {
-    s = db.prepare('insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at) values ' + marks(n, '(?, ?, ?, ?, ?)') + ' returning id, uuid, build_id');
-    inserts.set(n, s);
-  }
-  return s;
-};
+const update = (n) => cached(updates, n, () =>
+  db.prepare("update builds set state = 'allocated' where uuid in (" + marks(n, '?') + ") and state || '' = 'queued' " +
+    'returning id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s'));
+const insert = (n) => cached(inserts, n, () =>
+  db.prepare('insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at) values ' + marks(n, '(?, ?, ?, ?, ?)') + ' returning id, uuid, build_id'));
 const claim = db.transaction((items, now, lease) => {
   const rows = update(items.length).all(items.map((i) => i[0]));
   if (rows.length === 0) return [];

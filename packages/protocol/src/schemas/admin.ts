@@ -89,7 +89,8 @@ export const hookStatusSchema = named(
       z.object({
         id: z.number().int(),
         eventType: z.string(),
-        build: uuidSchema.nullable(),
+        /** The build the event is about, as its payload names it. */
+        build: z.string().nullable(),
         attempts: z.number().int().min(0),
         lastError: z.string(),
         nextAttemptAt: timestampSchema,

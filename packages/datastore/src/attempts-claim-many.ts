@@ -2,11 +2,11 @@
 // calls that arrive together and claims all their builds in one transaction
 // (group commit), one statement on PostgreSQL and two on SQLite, so the cost
 // of a commit is shared by every agent in the batch.
-import { PostgresAdapter, sql } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql } from 'kysely';
 import type { Claim } from './attempts-claim.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
-import type { SqliteClaimWorker } from './sqlite-claim-worker.js';
+import type { ClaimItem, SqliteClaimWorker } from './sqlite-claim-worker.js';
 import { uuidV7 } from './uuid-v7.js';
 
 /** The builds one agent asks to claim. */
@@ -34,8 +34,8 @@ interface ClaimedRow {
   readonly max_silent_time_s: number | null;
 }
 
-/** A claimed build with its new attempt. */
-type ClaimedAttempt = ClaimedRow & { attempt_id: number; attempt_uuid: string };
+/** A claimed build with its new attempt (also what the claim worker answers). */
+export type ClaimedAttempt = ClaimedRow & { attempt_id: number; attempt_uuid: string };
 
 /** Builds per batch at most: two bound parameters each on PostgreSQL. */
 export const MAX_CLAIM_BATCH = 10_000;
@@ -56,11 +56,13 @@ export async function claimBuildsForAgents(db: Db, requests: readonly ClaimReque
   if (agentOf.size === 0) return out;
   const now = options.now ?? Date.now();
   const lease = now + options.leaseMs;
-  const rows = db.getExecutor().adapter instanceof PostgresAdapter
-    ? await claimPostgres(db, agentOf, now, lease)
-    : options.worker !== undefined && !options.worker.failed && !db.isTransaction
-      ? await options.worker.claim([...agentOf].map(([uuid, agent]) => [uuid, agent, uuidV7(now)] as const), now, lease)
-      : await claimSqlite(db, agentOf, now, lease);
+  let rows: readonly ClaimedAttempt[];
+  if (db.getExecutor().adapter instanceof PostgresAdapter) rows = await claimPostgres(db, agentOf, now, lease);
+  else {
+    const items: ClaimItem[] = [...agentOf].map(([uuid, agent]) => [uuid, agent, uuidV7(now)]);
+    const worker = options.worker !== undefined && !options.worker.failed && !db.isTransaction ? options.worker : undefined;
+    rows = worker !== undefined ? await worker.claim(items, now, lease) : await claimSqlite(db, items, now, lease);
+  }
   for (const row of rows) {
     const claim: Claim = { buildId: row.uuid, attemptId: row.attempt_id, attemptUuid: row.attempt_uuid, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
     out[owner.get(row.uuid)!]!.push(claim);
@@ -68,9 +70,24 @@ export async function claimBuildsForAgents(db: Db, requests: readonly ClaimReque
   return out;
 }
 
-// `state || ''` keeps SQLite on the UUID index: without statistics it would
-// otherwise walk the (state, …) index, i.e. every queued build.
-const RETURNED = sql`id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s`;
+/** The columns a claim returns of each claimed build. */
+const RETURNED = 'id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s';
+
+/**
+ * The SQLite claim's two statements as head, the placeholders of one row, and
+ * tail: the same text runs here and on the claim worker (sqlite-claim-worker.ts).
+ * `state || ''` keeps SQLite on the UUID index: without statistics it would
+ * otherwise walk the (state, …) index, i.e. every queued build.
+ */
+export const SQLITE_CLAIM_SQL = {
+  update: ["update builds set state = 'allocated' where uuid in (", '?', `) and state || '' = 'queued' returning ${RETURNED}`],
+  insert: ['insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at) values ', '(?, ?, ?, ?, ?)', ' returning id, uuid, build_id'],
+} as const;
+
+/** A statement of {@link SQLITE_CLAIM_SQL} for `n` rows. */
+function sqliteClaimText([head, row, tail]: readonly [string, string, string], n: number): string {
+  return head + new Array<string>(n).fill(row).join(', ') + tail;
+}
 
 /** PostgreSQL: a concurrent claimer waits on the row lock, then finds the state changed. One statement. */
 async function claimPostgres(db: Db, agentOf: ReadonlyMap<string, string>, now: number, lease: number): Promise<ClaimedAttempt[]> {
@@ -79,7 +96,7 @@ async function claimPostgres(db: Db, agentOf: ReadonlyMap<string, string>, now: 
     with w(w_uuid, w_agent, w_attempt) as (values ${wanted}),
     c as (update builds set state = 'allocated' from w
           where builds.uuid = w.w_uuid and builds.state = 'queued'
-          returning ${RETURNED}, w.w_agent, w.w_attempt),
+          returning ${sql.raw(RETURNED)}, w.w_agent, w.w_attempt),
     a as (insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at)
           select w_attempt, id, w_agent, ${now}, ${lease} from c returning id, uuid, build_id)
     select c.id, c.uuid, c.path, c.timeout_s, c.max_silent_time_s, a.id as attempt_id, a.uuid as attempt_uuid from c join a on a.build_id = c.id`.execute(db);
@@ -87,18 +104,19 @@ async function claimPostgres(db: Db, agentOf: ReadonlyMap<string, string>, now: 
 }
 
 /** SQLite: the transaction holds the single write lock (BEGIN IMMEDIATE). Two statements. */
-async function claimSqlite(db: Db, agentOf: ReadonlyMap<string, string>, now: number, lease: number): Promise<ClaimedAttempt[]> {
+async function claimSqlite(db: Db, items: readonly ClaimItem[], now: number, lease: number): Promise<ClaimedAttempt[]> {
   return inTransaction(db, async (trx) => {
-    const rows = (await sql<ClaimedRow>`update builds set state = 'allocated'
-      where uuid in (${sql.join([...agentOf.keys()])}) and state || '' = 'queued'
-      returning ${RETURNED}`.execute(trx)).rows;
+    const update = CompiledQuery.raw(sqliteClaimText(SQLITE_CLAIM_SQL.update, items.length), items.map((i) => i[0])) as CompiledQuery<ClaimedRow>;
+    const rows = (await trx.executeQuery(update)).rows;
     if (rows.length === 0) return [];
-    const attempts = await trx
-      .insertInto('attempts')
-      .values(rows.map((r) => ({ uuid: uuidV7(now), build_id: r.id, agent_id: agentOf.get(r.uuid)!, allocated_at: now, lease_expires_at: lease })))
-      .returning(['id', 'uuid', 'build_id'])
-      .execute();
-    const attemptOf = new Map(attempts.map((a) => [a.build_id, a]));
+    const itemOf = new Map(items.map((i) => [i[0], i]));
+    const values: unknown[] = [];
+    for (const r of rows) {
+      const [, agent, attempt] = itemOf.get(r.uuid)!;
+      values.push(attempt, r.id, agent, now, lease);
+    }
+    const insert = CompiledQuery.raw(sqliteClaimText(SQLITE_CLAIM_SQL.insert, rows.length), values) as CompiledQuery<{ id: number; uuid: string; build_id: number }>;
+    const attemptOf = new Map((await trx.executeQuery(insert)).rows.map((a) => [a.build_id, a]));
     // Fields named one by one: a spread of the driver's row objects was measured
     // to send every claimed row to V8's old generation (megabytes a second under
     // load, and with them the full collections that stall the event loop).

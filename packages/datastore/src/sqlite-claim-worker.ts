@@ -7,26 +7,16 @@
 // (BEGIN IMMEDIATE, busy timeout) orders it with the main connection's writes.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { SQLITE_CLAIM_SQL, type ClaimedAttempt } from './attempts-claim-many.js';
 import { DatastoreError } from './errors.js';
 
 /** One build to claim: its UUID, the agent taking it, the new attempt's UUID. */
 export type ClaimItem = readonly [buildUuid: string, agentId: string, attemptUuid: string];
 
-/** A claimed build with its new attempt, as the claim's statements return it. */
-export interface WorkerClaimedRow {
-  readonly id: number;
-  readonly uuid: string;
-  readonly path: string;
-  readonly timeout_s: number | null;
-  readonly max_silent_time_s: number | null;
-  readonly attempt_id: number;
-  readonly attempt_uuid: string;
-}
-
 /** A running claim worker. */
 export interface SqliteClaimWorker {
   /** Claims the queued builds among `items` in one transaction; builds no longer queued are left out. */
-  claim(items: readonly ClaimItem[], now: number, lease: number): Promise<WorkerClaimedRow[]>;
+  claim(items: readonly ClaimItem[], now: number, lease: number): Promise<ClaimedAttempt[]>;
   /** True once the worker has died other than by `stop`: callers then claim on their own thread. */
   readonly failed: boolean;
   /** Ends the worker after the claims in flight. */
@@ -34,8 +24,8 @@ export interface SqliteClaimWorker {
 }
 
 // Plain JavaScript run with `eval`: no loader needed for the sources. The
-// statements are those of claimSqlite in attempts-claim-many.ts (prepared once
-// per number of builds).
+// statements are claimSqlite's (attempts-claim-many.ts), passed in as text,
+// prepared once per number of builds (the last 128 of each kind kept).
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
@@ -43,25 +33,20 @@ const db = new Database(workerData.filename, { fileMustExist: true });
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('foreign_keys = ON');
-const updates = new Map();
-const inserts = new Map();
-const marks = (n, group) => Array.from({ length: n }, () => group).join(', ');
-// At most this many statements of each kind are kept (batch sizes vary).
-const KEEP = 128;
-const cached = (map, n, make) => {
+const prepared = { update: new Map(), insert: new Map() };
+const statement = (kind, n) => {
+  const map = prepared[kind];
   let s = map.get(n);
   if (s === undefined) {
-    if (map.size >= KEEP) map.delete(map.keys().next().value);
-    s = make();
+    if (map.size >= 128) map.delete(map.keys().next().value);
+    const [head, row, tail] = workerData.sql[kind];
+    s = db.prepare(head + new Array(n).fill(row).join(', ') + tail);
     map.set(n, s);
   }
   return s;
 };
-const update = (n) => cached(updates, n, () =>
-  db.prepare("update builds set state = 'allocated' where uuid in (" + marks(n, '?') + ") and state || '' = 'queued' " +
-    'returning id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s'));
-const insert = (n) => cached(inserts, n, () =>
-  db.prepare('insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at) values ' + marks(n, '(?, ?, ?, ?, ?)') + ' returning id, uuid, build_id'));
+const update = (n) => statement('update', n);
+const insert = (n) => statement('insert', n);
 const claim = db.transaction((items, now, lease) => {
   const rows = update(items.length).all(items.map((i) => i[0]));
   if (rows.length === 0) return [];
@@ -104,9 +89,9 @@ export function startSqliteClaimWorker(filename: string, options: SqliteClaimWor
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { filename, module, busyTimeoutMs: options.busyTimeoutMs ?? 15_000, synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL' },
+    workerData: { filename, module, sql: SQLITE_CLAIM_SQL, busyTimeoutMs: options.busyTimeoutMs ?? 15_000, synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL' },
   });
-  const waiting = new Map<number, { resolve(rows: WorkerClaimedRow[]): void; reject(error: Error): void }>();
+  const waiting = new Map<number, { resolve(rows: ClaimedAttempt[]): void; reject(error: Error): void }>();
   let next = 0;
   let failure: Error | undefined;
   let stopping = false;
@@ -118,7 +103,7 @@ export function startSqliteClaimWorker(filename: string, options: SqliteClaimWor
     for (const w of waiting.values()) w.reject(error);
     waiting.clear();
   };
-  worker.on('message', (m: { id: number; rows?: WorkerClaimedRow[]; error?: string; code?: string }) => {
+  worker.on('message', (m: { id: number; rows?: ClaimedAttempt[]; error?: string; code?: string }) => {
     const w = waiting.get(m.id);
     if (w === undefined) return;
     waiting.delete(m.id);
@@ -138,7 +123,7 @@ export function startSqliteClaimWorker(filename: string, options: SqliteClaimWor
       if (items.length === 0) return Promise.resolve([]);
       const id = next++;
       if (waiting.size === 0) worker.ref();
-      return new Promise<WorkerClaimedRow[]>((resolve, reject) => {
+      return new Promise<ClaimedAttempt[]>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
         worker.postMessage({ id, items, now, lease });
       }).finally(() => {

@@ -97,10 +97,10 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
       const byId = new Map(taken.map((b) => [b.id, b]));
       for (const c of got) {
         const b = byId.get(c.buildId)!;
-        // The index's own strings, long promoted: the answer and the build-allocated
-        // event (kept in the replay ring for seconds) then hold no fresh copies
-        // that the young-generation collector would have to promote.
-        // Named fields, no spread of the claim: see claimBuildsForAgents.
+        // The index's own (long-promoted) strings, and named fields rather than a
+        // spread of the claim: the answer and the build-allocated event (kept in
+        // the replay ring for seconds) then add nothing the young-generation
+        // collector has to promote (see claimBuildsForAgents).
         out.push({
           buildId: b.id, attemptId: c.attemptId, attemptUuid: c.attemptUuid, derivationPath: b.derivation, leaseExpiresAt: c.leaseExpiresAt,
           timeoutS: c.timeoutS, maxSilentTimeS: c.maxSilentTimeS, system: b.system, priority: b.priority, tags: tagList(b.tags),

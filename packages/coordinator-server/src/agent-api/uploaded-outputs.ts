@@ -2,7 +2,12 @@
 // upload leaves a small JSON note under `<scratch>/uploaded/<build>/<output>.json`
 // (it survives restarts); a successful result turns the notes into output
 // metadata in the same transaction as the result, then removes them.
-import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+//
+// The files are the record; the notes written by this process are also kept
+// in memory, so that the result reads none back and removes exactly the files
+// it knows of (one upload and one result per build of a farm: a handful of
+// file-system calls each saved count at thousands of builds a minute).
+import { mkdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OutputMetadataInput } from '@gbc/datastore';
 
@@ -21,23 +26,57 @@ export interface UploadedOutputs {
   clear(buildId: string): Promise<void>;
 }
 
+/** Builds whose notes are held in memory at most; older ones are read from their files again. */
+const MEMORY_LIMIT = 4096;
+
+/** The notes of a build written by this process: the directory exists and holds at least these. */
+interface Known {
+  readonly notes: Map<string, UploadedOutput>;
+}
+
 /** Notes kept under `scratchDir`. */
 export function createUploadedOutputs(scratchDir: string): UploadedOutputs {
   const dir = (buildId: string) => join(scratchDir, 'uploaded', buildId);
+  const file = (buildId: string, output: string) => join(dir(buildId), `${output}.json`);
+  // Insertion order is age: the oldest entry goes first when the limit is passed.
+  const known = new Map<string, Known>();
+
   return {
     async save(buildId, output) {
-      await mkdir(dir(buildId), { recursive: true });
-      const file = join(dir(buildId), `${output.output}.json`);
-      await writeFile(`${file}.tmp`, JSON.stringify(output));
-      await rename(`${file}.tmp`, file);
+      let entry = known.get(buildId);
+      if (entry === undefined) await mkdir(dir(buildId), { recursive: true });
+      const path = file(buildId, output.output);
+      await writeFile(`${path}.tmp`, JSON.stringify(output));
+      await rename(`${path}.tmp`, path);
+      entry = known.get(buildId);
+      if (entry === undefined) {
+        entry = { notes: new Map() };
+        known.set(buildId, entry);
+        if (known.size > MEMORY_LIMIT) known.delete(known.keys().next().value!);
+      }
+      entry.notes.set(output.output, output);
     },
+
     async load(buildId, output) {
+      const held = known.get(buildId)?.notes.get(output);
+      if (held !== undefined) return held;
+      // Written before a restart, or by an attempt whose entry was dropped from memory.
       try {
-        return JSON.parse(await readFile(join(dir(buildId), `${output}.json`), 'utf8')) as UploadedOutput;
+        return JSON.parse(await readFile(file(buildId, output), 'utf8')) as UploadedOutput;
       } catch {
         return undefined;
       }
     },
-    clear: (buildId) => rm(dir(buildId), { recursive: true, force: true }),
+
+    async clear(buildId) {
+      const entry = known.get(buildId);
+      known.delete(buildId);
+      if (entry !== undefined) {
+        await Promise.all([...entry.notes.keys()].map((output) => unlink(file(buildId, output)).catch(() => undefined)));
+        // Empty unless notes from before a restart are there too: then the whole directory goes.
+        if (await rmdir(dir(buildId)).then(() => true, () => false)) return;
+      }
+      await rm(dir(buildId), { recursive: true, force: true });
+    },
   };
 }

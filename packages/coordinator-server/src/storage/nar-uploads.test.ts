@@ -160,4 +160,17 @@ describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uplo
     expect(stored.fileSize).toBe(packed.zstd.length);
     expect(filesUnder(root)).toEqual(['nar/zstd/abc-hello']);
   });
+
+  it('an upload started again from byte 0 discards what a broken one kept', async () => {
+    async function* broken() {
+      yield packed.zstd.subarray(0, 1000);
+      throw new Error('connection reset');
+    }
+    expect((await refusal(uploads.receive({ ...request('zstd', packed.zstd), body: broken() }))).code).toBe('interrupted');
+    expect(filesUnder(root).some((f) => f.endsWith('.part'))).toBe(true);
+    const stored = await uploads.receive(request('zstd', packed.zstd));
+    expect(stored.fileSize).toBe(packed.zstd.length);
+    expect(await uploads.status('build-1-out-zstd')).toBeNull();
+    expect(filesUnder(root)).toEqual(['nar/zstd/abc-hello']);
+  });
 });

@@ -4,6 +4,7 @@
 // Neither is synced while it grows: a crash that loses them only makes the
 // next attempt start over from byte 0 (the agent keeps its bytes), and the
 // finished NAR is synced before it moves into storage.
+import { existsSync } from 'node:fs';
 import { readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBase16, type Hash } from '@gbc/store';
@@ -88,6 +89,12 @@ export async function listUploads(dir: string): Promise<UploadStatus[]> {
     if (status !== null) out.push(status);
   }
   return out;
+}
+
+/** True when a partial file or a manifest of the upload is there (a synchronous stat of each: cheap, no error objects). */
+export function hasUploadFiles(dir: string, uploadId: string): boolean {
+  const paths = uploadPaths(dir, uploadId);
+  return existsSync(paths.part) || existsSync(paths.manifest);
 }
 
 /** Removes an upload's files; true when something was there. */

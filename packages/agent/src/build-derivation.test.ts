@@ -79,6 +79,29 @@ in rec {
     expect(messages.filter((m) => REFUSED.test(m)).length).toBe(1);
   });
 
+  it('refuses a derivation text that does not match its path (BuildDerivation adds no .drv for the daemon to check)', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const drvs = instantiate(`let ${mkPrelude(nonce)} in { a = mk { name = "tampered-${nonce}"; args = [ "-c" "echo a > $out" ]; }; }`, ['a']);
+    const build = await submit(coord.client, drvs.a!);
+    // The coordinator's record altered behind its back (a corrupt or hostile coordinator): the builder's command changed.
+    const db = coord.current().context.datastore.db;
+    const row = await db.selectFrom('derivations').select('text').where('path', '=', drvs.a!).executeTakeFirstOrThrow();
+    const altered = Buffer.from(Buffer.from(row.text).toString('latin1').replace('echo a > $out', 'echo b > $out'), 'latin1');
+    expect(altered.equals(Buffer.from(row.text))).toBe(false);
+    await db.updateTable('derivations').set({ text: altered }).where('path', '=', drvs.a!).execute();
+    const creds = await coord.addAgent(`tampered-${nonce}`);
+    const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: trusting.socket });
+    try {
+      const seen = await coord.waitFor(build, (b) => b.attempts.some((a) => a.result !== null), 'a finished attempt');
+      const first = seen.attempts.find((a) => a.result !== null)!;
+      expect(first.result).toBe('infrastructure-failure');
+      expect(first.failureReason).toMatch(/text of \/nix\/store\/\w{32}-tampered-\w+\.drv does not match its path/);
+    } finally {
+      await coord.client.cancelBuild(build, { ignoreIfFinished: true });
+      await agent.stop(false);
+    }
+  });
+
   it('reports an input the daemon refuses to import as a failure of the agent, not a missing input', async () => {
     // Unsigned NARs from the coordinator's cache: a daemon that does not trust the agent refuses them.
     const nonce = randomBytes(4).toString('hex');

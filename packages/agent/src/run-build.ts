@@ -69,7 +69,8 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
     const t0 = performance.now();
     let prepared;
     try {
-      prepared = await setupBuild({ ...ctx, call }, build.uuid, build.derivation);
+      const basic = (ctx.buildOps.basic ??= (await ctx.daemon.info()).dialect === 'nix');
+      prepared = await setupBuild({ ...ctx, call }, build.uuid, build.derivation, basic ? 'own' : 'all');
     } catch (error) {
       if (signal.aborted) return reasonOf();
       if (isAgentError(error, 'missing-inputs')) {
@@ -97,7 +98,12 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       started.catch(() => building.abort('start-refused'));
       log = new LogStream(ctx.client, build.uuid, call, ctx.spoolDir);
       const stream = log;
-      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, prepared, { signal: building.signal, onLog: (line) => stream.line(line.text) })]);
+      // Should the daemon refuse BuildDerivation, the build goes through its .drv, and needs the whole closure.
+      const addDerivations = async (): Promise<void> => {
+        const full = await setupBuild({ ...ctx, call }, build.uuid, build.derivation, 'all');
+        if (roots !== undefined) for (const p of full.inputs) await roots.add(p);
+      };
+      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, prepared, addDerivations, { signal: building.signal, onLog: (line) => stream.line(line.text) })]);
       signal.removeEventListener('abort', stop);
       t3 = performance.now();
       if (report.status === 'rejected') throw report.reason;
@@ -142,17 +148,17 @@ type DaemonBuildOperation = 'BuildDerivation' | 'BuildPaths';
  * connection, so a build with limits gets a connection of its own (when the
  * agent knows the daemon's socket); others use the shared pool.
  */
-async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared: PreparedBuild, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
+async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared: PreparedBuild, addDerivations: () => Promise<void>, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
   const limits = cappedLimits(build, ctx.caps);
-  if (limits.timeoutSeconds === null && limits.maxSilentTimeSeconds === null) return buildOn(ctx, ctx.daemon, build.derivation, prepared, request);
+  if (limits.timeoutSeconds === null && limits.maxSilentTimeSeconds === null) return buildOn(ctx, ctx.daemon, build.derivation, prepared, addDerivations, request);
   if (ctx.rootsSocket === undefined) {
     ctx.log('time limits not applied: the agent was given a daemon client, not a socket', { build: build.uuid, ...limits });
-    return buildOn(ctx, ctx.daemon, build.derivation, prepared, request);
+    return buildOn(ctx, ctx.daemon, build.derivation, prepared, addDerivations, request);
   }
   const own = createBuildDaemon({ socket: ctx.rootsSocket, storeDir: ctx.daemon.storeDir, maxConnections: 1 });
   try {
     await own.setOptions({ timeout: limits.timeoutSeconds ?? 0, maxSilentTime: limits.maxSilentTimeSeconds ?? 0 });
-    return await buildOn(ctx, own, build.derivation, prepared, request);
+    return await buildOn(ctx, own, build.derivation, prepared, addDerivations, request);
   } finally {
     await own.close();
   }
@@ -164,9 +170,10 @@ async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared:
  * on the .drv makes Nix start its build hook (`nix __build-remote`, a whole
  * process that declines) for every call; with one call per build that was a
  * fifth of a farm's CPU on small builds. A daemon that refuses (untrusted
- * agent) gets BuildPaths from then on.
+ * agent) gets BuildPaths from then on, the derivation closure added first
+ * (set-up adds none for BuildDerivation).
  */
-async function buildOn(ctx: RunContext, daemon: BuildDaemon, drvPath: string, prepared: PreparedBuild, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
+async function buildOn(ctx: RunContext, daemon: BuildDaemon, drvPath: string, prepared: PreparedBuild, addDerivations: () => Promise<void>, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
   ctx.buildOps.basic ??= (await daemon.info()).dialect === 'nix';
   if (prepared.inputOutputs !== undefined && ctx.buildOps.basic) {
     const drv = prepared.derivation;
@@ -178,6 +185,7 @@ async function buildOn(ctx: RunContext, daemon: BuildDaemon, drvPath: string, pr
       stopBasicBuilds(ctx, error.daemonMessage);
     }
   }
+  if (!prepared.derivationsAdded) await addDerivations();
   return [await daemon.build(drvPath, request), 'BuildPaths'];
 }
 

@@ -1,9 +1,11 @@
 // Sets a build up in the agent's daemon: fetches the derivation closure from
 // the coordinator, makes every input valid (coordinator cache, then substitute
 // URLs), then adds each derivation as text with its references, dependencies first.
+// A build that goes through BuildDerivation needs no .drv in the store: it
+// asks for its own derivation only, and fetches only the inputs of its build.
 import { decodeDerivationText } from '@gbc/protocol';
 import type { AgentClient } from '@gbc/protocol';
-import { derivationReferences, parseDerivation, storePathBasename } from '@gbc/store';
+import { computeDerivationPath, derivationReferences, parseDerivation, storePathBasename } from '@gbc/store';
 import type { BuildDaemon, Derivation } from '@gbc/store';
 import { AgentError } from './errors.js';
 import { ensurePaths } from './fetch-inputs.js';
@@ -28,14 +30,20 @@ export interface PreparedBuild {
   readonly inputs: readonly string[];
   /** The outputs of its input derivations the build uses (undefined from a coordinator that does not say). */
   readonly inputOutputs: readonly string[] | undefined;
+  /** Whether the derivation closure was added to the store (needed to build through the .drv). */
+  readonly derivationsAdded: boolean;
 }
 
 /**
- * Sets up `drvPath` for build `build`. Throws AgentError `missing-inputs`
- * (with `paths`) when some input could be had nowhere.
+ * Sets up `drvPath` for build `build`: with `derivations: 'all'` for a build
+ * through the .drv (BuildPaths), with `'own'` for BuildDerivation (see the
+ * file header). Throws AgentError `missing-inputs` (with `paths`) when some
+ * input could be had nowhere.
  */
-export async function setupBuild(ctx: SetupContext, build: string, drvPath: string): Promise<PreparedBuild> {
-  const closure = await ctx.call(() => ctx.client.buildClosure(build));
+export async function setupBuild(ctx: SetupContext, build: string, drvPath: string, derivations: 'all' | 'own' = 'all'): Promise<PreparedBuild> {
+  const closure = await ctx.call(() => ctx.client.buildClosure(build, { derivations }));
+  // A coordinator that does not say which inputs are outputs sends the whole closure: then it is added.
+  const addDerivations = derivations === 'all' || closure.inputOutputs === undefined;
   // One validity query for the derivations and the inputs the closure names.
   const checked = new Set([...closure.derivations, ...closure.inputs]);
   const valid = new Set(await ctx.daemon.queryValidPaths([...checked]));
@@ -59,7 +67,7 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
   if (missing.length > 0) {
     throw new AgentError('missing-inputs', `build ${build}: inputs found neither in the coordinator's cache nor on the substitute URLs: ${missing.join(' ')}`, { paths: missing });
   }
-  for (const path of closure.derivations) {
+  for (const path of addDerivations ? closure.derivations : []) {
     const bytes = texts.get(path);
     const drv = parsed.get(path);
     if (bytes === undefined || drv === undefined || valid.has(path)) continue;
@@ -68,5 +76,10 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
     if (added !== path) throw new AgentError('bad-derivation', `adding ${path} to the daemon gave ${added}: the coordinator's text does not match its path`);
   }
   const derivation = parsed.get(drvPath) ?? parseDerivation(await ctx.call(() => ctx.client.derivationText(storePathBasename(drvPath))));
-  return { derivation, inputs: wanted, inputOutputs: closure.inputOutputs };
+  const own = texts.get(drvPath);
+  // Not added, so the daemon did not check the text against its path: checked here.
+  if (!addDerivations && own !== undefined && computeDerivationPath(derivation, storePathBasename(drvPath).slice(33, -4), ctx.daemon.storeDir, own) !== drvPath) {
+    throw new AgentError('bad-derivation', `the coordinator's text of ${drvPath} does not match its path`);
+  }
+  return { derivation, inputs: wanted, inputOutputs: closure.inputOutputs, derivationsAdded: addDerivations };
 }

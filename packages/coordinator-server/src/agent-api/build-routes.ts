@@ -24,9 +24,9 @@ export function mountBuildRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, s
   const db = ctx.datastore.db;
   const opts = { jsonBodyBytes: ctx.config.jsonBodyBytes, before: [auth] };
 
-  mountRoute(app, agentRoutes.buildClosure, async (c, { params }) => {
+  mountRoute(app, agentRoutes.buildClosure, async (c, { params, query }) => {
     const held = await heldAttempt(db, params.uuid, c.get('agentId'));
-    return c.json(await derivationClosure(db, held.derivationPath), 200);
+    return c.json(await derivationClosure(db, held.derivationPath, query.derivations), 200);
   }, opts);
 
   mountRoute(app, agentRoutes.derivationText, async (c, { params }) => {

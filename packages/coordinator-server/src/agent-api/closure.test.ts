@@ -32,5 +32,10 @@ describe('derivationClosure', () => {
     expect(closure.inputs).toEqual([...base.inputSources, ...mid.inputSources, ...top.inputSources, mid.outputs[0]!.path].sort());
     expect(Buffer.from(decodeDerivationText(closure.text)).equals(Buffer.from(top.text))).toBe(true); // the build's own derivation travels with it
     expect(await derivationClosure(store.db, base.path)).toEqual({ derivations: [base.path], inputs: base.inputSources, inputOutputs: [], text: encodeDerivationText(base.text) });
+
+    // For BuildDerivation: the derivation alone, its own sources and the input outputs it uses, nothing further up.
+    expect(await derivationClosure(store.db, top.path, 'own')).toEqual({
+      derivations: [top.path], inputs: [...top.inputSources, mid.outputs[0]!.path].sort(), inputOutputs: [mid.outputs[0]!.path], text: encodeDerivationText(top.text),
+    });
   });
 });

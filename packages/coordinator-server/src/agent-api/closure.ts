@@ -1,14 +1,35 @@
 // The closure of a build's derivation as the datastore records it: every
 // derivation to add to the agent's store (dependencies first) and the store
 // paths to fetch: the input sources of every derivation in the closure (adding
-// a .drv needs its references valid) and the used outputs of the direct inputs.
+// a .drv needs its references valid) and the used outputs of the direct inputs;
+// or, for an agent building with BuildDerivation, the derivation alone.
 import type { Db } from '@gbc/datastore';
 import { chunk } from '@gbc/datastore';
 import { encodeDerivationText } from '@gbc/protocol';
 import { sql } from 'kysely';
 
-/** The closure of `derivationPath`: derivations in dependency order, inputs, which of them are outputs of its own input derivations, and its own text (base64). */
-export async function derivationClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; inputs: string[]; inputOutputs: string[]; text: string }> {
+/**
+ * The closure of `derivationPath`: derivations in dependency order, inputs,
+ * which of them are outputs of its own input derivations, and its own text
+ * (base64). With `derivations: 'own'`, only the derivation itself and the
+ * inputs of its own build (its sources and the input outputs it uses): what
+ * BuildDerivation needs, found without walking the closure.
+ */
+export async function derivationClosure(db: Db, derivationPath: string, scope: 'all' | 'own' = 'all'): Promise<{ derivations: string[]; inputs: string[]; inputOutputs: string[]; text: string }> {
+  const own = await db.selectFrom('derivations').select('text').where('path', '=', derivationPath).executeTakeFirstOrThrow();
+  const direct = await db
+    .selectFrom('derivation_inputs as i')
+    .innerJoin('derivations as d', 'd.id', 'i.derivation_id')
+    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
+    .select('o.path')
+    .where('d.path', '=', derivationPath)
+    .execute();
+  const inputOutputs = [...new Set(direct.map((d) => d.path))].sort();
+  const text = encodeDerivationText(own.text);
+  if (scope === 'own') {
+    const src = await db.selectFrom('derivation_sources as s').innerJoin('derivations as d', 'd.id', 's.derivation_id').select('s.path').where('d.path', '=', derivationPath).execute();
+    return { derivations: [derivationPath], inputs: [...new Set([...src.map((s) => s.path), ...inputOutputs])].sort(), inputOutputs, text };
+  }
   const edges = new Map<string, string[]>();
   const sources = new Set<string>();
   let frontier = [derivationPath];
@@ -56,15 +77,6 @@ export async function derivationClosure(db: Db, derivationPath: string): Promise
       order.push(top[0]);
     }
   }
-  const direct = await db
-    .selectFrom('derivation_inputs as i')
-    .innerJoin('derivations as d', 'd.id', 'i.derivation_id')
-    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
-    .select('o.path')
-    .where('d.path', '=', derivationPath)
-    .execute();
-  const inputOutputs = [...new Set(direct.map((d) => d.path))].sort();
   const inputs = [...new Set([...sources, ...inputOutputs])].sort();
-  const own = await db.selectFrom('derivations').select('text').where('path', '=', derivationPath).executeTakeFirstOrThrow();
-  return { derivations: order, inputs, inputOutputs, text: encodeDerivationText(own.text) };
+  return { derivations: order, inputs, inputOutputs, text };
 }

@@ -66,9 +66,9 @@ export class AgentClient {
   }
 
   /** The derivations and inputs a build needs. */
-  buildClosure(build: string, o: AgentRequestOptions = {}): Promise<BuildClosure> {
-    return this.#authed(({ header }) =>
-      this.#core.json(r.buildClosure, r.buildClosure.response.schema, { params: { uuid: build }, signal: o.signal }, header));
+  buildClosure(build: string, o: { derivations?: 'all' | 'own' } & AgentRequestOptions = {}): Promise<BuildClosure> {
+    const call = { params: { uuid: build }, query: o.derivations === undefined ? {} : { derivations: o.derivations }, signal: o.signal };
+    return this.#authed(({ header }) => this.#core.json(r.buildClosure, r.buildClosure.response.schema, call, header));
   }
 
   /** The exact bytes of a derivation; `name` is its basename. */

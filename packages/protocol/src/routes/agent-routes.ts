@@ -2,7 +2,7 @@
 import { defineRoute } from './route.js';
 import { derivationNameParams, outputParams, uuidParams } from './params.js';
 import {
-  agentSessionRequestSchema, agentSessionResponseSchema, buildClosureSchema, buildResultRequestSchema,
+  agentSessionRequestSchema, agentSessionResponseSchema, buildClosureQuerySchema, buildClosureSchema, buildResultRequestSchema,
   fetchBuildsRequestSchema, fetchBuildsResponseSchema, setupFailureRequestSchema, statusReportSchema, statusResponseSchema,
 } from '../schemas/agent-work.js';
 import {
@@ -38,6 +38,7 @@ export const agentRoutes = {
     id: 'buildClosure', method: 'GET', path: '/build/{uuid}/closure', port: 'agent', auth: 'agent',
     summary: 'The derivations to add (dependencies first) and the inputs to fetch for a build',
     params: uuidParams,
+    query: buildClosureQuerySchema,
     response: { kind: 'json', status: 200, schema: buildClosureSchema },
     errors: ['not-found'],
   }),

@@ -100,6 +100,17 @@ export const fetchBuildsResponseSchema = named('FetchBuildsResponse', z.object({
 /** The answer to fetch-builds. */
 export type FetchBuildsResponse = z.infer<typeof fetchBuildsResponseSchema>;
 
+/**
+ * `GET /build/{uuid}/closure?derivations=`: `all` (the default) names every
+ * derivation of the closure and every input their addition needs (an agent
+ * building through the .drv adds them all); `own` only the build's own
+ * derivation and the inputs its build uses, which is all a daemon's
+ * BuildDerivation needs (no walk of the closure, however deep).
+ */
+export const buildClosureQuerySchema = z.object({
+  derivations: z.enum(['all', 'own']).default('all'),
+});
+
 /** `GET /build/{uuid}/closure`: the derivations to add to the agent's store (dependencies first) and the input sources to fetch. */
 export const buildClosureSchema = named(
   'BuildClosure',

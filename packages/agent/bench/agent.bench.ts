@@ -93,8 +93,12 @@ async function runGbc(): Promise<Run> {
     const t1 = performance.now();
     const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket, maxParallelBuilds: JOBS, maxAllocatedBuilds: JOBS * 2, maxParallelUploads: JOBS, pollIntervalMs: 50, uploadCompression: (process.env.GBC_BENCH_COMPRESSION ?? 'zstd') as 'zstd',
       log: (m, f) => { if (m === 'uploaded' && f !== undefined) phases.push(f as Record<string, number>); } });
-    // Watching costs the coordinator one cheap list query per 50 ms (not a detailed read of each build).
-    while ((await coord.client.listBuilds({ state: ['queued', 'allocated', 'started'], limit: 1 })).builds.length > 0) await new Promise((r) => setTimeout(r, 50));
+    // Watched through the event stream (from the first event, so none is missed), not by polling.
+    const ended = new Set<string>();
+    for await (const e of coord.client.events({ query: { type: ['build-success', 'build-failure', 'build-canceled', 'build-missing-inputs'] }, lastEventId: '0' })) {
+      if (e.build !== undefined && (e.type === 'build-success' || e.state === 'failed' || e.state === 'canceled')) ended.add(e.build);
+      if (ended.size >= n) break;
+    }
     const ms = performance.now() - t1;
     const cpuMs = machineCpuMs() - cpu0;
     const node = process.cpuUsage(node0);

@@ -47,7 +47,7 @@ function makeAgents(): AgentInfo[] {
   return Array.from({ length: AGENTS }, (_, i) => ({
     id: `agent-${String(i).padStart(4, '0')}`,
     systems: i % 3 === 0 ? [SYSTEMS[i % 4] as string, SYSTEMS[(i + 1) % 4] as string] : [SYSTEMS[i % 4] as string],
-    tags: i % 5 === 0 ? { machine: 'big' } : i % 5 === 1 ? { machine: 'small' } : {},
+    tags: (i % 5 === 0 ? { machine: 'big' } : i % 5 === 1 ? { machine: 'small' } : {}) as Record<string, string>,
     active: true,
   }));
 }

@@ -53,7 +53,7 @@ function connect(url: URL, agent: LoadPlan['agents'][number], count: number): Co
     + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`);
   let socket: Socket | undefined;
   let waiting: { resolve(r: Reply): void; reject(e: Error): void } | undefined;
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   const fail = (error: Error) => {
     socket?.destroy();
     socket = undefined;

@@ -41,8 +41,8 @@ async function makeNar(dir: string): Promise<{ file: string; narHash: string; na
   for (let f = 0; f < FILES; f++) {
     const out = createWriteStream(join(tree, `file-${f}`));
     for (let m = 0; m < FILE_BYTES / MiB; m++) {
-      if (!out.write(randomBytes(MiB / 2))) await new Promise((r) => out.once('drain', r));
-      if (!out.write(text)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(randomBytes(MiB / 2))) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
@@ -53,7 +53,7 @@ async function makeNar(dir: string): Promise<{ file: string; narHash: string; na
   for await (const chunk of dumpNar(tree)) {
     hash.update(chunk);
     narSize += chunk.length;
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   rmSync(tree, { recursive: true, force: true });

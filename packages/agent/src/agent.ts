@@ -78,9 +78,10 @@ export function createAgent(options: AgentOptions): Agent {
     const builds = new Semaphore(o.maxParallelBuilds);
     const uploads = new Semaphore(o.maxParallelUploads);
 
-    /** Delivers a result (already in the state file) until the coordinator answers. */
-    const deliver = async (build: string, result: BuildResultRequest): Promise<void> => {
+    /** Delivers a result (in the state file, or on its way there: `recorded`) until the coordinator answers. */
+    const deliver = async (build: string, result: BuildResultRequest, recorded: Promise<void> = Promise.resolve()): Promise<void> => {
       delivering.add(build);
+      const written = recorded.catch((error: unknown) => o.log('result not written to the state file', { build, error: String((error as Error).message) }));
       const send = (): Promise<void> => client.reportResult(build, result);
       try {
         try {
@@ -101,6 +102,7 @@ export function createAgent(options: AgentOptions): Agent {
       } finally {
         delivering.delete(build);
       }
+      await written;
       await state.removePending(build);
     };
 
@@ -109,8 +111,10 @@ export function createAgent(options: AgentOptions): Agent {
       const done = (async () => {
         const result = await runBuild(ctx(), build, abort.signal);
         if (result !== null) {
-          await state.addPending({ build: build.uuid, result });
-          await deliver(build.uuid, result);
+          // Written (synced) and sent at once: a crash before the write ends
+          // loses the result either way unless the coordinator has it; waiting
+          // for the write first only put an fsync before every result.
+          await deliver(build.uuid, result, state.addPending({ build: build.uuid, result }));
         }
       })().catch((error: unknown) => o.log('build run failed', { build: build.uuid, error: String(error) }))
         .finally(() => {

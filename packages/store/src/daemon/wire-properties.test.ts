@@ -51,6 +51,41 @@ describe('daemon client properties', () => {
     );
   });
 
+  it('decodes the same events, and fails the same way, whether a message arrives whole or byte by byte', async () => {
+    // Whole messages are decoded synchronously, split ones through the async reader: both must agree.
+    const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constant('naïve ✓'));
+    const field = fc.oneof(fc.nat().map((n) => Buffer.concat([encodeU64(0), encodeU64(n)])), text.map((t) => Buffer.concat([encodeU64(1), encodeBytes(t)])));
+    const fields = fc.array(field, { maxLength: 3 }).map((fs) => Buffer.concat([encodeU64(fs.length), ...fs]));
+    const message = fc.oneof(
+      text.map((t) => Buffer.concat([encodeU64(Stderr.Next), encodeBytes(t)])),
+      fc.nat().map((id) => Buffer.concat([encodeU64(Stderr.StopActivity), encodeU64(id)])),
+      fc.tuple(fc.nat(), fc.nat(200), fields).map(([id, type, f]) => Buffer.concat([encodeU64(Stderr.Result), encodeU64(id), encodeU64(type), f])),
+      fc.tuple(fc.nat(), fc.nat(7), fc.nat(120), text, fields, fc.nat()).map(([id, level, type, t, f, parent]) =>
+        Buffer.concat([encodeU64(Stderr.StartActivity), encodeU64(id), encodeU64(level), encodeU64(type), encodeBytes(t), f, encodeU64(parent)])),
+      // Unusual: an unknown field type, and nonzero padding — the async path's errors.
+      fc.constant(Buffer.concat([encodeU64(Stderr.Result), encodeU64(1), encodeU64(101), encodeU64(1), encodeU64(7), encodeU64(0)])),
+      fc.constant(Buffer.concat([encodeU64(Stderr.Next), encodeU64(1), Buffer.from([0x41, 1, 0, 0, 0, 0, 0, 0])])),
+    );
+    const collect = async (chunks: Uint8Array[]): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      try {
+        for await (const event of stderrEvents(new ByteReader(chunks), nix, 'test')) out.push(event);
+        out.push('last');
+      } catch (error) {
+        out.push({ error: (error as StoreError).code, message: (error as Error).message });
+      }
+      return out;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(message, { maxLength: 6 }), fc.boolean(), async (messages, last) => {
+        const bytes = Buffer.concat([...messages, last ? encodeU64(Stderr.Last) : Buffer.alloc(0)]);
+        const whole = await collect([bytes]);
+        const split = await collect([...bytes].map((b) => Uint8Array.of(b)));
+        expect(whole).toEqual(split);
+      }),
+    );
+  });
+
   it('reads both error forms: Guix message + status, Nix structured with traces', async () => {
     const guixError = Buffer.concat([encodeU64(Stderr.Next), encodeBytes('hi\n'), encodeU64(Stderr.Error), encodeBytes('no such path'), encodeU64(1)]);
     await expect(drain(guixError, guix)).rejects.toMatchObject({ daemonMessage: 'no such path', status: 1 });

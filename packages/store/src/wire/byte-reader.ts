@@ -63,6 +63,22 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * The bytes already buffered and not yet read (a view of the current chunk,
+   * maybe empty), for a parser that decodes whole messages synchronously
+   * when they are there; `consume` then marks what it decoded as read.
+   */
+  buffered(): Uint8Array {
+    return this.#chunk.subarray(this.#pos);
+  }
+
+  /** Marks `n` of the `buffered()` bytes read. */
+  consume(n: number): void {
+    if (n < 0 || n > this.#chunk.length - this.#pos) throw new RangeError(`cannot consume ${n} of ${this.#chunk.length - this.#pos} buffered bytes`);
+    this.#pos += n;
+    this.offset += n;
+  }
+
   /** Reads exactly `n` bytes; a short stream is a `truncated` WireError. */
   async readExact(n: number, what = 'data'): Promise<Uint8Array> {
     const first = await this.readSome(n);

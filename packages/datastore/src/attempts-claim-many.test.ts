@@ -4,7 +4,7 @@
 // request, and racing batches never share a build.
 import { describe, expect, it } from 'vitest';
 import { createAgent } from './agents.js';
-import { claimBuildsForAgents } from './attempts-claim-many.js';
+import { claimBuildsForAgents, MAX_CLAIM_BATCH } from './attempts-claim-many.js';
 import { listOpenAttempts } from './attempts-query.js';
 import { createBuilds } from './builds-create.js';
 import { getBuild } from './builds-show.js';
@@ -54,6 +54,15 @@ describe.each(CASES)('batched claims on %s (%s)', (dialect, via) => {
     const again = await claim([{ agentId: b, buildIds: [ids[0]!, ids[4]!] }], { leaseMs: 1000 });
     expect(again.map((l) => l.map((c) => c.buildId))).toEqual([[ids[4]]]);
   });
+
+  it('claims a whole batch of the largest size at once, within the bound-parameter limits', async () => {
+    const { ids } = await builds(MAX_CLAIM_BATCH + 1);
+    const who = await agent('bulk');
+    const got = await claim([{ agentId: who, buildIds: ids }], { leaseMs: 60_000 });
+    expect(got[0]!.length).toBe(MAX_CLAIM_BATCH);
+    // Past the limit a build is left queued, for the next batch.
+    expect((await getBuild(ctx.store.db, ids[MAX_CLAIM_BATCH]!))?.state).toBe('queued');
+  }, 120_000);
 
   it('never gives one build to two racing batches', async () => {
     const { ids } = await builds(120);

@@ -37,8 +37,12 @@ interface ClaimedRow {
 /** A claimed build with its new attempt (also what the claim worker answers). */
 export type ClaimedAttempt = ClaimedRow & { attempt_id: number; attempt_uuid: string };
 
-/** Builds per batch at most: two bound parameters each on PostgreSQL. */
-export const MAX_CLAIM_BATCH = 10_000;
+/**
+ * Builds per batch at most (the rest stay queued for the next batch): SQLite's
+ * attempts insert binds five parameters per build, 30,000 of the 32,766 a
+ * statement may have (PostgreSQL binds three of its 65,535).
+ */
+export const MAX_CLAIM_BATCH = 6_000;
 
 /**
  * Claims, atomically, the builds each request names for its agent. Builds no

@@ -61,12 +61,19 @@ interface Run {
   readonly phases: Record<string, number>[];
 }
 
+/** Before a timed run: the previous run's stores were written and deleted; their writeback is not this run's. */
+function settle(): void {
+  execFileSync('sync');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+}
+
 /** nix-store --realise -j4 on a fresh store (the .drv closure copied in first, not timed). */
 function runDirect(): Run {
   const direct = mkdtempSync(join(tmpdir(), 'gbc-bench-direct-'));
   const store = `local?root=${join(direct, 'root')}`;
   try {
     execFileSync('nix', ['copy', '--derivation', '--to', store, ...paths], { env, stdio: 'pipe' });
+    settle();
     const load = loadavg()[0]!;
     const cpu0 = machineCpuMs();
     const t0 = performance.now();
@@ -89,6 +96,7 @@ async function runGbc(): Promise<Run> {
   try {
     const creds = await coord.addAgent('bench');
     for (const p of paths) await submit(coord.client, p);
+    settle();
     const phases: Record<string, number>[] = [];
     const load = loadavg()[0]!;
     const cpu0 = machineCpuMs();

@@ -179,7 +179,8 @@ export function createAgent(options: AgentOptions): Agent {
           const load = load1();
           if (load > o.maxLoad1 && room >= 1) o.log('load above the limit: fetching nothing', { load1: load, maxLoad1: o.maxLoad1 });
           if (!stopping.signal.aborted && active && room >= 1 && load <= o.maxLoad1) {
-            const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems] });
+            // Once builds go through BuildDerivation, each comes with its own closure: a request less per build.
+            const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems], closures: buildOps.basic === true ? 'own' : 'none' });
             for (const b of got.builds) if (!held.has(b.uuid)) start(b);
             if (got.builds.length > 0) {
               // Now busy: the next report comes at the busy pace, not the idle one.

@@ -29,6 +29,14 @@ afterAll(async () => {
 
 const REFUSED = /does not trust this agent with BuildDerivation/;
 
+/** How many closure requests the coordinator has answered (from its metrics). */
+async function closureCalls(): Promise<number> {
+  const text = await (await fetch(`${coord.agentUrl}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^gbc_http_request_duration_seconds_count\{([^}]*)\} (\S+)$/gm)) if (m[1]!.includes('route="/build/:uuid/closure"')) n += Number(m[2]);
+  return n;
+}
+
 /** Runs an agent on `daemon` until every attribute of `drvs` (in order) is built; returns its log messages and the operations it built with. */
 async function buildAll(daemon: PrivateDaemon, drvs: Record<string, string>, attrs: readonly string[], name: string): Promise<{ messages: string[]; operations: unknown[] }> {
   const creds = await coord.addAgent(name);
@@ -62,9 +70,12 @@ in rec {
   a = mk { name = "ops-a"; args = [ "-c" "cat \${src} > $out" ]; };
   b = mk { name = "ops-b"; args = [ "-c" "cat \${a} \${src} > $out; echo b >> $out" ]; };
 }`, ['a', 'b']);
+    const closureCalls0 = await closureCalls();
     const { messages, operations } = await buildAll(trusting, drvs, ['a', 'b'], `trusted-${nonce}`);
     expect(operations).toEqual(['BuildDerivation', 'BuildDerivation']);
     expect(messages.filter((m) => REFUSED.test(m))).toEqual([]);
+    // The first build asked for its closure; once BuildDerivation was known to work, the next came with the allocation.
+    expect((await closureCalls()) - closureCalls0).toBe(1);
   });
 
   it('falls back to BuildPaths on a daemon that does not trust it, saying so once', async () => {

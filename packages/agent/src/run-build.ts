@@ -70,7 +70,7 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
     let prepared;
     try {
       const basic = (ctx.buildOps.basic ??= (await ctx.daemon.info()).dialect === 'nix');
-      prepared = await setupBuild({ ...ctx, call }, build.uuid, build.derivation, basic ? 'own' : 'all');
+      prepared = await setupBuild({ ...ctx, call }, build.uuid, build.derivation, basic ? 'own' : 'all', basic ? build.closure : undefined);
     } catch (error) {
       if (signal.aborted) return reasonOf();
       if (isAgentError(error, 'missing-inputs')) {

@@ -4,7 +4,7 @@
 // A build that goes through BuildDerivation needs no .drv in the store: it
 // asks for its own derivation only, and fetches only the inputs of its build.
 import { decodeDerivationText } from '@gbc/protocol';
-import type { AgentClient } from '@gbc/protocol';
+import type { AgentClient, BuildClosure } from '@gbc/protocol';
 import { computeDerivationPath, derivationReferences, parseDerivation, storePathBasename } from '@gbc/store';
 import type { BuildDaemon, Derivation } from '@gbc/store';
 import { AgentError } from './errors.js';
@@ -37,11 +37,13 @@ export interface PreparedBuild {
 /**
  * Sets up `drvPath` for build `build`: with `derivations: 'all'` for a build
  * through the .drv (BuildPaths), with `'own'` for BuildDerivation (see the
- * file header). Throws AgentError `missing-inputs` (with `paths`) when some
- * input could be had nowhere.
+ * file header), from the closure `given` with the allocation if there is
+ * one. Throws AgentError `missing-inputs` (with `paths`) when some input
+ * could be had nowhere.
  */
-export async function setupBuild(ctx: SetupContext, build: string, drvPath: string, derivations: 'all' | 'own' = 'all'): Promise<PreparedBuild> {
-  const closure = await ctx.call(() => ctx.client.buildClosure(build, { derivations }));
+export async function setupBuild(ctx: SetupContext, build: string, drvPath: string, derivations: 'all' | 'own' = 'all', given?: BuildClosure): Promise<PreparedBuild> {
+  // `given`: the closure that came with the allocation (of the same scope), when the agent asked for it.
+  const closure = given ?? await ctx.call(() => ctx.client.buildClosure(build, { derivations }));
   // A coordinator that does not say which inputs are outputs sends the whole closure: then it is added.
   const addDerivations = derivations === 'all' || closure.inputOutputs === undefined;
   // One validity query for the derivations and the inputs the closure names.

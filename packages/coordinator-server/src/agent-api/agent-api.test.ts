@@ -118,6 +118,24 @@ describe.each(['sqlite', 'postgres'] as const)('agent API on %s', (dialect) => {
     expect((await call(c, 'POST', `/build/${topBuild}/report-result`, b.auth, { result: 'canceled' })).status).toBe(204);
   });
 
+  it('sends each build\'s own closure with the allocation when asked, as the closure route answers it', async () => {
+    const dep = fakeDrv('with-closure-dep');
+    const top = fakeDrv('with-closure-top', [dep]);
+    const [depBuild] = await submit(c, [dep, top], [{ derivationPath: dep.path }]);
+    const plain = await fetchOne(a);
+    expect(plain.map((g) => g.uuid)).toEqual([depBuild]);
+    expect(plain[0]).not.toHaveProperty('closure');
+    await call(c, 'POST', `/build/${depBuild}/report-result`, a.auth, { result: 'canceled' });
+    const [again] = await submit(c, [], [{ derivationPath: dep.path }]);
+    const res = await call(c, 'POST', `/agent/${a.id}/fetch-builds`, a.auth, { count: 1, systems: ['x86_64-linux'], closures: 'own' });
+    const got = ((await res.json()) as { builds: { uuid: string; closure?: unknown }[] }).builds;
+    expect(got.map((g) => g.uuid)).toEqual([again]);
+    const own = await (await call(c, 'GET', `/build/${again}/closure?derivations=own`, a.auth)).json();
+    expect(got[0]!.closure).toEqual(own);
+    expect((own as { derivations: string[] }).derivations).toEqual([dep.path]);
+    await call(c, 'POST', `/build/${again}/report-result`, a.auth, { result: 'canceled' });
+  });
+
   it('blocks dependents of a failure and unblocks them when the derivation later succeeds', async () => {
     const dep = fakeDrv('fails');
     const top = fakeDrv('waits', [dep]);

@@ -13,6 +13,7 @@ import { effectiveLimits } from '../limits/build-limits.js';
 import { mountRoute } from '../http/validate.js';
 import type { AgentEnv } from './agent-auth.js';
 import { ensureSelf } from './agent-auth.js';
+import { derivationClosure } from './closure.js';
 
 /** Mounts session, status and fetch-builds on the agent app. */
 export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, auth: MiddlewareHandler<AgentEnv>): void {
@@ -65,14 +66,18 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
     ensureSelf(me, params.uuid);
     const count = Math.min(body.count, ctx.config.maxFetchCount);
     const fetched = await ctx.scheduler.fetchBuilds(me, count, body.systems);
-    // Everything the answer needs came back with the claim: no further query.
-    const builds: AllocatedBuild[] = fetched.map((f) => {
+    // Everything the answer needs came back with the claim: no further query,
+    // unless the agent asked for each build's own closure (a request less per build for BuildDerivation).
+    const closures = body.closures === 'own' ? await Promise.all(fetched.map((f) => derivationClosure(ctx.datastore.db, f.derivationPath, 'own'))) : undefined;
+    const builds: AllocatedBuild[] = fetched.map((f, i) => {
       const limits = effectiveLimits(f, ctx.config);
-      return {
+      const build: AllocatedBuild = {
         uuid: f.buildId, attempt: f.attemptUuid, derivation: f.derivationPath, system: f.system, priority: f.priority, tags: [...f.tags],
         timeoutSeconds: limits.timeoutSeconds, maxSilentTimeSeconds: limits.maxSilentTimeSeconds,
         leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
       };
+      if (closures !== undefined) build.closure = closures[i];
+      return build;
     });
     for (const b of builds) ctx.events.publish({ type: 'build-allocated', build: b.uuid, agent: me, derivation: b.derivation, state: 'allocated' });
     return c.json({ builds }, 200);

@@ -3,7 +3,7 @@ import { ProtocolError, isProtocolError } from '../errors.js';
 import { agentRoutes as r } from '../routes/agent-routes.js';
 import { cacheRoutes } from '../routes/cache-routes.js';
 import type {
-  AgentSessionResponse, BuildClosure, BuildResultRequest, FetchBuildsRequest, FetchBuildsResponse, StatusReportInput, StatusResponse,
+  AgentSessionResponse, BuildClosure, BuildResultRequest, FetchBuildsRequestInput, FetchBuildsResponse, StatusReportInput, StatusResponse,
 } from '../schemas/agent-work.js';
 import { encodeUploadHeaders } from '../schemas/uploads.js';
 import type { LogUploadProgress, NarUploadMetadataInput, StoredNar, UploadProgress } from '../schemas/uploads.js';
@@ -60,7 +60,7 @@ export class AgentClient {
   }
 
   /** Asks for up to `count` builds of `systems`. */
-  fetchBuilds(request: FetchBuildsRequest, o: AgentRequestOptions = {}): Promise<FetchBuildsResponse> {
+  fetchBuilds(request: FetchBuildsRequestInput, o: AgentRequestOptions = {}): Promise<FetchBuildsResponse> {
     return this.#authed(({ agent, header }) =>
       this.#core.json(r.fetchBuilds, r.fetchBuilds.response.schema, { params: { uuid: agent }, json: request, signal: o.signal }, header));
   }

@@ -65,41 +65,6 @@ export const statusResponseSchema = named(
 /** The answer to a status report. */
 export type StatusResponse = z.infer<typeof statusResponseSchema>;
 
-/** `POST /agent/{uuid}/fetch-builds`: ask for up to `count` builds of the given systems. */
-export const fetchBuildsRequestSchema = named(
-  'FetchBuildsRequest',
-  z.object({
-    count: z.number().int().min(1).max(1000),
-    systems: z.array(systemSchema).min(1),
-  }),
-);
-/** `POST /agent/{uuid}/fetch-builds`. */
-export type FetchBuildsRequest = z.infer<typeof fetchBuildsRequestSchema>;
-
-/** A build allocated to the agent, with what it needs to set it up and run it. */
-export const allocatedBuildSchema = named(
-  'AllocatedBuild',
-  z.object({
-    uuid: uuidSchema,
-    /** The attempt this allocation opened. */
-    attempt: uuidSchema,
-    derivation: derivationPathSchema,
-    system: systemSchema,
-    priority: prioritySchema,
-    tags: tagListSchema,
-    timeoutSeconds: z.number().int().positive().nullable(),
-    maxSilentTimeSeconds: z.number().int().positive().nullable(),
-    leaseExpiresAt: timestampSchema,
-  }),
-);
-/** A build allocated to the agent. */
-export type AllocatedBuild = z.infer<typeof allocatedBuildSchema>;
-
-/** The answer to fetch-builds: the builds allocated now (maybe fewer than asked, maybe none). */
-export const fetchBuildsResponseSchema = named('FetchBuildsResponse', z.object({ builds: z.array(allocatedBuildSchema) }));
-/** The answer to fetch-builds. */
-export type FetchBuildsResponse = z.infer<typeof fetchBuildsResponseSchema>;
-
 /**
  * `GET /build/{uuid}/closure?derivations=`: `all` (the default) names every
  * derivation of the closure and every input their addition needs (an agent
@@ -134,6 +99,52 @@ export const buildClosureSchema = named(
 );
 /** `GET /build/{uuid}/closure`. */
 export type BuildClosure = z.infer<typeof buildClosureSchema>;
+
+/** `POST /agent/{uuid}/fetch-builds`: ask for up to `count` builds of the given systems. */
+export const fetchBuildsRequestSchema = named(
+  'FetchBuildsRequest',
+  z.object({
+    count: z.number().int().min(1).max(1000),
+    systems: z.array(systemSchema).min(1),
+    /**
+     * `own`: each allocated build carries its `closure` as
+     * `GET /build/{uuid}/closure?derivations=own` answers it (for an agent
+     * building with BuildDerivation: a request less per build). Default `none`.
+     */
+    closures: z.enum(['none', 'own']).default('none'),
+  }),
+);
+/** `POST /agent/{uuid}/fetch-builds`. */
+export type FetchBuildsRequest = z.infer<typeof fetchBuildsRequestSchema>;
+/** `POST /agent/{uuid}/fetch-builds` as a client writes it (`closures` may be left out). */
+export type FetchBuildsRequestInput = z.input<typeof fetchBuildsRequestSchema>;
+
+/** A build allocated to the agent, with what it needs to set it up and run it. */
+export const allocatedBuildSchema = named(
+  'AllocatedBuild',
+  z.object({
+    uuid: uuidSchema,
+    /** The attempt this allocation opened. */
+    attempt: uuidSchema,
+    derivation: derivationPathSchema,
+    system: systemSchema,
+    priority: prioritySchema,
+    tags: tagListSchema,
+    timeoutSeconds: z.number().int().positive().nullable(),
+    maxSilentTimeSeconds: z.number().int().positive().nullable(),
+    leaseExpiresAt: timestampSchema,
+    /** Present when the fetch asked for `closures: 'own'`. */
+    closure: buildClosureSchema.optional(),
+  }),
+);
+/** A build allocated to the agent. */
+export type AllocatedBuild = z.infer<typeof allocatedBuildSchema>;
+
+/** The answer to fetch-builds: the builds allocated now (maybe fewer than asked, maybe none). */
+export const fetchBuildsResponseSchema = named('FetchBuildsResponse', z.object({ builds: z.array(allocatedBuildSchema) }));
+/** The answer to fetch-builds. */
+export type FetchBuildsResponse = z.infer<typeof fetchBuildsResponseSchema>;
+
 
 /** `POST /build/{uuid}/report-setup-failure`: inputs could not be had. */
 export const setupFailureRequestSchema = named(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamicAuthToken, getBuild, setAgentActive, showBuild } from '@gbc/datastore';
 import { encodeUploadHeaders } from '@gbc/protocol';
+import { sql } from 'kysely';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
 import { makeNar } from '../test-support/bytes.js';
 import { narHashOf } from '../test-support/upload-fixtures.js';
@@ -134,6 +135,21 @@ describe.each(['sqlite', 'postgres'] as const)('agent API on %s', (dialect) => {
     expect(got[0]!.closure).toEqual(own);
     expect((own as { derivations: string[] }).derivations).toEqual([dep.path]);
     await call(c, 'POST', `/build/${again}/report-result`, a.auth, { result: 'canceled' });
+
+    // A closure that cannot be read leaves the build without one (the agent asks for it), not stranded.
+    const [third] = await submit(c, [], [{ derivationPath: dep.path }]);
+    const db = c.context.datastore.db;
+    await sql`alter table derivation_sources rename to derivation_sources_away`.execute(db);
+    try {
+      const res2 = await call(c, 'POST', `/agent/${a.id}/fetch-builds`, a.auth, { count: 1, systems: ['x86_64-linux'], closures: 'own' });
+      expect(res2.status).toBe(200);
+      const got2 = ((await res2.json()) as { builds: { uuid: string; closure?: unknown }[] }).builds;
+      expect(got2.map((g) => g.uuid)).toEqual([third]);
+      expect(got2[0]).not.toHaveProperty('closure');
+    } finally {
+      await sql`alter table derivation_sources_away rename to derivation_sources`.execute(db);
+    }
+    await call(c, 'POST', `/build/${third}/report-result`, a.auth, { result: 'canceled' });
   });
 
   it('blocks dependents of a failure and unblocks them when the derivation later succeeds', async () => {

@@ -68,7 +68,14 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
     const fetched = await ctx.scheduler.fetchBuilds(me, count, body.systems);
     // Everything the answer needs came back with the claim: no further query,
     // unless the agent asked for each build's own closure (a request less per build for BuildDerivation).
-    const closures = body.closures === 'own' ? await Promise.all(fetched.map((f) => derivationClosure(ctx.datastore.db, f.derivationPath, 'own'))) : undefined;
+    // The builds are claimed already: a closure that cannot be read is left out (the agent asks for it),
+    // rather than failing the answer and stranding the builds until their leases expire.
+    const closures = body.closures === 'own'
+      ? await Promise.all(fetched.map((f) => derivationClosure(ctx.datastore.db, f.derivationPath, 'own').catch((error: unknown) => {
+        ctx.logger.warn('closure not sent with the allocation', { build: f.buildId, error: String(error) });
+        return undefined;
+      })))
+      : undefined;
     const builds: AllocatedBuild[] = fetched.map((f, i) => {
       const limits = effectiveLimits(f, ctx.config);
       const build: AllocatedBuild = {
@@ -76,7 +83,8 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
         timeoutSeconds: limits.timeoutSeconds, maxSilentTimeSeconds: limits.maxSilentTimeSeconds,
         leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
       };
-      if (closures !== undefined) build.closure = closures[i];
+      const closure = closures?.[i];
+      if (closure !== undefined) build.closure = closure;
       return build;
     });
     for (const b of builds) ctx.events.publish({ type: 'build-allocated', build: b.uuid, agent: me, derivation: b.derivation, state: 'allocated' });

@@ -174,8 +174,8 @@ async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared:
  * (set-up adds none for BuildDerivation).
  */
 async function buildOn(ctx: RunContext, daemon: BuildDaemon, drvPath: string, prepared: PreparedBuild, addDerivations: () => Promise<void>, request: BuildRequest): Promise<[BuildResult, DaemonBuildOperation]> {
-  ctx.buildOps.basic ??= (await daemon.info()).dialect === 'nix';
-  if (prepared.inputOutputs !== undefined && ctx.buildOps.basic) {
+  // Whether BuildDerivation is for this daemon was learnt at set-up (runBuild).
+  if (prepared.inputOutputs !== undefined && ctx.buildOps.basic === true) {
     const drv = prepared.derivation;
     const basic: BasicDerivation = { ...drv, inputSrcs: [...new Set([...drv.inputSrcs, ...prepared.inputOutputs])] };
     try {

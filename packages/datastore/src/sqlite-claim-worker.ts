@@ -45,15 +45,13 @@ const statement = (kind, n) => {
   }
   return s;
 };
-const update = (n) => statement('update', n);
-const insert = (n) => statement('insert', n);
 const claim = db.transaction((items, now, lease) => {
-  const rows = update(items.length).all(items.map((i) => i[0]));
+  const rows = statement('update', items.length).all(items.map((i) => i[0]));
   if (rows.length === 0) return [];
   const of = new Map(items.map((i) => [i[0], i]));
   const values = [];
   for (const r of rows) { const i = of.get(r.uuid); values.push(i[2], r.id, i[1], now, lease); }
-  const attempts = insert(rows.length).all(values);
+  const attempts = statement('insert', rows.length).all(values);
   const byBuild = new Map(attempts.map((a) => [a.build_id, a]));
   return rows.map((r) => {
     const a = byBuild.get(r.id);

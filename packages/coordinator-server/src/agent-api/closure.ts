@@ -25,13 +25,21 @@ export async function derivationClosure(db: Db, derivationPath: string, scope: '
     .where('d.path', '=', derivationPath)
     .execute();
   const inputOutputs = [...new Set(direct.map((d) => d.path))].sort();
-  const text = encodeDerivationText(own.text);
-  if (scope === 'own') {
-    const src = await db.selectFrom('derivation_sources as s').innerJoin('derivations as d', 'd.id', 's.derivation_id').select('s.path').where('d.path', '=', derivationPath).execute();
-    return { derivations: [derivationPath], inputs: [...new Set([...src.map((s) => s.path), ...inputOutputs])].sort(), inputOutputs, text };
-  }
+  const { derivations, sources } = scope === 'own' ? { derivations: [derivationPath], sources: await sourcesOf(db, [derivationPath]) } : await walkClosure(db, derivationPath);
+  const inputs = [...new Set([...sources, ...inputOutputs])].sort();
+  return { derivations, inputs, inputOutputs, text: encodeDerivationText(own.text) };
+}
+
+/** The input sources of the derivations at `paths`. */
+async function sourcesOf(db: Db, paths: readonly string[]): Promise<string[]> {
+  const rows = await db.selectFrom('derivation_sources as s').innerJoin('derivations as d', 'd.id', 's.derivation_id').select('s.path').where('d.path', 'in', paths).execute();
+  return rows.map((r) => r.path);
+}
+
+/** Every derivation of the closure of `derivationPath`, dependencies first, and all their input sources. */
+async function walkClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; sources: string[] }> {
   const edges = new Map<string, string[]>();
-  const sources = new Set<string>();
+  const sources: string[] = [];
   let frontier = [derivationPath];
   const seen = new Set(frontier);
   while (frontier.length > 0) {
@@ -54,8 +62,7 @@ export async function derivationClosure(db: Db, derivationPath: string, scope: '
           next.push(r.input_path);
         }
       }
-      const src = await db.selectFrom('derivation_sources as s').innerJoin('derivations as d', 'd.id', 's.derivation_id').select('s.path').where('d.path', 'in', part).execute();
-      for (const s of src) sources.add(s.path);
+      sources.push(...(await sourcesOf(db, part)));
     }
     frontier = next;
   }
@@ -77,6 +84,5 @@ export async function derivationClosure(db: Db, derivationPath: string, scope: '
       order.push(top[0]);
     }
   }
-  const inputs = [...new Set([...sources, ...inputOutputs])].sort();
-  return { derivations: order, inputs, inputOutputs, text };
+  return { derivations: order, sources };
 }

@@ -29,36 +29,31 @@ export interface UploadedOutputs {
 /** Builds whose notes are held in memory at most; older ones are read from their files again. */
 const MEMORY_LIMIT = 4096;
 
-/** The notes of a build written by this process: the directory exists and holds at least these. */
-interface Known {
-  readonly notes: Map<string, UploadedOutput>;
-}
-
 /** Notes kept under `scratchDir`. */
 export function createUploadedOutputs(scratchDir: string): UploadedOutputs {
   const dir = (buildId: string) => join(scratchDir, 'uploaded', buildId);
   const file = (buildId: string, output: string) => join(dir(buildId), `${output}.json`);
-  // Insertion order is age: the oldest entry goes first when the limit is passed.
-  const known = new Map<string, Known>();
+  // Build → its notes written by this process (its directory exists and holds at least these).
+  // Insertion order is age: the oldest build goes first when the limit is passed.
+  const known = new Map<string, Map<string, UploadedOutput>>();
 
   return {
     async save(buildId, output) {
-      let entry = known.get(buildId);
-      if (entry === undefined) await mkdir(dir(buildId), { recursive: true });
+      if (!known.has(buildId)) await mkdir(dir(buildId), { recursive: true });
       const path = file(buildId, output.output);
       await writeFile(`${path}.tmp`, JSON.stringify(output));
       await rename(`${path}.tmp`, path);
-      entry = known.get(buildId);
-      if (entry === undefined) {
-        entry = { notes: new Map() };
-        known.set(buildId, entry);
+      let notes = known.get(buildId);
+      if (notes === undefined) {
+        notes = new Map();
+        known.set(buildId, notes);
         if (known.size > MEMORY_LIMIT) known.delete(known.keys().next().value!);
       }
-      entry.notes.set(output.output, output);
+      notes.set(output.output, output);
     },
 
     async load(buildId, output) {
-      const held = known.get(buildId)?.notes.get(output);
+      const held = known.get(buildId)?.get(output);
       if (held !== undefined) return held;
       // Written before a restart, or by an attempt whose entry was dropped from memory.
       try {
@@ -69,10 +64,10 @@ export function createUploadedOutputs(scratchDir: string): UploadedOutputs {
     },
 
     async clear(buildId) {
-      const entry = known.get(buildId);
+      const notes = known.get(buildId);
       known.delete(buildId);
-      if (entry !== undefined) {
-        await Promise.all([...entry.notes.keys()].map((output) => unlink(file(buildId, output)).catch(() => undefined)));
+      if (notes !== undefined) {
+        await Promise.all([...notes.keys()].map((output) => unlink(file(buildId, output)).catch(() => undefined)));
         // Empty unless notes from before a restart are there too: then the whole directory goes.
         if (await rmdir(dir(buildId)).then(() => true, () => false)) return;
       }

@@ -16,7 +16,6 @@ import { checkStorageKey, type Storage } from './storage.js';
 import { transferUpload } from './upload-transfer.js';
 import {
   checkUploadId,
-  hasUploadFiles,
   listUploads,
   makeManifest,
   readUploadStatus,
@@ -120,13 +119,9 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     try {
       const requested = request.offset ?? 0;
       const inMemory = requested === 0 && narSize <= inMemoryUpTo;
-      let offset = 0;
-      // In memory: no manifest unless the body breaks off; a partial upload left by an earlier attempt goes
-      // (looked for first: two failing unlinks per upload cost more than two stats).
-      if (inMemory) {
-        if (hasUploadFiles(dir, uploadId)) await removeUpload(dir, uploadId);
-      }
-      else offset = await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
+      // In memory: no manifest unless the body breaks off; a partial upload left by an earlier attempt goes.
+      if (inMemory) await removeUpload(dir, uploadId);
+      const offset = inMemory ? 0 : await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
       return await transferUpload({ dir, storage: options.storage, validateStructure }, uploadId, request, expected, offset, inMemory);
     } finally {
       active.delete(uploadId);

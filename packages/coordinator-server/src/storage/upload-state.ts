@@ -91,16 +91,15 @@ export async function listUploads(dir: string): Promise<UploadStatus[]> {
   return out;
 }
 
-/** True when a partial file or a manifest of the upload is there (a synchronous stat of each: cheap, no error objects). */
-export function hasUploadFiles(dir: string, uploadId: string): boolean {
-  const paths = uploadPaths(dir, uploadId);
-  return existsSync(paths.part) || existsSync(paths.manifest);
-}
-
-/** Removes an upload's files; true when something was there. */
+/**
+ * Removes an upload's files; true when something was there. Each is looked for
+ * first (a synchronous stat, no error object): most calls find none, as every
+ * small upload asks to clear what an earlier attempt might have left.
+ */
 export async function removeUpload(dir: string, uploadId: string): Promise<boolean> {
   const paths = uploadPaths(dir, uploadId);
-  const results = await Promise.all([unlink(paths.part).then(() => true, () => false), unlink(paths.manifest).then(() => true, () => false)]);
+  const there = [paths.part, paths.manifest].filter((p) => existsSync(p));
+  const results = await Promise.all(there.map((p) => unlink(p).then(() => true, () => false)));
   return results.some(Boolean);
 }
 

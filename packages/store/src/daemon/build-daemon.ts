@@ -1,5 +1,6 @@
 // The BuildDaemon interface: what an agent needs from its machine's build
 // daemon, with plain strings for store paths so any caller can use it.
+import type { GuixSecretKey } from '../signature/guix/guix-key.js';
 import type { ByteSource } from '../wire/byte-reader.js';
 import type { BasicDerivation } from './build-derivation.js';
 import type { BuildModeName } from './constants.js';
@@ -40,10 +41,16 @@ export interface NarImport {
   readonly sigs?: readonly string[];
   readonly ca?: string | null;
   /**
-   * Guix only: the export signature (a canonical s-expression), which
-   * guix-daemon requires even from root. Without it Guix refuses the import.
+   * Guix only: a precomputed export signature (the s-expression over the
+   * NAR and trailer, see guixImportSignature), which guix-daemon requires
+   * even from root. Without it or `guixSigningKey` Guix refuses the import.
    */
   readonly guixSignature?: Uint8Array | string;
+  /**
+   * Guix only: a key (authorised in the daemon's /etc/guix/acl) to sign the
+   * import with while the NAR streams; takes precedence over `guixSignature`.
+   */
+  readonly guixSigningKey?: GuixSecretKey;
 }
 
 /** Daemon settings for this client's session. Times are seconds; 0 means no limit. */

@@ -6,8 +6,18 @@ export const WORKER_MAGIC_1 = 0x6e697863;
 /** The daemon's answer ("oixd" little-endian). */
 export const WORKER_MAGIC_2 = 0x6478696f;
 
-/** Protocol version that guix-daemon announces (1.99): a dialect of its own, not Nix 1.99. */
-export const GUIX_PROTOCOL_VERSION = 0x163;
+/**
+ * Oldest version guix-daemon announces (0x163, Guix ≤ 1.4.0): any major-1
+ * version from here up is guix-daemon, a dialect of its own, not Nix 1.99.
+ */
+export const GUIX_MIN_VERSION = 0x163;
+/**
+ * Version this client offers guix-daemon (0x164, Guix 1.5.0; it only adds op
+ * 81, substitute-urls, which this client does not use); both use the smaller.
+ */
+export const GUIX_CLIENT_VERSION = 0x164;
+/** @deprecated The oldest guix-daemon version; use GUIX_MIN_VERSION or GUIX_CLIENT_VERSION. */
+export const GUIX_PROTOCOL_VERSION = GUIX_MIN_VERSION;
 /**
  * Highest Nix protocol version this client speaks (1.35: trust flag). Every
  * feature gated below it is implemented; newer daemons negotiate down to it.

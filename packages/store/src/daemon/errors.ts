@@ -17,10 +17,33 @@ export interface DaemonErrorDetails extends StoreErrorDetails {
 }
 
 /**
+ * Why guix-daemon refused a signed import (`guix authenticate verify`):
+ * `unsigned` (no signature), `unauthorized-key` (the key is not in the
+ * daemon's /etc/guix/acl), `hash-mismatch` (the signature covers other
+ * bytes), `bad-signature` (invalid or corrupt signature). A setup problem:
+ * retrying the same import cannot succeed.
+ */
+export type SignatureRefusal = 'unsigned' | 'unauthorized-key' | 'hash-mismatch' | 'bad-signature';
+
+const SIGNATURE_REFUSALS: readonly [RegExp, SignatureRefusal][] = [
+  [/imported archive of .* lacks a signature/, 'unsigned'],
+  [/unauthorized public key/, 'unauthorized-key'],
+  [/signed hash doesn't match actual contents of imported archive/, 'hash-mismatch'],
+  [/invalid signature:|corrupt signature data:/, 'bad-signature'],
+];
+
+/** The signature refusal a daemon message states, if it states one. */
+export function signatureRefusalOf(daemonMessage: string): SignatureRefusal | undefined {
+  return SIGNATURE_REFUSALS.find(([pattern]) => pattern.test(daemonMessage))?.[1];
+}
+
+/**
  * The daemon answered an operation with STDERR_ERROR. `daemonMessage` is what
  * it said; `code` is `daemon-error`. The connection stays usable.
  */
 export class DaemonError extends StoreError {
+  /** Set when guix-daemon refused an import's signature (a setup failure, never retried). */
+  readonly signatureRefusal: SignatureRefusal | undefined;
   readonly daemonMessage: string;
   readonly status: number | undefined;
   readonly level: number | undefined;
@@ -35,6 +58,7 @@ export class DaemonError extends StoreError {
     this.level = details.level;
     this.traces = details.traces ?? [];
     this.operation = details.operation;
+    this.signatureRefusal = signatureRefusalOf(details.daemonMessage);
   }
 }
 

@@ -1,9 +1,10 @@
 // The greeting that opens every daemon connection; it decides the dialect
-// (Nix 1.x or guix-daemon's 0x163) and what later messages look like.
+// (Nix 1.21 to 1.98, or guix-daemon from 0x163 up) and what later messages look like.
 import { encodeU64 } from '../wire/byte-writer.js';
 import type { DaemonConnection } from './connection.js';
 import {
-  GUIX_PROTOCOL_VERSION,
+  GUIX_CLIENT_VERSION,
+  GUIX_MIN_VERSION,
   MAX_TEXT,
   NIX_CLIENT_VERSION,
   NIX_MIN_VERSION,
@@ -32,6 +33,22 @@ export interface DaemonInfo {
 }
 
 /**
+ * The dialect of an announced version: major 1 with minor 0x63 or more is
+ * guix-daemon (0x163 for Guix ≤ 1.4.0, 0x164 for 1.5.0); from Nix 1.21 below
+ * that is Nix; anything else (another major, an older Nix) is undefined.
+ */
+export function dialectOf(daemonVersion: number): DaemonDialect | undefined {
+  if (daemonVersion > 0xffff || protocolMajor(daemonVersion) !== 1) return undefined;
+  if (daemonVersion >= GUIX_MIN_VERSION) return 'guix';
+  return daemonVersion >= NIX_MIN_VERSION ? 'nix' : undefined;
+}
+
+/** A protocol version as `1.34 (0x122)`. */
+export function formatProtocolVersion(version: number): string {
+  return `${Math.floor(version / 256)}.${protocolMinor(version)} (0x${version.toString(16)})`;
+}
+
+/**
  * Performs the handshake on a fresh connection. Throws DaemonProtocolError
  * `bad-magic` or `unsupported-version`, or the DaemonError the daemon sends
  * while opening its store.
@@ -48,14 +65,18 @@ export async function handshake(conn: DaemonConnection): Promise<DaemonInfo> {
     });
   }
   const daemonVersion = await reader.readU64('daemon protocol version');
-  const dialect: DaemonDialect = daemonVersion === GUIX_PROTOCOL_VERSION ? 'guix' : 'nix';
-  if (protocolMajor(daemonVersion) !== 1 || (dialect === 'nix' && daemonVersion < NIX_MIN_VERSION)) {
-    throw new DaemonProtocolError('unsupported-version', 'the daemon speaks a protocol version this client does not', {
-      expected: `1.${protocolMinor(NIX_MIN_VERSION)} to 1.${protocolMinor(NIX_CLIENT_VERSION)}, or guix-daemon's 1.99`,
-      found: `${protocolMajor(daemonVersion)}.${protocolMinor(daemonVersion)}`,
-    });
+  const dialect = dialectOf(daemonVersion);
+  if (dialect === undefined) {
+    throw new DaemonProtocolError(
+      'unsupported-version',
+      `the daemon speaks protocol ${formatProtocolVersion(daemonVersion)}, which this client does not`,
+      {
+        expected: `Nix 1.${protocolMinor(NIX_MIN_VERSION)} or later (below 1.${protocolMinor(GUIX_MIN_VERSION)}), or guix-daemon 0x${GUIX_MIN_VERSION.toString(16)} or later`,
+        found: formatProtocolVersion(daemonVersion),
+      },
+    );
   }
-  const clientVersion = dialect === 'guix' ? GUIX_PROTOCOL_VERSION : NIX_CLIENT_VERSION;
+  const clientVersion = dialect === 'guix' ? GUIX_CLIENT_VERSION : NIX_CLIENT_VERSION;
   const protocolVersion = Math.min(daemonVersion, clientVersion);
   const minor = protocolMinor(protocolVersion);
   // Client version, then "no CPU affinity" (≥ 14), then "no reserved space" (≥ 11).

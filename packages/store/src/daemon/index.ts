@@ -10,10 +10,19 @@ export type {
   PathInfo,
 } from './build-daemon.js';
 export { DEFAULT_DAEMON_SOCKET, DaemonConnection, socketPathOf } from './connection.js';
-export { GUIX_PROTOCOL_VERSION, NIX_CLIENT_VERSION, Op as DaemonOp, Stderr as DaemonStderr, type BuildModeName } from './constants.js';
-export { DaemonError, DaemonProtocolError, type DaemonErrorDetails } from './errors.js';
+export {
+  GUIX_CLIENT_VERSION,
+  GUIX_MIN_VERSION,
+  GUIX_PROTOCOL_VERSION,
+  NIX_CLIENT_VERSION,
+  NIX_MIN_VERSION,
+  Op as DaemonOp,
+  Stderr as DaemonStderr,
+  type BuildModeName,
+} from './constants.js';
+export { DaemonError, DaemonProtocolError, signatureRefusalOf, type DaemonErrorDetails, type SignatureRefusal } from './errors.js';
 export { EXPORT_MAGIC, readExportTrailer, type ExportTrailer } from './export-format.js';
-export { handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';
+export { dialectOf, formatProtocolVersion, handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';
 export { buildOn, pathWithOutputs, runBuild } from './build.js';
 export { buildDerivationOn, encodeBasicDerivation, type BasicDerivation } from './build-derivation.js';
 export { buildStatusOf } from './build-result.js';

@@ -7,6 +7,7 @@ import type { NarImport } from './build-daemon.js';
 import { Op } from './constants.js';
 import { DaemonError, DaemonProtocolError } from './errors.js';
 import { writeExport, type ExportItem } from '../export/export-writer.js';
+import { signGuixExportHash } from '../signature/guix/guix-export-signature.js';
 import { readExportTrailer } from './export-format.js';
 import type { DaemonSession } from './session.js';
 import { stderrEvents, type StderrEvent } from './stderr.js';
@@ -64,11 +65,13 @@ export async function importPathsOn(session: DaemonSession, info: NarImport, nar
 /** The export item (../export/) for one NAR import. */
 function exportItemOf(info: NarImport, nar: ByteSource): ExportItem {
   const sig = info.guixSignature;
+  const key = info.guixSigningKey;
   return {
     path: info.path,
     references: info.references,
     deriver: info.deriver ?? undefined,
     signature: sig === undefined ? undefined : typeof sig === 'string' ? Buffer.from(sig, 'utf8') : sig,
+    ...(key === undefined ? {} : { sign: (hash: Uint8Array) => signGuixExportHash(hash, key) }),
     nar,
   };
 }

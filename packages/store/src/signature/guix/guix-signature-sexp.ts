@@ -30,13 +30,22 @@ export function formatGuixSignature(sig: GuixSignature): string {
   if (/[;\n\r]/.test(sig.host)) {
     throw new GuixSignatureError('guix-signature-info', 'a signature host name cannot contain ";" or a line break', { found: quote(sig.host) });
   }
+  return `1;${sig.host};${Buffer.from(writeGuixSignatureSexp(sig)).toString('base64')}`;
+}
+
+/**
+ * The signature s-expression itself, in libgcrypt's advanced form (what
+ * `guix authenticate sign` answers and what an export trailer carries).
+ * `sig.host` is not part of it.
+ */
+export function writeGuixSignatureSexp(sig: Omit<GuixSignature, 'host'>): Uint8Array {
   const sexp: SexpList = [
     sexpAtom('signature'),
     [sexpAtom('data'), [sexpAtom('flags'), sexpAtom('rfc6979')], [sexpAtom('hash'), sexpAtom('sha256'), sig.hash]],
     [sexpAtom('sig-val'), [sexpAtom('ecdsa'), [sexpAtom('r'), bigIntToMpiBytes(sig.signature.r)], [sexpAtom('s'), bigIntToMpiBytes(sig.signature.s)]]],
     guixPublicKeySexp(sig.publicKey),
   ];
-  return `1;${sig.host};${Buffer.from(writeSexp(sexp)).toString('base64')}`;
+  return writeSexp(sexp);
 }
 
 /**

@@ -22,10 +22,73 @@ export async function startAttempt(db: Db, attemptId: number, agentId: string, l
   });
 }
 
-/** Extends the leases of every open attempt of `agentId` (a status report). Returns how many. */
-export async function renewLeases(db: Db, agentId: string, leaseMs: number, now: number = Date.now()): Promise<number> {
-  const r = await db.updateTable('attempts').set({ lease_expires_at: now + leaseMs }).where('agent_id', '=', agentId).where('ended_at', 'is', null).executeTakeFirst();
-  return Number(r.numUpdatedRows);
+/** What reconciling a status report with the open attempts changed. */
+export interface ReconciledAttempts {
+  /** Attempts whose lease was renewed: the builds the report listed. */
+  readonly renewed: number;
+  /** Attempts the agent no longer holds, ended; their builds are queued again (unless canceled). */
+  readonly released: readonly ReleasedAttempt[];
+}
+
+/** An open attempt that a status report showed lost. */
+export interface ReleasedAttempt {
+  readonly attemptId: number;
+  /** The build's UUID. */
+  readonly buildId: string;
+}
+
+/** Options of {@link reconcileAttempts}. */
+export interface ReconcileOptions {
+  readonly leaseMs: number;
+  /**
+   * When the agent's previous report arrived (null: this is its first). Only
+   * attempts allocated before it can be lost: a later one may be in an answer
+   * to fetch-builds that is still on its way to the agent.
+   */
+  readonly lostBefore: number | null;
+  readonly now?: number;
+}
+
+/**
+ * Reconciles a status report of `agentId` with its open attempts: the builds
+ * the report lists (`listed`, build UUIDs) have their leases renewed; an open
+ * attempt it does not list, allocated before the agent's previous report, is
+ * lost (the agent was restarted without it, or never received the answer that
+ * allocated it): it ends as an infrastructure failure and its build is queued
+ * again. Without this an agent that keeps reporting would keep a lost build's
+ * lease alive for ever.
+ */
+export async function reconcileAttempts(db: Db, agentId: string, listed: readonly string[], options: ReconcileOptions): Promise<ReconciledAttempts> {
+  const now = options.now ?? Date.now();
+  return inTransaction(db, async (trx) => {
+    const open = await trx
+      .selectFrom('attempts as a')
+      .innerJoin('builds as b', 'b.id', 'a.build_id')
+      .select(['a.id', 'a.build_id', 'a.allocated_at', 'b.uuid'])
+      .where('a.agent_id', '=', agentId)
+      .where('a.ended_at', 'is', null)
+      .execute();
+    if (open.length === 0) return { renewed: 0, released: [] };
+    const held = new Set(listed);
+    const renew = open.filter((a) => held.has(a.uuid)).map((a) => a.id);
+    const lost = open.filter((a) => !held.has(a.uuid) && options.lostBefore !== null && Number(a.allocated_at) < options.lostBefore);
+    if (renew.length > 0) {
+      await trx.updateTable('attempts').set({ lease_expires_at: now + options.leaseMs }).where('id', 'in', renew).execute();
+    }
+    if (lost.length === 0) return { renewed: renew.length, released: [] };
+    const ended = await trx
+      .updateTable('attempts')
+      .set({ ended_at: now, result: 'infrastructure-failure', failure_reason: 'released: the agent no longer holds this build (restarted, or the allocation never reached it)' })
+      .where('id', 'in', lost.map((a) => a.id))
+      .where('ended_at', 'is', null)
+      .returning(['id', 'build_id'])
+      .execute();
+    if (ended.length > 0) {
+      await trx.updateTable('builds').set({ state: 'queued' }).where('id', 'in', ended.map((e) => e.build_id)).where('state', 'in', ['allocated', 'started']).execute();
+    }
+    const uuidOf = new Map(lost.map((a) => [a.id, a.uuid]));
+    return { renewed: renew.length, released: ended.map((e) => ({ attemptId: e.id, buildId: uuidOf.get(e.id)! })) };
+  });
 }
 
 /** What an agent reports at the end of an attempt. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAgent } from './agents.js';
 import { listOpenAttempts } from './attempts-query.js';
 import { claimBuildsById, claimNextBuilds } from './attempts-claim.js';
-import { expireLeases, finishAttempt, releaseUnstartedAttempts, renewLeases, retryDelayMs, startAttempt } from './attempts-lifecycle.js';
+import { expireLeases, finishAttempt, reconcileAttempts, releaseUnstartedAttempts, retryDelayMs, startAttempt } from './attempts-lifecycle.js';
 import { failedDependencyOf } from './blocking.js';
 import { createBuilds } from './builds-create.js';
 import { getBuild, showBuild } from './builds-show.js';
@@ -139,7 +139,7 @@ describe.each(DIALECTS)('attempts on %s', (dialect) => {
     const a = await agent('lease');
     const claims = await claimBuildsById(ctx.store.db, made.map((m) => m.id), { agentId: a, leaseMs: 100, now: 1000 });
     await startAttempt(ctx.store.db, claims[0]!.attemptId, a, 100, 1000);
-    expect(await renewLeases(ctx.store.db, a, 100, 1050)).toBe(3);
+    expect(await reconcileAttempts(ctx.store.db, a, made.map((m) => m.id), { leaseMs: 100, lostBefore: 900, now: 1050 })).toEqual({ renewed: 3, released: [] });
     const mine = (list: readonly { agentId: string }[]) => list.filter((e) => e.agentId === a);
     expect(mine(await expireLeases(ctx.store.db, 1100))).toEqual([]);
     const released = await releaseUnstartedAttempts(ctx.store.db, a, 1120);
@@ -150,6 +150,55 @@ describe.each(DIALECTS)('attempts on %s', (dialect) => {
     expect(shown?.state).toBe('queued');
     expect(shown?.attempts[0]).toMatchObject({ result: 'infrastructure-failure', endedAt: 1200 });
     await expect(startAttempt(ctx.store.db, claims[0]!.attemptId, a, 100)).rejects.toBeInstanceOf(StateConflictError);
+  });
+
+  it('reconciles a status report: renews only what is listed, releases what the agent lost before its previous report', async () => {
+    const drv = fakeDerivation('reconcile');
+    await recordDerivations(ctx.store.db, [drv]);
+    const made = await createBuilds(ctx.store.db, [0, 1, 2, 3].map(() => ({ derivationPath: drv.path })));
+    const [a, other] = [await agent('rec'), await agent('rec-other')];
+    // Three builds allocated at 1000 (one started), one at 2000; another agent's build is never touched.
+    const early = await claimBuildsById(ctx.store.db, made.slice(0, 3).map((m) => m.id), { agentId: a, leaseMs: 10_000, now: 1000 });
+    await startAttempt(ctx.store.db, early[1]!.attemptId, a, 10_000, 1100);
+    const late = await claimBuildsById(ctx.store.db, [made[3]!.id], { agentId: a, leaseMs: 10_000, now: 2000 });
+    const made2 = await createBuilds(ctx.store.db, [{ derivationPath: drv.path }]);
+    await claimBuildsById(ctx.store.db, [made2[0]!.id], { agentId: other, leaseMs: 10_000, now: 1000 });
+
+    // First report ever (no previous one): nothing is lost yet, whatever it lists.
+    expect(await reconcileAttempts(ctx.store.db, a, [], { leaseMs: 10_000, lostBefore: null, now: 2500 })).toEqual({ renewed: 0, released: [] });
+    // The agent holds build 0 only (it was restarted): builds 1 (started) and 2, allocated before
+    // its previous report at 1500, are released; build 3, allocated after it, may still be on its way.
+    const r = await reconcileAttempts(ctx.store.db, a, [made[0]!.id], { leaseMs: 10_000, lostBefore: 1500, now: 3000 });
+    expect(r.renewed).toBe(1);
+    expect(r.released.map((x) => x.buildId).sort()).toEqual([made[1]!.id, made[2]!.id].sort());
+    expect(r.released.map((x) => x.attemptId).sort()).toEqual([early[1]!.attemptId, early[2]!.attemptId].sort());
+    for (const id of [made[1]!.id, made[2]!.id]) {
+      const shown = await showBuild(ctx.store.db, id);
+      expect(shown?.state).toBe('queued');
+      expect(shown?.attempts[0]).toMatchObject({ result: 'infrastructure-failure', endedAt: 3000 });
+    }
+    expect((await showBuild(ctx.store.db, made[3]!.id))?.state).toBe('allocated');
+    expect((await showBuild(ctx.store.db, made2[0]!.id))?.state).toBe('allocated');
+    // Renewed lease holds past the old one; the unlisted late attempt keeps its own and expires with it.
+    const expired = (await expireLeases(ctx.store.db, 12_500)).filter((e) => e.agentId === a);
+    expect(expired.map((e) => e.attemptId)).toEqual([late[0]!.attemptId]);
+    // A released attempt cannot be resumed: its late result is refused.
+    await expect(finishAttempt(ctx.store.db, early[1]!.attemptId, a, { result: 'success' })).rejects.toBeInstanceOf(StateConflictError);
+    // Reported again later, when it is not listed: the late build's attempt already ended; nothing more to release.
+    expect(await reconcileAttempts(ctx.store.db, a, [made[0]!.id], { leaseMs: 10_000, lostBefore: 3000, now: 13_000 })).toEqual({ renewed: 1, released: [] });
+  });
+
+  it('keeps a canceled build canceled when its lost attempt is released', async () => {
+    const drv = fakeDerivation('reconcile-cancel');
+    await recordDerivations(ctx.store.db, [drv]);
+    const made = await createBuilds(ctx.store.db, [{ derivationPath: drv.path }]);
+    const a = await agent('rec-cancel');
+    const [claim] = await claimBuildsById(ctx.store.db, [made[0]!.id], { agentId: a, leaseMs: 10_000, now: 1000 });
+    await startAttempt(ctx.store.db, claim!.attemptId, a, 10_000, 1000);
+    await cancelBuild(ctx.store.db, made[0]!.id);
+    const r = await reconcileAttempts(ctx.store.db, a, [], { leaseMs: 10_000, lostBefore: 2000, now: 3000 });
+    expect(r.released.map((x) => x.buildId)).toEqual([made[0]!.id]);
+    expect((await showBuild(ctx.store.db, made[0]!.id))?.state).toBe('canceled');
   });
 
   it('cancels a running build: unstarted attempts end, the started one is returned for the agent to abort', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamicAuthToken, getBuild, setAgentActive, showBuild } from '@gbc/datastore';
 import { encodeUploadHeaders } from '@gbc/protocol';
 import { sql } from 'kysely';
+import type { ManualClock } from '../clock.js';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
 import { makeNar } from '../test-support/bytes.js';
 import { narHashOf } from '../test-support/upload-fixtures.js';
@@ -207,5 +208,43 @@ describe.each(['sqlite', 'postgres'] as const)('agent API on %s', (dialect) => {
     expect((await getBuild(c.context.datastore.db, id!))?.state).toBe('queued');
     expect((await fetchOne(b)).map((g) => g.uuid)).toEqual([id]);
     expect((await call(c, 'POST', `/build/${id}/report-result`, b.auth, { result: 'canceled' })).status).toBe(204);
+  });
+
+  it('a status report releases what the agent lost (restarted, or the allocation never reached it), not an answer on its way', async () => {
+    const x = await makeAgent(c, 'agent-restarted');
+    const clock = c.context.clock as ManualClock;
+    const report = async (builds: readonly string[]) => {
+      const res = await call(c, 'PUT', `/agent/${x.id}/status`, x.auth, { load1: 0, builds });
+      expect(res.status).toBe(200);
+      clock.advance(1_000);
+    };
+    const drvs = ['lost-started', 'lost-allocated', 'on-its-way'].map((n) => fakeDrv(n));
+    const ids = await submit(c, drvs, drvs.map((d) => ({ derivationPath: d.path })));
+    await report([]);
+    const [started, allocated] = (await fetchOne(x, 2)).map((g) => g.uuid);
+    const onItsWay = ids.find((id) => id !== started && id !== allocated);
+    expect((await call(c, 'POST', `/build/${started}/report-build-start`, x.auth)).status).toBe(204);
+    clock.advance(1_000);
+    // The agent holds both: both renewed, nothing released.
+    await report([started!, allocated!]);
+    // Killed and restarted with the same identity: it holds nothing now. Meanwhile a third
+    // build was allocated whose answer may still be travelling: the report after the
+    // allocation must not release it.
+    expect((await fetchOne(x)).map((g) => g.uuid)).toEqual([onItsWay]);
+    clock.advance(1_000);
+    await report([]);
+    for (const id of [started, allocated]) expect((await getBuild(c.context.datastore.db, id!))?.state).toBe('queued');
+    expect((await getBuild(c.context.datastore.db, onItsWay!))?.state).toBe('allocated');
+    const shown = await showBuild(c.context.datastore.db, started!);
+    expect(shown?.attempts.at(-1)).toMatchObject({ result: 'infrastructure-failure', failureReason: expect.stringContaining('no longer holds') });
+    // Released builds are back in the scheduler's queue: another agent gets them.
+    expect((await fetchOne(b, 5)).map((g) => g.uuid).sort()).toEqual([started, allocated].sort());
+    // The next report without the third build releases it too (one interval later).
+    await report([]);
+    expect((await getBuild(c.context.datastore.db, onItsWay!))?.state).toBe('queued');
+    // A result for a released attempt is refused (403): the build is another agent's now.
+    const late = await call(c, 'POST', `/build/${started}/report-result`, x.auth, { result: 'success' });
+    expect(late.status, await late.clone().text()).toBe(403);
+    for (const id of [started, allocated]) expect((await call(c, 'POST', `/build/${id}/report-result`, b.auth, { result: 'canceled' })).status).toBe(204);
   });
 });

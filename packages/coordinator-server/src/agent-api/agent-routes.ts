@@ -1,8 +1,9 @@
 // Agent-port routes about the agent itself: the dynamic-auth session, status
-// reports (lease renewal, canceled builds) and fetch-builds.
+// reports (reconciling the agent's open attempts with what it holds, canceled
+// builds) and fetch-builds.
 import type { Hono, MiddlewareHandler } from 'hono';
 import {
-  StateConflictError, createAgentPassword, getAgent, getAgentByName, recordAgentStatus, renewLeases, setAgentSystems, useDynamicAuthToken,
+  StateConflictError, createAgentPassword, getAgent, getAgentByName, reconcileAttempts, recordAgentStatus, setAgentSystems, useDynamicAuthToken,
 } from '@gbc/datastore';
 import { agentRoutes } from '@gbc/protocol';
 import type { AllocatedBuild } from '@gbc/protocol';
@@ -40,7 +41,15 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
     const now = ctx.clock.now();
     const agent = await getAgent(db, me);
     if (agent === undefined) throw new HttpError('not-found', `no agent ${me}`);
-    await renewLeases(db, me, leaseMs(ctx), now);
+    // Only the builds the report lists are renewed; what the agent no longer
+    // holds goes back to the queue now rather than never (its lease would be
+    // renewed by every report). agent.statusAt is the previous report's time.
+    const { released } = await reconcileAttempts(db, me, body.builds, { leaseMs: leaseMs(ctx), lostBefore: agent.statusAt, now });
+    if (released.length > 0) {
+      await ctx.scheduler.refresh(released.map((r) => r.buildId));
+      for (const r of released) ctx.events.publish({ type: 'build-released', build: r.buildId, agent: me, data: { reason: 'not-held-by-agent' } });
+      ctx.logger.info('builds the agent no longer holds: back in the queue', { agent: me, builds: released.map((r) => r.buildId) });
+    }
     await recordAgentStatus(db, me, { load1: body.load1, freeDiskBytes: body.freeDiskBytes ?? null, builds: body.builds, draining: body.draining }, now);
     if (body.systems !== undefined && body.systems.join('\u0000') !== [...agent.systems].sort().join('\u0000')) await setAgentSystems(db, me, body.systems);
     const held = body.builds.length === 0 ? [] : await db

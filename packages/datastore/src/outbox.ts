@@ -73,6 +73,22 @@ export async function completeEvent(db: Db, id: number, owner: string, now: numb
 }
 
 /**
+ * Extends `owner`'s lease on event `id` (a hook still running); returns
+ * whether `owner` still holds it. A worker renews while its hooks run, so the
+ * lease can be short: a crashed worker's events run again soon after.
+ */
+export async function renewEventLease(db: Db, id: number, owner: string, leaseMs: number, now: number = Date.now()): Promise<boolean> {
+  const r = await db
+    .updateTable('outbox')
+    .set({ lease_expires_at: now + leaseMs })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('done_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
  * Marks done, in one statement, up to `limit` due events of `eventType` that
  * no worker holds, oldest first: for event types with nothing to run, so that
  * they do not pile up, without a claim and a completion per event. A bounded

@@ -31,6 +31,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         'lease-seconds': { type: 'number', describe: 'How long an allocation lives without a status report (default 300)', requiresArg: true },
         'substitute-url': { type: 'string', array: true, describe: 'External substitute servers agents may fetch inputs from (repeatable)' },
         'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Least severity of log lines (JSON on stderr)' },
+        'hook-lease-seconds': { type: 'number', describe: 'How long a hook event is reserved for the worker running it, renewed while it runs: after a crash its events run again this soon (default 30)', requiresArg: true },
         'parallel-hooks': { describe: 'Events of one type processed at once: a number, or (in the configuration file) an object per event type', requiresArg: true },
         'update-database': { type: 'boolean', default: false, describe: 'Apply pending database migrations and exit' },
         ...controlOptions,
@@ -109,6 +110,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'substitute-url'?: string[];
   readonly 'log-level': string;
   readonly 'parallel-hooks'?: unknown;
+  readonly 'hook-lease-seconds'?: number;
   readonly 'update-database': boolean;
 }
 
@@ -117,10 +119,14 @@ interface CoordinatorArgs extends ControlArgs {
  * list of built-in hooks, commands, modules or, in a JavaScript file,
  * functions); `parallel-hooks` from the file, GBC_PARALLEL_HOOKS or the flag.
  */
-function hooksOf(a: CoordinatorArgs, ctx: CommandContext): Pick<CoordinatorOptions, 'hooks' | 'parallelHooks'> {
+function hooksOf(a: CoordinatorArgs, ctx: CommandContext): Pick<CoordinatorOptions, 'hooks' | 'parallelHooks' | 'hookRunner'> {
   const hooks = ctx.layers.file.hooks;
   if (hooks !== undefined && (hooks === null || typeof hooks !== 'object' || Array.isArray(hooks))) {
     throw new CliError('bad-hooks', 'hooks in the configuration file must be an object of event type -> list of hooks', ExitCode.usage);
+  }
+  const hookLease = a['hook-lease-seconds'];
+  if (hookLease !== undefined && !(Number.isFinite(hookLease) && hookLease > 0 && hookLease <= 86_400)) {
+    throw new CliError('bad-hook-lease', `hook-lease-seconds must be a number of seconds above 0 and at most 86400, got ${String(hookLease)}`, ExitCode.usage);
   }
   const parallel = a['parallel-hooks'];
   let parallelHooks: CoordinatorOptions['parallelHooks'];
@@ -134,6 +140,7 @@ function hooksOf(a: CoordinatorArgs, ctx: CommandContext): Pick<CoordinatorOptio
   return {
     ...(hooks === undefined ? {} : { hooks: hooks as CoordinatorOptions['hooks'] }),
     ...(parallelHooks === undefined ? {} : { parallelHooks }),
+    ...(hookLease === undefined ? {} : { hookRunner: { leaseMs: hookLease * 1000 } }),
   };
 }
 

@@ -2,13 +2,13 @@
 // its backoff and eventually runs, a restart in between loses nothing, stop
 // waits for in-flight runs, and per-type parallelism is honoured.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { enqueueEvents, getEvent } from '@gbc/datastore';
+import { claimEvents, enqueueEvents, getEvent } from '@gbc/datastore';
 import type { HookStatus } from '@gbc/protocol';
 import { createClientApp } from '../client-api/client-app.js';
 import { createManualClock, type ManualClock } from '../clock.js';
 import { waitFor } from '../test-support/bytes.js';
 import { listHookFailures, hookQueueDepth } from './hook-failures.js';
-import { createHookRunner, type HookRunner } from './hook-runner.js';
+import { createHookRunner, DEFAULT_HOOK_LEASE_MS, type HookRunner } from './hook-runner.js';
 import type { HookEvent, HookFunction } from './hook-types.js';
 import { makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from './testing/test-coordinator.js';
 import { createPostgresDatabase } from './testing/test-postgres.js';
@@ -80,6 +80,40 @@ describe.each(['sqlite', 'postgres'] as const)('hook runner on %s', (dialect) =>
       expect(await listHookFailures(t.ctx.datastore.db)).toEqual([]);
       expect((await hookQueueDepth(t.ctx.datastore.db)).get('build-success')).toBeUndefined();
       expect(await (await app.request('/hooks')).json()).toEqual({ queue: [], failing: [] });
+    });
+
+    it('renews the lease of a long-running hook, and runs a dead worker\'s event again once its short lease is out', async () => {
+      const t = await coordinator();
+      const db = t.ctx.datastore.db;
+      const leaseOf = async (id: number) => Number((await db.selectFrom('outbox').select('lease_expires_at').where('id', '=', id).executeTakeFirstOrThrow()).lease_expires_at);
+      // A worker that died holding an event (a coordinator killed mid-hook): its lease is the default one.
+      const [orphan] = await enqueueEvents(db, [{ eventType: 'build-failure', payload: { build } }], clock.now());
+      expect((await claimEvents(db, { owner: 'killed/build-failure/0', leaseMs: DEFAULT_HOOK_LEASE_MS, limit: 1, eventTypes: ['build-failure'], now: clock.now() })).map((e) => e.id)).toEqual([orphan]);
+      const ran: number[] = [];
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const [long] = await enqueueEvents(db, [{ eventType: 'build-success', payload: { build } }], clock.now());
+      const r = createHookRunner(t.ctx, {
+        hooks: new Map<string, HookFunction[]>([['build-success', [async (e) => { ran.push(e.id); await released; }]], ['build-failure', [(e) => void ran.push(e.id)]]]),
+        pollIntervalMs: 20, leaseMs: 300,
+      });
+      runners.push(r);
+      r.start();
+      await waitFor(() => ran.includes(long!), 'the long hook to start');
+      const first = await leaseOf(long!);
+      clock.advance(200);
+      await waitFor(async () => (await leaseOf(long!)) > first, 'the lease to be renewed while the hook runs');
+      clock.advance(250); // past the first lease, within the renewed one
+      expect(await claimEvents(db, { owner: 'another/build-success/0', leaseMs: 300, limit: 1, eventTypes: ['build-success'], now: clock.now() })).toEqual([]);
+      release();
+      await waitFor(async () => (await getEvent(db, long!))?.doneAt !== null, 'the long hook to complete');
+      expect((await getEvent(db, long!))?.attempts).toBe(1);
+      // The orphan waits out its lease, then runs.
+      expect(ran).not.toContain(orphan);
+      clock.advance(DEFAULT_HOOK_LEASE_MS);
+      r.wake();
+      await waitFor(async () => (await getEvent(db, orphan!))?.doneAt !== null, 'the dead worker\'s event to run');
+      expect(ran.filter((id) => id === orphan)).toEqual([orphan]);
     });
 
     it('does not lose a failed event across a restart on the same database', async () => {

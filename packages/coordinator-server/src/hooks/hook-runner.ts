@@ -2,11 +2,12 @@
 // outbox event at a time under a lease, run that type's hooks in order, and
 // complete the event or record the failure with exponential backoff. Events
 // stay in the outbox until done, so a restart (or a crash: the lease runs
-// out) runs them again: at least once. Events of a type with no hook are
+// out) runs them again: at least once. The lease is short and renewed while
+// the hooks run, so a crashed coordinator's events wait at most one lease. Events of a type with no hook are
 // completed in small paced batches instead. `stop()` lets in-flight runs finish,
 // then aborts their signal after `forceStopAfterMs`.
 import { randomUUID } from 'node:crypto';
-import { claimEvents, completeDueEvents, completeEvent, failEvent, type Backoff, type OutboxEvent } from '@gbc/datastore';
+import { claimEvents, completeDueEvents, completeEvent, failEvent, renewEventLease, type Backoff, type OutboxEvent } from '@gbc/datastore';
 import type { CoordinatorContext } from '../context.js';
 import { describeHookError } from './hook-errors.js';
 import { HOOK_EVENT_TYPES, type HookEvent, type HookFunction } from './hook-types.js';
@@ -21,7 +22,11 @@ export interface HookRunnerOptions {
   readonly backoff?: Backoff;
   /** How often idle workers look for due events, ms (they are also woken by live events and `wake`). Default 1000. */
   readonly pollIntervalMs?: number;
-  /** How long a claimed event is reserved for its worker, ms. Default 10 minutes. */
+  /**
+   * How long a claimed event is reserved for its worker, ms; renewed every
+   * third of it while the hooks run. After a crash, the events it held run
+   * again once it runs out. Default 30 s.
+   */
   readonly leaseMs?: number;
   /** On stop, abort in-flight hooks' signal after this long, ms. Default 30000. */
   readonly forceStopAfterMs?: number;
@@ -53,7 +58,7 @@ export interface HookRunner {
 export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOptions): HookRunner {
   const instance = randomUUID().slice(0, 8);
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  const leaseMs = options.leaseMs ?? 600_000;
+  const leaseMs = options.leaseMs ?? DEFAULT_HOOK_LEASE_MS;
   const abort = new AbortController();
   const types = new Set([...options.hooks.keys(), ...(options.completeUnhooked === false ? [] : HOOK_EVENT_TYPES)]);
   const hooked = (type: string) => (options.hooks.get(type)?.length ?? 0) > 0;
@@ -85,8 +90,20 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   async function runOne(type: string, event: OutboxEvent, owner: string): Promise<void> {
     const c = counters.get(type)!;
     c.inFlight += 1;
+    const renewal = setInterval(() => {
+      renewEventLease(ctx.datastore.db, event.id, owner, leaseMs, ctx.clock.now())
+        .then((held) => {
+          if (!held) ctx.logger.warn('hook event lease lost while its hooks run: it may run again', { event: event.id, type });
+        })
+        .catch((error: unknown) => ctx.logger.warn('could not renew a hook event lease', { event: event.id, error: describeHookError(error) }));
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    renewal.unref();
     try {
-      for (const hook of options.hooks.get(type) ?? []) await hook(toHookEvent(event), { coordinator: ctx, signal: abort.signal });
+      try {
+        for (const hook of options.hooks.get(type) ?? []) await hook(toHookEvent(event), { coordinator: ctx, signal: abort.signal });
+      } finally {
+        clearInterval(renewal);
+      }
       await completeEvent(ctx.datastore.db, event.id, owner, ctx.clock.now());
       c.processed += 1;
     } catch (error) {
@@ -168,6 +185,9 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
     stats: () => new Map([...counters].map(([t, c]) => [t, { ...c }])),
   };
 }
+
+/** Default hook event lease, ms (see HookRunnerOptions.leaseMs). */
+export const DEFAULT_HOOK_LEASE_MS = 30_000;
 
 /** Events of a type without hooks completed per statement. */
 const UNHOOKED_BATCH = 50;

@@ -71,6 +71,8 @@ export interface CoordinatorConfig {
   readonly retention?: RetentionPolicy;
   /** How often the background retention task runs, seconds; 0 = never (on demand only). Default 0. */
   readonly retentionIntervalSeconds?: number;
+  /** Partial uploads nobody resumed for this long are removed, seconds; 0 = never. Default 86400 (a day). */
+  readonly partialUploadMaxAgeSeconds?: number;
 }
 
 /** The configuration with every default applied. */
@@ -99,6 +101,7 @@ export interface ResolvedConfig {
   readonly maxSilentTimeSeconds: number | null;
   readonly retention: Required<RetentionPolicy>;
   readonly retentionIntervalSeconds: number;
+  readonly partialUploadMaxAgeSeconds: number;
 }
 
 /** Fills in the defaults documented on {@link CoordinatorConfig}. */
@@ -130,6 +133,7 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     maxSilentTimeSeconds: optionalPositive('maxSilentTimeSeconds', config.maxSilentTimeSeconds),
     retention: resolveRetentionPolicy(config.retention ?? {}),
     retentionIntervalSeconds: nonNegative('retentionIntervalSeconds', config.retentionIntervalSeconds ?? 0),
+    partialUploadMaxAgeSeconds: nonNegative('partialUploadMaxAgeSeconds', config.partialUploadMaxAgeSeconds ?? 86_400),
   };
 }
 

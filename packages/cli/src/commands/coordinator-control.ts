@@ -1,5 +1,6 @@
 // The control settings of `gbc coordinator`: client authentication, farm-wide
-// build time limits and the retention policy, as flags / GBC_* / file keys.
+// build time limits, the retention policy and the partial-upload sweep, as
+// flags / GBC_* / file keys.
 import type { CoordinatorOptions } from '@gbc/coordinator-server';
 import { CliError, ExitCode } from '../errors.js';
 
@@ -13,6 +14,7 @@ export const controlOptions = {
   'retention-log-days': { type: 'number', describe: 'Drop logs of attempts that ended more days ago', requiresArg: true },
   'retention-nar-budget': { type: 'string', describe: 'Largest total size of stored NARs: bytes, or with K/M/G/T (powers of 1024)', requiresArg: true },
   'retention-interval': { type: 'number', describe: 'Run retention every this many seconds (0 = only on demand)', requiresArg: true },
+  'partial-upload-max-age': { type: 'number', describe: 'Remove partial uploads nobody resumed for this many seconds (0 = never; default 86400)', requiresArg: true },
   'guix-signing-key': { type: 'string', describe: 'Guix key file (guix archive --generate-key) to sign Guix narinfos with', requiresArg: true },
 } as const;
 
@@ -26,11 +28,12 @@ export interface ControlArgs {
   readonly 'retention-log-days'?: number;
   readonly 'retention-nar-budget'?: string | number;
   readonly 'retention-interval'?: number;
+  readonly 'partial-upload-max-age'?: number;
   readonly 'guix-signing-key'?: string;
 }
 
 type ControlSettings = Pick<CoordinatorOptions,
-  'clientAuth' | 'allowUnauthenticatedClients' | 'buildTimeoutSeconds' | 'maxSilentTimeSeconds' | 'retention' | 'retentionIntervalSeconds'>;
+  'clientAuth' | 'allowUnauthenticatedClients' | 'buildTimeoutSeconds' | 'maxSilentTimeSeconds' | 'retention' | 'retentionIntervalSeconds' | 'partialUploadMaxAgeSeconds'>;
 
 /** The coordinator options for the control flags given (absent flags keep the coordinator's defaults). */
 export function controlSettingsOf(a: ControlArgs): ControlSettings {
@@ -46,6 +49,7 @@ export function controlSettingsOf(a: ControlArgs): ControlSettings {
     ...(a['max-silent-time'] === undefined ? {} : { maxSilentTimeSeconds: positive('max-silent-time', a['max-silent-time']) }),
     ...(Object.keys(retention).length === 0 ? {} : { retention }),
     ...(a['retention-interval'] === undefined ? {} : { retentionIntervalSeconds: nonNegative('retention-interval', a['retention-interval']) }),
+    ...(a['partial-upload-max-age'] === undefined ? {} : { partialUploadMaxAgeSeconds: nonNegative('partial-upload-max-age', a['partial-upload-max-age']) }),
   };
 }
 

@@ -26,6 +26,7 @@ import type { CoordinatorScheduler } from '../scheduler/create-scheduler.js';
 import { startLeaseLoop } from '../scheduler/lease-loop.js';
 import type { LeaseLoop } from '../scheduler/lease-loop.js';
 import { createDataDirStorage, createLogStore, createNarUploads } from '../storage/index.js';
+import { startUploadSweep, type UploadSweep } from '../storage/upload-sweep.js';
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
 export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOptions {
@@ -89,6 +90,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     observeUpload = (u) => observed.metrics.observeUpload(u);
     const clientApp = createClientApp(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
+    let sweep: UploadSweep | undefined;
     let stopped = false;
     return {
       context, scheduler, cacheApp, observed,
@@ -103,6 +105,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         loop = startLeaseLoop(context, scheduler);
         observed.start();
         retentionRunner(context).start();
+        sweep = startUploadSweep(storage.nars, { maxAgeSeconds: config.partialUploadMaxAgeSeconds, logger: config.logger });
         return { queued, rebuildMs };
       },
       async checkLeases() {
@@ -113,6 +116,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         if (stopped) return;
         stopped = true;
         await loop?.stop();
+        await sweep?.stop();
         await observed.stop();
         await retentionRunner(context).stop();
         await datastore.close();

@@ -1,15 +1,18 @@
 // Resuming uploads: after a broken body, and after the receiving process is
-// SIGKILLed mid-way; the final check covers every byte, old and new.
+// SIGKILLed mid-way; the final check covers every byte, old and new. Partial
+// uploads nobody resumes are swept.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../errors.js';
+import { silentLogger } from '../logger.js';
 import { collect, compressWithProgram, decompressWithProgram, makeNar, waitFor } from '../test-support/bytes.js';
 import { bodyOf, brokenBody, filesUnder, narHashOf } from '../test-support/upload-fixtures.js';
 import { createDataDirStorage } from './data-dir-storage.js';
 import { createNarUploads } from './nar-uploads.js';
+import { startUploadSweep } from './upload-sweep.js';
 
 const work = mkdtempSync(join(tmpdir(), 'gbc-resume-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -88,6 +91,28 @@ describe('resumable uploads', () => {
     expect(await reopened.sweep(new Date(0))).toBe(0);
     expect(await reopened.sweep(new Date(Date.now() + 60_000))).toBe(1);
     expect(filesUnder(root)).toEqual([]);
+  });
+
+  it('the coordinator\'s sweep removes partial uploads nobody resumed, and keeps young ones', async () => {
+    const { root, uploads } = await open('periodic-sweep');
+    await refusal(uploads.receive({ ...base, uploadId: 'abandoned', body: brokenBody(zst, 1000) }));
+    await refusal(uploads.receive({ ...base, uploadId: 'young', body: brokenBody(zst, 1000) }));
+    // The abandoned one was last touched two hours ago (its agent died, its build went elsewhere).
+    const past = new Date(Date.now() - 2 * 3_600_000);
+    for (const f of ['abandoned.json', 'abandoned.part']) utimesSync(join(root, 'scratch', 'uploads', f), past, past);
+    const logged: string[] = [];
+    const logger = { ...silentLogger, info: (message: string) => void logged.push(message) };
+    const sweep = startUploadSweep(uploads, { maxAgeSeconds: 3600, logger });
+    try {
+      await sweep.sweepNow(); // after the pass made at start
+      expect(filesUnder(root)).toEqual(['scratch/uploads/young.json', 'scratch/uploads/young.part']);
+      expect(logged).toEqual(['partial uploads nobody resumed: removed']);
+    } finally {
+      await sweep.stop();
+    }
+    const off = startUploadSweep(uploads, { maxAgeSeconds: 0, logger, now: () => Date.now() + 86_400_000 });
+    await off.stop();
+    expect(filesUnder(root)).toEqual(['scratch/uploads/young.json', 'scratch/uploads/young.part']);
   });
 
   it('refuses a second request for an upload that is being received', async () => {

@@ -92,3 +92,70 @@ gbc_install_deps() {
   (cd "$GBC_ROOT" && pnpm install --frozen-lockfile >"$GBC_SERVICES_DIR/pnpm-install.log" 2>&1) \
     || { tail -40 "$GBC_SERVICES_DIR/pnpm-install.log" >&2; return 1; }
 }
+
+# guix-daemon 1.5.0 and 1.4.0 and the `guix` helper programs (authenticate,
+# substitute, gc, publish), built from the sources in ../shared/guix-daemon
+# and cached by the hash of those sources and build scripts, so that a second
+# run takes seconds. Sets GBC_GUIX_DIR (holding daemon-1.5.0/guix-daemon,
+# daemon-1.4.0/guix-daemon, scheme/bin/guix, busybox/bin/busybox) and writes
+# the machine's Guix key pair and ACL (/etc/guix) when there is none.
+gbc_build_guix() {
+  local kit=${GBC_GUIX_KIT:-$GBC_ROOT/../shared/guix-daemon}
+  if [ ! -f "$kit/build.sh" ]; then
+    gbc_log "no guix-daemon kit at $kit: the real-guix tests will say they are skipped"
+    return 0
+  fi
+  kit=$(cd "$kit" && pwd)
+  local hash cache
+  hash=$(cat "$kit/guix-daemon-src.tar.gz" "$kit/guix-scheme-src.tar.gz" "$kit/build.sh" \
+    "$kit/build-guix-scheme.sh" "$kit/closure.py" | sha256sum | cut -c1-16)
+  cache=${GBC_GUIX_CACHE:-/var/cache/gbc-guix}/$hash
+  if [ ! -f "$cache/done" ]; then
+    gbc_log "building guix-daemon 1.5.0 and 1.4.0 and guix's helpers into $cache (a few minutes, once per source hash)"
+    rm -rf "$cache" && mkdir -p "$cache/src"
+    tar -xzf "$kit/guix-daemon-src.tar.gz" -C "$cache/src"
+    tar -xzf "$kit/guix-scheme-src.tar.gz" -C "$cache/src"
+    local v
+    for v in 1.5.0 1.4.0; do
+      GUIX_VERSION=$v sh "$kit/build.sh" "$cache/src/guix-daemon-src-v$v" "$cache/daemon-$v" \
+        >"$GBC_SERVICES_DIR/guix-daemon-$v-build.log" 2>&1 \
+        || { tail -30 "$GBC_SERVICES_DIR/guix-daemon-$v-build.log" >&2; return 1; }
+    done
+    sh "$kit/build-guix-scheme.sh" "$cache/src/guix-scheme-src" >"$GBC_SERVICES_DIR/guix-scheme-build.log" 2>&1 \
+      || { tail -30 "$GBC_SERVICES_DIR/guix-scheme-build.log" >&2; return 1; }
+    ln -sfn "$cache/src/guix-scheme-src" "$cache/scheme"
+    gbc_unpack_busybox "$cache/busybox" || return 1
+    touch "$cache/done"
+  fi
+  export GBC_GUIX_DIR=$cache
+  # Build users and directories as the kit's setup-and-start.sh makes them.
+  getent group guixbuild >/dev/null || groupadd --system guixbuild
+  local i
+  for i in 01 02 03 04 05 06 07 08; do
+    getent passwd "guixbuilder$i" >/dev/null || useradd -g guixbuild -G guixbuild -d /var/empty \
+      -s /usr/sbin/nologin -c "Guix build user $i" --system "guixbuilder$i"
+  done
+  mkdir -p /gnu/store /var/guix /var/log/guix /etc/guix
+  chgrp guixbuild /gnu/store && chmod 1775 /gnu/store
+  if [ ! -f /etc/guix/signing-key.sec ]; then
+    guile --no-auto-compile -L "$cache/scheme" -C "$cache/scheme" "$kit/guix-genkey.scm" \
+      >"$GBC_SERVICES_DIR/guix-genkey.log" 2>&1 || { cat "$GBC_SERVICES_DIR/guix-genkey.log" >&2; return 1; }
+  fi
+  gbc_log "guix-daemon 1.5.0 and 1.4.0 ready in $cache"
+}
+
+# Debian's static busybox, unpacked: Guix ≥ 1.5.0 runs only builders that are
+# in the store, so the tests import it into each guix-daemon's store.
+gbc_unpack_busybox() {
+  local dir=$1 tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download busybox-static >"$GBC_SERVICES_DIR/busybox-download.log" 2>&1) || {
+    apt-get update >"$GBC_SERVICES_DIR/apt-update.log" 2>&1
+    (cd "$tmp" && apt-get download busybox-static >"$GBC_SERVICES_DIR/busybox-download.log" 2>&1) \
+      || { cat "$GBC_SERVICES_DIR/busybox-download.log" >&2; rm -rf "$tmp"; return 1; }
+  }
+  dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/x"
+  mkdir -p "$dir/bin"
+  cp "$tmp/x/bin/busybox" "$dir/bin/busybox"
+  rm -rf "$tmp"
+}

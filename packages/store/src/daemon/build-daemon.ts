@@ -3,6 +3,7 @@
 import type { GuixSecretKey } from '../signature/guix/guix-key.js';
 import type { ByteSource } from '../wire/byte-reader.js';
 import type { BasicDerivation } from './build-derivation.js';
+import type { TimeLimit } from './build-trace.js';
 import type { BuildModeName } from './constants.js';
 import type { DaemonInfo } from './handshake.js';
 
@@ -81,7 +82,12 @@ export interface DaemonOptions {
 export interface LogLine {
   /** The text, without the trailing newline. */
   readonly text: string;
-  /** `build`: a line the builder printed (Nix log-line results); `daemon`: any other daemon output. */
+  /**
+   * `build`: a line a builder printed (Nix log-line results; guix-daemon's
+   * multiplexed `@ build-log` frames); `daemon`: the daemon's own messages
+   * (`building path(s) …`, errors). guix-daemon's build traces (`@ build-…`)
+   * are not passed on.
+   */
   readonly source: 'build' | 'daemon';
 }
 
@@ -112,9 +118,19 @@ export interface BuildResult {
   readonly statusCode: number;
   /** The daemon's error message; empty on success. */
   readonly errorMessage: string;
-  /** Seconds since the epoch, when the daemon reports them (Nix ≥ 1.29), else null. */
+  /**
+   * Seconds since the epoch: from the daemon's result (Nix ≥ 1.29), or, with
+   * guix-daemon, when its `build-started` / `build-succeeded|failed` traces
+   * for this derivation arrived; null when not known (nothing was built).
+   */
   readonly startTime: number | null;
   readonly stopTime: number | null;
+  /**
+   * For `timed-out`: which limit fired, as the daemon's own message says
+   * (`… timed out after N seconds of silence` is `max-silent-time`, `… after N
+   * seconds` is `timeout`); absent when it did not say.
+   */
+  readonly timeLimit?: TimeLimit;
 }
 
 /** Options of one build. */

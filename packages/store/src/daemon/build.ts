@@ -1,11 +1,13 @@
 // Building a derivation through a session: BuildPathsWithResults (Nix ≥ 1.34)
-// for a typed result, else build-paths (op 9), with the log streamed by line.
+// for a typed result, else build-paths (op 9), with the log streamed by line
+// and guix-daemon's builder output told from its own messages.
 import { encodeStringList, encodeU64 } from '../wire/byte-writer.js';
 import type { BuildRequest, BuildResult, BuildStatus, LogLine } from './build-daemon.js';
 import { readBuildResult } from './build-result.js';
 import { BuildMode, MAX_PATH, Op } from './constants.js';
 import { DaemonError, DaemonProtocolError } from './errors.js';
-import { LineSplitter } from './line-splitter.js';
+import { BuildOutput, type BuildObservations } from './build-output.js';
+import { timeLimitOf } from './build-trace.js';
 import type { DaemonSession } from './session.js';
 import { isBuildLogLine, type StderrEvent } from './stderr.js';
 
@@ -20,8 +22,10 @@ export function pathWithOutputs(drvPath: string, outputs: readonly string[] | un
 }
 
 /** Builds `drvPath` on `session`; builder failures become results, other refusals DaemonErrors. */
-export function buildOn(session: DaemonSession, drvPath: string, request: BuildRequest = {}): Promise<BuildResult> {
+export async function buildOn(session: DaemonSession, drvPath: string, request: BuildRequest = {}): Promise<BuildResult> {
   const nix = session.info.dialect === 'nix';
+  // Builder output and traces are told apart only once set-options asked for them.
+  if (!nix && !session.buildTraces) await session.setOptions({});
   const target = pathWithOutputs(drvPath, request.outputs, nix && session.minor >= 30);
   const mode = encodeU64(BuildMode[request.mode ?? 'normal']);
   return runBuild(session, drvPath, request, async (onEvent) => {
@@ -40,7 +44,9 @@ export function buildOn(session: DaemonSession, drvPath: string, request: BuildR
 /**
  * Runs one build exchange (`exchange` sends the request and reads the reply)
  * with the log passed to `request.onLog` line by line, abort by closing the
- * connection, and Guix / old Nix build-failure errors turned into results.
+ * connection, and Guix / old Nix build-failure errors turned into results,
+ * completed with what the daemon's lines said (time limit, times, whether
+ * anything was built).
  */
 export async function runBuild(
   session: DaemonSession,
@@ -48,13 +54,10 @@ export async function runBuild(
   request: BuildRequest,
   exchange: (onEvent: (event: StderrEvent) => void) => Promise<BuildResult>,
 ): Promise<BuildResult> {
-  const nix = session.info.dialect === 'nix';
-  const emit = request.onLog ?? ((): void => undefined);
-  // Guix sends builder output as plain text (STDERR_NEXT); Nix sends it as log-line results.
-  const splitter = new LineSplitter((text) => emit({ text, source: nix ? 'daemon' : 'build' } satisfies LogLine));
+  const output = new BuildOutput(request.onLog ?? ((): void => undefined));
   const onEvent = (event: StderrEvent): void => {
-    if (event.kind === 'next') splitter.push(event.text);
-    else if (isBuildLogLine(event)) emit({ text: String(event.fields[0]), source: 'build' });
+    if (event.kind === 'next') output.push(event.bytes);
+    else if (isBuildLogLine(event)) output.builderLine(String(event.fields[0]));
   };
   const signal = request.signal;
   const aborted = (): DaemonProtocolError =>
@@ -66,19 +69,38 @@ export async function runBuild(
     session.conn.close();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  let result: BuildResult;
   try {
-    return await exchange(onEvent);
+    result = await exchange(onEvent);
   } catch (error) {
     if (signal?.aborted) throw aborted();
-    if (error instanceof DaemonError && isBuildFailure(error)) {
-      const status: BuildStatus = error.status === 101 ? 'timed-out' : 'permanent-failure';
-      return { success: false, status, statusCode: error.status ?? 1, errorMessage: error.daemonMessage, startTime: null, stopTime: null };
-    }
-    throw error;
+    if (!(error instanceof DaemonError && isBuildFailure(error))) throw error;
+    const status: BuildStatus = error.status === 101 ? 'timed-out' : 'permanent-failure';
+    result = { success: false, status, statusCode: error.status ?? 1, errorMessage: error.daemonMessage, startTime: null, stopTime: null };
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    splitter.flush();
+    output.flush();
   }
+  return completeResult(result, drvPath, output, session.info.dialect === 'guix' && session.buildTraces);
+}
+
+/**
+ * Adds what the daemon's lines told: the time limit of a timed-out build;
+ * with guix-daemon's traces, the build's times, and `already-valid` (or
+ * `substituted`) when it reported success without building the derivation.
+ */
+export function completeResult(result: BuildResult, drvPath: string, seen: BuildObservations, traced: boolean): BuildResult {
+  let completed = result;
+  if (result.status === 'timed-out') {
+    const limit = seen.timeLimits.get(drvPath) ?? timeLimitOf(result.errorMessage) ?? seen.timeLimits.values().next().value;
+    if (limit !== undefined) completed = { ...completed, timeLimit: limit };
+  }
+  if (!traced) return completed;
+  completed = { ...completed, startTime: seen.started.get(drvPath) ?? null, stopTime: seen.finished.get(drvPath) ?? null };
+  if (completed.status === 'built' && !seen.started.has(drvPath)) {
+    completed = { ...completed, status: seen.substituted ? 'substituted' : 'already-valid' };
+  }
+  return completed;
 }
 
 /** Guix marks builder failures with status 100+; old Nix only says so in words. */

@@ -15,6 +15,8 @@ export class DaemonSession {
   readonly info: DaemonInfo;
   /** Set when an operation failed halfway: the session must not be reused. */
   broken = false;
+  /** Set once set-options turned on guix-daemon's build traces and multiplexed build output. */
+  buildTraces = false;
 
   private constructor(conn: DaemonConnection, info: DaemonInfo) {
     this.conn = conn;
@@ -65,8 +67,10 @@ export class DaemonSession {
     const head = [int(options.keepFailed, 0), int(options.keepGoing, 0), int(options.fallback, 0), int(options.verbosity, 0)];
     const body: Uint8Array[] = [];
     if (guix) {
-      // guix-daemon ≥ 0x61 takes jobs, silence and cores only as overrides.
-      body.push(encodeU64(0), encodeU64(0), encodeU64(0), encodeU64(0), int(options.useSubstitutes, 0));
+      // guix-daemon ≥ 0x61 takes jobs, silence and cores only as overrides. Build traces
+      // on, and builder output framed (`@ build-log PID LEN`), to tell it from the daemon's.
+      body.push(encodeU64(0), encodeU64(0), encodeU64(0), encodeU64(1), int(options.useSubstitutes, 0));
+      overrides.push(['multiplexed-build-output', 'true']);
       if (options.maxBuildJobs !== undefined) overrides.push(['build-max-jobs', String(options.maxBuildJobs)]);
       if (options.maxSilentTime !== undefined) overrides.push(['build-max-silent-time', String(options.maxSilentTime)]);
       if (options.buildCores !== undefined) overrides.push(['build-cores', String(options.buildCores)]);
@@ -82,6 +86,7 @@ export class DaemonSession {
     const pairs = overrides.flatMap(([k, v]) => [encodeBytes(k), encodeBytes(v)]);
     this.request(Op.SetOptions, ...head, ...body, encodeU64(overrides.length), ...pairs);
     await this.finish('set-options');
+    this.buildTraces = guix;
   }
 
   /** is-valid-path (op 1). */

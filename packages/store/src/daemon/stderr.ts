@@ -10,7 +10,8 @@ export type ActivityField = number | string;
 
 /** One message from the daemon before STDERR_LAST (errors are thrown instead). */
 export type StderrEvent =
-  | { readonly kind: 'next'; readonly text: string }
+  /** Log text (STDERR_NEXT): `text` is `bytes` decoded as UTF-8; `bytes` is what the daemon sent. */
+  | { readonly kind: 'next'; readonly text: string; readonly bytes: Uint8Array }
   | { readonly kind: 'read'; readonly length: number }
   | { readonly kind: 'write'; readonly data: Uint8Array }
   | {
@@ -108,6 +109,11 @@ class BufferedMessage {
   }
 
   string(): string | undefined {
+    const bytes = this.stringBytes();
+    return bytes === undefined ? undefined : bytes.toString('utf8');
+  }
+
+  stringBytes(): Buffer | undefined {
     const length = this.u64();
     if (length === undefined || length > MAX_TEXT) return undefined;
     const start = this.pos;
@@ -115,7 +121,7 @@ class BufferedMessage {
     if (end > this.bytes.length) return undefined;
     for (let i = start + length; i < end; i++) if (this.bytes[i] !== 0) return undefined;
     this.pos = end;
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, length).toString('utf8');
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, length);
   }
 
   fields(): ActivityField[] | undefined {
@@ -137,8 +143,8 @@ class BufferedMessage {
       case Stderr.Last:
         return null;
       case Stderr.Next: {
-        const text = this.string();
-        return text === undefined ? undefined : { kind: 'next', text };
+        const bytes = this.stringBytes();
+        return bytes === undefined ? undefined : { kind: 'next', text: bytes.toString('utf8'), bytes };
       }
       case Stderr.StopActivity: {
         const id = this.u64();
@@ -193,9 +199,11 @@ export async function* stderrEvents(reader: ByteReader, info: DaemonInfo, operat
         return;
       case Stderr.Error:
         throw await readError(reader, info, operation);
-      case Stderr.Next:
-        yield { kind: 'next', text: await reader.readString(MAX_TEXT, 'log text') };
+      case Stderr.Next: {
+        const bytes = await reader.readBytes(MAX_TEXT, 'log text');
+        yield { kind: 'next', text: Buffer.from(bytes).toString('utf8'), bytes };
         break;
+      }
       case Stderr.Read:
         yield { kind: 'read', length: await reader.readU64('requested length') };
         break;

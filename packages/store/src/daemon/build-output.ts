@@ -1,0 +1,139 @@
+// What a build sends on the daemon's text channel (STDERR_NEXT), told apart:
+// builder output framed by guix-daemon's multiplexed-build-output
+// (`@ build-log PID LEN\n` and LEN bytes in one message), build traces
+// (consumed, not logged), and the daemon's own messages.
+import type { LogLine } from './build-daemon.js';
+import { parseBuildTrace, timeLimitOf, type BuildTrace, type TimeLimit } from './build-trace.js';
+import { ByteLineSplitter } from './line-splitter.js';
+
+/** A frame header is at most this long (`@ build-log ` and two numbers). */
+const MAX_HEADER = 64;
+const HEADER = /^@ build-log ([0-9]{1,10}) ([0-9]{1,15})$/;
+const PREFIX = Buffer.from('@ build-log ');
+/** Builders whose partial lines are kept at once; the oldest is flushed past it. */
+const MAX_BUILDERS = 256;
+
+/** What the daemon's lines said about one build, for its result. */
+export interface BuildObservations {
+  /** When `@ build-started DRV` arrived, by derivation (seconds since the epoch). */
+  readonly started: ReadonlyMap<string, number>;
+  /** When `@ build-succeeded DRV` / `@ build-failed DRV` arrived. */
+  readonly finished: ReadonlyMap<string, number>;
+  /** Whether any substitution started. */
+  readonly substituted: boolean;
+  /** The time limit the daemon said it enforced, by derivation named in its message ('' if none named). */
+  readonly timeLimits: ReadonlyMap<string, TimeLimit>;
+}
+
+/**
+ * Splits STDERR_NEXT messages into log lines: builder bytes become `build`
+ * lines (one line splitter per builder PID), everything else `daemon`
+ * lines, except trace lines, which are recorded. Malformed frames (no
+ * newline, a bogus PID or length, a length past the message) are read as
+ * far as they go; nothing is carried from one message to the next except
+ * partial lines, which are bounded.
+ */
+export class BuildOutput implements BuildObservations {
+  readonly started = new Map<string, number>();
+  readonly finished = new Map<string, number>();
+  readonly timeLimits = new Map<string, TimeLimit>();
+  substituted = false;
+  readonly #emit: (line: LogLine) => void;
+  readonly #now: () => number;
+  readonly #builders = new Map<number, ByteLineSplitter>();
+  readonly #pids = new Map<string, number>();
+  readonly #daemon: ByteLineSplitter;
+
+  /** `now` gives seconds since the epoch (default: the system clock). */
+  constructor(emit: (line: LogLine) => void, now: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.#emit = emit;
+    this.#now = now;
+    this.#daemon = new ByteLineSplitter((text) => this.#daemonLine(text));
+  }
+
+  /** Takes one STDERR_NEXT message. */
+  push(message: Uint8Array): void {
+    const bytes = Buffer.from(message.buffer, message.byteOffset, message.length);
+    if (bytes.length > PREFIX.length && bytes.subarray(0, PREFIX.length).equals(PREFIX)) {
+      const nl = bytes.subarray(0, MAX_HEADER).indexOf(10);
+      const header = nl < 0 ? null : HEADER.exec(bytes.toString('latin1', 0, nl));
+      if (header !== null) {
+        const pid = Number(header[1]);
+        const payload = bytes.subarray(nl + 1);
+        // A length past the message: take what is there (no frame spans two messages).
+        const length = Math.min(Number(header[2]), payload.length);
+        this.#builder(pid).push(payload.subarray(0, length));
+        // Bytes after the frame are not the builder's.
+        if (length < payload.length) this.#daemon.push(payload.subarray(length));
+        return;
+      }
+    }
+    this.#daemon.push(bytes);
+  }
+
+  /** Takes a line the builder printed, already whole (Nix log-line results). */
+  builderLine(text: string): void {
+    this.#emit({ text, source: 'build' });
+  }
+
+  /** Emits every unterminated line. */
+  flush(): void {
+    for (const splitter of this.#builders.values()) splitter.flush();
+    this.#builders.clear();
+    this.#daemon.flush();
+  }
+
+  #builder(pid: number): ByteLineSplitter {
+    let splitter = this.#builders.get(pid);
+    if (splitter === undefined) {
+      if (this.#builders.size >= MAX_BUILDERS) {
+        const [oldest, old] = this.#builders.entries().next().value as [number, ByteLineSplitter];
+        old.flush();
+        this.#builders.delete(oldest);
+      }
+      splitter = new ByteLineSplitter((text) => this.#emit({ text, source: 'build' }));
+      this.#builders.set(pid, splitter);
+    }
+    return splitter;
+  }
+
+  #daemonLine(text: string): void {
+    const trace = parseBuildTrace(text);
+    if (trace === undefined) {
+      const limit = timeLimitOf(text);
+      if (limit !== undefined) this.timeLimits.set(/[`']([^`']+\.drv)'/.exec(text)?.[1] ?? '', limit);
+      this.#emit({ text, source: 'daemon' });
+      return;
+    }
+    this.#trace(trace);
+  }
+
+  #trace(trace: BuildTrace): void {
+    switch (trace.kind) {
+      case 'build-started':
+        this.started.set(trace.drvPath, this.#now());
+        this.#pids.set(trace.drvPath, trace.pid);
+        break;
+      case 'build-succeeded':
+      case 'build-failed': {
+        this.finished.set(trace.drvPath, this.#now());
+        const pid = this.#pids.get(trace.drvPath);
+        if (pid !== undefined) {
+          this.#builders.get(pid)?.flush();
+          this.#builders.delete(pid);
+        }
+        if (trace.kind === 'build-failed' && trace.reason === 'timeout' && !this.timeLimits.has(trace.drvPath)) {
+          // The trace says a limit fired but not which; the daemon's own message (read before it) does.
+          const unnamed = this.timeLimits.get('');
+          if (unnamed !== undefined) this.timeLimits.set(trace.drvPath, unnamed);
+        }
+        break;
+      }
+      case 'substituter-started':
+        this.substituted = true;
+        break;
+      default:
+        break;
+    }
+  }
+}

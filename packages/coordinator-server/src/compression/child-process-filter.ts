@@ -34,7 +34,8 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
   readonly #child: ChildProcessWithoutNullStreams;
   #stderr = '';
   #exited = false;
-  #stdoutEnded = false;
+  /** The program exited and all its output streams, stderr included, are closed. */
+  #closed = false;
   #exitCode: number | null = null;
   #exitSignal: NodeJS.Signals | null = null;
   #pendingWrite: (() => void) | null = null;
@@ -77,20 +78,21 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
     child.stdout.on('data', (chunk: Buffer) => {
       if (!this.destroyed && !this.push(chunk)) child.stdout.pause();
     });
-    child.stdout.on('end', () => {
-      this.#stdoutEnded = true;
-      this.#settle();
-    });
     child.on('exit', (code, signal) => {
       this.#exited = true;
       this.#exitCode = code;
       this.#exitSignal = signal;
+    });
+    // Settled on 'close', not 'exit': only then has all of stdout been pushed and
+    // all of stderr read, so a failure's error carries the program's own words.
+    child.on('close', () => {
+      this.#closed = true;
       this.#settle();
     });
   }
 
   #settle(): void {
-    if (!this.#exited || !this.#stdoutEnded || this.destroyed) return;
+    if (!this.#closed || this.destroyed) return;
     // A filter reads to the end of its input: exiting 0 before we ended it means bytes went unread.
     if (this.#exitCode === 0 && this.#inputEnded && !this.#inputDropped) {
       this.push(null);

@@ -57,4 +57,24 @@ describe('background WAL checkpoints', () => {
       process.off('warning', listen);
     }
   });
+
+  it('says nothing once stopped, even if its worker then fails to open a database already removed', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    try {
+      const errors: string[] = [];
+      // Stopped before the worker opens the file (as a test that closes its datastore
+      // and removes its directory at once): the worker's failure is reported nowhere.
+      const checkpointer = startWalCheckpointer(join(dir, 'removed', 'x.db'), 5, (m) => void errors.push(m));
+      checkpointer.stop();
+      const control = startWalCheckpointer(join(dir, 'removed', 'y.db'), 5, (m) => void errors.push(`control: ${m}`));
+      expect(await until(() => errors.some((e) => e.startsWith('control: ')), 5000)).toBe(true);
+      control.stop();
+      expect(errors.filter((e) => !e.startsWith('control: '))).toEqual([]);
+      expect(warnings.filter((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')).toEqual([]);
+    } finally {
+      process.off('warning', listen);
+    }
+  });
 });

@@ -42,11 +42,17 @@ export function startWalCheckpointer(filename: string, intervalMs = 20, onError:
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { filename, intervalMs, module } });
   worker.unref();
-  worker.on('message', (m: { error?: string }) => {
-    if (m.error !== undefined) onError(m.error);
-  });
-  worker.on('error', (error) => onError(error.message));
   let stopped = false;
+  // Once stopped, a failure is no one's concern: the main connection's close checkpoints
+  // the rest. (A worker stopped before it got going may still try to open a database
+  // whose directory its test already removed.)
+  const report = (message: string): void => {
+    if (!stopped) onError(message);
+  };
+  worker.on('message', (m: { error?: string }) => {
+    if (m.error !== undefined) report(m.error);
+  });
+  worker.on('error', (error) => report(error.message));
   return {
     stop() {
       if (stopped) return;

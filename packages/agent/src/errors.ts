@@ -5,13 +5,17 @@ export interface AgentErrorDetails {
   readonly cause?: unknown;
   /** Store paths concerned (e.g. the inputs that could not be had). */
   readonly paths?: readonly string[];
+  /** `import-refused`: the daemon refused the import's signature (the agent's key), not the archive. */
+  readonly signature?: boolean;
 }
 
 /**
  * An agent failure. Codes: `bad-options` (an option is invalid), `missing-inputs`
  * (inputs found nowhere; `paths` lists them), `hash-mismatch` (a fetched NAR is
  * not what its narinfo says), `import-refused` (the daemon would not import a
- * fetched, verified NAR: e.g. unsigned, from an agent it does not trust), `program-failed` (a compressor failed),
+ * fetched, verified NAR: e.g. unsigned, or signed by a key it does not
+ * authorize; `signature` tells), `source-unavailable` (a binary cache answered
+ * 5xx or 429: transient), `source-refused` (another HTTP error), `program-failed` (a compressor failed),
  * `credentials` (no usable credentials), `stopped` (the agent is stopping),
  * `retries-exhausted` (the coordinator stayed unreachable), `log-incomplete`
  * (the log spool could not be written or read back), `log-mismatch` (the
@@ -20,12 +24,15 @@ export interface AgentErrorDetails {
 export class AgentError extends Error {
   readonly code: string;
   readonly paths: readonly string[];
+  /** See {@link AgentErrorDetails.signature}. */
+  readonly signature: boolean;
 
   constructor(code: string, message: string, details: AgentErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'AgentError';
     this.code = code;
     this.paths = details.paths ?? [];
+    this.signature = details.signature ?? false;
   }
 }
 

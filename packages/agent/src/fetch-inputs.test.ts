@@ -1,6 +1,7 @@
 // Fetching inputs from a real Nix binary cache (written by `nix copy --to
 // file://`, served over HTTP) into a private nix-daemon: imported when the
-// NAR matches its narinfo, refused (and reported missing) when it does not.
+// NAR matches its narinfo, refused (and reported missing) when it does not;
+// a cache that answers 5xx is retried (with `call`), never taken as lacking a path.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +13,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildDaemon, storePathHashPart } from '@gbc/store';
 import type { NativeBuildDaemon } from '@gbc/store';
+import { isAgentError } from './errors.js';
 import { ensurePaths } from './fetch-inputs.js';
 import { httpSource } from './nar-source.js';
+import { withRetry } from './retry.js';
+import { systemTimers } from './timers.js';
 import { startPrivateDaemon } from './test-support/second-daemon.js';
 import type { PrivateDaemon } from './test-support/second-daemon.js';
 
@@ -24,6 +28,8 @@ let server: Server;
 let url: string;
 let private1: PrivateDaemon;
 let daemon: NativeBuildDaemon;
+/** Requests (by URL path) the cache answers with 503 before it serves them. */
+const unavailable = new Map<string, number>();
 
 /** Adds a file with `text` to the main store and copies it (and what it refers to) into the file cache. */
 function cached(name: string, text: string): string {
@@ -38,6 +44,13 @@ beforeAll(async () => {
   private1 = await startPrivateDaemon();
   daemon = createBuildDaemon({ socket: private1.socket });
   server = createServer((req, res) => {
+    const left = unavailable.get(req.url ?? '') ?? 0;
+    if (left > 0) {
+      unavailable.set(req.url ?? '', left - 1);
+      res.statusCode = 503;
+      res.end('busy');
+      return;
+    }
     try {
       res.end(readFileSync(join(cacheDir, decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/\.\./g, ''))));
     } catch {
@@ -83,5 +96,36 @@ describe('ensurePaths', () => {
   it('reports a path no source has', async () => {
     const absent = `/nix/store/${'0'.repeat(32)}-absent-${randomBytes(4).toString('hex')}`;
     expect(await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [absent], () => [httpSource(url, '/nix/store')])).toEqual([absent]);
+  });
+
+  it('retries a cache that answers 503 and imports the path once it answers', async () => {
+    const path = cached(`busy-${randomBytes(4).toString('hex')}`, 'served after a while\n');
+    const url1 = `/${storePathHashPart(path)}.narinfo`;
+    unavailable.set(url1, 3);
+    const retried: unknown[] = [];
+    const call = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, systemTimers, { baseMs: 10, maxMs: 50 }, undefined, (e) => retried.push(e));
+    const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool'), call }, [path], () => [httpSource(url, '/nix/store')]);
+    expect(missing).toEqual([]);
+    expect(retried).toHaveLength(3);
+    expect(retried.every((e) => isAgentError(e, 'source-unavailable'))).toBe(true);
+    expect(await daemon.isValidPath(path)).toBe(true);
+  });
+
+  it('throws a 503 it may not retry rather than report the path missing', async () => {
+    const path = cached(`down-${randomBytes(4).toString('hex')}`, 'never served\n');
+    unavailable.set(`/${storePathHashPart(path)}.narinfo`, 1);
+    const fetching = ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')]);
+    await expect(fetching).rejects.toMatchObject({ code: 'source-unavailable' });
+    expect(await daemon.isValidPath(path)).toBe(false);
+  });
+
+  it('throws when an unreachable cache stays so, rather than report the path missing', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    const path = `/nix/store/${'1'.repeat(32)}-unreachable-${randomBytes(4).toString('hex')}`;
+    const call = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, systemTimers, { baseMs: 10, maxMs: 20, attempts: 3 });
+    await expect(ensurePaths({ daemon, spoolDir: join(dir, 'spool'), call }, [path], () => [httpSource(deadUrl, '/nix/store')])).rejects.toMatchObject({ code: 'retries-exhausted' });
   });
 });

@@ -4,6 +4,7 @@
 import type { AgentClient } from '@gbc/protocol';
 import { parseNarInfo, storePathHashPart } from '@gbc/store';
 import type { NarInfo } from '@gbc/store';
+import { AgentError } from './errors.js';
 
 /** A binary cache the agent can fetch from. */
 export interface NarSource {
@@ -37,13 +38,19 @@ export function httpSource(baseUrl: string, storeDir: string, timeoutMs = 30_000
     async narinfo(path) {
       const res = await fetch(`${base}/${storePathHashPart(path)}.narinfo`, { signal: AbortSignal.timeout(timeoutMs) });
       if (res.status === 404 || res.status === 410) return null;
-      if (!res.ok) throw new Error(`${base}: narinfo of ${path}: HTTP ${res.status}`);
+      if (!res.ok) throw httpError(`${base}: narinfo of ${path}`, res.status);
       return parseNarInfo(await res.text(), { storeDir });
     },
     async nar(url) {
       const res = await fetch(/^https?:\/\//.test(url) ? url : `${base}/${url.replace(/^\/+/, '')}`);
-      if (!res.ok || res.body === null) throw new Error(`${base}: ${url}: HTTP ${res.status}`);
+      if (!res.ok || res.body === null) throw httpError(`${base}: ${url}`, res.status);
       return res.body as unknown as AsyncIterable<Uint8Array>;
     },
   };
+}
+
+/** An HTTP error of a binary cache: `source-unavailable` (retried) for 429 and 5xx, else `source-refused`. */
+function httpError(what: string, status: number): AgentError {
+  const transient = status === 429 || status >= 500;
+  return new AgentError(transient ? 'source-unavailable' : 'source-refused', `${what}: HTTP ${status}`);
 }

@@ -1,7 +1,8 @@
 // Retrying calls to the coordinator: bounded, exponential, jittered backoff for
 // transient failures (network down, timeouts, 5xx, 429); others pass through.
 import { ProtocolError } from '@gbc/protocol';
-import { AgentError } from './errors.js';
+import { DaemonError } from '@gbc/store';
+import { AgentError, isAgentError } from './errors.js';
 import type { AgentTimers } from './timers.js';
 
 /** How to retry. */
@@ -14,8 +15,15 @@ export interface RetryPolicy {
   readonly attempts?: number;
 }
 
-/** True for failures worth retrying: no answer, a timeout, 429, a 5xx answer, or a resumed upload's offset refused (416). */
+/**
+ * True for failures worth retrying: no answer, a timeout, 429, a 5xx answer,
+ * or a resumed upload's offset refused (416); from a binary cache, the same
+ * (AgentError `source-unavailable`). A daemon's refusal never is.
+ */
 export function isTransient(error: unknown): boolean {
+  if (error instanceof DaemonError) return false;
+  if (isAgentError(error, 'source-unavailable')) return true;
+  if (error instanceof Error && error.name === 'TimeoutError') return true;
   if (error instanceof ProtocolError) {
     // range-not-satisfiable: a resumed upload raced the coordinator still storing the broken one; ask again.
     return error.code === 'network-error' || error.code === 'timeout' || error.code === 'range-not-satisfiable' || error.status === 429 || error.status >= 500;

@@ -9,6 +9,7 @@ import { computeDerivationPath, derivationReferences, parseDerivation, storePath
 import type { BuildDaemon, Derivation } from '@gbc/store';
 import { AgentError } from './errors.js';
 import { ensurePaths } from './fetch-inputs.js';
+import type { GuixSigning } from './guix-signing.js';
 import type { NarSource } from './nar-source.js';
 import { httpSource } from './nar-source.js';
 
@@ -20,8 +21,10 @@ export interface SetupContext {
   readonly spoolDir: string;
   readonly derivationSubstituteUrls: readonly string[];
   readonly nonDerivationSubstituteUrls: readonly string[];
-  /** Wraps each coordinator call (retries). */
+  /** Wraps each coordinator call (retries); binary cache requests too. */
   readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The agent's Guix signing key, for imports into guix-daemon. */
+  readonly signing?: GuixSigning;
 }
 
 /** A build ready to run: its derivation and the inputs it uses (to hold as GC roots). */
@@ -65,7 +68,8 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
   const drvSubs = upstream(ctx.derivationSubstituteUrls);
   const srcSubs = upstream(ctx.nonDerivationSubstituteUrls);
   const wanted = [...new Set([...closure.inputs, ...sources])].sort();
-  const missing = await ensurePaths({ daemon: ctx.daemon, spoolDir: ctx.spoolDir }, wanted, (p) => [ctx.cache, ...(sources.has(p) ? srcSubs : drvSubs)], { checked, valid });
+  const fetching = { daemon: ctx.daemon, spoolDir: ctx.spoolDir, call: ctx.call, signing: ctx.signing };
+  const missing = await ensurePaths(fetching, wanted, (p) => [ctx.cache, ...(sources.has(p) ? srcSubs : drvSubs)], { checked, valid });
   if (missing.length > 0) {
     throw new AgentError('missing-inputs', `build ${build}: inputs found neither in the coordinator's cache nor on the substitute URLs: ${missing.join(' ')}`, { paths: missing });
   }

@@ -1,6 +1,7 @@
 // Test support (not exported): a TCP proxy in front of the coordinator that
 // cuts the first output upload (or other request) after a number of its
 // bytes, the way a dropped network would, and records the request lines it saw.
+// A test may act at the cut (e.g. stop the coordinator) before the request fails.
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 
@@ -18,8 +19,11 @@ export interface CuttingProxy {
 /**
  * Proxies to `target` (`http://host:port`); cuts the first request whose line
  * matches `cutting` (default `PUT …/output/…`) after `cutAfter` bytes of it.
+ * `atCut` runs first, with the request held: the client sees the connection
+ * drop only once it has settled. While the target is down, each connection
+ * is closed at once.
  */
-export async function startCuttingProxy(target: string, cutAfter: number, cutting = /PUT \/build\/[^ ]*\/output\//): Promise<CuttingProxy> {
+export async function startCuttingProxy(target: string, cutAfter: number, cutting = /PUT \/build\/[^ ]*\/output\//, atCut: () => Promise<void> = () => Promise.resolve()): Promise<CuttingProxy> {
   const t = new URL(target);
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -37,8 +41,11 @@ export async function startCuttingProxy(target: string, cutAfter: number, cuttin
       } else if (!done) counting += chunk.length;
       if (!done && counting >= cutAfter) {
         done = true;
-        client.destroy();
-        upstream.destroy();
+        client.pause();
+        void atCut().catch(() => undefined).finally(() => {
+          client.destroy();
+          upstream.destroy();
+        });
         return;
       }
       upstream.write(chunk);

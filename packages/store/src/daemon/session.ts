@@ -67,9 +67,10 @@ export class DaemonSession {
     const head = [int(options.keepFailed, 0), int(options.keepGoing, 0), int(options.fallback, 0), int(options.verbosity, 0)];
     const body: Uint8Array[] = [];
     if (guix) {
-      // guix-daemon ≥ 0x61 takes jobs, silence and cores only as overrides. Build traces
-      // on, and builder output framed (`@ build-log PID LEN`), to tell it from the daemon's.
-      body.push(encodeU64(0), encodeU64(0), encodeU64(0), encodeU64(1), int(options.useSubstitutes, 0));
+      // guix-daemon ≥ 0x61 takes jobs, silence and cores only as overrides. Flat log type
+      // (2: no "|   " nesting prefixes), build traces on, and builder output framed
+      // (`@ build-log PID LEN`), to tell it from the daemon's own messages.
+      body.push(encodeU64(0), encodeU64(0), encodeU64(2), encodeU64(1), int(options.useSubstitutes, 0));
       overrides.push(['multiplexed-build-output', 'true']);
       if (options.maxBuildJobs !== undefined) overrides.push(['build-max-jobs', String(options.maxBuildJobs)]);
       if (options.maxSilentTime !== undefined) overrides.push(['build-max-silent-time', String(options.maxSilentTime)]);

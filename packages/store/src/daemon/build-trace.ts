@@ -19,10 +19,14 @@ export type BuildTrace =
 const TRACE = /^(?:\|   )*@ ([a-z][a-z-]*)(?: (.*))?$/;
 const PID = /^[0-9]{1,10}$/;
 
-/** Parses a trace line (`@ …`); undefined for any other line. Never throws. */
+/**
+ * Parses a trace line (`@ …`); undefined for any other line, and for a
+ * `@ build-log` frame header that reached here (a malformed frame is text to
+ * show, not a trace to drop). Never throws.
+ */
 export function parseBuildTrace(line: string): BuildTrace | undefined {
   const match = TRACE.exec(line);
-  if (match === null) return undefined;
+  if (match === null || match[1] === 'build-log') return undefined;
   const name = match[1]!;
   const words = (match[2] ?? '').split(' ');
   const [first = '', dash, ...rest] = words;

@@ -1,6 +1,8 @@
-// The Guix dialect against a byte-level scripted guix-daemon: the handshake
-// (0x163, no version string, no trust flag), options, text derivations,
-// path info, builds with logs and failures, export-path and import-paths.
+// The Guix dialect against a byte-level scripted guix-daemon playing 0x163
+// (Guix 1.4.0) and 0x164 (1.5.0): the handshake (no version string, no trust
+// flag), options, text derivations, path info, builds with multiplexed logs,
+// traces and failures, export-path and import-paths; unknown versions refused.
+// The same operations run against the real daemons in daemon-matrix.test.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,9 +14,6 @@ import { ScriptedPeer, wire, type PeerStep } from './scripted-peer.js';
 import { nix, removeDir, tempDir } from './test-helpers.js';
 
 const { u64, str, strs, cat } = wire;
-const dir = tempDir('gbc-guix-peer-');
-afterAll(() => removeDir(dir));
-
 const STORE = '/gnu/store';
 const drvPath = `${STORE}/9w5fj7y3l1h0l7kx9qkq2fdj3v1s1b4n-hello-2.12.drv`;
 const outPath = `${STORE}/0i4rnp6b0h5m5v0yq0pl3k5d8qzx9ib1-hello-2.12`;
@@ -23,23 +22,31 @@ const missing = `${STORE}/00000000000000000000000000000000-missing`;
 // Derivation text is bytes: a latin1 byte must pass through untouched.
 const drvText = Buffer.concat([Buffer.from('Derive([("out","' + outPath + '","","")],[],["' + srcPath + '"],"x86_64-linux","/bin/sh",[],[("note","caf'), Buffer.from([0xe9]), Buffer.from('")])')]);
 
-const handshake: PeerStep[] = [
+/** The handshake with a daemon announcing `version`: the client offers 0x164, both use the smaller. */
+const handshakeWith = (version: number): PeerStep[] => [
   { expect: u64(0x6e697863), what: 'client magic' },
-  { send: cat(u64(0x6478696f), u64(0x163)) },
-  { expect: cat(u64(0x163), u64(0), u64(0)), what: 'client version, no CPU affinity, no reserved space' },
+  { send: cat(u64(0x6478696f), u64(version)) },
+  { expect: cat(u64(0x164), u64(0), u64(0)), what: 'client version 0x164, no CPU affinity, no reserved space' },
   { send: u64(Stderr.Last) },
 ];
 const options = { keepFailed: true, maxSilentTime: 60, buildCores: 2, timeout: 3600, overrides: { 'build-repeat': '0' } };
 const setOptionsBytes = cat(
   u64(19), u64(1), u64(0), u64(0), u64(0), // keep-failed, keep-going, fallback, verbosity
-  u64(0), u64(0), u64(0), u64(0), u64(0), // use-build-hook, build verbosity, log type, print-build-trace, substitutes
-  u64(4), str('build-max-silent-time'), str('60'), str('build-cores'), str('2'),
+  u64(0), u64(0), u64(2), u64(1), u64(0), // use-build-hook, build verbosity, log type flat, print-build-trace, substitutes
+  u64(5), str('multiplexed-build-output'), str('true'), str('build-max-silent-time'), str('60'), str('build-cores'), str('2'),
   str('build-timeout'), str('3600'), str('build-repeat'), str('0'),
 );
-const next = (text: string): Uint8Array => cat(u64(Stderr.Next), str(text));
+const next = (text: string | Uint8Array): Uint8Array => cat(u64(Stderr.Next), str(text));
+/** A multiplexed builder-output frame, as guix-daemon's handleChildOutput writes it. */
+const frame = (pid: number, data: string | Uint8Array): Uint8Array =>
+  next(cat(Buffer.from(`@ build-log ${pid} ${Buffer.byteLength(data)}\n`), Buffer.from(data)));
 const LAST = u64(Stderr.Last);
 
-describe('guix-daemon dialect (scripted peer)', () => {
+describe.each([0x163, 0x164])('guix-daemon dialect (scripted peer announcing 0x%s)', (version) => {
+  const handshake = handshakeWith(version);
+  const dir = tempDir('gbc-guix-peer-');
+  afterAll(() => removeDir(dir));
+
   it('speaks every operation byte for byte', async () => {
     const narDir = join(dir, 'tree');
     mkdirSync(join(narDir, 'bin'), { recursive: true });
@@ -69,9 +76,29 @@ describe('guix-daemon dialect (scripted peer)', () => {
       { expect: cat(u64(1), str(missing)), what: 'is-valid-path of a missing path' },
       { send: cat(LAST, u64(0)) },
       { expect: cat(u64(9), strs([drvPath]), u64(0)), what: 'build-things with a bare derivation path' },
-      { send: cat(next(`building ${drvPath}...\n`), next('line one\nline tw'), next('o\n'), LAST, u64(1)) },
+      {
+        send: cat(
+          next(`building path(s) \`${outPath}'\n`),
+          next(`@ build-started ${drvPath} - x86_64-linux /var/log/guix/drvs/9w/x.drv.gz 4242\n`),
+          frame(4242, 'line one\nline tw'), frame(4343, 'other builder\n'), frame(4242, 'o\n'),
+          // Builder bytes that look like daemon text stay the builder's.
+          frame(4242, '@ build-succeeded not-a-trace -\n'),
+          next(`@ build-succeeded ${drvPath} -\n`),
+          LAST, u64(1),
+        ),
+      },
+      { expect: cat(u64(9), strs([drvPath]), u64(0)), what: 'build-things of an already-valid derivation' },
+      { send: cat(LAST, u64(1)) },
       { expect: cat(u64(9), strs([`${drvPath}!out`]), u64(0)), what: 'build-things of one output' },
-      { send: cat(next('oops\n'), u64(Stderr.Error), str(`build of \`${drvPath}' failed`), u64(100)) },
+      {
+        send: cat(
+          next(`@ build-started ${drvPath} - x86_64-linux /var/log/x.drv.gz 77\n`),
+          frame(77, 'oops\n'),
+          next(`building of \`${drvPath}' timed out after %2% seconds\n`),
+          next(`@ build-failed ${drvPath} - timeout\n`),
+          u64(Stderr.Error), str(`build of \`${drvPath}' failed`), u64(101),
+        ),
+      },
       { expect: cat(u64(16), str(outPath), u64(0)), what: 'export-path, unsigned' },
       {
         send: cat(
@@ -102,7 +129,7 @@ describe('guix-daemon dialect (scripted peer)', () => {
     const daemon = createBuildDaemon({ socket: `unix://${peer.socket}`, storeDir: STORE, maxConnections: 1 });
     try {
       await daemon.setOptions(options);
-      expect(await daemon.info()).toEqual({ dialect: 'guix', daemonVersion: 0x163, protocolVersion: 0x163, versionString: null, trusted: null });
+      expect(await daemon.info()).toEqual({ dialect: 'guix', daemonVersion: version, protocolVersion: version, versionString: null, trusted: null });
       expect(await daemon.addTextToStore('hello-2.12.drv', drvText, [srcPath])).toBe(drvPath);
       expect(await daemon.isValidPath(drvPath)).toBe(true);
       expect(await daemon.queryValidPaths([drvPath, missing])).toEqual([drvPath]);
@@ -114,13 +141,24 @@ describe('guix-daemon dialect (scripted peer)', () => {
       const lines: string[] = [];
       const ok = await daemon.build(drvPath, { onLog: (l) => lines.push(`${l.source}:${l.text}`) });
       expect(ok).toMatchObject({ success: true, status: 'built' });
-      expect(lines).toEqual([`build:building ${drvPath}...`, 'build:line one', 'build:line two']);
-      const failed = await daemon.build(drvPath, { outputs: ['out'], onLog: (l) => lines.push(l.text) });
-      expect(failed).toEqual({
-        success: false, status: 'permanent-failure', statusCode: 100,
-        errorMessage: `build of \`${drvPath}' failed`, startTime: null, stopTime: null,
+      expect(ok.stopTime).toBeGreaterThanOrEqual(ok.startTime!);
+      expect(lines).toEqual([
+        `daemon:building path(s) \`${outPath}'`,
+        'build:line one',
+        'build:other builder',
+        'build:line two',
+        'build:@ build-succeeded not-a-trace -',
+      ]);
+      expect(await daemon.build(drvPath)).toEqual({
+        success: true, status: 'already-valid', statusCode: 0, errorMessage: '', startTime: null, stopTime: null,
       });
-      expect(lines.at(-1)).toBe('oops');
+      const failed = await daemon.build(drvPath, { outputs: ['out'], onLog: (l) => lines.push(l.text) });
+      expect(failed).toMatchObject({
+        success: false, status: 'timed-out', statusCode: 101, timeLimit: 'timeout',
+        errorMessage: `build of \`${drvPath}' failed`,
+      });
+      expect(failed.stopTime).toBeGreaterThanOrEqual(failed.startTime!);
+      expect(lines.slice(-2)).toEqual(['oops', `building of \`${drvPath}' timed out after %2% seconds`]);
       const parts: Uint8Array[] = [];
       for await (const part of daemon.dumpPath(outPath)) parts.push(part);
       expect(Buffer.concat(parts).equals(nar)).toBe(true);
@@ -144,19 +182,29 @@ describe('guix-daemon dialect (scripted peer)', () => {
     expect(peer.problems).toEqual([]);
     expect(peer.unplayed).toBe(0);
   });
+});
 
-  it('refuses a peer with the wrong magic or an unknown major version', async () => {
-    const sub = join(dir, 'bad');
-    mkdirSync(sub);
-    const peer = await ScriptedPeer.start(sub, [
+describe('handshake refusals (scripted peer)', () => {
+  const dir = tempDir('gbc-guix-peer-bad-');
+  afterAll(() => removeDir(dir));
+  const greet = (version: number): PeerStep[] => [{ expect: u64(0x6e697863), what: 'magic' }, { send: cat(u64(0x6478696f), u64(version)) }];
+
+  it('refuses the wrong magic, and every version neither Nix 1.21+ nor guix-daemon, naming it', async () => {
+    // Nix 1.20, another major, major 0, a version past 16 bits whose low bits read 0x164.
+    const unknown = [0x114, 0x200, 0x063, 0x1_0000_0164];
+    const peer = await ScriptedPeer.start(dir, [
       [{ expect: u64(0x6e697863), what: 'magic' }, { send: cat(u64(0x12345678), u64(0x163)) }],
-      [{ expect: u64(0x6e697863), what: 'magic' }, { send: cat(u64(0x6478696f), u64(0x200)) }],
-      [{ expect: u64(0x6e697863), what: 'magic' }, { send: cat(u64(0x6478696f), u64(0x163)) }, { expect: cat(u64(0x163), u64(0), u64(0)), what: 'version' }, { send: cat(u64(Stderr.Error), str('cannot open the store'), u64(1)) }],
+      ...unknown.map(greet),
+      [...handshakeWith(0x163).slice(0, 3), { send: cat(u64(Stderr.Error), str('cannot open the store'), u64(1)) }],
     ]);
     const daemon = createBuildDaemon({ socket: peer.socket, storeDir: STORE });
     try {
       await expect(daemon.isValidPath(outPath)).rejects.toMatchObject({ code: 'bad-magic' });
-      await expect(daemon.isValidPath(outPath)).rejects.toSatisfy((e) => e instanceof DaemonProtocolError && e.code === 'unsupported-version');
+      for (const version of unknown) {
+        const error: unknown = await daemon.isValidPath(outPath).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DaemonProtocolError);
+        expect(error).toMatchObject({ code: 'unsupported-version', message: expect.stringContaining(`0x${version.toString(16)}`) });
+      }
       await expect(daemon.isValidPath(outPath)).rejects.toMatchObject({ code: 'daemon-error', daemonMessage: 'cannot open the store' });
     } finally {
       await daemon.close();

@@ -94,6 +94,7 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
       expect(lines).toContainEqual({ text: 'going quiet', source: 'build' });
       expect(result.success).toBe(false);
       expect(result.status).toBe('timed-out');
+      expect(result.timeLimit).toBe('max-silent-time');
       expect(result.errorMessage).toMatch(/timed out|silent/);
     } finally {
       await timed.close();
@@ -108,7 +109,7 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
       await timed.setOptions({ timeout: 1 });
       let ticks = 0;
       const result = await timed.build(drv, { onLog: (l) => void (l.text === 'tick' && ticks++) });
-      expect(result).toMatchObject({ success: false, status: 'timed-out' });
+      expect(result).toMatchObject({ success: false, status: 'timed-out', timeLimit: 'timeout' });
       expect(result.errorMessage).toMatch(/timed out after 1 seconds/);
       expect(ticks).toBeGreaterThan(1);
     } finally {

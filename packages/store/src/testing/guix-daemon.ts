@@ -124,6 +124,18 @@ export function ensureGuixSetup(): void {
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Process groups of daemons started and not yet stopped: killed if the test process exits first. */
+const running = new Set<number>();
+process.once('exit', () => {
+  for (const pgid of running) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /**
  * Starts a real guix-daemon (`--build-users-group=guixbuild`,
  * `--no-substitutes` unless `substituteUrls`), logging to a file, and waits
@@ -162,8 +174,10 @@ export async function startGuixDaemon(options: StartGuixDaemonOptions): Promise<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = child.pid;
   let namespace: string | undefined;
+  if (pid !== undefined) running.add(pid);
   const cleanup = async (): Promise<void> => {
     if (pid !== undefined) await killGroup(pid, exited, () => child.exitCode !== null || child.signalCode !== null);
+    if (pid !== undefined) running.delete(pid);
     // Each connection's worker leads a session of its own; in a private namespace they are found by it.
     if (namespace !== undefined) await killNamespace(namespace);
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,77 @@
+// Applies a chaos plan to a running farm, one action after the other, and
+// keeps count: actions of each kind, when the last disruption happened.
+// Stops early once every build has ended (nothing left to disrupt). Agents
+// that died on their own are started again before each action (and counted
+// by the farm), so one crash does not hide what the rest of the run shows.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ACTION_KINDS, describeAction, type ActionKind, type ChaosAction } from './chaos-plan.js';
+import type { ChaosFarm } from './chaos-farm.js';
+
+/** What applying the plan did. */
+export interface ChaosLog {
+  /** Actions applied, per kind. */
+  readonly applied: Readonly<Record<ActionKind, number>>;
+  /** Pauses that outlasted the lease. */
+  readonly pausesPastLease: number;
+  /** Actions of the plan not applied because the farm had finished. */
+  readonly skipped: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** When the last SIGKILL or SIGSTOP was sent (null: none was). */
+  readonly lastDisruptionAt: number | null;
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+/** True when the coordinator answers and every build has ended. */
+async function farmFinished(farm: ChaosFarm): Promise<boolean> {
+  if (!farm.coordinator.running) return false;
+  try {
+    const { builds } = await farm.client.listBuilds({ limit: 1000 }, { signal: AbortSignal.timeout(10_000) });
+    return builds.length === farm.buildNodes.size && builds.every((b) => FINAL.has(b.state));
+  } catch {
+    return false;
+  }
+}
+
+/** Starts again the agents that exited on their own. */
+export function restartDeadAgents(farm: ChaosFarm): void {
+  for (const agent of farm.agents) if (!agent.running) agent.start();
+}
+
+/** Applies `plan` to `farm`; `log` hears one line per action. */
+export async function applyChaos(farm: ChaosFarm, plan: readonly ChaosAction[], leaseSeconds: number, log: (line: string) => void): Promise<ChaosLog> {
+  const applied = Object.fromEntries(ACTION_KINDS.map((k) => [k, 0])) as Record<ActionKind, number>;
+  let pausesPastLease = 0;
+  let lastDisruptionAt: number | null = null;
+  const startedAt = Date.now();
+  let done = 0;
+  for (const action of plan) {
+    await sleep(action.afterMs);
+    restartDeadAgents(farm);
+    if (await farmFinished(farm)) break;
+    log(`chaos ${done + 1}/${plan.length} at +${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${describeAction(action)}`);
+    lastDisruptionAt = Date.now();
+    switch (action.kind) {
+      case 'kill-coordinator':
+        await farm.coordinator.kill();
+        await sleep(action.downMs);
+        await farm.coordinator.start();
+        break;
+      case 'kill-agent':
+        await farm.agents[action.agent]!.kill();
+        await sleep(action.downMs);
+        farm.agents[action.agent]!.start();
+        break;
+      case 'pause-agent':
+        farm.agents[action.agent]!.pause();
+        await sleep(action.pausedMs);
+        farm.agents[action.agent]!.resume();
+        if (action.pausedMs > leaseSeconds * 1000) pausesPastLease += 1;
+        break;
+    }
+    applied[action.kind] += 1;
+    done += 1;
+  }
+  return { applied, pausesPastLease, skipped: plan.length - done, startedAt, endedAt: Date.now(), lastDisruptionAt };
+}

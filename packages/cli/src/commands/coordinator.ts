@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { AllocationStrategy } from '@gbc/allocator';
-import type { CoordinatorOptions, LogLevel } from '@gbc/coordinator-server';
+import type { CacheFlavour, CoordinatorOptions, LogLevel } from '@gbc/coordinator-server';
 import { layeredOptions } from '../config/layered-options.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -27,6 +27,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         'data-dir': { type: 'string', default: 'gbc-data', describe: 'Directory of NARs, logs and partial uploads', requiresArg: true },
         'store-dir': { type: 'string', default: '/gnu/store', describe: 'Store directory of the served paths (/gnu/store for Guix, /nix/store for Nix)', requiresArg: true },
         'signing-key': { type: 'string', describe: 'Secret key file to sign narinfos with (gbc cache key new)', requiresArg: true },
+        'cache-flavour': { type: 'string', choices: ['guix', 'nix'], describe: 'Narinfo layout served by default (default: guix for /gnu/store, nix otherwise)', requiresArg: true },
         'pid-file': { type: 'string', describe: 'Write the process id to this file while running', requiresArg: true },
         'lease-seconds': { type: 'number', describe: 'How long an allocation lives without a status report (default 300)', requiresArg: true },
         'substitute-url': { type: 'string', array: true, describe: 'External substitute servers agents may fetch inputs from (repeatable)' },
@@ -70,6 +71,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         cache: {
           ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }),
           ...(a['guix-signing-key'] === undefined ? {} : { guixSigningKeyFile: resolve(ctx.cwd, a['guix-signing-key']) }),
+          ...(a['cache-flavour'] === undefined ? {} : { flavour: a['cache-flavour'] as CacheFlavour }),
         },
       });
       const stopped = untilSignal();
@@ -105,6 +107,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'data-dir': string;
   readonly 'store-dir': string;
   readonly 'signing-key'?: string;
+  readonly 'cache-flavour'?: string;
   readonly 'pid-file'?: string;
   readonly 'lease-seconds'?: number;
   readonly 'substitute-url'?: string[];

@@ -38,7 +38,7 @@ beforeAll(async () => {
   await finishBuild(tc.ctx, drvPath, { result: 'build-failure', log: 'first try failed\n' });
   await finishBuild(tc.ctx, drvPath, { result: 'success', log: 'building hello\ndone\n' });
   key = generateSecretKey('gbc-test-1');
-  signed = createCacheApp(tc.ctx, await resolveCacheOptions({ signingKey: key }));
+  signed = createCacheApp(tc.ctx, await resolveCacheOptions({ signingKey: key, flavour: 'nix' }));
   unsigned = createCacheApp(tc.ctx, await resolveCacheOptions({ flavour: 'guix', compressionPreference: ['none', 'gzip'] }));
 });
 
@@ -75,6 +75,16 @@ describe('narinfo', () => {
     expect(nix.flavour).toBe('nix');
     expect(nix.sigs).toEqual([]);
     expect((await signed.request(`/${hashOf(outPath)}.narinfo?flavour=zip`)).status).toBe(400);
+  });
+
+  it('serves by default the layout of its store directory\'s clients: Guix for /gnu/store, Nix otherwise', async () => {
+    expect((await resolveCacheOptions({})).flavour).toBe('guix');
+    expect((await resolveCacheOptions({ storeDir: '/gnu/store/' })).flavour).toBe('guix');
+    expect((await resolveCacheOptions({ storeDir: '/nix/store' })).flavour).toBe('nix');
+    expect((await resolveCacheOptions({ storeDir: '/gnu/store', flavour: 'nix' })).flavour).toBe('nix');
+    // No query parameter: a Guix client gets the Guix layout.
+    const byDefault = createCacheApp(tc.ctx, await resolveCacheOptions({ storeDir: '/gnu/store' }));
+    expect(parseNarInfo(await (await byDefault.request(`/${hashOf(outPath)}.narinfo`)).text(), { storeDir: '/gnu/store' }).flavour).toBe('guix');
   });
 
   it('404s an unknown hash and a malformed one', async () => {

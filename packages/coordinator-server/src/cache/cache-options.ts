@@ -11,13 +11,16 @@ export type CacheFlavour = 'nix' | 'guix';
 /**
  * Options of the binary cache.
  *
- * Flavour: narinfos are written in Nix's layout (one URL, `FileHash`, `Sig:`
- * lines) unless `flavour` is `guix`; a client may also ask per request with
- * the query `?flavour=nix` or `?flavour=guix` (e.g. `GET /<hash>.narinfo?flavour=guix`).
- * The Guix layout lists one URL/Compression/FileSize group per stored
- * compression; it carries a `Signature:` (Guix's deterministic ECDSA, the
- * bytes guix publish would write) when a Guix key is configured, and none
- * otherwise.
+ * Flavour: the narinfo layout served when a request does not ask for one.
+ * Guix's clients (`guix substitute`) accept only the Guix layout — one
+ * URL/Compression/FileSize group per stored compression, and a `Signature:`
+ * (Guix's deterministic ECDSA, the bytes `guix publish` writes; present when a
+ * Guix key is configured): a narinfo without a signature is dropped without a
+ * word. Nix's clients read the Nix layout (one URL, `FileHash`, `Sig:` lines).
+ * Neither sends anything that tells them apart, so the default follows the
+ * store directory: `guix` for `/gnu/store`, `nix` for any other; set
+ * `flavour` for a farm whose clients are of the other kind. A client may
+ * still ask per request with `?flavour=nix` or `?flavour=guix`.
  */
 export interface CacheOptions {
   /** The store directory of the paths served (`StoreDir:`). Default `/gnu/store`; `createCoordinator` sets it to its configuration's `storeDir`. */
@@ -36,7 +39,7 @@ export interface CacheOptions {
   readonly guixSigningKey?: GuixSecretKey;
   /** Host name written in Guix signatures (`Signature: 1;<host>;…`). Default this machine's name, as guix publish. */
   readonly guixSigningHost?: string;
-  /** Default narinfo layout. Default `nix`. */
+  /** Narinfo layout served by default. Default: `guix` when the store directory is `/gnu/store`, else `nix`. */
   readonly flavour?: CacheFlavour;
   /** For the Nix layout (one file only): stored compressions in order of preference. Default zstd, lzip, gzip, none. */
   readonly compressionPreference?: readonly Compression[];
@@ -72,7 +75,12 @@ export async function resolveCacheOptions(options: CacheOptions = {}): Promise<R
     signingKey,
     guixSigningKey,
     guixSigningHost: options.guixSigningHost ?? hostname(),
-    flavour: options.flavour ?? 'nix',
+    flavour: options.flavour ?? defaultFlavour(storeDir),
     compressionPreference: options.compressionPreference ?? COMPRESSIONS,
   };
+}
+
+/** The layout a store directory's clients read: Guix's for `/gnu/store`, Nix's otherwise. */
+export function defaultFlavour(storeDir: string): CacheFlavour {
+  return storeDir.replace(/\/+$/, '') === '/gnu/store' ? 'guix' : 'nix';
 }

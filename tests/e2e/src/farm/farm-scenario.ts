@@ -64,6 +64,8 @@ export function describeFarm(options: FarmOptions): void {
         '--config', join(dir, 'gbc.config.json'), '--database', database.uri, '--data-dir', join(dir, 'data'),
         '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
         '--store-dir', options.storeDir, '--signing-key', 'farm-1.sec', '--log-level', 'warn',
+        // This farm's clients are Nix's, even on /gnu/store (whose default is the Guix layout).
+        '--cache-flavour', 'nix',
       ]);
       for (const n of [1, 2]) {
         const daemon = await startNixDaemon(join(dir, `machine-${n}`), options.storeDir);

@@ -31,7 +31,7 @@ beforeAll(async () => {
       'build-success': [{ builtin: 'publish', directory: 'published' }, { command: ['/bin/sh', '-c', 'cat >> "$RECORD"'], env: { RECORD: join(dir, 'record.jsonl') } }],
       'build-failure': { command: ['/bin/sh', '-c', 'echo "no luck today" >&2; exit 3'] },
     },
-    { cache: await resolveCacheOptions({ signingKey: key }), cwd: dir },
+    { cache: await resolveCacheOptions({ signingKey: key, flavour: 'nix' }), cwd: dir },
   );
   runner = createHookRunner(tc.ctx, { hooks, pollIntervalMs: 20, backoff: { baseMs: 3_600_000 } });
   runner.start();

@@ -200,8 +200,9 @@ export async function* stderrEvents(reader: ByteReader, info: DaemonInfo, operat
       case Stderr.Error:
         throw await readError(reader, info, operation);
       case Stderr.Next: {
-        const bytes = await reader.readBytes(MAX_TEXT, 'log text');
-        yield { kind: 'next', text: Buffer.from(bytes).toString('utf8'), bytes };
+        const raw = await reader.readBytes(MAX_TEXT, 'log text');
+        const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+        yield { kind: 'next', text: bytes.toString('utf8'), bytes };
         break;
       }
       case Stderr.Read:

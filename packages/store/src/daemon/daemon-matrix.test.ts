@@ -11,6 +11,7 @@ import { dumpNar, hashNar } from '../nar/index.js';
 import { makeSourcePath, makeTextPath } from '../store-path/index.js';
 import { addBusybox, addShellDerivation, guixDaemons, machineGuixKey, startGuixDaemon, type GuixDaemonProcess } from '../testing/index.js';
 import type { LogLine } from './build-daemon.js';
+import { DaemonError } from './errors.js';
 import { createBuildDaemon, type NativeBuildDaemon } from './native-daemon.js';
 import { instantiate, nix, removeDir, tempDir } from './test-helpers.js';
 
@@ -119,16 +120,18 @@ describe.each(cases)('$label', ({ skip, version, open }) => {
     writeFileSync(join(tree, 'data'), 'x'.repeat(100_000));
     const { narHash, narSize } = await hashNar(dumpNar(tree));
     const hash = makeHash('sha256', narHash);
-    const path = makeSourcePath(s.daemon.storeDir, 'gbc-tree', hash);
+    const reference = await s.daemon.addTextToStore('gbc-ref', `referenced ${tag}`, []);
+    const path = makeSourcePath(s.daemon.storeDir, 'gbc-tree', hash, [reference]);
     expect(await s.daemon.queryPathInfo(path)).toBeNull();
     expect(await s.daemon.isValidPath(path)).toBe(false);
     const narHex = Buffer.from(narHash).toString('hex');
     await s.daemon.addNar(
-      { path, narHash: narHex, narSize, references: [], ca: `fixed:r:${formatHash(hash)}`, ...s.importExtras },
+      { path, narHash: narHex, narSize, references: [reference], ca: `fixed:r:${formatHash(hash)}`, ...s.importExtras },
       dumpNar(tree),
     );
     expect(await s.daemon.isValidPath(path)).toBe(true);
-    expect(await s.daemon.queryPathInfo(path)).toMatchObject({ path, narHash: narHex, narSize, references: [] });
+    expect(await s.daemon.queryValidPaths([reference, path, `${path}-missing`])).toEqual(expect.arrayContaining([reference, path]));
+    expect(await s.daemon.queryPathInfo(path)).toMatchObject({ path, narHash: narHex, narSize, references: [reference] });
     const parts: Uint8Array[] = [];
     for await (const part of s.daemon.dumpPath(path)) parts.push(part);
     expect((await hashNar(parts)).narHash).toEqual(narHash);
@@ -181,6 +184,19 @@ describe.each(cases)('$label', ({ skip, version, open }) => {
     } finally {
       await s.daemon.setOptions({ maxSilentTime: 0, timeout: 0 });
     }
+  });
+
+  it.skipIf(skip !== undefined)('builds one named output, holds temp roots, refuses bad text as a DaemonError', async () => {
+    const { drvPath, out } = await s.derivation('gbc-named', 'echo named > $out');
+    expect(await s.daemon.build(drvPath, { outputs: ['out'] })).toMatchObject({ success: true, status: 'built' });
+    expect(await s.daemon.queryPathInfo(out)).toMatchObject({ path: out, deriver: drvPath });
+    await s.daemon.addTempRoot(out);
+    const refusal: unknown = await s.daemon.addTextToStore('gbc-bad.drv', 'nonsense', []).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(DaemonError);
+    expect(refusal).toMatchObject({ operation: 'add-text-to-store', signatureRefusal: undefined });
+    const basic = { outputs: new Map(), inputSrcs: [], system: 'x86_64-linux', builder: '/bin/sh', args: [], env: new Map() };
+    if (version >= 0x163) await expect(s.daemon.buildDerivation(drvPath, basic)).rejects.toMatchObject({ code: 'unsupported-operation' });
+    expect(await s.daemon.isValidPath(out)).toBe(true);
   });
 
   it.skipIf(skip !== undefined)('aborts a running build: closing the connection kills the builder', async () => {

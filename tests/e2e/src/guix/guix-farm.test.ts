@@ -24,12 +24,27 @@ const RUN_MS = 240_000;
 /** `sha256:<nix32>` of a daemon's base16 NAR hash. */
 const nixHash = (base16: string): string => `sha256:${encodeNix32(decodeBase16(base16))}`;
 
+/**
+ * The signature s-expression (Guix's advanced form, as guix publish writes
+ * it) claiming another hash than it signs: one hex digit of `(hash sha256 #…#)` changed.
+ */
+function withOtherHash(signature: Uint8Array): Uint8Array {
+  const text = Buffer.from(signature).toString('latin1');
+  const at = /\(hash sha256 #/.exec(text);
+  if (at === null) throw new Error(`no (hash sha256 #…#) in the signature: ${text}`);
+  const digit = at.index + at[0].length;
+  return new Uint8Array(Buffer.from(text.slice(0, digit) + (text[digit] === '0' ? '1' : '0') + text.slice(digit + 1), 'latin1'));
+}
+
 for (const daemonCase of guixDaemons()) {
   describe.skipIf(daemonCase.skip !== undefined)(`the Guix farm on ${daemonCase.label}`, () => {
     const closers = new Closers();
     let farm: GuixFarm;
-    let builds: ReadonlyMap<GuixDagName, BuildDetail>;
-    const build = (name: GuixDagName): BuildDetail => builds.get(name)!;
+    let builds: ReadonlyMap<GuixDagName, BuildDetail> | undefined;
+    const build = (name: GuixDagName): BuildDetail => {
+      if (builds === undefined) throw new Error('the graph was not built: see the test that builds it');
+      return builds.get(name)!;
+    };
     const machineOf = (name: GuixDagName): GuixMachine => farm.machines.find((m) => m.agentUuid === build(name).attempts.at(-1)!.agent)!;
     const infoOn = async (machine: GuixMachine, name: GuixDagName): Promise<PathInfo | null> => machine.client.queryPathInfo(farm.dag.outputs.get(name)!);
 
@@ -130,6 +145,9 @@ for (const daemonCase of guixDaemons()) {
           const refused = await other.verify(info.signature);
           expect(refused.code).toBe(500);
           expect(refused.text).toMatch(/^unauthorized public key/);
+          const forged = await trusting.verify(withOtherHash(info.signature));
+          expect(forged.code).toBe(500);
+          expect(forged.text).toMatch(/^invalid signature/);
         }
       } finally {
         expect(await trusting.close()).toBe(0);

@@ -21,3 +21,4 @@ export * from './metrics/index.js';
 export * from './client-auth/index.js';
 export * from './retention/index.js';
 export { effectiveLimits, type BuildLimits } from './limits/build-limits.js';
+export { createDerivationSubstitutes, type DerivationSubstitutes, type DerivationSubstitutesOptions } from './substitutes/derivation-substitutes.js';

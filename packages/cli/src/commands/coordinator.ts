@@ -1,10 +1,11 @@
 // `gbc coordinator`: runs a coordinator (client API, agent API and binary
 // cache) until SIGTERM or SIGINT, or with --update-database only migrates.
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { AllocationStrategy } from '@gbc/allocator';
-import type { CacheFlavour, CoordinatorOptions, LogLevel } from '@gbc/coordinator-server';
+import type { CacheFlavour, CoordinatorOptions, DerivationSubstitutesOptions, LogLevel } from '@gbc/coordinator-server';
+import { parseGuixPublicKey, parsePublicKey } from '@gbc/store';
 import { layeredOptions } from '../config/layered-options.js';
 import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -31,6 +32,9 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         'pid-file': { type: 'string', describe: 'Write the process id to this file while running', requiresArg: true },
         'lease-seconds': { type: 'number', describe: 'How long an allocation lives without a status report (default 300)', requiresArg: true },
         'substitute-url': { type: 'string', array: true, describe: 'External substitute servers agents may fetch inputs from (repeatable)' },
+        'derivation-substitute-url': { type: 'string', array: true, describe: 'Binary caches to fetch a submitted derivation the coordinator lacks from, with its closure of derivations (repeatable, or space-separated)' },
+        'trusted-public-key': { type: 'string', array: true, describe: 'Nix key (name:base64) whose Sig: on a derivation substitute is trusted (repeatable)' },
+        'trusted-guix-key': { type: 'string', array: true, describe: 'Guix public key file whose Signature: on a derivation substitute is trusted (repeatable)' },
         'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Least severity of log lines (JSON on stderr)' },
         'hook-lease-seconds': { type: 'number', describe: 'How long a hook event is reserved for the worker running it, renewed while it runs: after a crash its events run again this soon (default 30)', requiresArg: true },
         'parallel-hooks': { describe: 'Events of one type processed at once: a number, or (in the configuration file) an object per event type', requiresArg: true },
@@ -68,6 +72,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         logger: createJsonLogger(a['log-level'] as LogLevel),
         ...hooksOf(a, ctx),
         ...controlSettingsOf(a),
+        client: { derivationSubstitutes: await derivationSubstitutesOf(a, ctx) },
         cache: {
           ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }),
           ...(a['guix-signing-key'] === undefined ? {} : { guixSigningKeyFile: resolve(ctx.cwd, a['guix-signing-key']) }),
@@ -111,6 +116,9 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'pid-file'?: string;
   readonly 'lease-seconds'?: number;
   readonly 'substitute-url'?: string[];
+  readonly 'derivation-substitute-url'?: string[];
+  readonly 'trusted-public-key'?: string[];
+  readonly 'trusted-guix-key'?: string[];
   readonly 'log-level': string;
   readonly 'parallel-hooks'?: unknown;
   readonly 'hook-lease-seconds'?: number;
@@ -145,6 +153,32 @@ function hooksOf(a: CoordinatorArgs, ctx: CommandContext): Pick<CoordinatorOptio
     ...(parallelHooks === undefined ? {} : { parallelHooks }),
     ...(hookLease === undefined ? {} : { hookRunner: { leaseMs: hookLease * 1000 } }),
   };
+}
+
+/**
+ * The derivation substitute servers and the keys trusted on what they serve.
+ * URLs may be given space-separated in one value, as Guix's services write them.
+ */
+async function derivationSubstitutesOf(a: CoordinatorArgs, ctx: CommandContext): Promise<DerivationSubstitutesOptions> {
+  const urls = (a['derivation-substitute-url'] ?? []).flatMap((u) => u.split(/\s+/)).filter((u) => u !== '');
+  for (const u of urls) {
+    if (!/^https?:\/\/[^\s/]/.test(u)) throw new CliError('bad-substitute-url', `derivation-substitute-url must be an http(s) URL, got ${JSON.stringify(u)}`, ExitCode.usage);
+  }
+  const nixKeys = (a['trusted-public-key'] ?? []).map((k) => {
+    try {
+      return parsePublicKey(k.trim());
+    } catch (error) {
+      throw new CliError('bad-public-key', `trusted-public-key ${JSON.stringify(k)}: ${(error as Error).message}`, ExitCode.usage);
+    }
+  });
+  const guixKeys = await Promise.all((a['trusted-guix-key'] ?? []).map(async (file) => {
+    try {
+      return parseGuixPublicKey(await readFile(resolve(ctx.cwd, file)));
+    } catch (error) {
+      throw new CliError('bad-public-key', `trusted-guix-key ${file}: ${(error as Error).message}`, ExitCode.usage);
+    }
+  }));
+  return { urls, nixKeys, guixKeys };
 }
 
 /** A strategy named by flag or environment, or a strategy object a JavaScript configuration file exports. */

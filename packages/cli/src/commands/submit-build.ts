@@ -1,5 +1,5 @@
-// `gbc submit-build DRV…`: uploads what the coordinator lacks and creates a
-// build per derivation (names from arguments, or from standard input with
+// `gbc submit-build DRV…`: uploads what the coordinator lacks (unless
+// --no-upload: the coordinator fetches it) and creates a build per derivation (names from arguments, or from standard input with
 // `-` or when none are given); prints the build ids.
 import { isAbsolute, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -28,6 +28,7 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
         'defer-until': { type: 'string', describe: 'Do not start before this time (ISO 8601)', requiresArg: true },
         'store-dir': { type: 'string', describe: 'Store directory (default: that of the first derivation)', requiresArg: true },
         'real-store-dir': { type: 'string', describe: "Directory holding the store's files when it differs from the store directory (local?root=R stores: R/nix/store)", requiresArg: true },
+        upload: { type: 'boolean', default: true, describe: 'Upload what the coordinator lacks from the local store; --no-upload submits by name (the coordinator fetches from its derivation substitute servers)' },
       } as const).positional('derivations', { type: 'string', array: true, describe: '.drv paths' }),
     handler: async (raw) => {
       const a = raw as unknown as SubmitArgs;
@@ -52,6 +53,7 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
           },
           ...(a['store-dir'] === undefined ? {} : { storeDir: a['store-dir'] }),
           ...(a['real-store-dir'] === undefined ? {} : { realStoreDir: resolve(ctx.cwd, a['real-store-dir']) }),
+          upload: a.upload,
           onProgress: bar.update,
         });
         bar.done();
@@ -78,6 +80,7 @@ interface SubmitArgs {
   readonly 'max-silent-time'?: number;
   readonly 'store-dir'?: string;
   readonly 'real-store-dir'?: string;
+  readonly upload: boolean;
 }
 
 /** The derivation paths: arguments, with `-` (or no argument on a non-terminal stdin) meaning one per line of standard input. */

@@ -2,7 +2,9 @@
 // derivations from the local store directory, ask the coordinator which
 // derivations and input sources it lacks, upload only those (sources as NARs,
 // referenced sources first; derivations inputs-first in batches), then create
-// one build per derivation.
+// one build per derivation. With `upload: false` nothing is read or uploaded:
+// the coordinator fetches what it lacks from its derivation substitute servers
+// (submission by name, as Guix's tools submit).
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CoordinatorClient, SubmitBuildInput, SubmitBuildResponse } from '@gbc/protocol';
@@ -30,6 +32,11 @@ export interface SubmitOptions {
    * `local?store=/gnu/store&root=R` keeps its files in `R/nix/store`). Default: the store directory.
    */
   readonly realStoreDir?: string;
+  /**
+   * Read the closure locally and upload what the coordinator lacks (default
+   * true). False: submit by name only, for a client without the derivations.
+   */
+  readonly upload?: boolean;
   /** Most derivation text per upload request, in bytes. Default 4 MiB. */
   readonly batchBytes?: number;
   readonly onProgress?: (progress: SubmitProgress) => void;
@@ -48,6 +55,12 @@ const MISSING_BATCH = 50_000;
 export async function submitDerivations(client: CoordinatorClient, derivations: readonly string[], options: SubmitOptions = {}): Promise<SubmittedBuild[]> {
   const roots = [...new Set(derivations)];
   if (roots.length === 0) return [];
+  if (options.upload !== false) await uploadClosure(client, roots, options);
+  return submitBuilds(client, roots, options);
+}
+
+/** Reads the closure of `roots` from the local store and uploads the derivations and sources the coordinator lacks. */
+async function uploadClosure(client: CoordinatorClient, roots: readonly string[], options: SubmitOptions): Promise<void> {
   const storeDir = (options.storeDir ?? dirname(roots[0]!)).replace(/\/+$/, '');
   const realStoreDir = options.realStoreDir?.replace(/\/+$/, '');
   const realPath = (path: string): string => (realStoreDir === undefined || !path.startsWith(`${storeDir}/`) ? path : realStoreDir + path.slice(storeDir.length));
@@ -83,6 +96,12 @@ export async function submitDerivations(client: CoordinatorClient, derivations: 
     progress({ phase: 'derivations', done, total: drvs.length });
   }
 
+}
+
+/** Creates one build per derivation. */
+async function submitBuilds(client: CoordinatorClient, roots: readonly string[], options: SubmitOptions): Promise<SubmittedBuild[]> {
+  const progress = options.onProgress ?? (() => undefined);
+  const signal = options.signal;
   const results: SubmittedBuild[] = [];
   progress({ phase: 'builds', done: 0, total: roots.length });
   for (const derivation of roots) {

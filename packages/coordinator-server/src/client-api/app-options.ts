@@ -1,5 +1,6 @@
 // Options of the client app that the coordinator's configuration does not carry
 // (the store directory is the configuration's `storeDir`).
+import type { DerivationSubstitutesOptions } from '../substitutes/derivation-substitutes.js';
 import type { ModuloHashCache } from './modulo-hashes.js';
 
 /** Options of `createClientApp`. */
@@ -12,4 +13,10 @@ export interface ClientAppOptions {
   readonly keepAliveMs?: number;
   /** How often a followed live log is checked for new bytes, ms. Default 250. */
   readonly logPollMs?: number;
+  /**
+   * Servers `POST /builds` fetches a derivation it does not hold from, with
+   * the closure of derivations it needs (submission by name). Default none:
+   * derivations must be uploaded first.
+   */
+  readonly derivationSubstitutes?: DerivationSubstitutesOptions;
 }

@@ -1,6 +1,7 @@
 // Submission routes of the client API: which paths the coordinator lacks,
 // derivation uploads (JSON batch or one raw text), input-source NAR uploads,
-// reading a held derivation back, and `POST /builds`.
+// reading a held derivation back, and `POST /builds` (which first fetches a
+// derivation it lacks from the derivation substitute servers, if any).
 import { findMissingDerivations, getDerivation, outputMetadataFor } from '@gbc/datastore';
 import { buildRoutes, decodeDerivationText } from '@gbc/protocol';
 import type { Hono } from 'hono';
@@ -13,6 +14,7 @@ import { acceptDerivations } from './derivation-intake.js';
 import { createModuloHashCache } from './modulo-hashes.js';
 import { mountSourceUpload } from './source-upload.js';
 import { submitBuild } from './submit-build.js';
+import { createDerivationSubstitutes } from '../substitutes/derivation-substitutes.js';
 
 /** Mounts the submission routes on `app`. */
 export function mountSubmissionRoutes(app: Hono<{ Variables: object }>, ctx: CoordinatorContext, options: ClientAppOptions = {}): void {
@@ -20,6 +22,9 @@ export function mountSubmissionRoutes(app: Hono<{ Variables: object }>, ctx: Coo
   const storeDir = ctx.config.storeDir;
   const cache = options.moduloHashes ?? createModuloHashCache();
   const jsonBodyBytes = ctx.config.jsonBodyBytes;
+  const substitutes = options.derivationSubstitutes === undefined || options.derivationSubstitutes.urls.length === 0
+    ? undefined
+    : createDerivationSubstitutes(options.derivationSubstitutes);
 
   mountRoute(app, buildRoutes.missingPaths, async (c, { body }) => {
     const drvs = body.paths.filter((p) => p.endsWith('.drv'));
@@ -51,5 +56,14 @@ export function mountSubmissionRoutes(app: Hono<{ Variables: object }>, ctx: Coo
 
   mountSourceUpload(app, ctx, storeDir);
 
-  mountRoute(app, buildRoutes.submitBuild, async (c, { body }) => c.json(await submitBuild(ctx, body)), { jsonBodyBytes });
+  mountRoute(app, buildRoutes.submitBuild, async (c, { body }) => {
+    if (substitutes !== undefined) {
+      const fetched = await substitutes.fetchClosure([body.derivation], (paths) => findMissingDerivations(db, paths));
+      if (fetched.length > 0) {
+        await acceptDerivations(db, fetched, cache);
+        ctx.logger.info('derivations fetched from substitute servers', { derivation: body.derivation, count: fetched.length });
+      }
+    }
+    return c.json(await submitBuild(ctx, body));
+  }, { jsonBodyBytes });
 }

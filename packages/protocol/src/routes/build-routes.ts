@@ -49,10 +49,10 @@ export const buildRoutes = {
   }),
   submitBuild: defineRoute({
     id: 'submitBuild', method: 'POST', path: '/builds', port: 'client', auth: 'client-write',
-    summary: 'Create a build of an uploaded derivation',
+    summary: 'Create a build of a derivation: one uploaded, or one the coordinator fetches (with its closure of derivations) from its derivation substitute servers',
     body: { kind: 'json', schema: submitBuildRequestSchema },
     response: { kind: 'json', status: 200, schema: submitBuildResponseSchema },
-    errors: ['unprocessable-derivation', 'not-found'],
+    errors: ['unprocessable-derivation', 'not-found', 'payload-too-large', 'substitute-unavailable'],
   }),
   listBuilds: defineRoute({
     id: 'listBuilds', method: 'GET', path: '/builds', port: 'client', auth: 'client-read',

@@ -14,7 +14,7 @@ const frame = (pid: number | string, data: string | Buffer, length = Buffer.byte
 function collect(): { lines: LogLine[]; output: BuildOutput } {
   const lines: LogLine[] = [];
   let clock = 100;
-  return { lines, output: new BuildOutput((line) => lines.push(line), () => clock++) };
+  return { lines, output: new BuildOutput(DRV, (line) => lines.push(line), () => clock++) };
 }
 
 describe('BuildOutput', () => {
@@ -38,10 +38,16 @@ describe('BuildOutput', () => {
       { source: 'build', text: 'next' },
       { source: 'build', text: 'builder' },
     ]);
-    expect(output.started.get(DRV)).toBe(100);
-    expect(output.finished.get(DRV)).toBe(101);
-    expect(output.timeLimits.get(DRV)).toBe('max-silent-time');
-    expect(output.substituted).toBe(true);
+    expect(output).toMatchObject({ startTime: 100, stopTime: 101, timeLimit: 'max-silent-time', substituted: true, otherFailed: false });
+  });
+
+  it('prefers the limit named on its own derivation, and notes failures of others', () => {
+    const { output } = collect();
+    output.push(Buffer.from("building of `/gnu/store/00000000000000000000000000000000-dep.drv' timed out after 3 seconds\n"));
+    expect(output.timeLimit).toBe('timeout');
+    output.push(Buffer.from('@ build-failed /gnu/store/00000000000000000000000000000000-dep.drv - timeout\n'));
+    output.push(Buffer.from(`building of \`${DRV}' timed out after 1 seconds of silence\n`));
+    expect(output).toMatchObject({ timeLimit: 'max-silent-time', otherFailed: true, startTime: undefined, stopTime: undefined });
   });
 
   it('passes builder bytes through exactly, UTF-8 split across frames included', () => {

@@ -13,42 +13,53 @@ const PREFIX = Buffer.from('@ build-log ');
 /** Builders whose partial lines are kept at once; the oldest is flushed past it. */
 const MAX_BUILDERS = 256;
 
-/** What the daemon's lines said about one build, for its result. */
+/** What the daemon's lines said about the derivation being built, for its result. */
 export interface BuildObservations {
-  /** When `@ build-started DRV` arrived, by derivation (seconds since the epoch). */
-  readonly started: ReadonlyMap<string, number>;
+  /** When `@ build-started DRV` arrived (seconds since the epoch). */
+  readonly startTime: number | undefined;
   /** When `@ build-succeeded DRV` / `@ build-failed DRV` arrived. */
-  readonly finished: ReadonlyMap<string, number>;
+  readonly stopTime: number | undefined;
   /** Whether any substitution started. */
   readonly substituted: boolean;
-  /** The time limit the daemon said it enforced, by derivation named in its message ('' if none named). */
-  readonly timeLimits: ReadonlyMap<string, TimeLimit>;
+  /** Whether another derivation's build (a dependency) failed. */
+  readonly otherFailed: boolean;
+  /** The time limit the daemon said it enforced: on DRV, else on the first build it named. */
+  readonly timeLimit: TimeLimit | undefined;
 }
 
 /**
  * Splits STDERR_NEXT messages into log lines: builder bytes become `build`
  * lines (one line splitter per builder PID), everything else `daemon`
- * lines, except trace lines, which are recorded. Malformed frames (no
- * newline, a bogus PID or length, a length past the message) are read as
- * far as they go; nothing is carried from one message to the next except
- * partial lines, which are bounded.
+ * lines, except trace lines, which are recorded for the derivation `drvPath`.
+ * Malformed frames (no newline, a bogus PID or length, a length past the
+ * message) are read as far as they go; nothing is carried from one message
+ * to the next except partial lines, which are bounded, as is all the state.
  */
 export class BuildOutput implements BuildObservations {
-  readonly started = new Map<string, number>();
-  readonly finished = new Map<string, number>();
-  readonly timeLimits = new Map<string, TimeLimit>();
+  startTime: number | undefined;
+  stopTime: number | undefined;
   substituted = false;
+  otherFailed = false;
+  #ownLimit: TimeLimit | undefined;
+  #otherLimit: TimeLimit | undefined;
+  readonly #drvPath: string;
   readonly #emit: (line: LogLine) => void;
   readonly #now: () => number;
   readonly #builders = new Map<number, ByteLineSplitter>();
+  /** Builder PID by derivation, from `build-started`, to flush its last line when it ends. */
   readonly #pids = new Map<string, number>();
   readonly #daemon: ByteLineSplitter;
 
   /** `now` gives seconds since the epoch (default: the system clock). */
-  constructor(emit: (line: LogLine) => void, now: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(drvPath: string, emit: (line: LogLine) => void, now: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.#drvPath = drvPath;
     this.#emit = emit;
     this.#now = now;
     this.#daemon = new ByteLineSplitter((text) => this.#daemonLine(text));
+  }
+
+  get timeLimit(): TimeLimit | undefined {
+    return this.#ownLimit ?? this.#otherLimit;
   }
 
   /** Takes one STDERR_NEXT message. */
@@ -101,7 +112,10 @@ export class BuildOutput implements BuildObservations {
     const trace = parseBuildTrace(text);
     if (trace === undefined) {
       const limit = timeLimitOf(text);
-      if (limit !== undefined) this.timeLimits.set(/[`']([^`']+\.drv)'/.exec(text)?.[1] ?? '', limit);
+      if (limit !== undefined) {
+        if (text.includes(`\`${this.#drvPath}'`) || text.includes(`'${this.#drvPath}'`)) this.#ownLimit = limit;
+        else this.#otherLimit ??= limit;
+      }
       this.#emit({ text, source: 'daemon' });
       return;
     }
@@ -111,21 +125,19 @@ export class BuildOutput implements BuildObservations {
   #trace(trace: BuildTrace): void {
     switch (trace.kind) {
       case 'build-started':
-        this.started.set(trace.drvPath, this.#now());
+        if (trace.drvPath === this.#drvPath) this.startTime = this.#now();
+        if (this.#pids.size >= MAX_BUILDERS) this.#pids.delete(this.#pids.keys().next().value as string);
         this.#pids.set(trace.drvPath, trace.pid);
         break;
       case 'build-succeeded':
       case 'build-failed': {
-        this.finished.set(trace.drvPath, this.#now());
+        if (trace.drvPath === this.#drvPath) this.stopTime = this.#now();
+        else if (trace.kind === 'build-failed') this.otherFailed = true;
         const pid = this.#pids.get(trace.drvPath);
         if (pid !== undefined) {
           this.#builders.get(pid)?.flush();
           this.#builders.delete(pid);
-        }
-        if (trace.kind === 'build-failed' && trace.reason === 'timeout' && !this.timeLimits.has(trace.drvPath)) {
-          // The trace says a limit fired but not which; the daemon's own message (read before it) does.
-          const unnamed = this.timeLimits.get('');
-          if (unnamed !== undefined) this.timeLimits.set(trace.drvPath, unnamed);
+          this.#pids.delete(trace.drvPath);
         }
         break;
       }

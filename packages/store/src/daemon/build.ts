@@ -54,7 +54,7 @@ export async function runBuild(
   request: BuildRequest,
   exchange: (onEvent: (event: StderrEvent) => void) => Promise<BuildResult>,
 ): Promise<BuildResult> {
-  const output = new BuildOutput(request.onLog ?? ((): void => undefined));
+  const output = new BuildOutput(drvPath, request.onLog ?? ((): void => undefined));
   const onEvent = (event: StderrEvent): void => {
     if (event.kind === 'next') output.push(event.bytes);
     else if (isBuildLogLine(event)) output.builderLine(String(event.fields[0]));
@@ -81,24 +81,29 @@ export async function runBuild(
     signal?.removeEventListener('abort', onAbort);
     output.flush();
   }
-  return completeResult(result, drvPath, output, session.info.dialect === 'guix' && session.buildTraces);
+  return completeResult(result, output, session.info.dialect === 'guix' && session.buildTraces);
 }
 
 /**
  * Adds what the daemon's lines told: the time limit of a timed-out build;
- * with guix-daemon's traces, the build's times, and `already-valid` (or
- * `substituted`) when it reported success without building the derivation.
+ * with guix-daemon's traces, the build's times, `already-valid` (or
+ * `substituted`) when it reported success without building the derivation,
+ * and `dependency-failed` when it failed before building it because another
+ * build failed.
  */
-export function completeResult(result: BuildResult, drvPath: string, seen: BuildObservations, traced: boolean): BuildResult {
+export function completeResult(result: BuildResult, seen: BuildObservations, traced: boolean): BuildResult {
   let completed = result;
   if (result.status === 'timed-out') {
-    const limit = seen.timeLimits.get(drvPath) ?? timeLimitOf(result.errorMessage) ?? seen.timeLimits.values().next().value;
+    const limit = seen.timeLimit ?? timeLimitOf(result.errorMessage);
     if (limit !== undefined) completed = { ...completed, timeLimit: limit };
   }
   if (!traced) return completed;
-  completed = { ...completed, startTime: seen.started.get(drvPath) ?? null, stopTime: seen.finished.get(drvPath) ?? null };
-  if (completed.status === 'built' && !seen.started.has(drvPath)) {
+  completed = { ...completed, startTime: seen.startTime ?? null, stopTime: seen.stopTime ?? null };
+  if (completed.status === 'built' && seen.startTime === undefined) {
     completed = { ...completed, status: seen.substituted ? 'substituted' : 'already-valid' };
+  }
+  if (completed.status === 'permanent-failure' && seen.startTime === undefined && seen.otherFailed) {
+    completed = { ...completed, status: 'dependency-failed' };
   }
   return completed;
 }

@@ -1,6 +1,6 @@
 // The test support itself: which daemons can run (skip or, in CI, fail),
 // private-store daemons that leave nothing behind, busybox and derivation
-// DAGs built on real guix-daemons.
+// DAGs built on real guix-daemons (a failed dependency included).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -47,6 +47,9 @@ for (const c of guixDaemons()) {
           inputs: [two],
           script: `cat ${two.outputs.get('out')} ${two.outputs.get('doc')} > $out`,
         });
+        const broken = await addShellDerivation(daemon, { name: 'gbc-broken', busybox, script: 'exit 1' });
+        const above = await addShellDerivation(daemon, { name: 'gbc-above', busybox, inputs: [broken], script: 'echo > $out' });
+        expect(await daemon.build(above.drvPath)).toMatchObject({ success: false, status: 'dependency-failed', startTime: null });
         expect(await daemon.build(top.drvPath)).toMatchObject({ success: true, status: 'built' });
         const out = top.outputs.get('out')!;
         expect(readFileSync(join(guix.storeOnDisk, basename(out)), 'utf8')).toBe('leaf\ndoc\n');

@@ -68,6 +68,28 @@ for (const c of guixDaemons()) {
       }
     });
 
+    it('runs daemons side by side: one ending its build never kills the other\'s builder', async () => {
+      const [a, b] = await Promise.all([startGuixDaemon({ version: c.version }), startGuixDaemon({ version: c.version })]);
+      const clientA = createBuildDaemon({ socket: a.socket, storeDir: a.storeDir });
+      const clientB = createBuildDaemon({ socket: b.socket, storeDir: b.storeDir });
+      try {
+        const [busyA, busyB] = await Promise.all([addBusybox(clientA), addBusybox(clientB)]);
+        const quick = await addShellDerivation(clientA, { name: 'gbc-quick', busybox: busyA, script: 'echo quick > $out' });
+        const slow = await addShellDerivation(clientB, { name: 'gbc-slow', busybox: busyB, script: 'echo started; sleep 2; echo slow > $out' });
+        let quickBuild: Promise<unknown> | undefined;
+        const slowBuild = clientB.build(slow.drvPath, {
+          onLog: (line) => {
+            if (line.text === 'started') quickBuild = clientA.build(quick.drvPath);
+          },
+        });
+        expect(await slowBuild).toMatchObject({ success: true, status: 'built' });
+        expect(await quickBuild).toMatchObject({ success: true, status: 'built' });
+      } finally {
+        await Promise.all([clientA.close(), clientB.close()]);
+        await Promise.all([a.stop(), b.stop()]);
+      }
+    });
+
     it('reports a daemon that does not start, with its log, and cleans up', async () => {
       await expect(startGuixDaemon({ version: c.version, extraArgs: ['--no-such-flag'] })).rejects.toThrow(/did not create its socket; its log: .*no-such-flag/s);
     });

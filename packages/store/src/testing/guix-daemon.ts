@@ -13,6 +13,8 @@ export type GuixDaemonVersion = (typeof GUIX_DAEMON_VERSIONS)[number];
 
 /** guix-daemon's compiled-in store directory. */
 export const GUIX_STORE_DIR = '/gnu/store';
+/** Where guix-daemon locks the build users it takes (one file per uid), shared by all test daemons. */
+const USERPOOL = '/var/guix/userpool';
 
 /** One guix-daemon release a test can run against, or the reason it cannot. */
 export interface GuixDaemonCase {
@@ -68,7 +70,8 @@ export interface StartGuixDaemonOptions {
   /**
    * Run in a private mount namespace with scratch directories bound over
    * /gnu/store, /var/guix and /var/log/guix (default true): nothing lands in
-   * the host's store, and daemons run side by side. False: the host's store.
+   * the host's store, and daemons run side by side (sharing the host's build
+   * user pool, so that no daemon kills another's builder). False: the host's store.
    */
   readonly privateStore?: boolean;
   /** Further daemon arguments. */
@@ -157,12 +160,19 @@ export async function startGuixDaemon(options: StartGuixDaemonOptions): Promise<
   const substitutes = options.substituteUrls === undefined ? ['--no-substitutes'] : [`--substitute-urls=${options.substituteUrls.join(' ')}`];
   const daemonArgs = [binary, '--build-users-group=guixbuild', `--listen=${socketPath}`, ...substitutes, ...(options.extraArgs ?? [])];
   const exec = `exec ${daemonArgs.map(shellQuote).join(' ')}`;
+  // Build users are shared by every daemon here, and a daemon ends a build by killing every
+  // process of its build user: all of them must take users from one pool, the host's
+  // /var/guix/userpool (lock files), bound into each private /var/guix (hence --rbind).
+  mkdirSync(join(dir, 'var', 'userpool'));
+  mkdirSync(USERPOOL, { recursive: true });
   const binds = [
-    [join(dir, 'store'), GUIX_STORE_DIR],
-    [join(dir, 'var'), '/var/guix'],
-    [join(dir, 'log'), '/var/log/guix'],
+    ['--bind', join(dir, 'store'), GUIX_STORE_DIR],
+    ['--bind', USERPOOL, join(dir, 'var', 'userpool')],
+    ['--rbind', join(dir, 'var'), '/var/guix'],
+    ['--bind', join(dir, 'log'), '/var/log/guix'],
   ];
-  const script = privateStore ? [...binds.map(([from, to]) => `mount --bind ${shellQuote(from!)} ${shellQuote(to!)}`), exec].join(' && ') : exec;
+  const mounts = binds.map(([how, from, to]) => `mount ${how!} ${shellQuote(from!)} ${shellQuote(to!)}`);
+  const script = privateStore ? [...mounts, exec].join(' && ') : exec;
   const log = openSync(logFile, 'a');
   // detached: the daemon leads a new session and process group, which stop() kills whole.
   const child = spawn('unshare', privateStore ? ['-m', '--propagation', 'private', 'sh', '-c', script] : ['sh', '-c', script], {

@@ -9,6 +9,8 @@ import type { AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
 import { createBuildDaemon, socketPathOf } from '@gbc/store';
 import type { BuildDaemon } from '@gbc/store';
 import { resolveCredentials } from './credentials.js';
+import { daemonPreparation } from './guix-daemon-setup.js';
+import { loadGuixSigning } from './guix-signing.js';
 import { freeDiskBytes, load1 } from './host-status.js';
 import { coordinatorSource } from './nar-source.js';
 import type { AgentOptions } from './options.js';
@@ -67,12 +69,15 @@ export function createAgent(options: AgentOptions): Agent {
       return withRetry(fn, o.timers, o.retry, linked.signal, retrying).finally(linked.release);
     };
     const buildOps: BuildOps = { basic: undefined };
+    const signing = await loadGuixSigning(o.guixSigningKeyFile);
+    const prepareDaemon = daemonPreparation(daemon, ownDaemon, signing, o.log);
+    await prepareDaemon();
     const roots = o.daemon === undefined ? new SharedTempRoots(socketPathOf(o.daemonSocket)) : undefined;
     const ctx = (): RunContext => ({
       client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
       rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined, roots,
       derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
-      caps: { maxBuildTimeoutSeconds: o.maxBuildTimeoutSeconds, maxBuildSilentSeconds: o.maxBuildSilentSeconds },
+      caps: { maxBuildTimeoutSeconds: o.maxBuildTimeoutSeconds, maxBuildSilentSeconds: o.maxBuildSilentSeconds }, signing, prepareDaemon,
       builds, uploads, buildOps, call, log: o.log,
     });
     const builds = new Semaphore(o.maxParallelBuilds);
@@ -156,7 +161,8 @@ export function createAgent(options: AgentOptions): Agent {
     };
 
     const graceTimer = (async () => {
-      await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+      // stop() may have come while run() was still starting (the listener would never fire).
+      if (!stopping.signal.aborted) await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
       await o.timers.sleep(o.gracePeriodMs, hardStop.signal).catch(() => undefined);
       if (!hardStop.signal.aborted) hardStop.abort('stopping');
     })();
@@ -178,7 +184,8 @@ export function createAgent(options: AgentOptions): Agent {
           const room = o.maxAllocatedBuilds - held.size;
           const load = load1();
           if (load > o.maxLoad1 && room >= 1) o.log('load above the limit: fetching nothing', { load1: load, maxLoad1: o.maxLoad1 });
-          if (!stopping.signal.aborted && active && room >= 1 && load <= o.maxLoad1) {
+          // After the daemon refused the agent's key (run-build.ts), nothing more is fetched.
+          if (!stopping.signal.aborted && active && buildOps.importsRefused === undefined && room >= 1 && load <= o.maxLoad1) {
             // Once builds go through BuildDerivation, each comes with its own closure: a request less per build.
             const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems], closures: buildOps.basic === true ? 'own' : 'none' });
             for (const b of got.builds) if (!held.has(b.uuid)) start(b);

@@ -4,7 +4,7 @@
 // a refusal of the daemon is turned into one actionable message here.
 import { readFile } from 'node:fs/promises';
 import { DaemonError, parseGuixSecretKey } from '@gbc/store';
-import type { BuildDaemon, GuixSecretKey } from '@gbc/store';
+import type { GuixSecretKey } from '@gbc/store';
 
 /** Where `guix archive --generate-key` puts the machine's key pair. */
 export const DEFAULT_GUIX_SIGNING_KEY = '/etc/guix/signing-key.sec';
@@ -60,21 +60,3 @@ export function signatureRefusalMessage(path: string, error: DaemonError, signin
   return `${said}; authorize the agent's key with \`guix archive --authorize < ${publicKeyFileOf(signing.file)}\` on the build machine`;
 }
 
-/**
- * Says at start, through `log`, when the daemon is guix-daemon and the agent
- * has no usable key: every import would be refused. A daemon that does not
- * answer yet is left for the first build to find.
- */
-export async function checkGuixSigning(daemon: BuildDaemon, signing: GuixSigning, log: (message: string, fields?: Record<string, unknown>) => void): Promise<void> {
-  let dialect;
-  try {
-    dialect = (await daemon.info()).dialect;
-  } catch {
-    return;
-  }
-  if (dialect !== 'guix' || signing.key !== undefined) return;
-  log('no Guix signing key: guix-daemon will refuse every input the agent imports, and builds that need one will fail', {
-    problem: signing.problem,
-    fix: `give the agent a key pair (guix archive --generate-key) with --guix-signing-key FILE, and authorize its public key: guix archive --authorize < ${publicKeyFileOf(signing.file)}`,
-  });
-}

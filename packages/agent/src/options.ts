@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { BuildDaemon } from '@gbc/store';
 import type { UploadCompression } from './compression.js';
 import { AgentError } from './errors.js';
+import { DEFAULT_GUIX_SIGNING_KEY } from './guix-signing.js';
 import type { RetryPolicy } from './retry.js';
 import type { TimeLimitCaps } from './time-limits.js';
 import { defaultSystem } from './system.js';
@@ -62,6 +63,14 @@ export interface AgentOptions extends AgentAuthOptions {
   readonly daemonSocket?: string;
   /** The daemon's store directory. Default `/nix/store` (Guix: `/gnu/store`). */
   readonly storeDir?: string;
+  /**
+   * The Guix secret key that signs every NAR the agent imports into a
+   * guix-daemon (which refuses unsigned imports, even from root); its public
+   * half must be in the build machine's /etc/guix/acl (`guix archive
+   * --authorize`). Read once at start; unused with nix-daemon. Default
+   * `/etc/guix/signing-key.sec`.
+   */
+  readonly guixSigningKeyFile?: string;
   /** A daemon client to use instead of opening one (the agent does not close it). Builds then run without time limits: the daemon applies them per connection, and the agent opens one per limited build only from a socket. */
   readonly daemon?: BuildDaemon;
   /** Upper bound on any build's wall-clock time, in seconds, whatever the coordinator sends. Default none. */
@@ -114,6 +123,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     uploadCompression: o.uploadCompression ?? 'zstd',
     compressAboveBytes: o.compressAboveBytes ?? 16 * 1024,
     storeDir: o.storeDir ?? '/nix/store',
+    guixSigningKeyFile: o.guixSigningKeyFile ?? DEFAULT_GUIX_SIGNING_KEY,
     pollIntervalMs: positive('pollIntervalMs', o.pollIntervalMs, 2000),
     gracePeriodMs: positive('gracePeriodMs', o.gracePeriodMs, 600_000),
     maxBuildTimeoutSeconds: cap('maxBuildTimeoutSeconds', o.maxBuildTimeoutSeconds),

@@ -4,9 +4,11 @@
 // until the outputs are uploaded.
 import type { AgentClient, AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
 import { DaemonError, createBuildDaemon } from '@gbc/store';
-import type { BasicDerivation, BuildDaemon, BuildRequest, BuildResult } from '@gbc/store';
+import type { BasicDerivation, BuildDaemon, BuildRequest, BuildResult, LogLine } from '@gbc/store';
 import type { UploadCompression } from './compression.js';
 import { isAgentError } from './errors.js';
+import { GUIX_SESSION_OPTIONS } from './guix-daemon-setup.js';
+import type { GuixSigning } from './guix-signing.js';
 import { LogStream } from './log-stream.js';
 import type { NarSource } from './nar-source.js';
 import type { Semaphore } from './semaphore.js';
@@ -27,6 +29,13 @@ export interface BuildOps {
    * from the first refusal on (a Nix daemon that does not trust the agent).
    */
   basic: boolean | undefined;
+  /**
+   * Set (to the daemon's words and what to do) once the daemon refused the
+   * signature of an import: the agent's key is missing or not authorized,
+   * so every build that imports an input would fail the same way. The agent
+   * fetches no more builds until it is restarted with a key the daemon takes.
+   */
+  importsRefused?: string;
 }
 
 /** Everything a build run shares with the agent. */
@@ -37,6 +46,10 @@ export interface RunContext {
   readonly rootsSocket: string | undefined;
   /** The agent's own caps on the builds' time limits. */
   readonly caps: TimeLimitCaps;
+  /** The agent's Guix signing key (read at start), for imports into guix-daemon. */
+  readonly signing?: GuixSigning;
+  /** Prepares the daemon if that is not done yet (see guix-daemon-setup.ts). */
+  readonly prepareDaemon?: () => Promise<void>;
   /** Temporary GC roots on the daemon, shared by builds started close together (none when undefined). */
   readonly roots: SharedTempRoots | undefined;
   readonly cache: NarSource;
@@ -69,6 +82,7 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
     const t0 = performance.now();
     let prepared;
     try {
+      await ctx.prepareDaemon?.();
       const basic = (ctx.buildOps.basic ??= (await ctx.daemon.info()).dialect === 'nix');
       prepared = await setupBuild({ ...ctx, call }, build.uuid, build.derivation, basic ? 'own' : 'all', basic ? build.closure : undefined);
     } catch (error) {
@@ -77,6 +91,13 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
         ctx.log('setup failure', { build: build.uuid, missing: error.paths });
         await call(() => ctx.client.reportSetupFailure(build.uuid, error.paths));
         return null;
+      }
+      if (isAgentError(error, 'import-refused') && error.signature) {
+        // Not the build's fault nor its inputs': this machine's key. Reported
+        // once as an infrastructure failure (another agent may take the build);
+        // this agent takes no more builds, rather than fail each one the same way.
+        if (ctx.buildOps.importsRefused === undefined) ctx.log('imports refused: fetching no more builds until the agent is restarted with an authorized key', { build: build.uuid, error: error.message });
+        ctx.buildOps.importsRefused ??= error.message;
       }
       return { result: 'infrastructure-failure', message: `set-up failed: ${(error as Error).message}`.slice(0, 65536) };
     }
@@ -103,7 +124,15 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
         const full = await setupBuild({ ...ctx, call }, build.uuid, build.derivation, 'all');
         if (roots !== undefined) for (const p of full.inputs) await roots.add(p);
       };
-      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, prepared, addDerivations, { signal: building.signal, onLog: (line) => stream.line(line.text) })]);
+      const onLog = (line: LogLine): void => {
+        // The uploaded log is what the builder printed, as `guix build --log-file`
+        // and `nix log` show it; the daemon's own lines ("building path(s) …",
+        // "timed out after …") go to the agent's log, where an operator looks for
+        // the machine's side. A time limit is in the result (`limit`) either way.
+        if (line.source === 'build') stream.line(line.text);
+        else ctx.log('daemon message', { build: build.uuid, text: line.text });
+      };
+      const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, prepared, addDerivations, { signal: building.signal, onLog })]);
       signal.removeEventListener('abort', stop);
       t3 = performance.now();
       if (report.status === 'rejected') throw report.reason;
@@ -112,11 +141,15 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
         return { result: 'infrastructure-failure', message: `the daemon failed: ${(daemon.reason as Error).message}`.slice(0, 65536) };
       }
       const [result, operation] = daemon.value;
-      ctx.log('built', { build: build.uuid, status: result.status, operation });
+      // The result request has no place for the daemon's status (`already-valid`:
+      // nothing was built, the outputs were in the store) nor its start and stop
+      // times: they are in the agent's log; the attempt's times are the coordinator's.
+      ctx.log('built', { build: build.uuid, status: result.status, operation, startTime: result.startTime, stopTime: result.stopTime });
       if (result.success) return 'built';
       if (result.status === 'timed-out') {
-        const limit = /silen/i.test(result.errorMessage) ? 'max-silent-time' : 'timeout';
-        return { result: 'timeout', limit, message: result.errorMessage.slice(0, 65536) };
+        // Which limit fired is the daemon's word (its log line or message, read by the
+        // store client); a daemon that does not say stopped it at the wall clock.
+        return { result: 'timeout', limit: result.timeLimit ?? 'timeout', message: result.errorMessage.slice(0, 65536) };
       }
       return { result: 'build-failure', message: result.errorMessage.slice(0, 65536) };
     }).finally(async () => {
@@ -157,7 +190,8 @@ async function buildWithLimits(ctx: RunContext, build: AllocatedBuild, prepared:
   }
   const own = createBuildDaemon({ socket: ctx.rootsSocket, storeDir: ctx.daemon.storeDir, maxConnections: 1 });
   try {
-    await own.setOptions({ timeout: limits.timeoutSeconds ?? 0, maxSilentTime: limits.maxSilentTimeSeconds ?? 0 });
+    const guix = (await ctx.daemon.info()).dialect === 'guix';
+    await own.setOptions({ ...(guix ? GUIX_SESSION_OPTIONS : {}), timeout: limits.timeoutSeconds ?? 0, maxSilentTime: limits.maxSilentTimeSeconds ?? 0 });
     return await buildOn(ctx, own, build.derivation, prepared, addDerivations, request);
   } finally {
     await own.close();

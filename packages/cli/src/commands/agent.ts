@@ -32,6 +32,7 @@ interface AgentRunArgs {
   readonly 'upload-compression'?: string;
   readonly 'daemon-socket'?: string;
   readonly 'store-dir': string;
+  readonly 'guix-signing-key'?: string;
 }
 
 /** The `agent` command: runs an agent, or with a subcommand administers agents. */
@@ -64,6 +65,7 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         'upload-compression': { type: 'string', describe: 'Compression of uploaded NARs: zstd (default), lzip, gzip or none', requiresArg: true },
         'daemon-socket': { type: 'string', describe: 'Build daemon socket (unix:///path or a path)', requiresArg: true },
         'store-dir': { type: 'string', default: '/gnu/store', describe: "The daemon's store directory (/nix/store for Nix)", requiresArg: true },
+        'guix-signing-key': { type: 'string', describe: "Guix secret key signing what the agent imports into guix-daemon; authorize its .pub on the build machine with guix archive --authorize (default /etc/guix/signing-key.sec)", requiresArg: true },
       } as const) as unknown as Argv),
     handler: async (raw) => {
       const a = raw as unknown as AgentRunArgs;
@@ -87,6 +89,7 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
         uploadCompression: a['upload-compression'] as UploadCompression | undefined,
         daemonSocket: a['daemon-socket'],
         storeDir: a['store-dir'],
+        guixSigningKeyFile: file(a['guix-signing-key']),
         log: (message: string, fields?: Record<string, unknown>) => out.note(JSON.stringify({ time: new Date().toISOString(), msg: message, ...fields })),
       });
       // Loaded here, not at the top: other commands start faster without the agent's modules.

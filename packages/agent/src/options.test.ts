@@ -20,6 +20,8 @@ describe('resolveAgentOptions', () => {
     expect(o.uploadCompression).toBe('zstd');
     expect(o.storeDir).toBe('/nix/store');
     expect(o.systems).toEqual([defaultSystem()]);
+    expect(o.guixSigningKeyFile).toBe('/etc/guix/signing-key.sec');
+    expect(resolveAgentOptions({ ...base, guixSigningKeyFile: '/srv/agent.sec' }).guixSigningKeyFile).toBe('/srv/agent.sec');
   });
 
   it('refuses missing or mixed credentials and non-positive limits', () => {

@@ -101,26 +101,42 @@ export interface GuixDaemonProcess {
   stop(): Promise<void>;
 }
 
-/** Creates the build users, /gnu/store (root:guixbuild 1775), /var/guix, /var/log/guix, /etc/guix if missing. */
+/** Build users made for the test daemons: they share one pool, so a few more than one daemon needs. */
+const BUILD_USERS = 16;
+
+/**
+ * Creates the `guixbuild` group with users guixbuilder01 to guixbuilder16,
+ * /gnu/store (root:guixbuild 1775), /var/guix, /var/log/guix, /etc/guix, if
+ * missing. Idempotent, and safe when test processes race to do it.
+ */
 export function ensureGuixSetup(): void {
-  const run = (command: string, args: readonly string[]): void => void execFileSync(command, args, { stdio: 'ignore' });
   const exists = (database: string, key: string): boolean => {
     try {
-      run('getent', [database, key]);
+      execFileSync('getent', [database, key], { stdio: 'ignore' });
       return true;
     } catch {
       return false;
     }
   };
-  if (!exists('group', 'guixbuild')) run('groupadd', ['--system', 'guixbuild']);
-  for (const n of ['01', '02', '03', '04']) {
-    if (!exists('passwd', `guixbuilder${n}`)) {
-      run('useradd', ['-g', 'guixbuild', '-G', 'guixbuild', '-d', '/var/empty', '-s', '/usr/sbin/nologin', '--system', `guixbuilder${n}`]);
+  // Another process may hold the lock on /etc/passwd, or have made the entry meanwhile.
+  const ensure = (database: string, key: string, command: string, args: readonly string[]): void => {
+    for (let attempt = 0; !exists(database, key); attempt++) {
+      try {
+        execFileSync(command, args, { stdio: 'ignore' });
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        execFileSync('sleep', ['0.1']);
+      }
     }
+  };
+  ensure('group', 'guixbuild', 'groupadd', ['--system', 'guixbuild']);
+  for (let i = 1; i <= BUILD_USERS; i++) {
+    const user = `guixbuilder${String(i).padStart(2, '0')}`;
+    ensure('passwd', user, 'useradd', ['-g', 'guixbuild', '-G', 'guixbuild', '-d', '/var/empty', '-s', '/usr/sbin/nologin', '--system', user]);
   }
   for (const dir of [GUIX_STORE_DIR, '/var/guix', '/var/log/guix', '/etc/guix']) mkdirSync(dir, { recursive: true });
   if ((statSync(GUIX_STORE_DIR).mode & 0o7777) !== 0o1775) {
-    run('chgrp', ['guixbuild', GUIX_STORE_DIR]);
+    execFileSync('chgrp', ['guixbuild', GUIX_STORE_DIR]);
     chmodSync(GUIX_STORE_DIR, 0o1775);
   }
 }

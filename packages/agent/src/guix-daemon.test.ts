@@ -43,15 +43,9 @@ for (const c of guixDaemons()) {
     let two: GuixDaemonProcess;
     let client1: BuildDaemon;
     let busybox: string;
-    // Without build users: every test daemon keeps its build-user locks in its own
-    // private /var/guix/userpool, so daemons running at once (other test files,
-    // other people's runs) take the same guixbuilderNN, and guix-daemon kills
-    // every process of a build user before it starts a build ("failed due to
-    // signal 9"). Builds then run as root, still in the daemon's chroot.
-    const daemonOptions = { version: c.version, extraArgs: ['--build-users-group='] };
 
     beforeAll(async () => {
-      [coord, one, two] = await Promise.all([startTestCoordinator(300, GNU), startGuixDaemon(daemonOptions), startGuixDaemon(daemonOptions)]);
+      [coord, one, two] = await Promise.all([startTestCoordinator(300, GNU), startGuixDaemon({ version: c.version }), startGuixDaemon({ version: c.version })]);
       client1 = createBuildDaemon({ socket: one.socket, storeDir: GNU });
       busybox = await addBusybox(client1, machineGuixKey());
     }, 60_000);

@@ -71,13 +71,20 @@ for (const c of guixDaemons()) {
     const ended = (b: { state: string }): boolean => b.state === 'succeeded' || b.state === 'failed';
     const logOf = async (build: string): Promise<string> => new Response(await coord.client.buildLog(build)).text();
 
-    it('says at start that it has no key, on a guix-daemon', async () => {
-      const agent = await agentOn(two, 'keyless', { guixSigningKeyFile: join(scratch, 'absent.sec'), systems: ['mips64el-linux'] });
-      await until(() => agent.entries.some((e) => e.message.startsWith('no Guix signing key')), 'the warning');
+    it('without a key: says so at start, and a build that imports fails naming the missing key', async () => {
+      const unsigned = await shell('unsigned', 'echo ok > $out');
+      const build = await submitGuix(coord.client, one.storeOnDisk, unsigned.drvPath);
+      const agent = await agentOn(two, 'keyless', { guixSigningKeyFile: join(scratch, 'absent.sec') });
+      const failed = await coord.waitFor(build, (b) => b.attempts[0]?.endedAt != null, 'the attempt ended');
       await agent.stop();
-      const warning = agent.entries.find((e) => e.message.startsWith('no Guix signing key'))!;
-      expect(String(warning.problem)).toContain('absent.sec');
-      expect(String(warning.fix)).toContain('guix archive --authorize');
+      const warning = agent.entries.find((e) => e.message.startsWith('no Guix signing key'));
+      expect(String(warning?.problem)).toMatch(/cannot read .*absent\.sec: ENOENT/);
+      expect(String(warning?.fix)).toContain(`guix archive --authorize < ${join(scratch, 'absent.pub')}`);
+      // Said at start: before the build was taken.
+      expect(agent.entries.findIndex((e) => e === warning)).toBeLessThan(agent.entries.findIndex((e) => e.build === build));
+      expect(failed.attempts.map((a) => a.result)).toEqual(['infrastructure-failure']);
+      expect(failed.attempts[0]?.failureReason).toMatch(/guix-daemon refused the import of \/gnu\/store\/[0-9a-z]{32}-busybox: .*lacks a signature; the agent signs nothing: cannot read .*absent\.sec/);
+      await coord.client.cancelBuild(build);
     });
 
     it('with a key the daemon does not authorize: one clear failed attempt, then no more builds taken', async () => {

@@ -191,7 +191,8 @@ export async function startGuixDaemon(options: StartGuixDaemonOptions): Promise<
   const script = privateStore ? [...mounts, exec].join(' && ') : exec;
   const log = openSync(logFile, 'a');
   // detached: the daemon leads a new session and process group, which stop() kills whole.
-  const child = spawn('unshare', privateStore ? ['-m', '--propagation', 'private', 'sh', '-c', script] : ['sh', '-c', script], {
+  const [command, ...args] = privateStore ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script] : ['sh', '-c', script];
+  const child = spawn(command!, args, {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...process.env, GUIX: join(base, 'scheme', 'bin', 'guix') },

@@ -43,18 +43,60 @@ export async function revokeDynamicAuthToken(db: Db, id: number, now: number = D
 
 /** True if `token` is a dynamic-auth token that is not revoked. */
 export async function verifyDynamicAuthToken(db: Db, token: string): Promise<boolean> {
+  return (await liveTokenId(db, token)) !== undefined;
+}
+
+async function liveTokenId(db: Db, token: string): Promise<number | undefined> {
   const row = await db.selectFrom('dynamic_auth_tokens').select('id').where('token_hash', '=', hashToken(token)).where('revoked_at', 'is', null).executeTakeFirst();
-  return row !== undefined;
+  return row === undefined ? undefined : Number(row.id);
 }
 
 /**
  * Authenticates an agent by dynamic-auth token and name: returns the agent of
- * that name, creating it (active, with `systems`) on first use.
- * @throws StateConflictError `token-invalid` if the token is unknown or revoked.
+ * that name, creating it (active, with `systems`) on first use. A token may
+ * resume only an agent it created itself, never an operator's or another
+ * token's agent.
+ * @throws StateConflictError `token-invalid` if the token is unknown or revoked;
+ * `token-not-for-agent` if the agent of that name was not created by this token.
  */
 export async function useDynamicAuthToken(db: Db, token: string, agentName: string, systems: readonly string[] = [], now: number = Date.now()): Promise<Agent> {
   return inTransaction(db, async (trx) => {
-    if (!(await verifyDynamicAuthToken(trx, token))) throw new StateConflictError('token-invalid', 'the dynamic-auth token is unknown or revoked');
-    return (await getAgentByName(trx, agentName)) ?? createAgent(trx, { name: agentName, systems }, now);
+    const tokenId = await liveTokenId(trx, token);
+    if (tokenId === undefined) throw new StateConflictError('token-invalid', 'the dynamic-auth token is unknown or revoked');
+    const existing = await trx.selectFrom('agents').select(['id', 'created_by_token']).where('name', '=', agentName).executeTakeFirst();
+    if (existing === undefined) {
+      const agent = await createAgent(trx, { name: agentName, systems }, now);
+      await trx.updateTable('agents').set({ created_by_token: tokenId }).where('id', '=', agent.id).execute();
+      return agent;
+    }
+    if (existing.created_by_token === null || Number(existing.created_by_token) !== tokenId) {
+      throw new StateConflictError('token-not-for-agent', `the agent ${JSON.stringify(agentName)} was not created with this dynamic-auth token: a token resumes only the agents it created`);
+    }
+    return (await getAgentByName(trx, agentName))!;
+  });
+}
+
+/** Sessions' passwords kept per agent: each new session drops the oldest beyond this. */
+export const SESSION_PASSWORDS_KEPT = 4;
+
+/**
+ * A new password for a dynamic-auth session of agent `id` (shown once). Only
+ * the newest {@link SESSION_PASSWORDS_KEPT} session passwords stay valid, so
+ * that sessions cannot pile up hashes every login check would scan.
+ */
+export async function createSessionPassword(db: Db, id: string, now: number = Date.now()): Promise<string> {
+  return inTransaction(db, async (trx) => {
+    const password = newSecret();
+    await trx.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now, from_session: 1 }).execute();
+    const kept = await trx
+      .selectFrom('agent_passwords')
+      .select('id')
+      .where('agent_id', '=', id)
+      .where('from_session', '=', 1)
+      .orderBy('id', 'desc')
+      .limit(SESSION_PASSWORDS_KEPT)
+      .execute();
+    await trx.deleteFrom('agent_passwords').where('agent_id', '=', id).where('from_session', '=', 1).where('id', 'not in', kept.map((k) => k.id)).execute();
+    return password;
   });
 }

@@ -33,7 +33,7 @@ describe.each(DIALECTS)('attempt and token UUIDs on %s', (dialect) => {
       const attemptRow = Number((await sql<{ id: number }>`select id from attempts`.execute(raw.db)).rows[0]!.id);
       const tokenRow = Number((await sql<{ id: number }>`select id from client_tokens`.execute(raw.db)).rows[0]!.id);
 
-      expect(await raw.migrate()).toEqual(['0004-attempt-uuids', '0005-input-edges']);
+      expect((await raw.migrate()).slice(0, 2)).toEqual(['0004-attempt-uuids', '0005-input-edges']);
       const legacy = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
       expect((await showBuild(raw.db, builds[0]!.id))?.attempts.map((a) => a.uuid)).toEqual([legacy(attemptRow)]);
       expect((await listClientTokens(raw.db)).map((t) => t.id)).toEqual([legacy(tokenRow)]);

@@ -133,6 +133,8 @@ export interface AgentsTable {
   created_at: number;
   status_json: string | null;
   status_at: number | null;
+  /** The dynamic-auth token that created the agent (only it may resume the agent); null for an operator's agent. */
+  created_by_token: number | null;
 }
 
 /** Tags of agents. */
@@ -154,6 +156,8 @@ export interface AgentPasswordsTable {
   agent_id: string;
   password_hash: string;
   created_at: number;
+  /** 1 for a password minted for a dynamic-auth session (capped per agent), 0 for an operator's. */
+  from_session: Generated<number>;
 }
 
 /** Dynamic-auth tokens (sha256 of the token) that create agents on first use. */

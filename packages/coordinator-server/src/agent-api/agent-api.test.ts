@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamicAuthToken, getBuild, setAgentActive, showBuild } from '@gbc/datastore';
+import { SESSION_PASSWORDS_KEPT, createDynamicAuthToken, getBuild, setAgentActive, showBuild } from '@gbc/datastore';
 import { encodeUploadHeaders } from '@gbc/protocol';
 import { sql } from 'kysely';
 import type { ManualClock } from '../clock.js';
@@ -73,6 +73,32 @@ describe.each(['sqlite', 'postgres'] as const)('agent API on %s', (dialect) => {
     expect((await call(c, 'POST', `/build/${unknown}/report-result`, a.auth, { result: 'success' })).status).toBe(404);
     expect((await call(c, 'POST', `/build/not-a-uuid/report-result`, a.auth, { result: 'success' })).status).toBe(400);
     expect((await call(c, 'GET', `/derivation/${'a'.repeat(32)}-nothing.drv`, a.auth)).status).toBe(404);
+  });
+
+  it('a dynamic-auth token resumes only the agents it created, never an operator\'s or another token\'s', async () => {
+    const db = c.context.datastore.db;
+    const [mine, theirs] = [await createDynamicAuthToken(db), await createDynamicAuthToken(db)];
+    // The attack: an operator's agent, taken over by name with any valid token.
+    const operators = await makeAgent(c, 'operator-builder');
+    const takeover = await call(c, 'POST', '/agent/session', undefined, { name: 'operator-builder', token: mine.token });
+    expect(takeover.status).toBe(403);
+    expect(((await takeover.json()) as { error: { message: string } }).error.message).toContain('not created with this dynamic-auth token');
+    expect((await call(c, 'PUT', `/agent/${operators.id}/status`, operators.auth, { load1: 0, builds: [] })).status).toBe(200);
+    // Its own agent: created, then resumed; another token may not resume it.
+    expect((await call(c, 'POST', '/agent/session', undefined, { name: 'token-made', token: mine.token })).status).toBe(200);
+    expect((await call(c, 'POST', '/agent/session', undefined, { name: 'token-made', token: mine.token })).status).toBe(200);
+    expect((await call(c, 'POST', '/agent/session', undefined, { name: 'token-made', token: theirs.token })).status).toBe(403);
+  });
+
+  it('keeps only the newest session passwords of a dynamic agent: sessions do not pile up hashes', async () => {
+    const { token } = await createDynamicAuthToken(c.context.datastore.db);
+    const sessions: { agent: string; password: string }[] = [];
+    for (let i = 0; i < SESSION_PASSWORDS_KEPT + 2; i++) {
+      sessions.push((await (await call(c, 'POST', '/agent/session', undefined, { name: 'many-sessions', token })).json()) as { agent: string; password: string });
+    }
+    const works = async (s: { agent: string; password: string }) =>
+      (await call(c, 'PUT', `/agent/${s.agent}/status`, `Basic ${Buffer.from(`${s.agent}:${s.password}`).toString('base64')}`, { load1: 0, builds: [] })).status;
+    expect(await Promise.all(sessions.map(works))).toEqual([401, 401, ...Array<number>(SESSION_PASSWORDS_KEPT).fill(200)]);
   });
 
   it('runs a build: fetch, closure, derivation text, start, status renewal; success needs uploaded outputs', async () => {

@@ -3,7 +3,7 @@
 // builds) and fetch-builds.
 import type { Hono, MiddlewareHandler } from 'hono';
 import {
-  StateConflictError, createAgentPassword, getAgent, getAgentByName, reconcileAttempts, recordAgentStatus, setAgentSystems, useDynamicAuthToken,
+  StateConflictError, createSessionPassword, getAgent, getAgentByName, reconcileAttempts, recordAgentStatus, setAgentSystems, useDynamicAuthToken,
 } from '@gbc/datastore';
 import { agentRoutes } from '@gbc/protocol';
 import type { AllocatedBuild } from '@gbc/protocol';
@@ -28,9 +28,10 @@ export function mountAgentRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, a
       agent = await useDynamicAuthToken(db, body.token, body.name, [], ctx.clock.now());
     } catch (error) {
       if (error instanceof StateConflictError && error.code === 'token-invalid') throw new HttpError('unauthorized', 'the dynamic-auth token is unknown or revoked', { cause: error });
+      if (error instanceof StateConflictError && error.code === 'token-not-for-agent') throw new HttpError('forbidden', error.message, { cause: error });
       throw error;
     }
-    const password = await createAgentPassword(db, agent.id, ctx.clock.now());
+    const password = await createSessionPassword(db, agent.id, ctx.clock.now());
     if (!existed) ctx.events.publish({ type: 'agent-created', agent: agent.id, data: { name: agent.name } });
     return c.json({ agent: agent.id, password, created: !existed }, 200);
   }, opts);

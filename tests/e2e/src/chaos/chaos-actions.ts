@@ -1,6 +1,8 @@
 // Applies a chaos plan to a running farm, one action after the other, and
 // keeps count: actions of each kind, when the last disruption happened.
-// Stops early once every build has ended (nothing left to disrupt). Agents
+// Begins once the farm is building (agents take seconds to start on a loaded
+// machine; killing them before they hold anything shows little), and stops
+// early once every build has ended (nothing left to disrupt). Agents
 // that died on their own are started again before each action (and counted
 // by the farm), so one crash does not hide what the rest of the run shows.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +36,17 @@ async function farmFinished(farm: ChaosFarm): Promise<boolean> {
   }
 }
 
+/** Waits (at most 120 s) until some build has started or ended. */
+async function waitUntilBuilding(farm: ChaosFarm): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const { builds } = await farm.client.listBuilds({ state: ['started', 'succeeded', 'failed'], limit: 1 });
+    if (builds.length > 0) return;
+    await sleep(250);
+  }
+  throw new Error('no build started within 120 s of the agents starting: the farm does not build at all');
+}
+
 /** Starts again the agents that exited on their own. */
 export function restartDeadAgents(farm: ChaosFarm): void {
   for (const agent of farm.agents) if (!agent.running) agent.start();
@@ -44,6 +57,7 @@ export async function applyChaos(farm: ChaosFarm, plan: readonly ChaosAction[], 
   const applied = Object.fromEntries(ACTION_KINDS.map((k) => [k, 0])) as Record<ActionKind, number>;
   let pausesPastLease = 0;
   let lastDisruptionAt: number | null = null;
+  await waitUntilBuilding(farm);
   const startedAt = Date.now();
   let done = 0;
   for (const action of plan) {

@@ -28,22 +28,25 @@ export interface PlanShape {
 }
 
 /**
- * Draws `shape.actions` actions: a quarter coordinator kills, the rest agent
- * kills and pauses; 0.5–3 s between actions; processes down for 0–2 s;
+ * Draws `shape.actions` actions. Every third one (the 2nd, 5th, …) SIGKILLs
+ * an agent, taking the agents in turn: a run always kills agents that hold
+ * builds. The others are drawn: a third coordinator kills, the rest agent
+ * kills and pauses. 0.5–2.5 s between actions; processes down for 0–2 s;
  * pauses of 0.5–6 s, or with `pausesPastLease` three in ten 1–5 s longer
  * than the lease.
  */
 export function planChaos(prng: Prng, shape: PlanShape): ChaosAction[] {
   const plan: ChaosAction[] = [];
+  const lease = shape.leaseSeconds * 1000;
   for (let i = 0; i < shape.actions; i++) {
-    const afterMs = prng.int(500, 3000);
-    const roll = prng.next();
-    if (roll < 0.25) plan.push({ kind: 'kill-coordinator', afterMs, downMs: prng.int(0, 2000) });
-    else if (roll < 0.65) plan.push({ kind: 'kill-agent', afterMs, agent: prng.int(0, shape.agents - 1), downMs: prng.int(0, 2000) });
+    const afterMs = prng.int(500, 2500);
+    const roll = i % 3 === 1 ? 0.5 : prng.next();
+    const agent = i % 3 === 1 ? ((i - 1) / 3) % shape.agents : prng.int(0, shape.agents - 1);
+    if (roll < 1 / 3) plan.push({ kind: 'kill-coordinator', afterMs, downMs: prng.int(0, 2000) });
+    else if (roll < 2 / 3) plan.push({ kind: 'kill-agent', afterMs, agent, downMs: prng.int(0, 2000) });
     else {
-      const agent = prng.int(0, shape.agents - 1);
-      const lease = shape.leaseSeconds * 1000;
-      plan.push({ kind: 'pause-agent', afterMs, agent, pausedMs: shape.pausesPastLease && prng.next() < 0.3 ? prng.int(lease + 1000, lease + 5000) : prng.int(500, 6000) });
+      const pausedMs = shape.pausesPastLease && prng.next() < 0.3 ? prng.int(lease + 1000, lease + 5000) : prng.int(500, 6000);
+      plan.push({ kind: 'pause-agent', afterMs, agent, pausedMs });
     }
   }
   return plan;

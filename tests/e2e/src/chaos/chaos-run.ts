@@ -7,7 +7,7 @@ import { drawDag } from './chaos-dag.js';
 import { setUpFarm } from './chaos-farm.js';
 import { attemptFigures, lastDisruptionToLastEnd, round1, type ChaosFigures } from './chaos-figures.js';
 import { readHookRecord, waitForFarm, waitForHooks } from './chaos-finish.js';
-import { checkAttempts, checkHooks, checkOutputs, describeBuild, describeStall, partialFiles } from './chaos-invariants.js';
+import { checkAttempts, checkHooks, checkOutputs, describeStall, partialFiles } from './chaos-invariants.js';
 import { planChaos } from './chaos-plan.js';
 import { realiseOnHost } from './host-outputs.js';
 import { createPrng } from './prng.js';
@@ -67,23 +67,22 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     const chaos = await applyChaos(farm, plan, leaseSeconds, options.log);
     options.log(`chaos over after ${round1((chaos.endedAt - chaos.startedAt) / 1000)} s; waiting for the farm to finish`);
     const outcome = await waitForFarm(farm, options.stallMs ?? Math.max(60_000, 2000 * leaseSeconds), options.capMs ?? 600_000);
+    const built = await host;
+    if ('error' in built) throw new Error(`the host's nix-daemon could not build the graph: ${String(built.error)}`);
     const attempts = checkAttempts(farm, outcome.builds);
-    let hook = { runs: new Map<string, number>(), unreadable: 0 };
     if (!outcome.finished) {
       violations.push(`${outcome.why}; ${describeStall(farm, outcome.builds)}`, ...attempts.filter((l) => !l.startsWith('builds that did not succeed')));
     } else {
       violations.push(...attempts);
       const succeeded = outcome.builds.filter((b) => b.state === 'succeeded').map((b) => b.uuid);
       await waitForHooks(farm, succeeded, 60_000);
-      hook = readHookRecord(farm.hookRecord);
-      violations.push(...checkHooks(farm, outcome.builds, hook.runs));
-      const built = await host;
-      if ('error' in built) throw new Error(`the host's nix-daemon could not build the graph: ${String(built.error)}`);
+      violations.push(...checkHooks(farm, outcome.builds, readHookRecord(farm.hookRecord).runs));
       violations.push(...(await checkOutputs(farm, outcome.builds, built.outputs)));
       const partial = partialFiles(farm.dataDir);
       if (partial.length > 0) violations.push(`partial files left in the data directory: ${partial.join(' ')}`);
     }
     for (const exit of farm.unexpectedExits) violations.push(`agent ${exit.agent} (incarnation ${exit.incarnation}) exited on its own (code ${exit.code}, signal ${exit.signal}); see ${exit.errFile}`);
+    const hook = readHookRecord(farm.hookRecord);
     const runs = [...hook.runs.values()].reduce((a, b) => a + b, 0);
     figures = {
       seed: options.seed, database: options.database, agents: options.agents, derivations: nodes.length,
@@ -94,7 +93,6 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       chaosSeconds: round1((chaos.endedAt - chaos.startedAt) / 1000),
       lastDisruptionToLastEndSeconds: lastDisruptionToLastEnd(chaos, outcome.builds, outcome.finished),
     };
-    if (!outcome.finished) options.log(`stuck: ${outcome.builds.filter((b) => b.state !== 'succeeded').map((b) => describeBuild(farm, b)).join('\n  ')}`);
   } finally {
     violations.push(...(await farm.close()));
   }

@@ -18,6 +18,9 @@ import type { PreparedBuild } from './setup.js';
 import { uploadOutput } from './upload-output.js';
 import { cappedLimits, type TimeLimitCaps } from './time-limits.js';
 
+/** Daemon lines of a build kept for its failure message (the last ones). */
+const DAEMON_LINES_KEPT = 8;
+
 /** Why a held build was aborted. */
 export type AbortReason = 'canceled' | 'lease-lost' | 'stopping';
 
@@ -124,13 +127,17 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
         const full = await setupBuild({ ...ctx, call }, build.uuid, build.derivation, 'all');
         if (roots !== undefined) for (const p of full.inputs) await roots.add(p);
       };
+      const said: string[] = [];
       const onLog = (line: LogLine): void => {
         // The uploaded log is what the builder printed, as `guix build --log-file`
         // and `nix log` show it; the daemon's own lines ("building path(s) …",
         // "timed out after …") go to the agent's log, where an operator looks for
-        // the machine's side. A time limit is in the result (`limit`) either way.
+        // the machine's side, and the last few into a failure's message.
         if (line.source === 'build') stream.line(line.text);
-        else ctx.log('daemon message', { build: build.uuid, text: line.text });
+        else {
+          ctx.log('daemon message', { build: build.uuid, text: line.text });
+          if (said.push(line.text) > DAEMON_LINES_KEPT) said.shift();
+        }
       };
       const [report, daemon] = await Promise.allSettled([started, buildWithLimits(ctx, build, prepared, addDerivations, { signal: building.signal, onLog })]);
       signal.removeEventListener('abort', stop);
@@ -146,12 +153,14 @@ export async function runBuild(ctx: RunContext, build: AllocatedBuild, signal: A
       // times: they are in the agent's log; the attempt's times are the coordinator's.
       ctx.log('built', { build: build.uuid, status: result.status, operation, startTime: result.startTime, stopTime: result.stopTime });
       if (result.success) return 'built';
+      // guix-daemon's error is only "build of … failed": its lines say why.
+      const message = [...said, result.errorMessage].filter((l) => l !== '').join('\n').slice(0, 65536);
       if (result.status === 'timed-out') {
         // Which limit fired is the daemon's word (its log line or message, read by the
         // store client); a daemon that does not say stopped it at the wall clock.
-        return { result: 'timeout', limit: result.timeLimit ?? 'timeout', message: result.errorMessage.slice(0, 65536) };
+        return { result: 'timeout', limit: result.timeLimit ?? 'timeout', message };
       }
-      return { result: 'build-failure', message: result.errorMessage.slice(0, 65536) };
+      return { result: 'build-failure', message };
     }).finally(async () => {
       // The log goes up once the slot is free for the next build.
       await log?.close().catch((error: unknown) => ctx.log('log upload failed', { build: build.uuid, error: String(error) }));

@@ -1,6 +1,7 @@
 // Agent-port upload routes: the live build log (resent idempotently with
 // ?offset=, its progress asked by log-progress) and output NARs (verified,
-// resumable with ?offset=, through the storage layer's NarUploads).
+// resumable with ?offset=, through the storage layer's NarUploads; a fixed
+// output also against the hash its derivation declares).
 import type { Hono, MiddlewareHandler } from 'hono';
 import { agentRoutes, parseUploadHeaders, fromZodError } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
@@ -11,6 +12,7 @@ import { mountRoute } from '../http/validate.js';
 import { logKey, narStorageKey } from '../storage/index.js';
 import type { AgentEnv } from './agent-auth.js';
 import { heldAttempt } from './attempt-access.js';
+import { checkFixedOutput, fixedHashOf } from './fixed-output.js';
 import type { UploadedOutputs } from './uploaded-outputs.js';
 
 export { logKey };
@@ -50,7 +52,7 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
       const out = await db
         .selectFrom('derivation_outputs as o')
         .innerJoin('derivations as d', 'd.id', 'o.derivation_id')
-        .select('o.path')
+        .select(['o.path', 'o.hash_algo', 'o.hash'])
         .where('d.path', '=', held.derivationPath)
         .where('o.name', '=', params.name)
         .executeTakeFirst();
@@ -61,6 +63,8 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
         uploadId: `${held.buildId}-${params.name}`, key, compression: meta.data.compression, narHash: meta.data.narHash, narSize: meta.data.narSize,
         offset: query.offset, body: chunks,
       }));
+      const fixed = fixedHashOf(out.hash_algo, out.hash);
+      if (fixed !== null) await checkFixedOutput(ctx.storage.store, stored, fixed, out.path);
       await uploaded.save(held.buildId, {
         output: params.name,
         metadata: {

@@ -11,6 +11,8 @@ export interface ClientAppOptions {
   readonly moduloHashes?: ModuloHashCache;
   /** Interval of SSE keep-alive comments, ms. Default 15000. */
   readonly keepAliveMs?: number;
+  /** Unsent bytes of a `GET /events` subscriber before it is dropped. Default 4 MiB. */
+  readonly eventBufferBytes?: number;
   /** How often a followed live log is checked for new bytes, ms. Default 250. */
   readonly logPollMs?: number;
   /**

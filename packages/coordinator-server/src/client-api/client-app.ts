@@ -29,7 +29,7 @@ export function createClientApp(ctx: CoordinatorContext, options: ClientAppOptio
   mountAgentRoutes(app, ctx);
   mountAdminRoutes(app, ctx);
   mountLogRoute(app, ctx, options.logPollMs);
-  mountEventsRoute(app, ctx, options.keepAliveMs);
+  mountEventsRoute(app, ctx, options.keepAliveMs, options.eventBufferBytes);
   mountClientTokenRoutes(app, ctx, auth);
   mountRetentionRoute(app, ctx);
   return app;

@@ -75,6 +75,16 @@ describe.each(['sqlite', 'postgres'] as const)('agent API on %s', (dialect) => {
     expect((await call(c, 'GET', `/derivation/${'a'.repeat(32)}-nothing.drv`, a.auth)).status).toBe(404);
   });
 
+  it('looks a derivation up by its exact name: _ and % are not wildcards, case matters', async () => {
+    const drv = fakeDrv('exactXlookup');
+    await submit(c, [drv], []);
+    const base = drv.path.slice('/gnu/store/'.length);
+    expect((await call(c, 'GET', `/derivation/${base}`, a.auth)).status).toBe(200);
+    for (const probe of [base.replace('exactXlookup', 'exact_lookup'), base.replace('exactXlookup', 'EXACTXLOOKUP')]) {
+      expect((await call(c, 'GET', `/derivation/${probe}`, a.auth)).status, probe).toBe(404);
+    }
+  });
+
   it('a dynamic-auth token resumes only the agents it created, never an operator\'s or another token\'s', async () => {
     const db = c.context.datastore.db;
     const [mine, theirs] = [await createDynamicAuthToken(db), await createDynamicAuthToken(db)];

@@ -1,5 +1,5 @@
 // Opening datastores from URIs: every accepted form, and clear errors for bad ones.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,10 +44,35 @@ describe('parseDatastoreUri', () => {
   it('redacts passwords', () => {
     expect(redactUri('postgres://gbc:hunter2@db:5432/gbc')).toBe('postgres://gbc:***@db:5432/gbc');
     expect(redactUri('postgres://gbc@db/gbc')).toBe('postgres://gbc@db/gbc');
+    expect(redactUri('postgres://gbc@db/gbc?sslmode=require&password=hunter2&x=1')).toBe('postgres://gbc@db/gbc?sslmode=require&password=***&x=1');
+    expect(redactUri('postgres://db/gbc?PASSWORD=hunter2')).toBe('postgres://db/gbc?PASSWORD=***');
+  });
+
+  it('never prints a password given in the query string when the server cannot be reached', async () => {
+    // Port 1 on loopback: nothing listens there.
+    const error = await openDatastore('postgres://gbc@127.0.0.1:1/gbc?password=hunter2', { connectTimeoutMs: 2000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatastoreUriError);
+    expect((error as Error).message).toContain('cannot reach database');
+    expect((error as Error).message).not.toContain('hunter2');
   });
 });
 
 describe('openDatastore', () => {
+  it('creates a new SQLite file 0600 in a new directory 0700, whatever the umask (it holds password hashes)', async () => {
+    const old = process.umask(0);
+    try {
+      const store = await openDatastore('sqlite://private/sub/gbc.db', { cwd: dir });
+      await sql`select 1`.execute(store.db);
+      expect(statSync(join(dir, 'private/sub/gbc.db')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dir, 'private/sub')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dir, 'private')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dir, 'private/sub/gbc.db-wal')).mode & 0o777).toBe(0o600);
+      await store.close();
+    } finally {
+      process.umask(old);
+    }
+  });
+
   it('opens a relative SQLite path in WAL mode with foreign keys on', async () => {
     const store = await openDatastore('sqlite://sub/dir/rel.db', { cwd: dir });
     try {

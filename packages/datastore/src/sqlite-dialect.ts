@@ -1,6 +1,6 @@
 // SQLite through better-sqlite3: WAL, a busy timeout, foreign keys, and
 // transactions that take the write lock up front (BEGIN IMMEDIATE).
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, SqliteDialect, SqliteDriver } from 'kysely';
@@ -50,7 +50,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
 export function createSqliteDialect(filename: string, options: SqliteOptions = {}): SqliteDialect {
   let database: SqliteDatabase.Database;
   try {
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    if (filename !== ':memory:') createPrivately(filename);
     database = new SqliteDatabase(filename);
   } catch (cause) {
     throw new DatastoreUriError('unreachable', `cannot open SQLite database ${JSON.stringify(filename)}: ${(cause as Error).message}`, { cause });
@@ -115,4 +115,16 @@ function withStatementCache(database: SqliteDatabase.Database, beforeClose: () =
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * Creates a new database file readable by its owner only (0600), in a
+ * directory made 0700 if it is new, whatever the umask: the database holds
+ * password and token hashes. SQLite gives its WAL and shared-memory files the
+ * database file's mode. Existing files and directories keep theirs.
+ */
+function createPrivately(filename: string): void {
+  const dir = dirname(filename);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(filename)) closeSync(openSync(filename, 'a', 0o600));
 }

@@ -11,9 +11,11 @@ export type DatastoreTarget =
   | { readonly dialect: 'sqlite'; /** absolute file path, or ':memory:' */ readonly filename: string }
   | { readonly dialect: 'postgres'; /** the URI to hand to pg */ readonly connectionString: string };
 
-/** Replaces the password of a URI (if any) by `***`, for messages and logs. */
+/** Replaces the passwords of a URI (user info, and `password=` / `sslpassword=` query parameters) by `***`, for messages and logs. */
 export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+  return uri
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@')
+    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
 }
 
 /**

@@ -1,6 +1,6 @@
 // The data-directory Storage: streaming put/get with ranges, stat, delete,
 // list, key checks, and atomicity: a failed write never shows under its key.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,17 @@ const fresh = () => createDataDirStorage(join(work, `d${n++}`));
 const data = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) & 0xff));
 
 describe('data-directory storage', () => {
+  it('creates its directories 0700 whatever the umask', async () => {
+    const old = process.umask(0);
+    try {
+      const root = join(work, `private-${n++}`);
+      await createDataDirStorage(root);
+      for (const d of ['', 'nar', 'log', 'scratch', 'scratch/tmp']) expect(statSync(join(root, d)).mode & 0o777, d).toBe(0o700);
+    } finally {
+      process.umask(old);
+    }
+  });
+
   it('stores a stream and reads it back whole and by range', async () => {
     const storage = await fresh();
     const stored = await storage.put('nar', 'zstd/abc-hello', bodyOf(data, 7000));

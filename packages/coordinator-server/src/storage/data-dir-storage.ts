@@ -14,10 +14,12 @@ const READ_CHUNK = 1 << 20;
 export async function createDataDirStorage(root: string): Promise<Storage> {
   const scratchDir = join(root, 'scratch');
   const tmpDir = join(scratchDir, 'tmp');
-  for (const dir of [join(root, 'nar'), join(root, 'log'), tmpDir]) await mkdir(dir, { recursive: true });
+  // Created private (0700): partial uploads and logs are no one else's to read.
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  for (const dir of [join(root, 'nar'), join(root, 'log'), tmpDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
   // Only this directory's own temporary files: partial uploads live beside it and survive.
   await rm(tmpDir, { recursive: true, force: true });
-  await mkdir(tmpDir, { recursive: true });
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
 
   const pathOf = (area: StorageArea, key: string): string => join(root, area, checkStorageKey(key));
 

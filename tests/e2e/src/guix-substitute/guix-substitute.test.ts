@@ -7,8 +7,11 @@
 // signed with the same key. A second guix-daemon (B), substitutes on from the
 // coordinator and /etc/guix/acl authorizing that key, gets top and its
 // reference through the real `guix substitute`, driven by Guix's own client
-// library; a third (C), after the coordinator was restarted with a key no
-// ACL holds, fetches the same narinfos and refuses them.
+// library (top's NAR zstd-compressed, dep's not). Through a lying cache in
+// front of the coordinator, a narinfo altered after signing and a NAR with
+// other contents are refused (daemon D); and a daemon C, after the
+// coordinator was restarted with a key no ACL holds, fetches the same
+// narinfos and refuses them.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +22,8 @@ import { GNU_STORE } from '../guix/guix-farm-dag.js';
 import { Closers } from '../guix/guix-farm-setup.js';
 import { guixEnsurePaths } from './guix-ensure-path.js';
 import { startGuixPublish } from './guix-publish.js';
-import { restartCoordinator, startSubstituteSetup, substituteLogs, type SubstituteSetup } from './substitute-setup.js';
+import { replaceOnce, startLyingCache } from './lying-cache.js';
+import { restartCoordinator, startSubstituteSetup, substituteLogs, TOP_NUMBERS, type SubstituteSetup } from './substitute-setup.js';
 
 const RUN_MS = 240_000;
 const MACHINE_PUBLIC_KEY = '/etc/guix/signing-key.pub';
@@ -71,6 +75,9 @@ function cachedLookup(daemon: GuixDaemonProcess, storePath: string): string | un
   return value[1]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
 }
 
+/** The numbers top's output ends with. */
+const numbers = Array.from({ length: TOP_NUMBERS }, (_, i) => `${i + 1}\n`).join('');
+
 const facts = (info: PathInfo | null) => info === null ? null : { narHash: info.narHash, narSize: info.narSize, references: [...info.references].sort(), deriver: info.deriver };
 
 for (const daemonCase of guixDaemons()) {
@@ -102,7 +109,7 @@ for (const daemonCase of guixDaemons()) {
       expect(setup.items.builds.map((b) => `${b.derivation} ${b.state}`).sort()).toEqual([`${items.dep.drvPath} succeeded`, `${items.top.drvPath} succeeded`].sort());
       const top = await clientA.queryPathInfo(items.topOut);
       expect(top).toMatchObject({ references: [items.depOut], deriver: items.top.drvPath });
-      expect(readFileSync(join(setup.daemonA.storeOnDisk, items.topOut.slice(GNU_STORE.length + 1)), 'utf8')).toBe(`top ${items.marker}\n${items.depOut}\n`);
+      expect(readFileSync(join(setup.daemonA.storeOnDisk, items.topOut.slice(GNU_STORE.length + 1)), 'utf8')).toBe(`top ${items.marker}\n${items.depOut}\n${numbers}`);
     }, RUN_MS);
 
     it('serves, without being asked, the signed part and Signature that the real `guix publish` writes for the same items', async () => {
@@ -116,7 +123,11 @@ for (const daemonCase of guixDaemons()) {
           expect(ours).toContain(`\nDeriver: ${(path === setup.items.topOut ? setup.items.top : setup.items.dep).drvPath.slice(GNU_STORE.length + 1)}\n`);
           expect(signerOf(ours)).toBe(publicPoint(readFileSync(MACHINE_PUBLIC_KEY, 'latin1')));
         }
-        expect(await defaultNarinfo(setup.coordinator.agentUrl, setup.items.topOut)).toContain(`\nReferences: ${setup.items.depOut.slice(GNU_STORE.length + 1)}\n`);
+        const top = await defaultNarinfo(setup.coordinator.agentUrl, setup.items.topOut);
+        expect(top).toContain(`\nReferences: ${setup.items.depOut.slice(GNU_STORE.length + 1)}\n`);
+        // top's NAR is offered zstd-compressed only, dep's uncompressed: substituting top makes `guix substitute` decompress.
+        const offered = (text: string) => [...text.matchAll(/^Compression: (.*)$/gm)].map((m) => m[1]);
+        expect([offered(top), offered(await defaultNarinfo(setup.coordinator.agentUrl, setup.items.depOut))]).toEqual([['zstd'], ['none']]);
       } finally {
         await publish.stop();
       }
@@ -142,6 +153,39 @@ for (const daemonCase of guixDaemons()) {
       }
     }, RUN_MS);
 
+    it('refuses a narinfo altered after it was signed, and a NAR that is not the one its narinfo hashes', async () => {
+      const { items } = setup;
+      const base = (path: string) => path.slice(GNU_STORE.length + 1);
+      const topDeriver = base(items.top.drvPath);
+      const otherDeriver = `${topDeriver[0] === 'a' ? 'b' : 'a'}${topDeriver.slice(1)}`;
+      const topNarinfo = `/${base(items.topOut).slice(0, 32)}.narinfo`;
+      const depNar = `/nar/none/${base(items.depOut)}`;
+      // top's Deriver changed (a field only the signature protects); dep's file content changed, its length kept.
+      const lying = await startLyingCache(setup.coordinator.agentUrl, (path, body) => {
+        if (path === topNarinfo) return replaceOnce(body, `Deriver: ${topDeriver}`, `Deriver: ${otherDeriver}`);
+        if (path === depNar) return replaceOnce(body, `dep ${items.marker}`, `deq ${items.marker}`);
+        return body;
+      });
+      closers.add('closing the lying cache', () => lying.close());
+      const d = await substitutingDaemon('D', lying.url);
+      const report = await guixEnsurePaths(setup.guixDir, d.daemon.socket, [items.topOut, items.depOut]);
+      // dep's narinfo is intact, so dep is offered; top's is not.
+      expect(report.substitutable, report.stderr).toEqual([items.depOut]);
+      expect(report.ensured.map((e) => `${e.path} ${e.ok}`)).toEqual([`${items.topOut} false`, `${items.depOut} false`]);
+      const [topError, depError] = report.ensured.map((e) => (e.ok ? '' : e.error));
+      console.info(`guix-daemon ${daemonCase.version} refusing a narinfo altered after signing: ${topError}`);
+      console.info(`guix-daemon ${daemonCase.version} refusing a NAR with other contents: ${depError}`);
+      expect(topError).toContain(items.topOut);
+      expect(depError).toContain(items.depOut);
+      // The daemon's reasons, relayed to the client: no substituter for top (its narinfo was dropped), a hash mismatch for dep.
+      expect(report.stderr).toContain(`path \`${items.topOut}' is required, but there is no substituter that can build it`);
+      expect(report.stderr).toContain(`hash mismatch for substituted item \`${items.depOut}'`);
+      expect([await d.client.isValidPath(items.topOut), await d.client.isValidPath(items.depOut)]).toEqual([false, false]);
+      // It read both narinfos, and downloaded dep's NAR before refusing it; top's NAR was never asked for.
+      expect(lying.requested).toEqual(expect.arrayContaining([topNarinfo, `/${base(items.depOut).slice(0, 32)}.narinfo`, depNar]));
+      expect(lying.requested.filter((p) => p.startsWith('/nar/') && p.endsWith(base(items.topOut)))).toEqual([]);
+    }, RUN_MS);
+
     it('a daemon whose ACL lacks the key refuses the same narinfos', async () => {
       const { items } = setup;
       // The same database and data, now signed with a key of its own that no ACL here authorizes.
@@ -161,6 +205,7 @@ for (const daemonCase of guixDaemons()) {
       const error = ensured !== undefined && !ensured.ok ? ensured.error : '';
       console.info(`guix-daemon ${daemonCase.version} refusing an untrusted key: ${error}`);
       expect(error).toContain(items.topOut);
+      expect(report.stderr).toContain(`path \`${items.topOut}' is required, but there is no substituter that can build it`);
       expect([await c.client.isValidPath(items.topOut), await c.client.isValidPath(items.depOut)]).toEqual([false, false]);
       // It did fetch the narinfo from gbc's cache — the one signed with the untrusted key — and refused it.
       expect(cachedLookup(c.daemon, items.topOut)).toContain(signedPart(served));

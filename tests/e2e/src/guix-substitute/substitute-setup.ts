@@ -47,6 +47,8 @@ export interface SubstituteSetup {
 }
 
 const AGENT_GRACE_MS = 20_000;
+/** top's output ends with the numbers 1…this, one a line (about 24 KiB: above the agent's 16 KiB compression threshold). */
+export const TOP_NUMBERS = 5000;
 
 /** The coordinator's command line: SQLite and data in `dir`, /gnu/store, signing Guix narinfos with `guixKey`. */
 function coordinatorArgs(dir: string, guixKey: string): string[] {
@@ -84,10 +86,11 @@ export async function startSubstituteSetup(version: GuixDaemonVersion, closers: 
     name: 'gbc-subst-dep', busybox, system: guixSystem(), env: { MARKER: marker }, script: 'echo dep $MARKER > $out',
   });
   const depOut = dep.outputs.get('out')!;
-  // top's output names dep's output, so it refers to it (References, and a closure to substitute).
+  // top's output names dep's output, so it refers to it (References, and a closure to substitute);
+  // its numbers make its NAR big enough for the agent to compress (zstd), dep's stays uncompressed.
   const top = await addShellDerivation(clientA, {
     name: 'gbc-subst-top', busybox, system: guixSystem(), env: { MARKER: marker }, inputs: [dep],
-    script: `echo top $MARKER > $out; echo ${depOut} >> $out`,
+    script: `echo top $MARKER > $out; echo ${depOut} >> $out; seq 1 ${TOP_NUMBERS} >> $out`,
   });
   const topOut = top.outputs.get('out')!;
 
@@ -96,7 +99,7 @@ export async function startSubstituteSetup(version: GuixDaemonVersion, closers: 
   const agent = startGbc(dir, 'agent', [
     'agent', '--coordinator-url', setup.coordinator.agentUrl, '--uuid', created.agent.uuid, '--password-file', 'agent.password',
     '--store-dir', GNU_STORE, '--daemon-socket', daemonA.socket, '--guix-signing-key', MACHINE_GUIX_KEY,
-    '--state-dir', join(dir, 'agent-state'), '--max-1min-load-average', '1000', '--poll-interval', '0.2',
+    '--state-dir', join(dir, 'agent-state'), '--max-1min-load-average', '1000', '--poll-interval', '0.2', '--upload-compression', 'zstd',
   ]);
   closers.add('stopping the agent', async () => expectExit0('the agent', await stopAgent(agent)));
 

@@ -2,7 +2,7 @@
 // for a typed result, else build-paths (op 9), with the log streamed by line
 // and guix-daemon's builder output told from its own messages.
 import { encodeStringList, encodeU64 } from '../wire/byte-writer.js';
-import type { BuildRequest, BuildResult, BuildStatus, LogLine } from './build-daemon.js';
+import type { BuildRequest, BuildResult, BuildStatus } from './build-daemon.js';
 import { readBuildResult } from './build-result.js';
 import { BuildMode, MAX_PATH, Op } from './constants.js';
 import { DaemonError, DaemonProtocolError } from './errors.js';

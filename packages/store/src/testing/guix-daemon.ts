@@ -2,9 +2,10 @@
 // real guix-daemons from $GBC_GUIX_DIR, each in a private mount namespace
 // with a store of its own, and whether they can be had here at all.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killGroup, killNamespace, mountNamespaceOf } from './process-cleanup.js';
 
 /** The guix-daemon releases built for tests: 1.5.0 announces protocol 0x164, 1.4.0 announces 0x163. */
 export const GUIX_DAEMON_VERSIONS = ['1.5.0', '1.4.0'] as const;
@@ -224,64 +225,5 @@ function readLog(file: string): string {
     return execFileSync('tail', ['-c', '2000', file]).toString('utf8');
   } catch {
     return '(no log)';
-  }
-}
-
-/** Whether any process of group `pgid` is left. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM to the group, SIGKILL after a bounded wait; resolves when the leader and the group are gone. */
-async function killGroup(pgid: number, exited: Promise<void>, leaderGone: () => boolean): Promise<void> {
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-pgid, sig);
-    } catch {
-      // Already gone.
-    }
-  };
-  signal('SIGTERM');
-  for (let i = 0; i < 250 && groupAlive(pgid); i++) await new Promise((r) => setTimeout(r, 20));
-  if (groupAlive(pgid)) signal('SIGKILL');
-  for (let i = 0; i < 250 && groupAlive(pgid); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!leaderGone()) await exited;
-}
-
-/** The mount namespace of a process (`mnt:[4026…]`), or undefined when it is gone. */
-function mountNamespaceOf(pid: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/mnt`);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Processes in mount namespace `namespace`. */
-function processesIn(namespace: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (/^\d+$/.test(entry) && mountNamespaceOf(Number(entry)) === namespace) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-/** Ends every process left in a test daemon's own namespace (its connection workers): SIGTERM, then SIGKILL. */
-async function killNamespace(namespace: string): Promise<void> {
-  if (namespace === mountNamespaceOf(process.pid)) return;
-  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
-    for (const pid of processesIn(namespace)) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // Already gone.
-      }
-    }
-    for (let i = 0; i < 250 && processesIn(namespace).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
   }
 }

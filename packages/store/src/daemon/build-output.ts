@@ -58,6 +58,7 @@ export class BuildOutput implements BuildObservations {
     this.#daemon = new ByteLineSplitter((text) => this.#daemonLine(text));
   }
 
+  /** The limit named on this derivation, else the first one named on another. */
   get timeLimit(): TimeLimit | undefined {
     return this.#ownLimit ?? this.#otherLimit;
   }

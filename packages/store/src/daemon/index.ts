@@ -26,6 +26,7 @@ export { dialectOf, formatProtocolVersion, handshake, type DaemonDialect, type D
 export { buildOn, pathWithOutputs, runBuild } from './build.js';
 export { buildDerivationOn, encodeBasicDerivation, type BasicDerivation } from './build-derivation.js';
 export { buildStatusOf } from './build-result.js';
+export { parseBuildTrace, timeLimitOf, type BuildTrace, type TimeLimit } from './build-trace.js';
 export { addNarOn, dumpPathOn, exportPathOn, importPathsOn } from './nar-transfer.js';
 export { createBuildDaemon, NativeBuildDaemon, type NativeDaemonOptions } from './native-daemon.js';
 export { DaemonSession } from './session.js';

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHash, makeHash } from '../hash/index.js';
 import { dumpNar, hashNar } from '../nar/index.js';
+import type { GuixSecretKey } from '../signature/guix/index.js';
 import { makeSourcePath, makeTextPath } from '../store-path/index.js';
 import { addBusybox, addShellDerivation, guixDaemons, machineGuixKey, startGuixDaemon, type GuixDaemonProcess } from '../testing/index.js';
 import type { LogLine } from './build-daemon.js';
@@ -27,7 +28,7 @@ interface Subject {
   /** A derivation running `script` under sh, in the store; returns the .drv path and its `out`. */
   derivation(name: string, script: string): Promise<{ drvPath: string; out: string }>;
   /** Fields added to a NAR import so the daemon accepts it. */
-  readonly importExtras: { guixSigningKey?: ReturnType<typeof machineGuixKey> };
+  readonly importExtras: { guixSigningKey?: GuixSecretKey };
   close(): Promise<void>;
 }
 

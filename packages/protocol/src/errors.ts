@@ -37,9 +37,7 @@ export const errorStatus = {
   'too-many-requests': 429,
   /** A bug or an unexpected failure in the coordinator; details are in its log. */
   internal: 500,
-  /** A server the coordinator fetches from for the request (a derivation substitute server) could not be reached or failed; retry later. */
-  'substitute-unavailable': 502,
-  /** The coordinator is starting or stopping, or its storage is unavailable; retry later. */
+  /** The coordinator is starting or stopping, or its storage or a server it fetches from for the request (a derivation substitute server) is unavailable; retry later. */
   unavailable: 503,
   /**
    * The same upload is still being received: a resumed upload arrived while the

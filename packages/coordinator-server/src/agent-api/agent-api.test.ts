@@ -85,6 +85,18 @@ describe.each(['sqlite', 'postgres'] as const)('agent API on %s', (dialect) => {
     }
   });
 
+  it('refuses oversized lists and NUL characters with 400 on both databases, never a 500', async () => {
+    const systems = Array.from({ length: 20_000 }, (_, i) => `x86_64-linux${i}`);
+    const many = await call(c, 'PUT', `/agent/${a.id}/status`, a.auth, { load1: 0, builds: [], systems });
+    expect(many.status).toBe(400);
+    expect((await call(c, 'POST', `/agent/${a.id}/fetch-builds`, a.auth, { count: 1, systems })).status).toBe(400);
+    expect((await call(c, 'PUT', `/agent/${a.id}/status`, a.auth, { load1: 0, builds: [], systems: [`${'x'.repeat(100)}-linux`] })).status).toBe(400);
+    const { token } = await createDynamicAuthToken(c.context.datastore.db);
+    const nul = await call(c, 'POST', '/agent/session', undefined, { name: 'evil\u0000name', token });
+    expect(nul.status).toBe(400);
+    expect(JSON.stringify(await nul.json())).toContain('NUL');
+  });
+
   it('a dynamic-auth token resumes only the agents it created, never an operator\'s or another token\'s', async () => {
     const db = c.context.datastore.db;
     const [mine, theirs] = [await createDynamicAuthToken(db), await createDynamicAuthToken(db)];

@@ -37,6 +37,14 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
   });
   afterAll(async () => t?.close());
 
+  it('refuses NUL characters in tags and names with 400 (PostgreSQL cannot store them)', async () => {
+    for (const tags of [[{ key: 'job', value: 'one\u0000' }], [{ key: 'j\u0000b', value: 'one' }]]) {
+      expect((await t.json('POST', '/builds', { derivation: a.path, tags })).status).toBe(400);
+    }
+    expect((await t.json('POST', '/agents', { name: 'nul\u0000agent' })).status).toBe(400);
+    expect((await t.json('POST', '/agents', { name: 'tagged', tags: [{ key: 'k', value: '\u0000' }] })).status).toBe(400);
+  });
+
   it('explains a queued build: inputs pending and no agent for its system', async () => {
     const w = await why(ids.b!);
     expect(w.state).toBe('queued');

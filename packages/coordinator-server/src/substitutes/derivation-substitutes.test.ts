@@ -121,13 +121,13 @@ describe('submission by name from a real Nix cache', () => {
     expect(again.created).toBe(true);
   });
 
-  it('refuses when no server has it (404), and when none can be reached (502)', async () => {
+  it('refuses when no server has it (404), and when none can be reached (503)', async () => {
     const absent = await refusal(await coordinatorWith({ urls: [await serving(new Map())], nixKeys: [nixKey] }), drvs.top);
     expect(absent).toMatchObject({ status: 404, code: 'not-found', message: expect.stringContaining('no derivation substitute server has it') });
     const gone = await serve(new Map());
     await new Promise((resolve) => gone.server.close(resolve));
     const unreachable = await refusal(await coordinatorWith({ urls: [gone.url], nixKeys: [nixKey] }), drvs.top);
-    expect(unreachable).toMatchObject({ status: 502, code: 'substitute-unavailable', message: expect.stringContaining(gone.url) });
+    expect(unreachable).toMatchObject({ status: 503, code: 'unavailable', message: expect.stringContaining(gone.url) });
   });
 
   it('refuses a narinfo signed by a key it does not trust, or not signed at all, when keys are configured', async () => {
@@ -167,7 +167,7 @@ describe('submission by name from a real Nix cache', () => {
       pump();
     }]]);
     const long = await refusal(await coordinatorWith({ urls: [await serving(endless)], nixKeys: [nixKey] }), drvs.top);
-    expect(long).toMatchObject({ status: 502, message: expect.stringContaining('longer than 65536 bytes') });
+    expect(long).toMatchObject({ status: 503, message: expect.stringContaining('longer than 65536 bytes') });
 
     // A narinfo (unsigned; no keys configured) whose NAR decompresses far beyond its NarSize.
     const bombFiles = cacheFiles();

@@ -55,7 +55,7 @@ export interface DerivationSubstitutes {
    * Fetches the derivations among `paths` that `missing` says are not held,
    * and their input derivations likewise, as far as needed; returns their texts.
    * @throws HttpError `not-found` (no server has one of them), `unprocessable-derivation`
-   * (a server answered something wrong), `substitute-unavailable` (none could be reached).
+   * (a server answered something wrong), `unavailable` (none could be reached).
    */
   fetchClosure(paths: readonly string[], missing: (paths: readonly string[]) => Promise<string[]>): Promise<DerivationBytes[]>;
 }
@@ -90,7 +90,7 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
       return narOf(base, path, info);
     }
     if (unreachable.length > 0) {
-      throw new HttpError('substitute-unavailable', `cannot fetch the derivation ${path}: ${unreachable.join('; ')}`, { details: { path, servers: unreachable } });
+      throw new HttpError('unavailable', `cannot fetch the derivation ${path}: ${unreachable.join('; ')}`, { details: { path, servers: unreachable } });
     }
     throw new HttpError('not-found', `the coordinator does not hold the derivation ${path}, and no derivation substitute server has it (asked ${urls.join(', ')})`, {
       details: { path, servers: urls },
@@ -131,7 +131,7 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok || res.body === null) {
       await res.body?.cancel();
-      throw new HttpError('substitute-unavailable', `${base}: the NAR of ${path}: HTTP ${res.status}`, { details: { path, url: url.href } });
+      throw new HttpError('unavailable', `${base}: the NAR of ${path}: HTTP ${res.status}`, { details: { path, url: url.href } });
     }
     // The compressed stream is bounded by its declared size (or the NAR's, with room for framing), the NAR by its NarSize.
     const compressedCap = file.fileSize ?? info.narSize + 64 * 1024;

@@ -52,7 +52,7 @@ export const buildRoutes = {
     summary: 'Create a build of a derivation: one uploaded, or one the coordinator fetches (with its closure of derivations) from its derivation substitute servers',
     body: { kind: 'json', schema: submitBuildRequestSchema },
     response: { kind: 'json', status: 200, schema: submitBuildResponseSchema },
-    errors: ['unprocessable-derivation', 'not-found', 'payload-too-large', 'substitute-unavailable'],
+    errors: ['unprocessable-derivation', 'not-found', 'payload-too-large', 'unavailable'],
   }),
   listBuilds: defineRoute({
     id: 'listBuilds', method: 'GET', path: '/builds', port: 'client', auth: 'client-read',

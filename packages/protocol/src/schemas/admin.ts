@@ -1,7 +1,7 @@
 // Operator schemas: dynamic-auth tokens, client tokens, allocation plan, retention.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { byteCountSchema, limitQuerySchema, timestampSchema, uuidSchema } from './common.js';
+import { byteCountSchema, limitQuerySchema, textSchema, timestampSchema, uuidSchema } from './common.js';
 
 /** `POST /dynamic-auth-tokens`: a token agents exchange for credentials (`POST /agent/session`). Shown once. */
 export const dynamicAuthTokenSchema = named('DynamicAuthToken', z.object({ token: z.string().min(16) }));
@@ -16,7 +16,7 @@ export type TokenScope = z.infer<typeof tokenScopeSchema>;
 /** `POST /client-tokens`. */
 export const createClientTokenRequestSchema = named(
   'CreateClientTokenRequest',
-  z.object({ name: z.string().min(1).max(255), scope: tokenScopeSchema }),
+  z.object({ name: textSchema(1, 255), scope: tokenScopeSchema }),
 );
 /** `POST /client-tokens`. */
 export type CreateClientTokenRequest = z.infer<typeof createClientTokenRequestSchema>;

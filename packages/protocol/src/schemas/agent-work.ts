@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { named } from './registry.js';
 import {
-  byteCountSchema, derivationPathSchema, prioritySchema, storePathSchema, systemSchema, tagListSchema,
-  timestampSchema, uuidSchema,
+  byteCountSchema, derivationPathSchema, MAX_SYSTEMS, prioritySchema, storePathSchema, systemSchema, tagListSchema,
+  textSchema, timestampSchema, uuidSchema,
 } from './common.js';
 import { base64Schema } from './derivations.js';
 
@@ -11,9 +11,9 @@ import { base64Schema } from './derivations.js';
 export const agentSessionRequestSchema = named(
   'AgentSessionRequest',
   z.object({
-    name: z.string().min(1).max(255),
+    name: textSchema(1, 255),
     token: z.string().min(16).max(1024),
-    description: z.string().max(4096).optional(),
+    description: textSchema(0, 4096).optional(),
   }),
 );
 /** `POST /agent/session`. */
@@ -37,7 +37,7 @@ export const statusReportSchema = named(
     /** Every build the agent holds: allocated, setting up, building or uploading. */
     builds: z.array(uuidSchema).max(10000),
     /** The systems the agent builds (updates the agent's record). */
-    systems: z.array(systemSchema).optional(),
+    systems: z.array(systemSchema).max(MAX_SYSTEMS).optional(),
     /** Set while the agent is shutting down: it fetches nothing more. */
     draining: z.boolean().default(false),
   }),
@@ -105,7 +105,7 @@ export const fetchBuildsRequestSchema = named(
   'FetchBuildsRequest',
   z.object({
     count: z.number().int().min(1).max(1000),
-    systems: z.array(systemSchema).min(1),
+    systems: z.array(systemSchema).min(1).max(MAX_SYSTEMS),
     /**
      * `own`: each allocated build carries its `closure` as
      * `GET /build/{uuid}/closure?derivations=own` answers it (for an agent
@@ -151,7 +151,7 @@ export const setupFailureRequestSchema = named(
   'SetupFailureRequest',
   z.object({
     reason: z.literal('missing-inputs'),
-    missingInputs: z.array(storePathSchema).min(1),
+    missingInputs: z.array(storePathSchema).min(1).max(100_000),
   }),
 );
 /** `POST /build/{uuid}/report-setup-failure`. */

@@ -1,7 +1,7 @@
 // Agent administration schemas of the client API: create, list, show, passwords, tags.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { byteCountSchema, systemSchema, tagListSchema, timestampSchema, uuidSchema } from './common.js';
+import { byteCountSchema, systemSchema, tagListSchema, textSchema, timestampSchema, uuidSchema } from './common.js';
 
 /** The last status an agent reported. */
 export const agentStatusSchema = named(
@@ -45,8 +45,8 @@ export type AgentList = z.infer<typeof agentListSchema>;
 export const createAgentRequestSchema = named(
   'CreateAgentRequest',
   z.object({
-    name: z.string().min(1).max(255),
-    description: z.string().max(4096).optional(),
+    name: textSchema(1, 255),
+    description: textSchema(0, 4096).optional(),
     tags: tagListSchema.default([]),
     /** Create it with a password and return it (default true). */
     withPassword: z.boolean().default(true),

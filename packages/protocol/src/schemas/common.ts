@@ -42,7 +42,7 @@ export const derivationPathSchema = storePathSchema.refine((p) => p.endsWith('.d
 export const derivationBaseNameSchema = storePathBaseNameSchema.refine((p) => p.endsWith('.drv'), 'expected a derivation basename ending in .drv');
 
 /** A system type such as `x86_64-linux` or `aarch64-linux`. */
-export const systemSchema = z.string().regex(/^[A-Za-z0-9_.]+-[A-Za-z0-9_.-]+$/, 'expected a system such as x86_64-linux');
+export const systemSchema = z.string().max(64).regex(/^[A-Za-z0-9_.]+-[A-Za-z0-9_.-]+$/, 'expected a system such as x86_64-linux');
 
 /** A NAR hash as narinfo writes it: `sha256:` and 52 Nix-base32 characters. */
 export const narHashSchema = z.string().regex(new RegExp(`^sha256:${NIX32}{52}$`), 'expected sha256:<52 nix-base32 characters>');
@@ -53,12 +53,23 @@ export const byteCountSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEG
 /** A build priority: a 32-bit signed integer, higher runs first; default 0. */
 export const prioritySchema = z.number().int().min(-2147483648).max(2147483647);
 
+/**
+ * Text of `min`..`max` characters without NUL: PostgreSQL refuses NUL in text
+ * (a 500 there) while SQLite stores it, so the two databases would disagree.
+ */
+export function textSchema(min: number, max: number) {
+  return z.string().min(min).max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+}
+
+/** Most systems an agent may name in one request. */
+export const MAX_SYSTEMS = 64;
+
 /** A tag: a key/value pair attached to builds or agents. Keys are unique per build or agent. */
 export const tagSchema = named(
   'Tag',
   z.object({
-    key: z.string().min(1).max(255),
-    value: z.string().max(4096),
+    key: textSchema(1, 255),
+    value: textSchema(0, 4096),
   }),
   'A key/value label on a build or an agent.',
 );

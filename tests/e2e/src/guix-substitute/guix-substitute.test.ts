@@ -19,7 +19,7 @@ import { createBuildDaemon, type BuildDaemon, type PathInfo } from '@gbc/store';
 import { guixDaemons, startGuixDaemon, type GuixDaemonProcess } from '@gbc/store/testing';
 import { generateGuixKeyPair } from '../guix/guix-authenticate.js';
 import { GNU_STORE } from '../guix/guix-farm-dag.js';
-import { Closers } from '../guix/guix-farm-setup.js';
+import { Closers, MACHINE_GUIX_KEY } from '../guix/guix-farm-setup.js';
 import { guixEnsurePaths } from './guix-ensure-path.js';
 import { startGuixPublish } from './guix-publish.js';
 import { replaceOnce, startLyingCache } from './lying-cache.js';
@@ -113,7 +113,7 @@ for (const daemonCase of guixDaemons()) {
     }, RUN_MS);
 
     it('serves, without being asked, the signed part and Signature that the real `guix publish` writes for the same items', async () => {
-      const publish = await startGuixPublish(setup.guixDir, setup.daemonA.socket, { publicKeyFile: MACHINE_PUBLIC_KEY, secretKeyFile: '/etc/guix/signing-key.sec' }, setup.dir);
+      const publish = await startGuixPublish(setup.guixDir, setup.daemonA.socket, { publicKeyFile: MACHINE_PUBLIC_KEY, secretKeyFile: MACHINE_GUIX_KEY }, setup.dir);
       extraLogs.push(publish.logFile);
       try {
         for (const path of [setup.items.depOut, setup.items.topOut]) {
@@ -138,6 +138,7 @@ for (const daemonCase of guixDaemons()) {
       // The key is the one /etc/guix/acl authorizes (shared by every namespace: daemon B reads it too).
       expect(readFileSync('/etc/guix/acl', 'latin1').toUpperCase()).toContain(publicPoint(readFileSync(MACHINE_PUBLIC_KEY, 'latin1')));
       const b = await substitutingDaemon('B', setup.coordinator.agentUrl);
+      expect(readFileSync(`/proc/${b.daemon.pid}/root/etc/guix/acl`, 'utf8')).toBe(readFileSync('/etc/guix/acl', 'utf8'));
       expect([await b.client.isValidPath(items.topOut), await b.client.isValidPath(items.depOut)]).toEqual([false, false]);
       const report = await guixEnsurePaths(setup.guixDir, b.daemon.socket, [items.topOut]);
       expect(report.substitutable, report.stderr).toEqual([items.topOut]);

@@ -1,5 +1,7 @@
-// Agent credentials: passwords (scrypt, several per agent) and dynamic-auth
-// tokens (stored hashed) that create an agent on first use.
+// Agent credentials: passwords (scrypt, several per agent, each found by the
+// sha256 of the password, so a wrong one costs no scrypt at all) and
+// dynamic-auth tokens (stored hashed) that create an agent on first use and
+// resume only the agents they created.
 import { hashPassword, hashToken, newSecret, verifyPassword } from './secrets.js';
 import { createAgent, getAgentByName } from './agents.js';
 import { NotFoundError, StateConflictError } from './errors.js';
@@ -12,20 +14,36 @@ export async function createAgentPassword(db: Db, id: string, now: number = Date
   const agent = await db.selectFrom('agents').select('id').where('id', '=', id).executeTakeFirst();
   if (agent === undefined) throw new NotFoundError('agent-not-found', `no agent ${id}`);
   const password = newSecret();
-  await db.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now }).execute();
+  await db.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now, lookup: hashToken(password) }).execute();
   return password;
 }
 
-/** True if `password` is one of agent `id`'s passwords and the agent is active. */
+/**
+ * True if `password` is one of agent `id`'s passwords and the agent is active.
+ * The password's row is found by its sha256: a wrong password costs one
+ * indexed read and no scrypt, however many passwords the agent has (a flood
+ * of bad logins would otherwise fill the thread pool with scrypt work). Rows
+ * from before migration 0006 have no lookup key: they are tried with scrypt,
+ * and the one that matches gets its key.
+ */
 export async function verifyAgentPassword(db: Db, id: string, password: string): Promise<boolean> {
+  const lookup = hashToken(password);
   const rows = await db
     .selectFrom('agent_passwords as p')
     .innerJoin('agents as a', 'a.id', 'p.agent_id')
-    .select('p.password_hash')
+    .select(['p.id', 'p.password_hash', 'p.lookup'])
     .where('p.agent_id', '=', id)
     .where('a.active', '=', 1)
+    .where((eb) => eb.or([eb('p.lookup', '=', lookup), eb('p.lookup', 'is', null)]))
     .execute();
-  for (const row of rows) if (await verifyPassword(password, row.password_hash)) return true;
+  const found = rows.find((r) => r.lookup === lookup);
+  if (found !== undefined) return verifyPassword(password, found.password_hash);
+  for (const row of rows) {
+    if (await verifyPassword(password, row.password_hash)) {
+      await db.updateTable('agent_passwords').set({ lookup }).where('id', '=', row.id).execute();
+      return true;
+    }
+  }
   return false;
 }
 
@@ -87,7 +105,7 @@ export const SESSION_PASSWORDS_KEPT = 4;
 export async function createSessionPassword(db: Db, id: string, now: number = Date.now()): Promise<string> {
   return inTransaction(db, async (trx) => {
     const password = newSecret();
-    await trx.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now, from_session: 1 }).execute();
+    await trx.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now, from_session: 1, lookup: hashToken(password) }).execute();
     const kept = await trx
       .selectFrom('agent_passwords')
       .select('id')

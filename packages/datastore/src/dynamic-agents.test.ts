@@ -19,7 +19,7 @@ describe.each(DIALECTS)('dynamic-auth agents on %s', (dialect) => {
       // Written as the code of the time wrote them.
       await sql`insert into agents (id, name, description, active, created_at) values ('a-old', 'old-builder', null, 1, 1)`.execute(raw.db);
       await sql`insert into dynamic_auth_tokens (token_hash, created_at) values ('h', 1)`.execute(raw.db);
-      expect(await raw.migrate()).toContain('0006-dynamic-agents');
+      expect(await raw.migrate()).toContain('0006-agent-credentials');
       const password = await createAgentPassword(raw.db, 'a-old');
       expect(await verifyAgentPassword(raw.db, 'a-old', password)).toBe(true);
       const { token } = await createDynamicAuthToken(raw.db);

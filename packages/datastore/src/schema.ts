@@ -158,6 +158,8 @@ export interface AgentPasswordsTable {
   created_at: number;
   /** 1 for a password minted for a dynamic-auth session (capped per agent), 0 for an operator's. */
   from_session: Generated<number>;
+  /** sha256 (hex) of the password: how a login finds its row; null for rows from before migration 0006 until their next login. */
+  lookup: string | null;
 }
 
 /** Dynamic-auth tokens (sha256 of the token) that create agents on first use. */

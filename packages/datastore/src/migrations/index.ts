@@ -6,7 +6,7 @@ import { listIndexes } from './0002-list-indexes.js';
 import { inputIds } from './0003-input-ids.js';
 import { attemptUuids } from './0004-attempt-uuids.js';
 import { inputEdges } from './0005-input-edges.js';
-import { dynamicAgents } from './0006-dynamic-agents.js';
+import { agentCredentials } from './0006-agent-credentials.js';
 
 /** Every migration this code knows, by name; names sort in the order they run. */
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -16,6 +16,6 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0003-input-ids': inputIds(),
     '0004-attempt-uuids': attemptUuids(dialect),
     '0005-input-edges': inputEdges(),
-    '0006-dynamic-agents': dynamicAgents(),
+    '0006-agent-credentials': agentCredentials(),
   };
 }

@@ -26,6 +26,7 @@ export * from './outputs.js';
 export * from './outbox.js';
 export * from './agents.js';
 export * from './agent-auth.js';
+export * from './credential-admin.js';
 export * from './client-tokens.js';
 export { hashPassword, verifyPassword, hashToken } from './secrets.js';
 export { loadQueue, streamQueue, type StreamQueueOptions } from './queue-snapshot.js';

@@ -1,4 +1,4 @@
-// `gbc agent new|list|show|password new|tag|activate|deactivate`: agent
+// `gbc agent new|list|show|password new|list|revoke|tag|activate|deactivate`: agent
 // administration over the client API.
 import type { Argv } from 'yargs';
 import type { Agent } from '@gbc/protocol';
@@ -11,6 +11,7 @@ interface AdminArgs {
   readonly coordinator: string;
   readonly token?: string;
   readonly id: string;
+  readonly 'password-id': number;
   readonly name: string;
   readonly description?: string;
   readonly tag?: string[];
@@ -55,7 +56,18 @@ export function agentAdminCommands(ctx: CommandContext): (y: Argv) => Argv {
         z.command('new <id>', 'Create a new password for an agent (shown once)', (p) => id(p), run(async (a) => {
           const r = await ctx.client(a).newAgentPassword(a.id);
           ctx.output(a).result(r, () => r.password);
-        })).demandCommand(1, 'name a password command: new'))
+        }))
+          .command('list <id>', "List an agent's passwords: ids, dates, whether a session made them (never the passwords)", (p) => id(p), run(async (a) => {
+            const r = await ctx.client(a).listAgentPasswords(a.id);
+            ctx.output(a).result(r, () => r.passwords.map((p) => `${p.id}  ${p.createdAt}  ${p.session ? 'session' : 'operator'}`).join('\n'));
+          }))
+          .command('revoke <id> <password-id>', 'Revoke one of an agent\'s passwords (refused from its next call on)', (p) =>
+            id(p).positional('password-id', { type: 'number', describe: 'Password id, as `password list` shows it', demandOption: true }),
+          run(async (a) => {
+            await ctx.client(a).revokeAgentPassword(a.id, a['password-id']);
+            ctx.output(a).result({ agent: a.id, revoked: a['password-id'] }, () => `revoked password ${a['password-id']} of ${a.id}`);
+          }))
+          .demandCommand(1, 'name a password command: new, list or revoke'))
       .command('tag <id> [tags..]', "Replace an agent's tags with key=value pairs (none: remove all)", (z) =>
         id(z).positional('tags', { type: 'string', array: true }),
       run(async (a) => {

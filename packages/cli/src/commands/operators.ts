@@ -1,4 +1,4 @@
-// Operator commands: `gbc dynamic-auth new-token`, `gbc allocation-plan`, `gbc hooks`.
+// Operator commands: `gbc dynamic-auth new-token|list|revoke`, `gbc allocation-plan`, `gbc hooks`.
 import type { CommandModule } from 'yargs';
 import { clientOptions } from '../context.js';
 import type { CommandContext } from '../context.js';
@@ -26,7 +26,28 @@ export function dynamicAuthCommand(ctx: CommandContext): CommandModule {
             ctx.output(a).result(t, () => t.token);
           },
         })
-        .demandCommand(1, 'name a dynamic-auth command: new-token'),
+        .command({
+          command: 'list',
+          describe: 'List dynamic-auth tokens (ids, dates, the agents each created; never the tokens)',
+          builder: (z) => clientOptions(z, ctx.layers),
+          handler: async (raw) => {
+            const a = raw as unknown as ClientArgs;
+            const r = await ctx.client(a).listDynamicAuthTokens();
+            ctx.output(a).result(r, () => r.tokens.map((t) =>
+              `${t.id}  ${t.createdAt}  ${t.revokedAt === null ? 'live' : `revoked ${t.revokedAt}`}  ${t.agents.length === 0 ? '(no agents)' : t.agents.join(' ')}`).join('\n'));
+          },
+        })
+        .command({
+          command: 'revoke <id>',
+          describe: 'Revoke a dynamic-auth token and end the sessions it opened',
+          builder: (z) => clientOptions(z, ctx.layers).positional('id', { type: 'number', describe: 'Token id, as `dynamic-auth list` shows it', demandOption: true }),
+          handler: async (raw) => {
+            const a = raw as unknown as ClientArgs & { id: number };
+            const r = await ctx.client(a).revokeDynamicAuthToken(a.id);
+            ctx.output(a).result(r, () => `revoked token ${a.id}; ${r.sessionPasswords} session password(s) of ${r.agents.length} agent(s) removed`);
+          },
+        })
+        .demandCommand(1, 'name a dynamic-auth command: new-token, list or revoke'),
     handler: () => undefined,
   };
 }

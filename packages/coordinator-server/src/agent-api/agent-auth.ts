@@ -1,8 +1,10 @@
 // Agent authentication: HTTP Basic `agent-uuid:password` on every agent route
 // but the session exchange. Successful checks are cached for `cacheMs`
 // (scrypt costs tens of ms; agents call several times a second), keyed by the
-// agent and a SHA-256 of the password; an agent deactivated meanwhile is
-// refused work at once by the scheduler and refused here once the entry ages out.
+// agent and a SHA-256 of the password. An `agent-credentials-revoked` or
+// `agent-deactivated` event on the bus drops the agent's cached entries at
+// once, so a revoked password (or a deactivated agent) is refused from the
+// next call on, not when its entry ages out.
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { verifyAgentPassword } from '@gbc/datastore';
@@ -33,23 +35,35 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
   // Verified credentials → until when, and the agent's UUID as first seen (one
   // string shared by every later call, rather than a fresh one per request).
   const verified = new Map<string, { until: number; agentId: string }>();
+  // Counts revocations, so that a check in flight when one happens is not cached.
+  let revocations = 0;
+  // Lives as long as the app, like the bus: the coordinator builds one agent app.
+  ctx.events.subscribe(null, (e) => {
+    if ((e.type === 'agent-credentials-revoked' || e.type === 'agent-deactivated') && e.agent !== undefined) forget(e.agent);
+  });
+  const forget = (agentId: string): void => {
+    revocations += 1;
+    const prefix = `${agentId.toLowerCase()}:`;
+    for (const key of verified.keys()) if (key.startsWith(prefix)) verified.delete(key);
+  };
   return async (c, next) => {
     const header = c.req.header('authorization');
     const credentials = header === undefined ? undefined : parseBasic(header);
     if (credentials === undefined) throw new HttpError('unauthorized', 'agent credentials required: HTTP Basic with agent-uuid:password');
     const { user, password } = credentials;
     if (!uuidSchema.safeParse(user).success) throw new HttpError('unauthorized', 'wrong agent credentials: the user name must be the agent UUID');
-    const key = `${user}:${createHash('sha256').update(password).digest('base64')}`;
+    const key = `${user.toLowerCase()}:${createHash('sha256').update(password).digest('base64')}`;
     const now = ctx.clock.now();
     let entry = verified.get(key);
     if (entry === undefined || entry.until < now) {
+      const seen = revocations;
       if (!(await verifyAgentPassword(ctx.datastore.db, user, password))) {
         verified.delete(key);
         throw new HttpError('unauthorized', 'wrong agent credentials, or the agent is not active');
       }
       if (verified.size > 100_000) verified.clear();
       entry = { until: now + cacheMs, agentId: entry?.agentId ?? user };
-      verified.set(key, entry);
+      if (seen === revocations) verified.set(key, entry);
     }
     c.set('agentId', entry.agentId);
     await next();

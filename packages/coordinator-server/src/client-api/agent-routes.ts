@@ -1,6 +1,11 @@
 // Agent administration routes of the client API: create, list, show,
-// activate/deactivate, tags, new passwords and dynamic-auth tokens.
-import { createAgent, createAgentPassword, createDynamicAuthToken, getAgent, listAgents, listOpenAttempts, setAgentActive, setAgentTags } from '@gbc/datastore';
+// activate/deactivate, tags, passwords (new, list, revoke) and dynamic-auth
+// tokens (new, list, revoke). A revocation publishes `agent-credentials-revoked`
+// for each agent it touches: the agent auth drops its cached successes at once.
+import {
+  createAgent, createAgentPassword, createDynamicAuthToken, getAgent, listAgentPasswords, listAgents, listDynamicAuthTokens, listOpenAttempts,
+  revokeAgentPassword, revokeDynamicAuthTokenSessions, setAgentActive, setAgentTags,
+} from '@gbc/datastore';
 import type { Agent as StoredAgent } from '@gbc/datastore';
 import { agentAdminRoutes, agentStatusSchema } from '@gbc/protocol';
 import type { Agent, AgentStatus } from '@gbc/protocol';
@@ -66,6 +71,19 @@ export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
     return c.json({ password: await createAgentPassword(db, agent.id, ctx.clock.now()) }, 201);
   });
 
+  mountRoute(app, agentAdminRoutes.listAgentPasswords, async (c, { params }) => {
+    const agent = await found(params.uuid);
+    const passwords = await listAgentPasswords(db, agent.id);
+    return c.json({ passwords: passwords.map((p) => ({ id: p.id, createdAt: iso(p.createdAt), session: p.fromSession })) });
+  });
+
+  mountRoute(app, agentAdminRoutes.revokeAgentPassword, async (c, { params }) => {
+    const agent = await found(params.uuid);
+    await revokeAgentPassword(db, agent.id, params.id);
+    ctx.events.publish({ type: 'agent-credentials-revoked', agent: agent.id, data: { name: agent.name, password: params.id } });
+    return c.body(null, 204);
+  });
+
   mountRoute(app, agentAdminRoutes.setAgentTags, async (c, { params, body }) => {
     const agent = await found(params.uuid);
     await setAgentTags(db, agent.id, body.tags);
@@ -84,7 +102,18 @@ export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
   }
 
   mountRoute(app, agentAdminRoutes.createDynamicAuthToken, async (c) => {
-    const { token } = await createDynamicAuthToken(db, ctx.clock.now());
-    return c.json({ token }, 201);
+    const { id, token } = await createDynamicAuthToken(db, ctx.clock.now());
+    return c.json({ token, id }, 201);
+  });
+
+  mountRoute(app, agentAdminRoutes.listDynamicAuthTokens, async (c) => {
+    const tokens = await listDynamicAuthTokens(db);
+    return c.json({ tokens: tokens.map((t) => ({ id: t.id, createdAt: iso(t.createdAt), revokedAt: t.revokedAt === null ? null : iso(t.revokedAt), agents: t.agents })) });
+  });
+
+  mountRoute(app, agentAdminRoutes.revokeDynamicAuthToken, async (c, { params }) => {
+    const revoked = await revokeDynamicAuthTokenSessions(db, params.id, ctx.clock.now());
+    for (const agent of revoked.agents) ctx.events.publish({ type: 'agent-credentials-revoked', agent, data: { dynamicAuthToken: params.id } });
+    return c.json(revoked);
   });
 }

@@ -2,8 +2,10 @@
 import { adminRoutes } from '../routes/admin-routes.js';
 import { agentAdminRoutes as ar } from '../routes/agent-admin-routes.js';
 import { buildRoutes as br } from '../routes/build-routes.js';
-import type { RetentionReport, AllocationPlan, ClientTokenList, HookStatus, CreateClientTokenRequest, CreatedClientToken, DynamicAuthToken } from '../schemas/admin.js';
-import type { Agent, AgentDetail, AgentList, CreateAgentInput, CreateAgentResponse, NewPasswordResponse } from '../schemas/agents.js';
+import type {
+  RetentionReport, AllocationPlan, ClientTokenList, HookStatus, CreateClientTokenRequest, CreatedClientToken, DynamicAuthRevocation, DynamicAuthToken, DynamicAuthTokenList,
+} from '../schemas/admin.js';
+import type { Agent, AgentDetail, AgentList, AgentPasswordList, CreateAgentInput, CreateAgentResponse, NewPasswordResponse } from '../schemas/agents.js';
 import type {
   Build, BuildDetail, BuildList, BuildLogQueryInput, CancelResponse, ListBuildsQueryInput, SubmitBuildInput, SubmitBuildResponse,
 } from '../schemas/builds.js';
@@ -142,6 +144,16 @@ export class CoordinatorClient {
     return this.#core.json(ar.newAgentPassword, ar.newAgentPassword.response.schema, { params: { uuid }, signal: o.signal }, this.#auth);
   }
 
+  /** An agent's passwords (ids and dates only). */
+  listAgentPasswords(uuid: string, o: RequestOptions = {}): Promise<AgentPasswordList> {
+    return this.#core.json(ar.listAgentPasswords, ar.listAgentPasswords.response.schema, { params: { uuid }, signal: o.signal }, this.#auth);
+  }
+
+  /** Revokes password `id` of an agent: it stops working at once. */
+  revokeAgentPassword(uuid: string, id: number, o: RequestOptions = {}): Promise<void> {
+    return this.#core.empty(ar.revokeAgentPassword, { params: { uuid, id: String(id) }, signal: o.signal }, this.#auth);
+  }
+
   /** Replaces an agent's tags. */
   setAgentTags(uuid: string, tags: readonly Tag[], o: RequestOptions = {}): Promise<Agent> {
     return this.#core.json(ar.setAgentTags, ar.setAgentTags.response.schema, { params: { uuid }, json: { tags }, signal: o.signal }, this.#auth);
@@ -156,6 +168,16 @@ export class CoordinatorClient {
   /** A new dynamic-auth token for agents. */
   createDynamicAuthToken(o: RequestOptions = {}): Promise<DynamicAuthToken> {
     return this.#core.json(ar.createDynamicAuthToken, ar.createDynamicAuthToken.response.schema, { signal: o.signal }, this.#auth);
+  }
+
+  /** Every dynamic-auth token with the agents it created. */
+  listDynamicAuthTokens(o: RequestOptions = {}): Promise<DynamicAuthTokenList> {
+    return this.#core.json(ar.listDynamicAuthTokens, ar.listDynamicAuthTokens.response.schema, { signal: o.signal }, this.#auth);
+  }
+
+  /** Revokes dynamic-auth token `id` and the session passwords it minted. */
+  revokeDynamicAuthToken(id: number, o: RequestOptions = {}): Promise<DynamicAuthRevocation> {
+    return this.#core.json(ar.revokeDynamicAuthToken, ar.revokeDynamicAuthToken.response.schema, { params: { id: String(id) }, signal: o.signal }, this.#auth);
   }
 
   /** The current allocation plan. */

@@ -1,5 +1,7 @@
 // Path-parameter schemas shared by the route tables.
 import { z } from 'zod';
+import { passwordIdSchema } from '../schemas/agents.js';
+import { dynamicAuthTokenIdSchema } from '../schemas/admin.js';
 import { derivationBaseNameSchema, storePathBaseNameSchema, uuidSchema } from '../schemas/common.js';
 
 /** `{uuid}` of a build or an agent. */
@@ -16,3 +18,9 @@ export const storeNameParams = z.object({ name: storePathBaseNameSchema });
 
 /** `{id}` of a client token. */
 export const tokenIdParams = z.object({ id: uuidSchema });
+
+/** `{uuid}` of an agent and `{id}` of one of its passwords. */
+export const agentPasswordParams = z.object({ uuid: uuidSchema, id: passwordIdSchema });
+
+/** `{id}` of a dynamic-auth token. */
+export const dynamicAuthTokenIdParams = z.object({ id: dynamicAuthTokenIdSchema });

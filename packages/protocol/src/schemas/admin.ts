@@ -1,12 +1,46 @@
 // Operator schemas: dynamic-auth tokens, client tokens, allocation plan, retention.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { byteCountSchema, limitQuerySchema, textSchema, timestampSchema, uuidSchema } from './common.js';
+import { byteCountSchema, rowIdParamSchema, limitQuerySchema, textSchema, timestampSchema, uuidSchema } from './common.js';
 
-/** `POST /dynamic-auth-tokens`: a token agents exchange for credentials (`POST /agent/session`). Shown once. */
-export const dynamicAuthTokenSchema = named('DynamicAuthToken', z.object({ token: z.string().min(16) }));
+/** A dynamic-auth token's id: `GET /dynamic-auth-tokens` lists them, `DELETE /dynamic-auth-token/{id}` revokes one. */
+export const dynamicAuthTokenIdSchema = rowIdParamSchema;
+
+/** `POST /dynamic-auth-tokens`: a token agents exchange for credentials (`POST /agent/session`), shown once, and its id. */
+export const dynamicAuthTokenSchema = named('DynamicAuthToken', z.object({ token: z.string().min(16), id: z.number().int().min(1).optional() }));
 /** `POST /dynamic-auth-tokens`. */
 export type DynamicAuthToken = z.infer<typeof dynamicAuthTokenSchema>;
+
+/** A dynamic-auth token as listed: never the token or its hash. */
+export const dynamicAuthTokenInfoSchema = named(
+  'DynamicAuthTokenInfo',
+  z.object({
+    id: z.number().int().min(1),
+    createdAt: timestampSchema,
+    revokedAt: timestampSchema.nullable(),
+    /** The agents the token created (the only ones it may resume). */
+    agents: z.array(uuidSchema),
+  }),
+);
+/** A dynamic-auth token as listed. */
+export type DynamicAuthTokenInfo = z.infer<typeof dynamicAuthTokenInfoSchema>;
+
+/** `GET /dynamic-auth-tokens`: every token, oldest first. */
+export const dynamicAuthTokenListSchema = named('DynamicAuthTokenList', z.object({ tokens: z.array(dynamicAuthTokenInfoSchema) }));
+/** `GET /dynamic-auth-tokens`. */
+export type DynamicAuthTokenList = z.infer<typeof dynamicAuthTokenListSchema>;
+
+/**
+ * The answer to `DELETE /dynamic-auth-token/{id}`: the token no longer opens
+ * sessions, and the session passwords it minted for the agents it created are
+ * gone (their operators' passwords stay).
+ */
+export const dynamicAuthRevocationSchema = named(
+  'DynamicAuthRevocation',
+  z.object({ agents: z.array(uuidSchema), sessionPasswords: z.number().int().min(0) }),
+);
+/** The answer to `DELETE /dynamic-auth-token/{id}`. */
+export type DynamicAuthRevocation = z.infer<typeof dynamicAuthRevocationSchema>;
 
 /** A client token's scope: read-only routes, or every route. */
 export const tokenScopeSchema = named('TokenScope', z.enum(['read', 'read-write']));

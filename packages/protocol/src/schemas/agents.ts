@@ -1,7 +1,7 @@
-// Agent administration schemas of the client API: create, list, show, passwords, tags.
+// Agent administration schemas of the client API: create, list, show, passwords (new, list, revoke), tags.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { byteCountSchema, systemSchema, tagListSchema, textSchema, timestampSchema, uuidSchema } from './common.js';
+import { byteCountSchema, rowIdParamSchema, systemSchema, tagListSchema, textSchema, timestampSchema, uuidSchema } from './common.js';
 
 /** The last status an agent reported. */
 export const agentStatusSchema = named(
@@ -83,3 +83,24 @@ export type NewPasswordResponse = z.infer<typeof newPasswordResponseSchema>;
 export const setAgentTagsRequestSchema = named('SetAgentTagsRequest', z.object({ tags: tagListSchema }));
 /** `PUT /agent/{uuid}/tags`. */
 export type SetAgentTagsRequest = z.infer<typeof setAgentTagsRequestSchema>;
+
+/** A password's id: `GET /agent/{uuid}/passwords` lists them, `DELETE /agent/{uuid}/password/{id}` revokes one. */
+export const passwordIdSchema = rowIdParamSchema;
+
+/** One of an agent's passwords as listed: never the password or its hash. */
+export const agentPasswordSchema = named(
+  'AgentPassword',
+  z.object({
+    id: z.number().int().min(1),
+    createdAt: timestampSchema,
+    /** Minted by a dynamic-auth session (`POST /agent/session`, at most 4 kept per agent) rather than by an operator. */
+    session: z.boolean(),
+  }),
+);
+/** One of an agent's passwords as listed. */
+export type AgentPassword = z.infer<typeof agentPasswordSchema>;
+
+/** `GET /agent/{uuid}/passwords`: the agent's passwords, oldest first. */
+export const agentPasswordListSchema = named('AgentPasswordList', z.object({ passwords: z.array(agentPasswordSchema) }));
+/** `GET /agent/{uuid}/passwords`. */
+export type AgentPasswordList = z.infer<typeof agentPasswordListSchema>;

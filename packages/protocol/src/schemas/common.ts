@@ -100,6 +100,9 @@ export function repeated<T extends z.ZodType<unknown, string>>(item: T) {
     .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]) as z.output<T>[]);
 }
 
+/** A row id in a path: a positive decimal integer of at most 15 digits, no sign, exponent or leading zero. */
+export const rowIdParamSchema = z.string().regex(/^[1-9][0-9]{0,14}$/, 'expected a positive decimal id').transform(Number);
+
 /** A page limit in a query string: 1 to 1000, default 100. */
 export const limitQuerySchema = z.coerce.number().int().min(1).max(1000).default(100);
 

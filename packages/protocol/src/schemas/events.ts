@@ -10,7 +10,7 @@ export const eventTypeSchema = named(
   z.enum([
     'build-submitted', 'build-allocated', 'build-started', 'build-success', 'build-failure', 'build-canceled',
     'build-missing-inputs', 'build-priority-changed', 'build-released',
-    'agent-created', 'agent-activated', 'agent-deactivated', 'agent-status',
+    'agent-created', 'agent-activated', 'agent-deactivated', 'agent-status', 'agent-credentials-revoked',
   ]),
 );
 /** Event types on the stream. */

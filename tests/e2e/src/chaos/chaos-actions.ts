@@ -1,8 +1,11 @@
 // Applies a chaos plan to a running farm, one action after the other, and
 // keeps count: actions of each kind, when the last disruption happened.
-// Begins once the farm is building (agents take seconds to start on a loaded
-// machine; killing them before they hold anything shows little), and stops
-// early once every build has ended (nothing left to disrupt). Agents
+// Begins once every agent reported and a build started (agents take seconds
+// to start on a loaded machine; killing them before they hold anything shows
+// little), goes on
+// after an agent's restart once it reports again (an agent killed again and
+// again before it is up only looks dead, and its leases simply run out), and
+// stops early once every build has ended (nothing left to disrupt). Agents
 // that died on their own are started again before each action (and counted
 // by the farm), so one crash does not hide what the rest of the run shows.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,15 +39,27 @@ async function farmFinished(farm: ChaosFarm): Promise<boolean> {
   }
 }
 
-/** Waits (at most 120 s) until some build has started or ended. */
+/** Waits (at most 120 s) until every agent has reported and some build has started or ended. */
 async function waitUntilBuilding(farm: ChaosFarm): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const { builds } = await farm.client.listBuilds({ state: ['started', 'succeeded', 'failed'], limit: 1 });
-    if (builds.length > 0) return;
+    const agents = await Promise.all(farm.agents.map((a) => farm.client.getAgent(a.setup.uuid)));
+    if (builds.length > 0 && agents.every((a) => a.status !== null)) return;
     await sleep(250);
   }
-  throw new Error('no build started within 120 s of the agents starting: the farm does not build at all');
+  throw new Error('the farm was not building within 120 s of the agents starting (no build started, or an agent never reported)');
+}
+
+/** Waits (at most 90 s) until agent `index` reported its status after `since` (ms); false when it did not. */
+async function reportedSince(farm: ChaosFarm, index: number, since: number): Promise<boolean> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const agent = await farm.client.getAgent(farm.agents[index]!.setup.uuid).catch(() => undefined);
+    if (agent?.status !== null && agent?.status !== undefined && Date.parse(agent.status.reportedAt) >= since) return true;
+    await sleep(250);
+  }
+  return false;
 }
 
 /** Starts again the agents that exited on their own. */
@@ -72,11 +87,14 @@ export async function applyChaos(farm: ChaosFarm, plan: readonly ChaosAction[], 
         await sleep(action.downMs);
         await farm.coordinator.start();
         break;
-      case 'kill-agent':
+      case 'kill-agent': {
         await farm.agents[action.agent]!.kill();
         await sleep(action.downMs);
+        const restarted = Date.now();
         farm.agents[action.agent]!.start();
+        if (!(await reportedSince(farm, action.agent, restarted))) log(`agent ${action.agent} did not report within 90 s of its restart`);
         break;
+      }
       case 'pause-agent':
         farm.agents[action.agent]!.pause();
         await sleep(action.pausedMs);

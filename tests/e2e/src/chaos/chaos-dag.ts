@@ -1,5 +1,6 @@
 // The chaos run's derivation graph, drawn from the seed: `layers` layers of
-// `width` derivations with /bin/sh builders that sleep a little, then write
+// `width` derivations with /bin/sh builders that sleep 1–3 s (long enough
+// for the chaos to find agents holding builds), then write
 // their name, the content of each input and each input's path (so an output
 // depends on its inputs' bytes and refers to them). Instantiated into the
 // host daemon's /nix/store with nix-instantiate.
@@ -34,7 +35,7 @@ export function drawDag(prng: Prng, layers: number, width: number): DagNode[] {
     for (const name of names(layer)) {
       const inputs = layer === 0 ? [] : prng.sample(names(layer - 1), prng.int(1, 3));
       if (layer >= 2 && prng.next() < 0.3) inputs.push(prng.pick(names(prng.int(0, layer - 2))));
-      nodes.push({ name, layer, inputs, sleep: (prng.int(2, 10) / 10).toFixed(1) });
+      nodes.push({ name, layer, inputs, sleep: (prng.int(10, 30) / 10).toFixed(1) });
     }
   }
   return nodes;

@@ -23,6 +23,8 @@ export const errorStatus = {
   'method-not-allowed': 405,
   /** The request conflicts with the current state (e.g. result for a build not started, cancel of a finished build). */
   conflict: 409,
+  /** The request's body stopped arriving for longer than the coordinator's idle timeout; an interrupted upload may be resumed. */
+  'request-timeout': 408,
   /** The body is larger than the configured limit for this route. */
   'payload-too-large': 413,
   /** The Content-Type or compression is not accepted by this route. */

@@ -1,12 +1,15 @@
 // Serves a coordinator's apps over HTTP with @hono/node-server: the agent app
 // (with the binary cache) on `agentUrl`, the client app on `clientUrl`, and,
 // when asked, the binary cache alone on `cacheUrl`. Port 0 picks a free port;
-// the bound ports are returned.
+// the bound ports are returned. Each listener has the timeouts of
+// request-timeouts.ts: a long upload that keeps making progress is never cut.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { assertClientListenAllowed } from '../client-auth/listen-guard.js';
+import { armBodyIdleTimeout, serverOptionsFor } from './request-timeouts.js';
+import type { RequestTimeouts } from './request-timeouts.js';
 import type { Coordinator } from './create-coordinator.js';
 
 /** Where to listen: `http://HOST:PORT` (port 0 = any free port). */
@@ -15,6 +18,8 @@ export interface ListenOptions {
   readonly clientUrl?: string;
   /** The binary cache on a port of its own, besides the agent port. */
   readonly cacheUrl?: string;
+  /** Headers and body-idle timeouts (defaults 60 s and 120 s); no bound on a whole request. */
+  readonly timeouts?: RequestTimeouts;
 }
 
 /** The listening servers. */
@@ -42,7 +47,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
   await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
   const servers: ServerType[] = [];
   const open = async (fetch: Fetch, url: string) => {
-    const served = await serveOn(fetch, url);
+    const served = await serveOn(fetch, url, options.timeouts);
     servers.push(served.server);
     return served;
   };
@@ -66,15 +71,16 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
 
 type Fetch = (req: Request) => Response | Promise<Response>;
 
-async function serveOn(fetch: Fetch, url: string): Promise<{ server: ServerType; url: string; port: number }> {
+async function serveOn(fetch: Fetch, url: string, timeouts: RequestTimeouts | undefined): Promise<{ server: ServerType; url: string; port: number }> {
   const u = new URL(url);
   const hostname = u.hostname.replace(/^\[|\]$/g, '');
   const port = u.port === '' ? 80 : Number(u.port);
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, (info: AddressInfo) => {
+    const server = serve({ fetch, hostname, port, serverOptions: serverOptionsFor(timeouts) }, (info: AddressInfo) => {
       const host = hostname.includes(':') ? `[${hostname}]` : hostname;
       resolve({ server, url: `${u.protocol}//${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`, port: info.port });
     });
+    armBodyIdleTimeout(server as Server, timeouts);
     server.once('error', reject);
   });
 }

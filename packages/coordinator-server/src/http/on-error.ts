@@ -43,6 +43,11 @@ export function toHttpError(error: unknown): HttpError {
     return new HttpError('bad-request', p.message, { details: p.details, cause: error });
   }
   if (error instanceof StorageError) {
+    // A body cut by the listener (request-timeouts.ts) says why, not just that it broke off.
+    if (error.code === 'interrupted') {
+      const why = listenerCut(error);
+      if (why !== undefined) return why;
+    }
     const code = storageCodes[error.code];
     if (code !== undefined && (isUploadRefusal(error) || code === 'not-found' || code === 'conflict' || code === 'bad-request' || code === 'upload-in-progress')) {
       return new HttpError(code, error.message, { cause: error, details: error.received === undefined ? undefined : { received: error.received } });
@@ -76,6 +81,14 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
 
 /** The `notFound` of every coordinator app: 404 with the protocol's body. */
 export const notFoundHandler: NotFoundHandler = (c) => c.json(new HttpError('not-found', `no route ${c.req.method} ${c.req.path}`).toBody(), 404);
+
+function listenerCut(error: Error): HttpError | undefined {
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++, cause = cause.cause) {
+    if (cause instanceof HttpError && cause.code === 'request-timeout') return cause;
+  }
+  return undefined;
+}
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;

@@ -46,6 +46,12 @@ export interface CoordinatorConfig {
   readonly clientUrl?: string;
   /** Where the binary cache also listens on a port of its own (`listen`). Default: only on the agent port. */
   readonly cacheUrl?: string;
+  /**
+   * Where `GET /metrics` listens on an address of its own (`listen`); the
+   * agent port then no longer serves it (its gauges name every agent, by
+   * UUID and name). Default: on the agent port.
+   */
+  readonly metricsUrl?: string;
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Default: JSON lines on standard error at `info`. */
@@ -91,6 +97,7 @@ export interface ResolvedConfig {
   readonly agentUrl: string;
   readonly clientUrl: string;
   readonly cacheUrl: string | undefined;
+  readonly metricsUrl: string | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly cwd: string;
@@ -123,6 +130,7 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     agentUrl: config.agentUrl ?? 'http://0.0.0.0:8745',
     clientUrl: config.clientUrl ?? 'http://127.0.0.1:8746',
     cacheUrl: config.cacheUrl,
+    metricsUrl: config.metricsUrl,
     clock: config.clock ?? systemClock,
     logger: config.logger ?? createJsonLogger('info'),
     cwd,

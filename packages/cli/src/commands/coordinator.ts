@@ -24,6 +24,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         'agent-communication': { type: 'string', default: 'http://0.0.0.0:8745', describe: 'Where agents connect (agent API, binary cache, metrics)', requiresArg: true },
         'client-communication': { type: 'string', default: 'http://127.0.0.1:8746', describe: 'Where clients connect (client API)', requiresArg: true },
         'cache-communication': { type: 'string', describe: 'Also serve the binary cache alone on this address (it is always on the agent address)', requiresArg: true },
+        'metrics-communication': { type: 'string', describe: 'Serve /metrics on this address instead of the agent address (its gauges name every agent)', requiresArg: true },
         'allocation-strategy': { type: 'string', default: 'basic', describe: 'basic, derivation-ordered, fair-share, or a module path', requiresArg: true },
         'data-dir': { type: 'string', default: 'gbc-data', describe: 'Directory of NARs, logs and partial uploads', requiresArg: true },
         'store-dir': { type: 'string', default: '/gnu/store', describe: 'Store directory of the served paths (/gnu/store for Guix, /nix/store for Nix)', requiresArg: true },
@@ -66,6 +67,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         agentUrl: a['agent-communication'],
         clientUrl: a['client-communication'],
         ...(a['cache-communication'] === undefined ? {} : { cacheUrl: a['cache-communication'] }),
+        ...(a['metrics-communication'] === undefined ? {} : { metricsUrl: a['metrics-communication'] }),
         storeDir: a['store-dir'],
         ...(a['lease-seconds'] === undefined ? {} : { leaseSeconds: a['lease-seconds'] }),
         substituteUrls: a['substitute-url'] ?? [],
@@ -85,9 +87,10 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         const listening = await listen(coordinator);
         try {
           if (a['pid-file'] !== undefined) await writeFile(resolve(ctx.cwd, a['pid-file']), `${process.pid}\n`);
-          out.result({ agentUrl: listening.agentUrl, clientUrl: listening.clientUrl, cacheUrl: listening.cacheUrl, pid: process.pid }, () =>
+          out.result({ agentUrl: listening.agentUrl, clientUrl: listening.clientUrl, cacheUrl: listening.cacheUrl, metricsUrl: listening.metricsUrl, pid: process.pid }, () =>
             `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}` +
-              (listening.cacheUrl === undefined ? '' : `, binary cache also on ${listening.cacheUrl}`));
+              (listening.cacheUrl === undefined ? '' : `, binary cache also on ${listening.cacheUrl}`) +
+              (listening.metricsUrl === undefined ? '' : `, metrics on ${listening.metricsUrl}`));
           const signal = await stopped.promise;
           out.note(`gbc coordinator: ${signal}, stopping`);
         } finally {
@@ -108,6 +111,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'agent-communication': string;
   readonly 'client-communication': string;
   readonly 'cache-communication'?: string;
+  readonly 'metrics-communication'?: string;
   readonly 'allocation-strategy': string;
   readonly 'data-dir': string;
   readonly 'store-dir': string;

@@ -51,6 +51,8 @@ export interface CoordinatorProcess {
   readonly agentUrl: string;
   /** Where the binary cache also listens, with `--cache-communication`. */
   readonly cacheUrl?: string;
+  /** Where metrics listen, with `--metrics-communication`. */
+  readonly metricsUrl?: string;
   readonly pid: number;
   /** Sends SIGTERM and resolves to the exit code. */
   stop(): Promise<number>;
@@ -73,7 +75,7 @@ export async function startCoordinator(dir: string, args: readonly string[], env
   for (;;) {
     const text = readFileSync(outFile, 'utf8');
     if (text.includes('}')) {
-      const info = JSON.parse(text) as { clientUrl: string; agentUrl: string; cacheUrl?: string; pid: number };
+      const info = JSON.parse(text) as { clientUrl: string; agentUrl: string; cacheUrl?: string; metricsUrl?: string; pid: number };
       return {
         ...info,
         stop: () => {

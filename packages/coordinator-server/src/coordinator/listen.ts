@@ -1,6 +1,7 @@
 // Serves a coordinator's apps over HTTP with @hono/node-server: the agent app
 // (with the binary cache) on `agentUrl`, the client app on `clientUrl`, and,
-// when asked, the binary cache alone on `cacheUrl`. Port 0 picks a free port;
+// when asked, the binary cache alone on `cacheUrl` and `GET /metrics` alone on
+// `metricsUrl` (the agent port then has no /metrics). Port 0 picks a free port;
 // the bound ports are returned. Each listener has the timeouts of
 // request-timeouts.ts: a long upload that keeps making progress is never cut.
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,8 @@ export interface ListenOptions {
   readonly clientUrl?: string;
   /** The binary cache on a port of its own, besides the agent port. */
   readonly cacheUrl?: string;
+  /** `GET /metrics` on a port of its own; only honoured when the coordinator was created with a `metricsUrl` (which decides that the agent port does not serve it). */
+  readonly metricsUrl?: string;
   /** Headers and body-idle timeouts (defaults 60 s and 120 s); no bound on a whole request. */
   readonly timeouts?: RequestTimeouts;
 }
@@ -32,6 +35,9 @@ export interface Listening {
   /** Where the cache listens on its own port, when it does. */
   readonly cacheUrl?: string;
   readonly cachePort?: number;
+  /** Where metrics listen on their own port, when they do. */
+  readonly metricsUrl?: string;
+  readonly metricsPort?: number;
   /** Stops accepting connections and closes the open ones. */
   close(): Promise<void>;
 }
@@ -56,9 +62,12 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
     const client = await open(coordinator.clientApp.fetch, options.clientUrl ?? cfg.clientUrl);
     const cacheUrl = options.cacheUrl ?? cfg.cacheUrl;
     const cache = cacheUrl === undefined ? undefined : await open(coordinator.cacheApp.fetch, cacheUrl);
+    const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
+    const metrics = metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
     return {
       agentUrl: agent.url, clientUrl: client.url, agentPort: agent.port, clientPort: client.port,
       ...(cache === undefined ? {} : { cacheUrl: cache.url, cachePort: cache.port }),
+      ...(metrics === undefined ? {} : { metricsUrl: metrics.url, metricsPort: metrics.port }),
       close: async () => {
         await Promise.all(servers.map(closeServer));
       },

@@ -1,7 +1,8 @@
 // What createCoordinator attaches of this module and the metrics: the hook
 // runner built from the configuration, the coordinator's metrics, and the
-// agent port's root app (request-duration middleware, `GET /metrics`, then
-// the agent API with the binary cache). `start()`/`stop()` run the workers.
+// agent port's root app (request-duration middleware, `GET /metrics` unless
+// metrics have an address of their own, then the agent API with the binary
+// cache), and the metrics app alone. `start()`/`stop()` run the workers.
 import { Hono, type Env } from 'hono';
 import { resolveCacheOptions, type CacheOptions } from '../cache/cache-options.js';
 import type { CoordinatorContext } from '../context.js';
@@ -31,8 +32,10 @@ export interface HooksAndMetricsOptions {
 export interface HooksAndMetrics {
   readonly hooks: HookRunner;
   readonly metrics: CoordinatorMetrics;
-  /** The app to serve on the agent port: request metrics, `/metrics`, then `agentApp`. */
+  /** The app to serve on the agent port: request metrics, `/metrics` (unless `config.metricsUrl` is set), then `agentApp`. */
   readonly agentPortApp: Hono;
+  /** `GET /metrics` alone, for the metrics' own address. */
+  readonly metricsApp: Hono;
   /** Starts the hook workers. */
   start(): void;
   /** Stops the hook workers gracefully. */
@@ -48,7 +51,8 @@ export async function attachHooksAndMetrics<E extends Env>(context: CoordinatorC
   root.onError(createErrorHandler(context.logger));
   root.notFound(notFoundHandler);
   root.use(requestMetrics(metrics));
-  root.route('/', createMetricsApp(metrics, context.logger));
+  const metricsApp = createMetricsApp(metrics, context.logger);
+  if (context.config.metricsUrl === undefined) root.route('/', metricsApp);
   root.route('/', agentApp as unknown as Hono);
-  return { hooks, metrics, agentPortApp: root, start: () => hooks.start(), stop: () => hooks.stop() };
+  return { hooks, metrics, agentPortApp: root, metricsApp, start: () => hooks.start(), stop: () => hooks.stop() };
 }

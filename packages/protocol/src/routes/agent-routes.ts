@@ -113,6 +113,7 @@ export const agentRoutes = {
   metrics: defineRoute({
     id: 'metrics', method: 'GET', path: '/metrics', port: 'agent', auth: 'none',
     summary: 'Prometheus metrics (names prefixed gbc_)',
+    description: 'Served on the agent port, or, when the coordinator has a metrics address (`--metrics-communication`), only there. Its gauges name every agent (UUID and name).',
     response: { kind: 'bytes', status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', description: 'Prometheus text format.' },
     errors: [],
   }),

@@ -1,7 +1,8 @@
-// `gbc agent password list|revoke` and `gbc dynamic-auth list|revoke` as real
-// processes against a coordinator started by `gbc coordinator` (issue 19,
-// item 2): what they print never holds a secret, and what they revoke is
-// refused on the agent port from the next call on.
+// Issue 19 through real gbc processes against a coordinator started by
+// `gbc coordinator`: `gbc agent password list|revoke` and `gbc dynamic-auth
+// list|revoke` (item 2) never print a secret, and what they revoke is refused
+// on the agent port from the next call on; `--metrics-communication` (item 7)
+// takes /metrics, which names every agent, off the agent port.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ const status = (agent: string, password: string): Promise<number> => fetch(`${co
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gbc-cli-credentials-'));
   coordinator = await startCoordinator(dir, [
-    '--database', `sqlite://${join(dir, 'gbc.db')}`, '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0', '--log-level', 'warn',
+    '--database', `sqlite://${join(dir, 'gbc.db')}`, '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
+    '--metrics-communication', 'http://127.0.0.1:0', '--log-level', 'warn',
   ]);
 });
 
@@ -37,7 +39,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('gbc credential administration', () => {
+describe('gbc credential administration and metrics address', () => {
+  it('serves /metrics on --metrics-communication only, not on the agent port', async () => {
+    expect(coordinator.metricsUrl).toBeDefined();
+    expect((await fetch(`${coordinator.agentUrl}/metrics`)).status).toBe(404);
+    const own = await fetch(`${coordinator.metricsUrl!}/metrics`);
+    expect(own.status).toBe(200);
+    expect(await own.text()).toContain('gbc_agents');
+  }, PROCESS_TIMEOUT);
+
   it('lists an agent\'s passwords without secrets and revokes one; the agent port refuses it at once', async () => {
     const created = json<{ agent: { uuid: string }; password: string }>(await gbc(['agent', 'new', 'cred-builder', '--json']));
     const id = created.agent.uuid;

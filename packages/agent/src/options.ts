@@ -46,9 +46,18 @@ export interface AgentOptions extends AgentAuthOptions {
   readonly maxAllocatedBuilds?: number;
   /** Fetch no builds while the 1-minute load average is above this. Default: the number of cores. */
   readonly maxLoad1?: number;
-  /** Extra binary caches for input derivation outputs, tried after the coordinator's cache. */
+  /**
+   * Binary caches (http or https) for `.drv` files, as the original agent's
+   * `--derivation-substitute-urls`: a derivation of the build's closure whose
+   * text the coordinator cannot give is fetched from these (narinfo and NAR,
+   * its NarHash checked), then checked against its path like any other.
+   */
   readonly derivationSubstituteUrls?: readonly string[];
-  /** Extra binary caches for input sources (non-derivation inputs). */
+  /**
+   * Binary caches (http or https) for every other store item a build needs
+   * (outputs of its input derivations, its sources), as the original agent's
+   * `--non-derivation-substitute-urls`; tried in order after the coordinator's cache.
+   */
   readonly nonDerivationSubstituteUrls?: readonly string[];
   /** Compression of uploaded NARs. Default `zstd`. */
   readonly uploadCompression?: UploadCompression;
@@ -118,8 +127,8 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     maxParallelUploads: positive('maxParallelUploads', o.maxParallelUploads, 2),
     maxAllocatedBuilds: positive('maxAllocatedBuilds', o.maxAllocatedBuilds, maxParallelBuilds),
     maxLoad1: positive('maxLoad1', o.maxLoad1, availableParallelism()),
-    derivationSubstituteUrls: o.derivationSubstituteUrls ?? [],
-    nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls ?? [],
+    derivationSubstituteUrls: substituteUrls('derivationSubstituteUrls', o.derivationSubstituteUrls),
+    nonDerivationSubstituteUrls: substituteUrls('nonDerivationSubstituteUrls', o.nonDerivationSubstituteUrls),
     uploadCompression: o.uploadCompression ?? 'zstd',
     compressAboveBytes: o.compressAboveBytes ?? 16 * 1024,
     storeDir: o.storeDir ?? '/nix/store',
@@ -132,4 +141,20 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     timers: o.timers ?? systemTimers,
     log: o.log ?? (() => undefined),
   };
+}
+
+/** Binary cache URLs: each an absolute http or https URL (no credentials), else AgentError `bad-options`. */
+function substituteUrls(name: string, urls: readonly string[] | undefined): readonly string[] {
+  for (const u of urls ?? []) {
+    let url: URL | undefined;
+    try {
+      url = new URL(u);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+      throw new AgentError('bad-options', `${name}: ${JSON.stringify(u.slice(0, 200))} is not an http or https URL`);
+    }
+  }
+  return urls ?? [];
 }

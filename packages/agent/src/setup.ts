@@ -1,12 +1,16 @@
 // Sets a build up in the agent's daemon: fetches the derivation closure from
-// the coordinator, makes every input valid (coordinator cache, then substitute
-// URLs), then adds each derivation as text with its references, dependencies first.
+// the coordinator (a .drv it cannot give, from the derivation substitute
+// URLs), makes every other input valid (coordinator cache, then the
+// non-derivation substitute URLs), then adds each derivation as text with its
+// references, dependencies first. The two URL lists mean what they mean to the
+// original agent: .drv files, and every store item that is not one.
 // A build that goes through BuildDerivation needs no .drv in the store: it
 // asks for its own derivation only, and fetches only the inputs of its build.
-import { decodeDerivationText } from '@gbc/protocol';
+import { decodeDerivationText, isProtocolError } from '@gbc/protocol';
 import type { AgentClient, BuildClosure } from '@gbc/protocol';
 import { computeDerivationPath, derivationReferences, parseDerivation, storePathBasename } from '@gbc/store';
 import type { BuildDaemon, Derivation } from '@gbc/store';
+import { substituteDerivationText } from './derivation-substitute.js';
 import { AgentError } from './errors.js';
 import { ensurePaths } from './fetch-inputs.js';
 import type { GuixSigning } from './guix-signing.js';
@@ -19,7 +23,9 @@ export interface SetupContext {
   readonly daemon: BuildDaemon;
   readonly cache: NarSource;
   readonly spoolDir: string;
+  /** Binary caches for .drv files the coordinator cannot give. */
   readonly derivationSubstituteUrls: readonly string[];
+  /** Binary caches for every other input, after the coordinator's cache. */
   readonly nonDerivationSubstituteUrls: readonly string[];
   /** Wraps each coordinator call (retries); binary cache requests too. */
   readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -52,24 +58,23 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
   // One validity query for the derivations and the inputs the closure names.
   const checked = new Set([...closure.derivations, ...closure.inputs]);
   const valid = new Set(await ctx.daemon.queryValidPaths([...checked]));
+  const upstream = (urls: readonly string[]): NarSource[] => urls.map((u) => httpSource(u, ctx.daemon.storeDir));
+  const drvSubs = upstream(ctx.derivationSubstituteUrls);
+  const otherSubs = upstream(ctx.nonDerivationSubstituteUrls);
+  const textOf = (path: string): Promise<Uint8Array> => derivationText(ctx, drvSubs, path);
   const texts = new Map<string, Uint8Array>();
   const parsed = new Map<string, Derivation>();
   for (const path of closure.derivations) {
     if (valid.has(path) && path !== drvPath) continue;
-    const bytes = path === drvPath && closure.text !== undefined
-      ? decodeDerivationText(closure.text)
-      : await ctx.call(() => ctx.client.derivationText(storePathBasename(path)));
+    const bytes = path === drvPath && closure.text !== undefined ? decodeDerivationText(closure.text) : await textOf(path);
     texts.set(path, bytes);
     parsed.set(path, parseDerivation(bytes));
   }
   const sources = new Set<string>();
   for (const d of parsed.values()) for (const s of d.inputSrcs) sources.add(s);
-  const upstream = (urls: readonly string[]): NarSource[] => urls.map((u) => httpSource(u, ctx.daemon.storeDir));
-  const drvSubs = upstream(ctx.derivationSubstituteUrls);
-  const srcSubs = upstream(ctx.nonDerivationSubstituteUrls);
   const wanted = [...new Set([...closure.inputs, ...sources])].sort();
   const fetching = { daemon: ctx.daemon, spoolDir: ctx.spoolDir, call: ctx.call, signing: ctx.signing };
-  const missing = await ensurePaths(fetching, wanted, (p) => [ctx.cache, ...(sources.has(p) ? srcSubs : drvSubs)], { checked, valid });
+  const missing = await ensurePaths(fetching, wanted, () => [ctx.cache, ...otherSubs], { checked, valid });
   if (missing.length > 0) {
     throw new AgentError('missing-inputs', `build ${build}: inputs found neither in the coordinator's cache nor on the substitute URLs: ${missing.join(' ')}`, { paths: missing });
   }
@@ -81,11 +86,28 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
     const added = await ctx.daemon.addTextToStore(name, bytes, derivationReferences(drv));
     if (added !== path) throw new AgentError('bad-derivation', `adding ${path} to the daemon gave ${added}: the coordinator's text does not match its path`);
   }
-  const derivation = parsed.get(drvPath) ?? parseDerivation(await ctx.call(() => ctx.client.derivationText(storePathBasename(drvPath))));
+  const derivation = parsed.get(drvPath) ?? parseDerivation(await textOf(drvPath));
   const own = texts.get(drvPath);
   // Not added, so the daemon did not check the text against its path: checked here.
   if (!addDerivations && own !== undefined && computeDerivationPath(derivation, storePathBasename(drvPath).slice(33, -4), ctx.daemon.storeDir, own) !== drvPath) {
     throw new AgentError('bad-derivation', `the coordinator's text of ${drvPath} does not match its path`);
   }
   return { derivation, inputs: wanted, inputOutputs: closure.inputOutputs, derivationsAdded: addDerivations };
+}
+
+/**
+ * The text of `path` from the coordinator, or, when it has none (404), from
+ * the derivation substitute URLs; AgentError `missing-inputs` when neither has it.
+ */
+async function derivationText(ctx: SetupContext, subs: readonly NarSource[], path: string): Promise<Uint8Array> {
+  try {
+    return await ctx.call(() => ctx.client.derivationText(storePathBasename(path)));
+  } catch (error) {
+    if (!isProtocolError(error, 'not-found')) throw error;
+    const text = subs.length === 0 ? null : await ctx.call(() => substituteDerivationText(subs, path));
+    if (text === null) {
+      throw new AgentError('missing-inputs', `derivation ${path}: the coordinator has no text of it, nor do the derivation substitute URLs`, { cause: error, paths: [path] });
+    }
+    return text;
+  }
 }

@@ -48,6 +48,8 @@ export interface LegacyStoreDir {
 export interface UploadLimits {
   /** Largest NAR accepted (uncompressed bytes); a larger declared NarSize is refused with 413. Default 32 GiB. */
   readonly maxNarSize?: number;
+  /** Most NAR bytes an upload may decode per compressed byte received (past the first 64 MiB); beyond, 413. Default 1024. */
+  readonly maxExpansion?: number;
 }
 
 /** A coordinator: its apps, its context, and its life cycle. */
@@ -77,7 +79,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const datastore = await openDatastore(config.databaseUri, { migrate: false, cwd: config.cwd });
   try {
     const store = await createDataDirStorage(join(config.dataDir));
-    const storage = { store, nars: await createNarUploads({ storage: store, maxNarSize: options.uploads?.maxNarSize }), logs: await createLogStore({ storage: store }) };
+    const storage = { store, nars: await createNarUploads({ storage: store, maxNarSize: options.uploads?.maxNarSize, maxExpansion: options.uploads?.maxExpansion }), logs: await createLogStore({ storage: store }) };
     const scheduler = createScheduler({ datastore, strategy, clock: config.clock, logger: config.logger, leaseMs: config.leaseSeconds * 1000 });
     const events = createEventBus({ now: () => config.clock.now() });
     // Uploads are observed by the metrics, which are made after the apps that receive them.

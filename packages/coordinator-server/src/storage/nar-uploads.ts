@@ -5,8 +5,12 @@
 // its sha256 and size match the declared ones. A broken body keeps the
 // partial file; a resumed upload re-reads the kept prefix through the same
 // check, so verification always covers every byte. Limits: the declared size
-// (`maxNarSize`), the compressed size (`maxCompressedSize`), and decoding stops
-// as soon as the NAR passes its declared size (no decompression bombs).
+// (`maxNarSize`), the compressed size (`maxCompressedSize`); decoding stops
+// as soon as the NAR passes its declared size, breaks the format, or decodes
+// to more than `maxExpansion` times the compressed bytes received (past a
+// first allowance): a small body cannot buy gigabytes of decoding and hashing
+// by declaring a huge, well-formed NAR of zeros whose hash would only fail at
+// the end (the hash of a NAR cannot be checked before its last byte).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../compression/compression.js';
@@ -64,6 +68,14 @@ export interface NarUploadsOptions {
   /** Check the NAR's format while hashing (names, order, padding, trailing bytes). Default true. */
   readonly validateStructure?: boolean;
   /**
+   * Most NAR bytes decoded per compressed byte received, once the first
+   * {@link EXPANSION_ALLOWANCE} bytes are decoded; beyond, the upload is
+   * refused `too-large` (send it less compressed). Default 1024: gzip cannot
+   * exceed about 1032:1, and real store items stay far below; zstd and lzip
+   * reach tens of thousands to one only on runs of identical bytes.
+   */
+  readonly maxExpansion?: number;
+  /**
    * NARs up to this many bytes, sent from byte 0, are received in memory, and
    * written to a partial file only if their body breaks off (to resume from
    * there like any other). Default 1 MiB; 0 receives every upload through a
@@ -98,6 +110,8 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
   await removeTemporaryFiles(dir);
   const maxNarSize = options.maxNarSize ?? 32 * 2 ** 30;
   const validateStructure = options.validateStructure ?? true;
+  const maxExpansion = options.maxExpansion ?? 1024;
+  if (!(maxExpansion >= 1)) throw new RangeError(`maxExpansion must be at least 1, not ${maxExpansion}`);
   const inMemoryUpTo = options.inMemoryUpTo ?? 1 << 20;
   const active = new Set<string>();
 
@@ -122,7 +136,7 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
       // In memory: no manifest unless the body breaks off; a partial upload left by an earlier attempt goes.
       if (inMemory) await removeUpload(dir, uploadId);
       const offset = inMemory ? 0 : await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
-      return await transferUpload({ dir, storage: options.storage, validateStructure }, uploadId, request, expected, offset, inMemory);
+      return await transferUpload({ dir, storage: options.storage, validateStructure, maxExpansion }, uploadId, request, expected, offset, inMemory);
     } finally {
       active.delete(uploadId);
     }

@@ -27,7 +27,12 @@ export interface TransferContext {
   readonly dir: string;
   readonly storage: Storage;
   readonly validateStructure: boolean;
+  /** Most NAR bytes decoded per compressed byte received, past {@link EXPANSION_ALLOWANCE}. */
+  readonly maxExpansion: number;
 }
+
+/** NAR bytes any upload may decode before its expansion ratio is checked. */
+export const EXPANSION_ALLOWANCE = 64 * 1024 * 1024;
 
 /** Compressed bytes allowed for a NAR of `narSize` bytes: incompressible data grows a little in any codec. */
 export function maxCompressedSize(narSize: number): number {
@@ -91,10 +96,21 @@ export async function transferUpload(
         yield chunk;
       }
     }
+    // Decoding work stays proportional to the bytes the client actually sent.
+    const count = (chunk: Uint8Array): void => {
+      verifier.update(chunk);
+      const decoded = verifier.received;
+      if (decoded > EXPANSION_ALLOWANCE && decoded > fileSize * context.maxExpansion) {
+        refuse(new UploadRefusedError('too-large', `the upload decodes to more than ${context.maxExpansion} times its compressed size; send it less compressed`, {
+          expected: `at most ${context.maxExpansion} NAR bytes per compressed byte`,
+          found: `${decoded} NAR bytes from ${fileSize} compressed bytes`,
+        }));
+      }
+    };
     const sink = async (decoded: AsyncIterable<Uint8Array>): Promise<void> => {
       try {
-        if (context.validateStructure) await validateNarStream(tap(decoded, (chunk) => verifier.update(chunk)));
-        else for await (const chunk of decoded) verifier.update(chunk);
+        if (context.validateStructure) await validateNarStream(tap(decoded, count));
+        else for await (const chunk of decoded) count(chunk);
       } catch (error) {
         refuse(error);
       }

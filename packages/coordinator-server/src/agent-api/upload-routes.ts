@@ -1,7 +1,8 @@
 // Agent-port upload routes: the live build log (resent idempotently with
 // ?offset=, its progress asked by log-progress) and output NARs (verified,
 // resumable with ?offset=, through the storage layer's NarUploads; a fixed
-// output also against the hash its derivation declares).
+// output also against the hash its derivation declares, and the declared
+// references against the build's closure and the NAR: output-references.ts).
 import type { Hono, MiddlewareHandler } from 'hono';
 import { agentRoutes, parseUploadHeaders, fromZodError } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
@@ -13,6 +14,7 @@ import { logKey, narStorageKey } from '../storage/index.js';
 import type { AgentEnv } from './agent-auth.js';
 import { heldAttempt } from './attempt-access.js';
 import { checkFixedOutput, fixedHashOf } from './fixed-output.js';
+import { referenceCandidates, referenceInspector } from './output-references.js';
 import type { UploadedOutputs } from './uploaded-outputs.js';
 
 export { logKey };
@@ -59,9 +61,11 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
       if (out === undefined) throw new HttpError('not-found', `derivation ${held.derivationPath} has no output ${params.name}`);
       const storeDir = out.path.slice(0, out.path.lastIndexOf('/'));
       const key = narStorageKey(out.path, meta.data.compression, meta.data.narHash);
+      const references = meta.data.references.map((r) => `${storeDir}/${r}`);
+      const inspector = referenceInspector(out.path, references, await referenceCandidates(db, held.derivationPath));
       const stored = await observedUpload(ctx, 'nar', body, (chunks) => ctx.storage.nars.receive({
         uploadId: `${held.buildId}-${params.name}`, key, compression: meta.data.compression, narHash: meta.data.narHash, narSize: meta.data.narSize,
-        offset: query.offset, body: chunks,
+        offset: query.offset, body: chunks, inspector,
       }));
       const fixed = fixedHashOf(out.hash_algo, out.hash);
       if (fixed !== null) await checkFixedOutput(ctx.storage.store, stored, fixed, out.path);
@@ -69,7 +73,7 @@ export function mountUploadRoutes(app: Hono<AgentEnv>, ctx: CoordinatorContext, 
         output: params.name,
         metadata: {
           storePath: out.path, narHash: stored.narHash, narSize: stored.narSize,
-          references: meta.data.references.map((r) => `${storeDir}/${r}`),
+          references,
           deriver: meta.data.deriver === undefined ? held.derivationPath : `${storeDir}/${meta.data.deriver}`,
           files: [{ compression: stored.compression, fileSize: stored.fileSize, fileHash: stored.fileHash, location: stored.key }],
         },

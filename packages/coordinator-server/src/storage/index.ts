@@ -4,7 +4,7 @@ export { checkStorageKey, type ByteRange, type Storage, type StorageArea, type S
 export { createDataDirStorage } from './data-dir-storage.js';
 export { NarVerifier, parseNarHash } from './expected-nar.js';
 export { maxCompressedSize } from './upload-transfer.js';
-export { createNarUploads, type NarUploadRequest, type NarUploads, type NarUploadsOptions, type StoredNar } from './nar-uploads.js';
+export { createNarUploads, type NarInspector, type NarUploadRequest, type NarUploads, type NarUploadsOptions, type StoredNar } from './nar-uploads.js';
 export { checkUploadId, type UploadManifest, type UploadStatus } from './upload-state.js';
 export { createLogStore, type LogReading, type LogStore, type LogStoreOptions, type StoredLog } from './log-store.js';
 export { narStorageKey } from './nar-key.js';

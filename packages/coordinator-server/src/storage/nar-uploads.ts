@@ -46,6 +46,19 @@ export interface NarUploadRequest {
   readonly offset?: number;
   /** The compressed bytes from `offset` on: a Node Readable, a Web ReadableStream, any async iterable. */
   readonly body: AsyncIterable<Uint8Array>;
+  /** Looks at the decoded NAR, and may refuse it before it is stored. */
+  readonly inspector?: NarInspector;
+}
+
+/**
+ * A caller's own check of an upload's decoded NAR: `update` sees every byte
+ * in order from byte 0 (a resumed upload's kept prefix included), `finish`
+ * runs once the NAR is verified, before it is stored; an error thrown by
+ * either refuses the upload and nothing is kept.
+ */
+export interface NarInspector {
+  update(chunk: Uint8Array): void;
+  finish(): void;
 }
 
 /** A NAR stored and verified. */

@@ -99,6 +99,7 @@ export async function transferUpload(
     // Decoding work stays proportional to the bytes the client actually sent.
     const count = (chunk: Uint8Array): void => {
       verifier.update(chunk);
+      request.inspector?.update(chunk);
       const decoded = verifier.received;
       if (decoded > EXPANSION_ALLOWANCE && decoded > fileSize * context.maxExpansion) {
         refuse(new UploadRefusedError('too-large', `the upload decodes to more than ${context.maxExpansion} times its compressed size; send it less compressed`, {
@@ -120,6 +121,11 @@ export async function transferUpload(
     if (request.compression === 'none') await pipeline(input, sink);
     else await pipeline(input, createDecompressor(request.compression), sink);
     const narHash = verifier.finish();
+    try {
+      request.inspector?.finish();
+    } catch (error) {
+      refuse(error);
+    }
     await part.commit(request.key, fileSize);
     return {
       key: request.key,

@@ -1,10 +1,11 @@
 // The chaos test, long version (`pnpm chaos`): N seeds, each on SQLite then
 // on PostgreSQL (a fresh database on GBC_TEST_POSTGRES_URI's server), with
-// more agents, a bigger graph, more actions and pauses past the lease. Prints
-// every run's figures and a summary; exits 1 when any run broke an invariant.
+// more agents (3), a bigger graph (96 derivations), more actions (40) and
+// pauses past the lease (20 s). Prints every run's figures and a summary;
+// exits 1 when any run broke an invariant.
 //
 //   pnpm chaos [--seeds N] [--seed FIRST] [--databases sqlite,postgres] [--agents 3]
-//              [--actions 40] [--layers 8] [--width 6] [--lease 20] [--short] [--keep] [--json FILE]
+//              [--actions 40] [--layers 12] [--width 8] [--lease 20] [--short] [--keep] [--json FILE]
 //
 // --seed FIRST runs FIRST, FIRST+1, …; without it every seed is random (and printed).
 // --short runs the suite's shape instead (2 agents, 30 derivations, 14 actions, lease 45 s).
@@ -17,8 +18,8 @@ import { chaosSeed } from './prng.js';
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '3' }, seed: { type: 'string' }, databases: { type: 'string', default: 'sqlite,postgres' },
-    agents: { type: 'string', default: '3' }, actions: { type: 'string', default: '40' }, layers: { type: 'string', default: '8' },
-    width: { type: 'string', default: '6' }, lease: { type: 'string', default: '20' }, short: { type: 'boolean', default: false },
+    agents: { type: 'string', default: '3' }, actions: { type: 'string', default: '40' }, layers: { type: 'string', default: '12' },
+    width: { type: 'string', default: '8' }, lease: { type: 'string', default: '20' }, short: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false }, json: { type: 'string' },
   },
 });

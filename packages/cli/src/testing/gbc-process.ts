@@ -98,11 +98,11 @@ export interface GbcProcess {
   log(): string;
 }
 
-/** Starts `gbc args…` in `dir`, output to files. */
-export function startGbc(dir: string, name: string, args: readonly string[]): GbcProcess {
+/** Starts `gbc args…` in `dir`, output to files; `env` is added to a clean environment. */
+export function startGbc(dir: string, name: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): GbcProcess {
   const out = openSync(join(dir, `${name}.out`), 'w');
   const err = openSync(join(dir, `${name}.err`), 'w');
-  const child = spawn(GBC_BIN, [...args], { cwd: dir, env: cleanEnv(), stdio: ['ignore', out, err] });
+  const child = spawn(GBC_BIN, [...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
   let ended = false;

@@ -43,6 +43,22 @@ describe('resolveAgentOptions', () => {
     expect(refused({ ...base, maxBuildTimeoutSeconds: 3600, maxBuildSilentSeconds: 60 })).toBe(false);
     expect(refused({ name: 'n', tokenFile: '/tmp/t' })).toBe(false);
   });
+
+  it('takes http and https substitute URLs and refuses others, credentials in a URL, and non-URLs', () => {
+    const urls = { derivationSubstituteUrls: ['https://data.guix.gnu.org'], nonDerivationSubstituteUrls: ['http://127.0.0.1:8080/cache', 'https://bordeaux.guix.gnu.org'] };
+    expect(resolveAgentOptions({ ...base, ...urls })).toMatchObject(urls);
+    for (const bad of ['ftp://mirror.example/guix', 'file:///srv/cache', 'bordeaux.guix.gnu.org', '', 'https://user:secret@cache.example', `http://${'a'.repeat(300)} x`]) {
+      for (const field of ['derivationSubstituteUrls', 'nonDerivationSubstituteUrls']) {
+        let error: unknown;
+        try {
+          resolveAgentOptions({ ...base, [field]: ['https://ok.example', bad] });
+        } catch (e) {
+          error = e;
+        }
+        expect(isAgentError(error, 'bad-options') && error.message.startsWith(`${field}: `), `${field} ${bad}`).toBe(true);
+      }
+    }
+  });
 });
 
 describe('defaultSystem', () => {

@@ -4,13 +4,16 @@
 // agent and a SHA-256 of the password. An `agent-credentials-revoked` or
 // `agent-deactivated` event on the bus drops the agent's cached entries at
 // once, so a revoked password (or a deactivated agent) is refused from the
-// next call on, not when its entry ages out.
+// next call on, not when its entry ages out. Wrong passwords are limited per
+// agent (login-limiter.ts): a flood of them is refused without any check,
+// while credentials that worked before are still checked.
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { verifyAgentPassword } from '@gbc/datastore';
 import { uuidSchema } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
 import { HttpError } from '../http/http-error.js';
+import { createLoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 
 /** Hono variables set by the agent authentication. */
 export interface AgentVariables {
@@ -27,6 +30,8 @@ export interface AgentEnv {
 export interface AgentAuthOptions {
   /** How long a verified password is trusted without checking the datastore again, in ms. Default 30000. */
   readonly cacheMs?: number;
+  /** Limits on wrong passwords per agent. */
+  readonly limits?: LoginLimiterOptions;
 }
 
 /** The Basic-auth middleware of the agent API; see the file header. */
@@ -35,6 +40,7 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
   // Verified credentials → until when, and the agent's UUID as first seen (one
   // string shared by every later call, rather than a fresh one per request).
   const verified = new Map<string, { until: number; agentId: string }>();
+  const limiter = createLoginLimiter(options.limits);
   // Counts revocations, so that a check in flight when one happens is not cached.
   let revocations = 0;
   // Lives as long as the app, like the bus: the coordinator builds one agent app.
@@ -45,6 +51,7 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
     revocations += 1;
     const prefix = `${agentId.toLowerCase()}:`;
     for (const key of verified.keys()) if (key.startsWith(prefix)) verified.delete(key);
+    limiter.forget(agentId.toLowerCase());
   };
   return async (c, next) => {
     const header = c.req.header('authorization');
@@ -56,11 +63,20 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
     const now = ctx.clock.now();
     let entry = verified.get(key);
     if (entry === undefined || entry.until < now) {
+      const agent = user.toLowerCase();
+      const blockedUntil = limiter.knownGood(key) ? 0 : limiter.blockedUntil(agent, now);
+      if (blockedUntil > 0) {
+        throw new HttpError('too-many-requests', `too many wrong passwords for agent ${user}: new credentials are refused for ${Math.ceil((blockedUntil - now) / 1000)} s`, {
+          details: { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) },
+        });
+      }
       const seen = revocations;
       if (!(await verifyAgentPassword(ctx.datastore.db, user, password))) {
         verified.delete(key);
+        limiter.failed(agent, now);
         throw new HttpError('unauthorized', 'wrong agent credentials, or the agent is not active');
       }
+      limiter.succeeded(key);
       if (verified.size > 100_000) verified.clear();
       entry = { until: now + cacheMs, agentId: entry?.agentId ?? user };
       if (seen === revocations) verified.set(key, entry);

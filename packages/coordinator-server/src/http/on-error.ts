@@ -75,6 +75,8 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
     const headers: Record<string, string> = http.code === 'unauthorized' ? { 'WWW-Authenticate': 'Basic realm="gbc"' } : {};
     // A broken upload is being closed: that takes moments, not minutes.
     if (http.code === 'upload-in-progress') headers['Retry-After'] = '1';
+    const retryAfter = (http.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (http.code === 'too-many-requests' && typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);
     return c.json(http.toBody(), http.status as 400, headers);
   };
 }

@@ -57,7 +57,7 @@ in { one = mk "gbc-drv-subst-one"; two = mk "gbc-drv-subst-two"; }`);
   execFileSync('nix', ['copy', '--derivation', '--to', `file://${join(dir, 'corrupt')}?compression=none`, drvPath], { env, stdio: 'pipe' });
   for (const f of readdirSync(join(dir, 'corrupt', 'nar'))) {
     const nar = readFileSync(join(dir, 'corrupt', 'nar', f));
-    nar[nar.length - 20] ^= 1;
+    nar.writeUInt8(nar.readUInt8(nar.length - 20) ^ 1, nar.length - 20);
     writeFileSync(join(dir, 'corrupt', 'nar', f), nar);
   }
   server = createServer((req, res) => {

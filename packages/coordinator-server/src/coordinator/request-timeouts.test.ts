@@ -4,7 +4,7 @@
 // idleness), a log body that trickles in for many times the headers bound
 // but never idles past the idle bound is stored whole; one that stalls is
 // refused with a JSON 408 request-timeout and can be resumed; headers that
-// never end are still cut.
+// never end are still cut, and an idle keep-alive connection is still closed.
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,5 +101,16 @@ describe('request timeouts of a listening coordinator', () => {
     socket.write(`PUT /build/${build}/log HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `);
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('still closes a keep-alive connection left idle after its answer', async () => {
+    const socket = connect(listening.agentPort, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (received += d));
+    socket.write('GET /nix-cache-info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toContain('Keep-Alive');
   });
 });

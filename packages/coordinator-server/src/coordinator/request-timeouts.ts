@@ -36,12 +36,18 @@ export function armBodyIdleTimeout(server: Server, timeouts: RequestTimeouts = {
       if (inFlight.get(req.socket) === exchange) inFlight.delete(req.socket);
     });
   });
-  // A listener of its own: Node no longer destroys every socket idle this long,
-  // only the ones this decides to (a quiet keep-alive connection or a response
-  // waiting for news is left alone).
+  // With a listener, Node destroys no socket on its timeout any more: this
+  // does. A socket with no request in flight timed out as an idle connection
+  // (or, after a response, as a keep-alive one: Node times those with the same
+  // timer) and goes, as Node would; a request fully received whose answer is
+  // slow or long (/events, a followed log) stays.
   server.setTimeout(idleMs, (socket: Socket) => {
     const exchange = inFlight.get(socket);
-    if (exchange === undefined || exchange.req.complete) return;
+    if (exchange === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (exchange.req.complete) return;
     const { req, res } = exchange;
     if (res.headersSent) {
       socket.destroy();

@@ -2,9 +2,11 @@
 // file://`, served over HTTP) into a private nix-daemon: imported when the
 // NAR matches its narinfo, refused (and reported missing) when it does not;
 // a cache that answers 5xx is retried (with `call`), never taken as lacking a path.
+// Hostile caches: a decompression bomb, a lying FileSize, a NAR on another
+// server and a stalled NAR are each refused, bounded, nothing left behind.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +32,8 @@ let private1: PrivateDaemon;
 let daemon: NativeBuildDaemon;
 /** Requests (by URL path) the cache answers with 503 before it serves them. */
 const unavailable = new Map<string, number>();
+/** Requests (by URL path) the cache answers with a few bytes, then nothing, for ever. */
+const stalled = new Set<string>();
 
 /** Adds a file with `text` to the main store and copies it (and what it refers to) into the file cache. */
 function cached(name: string, text: string): string {
@@ -44,6 +48,11 @@ beforeAll(async () => {
   private1 = await startPrivateDaemon();
   daemon = createBuildDaemon({ socket: private1.socket });
   server = createServer((req, res) => {
+    if (stalled.has(req.url ?? '')) {
+      res.writeHead(200);
+      res.write('x');
+      return;
+    }
     const left = unavailable.get(req.url ?? '') ?? 0;
     if (left > 0) {
       unavailable.set(req.url ?? '', left - 1);
@@ -64,6 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await daemon?.close();
+  server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
   await private1?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -127,5 +137,74 @@ describe('ensurePaths', () => {
     const path = `/nix/store/${'1'.repeat(32)}-unreachable-${randomBytes(4).toString('hex')}`;
     const call = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, systemTimers, { baseMs: 10, maxMs: 20, attempts: 3 });
     await expect(ensurePaths({ daemon, spoolDir: join(dir, 'spool'), call }, [path], () => [httpSource(deadUrl, '/nix/store')])).rejects.toMatchObject({ code: 'retries-exhausted' });
+  });
+
+  describe('a hostile cache', () => {
+    const narinfoOf = (p: string): string => join(cacheDir, `${storePathHashPart(p)}.narinfo`);
+    const narUrlOf = (p: string): string => /^URL: (.*)$/m.exec(readFileSync(narinfoOf(p), 'utf8'))![1]!;
+
+    it('a decompression bomb stops at the NarSize its narinfo declares', async () => {
+      const path = cached(`bomb-${randomBytes(4).toString('hex')}`, 'a small input\n');
+      // The narinfo says ~120 bytes; its NAR file is 256 MiB of zeros, xz-compressed to a few KiB.
+      const bomb = execFileSync('sh', ['-c', 'head -c 268435456 /dev/zero | xz -0 -c'], { maxBuffer: 1 << 26 });
+      writeFileSync(join(cacheDir, narUrlOf(path)), bomb);
+      writeFileSync(narinfoOf(path), readFileSync(narinfoOf(path), 'utf8').replace(/^Compression: .*$/m, 'Compression: xz').replace(/^FileSize: .*$/m, `FileSize: ${bomb.length}`).replace(/^FileHash: .*\n/m, ''));
+      // Watch the spool while the import runs: the largest file it ever holds is the work done.
+      let largest = 0;
+      const watch = setInterval(() => {
+        for (const f of readdirSync(join(dir, 'spool'))) {
+          try {
+            largest = Math.max(largest, statSync(join(dir, 'spool', f)).size);
+          } catch {
+            // removed meanwhile
+          }
+        }
+      }, 5);
+      try {
+        const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')]);
+        expect(missing).toEqual([path]);
+      } finally {
+        clearInterval(watch);
+      }
+      expect(largest).toBeLessThan(1 << 20);
+      expect(await daemon.isValidPath(path)).toBe(false);
+      expect(readdirSync(join(dir, 'spool'))).toEqual([]);
+    });
+
+    it('a compressed NAR longer than its declared FileSize is refused', async () => {
+      const path = cached(`filesize-${randomBytes(4).toString('hex')}`, 'an input whose file size lies\n');
+      writeFileSync(narinfoOf(path), readFileSync(narinfoOf(path), 'utf8').replace(/^FileSize: .*$/m, 'FileSize: 10'));
+      expect(await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')])).toEqual([path]);
+      expect(await daemon.isValidPath(path)).toBe(false);
+    });
+
+    it('a narinfo naming a NAR on another server is not followed', async () => {
+      let asked = 0;
+      const other = createServer((_req, res) => {
+        asked++;
+        res.end('');
+      });
+      await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+      try {
+        const path = cached(`elsewhere-${randomBytes(4).toString('hex')}`, 'an input served elsewhere\n');
+        const foreign = `http://127.0.0.1:${(other.address() as AddressInfo).port}/${narUrlOf(path)}`;
+        writeFileSync(narinfoOf(path), readFileSync(narinfoOf(path), 'utf8').replace(/^URL: .*$/m, `URL: ${foreign}`));
+        expect(await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')])).toEqual([path]);
+        expect(asked).toBe(0);
+      } finally {
+        await new Promise((r) => other.close(r));
+      }
+    });
+
+    it('a NAR that stalls is given up after the inactivity bound, not waited for', async () => {
+      const path = cached(`stalled-${randomBytes(4).toString('hex')}`, 'an input that never comes\n');
+      stalled.add(`/${narUrlOf(path)}`);
+      const outcome = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store', 300)]).then(
+        (missing) => ({ missing }),
+        (error: unknown) => ({ error }),
+      );
+      expect(outcome).toMatchObject('missing' in outcome ? { missing: [path] } : { error: expect.objectContaining({ message: expect.stringContaining('no data for 300 ms') }) });
+      expect(await daemon.isValidPath(path)).toBe(false);
+    });
   });
 });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DaemonError, encodeBase16, formatNarHash, NarHasher } from '@gbc/store';
 import type { BuildDaemon, NarInfo } from '@gbc/store';
@@ -125,12 +125,23 @@ async function importNar(ctx: FetchContext, source: NarSource, info: NarInfo, re
   try {
     const hasher = new NarHasher();
     const body = await source.nar(file.url);
-    await pipeline(Readable.from(body), createDecompressor(file.compression), async function* (chunks: AsyncIterable<Uint8Array>) {
-      for await (const chunk of chunks) {
-        hasher.update(chunk);
-        yield chunk;
-      }
-    }, createWriteStream(spool));
+    // A cache that lies about sizes (a decompression bomb: a few bytes that expand to
+    // gigabytes) is stopped as soon as it passes what its narinfo declared.
+    const tooLong = (what: string, limit: number) =>
+      new AgentError('hash-mismatch', `the ${what} of ${info.storePath} from ${source.name} is longer than the ${limit} bytes its narinfo declares: not imported`);
+    await pipeline(
+      Readable.from(body),
+      capBytes(file.fileSize ?? Number.MAX_SAFE_INTEGER, () => tooLong('compressed NAR', file.fileSize!)),
+      createDecompressor(file.compression),
+      capBytes(info.narSize, () => tooLong('NAR', info.narSize)),
+      async function* (chunks: AsyncIterable<Uint8Array>) {
+        for await (const chunk of chunks) {
+          hasher.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(spool),
+    );
     const { narHash, narSize } = hasher.digest();
     const got = formatNarHash(narHash);
     if (got !== info.narHash || narSize !== info.narSize) {
@@ -144,4 +155,16 @@ async function importNar(ctx: FetchContext, source: NarSource, info: NarInfo, re
   } finally {
     await rm(spool, { force: true });
   }
+}
+
+/** Passes at most `limit` bytes; past it, fails with `error()` (nothing more is read). */
+function capBytes(limit: number, error: () => Error): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit) callback(error());
+      else callback(null, chunk);
+    },
+  });
 }

@@ -1,6 +1,8 @@
 // Where a store path's NAR can be had: the coordinator's cache first, then
 // plain HTTP binary caches (substitute URLs). Each answers a narinfo and the
-// (compressed) NAR it points to.
+// (compressed) NAR it points to. Substitutes are untrusted: every request is
+// bounded in time (the NAR by inactivity), and a NAR is fetched only from the
+// server whose narinfo named it.
 import type { AgentClient } from '@gbc/protocol';
 import { parseNarInfo, storePathHashPart } from '@gbc/store';
 import type { NarInfo } from '@gbc/store';
@@ -42,9 +44,34 @@ export function httpSource(baseUrl: string, storeDir: string, timeoutMs = 30_000
       return parseNarInfo(await res.text(), { storeDir });
     },
     async nar(url) {
-      const res = await fetch(/^https?:\/\//.test(url) ? url : `${base}/${url.replace(/^\/+/, '')}`);
-      if (!res.ok || res.body === null) throw httpError(`${base}: ${url}`, res.status);
-      return res.body as unknown as AsyncIterable<Uint8Array>;
+      // A narinfo may name its NAR anywhere; only this cache's own server is trusted to serve it.
+      const target = new URL(url, `${base}/`);
+      if (target.origin !== new URL(base).origin) {
+        throw new AgentError('source-refused', `${base}: the narinfo points to a NAR on another server (${target.origin}); not fetched`);
+      }
+      // Bounded by inactivity, not by length: a large NAR may take long, a stalled one may not.
+      const abort = new AbortController();
+      let timer = setTimeout(() => abort.abort(new Error(`no data for ${timeoutMs} ms`)), timeoutMs);
+      const res = await fetch(target, { signal: abort.signal }).catch((error: unknown) => {
+        clearTimeout(timer);
+        throw error;
+      });
+      if (!res.ok || res.body === null) {
+        clearTimeout(timer);
+        throw httpError(`${base}: ${url}`, res.status);
+      }
+      const body = res.body as unknown as AsyncIterable<Uint8Array>;
+      return (async function* () {
+        try {
+          for await (const chunk of body) {
+            clearTimeout(timer);
+            timer = setTimeout(() => abort.abort(new Error(`no data for ${timeoutMs} ms`)), timeoutMs);
+            yield chunk;
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
     },
   };
 }

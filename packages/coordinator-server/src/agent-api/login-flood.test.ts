@@ -11,29 +11,20 @@ import { scryptSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentPassword } from '@gbc/datastore';
 import { createCoordinator, type Coordinator } from '../coordinator/create-coordinator.js';
-import { listen, type Listening } from '../coordinator/listen.js';
+import type { Listening } from '../coordinator/listen.js';
 import { createManualClock } from '../clock.js';
 import { silentLogger } from '../logger.js';
-import { createTestPlace, makeAgent, type TestPlace } from './test-support.js';
+import { makeAgent, startListening, type ListeningCoordinator } from './test-support.js';
 
 const FLOOD = 200;
 
 describe.each(['sqlite', 'postgres'] as const)('a flood of bad agent logins on %s', (dialect) => {
-  let place: TestPlace;
+  let served: ListeningCoordinator;
   let c: Coordinator;
   let listening: Listening;
-  beforeAll(async () => {
-    place = createTestPlace(dialect);
-    // A verified password is trusted for 30 s by default: 0 makes every real login a fresh check.
-    c = await createCoordinator({ databaseUri: place.databaseUri, dataDir: `${place.dir}/data`, cwd: place.dir, logger: silentLogger, agentAuth: { cacheMs: 0 } });
-    await c.start();
-    listening = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
-  });
-  afterAll(async () => {
-    await listening.close();
-    await c.stop();
-    place.remove();
-  });
+  // A verified password is trusted for 30 s by default: 0 makes every real login a fresh check.
+  beforeAll(async () => ({ c, listening } = served = await startListening(dialect, { agentAuth: { cacheMs: 0 } })));
+  afterAll(() => served.close());
 
   it('costs no scrypt per wrong password, however many the agent has, and the real agent keeps logging in', async () => {
     const agent = await makeAgent(c, 'flooded');
@@ -67,7 +58,7 @@ describe.each(['sqlite', 'postgres'] as const)('a flood of bad agent logins on %
   it('refuses new credentials for a flooded agent with 429 and Retry-After until the block ends, then checks them again', async () => {
     const clock = createManualClock();
     const local = await createCoordinator({
-      databaseUri: `sqlite://${place.dir}/limits-${dialect}.db`, dataDir: `${place.dir}/limits-data`, cwd: place.dir, logger: silentLogger, clock,
+      databaseUri: `sqlite://${c.context.config.cwd}/limits-${dialect}.db`, dataDir: `${c.context.config.cwd}/limits-data`, cwd: c.context.config.cwd, logger: silentLogger, clock,
       agentAuth: { cacheMs: 0, limits: { failures: 3, windowMs: 60_000, blockMs: 10_000 } },
     });
     await local.start();

@@ -12,7 +12,8 @@ import type { BuildRequest, DerivationRecord } from '@gbc/datastore';
 import { createManualClock } from '../clock.js';
 import type { ManualClock } from '../clock.js';
 import { createCoordinator } from '../coordinator/create-coordinator.js';
-import type { Coordinator } from '../coordinator/create-coordinator.js';
+import type { Coordinator, CoordinatorOptions } from '../coordinator/create-coordinator.js';
+import { listen, type Listening } from '../coordinator/listen.js';
 import { silentLogger } from '../logger.js';
 
 const NIX32 = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -73,6 +74,29 @@ export async function startOn(place: TestPlace, clock: ManualClock = createManua
   const c = await createCoordinator({ databaseUri: place.databaseUri, dataDir: join(place.dir, 'data'), logger: silentLogger, clock, cwd: place.dir, leaseSeconds, leaseCheckIntervalMs: 3_600_000 });
   await c.start();
   return c;
+}
+
+/** A coordinator on a fresh place, listening on loopback (real HTTP), and how to stop it all. */
+export interface ListeningCoordinator {
+  readonly c: Coordinator;
+  readonly listening: Listening;
+  close(): Promise<void>;
+}
+
+/** Starts a coordinator with `options` on a fresh `dialect` place and listens on ephemeral loopback ports. */
+export async function startListening(dialect: 'sqlite' | 'postgres', options: Partial<CoordinatorOptions> = {}): Promise<ListeningCoordinator> {
+  const place = createTestPlace(dialect);
+  const c = await createCoordinator({ databaseUri: place.databaseUri, dataDir: join(place.dir, 'data'), cwd: place.dir, logger: silentLogger, ...options });
+  await c.start();
+  const listening = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
+  return {
+    c, listening,
+    async close() {
+      await listening.close();
+      await c.stop();
+      place.remove();
+    },
+  };
 }
 
 /** Creates an agent with a password; returns its id and Basic header. */

@@ -5,34 +5,27 @@
 // a reading subscriber beside it receives every event.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCoordinator, type Coordinator } from '../coordinator/create-coordinator.js';
-import { listen, type Listening } from '../coordinator/listen.js';
+import type { Coordinator } from '../coordinator/create-coordinator.js';
+import type { Listening } from '../coordinator/listen.js';
 import { silentLogger } from '../logger.js';
-import { createTestPlace, type TestPlace } from '../agent-api/test-support.js';
+import { startListening, type ListeningCoordinator } from '../agent-api/test-support.js';
 import { waitFor } from '../test-support/bytes.js';
 
 const BUFFER = 256 * 1024;
 
 describe('GET /events with a subscriber that stops reading', () => {
-  let place: TestPlace;
+  let served: ListeningCoordinator;
   let c: Coordinator;
   let listening: Listening;
   const warnings: string[] = [];
   beforeAll(async () => {
-    place = createTestPlace('sqlite');
-    c = await createCoordinator({
-      databaseUri: place.databaseUri, dataDir: `${place.dir}/data`, cwd: place.dir,
+    served = await startListening('sqlite', {
       logger: { ...silentLogger, warn: (message: string) => void warnings.push(message) },
       client: { eventBufferBytes: BUFFER },
     });
-    await c.start();
-    listening = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
+    ({ c, listening } = served);
   });
-  afterAll(async () => {
-    await listening.close();
-    await c.stop();
-    place.remove();
-  });
+  afterAll(() => served.close());
 
   /** A raw HTTP/1.1 request for /events; the socket is paused at once when `stalled`. */
   function subscribe(stalled: boolean): { socket: Socket; received: () => string; ended: Promise<void> } {

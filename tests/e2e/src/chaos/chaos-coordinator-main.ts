@@ -1,9 +1,10 @@
 // The chaos run's coordinator in a process of its own: argv[2] is a JSON
-// ChaosCoordinatorLaunch. Like `gbc coordinator`, but on fixed ports (agents
-// keep their URL across restarts) and with the two timings the command line
-// does not expose: how often expired leases are looked for, and how long a
-// hook event claimed by a coordinator that died stays claimed. One command
-// hook appends each build-success event to a file, one line per run.
+// ChaosCoordinatorLaunch. What `gbc coordinator` runs (createCoordinator),
+// on fixed ports (agents keep their URL across restarts), with how often
+// expired leases are looked for (the command line does not set it) and the
+// hook lease set through the library (so that the same test also runs on
+// commits older than --hook-lease-seconds, to show what fails there). One
+// command hook appends each build-success event to a file, one line per run.
 // Prints `{"pid","agentUrl","clientUrl"}` once listening; stops on SIGTERM.
 import { createCoordinator, createJsonLogger, listen } from '@gbc/coordinator-server';
 import type { ChaosCoordinatorLaunch } from './chaos-coordinator.js';

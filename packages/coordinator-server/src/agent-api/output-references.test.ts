@@ -94,7 +94,7 @@ describe('output references', () => {
 
     expect((await upload(build, fileNar(`#!${lib}/bin/sh\necho ${own}\n`), [lib, own])).status).toBe(200);
     expect((await call(c, 'POST', `/build/${build}/report-result`, agent.auth, { result: 'success' })).status).toBe(204);
-    expect((await getOutputMetadata(c.context.datastore.db, own))?.references.sort()).toEqual([lib, own].sort());
+    expect([...((await getOutputMetadata(c.context.datastore.db, own))?.references ?? [])].sort()).toEqual([lib, own].sort());
   });
 
   it('finds hash parts split across chunks at any point, and only whole ones', () => {

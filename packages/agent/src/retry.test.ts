@@ -69,10 +69,11 @@ describe('withRetry', () => {
     await expect(withRetry(async () => 1, recordingTimers(), {}, controller.signal)).rejects.toBe('stopping');
   });
 
-  it('classes errors: no answer, timeouts, 5xx and 429 are transient; 4xx are not', () => {
+  it('classes errors: no answer, timeouts, 5xx, 408 and 429 are transient; other 4xx are not', () => {
     expect(isTransient(down())).toBe(true);
     expect(isTransient(new ProtocolError('unavailable', 'starting', { status: 503 }))).toBe(true);
     expect(isTransient(new ProtocolError('too-many-requests', 'slow down', { status: 429 }))).toBe(true);
+    expect(isTransient(new ProtocolError('request-timeout', 'the body idled', { status: 408 }))).toBe(true);
     expect(isTransient(new ProtocolError('not-found', 'gone', { status: 404 }))).toBe(false);
     expect(isTransient(new RangeError('bug'))).toBe(false);
   });

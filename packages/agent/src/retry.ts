@@ -26,7 +26,8 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof Error && error.name === 'TimeoutError') return true;
   if (error instanceof ProtocolError) {
     // range-not-satisfiable: a resumed upload raced the coordinator still storing the broken one; ask again.
-    return error.code === 'network-error' || error.code === 'timeout' || error.code === 'range-not-satisfiable' || error.status === 429 || error.status >= 500;
+    // request-timeout (408): the coordinator cut a body that idled too long; the upload resumes from what it kept.
+    return error.code === 'network-error' || error.code === 'timeout' || error.code === 'range-not-satisfiable' || error.status === 408 || error.status === 429 || error.status >= 500;
   }
   // fetch failures that escaped the client's decoding, and broken streams.
   return error instanceof TypeError || (error instanceof Error && /ECONNRE|EPIPE|socket|terminated|other side closed/i.test(error.message));

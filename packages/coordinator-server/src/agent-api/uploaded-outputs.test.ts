@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUploadedOutputs, type UploadedOutput } from './uploaded-outputs.js';
+import { createTestPlace, fakeDrv, startOn, submit } from './test-support.js';
+import { createUploadedOutputs, sweepUploadedNotes, type UploadedOutput } from './uploaded-outputs.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -65,4 +66,22 @@ describe('uploaded-output notes', () => {
     await notes.clear('b3');
     expect(existsSync(join(dir, 'uploaded', 'b3'))).toBe(false);
   }, 60_000);
+
+  it('at start, the notes of builds that are over or unknown go; those of builds still running stay', async () => {
+    const place = createTestPlace('sqlite');
+    const c = await startOn(place);
+    try {
+      const drvs = ['swept-running', 'swept-done'].map((n) => fakeDrv(n));
+      const [running, done] = await submit(c, drvs, drvs.map((d) => ({ derivationPath: d.path })));
+      await c.context.datastore.db.updateTable('builds').set({ state: 'succeeded' }).where('uuid', '=', done!).execute();
+      const dir = scratch();
+      const notes = createUploadedOutputs(dir);
+      for (const build of [running!, done!, '7b0f3a52-6f3e-4d2c-9a1b-2c3d4e5f6a7b']) await notes.save(build, note('out'));
+      expect(await sweepUploadedNotes(dir, c.context.datastore.db)).toBe(2);
+      expect(readdirSync(join(dir, 'uploaded'))).toEqual([running]);
+    } finally {
+      await c.stop();
+      place.remove();
+    }
+  });
 });

@@ -7,9 +7,13 @@
 // in memory, so that the result reads none back and removes exactly the files
 // it knows of (one upload and one result per build of a farm: a handful of
 // file-system calls each saved count at thousands of builds a minute).
-import { mkdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+//
+// A coordinator killed between a result's commit and the removal of its notes
+// leaves them behind; at start, `sweepUploadedNotes` removes the notes of
+// every build that is no longer queued, allocated or started.
+import { mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OutputMetadataInput } from '@gbc/datastore';
+import type { Db, OutputMetadataInput } from '@gbc/datastore';
 
 /** What an upload left for the result. */
 export interface UploadedOutput {
@@ -74,4 +78,25 @@ export function createUploadedOutputs(scratchDir: string): UploadedOutputs {
       await rm(dir(buildId), { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Removes the notes of builds that are over (succeeded, failed, canceled) or
+ * unknown: left by a coordinator killed after recording a result and before
+ * removing its notes. Returns how many builds' notes went.
+ */
+export async function sweepUploadedNotes(scratchDir: string, db: Db): Promise<number> {
+  const root = join(scratchDir, 'uploaded');
+  const builds = await readdir(root).catch(() => [] as string[]);
+  let removed = 0;
+  for (let i = 0; i < builds.length; i += 500) {
+    const batch = builds.slice(i, i + 500);
+    const live = new Set((await db.selectFrom('builds').select('uuid').where('uuid', 'in', batch).where('state', 'in', ['queued', 'allocated', 'started']).execute()).map((b) => b.uuid));
+    for (const build of batch) {
+      if (live.has(build)) continue;
+      await rm(join(root, build), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -27,6 +27,7 @@ import { startLeaseLoop } from '../scheduler/lease-loop.js';
 import type { LeaseLoop } from '../scheduler/lease-loop.js';
 import { createDataDirStorage, createLogStore, createNarUploads } from '../storage/index.js';
 import { startUploadSweep, type UploadSweep } from '../storage/upload-sweep.js';
+import { sweepUploadedNotes } from '../agent-api/uploaded-outputs.js';
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
 export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOptions {
@@ -100,6 +101,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       agentApp: observed.agentPortApp,
       async start() {
         if (config.migrate) await datastore.migrate();
+        const swept = await sweepUploadedNotes(store.scratchDir, datastore.db);
+        if (swept > 0) config.logger.info('upload notes of finished builds removed', { builds: swept });
         const t0 = performance.now();
         const queued = await scheduler.rebuild();
         const rebuildMs = performance.now() - t0;

@@ -14,7 +14,7 @@ import { encodeUploadHeaders } from '@gbc/protocol';
 import type { DerivationRecord } from '@gbc/datastore';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
 import { narHashOf } from '../test-support/upload-fixtures.js';
-import { call, createTestPlace, fakeDrv, makeAgent, startOn, submit } from './test-support.js';
+import { call, createTestPlace, fakeDrv, makeAgent, startedBuild, startOn } from './test-support.js';
 import type { TestPlace } from './test-support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'gbc-fixed-'));
@@ -56,13 +56,7 @@ describe('fixed outputs', () => {
     place.remove();
   });
 
-  async function started(drv: DerivationRecord): Promise<string> {
-    const [id] = await submit(c, [drv], [{ derivationPath: drv.path }]);
-    const got = (await (await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, { count: 1, systems: ['x86_64-linux'] })).json()) as { builds: { uuid: string }[] };
-    expect(got.builds.map((b) => b.uuid)).toEqual([id]);
-    expect((await call(c, 'POST', `/build/${id}/report-build-start`, agent.auth)).status).toBe(204);
-    return id!;
-  }
+  const started = (drv: DerivationRecord) => startedBuild(c, agent, drv);
   const upload = (build: string, nar: Buffer) => c.agentApp.request(`/build/${build}/output/out`, {
     method: 'PUT', body: nar,
     headers: { ...encodeUploadHeaders({ narHash: narHashOf(nar), narSize: nar.length, references: [] }), Authorization: agent.auth, 'Content-Type': 'application/x-nix-nar' },

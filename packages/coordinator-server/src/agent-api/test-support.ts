@@ -99,6 +99,19 @@ export async function startListening(dialect: 'sqlite' | 'postgres', options: Pa
   };
 }
 
+/**
+ * Submits a build of `drv`, has `agent` fetch it (it must be the one handed
+ * out) and report its start; returns the build's UUID.
+ */
+export async function startedBuild(c: Coordinator, agent: { id: string; auth: string }, drv: DerivationRecord): Promise<string> {
+  const [id] = await submit(c, [drv], [{ derivationPath: drv.path }]);
+  const got = (await (await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, { count: 1, systems: [drv.system] })).json()) as { builds: { uuid: string }[] };
+  if (got.builds.length !== 1 || got.builds[0]!.uuid !== id) throw new Error(`fetch-builds handed out ${JSON.stringify(got.builds.map((b) => b.uuid))}, not ${id}`);
+  const start = await call(c, 'POST', `/build/${id}/report-build-start`, agent.auth);
+  if (start.status !== 204) throw new Error(`report-build-start answered ${start.status}`);
+  return id!;
+}
+
 /** Creates an agent with a password; returns its id and Basic header. */
 export async function makeAgent(c: Coordinator, name: string, tags: readonly { key: string; value: string }[] = []): Promise<{ id: string; auth: string; password: string }> {
   const db = c.context.datastore.db;

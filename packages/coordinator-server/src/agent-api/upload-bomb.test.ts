@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeUploadHeaders } from '@gbc/protocol';
 import { formatHash, makeHash } from '@gbc/store';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
-import { call, createTestPlace, fakeDrv, makeAgent, startOn, submit } from './test-support.js';
+import { createTestPlace, fakeDrv, makeAgent, startedBuild, startOn } from './test-support.js';
 import type { TestPlace } from './test-support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'gbc-bomb-'));
@@ -57,14 +57,7 @@ describe('decompression bombs uploaded to the coordinator', () => {
     place.remove();
   });
 
-  async function started(name: string): Promise<string> {
-    const drv = fakeDrv(name);
-    const [id] = await submit(c, [drv], [{ derivationPath: drv.path }]);
-    const got = (await (await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, { count: 1, systems: ['x86_64-linux'] })).json()) as { builds: { uuid: string }[] };
-    expect(got.builds.map((b) => b.uuid)).toEqual([id]);
-    expect((await call(c, 'POST', `/build/${id}/report-build-start`, agent.auth)).status).toBe(204);
-    return id!;
-  }
+  const started = (name: string) => startedBuild(c, agent, fakeDrv(name));
   const upload = async (build: string, body: Buffer, narHash: string, narSize: number) => {
     const res = await c.agentApp.request(`/build/${build}/output/out`, {
       method: 'PUT', body,

@@ -8,7 +8,7 @@
 // coordinator can be restarted on the same database and data with another key.
 // Everything started is registered with a Closers (from the Guix farm test).
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinatorClient, type BuildDetail } from '@gbc/protocol';
@@ -18,7 +18,7 @@ import { gbcOk, startGbc, startGbcCoordinator, type GbcCoordinator, type GbcProc
 import { waitFor } from '../support/wait-for.js';
 import { ensureMachineBuildUsers } from '../guix/guix-build-users.js';
 import { GNU_STORE, guixSystem } from '../guix/guix-farm-dag.js';
-import { MACHINE_GUIX_KEY, type Closers } from '../guix/guix-farm-setup.js';
+import { MACHINE_GUIX_KEY, expectExit0, logTails, stopAgent, type Closers } from '../guix/guix-farm-setup.js';
 
 /** What machine A built through gbc. */
 export interface BuiltItems {
@@ -46,7 +46,6 @@ export interface SubstituteSetup {
   readonly items: BuiltItems;
 }
 
-const AGENT_GRACE_MS = 20_000;
 /** top's output ends with the numbers 1…this, one a line (about 24 KiB: above the agent's 16 KiB compression threshold). */
 export const TOP_NUMBERS = 5000;
 
@@ -131,18 +130,5 @@ export async function restartCoordinator(setup: SubstituteSetup, guixKey: string
 
 /** The end of each process's log, to show when a test failed. */
 export function substituteLogs(setup: SubstituteSetup, more: readonly string[] = [], chars = 4000): string {
-  const files = [setup.agent.errFile, setup.daemonA.logFile, setup.coordinator.errFile, ...more];
-  return files.map((f) => `=== ${f}\n${existsSync(f) ? readFileSync(f, 'utf8').slice(-chars) : '(gone)'}`).join('\n');
-}
-
-/** SIGTERM (finish what it holds); a second one if it is still running after a while. */
-async function stopAgent(agent: GbcProcess): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const graceful = await Promise.race([agent.stop(), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), AGENT_GRACE_MS)))]);
-  clearTimeout(timer);
-  return graceful ?? agent.stop();
-}
-
-function expectExit0(what: string, code: number): void {
-  if (code !== 0) throw new Error(`${what} exited ${code}`);
+  return logTails([setup.agent.errFile, setup.daemonA.logFile, setup.coordinator.errFile, ...more], chars);
 }

@@ -116,18 +116,23 @@ async function startMachine(version: GuixDaemonVersion, tag: 'one' | 'two', dir:
 
 /** The end of each process's log (agents, coordinator, daemons), to show when a test failed. */
 export function farmLogs(farm: GuixFarm, chars = 4000): string {
-  const files = [...farm.machines.flatMap((m) => [m.agent.errFile, m.daemon.logFile]), farm.coordinator.errFile];
+  return logTails([...farm.machines.flatMap((m) => [m.agent.errFile, m.daemon.logFile]), farm.coordinator.errFile], chars);
+}
+
+/** The last `chars` of each file, headed by its name. */
+export function logTails(files: readonly string[], chars = 4000): string {
   return files.map((f) => `=== ${f}\n${existsSync(f) ? readFileSync(f, 'utf8').slice(-chars) : '(gone)'}`).join('\n');
 }
 
 /** SIGTERM (finish what it holds); a second SIGTERM (abort it) if it is still running after a while, as after a failed test. */
-async function stopAgent(agent: GbcProcess): Promise<number> {
+export async function stopAgent(agent: GbcProcess): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const graceful = await Promise.race([agent.stop(), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), AGENT_GRACE_MS)))]);
   clearTimeout(timer);
   return graceful ?? agent.stop();
 }
 
-function expectExit0(what: string, code: number): void {
+/** Throws unless a process exited 0. */
+export function expectExit0(what: string, code: number): void {
   if (code !== 0) throw new Error(`${what} exited ${code}`);
 }

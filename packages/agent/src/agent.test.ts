@@ -288,7 +288,8 @@ in { lonely = mk { name = "lonely"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
     agent.agent.stop(true);
     const later = await submit(coord.client, drvs.next!);
     d2.openGate(nonce);
-    await agent.done;
+    await agent.stop(); // the graceful stop asked above ends run() once the build is delivered; this removes its state
+
     const done = await coord.client.getBuild(build);
     expect(done.state).toBe('succeeded');
     expect((await coord.client.getBuild(later)).state).toBe('queued');

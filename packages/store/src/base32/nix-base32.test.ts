@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -11,13 +11,17 @@ import { decodeNix32, encodeNix32, nix32Length } from './nix-base32.js';
 describe('Nix base32', () => {
   it('encodes a sha256 digest like nix-hash does', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gbc-b32-'));
-    for (const text of ['', 'hello\n', 'The quick brown fox']) {
-      const file = join(dir, 'f');
-      writeFileSync(file, text);
-      const hex = createHash('sha256').update(text).digest('hex');
-      const nix = execFileSync('nix-hash', ['--type', 'sha256', '--to-base32', hex], { encoding: 'utf8' }).trim();
-      expect(encodeNix32(Buffer.from(hex, 'hex'))).toBe(nix);
-      expect(Buffer.from(decodeNix32(nix)).toString('hex')).toBe(hex);
+    try {
+      for (const text of ['', 'hello\n', 'The quick brown fox']) {
+        const file = join(dir, 'f');
+        writeFileSync(file, text);
+        const hex = createHash('sha256').update(text).digest('hex');
+        const nix = execFileSync('nix-hash', ['--type', 'sha256', '--to-base32', hex], { encoding: 'utf8' }).trim();
+        expect(encodeNix32(Buffer.from(hex, 'hex'))).toBe(nix);
+        expect(Buffer.from(decodeNix32(nix)).toString('hex')).toBe(hex);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -16,7 +16,11 @@ function benchFiles(): string[] {
   ];
   return dirs
     .filter((d) => existsSync(d))
-    .flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.bench.ts')).map((f) => join(d, f)))
+    .flatMap((d) =>
+      readdirSync(d)
+        .filter((f) => f.endsWith('.bench.ts'))
+        .map((f) => join(d, f)),
+    )
     .filter((f) => filters.length === 0 || filters.some((x) => basename(f).includes(x)))
     .sort();
 }

@@ -34,9 +34,16 @@ function expression(): { expr: string; attrs: string[] } {
   LAYERS.forEach((n, layer) => {
     for (let i = 0; i < n; i++) {
       const name = `d${layer}_${i}`;
-      const prev = layer === 0 ? [] : [0, 1, 2].slice(0, layer === 3 ? 3 : 2).map((k) => `d${layer - 1}_${(i * 2 + k) % LAYERS[layer - 1]!}`);
+      const prev =
+        layer === 0
+          ? []
+          : [0, 1, 2]
+              .slice(0, layer === 3 ? 3 : 2)
+              .map((k) => `d${layer - 1}_${(i * 2 + k) % LAYERS[layer - 1]!}`);
       const cat = prev.map((p) => `cat \${${p}} >> $out;`).join(' ');
-      lines.push(`  ${name} = mk { name = "bench-${name}"; args = [ "-c" "echo ${name} > $out; ${cat}" ]; };`);
+      lines.push(
+        `  ${name} = mk { name = "bench-${name}"; args = [ "-c" "echo ${name} > $out; ${cat}" ]; };`,
+      );
       attrs.push(name);
     }
   });
@@ -78,12 +85,39 @@ function runDirect(): Run {
     const cpu0 = machineCpuMs();
     const t0 = performance.now();
     // nix-store then fails to print the results (it reads the .drv from /nix/store): the outputs are checked instead.
-    spawnSync('nix-store', ['--store', store, '--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64',
-      '-r', '-j', String(JOBS), ...paths], { env: { ...process.env, NIX_REMOTE: '' }, stdio: 'pipe' });
+    spawnSync(
+      'nix-store',
+      [
+        '--store',
+        store,
+        '--option',
+        'sandbox',
+        'true',
+        '--option',
+        'sandbox-paths',
+        '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64',
+        '-r',
+        '-j',
+        String(JOBS),
+        ...paths,
+      ],
+      { env: { ...process.env, NIX_REMOTE: '' }, stdio: 'pipe' },
+    );
     const ms = performance.now() - t0;
     const cpuMs = machineCpuMs() - cpu0;
-    const invalid = execFileSync('nix-store', ['--store', store, '--check-validity', '--print-invalid', ...outputs], { env: { ...process.env, NIX_REMOTE: '' }, encoding: 'utf8' }).trim();
-    return { ms, cpuMs, nodeCpuMs: 0, load, bad: invalid === '' ? 0 : invalid.split('\n').length, phases: [] };
+    const invalid = execFileSync(
+      'nix-store',
+      ['--store', store, '--check-validity', '--print-invalid', ...outputs],
+      { env: { ...process.env, NIX_REMOTE: '' }, encoding: 'utf8' },
+    ).trim();
+    return {
+      ms,
+      cpuMs,
+      nodeCpuMs: 0,
+      load,
+      bad: invalid === '' ? 0 : invalid.split('\n').length,
+      phases: [],
+    };
   } finally {
     rmSync(direct, { recursive: true, force: true });
   }
@@ -102,12 +136,31 @@ async function runGbc(): Promise<Run> {
     const cpu0 = machineCpuMs();
     const node0 = process.cpuUsage();
     const t1 = performance.now();
-    const agent = runAgent({ coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket, maxParallelBuilds: JOBS, maxAllocatedBuilds: JOBS * 2, maxParallelUploads: JOBS, pollIntervalMs: 50, uploadCompression: (process.env.GBC_BENCH_COMPRESSION ?? 'zstd') as 'zstd',
-      log: (m, f) => { if (m === 'uploaded' && f !== undefined) phases.push(f as Record<string, number>); } });
+    const agent = runAgent({
+      coordinatorUrl: coord.agentUrl,
+      uuid: creds.uuid,
+      password: creds.password,
+      daemonSocket: daemon.socket,
+      maxParallelBuilds: JOBS,
+      maxAllocatedBuilds: JOBS * 2,
+      maxParallelUploads: JOBS,
+      pollIntervalMs: 50,
+      uploadCompression: (process.env.GBC_BENCH_COMPRESSION ?? 'zstd') as 'zstd',
+      log: (m, f) => {
+        if (m === 'uploaded' && f !== undefined) phases.push(f as Record<string, number>);
+      },
+    });
     // Watched through the event stream (from the first event, so none is missed), not by polling.
     const ended = new Set<string>();
-    for await (const e of coord.client.events({ query: { type: ['build-success', 'build-failure', 'build-canceled', 'build-missing-inputs'] }, lastEventId: '0' })) {
-      if (e.build !== undefined && (e.type === 'build-success' || e.state === 'failed' || e.state === 'canceled')) ended.add(e.build);
+    for await (const e of coord.client.events({
+      query: { type: ['build-success', 'build-failure', 'build-canceled', 'build-missing-inputs'] },
+      lastEventId: '0',
+    })) {
+      if (
+        e.build !== undefined &&
+        (e.type === 'build-success' || e.state === 'failed' || e.state === 'canceled')
+      )
+        ended.add(e.build);
       if (ended.size >= n) break;
     }
     const ms = performance.now() - t1;
@@ -134,7 +187,9 @@ for (let round = 0; round < ROUNDS; round++) {
     gbcRuns.push(await runGbc());
     directRuns.push(runDirect());
   }
-  process.stderr.write(`round ${round + 1}: direct ${(directRuns.at(-1)!.ms / 1000).toFixed(2)} s, gbc ${(gbcRuns.at(-1)!.ms / 1000).toFixed(2)} s\n`);
+  process.stderr.write(
+    `round ${round + 1}: direct ${(directRuns.at(-1)!.ms / 1000).toFixed(2)} s, gbc ${(gbcRuns.at(-1)!.ms / 1000).toFixed(2)} s\n`,
+  );
 }
 const median = (runs: readonly Run[], f: (r: Run) => number): number => {
   const v = runs.map(f).sort((a, b) => a - b);

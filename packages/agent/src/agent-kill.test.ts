@@ -36,25 +36,56 @@ describe('an agent killed during a build', () => {
     const killed = await coord.addAgent('doomed');
     const survivor = await coord.addAgent('survivor');
     const nonce = randomBytes(4).toString('hex');
-    const { gated } = instantiate(`let ${mkPrelude(nonce)} in { gated = mk { name = "killed-midway"; args = [ "-c" "echo started; while [ ! -e /gbc-gate/open ]; do sleep 0.05; done; echo survived-${nonce} > $out" ]; }; }`, ['gated']);
+    const { gated } = instantiate(
+      `let ${mkPrelude(nonce)} in { gated = mk { name = "killed-midway"; args = [ "-c" "echo started; while [ ! -e /gbc-gate/open ]; do sleep 0.05; done; echo survived-${nonce} > $out" ]; }; }`,
+      ['gated'],
+    );
     const build = await submit(coord.client, gated!);
     const options = {
-      coordinatorUrl: coord.agentUrl, uuid: killed.uuid, password: killed.password, daemonSocket: d1.socket,
-      stateDir: join(scratch, 'state'), pollIntervalMs: 100, maxLoad1: 10_000,
+      coordinatorUrl: coord.agentUrl,
+      uuid: killed.uuid,
+      password: killed.password,
+      daemonSocket: d1.socket,
+      stateDir: join(scratch, 'state'),
+      pollIntervalMs: 100,
+      maxLoad1: 10_000,
     };
     const out = openSync(join(scratch, 'child.log'), 'a');
-    child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(repoRoot, 'packages/agent/src/test-support/agent-child.ts'), JSON.stringify(options)], {
-      cwd: repoRoot, stdio: ['ignore', out, out], env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    const exited = new Promise<NodeJS.Signals | null>((r) => child!.once('exit', (_code, signal) => r(signal)));
+    child = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        join(repoRoot, 'packages/agent/src/test-support/agent-child.ts'),
+        JSON.stringify(options),
+      ],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((r) =>
+      child!.once('exit', (_code, signal) => r(signal)),
+    );
     const started = await coord.waitFor(build, (b) => b.state === 'started', 'started by the child agent');
     expect(started.attempts[0]?.agent).toBe(killed.uuid);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
     d2.openGate();
-    const other = runAgent({ coordinatorUrl: coord.agentUrl, uuid: survivor.uuid, password: survivor.password, daemonSocket: d2.socket });
-    const done = await coord.waitFor(build, (b) => b.state === 'succeeded' || b.state === 'failed', 'built by the survivor');
+    const other = runAgent({
+      coordinatorUrl: coord.agentUrl,
+      uuid: survivor.uuid,
+      password: survivor.password,
+      daemonSocket: d2.socket,
+    });
+    const done = await coord.waitFor(
+      build,
+      (b) => b.state === 'succeeded' || b.state === 'failed',
+      'built by the survivor',
+    );
     await other.stop();
     expect(done.state).toBe('succeeded');
     expect(done.attempts.map((a) => a.agent)).toEqual([killed.uuid, survivor.uuid]);

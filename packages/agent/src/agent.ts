@@ -54,14 +54,27 @@ export function createAgent(options: AgentOptions): Agent {
     const state = new StateFile(o.stateDir);
     await state.load();
     const creds = await resolveCredentials(o, state, o.coordinatorUrl);
-    const makeClient = (c: typeof creds.primary): AgentClient => new AgentClient({
-      baseUrl: o.coordinatorUrl, credentials: c,
-      onSession: (s) => state.update((st) => ({ ...st, session: { agent: s.agent, password: s.password, coordinator: o.coordinatorUrl } })),
-    });
+    const makeClient = (c: typeof creds.primary): AgentClient =>
+      new AgentClient({
+        baseUrl: o.coordinatorUrl,
+        credentials: c,
+        onSession: (s) =>
+          state.update((st) => ({
+            ...st,
+            session: { agent: s.agent, password: s.password, coordinator: o.coordinatorUrl },
+          })),
+      });
     let client = makeClient(creds.primary);
     const ownDaemon = o.daemon === undefined;
-    const daemon: BuildDaemon = o.daemon ?? createBuildDaemon({ socket: o.daemonSocket, storeDir: o.storeDir, maxConnections: o.maxParallelBuilds + o.maxParallelUploads + 2 });
-    const retrying = (error: unknown, delayMs: number) => o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs });
+    const daemon: BuildDaemon =
+      o.daemon ??
+      createBuildDaemon({
+        socket: o.daemonSocket,
+        storeDir: o.storeDir,
+        maxConnections: o.maxParallelBuilds + o.maxParallelUploads + 2,
+      });
+    const retrying = (error: unknown, delayMs: number) =>
+      o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs });
     const call = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
       if (signal === undefined) return withRetry(fn, o.timers, o.retry, hardStop.signal, retrying);
       // Linked for this call only: AbortSignal.any would leave an entry on the long-lived stop signal per call.
@@ -74,19 +87,41 @@ export function createAgent(options: AgentOptions): Agent {
     await prepareDaemon();
     const roots = o.daemon === undefined ? new SharedTempRoots(socketPathOf(o.daemonSocket)) : undefined;
     const ctx = (): RunContext => ({
-      client, daemon, cache: coordinatorSource(client, daemon.storeDir), spoolDir: join(o.stateDir, 'spool'), compression: o.uploadCompression, compressAboveBytes: o.compressAboveBytes,
-      rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined, roots,
-      derivationSubstituteUrls: o.derivationSubstituteUrls, nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
-      caps: { maxBuildTimeoutSeconds: o.maxBuildTimeoutSeconds, maxBuildSilentSeconds: o.maxBuildSilentSeconds }, signing, prepareDaemon,
-      builds, uploads, buildOps, call, log: o.log,
+      client,
+      daemon,
+      cache: coordinatorSource(client, daemon.storeDir),
+      spoolDir: join(o.stateDir, 'spool'),
+      compression: o.uploadCompression,
+      compressAboveBytes: o.compressAboveBytes,
+      rootsSocket: o.daemon === undefined ? socketPathOf(o.daemonSocket) : undefined,
+      roots,
+      derivationSubstituteUrls: o.derivationSubstituteUrls,
+      nonDerivationSubstituteUrls: o.nonDerivationSubstituteUrls,
+      caps: {
+        maxBuildTimeoutSeconds: o.maxBuildTimeoutSeconds,
+        maxBuildSilentSeconds: o.maxBuildSilentSeconds,
+      },
+      signing,
+      prepareDaemon,
+      builds,
+      uploads,
+      buildOps,
+      call,
+      log: o.log,
     });
     const builds = new Semaphore(o.maxParallelBuilds);
     const uploads = new Semaphore(o.maxParallelUploads);
 
     /** Delivers a result (in the state file, or on its way there: `recorded`) until the coordinator answers. */
-    const deliver = async (build: string, result: BuildResultRequest, recorded: Promise<void> = Promise.resolve()): Promise<void> => {
+    const deliver = async (
+      build: string,
+      result: BuildResultRequest,
+      recorded: Promise<void> = Promise.resolve(),
+    ): Promise<void> => {
       delivering.add(build);
-      const written = recorded.catch((error: unknown) => o.log('result not written to the state file', { build, error: String((error as Error).message) }));
+      const written = recorded.catch((error: unknown) =>
+        o.log('result not written to the state file', { build, error: String((error as Error).message) }),
+      );
       const send = (): Promise<void> => client.reportResult(build, result);
       try {
         try {
@@ -121,7 +156,8 @@ export function createAgent(options: AgentOptions): Agent {
           // for the write first only put an fsync before every result.
           await deliver(build.uuid, result, state.addPending({ build: build.uuid, result }));
         }
-      })().catch((error: unknown) => o.log('build run failed', { build: build.uuid, error: String(error) }))
+      })()
+        .catch((error: unknown) => o.log('build run failed', { build: build.uuid, error: String(error) }))
         .finally(() => {
           held.delete(build.uuid);
           nudge();
@@ -140,8 +176,11 @@ export function createAgent(options: AgentOptions): Agent {
 
     const reportStatus = async (): Promise<void> => {
       const report = {
-        load1: load1(), freeDiskBytes: await freeDiskBytes(o.stateDir),
-        builds: [...new Set([...held.keys(), ...delivering])], systems: [...o.systems], draining: stopping.signal.aborted,
+        load1: load1(),
+        freeDiskBytes: await freeDiskBytes(o.stateDir),
+        builds: [...new Set([...held.keys(), ...delivering])],
+        systems: [...o.systems],
+        draining: stopping.signal.aborted,
       };
       let res;
       try {
@@ -155,14 +194,18 @@ export function createAgent(options: AgentOptions): Agent {
       // While it holds builds the agent reports often, so that a cancel reaches a
       // running build within seconds; idle, a third of the lease keeps it alive.
       const leaseThird = (res.leaseSeconds * 1000) / 3;
-      intervalMs = o.statusIntervalMs ?? Math.min(held.size > 0 ? BUSY_STATUS_INTERVAL_MS : 60_000, leaseThird);
+      intervalMs =
+        o.statusIntervalMs ?? Math.min(held.size > 0 ? BUSY_STATUS_INTERVAL_MS : 60_000, leaseThird);
       for (const id of res.canceledBuilds) held.get(id)?.abort.abort('canceled' satisfies AbortReason);
       for (const id of res.unknownBuilds) held.get(id)?.abort.abort('lease-lost' satisfies AbortReason);
     };
 
     const graceTimer = (async () => {
       // stop() may have come while run() was still starting (the listener would never fire).
-      if (!stopping.signal.aborted) await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+      if (!stopping.signal.aborted)
+        await new Promise<void>((resolve) =>
+          stopping.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
       await o.timers.sleep(o.gracePeriodMs, hardStop.signal).catch(() => undefined);
       if (!hardStop.signal.aborted) hardStop.abort('stopping');
     })();
@@ -183,15 +226,27 @@ export function createAgent(options: AgentOptions): Agent {
           }
           const room = o.maxAllocatedBuilds - held.size;
           const load = load1();
-          if (load > o.maxLoad1 && room >= 1) o.log('load above the limit: fetching nothing', { load1: load, maxLoad1: o.maxLoad1 });
+          if (load > o.maxLoad1 && room >= 1)
+            o.log('load above the limit: fetching nothing', { load1: load, maxLoad1: o.maxLoad1 });
           // After the daemon refused the agent's key (run-build.ts), nothing more is fetched.
-          if (!stopping.signal.aborted && active && buildOps.importsRefused === undefined && room >= 1 && load <= o.maxLoad1) {
+          if (
+            !stopping.signal.aborted &&
+            active &&
+            buildOps.importsRefused === undefined &&
+            room >= 1 &&
+            load <= o.maxLoad1
+          ) {
             // Once builds go through BuildDerivation, each comes with its own closure: a request less per build.
-            const got = await client.fetchBuilds({ count: Math.floor(room), systems: [...o.systems], closures: buildOps.basic === true ? 'own' : 'none' });
+            const got = await client.fetchBuilds({
+              count: Math.floor(room),
+              systems: [...o.systems],
+              closures: buildOps.basic === true ? 'own' : 'none',
+            });
             for (const b of got.builds) if (!held.has(b.uuid)) start(b);
             if (got.builds.length > 0) {
               // Now busy: the next report comes at the busy pace, not the idle one.
-              if (o.statusIntervalMs === undefined) nextStatus = Math.min(nextStatus, o.timers.now() + BUSY_STATUS_INTERVAL_MS);
+              if (o.statusIntervalMs === undefined)
+                nextStatus = Math.min(nextStatus, o.timers.now() + BUSY_STATUS_INTERVAL_MS);
               continue;
             }
           }
@@ -209,7 +264,10 @@ export function createAgent(options: AgentOptions): Agent {
         stopping.signal.removeEventListener('abort', onStop);
       }
       // Draining: tell the coordinator, then wait for undelivered results until the hard stop.
-      await Promise.race([Promise.all(pendingFromBefore), new Promise((r) => hardStop.signal.addEventListener('abort', r, { once: true }))]);
+      await Promise.race([
+        Promise.all(pendingFromBefore),
+        new Promise((r) => hardStop.signal.addEventListener('abort', r, { once: true })),
+      ]);
     } finally {
       // Also reached when run() fails: abort what is held and give each release one last try.
       if (!hardStop.signal.aborted) hardStop.abort('stopping');

@@ -16,11 +16,14 @@ async function through(stream: Duplex, data: Uint8Array): Promise<Buffer> {
 describe('upload compression', () => {
   for (const c of UPLOAD_COMPRESSIONS) {
     it(`${c}: decompressing what was compressed gives the bytes back`, async () => {
-      await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 20_000 }), async (data) => {
-        const packed = await through(createCompressor(c), data);
-        const unpacked = await through(createDecompressor(c), packed);
-        expect(Buffer.compare(unpacked, Buffer.from(data))).toBe(0);
-      }), { numRuns: c === 'none' || c === 'gzip' ? 50 : 8 });
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ maxLength: 20_000 }), async (data) => {
+          const packed = await through(createCompressor(c), data);
+          const unpacked = await through(createDecompressor(c), packed);
+          expect(Buffer.compare(unpacked, Buffer.from(data))).toBe(0);
+        }),
+        { numRuns: c === 'none' || c === 'gzip' ? 50 : 8 },
+      );
     });
   }
 

@@ -32,7 +32,11 @@ export function createDecompressor(compression: string): Duplex {
   if (compression === 'none' || compression === '') return new PassThrough();
   if (compression === 'gzip') return createGunzip();
   const p = PROGRAMS[compression];
-  if (p === undefined) throw new AgentError('bad-compression', `cannot decompress ${JSON.stringify(compression)}: expected none, gzip, zstd, lzip, xz or bzip2`);
+  if (p === undefined)
+    throw new AgentError(
+      'bad-compression',
+      `cannot decompress ${JSON.stringify(compression)}: expected none, gzip, zstd, lzip, xz or bzip2`,
+    );
   return programFilter(p.program, p.decompress, `${compression} decompression`);
 }
 
@@ -50,7 +54,8 @@ function programFilter(program: string, args: string[], what: string): Duplex {
   child.once('error', (error) => fail(error.message, error));
   child.stdin.on('error', () => undefined);
   child.once('close', (code, signal) => {
-    if (code !== 0 && !duplex.destroyed) fail(signal === null ? `exit status ${code}: ${stderr.trim()}` : `killed by ${signal}`);
+    if (code !== 0 && !duplex.destroyed)
+      fail(signal === null ? `exit status ${code}: ${stderr.trim()}` : `killed by ${signal}`);
   });
   duplex.once('close', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill();

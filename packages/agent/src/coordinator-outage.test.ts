@@ -37,25 +37,45 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 describe('a coordinator outage during set-up', () => {
   it('is retried until the coordinator is back, never reported as a missing input', async () => {
     const nonce = randomBytes(4).toString('hex');
-    const { drv } = instantiate(`let ${mkPrelude(nonce)}
+    const { drv } = instantiate(
+      `let ${mkPrelude(nonce)}
   src = builtins.toFile "outage-src-${nonce}" "fetched after the outage ${nonce}";
-in { drv = mk { name = "outage"; args = [ "-c" "cat \${src} > $out" ]; }; }`, ['drv']);
+in { drv = mk { name = "outage"; args = [ "-c" "cat \${src} > $out" ]; }; }`,
+      ['drv'],
+    );
     const build = await submit(coord.client, drv!);
     const creds = await coord.addAgent(`outage-${nonce}`);
     // The first narinfo request stops the coordinator before it fails.
-    const proxy = await startCuttingProxy(coord.agentUrl, 0, /GET \/[0-9a-z]{32}\.narinfo /, () => coord.stop());
-    const agent = runAgent({ coordinatorUrl: proxy.url, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket });
+    const proxy = await startCuttingProxy(coord.agentUrl, 0, /GET \/[0-9a-z]{32}\.narinfo /, () =>
+      coord.stop(),
+    );
+    const agent = runAgent({
+      coordinatorUrl: proxy.url,
+      uuid: creds.uuid,
+      password: creds.password,
+      daemonSocket: daemon.socket,
+    });
     try {
       await until(() => proxy.cut(), 'the narinfo request');
       // Retrying while the coordinator is down: at least two failed tries after the cut.
       const failedBefore = agent.messages.filter((m) => m === 'coordinator call failed, retrying').length;
-      await until(() => agent.messages.filter((m) => m === 'coordinator call failed, retrying').length >= failedBefore + 2, 'retries during the outage');
+      await until(
+        () =>
+          agent.messages.filter((m) => m === 'coordinator call failed, retrying').length >= failedBefore + 2,
+        'retries during the outage',
+      );
       expect(agent.messages).not.toContain('setup failure');
       await coord.start();
-      const done = await coord.waitFor(build, (b) => b.state === 'succeeded' || b.state === 'failed', 'built after the outage');
+      const done = await coord.waitFor(
+        build,
+        (b) => b.state === 'succeeded' || b.state === 'failed',
+        'built after the outage',
+      );
       expect(done.state).toBe('succeeded');
       expect(done.attempts.map((a) => a.result)).toEqual(['success']);
-      expect(readFileSync(join(daemon.root, done.outputs[0]!.path), 'utf8')).toBe(`fetched after the outage ${nonce}`);
+      expect(readFileSync(join(daemon.root, done.outputs[0]!.path), 'utf8')).toBe(
+        `fetched after the outage ${nonce}`,
+      );
       expect(agent.messages).not.toContain('setup failure');
       // The narinfo was asked for again after the cut, through the proxy.
       expect(proxy.requests.filter((r) => /\.narinfo /.test(r)).length).toBeGreaterThanOrEqual(2);

@@ -14,24 +14,42 @@ export interface ResolvedCredentials {
   readonly fallback?: AgentCredentials;
 }
 
-async function secretFrom(value: string | undefined, file: string | undefined, what: string): Promise<string | undefined> {
+async function secretFrom(
+  value: string | undefined,
+  file: string | undefined,
+  what: string,
+): Promise<string | undefined> {
   if (value !== undefined) return value;
   if (file === undefined) return undefined;
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch (error) {
-    throw new AgentError('credentials', `cannot read the ${what} file ${file}: ${(error as Error).message}`, { cause: error });
+    throw new AgentError('credentials', `cannot read the ${what} file ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
 /** Resolves credentials; a stored session for the same coordinator and name comes first. */
-export async function resolveCredentials(auth: AgentAuthOptions, state: StateFile, coordinatorUrl: string): Promise<ResolvedCredentials> {
+export async function resolveCredentials(
+  auth: AgentAuthOptions,
+  state: StateFile,
+  coordinatorUrl: string,
+): Promise<ResolvedCredentials> {
   const password = await secretFrom(auth.password, auth.passwordFile, 'password');
   if (password !== undefined && auth.uuid !== undefined) return { primary: { agent: auth.uuid, password } };
   const token = await secretFrom(auth.token, auth.tokenFile, 'token');
-  if (token === undefined || auth.name === undefined) throw new AgentError('credentials', 'no credentials: give uuid and password (or password file), or name and token (or token file)');
-  const tokenCreds: AgentCredentials = auth.description === undefined ? { name: auth.name, token } : { name: auth.name, token, description: auth.description };
+  if (token === undefined || auth.name === undefined)
+    throw new AgentError(
+      'credentials',
+      'no credentials: give uuid and password (or password file), or name and token (or token file)',
+    );
+  const tokenCreds: AgentCredentials =
+    auth.description === undefined
+      ? { name: auth.name, token }
+      : { name: auth.name, token, description: auth.description };
   const stored = state.state.session;
-  if (stored !== undefined && stored.coordinator === coordinatorUrl) return { primary: { agent: stored.agent, password: stored.password }, fallback: tokenCreds };
+  if (stored !== undefined && stored.coordinator === coordinatorUrl)
+    return { primary: { agent: stored.agent, password: stored.password }, fallback: tokenCreds };
   return { primary: tokenCreds };
 }

@@ -42,19 +42,41 @@ function narString(s: string | Uint8Array): Buffer {
 
 beforeAll(async () => {
   const nonce = randomUUID();
-  writeFileSync(join(dir, 'drv.nix'), `
+  writeFileSync(
+    join(dir, 'drv.nix'),
+    `
 let mk = name: derivation { inherit name; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ${nonce} > $out" ]; };
-in { one = mk "gbc-drv-subst-one"; two = mk "gbc-drv-subst-two"; }`);
-  const instantiate = (attr: string) => execFileSync('nix-instantiate', [join(dir, 'drv.nix'), '-A', attr], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+in { one = mk "gbc-drv-subst-one"; two = mk "gbc-drv-subst-two"; }`,
+  );
+  const instantiate = (attr: string) =>
+    execFileSync('nix-instantiate', [join(dir, 'drv.nix'), '-A', attr], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   drvPath = instantiate('one');
   otherDrv = instantiate('two');
-  execFileSync('nix', ['copy', '--derivation', '--to', `file://${join(dir, 'good')}?compression=xz`, drvPath], { env, stdio: 'pipe' });
+  execFileSync(
+    'nix',
+    ['copy', '--derivation', '--to', `file://${join(dir, 'good')}?compression=xz`, drvPath],
+    { env, stdio: 'pipe' },
+  );
   // "liar": answers for drvPath with the narinfo of another derivation.
-  execFileSync('nix', ['copy', '--derivation', '--to', `file://${join(dir, 'other')}`, otherDrv], { env, stdio: 'pipe' });
+  execFileSync('nix', ['copy', '--derivation', '--to', `file://${join(dir, 'other')}`, otherDrv], {
+    env,
+    stdio: 'pipe',
+  });
   mkdirSync(join(dir, 'liar'));
-  writeFileSync(join(dir, 'liar', `${storePathHashPart(drvPath)}.narinfo`), readFileSync(join(dir, 'other', `${storePathHashPart(otherDrv)}.narinfo`)));
+  writeFileSync(
+    join(dir, 'liar', `${storePathHashPart(drvPath)}.narinfo`),
+    readFileSync(join(dir, 'other', `${storePathHashPart(otherDrv)}.narinfo`)),
+  );
   // "corrupt": drvPath's narinfo, and a NAR of the same size that is not the one it names.
-  execFileSync('nix', ['copy', '--derivation', '--to', `file://${join(dir, 'corrupt')}?compression=none`, drvPath], { env, stdio: 'pipe' });
+  execFileSync(
+    'nix',
+    ['copy', '--derivation', '--to', `file://${join(dir, 'corrupt')}?compression=none`, drvPath],
+    { env, stdio: 'pipe' },
+  );
   for (const f of readdirSync(join(dir, 'corrupt', 'nar'))) {
     const nar = readFileSync(join(dir, 'corrupt', 'nar', f));
     nar.writeUInt8(nar.readUInt8(nar.length - 20) ^ 1, nar.length - 20);
@@ -90,10 +112,12 @@ const source = (name: string) => httpSource(`${url}/${name}`, '/nix/store');
 
 describe('substituteDerivationText', () => {
   it('gives the exact bytes of the .drv from a real Nix binary cache', async () => {
-    expect(Buffer.from((await substituteDerivationText([source('good')], drvPath))!)).toEqual(readFileSync(drvPath));
+    expect(Buffer.from((await substituteDerivationText([source('good')], drvPath))!)).toEqual(
+      readFileSync(drvPath),
+    );
   });
 
-  it('passes over a cache with nothing, one naming another path, one whose NAR is not its narinfo\'s, and takes the next', async () => {
+  it("passes over a cache with nothing, one naming another path, one whose NAR is not its narinfo's, and takes the next", async () => {
     for (const bad of ['empty', 'liar', 'corrupt']) {
       expect(await substituteDerivationText([source(bad)], drvPath), bad).toBeNull();
     }
@@ -102,7 +126,10 @@ describe('substituteDerivationText', () => {
   });
 
   it('throws a cache that answers 503, for the caller to retry, rather than pass it over', async () => {
-    const error = await substituteDerivationText([source('busy'), source('good')], drvPath).then(() => undefined, (e: unknown) => e);
+    const error = await substituteDerivationText([source('busy'), source('good')], drvPath).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isAgentError(error) && error.code).toBe('source-unavailable');
   });
 });
@@ -112,7 +139,9 @@ describe('regularFileOfNar', () => {
     const file = join(dir, 'plain');
     writeFileSync(file, 'Derive(…)');
     expect(Buffer.from(regularFileOfNar(await narOf(file))).toString()).toBe('Derive(…)');
-    const executable = Buffer.concat(['nix-archive-1', '(', 'type', 'regular', 'executable', '', 'contents', 'x', ')'].map(narString));
+    const executable = Buffer.concat(
+      ['nix-archive-1', '(', 'type', 'regular', 'executable', '', 'contents', 'x', ')'].map(narString),
+    );
     expect(Buffer.from(regularFileOfNar(executable)).toString()).toBe('x');
   });
 
@@ -120,8 +149,17 @@ describe('regularFileOfNar', () => {
     mkdirSync(join(dir, 'tree'));
     writeFileSync(join(dir, 'tree', 'f'), 'f');
     const good = await narOf(join(dir, 'drv.nix'));
-    const huge = Buffer.concat([...['nix-archive-1', '(', 'type', 'regular', 'contents'].map(narString), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x40])]);
-    for (const nar of [await narOf(join(dir, 'tree')), good.subarray(0, good.length - 8), Buffer.concat([good, narString('more')]), huge, Buffer.alloc(0)]) {
+    const huge = Buffer.concat([
+      ...['nix-archive-1', '(', 'type', 'regular', 'contents'].map(narString),
+      Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x40]),
+    ]);
+    for (const nar of [
+      await narOf(join(dir, 'tree')),
+      good.subarray(0, good.length - 8),
+      Buffer.concat([good, narString('more')]),
+      huge,
+      Buffer.alloc(0),
+    ]) {
       let error: unknown;
       try {
         regularFileOfNar(nar);

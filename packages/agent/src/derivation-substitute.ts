@@ -20,7 +20,10 @@ export const MAX_DERIVATION_NAR_BYTES = 16 * 1024 * 1024;
  * whose NAR does not match it or is not one regular file is passed over;
  * a transient failure (5xx, unreachable) is thrown, for the caller's retries.
  */
-export async function substituteDerivationText(sources: readonly NarSource[], drvPath: string): Promise<Uint8Array | null> {
+export async function substituteDerivationText(
+  sources: readonly NarSource[],
+  drvPath: string,
+): Promise<Uint8Array | null> {
   for (const source of sources) {
     try {
       const info = await source.narinfo(drvPath);
@@ -45,13 +48,18 @@ export async function substituteDerivationText(sources: readonly NarSource[], dr
 async function readNar(body: AsyncIterable<Uint8Array>, compression: string): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  await pipeline(Readable.from(body), createDecompressor(compression), async (decompressed: AsyncIterable<Uint8Array>) => {
-    for await (const chunk of decompressed) {
-      size += chunk.length;
-      if (size > MAX_DERIVATION_NAR_BYTES) throw new AgentError('hash-mismatch', `a derivation NAR over ${MAX_DERIVATION_NAR_BYTES} bytes`);
-      chunks.push(chunk);
-    }
-  });
+  await pipeline(
+    Readable.from(body),
+    createDecompressor(compression),
+    async (decompressed: AsyncIterable<Uint8Array>) => {
+      for await (const chunk of decompressed) {
+        size += chunk.length;
+        if (size > MAX_DERIVATION_NAR_BYTES)
+          throw new AgentError('hash-mismatch', `a derivation NAR over ${MAX_DERIVATION_NAR_BYTES} bytes`);
+        chunks.push(chunk);
+      }
+    },
+  );
   return Buffer.concat(chunks);
 }
 

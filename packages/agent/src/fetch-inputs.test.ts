@@ -61,7 +61,11 @@ beforeAll(async () => {
       return;
     }
     try {
-      res.end(readFileSync(join(cacheDir, decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/\.\./g, ''))));
+      res.end(
+        readFileSync(
+          join(cacheDir, decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/\.\./g, '')),
+        ),
+      );
     } catch {
       res.statusCode = 404;
       res.end('not found');
@@ -83,11 +87,17 @@ describe('ensurePaths', () => {
   it('imports a path from a Nix binary cache after checking its NarHash', async () => {
     const path = cached(`good-${randomBytes(4).toString('hex')}`, 'good input\n');
     const imported: string[] = [];
-    const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool'), onImported: (p) => imported.push(p) }, [path], () => [httpSource(url, '/nix/store')]);
+    const missing = await ensurePaths(
+      { daemon, spoolDir: join(dir, 'spool'), onImported: (p) => imported.push(p) },
+      [path],
+      () => [httpSource(url, '/nix/store')],
+    );
     expect(missing).toEqual([]);
     expect(imported).toEqual([path]);
     const info = await daemon.queryPathInfo(path);
-    expect(info?.narSize).toBe(Number(execFileSync('nix-store', ['-q', '--size', path], { encoding: 'utf8', env }).trim()));
+    expect(info?.narSize).toBe(
+      Number(execFileSync('nix-store', ['-q', '--size', path], { encoding: 'utf8', env }).trim()),
+    );
     expect(readFileSync(join(private1.root, path), 'utf8')).toBe('good input\n');
     expect(readdirSync(join(dir, 'spool'))).toEqual([]);
   });
@@ -97,15 +107,24 @@ describe('ensurePaths', () => {
     const other = cached(`other-${randomBytes(4).toString('hex')}`, 'something else\n');
     const narinfoOf = (p: string): string => join(cacheDir, `${storePathHashPart(p)}.narinfo`);
     const otherHash = /^NarHash: (.*)$/m.exec(readFileSync(narinfoOf(other), 'utf8'))![1]!;
-    writeFileSync(narinfoOf(path), readFileSync(narinfoOf(path), 'utf8').replace(/^NarHash: .*$/m, `NarHash: ${otherHash}`));
-    const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')]);
+    writeFileSync(
+      narinfoOf(path),
+      readFileSync(narinfoOf(path), 'utf8').replace(/^NarHash: .*$/m, `NarHash: ${otherHash}`),
+    );
+    const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [
+      httpSource(url, '/nix/store'),
+    ]);
     expect(missing).toEqual([path]);
     expect(await daemon.isValidPath(path)).toBe(false);
   });
 
   it('reports a path no source has', async () => {
     const absent = `/nix/store/${'0'.repeat(32)}-absent-${randomBytes(4).toString('hex')}`;
-    expect(await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [absent], () => [httpSource(url, '/nix/store')])).toEqual([absent]);
+    expect(
+      await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [absent], () => [
+        httpSource(url, '/nix/store'),
+      ]),
+    ).toEqual([absent]);
   });
 
   it('retries a cache that answers 503 and imports the path once it answers', async () => {
@@ -113,8 +132,11 @@ describe('ensurePaths', () => {
     const url1 = `/${storePathHashPart(path)}.narinfo`;
     unavailable.set(url1, 3);
     const retried: unknown[] = [];
-    const call = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, systemTimers, { baseMs: 10, maxMs: 50 }, undefined, (e) => retried.push(e));
-    const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool'), call }, [path], () => [httpSource(url, '/nix/store')]);
+    const call = <T>(fn: () => Promise<T>): Promise<T> =>
+      withRetry(fn, systemTimers, { baseMs: 10, maxMs: 50 }, undefined, (e) => retried.push(e));
+    const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool'), call }, [path], () => [
+      httpSource(url, '/nix/store'),
+    ]);
     expect(missing).toEqual([]);
     expect(retried).toHaveLength(3);
     expect(retried.every((e) => isAgentError(e, 'source-unavailable'))).toBe(true);
@@ -124,7 +146,9 @@ describe('ensurePaths', () => {
   it('throws a 503 it may not retry rather than report the path missing', async () => {
     const path = cached(`down-${randomBytes(4).toString('hex')}`, 'never served\n');
     unavailable.set(`/${storePathHashPart(path)}.narinfo`, 1);
-    const fetching = ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')]);
+    const fetching = ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [
+      httpSource(url, '/nix/store'),
+    ]);
     await expect(fetching).rejects.toMatchObject({ code: 'source-unavailable' });
     expect(await daemon.isValidPath(path)).toBe(false);
   });
@@ -135,8 +159,13 @@ describe('ensurePaths', () => {
     const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise((r) => closed.close(r));
     const path = `/nix/store/${'1'.repeat(32)}-unreachable-${randomBytes(4).toString('hex')}`;
-    const call = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, systemTimers, { baseMs: 10, maxMs: 20, attempts: 3 });
-    await expect(ensurePaths({ daemon, spoolDir: join(dir, 'spool'), call }, [path], () => [httpSource(deadUrl, '/nix/store')])).rejects.toMatchObject({ code: 'retries-exhausted' });
+    const call = <T>(fn: () => Promise<T>): Promise<T> =>
+      withRetry(fn, systemTimers, { baseMs: 10, maxMs: 20, attempts: 3 });
+    await expect(
+      ensurePaths({ daemon, spoolDir: join(dir, 'spool'), call }, [path], () => [
+        httpSource(deadUrl, '/nix/store'),
+      ]),
+    ).rejects.toMatchObject({ code: 'retries-exhausted' });
   });
 
   describe('a hostile cache', () => {
@@ -146,9 +175,17 @@ describe('ensurePaths', () => {
     it('a decompression bomb stops at the NarSize its narinfo declares', async () => {
       const path = cached(`bomb-${randomBytes(4).toString('hex')}`, 'a small input\n');
       // The narinfo says ~120 bytes; its NAR file is 256 MiB of zeros, xz-compressed to a few KiB.
-      const bomb = execFileSync('sh', ['-c', 'head -c 268435456 /dev/zero | xz -0 -c'], { maxBuffer: 1 << 26 });
+      const bomb = execFileSync('sh', ['-c', 'head -c 268435456 /dev/zero | xz -0 -c'], {
+        maxBuffer: 1 << 26,
+      });
       writeFileSync(join(cacheDir, narUrlOf(path)), bomb);
-      writeFileSync(narinfoOf(path), readFileSync(narinfoOf(path), 'utf8').replace(/^Compression: .*$/m, 'Compression: xz').replace(/^FileSize: .*$/m, `FileSize: ${bomb.length}`).replace(/^FileHash: .*\n/m, ''));
+      writeFileSync(
+        narinfoOf(path),
+        readFileSync(narinfoOf(path), 'utf8')
+          .replace(/^Compression: .*$/m, 'Compression: xz')
+          .replace(/^FileSize: .*$/m, `FileSize: ${bomb.length}`)
+          .replace(/^FileHash: .*\n/m, ''),
+      );
       // Watch the spool while the import runs: the largest file it ever holds is the work done.
       let largest = 0;
       const watch = setInterval(() => {
@@ -161,7 +198,9 @@ describe('ensurePaths', () => {
         }
       }, 5);
       try {
-        const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')]);
+        const missing = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [
+          httpSource(url, '/nix/store'),
+        ]);
         expect(missing).toEqual([path]);
       } finally {
         clearInterval(watch);
@@ -173,8 +212,15 @@ describe('ensurePaths', () => {
 
     it('a compressed NAR longer than its declared FileSize is refused', async () => {
       const path = cached(`filesize-${randomBytes(4).toString('hex')}`, 'an input whose file size lies\n');
-      writeFileSync(narinfoOf(path), readFileSync(narinfoOf(path), 'utf8').replace(/^FileSize: .*$/m, 'FileSize: 10'));
-      expect(await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')])).toEqual([path]);
+      writeFileSync(
+        narinfoOf(path),
+        readFileSync(narinfoOf(path), 'utf8').replace(/^FileSize: .*$/m, 'FileSize: 10'),
+      );
+      expect(
+        await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [
+          httpSource(url, '/nix/store'),
+        ]),
+      ).toEqual([path]);
       expect(await daemon.isValidPath(path)).toBe(false);
     });
 
@@ -188,8 +234,15 @@ describe('ensurePaths', () => {
       try {
         const path = cached(`elsewhere-${randomBytes(4).toString('hex')}`, 'an input served elsewhere\n');
         const foreign = `http://127.0.0.1:${(other.address() as AddressInfo).port}/${narUrlOf(path)}`;
-        writeFileSync(narinfoOf(path), readFileSync(narinfoOf(path), 'utf8').replace(/^URL: .*$/m, `URL: ${foreign}`));
-        expect(await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store')])).toEqual([path]);
+        writeFileSync(
+          narinfoOf(path),
+          readFileSync(narinfoOf(path), 'utf8').replace(/^URL: .*$/m, `URL: ${foreign}`),
+        );
+        expect(
+          await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [
+            httpSource(url, '/nix/store'),
+          ]),
+        ).toEqual([path]);
         expect(asked).toBe(0);
       } finally {
         await new Promise((r) => other.close(r));
@@ -199,11 +252,17 @@ describe('ensurePaths', () => {
     it('a NAR that stalls is given up after the inactivity bound, not waited for', async () => {
       const path = cached(`stalled-${randomBytes(4).toString('hex')}`, 'an input that never comes\n');
       stalled.add(`/${narUrlOf(path)}`);
-      const outcome = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [httpSource(url, '/nix/store', 300)]).then(
+      const outcome = await ensurePaths({ daemon, spoolDir: join(dir, 'spool') }, [path], () => [
+        httpSource(url, '/nix/store', 300),
+      ]).then(
         (missing) => ({ missing }),
         (error: unknown) => ({ error }),
       );
-      expect(outcome).toMatchObject('missing' in outcome ? { missing: [path] } : { error: expect.objectContaining({ message: expect.stringContaining('no data for 300 ms') }) });
+      expect(outcome).toMatchObject(
+        'missing' in outcome
+          ? { missing: [path] }
+          : { error: expect.objectContaining({ message: expect.stringContaining('no data for 300 ms') }) },
+      );
       expect(await daemon.isValidPath(path)).toBe(false);
     });
   });

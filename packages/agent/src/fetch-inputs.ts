@@ -51,7 +51,12 @@ export interface KnownValidity {
  * Throws AgentError `import-refused` when the daemon will not take a NAR
  * (`signature` set when it refused the signature: the agent's key).
  */
-export async function ensurePaths(ctx: FetchContext, paths: readonly string[], sources: (path: string) => readonly NarSource[], known?: KnownValidity): Promise<string[]> {
+export async function ensurePaths(
+  ctx: FetchContext,
+  paths: readonly string[],
+  sources: (path: string) => readonly NarSource[],
+  known?: KnownValidity,
+): Promise<string[]> {
   const missing = new Set<string>();
   const done = new Map<string, Promise<boolean>>();
   const ensure = (path: string): Promise<boolean> => {
@@ -69,7 +74,13 @@ export async function ensurePaths(ctx: FetchContext, paths: readonly string[], s
   return [...missing].sort();
 }
 
-async function ensureOne(ctx: FetchContext, path: string, sources: readonly NarSource[], ensure: (p: string) => Promise<boolean>, missing: Set<string>): Promise<boolean> {
+async function ensureOne(
+  ctx: FetchContext,
+  path: string,
+  sources: readonly NarSource[],
+  ensure: (p: string) => Promise<boolean>,
+  missing: Set<string>,
+): Promise<boolean> {
   if (await ctx.daemon.isValidPath(path)) return true;
   const call = ctx.call ?? ((fn) => fn());
   // A source that has no usable copy (404, a malformed narinfo, a NAR that is
@@ -93,10 +104,18 @@ async function ensureOne(ctx: FetchContext, path: string, sources: readonly NarS
     // missing input (the coordinator would hand the build out again at once),
     // a failure of this agent, with the daemon's words.
     if (isSignatureRefusal(error)) {
-      throw new AgentError('import-refused', signatureRefusalMessage(path, error, ctx.signing), { cause: error, paths: [path], signature: true });
+      throw new AgentError('import-refused', signatureRefusalMessage(path, error, ctx.signing), {
+        cause: error,
+        paths: [path],
+        signature: true,
+      });
     }
     if (error instanceof DaemonError) {
-      throw new AgentError('import-refused', `the daemon refused to import ${path} (from ${source.name}): ${error.daemonMessage}`, { cause: error, paths: [path] });
+      throw new AgentError(
+        'import-refused',
+        `the daemon refused to import ${path} (from ${source.name}): ${error.daemonMessage}`,
+        { cause: error, paths: [path] },
+      );
     }
   }
   missing.add(path);
@@ -104,7 +123,8 @@ async function ensureOne(ctx: FetchContext, path: string, sources: readonly NarS
 }
 
 /** What a request gave: its value, or the error that is not worth retrying. */
-type Outcome<T> = { readonly failed: false; readonly value: T } | { readonly failed: true; readonly error: unknown };
+type Outcome<T> =
+  { readonly failed: false; readonly value: T } | { readonly failed: true; readonly error: unknown };
 
 /** Runs `fn`: a transient failure is thrown (for `call` to retry), any other is returned. */
 async function unlessTransient<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
@@ -117,9 +137,15 @@ async function unlessTransient<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
 }
 
 /** Downloads, decompresses, hash-checks and imports one NAR. */
-async function importNar(ctx: FetchContext, source: NarSource, info: NarInfo, references: readonly string[]): Promise<void> {
+async function importNar(
+  ctx: FetchContext,
+  source: NarSource,
+  info: NarInfo,
+  references: readonly string[],
+): Promise<void> {
   const file = info.files[0];
-  if (file === undefined) throw new AgentError('missing-inputs', `the narinfo of ${info.storePath} offers no NAR`);
+  if (file === undefined)
+    throw new AgentError('missing-inputs', `the narinfo of ${info.storePath} offers no NAR`);
   await mkdir(ctx.spoolDir, { recursive: true });
   const spool = join(ctx.spoolDir, `fetch-${randomBytes(8).toString('hex')}.nar`);
   try {
@@ -128,7 +154,10 @@ async function importNar(ctx: FetchContext, source: NarSource, info: NarInfo, re
     // A cache that lies about sizes (a decompression bomb: a few bytes that expand to
     // gigabytes) is stopped as soon as it passes what its narinfo declared.
     const tooLong = (what: string, limit: number) =>
-      new AgentError('hash-mismatch', `the ${what} of ${info.storePath} from ${source.name} is longer than the ${limit} bytes its narinfo declares: not imported`);
+      new AgentError(
+        'hash-mismatch',
+        `the ${what} of ${info.storePath} from ${source.name} is longer than the ${limit} bytes its narinfo declares: not imported`,
+      );
     await pipeline(
       Readable.from(body),
       capBytes(file.fileSize ?? Number.MAX_SAFE_INTEGER, () => tooLong('compressed NAR', file.fileSize!)),
@@ -145,11 +174,26 @@ async function importNar(ctx: FetchContext, source: NarSource, info: NarInfo, re
     const { narHash, narSize } = hasher.digest();
     const got = formatNarHash(narHash);
     if (got !== info.narHash || narSize !== info.narSize) {
-      throw new AgentError('hash-mismatch', `NAR of ${info.storePath} from ${source.name} is ${got} (${narSize} bytes), its narinfo says ${info.narHash} (${info.narSize} bytes): not imported`);
+      throw new AgentError(
+        'hash-mismatch',
+        `NAR of ${info.storePath} from ${source.name} is ${got} (${narSize} bytes), its narinfo says ${info.narHash} (${info.narSize} bytes): not imported`,
+      );
     }
-    const deriver = info.deriver === undefined ? null : `${info.storePath.slice(0, info.storePath.lastIndexOf('/'))}/${info.deriver}`;
+    const deriver =
+      info.deriver === undefined
+        ? null
+        : `${info.storePath.slice(0, info.storePath.lastIndexOf('/'))}/${info.deriver}`;
     await ctx.daemon.addNar(
-      { path: info.storePath, narHash: encodeBase16(narHash), narSize, references, deriver, sigs: info.sigs, ca: info.ca ?? null, guixSigningKey: ctx.signing?.key },
+      {
+        path: info.storePath,
+        narHash: encodeBase16(narHash),
+        narSize,
+        references,
+        deriver,
+        sigs: info.sigs,
+        ca: info.ca ?? null,
+        guixSigningKey: ctx.signing?.key,
+      },
       createReadStream(spool),
     );
   } finally {

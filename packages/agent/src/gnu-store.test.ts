@@ -21,7 +21,11 @@ let d1: PrivateDaemon;
 let d2: PrivateDaemon;
 
 beforeAll(async () => {
-  [coord, d1, d2] = await Promise.all([startTestCoordinator(300, GNU), startPrivateDaemon(GNU), startPrivateDaemon(GNU)]);
+  [coord, d1, d2] = await Promise.all([
+    startTestCoordinator(300, GNU),
+    startPrivateDaemon(GNU),
+    startPrivateDaemon(GNU),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -32,26 +36,49 @@ afterAll(async () => {
 describe('an agent on a /gnu/store daemon', () => {
   it('builds a dependency on one machine and its dependent on another', async () => {
     const nonce = randomBytes(4).toString('hex');
-    const drvs = instantiate(`let ${mkPrelude(nonce)}
+    const drvs = instantiate(
+      `let ${mkPrelude(nonce)}
   src = builtins.toFile "gnu-src-${nonce}" "guix source ${nonce}";
 in rec {
   dep = mk { name = "gnu-dep"; args = [ "-c" "cat \${src} > $out; echo dep >> $out" ]; };
   top = mk { name = "gnu-top"; args = [ "-c" "cat \${dep} > $out; echo top >> $out" ]; };
-}`, ['dep', 'top'], store);
+}`,
+      ['dep', 'top'],
+      store,
+    );
     expect(drvs.top).toMatch(/^\/gnu\/store\/[0-9a-z]{32}-gnu-top\.drv$/);
     const [c1, c2] = [await coord.addAgent('gnu-one'), await coord.addAgent('gnu-two')];
-    const opts = (d: PrivateDaemon, c: { uuid: string; password: string }) =>
-      ({ coordinatorUrl: coord.agentUrl, uuid: c.uuid, password: c.password, daemonSocket: d.socket, storeDir: GNU });
+    const opts = (d: PrivateDaemon, c: { uuid: string; password: string }) => ({
+      coordinatorUrl: coord.agentUrl,
+      uuid: c.uuid,
+      password: c.password,
+      daemonSocket: d.socket,
+      storeDir: GNU,
+    });
     const dep = await submit(coord.client, drvs.dep!, { store });
     const first = runAgent(opts(d1, c1));
-    expect((await coord.waitFor(dep, (b) => b.state !== 'queued' && b.state !== 'allocated' && b.state !== 'started', 'dep done')).state).toBe('succeeded');
+    expect(
+      (
+        await coord.waitFor(
+          dep,
+          (b) => b.state !== 'queued' && b.state !== 'allocated' && b.state !== 'started',
+          'dep done',
+        )
+      ).state,
+    ).toBe('succeeded');
     await first.stop();
     const top = await submit(coord.client, drvs.top!, { store });
     const second = runAgent(opts(d2, c2));
-    const done = await coord.waitFor(top, (b) => b.state !== 'queued' && b.state !== 'allocated' && b.state !== 'started', 'top done');
+    const done = await coord.waitFor(
+      top,
+      (b) => b.state !== 'queued' && b.state !== 'allocated' && b.state !== 'started',
+      'top done',
+    );
     await second.stop();
     expect(done.state).toBe('succeeded');
     expect(done.outputs[0]!.path.startsWith(`${GNU}/`)).toBe(true);
-    expect(readFileSync(join(d2.root, 'nix/store', basename(done.outputs[0]!.path)), 'utf8')).toBe(`guix source ${nonce}dep\ntop\n`);
+    expect(readFileSync(join(d2.root, 'nix/store', basename(done.outputs[0]!.path)), 'utf8')).toBe(
+      `guix source ${nonce}dep\ntop\n`,
+    );
   });
 });

@@ -19,7 +19,12 @@ export const GUIX_SESSION_OPTIONS: DaemonOptions = { verbosity: 1 };
  * nothing after: the agent calls it at start and before each build, so that
  * a daemon started after the agent is prepared by the first build.
  */
-export function daemonPreparation(daemon: BuildDaemon, own: boolean, signing: GuixSigning, log: (message: string, fields?: Record<string, unknown>) => void): () => Promise<void> {
+export function daemonPreparation(
+  daemon: BuildDaemon,
+  own: boolean,
+  signing: GuixSigning,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): () => Promise<void> {
   let prepared: Promise<void> | undefined;
   return () => {
     prepared ??= prepareGuixDaemon(daemon, own, signing, log).then((answered) => {
@@ -35,7 +40,12 @@ export function daemonPreparation(daemon: BuildDaemon, own: boolean, signing: Gu
  * sets {@link GUIX_SESSION_OPTIONS}. Returns false when the daemon did not
  * answer. Never throws.
  */
-export async function prepareGuixDaemon(daemon: BuildDaemon, own: boolean, signing: GuixSigning, log: (message: string, fields?: Record<string, unknown>) => void): Promise<boolean> {
+export async function prepareGuixDaemon(
+  daemon: BuildDaemon,
+  own: boolean,
+  signing: GuixSigning,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): Promise<boolean> {
   let dialect;
   try {
     dialect = (await daemon.info()).dialect;
@@ -45,16 +55,21 @@ export async function prepareGuixDaemon(daemon: BuildDaemon, own: boolean, signi
   }
   if (dialect !== 'guix') return true;
   if (signing.key === undefined) {
-    log('no Guix signing key: guix-daemon will refuse every input the agent imports, and builds that need one will fail', {
-      problem: signing.problem,
-      fix: `give the agent a key pair (guix archive --generate-key) with --guix-signing-key FILE, and authorize its public key: guix archive --authorize < ${publicKeyFileOf(signing.file)}`,
-    });
+    log(
+      'no Guix signing key: guix-daemon will refuse every input the agent imports, and builds that need one will fail',
+      {
+        problem: signing.problem,
+        fix: `give the agent a key pair (guix archive --generate-key) with --guix-signing-key FILE, and authorize its public key: guix archive --authorize < ${publicKeyFileOf(signing.file)}`,
+      },
+    );
   }
   if (!own) return true;
   try {
     await daemon.setOptions(GUIX_SESSION_OPTIONS);
   } catch (error) {
-    log('guix-daemon refused the agent\'s session options; builder output may be mixed with daemon messages', { error: String((error as Error).message) });
+    log("guix-daemon refused the agent's session options; builder output may be mixed with daemon messages", {
+      error: String((error as Error).message),
+    });
   }
   return true;
 }

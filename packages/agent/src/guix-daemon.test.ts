@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildDaemon, formatGuixSecretKey, generateGuixSecretKey, storePathBasename } from '@gbc/store';
 import type { BuildDaemon } from '@gbc/store';
-import { addBusybox, addShellDerivation, guixDaemons, machineGuixKey, startGuixDaemon } from '@gbc/store/testing';
+import {
+  addBusybox,
+  addShellDerivation,
+  guixDaemons,
+  machineGuixKey,
+  startGuixDaemon,
+} from '@gbc/store/testing';
 import type { GuixDaemonProcess, TestDerivation } from '@gbc/store/testing';
 import type { AgentOptions } from './index.js';
 import { runAgent } from './test-support/agents.js';
@@ -45,7 +51,11 @@ for (const c of guixDaemons()) {
     let busybox: string;
 
     beforeAll(async () => {
-      [coord, one, two] = await Promise.all([startTestCoordinator(300, GNU), startGuixDaemon({ version: c.version }), startGuixDaemon({ version: c.version })]);
+      [coord, one, two] = await Promise.all([
+        startTestCoordinator(300, GNU),
+        startGuixDaemon({ version: c.version }),
+        startGuixDaemon({ version: c.version }),
+      ]);
       client1 = createBuildDaemon({ socket: one.socket, storeDir: GNU });
       busybox = await addBusybox(client1, machineGuixKey());
     }, 60_000);
@@ -57,19 +67,33 @@ for (const c of guixDaemons()) {
     });
 
     /** Runs an agent on `machine` as a new agent of the coordinator; its log lines land in `entries`. */
-    const agentOn = async (machine: GuixDaemonProcess, name: string, extra: Partial<AgentOptions> = {}): Promise<RunningAgent & { entries: Entry[] }> => {
+    const agentOn = async (
+      machine: GuixDaemonProcess,
+      name: string,
+      extra: Partial<AgentOptions> = {},
+    ): Promise<RunningAgent & { entries: Entry[] }> => {
       const creds = await coord.addAgent(`${name}-${nonce}`);
       const entries: Entry[] = [];
       const agent = runAgent({
-        coordinatorUrl: coord.agentUrl, uuid: creds.uuid, password: creds.password, daemonSocket: machine.socket, storeDir: GNU,
-        ...extra, log: (message, fields) => entries.push({ ...fields, message }),
+        coordinatorUrl: coord.agentUrl,
+        uuid: creds.uuid,
+        password: creds.password,
+        daemonSocket: machine.socket,
+        storeDir: GNU,
+        ...extra,
+        log: (message, fields) => entries.push({ ...fields, message }),
       });
       return Object.assign(agent, { entries });
     };
-    const shell = (name: string, script: string, inputs: readonly TestDerivation[] = []): Promise<TestDerivation> =>
+    const shell = (
+      name: string,
+      script: string,
+      inputs: readonly TestDerivation[] = [],
+    ): Promise<TestDerivation> =>
       addShellDerivation(client1, { name: `${name}-${nonce}`, busybox, script, inputs, env: { nonce } });
     const ended = (b: { state: string }): boolean => b.state === 'succeeded' || b.state === 'failed';
-    const logOf = async (build: string): Promise<string> => new Response(await coord.client.buildLog(build)).text();
+    const logOf = async (build: string): Promise<string> =>
+      new Response(await coord.client.buildLog(build)).text();
 
     it('without a key: says so at start, and a build that imports fails naming the missing key', async () => {
       const unsigned = await shell('unsigned', 'echo ok > $out');
@@ -81,9 +105,13 @@ for (const c of guixDaemons()) {
       expect(String(warning?.problem)).toMatch(/cannot read .*absent\.sec: ENOENT/);
       expect(String(warning?.fix)).toContain(`guix archive --authorize < ${join(scratch, 'absent.pub')}`);
       // Said at start: before the build was taken.
-      expect(agent.entries.findIndex((e) => e === warning)).toBeLessThan(agent.entries.findIndex((e) => e.build === build));
+      expect(agent.entries.findIndex((e) => e === warning)).toBeLessThan(
+        agent.entries.findIndex((e) => e.build === build),
+      );
       expect(failed.attempts.map((a) => a.result)).toEqual(['infrastructure-failure']);
-      expect(failed.attempts[0]?.failureReason).toMatch(/guix-daemon refused the import of \/gnu\/store\/[0-9a-z]{32}-busybox: .*lacks a signature; the agent signs nothing: cannot read .*absent\.sec/);
+      expect(failed.attempts[0]?.failureReason).toMatch(
+        /guix-daemon refused the import of \/gnu\/store\/[0-9a-z]{32}-busybox: .*lacks a signature; the agent signs nothing: cannot read .*absent\.sec/,
+      );
       await coord.client.cancelBuild(build);
     });
 
@@ -97,21 +125,40 @@ for (const c of guixDaemons()) {
       const proxy = await startCuttingProxy(coord.agentUrl, Number.POSITIVE_INFINITY);
       const entries: string[] = [];
       const agent = runAgent({
-        coordinatorUrl: proxy.url, uuid: creds.uuid, password: creds.password, daemonSocket: two.socket, storeDir: GNU,
-        guixSigningKeyFile: stranger, statusIntervalMs: 100, log: (m) => entries.push(m),
+        coordinatorUrl: proxy.url,
+        uuid: creds.uuid,
+        password: creds.password,
+        daemonSocket: two.socket,
+        storeDir: GNU,
+        guixSigningKeyFile: stranger,
+        statusIntervalMs: 100,
+        log: (m) => entries.push(m),
       });
       try {
-        const failed = await coord.waitFor(build, (b) => b.attempts[0]?.endedAt != null, 'the first attempt ended');
+        const failed = await coord.waitFor(
+          build,
+          (b) => b.attempts[0]?.endedAt != null,
+          'the first attempt ended',
+        );
         const attempt = failed.attempts[0]!;
         expect(attempt.result).toBe('infrastructure-failure');
-        expect(attempt.failureReason).toMatch(/guix-daemon refused the import of \/gnu\/store\/[0-9a-z]{32}-busybox: .*unauthorized public key/);
-        expect(attempt.failureReason).toContain(`guix archive --authorize < ${join(scratch, 'stranger.pub')}`);
-        expect(entries).toContain('imports refused: fetching no more builds until the agent is restarted with an authorized key');
+        expect(attempt.failureReason).toMatch(
+          /guix-daemon refused the import of \/gnu\/store\/[0-9a-z]{32}-busybox: .*unauthorized public key/,
+        );
+        expect(attempt.failureReason).toContain(
+          `guix archive --authorize < ${join(scratch, 'stranger.pub')}`,
+        );
+        expect(entries).toContain(
+          'imports refused: fetching no more builds until the agent is restarted with an authorized key',
+        );
         // Not retried: after its result the agent reports its status, and fetches nothing.
         const resultAt = proxy.requests.findIndex((r) => r.startsWith(`POST /build/${build}/report-result`));
         expect(resultAt).toBeGreaterThanOrEqual(0);
         const after = (): string[] => proxy.requests.slice(resultAt + 1);
-        await until(() => after().filter((r) => r.startsWith('PUT /agent/') && r.includes('/status')).length >= 3, 'three status reports after the failure');
+        await until(
+          () => after().filter((r) => r.startsWith('PUT /agent/') && r.includes('/status')).length >= 3,
+          'three status reports after the failure',
+        );
         expect(after().filter((r) => r.includes('/fetch-builds'))).toEqual([]);
         const now = await coord.client.getBuild(build);
         expect(now.state).toBe('queued');
@@ -131,7 +178,11 @@ for (const c of guixDaemons()) {
 
     it('builds on the second machine with inputs it imports, signed, from the coordinator', async () => {
       const dep = await shell('dep', `echo dep-line-${nonce}; echo dep-${nonce} > $out`);
-      const top = await shell('top', `echo top-line-${nonce}; cat ${dep.outputs.get('out')} > $out; echo top >> $out`, [dep]);
+      const top = await shell(
+        'top',
+        `echo top-line-${nonce}; cat ${dep.outputs.get('out')} > $out; echo top >> $out`,
+        [dep],
+      );
       const depBuild = await submitGuix(coord.client, one.storeOnDisk, dep.drvPath);
       const first = await agentOn(one, 'first');
       const depDone = await coord.waitFor(depBuild, ended, 'dep built');
@@ -158,7 +209,11 @@ for (const c of guixDaemons()) {
       const log = await logOf(topBuild);
       expect(log).toContain(`top-line-${nonce}`);
       expect(log).not.toMatch(/building path|@ build/);
-      expect(second.entries.some((e) => e.message === 'daemon message' && /^building path\(s\) /.test(String(e.text)))).toBe(true);
+      expect(
+        second.entries.some(
+          (e) => e.message === 'daemon message' && /^building path\(s\) /.test(String(e.text)),
+        ),
+      ).toBe(true);
     });
 
     it('reports an output already in the store as built without building it', async () => {
@@ -175,7 +230,7 @@ for (const c of guixDaemons()) {
       expect(Number(times.stopTime)).toBeGreaterThanOrEqual(Number(times.startTime));
     });
 
-    it('reports a failing builder as a build failure: its lines in the log, the daemon\'s reason in the message', async () => {
+    it("reports a failing builder as a build failure: its lines in the log, the daemon's reason in the message", async () => {
       const failing = await shell('failing', `echo about-to-fail-${nonce}; exit 3`);
       const build = await submitGuix(coord.client, one.storeOnDisk, failing.drvPath);
       const agent = await agentOn(one, 'failing');
@@ -191,12 +246,21 @@ for (const c of guixDaemons()) {
     it('tells a max-silent-time kill from a wall-clock timeout', async () => {
       const quiet = await shell('quiet', 'echo going-quiet; while :; do busybox sleep 1; done');
       const chatty = await shell('chatty', 'while :; do echo tick; busybox sleep 0.2; done');
-      const quietBuild = await submitGuix(coord.client, one.storeOnDisk, quiet.drvPath, { maxSilentTimeSeconds: 1 });
-      const chattyBuild = await submitGuix(coord.client, one.storeOnDisk, chatty.drvPath, { timeoutSeconds: 2 });
+      const quietBuild = await submitGuix(coord.client, one.storeOnDisk, quiet.drvPath, {
+        maxSilentTimeSeconds: 1,
+      });
+      const chattyBuild = await submitGuix(coord.client, one.storeOnDisk, chatty.drvPath, {
+        timeoutSeconds: 2,
+      });
       const agent = await agentOn(one, 'limits');
-      const [q, t] = [await coord.waitFor(quietBuild, ended, 'quiet ended'), await coord.waitFor(chattyBuild, ended, 'chatty ended')];
+      const [q, t] = [
+        await coord.waitFor(quietBuild, ended, 'quiet ended'),
+        await coord.waitFor(chattyBuild, ended, 'chatty ended'),
+      ];
       await agent.stop();
-      expect(q.attempts.map((a) => [a.result, a.failureReason])).toEqual([['timeout', expect.stringMatching(/^max-silent-time: /)]]);
+      expect(q.attempts.map((a) => [a.result, a.failureReason])).toEqual([
+        ['timeout', expect.stringMatching(/^max-silent-time: /)],
+      ]);
       // The daemon's own words are in the failure's message (not in the log).
       expect(q.attempts[0]?.failureReason).toMatch(/timed out after 1 seconds of silence/);
       expect(t.state).toBe('failed');
@@ -209,7 +273,10 @@ for (const c of guixDaemons()) {
       const chattyLog = await logOf(chattyBuild);
       expect(chattyLog).toContain('tick');
       expect(chattyLog).not.toMatch(/timed out/);
-      const said = (build: string): string[] => agent.entries.filter((e) => e.message === 'daemon message' && e.build === build).map((e) => String(e.text));
+      const said = (build: string): string[] =>
+        agent.entries
+          .filter((e) => e.message === 'daemon message' && e.build === build)
+          .map((e) => String(e.text));
       expect(said(quietBuild).some((l) => /timed out after .* of silence/.test(l))).toBe(true);
       expect(said(chattyBuild).some((l) => /timed out/.test(l))).toBe(true);
       expect(said(chattyBuild).some((l) => /silence/.test(l))).toBe(false);

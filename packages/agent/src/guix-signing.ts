@@ -29,7 +29,12 @@ export async function loadGuixSigning(file: string): Promise<GuixSigning> {
   } catch (error) {
     return { file, key: undefined, problem: `cannot read ${file}: ${(error as Error).message}` };
   }
-  if (bytes.length > MAX_KEY_BYTES) return { file, key: undefined, problem: `${file} is ${bytes.length} bytes, not a Guix secret key (at most ${MAX_KEY_BYTES})` };
+  if (bytes.length > MAX_KEY_BYTES)
+    return {
+      file,
+      key: undefined,
+      problem: `${file} is ${bytes.length} bytes, not a Guix secret key (at most ${MAX_KEY_BYTES})`,
+    };
   try {
     return { file, key: parseGuixSecretKey(bytes), problem: undefined };
   } catch (error) {
@@ -51,7 +56,11 @@ export function isSignatureRefusal(error: unknown): error is DaemonError {
  * The message for a signature refusal of the import of `path`: the daemon's
  * words and what to do about them (authorize the key, or give the agent one).
  */
-export function signatureRefusalMessage(path: string, error: DaemonError, signing: GuixSigning | undefined): string {
+export function signatureRefusalMessage(
+  path: string,
+  error: DaemonError,
+  signing: GuixSigning | undefined,
+): string {
   const said = `guix-daemon refused the import of ${path}: ${error.daemonMessage.trim()}`;
   if (signing?.key === undefined) {
     const why = signing?.problem ?? 'no signing key was given';
@@ -59,4 +68,3 @@ export function signatureRefusalMessage(path: string, error: DaemonError, signin
   }
   return `${said}; authorize the agent's key with \`guix archive --authorize < ${publicKeyFileOf(signing.file)}\` on the build machine`;
 }
-

@@ -29,16 +29,24 @@ afterAll(async () => {
   rmSync(spoolDir, { recursive: true, force: true });
 });
 
-const retrying = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, systemTimers, { baseMs: 20, maxMs: 200 });
-const lines = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `step ${from + i} ${'x'.repeat(60)}`);
+const retrying = <T>(fn: () => Promise<T>): Promise<T> =>
+  withRetry(fn, systemTimers, { baseMs: 20, maxMs: 200 });
+const lines = (from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, i) => `step ${from + i} ${'x'.repeat(60)}`);
 
 /** A build held by a new agent on the coordinator at `agentUrl`, and that agent's client. */
 async function heldBuild(agentUrl: string): Promise<{ build: string; client: AgentClient }> {
   const creds = await coord.addAgent(`logger-${randomBytes(3).toString('hex')}`);
   const nonce = randomBytes(4).toString('hex');
-  const { quiet } = instantiate(`let ${mkPrelude(nonce)} in { quiet = mk { name = "logged"; args = [ "-c" "echo > $out" ]; }; }`, ['quiet']);
+  const { quiet } = instantiate(
+    `let ${mkPrelude(nonce)} in { quiet = mk { name = "logged"; args = [ "-c" "echo > $out" ]; }; }`,
+    ['quiet'],
+  );
   const build = await submit(coord.client, quiet!);
-  const client = new AgentClient({ baseUrl: agentUrl, credentials: { agent: creds.uuid, password: creds.password } });
+  const client = new AgentClient({
+    baseUrl: agentUrl,
+    credentials: { agent: creds.uuid, password: creds.password },
+  });
   const { builds } = await client.fetchBuilds({ count: 1, systems: [defaultSystem()] });
   expect(builds.map((b) => b.uuid)).toEqual([build]);
   return { build, client };
@@ -64,7 +72,10 @@ describe('LogStream', () => {
     const log = new LogStream(client, build, retrying, spoolDir);
     const produced = lines(0, 3000);
     for (const l of produced.slice(0, 1000)) log.line(l);
-    await until(async () => (await client.logUploadProgress(build)).bytesReceived > 0, 'the first lines stored');
+    await until(
+      async () => (await client.logUploadProgress(build)).bytesReceived > 0,
+      'the first lines stored',
+    );
     // More lines go out just before the stop: some are in flight when the request breaks.
     for (const l of produced.slice(1000, 2000)) log.line(l);
     await coord.stop();
@@ -92,7 +103,9 @@ describe('LogStream', () => {
       // Sent again from what the coordinator held when asked (it may still have been storing the cut body: it skips those bytes).
       const puts = proxy.requests.filter((r) => r.startsWith(`PUT /build/${build}/log?offset=`));
       expect(puts.length).toBeGreaterThanOrEqual(2);
-      expect(proxy.requests.indexOf(`GET /build/${build}/log-progress HTTP/1.1`)).toBeGreaterThan(proxy.requests.indexOf(puts[0]!));
+      expect(proxy.requests.indexOf(`GET /build/${build}/log-progress HTTP/1.1`)).toBeGreaterThan(
+        proxy.requests.indexOf(puts[0]!),
+      );
       expect(readdirSync(spoolDir)).toEqual([]);
     } finally {
       await proxy.close();

@@ -42,7 +42,12 @@ export class LogStream {
    * Creates the spool (`log-<random>.txt` in `spoolDir`); nothing is sent
    * before the first line. `call` runs each attempt with retries.
    */
-  constructor(client: AgentClient, build: string, call: <T>(fn: () => Promise<T>) => Promise<T>, spoolDir: string) {
+  constructor(
+    client: AgentClient,
+    build: string,
+    call: <T>(fn: () => Promise<T>) => Promise<T>,
+    spoolDir: string,
+  ) {
     this.#client = client;
     this.#build = build;
     this.#call = call;
@@ -59,7 +64,8 @@ export class LogStream {
         mkdirSync(this.#spoolDir, { recursive: true });
         this.#fd = openSync(this.#path, 'w+');
       }
-      for (let done = 0; done < bytes.length;) done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#produced + done);
+      for (let done = 0; done < bytes.length;)
+        done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#produced + done);
     } catch (error) {
       // Disk full or similar: the daemon's stream must not break; close() reports it.
       this.#spoolError = error;
@@ -89,12 +95,20 @@ export class LogStream {
       await this.#call(async () => {
         const { bytesReceived } = await this.#client.logUploadProgress(this.#build);
         if (bytesReceived > this.#produced) {
-          throw new AgentError('log-mismatch', `build ${this.#build}: the coordinator holds ${bytesReceived} bytes of the log, more than the ${this.#produced} produced`);
+          throw new AgentError(
+            'log-mismatch',
+            `build ${this.#build}: the coordinator holds ${bytesReceived} bytes of the log, more than the ${this.#produced} produced`,
+          );
         }
-        if (bytesReceived < this.#produced) await this.#client.uploadLog(this.#build, this.#body(bytesReceived), { offset: bytesReceived });
+        if (bytesReceived < this.#produced)
+          await this.#client.uploadLog(this.#build, this.#body(bytesReceived), { offset: bytesReceived });
       });
       if (this.#spoolError !== undefined) {
-        throw new AgentError('log-incomplete', `build ${this.#build}: the log spool ${this.#path} could not be written; the log ends early`, { cause: this.#spoolError });
+        throw new AgentError(
+          'log-incomplete',
+          `build ${this.#build}: the log spool ${this.#path} could not be written; the log ends early`,
+          { cause: this.#spoolError },
+        );
       }
     } finally {
       if (this.#fd !== undefined) {
@@ -119,28 +133,37 @@ export class LogStream {
   #body(from: number): ReadableStream<Uint8Array> {
     let position = from;
     let canceled = false;
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        while (position >= this.#produced && !this.#closed && !canceled) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-        // A body of a broken request, or one whose spool is gone, reads nothing more.
-        if (canceled) return;
-        if (position >= this.#produced || this.#fd === undefined) {
-          controller.close();
-          return;
-        }
-        const chunk = Buffer.allocUnsafe(Math.min(this.#produced - position, CHUNK));
-        const read = readSync(this.#fd, chunk, 0, chunk.length, position);
-        if (read === 0) {
-          controller.error(new AgentError('log-incomplete', `build ${this.#build}: the log spool ${this.#path} ends at byte ${position}, before the ${this.#produced} written`));
-          return;
-        }
-        position += read;
-        controller.enqueue(chunk.subarray(0, read));
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          while (position >= this.#produced && !this.#closed && !canceled)
+            await new Promise<void>((resolve) => this.#waiting.push(resolve));
+          // A body of a broken request, or one whose spool is gone, reads nothing more.
+          if (canceled) return;
+          if (position >= this.#produced || this.#fd === undefined) {
+            controller.close();
+            return;
+          }
+          const chunk = Buffer.allocUnsafe(Math.min(this.#produced - position, CHUNK));
+          const read = readSync(this.#fd, chunk, 0, chunk.length, position);
+          if (read === 0) {
+            controller.error(
+              new AgentError(
+                'log-incomplete',
+                `build ${this.#build}: the log spool ${this.#path} ends at byte ${position}, before the ${this.#produced} written`,
+              ),
+            );
+            return;
+          }
+          position += read;
+          controller.enqueue(chunk.subarray(0, read));
+        },
+        cancel: () => {
+          canceled = true;
+        },
       },
-      cancel: () => {
-        canceled = true;
-      },
-    }, { highWaterMark: 0 });
+      { highWaterMark: 0 },
+    );
   }
 
   #wake(): void {

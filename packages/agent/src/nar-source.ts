@@ -38,7 +38,9 @@ export function httpSource(baseUrl: string, storeDir: string, timeoutMs = 30_000
   return {
     name: base,
     async narinfo(path) {
-      const res = await fetch(`${base}/${storePathHashPart(path)}.narinfo`, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(`${base}/${storePathHashPart(path)}.narinfo`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       if (res.status === 404 || res.status === 410) return null;
       if (!res.ok) throw httpError(`${base}: narinfo of ${path}`, res.status);
       return parseNarInfo(await res.text(), { storeDir });
@@ -47,7 +49,10 @@ export function httpSource(baseUrl: string, storeDir: string, timeoutMs = 30_000
       // A narinfo may name its NAR anywhere; only this cache's own server is trusted to serve it.
       const target = new URL(url, `${base}/`);
       if (target.origin !== new URL(base).origin) {
-        throw new AgentError('source-refused', `${base}: the narinfo points to a NAR on another server (${target.origin}); not fetched`);
+        throw new AgentError(
+          'source-refused',
+          `${base}: the narinfo points to a NAR on another server (${target.origin}); not fetched`,
+        );
       }
       // Bounded by inactivity, not by length: a large NAR may take long, a stalled one may not.
       const abort = new AbortController();

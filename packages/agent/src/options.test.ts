@@ -8,7 +8,12 @@ import { resolveAgentOptions } from './options.js';
 import { StateFile } from './state-file.js';
 import { defaultSystem } from './system.js';
 
-const base = { coordinatorUrl: 'http://127.0.0.1:8745', stateDir: '/tmp/x', uuid: '00000000-0000-4000-8000-000000000001', password: 'p'.repeat(20) };
+const base = {
+  coordinatorUrl: 'http://127.0.0.1:8745',
+  stateDir: '/tmp/x',
+  uuid: '00000000-0000-4000-8000-000000000001',
+  password: 'p'.repeat(20),
+};
 
 describe('resolveAgentOptions', () => {
   it('fills the documented defaults', () => {
@@ -21,7 +26,9 @@ describe('resolveAgentOptions', () => {
     expect(o.storeDir).toBe('/nix/store');
     expect(o.systems).toEqual([defaultSystem()]);
     expect(o.guixSigningKeyFile).toBe('/etc/guix/signing-key.sec');
-    expect(resolveAgentOptions({ ...base, guixSigningKeyFile: '/srv/agent.sec' }).guixSigningKeyFile).toBe('/srv/agent.sec');
+    expect(resolveAgentOptions({ ...base, guixSigningKeyFile: '/srv/agent.sec' }).guixSigningKeyFile).toBe(
+      '/srv/agent.sec',
+    );
   });
 
   it('refuses missing or mixed credentials and non-positive limits', () => {
@@ -45,9 +52,19 @@ describe('resolveAgentOptions', () => {
   });
 
   it('takes http and https substitute URLs and refuses others, credentials in a URL, and non-URLs', () => {
-    const urls = { derivationSubstituteUrls: ['https://data.guix.gnu.org'], nonDerivationSubstituteUrls: ['http://127.0.0.1:8080/cache', 'https://bordeaux.guix.gnu.org'] };
+    const urls = {
+      derivationSubstituteUrls: ['https://data.guix.gnu.org'],
+      nonDerivationSubstituteUrls: ['http://127.0.0.1:8080/cache', 'https://bordeaux.guix.gnu.org'],
+    };
     expect(resolveAgentOptions({ ...base, ...urls })).toMatchObject(urls);
-    for (const bad of ['ftp://mirror.example/guix', 'file:///srv/cache', 'bordeaux.guix.gnu.org', '', 'https://user:secret@cache.example', `http://${'a'.repeat(300)} x`]) {
+    for (const bad of [
+      'ftp://mirror.example/guix',
+      'file:///srv/cache',
+      'bordeaux.guix.gnu.org',
+      '',
+      'https://user:secret@cache.example',
+      `http://${'a'.repeat(300)} x`,
+    ]) {
       for (const field of ['derivationSubstituteUrls', 'nonDerivationSubstituteUrls']) {
         let error: unknown;
         try {
@@ -55,7 +72,10 @@ describe('resolveAgentOptions', () => {
         } catch (e) {
           error = e;
         }
-        expect(isAgentError(error, 'bad-options') && error.message.startsWith(`${field}: `), `${field} ${bad}`).toBe(true);
+        expect(
+          isAgentError(error, 'bad-options') && error.message.startsWith(`${field}: `),
+          `${field} ${bad}`,
+        ).toBe(true);
       }
     }
   });
@@ -81,10 +101,15 @@ describe('StateFile', () => {
       await a.update((s) => ({ ...s, session: { agent: 'u', password: 'p', coordinator: 'http://c' } }));
       const b = new StateFile(dir);
       const loaded = await b.load();
-      expect(loaded.pendingResults).toEqual([{ build: 'b2', result: { result: 'build-failure', message: 'exit 1' } }, { build: 'b1', result: { result: 'canceled' } }]);
+      expect(loaded.pendingResults).toEqual([
+        { build: 'b2', result: { result: 'build-failure', message: 'exit 1' } },
+        { build: 'b1', result: { result: 'canceled' } },
+      ]);
       expect(loaded.session?.agent).toBe('u');
       await b.removePending('b2');
-      expect(JSON.parse(readFileSync(b.path, 'utf8')).pendingResults).toEqual([{ build: 'b1', result: { result: 'canceled' } }]);
+      expect(JSON.parse(readFileSync(b.path, 'utf8')).pendingResults).toEqual([
+        { build: 'b1', result: { result: 'canceled' } },
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -98,12 +123,15 @@ describe('StateFile', () => {
       const writes: string[] = [];
       const first = a.addPending({ build: 'b0', result: { result: 'success' } });
       // While b0's write is under way, ten more updates: they share the writes after it.
-      const rest = Array.from({ length: 10 }, (_, i) => a.addPending({ build: `b${i + 1}`, result: { result: 'success' } }).then(() => {
-        writes.push(readFileSync(a.path, 'utf8'));
-      }));
+      const rest = Array.from({ length: 10 }, (_, i) =>
+        a.addPending({ build: `b${i + 1}`, result: { result: 'success' } }).then(() => {
+          writes.push(readFileSync(a.path, 'utf8'));
+        }),
+      );
       await Promise.all([first, ...rest]);
       // Every update found its own build in the file when it resolved.
-      for (const [i, text] of writes.entries()) expect(JSON.parse(text).pendingResults.map((p: { build: string }) => p.build)).toContain(`b${i + 1}`);
+      for (const [i, text] of writes.entries())
+        expect(JSON.parse(text).pendingResults.map((p: { build: string }) => p.build)).toContain(`b${i + 1}`);
       expect(new Set(writes).size).toBe(1); // one write held all ten
       expect((await new StateFile(join(dir, 'nested')).load()).pendingResults).toHaveLength(11);
     } finally {

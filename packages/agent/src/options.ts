@@ -101,25 +101,48 @@ export interface AgentOptions extends AgentAuthOptions {
 }
 
 /** The options with every default applied. */
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, keyof AgentAuthOptions | keyof TimeLimitCaps | 'daemon' | 'statusIntervalMs' | 'daemonSocket'>> &
-  AgentAuthOptions & TimeLimitCaps & { readonly daemon?: BuildDaemon; readonly statusIntervalMs?: number; readonly daemonSocket?: string };
+export type ResolvedAgentOptions = Required<
+  Omit<
+    AgentOptions,
+    keyof AgentAuthOptions | keyof TimeLimitCaps | 'daemon' | 'statusIntervalMs' | 'daemonSocket'
+  >
+> &
+  AgentAuthOptions &
+  TimeLimitCaps & {
+    readonly daemon?: BuildDaemon;
+    readonly statusIntervalMs?: number;
+    readonly daemonSocket?: string;
+  };
 
 /** Fills in the defaults documented on {@link AgentOptions}; throws AgentError `bad-options`. */
 export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   const positive = (name: string, v: number | undefined, dflt: number): number => {
     const n = v ?? dflt;
-    if (!Number.isFinite(n) || n <= 0) throw new AgentError('bad-options', `${name} must be a positive number, got ${String(v)}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new AgentError('bad-options', `${name} must be a positive number, got ${String(v)}`);
     return n;
   };
   const maxParallelBuilds = positive('maxParallelBuilds', o.maxParallelBuilds, 1);
   const cap = (name: string, v: number | undefined): number | undefined => {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new AgentError('bad-options', `${name} must be a positive whole number of seconds, got ${String(v)}`);
+    if (v !== undefined && !(Number.isInteger(v) && v > 0))
+      throw new AgentError(
+        'bad-options',
+        `${name} must be a positive whole number of seconds, got ${String(v)}`,
+      );
     return v;
   };
-  const auth = [o.password !== undefined || o.passwordFile !== undefined, o.token !== undefined || o.tokenFile !== undefined];
-  if (auth[0] === auth[1]) throw new AgentError('bad-options', 'give either uuid with password/passwordFile, or name with token/tokenFile');
+  const auth = [
+    o.password !== undefined || o.passwordFile !== undefined,
+    o.token !== undefined || o.tokenFile !== undefined,
+  ];
+  if (auth[0] === auth[1])
+    throw new AgentError(
+      'bad-options',
+      'give either uuid with password/passwordFile, or name with token/tokenFile',
+    );
   if (auth[0] && o.uuid === undefined) throw new AgentError('bad-options', 'a password needs the agent uuid');
-  if (auth[1] && o.name === undefined) throw new AgentError('bad-options', 'a dynamic-auth token needs an agent name');
+  if (auth[1] && o.name === undefined)
+    throw new AgentError('bad-options', 'a dynamic-auth token needs an agent name');
   return {
     ...o,
     systems: o.systems !== undefined && o.systems.length > 0 ? o.systems : [defaultSystem()],
@@ -152,8 +175,16 @@ function substituteUrls(name: string, urls: readonly string[] | undefined): read
     } catch {
       url = undefined;
     }
-    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
-      throw new AgentError('bad-options', `${name}: ${JSON.stringify(u.slice(0, 200))} is not an http or https URL`);
+    if (
+      url === undefined ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.username !== '' ||
+      url.password !== ''
+    ) {
+      throw new AgentError(
+        'bad-options',
+        `${name}: ${JSON.stringify(u.slice(0, 200))} is not an http or https URL`,
+      );
     }
   }
   return urls ?? [];

@@ -16,11 +16,19 @@ const down = (): ProtocolError => new ProtocolError('network-error', 'connection
 
 describe('backoffDelay', () => {
   it('stays within [ceiling/2, ceiling] and never above maxMs', () => {
-    fc.assert(fc.property(fc.nat(100), fc.double({ min: 0, max: 0.999999, noNaN: true }), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 100_000 }), (n, r, baseMs, maxMs) => {
-      const d = backoffDelay(n, { baseMs, maxMs }, () => r);
-      const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(n, 30));
-      return d >= Math.floor(ceiling / 2) && d <= ceiling;
-    }));
+    fc.assert(
+      fc.property(
+        fc.nat(100),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        (n, r, baseMs, maxMs) => {
+          const d = backoffDelay(n, { baseMs, maxMs }, () => r);
+          const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(n, 30));
+          return d >= Math.floor(ceiling / 2) && d <= ceiling;
+        },
+      ),
+    );
   });
 });
 
@@ -28,10 +36,14 @@ describe('withRetry', () => {
   it('retries transient failures with growing delays until success', async () => {
     const timers = recordingTimers();
     let calls = 0;
-    const value = await withRetry(async () => {
-      if (++calls < 4) throw down();
-      return 'ok';
-    }, timers, { baseMs: 100, maxMs: 1000 });
+    const value = await withRetry(
+      async () => {
+        if (++calls < 4) throw down();
+        return 'ok';
+      },
+      timers,
+      { baseMs: 100, maxMs: 1000 },
+    );
     expect(value).toBe('ok');
     expect(calls).toBe(4);
     expect(timers.slept).toEqual([75, 150, 300]);
@@ -46,19 +58,25 @@ describe('withRetry', () => {
     const timers = recordingTimers();
     let calls = 0;
     const refusal = new ProtocolError('conflict', 'not started', { status: 409 });
-    await expect(withRetry(async () => {
-      calls++;
-      throw refusal;
-    }, timers)).rejects.toBe(refusal);
+    await expect(
+      withRetry(async () => {
+        calls++;
+        throw refusal;
+      }, timers),
+    ).rejects.toBe(refusal);
     expect(calls).toBe(1);
     expect(timers.slept).toEqual([]);
   });
 
   it('gives up after the attempts with retries-exhausted', async () => {
     const timers = recordingTimers();
-    const error = await withRetry(async () => {
-      throw down();
-    }, timers, { attempts: 3 }).catch((e: unknown) => e);
+    const error = await withRetry(
+      async () => {
+        throw down();
+      },
+      timers,
+      { attempts: 3 },
+    ).catch((e: unknown) => e);
     expect(isAgentError(error, 'retries-exhausted')).toBe(true);
     expect(timers.slept).toHaveLength(2);
   });

@@ -27,10 +27,20 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof ProtocolError) {
     // range-not-satisfiable: a resumed upload raced the coordinator still storing the broken one; ask again.
     // request-timeout (408): the coordinator cut a body that idled too long; the upload resumes from what it kept.
-    return error.code === 'network-error' || error.code === 'timeout' || error.code === 'range-not-satisfiable' || error.status === 408 || error.status === 429 || error.status >= 500;
+    return (
+      error.code === 'network-error' ||
+      error.code === 'timeout' ||
+      error.code === 'range-not-satisfiable' ||
+      error.status === 408 ||
+      error.status === 429 ||
+      error.status >= 500
+    );
   }
   // fetch failures that escaped the client's decoding, and broken streams.
-  return error instanceof TypeError || (error instanceof Error && /ECONNRE|EPIPE|socket|terminated|other side closed/i.test(error.message));
+  return (
+    error instanceof TypeError ||
+    (error instanceof Error && /ECONNRE|EPIPE|socket|terminated|other side closed/i.test(error.message))
+  );
 }
 
 /** The delay before retry number `n` (0-based): full jitter over an exponential ceiling. */
@@ -45,7 +55,13 @@ export function backoffDelay(n: number, policy: RetryPolicy, random: () => numbe
  * run out (AgentError `retries-exhausted` with the last error as cause) or
  * `signal` aborts (its reason is thrown).
  */
-export async function withRetry<T>(fn: () => Promise<T>, timers: AgentTimers, policy: RetryPolicy = {}, signal?: AbortSignal, onRetry?: (error: unknown, delayMs: number) => void): Promise<T> {
+export async function withRetry<T>(
+  fn: () => Promise<T>,
+  timers: AgentTimers,
+  policy: RetryPolicy = {},
+  signal?: AbortSignal,
+  onRetry?: (error: unknown, delayMs: number) => void,
+): Promise<T> {
   const attempts = policy.attempts ?? Number.POSITIVE_INFINITY;
   for (let n = 0; ; n++) {
     if (signal?.aborted === true) throw signal.reason;
@@ -53,7 +69,12 @@ export async function withRetry<T>(fn: () => Promise<T>, timers: AgentTimers, po
       return await fn();
     } catch (error) {
       if (!isTransient(error)) throw error;
-      if (n + 1 >= attempts) throw new AgentError('retries-exhausted', `gave up after ${n + 1} attempts: ${String((error as Error).message)}`, { cause: error });
+      if (n + 1 >= attempts)
+        throw new AgentError(
+          'retries-exhausted',
+          `gave up after ${n + 1} attempts: ${String((error as Error).message)}`,
+          { cause: error },
+        );
       const delay = backoffDelay(n, policy, timers.random);
       onRetry?.(error, delay);
       await timers.sleep(delay, signal);

@@ -50,15 +50,22 @@ export interface PreparedBuild {
  * one. Throws AgentError `missing-inputs` (with `paths`) when some input
  * could be had nowhere.
  */
-export async function setupBuild(ctx: SetupContext, build: string, drvPath: string, derivations: 'all' | 'own' = 'all', given?: BuildClosure): Promise<PreparedBuild> {
+export async function setupBuild(
+  ctx: SetupContext,
+  build: string,
+  drvPath: string,
+  derivations: 'all' | 'own' = 'all',
+  given?: BuildClosure,
+): Promise<PreparedBuild> {
   // `given`: the closure that came with the allocation (of the same scope), when the agent asked for it.
-  const closure = given ?? await ctx.call(() => ctx.client.buildClosure(build, { derivations }));
+  const closure = given ?? (await ctx.call(() => ctx.client.buildClosure(build, { derivations })));
   // A coordinator that does not say which inputs are outputs sends the whole closure: then it is added.
   const addDerivations = derivations === 'all' || closure.inputOutputs === undefined;
   // One validity query for the derivations and the inputs the closure names.
   const checked = new Set([...closure.derivations, ...closure.inputs]);
   const valid = new Set(await ctx.daemon.queryValidPaths([...checked]));
-  const upstream = (urls: readonly string[]): NarSource[] => urls.map((u) => httpSource(u, ctx.daemon.storeDir));
+  const upstream = (urls: readonly string[]): NarSource[] =>
+    urls.map((u) => httpSource(u, ctx.daemon.storeDir));
   const drvSubs = upstream(ctx.derivationSubstituteUrls);
   const otherSubs = upstream(ctx.nonDerivationSubstituteUrls);
   const textOf = (path: string): Promise<Uint8Array> => derivationText(ctx, drvSubs, path);
@@ -66,7 +73,10 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
   const parsed = new Map<string, Derivation>();
   for (const path of closure.derivations) {
     if (valid.has(path) && path !== drvPath) continue;
-    const bytes = path === drvPath && closure.text !== undefined ? decodeDerivationText(closure.text) : await textOf(path);
+    const bytes =
+      path === drvPath && closure.text !== undefined
+        ? decodeDerivationText(closure.text)
+        : await textOf(path);
     texts.set(path, bytes);
     parsed.set(path, parseDerivation(bytes));
   }
@@ -76,7 +86,11 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
   const fetching = { daemon: ctx.daemon, spoolDir: ctx.spoolDir, call: ctx.call, signing: ctx.signing };
   const missing = await ensurePaths(fetching, wanted, () => [ctx.cache, ...otherSubs], { checked, valid });
   if (missing.length > 0) {
-    throw new AgentError('missing-inputs', `build ${build}: inputs found neither in the coordinator's cache nor on the substitute URLs: ${missing.join(' ')}`, { paths: missing });
+    throw new AgentError(
+      'missing-inputs',
+      `build ${build}: inputs found neither in the coordinator's cache nor on the substitute URLs: ${missing.join(' ')}`,
+      { paths: missing },
+    );
   }
   for (const path of addDerivations ? closure.derivations : []) {
     const bytes = texts.get(path);
@@ -84,12 +98,21 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
     if (bytes === undefined || drv === undefined || valid.has(path)) continue;
     const name = storePathBasename(path).slice(33);
     const added = await ctx.daemon.addTextToStore(name, bytes, derivationReferences(drv));
-    if (added !== path) throw new AgentError('bad-derivation', `adding ${path} to the daemon gave ${added}: the coordinator's text does not match its path`);
+    if (added !== path)
+      throw new AgentError(
+        'bad-derivation',
+        `adding ${path} to the daemon gave ${added}: the coordinator's text does not match its path`,
+      );
   }
   const derivation = parsed.get(drvPath) ?? parseDerivation(await textOf(drvPath));
   const own = texts.get(drvPath);
   // Not added, so the daemon did not check the text against its path: checked here.
-  if (!addDerivations && own !== undefined && computeDerivationPath(derivation, storePathBasename(drvPath).slice(33, -4), ctx.daemon.storeDir, own) !== drvPath) {
+  if (
+    !addDerivations &&
+    own !== undefined &&
+    computeDerivationPath(derivation, storePathBasename(drvPath).slice(33, -4), ctx.daemon.storeDir, own) !==
+      drvPath
+  ) {
     throw new AgentError('bad-derivation', `the coordinator's text of ${drvPath} does not match its path`);
   }
   return { derivation, inputs: wanted, inputOutputs: closure.inputOutputs, derivationsAdded: addDerivations };
@@ -99,14 +122,22 @@ export async function setupBuild(ctx: SetupContext, build: string, drvPath: stri
  * The text of `path` from the coordinator, or, when it has none (404), from
  * the derivation substitute URLs; AgentError `missing-inputs` when neither has it.
  */
-async function derivationText(ctx: SetupContext, subs: readonly NarSource[], path: string): Promise<Uint8Array> {
+async function derivationText(
+  ctx: SetupContext,
+  subs: readonly NarSource[],
+  path: string,
+): Promise<Uint8Array> {
   try {
     return await ctx.call(() => ctx.client.derivationText(storePathBasename(path)));
   } catch (error) {
     if (!isProtocolError(error, 'not-found')) throw error;
     const text = subs.length === 0 ? null : await ctx.call(() => substituteDerivationText(subs, path));
     if (text === null) {
-      throw new AgentError('missing-inputs', `derivation ${path}: the coordinator has no text of it, nor do the derivation substitute URLs`, { cause: error, paths: [path] });
+      throw new AgentError(
+        'missing-inputs',
+        `derivation ${path}: the coordinator has no text of it, nor do the derivation substitute URLs`,
+        { cause: error, paths: [path] },
+      );
     }
     return text;
   }

@@ -14,7 +14,10 @@ const env = { ...process.env, NIX_REMOTE: 'daemon' };
 /** Realises a fresh one-line derivation in the machine's store; returns its output. */
 function realise(name: string): string {
   const nonce = randomBytes(4).toString('hex');
-  const { x } = instantiate(`let ${mkPrelude(nonce)} in { x = mk { name = "${name}"; args = [ "-c" "echo ${nonce} > $out" ]; }; }`, ['x']);
+  const { x } = instantiate(
+    `let ${mkPrelude(nonce)} in { x = mk { name = "${name}"; args = [ "-c" "echo ${nonce} > $out" ]; }; }`,
+    ['x'],
+  );
   return execFileSync('nix-store', ['--realise', x!], { env, encoding: 'utf8' }).trim();
 }
 

@@ -40,7 +40,13 @@ export class SharedTempRoots {
     let gen = this.#current;
     if (gen === undefined || performance.now() - gen.started >= this.#maxAgeMs) {
       if (gen !== undefined) this.#retire(gen);
-      gen = { roots: new TempRoots(this.#socketPath), started: performance.now(), users: 0, closed: false, timer: undefined };
+      gen = {
+        roots: new TempRoots(this.#socketPath),
+        started: performance.now(),
+        users: 0,
+        closed: false,
+        timer: undefined,
+      };
       this.#current = gen;
     }
     const mine = gen;

@@ -31,10 +31,13 @@ beforeAll(async () => {
       res.end(JSON.stringify({ error: { code: 'conflict', message: 'the attempt already ended (test)' } }));
       return;
     }
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -49,10 +52,19 @@ afterAll(async () => {
 
 it('stops the daemon build at once when the coordinator refuses its start', async () => {
   const nonce = randomBytes(4).toString('hex');
-  const { endless } = instantiate(`let ${mkPrelude(nonce)} in { endless = mk { name = "start-refused"; args = [ "-c" "while true; do sleep 0.05; done" ]; }; }`, ['endless']);
+  const { endless } = instantiate(
+    `let ${mkPrelude(nonce)} in { endless = mk { name = "start-refused"; args = [ "-c" "while true; do sleep 0.05; done" ]; }; }`,
+    ['endless'],
+  );
   const build = await submit(coord.client, endless!);
   const creds = await coord.addAgent('refused-start');
-  const agent = runAgent({ coordinatorUrl: proxyUrl, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket, statusIntervalMs: 100 });
+  const agent = runAgent({
+    coordinatorUrl: proxyUrl,
+    uuid: creds.uuid,
+    password: creds.password,
+    daemonSocket: daemon.socket,
+    statusIntervalMs: 100,
+  });
   try {
     for (let i = 0; refused.length === 0; i++) {
       if (i > 1200) throw new Error('the agent never reported the start');

@@ -37,7 +37,10 @@ export class StateFile {
   async load(): Promise<AgentState> {
     try {
       const parsed = JSON.parse(await readFile(this.path, 'utf8')) as Partial<AgentState>;
-      this.#state = { ...parsed, pendingResults: Array.isArray(parsed.pendingResults) ? parsed.pendingResults : [] };
+      this.#state = {
+        ...parsed,
+        pendingResults: Array.isArray(parsed.pendingResults) ? parsed.pendingResults : [],
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
@@ -77,13 +80,19 @@ export class StateFile {
 
   /** Records a result to deliver (replacing an older one for the same build). */
   addPending(pending: PendingResult): Promise<void> {
-    return this.update((s) => ({ ...s, pendingResults: [...s.pendingResults.filter((p) => p.build !== pending.build), pending] }));
+    return this.update((s) => ({
+      ...s,
+      pendingResults: [...s.pendingResults.filter((p) => p.build !== pending.build), pending],
+    }));
   }
 
   /** Forgets a delivered (or refused) result. */
   removePending(build: string): Promise<void> {
     // Not synced: a removal lost to a crash only resends a result the coordinator then refuses as known.
-    return this.update((s) => ({ ...s, pendingResults: s.pendingResults.filter((p) => p.build !== build) }), false);
+    return this.update(
+      (s) => ({ ...s, pendingResults: s.pendingResults.filter((p) => p.build !== build) }),
+      false,
+    );
   }
 }
 

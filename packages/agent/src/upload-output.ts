@@ -32,11 +32,24 @@ export interface UploadContext {
 }
 
 /** Uploads output `name` (store path `path`) of `build`; returns what the coordinator stored. */
-export async function uploadOutput(ctx: UploadContext, build: string, drvPath: string, name: string, path: string): Promise<StoredNar | null> {
+export async function uploadOutput(
+  ctx: UploadContext,
+  build: string,
+  drvPath: string,
+  name: string,
+  path: string,
+): Promise<StoredNar | null> {
   const info = await ctx.daemon.queryPathInfo(path);
-  if (info === null) throw new AgentError('missing-output', `build ${build}: output ${name} (${path}) is not valid in the daemon after the build`);
+  if (info === null)
+    throw new AgentError(
+      'missing-output',
+      `build ${build}: output ${name} (${path}) is not valid in the daemon after the build`,
+    );
   const compression = info.narSize < ctx.compressAboveBytes ? 'none' : ctx.compression;
-  const spool = info.narSize < SPOOL_IN_MEMORY_BYTES ? undefined : join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
+  const spool =
+    info.narSize < SPOOL_IN_MEMORY_BYTES
+      ? undefined
+      : join(ctx.spoolDir, `upload-${randomBytes(8).toString('hex')}.nar`);
   try {
     const nar = Readable.from(ctx.daemon.dumpPath(path));
     let bytes: Buffer | undefined;

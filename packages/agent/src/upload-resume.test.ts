@@ -31,10 +31,23 @@ describe('an interrupted output upload', () => {
     const creds = await coord.addAgent('resumer');
     const nonce = randomBytes(4).toString('hex');
     // 4 MiB of random bytes: compression cannot shrink it below the cut.
-    const { big } = instantiate(`let ${mkPrelude(nonce)} in { big = mk { name = "big-output"; args = [ "-c" "head -c 4194304 /dev/urandom > $out" ]; }; }`, ['big']);
+    const { big } = instantiate(
+      `let ${mkPrelude(nonce)} in { big = mk { name = "big-output"; args = [ "-c" "head -c 4194304 /dev/urandom > $out" ]; }; }`,
+      ['big'],
+    );
     const build = await submit(coord.client, big!);
-    const agent = runAgent({ coordinatorUrl: proxy.url, uuid: creds.uuid, password: creds.password, daemonSocket: daemon.socket, uploadCompression: 'none' });
-    const done = await coord.waitFor(build, (b) => b.state === 'succeeded' || b.state === 'failed', 'finished');
+    const agent = runAgent({
+      coordinatorUrl: proxy.url,
+      uuid: creds.uuid,
+      password: creds.password,
+      daemonSocket: daemon.socket,
+      uploadCompression: 'none',
+    });
+    const done = await coord.waitFor(
+      build,
+      (b) => b.state === 'succeeded' || b.state === 'failed',
+      'finished',
+    );
     await agent.stop();
     expect(done.state).toBe('succeeded');
     expect(proxy.cut()).toBe(true);

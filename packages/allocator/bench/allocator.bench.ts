@@ -46,8 +46,12 @@ function makeBuilds(): QueuedBuild[] {
 function makeAgents(): AgentInfo[] {
   return Array.from({ length: AGENTS }, (_, i) => ({
     id: `agent-${String(i).padStart(4, '0')}`,
-    systems: i % 3 === 0 ? [SYSTEMS[i % 4] as string, SYSTEMS[(i + 1) % 4] as string] : [SYSTEMS[i % 4] as string],
-    tags: (i % 5 === 0 ? { machine: 'big' } : i % 5 === 1 ? { machine: 'small' } : {}) as Record<string, string>,
+    systems:
+      i % 3 === 0 ? [SYSTEMS[i % 4] as string, SYSTEMS[(i + 1) % 4] as string] : [SYSTEMS[i % 4] as string],
+    tags: (i % 5 === 0 ? { machine: 'big' } : i % 5 === 1 ? { machine: 'small' } : {}) as Record<
+      string,
+      string
+    >,
     active: true,
   }));
 }
@@ -56,7 +60,8 @@ const heapMb = () => {
   globalThis.gc?.();
   return process.memoryUsage().heapUsed / 2 ** 20;
 };
-const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const pct = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 function measure(strategy: AllocationStrategy, builds: QueuedBuild[], agents: AgentInfo[]) {
   const before = heapMb();
@@ -82,7 +87,18 @@ function measure(strategy: AllocationStrategy, builds: QueuedBuild[], agents: Ag
   strategy.plan(index, now + ROUNDS, 1);
   const planMs = performance.now() - t;
   latencies.sort((a, b) => a - b);
-  return { buildS, buildCpuS, indexMb, p50: pct(latencies, 50), p99: pct(latencies, 99), p999: pct(latencies, 99.9), max: latencies[latencies.length - 1] ?? 0, perS: allocated / takeS, allocated, planMs };
+  return {
+    buildS,
+    buildCpuS,
+    indexMb,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    p999: pct(latencies, 99.9),
+    max: latencies[latencies.length - 1] ?? 0,
+    perS: allocated / takeS,
+    allocated,
+    planMs,
+  };
 }
 
 const builds = makeBuilds();
@@ -90,7 +106,11 @@ const agents = makeAgents();
 const rows: string[] = [];
 let met = true;
 for (const name of ['basic', 'derivation-ordered', 'fair-share']) {
-  const r = measure(builtinStrategy(name, { fairShare: { tag: 'project', windowMs: 3_600_000 } }), builds, agents);
+  const r = measure(
+    builtinStrategy(name, { fairShare: { tag: 'project', windowMs: 3_600_000 } }),
+    builds,
+    agents,
+  );
   met &&= r.p99 < 1000 && r.perS >= 5000;
   rows.push(
     `| ${name} | ${r.buildS.toFixed(2)} (${r.buildCpuS.toFixed(2)} CPU) | ${r.indexMb.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.p999.toFixed(0)} | ${r.max.toFixed(0)} | ${Math.round(r.perS).toLocaleString('en-US')} | ${r.allocated.toLocaleString('en-US')} | ${r.planMs.toFixed(1)} |`,

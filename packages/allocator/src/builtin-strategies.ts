@@ -38,7 +38,10 @@ export function isBuiltinStrategyName(name: string): name is BuiltinStrategyName
 }
 
 /** The built-in strategy called `name`; throws `invalid-option` for an unknown name. */
-export function builtinStrategy(name: string, options: BuiltinStrategyOptions = {}): AllocationStrategy<QueueIndex> {
+export function builtinStrategy(
+  name: string,
+  options: BuiltinStrategyOptions = {},
+): AllocationStrategy<QueueIndex> {
   switch (name) {
     case 'basic':
       return createBasicStrategy();

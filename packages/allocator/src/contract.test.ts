@@ -8,7 +8,12 @@ import { newestFirst } from './testing/fixtures/newest-first-strategy.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./testing/fixtures/${name}`, import.meta.url));
 
-runContractSuite({ label: 'basic', make: () => builtinStrategy('basic'), order: priorityOrder, reference: {} });
+runContractSuite({
+  label: 'basic',
+  make: () => builtinStrategy('basic'),
+  order: priorityOrder,
+  reference: {},
+});
 
 runContractSuite({
   label: 'derivation-ordered',

@@ -11,7 +11,12 @@ describe('derivation-ordered', () => {
     const s = createDerivationOrderedStrategy();
     // top (prio 9) waits on mid, mid waits on leaf; other (prio 5) is independent.
     const index = s.createIndex({
-      builds: [qb('leaf', { priority: 1 }), qb('mid', { priority: 0, pendingInputs: [dep('leaf')] }), qb('top', { priority: 9, pendingInputs: [dep('mid')] }), qb('other', { priority: 5 })],
+      builds: [
+        qb('leaf', { priority: 1 }),
+        qb('mid', { priority: 0, pendingInputs: [dep('leaf')] }),
+        qb('top', { priority: 9, pendingInputs: [dep('mid')] }),
+        qb('other', { priority: 5 }),
+      ],
       agents: [ag('a')],
     });
     expect(s.explain(index, 'leaf', 0).effectivePriority).toBe(9);
@@ -25,7 +30,10 @@ describe('derivation-ordered', () => {
 
   it('maintains effective priority as builds are added, updated, canceled and removed', () => {
     const s = createDerivationOrderedStrategy();
-    const index = s.createIndex({ builds: [qb('lib', { priority: 1 }), qb('app', { priority: 4 })], agents: [ag('a')] });
+    const index = s.createIndex({
+      builds: [qb('lib', { priority: 1 }), qb('app', { priority: 4 })],
+      agents: [ag('a')],
+    });
     expect(s.explain(index, 'lib', 0).effectivePriority).toBe(1);
     s.insert(index, qb('user', { priority: 7, pendingInputs: [dep('lib')] }));
     expect(s.explain(index, 'lib', 0).effectivePriority).toBe(7);
@@ -34,7 +42,9 @@ describe('derivation-ordered', () => {
     s.update(index, qb('user', { priority: 8, pendingInputs: [dep('lib')], canceled: true }));
     expect(s.explain(index, 'lib', 0).effectivePriority).toBe(1);
     s.update(index, qb('user', { priority: 8, pendingInputs: [dep('lib')] }));
-    expect(s.plan(index, 0, 1).agents[0]?.builds.map((b) => [b.id, b.effectivePriority])).toEqual([['lib', 8]]);
+    expect(s.plan(index, 0, 1).agents[0]?.builds.map((b) => [b.id, b.effectivePriority])).toEqual([
+      ['lib', 8],
+    ]);
     s.remove(index, 'user');
     expect(ids(s.take(index, 'a', 1, 0))).toEqual(['app']);
   });

@@ -8,16 +8,21 @@ export function explainBuild(index: QueueIndex, buildId: string, now: number): E
   const entry = index.entries.get(buildId);
   if (entry === undefined) return { buildId, ready: false, reasons: [{ kind: 'not-queued' }] };
   const b = entry.build;
-  if (b.canceled === true || b.state === 'canceled') return { buildId, ready: false, reasons: [{ kind: 'canceled' }] };
-  if ((b.state ?? 'queued') !== 'queued') return { buildId, ready: false, reasons: [{ kind: 'not-queued', state: b.state }] };
+  if (b.canceled === true || b.state === 'canceled')
+    return { buildId, ready: false, reasons: [{ kind: 'canceled' }] };
+  if ((b.state ?? 'queued') !== 'queued')
+    return { buildId, ready: false, reasons: [{ kind: 'not-queued', state: b.state }] };
   const reasons: BlockReason[] = [];
   if (entry.pending !== undefined)
     reasons.push({
       kind: 'inputs-pending',
-      inputs: [...entry.pending].map(([path, buildId]) => (buildId === undefined ? { path } : { path, buildId })),
+      inputs: [...entry.pending].map(([path, buildId]) =>
+        buildId === undefined ? { path } : { path, buildId },
+      ),
     });
   if (entry.failed !== undefined) reasons.push({ kind: 'inputs-failed', inputs: [...entry.failed] });
-  if (b.deferUntil !== undefined && b.deferUntil > Math.max(now, index.now)) reasons.push({ kind: 'deferred', until: b.deferUntil });
+  if (b.deferUntil !== undefined && b.deferUntil > Math.max(now, index.now))
+    reasons.push({ kind: 'deferred', until: b.deferUntil });
   const agentReason = agentMismatch([...index.agents.values()], b);
   if (agentReason !== undefined) reasons.push(agentReason);
   return { buildId, ready: reasons.length === 0, effectivePriority: entry.rank, reasons };
@@ -30,7 +35,10 @@ export function agentMismatch(agents: readonly AgentInfo[], build: QueuedBuild):
   const tags = Object.entries(build.tags);
   if (bySystem.some((a) => agentAccepts(a, build.system, tags))) return undefined;
   const conflicts = bySystem
-    .map((a) => ({ agentId: a.id, keys: tags.filter(([k, v]) => a.tags[k] !== undefined && a.tags[k] !== v).map(([k]) => k) }))
+    .map((a) => ({
+      agentId: a.id,
+      keys: tags.filter(([k, v]) => a.tags[k] !== undefined && a.tags[k] !== v).map(([k]) => k),
+    }))
     .sort((x, y) => (x.agentId < y.agentId ? -1 : x.agentId > y.agentId ? 1 : 0));
   return { kind: 'no-agent-for-tags', system: build.system, conflicts };
 }

@@ -7,7 +7,9 @@ import { ag, qb } from './testing/builders.js';
 import type { QueuedBuild } from './types.js';
 
 const many = (project: string, n: number, priority = 0): QueuedBuild[] =>
-  Array.from({ length: n }, (_, i) => qb(`${project}${String(i).padStart(3, '0')}`, { priority, createdAt: i, tags: { project } }));
+  Array.from({ length: n }, (_, i) =>
+    qb(`${project}${String(i).padStart(3, '0')}`, { priority, createdAt: i, tags: { project } }),
+  );
 
 const tally = (builds: readonly QueuedBuild[]) => {
   const out: Record<string, number> = {};
@@ -23,7 +25,12 @@ describe('fair-share', () => {
     for (let i = 0; i < 40; i++) got.push(...s.take(index, 'x', 1, i));
     expect(tally(got)).toEqual({ a: 30, b: 10 });
     // Within a project, priority then age still decide.
-    expect(got.filter((b) => b.tags.project === 'a').map((b) => b.id).slice(0, 3)).toEqual(['a000', 'a001', 'a002']);
+    expect(
+      got
+        .filter((b) => b.tags.project === 'a')
+        .map((b) => b.id)
+        .slice(0, 3),
+    ).toEqual(['a000', 'a001', 'a002']);
   });
 
   it('gives a newcomer the farm until its usage catches up, and forgets usage after the window', () => {
@@ -47,6 +54,8 @@ describe('fair-share', () => {
 
   it('refuses non-positive shares and windows', () => {
     expect(() => createFairShareStrategy({ shares: { a: 0 } })).toThrow(AllocatorError);
-    expect(() => createFairShareStrategy({ windowMs: -1 })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
+    expect(() => createFairShareStrategy({ windowMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'invalid-option' }),
+    );
   });
 });

@@ -32,11 +32,15 @@ export interface FairShareState {
 export function createFairShareState(options: FairShareOptions = {}): FairShareState {
   const positive = (what: string, v: number) => {
     if (!Number.isFinite(v) || v <= 0)
-      throw new AllocatorError('invalid-option', `fair-share: ${what} must be a positive finite number; found ${v}`);
+      throw new AllocatorError(
+        'invalid-option',
+        `fair-share: ${what} must be a positive finite number; found ${v}`,
+      );
     return v;
   };
   const shares = new Map<string, number>();
-  for (const [k, v] of Object.entries(options.shares ?? {})) shares.set(k, positive(`the share of ${JSON.stringify(k)}`, v));
+  for (const [k, v] of Object.entries(options.shares ?? {}))
+    shares.set(k, positive(`the share of ${JSON.stringify(k)}`, v));
   return {
     tag: options.tag ?? 'project',
     shares,
@@ -78,7 +82,11 @@ export function usageRatio(state: FairShareState, value: string): number {
 }
 
 /** A copy of the mutable parts, for {@link restoreUsage} (used by the allocation plan). */
-export function saveUsage(state: FairShareState): { readonly length: number; readonly head: number; readonly used: Map<string, number> } {
+export function saveUsage(state: FairShareState): {
+  readonly length: number;
+  readonly head: number;
+  readonly used: Map<string, number>;
+} {
   return { length: state.events.length, head: state.head, used: new Map(state.used) };
 }
 

@@ -17,7 +17,10 @@ describe('strategy loading', () => {
   it('loads a default export relative to a base directory and uses it', async () => {
     const s = await resolveStrategy('newest-first-strategy.ts', { baseDir: fixtures });
     expect(s.name).toBe('newest-first');
-    const index = s.createIndex({ builds: [qb('old', { createdAt: 1 }), qb('new', { createdAt: 2 })], agents: [ag('a')] });
+    const index = s.createIndex({
+      builds: [qb('old', { createdAt: 1 }), qb('new', { createdAt: 2 })],
+      agents: [ag('a')],
+    });
     expect(ids(s.take(index, 'a', 2, 0))).toEqual(['new', 'old']);
   });
 
@@ -30,8 +33,13 @@ describe('strategy loading', () => {
       code: 'invalid-strategy',
       message: expect.stringMatching(/missing or wrong createIndex\(\), insert\(\)/),
     });
-    await expect(loadStrategy('no-export.ts', fixtures)).rejects.toMatchObject({ code: 'invalid-strategy', message: expect.stringMatching(/exports neither/) });
-    await expect(loadStrategy('does-not-exist.js', fixtures)).rejects.toMatchObject({ code: 'strategy-not-found' });
+    await expect(loadStrategy('no-export.ts', fixtures)).rejects.toMatchObject({
+      code: 'invalid-strategy',
+      message: expect.stringMatching(/exports neither/),
+    });
+    await expect(loadStrategy('does-not-exist.js', fixtures)).rejects.toMatchObject({
+      code: 'strategy-not-found',
+    });
     expect(() => validateStrategy(null)).toThrow(/expected an object, found null/);
   });
 });

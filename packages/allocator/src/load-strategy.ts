@@ -9,13 +9,19 @@ import { strategyFunctions, type AllocationStrategy } from './strategy.js';
 /** Checks that `value` provides the strategy interface; throws `invalid-strategy` naming what is missing. */
 export function validateStrategy(value: unknown, source = 'value'): AllocationStrategy {
   if (typeof value !== 'object' || value === null)
-    throw new StrategyLoadError('invalid-strategy', `${source} is not an allocation strategy: expected an object, found ${value === null ? 'null' : typeof value}`);
+    throw new StrategyLoadError(
+      'invalid-strategy',
+      `${source} is not an allocation strategy: expected an object, found ${value === null ? 'null' : typeof value}`,
+    );
   const record = value as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof record.name !== 'string' || record.name === '') problems.push('name (a non-empty string)');
   for (const fn of strategyFunctions) if (typeof record[fn] !== 'function') problems.push(`${fn}()`);
   if (problems.length > 0)
-    throw new StrategyLoadError('invalid-strategy', `${source} is not an allocation strategy: missing or wrong ${problems.join(', ')}`);
+    throw new StrategyLoadError(
+      'invalid-strategy',
+      `${source} is not an allocation strategy: missing or wrong ${problems.join(', ')}`,
+    );
   return value as AllocationStrategy;
 }
 
@@ -26,21 +32,33 @@ export function validateStrategy(value: unknown, source = 'value'): AllocationSt
  * if the export is not a strategy.
  */
 export async function loadStrategy(specifier: string, baseDir = process.cwd()): Promise<AllocationStrategy> {
-  const url = specifier.startsWith('file:') ? specifier : pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href;
+  const url = specifier.startsWith('file:')
+    ? specifier
+    : pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href;
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (cause) {
-    throw new StrategyLoadError('strategy-not-found', `could not import the allocation strategy module ${url}: ${String(cause)}`, { cause });
+    throw new StrategyLoadError(
+      'strategy-not-found',
+      `could not import the allocation strategy module ${url}: ${String(cause)}`,
+      { cause },
+    );
   }
   const candidate = mod.default ?? mod.strategy;
   if (candidate === undefined)
-    throw new StrategyLoadError('invalid-strategy', `module ${url} exports neither a default nor a named \`strategy\` allocation strategy`);
+    throw new StrategyLoadError(
+      'invalid-strategy',
+      `module ${url} exports neither a default nor a named \`strategy\` allocation strategy`,
+    );
   return validateStrategy(candidate, `the export of ${url}`);
 }
 
 /** A built-in strategy by name, or else a strategy module loaded by path. */
-export async function resolveStrategy(nameOrPath: string, options: BuiltinStrategyOptions & { baseDir?: string } = {}): Promise<AllocationStrategy> {
+export async function resolveStrategy(
+  nameOrPath: string,
+  options: BuiltinStrategyOptions & { baseDir?: string } = {},
+): Promise<AllocationStrategy> {
   if (isBuiltinStrategyName(nameOrPath)) return builtinStrategy(nameOrPath, options);
   return loadStrategy(nameOrPath, options.baseDir);
 }

@@ -12,7 +12,10 @@ export function planAllocations(index: QueueIndex, now: number, perAgent: number
   promoteDue(index, now);
   if (index.fair !== undefined) expireUsage(index.fair, index.now);
   const saved = index.fair === undefined ? undefined : saveUsage(index.fair);
-  const agentIds = [...index.agents.values()].filter((a) => a.active).map((a) => a.id).sort();
+  const agentIds = [...index.agents.values()]
+    .filter((a) => a.active)
+    .map((a) => a.id)
+    .sort();
   const taken: BuildEntry[] = [];
   const agents = agentIds.map((agentId) => {
     const entries = takeEntries(index, agentId, perAgent, index.now);
@@ -29,5 +32,11 @@ export function planAllocations(index: QueueIndex, now: number, perAgent: number
 
 function planned(entry: BuildEntry): PlannedBuild {
   const b = entry.build;
-  return { id: b.id, derivation: b.derivation, system: b.system, priority: b.priority, effectivePriority: entry.rank };
+  return {
+    id: b.id,
+    derivation: b.derivation,
+    system: b.system,
+    priority: b.priority,
+    effectivePriority: entry.rank,
+  };
 }

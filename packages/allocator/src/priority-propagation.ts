@@ -31,6 +31,7 @@ export function refreshRanks(index: QueueIndex, ids: Iterable<string>): void {
     if (rank === entry.rank) continue;
     entry.rank = rank;
     if (entry.status === 'ready') entry.bucket?.heap.update(entry);
-    if (entry.pending !== undefined) for (const producer of entry.pending.values()) if (producer !== undefined) work.push(producer);
+    if (entry.pending !== undefined)
+      for (const producer of entry.pending.values()) if (producer !== undefined) work.push(producer);
   }
 }

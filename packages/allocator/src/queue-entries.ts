@@ -35,8 +35,20 @@ export function unplace(index: QueueIndex, entry: BuildEntry): void {
 
 /** Creates the entry of a build and links its inputs; does not place it. */
 export function linkEntry(index: QueueIndex, build: QueuedBuild): BuildEntry {
-  if (index.entries.has(build.id)) throw new AllocatorError('duplicate-build', `build ${build.id} is already queued; use update to change it`);
-  const entry: BuildEntry = { build, status: 'inactive', pending: undefined, failed: undefined, rank: build.priority, bucket: undefined, heapIndex: -1 };
+  if (index.entries.has(build.id))
+    throw new AllocatorError(
+      'duplicate-build',
+      `build ${build.id} is already queued; use update to change it`,
+    );
+  const entry: BuildEntry = {
+    build,
+    status: 'inactive',
+    pending: undefined,
+    failed: undefined,
+    rank: build.priority,
+    bucket: undefined,
+    heapIndex: -1,
+  };
   index.entries.set(build.id, entry);
   const failedInputs = build.failedInputs ?? [];
   if (failedInputs.length > 0) entry.failed = new Set(failedInputs);
@@ -98,7 +110,11 @@ export function promoteDue(index: QueueIndex, now: number): void {
 }
 
 /** Resolves the given input paths (available: forget them; failed: move pending to failed). */
-export function resolveInputs(index: QueueIndex, paths: readonly string[], outcome: 'available' | 'failed'): void {
+export function resolveInputs(
+  index: QueueIndex,
+  paths: readonly string[],
+  outcome: 'available' | 'failed',
+): void {
   const touchedProducers: string[] = [];
   for (const path of paths) {
     const waiters = index.waitersByPath.get(path);

@@ -113,7 +113,13 @@ function makeBucket(index: QueueIndex, key: string, build: QueuedBuild, nodes: B
     return v === undefined ? [] : [[k, v] as const];
   });
   const share = index.fair === undefined ? undefined : (build.tags[index.fair.tag] ?? '');
-  const bucket: Bucket = { key, system: build.system, tags, share, heap: new IndexedHeap(index.behaviour.before, nodes) };
+  const bucket: Bucket = {
+    key,
+    system: build.system,
+    tags,
+    share,
+    heap: new IndexedHeap(index.behaviour.before, nodes),
+  };
   for (const node of nodes) node.bucket = bucket;
   index.buckets.set(key, bucket);
   index.bucketVersion++;
@@ -141,7 +147,11 @@ export function bulkFileReady(index: QueueIndex, ready: readonly BuildEntry[]): 
 }
 
 /** Whether the agent may build what the bucket holds (system and shared tag keys agree). */
-export function agentAccepts(agent: AgentInfo, system: string, tags: Iterable<readonly [string, string]>): boolean {
+export function agentAccepts(
+  agent: AgentInfo,
+  system: string,
+  tags: Iterable<readonly [string, string]>,
+): boolean {
   if (!agent.systems.includes(system)) return false;
   for (const [k, v] of tags) {
     const mine = agent.tags[k];

@@ -6,7 +6,13 @@ import { createFairShareState, type FairShareOptions } from './fair-share.js';
 import { explainBuild } from './explain.js';
 import { planAllocations } from './plan.js';
 import { addEntry, dropEntry, linkEntry, place, resolveInputs, statusOf } from './queue-entries.js';
-import { bulkFileReady, createEmptyIndex, widenRelevantKeys, type BuildEntry, type QueueIndex } from './queue-index.js';
+import {
+  bulkFileReady,
+  createEmptyIndex,
+  widenRelevantKeys,
+  type BuildEntry,
+  type QueueIndex,
+} from './queue-index.js';
 import { rankOf } from './priority-propagation.js';
 import type { AllocationStrategy } from './strategy.js';
 import { takeEntries } from './take.js';
@@ -30,13 +36,20 @@ export interface QueueStrategyOptions {
 /** A strategy over the bucketed, heap-ordered {@link QueueIndex}: `take` costs O(count · (buckets + log n)). */
 export function createQueueStrategy(options: QueueStrategyOptions): AllocationStrategy<QueueIndex> {
   const compare = options.compare;
-  const before = compare === undefined ? rankBefore : (a: BuildEntry, b: BuildEntry) => {
-    const c = compare(a.build, b.build);
-    return c !== 0 ? c < 0 : a.build.id < b.build.id;
-  };
+  const before =
+    compare === undefined
+      ? rankBefore
+      : (a: BuildEntry, b: BuildEntry) => {
+          const c = compare(a.build, b.build);
+          return c !== 0 ? c < 0 : a.build.id < b.build.id;
+        };
   const behaviour = { name: options.name, propagatePriority: options.propagatePriority === true, before };
   if (options.fairShare !== undefined) createFairShareState(options.fairShare); // validate options early
-  const empty = () => createEmptyIndex(behaviour, options.fairShare === undefined ? undefined : createFairShareState(options.fairShare));
+  const empty = () =>
+    createEmptyIndex(
+      behaviour,
+      options.fairShare === undefined ? undefined : createFairShareState(options.fairShare),
+    );
 
   return {
     name: options.name,
@@ -62,7 +75,8 @@ export function createQueueStrategy(options: QueueStrategyOptions): AllocationSt
     },
     insert: (index, build) => void addEntry(index, build),
     update: (index, build) => {
-      if (dropEntry(index, build.id) === undefined) throw new AllocatorError('unknown-build', `build ${build.id} is not queued; insert it first`);
+      if (dropEntry(index, build.id) === undefined)
+        throw new AllocatorError('unknown-build', `build ${build.id} is not queued; insert it first`);
       addEntry(index, build);
     },
     remove: (index, buildId) => dropEntry(index, buildId) !== undefined,
@@ -101,7 +115,9 @@ function propagateAll(index: QueueIndex): void {
   for (const rootId of index.dependents.keys()) {
     const root = index.entries.get(rootId);
     if (root === undefined || finished.has(rootId)) continue;
-    const stack: { entry: BuildEntry; next: Iterator<string> }[] = [{ entry: root, next: dependentsOf(index, rootId) }];
+    const stack: { entry: BuildEntry; next: Iterator<string> }[] = [
+      { entry: root, next: dependentsOf(index, rootId) },
+    ];
     const onStack = new Set<string>([rootId]);
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as { entry: BuildEntry; next: Iterator<string> };

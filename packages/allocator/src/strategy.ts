@@ -1,7 +1,14 @@
 // The allocation-strategy interface: pure, deterministic functions over an
 // in-memory index that the strategy builds from a snapshot and then mutates
 // in place. No I/O, no clock: `now` is always a parameter (ms).
-import type { AgentInfo, AllocationPlan, Explanation, QueueCounts, QueueSnapshot, QueuedBuild } from './types.js';
+import type {
+  AgentInfo,
+  AllocationPlan,
+  Explanation,
+  QueueCounts,
+  QueueSnapshot,
+  QueuedBuild,
+} from './types.js';
 
 /**
  * An allocation strategy. `I` is its index type, opaque to callers.

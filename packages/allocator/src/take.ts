@@ -9,7 +9,11 @@ import { dropEntry, promoteDue } from './queue-entries.js';
 /** Removes and returns, in allocation order, up to `count` entries for the agent. */
 export function takeEntries(index: QueueIndex, agentId: string, count: number, now: number): BuildEntry[] {
   const agent = index.agents.get(agentId);
-  if (agent === undefined) throw new AllocatorError('unknown-agent', `agent ${agentId} is not known to the allocator; upsert it before taking builds`);
+  if (agent === undefined)
+    throw new AllocatorError(
+      'unknown-agent',
+      `agent ${agentId} is not known to the allocator; upsert it before taking builds`,
+    );
   promoteDue(index, now);
   if (index.fair !== undefined) expireUsage(index.fair, index.now);
   const out: BuildEntry[] = [];

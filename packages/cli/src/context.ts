@@ -55,12 +55,24 @@ export function createCommandContext(layers: ConfigLayers, cwd: string): Command
 /** Declares `--coordinator` and `--token`, the options of commands that call the client API. */
 export function clientOptions<T>(y: Argv<T>, layers: ConfigLayers) {
   return layeredOptions(y, layers, {
-    coordinator: { type: 'string', default: 'http://127.0.0.1:8746', describe: "The coordinator's client API URL", requiresArg: true },
-    token: { type: 'string', describe: 'A client token (sent as a bearer token) when the coordinator requires one', requiresArg: true },
+    coordinator: {
+      type: 'string',
+      default: 'http://127.0.0.1:8746',
+      describe: "The coordinator's client API URL",
+      requiresArg: true,
+    },
+    token: {
+      type: 'string',
+      describe: 'A client token (sent as a bearer token) when the coordinator requires one',
+      requiresArg: true,
+    },
   } as const);
 }
 
 /** A client of the coordinator named by `--coordinator`. */
 export function clientOf(args: ClientArgs): CoordinatorClient {
-  return new CoordinatorClient({ baseUrl: args.coordinator, ...(args.token === undefined ? {} : { token: args.token }) });
+  return new CoordinatorClient({
+    baseUrl: args.coordinator,
+    ...(args.token === undefined ? {} : { token: args.token }),
+  });
 }

@@ -19,7 +19,12 @@ export class CliError extends Error {
   readonly code: string;
   readonly exitCode: number;
 
-  constructor(code: string, message: string, exitCode: number = ExitCode.failure, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    exitCode: number = ExitCode.failure,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'CliError';
     this.code = code;

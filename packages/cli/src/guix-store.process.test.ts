@@ -18,8 +18,16 @@ let coordinator: CoordinatorProcess;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gbc-guix-'));
   coordinator = await startCoordinator(dir, [
-    '--database', `sqlite://${join(dir, 'gbc.db')}`, '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
-    '--store-dir', '/gnu/store', '--log-level', 'warn',
+    '--database',
+    `sqlite://${join(dir, 'gbc.db')}`,
+    '--agent-communication',
+    'http://127.0.0.1:0',
+    '--client-communication',
+    'http://127.0.0.1:0',
+    '--store-dir',
+    '/gnu/store',
+    '--log-level',
+    'warn',
   ]);
 });
 
@@ -31,29 +39,59 @@ afterAll(async () => {
 describe('gbc submit-build with /gnu/store', () => {
   it('uploads /gnu/store derivations and sources read from the real store directory', async () => {
     const root = join(dir, 'root');
-    writeFileSync(join(dir, 'guix.nix'), `
+    writeFileSync(
+      join(dir, 'guix.nix'),
+      `
 let
   inner = builtins.toFile "gbc-guix-inner" "${randomUUID()}";
   outer = builtins.toFile "gbc-guix-outer" "load \${inner}";
   dep = derivation { name = "gbc-guix-dep"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo > $out" ]; };
 in derivation { name = "gbc-guix-top"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "cat \${outer} \${dep} > $out" ]; PATH = "/usr/bin:/bin"; }
-`);
+`,
+    );
     const env = cleanEnv();
     delete env.NIX_REMOTE;
     const store = `local?store=/gnu/store&root=${root}`;
-    const drv = execFileSync('nix-instantiate', ['--store', store, join(dir, 'guix.nix')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const drv = execFileSync('nix-instantiate', ['--store', store, join(dir, 'guix.nix')], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     expect(drv).toMatch(/^\/gnu\/store\/[a-z0-9]{32}-gbc-guix-top\.drv$/);
-    const closure = execFileSync('nix-store', ['--store', store, '-qR', drv], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+    const closure = execFileSync('nix-store', ['--store', store, '-qR', drv], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .trim()
+      .split('\n');
     expect(closure).toHaveLength(4);
 
-    const run = await runGbc(['submit-build', drv, '--real-store-dir', join(root, 'nix/store'), '--coordinator', coordinator.clientUrl, '--json'], { cwd: dir });
+    const run = await runGbc(
+      [
+        'submit-build',
+        drv,
+        '--real-store-dir',
+        join(root, 'nix/store'),
+        '--coordinator',
+        coordinator.clientUrl,
+        '--json',
+      ],
+      { cwd: dir },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const [build] = (JSON.parse(run.stdout) as { builds: Array<{ uuid: string; created: boolean }> }).builds;
     expect(build!.created).toBe(true);
     const client = new CoordinatorClient({ baseUrl: coordinator.clientUrl });
     expect((await client.missingPaths(closure)).missing).toEqual([]);
-    const shown = JSON.parse((await runGbc(['build', 'show', build!.uuid, '--json', '--coordinator', coordinator.clientUrl], { cwd: dir })).stdout) as BuildDetail;
+    const shown = JSON.parse(
+      (
+        await runGbc(['build', 'show', build!.uuid, '--json', '--coordinator', coordinator.clientUrl], {
+          cwd: dir,
+        })
+      ).stdout,
+    ) as BuildDetail;
     expect(shown.derivation).toBe(drv);
     expect(shown.outputs[0]!.path).toMatch(/^\/gnu\/store\/[a-z0-9]{32}-gbc-guix-top$/);
   }, 120_000);

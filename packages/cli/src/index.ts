@@ -4,6 +4,18 @@
 export { main, type MainOptions } from './main.js';
 export { CliError, ExitCode } from './errors.js';
 export { reportError, type ErrorReport } from './report-error.js';
-export { findConfigFile, loadConfigFile, DEFAULT_CONFIG_FILES, type ConfigObject } from './config/load-config-file.js';
+export {
+  findConfigFile,
+  loadConfigFile,
+  DEFAULT_CONFIG_FILES,
+  type ConfigObject,
+} from './config/load-config-file.js';
 export { envNameOf, layeredOptions, type ConfigLayers } from './config/layered-options.js';
-export { submitDerivations, scanStoreReferences, type SubmitOptions, type SubmitProgress, type SubmittedBuild, type ScanOptions } from './submit/index.js';
+export {
+  submitDerivations,
+  scanStoreReferences,
+  type SubmitOptions,
+  type SubmitProgress,
+  type SubmittedBuild,
+  type ScanOptions,
+} from './submit/index.js';

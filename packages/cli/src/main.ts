@@ -39,7 +39,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     const parser = yargs([...argv])
       .scriptName('gbc')
       .usage('$0 <command> [options]\n\nA build coordinator for Guix and Nix derivations.')
-      .option('config', { type: 'string', describe: 'Configuration file (JSON, or a JavaScript module); default ./gbc.config.json if present', requiresArg: true })
+      .option('config', {
+        type: 'string',
+        describe: 'Configuration file (JSON, or a JavaScript module); default ./gbc.config.json if present',
+        requiresArg: true,
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' })
       .command(coordinatorCommand(ctx))
       .command(agentCommand(ctx, agentAdminCommands(ctx)))
@@ -75,6 +79,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 
 /** The version in @gbc/cli's package.json (beside src/ and dist/ alike). */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
   return pkg.version ?? 'unknown';
 }

@@ -16,7 +16,11 @@ export interface Output {
 }
 
 /** An Output over process.stdout/stderr. */
-export function createOutput(json: boolean, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Output {
+export function createOutput(
+  json: boolean,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Output {
   let exitCode = 0;
   return {
     json,

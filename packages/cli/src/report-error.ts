@@ -13,15 +13,24 @@ export interface ErrorReport {
 }
 
 /** Describes `error` for the terminal; `coordinatorUrl` is named when the coordinator could not be reached. */
-export function reportError(error: unknown, env: NodeJS.ProcessEnv = process.env, coordinatorUrl?: string): ErrorReport {
+export function reportError(
+  error: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  coordinatorUrl?: string,
+): ErrorReport {
   const debug = env.GBC_DEBUG === '1' && error instanceof Error ? error.stack : undefined;
   const base = { ...(debug === undefined ? {} : { debug }) };
   if (error instanceof CliError) return { ...base, line: `gbc: ${error.message}`, exitCode: error.exitCode };
   if (isProtocolError(error, 'network-error', 'timeout')) {
     const at = coordinatorUrl === undefined ? '' : ` at ${coordinatorUrl}`;
-    return { ...base, line: `gbc: cannot reach the coordinator${at}: ${oneLine(error.message)}`, exitCode: ExitCode.unreachable };
+    return {
+      ...base,
+      line: `gbc: cannot reach the coordinator${at}: ${oneLine(error.message)}`,
+      exitCode: ExitCode.unreachable,
+    };
   }
-  if (isProtocolError(error)) return { ...base, line: `gbc: ${error.code}: ${oneLine(error.message)}`, exitCode: ExitCode.failure };
+  if (isProtocolError(error))
+    return { ...base, line: `gbc: ${error.code}: ${oneLine(error.message)}`, exitCode: ExitCode.failure };
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const prefix = typeof code === 'string' ? `${code}: ` : '';

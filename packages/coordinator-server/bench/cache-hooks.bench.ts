@@ -17,7 +17,10 @@ const REQUESTS = 10_000;
 const CONCURRENCY = 32;
 const EVENTS = 5_000;
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-const hash = (i: number) => Array.from({ length: 32 }, (_, k) => ALPHABET[(i * 7 + k * 13 + Math.floor(i / 32 ** (k % 4))) % 32]).join('');
+const hash = (i: number) =>
+  Array.from({ length: 32 }, (_, k) => ALPHABET[(i * 7 + k * 13 + Math.floor(i / 32 ** (k % 4))) % 32]).join(
+    '',
+  );
 
 const dir = await makeTestDir('gbc-bench-cache-');
 const tc = await openTestCoordinator(dir, { clock: systemClock });
@@ -32,11 +35,24 @@ for (let i = 0; hashes.length < OUTPUTS; i++) {
   }
 }
 for (let i = 0; i < hashes.length; i += 1000) {
-  await recordOutputMetadata(db, hashes.slice(i, i + 1000).map((h) => ({
-    storePath: `/gnu/store/${h}-bench-output`, narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s', narSize: 1024,
-    references: [`/gnu/store/${hashes[0]}-bench-output`], deriver: `/gnu/store/${h}-bench-output.drv`,
-    files: [{ compression: 'zstd', fileSize: 512, fileHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s', location: `zstd/${h}-bench-output` }],
-  })));
+  await recordOutputMetadata(
+    db,
+    hashes.slice(i, i + 1000).map((h) => ({
+      storePath: `/gnu/store/${h}-bench-output`,
+      narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+      narSize: 1024,
+      references: [`/gnu/store/${hashes[0]}-bench-output`],
+      deriver: `/gnu/store/${h}-bench-output.drv`,
+      files: [
+        {
+          compression: 'zstd',
+          fileSize: 512,
+          fileHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+          location: `zstd/${h}-bench-output`,
+        },
+      ],
+    })),
+  );
 }
 const app = createCacheApp(tc.ctx, await resolveCacheOptions({ signingKey: generateSecretKey('bench-1') }));
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
@@ -47,27 +63,38 @@ const latencies: number[] = [];
 let next = 0;
 let failed = 0;
 const t0 = performance.now();
-await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-  while (next < REQUESTS) {
-    const i = next++;
-    const s = performance.now();
-    const res = await fetch(`${base}/${hashes[(i * 7919) % hashes.length]}.narinfo`);
-    await res.text();
-    if (res.status !== 200) failed += 1;
-    latencies.push(performance.now() - s);
-  }
-}));
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < REQUESTS) {
+      const i = next++;
+      const s = performance.now();
+      const res = await fetch(`${base}/${hashes[(i * 7919) % hashes.length]}.narinfo`);
+      await res.text();
+      if (res.status !== 200) failed += 1;
+      latencies.push(performance.now() - s);
+    }
+  }),
+);
 const cacheSeconds = (performance.now() - t0) / 1000;
 await new Promise<void>((r) => server.close(() => r()));
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
 const narinfoPerS = REQUESTS / cacheSeconds;
 
-await enqueueEvents(db, Array.from({ length: EVENTS }, (_, i) => ({ eventType: 'build-success', payload: { build: `b${i}` } })), Date.now());
-const runner = createHookRunner(tc.ctx, { hooks: new Map([['build-success', [() => undefined]]]), parallelism: 4, pollIntervalMs: 10 });
+await enqueueEvents(
+  db,
+  Array.from({ length: EVENTS }, (_, i) => ({ eventType: 'build-success', payload: { build: `b${i}` } })),
+  Date.now(),
+);
+const runner = createHookRunner(tc.ctx, {
+  hooks: new Map([['build-success', [() => undefined]]]),
+  parallelism: 4,
+  pollIntervalMs: 10,
+});
 const h0 = performance.now();
 runner.start();
-while (((await countPendingEvents(db)).get('build-success') ?? 0) > 0) await new Promise((r) => setTimeout(r, 20));
+while (((await countPendingEvents(db)).get('build-success') ?? 0) > 0)
+  await new Promise((r) => setTimeout(r, 20));
 const hookSeconds = (performance.now() - h0) / 1000;
 await runner.stop();
 const eventsPerS = EVENTS / hookSeconds;
@@ -81,7 +108,9 @@ console.log(`## Binary cache and hooks (SQLite)
 
 \`node --conditions=source --import tsx --expose-gc packages/coordinator-server/bench/cache-hooks.bench.ts\`, ${new Date().toISOString().slice(0, 10)}.
 Signed Nix narinfos over loopback HTTP, ${CONCURRENCY} concurrent clients, ${OUTPUTS.toLocaleString('en')} outputs held; hook events through the runner (no-op hook, 4 workers, one claim + one completion per event).
-Load average when it ended: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (figures from a machine shared with other work are only comparable at similar load).
+Load average when it ended: ${loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' / ')} (figures from a machine shared with other work are only comparable at similar load).
 
 | measure | value |
 |---|---|

@@ -18,7 +18,15 @@ import type { SyntheticDerivation } from '../src/client-api/test-support.js';
 const N = 2000;
 const BATCH = 500;
 
-interface Row { dialect: string; uploadPerS: number; coldCheckMs: number; submitMs: number; related: number; whyP99Ms: number; listP99Ms: number }
+interface Row {
+  dialect: string;
+  uploadPerS: number;
+  coldCheckMs: number;
+  submitMs: number;
+  related: number;
+  whyP99Ms: number;
+  listP99Ms: number;
+}
 
 function dag(tag: string): SyntheticDerivation[] {
   const out: SyntheticDerivation[] = [];
@@ -33,12 +41,23 @@ function dag(tag: string): SyntheticDerivation[] {
 }
 
 async function open(databaseUri: string, dir: string): Promise<Coordinator> {
-  const c = await createCoordinator({ databaseUri, dataDir: join(dir, 'data'), logger: silentLogger, cwd: dir, jsonBodyBytes: 64 * 1024 * 1024 });
+  const c = await createCoordinator({
+    databaseUri,
+    dataDir: join(dir, 'data'),
+    logger: silentLogger,
+    cwd: dir,
+    jsonBodyBytes: 64 * 1024 * 1024,
+  });
   await c.start();
   return c;
 }
 
-const post = (c: Coordinator, path: string, body: unknown) => c.clientApp.request(path, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+const post = (c: Coordinator, path: string, body: unknown) =>
+  c.clientApp.request(path, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' },
+  });
 
 function p99(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -51,20 +70,26 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<Row> {
   let drop = (): void => undefined;
   if (dialect === 'postgres') {
     const base = process.env.GBC_BENCH_POSTGRES_URI;
-    if (base === undefined || base === '') throw new Error('GBC_BENCH_POSTGRES_URI is not set (pnpm bench sets it)');
+    if (base === undefined || base === '')
+      throw new Error('GBC_BENCH_POSTGRES_URI is not set (pnpm bench sets it)');
     const name = `gbc_bench_client_${randomBytes(4).toString('hex')}`;
     execFileSync('psql', [base, '-qc', `create database ${name}`], { stdio: 'pipe' });
     const u = new URL(base);
     u.pathname = `/${name}`;
     uri = u.toString();
-    drop = () => execFileSync('psql', [base, '-qc', `drop database if exists ${name} with (force)`], { stdio: 'pipe' });
+    drop = () =>
+      execFileSync('psql', [base, '-qc', `drop database if exists ${name} with (force)`], { stdio: 'pipe' });
   }
   try {
     const drvs = dag(dialect);
     let c = await open(uri, dir);
     let t0 = performance.now();
     for (let i = 0; i < N; i += BATCH) {
-      const res = await post(c, '/derivations', { derivations: drvs.slice(i, i + BATCH).map((d) => ({ path: d.path, text: encodeDerivationText(d.bytes) })) });
+      const res = await post(c, '/derivations', {
+        derivations: drvs
+          .slice(i, i + BATCH)
+          .map((d) => ({ path: d.path, text: encodeDerivationText(d.bytes) })),
+      });
       if (res.status !== 200) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
     }
     const uploadPerS = N / ((performance.now() - t0) / 1000);
@@ -72,24 +97,41 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<Row> {
     c = await open(uri, dir);
     const top = syntheticDerivation(`bench-${dialect}-top`, drvs.slice(-3));
     t0 = performance.now();
-    const checked = await post(c, '/derivations', { derivations: [{ path: top.path, text: encodeDerivationText(top.bytes) }] });
+    const checked = await post(c, '/derivations', {
+      derivations: [{ path: top.path, text: encodeDerivationText(top.bytes) }],
+    });
     const coldCheckMs = performance.now() - t0;
     if (checked.status !== 200) throw new Error(`cold check failed: ${checked.status}`);
     t0 = performance.now();
-    const submitted = (await (await post(c, '/builds', { derivation: top.path, ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds: true })).json()) as { uuid: string; relatedBuilds: string[] };
+    const submitted = (await (
+      await post(c, '/builds', {
+        derivation: top.path,
+        ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds: true,
+      })
+    ).json()) as { uuid: string; relatedBuilds: string[] };
     const submitMs = performance.now() - t0;
     const whys: number[] = [];
     const lists: number[] = [];
     for (let i = 0; i < 200; i++) {
       t0 = performance.now();
-      await c.clientApp.request(`/build/${submitted.relatedBuilds[(i * 37) % submitted.relatedBuilds.length]}/why`);
+      await c.clientApp.request(
+        `/build/${submitted.relatedBuilds[(i * 37) % submitted.relatedBuilds.length]}/why`,
+      );
       whys.push(performance.now() - t0);
       t0 = performance.now();
       await c.clientApp.request('/builds?limit=100&state=queued');
       lists.push(performance.now() - t0);
     }
     await c.stop();
-    return { dialect, uploadPerS, coldCheckMs, submitMs, related: submitted.relatedBuilds.length, whyP99Ms: p99(whys), listP99Ms: p99(lists) };
+    return {
+      dialect,
+      uploadPerS,
+      coldCheckMs,
+      submitMs,
+      related: submitted.relatedBuilds.length,
+      whyP99Ms: p99(whys),
+      listP99Ms: p99(lists),
+    };
   } finally {
     drop();
     rmSync(dir, { recursive: true, force: true });

@@ -16,9 +16,19 @@ export type CoordinatorCommand =
 
 /** What the coordinator process answers, one message per command. */
 export type CoordinatorReply =
-  | { readonly kind: 'started'; readonly startMs: number; readonly rebuildMs: number; readonly agentUrl: string }
+  | {
+      readonly kind: 'started';
+      readonly startMs: number;
+      readonly rebuildMs: number;
+      readonly agentUrl: string;
+    }
   | { readonly kind: 'measuring' }
-  | { readonly kind: 'report'; readonly cpuUs: number; readonly stallP99Ns: number; readonly stallMaxNs: number }
+  | {
+      readonly kind: 'report';
+      readonly cpuUs: number;
+      readonly stallP99Ns: number;
+      readonly stallMaxNs: number;
+    }
   | { readonly kind: 'collected'; readonly rssBytes: number }
   | { readonly kind: 'stopped' }
   | { readonly kind: 'error'; readonly message: string };
@@ -31,7 +41,13 @@ async function handle(command: CoordinatorCommand): Promise<CoordinatorReply> {
   switch (command.kind) {
     case 'start': {
       const t0 = performance.now();
-      const c = await createCoordinator({ databaseUri: command.databaseUri, dataDir: command.dataDir, logger: silentLogger, cwd: command.cwd, agentAuth: { cacheMs: 3_600_000 } });
+      const c = await createCoordinator({
+        databaseUri: command.databaseUri,
+        dataDir: command.dataDir,
+        logger: silentLogger,
+        cwd: command.cwd,
+        agentAuth: { cacheMs: 3_600_000 },
+      });
       const started = await c.start();
       const startMs = performance.now() - t0;
       const server = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
@@ -50,7 +66,12 @@ async function handle(command: CoordinatorCommand): Promise<CoordinatorReply> {
     case 'report': {
       const cpu = process.cpuUsage(cpuFrom);
       monitor?.disable();
-      return { kind: 'report', cpuUs: cpu.user + cpu.system, stallP99Ns: monitor?.percentile(99) ?? 0, stallMaxNs: monitor?.max ?? 0 };
+      return {
+        kind: 'report',
+        cpuUs: cpu.user + cpu.system,
+        stallP99Ns: monitor?.percentile(99) ?? 0,
+        stallMaxNs: monitor?.max ?? 0,
+      };
     }
     case 'gc':
       globalThis.gc?.();
@@ -67,6 +88,7 @@ process.on('message', (command: CoordinatorCommand) => {
       process.send!(reply);
       if (reply.kind === 'stopped') process.disconnect();
     },
-    (error: unknown) => process.send!({ kind: 'error', message: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      process.send!({ kind: 'error', message: error instanceof Error ? error.message : String(error) }),
   );
 });

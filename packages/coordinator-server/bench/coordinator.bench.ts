@@ -12,7 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgent, createAgentPassword, createBuilds, openDatastore, recordDerivations } from '@gbc/datastore';
+import {
+  createAgent,
+  createAgentPassword,
+  createBuilds,
+  openDatastore,
+  recordDerivations,
+} from '@gbc/datastore';
 import type { Datastore } from '@gbc/datastore';
 import { fakeDrv } from '../src/agent-api/test-support.js';
 import type { CoordinatorCommand, CoordinatorReply } from './coordinator-process.js';
@@ -24,17 +30,24 @@ const RATE = Number(process.env.GBC_BENCH_RATE ?? 1500);
 const SECONDS = Number(process.env.GBC_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.GBC_BENCH_WARMUP_SECONDS ?? 3);
 const RUNS = Number(process.env.GBC_BENCH_RUNS ?? 3);
-const DIALECTS = (process.env.GBC_BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
+const DIALECTS = (process.env.GBC_BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as (
+  'sqlite' | 'postgres'
+)[];
 const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'i686-linux', 'riscv64-linux'];
 const COUNT = 4;
 type BenchAgent = LoadPlan['agents'][number];
 
-async function database(dialect: 'sqlite' | 'postgres', dir: string): Promise<{ uri: string; drop: () => Promise<void> }> {
+async function database(
+  dialect: 'sqlite' | 'postgres',
+  dir: string,
+): Promise<{ uri: string; drop: () => Promise<void> }> {
   if (dialect === 'sqlite') return { uri: `sqlite://${join(dir, 'bench.db')}`, drop: async () => undefined };
   const base = process.env.GBC_BENCH_POSTGRES_URI;
   if (base === undefined) throw new Error('GBC_BENCH_POSTGRES_URI is not set');
   const name = `gbc_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (q: string) => { execFileSync('psql', [base, '-qc', q], { stdio: 'pipe' }); };
+  const admin = async (q: string) => {
+    execFileSync('psql', [base, '-qc', q], { stdio: 'pipe' });
+  };
   await admin(`create database ${name}`);
   const u = new URL(base);
   u.pathname = `/${name}`;
@@ -43,50 +56,85 @@ async function database(dialect: 'sqlite' | 'postgres', dir: string): Promise<{ 
 
 async function fill(ds: Datastore): Promise<BenchAgent[]> {
   for (let i = 0; i < BUILDS; i += 5000) {
-    const drvs = Array.from({ length: Math.min(5000, BUILDS - i) }, (_, k) => fakeDrv(`b${i + k}`, [], SYSTEMS[(i + k) % 4]));
+    const drvs = Array.from({ length: Math.min(5000, BUILDS - i) }, (_, k) =>
+      fakeDrv(`b${i + k}`, [], SYSTEMS[(i + k) % 4]),
+    );
     await recordDerivations(ds.db, drvs);
-    await createBuilds(ds.db, drvs.map((d, k) => ({ derivationPath: d.path, priority: (i + k) % 10, tags: [{ key: 'project', value: `p${(i + k) % 20}` }] })));
+    await createBuilds(
+      ds.db,
+      drvs.map((d, k) => ({
+        derivationPath: d.path,
+        priority: (i + k) % 10,
+        tags: [{ key: 'project', value: `p${(i + k) % 20}` }],
+      })),
+    );
   }
   const agents: BenchAgent[] = [];
   let next = 0;
   // Passwords are hashed with scrypt: several at once on the thread pool.
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let i = next++; i < AGENTS; i = next++) {
-      const a = await createAgent(ds.db, { name: `agent-${i}`, systems: [SYSTEMS[i % 4]!] });
-      const pw = await createAgentPassword(ds.db, a.id);
-      agents.push({ id: a.id, auth: `Basic ${Buffer.from(`${a.id}:${pw}`).toString('base64')}`, system: SYSTEMS[i % 4]! });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let i = next++; i < AGENTS; i = next++) {
+        const a = await createAgent(ds.db, { name: `agent-${i}`, systems: [SYSTEMS[i % 4]!] });
+        const pw = await createAgentPassword(ds.db, a.id);
+        agents.push({
+          id: a.id,
+          auth: `Basic ${Buffer.from(`${a.id}:${pw}`).toString('base64')}`,
+          system: SYSTEMS[i % 4]!,
+        });
+      }
+    }),
+  );
   return agents;
 }
 
 /** Runs the load generator; `onMeasure` is called when its warm-up ends and the measured phase begins. */
 function load(plan: LoadPlan, onMeasure: () => void = () => undefined): Promise<LoadResult> {
-  const child = fork(new URL('./fetch-load.ts', import.meta.url), { execArgv: ['--conditions=source', '--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(new URL('./fetch-load.ts', import.meta.url), {
+    execArgv: ['--conditions=source', '--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.on('message', (m) => {
       if ((m as { measuring?: boolean }).measuring === true) onMeasure();
       else resolve(m as LoadResult);
     });
     child.once('error', reject);
-    child.once('exit', (code) => { if (code !== 0) reject(new Error(`load generator exited with ${code}`)); });
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+    });
     child.send(plan);
   });
 }
 
 /** The coordinator in a process of its own, and a way to ask it one thing at a time. */
-function coordinatorProcess(): { child: ChildProcess; ask: <K extends CoordinatorReply['kind']>(command: CoordinatorCommand, expect: K) => Promise<Extract<CoordinatorReply, { kind: K }>> } {
+function coordinatorProcess(): {
+  child: ChildProcess;
+  ask: <K extends CoordinatorReply['kind']>(
+    command: CoordinatorCommand,
+    expect: K,
+  ) => Promise<Extract<CoordinatorReply, { kind: K }>>;
+} {
   // GBC_BENCH_COORDINATOR_NODE_OPTIONS: more node options for it (e.g. `--trace-gc` to see its collections on stdout).
   const more = (process.env.GBC_BENCH_COORDINATOR_NODE_OPTIONS ?? '').split(' ').filter((o) => o !== '');
-  const child = fork(new URL('./coordinator-process.ts', import.meta.url), { execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc', ...more], stdio: ['ignore', more.length > 0 ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
+  const child = fork(new URL('./coordinator-process.ts', import.meta.url), {
+    execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc', ...more],
+    stdio: ['ignore', more.length > 0 ? 'inherit' : 'ignore', 'inherit', 'ipc'],
+  });
   const ask = <K extends CoordinatorReply['kind']>(command: CoordinatorCommand, expect: K) =>
     new Promise<Extract<CoordinatorReply, { kind: K }>>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`coordinator process exited with ${code} during ${command.kind}`));
+      const onExit = (code: number | null) =>
+        reject(new Error(`coordinator process exited with ${code} during ${command.kind}`));
       child.once('exit', onExit);
       child.once('message', (reply: CoordinatorReply) => {
         child.off('exit', onExit);
         if (reply.kind === expect) resolve(reply as Extract<CoordinatorReply, { kind: K }>);
-        else reject(new Error(`coordinator process answered ${command.kind} with ${reply.kind === 'error' ? reply.message : reply.kind}`));
+        else
+          reject(
+            new Error(
+              `coordinator process answered ${command.kind} with ${reply.kind === 'error' ? reply.message : reply.kind}`,
+            ),
+          );
       });
       child.send(command);
     });
@@ -96,7 +144,8 @@ function coordinatorProcess(): { child: ChildProcess; ask: <K extends Coordinato
 /** A process's resident memory from /proc: now (VmRSS) and its high-water mark (VmHWM), in bytes. */
 function residentOf(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
 
@@ -116,22 +165,37 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
     const coordinator = coordinatorProcess();
     const { ask, child } = coordinator;
     try {
-      const started = await ask({ kind: 'start', databaseUri: db0.uri, dataDir: join(dir, 'data'), cwd: dir }, 'started');
+      const started = await ask(
+        { kind: 'start', databaseUri: db0.uri, dataDir: join(dir, 'data'), cwd: dir },
+        'started',
+      );
       const startS = started.startMs / 1000;
       const agentUrl = started.agentUrl;
       // Warm-up: one status report per agent verifies its password (scrypt) once; the auth cache keeps it.
       let w = 0;
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        for (let i = w++; i < agents.length; i = w++) {
-          const a = agents[i]!;
-          await (await fetch(`${agentUrl}/agent/${a.id}/status`, { method: 'PUT', headers: { Authorization: a.auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ load1: 0, builds: [] }) })).arrayBuffer();
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = w++; i < agents.length; i = w++) {
+            const a = agents[i]!;
+            await (
+              await fetch(`${agentUrl}/agent/${a.id}/status`, {
+                method: 'PUT',
+                headers: { Authorization: a.auth, 'Content-Type': 'application/json' },
+                body: JSON.stringify({ load1: 0, builds: [] }),
+              })
+            ).arrayBuffer();
+          }
+        }),
+      );
       const base = { url: agentUrl, agents, count: COUNT, durationMs: SECONDS * 1000 };
-      process.stderr.write(`coordinator bench ${dialect}: ${BUILDS} builds and ${AGENTS} agents ready in ${insertS.toFixed(0)} s, started in ${startS.toFixed(1)} s\n`);
+      process.stderr.write(
+        `coordinator bench ${dialect}: ${BUILDS} builds and ${AGENTS} agents ready in ${insertS.toFixed(0)} s, started in ${startS.toFixed(1)} s\n`,
+      );
       // Resident memory sampled under load: the figure after the runs depends on when V8 gives pages back.
       let peakRss = 0;
-      const sampler = setInterval(() => { peakRss = Math.max(peakRss, residentOf(child.pid!).rss); }, 100);
+      const sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, residentOf(child.pid!).rss);
+      }, 100);
       // Several sustained runs, each after its own warm-up: on a shared machine one
       // run's tail depends on what else ran in those seconds (and on whether a
       // full GC fell in them), so each run's figures are shown and the median judged.
@@ -142,7 +206,11 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
       let steadyCpuUs = 0;
       for (let r = 0; r < RUNS; r++) {
         let measuring: Promise<unknown> = Promise.resolve();
-        steadyRuns.push(await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => { measuring = ask({ kind: 'measure' }, 'measuring'); }));
+        steadyRuns.push(
+          await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => {
+            measuring = ask({ kind: 'measure' }, 'measuring');
+          }),
+        );
         await measuring;
         const report = await ask({ kind: 'report' }, 'report');
         stalls.p99 = Math.max(stalls.p99, report.stallP99Ns);
@@ -150,7 +218,12 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
         steadyCpuUs += report.cpuUs;
       }
       let measuring: Promise<unknown> = Promise.resolve();
-      const burst = await load({ ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 }, () => { measuring = ask({ kind: 'measure' }, 'measuring'); });
+      const burst = await load(
+        { ...base, concurrency: Math.min(64, agents.length), warmupMs: WARMUP_SECONDS * 1000 },
+        () => {
+          measuring = ask({ kind: 'measure' }, 'measuring');
+        },
+      );
       await measuring;
       const burstCpuUs = (await ask({ kind: 'report' }, 'report')).cpuUs;
       clearInterval(sampler);
@@ -160,9 +233,16 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
       await ask({ kind: 'stop' }, 'stopped');
       const runs = steadyRuns.map((run) => {
         const lat = run.latenciesMs.sort((x, y) => x - y);
-        return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), rate: run.allocated / (run.elapsedMs / 1000) };
+        return {
+          p50: quantile(lat, 0.5),
+          p99: quantile(lat, 0.99),
+          rate: run.allocated / (run.elapsedMs / 1000),
+        };
       });
-      const medianP99 = quantile(runs.map((r) => r.p99).sort((x, y) => x - y), 0.5);
+      const medianP99 = quantile(
+        runs.map((r) => r.p99).sort((x, y) => x - y),
+        0.5,
+      );
       const rate = Math.min(...runs.map((r) => r.rate));
       const calls = steadyRuns.reduce((n, r) => n + r.calls, 0);
       const loadCpuUs = steadyRuns.reduce((n, r) => n + r.cpuUs, 0);
@@ -170,7 +250,9 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
       const burstLat = burst.latenciesMs.sort((x, y) => x - y);
       const ok = (b: boolean) => (b ? 'met' : 'NOT met');
       const errors = steadyRuns.reduce((n, r) => n + r.errors, 0) + burst.errors;
-      const kinds = steadyRuns.flatMap((r) => Object.entries(r.errorKinds)).concat(Object.entries(burst.errorKinds));
+      const kinds = steadyRuns
+        .flatMap((r) => Object.entries(r.errorKinds))
+        .concat(Object.entries(burst.errorKinds));
       const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
       return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call | ${peak.toFixed(0)} MB; ${hwm.toFixed(0)} MB (${ok(hwm < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
     } finally {

@@ -39,7 +39,11 @@ export interface LoadResult {
 // A minimal HTTP/1.1 client over one keep-alive socket per agent, with the
 // request bytes built once: node:http's client cost ~140 µs of CPU per call,
 // taken from the same two cores as the coordinator it measures.
-interface Reply { status: number; builds: number; text: string }
+interface Reply {
+  status: number;
+  builds: number;
+  text: string;
+}
 
 interface Connection {
   /** Resolves once the socket is connected. */
@@ -49,8 +53,10 @@ interface Connection {
 
 function connect(url: URL, agent: LoadPlan['agents'][number], count: number): Connection {
   const body = JSON.stringify({ count, systems: [agent.system] });
-  const request = Buffer.from(`POST /agent/${agent.id}/fetch-builds HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${agent.auth}\r\n`
-    + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`);
+  const request = Buffer.from(
+    `POST /agent/${agent.id}/fetch-builds HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${agent.auth}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`,
+  );
   let socket: Socket | undefined;
   let waiting: { resolve(r: Reply): void; reject(e: Error): void } | undefined;
   let buffered: Buffer = Buffer.alloc(0);
@@ -75,7 +81,11 @@ function connect(url: URL, agent: LoadPlan['agents'][number], count: number): Co
     buffered = buffered.subarray(total);
     const w = waiting;
     waiting = undefined;
-    w?.resolve({ status, builds: status === 200 ? (JSON.parse(text) as { builds: unknown[] }).builds.length : 0, text });
+    w?.resolve({
+      status,
+      builds: status === 200 ? (JSON.parse(text) as { builds: unknown[] }).builds.length : 0,
+      text,
+    });
   };
   const open = (): Socket => {
     const s = createConnection({ host: url.hostname, port: Number(url.port) });
@@ -85,7 +95,9 @@ function connect(url: URL, agent: LoadPlan['agents'][number], count: number): Co
       parse();
     });
     s.on('error', fail);
-    s.on('close', () => { if (socket === s) fail(new Error('connection closed')); });
+    s.on('close', () => {
+      if (socket === s) fail(new Error('connection closed'));
+    });
     return s;
   };
   socket = open();
@@ -116,9 +128,16 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   return phase(plan, connections, plan.durationMs);
 }
 
-async function phase(plan: LoadPlan, connections: ReadonlyMap<LoadPlan['agents'][number], Connection>, durationMs: number): Promise<LoadResult> {
+async function phase(
+  plan: LoadPlan,
+  connections: ReadonlyMap<LoadPlan['agents'][number], Connection>,
+  durationMs: number,
+): Promise<LoadResult> {
   const latenciesMs: number[] = [];
-  let allocated = 0, calls = 0, errors = 0, skipped = 0;
+  let allocated = 0,
+    calls = 0,
+    errors = 0,
+    skipped = 0;
   const errorKinds: Record<string, number> = {};
   const failed = (kind: string) => {
     errors++;
@@ -129,7 +148,8 @@ async function phase(plan: LoadPlan, connections: ReadonlyMap<LoadPlan['agents']
     const t = performance.now();
     try {
       const r = await connections.get(a)!.call();
-      if (r.status !== 200) failed(`HTTP ${r.status} ${/"code":"([^"]+)"/.exec(r.text)?.[1] ?? r.text.slice(0, 80)}`);
+      if (r.status !== 200)
+        failed(`HTTP ${r.status} ${/"code":"([^"]+)"/.exec(r.text)?.[1] ?? r.text.slice(0, 80)}`);
       allocated += r.builds;
     } catch (error) {
       failed(String((error as Error).message).slice(0, 80));
@@ -141,13 +161,15 @@ async function phase(plan: LoadPlan, connections: ReadonlyMap<LoadPlan['agents']
   const t0 = performance.now();
   const end = t0 + durationMs;
   if (plan.concurrency !== undefined) {
-    await Promise.all(Array.from({ length: plan.concurrency }, async () => {
-      while (performance.now() < end) {
-        const a = idle.shift()!;
-        await one(a);
-        idle.push(a);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: plan.concurrency }, async () => {
+        while (performance.now() < end) {
+          const a = idle.shift()!;
+          await one(a);
+          idle.push(a);
+        }
+      }),
+    );
   } else {
     const rate = plan.rate ?? 100;
     const pending = new Set<Promise<void>>();
@@ -156,8 +178,14 @@ async function phase(plan: LoadPlan, connections: ReadonlyMap<LoadPlan['agents']
       const due = Math.floor(((performance.now() - t0) / 1000) * rate);
       for (; sent < due; sent++) {
         const a = idle.shift();
-        if (a === undefined) { skipped++; continue; }
-        const p = one(a).then(() => { idle.push(a); pending.delete(p); });
+        if (a === undefined) {
+          skipped++;
+          continue;
+        }
+        const p = one(a).then(() => {
+          idle.push(a);
+          pending.delete(p);
+        });
         pending.add(p);
       }
       await new Promise((r) => setTimeout(r, 1));
@@ -165,7 +193,16 @@ async function phase(plan: LoadPlan, connections: ReadonlyMap<LoadPlan['agents']
     await Promise.all(pending);
   }
   const cpu = process.cpuUsage(cpu0);
-  return { latenciesMs, allocated, calls, errors, errorKinds, elapsedMs: performance.now() - t0, skipped, cpuUs: cpu.user + cpu.system };
+  return {
+    latenciesMs,
+    allocated,
+    calls,
+    errors,
+    errorKinds,
+    elapsedMs: performance.now() - t0,
+    skipped,
+    cpuUs: cpu.user + cpu.system,
+  };
 }
 
 process.once('message', (plan: LoadPlan) => {

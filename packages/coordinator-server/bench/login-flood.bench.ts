@@ -16,8 +16,24 @@ const FLOOD = 200;
 const LOGINS = 200;
 const dir = mkdtempSync(join(tmpdir(), 'gbc-bench-flood-'));
 const gbc = join(import.meta.dirname, '../../cli/bin/gbc');
-const child = spawn(gbc, ['coordinator', '--json', '--database', `sqlite://${join(dir, 'gbc.db')}`, '--data-dir', join(dir, 'data'),
-  '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0', '--log-level', 'error'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  gbc,
+  [
+    'coordinator',
+    '--json',
+    '--database',
+    `sqlite://${join(dir, 'gbc.db')}`,
+    '--data-dir',
+    join(dir, 'data'),
+    '--agent-communication',
+    'http://127.0.0.1:0',
+    '--client-communication',
+    'http://127.0.0.1:0',
+    '--log-level',
+    'error',
+  ],
+  { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
+);
 try {
   let text = '';
   const urls = await new Promise<{ agentUrl: string; clientUrl: string }>((resolve, reject) => {
@@ -39,12 +55,17 @@ try {
   const login = async (password: string): Promise<number> => {
     const t0 = performance.now();
     const res = await fetch(`${urls.agentUrl}/agent/${agent}/status`, {
-      method: 'PUT', body: JSON.stringify({ load1: 0, builds: [] }),
-      headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${agent}:${password}`).toString('base64')}` },
+      method: 'PUT',
+      body: JSON.stringify({ load1: 0, builds: [] }),
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Basic ${Buffer.from(`${agent}:${password}`).toString('base64')}`,
+      },
     });
     await res.arrayBuffer();
     answers.set(res.status, (answers.get(res.status) ?? 0) + 1);
-    if (!password.startsWith('wrong') && res.status !== 200) throw new Error(`the real agent's call answered ${res.status}`);
+    if (!password.startsWith('wrong') && res.status !== 200)
+      throw new Error(`the real agent's call answered ${res.status}`);
     return performance.now() - t0;
   };
   const realLogins = async (): Promise<number[]> => {
@@ -67,7 +88,8 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   stop = true;
   await Promise.all(flood);
-  const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!.toFixed(1);
+  const q = (xs: number[], p: number) =>
+    xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!.toFixed(1);
   console.log(`## Agent logins under a flood of wrong passwords (issue 19)
 
 A \`gbc coordinator\` process (SQLite); an agent with 20 passwords; ${LOGINS} authenticated calls of the real
@@ -79,9 +101,14 @@ ${FLOOD} wrong-password logins for the same agent's UUID are kept in flight over
 | real agent, quiet | ${q(quiet, 50)} | ${q(quiet, 99)} | ${quiet.at(-1)!.toFixed(1)} |
 | real agent, ${FLOOD} bad logins in flight | ${q(flooded, 50)} | ${q(flooded, 99)} | ${flooded.at(-1)!.toFixed(1)} |
 
-Wrong-password logins answered meanwhile: ${bad} (${(bad / seconds).toFixed(0)}/s): ${[...answers].filter(([code]) => code !== 200).map(([code, n]) => `${n} × ${code}`).join(', ')}
+Wrong-password logins answered meanwhile: ${bad} (${(bad / seconds).toFixed(0)}/s): ${[...answers]
+    .filter(([code]) => code !== 200)
+    .map(([code, n]) => `${n} × ${code}`)
+    .join(', ')}
 (401: checked, found by the password's sha256, no scrypt; 429: refused by the per-agent limit without a check).
-Target: p99 under 500 ms with the flood. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`);
+Target: p99 under 500 ms with the flood. Load average at the end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}.`);
 } finally {
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));

@@ -21,9 +21,17 @@ const REQUESTS = 5_000;
 const DAY = 86_400_000;
 const TARGET_RUN_S = 15;
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-const hashOf = (i: number): string => Array.from({ length: 32 }, (_, k) => ALPHABET[Math.floor(i / 32 ** (k % 4)) % 32 ^ (k % 32)]!).join('');
+const hashOf = (i: number): string =>
+  Array.from({ length: 32 }, (_, k) => ALPHABET[(Math.floor(i / 32 ** (k % 4)) % 32) ^ (k % 32)]!).join('');
 
-interface Figures { dialect: string; dryS: number; runS: number; removed: number; authOffRps: number; authOnRps: number }
+interface Figures {
+  dialect: string;
+  dryS: number;
+  runS: number;
+  removed: number;
+  authOffRps: number;
+  authOnRps: number;
+}
 
 async function measure(dialect: 'sqlite' | 'postgres'): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-bench-retention-'));
@@ -37,10 +45,18 @@ async function measure(dialect: 'sqlite' | 'postgres'): Promise<Figures> {
     const u = new URL(base);
     u.pathname = `/${name}`;
     databaseUri = u.toString();
-    drop = () => execFileSync('psql', [base, '-qc', `drop database if exists ${name} with (force)`], { stdio: 'pipe' });
+    drop = () =>
+      execFileSync('psql', [base, '-qc', `drop database if exists ${name} with (force)`], { stdio: 'pipe' });
   }
   const clock = createManualClock(Date.UTC(2026, 10, 27, 12));
-  const c = await createCoordinator({ databaseUri, dataDir: join(dir, 'data'), logger: silentLogger, clock, cwd: dir, clientTokenCacheMs: 60_000 });
+  const c = await createCoordinator({
+    databaseUri,
+    dataDir: join(dir, 'data'),
+    logger: silentLogger,
+    clock,
+    cwd: dir,
+    clientTokenCacheMs: 60_000,
+  });
   try {
     await c.start();
     const now = clock.now();
@@ -52,23 +68,59 @@ async function measure(dialect: 'sqlite' | 'postgres'): Promise<Figures> {
       // Written straight into the data directory's layout (<dataDir>/nar/<key>): Storage.put fsyncs each file, which only slows the set-up.
       await Promise.all(part.map((p) => writeFile(join(dir, 'data', 'nar', 'zstd', p.slice(11)), bytes)));
       // Odd outputs are young and refer to the even output before them.
-      await recordOutputMetadata(c.context.datastore.db, part.map((storePath, j) => ({
-        storePath, narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s', narSize: 64, references: (i + j) % 2 === 1 ? [paths[i + j - 1]!] : [],
-        files: [{ compression: 'zstd', fileSize: 64, fileHash: null, location: `zstd/${storePath.slice(11)}` }],
-      })), now - 30 * DAY);
-      await c.context.datastore.db.updateTable('output_metadata').set({ created_at: now - DAY }).where('store_path', 'in', part.filter((_, j) => (i + j) % 2 === 1)).execute();
+      await recordOutputMetadata(
+        c.context.datastore.db,
+        part.map((storePath, j) => ({
+          storePath,
+          narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+          narSize: 64,
+          references: (i + j) % 2 === 1 ? [paths[i + j - 1]!] : [],
+          files: [
+            { compression: 'zstd', fileSize: 64, fileHash: null, location: `zstd/${storePath.slice(11)}` },
+          ],
+        })),
+        now - 30 * DAY,
+      );
+      await c.context.datastore.db
+        .updateTable('output_metadata')
+        .set({ created_at: now - DAY })
+        .where(
+          'store_path',
+          'in',
+          part.filter((_, j) => (i + j) % 2 === 1),
+        )
+        .execute();
     }
     // Make half of the young outputs old too: their pairs go with them.
-    await c.context.datastore.db.updateTable('output_metadata').set({ created_at: now - 30 * DAY }).where('store_path', 'in', paths.filter((_, k) => k % 4 === 1)).execute();
+    await c.context.datastore.db
+      .updateTable('output_metadata')
+      .set({ created_at: now - 30 * DAY })
+      .where(
+        'store_path',
+        'in',
+        paths.filter((_, k) => k % 4 === 1),
+      )
+      .execute();
     console.error(`set up ${OUTPUTS} outputs`);
-    const target = { datastore: c.context.datastore, storage: c.context.storage.store, policy: resolveRetentionPolicy({ outputDays: 7 }), now: () => now };
+    const target = {
+      datastore: c.context.datastore,
+      storage: c.context.storage.store,
+      policy: resolveRetentionPolicy({ outputDays: 7 }),
+      now: () => now,
+    };
     let t = performance.now();
     const dry = await runRetention(target, { dryRun: true });
     const dryS = (performance.now() - t) / 1000;
     t = performance.now();
     const real = await runRetention(target);
     const runS = (performance.now() - t) / 1000;
-    if (dry.removedOutputs.length !== real.removedOutputs.length || real.removedOutputs.length !== OUTPUTS / 2) throw new Error(`expected ${OUTPUTS / 2} removals, got ${dry.removedOutputs.length}/${real.removedOutputs.length}`);
+    if (
+      dry.removedOutputs.length !== real.removedOutputs.length ||
+      real.removedOutputs.length !== OUTPUTS / 2
+    )
+      throw new Error(
+        `expected ${OUTPUTS / 2} removals, got ${dry.removedOutputs.length}/${real.removedOutputs.length}`,
+      );
 
     const rps = async (headers: Record<string, string>): Promise<number> => {
       const t0 = performance.now();

@@ -5,7 +5,15 @@
 // VmRSS is read from /proc before, during (peak of 50 ms samples) and after.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,11 +34,25 @@ else await main();
 
 /** Child mode: a coordinator on SQLite in DIR; prints its URLs and pid as one JSON line. */
 async function serve(dir: string): Promise<void> {
-  const coordinator = await createCoordinator({ databaseUri: `sqlite://${join(dir, 'gbc.db')}`, dataDir: join(dir, 'data'), cwd: dir, logger: silentLogger });
+  const coordinator = await createCoordinator({
+    databaseUri: `sqlite://${join(dir, 'gbc.db')}`,
+    dataDir: join(dir, 'data'),
+    cwd: dir,
+    logger: silentLogger,
+  });
   await coordinator.start();
   const l = await listen(coordinator, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
-  process.stdout.write(`${JSON.stringify({ pid: process.pid, agentUrl: l.agentUrl, clientUrl: l.clientUrl })}\n`);
-  process.on('SIGTERM', () => void l.close().then(() => coordinator.stop()).then(() => process.exit(0)));
+  process.stdout.write(
+    `${JSON.stringify({ pid: process.pid, agentUrl: l.agentUrl, clientUrl: l.clientUrl })}\n`,
+  );
+  process.on(
+    'SIGTERM',
+    () =>
+      void l
+        .close()
+        .then(() => coordinator.stop())
+        .then(() => process.exit(0)),
+  );
 }
 
 /** A file tree of FILES × FILE_BYTES, half random and half repetitive (zstd gets about 2:1), dumped to a NAR file. */
@@ -62,12 +84,19 @@ async function makeNar(dir: string): Promise<{ file: string; narHash: string; na
 
 function rssOf(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-async function startChild(dir: string): Promise<{ pid: number; agentUrl: string; clientUrl: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', new URL(import.meta.url).pathname, '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startChild(
+  dir: string,
+): Promise<{ pid: number; agentUrl: string; clientUrl: string; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', new URL(import.meta.url).pathname, '--serve', dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the coordinator exited (${code}) before listening`)));
@@ -75,7 +104,13 @@ async function startChild(dir: string): Promise<{ pid: number; agentUrl: string;
   child.stdout!.resume();
   const info = JSON.parse(line) as { pid: number; agentUrl: string; clientUrl: string };
   const exited = new Promise((r) => child.once('exit', r));
-  return { ...info, stop: async () => { child.kill('SIGTERM'); await exited; } };
+  return {
+    ...info,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 function timeBaseline(file: string, dir: string): number {
@@ -89,7 +124,14 @@ function timeBaseline(file: string, dir: string): number {
   return ms;
 }
 
-interface Upload { ms: number; before: number; peak: number; after: number; hwm: number; fileBytes: number }
+interface Upload {
+  ms: number;
+  before: number;
+  peak: number;
+  after: number;
+  hwm: number;
+  fileBytes: number;
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-bench-upload-'));
@@ -102,7 +144,10 @@ async function main(): Promise<void> {
     child = await startChild(join(dir, 'coordinator'));
     const client = new CoordinatorClient({ baseUrl: child.clientUrl });
     const created = await client.createAgent({ name: 'bench' });
-    const agent = new AgentClient({ baseUrl: child.agentUrl, credentials: { agent: created.agent.uuid, password: created.password ?? '' } });
+    const agent = new AgentClient({
+      baseUrl: child.agentUrl,
+      credentials: { agent: created.agent.uuid, password: created.password ?? '' },
+    });
     const tag = randomBytes(4).toString('hex');
 
     const upload = async (i: number, compression: 'none' | 'zstd'): Promise<Upload> => {
@@ -111,21 +156,31 @@ async function main(): Promise<void> {
       const { uuid } = await client.submitBuild({ derivation: drv.path });
       let fetched = false;
       for (let k = 0; k < 200 && !fetched; k++) {
-        fetched = (await agent.fetchBuilds({ count: 1, systems: ['x86_64-linux'] })).builds.some((b) => b.uuid === uuid);
+        fetched = (await agent.fetchBuilds({ count: 1, systems: ['x86_64-linux'] })).builds.some(
+          (b) => b.uuid === uuid,
+        );
         if (!fetched) await new Promise((r) => setTimeout(r, 50));
       }
       if (!fetched) throw new Error(`build ${uuid} was never allocated`);
       await agent.reportBuildStart(uuid);
       const before = rssOf(child!.pid).rss;
       let peak = before;
-      const sampler = setInterval(() => { peak = Math.max(peak, rssOf(child!.pid).rss); }, 50);
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssOf(child!.pid).rss);
+      }, 50);
       const file = compression === 'none' ? nar.file : `${nar.file}.zst`;
       const t0 = performance.now();
-      const stored = await agent.uploadOutput(uuid, 'out', { compression, narHash: nar.narHash, narSize: nar.narSize, references: [] }, createReadStream(file, { highWaterMark: MiB }));
+      const stored = await agent.uploadOutput(
+        uuid,
+        'out',
+        { compression, narHash: nar.narHash, narSize: nar.narSize, references: [] },
+        createReadStream(file, { highWaterMark: MiB }),
+      );
       const ms = performance.now() - t0;
       clearInterval(sampler);
       peak = Math.max(peak, rssOf(child!.pid).rss);
-      if (stored.narHash !== nar.narHash) throw new Error(`stored ${stored.narHash}, expected ${nar.narHash}`);
+      if (stored.narHash !== nar.narHash)
+        throw new Error(`stored ${stored.narHash}, expected ${nar.narHash}`);
       await agent.reportResult(uuid, { result: 'success' });
       const { rss: after, hwm } = rssOf(child!.pid);
       rmSync(join(dir, 'coordinator', 'data', 'nar'), { recursive: true, force: true });
@@ -139,7 +194,9 @@ async function main(): Promise<void> {
       const none = await upload(round * 2, 'none');
       const zstd = await upload(round * 2 + 1, 'zstd');
       rows.push({ round: round + 1, baseline, none, zstd });
-      process.stderr.write(`round ${round + 1}: baseline ${baseline.toFixed(0)} ms, none ${none.ms.toFixed(0)} ms, zstd ${zstd.ms.toFixed(0)} ms\n`);
+      process.stderr.write(
+        `round ${round + 1}: baseline ${baseline.toFixed(0)} ms, none ${none.ms.toFixed(0)} ms, zstd ${zstd.ms.toFixed(0)} ms\n`,
+      );
     }
     report(rows, nar.narSize, zstSize);
   } finally {
@@ -148,7 +205,11 @@ async function main(): Promise<void> {
   }
 }
 
-function report(rows: { round: number; baseline: number; none: Upload; zstd: Upload }[], narSize: number, zstSize: number): void {
+function report(
+  rows: { round: number; baseline: number; none: Upload; zstd: Upload }[],
+  narSize: number,
+  zstSize: number,
+): void {
   const mb = (b: number) => (b / MiB).toFixed(0);
   const s = (ms: number) => (ms / 1000).toFixed(2);
   const rate = (ms: number) => (narSize / MiB / (ms / 1000)).toFixed(0);
@@ -164,7 +225,10 @@ function report(rows: { round: number; baseline: number; none: Upload; zstd: Upl
     '',
     '| round | sha256sum+cp+sync | upload none | ratio | upload zstd | RSS before → peak → after (none) | RSS before → peak → after (zstd) | VmHWM |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.round} | ${s(r.baseline)} s | ${s(r.none.ms)} s (${rate(r.none.ms)} MiB/s) | ${(r.none.ms / r.baseline).toFixed(2)}× | ${s(r.zstd.ms)} s (${rate(r.zstd.ms)} MiB/s of NAR) | ${mb(r.none.before)} → ${mb(r.none.peak)} → ${mb(r.none.after)} MiB | ${mb(r.zstd.before)} → ${mb(r.zstd.peak)} → ${mb(r.zstd.after)} MiB | ${mb(r.zstd.hwm)} MiB |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.round} | ${s(r.baseline)} s | ${s(r.none.ms)} s (${rate(r.none.ms)} MiB/s) | ${(r.none.ms / r.baseline).toFixed(2)}× | ${s(r.zstd.ms)} s (${rate(r.zstd.ms)} MiB/s of NAR) | ${mb(r.none.before)} → ${mb(r.none.peak)} → ${mb(r.none.after)} MiB | ${mb(r.zstd.before)} → ${mb(r.zstd.peak)} → ${mb(r.zstd.after)} MiB | ${mb(r.zstd.hwm)} MiB |`,
+    ),
     '',
     `Uncompressed upload / (sha256sum + cp + sync): best ${best.toFixed(2)}×, median ${median.toFixed(2)}×, spread ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}× — target ≤ 1.3×: **${median <= 1.3 ? 'met' : best <= 1.3 ? 'met in the best round, not the median' : 'not met'}**.`,
     `Largest RSS growth during an upload: ${mb(growth)} MiB — target < 64 MB: **${growth < 64e6 ? 'met' : 'not met'}**.`,

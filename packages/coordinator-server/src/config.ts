@@ -115,7 +115,8 @@ export interface ResolvedConfig {
 export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
   const cwd = config.cwd ?? process.cwd();
   const leaseSeconds = config.leaseSeconds ?? 300;
-  if (!Number.isInteger(leaseSeconds) || leaseSeconds <= 0) throw new RangeError(`leaseSeconds must be a positive integer, got ${leaseSeconds}`);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds <= 0)
+    throw new RangeError(`leaseSeconds must be a positive integer, got ${leaseSeconds}`);
   return {
     databaseUri: config.databaseUri,
     dataDir: config.dataDir ?? join(cwd, 'gbc-data'),
@@ -141,13 +142,19 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     maxSilentTimeSeconds: optionalPositive('maxSilentTimeSeconds', config.maxSilentTimeSeconds),
     retention: resolveRetentionPolicy(config.retention ?? {}),
     retentionIntervalSeconds: nonNegative('retentionIntervalSeconds', config.retentionIntervalSeconds ?? 0),
-    partialUploadMaxAgeSeconds: nonNegative('partialUploadMaxAgeSeconds', config.partialUploadMaxAgeSeconds ?? 86_400),
+    partialUploadMaxAgeSeconds: nonNegative(
+      'partialUploadMaxAgeSeconds',
+      config.partialUploadMaxAgeSeconds ?? 86_400,
+    ),
   };
 }
 
 function storeDirOf(dir: string): string {
   const trimmed = dir.replace(/\/+$/, '');
-  if (!trimmed.startsWith('/')) throw new RangeError(`storeDir must be an absolute directory such as /gnu/store, got ${JSON.stringify(dir)}`);
+  if (!trimmed.startsWith('/'))
+    throw new RangeError(
+      `storeDir must be an absolute directory such as /gnu/store, got ${JSON.stringify(dir)}`,
+    );
   return trimmed;
 }
 
@@ -163,6 +170,7 @@ function nonNegative(name: string, n: number): number {
 
 function optionalPositive(name: string, n: number | undefined): number | null {
   if (n === undefined) return null;
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${name} must be a positive integer (seconds), got ${n}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new RangeError(`${name} must be a positive integer (seconds), got ${n}`);
   return n;
 }

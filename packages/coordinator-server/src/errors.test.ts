@@ -6,7 +6,12 @@ import { CompressionError, StorageError, UploadRefusedError, isUploadRefusal } f
 describe('storage errors', () => {
   it('formats expected/found into the message and keeps code, received and cause', () => {
     const cause = new Error('low level');
-    const e = new UploadRefusedError('offset-mismatch', 'cannot resume', { expected: 'at most 10', found: '20', received: 10, cause });
+    const e = new UploadRefusedError('offset-mismatch', 'cannot resume', {
+      expected: 'at most 10',
+      found: '20',
+      received: 10,
+      cause,
+    });
     expect(e.message).toBe('cannot resume; expected at most 10; found 20');
     expect(e).toMatchObject({ code: 'offset-mismatch', received: 10, name: 'UploadRefusedError', cause });
     expect(e).toBeInstanceOf(StorageError);

@@ -1,5 +1,10 @@
 // Public entry of @gbc/coordinator-server.
-export { createCoordinator, type Coordinator, type CoordinatorOptions, type UploadLimits } from './coordinator/create-coordinator.js';
+export {
+  createCoordinator,
+  type Coordinator,
+  type CoordinatorOptions,
+  type UploadLimits,
+} from './coordinator/create-coordinator.js';
 export type { LegacyStoreDir } from './coordinator/create-coordinator.js';
 export { createClientApp, type ClientAppOptions } from './client-api/index.js';
 export { listen, type ListenOptions, type Listening } from './coordinator/listen.js';
@@ -21,4 +26,8 @@ export * from './metrics/index.js';
 export * from './client-auth/index.js';
 export * from './retention/index.js';
 export { effectiveLimits, type BuildLimits } from './limits/build-limits.js';
-export { createDerivationSubstitutes, type DerivationSubstitutes, type DerivationSubstitutesOptions } from './substitutes/derivation-substitutes.js';
+export {
+  createDerivationSubstitutes,
+  type DerivationSubstitutes,
+  type DerivationSubstitutesOptions,
+} from './substitutes/derivation-substitutes.js';

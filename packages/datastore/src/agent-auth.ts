@@ -14,7 +14,15 @@ export async function createAgentPassword(db: Db, id: string, now: number = Date
   const agent = await db.selectFrom('agents').select('id').where('id', '=', id).executeTakeFirst();
   if (agent === undefined) throw new NotFoundError('agent-not-found', `no agent ${id}`);
   const password = newSecret();
-  await db.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now, lookup: hashToken(password) }).execute();
+  await db
+    .insertInto('agent_passwords')
+    .values({
+      agent_id: id,
+      password_hash: await hashPassword(password),
+      created_at: now,
+      lookup: hashToken(password),
+    })
+    .execute();
   return password;
 }
 
@@ -48,15 +56,27 @@ export async function verifyAgentPassword(db: Db, id: string, password: string):
 }
 
 /** Creates a dynamic-auth token; returns its id and the token (shown once). */
-export async function createDynamicAuthToken(db: Db, now: number = Date.now()): Promise<{ id: number; token: string }> {
+export async function createDynamicAuthToken(
+  db: Db,
+  now: number = Date.now(),
+): Promise<{ id: number; token: string }> {
   const token = newSecret();
-  const row = await db.insertInto('dynamic_auth_tokens').values({ token_hash: hashToken(token), created_at: now }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('dynamic_auth_tokens')
+    .values({ token_hash: hashToken(token), created_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return { id: row.id, token };
 }
 
 /** Revokes dynamic-auth token `id`. */
 export async function revokeDynamicAuthToken(db: Db, id: number, now: number = Date.now()): Promise<void> {
-  await db.updateTable('dynamic_auth_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('dynamic_auth_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /** True if `token` is a dynamic-auth token that is not revoked. */
@@ -65,7 +85,12 @@ export async function verifyDynamicAuthToken(db: Db, token: string): Promise<boo
 }
 
 async function liveTokenId(db: Db, token: string): Promise<number | undefined> {
-  const row = await db.selectFrom('dynamic_auth_tokens').select('id').where('token_hash', '=', hashToken(token)).where('revoked_at', 'is', null).executeTakeFirst();
+  const row = await db
+    .selectFrom('dynamic_auth_tokens')
+    .select('id')
+    .where('token_hash', '=', hashToken(token))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return row === undefined ? undefined : Number(row.id);
 }
 
@@ -77,18 +102,32 @@ async function liveTokenId(db: Db, token: string): Promise<number | undefined> {
  * @throws StateConflictError `token-invalid` if the token is unknown or revoked;
  * `token-not-for-agent` if the agent of that name was not created by this token.
  */
-export async function useDynamicAuthToken(db: Db, token: string, agentName: string, systems: readonly string[] = [], now: number = Date.now()): Promise<Agent> {
+export async function useDynamicAuthToken(
+  db: Db,
+  token: string,
+  agentName: string,
+  systems: readonly string[] = [],
+  now: number = Date.now(),
+): Promise<Agent> {
   return inTransaction(db, async (trx) => {
     const tokenId = await liveTokenId(trx, token);
-    if (tokenId === undefined) throw new StateConflictError('token-invalid', 'the dynamic-auth token is unknown or revoked');
-    const existing = await trx.selectFrom('agents').select(['id', 'created_by_token']).where('name', '=', agentName).executeTakeFirst();
+    if (tokenId === undefined)
+      throw new StateConflictError('token-invalid', 'the dynamic-auth token is unknown or revoked');
+    const existing = await trx
+      .selectFrom('agents')
+      .select(['id', 'created_by_token'])
+      .where('name', '=', agentName)
+      .executeTakeFirst();
     if (existing === undefined) {
       const agent = await createAgent(trx, { name: agentName, systems }, now);
       await trx.updateTable('agents').set({ created_by_token: tokenId }).where('id', '=', agent.id).execute();
       return agent;
     }
     if (existing.created_by_token === null || Number(existing.created_by_token) !== tokenId) {
-      throw new StateConflictError('token-not-for-agent', `the agent ${JSON.stringify(agentName)} was not created with this dynamic-auth token: a token resumes only the agents it created`);
+      throw new StateConflictError(
+        'token-not-for-agent',
+        `the agent ${JSON.stringify(agentName)} was not created with this dynamic-auth token: a token resumes only the agents it created`,
+      );
     }
     return (await getAgentByName(trx, agentName))!;
   });
@@ -105,7 +144,16 @@ export const SESSION_PASSWORDS_KEPT = 4;
 export async function createSessionPassword(db: Db, id: string, now: number = Date.now()): Promise<string> {
   return inTransaction(db, async (trx) => {
     const password = newSecret();
-    await trx.insertInto('agent_passwords').values({ agent_id: id, password_hash: await hashPassword(password), created_at: now, from_session: 1, lookup: hashToken(password) }).execute();
+    await trx
+      .insertInto('agent_passwords')
+      .values({
+        agent_id: id,
+        password_hash: await hashPassword(password),
+        created_at: now,
+        from_session: 1,
+        lookup: hashToken(password),
+      })
+      .execute();
     const kept = await trx
       .selectFrom('agent_passwords')
       .select('id')
@@ -114,7 +162,16 @@ export async function createSessionPassword(db: Db, id: string, now: number = Da
       .orderBy('id', 'desc')
       .limit(SESSION_PASSWORDS_KEPT)
       .execute();
-    await trx.deleteFrom('agent_passwords').where('agent_id', '=', id).where('from_session', '=', 1).where('id', 'not in', kept.map((k) => k.id)).execute();
+    await trx
+      .deleteFrom('agent_passwords')
+      .where('agent_id', '=', id)
+      .where('from_session', '=', 1)
+      .where(
+        'id',
+        'not in',
+        kept.map((k) => k.id),
+      )
+      .execute();
     return password;
   });
 }

@@ -26,9 +26,26 @@ export interface AgentInput {
 export async function createAgent(db: Db, input: AgentInput, now: number = Date.now()): Promise<Agent> {
   const id = input.id ?? randomUUID();
   await inTransaction(db, async (trx) => {
-    const taken = await trx.selectFrom('agents').select('id').where('name', '=', input.name).executeTakeFirst();
-    if (taken !== undefined) throw new StateConflictError('agent-name-taken', `an agent named ${JSON.stringify(input.name)} exists already (${taken.id})`);
-    await trx.insertInto('agents').values({ id, name: input.name, description: input.description ?? null, active: input.active === false ? 0 : 1, created_at: now }).execute();
+    const taken = await trx
+      .selectFrom('agents')
+      .select('id')
+      .where('name', '=', input.name)
+      .executeTakeFirst();
+    if (taken !== undefined)
+      throw new StateConflictError(
+        'agent-name-taken',
+        `an agent named ${JSON.stringify(input.name)} exists already (${taken.id})`,
+      );
+    await trx
+      .insertInto('agents')
+      .values({
+        id,
+        name: input.name,
+        description: input.description ?? null,
+        active: input.active === false ? 0 : 1,
+        created_at: now,
+      })
+      .execute();
     await setAgentTags(trx, id, input.tags ?? []);
     await setAgentSystems(trx, id, input.systems ?? []);
   });
@@ -55,7 +72,11 @@ export async function getAgentByName(db: Db, name: string): Promise<Agent | unde
 
 /** Activates or deactivates agent `id`. */
 export async function setAgentActive(db: Db, id: string, active: boolean): Promise<void> {
-  const r = await db.updateTable('agents').set({ active: active ? 1 : 0 }).where('id', '=', id).executeTakeFirst();
+  const r = await db
+    .updateTable('agents')
+    .set({ active: active ? 1 : 0 })
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw notFound(id);
 }
 
@@ -65,7 +86,11 @@ export async function setAgentTags(db: Db, id: string, tags: readonly Tag[]): Pr
     await ensureAgent(trx, id);
     await trx.deleteFrom('agent_tags').where('agent_id', '=', id).execute();
     const unique = new Map(tags.map((t) => [`${t.key}\u0000${t.value}`, t]));
-    if (unique.size > 0) await trx.insertInto('agent_tags').values([...unique.values()].map((t) => ({ agent_id: id, key: t.key, value: t.value }))).execute();
+    if (unique.size > 0)
+      await trx
+        .insertInto('agent_tags')
+        .values([...unique.values()].map((t) => ({ agent_id: id, key: t.key, value: t.value })))
+        .execute();
   });
 }
 
@@ -75,13 +100,26 @@ export async function setAgentSystems(db: Db, id: string, systems: readonly stri
     await ensureAgent(trx, id);
     await trx.deleteFrom('agent_systems').where('agent_id', '=', id).execute();
     const unique = [...new Set(systems)];
-    if (unique.length > 0) await trx.insertInto('agent_systems').values(unique.map((system) => ({ agent_id: id, system }))).execute();
+    if (unique.length > 0)
+      await trx
+        .insertInto('agent_systems')
+        .values(unique.map((system) => ({ agent_id: id, system })))
+        .execute();
   });
 }
 
 /** Records the status an agent reported (any JSON value) and when. */
-export async function recordAgentStatus(db: Db, id: string, status: unknown, now: number = Date.now()): Promise<void> {
-  const r = await db.updateTable('agents').set({ status_json: JSON.stringify(status ?? null), status_at: now }).where('id', '=', id).executeTakeFirst();
+export async function recordAgentStatus(
+  db: Db,
+  id: string,
+  status: unknown,
+  now: number = Date.now(),
+): Promise<void> {
+  const r = await db
+    .updateTable('agents')
+    .set({ status_json: JSON.stringify(status ?? null), status_at: now })
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw notFound(id);
 }
 
@@ -98,7 +136,13 @@ async function withDetails(db: Db, rows: readonly Selectable<AgentsTable>[]): Pr
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const [tags, systems] = await Promise.all([
-    db.selectFrom('agent_tags').selectAll().where('agent_id', 'in', ids).orderBy('key').orderBy('value').execute(),
+    db
+      .selectFrom('agent_tags')
+      .selectAll()
+      .where('agent_id', 'in', ids)
+      .orderBy('key')
+      .orderBy('value')
+      .execute(),
     db.selectFrom('agent_systems').selectAll().where('agent_id', 'in', ids).orderBy('system').execute(),
   ]);
   return rows.map((r) => ({

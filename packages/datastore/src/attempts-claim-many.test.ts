@@ -16,38 +16,71 @@ import { startSqliteClaimWorker, terminateClaimWorkerThread } from './sqlite-cla
 import { useDatastore } from './testing/use-datastore.js';
 import type { Dialect } from './uri.js';
 
-const CASES = DIALECTS.flatMap((dialect) => (dialect === 'sqlite' ? [[dialect, 'thread'], [dialect, 'worker']] : [[dialect, 'thread']]) as [Dialect, 'thread' | 'worker'][]);
+const CASES = DIALECTS.flatMap(
+  (dialect) =>
+    (dialect === 'sqlite'
+      ? [
+          [dialect, 'thread'],
+          [dialect, 'worker'],
+        ]
+      : [[dialect, 'thread']]) as [Dialect, 'thread' | 'worker'][],
+);
 
 describe.each(CASES)('batched claims on %s (%s)', (dialect, via) => {
   const ctx = useDatastore(dialect);
-  const claim = (requests: Parameters<typeof claimBuildsForAgents>[1], options: { leaseMs: number; now?: number }) => {
+  const claim = (
+    requests: Parameters<typeof claimBuildsForAgents>[1],
+    options: { leaseMs: number; now?: number },
+  ) => {
     const worker = via === 'worker' ? ctx.store.claimWorker() : undefined;
     if (via === 'worker') expect(worker).toBeDefined();
     return claimBuildsForAgents(ctx.store.db, requests, { ...options, worker });
   };
-  const agent = async (name: string) => (await createAgent(ctx.store.db, { name: `${name}-${Math.random()}`, systems: ['x86_64-linux'] })).id;
+  const agent = async (name: string) =>
+    (await createAgent(ctx.store.db, { name: `${name}-${Math.random()}`, systems: ['x86_64-linux'] })).id;
   const builds = async (n: number, options: { timeout?: number; maxSilentTime?: number } = {}) => {
     const drvs = Array.from({ length: n }, (_, i) => fakeDerivation(`many-${i}`));
     await recordDerivations(ctx.store.db, drvs);
-    const made = await createBuilds(ctx.store.db, drvs.map((d) => ({ derivationPath: d.path, ...options })));
+    const made = await createBuilds(
+      ctx.store.db,
+      drvs.map((d) => ({ derivationPath: d.path, ...options })),
+    );
     return { ids: made.map((m) => m.id), paths: drvs.map((d) => d.path) };
   };
 
   it('gives each request its builds, with its agent, the derivation and the time limits', async () => {
     const { ids, paths } = await builds(5, { timeout: 600, maxSilentTime: 60 });
     const [a, b] = [await agent('a'), await agent('b')];
-    const got = await claim([
-      { agentId: a, buildIds: [ids[0]!, ids[1]!] },
-      { agentId: b, buildIds: [ids[2]!, ids[1]!] },
-      { agentId: a, buildIds: [ids[3]!] },
-      { agentId: b, buildIds: [] },
-    ], { leaseMs: 1000, now: 50 });
-    expect(got.map((l) => l.map((c) => c.buildId).sort())).toEqual([[ids[0], ids[1]].sort(), [ids[2]], [ids[3]], []]);
+    const got = await claim(
+      [
+        { agentId: a, buildIds: [ids[0]!, ids[1]!] },
+        { agentId: b, buildIds: [ids[2]!, ids[1]!] },
+        { agentId: a, buildIds: [ids[3]!] },
+        { agentId: b, buildIds: [] },
+      ],
+      { leaseMs: 1000, now: 50 },
+    );
+    expect(got.map((l) => l.map((c) => c.buildId).sort())).toEqual([
+      [ids[0], ids[1]].sort(),
+      [ids[2]],
+      [ids[3]],
+      [],
+    ]);
     const first = got[0]!.find((c) => c.buildId === ids[0])!;
-    expect(first).toMatchObject({ derivationPath: paths[0], leaseExpiresAt: 1050, timeoutS: 600, maxSilentTimeS: 60 });
+    expect(first).toMatchObject({
+      derivationPath: paths[0],
+      leaseExpiresAt: 1050,
+      timeoutS: 600,
+      maxSilentTimeS: 60,
+    });
     const open = await listOpenAttempts(ctx.store.db);
     const agentOfAttempt = new Map(open.map((o) => [o.id, o.agentId]));
-    for (const [i, who] of [[0, a], [1, b], [2, a]] as const) for (const c of got[i]!) expect(agentOfAttempt.get(c.attemptId)).toBe(who);
+    for (const [i, who] of [
+      [0, a],
+      [1, b],
+      [2, a],
+    ] as const)
+      for (const c of got[i]!) expect(agentOfAttempt.get(c.attemptId)).toBe(who);
     expect((await getBuild(ctx.store.db, ids[4]!))?.state).toBe('queued');
     expect((await getBuild(ctx.store.db, ids[2]!))?.state).toBe('allocated');
     // Taken builds are left out of a later batch; the untouched one is still claimable.
@@ -68,7 +101,14 @@ describe.each(CASES)('batched claims on %s (%s)', (dialect, via) => {
     const { ids } = await builds(120);
     const agents = await Promise.all([0, 1, 2, 3].map((i) => agent(`racer${i}`)));
     const batches = Array.from({ length: 12 }, (_, k) =>
-      claim(agents.map((who, j) => ({ agentId: who, buildIds: [0, 1, 2].map((m) => ids[(k * 7 + j * 13 + m * 29) % ids.length]!) })), { leaseMs: 60_000 }));
+      claim(
+        agents.map((who, j) => ({
+          agentId: who,
+          buildIds: [0, 1, 2].map((m) => ids[(k * 7 + j * 13 + m * 29) % ids.length]!),
+        })),
+        { leaseMs: 60_000 },
+      ),
+    );
     const claimed = (await Promise.all(batches)).flat(2).map((c) => c.buildId);
     expect(claimed.length).toBeGreaterThan(0);
     expect(new Set(claimed).size).toBe(claimed.length);
@@ -86,10 +126,19 @@ describe('the claim worker', () => {
     const drv = fakeDerivation('worker-fk');
     await recordDerivations(ctx.store.db, [drv]);
     const [made] = await createBuilds(ctx.store.db, [{ derivationPath: drv.path }]);
-    await expect(claimBuildsForAgents(ctx.store.db, [{ agentId: 'no-such-agent', buildIds: [made!.id] }], { leaseMs: 1000, worker })).rejects.toMatchObject({ code: 'claim-failed', message: expect.stringMatching(/FOREIGN KEY/i) });
+    await expect(
+      claimBuildsForAgents(ctx.store.db, [{ agentId: 'no-such-agent', buildIds: [made!.id] }], {
+        leaseMs: 1000,
+        worker,
+      }),
+    ).rejects.toMatchObject({ code: 'claim-failed', message: expect.stringMatching(/FOREIGN KEY/i) });
     expect((await getBuild(ctx.store.db, made!.id))?.state).toBe('queued');
-    const who = (await createAgent(ctx.store.db, { name: `w-${Math.random()}`, systems: ['x86_64-linux'] })).id;
-    const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], { leaseMs: 1000, worker });
+    const who = (await createAgent(ctx.store.db, { name: `w-${Math.random()}`, systems: ['x86_64-linux'] }))
+      .id;
+    const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], {
+      leaseMs: 1000,
+      worker,
+    });
     expect(got[0]!.map((c) => c.buildId)).toEqual([made!.id]);
     expect(worker.failed).toBe(false);
   });
@@ -100,12 +149,16 @@ describe('the claim worker', () => {
     const drv = fakeDerivation('worker-dies');
     await recordDerivations(ctx.store.db, [drv]);
     const [made] = await createBuilds(ctx.store.db, [{ derivationPath: drv.path }]);
-    const who = (await createAgent(ctx.store.db, { name: `d-${Math.random()}`, systems: ['x86_64-linux'] })).id;
+    const who = (await createAgent(ctx.store.db, { name: `d-${Math.random()}`, systems: ['x86_64-linux'] }))
+      .id;
     const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
     await terminateClaimWorkerThread(worker);
     expect((await warned).message).toMatch(/claim worker has stopped; claims of .* run on the main thread/);
     expect(worker.failed).toBe(true);
-    const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], { leaseMs: 1000, worker });
+    const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], {
+      leaseMs: 1000,
+      worker,
+    });
     expect(got[0]!.map((c) => c.buildId)).toEqual([made!.id]);
   });
 

@@ -50,7 +50,11 @@ export const MAX_CLAIM_BATCH = 6_000;
  * named by two requests goes to the first. Returns one list per request, in
  * request order (the claims within a list in no particular order).
  */
-export async function claimBuildsForAgents(db: Db, requests: readonly ClaimRequest[], options: ClaimManyOptions): Promise<Claim[][]> {
+export async function claimBuildsForAgents(
+  db: Db,
+  requests: readonly ClaimRequest[],
+  options: ClaimManyOptions,
+): Promise<Claim[][]> {
   const owner = new Map<string, number>();
   requests.forEach((r, i) => {
     for (const id of r.buildIds) if (!owner.has(id) && owner.size < MAX_CLAIM_BATCH) owner.set(id, i);
@@ -61,21 +65,35 @@ export async function claimBuildsForAgents(db: Db, requests: readonly ClaimReque
   const now = options.now ?? Date.now();
   const lease = now + options.leaseMs;
   let rows: readonly ClaimedAttempt[];
-  if (db.getExecutor().adapter instanceof PostgresAdapter) rows = await claimPostgres(db, agentOf, now, lease);
+  if (db.getExecutor().adapter instanceof PostgresAdapter)
+    rows = await claimPostgres(db, agentOf, now, lease);
   else {
     const items: ClaimItem[] = [...agentOf].map(([uuid, agent]) => [uuid, agent, uuidV7(now)]);
-    const worker = options.worker !== undefined && !options.worker.failed && !db.isTransaction ? options.worker : undefined;
-    rows = worker !== undefined ? await worker.claim(items, now, lease) : await claimSqlite(db, items, now, lease);
+    const worker =
+      options.worker !== undefined && !options.worker.failed && !db.isTransaction
+        ? options.worker
+        : undefined;
+    rows =
+      worker !== undefined ? await worker.claim(items, now, lease) : await claimSqlite(db, items, now, lease);
   }
   for (const row of rows) {
-    const claim: Claim = { buildId: row.uuid, attemptId: row.attempt_id, attemptUuid: row.attempt_uuid, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
+    const claim: Claim = {
+      buildId: row.uuid,
+      attemptId: row.attempt_id,
+      attemptUuid: row.attempt_uuid,
+      derivationPath: row.path,
+      leaseExpiresAt: lease,
+      timeoutS: row.timeout_s,
+      maxSilentTimeS: row.max_silent_time_s,
+    };
     out[owner.get(row.uuid)!]!.push(claim);
   }
   return out;
 }
 
 /** The columns a claim returns of each claimed build. */
-const RETURNED = 'id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s';
+const RETURNED =
+  'id, uuid, (select d.path from derivations d where d.id = builds.derivation_id) as path, timeout_s, max_silent_time_s';
 
 /**
  * The SQLite claim's two statements as head, the placeholders of one row, and
@@ -84,8 +102,16 @@ const RETURNED = 'id, uuid, (select d.path from derivations d where d.id = build
  * otherwise walk the (state, …) index, i.e. every queued build.
  */
 export const SQLITE_CLAIM_SQL = {
-  update: ["update builds set state = 'allocated' where uuid in (", '?', `) and state || '' = 'queued' returning ${RETURNED}`],
-  insert: ['insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at) values ', '(?, ?, ?, ?, ?)', ' returning id, uuid, build_id'],
+  update: [
+    "update builds set state = 'allocated' where uuid in (",
+    '?',
+    `) and state || '' = 'queued' returning ${RETURNED}`,
+  ],
+  insert: [
+    'insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at) values ',
+    '(?, ?, ?, ?, ?)',
+    ' returning id, uuid, build_id',
+  ],
 } as const;
 
 /** A statement of {@link SQLITE_CLAIM_SQL} for `n` rows. */
@@ -94,8 +120,15 @@ function sqliteClaimText([head, row, tail]: readonly [string, string, string], n
 }
 
 /** PostgreSQL: a concurrent claimer waits on the row lock, then finds the state changed. One statement. */
-async function claimPostgres(db: Db, agentOf: ReadonlyMap<string, string>, now: number, lease: number): Promise<ClaimedAttempt[]> {
-  const wanted = sql.join([...agentOf].map(([uuid, agent]) => sql`(${uuid}::text, ${agent}::text, ${uuidV7(now)}::text)`));
+async function claimPostgres(
+  db: Db,
+  agentOf: ReadonlyMap<string, string>,
+  now: number,
+  lease: number,
+): Promise<ClaimedAttempt[]> {
+  const wanted = sql.join(
+    [...agentOf].map(([uuid, agent]) => sql`(${uuid}::text, ${agent}::text, ${uuidV7(now)}::text)`),
+  );
   const r = await sql<ClaimedAttempt>`
     with w(w_uuid, w_agent, w_attempt) as (values ${wanted}),
     c as (update builds set state = 'allocated' from w
@@ -103,14 +136,24 @@ async function claimPostgres(db: Db, agentOf: ReadonlyMap<string, string>, now: 
           returning ${sql.raw(RETURNED)}, w.w_agent, w.w_attempt),
     a as (insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at)
           select w_attempt, id, w_agent, ${now}, ${lease} from c returning id, uuid, build_id)
-    select c.id, c.uuid, c.path, c.timeout_s, c.max_silent_time_s, a.id as attempt_id, a.uuid as attempt_uuid from c join a on a.build_id = c.id`.execute(db);
+    select c.id, c.uuid, c.path, c.timeout_s, c.max_silent_time_s, a.id as attempt_id, a.uuid as attempt_uuid from c join a on a.build_id = c.id`.execute(
+    db,
+  );
   return r.rows;
 }
 
 /** SQLite: the transaction holds the single write lock (BEGIN IMMEDIATE). Two statements. */
-async function claimSqlite(db: Db, items: readonly ClaimItem[], now: number, lease: number): Promise<ClaimedAttempt[]> {
+async function claimSqlite(
+  db: Db,
+  items: readonly ClaimItem[],
+  now: number,
+  lease: number,
+): Promise<ClaimedAttempt[]> {
   return inTransaction(db, async (trx) => {
-    const update = CompiledQuery.raw(sqliteClaimText(SQLITE_CLAIM_SQL.update, items.length), items.map((i) => i[0])) as CompiledQuery<ClaimedRow>;
+    const update = CompiledQuery.raw(
+      sqliteClaimText(SQLITE_CLAIM_SQL.update, items.length),
+      items.map((i) => i[0]),
+    ) as CompiledQuery<ClaimedRow>;
     const rows = (await trx.executeQuery(update)).rows;
     if (rows.length === 0) return [];
     const itemOf = new Map(items.map((i) => [i[0], i]));
@@ -119,14 +162,25 @@ async function claimSqlite(db: Db, items: readonly ClaimItem[], now: number, lea
       const [, agent, attempt] = itemOf.get(r.uuid)!;
       values.push(attempt, r.id, agent, now, lease);
     }
-    const insert = CompiledQuery.raw(sqliteClaimText(SQLITE_CLAIM_SQL.insert, rows.length), values) as CompiledQuery<{ id: number; uuid: string; build_id: number }>;
+    const insert = CompiledQuery.raw(
+      sqliteClaimText(SQLITE_CLAIM_SQL.insert, rows.length),
+      values,
+    ) as CompiledQuery<{ id: number; uuid: string; build_id: number }>;
     const attemptOf = new Map((await trx.executeQuery(insert)).rows.map((a) => [a.build_id, a]));
     // Fields named one by one: a spread of the driver's row objects was measured
     // to send every claimed row to V8's old generation (megabytes a second under
     // load, and with them the full collections that stall the event loop).
     return rows.map((r) => {
       const attempt = attemptOf.get(r.id)!;
-      return { id: r.id, uuid: r.uuid, path: r.path, timeout_s: r.timeout_s, max_silent_time_s: r.max_silent_time_s, attempt_id: attempt.id, attempt_uuid: attempt.uuid };
+      return {
+        id: r.id,
+        uuid: r.uuid,
+        path: r.path,
+        timeout_s: r.timeout_s,
+        max_silent_time_s: r.max_silent_time_s,
+        attempt_id: attempt.id,
+        attempt_uuid: attempt.uuid,
+      };
     });
   });
 }

@@ -34,7 +34,11 @@ export interface ClaimOptions {
  * for an agent. Builds no longer queued (taken by someone else, canceled, …)
  * are left out: the result lists only what this call got, in no particular order.
  */
-export async function claimBuildsById(db: Db, buildIds: readonly string[], options: ClaimOptions): Promise<Claim[]> {
+export async function claimBuildsById(
+  db: Db,
+  buildIds: readonly string[],
+  options: ClaimOptions,
+): Promise<Claim[]> {
   const [claims] = await claimBuildsForAgents(db, [{ agentId: options.agentId, buildIds }], options);
   return claims!;
 }
@@ -75,8 +79,19 @@ export async function claimNextBuilds(db: Db, options: ClaimNextOptions): Promis
       .where('id', 'in', pick)
       .where('state', '=', 'queued')
       .returning((eb) => [
-        'id', 'uuid', 'priority', 'created_at', 'timeout_s', 'max_silent_time_s',
-        eb.selectFrom('derivations as d').select('d.path').whereRef('d.id', '=', 'builds.derivation_id').$asScalar().$notNull().as('path'),
+        'id',
+        'uuid',
+        'priority',
+        'created_at',
+        'timeout_s',
+        'max_silent_time_s',
+        eb
+          .selectFrom('derivations as d')
+          .select('d.path')
+          .whereRef('d.id', '=', 'builds.derivation_id')
+          .$asScalar()
+          .$notNull()
+          .as('path'),
       ])
       .execute();
     // RETURNING gives no order: hand the builds out in the order they were picked.
@@ -100,11 +115,25 @@ export function isPg(db: Db): boolean {
 }
 
 /** Inserts one attempt per claimed build (one statement) and pairs them up. */
-async function createAttempts(trx: Db, rows: readonly PickedRow[], agentId: string, now: number, lease: number): Promise<Claim[]> {
+async function createAttempts(
+  trx: Db,
+  rows: readonly PickedRow[],
+  agentId: string,
+  now: number,
+  lease: number,
+): Promise<Claim[]> {
   if (rows.length === 0) return [];
   const attempts = await trx
     .insertInto('attempts')
-    .values(rows.map((r) => ({ uuid: uuidV7(now), build_id: r.id, agent_id: agentId, allocated_at: now, lease_expires_at: lease })))
+    .values(
+      rows.map((r) => ({
+        uuid: uuidV7(now),
+        build_id: r.id,
+        agent_id: agentId,
+        allocated_at: now,
+        lease_expires_at: lease,
+      })),
+    )
     .returning(['id', 'uuid', 'build_id'])
     .execute();
   const attemptOf = new Map(attempts.map((a) => [a.build_id, a]));
@@ -112,5 +141,13 @@ async function createAttempts(trx: Db, rows: readonly PickedRow[], agentId: stri
 }
 
 function toClaim(row: PickedRow, attempt: { id: number; uuid: string }, lease: number): Claim {
-  return { buildId: row.uuid, attemptId: attempt.id, attemptUuid: attempt.uuid, derivationPath: row.path, leaseExpiresAt: lease, timeoutS: row.timeout_s, maxSilentTimeS: row.max_silent_time_s };
+  return {
+    buildId: row.uuid,
+    attemptId: attempt.id,
+    attemptUuid: attempt.uuid,
+    derivationPath: row.path,
+    leaseExpiresAt: lease,
+    timeoutS: row.timeout_s,
+    maxSilentTimeS: row.max_silent_time_s,
+  };
 }

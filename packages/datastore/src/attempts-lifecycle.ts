@@ -14,11 +14,26 @@ import type { BuildState, ResultKind } from './types.js';
  * Marks attempt `attemptId` of `agentId` started, the build `started`, and renews its lease.
  * @throws NotFoundError `attempt-not-found` (also for another agent's attempt); StateConflictError `attempt-ended`.
  */
-export async function startAttempt(db: Db, attemptId: number, agentId: string, leaseMs: number, now: number = Date.now()): Promise<void> {
+export async function startAttempt(
+  db: Db,
+  attemptId: number,
+  agentId: string,
+  leaseMs: number,
+  now: number = Date.now(),
+): Promise<void> {
   await inTransaction(db, async (trx) => {
     const a = await openAttempt(trx, attemptId, agentId);
-    await trx.updateTable('attempts').set({ started_at: now, lease_expires_at: now + leaseMs }).where('id', '=', attemptId).execute();
-    await trx.updateTable('builds').set({ state: 'started' }).where('id', '=', a.build_id).where('state', '=', 'allocated').execute();
+    await trx
+      .updateTable('attempts')
+      .set({ started_at: now, lease_expires_at: now + leaseMs })
+      .where('id', '=', attemptId)
+      .execute();
+    await trx
+      .updateTable('builds')
+      .set({ state: 'started' })
+      .where('id', '=', a.build_id)
+      .where('state', '=', 'allocated')
+      .execute();
   });
 }
 
@@ -58,7 +73,12 @@ export interface ReconcileOptions {
  * again. Without this an agent that keeps reporting would keep a lost build's
  * lease alive for ever.
  */
-export async function reconcileAttempts(db: Db, agentId: string, listed: readonly string[], options: ReconcileOptions): Promise<ReconciledAttempts> {
+export async function reconcileAttempts(
+  db: Db,
+  agentId: string,
+  listed: readonly string[],
+  options: ReconcileOptions,
+): Promise<ReconciledAttempts> {
   const now = options.now ?? Date.now();
   return inTransaction(db, async (trx) => {
     const open = await trx
@@ -71,23 +91,50 @@ export async function reconcileAttempts(db: Db, agentId: string, listed: readonl
     if (open.length === 0) return { renewed: 0, released: [] };
     const held = new Set(listed);
     const renew = open.filter((a) => held.has(a.uuid)).map((a) => a.id);
-    const lost = open.filter((a) => !held.has(a.uuid) && options.lostBefore !== null && Number(a.allocated_at) < options.lostBefore);
+    const lost = open.filter(
+      (a) => !held.has(a.uuid) && options.lostBefore !== null && Number(a.allocated_at) < options.lostBefore,
+    );
     if (renew.length > 0) {
-      await trx.updateTable('attempts').set({ lease_expires_at: now + options.leaseMs }).where('id', 'in', renew).execute();
+      await trx
+        .updateTable('attempts')
+        .set({ lease_expires_at: now + options.leaseMs })
+        .where('id', 'in', renew)
+        .execute();
     }
     if (lost.length === 0) return { renewed: renew.length, released: [] };
     const ended = await trx
       .updateTable('attempts')
-      .set({ ended_at: now, result: 'infrastructure-failure', failure_reason: 'released: the agent no longer holds this build (restarted, or the allocation never reached it)' })
-      .where('id', 'in', lost.map((a) => a.id))
+      .set({
+        ended_at: now,
+        result: 'infrastructure-failure',
+        failure_reason:
+          'released: the agent no longer holds this build (restarted, or the allocation never reached it)',
+      })
+      .where(
+        'id',
+        'in',
+        lost.map((a) => a.id),
+      )
       .where('ended_at', 'is', null)
       .returning(['id', 'build_id'])
       .execute();
     if (ended.length > 0) {
-      await trx.updateTable('builds').set({ state: 'queued' }).where('id', 'in', ended.map((e) => e.build_id)).where('state', 'in', ['allocated', 'started']).execute();
+      await trx
+        .updateTable('builds')
+        .set({ state: 'queued' })
+        .where(
+          'id',
+          'in',
+          ended.map((e) => e.build_id),
+        )
+        .where('state', 'in', ['allocated', 'started'])
+        .execute();
     }
     const uuidOf = new Map(lost.map((a) => [a.id, a.uuid]));
-    return { renewed: renew.length, released: ended.map((e) => ({ attemptId: e.id, buildId: uuidOf.get(e.id)! })) };
+    return {
+      renewed: renew.length,
+      released: ended.map((e) => ({ attemptId: e.id, buildId: uuidOf.get(e.id)! })),
+    };
   });
 }
 
@@ -149,15 +196,31 @@ export function retryDelayMs(failures: number): number {
  * (a machine that cannot set a build up would otherwise get it back at once,
  * again and again).
  */
-export async function finishAttempt(db: Db, attemptId: number, agentId: string, outcome: AttemptOutcome, now: number = Date.now()): Promise<FinishedAttempt> {
+export async function finishAttempt(
+  db: Db,
+  attemptId: number,
+  agentId: string,
+  outcome: AttemptOutcome,
+  now: number = Date.now(),
+): Promise<FinishedAttempt> {
   return inTransaction(db, async (trx) => {
     const a = await openAttempt(trx, attemptId, agentId);
     await trx
       .updateTable('attempts')
-      .set({ ended_at: now, result: outcome.result, failure_reason: outcome.failureReason ?? null, log_location: outcome.logLocation ?? null })
+      .set({
+        ended_at: now,
+        result: outcome.result,
+        failure_reason: outcome.failureReason ?? null,
+        log_location: outcome.logLocation ?? null,
+      })
       .where('id', '=', attemptId)
       .execute();
-    const build = await trx.selectFrom('builds as b').innerJoin('derivations as d', 'd.id', 'b.derivation_id').select(['b.uuid', 'b.state', 'b.defer_until', 'd.path']).where('b.id', '=', a.build_id).executeTakeFirstOrThrow();
+    const build = await trx
+      .selectFrom('builds as b')
+      .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+      .select(['b.uuid', 'b.state', 'b.defer_until', 'd.path'])
+      .where('b.id', '=', a.build_id)
+      .executeTakeFirstOrThrow();
     let state = build.state as BuildState;
     // A build canceled while running keeps its canceled state whatever the agent says.
     if (state !== 'canceled') {
@@ -174,13 +237,26 @@ export async function finishAttempt(db: Db, attemptId: number, agentId: string, 
         const delay = retryDelayMs(Number(failures.n));
         if (delay > 0) deferUntil = Math.max(Number(build.defer_until ?? 0), now + delay);
       }
-      await trx.updateTable('builds').set({ state, ended_at: state === 'queued' ? null : now, defer_until: deferUntil }).where('id', '=', a.build_id).execute();
+      await trx
+        .updateTable('builds')
+        .set({ state, ended_at: state === 'queued' ? null : now, defer_until: deferUntil })
+        .where('id', '=', a.build_id)
+        .execute();
     }
-    if (outcome.outputs !== undefined && outcome.outputs.length > 0) await recordOutputMetadata(trx, outcome.outputs, now, a.build_id);
+    if (outcome.outputs !== undefined && outcome.outputs.length > 0)
+      await recordOutputMetadata(trx, outcome.outputs, now, a.build_id);
     if (outcome.result === 'setup-failure') {
-      const failure = await trx.insertInto('setup_failures').values({ attempt_id: attemptId, build_id: a.build_id, created_at: now }).returning('id').executeTakeFirstOrThrow();
+      const failure = await trx
+        .insertInto('setup_failures')
+        .values({ attempt_id: attemptId, build_id: a.build_id, created_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       const missing = [...new Set(outcome.missingInputs ?? [])];
-      if (missing.length > 0) await trx.insertInto('setup_failure_missing_inputs').values(missing.map((path) => ({ setup_failure_id: failure.id, path }))).execute();
+      if (missing.length > 0)
+        await trx
+          .insertInto('setup_failure_missing_inputs')
+          .values(missing.map((path) => ({ setup_failure_id: failure.id, path })))
+          .execute();
     }
     const blocked = state === 'failed' ? await markDependentsBlocked(trx, build.path) : [];
     const unblocked = state === 'succeeded' ? await unblockDependents(trx, build.path) : [];
@@ -205,14 +281,23 @@ export async function expireLeases(db: Db, now: number = Date.now()): Promise<Ex
   return inTransaction(db, async (trx) => {
     const expired = await trx
       .updateTable('attempts')
-      .set({ ended_at: now, result: 'infrastructure-failure', failure_reason: 'lease expired: the agent stopped reporting' })
+      .set({
+        ended_at: now,
+        result: 'infrastructure-failure',
+        failure_reason: 'lease expired: the agent stopped reporting',
+      })
       .where('ended_at', 'is', null)
       .where('lease_expires_at', '<', now)
       .returning(['id', 'agent_id', 'build_id'])
       .execute();
     if (expired.length === 0) return [];
     const buildIds = expired.map((e) => e.build_id);
-    await trx.updateTable('builds').set({ state: 'queued' }).where('id', 'in', buildIds).where('state', 'in', ['allocated', 'started']).execute();
+    await trx
+      .updateTable('builds')
+      .set({ state: 'queued' })
+      .where('id', 'in', buildIds)
+      .where('state', 'in', ['allocated', 'started'])
+      .execute();
     const uuids = await trx.selectFrom('builds').select(['id', 'uuid']).where('id', 'in', buildIds).execute();
     const uuidOf = new Map(uuids.map((u) => [u.id, u.uuid]));
     return expired.map((e) => ({ attemptId: e.id, agentId: e.agent_id, buildId: uuidOf.get(e.build_id)! }));
@@ -220,25 +305,53 @@ export async function expireLeases(db: Db, now: number = Date.now()): Promise<Ex
 }
 
 /** Ends the unstarted attempts of `agentId` (e.g. when it is deactivated) and requeues their builds. */
-export async function releaseUnstartedAttempts(db: Db, agentId: string, now: number = Date.now()): Promise<string[]> {
+export async function releaseUnstartedAttempts(
+  db: Db,
+  agentId: string,
+  now: number = Date.now(),
+): Promise<string[]> {
   return inTransaction(db, async (trx) => {
     const released = await trx
       .updateTable('attempts')
-      .set({ ended_at: now, result: 'infrastructure-failure', failure_reason: 'agent deactivated before starting' })
+      .set({
+        ended_at: now,
+        result: 'infrastructure-failure',
+        failure_reason: 'agent deactivated before starting',
+      })
       .where('agent_id', '=', agentId)
       .where('ended_at', 'is', null)
       .where('started_at', 'is', null)
       .returning('build_id')
       .execute();
     if (released.length === 0) return [];
-    const rows = await trx.updateTable('builds').set({ state: 'queued' }).where('id', 'in', released.map((r) => r.build_id)).where('state', '=', 'allocated').returning('uuid').execute();
+    const rows = await trx
+      .updateTable('builds')
+      .set({ state: 'queued' })
+      .where(
+        'id',
+        'in',
+        released.map((r) => r.build_id),
+      )
+      .where('state', '=', 'allocated')
+      .returning('uuid')
+      .execute();
     return rows.map((r) => r.uuid);
   });
 }
 
 async function openAttempt(trx: Db, attemptId: number, agentId: string): Promise<{ build_id: number }> {
-  const a = await trx.selectFrom('attempts').select(['build_id', 'ended_at', 'result']).where('id', '=', attemptId).where('agent_id', '=', agentId).executeTakeFirst();
-  if (a === undefined) throw new NotFoundError('attempt-not-found', `agent ${agentId} has no attempt ${attemptId}`);
-  if (a.ended_at !== null) throw new StateConflictError('attempt-ended', `attempt ${attemptId} already ended (${a.result}); a lease that expired cannot be resumed`);
+  const a = await trx
+    .selectFrom('attempts')
+    .select(['build_id', 'ended_at', 'result'])
+    .where('id', '=', attemptId)
+    .where('agent_id', '=', agentId)
+    .executeTakeFirst();
+  if (a === undefined)
+    throw new NotFoundError('attempt-not-found', `agent ${agentId} has no attempt ${attemptId}`);
+  if (a.ended_at !== null)
+    throw new StateConflictError(
+      'attempt-ended',
+      `attempt ${attemptId} already ended (${a.result}); a lease that expired cannot be resumed`,
+    );
   return a;
 }

@@ -18,12 +18,21 @@ export async function listOpenAttempts(db: Db, agentId?: string): Promise<Attemp
 
 /** One attempt by id, or undefined. */
 export async function getAttempt(db: Db, attemptId: number): Promise<Attempt | undefined> {
-  const row = await db.selectFrom('attempts as a').innerJoin('builds as b', 'b.id', 'a.build_id').select(attemptColumns).where('a.id', '=', attemptId).executeTakeFirst();
+  const row = await db
+    .selectFrom('attempts as a')
+    .innerJoin('builds as b', 'b.id', 'a.build_id')
+    .select(attemptColumns)
+    .where('a.id', '=', attemptId)
+    .executeTakeFirst();
   return row === undefined ? undefined : toAttempt(row);
 }
 
 /** Counts of builds per state (for metrics). */
 export async function countBuildsByState(db: Db): Promise<Map<string, number>> {
-  const rows = await db.selectFrom('builds').select(['state', db.fn.countAll<number>().as('n')]).groupBy('state').execute();
+  const rows = await db
+    .selectFrom('builds')
+    .select(['state', db.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
   return new Map(rows.map((r) => [r.state, Number(r.n)]));
 }

@@ -28,7 +28,12 @@ export async function markDependentsBlocked(db: Db, derivationPath: string): Pro
  * @returns UUIDs of the builds unblocked.
  */
 export async function unblockDependents(db: Db, derivationPath: string): Promise<string[]> {
-  const rows = await db.updateTable('builds').set({ blocked_by: null }).where('blocked_by', '=', derivationPath).returning('uuid').execute();
+  const rows = await db
+    .updateTable('builds')
+    .set({ blocked_by: null })
+    .where('blocked_by', '=', derivationPath)
+    .returning('uuid')
+    .execute();
   return rows.map((r) => r.uuid);
 }
 

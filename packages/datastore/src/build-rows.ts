@@ -52,7 +52,14 @@ export function selectBuildsByTag(db: Db, key: string, value: string) {
 export async function tagsOf(db: Db, ids: readonly number[]): Promise<Map<number, Tag[]>> {
   const tags = new Map<number, Tag[]>();
   for (const part of chunk(ids, 1)) {
-    const rows = await db.selectFrom('build_tags').selectAll().where('build_id', 'in', part).orderBy('build_id').orderBy('key').orderBy('value').execute();
+    const rows = await db
+      .selectFrom('build_tags')
+      .selectAll()
+      .where('build_id', 'in', part)
+      .orderBy('build_id')
+      .orderBy('key')
+      .orderBy('value')
+      .execute();
     for (const r of rows) {
       const list = tags.get(r.build_id) ?? [];
       list.push({ key: r.key, value: r.value });
@@ -64,7 +71,13 @@ export async function tagsOf(db: Db, ids: readonly number[]): Promise<Map<number
 
 /** Turns rows into `Build`s, loading their tags. */
 export async function toBuilds(db: Db, rows: readonly BuildRow[]): Promise<Build[]> {
-  const tags = rows.length === 0 ? new Map<number, Tag[]>() : await tagsOf(db, rows.map((r) => r.id));
+  const tags =
+    rows.length === 0
+      ? new Map<number, Tag[]>()
+      : await tagsOf(
+          db,
+          rows.map((r) => r.id),
+        );
   return rows.map((r) => toBuild(r, tags.get(r.id) ?? []));
 }
 

@@ -42,26 +42,52 @@ export interface CreatedBuild {
  * Creates builds (state `queued`) for recorded derivations, in one transaction.
  * @throws NotFoundError `derivation-not-found` if a derivation is not recorded.
  */
-export async function createBuilds(db: Db, requests: readonly BuildRequest[], now: number = Date.now()): Promise<CreatedBuild[]> {
+export async function createBuilds(
+  db: Db,
+  requests: readonly BuildRequest[],
+  now: number = Date.now(),
+): Promise<CreatedBuild[]> {
   return inTransaction(db, async (trx) => {
-    const drvs = await derivationIds(trx, requests.map((r) => r.derivationPath));
-    const byDrv = await existingBuildsForDerivations(trx, requests.filter((r) => r.ignoreIfBuildForDerivationExists).map((r) => drvs.get(r.derivationPath)!.id));
-    const byOutputs = await existingBuildsForOutputs(trx, requests.filter((r) => r.ignoreIfBuildForOutputsExists).map((r) => drvs.get(r.derivationPath)!.id));
+    const drvs = await derivationIds(
+      trx,
+      requests.map((r) => r.derivationPath),
+    );
+    const byDrv = await existingBuildsForDerivations(
+      trx,
+      requests.filter((r) => r.ignoreIfBuildForDerivationExists).map((r) => drvs.get(r.derivationPath)!.id),
+    );
+    const byOutputs = await existingBuildsForOutputs(
+      trx,
+      requests.filter((r) => r.ignoreIfBuildForOutputsExists).map((r) => drvs.get(r.derivationPath)!.id),
+    );
     const out: CreatedBuild[] = [];
     // Rows of builds and of their tags, flat (see bulkInsert), tags naming their build by UUID until it has an id.
     const rows: unknown[] = [];
     const tags: unknown[] = [];
     for (const r of requests) {
       const drv = drvs.get(r.derivationPath)!;
-      const existing = (r.ignoreIfBuildForDerivationExists ? byDrv.get(drv.id) : undefined) ?? (r.ignoreIfBuildForOutputsExists ? byOutputs.get(drv.id) : undefined);
+      const existing =
+        (r.ignoreIfBuildForDerivationExists ? byDrv.get(drv.id) : undefined) ??
+        (r.ignoreIfBuildForOutputsExists ? byOutputs.get(drv.id) : undefined);
       if (existing !== undefined) {
         out.push({ id: existing, derivationPath: r.derivationPath, created: false });
         continue;
       }
       const uuid = r.id ?? uuidV7(now);
       const priority = r.priority ?? 0;
-      if (!Number.isSafeInteger(priority)) throw new InvalidInputError('invalid-input', `priority must be an integer, got ${priority}`);
-      rows.push(uuid, drv.id, drv.system, priority, now, r.deferUntil ?? null, 'queued', r.timeout ?? null, r.maxSilentTime ?? null);
+      if (!Number.isSafeInteger(priority))
+        throw new InvalidInputError('invalid-input', `priority must be an integer, got ${priority}`);
+      rows.push(
+        uuid,
+        drv.id,
+        drv.system,
+        priority,
+        now,
+        r.deferUntil ?? null,
+        'queued',
+        r.timeout ?? null,
+        r.maxSilentTime ?? null,
+      );
       for (const t of dedupeTags(r.tags ?? [])) tags.push(uuid, t.key, t.value);
       // Later requests in the same batch see this one.
       if (r.ignoreIfBuildForDerivationExists || r.ignoreIfBuildForOutputsExists) byDrv.set(drv.id, uuid);
@@ -70,7 +96,17 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
     const inserted = await bulkInsert<{ id: number; uuid: string }>(
       trx,
       'builds',
-      ['uuid', 'derivation_id', 'system', 'priority', 'created_at', 'defer_until', 'state', 'timeout_s', 'max_silent_time_s'],
+      [
+        'uuid',
+        'derivation_id',
+        'system',
+        'priority',
+        'created_at',
+        'defer_until',
+        'state',
+        'timeout_s',
+        'max_silent_time_s',
+      ],
       rows,
       { returning: ['id', 'uuid'] },
     );
@@ -83,19 +119,30 @@ export async function createBuilds(db: Db, requests: readonly BuildRequest[], no
 
 /** `tags` without repeats; the usual one or two distinct tags pass without a map (bulk submissions make one call per build). */
 function dedupeTags(tags: readonly Tag[]): readonly Tag[] {
-  if (tags.length < 2 || (tags.length === 2 && (tags[0]!.key !== tags[1]!.key || tags[0]!.value !== tags[1]!.value))) return tags;
+  if (
+    tags.length < 2 ||
+    (tags.length === 2 && (tags[0]!.key !== tags[1]!.key || tags[0]!.value !== tags[1]!.value))
+  )
+    return tags;
   const seen = new Map<string, Tag>();
   for (const t of tags) seen.set(`${t.key}\u0000${t.value}`, t);
   return [...seen.values()];
 }
 
-async function derivationIds(db: Db, paths: readonly string[]): Promise<Map<string, { id: number; system: string }>> {
+async function derivationIds(
+  db: Db,
+  paths: readonly string[],
+): Promise<Map<string, { id: number; system: string }>> {
   const unique = [...new Set(paths)];
   const rows = await derivationsInOrder(db, unique);
   const found = new Map<string, { id: number; system: string }>();
   for (let k = 0; k < unique.length; k++) {
     const row = rows[k];
-    if (row === null) throw new NotFoundError('derivation-not-found', `cannot create a build for ${JSON.stringify(unique[k])}: the derivation is not recorded; upload it first`);
+    if (row === null)
+      throw new NotFoundError(
+        'derivation-not-found',
+        `cannot create a build for ${JSON.stringify(unique[k])}: the derivation is not recorded; upload it first`,
+      );
     found.set(unique[k]!, row!);
   }
   return found;
@@ -105,7 +152,13 @@ async function derivationIds(db: Db, paths: readonly string[]): Promise<Map<stri
 async function existingBuildsForDerivations(db: Db, drvIds: readonly number[]): Promise<Map<number, string>> {
   const found = new Map<number, string>();
   if (drvIds.length === 0) return found;
-  const rows = await db.selectFrom('builds').select(['derivation_id', 'uuid']).where(inValues(db, 'derivation_id', [...new Set(drvIds)], 'bigint')).where('state', '!=', 'canceled').orderBy('id').execute();
+  const rows = await db
+    .selectFrom('builds')
+    .select(['derivation_id', 'uuid'])
+    .where(inValues(db, 'derivation_id', [...new Set(drvIds)], 'bigint'))
+    .where('state', '!=', 'canceled')
+    .orderBy('id')
+    .execute();
   for (const r of rows) found.set(Number(r.derivation_id), r.uuid);
   return found;
 }

@@ -46,7 +46,8 @@ export interface BuildPage {
 /** Builds matching `filter`, newest first, one page at a time. */
 export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<BuildPage> {
   const limit = filter.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidInputError('invalid-input', `limit must be an integer from 1 to 1000, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new InvalidInputError('invalid-input', `limit must be an integer from 1 to 1000, got ${limit}`);
   // A tag with a value is usually the most selective condition: walk its index
   // (newest first) and look each build up, instead of scanning builds.
   const driver = filter.tags?.find((t) => t.value !== undefined);
@@ -55,25 +56,44 @@ export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Buil
     let q = selectBuildsByTag(db, driver.key, driver.value!);
     if (after !== undefined) q = q.where('t0.build_id', '<', after);
     for (const c of conditions({ ...filter, tags: filter.tags!.filter((t) => t !== driver) })) q = q.where(c);
-    return page(db, await q.orderBy('t0.build_id', 'desc').limit(limit + 1).execute(), limit);
+    return page(
+      db,
+      await q
+        .orderBy('t0.build_id', 'desc')
+        .limit(limit + 1)
+        .execute(),
+      limit,
+    );
   }
   let q = selectBuilds(db);
   if (after !== undefined) q = q.where('b.id', '<', after);
   for (const c of conditions(filter)) q = q.where(c);
-  return page(db, await q.orderBy('b.id', 'desc').limit(limit + 1).execute(), limit);
+  return page(
+    db,
+    await q
+      .orderBy('b.id', 'desc')
+      .limit(limit + 1)
+      .execute(),
+    limit,
+  );
 }
 
 async function page(db: Db, rows: BuildRow[], limit: number): Promise<BuildPage> {
   const shown = rows.slice(0, limit);
   const last = shown[shown.length - 1];
-  return { builds: await toBuilds(db, shown), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };
+  return {
+    builds: await toBuilds(db, shown),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null,
+  };
 }
 
 /** The WHERE conditions of `filter` (but the cursor), over `builds as b` and `derivations as d`. */
 function conditions(filter: BuildFilter): RawBuilder<SqlBool>[] {
   const out: RawBuilder<SqlBool>[] = [];
-  if (filter.states !== undefined && filter.states.length > 0) out.push(sql<SqlBool>`b.state in (${sql.join(filter.states)})`);
-  if (filter.systems !== undefined && filter.systems.length > 0) out.push(sql<SqlBool>`b.system in (${sql.join(filter.systems)})`);
+  if (filter.states !== undefined && filter.states.length > 0)
+    out.push(sql<SqlBool>`b.state in (${sql.join(filter.states)})`);
+  if (filter.systems !== undefined && filter.systems.length > 0)
+    out.push(sql<SqlBool>`b.system in (${sql.join(filter.systems)})`);
   if (filter.priorityMin !== undefined) out.push(sql<SqlBool>`b.priority >= ${filter.priorityMin}`);
   if (filter.priorityMax !== undefined) out.push(sql<SqlBool>`b.priority <= ${filter.priorityMax}`);
   if (filter.createdAfter !== undefined) out.push(sql<SqlBool>`b.created_at > ${filter.createdAfter}`);
@@ -95,6 +115,10 @@ function encodeCursor(id: number): string {
 function decodeCursor(cursor: string): number {
   const text = Buffer.from(cursor, 'base64url').toString();
   const id = /^b:(\d+)$/.exec(text)?.[1];
-  if (id === undefined) throw new InvalidInputError('invalid-cursor', `the page cursor ${JSON.stringify(cursor)} is not one this datastore produced; start again without a cursor`);
+  if (id === undefined)
+    throw new InvalidInputError(
+      'invalid-cursor',
+      `the page cursor ${JSON.stringify(cursor)} is not one this datastore produced; start again without a cursor`,
+    );
   return Number(id);
 }

@@ -18,7 +18,13 @@ export async function showBuild(db: Db, id: string): Promise<BuildDetails | unde
   if (row === undefined) return undefined;
   const [tags, attempts, failures, outputs] = await Promise.all([
     tagsOf(db, [row.id]),
-    db.selectFrom('attempts as a').innerJoin('builds as b', 'b.id', 'a.build_id').select(attemptColumns).where('a.build_id', '=', row.id).orderBy('a.id').execute(),
+    db
+      .selectFrom('attempts as a')
+      .innerJoin('builds as b', 'b.id', 'a.build_id')
+      .select(attemptColumns)
+      .where('a.build_id', '=', row.id)
+      .orderBy('a.id')
+      .execute(),
     db
       .selectFrom('setup_failures as f')
       .leftJoin('setup_failure_missing_inputs as m', 'm.setup_failure_id', 'f.id')
@@ -27,11 +33,22 @@ export async function showBuild(db: Db, id: string): Promise<BuildDetails | unde
       .orderBy('f.id')
       .orderBy('m.path')
       .execute(),
-    db.selectFrom('derivation_outputs').selectAll().where('derivation_id', '=', row.derivation_id).orderBy('name').execute(),
+    db
+      .selectFrom('derivation_outputs')
+      .selectAll()
+      .where('derivation_id', '=', row.derivation_id)
+      .orderBy('name')
+      .execute(),
   ]);
   const setupFailures = new Map<number, SetupFailure & { missingInputs: string[] }>();
   for (const f of failures) {
-    const entry = setupFailures.get(f.id) ?? { id: f.id, attemptId: f.attempt_id, buildId: id, createdAt: f.created_at, missingInputs: [] };
+    const entry = setupFailures.get(f.id) ?? {
+      id: f.id,
+      attemptId: f.attempt_id,
+      buildId: id,
+      createdAt: f.created_at,
+      missingInputs: [],
+    };
     if (f.path !== null) entry.missingInputs.push(f.path);
     setupFailures.set(f.id, entry);
   }
@@ -40,6 +57,9 @@ export async function showBuild(db: Db, id: string): Promise<BuildDetails | unde
     attempts: attempts.map(toAttempt),
     setupFailures: [...setupFailures.values()],
     outputs: outputs.map((o) => ({ name: o.name, path: o.path, hashAlgo: o.hash_algo, hash: o.hash })),
-    outputMetadata: await outputMetadataFor(db, outputs.map((o) => o.path)),
+    outputMetadata: await outputMetadataFor(
+      db,
+      outputs.map((o) => o.path),
+    ),
   };
 }

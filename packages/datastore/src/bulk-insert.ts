@@ -26,15 +26,26 @@ const SQLITE_ROWS = 256;
  * row to build and flatten again). Table and column names must be trusted
  * identifiers (they come from this package, never from users).
  */
-export async function bulkInsert<R = Record<string, unknown>>(db: Db, table: keyof Database, columns: readonly string[], values: readonly unknown[], options: BulkInsertOptions = {}): Promise<R[]> {
+export async function bulkInsert<R = Record<string, unknown>>(
+  db: Db,
+  table: keyof Database,
+  columns: readonly string[],
+  values: readonly unknown[],
+  options: BulkInsertOptions = {},
+): Promise<R[]> {
   const width = columns.length;
-  if (values.length % width !== 0) throw new Error(`bulkInsert into ${table}: ${values.length} values do not make rows of ${width}`);
+  if (values.length % width !== 0)
+    throw new Error(`bulkInsert into ${table}: ${values.length} values do not make rows of ${width}`);
   const rows = values.length / width;
   if (rows === 0) return [];
   const head = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) `;
   const tail =
-    (options.onConflictDoNothing !== undefined ? ` on conflict (${options.onConflictDoNothing.map((c) => `"${c}"`).join(', ')}) do nothing` : '') +
-    (options.returning !== undefined ? ` returning ${options.returning.map((c) => `"${c}"`).join(', ')}` : '');
+    (options.onConflictDoNothing !== undefined
+      ? ` on conflict (${options.onConflictDoNothing.map((c) => `"${c}"`).join(', ')}) do nothing`
+      : '') +
+    (options.returning !== undefined
+      ? ` returning ${options.returning.map((c) => `"${c}"`).join(', ')}`
+      : '');
   const pg = isPg(db);
   const out: R[] = [];
   let start = 0;
@@ -72,6 +83,7 @@ function sqliteStatement(head: string, tail: string, columns: number, rows: numb
 /** `values ($1, $2), ($3, $4)` for `rows` rows of `columns` values. */
 function pgValues(columns: number, rows: number): string {
   const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) tuples.push(`(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`);
+  for (let r = 0; r < rows; r++)
+    tuples.push(`(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`);
   return `values ${tuples.join(', ')}`;
 }

@@ -27,7 +27,8 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
     // PostgreSQL: several independent pools. SQLite: one handle per process (a
     // second better-sqlite3 connection in the same thread would block the
     // thread in its busy wait), raced by async callers and other processes.
-    for (let i = 0; i < (dialect === 'postgres' ? 3 : 1); i++) stores.push(await openDatastore(database.uri, { poolSize: 4 }));
+    for (let i = 0; i < (dialect === 'postgres' ? 3 : 1); i++)
+      stores.push(await openDatastore(database.uri, { poolSize: 4 }));
   });
   afterAll(async () => {
     for (const s of stores) await s.close();
@@ -37,13 +38,24 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
   it('hands every build to exactly one claimer', async () => {
     const drv = fakeDerivation('contended');
     await recordDerivations(stores[0]!.db, [drv]);
-    const made = await createBuilds(stores[0]!.db, Array.from({ length: BUILDS }, (_, i) => ({ derivationPath: drv.path, priority: i % 7 })));
+    const made = await createBuilds(
+      stores[0]!.db,
+      Array.from({ length: BUILDS }, (_, i) => ({ derivationPath: drv.path, priority: i % 7 })),
+    );
     const agent = await createAgent(stores[0]!.db, { name: 'contender' });
-    const children = [spawnChild('claim-builds', database.uri, agent.id), spawnChild('claim-builds', database.uri, agent.id)];
+    const children = [
+      spawnChild('claim-builds', database.uri, agent.id),
+      spawnChild('claim-builds', database.uri, agent.id),
+    ];
     const claimed: string[] = [];
     const byNext = async (store: Datastore) => {
       for (;;) {
-        const got = await claimNextBuilds(store.db, { agentId: agent.id, systems: ['x86_64-linux'], count: 2, leaseMs: 600_000 });
+        const got = await claimNextBuilds(store.db, {
+          agentId: agent.id,
+          systems: ['x86_64-linux'],
+          count: 2,
+          leaseMs: 600_000,
+        });
         if (got.length === 0) return;
         claimed.push(...got.map((c) => c.buildId));
       }
@@ -52,7 +64,11 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
     const byId = async (store: Datastore, seed: number) => {
       for (let i = 0; i < 60; i++) {
         const pick = [0, 1, 2].map((k) => made[(seed * 31 + i * 17 + k * 101) % BUILDS]!.id);
-        claimed.push(...(await claimBuildsById(store.db, pick, { agentId: agent.id, leaseMs: 600_000 })).map((c) => c.buildId));
+        claimed.push(
+          ...(await claimBuildsById(store.db, pick, { agentId: agent.id, leaseMs: 600_000 })).map(
+            (c) => c.buildId,
+          ),
+        );
       }
     };
     await Promise.all(children.map((c) => c.go()));
@@ -61,20 +77,31 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
     // the children got nothing, and nothing was tested). One child may still
     // starve the other; the race that matters is between processes.
     await Promise.any(children.map((c) => c.waitFor((l) => Array.isArray(l?.builds))));
-    await Promise.all([...stores.flatMap((s, i) => [byNext(s), byNext(s), byId(s, i)]), ...children.map((c) => c.exited)]);
+    await Promise.all([
+      ...stores.flatMap((s, i) => [byNext(s), byNext(s), byId(s, i)]),
+      ...children.map((c) => c.exited),
+    ]);
     for (const c of children) expect(await c.exited, c.stderr()).toBe(0);
-    const fromChildren = children.flatMap((c) => c.lines.flatMap((l) => (l as { builds?: string[] }).builds ?? []));
+    const fromChildren = children.flatMap((c) =>
+      c.lines.flatMap((l) => (l as { builds?: string[] }).builds ?? []),
+    );
     // The other processes really competed.
     expect(fromChildren.length).toBeGreaterThan(0);
     const all = [...claimed, ...fromChildren];
     expect(new Set(all).size).toBe(all.length);
     expect(new Set(all)).toEqual(new Set(made.map((m) => m.id)));
-    const attempts = await stores[0]!.db.selectFrom('attempts').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const attempts = await stores[0]!.db
+      .selectFrom('attempts')
+      .select(({ fn }) => fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(attempts.n)).toBe(BUILDS);
   });
 
   it('hands every outbox event to exactly one claimer', async () => {
-    const ids = await enqueueEvents(stores[0]!.db, Array.from({ length: EVENTS }, (_, i) => ({ eventType: `t${i % 3}`, payload: i })));
+    const ids = await enqueueEvents(
+      stores[0]!.db,
+      Array.from({ length: EVENTS }, (_, i) => ({ eventType: `t${i % 3}`, payload: i })),
+    );
     const children = [spawnChild('claim-events', database.uri), spawnChild('claim-events', database.uri)];
     const claimed: number[] = [];
     const worker = async (store: Datastore, owner: string) => {
@@ -87,9 +114,14 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
     };
     await Promise.all(children.map((c) => c.go()));
     await Promise.any(children.map((c) => c.waitFor((l) => Array.isArray(l?.events))));
-    await Promise.all([...stores.flatMap((s, i) => [worker(s, `p${i}a`), worker(s, `p${i}b`)]), ...children.map((c) => c.exited)]);
+    await Promise.all([
+      ...stores.flatMap((s, i) => [worker(s, `p${i}a`), worker(s, `p${i}b`)]),
+      ...children.map((c) => c.exited),
+    ]);
     for (const c of children) expect(await c.exited, c.stderr()).toBe(0);
-    const fromChildren = children.flatMap((c) => c.lines.flatMap((l) => (l as { events?: number[] }).events ?? []));
+    const fromChildren = children.flatMap((c) =>
+      c.lines.flatMap((l) => (l as { events?: number[] }).events ?? []),
+    );
     expect(fromChildren.length).toBeGreaterThan(0);
     const all = [...claimed, ...fromChildren];
     expect(new Set(all).size).toBe(all.length);

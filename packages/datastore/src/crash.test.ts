@@ -14,8 +14,17 @@ describe.each(DIALECTS)('SIGKILL during a bulk write on %s', (dialect) => {
   const ctx = useDatastore(dialect);
 
   const counts = async (tag: string) => {
-    const drvs = await ctx.store.db.selectFrom('derivations').select(({ fn }) => fn.countAll<number>().as('n')).where('name', 'like', `crash-${tag}-%`).executeTakeFirstOrThrow();
-    const builds = await ctx.store.db.selectFrom('build_tags').select(({ fn }) => fn.countAll<number>().as('n')).where('key', '=', 'crash').where('value', '=', tag).executeTakeFirstOrThrow();
+    const drvs = await ctx.store.db
+      .selectFrom('derivations')
+      .select(({ fn }) => fn.countAll<number>().as('n'))
+      .where('name', 'like', `crash-${tag}-%`)
+      .executeTakeFirstOrThrow();
+    const builds = await ctx.store.db
+      .selectFrom('build_tags')
+      .select(({ fn }) => fn.countAll<number>().as('n'))
+      .where('key', '=', 'crash')
+      .where('value', '=', tag)
+      .executeTakeFirstOrThrow();
     return [Number(drvs.n), Number(builds.n)];
   };
 

@@ -22,8 +22,17 @@ export interface AgentPasswordInfo {
  */
 export async function listAgentPasswords(db: Db, agentId: string): Promise<AgentPasswordInfo[]> {
   await existingAgent(db, agentId);
-  const rows = await db.selectFrom('agent_passwords').select(['id', 'created_at', 'from_session']).where('agent_id', '=', agentId).orderBy('id').execute();
-  return rows.map((r) => ({ id: Number(r.id), createdAt: Number(r.created_at), fromSession: Number(r.from_session) === 1 }));
+  const rows = await db
+    .selectFrom('agent_passwords')
+    .select(['id', 'created_at', 'from_session'])
+    .where('agent_id', '=', agentId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    createdAt: Number(r.created_at),
+    fromSession: Number(r.from_session) === 1,
+  }));
 }
 
 /**
@@ -32,8 +41,13 @@ export async function listAgentPasswords(db: Db, agentId: string): Promise<Agent
  */
 export async function revokeAgentPassword(db: Db, agentId: string, passwordId: number): Promise<void> {
   await existingAgent(db, agentId);
-  const result = await db.deleteFrom('agent_passwords').where('agent_id', '=', agentId).where('id', '=', passwordId).executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) throw new NotFoundError('password-not-found', `agent ${agentId} has no password ${passwordId}`);
+  const result = await db
+    .deleteFrom('agent_passwords')
+    .where('agent_id', '=', agentId)
+    .where('id', '=', passwordId)
+    .executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0)
+    throw new NotFoundError('password-not-found', `agent ${agentId} has no password ${passwordId}`);
 }
 
 /** A dynamic-auth token as an operator sees it (never the token or its hash). */
@@ -47,8 +61,18 @@ export interface DynamicAuthTokenInfo {
 
 /** Every dynamic-auth token, oldest first, with the agents it created. */
 export async function listDynamicAuthTokens(db: Db): Promise<DynamicAuthTokenInfo[]> {
-  const tokens = await db.selectFrom('dynamic_auth_tokens').select(['id', 'created_at', 'revoked_at']).orderBy('id').execute();
-  const made = await db.selectFrom('agents').select(['id', 'created_by_token']).where('created_by_token', 'is not', null).orderBy('created_at').orderBy('id').execute();
+  const tokens = await db
+    .selectFrom('dynamic_auth_tokens')
+    .select(['id', 'created_at', 'revoked_at'])
+    .orderBy('id')
+    .execute();
+  const made = await db
+    .selectFrom('agents')
+    .select(['id', 'created_by_token'])
+    .where('created_by_token', 'is not', null)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   const byToken = new Map<number, string[]>();
   for (const a of made) {
     const list = byToken.get(Number(a.created_by_token)) ?? [];
@@ -78,14 +102,39 @@ export interface DynamicAuthRevocation {
  * builds and any password an operator gave them.
  * @throws NotFoundError `token-not-found`.
  */
-export async function revokeDynamicAuthTokenSessions(db: Db, id: number, now: number = Date.now()): Promise<DynamicAuthRevocation> {
+export async function revokeDynamicAuthTokenSessions(
+  db: Db,
+  id: number,
+  now: number = Date.now(),
+): Promise<DynamicAuthRevocation> {
   return inTransaction(db, async (trx) => {
-    const token = await trx.selectFrom('dynamic_auth_tokens').select('id').where('id', '=', id).executeTakeFirst();
+    const token = await trx
+      .selectFrom('dynamic_auth_tokens')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (token === undefined) throw new NotFoundError('token-not-found', `no dynamic-auth token ${id}`);
-    await trx.updateTable('dynamic_auth_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-    const agents = (await trx.selectFrom('agents').select('id').where('created_by_token', '=', id).orderBy('created_at').orderBy('id').execute()).map((a) => a.id);
+    await trx
+      .updateTable('dynamic_auth_tokens')
+      .set({ revoked_at: now })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const agents = (
+      await trx
+        .selectFrom('agents')
+        .select('id')
+        .where('created_by_token', '=', id)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
+    ).map((a) => a.id);
     if (agents.length === 0) return { agents, sessionPasswords: 0 };
-    const deleted = await trx.deleteFrom('agent_passwords').where('agent_id', 'in', agents).where('from_session', '=', 1).executeTakeFirst();
+    const deleted = await trx
+      .deleteFrom('agent_passwords')
+      .where('agent_id', 'in', agents)
+      .where('from_session', '=', 1)
+      .executeTakeFirst();
     return { agents, sessionPasswords: Number(deleted.numDeletedRows) };
   });
 }

@@ -14,8 +14,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('parseDatastoreUri', () => {
   it('resolves relative and absolute SQLite paths and memory', () => {
-    expect(parseDatastoreUri('sqlite://data/gbc.db', '/srv')).toEqual({ dialect: 'sqlite', filename: '/srv/data/gbc.db' });
-    expect(parseDatastoreUri('sqlite:///var/lib/gbc/gbc.db')).toEqual({ dialect: 'sqlite', filename: '/var/lib/gbc/gbc.db' });
+    expect(parseDatastoreUri('sqlite://data/gbc.db', '/srv')).toEqual({
+      dialect: 'sqlite',
+      filename: '/srv/data/gbc.db',
+    });
+    expect(parseDatastoreUri('sqlite:///var/lib/gbc/gbc.db')).toEqual({
+      dialect: 'sqlite',
+      filename: '/var/lib/gbc/gbc.db',
+    });
     expect(parseDatastoreUri('sqlite::memory:')).toEqual({ dialect: 'sqlite', filename: ':memory:' });
     expect(parseDatastoreUri('postgresql://u@h/db').dialect).toBe('postgres');
   });
@@ -44,13 +50,17 @@ describe('parseDatastoreUri', () => {
   it('redacts passwords', () => {
     expect(redactUri('postgres://gbc:hunter2@db:5432/gbc')).toBe('postgres://gbc:***@db:5432/gbc');
     expect(redactUri('postgres://gbc@db/gbc')).toBe('postgres://gbc@db/gbc');
-    expect(redactUri('postgres://gbc@db/gbc?sslmode=require&password=hunter2&x=1')).toBe('postgres://gbc@db/gbc?sslmode=require&password=***&x=1');
+    expect(redactUri('postgres://gbc@db/gbc?sslmode=require&password=hunter2&x=1')).toBe(
+      'postgres://gbc@db/gbc?sslmode=require&password=***&x=1',
+    );
     expect(redactUri('postgres://db/gbc?PASSWORD=hunter2')).toBe('postgres://db/gbc?PASSWORD=***');
   });
 
   it('never prints a password given in the query string when the server cannot be reached', async () => {
     // Port 1 on loopback: nothing listens there.
-    const error = await openDatastore('postgres://gbc@127.0.0.1:1/gbc?password=hunter2', { connectTimeoutMs: 2000 }).catch((e: unknown) => e);
+    const error = await openDatastore('postgres://gbc@127.0.0.1:1/gbc?password=hunter2', {
+      connectTimeoutMs: 2000,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatastoreUriError);
     expect((error as Error).message).toContain('cannot reach database');
     expect((error as Error).message).not.toContain('hunter2');
@@ -91,7 +101,9 @@ describe('openDatastore', () => {
     const store = await openDatastore('sqlite::memory:');
     try {
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
-      expect(tables).toEqual(expect.arrayContaining(['builds', 'derivations', 'attempts', 'outbox', 'agents', 'output_metadata']));
+      expect(tables).toEqual(
+        expect.arrayContaining(['builds', 'derivations', 'attempts', 'outbox', 'agents', 'output_metadata']),
+      );
     } finally {
       await store.close();
     }
@@ -111,7 +123,9 @@ describe('openDatastore', () => {
   });
 
   it('names the problem of an unreachable PostgreSQL server without its password', async () => {
-    const error = await openDatastore('postgres://gbc:topsecret@127.0.0.1:1/gbc', { connectTimeoutMs: 2000 }).catch((e: unknown) => e);
+    const error = await openDatastore('postgres://gbc:topsecret@127.0.0.1:1/gbc', {
+      connectTimeoutMs: 2000,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatastoreUriError);
     expect((error as DatastoreUriError).code).toBe('unreachable');
     expect((error as Error).message).toContain('postgres://gbc:***@127.0.0.1:1/gbc');
@@ -128,7 +142,9 @@ describe('openDatastore', () => {
 
   it('refuses a SQLite path it cannot create', async () => {
     writeFileSync(join(dir, 'plain-file'), 'not a directory');
-    const error = await openDatastore(`sqlite://${join(dir, 'plain-file', 'gbc.db')}`).catch((e: unknown) => e);
+    const error = await openDatastore(`sqlite://${join(dir, 'plain-file', 'gbc.db')}`).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DatastoreUriError);
     expect((error as DatastoreUriError).code).toBe('unreachable');
   });

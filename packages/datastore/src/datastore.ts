@@ -63,7 +63,11 @@ export async function openDatastore(uri: string, options: DatastoreOptions = {})
     await sql`select 1`.execute(db);
   } catch (cause) {
     await db.destroy().catch(() => undefined);
-    throw new DatastoreUriError('unreachable', `cannot reach database ${JSON.stringify(shown)}: ${redactUri((cause as Error).message)}`, { cause });
+    throw new DatastoreUriError(
+      'unreachable',
+      `cannot reach database ${JSON.stringify(shown)}: ${redactUri((cause as Error).message)}`,
+      { cause },
+    );
   }
   let claimWorker: SqliteClaimWorker | undefined;
   const store: Datastore = {

@@ -28,18 +28,35 @@ const recordedIn = new WeakMap<Db, Map<string, { id: number; system: string }>>(
 export async function recordDerivations(db: Db, records: readonly DerivationRecord[]): Promise<string[]> {
   const unique = new Map<string, DerivationRecord>();
   for (const r of records) {
-    if (r.path === '' || r.system === '') throw new InvalidInputError('invalid-input', `derivation ${JSON.stringify(r.path)} lacks a path or a system`);
+    if (r.path === '' || r.system === '')
+      throw new InvalidInputError(
+        'invalid-input',
+        `derivation ${JSON.stringify(r.path)} lacks a path or a system`,
+      );
     unique.set(r.path, r);
   }
   if (unique.size === 0) return [];
   return inTransaction(db, async (trx) => {
     const rows: unknown[] = [];
-    for (const r of unique.values()) rows.push(r.path, r.name, r.system, r.fixedOutput ? 1 : 0, Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength));
+    for (const r of unique.values())
+      rows.push(
+        r.path,
+        r.name,
+        r.system,
+        r.fixedOutput ? 1 : 0,
+        Buffer.from(r.text.buffer, r.text.byteOffset, r.text.byteLength),
+      );
     // Paths already recorded are skipped by the insert itself and not returned.
-    const inserted = await bulkInsert<{ id: number; path: string }>(trx, 'derivations', ['path', 'name', 'system', 'fixed_output', 'text'], rows, {
-      onConflictDoNothing: ['path'],
-      returning: ['id', 'path'],
-    });
+    const inserted = await bulkInsert<{ id: number; path: string }>(
+      trx,
+      'derivations',
+      ['path', 'name', 'system', 'fixed_output', 'text'],
+      rows,
+      {
+        onConflictDoNothing: ['path'],
+        returning: ['id', 'path'],
+      },
+    );
     const ids = new Map<string, number>();
     for (const row of inserted) ids.set(row.path, Number(row.id));
     const recorded: [DerivationRecord, number][] = [];
@@ -48,18 +65,30 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
       if (id !== undefined) recorded.push([r, id]);
     }
     const outputs: unknown[] = [];
-    for (const [r, id] of recorded) for (const o of r.outputs) outputs.push(id, o.name, o.path, o.hashAlgo, o.hash);
-    await bulkInsert(trx, 'derivation_outputs', ['derivation_id', 'name', 'path', 'hash_algo', 'hash'], outputs);
+    for (const [r, id] of recorded)
+      for (const o of r.outputs) outputs.push(id, o.name, o.path, o.hashAlgo, o.hash);
+    await bulkInsert(
+      trx,
+      'derivation_outputs',
+      ['derivation_id', 'name', 'path', 'hash_algo', 'hash'],
+      outputs,
+    );
     const earlier = await earlierInputIds(trx, recorded, ids);
     // An input recorded already is stored by id alone; by path until its derivation is recorded.
     const inputs: unknown[] = [];
     for (const [r, id] of recorded) {
       for (const i of r.inputDerivations) {
         const inputId = ids.get(i.path) ?? earlier.get(i.path);
-        for (const name of i.outputs) inputs.push(id, inputId ?? null, inputId === undefined ? i.path : null, name);
+        for (const name of i.outputs)
+          inputs.push(id, inputId ?? null, inputId === undefined ? i.path : null, name);
       }
     }
-    await bulkInsert(trx, 'derivation_input_edges', ['derivation_id', 'input_id', 'input_path', 'output_name'], inputs);
+    await bulkInsert(
+      trx,
+      'derivation_input_edges',
+      ['derivation_id', 'input_id', 'input_path', 'output_name'],
+      inputs,
+    );
     const sources: unknown[] = [];
     for (const [r, id] of recorded) for (const path of r.inputSources) sources.push(id, path);
     await bulkInsert(trx, 'derivation_sources', ['derivation_id', 'path'], sources);
@@ -75,7 +104,11 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
 }
 
 /** Ids of the input derivations of `records` recorded before this call (those in `ids` were recorded by it). */
-async function earlierInputIds(db: Db, records: readonly (readonly [DerivationRecord, number])[], ids: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+async function earlierInputIds(
+  db: Db,
+  records: readonly (readonly [DerivationRecord, number])[],
+  ids: ReadonlyMap<string, number>,
+): Promise<Map<string, number>> {
   const elsewhere = new Set<string>();
   for (const [r] of records) for (const i of r.inputDerivations) if (!ids.has(i.path)) elsewhere.add(i.path);
   const paths = [...elsewhere];
@@ -89,7 +122,10 @@ async function earlierInputIds(db: Db, records: readonly (readonly [DerivationRe
  * The id and system of each of `paths` (null where not recorded), in the order
  * given: the paths themselves do not come back to match rows by.
  */
-export async function derivationsInOrder(db: Db, paths: readonly string[]): Promise<({ id: number; system: string } | null)[]> {
+export async function derivationsInOrder(
+  db: Db,
+  paths: readonly string[],
+): Promise<({ id: number; system: string } | null)[]> {
   if (paths.length === 0) return [];
   const memo = recordedIn.get(db);
   if (memo !== undefined) {
@@ -115,13 +151,21 @@ async function lookUp(db: Db, paths: readonly string[]): Promise<({ id: number; 
 /** Gives input rows recorded before their input derivation (by path) the id of `paths` now recorded, in place of the path. */
 async function resolveWaitingInputs(db: Db, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
-  const waiting = await db.selectFrom('derivation_input_edges').select('derivation_id').where('input_id', 'is', null).limit(1).executeTakeFirst();
+  const waiting = await db
+    .selectFrom('derivation_input_edges')
+    .select('derivation_id')
+    .where('input_id', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
   if (waiting === undefined) return;
   // Both assignments read the row as it was: the id is found by the old path.
   await db
     .updateTable('derivation_input_edges')
     .set((eb) => ({
-      input_id: eb.selectFrom('derivations as d').select('d.id').whereRef('d.path', '=', 'derivation_input_edges.input_path'),
+      input_id: eb
+        .selectFrom('derivations as d')
+        .select('d.id')
+        .whereRef('d.path', '=', 'derivation_input_edges.input_path'),
       input_path: null,
     }))
     .where('input_id', 'is', null)
@@ -132,7 +176,11 @@ async function resolveWaitingInputs(db: Db, paths: readonly string[]): Promise<v
 /** The subset of `paths` that are recorded derivations. */
 export async function existingDerivationPaths(db: Db, paths: readonly string[]): Promise<string[]> {
   if (paths.length === 0) return [];
-  const rows = await db.selectFrom('derivations').select('path').where(inValues(db, 'path', [...new Set(paths)], 'text')).execute();
+  const rows = await db
+    .selectFrom('derivations')
+    .select('path')
+    .where(inValues(db, 'path', [...new Set(paths)], 'text'))
+    .execute();
   return rows.map((row) => row.path);
 }
 
@@ -147,9 +195,25 @@ export async function getDerivation(db: Db, path: string): Promise<DerivationRec
   const row = await db.selectFrom('derivations').selectAll().where('path', '=', path).executeTakeFirst();
   if (row === undefined) return undefined;
   const [outputs, inputs, sources] = await Promise.all([
-    db.selectFrom('derivation_outputs').selectAll().where('derivation_id', '=', row.id).orderBy('name').execute(),
-    db.selectFrom('derivation_inputs').selectAll().where('derivation_id', '=', row.id).orderBy('input_path').orderBy('output_name').execute(),
-    db.selectFrom('derivation_sources').select('path').where('derivation_id', '=', row.id).orderBy('path').execute(),
+    db
+      .selectFrom('derivation_outputs')
+      .selectAll()
+      .where('derivation_id', '=', row.id)
+      .orderBy('name')
+      .execute(),
+    db
+      .selectFrom('derivation_inputs')
+      .selectAll()
+      .where('derivation_id', '=', row.id)
+      .orderBy('input_path')
+      .orderBy('output_name')
+      .execute(),
+    db
+      .selectFrom('derivation_sources')
+      .select('path')
+      .where('derivation_id', '=', row.id)
+      .orderBy('path')
+      .execute(),
   ]);
   const byInput = new Map<string, string[]>();
   for (const i of inputs) byInput.set(i.input_path, [...(byInput.get(i.input_path) ?? []), i.output_name]);

@@ -31,4 +31,9 @@ export * from './client-tokens.js';
 export { hashPassword, verifyPassword, hashToken } from './secrets.js';
 export { loadQueue, streamQueue, type StreamQueueOptions } from './queue-snapshot.js';
 export * from './queue-reads.js';
-export { startSqliteClaimWorker, type ClaimItem, type SqliteClaimWorker, type SqliteClaimWorkerOptions } from './sqlite-claim-worker.js';
+export {
+  startSqliteClaimWorker,
+  type ClaimItem,
+  type SqliteClaimWorker,
+  type SqliteClaimWorkerOptions,
+} from './sqlite-claim-worker.js';

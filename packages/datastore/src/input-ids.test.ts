@@ -26,7 +26,9 @@ async function inputIds(db: Db, path: string): Promise<(number | null)[]> {
 }
 
 async function idOf(db: Db, path: string): Promise<number> {
-  return Number((await db.selectFrom('derivations').select('id').where('path', '=', path).executeTakeFirstOrThrow()).id);
+  return Number(
+    (await db.selectFrom('derivations').select('id').where('path', '=', path).executeTakeFirstOrThrow()).id,
+  );
 }
 
 describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
@@ -52,20 +54,35 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
   it('stores an input by path only until its derivation is recorded, and always shows its path', async () => {
     const [e, f] = fakeChain(2, 'edges');
     const stored = async () =>
-      (await ctx.store.db.selectFrom('derivation_input_edges').select(['input_id', 'input_path']).where('derivation_id', '=', await idOf(ctx.store.db, f!.path)).execute()).map((r) => [
-        r.input_id === null ? null : Number(r.input_id),
-        r.input_path,
-      ]);
+      (
+        await ctx.store.db
+          .selectFrom('derivation_input_edges')
+          .select(['input_id', 'input_path'])
+          .where('derivation_id', '=', await idOf(ctx.store.db, f!.path))
+          .execute()
+      ).map((r) => [r.input_id === null ? null : Number(r.input_id), r.input_path]);
     await recordDerivations(ctx.store.db, [f!]);
     expect(await stored()).toEqual([[null, e!.path]]);
-    expect((await getDerivation(ctx.store.db, f!.path))?.inputDerivations).toEqual([{ path: e!.path, outputs: ['out'] }]);
+    expect((await getDerivation(ctx.store.db, f!.path))?.inputDerivations).toEqual([
+      { path: e!.path, outputs: ['out'] },
+    ]);
     await recordDerivations(ctx.store.db, [e!]);
     expect(await stored()).toEqual([[await idOf(ctx.store.db, e!.path), null]]);
-    expect((await getDerivation(ctx.store.db, f!.path))?.inputDerivations).toEqual([{ path: e!.path, outputs: ['out'] }]);
+    expect((await getDerivation(ctx.store.db, f!.path))?.inputDerivations).toEqual([
+      { path: e!.path, outputs: ['out'] },
+    ]);
     // A row naming its input both ways, or neither, is refused by the schema.
     const id = await idOf(ctx.store.db, f!.path);
-    await expect(sql`insert into derivation_input_edges (derivation_id, input_id, input_path, output_name) values (${id}, ${id}, ${e!.path}, 'out')`.execute(ctx.store.db)).rejects.toThrow(/check/i);
-    await expect(sql`insert into derivation_input_edges (derivation_id, output_name) values (${id}, 'out')`.execute(ctx.store.db)).rejects.toThrow(/check/i);
+    await expect(
+      sql`insert into derivation_input_edges (derivation_id, input_id, input_path, output_name) values (${id}, ${id}, ${e!.path}, 'out')`.execute(
+        ctx.store.db,
+      ),
+    ).rejects.toThrow(/check/i);
+    await expect(
+      sql`insert into derivation_input_edges (derivation_id, output_name) values (${id}, 'out')`.execute(
+        ctx.store.db,
+      ),
+    ).rejects.toThrow(/check/i);
   });
 
   it('blocks the transitive dependents of a failed derivation, however their inputs were recorded', async () => {
@@ -76,7 +93,10 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
     await recordDerivations(ctx.store.db, [top, other]);
     await recordDerivations(ctx.store.db, [mid]);
     await recordDerivations(ctx.store.db, [base]);
-    const [topBuild, otherBuild] = await createBuilds(ctx.store.db, [{ derivationPath: top.path }, { derivationPath: other.path }]);
+    const [topBuild, otherBuild] = await createBuilds(ctx.store.db, [
+      { derivationPath: top.path },
+      { derivationPath: other.path },
+    ]);
     expect(await markDependentsBlocked(ctx.store.db, base.path)).toEqual([topBuild!.id]);
     expect((await getBuild(ctx.store.db, topBuild!.id))?.blockedBy).toBe(base.path);
     expect((await getBuild(ctx.store.db, otherBuild!.id))?.blockedBy).toBeNull();
@@ -91,9 +111,17 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
       const orphan = fakeDerivation('old-orphan', { inputs: [fakeDerivation('never-recorded')] });
       for (const drv of [a!, b!, c!, orphan]) {
         const text = Buffer.from(drv.text);
-        const id = (await sql<{ id: number }>`insert into derivations (path, name, system, fixed_output, text) values (${drv.path}, ${drv.name}, ${drv.system}, 0, ${text}) returning id`.execute(raw.db)).rows[0]!.id;
+        const id = (
+          await sql<{
+            id: number;
+          }>`insert into derivations (path, name, system, fixed_output, text) values (${drv.path}, ${drv.name}, ${drv.system}, 0, ${text}) returning id`.execute(
+            raw.db,
+          )
+        ).rows[0]!.id;
         for (const input of drv.inputDerivations) {
-          await sql`insert into derivation_inputs (derivation_id, input_path, output_name) values (${id}, ${input.path}, 'out')`.execute(raw.db);
+          await sql`insert into derivation_inputs (derivation_id, input_path, output_name) values (${id}, ${input.path}, 'out')`.execute(
+            raw.db,
+          );
         }
       }
       expect(await raw.migrate()).toContain('0003-input-ids');
@@ -119,20 +147,40 @@ describe.each(DIALECTS)('input derivations by id on %s', (dialect) => {
       const ids = new Map<string, number>();
       for (const drv of [a!, b!, two]) {
         const text = Buffer.from(drv.text);
-        ids.set(drv.path, Number((await sql<{ id: number }>`insert into derivations (path, name, system, fixed_output, text) values (${drv.path}, ${drv.name}, ${drv.system}, 0, ${text}) returning id`.execute(raw.db)).rows[0]!.id));
+        ids.set(
+          drv.path,
+          Number(
+            (
+              await sql<{
+                id: number;
+              }>`insert into derivations (path, name, system, fixed_output, text) values (${drv.path}, ${drv.name}, ${drv.system}, 0, ${text}) returning id`.execute(
+                raw.db,
+              )
+            ).rows[0]!.id,
+          ),
+        );
         for (const input of drv.inputDerivations) {
-          await sql`insert into derivation_inputs (derivation_id, input_path, output_name, input_id) values (${ids.get(drv.path)!}, ${input.path}, 'out', ${ids.get(input.path) ?? null})`.execute(raw.db);
+          await sql`insert into derivation_inputs (derivation_id, input_path, output_name, input_id) values (${ids.get(drv.path)!}, ${input.path}, 'out', ${ids.get(input.path) ?? null})`.execute(
+            raw.db,
+          );
         }
       }
       expect((await raw.migrate())[0]).toBe('0005-input-edges');
-      expect((await getDerivation(raw.db, b!.path))?.inputDerivations).toEqual([{ path: a!.path, outputs: ['out'] }]);
+      expect((await getDerivation(raw.db, b!.path))?.inputDerivations).toEqual([
+        { path: a!.path, outputs: ['out'] },
+      ]);
       expect((await getDerivation(raw.db, two.path))?.inputDerivations).toEqual(
-        [{ path: a!.path, outputs: ['out'] }, { path: missing.path, outputs: ['out'] }].sort((x, y) => (x.path < y.path ? -1 : 1)),
+        [
+          { path: a!.path, outputs: ['out'] },
+          { path: missing.path, outputs: ['out'] },
+        ].sort((x, y) => (x.path < y.path ? -1 : 1)),
       );
       expect(await inputIds(raw.db, two.path)).toEqual(expect.arrayContaining([ids.get(a!.path)!, null]));
       // The input recorded late is found by its path and stored by id from then on.
       await recordDerivations(raw.db, [missing]);
-      expect((await inputIds(raw.db, two.path)).sort()).toEqual([ids.get(a!.path)!, await idOf(raw.db, missing.path)].sort());
+      expect((await inputIds(raw.db, two.path)).sort()).toEqual(
+        [ids.get(a!.path)!, await idOf(raw.db, missing.path)].sort(),
+      );
       const [build] = await createBuilds(raw.db, [{ derivationPath: two.path }]);
       expect(await markDependentsBlocked(raw.db, missing.path)).toEqual([build!.id]);
       await raw.close();

@@ -14,10 +14,16 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
   it('are applied exactly once when two processes migrate at once', async () => {
     const database = await createTestDatabase(dialect);
     try {
-      const children = [spawnChild('migrate', database.uri), spawnChild('migrate', database.uri), spawnChild('migrate', database.uri)];
+      const children = [
+        spawnChild('migrate', database.uri),
+        spawnChild('migrate', database.uri),
+        spawnChild('migrate', database.uri),
+      ];
       await Promise.all(children.map((c) => c.go()));
       for (const c of children) expect(await c.exited, c.stderr()).toBe(0);
-      const applied = children.flatMap((c) => c.lines.flatMap((l) => (l as { applied?: string[] }).applied ?? []));
+      const applied = children.flatMap((c) =>
+        c.lines.flatMap((l) => (l as { applied?: string[] }).applied ?? []),
+      );
       expect(applied).toEqual(knownMigrations(dialect));
       const store = await openDatastore(database.uri);
       expect(await appliedMigrations(store.db)).toEqual(knownMigrations(dialect));
@@ -32,7 +38,9 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     const database = await createTestDatabase(dialect);
     try {
       const store = await openDatastore(database.uri);
-      await sql`insert into gbc_migration (name, timestamp) values ('9999-from-the-future', '2030-01-01T00:00:00Z')`.execute(store.db);
+      await sql`insert into gbc_migration (name, timestamp) values ('9999-from-the-future', '2030-01-01T00:00:00Z')`.execute(
+        store.db,
+      );
       await store.close();
       const error = await openDatastore(database.uri).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MigrationError);

@@ -17,7 +17,9 @@ export function knownMigrations(dialect: Dialect): string[] {
 export async function appliedMigrations(db: Kysely<any>): Promise<string[]> {
   const tables = await db.introspection.getTables();
   if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
-  const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db);
+  const rows = await sql<{
+    name: string;
+  }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db);
   return rows.rows.map((r) => r.name);
 }
 
@@ -39,7 +41,8 @@ const LOCK_KEY = 0x676263;
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, upTo?: string): Promise<string[]> {
   const migrations = migrationsFor(dialect);
   const known = Object.keys(migrations).sort();
-  if (upTo !== undefined && !known.includes(upTo)) throw new MigrationError('migration-failed', `no migration ${upTo}`);
+  if (upTo !== undefined && !known.includes(upTo))
+    throw new MigrationError('migration-failed', `no migration ${upTo}`);
   let current = '(setup)';
   try {
     return await db.transaction().execute(async (trx) => {
@@ -50,20 +53,28 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, upTo?: 
         .addColumn('name', 'varchar(255)', (c) => c.primaryKey())
         .addColumn('timestamp', 'varchar(255)', (c) => c.notNull())
         .execute();
-      const applied = (await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(trx)).rows.map((r) => r.name);
+      const applied = (
+        await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(trx)
+      ).rows.map((r) => r.name);
       const unknown = applied.filter((name) => !known.includes(name));
       if (unknown.length > 0) throw schemaNewer(unknown);
       const pending = known.filter((name) => !applied.includes(name) && (upTo === undefined || name <= upTo));
       for (const name of pending) {
         current = name;
         await migrations[name]!.up(trx);
-        await sql`insert into ${sql.table(MIGRATION_TABLE)} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(trx);
+        await sql`insert into ${sql.table(MIGRATION_TABLE)} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(
+          trx,
+        );
       }
       return pending;
     });
   } catch (error) {
     if (error instanceof MigrationError) throw error;
-    throw new MigrationError('migration-failed', `migration ${current} failed and was rolled back: ${(error as Error).message}`, { cause: error });
+    throw new MigrationError(
+      'migration-failed',
+      `migration ${current} failed and was rolled back: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 

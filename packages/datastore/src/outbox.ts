@@ -19,12 +19,24 @@ export interface OutboxEventInput {
 }
 
 /** Enqueues events; call it with the transaction that makes the change they describe. */
-export async function enqueueEvents(db: Db, events: readonly OutboxEventInput[], now: number = Date.now()): Promise<number[]> {
+export async function enqueueEvents(
+  db: Db,
+  events: readonly OutboxEventInput[],
+  now: number = Date.now(),
+): Promise<number[]> {
   const ids: number[] = [];
   for (const part of chunk(events, 5)) {
     const rows = await db
       .insertInto('outbox')
-      .values(part.map((e) => ({ event_type: e.eventType, payload: JSON.stringify(e.payload ?? null), created_at: now, attempts: 0, next_attempt_at: e.notBefore ?? now })))
+      .values(
+        part.map((e) => ({
+          event_type: e.eventType,
+          payload: JSON.stringify(e.payload ?? null),
+          created_at: now,
+          attempts: 0,
+          next_attempt_at: e.notBefore ?? now,
+        })),
+      )
       .returning('id')
       .execute();
     ids.push(...rows.map((r) => r.id));
@@ -53,7 +65,11 @@ export async function claimEvents(db: Db, options: ClaimEventsOptions): Promise<
   const now = options.now ?? Date.now();
   const rows = await db
     .updateTable('outbox')
-    .set((eb) => ({ lease_owner: options.owner, lease_expires_at: now + options.leaseMs, attempts: eb('attempts', '+', 1) }))
+    .set((eb) => ({
+      lease_owner: options.owner,
+      lease_expires_at: now + options.leaseMs,
+      attempts: eb('attempts', '+', 1),
+    }))
     .where('id', 'in', dueEvents(db, now, options.limit, options.eventTypes))
     .returningAll()
     .execute();
@@ -61,7 +77,12 @@ export async function claimEvents(db: Db, options: ClaimEventsOptions): Promise<
 }
 
 /** Marks event `id` done if `owner` still holds it; returns whether it did. */
-export async function completeEvent(db: Db, id: number, owner: string, now: number = Date.now()): Promise<boolean> {
+export async function completeEvent(
+  db: Db,
+  id: number,
+  owner: string,
+  now: number = Date.now(),
+): Promise<boolean> {
   const r = await db
     .updateTable('outbox')
     .set({ done_at: now, lease_owner: null, lease_expires_at: null })
@@ -77,7 +98,13 @@ export async function completeEvent(db: Db, id: number, owner: string, now: numb
  * whether `owner` still holds it. A worker renews while its hooks run, so the
  * lease can be short: a crashed worker's events run again soon after.
  */
-export async function renewEventLease(db: Db, id: number, owner: string, leaseMs: number, now: number = Date.now()): Promise<boolean> {
+export async function renewEventLease(
+  db: Db,
+  id: number,
+  owner: string,
+  leaseMs: number,
+  now: number = Date.now(),
+): Promise<boolean> {
   const r = await db
     .updateTable('outbox')
     .set({ lease_expires_at: now + leaseMs })
@@ -96,7 +123,12 @@ export async function renewEventLease(db: Db, id: number, owner: string, leaseMs
  * bulk submission); call again while it returns `limit`.
  * @returns how many events it completed.
  */
-export async function completeDueEvents(db: Db, eventType: string, now: number = Date.now(), limit = 500): Promise<number> {
+export async function completeDueEvents(
+  db: Db,
+  eventType: string,
+  now: number = Date.now(),
+  limit = 500,
+): Promise<number> {
   const r = await db
     .updateTable('outbox')
     .set({ done_at: now, lease_owner: null, lease_expires_at: null })
@@ -137,14 +169,35 @@ export interface Backoff {
  * base·2^(attempts−1) ms (capped). Returns the next attempt time, or null if
  * `owner` no longer held the event.
  */
-export async function failEvent(db: Db, id: number, owner: string, error: string, backoff: Backoff = {}, now: number = Date.now()): Promise<number | null> {
-  const row = await db.selectFrom('outbox').select('attempts').where('id', '=', id).where('lease_owner', '=', owner).where('done_at', 'is', null).executeTakeFirst();
+export async function failEvent(
+  db: Db,
+  id: number,
+  owner: string,
+  error: string,
+  backoff: Backoff = {},
+  now: number = Date.now(),
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('outbox')
+    .select('attempts')
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('done_at', 'is', null)
+    .executeTakeFirst();
   if (row === undefined) return null;
-  const delay = Math.min(backoff.maxMs ?? 3_600_000, (backoff.baseMs ?? 1000) * 2 ** Math.max(0, row.attempts - 1));
+  const delay = Math.min(
+    backoff.maxMs ?? 3_600_000,
+    (backoff.baseMs ?? 1000) * 2 ** Math.max(0, row.attempts - 1),
+  );
   const next = now + delay;
   const r = await db
     .updateTable('outbox')
-    .set({ next_attempt_at: next, last_error: error.slice(0, 10_000), lease_owner: null, lease_expires_at: null })
+    .set({
+      next_attempt_at: next,
+      last_error: error.slice(0, 10_000),
+      lease_owner: null,
+      lease_expires_at: null,
+    })
     .where('id', '=', id)
     .where('lease_owner', '=', owner)
     .executeTakeFirst();
@@ -153,7 +206,14 @@ export async function failEvent(db: Db, id: number, owner: string, error: string
 
 /** Events not done whose last try failed, oldest first. */
 export async function listFailedEvents(db: Db, limit = 100): Promise<OutboxEvent[]> {
-  const rows = await db.selectFrom('outbox').selectAll().where('done_at', 'is', null).where('last_error', 'is not', null).orderBy('id').limit(limit).execute();
+  const rows = await db
+    .selectFrom('outbox')
+    .selectAll()
+    .where('done_at', 'is', null)
+    .where('last_error', 'is not', null)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
   return rows.map(toEvent);
 }
 

@@ -19,7 +19,11 @@ export interface OutputMetadataInput {
 export function hashPartOf(storePath: string): string {
   const base = storePath.slice(storePath.lastIndexOf('/') + 1);
   const hash = base.slice(0, 32);
-  if (base.length < 34 || base[32] !== '-') throw new InvalidInputError('invalid-input', `${JSON.stringify(storePath)} is not a store path: expected STOREDIR/<32-char hash>-<name>`);
+  if (base.length < 34 || base[32] !== '-')
+    throw new InvalidInputError(
+      'invalid-input',
+      `${JSON.stringify(storePath)} is not a store path: expected STOREDIR/<32-char hash>-<name>`,
+    );
   return hash;
 }
 
@@ -28,22 +32,29 @@ export function hashPartOf(storePath: string): string {
  * build with internal id `buildId` if given. Runs in the caller's transaction
  * if `db` is one.
  */
-export async function recordOutputMetadata(db: Db, outputs: readonly OutputMetadataInput[], now: number = Date.now(), buildId: number | null = null): Promise<void> {
+export async function recordOutputMetadata(
+  db: Db,
+  outputs: readonly OutputMetadataInput[],
+  now: number = Date.now(),
+  buildId: number | null = null,
+): Promise<void> {
   if (outputs.length === 0) return;
   await inTransaction(db, async (trx) => {
     for (const part of chunk(outputs, 8)) {
       await trx
         .insertInto('output_metadata')
-        .values(part.map((o) => ({
-          store_path: o.storePath,
-          hash_part: hashPartOf(o.storePath),
-          nar_hash: o.narHash,
-          nar_size: o.narSize,
-          references: JSON.stringify([...o.references].sort()),
-          deriver: o.deriver ?? null,
-          build_id: buildId,
-          created_at: now,
-        })))
+        .values(
+          part.map((o) => ({
+            store_path: o.storePath,
+            hash_part: hashPartOf(o.storePath),
+            nar_hash: o.narHash,
+            nar_size: o.narSize,
+            references: JSON.stringify([...o.references].sort()),
+            deriver: o.deriver ?? null,
+            build_id: buildId,
+            created_at: now,
+          })),
+        )
         .onConflict((oc) =>
           oc.column('store_path').doUpdateSet((eb) => ({
             nar_hash: eb.ref('excluded.nar_hash'),
@@ -56,7 +67,13 @@ export async function recordOutputMetadata(db: Db, outputs: readonly OutputMetad
         .execute();
     }
     const files = outputs.flatMap((o) =>
-      o.files.map((f) => ({ store_path: o.storePath, compression: f.compression, file_size: f.fileSize, file_hash: f.fileHash, location: f.location })),
+      o.files.map((f) => ({
+        store_path: o.storePath,
+        compression: f.compression,
+        file_size: f.fileSize,
+        file_hash: f.fileHash,
+        location: f.location,
+      })),
     );
     for (const part of chunk(files, 5)) {
       await trx
@@ -87,7 +104,10 @@ export async function getOutputMetadata(db: Db, storePath: string): Promise<Outp
 }
 
 /** Metadata of one output by the hash part of its store path (a narinfo request), or undefined. */
-export async function getOutputMetadataByHashPart(db: Db, hashPart: string): Promise<OutputMetadata | undefined> {
+export async function getOutputMetadataByHashPart(
+  db: Db,
+  hashPart: string,
+): Promise<OutputMetadata | undefined> {
   return (await load(db, 'hash_part', [hashPart]))[0];
 }
 
@@ -101,17 +121,39 @@ export async function deleteOutputMetadata(db: Db, storePaths: readonly string[]
   return deleted;
 }
 
-async function load(db: Db, column: 'store_path' | 'hash_part', values: readonly string[]): Promise<OutputMetadata[]> {
+async function load(
+  db: Db,
+  column: 'store_path' | 'hash_part',
+  values: readonly string[],
+): Promise<OutputMetadata[]> {
   if (values.length === 0) return [];
   const rows = await db
     .selectFrom('output_metadata as m')
     .leftJoin('builds as b', 'b.id', 'm.build_id')
-    .select(['m.store_path', 'm.hash_part', 'm.nar_hash', 'm.nar_size', 'm.references', 'm.deriver', 'm.created_at', 'b.uuid'])
+    .select([
+      'm.store_path',
+      'm.hash_part',
+      'm.nar_hash',
+      'm.nar_size',
+      'm.references',
+      'm.deriver',
+      'm.created_at',
+      'b.uuid',
+    ])
     .where(`m.${column}`, 'in', values)
     .orderBy('m.store_path')
     .execute();
   if (rows.length === 0) return [];
-  const files = await db.selectFrom('output_files').selectAll().where('store_path', 'in', rows.map((r) => r.store_path)).orderBy('compression').execute();
+  const files = await db
+    .selectFrom('output_files')
+    .selectAll()
+    .where(
+      'store_path',
+      'in',
+      rows.map((r) => r.store_path),
+    )
+    .orderBy('compression')
+    .execute();
   return rows.map((r) => ({
     storePath: r.store_path,
     hashPart: r.hash_part,
@@ -123,6 +165,11 @@ async function load(db: Db, column: 'store_path' | 'hash_part', values: readonly
     createdAt: r.created_at,
     files: files
       .filter((f) => f.store_path === r.store_path)
-      .map((f) => ({ compression: f.compression, fileSize: f.file_size, fileHash: f.file_hash, location: f.location })),
+      .map((f) => ({
+        compression: f.compression,
+        fileSize: f.file_size,
+        fileHash: f.file_hash,
+        location: f.location,
+      })),
   }));
 }

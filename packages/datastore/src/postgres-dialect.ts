@@ -21,7 +21,10 @@ const types = {
 } as pg.CustomTypesConfig;
 
 /** Creates a pg Pool for `connectionString` and a Kysely dialect on it. */
-export function createPostgresDialect(connectionString: string, options: PostgresOptions = {}): { dialect: PostgresDialect; pool: pg.Pool } {
+export function createPostgresDialect(
+  connectionString: string,
+  options: PostgresOptions = {},
+): { dialect: PostgresDialect; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize ?? 10,

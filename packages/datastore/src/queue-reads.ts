@@ -18,7 +18,17 @@ export async function readBuildsNow(db: Db, uuids: readonly string[]): Promise<M
     const rows = await db
       .selectFrom('builds as b')
       .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
-      .select(['b.id', 'b.uuid', 'b.state', 'd.path', 'b.system', 'b.priority', 'b.created_at', 'b.defer_until', 'b.blocked_by'])
+      .select([
+        'b.id',
+        'b.uuid',
+        'b.state',
+        'd.path',
+        'b.system',
+        'b.priority',
+        'b.created_at',
+        'b.defer_until',
+        'b.blocked_by',
+      ])
       .where('b.uuid', 'in', part)
       .execute();
     for (const r of rows) if (r.state !== 'queued') out.set(r.uuid, { state: r.state });

@@ -18,15 +18,24 @@ describe.each(DIALECTS)('queue snapshot on %s', (dialect) => {
     const built = fakeDerivation('built');
     const unbuilt = fakeDerivation('unbuilt');
     const top = fakeDerivation('top', { inputs: [built, unbuilt] });
-    const unknownInput = { ...fakeDerivation('orphan-user'), inputDerivations: [{ path: '/gnu/store/zzzz-not-recorded.drv', outputs: ['out'] }] };
+    const unknownInput = {
+      ...fakeDerivation('orphan-user'),
+      inputDerivations: [{ path: '/gnu/store/zzzz-not-recorded.drv', outputs: ['out'] }],
+    };
     await recordDerivations(ctx.store.db, [built, unbuilt, top, unknownInput]);
-    await recordOutputMetadata(ctx.store.db, [{ storePath: built.outputs[0]!.path, narHash: 'sha256:x', narSize: 1, references: [], files: [] }]);
-    const made = await createBuilds(ctx.store.db, [
-      { derivationPath: top.path, priority: 3, tags: [{ key: 'k', value: 'v' }], deferUntil: 50 },
-      { derivationPath: unknownInput.path },
-      { derivationPath: built.path },
-      ...Array.from({ length: 7 }, () => ({ derivationPath: unbuilt.path })),
-    ], 10);
+    await recordOutputMetadata(ctx.store.db, [
+      { storePath: built.outputs[0]!.path, narHash: 'sha256:x', narSize: 1, references: [], files: [] },
+    ]);
+    const made = await createBuilds(
+      ctx.store.db,
+      [
+        { derivationPath: top.path, priority: 3, tags: [{ key: 'k', value: 'v' }], deferUntil: 50 },
+        { derivationPath: unknownInput.path },
+        { derivationPath: built.path },
+        ...Array.from({ length: 7 }, () => ({ derivationPath: unbuilt.path })),
+      ],
+      10,
+    );
     const agent = await createAgent(ctx.store.db, { name: 'q' });
     await claimBuildsById(ctx.store.db, [made[2]!.id], { agentId: agent.id, leaseMs: 1000 });
     const chunks: number[] = [];
@@ -34,7 +43,17 @@ describe.each(DIALECTS)('queue snapshot on %s', (dialect) => {
     expect(chunks).toEqual([3, 3, 3]);
     const queue = await loadQueue(ctx.store.db);
     expect(queue.map((q) => q.id)).toEqual(made.filter((_, i) => i !== 2).map((m) => m.id));
-    expect(queue[0]).toEqual({ id: made[0]!.id, derivationPath: top.path, system: 'x86_64-linux', priority: 3, createdAt: 10, deferUntil: 50, blockedBy: null, tags: [{ key: 'k', value: 'v' }], pendingInputs: [unbuilt.path] });
+    expect(queue[0]).toEqual({
+      id: made[0]!.id,
+      derivationPath: top.path,
+      system: 'x86_64-linux',
+      priority: 3,
+      createdAt: 10,
+      deferUntil: 50,
+      blockedBy: null,
+      tags: [{ key: 'k', value: 'v' }],
+      pendingInputs: [unbuilt.path],
+    });
     expect(queue[1]?.pendingInputs).toEqual(['/gnu/store/zzzz-not-recorded.drv']);
     expect(queue[2]?.pendingInputs).toEqual([]);
     expect(await loadQueue(ctx.store.db, { systems: ['aarch64-linux'] })).toEqual([]);

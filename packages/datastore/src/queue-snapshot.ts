@@ -27,7 +27,16 @@ export async function* streamQueue(db: Db, options: StreamQueueOptions = {}): As
     const rows = await db
       .selectFrom('builds as b')
       .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
-      .select(['b.id', 'b.uuid', 'd.path', 'b.system', 'b.priority', 'b.created_at', 'b.defer_until', 'b.blocked_by'])
+      .select([
+        'b.id',
+        'b.uuid',
+        'd.path',
+        'b.system',
+        'b.priority',
+        'b.created_at',
+        'b.defer_until',
+        'b.blocked_by',
+      ])
       .where('b.state', '=', 'queued')
       .where('b.id', '>', after)
       .$if(options.systems !== undefined, (q) => q.where('b.system', 'in', options.systems!))

@@ -83,11 +83,20 @@ export async function terminateClaimWorkerThread(worker: SqliteClaimWorker): Pro
 }
 
 /** Starts a claim worker on the SQLite database file `filename` (WAL mode, already migrated). */
-export function startSqliteClaimWorker(filename: string, options: SqliteClaimWorkerOptions = {}): SqliteClaimWorker {
+export function startSqliteClaimWorker(
+  filename: string,
+  options: SqliteClaimWorkerOptions = {},
+): SqliteClaimWorker {
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { filename, module, sql: SQLITE_CLAIM_SQL, busyTimeoutMs: options.busyTimeoutMs ?? 15_000, synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL' },
+    workerData: {
+      filename,
+      module,
+      sql: SQLITE_CLAIM_SQL,
+      busyTimeoutMs: options.busyTimeoutMs ?? 15_000,
+      synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
+    },
   });
   const waiting = new Map<number, { resolve(rows: ClaimedAttempt[]): void; reject(error: Error): void }>();
   let next = 0;
@@ -95,7 +104,9 @@ export function startSqliteClaimWorker(filename: string, options: SqliteClaimWor
   let stopping = false;
   const failAll = (error: Error) => {
     if (failure === undefined && !stopping) {
-      process.emitWarning(`${error.message}; claims of ${filename} run on the main thread from now on`, { code: 'GBC_CLAIM_WORKER' });
+      process.emitWarning(`${error.message}; claims of ${filename} run on the main thread from now on`, {
+        code: 'GBC_CLAIM_WORKER',
+      });
     }
     failure ??= error;
     for (const w of waiting.values()) w.reject(error);
@@ -106,9 +117,17 @@ export function startSqliteClaimWorker(filename: string, options: SqliteClaimWor
     if (w === undefined) return;
     waiting.delete(m.id);
     if (m.rows !== undefined) w.resolve(m.rows);
-    else w.reject(new DatastoreError('claim-failed', `claiming builds failed on the claim worker: ${m.error ?? 'unknown error'}${m.code === undefined ? '' : ` (${m.code})`}`));
+    else
+      w.reject(
+        new DatastoreError(
+          'claim-failed',
+          `claiming builds failed on the claim worker: ${m.error ?? 'unknown error'}${m.code === undefined ? '' : ` (${m.code})`}`,
+        ),
+      );
   });
-  worker.on('error', (error) => failAll(new DatastoreError('claim-failed', `the claim worker failed: ${error.message}`)));
+  worker.on('error', (error) =>
+    failAll(new DatastoreError('claim-failed', `the claim worker failed: ${error.message}`)),
+  );
   worker.on('exit', () => failAll(new DatastoreError('claim-failed', 'the claim worker has stopped')));
   // Idle, it must not keep the process alive; with claims in flight it must.
   worker.unref();

@@ -53,7 +53,11 @@ export function createSqliteDialect(filename: string, options: SqliteOptions = {
     if (filename !== ':memory:') createPrivately(filename);
     database = new SqliteDatabase(filename);
   } catch (cause) {
-    throw new DatastoreUriError('unreachable', `cannot open SQLite database ${JSON.stringify(filename)}: ${(cause as Error).message}`, { cause });
+    throw new DatastoreUriError(
+      'unreachable',
+      `cannot open SQLite database ${JSON.stringify(filename)}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 15_000}`);
   if (filename !== ':memory:') database.pragma('journal_mode = WAL');
@@ -86,7 +90,10 @@ const STATEMENT_CACHE = 256;
  * builders produce a few distinct texts, and compiling them was a large share
  * of the CPU time of bulk writes.
  */
-function withStatementCache(database: SqliteDatabase.Database, beforeClose: () => void): SqliteDatabase.Database {
+function withStatementCache(
+  database: SqliteDatabase.Database,
+  beforeClose: () => void,
+): SqliteDatabase.Database {
   // Each entry keeps the text it was first prepared with: a hit moves the entry
   // to the back under that (long-lived) string, not under the caller's fresh
   // copy, which the cache would otherwise keep alive until the next hit.

@@ -6,9 +6,17 @@ export type BuildState = 'queued' | 'allocated' | 'started' | 'succeeded' | 'fai
 /** States from which a build can still change by itself. */
 export const ACTIVE_BUILD_STATES: readonly BuildState[] = ['queued', 'allocated', 'started'];
 /** How an attempt ended. */
-export type ResultKind = 'success' | 'build-failure' | 'setup-failure' | 'infrastructure-failure' | 'canceled' | 'timeout';
+export type ResultKind =
+  'success' | 'build-failure' | 'setup-failure' | 'infrastructure-failure' | 'canceled' | 'timeout';
 /** Every result kind, for validation. */
-export const RESULT_KINDS: readonly ResultKind[] = ['success', 'build-failure', 'setup-failure', 'infrastructure-failure', 'canceled', 'timeout'];
+export const RESULT_KINDS: readonly ResultKind[] = [
+  'success',
+  'build-failure',
+  'setup-failure',
+  'infrastructure-failure',
+  'canceled',
+  'timeout',
+];
 
 /** A key/value tag of a build or an agent. */
 export interface Tag {

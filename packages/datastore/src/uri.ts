@@ -29,7 +29,10 @@ export function parseDatastoreUri(uri: string, cwd: string = process.cwd()): Dat
   if (uri.startsWith('sqlite://')) {
     const path = decodeURIComponent(uri.slice('sqlite://'.length).split('?')[0] ?? '');
     if (path === '' || path.endsWith('/')) {
-      throw new DatastoreUriError('uri-invalid', `database URI ${shown} names no file: expected sqlite://relative/file.db, sqlite:///absolute/file.db or sqlite::memory:`);
+      throw new DatastoreUriError(
+        'uri-invalid',
+        `database URI ${shown} names no file: expected sqlite://relative/file.db, sqlite:///absolute/file.db or sqlite::memory:`,
+      );
     }
     return { dialect: 'sqlite', filename: isAbsolute(path) ? path : resolve(cwd, path) };
   }
@@ -38,13 +41,23 @@ export function parseDatastoreUri(uri: string, cwd: string = process.cwd()): Dat
     try {
       parsed = new URL(uri);
     } catch (cause) {
-      throw new DatastoreUriError('uri-invalid', `database URI ${shown} is not a valid URL: expected postgres://user[:password]@host[:port]/database`, { cause });
+      throw new DatastoreUriError(
+        'uri-invalid',
+        `database URI ${shown} is not a valid URL: expected postgres://user[:password]@host[:port]/database`,
+        { cause },
+      );
     }
     if (parsed.hostname === '' && !parsed.searchParams.has('host')) {
-      throw new DatastoreUriError('uri-invalid', `database URI ${shown} names no host: expected postgres://user[:password]@host[:port]/database`);
+      throw new DatastoreUriError(
+        'uri-invalid',
+        `database URI ${shown} names no host: expected postgres://user[:password]@host[:port]/database`,
+      );
     }
     if (parsed.pathname.length <= 1) {
-      throw new DatastoreUriError('uri-invalid', `database URI ${shown} names no database: expected postgres://user[:password]@host[:port]/database`);
+      throw new DatastoreUriError(
+        'uri-invalid',
+        `database URI ${shown} names no database: expected postgres://user[:password]@host[:port]/database`,
+      );
     }
     return { dialect: 'postgres', connectionString: uri };
   }

@@ -20,7 +20,9 @@ export function uuidV7(now: number = Date.now()): string {
     used = 0;
   }
   // 48 bits of milliseconds: exact in a double, 12 hex digits.
-  const time = Math.min(Math.max(0, Math.floor(now)), 0xffffffffffff).toString(16).padStart(12, '0');
+  const time = Math.min(Math.max(0, Math.floor(now)), 0xffffffffffff)
+    .toString(16)
+    .padStart(12, '0');
   const r = hex.slice(used * 2, used * 2 + 20);
   used += 10;
   // Version 7 in the 13th digit, variant 10 in the top bits of the 17th.

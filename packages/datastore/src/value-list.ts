@@ -8,7 +8,12 @@ import { isPg } from './attempts-claim.js';
 import type { Db } from './transaction.js';
 
 /** `column` (a trusted, possibly qualified name such as `d.path`) is one of `values`. */
-export function inValues(db: Db, column: string, values: readonly string[] | readonly number[], type: 'text' | 'bigint'): RawBuilder<SqlBool> {
+export function inValues(
+  db: Db,
+  column: string,
+  values: readonly string[] | readonly number[],
+  type: 'text' | 'bigint',
+): RawBuilder<SqlBool> {
   const ref = sql.ref(column);
   if (isPg(db)) return sql<SqlBool>`${ref} = any(${values}::${sql.raw(type)}[])`;
   return sql<SqlBool>`${ref} in (select value from json_each(${JSON.stringify(values)}))`;

@@ -15,7 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'gbc-wal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50)))
+    if (check()) return true;
   return check();
 }
 
@@ -23,7 +24,8 @@ describe('background WAL checkpoints', () => {
   it('copy committed pages into the database file from a worker, and close cleanly', async () => {
     const file = join(dir, 'wal.db');
     const store = await openDatastore(`sqlite://${file}`);
-    const backstop = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
+    const backstop = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db))
+      .rows[0]!.wal_autocheckpoint;
     expect(backstop).toBeGreaterThan(10_000);
     const before = statSync(file).size;
     await store.transaction((trx) => recordDerivations(trx, fakeChain(5000, 'wal')));
@@ -31,14 +33,17 @@ describe('background WAL checkpoints', () => {
     expect(await until(() => statSync(file).size > before + 2 * 2 ** 20, 5000)).toBe(true);
     await store.close();
     const again = await openDatastore(`sqlite://${file}`);
-    expect(Number((await sql<{ n: number }>`select count(*) as n from derivations`.execute(again.db)).rows[0]!.n)).toBe(5000);
+    expect(
+      Number((await sql<{ n: number }>`select count(*) as n from derivations`.execute(again.db)).rows[0]!.n),
+    ).toBe(5000);
     await again.close();
   });
 
   it('is not started for an in-memory database or when turned off', async () => {
     const file = join(dir, 'off.db');
     const store = await openDatastore(`sqlite://${file}`, { backgroundCheckpoints: false });
-    const pages = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
+    const pages = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db))
+      .rows[0]!.wal_autocheckpoint;
     expect(pages).toBe(1000);
     await store.close();
   });
@@ -49,10 +54,19 @@ describe('background WAL checkpoints', () => {
     process.on('warning', listen);
     try {
       const checkpointer = startWalCheckpointer(join(dir, 'absent', 'gone.db'), 5);
-      expect(await until(() => warnings.some((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER'), 5000)).toBe(true);
+      expect(
+        await until(
+          () => warnings.some((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER'),
+          5000,
+        ),
+      ).toBe(true);
       checkpointer.stop();
-      expect(warnings.filter((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')).toHaveLength(1);
-      expect(warnings.find((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')?.message).toContain('gone.db');
+      expect(warnings.filter((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')).toHaveLength(
+        1,
+      );
+      expect(
+        warnings.find((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')?.message,
+      ).toContain('gone.db');
     } finally {
       process.off('warning', listen);
     }
@@ -68,7 +82,11 @@ describe('background WAL checkpoints', () => {
       // and removes its directory at once): the worker's failure is reported nowhere.
       const checkpointer = startWalCheckpointer(join(dir, 'removed', 'x.db'), 5, (m) => void errors.push(m));
       checkpointer.stop();
-      const control = startWalCheckpointer(join(dir, 'removed', 'y.db'), 5, (m) => void errors.push(`control: ${m}`));
+      const control = startWalCheckpointer(
+        join(dir, 'removed', 'y.db'),
+        5,
+        (m) => void errors.push(`control: ${m}`),
+      );
       expect(await until(() => errors.some((e) => e.startsWith('control: ')), 5000)).toBe(true);
       control.stop();
       expect(errors.filter((e) => !e.startsWith('control: '))).toEqual([]);

@@ -38,7 +38,11 @@ export interface WalCheckpointer {
 }
 
 /** Starts checkpointing `filename` (a database in WAL mode) every `intervalMs` ms on a worker thread. */
-export function startWalCheckpointer(filename: string, intervalMs = 20, onError: (message: string) => void = warnOnce(filename)): WalCheckpointer {
+export function startWalCheckpointer(
+  filename: string,
+  intervalMs = 20,
+  onError: (message: string) => void = warnOnce(filename),
+): WalCheckpointer {
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { filename, intervalMs, module } });
   worker.unref();
@@ -72,6 +76,9 @@ function warnOnce(filename: string): (message: string) => void {
   return (message) => {
     if (told) return;
     told = true;
-    process.emitWarning(`WAL checkpoints of ${filename} on the worker thread failed (${message}); commits checkpoint by themselves past ${BACKSTOP_PAGES} WAL pages`, { code: 'GBC_WAL_CHECKPOINTER' });
+    process.emitWarning(
+      `WAL checkpoints of ${filename} on the worker thread failed (${message}); commits checkpoint by themselves past ${BACKSTOP_PAGES} WAL pages`,
+      { code: 'GBC_WAL_CHECKPOINTER' },
+    );
   };
 }

@@ -1,7 +1,15 @@
 // Error codes, statuses and ProtocolError round trips.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ProtocolError, errorBodySchema, errorStatus, fromZodError, isProtocolError, parseWith, statusOf } from './errors.js';
+import {
+  ProtocolError,
+  errorBodySchema,
+  errorStatus,
+  fromZodError,
+  isProtocolError,
+  parseWith,
+  statusOf,
+} from './errors.js';
 
 describe('errors', () => {
   it('maps codes to statuses', () => {
@@ -19,12 +27,18 @@ describe('errors', () => {
     expect(err.status).toBe(409);
     expect(err).toBeInstanceOf(Error);
     const body = err.toBody();
-    expect(errorBodySchema.parse(body)).toEqual({ error: { code: 'conflict', message: 'build already finished', details: { state: 'succeeded' } } });
-    expect(new ProtocolError('forbidden', 'no').toBody()).toEqual({ error: { code: 'forbidden', message: 'no' } });
+    expect(errorBodySchema.parse(body)).toEqual({
+      error: { code: 'conflict', message: 'build already finished', details: { state: 'succeeded' } },
+    });
+    expect(new ProtocolError('forbidden', 'no').toBody()).toEqual({
+      error: { code: 'forbidden', message: 'no' },
+    });
   });
 
   it('turns zod failures into bad-request with each field named', () => {
-    const r = z.object({ count: z.number().int(), systems: z.array(z.string()).min(1) }).safeParse({ count: 'x', systems: [] });
+    const r = z
+      .object({ count: z.number().int(), systems: z.array(z.string()).min(1) })
+      .safeParse({ count: 'x', systems: [] });
     expect(r.success).toBe(false);
     if (r.success) return;
     const err = fromZodError('fetch-builds body', r.error);

@@ -87,7 +87,11 @@ export class ProtocolError extends Error {
   readonly code: ErrorCode | (string & {});
   readonly details: unknown;
 
-  constructor(code: ErrorCode | (string & {}), message: string, options: { status?: number; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode | (string & {}),
+    message: string,
+    options: { status?: number; details?: unknown; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProtocolError';
     this.code = code;
@@ -97,7 +101,12 @@ export class ProtocolError extends Error {
 
   /** The JSON error body for this error, as the server sends it. */
   toBody(): ErrorBody {
-    return { error: this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details } };
+    return {
+      error:
+        this.details === undefined
+          ? { code: this.code, message: this.message }
+          : { code: this.code, message: this.message, details: this.details },
+    };
   }
 }
 
@@ -123,5 +132,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where:
 
 /** Whether `err` is a ProtocolError, and (when given) carries one of `codes`. */
 export function isProtocolError(err: unknown, ...codes: readonly ErrorCode[]): err is ProtocolError {
-  return err instanceof ProtocolError && (codes.length === 0 || (codes as readonly string[]).includes(err.code));
+  return (
+    err instanceof ProtocolError && (codes.length === 0 || (codes as readonly string[]).includes(err.code))
+  );
 }

@@ -10,7 +10,12 @@ const REF = '#/components/schemas/';
 
 /** Converts a schema to JSON Schema, named schemas as `$ref`s into components (collected in `components`). */
 function toSchema(schema: z.ZodType, components: Record<string, unknown>): Json {
-  const out = z.toJSONSchema(schema, { metadata: schemaRegistry, io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+  const out = z.toJSONSchema(schema, {
+    metadata: schemaRegistry,
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Json;
   const defs = (out.$defs ?? {}) as Record<string, Json>;
   delete out.$defs;
   delete out.$schema;
@@ -28,7 +33,10 @@ function rewriteRefs(node: unknown): unknown {
   if (node === null || typeof node !== 'object') return node;
   const out: Json = {};
   for (const [k, v] of Object.entries(node)) {
-    out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/') ? REF + v.slice('#/$defs/'.length) : rewriteRefs(v);
+    out[k] =
+      k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')
+        ? REF + v.slice('#/$defs/'.length)
+        : rewriteRefs(v);
   }
   return out;
 }
@@ -40,26 +48,44 @@ function parameters(route: RouteDef, components: Record<string, unknown>): Json[
     if (obj === undefined) continue;
     const js = toSchema(obj, components) as { properties?: Record<string, unknown>; required?: string[] };
     for (const [name, schema] of Object.entries(js.properties ?? {})) {
-      list.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema });
+      list.push({
+        name,
+        in: where,
+        required: where === 'path' || (js.required ?? []).includes(name),
+        schema,
+      });
     }
   }
   if (route.body?.kind === 'bytes' && route.body.headers !== undefined) {
-    const js = toSchema(route.body.headers, components) as { properties?: Record<string, unknown>; required?: string[] };
+    const js = toSchema(route.body.headers, components) as {
+      properties?: Record<string, unknown>;
+      required?: string[];
+    };
     for (const [name, schema] of Object.entries(js.properties ?? {})) {
       list.push({ name, in: 'header', required: (js.required ?? []).includes(name), schema });
     }
   }
-  if (route.response.kind === 'sse') list.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } });
+  if (route.response.kind === 'sse')
+    list.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } });
   return list;
 }
 
 function operation(route: RouteDef, components: Record<string, unknown>): Json {
-  const op: Json = { operationId: route.id, summary: route.summary, tags: [route.port], 'x-gbc-auth': route.auth, 'x-gbc-operations': [route.id] };
+  const op: Json = {
+    operationId: route.id,
+    summary: route.summary,
+    tags: [route.port],
+    'x-gbc-auth': route.auth,
+    'x-gbc-operations': [route.id],
+  };
   if (route.description !== undefined) op.description = route.description;
   const params = parameters(route, components);
   if (params.length > 0) op.parameters = params;
   if (route.body?.kind === 'json') {
-    op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body.schema, components) } } };
+    op.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: toSchema(route.body.schema, components) } },
+    };
   } else if (route.body?.kind === 'bytes') {
     const content: Json = {};
     for (const t of route.body.contentTypes) content[t] = { schema: { type: 'string', contentMediaType: t } };
@@ -69,16 +95,37 @@ function operation(route: RouteDef, components: Record<string, unknown>): Json {
   else if (route.auth !== 'none') op.security = [{ clientBearer: [] }, {}];
   const r = route.response;
   const responses: Json = {};
-  if (r.kind === 'json') responses[String(r.status)] = { description: 'OK', content: { 'application/json': { schema: toSchema(r.schema, components) } } };
+  if (r.kind === 'json')
+    responses[String(r.status)] = {
+      description: 'OK',
+      content: { 'application/json': { schema: toSchema(r.schema, components) } },
+    };
   else if (r.kind === 'empty') responses['204'] = { description: 'Done' };
-  else if (r.kind === 'bytes') responses['200'] = { description: r.description, content: { [r.contentType]: { schema: { type: 'string' } } } };
+  else if (r.kind === 'bytes')
+    responses['200'] = {
+      description: r.description,
+      content: { [r.contentType]: { schema: { type: 'string' } } },
+    };
   // OpenAPI 3.1 has no way to type the items of a stream: the event schema goes in an extension.
-  else responses['200'] = { description: r.description, content: { 'text/event-stream': { schema: { type: 'string' }, 'x-gbc-event-schema': toSchema(r.event, components) } } };
+  else
+    responses['200'] = {
+      description: r.description,
+      content: {
+        'text/event-stream': {
+          schema: { type: 'string' },
+          'x-gbc-event-schema': toSchema(r.event, components),
+        },
+      },
+    };
   const errorRef = toSchema(errorBodySchema, components);
   const byStatus = new Map<number, string[]>();
-  for (const code of routeErrors(route)) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
+  for (const code of routeErrors(route))
+    byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
   for (const [status, codes] of byStatus) {
-    responses[String(status)] = { description: `Error codes: ${codes.join(', ')}`, content: { 'application/json': { schema: errorRef } } };
+    responses[String(status)] = {
+      description: `Error codes: ${codes.join(', ')}`,
+      content: { 'application/json': { schema: errorRef } },
+    };
   }
   op.responses = responses;
   return op;
@@ -116,7 +163,12 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Json {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'gbc build coordinator', version: options.version ?? '0.1.0', description: 'Client API, agent API and binary cache of gbc. Timestamps are ISO 8601 UTC strings; durations are integer seconds; sizes are bytes.' },
+    info: {
+      title: 'gbc build coordinator',
+      version: options.version ?? '0.1.0',
+      description:
+        'Client API, agent API and binary cache of gbc. Timestamps are ISO 8601 UTC strings; durations are integer seconds; sizes are bytes.',
+    },
     servers: (options.serverUrls ?? []).map((url) => ({ url })),
     tags: [
       { name: 'client', description: 'Client port (default 127.0.0.1:8746)' },
@@ -128,7 +180,11 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Json {
       schemas: components,
       securitySchemes: {
         agentBasic: { type: 'http', scheme: 'basic', description: 'agent-uuid:password' },
-        clientBearer: { type: 'http', scheme: 'bearer', description: 'A client token, when the coordinator is configured with tokens' },
+        clientBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A client token, when the coordinator is configured with tokens',
+        },
       },
     },
   };

@@ -6,7 +6,19 @@
 // own. The children run this file bundled by tsup under plain `node`, as the
 // built package runs in production; the tsx loader alone takes ~85 MiB.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -25,7 +37,9 @@ function generate(tree: string): { files: number; bytes: number } {
   const pool = Buffer.alloc(4 * MiB);
   let x = 0x9e3779b9;
   for (let i = 0; i < pool.length; i += 4) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     pool.writeUInt32LE(x >>> 0, i);
   }
   let files = 0;
@@ -36,7 +50,8 @@ function generate(tree: string): { files: number; bytes: number } {
       const dir = join(tree, `dir-${d}`, `sub-${s}`);
       mkdirSync(dir, { recursive: true });
       for (let f = 0; f < FILES; f++) {
-        const size = (pool.readUInt32LE((files * 4) % (pool.length - 4)) % (50 * 1024)) + (f % 7 === 0 ? 0 : 1);
+        const size =
+          (pool.readUInt32LE((files * 4) % (pool.length - 4)) % (50 * 1024)) + (f % 7 === 0 ? 0 : 1);
         const start = (files * 4099) % (pool.length - size);
         writeFileSync(join(dir, `file-${f}.dat`), pool.subarray(start, start + size));
         if (f % 10 === 0) chmodSync(join(dir, `file-${f}.dat`), 0o755);
@@ -53,7 +68,11 @@ function generate(tree: string): { files: number; bytes: number } {
 }
 
 /** Best wall time of `runs` runs of `fn`, in seconds; `after` (untimed) cleans up each run. */
-async function best(runs: number, fn: (run: number) => Promise<void> | void, after?: (run: number) => void): Promise<number> {
+async function best(
+  runs: number,
+  fn: (run: number) => Promise<void> | void,
+  after?: (run: number) => void,
+): Promise<number> {
   let min = Infinity;
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
@@ -69,7 +88,7 @@ function* fileChunks(path: string): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
   const buffer = Buffer.allocUnsafe(MiB);
   try {
-    for (let n; (n = readSync(fd, buffer, 0, MiB, null)) > 0; ) yield buffer.subarray(0, n);
+    for (let n; (n = readSync(fd, buffer, 0, MiB, null)) > 0;) yield buffer.subarray(0, n);
   } finally {
     closeSync(fd);
   }
@@ -110,7 +129,10 @@ const phases: Record<string, (tree: string, nar: string, work: string) => Phase>
     },
   }),
   // hashNar releases each chunk once hashed. nix-hash does the same work (dump + sha256).
-  'dump-hash': (tree) => ({ nix: nixPhase(['nix-hash', '--type', 'sha256', tree]), run: async () => void (await hashNar(dumpNar(tree))) }),
+  'dump-hash': (tree) => ({
+    nix: nixPhase(['nix-hash', '--type', 'sha256', tree]),
+    run: async () => void (await hashNar(dumpNar(tree))),
+  }),
   // The hash alone, over the NAR file's bytes, against sha256sum: what hashing costs on this CPU.
   sha256: (_tree, nar) => ({
     nix: nixPhase(['sha256sum', nar]),
@@ -139,7 +161,10 @@ function nixPhase(command: string[], stdin?: string, restoreInto?: string): Phas
       lastNixCpu = timed(args, fd);
       if (typeof fd === 'number') closeSync(fd);
     },
-    after: restoreInto === undefined ? undefined : (run) => rmSync(join(restoreInto, `nix-${run}`), { recursive: true }),
+    after:
+      restoreInto === undefined
+        ? undefined
+        : (run) => rmSync(join(restoreInto, `nix-${run}`), { recursive: true }),
   };
 }
 
@@ -151,7 +176,10 @@ let lastNixCpu = 0;
  * `times` (children's user and system), written to fd 3.
  */
 function timed(args: string[], stdin: number | 'ignore'): number {
-  const r = spawnSync('sh', ['-c', '"$@" >/dev/null; s=$?; times >&3; exit $s', 'sh', ...args], { stdio: [stdin, 'ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', '"$@" >/dev/null; s=$?; times >&3; exit $s', 'sh', ...args], {
+    stdio: [stdin, 'ignore', 'inherit', 'pipe'],
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status ?? r.signal})`);
   const children = String(r.output[3]).trim().split('\n')[1] ?? '';
   const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
@@ -189,11 +217,29 @@ type Measure = { seconds: number; nixSeconds: number; cpu: number; nixCpu: numbe
 async function bundle(work: string): Promise<string[]> {
   const { build } = await import('tsup');
   const outDir = join(work, 'bundle');
-  await build({ entry: { 'nar-bench': import.meta.filename }, format: ['esm'], outDir, target: 'node20', platform: 'node', silent: true, dts: false, sourcemap: false, splitting: false, external: ['tsup'], esbuildOptions: (o) => void (o.conditions = ['source']) });
+  await build({
+    entry: { 'nar-bench': import.meta.filename },
+    format: ['esm'],
+    outDir,
+    target: 'node20',
+    platform: 'node',
+    silent: true,
+    dts: false,
+    sourcemap: false,
+    splitting: false,
+    external: ['tsup'],
+    esbuildOptions: (o) => void (o.conditions = ['source']),
+  });
   return [join(outDir, 'nar-bench.js')];
 }
 
-function runPhase(command: readonly string[], name: string, tree: string, nar: string, work: string): Measure {
+function runPhase(
+  command: readonly string[],
+  name: string,
+  tree: string,
+  nar: string,
+  work: string,
+): Measure {
   const child = spawnSync(process.execPath, [...command, 'phase', name, tree, nar, work], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
@@ -215,15 +261,29 @@ async function main(): Promise<void> {
     closeSync(narOut);
     if (dumped.status !== 0) throw new Error(`nix-store --dump failed (${dumped.status ?? dumped.signal})`);
     const command = await bundle(work);
-    const ours = Object.fromEntries(Object.keys(phases).map((name) => [name, runPhase(command, name, tree, narFile, work)])) as Record<string, Measure>;
-    const tsxBaseline = runPhase([...process.execArgv, import.meta.filename], 'baseline', tree, narFile, work);
+    const ours = Object.fromEntries(
+      Object.keys(phases).map((name) => [name, runPhase(command, name, tree, narFile, work)]),
+    ) as Record<string, Measure>;
+    const tsxBaseline = runPhase(
+      [...process.execArgv, import.meta.filename],
+      'baseline',
+      tree,
+      narFile,
+      work,
+    );
     report({ files, bytes, base, ours, tsxBaseline });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function report(r: { files: number; bytes: number; base: string; ours: Record<string, Measure>; tsxBaseline: Measure }): void {
+function report(r: {
+  files: number;
+  bytes: number;
+  base: string;
+  ours: Record<string, Measure>;
+  tsxBaseline: Measure;
+}): void {
   const { bytes, ours } = r;
   const m = (name: string): Measure => ours[name]!;
   const rate = (s: number) => `${(bytes / MiB / s).toFixed(0)} MiB/s`;
@@ -249,7 +309,11 @@ function report(r: { files: number; bytes: number; base: string; ours: Record<st
     row('`dumpNar` → /dev/null, each chunk `release`d once written (default)', '`nix-store --dump`', 'dump'),
     row('`dumpNar` → /dev/null, chunks never released (left to the GC)', '`nix-store --dump`', 'dump-kept'),
     row('`dumpNar` → /dev/null with `reuseBuffers`', '`nix-store --dump`', 'dump-reuse'),
-    row('`hashNar(dumpNar(tree))` (sha256; hashNar releases chunks)', '`nix-hash --type sha256`', 'dump-hash'),
+    row(
+      '`hashNar(dumpNar(tree))` (sha256; hashNar releases chunks)',
+      '`nix-hash --type sha256`',
+      'dump-hash',
+    ),
     row('sha256 of the NAR file alone (node:crypto)', '`sha256sum`', 'sha256'),
     row('`restoreNar` from a file', '`nix-store --restore`', 'restore'),
     '',

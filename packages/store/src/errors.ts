@@ -23,7 +23,10 @@ export class StoreError extends Error {
   readonly found: string | undefined;
 
   constructor(code: string, message: string, details: StoreErrorDetails = {}) {
-    super(formatMessage(message, details), details.cause === undefined ? undefined : { cause: details.cause });
+    super(
+      formatMessage(message, details),
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
     this.name = new.target.name;
     this.code = code;
     this.offset = details.offset;

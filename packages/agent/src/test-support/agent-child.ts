@@ -4,11 +4,17 @@ import { createAgent } from '../index.js';
 import type { AgentOptions } from '../index.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as AgentOptions;
-const agent = createAgent({ ...options, log: (message, fields) => console.log(JSON.stringify({ message, ...fields })) });
+const agent = createAgent({
+  ...options,
+  log: (message, fields) => console.log(JSON.stringify({ message, ...fields })),
+});
 let signals = 0;
 process.on('SIGTERM', () => agent.stop(++signals === 1));
 process.on('SIGINT', () => agent.stop(++signals === 1));
-agent.run().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+agent.run().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -26,10 +26,20 @@ export function runAgent(options: Omit<AgentOptions, 'stateDir'> & { stateDir?: 
     options.log?.(m, f);
     if (process.env.GBC_AGENT_TEST_LOG !== undefined) console.error(m, JSON.stringify(f));
   };
-  const agent = createAgent({ pollIntervalMs: 100, maxLoad1: 10_000, retry: { baseMs: 50, maxMs: 500 }, ...options, log, stateDir });
+  const agent = createAgent({
+    pollIntervalMs: 100,
+    maxLoad1: 10_000,
+    retry: { baseMs: 50, maxMs: 500 },
+    ...options,
+    log,
+    stateDir,
+  });
   const done = agent.run();
   return {
-    agent, stateDir, done, messages,
+    agent,
+    stateDir,
+    done,
+    messages,
     async stop(graceful = true) {
       agent.stop(graceful);
       await done;

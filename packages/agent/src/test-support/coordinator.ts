@@ -27,7 +27,10 @@ export interface TestCoordinator {
 }
 
 /** Starts a coordinator with short leases (`leaseSeconds`) checked often. */
-export async function startTestCoordinator(leaseSeconds = 300, storeDir = '/nix/store'): Promise<TestCoordinator> {
+export async function startTestCoordinator(
+  leaseSeconds = 300,
+  storeDir = '/nix/store',
+): Promise<TestCoordinator> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-coord-'));
   let coordinator: Coordinator | undefined;
   let listening: Listening | undefined;
@@ -35,8 +38,14 @@ export async function startTestCoordinator(leaseSeconds = 300, storeDir = '/nix/
   let clientUrl = 'http://127.0.0.1:0';
   const start = async (): Promise<void> => {
     coordinator = await createCoordinator({
-      databaseUri: `sqlite://${join(dir, 'gbc.db')}`, dataDir: join(dir, 'data'), cwd: dir, logger: silentLogger,
-      leaseSeconds, leaseCheckIntervalMs: 200, client: { storeDir }, cache: { storeDir },
+      databaseUri: `sqlite://${join(dir, 'gbc.db')}`,
+      dataDir: join(dir, 'data'),
+      cwd: dir,
+      logger: silentLogger,
+      leaseSeconds,
+      leaseCheckIntervalMs: 200,
+      client: { storeDir },
+      cache: { storeDir },
     });
     await coordinator.start();
     listening = await listen(coordinator, { agentUrl, clientUrl });
@@ -52,7 +61,11 @@ export async function startTestCoordinator(leaseSeconds = 300, storeDir = '/nix/
     coordinator = undefined;
   };
   return {
-    dir, agentUrl, client, start, stop,
+    dir,
+    agentUrl,
+    client,
+    start,
+    stop,
     current: () => {
       if (coordinator === undefined) throw new Error('the test coordinator is stopped');
       return coordinator;

@@ -23,7 +23,12 @@ export interface CuttingProxy {
  * drop only once it has settled. While the target is down, each connection
  * is closed at once.
  */
-export async function startCuttingProxy(target: string, cutAfter: number, cutting = /PUT \/build\/[^ ]*\/output\//, atCut: () => Promise<void> = () => Promise.resolve()): Promise<CuttingProxy> {
+export async function startCuttingProxy(
+  target: string,
+  cutAfter: number,
+  cutting = /PUT \/build\/[^ ]*\/output\//,
+  atCut: () => Promise<void> = () => Promise.resolve(),
+): Promise<CuttingProxy> {
   const t = new URL(target);
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -42,10 +47,12 @@ export async function startCuttingProxy(target: string, cutAfter: number, cuttin
       if (!done && counting >= cutAfter) {
         done = true;
         client.pause();
-        void atCut().catch(() => undefined).finally(() => {
-          client.destroy();
-          upstream.destroy();
-        });
+        void atCut()
+          .catch(() => undefined)
+          .finally(() => {
+            client.destroy();
+            upstream.destroy();
+          });
         return;
       }
       upstream.write(chunk);
@@ -61,10 +68,13 @@ export async function startCuttingProxy(target: string, cutAfter: number, cuttin
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}`, requests, cut: () => done,
-    close: () => new Promise((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    cut: () => done,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }

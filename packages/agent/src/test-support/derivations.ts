@@ -18,14 +18,23 @@ export interface OtherStore {
 }
 
 /** Instantiates each attribute of `expr` (a Nix attribute set) in the main store or `store`; returns attribute → .drv path. */
-export function instantiate(expr: string, attrs: readonly string[], store?: OtherStore): Record<string, string> {
+export function instantiate(
+  expr: string,
+  attrs: readonly string[],
+  store?: OtherStore,
+): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-nix-'));
   try {
     const file = join(dir, 'expr.nix');
     writeFileSync(file, expr);
     const out: Record<string, string> = {};
     const storeArgs = store === undefined ? [] : ['--store', store.uri];
-    for (const a of attrs) out[a] = execFileSync('nix-instantiate', [...storeArgs, file, '-A', a], { encoding: 'utf8', env: store === undefined ? env : { ...process.env, NIX_REMOTE: '' }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    for (const a of attrs)
+      out[a] = execFileSync('nix-instantiate', [...storeArgs, file, '-A', a], {
+        encoding: 'utf8',
+        env: store === undefined ? env : { ...process.env, NIX_REMOTE: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim();
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -38,8 +47,23 @@ export function mkPrelude(nonce: string): string {
 }
 
 /** Uploads the closure of `drv` (texts, dependencies first; input sources as NARs) and submits a build of each of `builds`. */
-export async function submit(client: CoordinatorClient, drv: string, options: { skipSources?: boolean; priority?: number; maxSilentTimeSeconds?: number; timeoutSeconds?: number; store?: OtherStore } = {}): Promise<string> {
-  const read = (p: string): Uint8Array => new Uint8Array(readFileSync(options.store === undefined ? p : join(options.store.root, 'nix/store', storePathBasename(p))));
+export async function submit(
+  client: CoordinatorClient,
+  drv: string,
+  options: {
+    skipSources?: boolean;
+    priority?: number;
+    maxSilentTimeSeconds?: number;
+    timeoutSeconds?: number;
+    store?: OtherStore;
+  } = {},
+): Promise<string> {
+  const read = (p: string): Uint8Array =>
+    new Uint8Array(
+      readFileSync(
+        options.store === undefined ? p : join(options.store.root, 'nix/store', storePathBasename(p)),
+      ),
+    );
   const order: string[] = [];
   const seen = new Set<string>();
   const sources = new Set<string>();
@@ -54,13 +78,19 @@ export async function submit(client: CoordinatorClient, drv: string, options: { 
   visit(drv);
   if (options.skipSources !== true) {
     for (const s of sources) {
-      const real = options.store === undefined ? s : join(options.store.root, 'nix/store', storePathBasename(s));
+      const real =
+        options.store === undefined ? s : join(options.store.root, 'nix/store', storePathBasename(s));
       const nar = new Uint8Array(execFileSync('nix-store', ['--dump', real], { env, maxBuffer: 1 << 26 }));
       const narHash = formatNarHash((await hashNar([nar])).narHash);
       await client.putSource(storePathBasename(s), { narHash, narSize: nar.byteLength, references: [] }, nar);
     }
   }
   await client.uploadDerivations(order.map((p) => ({ path: p, text: encodeDerivationText(read(p)) })));
-  const res = await client.submitBuild({ derivation: drv, priority: options.priority ?? 0, maxSilentTimeSeconds: options.maxSilentTimeSeconds, timeoutSeconds: options.timeoutSeconds });
+  const res = await client.submitBuild({
+    derivation: drv,
+    priority: options.priority ?? 0,
+    maxSilentTimeSeconds: options.maxSilentTimeSeconds,
+    timeoutSeconds: options.timeoutSeconds,
+  });
   return res.uuid;
 }

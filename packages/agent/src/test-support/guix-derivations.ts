@@ -15,7 +15,12 @@ export interface GuixSubmitOptions {
 }
 
 /** Uploads the closure of `drvPath`, read from `storeOnDisk` (the daemon's store as seen from here), and submits a build of it. */
-export async function submitGuix(client: CoordinatorClient, storeOnDisk: string, drvPath: string, options: GuixSubmitOptions = {}): Promise<string> {
+export async function submitGuix(
+  client: CoordinatorClient,
+  storeOnDisk: string,
+  drvPath: string,
+  options: GuixSubmitOptions = {},
+): Promise<string> {
   const onDisk = (p: string): string => join(storeOnDisk, storePathBasename(p));
   const order: string[] = [];
   const sources = new Set<string>();
@@ -34,9 +39,15 @@ export async function submitGuix(client: CoordinatorClient, storeOnDisk: string,
     for await (const chunk of dumpNar(onDisk(s))) chunks.push(chunk);
     const nar = Buffer.concat(chunks);
     const { narHash, narSize } = await hashNar([nar]);
-    await client.putSource(storePathBasename(s), { narHash: formatNarHash(narHash), narSize, references: [] }, nar);
+    await client.putSource(
+      storePathBasename(s),
+      { narHash: formatNarHash(narHash), narSize, references: [] },
+      nar,
+    );
   }
-  await client.uploadDerivations(order.map((p) => ({ path: p, text: encodeDerivationText(readFileSync(onDisk(p))) })));
+  await client.uploadDerivations(
+    order.map((p) => ({ path: p, text: encodeDerivationText(readFileSync(onDisk(p))) })),
+  );
   const res = await client.submitBuild({ derivation: drvPath, ...options });
   return res.uuid;
 }

@@ -25,20 +25,38 @@ export interface PrivateDaemon {
  * (creates `<dir>/gate/open`) to let a waiting builder finish. `extraArgs`
  * go to nix-daemon as they are (e.g. `--option trusted-users nobody`).
  */
-export async function startPrivateDaemon(storeDir = '/nix/store', extraArgs: readonly string[] = []): Promise<PrivateDaemon> {
+export async function startPrivateDaemon(
+  storeDir = '/nix/store',
+  extraArgs: readonly string[] = [],
+): Promise<PrivateDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-daemon-'));
   mkdirSync(join(dir, 'gate'));
   const socketPath = join(dir, 'socket');
   const root = join(dir, 'root');
   const out = openSync(join(dir, 'daemon.log'), 'a');
-  const child: ChildProcess = spawn('nix-daemon', ['--store', storeDir === '/nix/store' ? `local?root=${root}` : `local?store=${storeDir}&root=${root}`, '--option', 'sandbox', 'true',
-    '--option', 'sandbox-paths', `/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64 /gbc-gate=${join(dir, 'gate')}`, ...extraArgs], {
-    env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socketPath }, stdio: ['ignore', out, out],
-  });
+  const child: ChildProcess = spawn(
+    'nix-daemon',
+    [
+      '--store',
+      storeDir === '/nix/store' ? `local?root=${root}` : `local?store=${storeDir}&root=${root}`,
+      '--option',
+      'sandbox',
+      'true',
+      '--option',
+      'sandbox-paths',
+      `/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64 /gbc-gate=${join(dir, 'gate')}`,
+      ...extraArgs,
+    ],
+    {
+      env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socketPath },
+      stdio: ['ignore', out, out],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const socket = `unix://${socketPath}`;
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`nix-daemon exited early (${child.exitCode}); see ${dir}/daemon.log`);
+    if (child.exitCode !== null)
+      throw new Error(`nix-daemon exited early (${child.exitCode}); see ${dir}/daemon.log`);
     if (existsSync(socketPath)) {
       const d = createBuildDaemon({ socket, storeDir });
       try {
@@ -54,7 +72,9 @@ export async function startPrivateDaemon(storeDir = '/nix/store', extraArgs: rea
     await new Promise((r) => setTimeout(r, 25));
   }
   return {
-    dir, socket, root,
+    dir,
+    socket,
+    root,
     openGate: (name = 'open') => writeFileSync(join(dir, 'gate', name), 'open\n'),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

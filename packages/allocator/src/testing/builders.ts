@@ -3,7 +3,15 @@ import type { AgentInfo, QueuedBuild } from '../types.js';
 
 /** A queued x86_64-linux build, priority 0, created at 0, no tags, unless overridden. */
 export function qb(id: string, over: Partial<QueuedBuild> = {}): QueuedBuild {
-  return { id, derivation: `/gnu/store/${id}-x.drv`, system: 'x86_64-linux', priority: 0, createdAt: 0, tags: {}, ...over };
+  return {
+    id,
+    derivation: `/gnu/store/${id}-x.drv`,
+    system: 'x86_64-linux',
+    priority: 0,
+    createdAt: 0,
+    tags: {},
+    ...over,
+  };
 }
 
 /** An active x86_64-linux agent with no tags, unless overridden. */

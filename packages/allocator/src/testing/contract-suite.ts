@@ -37,15 +37,25 @@ export function runContractSuite(options: ContractOptions): void {
     it('never gives a build whose system the agent lacks', async () => {
       const { s, index } = await fresh([qb('arm', { system: 'aarch64-linux' }), qb('x86')]);
       expect(ids(s.take(index, 'a', 10, 0))).toEqual(['x86']);
-      expect(s.explain(index, 'arm', 0).reasons).toEqual([{ kind: 'no-agent-for-system', system: 'aarch64-linux' }]);
+      expect(s.explain(index, 'arm', 0).reasons).toEqual([
+        { kind: 'no-agent-for-system', system: 'aarch64-linux' },
+      ]);
     });
 
     it('honours tags on shared keys only', async () => {
-      const builds = [qb('big', { tags: { machine: 'big' } }), qb('small', { tags: { machine: 'small' } }), qb('any', { tags: { project: 'p' } })];
+      const builds = [
+        qb('big', { tags: { machine: 'big' } }),
+        qb('small', { tags: { machine: 'small' } }),
+        qb('any', { tags: { project: 'p' } }),
+      ];
       const { s, index } = await fresh(builds, [ag('a', { tags: { machine: 'small' } })]);
       expect(ids(s.take(index, 'a', 10, 0)).sort()).toEqual(['any', 'small']);
       expect(s.explain(index, 'big', 0).reasons).toEqual([
-        { kind: 'no-agent-for-tags', system: 'x86_64-linux', conflicts: [{ agentId: 'a', keys: ['machine'] }] },
+        {
+          kind: 'no-agent-for-tags',
+          system: 'x86_64-linux',
+          conflicts: [{ agentId: 'a', keys: ['machine'] }],
+        },
       ]);
       s.upsertAgent(index, ag('b'));
       expect(ids(s.take(index, 'b', 10, 0))).toEqual(['big']);
@@ -73,7 +83,9 @@ export function runContractSuite(options: ContractOptions): void {
         qb('f', { failedInputs: ['/p/bad'] }),
       ]);
       expect(s.take(index, 'a', 10, 0)).toEqual([]);
-      expect(s.explain(index, 'w', 0).reasons).toEqual([{ kind: 'inputs-pending', inputs: [{ path: '/p/one', buildId: 'dep' }, { path: '/p/two' }] }]);
+      expect(s.explain(index, 'w', 0).reasons).toEqual([
+        { kind: 'inputs-pending', inputs: [{ path: '/p/one', buildId: 'dep' }, { path: '/p/two' }] },
+      ]);
       expect(s.explain(index, 'f', 0).reasons).toEqual([{ kind: 'inputs-failed', inputs: ['/p/bad'] }]);
       s.markInputsAvailable(index, ['/p/one']);
       s.markInputsFailed(index, ['/p/two']);
@@ -99,7 +111,9 @@ export function runContractSuite(options: ContractOptions): void {
     it('gives nothing to inactive agents and refuses unknown ones', async () => {
       const { s, index } = await fresh([qb('x')], [ag('off', { active: false })]);
       expect(s.take(index, 'off', 5, 0)).toEqual([]);
-      expect(s.explain(index, 'x', 0).reasons).toEqual([{ kind: 'no-agent-for-system', system: 'x86_64-linux' }]);
+      expect(s.explain(index, 'x', 0).reasons).toEqual([
+        { kind: 'no-agent-for-system', system: 'x86_64-linux' },
+      ]);
       expect(() => s.take(index, 'ghost', 1, 0)).toThrow(expect.objectContaining({ code: 'unknown-agent' }));
       expect(() => s.insert(index, qb('x'))).toThrow(AllocatorError);
       expect(() => s.update(index, qb('nope'))).toThrow(expect.objectContaining({ code: 'unknown-build' }));
@@ -120,7 +134,9 @@ export function runContractSuite(options: ContractOptions): void {
     if (options.order !== undefined) {
       const order = options.order;
       it('allocates in the promised order', async () => {
-        const builds = Array.from({ length: 40 }, (_, i) => qb(`b${String(i).padStart(2, '0')}`, { priority: (i * 7) % 5, createdAt: (i * 13) % 9 }));
+        const builds = Array.from({ length: 40 }, (_, i) =>
+          qb(`b${String(i).padStart(2, '0')}`, { priority: (i * 7) % 5, createdAt: (i * 13) % 9 }),
+        );
         const { s, index } = await fresh(builds);
         const got = [...s.take(index, 'a', 15, 0), ...s.take(index, 'a', 100, 0)];
         expect(ids(got)).toEqual(ids([...builds].sort(order)));

@@ -25,7 +25,10 @@ const buildArb: fc.Arbitrary<QueuedBuild> = fc
     createdAt: fc.integer({ min: 0, max: 5 }),
     deferUntil: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
     tags: tagsArb,
-    pending: fc.array(fc.record({ path: fc.constantFrom(...PATHS), producer: fc.integer({ min: 0, max: POOL - 1 }) }), { maxLength: 2 }),
+    pending: fc.array(
+      fc.record({ path: fc.constantFrom(...PATHS), producer: fc.integer({ min: 0, max: POOL - 1 }) }),
+      { maxLength: 2 },
+    ),
     failed: fc.array(fc.constantFrom(...PATHS), { maxLength: 1 }),
     canceled: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
   })
@@ -37,7 +40,9 @@ const buildArb: fc.Arbitrary<QueuedBuild> = fc
     createdAt: r.createdAt,
     ...(r.deferUntil === undefined ? {} : { deferUntil: r.deferUntil }),
     tags: r.tags,
-    pendingInputs: r.pending.map((p) => (p.producer < r.i ? { path: p.path, buildId: `b${p.producer}` } : { path: p.path })),
+    pendingInputs: r.pending.map((p) =>
+      p.producer < r.i ? { path: p.path, buildId: `b${p.producer}` } : { path: p.path },
+    ),
     failedInputs: r.failed,
     canceled: r.canceled,
   }));
@@ -61,14 +66,25 @@ const idArb = fc.integer({ min: 0, max: POOL - 1 }).map((i) => `b${i}`);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constantFrom('insert' as const, 'update' as const), build: buildArb }),
   fc.record({ op: fc.constantFrom('remove' as const, 'ready' as const), id: idArb }),
-  fc.record({ op: fc.constantFrom('available' as const, 'failed' as const), paths: fc.subarray(PATHS, { minLength: 1 }) }),
+  fc.record({
+    op: fc.constantFrom('available' as const, 'failed' as const),
+    paths: fc.subarray(PATHS, { minLength: 1 }),
+  }),
   fc.record({ op: fc.constant('agent' as const), agent: agentArb }),
-  fc.record({ op: fc.constant('take' as const), agentId: fc.constantFrom('a0', 'a1', 'a2'), count: fc.integer({ min: 0, max: 4 }), dt: fc.integer({ min: 0, max: 6 }) }),
+  fc.record({
+    op: fc.constant('take' as const),
+    agentId: fc.constantFrom('a0', 'a1', 'a2'),
+    count: fc.integer({ min: 0, max: 4 }),
+    dt: fc.integer({ min: 0, max: 6 }),
+  }),
   fc.record({ op: fc.constant('plan' as const), dt: fc.integer({ min: 0, max: 3 }) }),
 );
 
 /** Registers the model-based test for one strategy. */
-export function registerModelTest(make: () => AllocationStrategy | Promise<AllocationStrategy>, reference: ReferenceOptions): void {
+export function registerModelTest(
+  make: () => AllocationStrategy | Promise<AllocationStrategy>,
+  reference: ReferenceOptions,
+): void {
   it('matches the naive reference under random operation sequences', async () => {
     const strategy = await make();
     fc.assert(
@@ -94,7 +110,13 @@ export function registerModelTest(make: () => AllocationStrategy | Promise<Alloc
   });
 }
 
-function apply(s: AllocationStrategy, index: unknown, model: ReferenceAllocator, op: Op, advance: (dt: number) => number): void {
+function apply(
+  s: AllocationStrategy,
+  index: unknown,
+  model: ReferenceAllocator,
+  op: Op,
+  advance: (dt: number) => number,
+): void {
   switch (op.op) {
     case 'insert':
       if (model.builds.has(op.build.id)) return expect(() => s.insert(index, op.build)).toThrow();
@@ -110,7 +132,8 @@ function apply(s: AllocationStrategy, index: unknown, model: ReferenceAllocator,
     case 'ready': {
       const explanation = s.explain(index, op.id, advance(0));
       expect(explanation.ready).toBe(model.isReady(op.id, advance(0)));
-      if (explanation.effectivePriority !== undefined) expect(explanation.effectivePriority).toBe(model.ranks().get(op.id));
+      if (explanation.effectivePriority !== undefined)
+        expect(explanation.effectivePriority).toBe(model.ranks().get(op.id));
       return;
     }
     case 'available':
@@ -131,7 +154,8 @@ function apply(s: AllocationStrategy, index: unknown, model: ReferenceAllocator,
     }
     case 'take': {
       const now = advance(op.dt);
-      if (!model.agents.has(op.agentId)) return expect(() => s.take(index, op.agentId, op.count, now)).toThrow();
+      if (!model.agents.has(op.agentId))
+        return expect(() => s.take(index, op.agentId, op.count, now)).toThrow();
       const got = s.take(index, op.agentId, op.count, now).map((b) => b.id);
       return expect(got).toEqual(model.take(op.agentId, op.count, now).map((b) => b.id));
     }

@@ -87,12 +87,15 @@ export class ReferenceAllocator {
     if (!agent.active) return out;
     while (out.length < count) {
       const ranks = this.ranks();
-      const candidates = [...this.builds.values()].filter((m) => this.allocatable(m, this.now) && accepts(agent, m.build));
+      const candidates = [...this.builds.values()].filter(
+        (m) => this.allocatable(m, this.now) && accepts(agent, m.build),
+      );
       if (candidates.length === 0) break;
       candidates.sort((a, b) => this.order(a.build, b.build, ranks));
       const chosen = (candidates[0] as ModelBuild).build;
       this.builds.delete(chosen.id);
-      if (this.options.fairShare !== undefined) this.events.push({ at: this.now, value: this.shareValue(chosen) });
+      if (this.options.fairShare !== undefined)
+        this.events.push({ at: this.now, value: this.shareValue(chosen) });
       out.push(chosen);
     }
     return out;
@@ -100,7 +103,12 @@ export class ReferenceAllocator {
 
   private allocatable(m: ModelBuild, now: number): boolean {
     const b = m.build;
-    return active(b) && m.pending.size === 0 && m.failed.size === 0 && (b.deferUntil === undefined || b.deferUntil <= now);
+    return (
+      active(b) &&
+      m.pending.size === 0 &&
+      m.failed.size === 0 &&
+      (b.deferUntil === undefined || b.deferUntil <= now)
+    );
   }
 
   private order(a: QueuedBuild, b: QueuedBuild, ranks: Map<string, number>): number {

@@ -9,8 +9,17 @@ describe('urlList', () => {
   it('joins the singular flags and the space-separated plural ones, in order, once each', () => {
     expect(urlList(undefined, undefined)).toBeUndefined();
     expect(urlList(['http://a'], undefined)).toEqual(['http://a']);
-    expect(urlList(undefined, ['http://a  http://b\thttp://c', ' http://d '])).toEqual(['http://a', 'http://b', 'http://c', 'http://d']);
-    expect(urlList(['http://b', 'http://a'], ['http://a http://c'])).toEqual(['http://b', 'http://a', 'http://c']);
+    expect(urlList(undefined, ['http://a  http://b\thttp://c', ' http://d '])).toEqual([
+      'http://a',
+      'http://b',
+      'http://c',
+      'http://d',
+    ]);
+    expect(urlList(['http://b', 'http://a'], ['http://a http://c'])).toEqual([
+      'http://b',
+      'http://a',
+      'http://c',
+    ]);
     expect(urlList(undefined, [''])).toEqual([]);
   });
 });

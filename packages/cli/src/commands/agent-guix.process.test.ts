@@ -28,8 +28,16 @@ describe.skipIf(guix.skip !== undefined)(`gbc agent on ${guix.label}`, () => {
     dir = mkdtempSync(join(tmpdir(), 'gbc-cli-guix-agent-'));
     [coordinator, maker, empty] = await Promise.all([
       startCoordinator(dir, [
-        '--database', `sqlite://${join(dir, 'gbc.db')}`, '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
-        '--store-dir', '/gnu/store', '--log-level', 'warn',
+        '--database',
+        `sqlite://${join(dir, 'gbc.db')}`,
+        '--agent-communication',
+        'http://127.0.0.1:0',
+        '--client-communication',
+        'http://127.0.0.1:0',
+        '--store-dir',
+        '/gnu/store',
+        '--log-level',
+        'warn',
       ]),
       startGuixDaemon({ version: guix.version }),
       startGuixDaemon({ version: guix.version }),
@@ -46,20 +54,57 @@ describe.skipIf(guix.skip !== undefined)(`gbc agent on ${guix.label}`, () => {
     let drvPath: string;
     try {
       const busybox = await addBusybox(client);
-      drvPath = (await addShellDerivation(client, { name: `gbc-cli-key-${Date.now()}`, busybox, script: 'echo > $out' })).drvPath;
+      drvPath = (
+        await addShellDerivation(client, {
+          name: `gbc-cli-key-${Date.now()}`,
+          busybox,
+          script: 'echo > $out',
+        })
+      ).drvPath;
     } finally {
       await client.close();
     }
-    const submitted = await runGbc(['submit-build', drvPath, '--real-store-dir', maker.storeOnDisk, '--coordinator', coordinator.clientUrl, '--json'], { cwd: dir });
+    const submitted = await runGbc(
+      [
+        'submit-build',
+        drvPath,
+        '--real-store-dir',
+        maker.storeOnDisk,
+        '--coordinator',
+        coordinator.clientUrl,
+        '--json',
+      ],
+      { cwd: dir },
+    );
     expect(submitted.code).toBe(0);
     const build = (JSON.parse(submitted.stdout) as { builds: Array<{ uuid: string }> }).builds[0]!.uuid;
-    const created = JSON.parse((await runGbc(['agent', 'new', 'keyed', '--json', '--coordinator', coordinator.clientUrl], { cwd: dir })).stdout) as { agent: { uuid: string }; password: string };
+    const created = JSON.parse(
+      (
+        await runGbc(['agent', 'new', 'keyed', '--json', '--coordinator', coordinator.clientUrl], {
+          cwd: dir,
+        })
+      ).stdout,
+    ) as { agent: { uuid: string }; password: string };
     writeFileSync(join(dir, 'keyed.password'), created.password, { mode: 0o600 });
     writeFileSync(join(dir, 'stranger.sec'), formatGuixSecretKey(generateGuixSecretKey()), { mode: 0o600 });
     const agent = startGbc(dir, 'agent', [
-      'agent', '--coordinator-url', coordinator.agentUrl, '--uuid', created.agent.uuid, '--password-file', 'keyed.password',
-      '--daemon-socket', empty.socket, '--store-dir', '/gnu/store', '--state-dir', 'agent-state', '--max-1min-load-average', '1000',
-      '--guix-signing-key', 'stranger.sec',
+      'agent',
+      '--coordinator-url',
+      coordinator.agentUrl,
+      '--uuid',
+      created.agent.uuid,
+      '--password-file',
+      'keyed.password',
+      '--daemon-socket',
+      empty.socket,
+      '--store-dir',
+      '/gnu/store',
+      '--state-dir',
+      'agent-state',
+      '--max-1min-load-average',
+      '1000',
+      '--guix-signing-key',
+      'stranger.sec',
     ]);
     const coordinatorClient = new CoordinatorClient({ baseUrl: coordinator.clientUrl });
     let ended: BuildDetail;
@@ -74,7 +119,9 @@ describe.skipIf(guix.skip !== undefined)(`gbc agent on ${guix.label}`, () => {
     }
     expect(ended.attempts.map((a) => a.result)).toEqual(['infrastructure-failure']);
     expect(ended.attempts[0]?.failureReason).toContain('unauthorized public key');
-    expect(ended.attempts[0]?.failureReason).toContain(`guix archive --authorize < ${join(dir, 'stranger.pub')}`);
+    expect(ended.attempts[0]?.failureReason).toContain(
+      `guix archive --authorize < ${join(dir, 'stranger.pub')}`,
+    );
     expect((await coordinatorClient.getBuild(build)).attempts).toHaveLength(1);
   }, 120_000);
 });

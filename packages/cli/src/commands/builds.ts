@@ -37,23 +37,47 @@ export function buildsCommand(ctx: CommandContext): CommandModule {
           describe: 'List builds, newest first (one page unless --all)',
           builder: (z) =>
             clientOptions(z, ctx.layers)
-              .option('state', { type: 'string', array: true, choices: buildStateSchema.options, describe: 'Only these states (repeatable)' })
+              .option('state', {
+                type: 'string',
+                array: true,
+                choices: buildStateSchema.options,
+                describe: 'Only these states (repeatable)',
+              })
               .option('system', { type: 'string', requiresArg: true })
               .option('derivation', { type: 'string', requiresArg: true })
               .option('agent', { type: 'string', describe: 'Agent uuid', requiresArg: true })
-              .option('tag', { type: 'string', array: true, describe: 'key=value (repeatable; all must match)' })
+              .option('tag', {
+                type: 'string',
+                array: true,
+                describe: 'key=value (repeatable; all must match)',
+              })
               .option('created-after', { type: 'string', requiresArg: true })
               .option('created-before', { type: 'string', requiresArg: true })
-              .option('blocked', { type: 'boolean', describe: 'Only builds blocked by a failed dependency (or, with --no-blocked, not blocked)' })
+              .option('blocked', {
+                type: 'boolean',
+                describe: 'Only builds blocked by a failed dependency (or, with --no-blocked, not blocked)',
+              })
               .option('limit', { type: 'number', describe: 'Builds per page', requiresArg: true })
-              .option('cursor', { type: 'string', describe: 'Start at this page (a nextCursor printed before)', requiresArg: true })
+              .option('cursor', {
+                type: 'string',
+                describe: 'Start at this page (a nextCursor printed before)',
+                requiresArg: true,
+              })
               .option('all', { type: 'boolean', default: false, describe: 'Follow every page' }),
           handler: async (raw) => {
             const a = raw as unknown as ListArgs;
             parseTags(a.tag ?? []);
             const query: ListBuildsQueryInput = {
-              state: a.state as BuildState[] | undefined, system: a.system, derivation: a.derivation, agent: a.agent, tag: a.tag,
-              createdAfter: a['created-after'], createdBefore: a['created-before'], blocked: a.blocked, limit: a.limit, cursor: a.cursor,
+              state: a.state as BuildState[] | undefined,
+              system: a.system,
+              derivation: a.derivation,
+              agent: a.agent,
+              tag: a.tag,
+              createdAfter: a['created-after'],
+              createdBefore: a['created-before'],
+              blocked: a.blocked,
+              limit: a.limit,
+              cursor: a.cursor,
             };
             const client = ctx.client(a);
             const out = ctx.output(a);
@@ -63,20 +87,41 @@ export function buildsCommand(ctx: CommandContext): CommandModule {
               out.result({ builds, nextCursor: null }, () => buildLines(builds));
             } else {
               const page = await client.listBuilds(query);
-              out.result(page, () => buildLines(page.builds) + (page.nextCursor === null ? '' : `\nmore: --cursor ${page.nextCursor}`));
+              out.result(
+                page,
+                () =>
+                  buildLines(page.builds) +
+                  (page.nextCursor === null ? '' : `\nmore: --cursor ${page.nextCursor}`),
+              );
             }
           },
         })
         .command({
           command: 'cancel',
           describe: 'Cancel every unfinished build carrying all the given tags',
-          builder: (z) => clientOptions(z, ctx.layers).option('tag', { type: 'string', array: true, describe: 'key=value (repeatable)' }),
+          builder: (z) =>
+            clientOptions(z, ctx.layers).option('tag', {
+              type: 'string',
+              array: true,
+              describe: 'key=value (repeatable)',
+            }),
           handler: async (raw) => {
             const a = raw as unknown as ListArgs;
             const tags = parseTags(a.tag ?? []);
-            if (tags.length === 0) throw new CliError('no-tags', 'builds cancel needs at least one --tag key=value', ExitCode.usage);
+            if (tags.length === 0)
+              throw new CliError(
+                'no-tags',
+                'builds cancel needs at least one --tag key=value',
+                ExitCode.usage,
+              );
             const r = await ctx.client(a).cancelBuildsByTags(tags);
-            ctx.output(a).result(r, () => `canceled ${r.canceled.length} build(s)${r.canceled.length === 0 ? '' : `\n${r.canceled.join('\n')}`}`);
+            ctx
+              .output(a)
+              .result(
+                r,
+                () =>
+                  `canceled ${r.canceled.length} build(s)${r.canceled.length === 0 ? '' : `\n${r.canceled.join('\n')}`}`,
+              );
           },
         })
         .demandCommand(1, 'name a builds command: list or cancel'),

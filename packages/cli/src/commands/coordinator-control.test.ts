@@ -15,9 +15,11 @@ describe('parseSize', () => {
   });
 
   it('any whole count with any unit is that many units', () => {
-    fc.assert(fc.property(fc.nat(1_000_000), fc.constantFrom('', 'K', 'M', 'G'), (n, unit) => {
-      expect(parseSize(`${n}${unit}`)).toBe(n * 1024 ** ' KMG'.indexOf(unit || ' '));
-    }));
+    fc.assert(
+      fc.property(fc.nat(1_000_000), fc.constantFrom('', 'K', 'M', 'G'), (n, unit) => {
+        expect(parseSize(`${n}${unit}`)).toBe(n * 1024 ** ' KMG'.indexOf(unit || ' '));
+      }),
+    );
   });
 
   it('refuses what is not a size', () => {
@@ -28,12 +30,24 @@ describe('parseSize', () => {
 describe('controlSettingsOf', () => {
   it('maps the flags to coordinator options and leaves absent ones to the defaults', () => {
     expect(controlSettingsOf({})).toEqual({});
-    expect(controlSettingsOf({
-      'client-auth': 'required', 'client-allow-unauthenticated': true, 'build-timeout': 3600, 'max-silent-time': 60,
-      'retention-output-days': 30, 'retention-log-days': 90, 'retention-nar-budget': '1G', 'retention-interval': 3600,
-    })).toEqual({
-      clientAuth: 'required', allowUnauthenticatedClients: true, buildTimeoutSeconds: 3600, maxSilentTimeSeconds: 60,
-      retention: { outputDays: 30, logDays: 90, narBudgetBytes: 1024 ** 3 }, retentionIntervalSeconds: 3600,
+    expect(
+      controlSettingsOf({
+        'client-auth': 'required',
+        'client-allow-unauthenticated': true,
+        'build-timeout': 3600,
+        'max-silent-time': 60,
+        'retention-output-days': 30,
+        'retention-log-days': 90,
+        'retention-nar-budget': '1G',
+        'retention-interval': 3600,
+      }),
+    ).toEqual({
+      clientAuth: 'required',
+      allowUnauthenticatedClients: true,
+      buildTimeoutSeconds: 3600,
+      maxSilentTimeSeconds: 60,
+      retention: { outputDays: 30, logDays: 90, narBudgetBytes: 1024 ** 3 },
+      retentionIntervalSeconds: 3600,
     });
   });
 

@@ -4,7 +4,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { AllocationStrategy } from '@gbc/allocator';
-import type { CacheFlavour, CoordinatorOptions, DerivationSubstitutesOptions, LogLevel } from '@gbc/coordinator-server';
+import type {
+  CacheFlavour,
+  CoordinatorOptions,
+  DerivationSubstitutesOptions,
+  LogLevel,
+} from '@gbc/coordinator-server';
 import { parseGuixPublicKey, parsePublicKey } from '@gbc/store';
 import { layeredOptions } from '../config/layered-options.js';
 import type { CommandContext } from '../context.js';
@@ -20,26 +25,118 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
     describe: 'Run the coordinator',
     builder: (y) =>
       layeredOptions(y, ctx.layers, {
-        database: { type: 'string', default: 'sqlite://gbc.db', describe: 'Database URI: sqlite://PATH, sqlite::memory: or postgres://…', requiresArg: true },
-        'agent-communication': { type: 'string', default: 'http://0.0.0.0:8745', describe: 'Where agents connect (agent API, binary cache, metrics)', requiresArg: true },
-        'client-communication': { type: 'string', default: 'http://127.0.0.1:8746', describe: 'Where clients connect (client API)', requiresArg: true },
-        'cache-communication': { type: 'string', describe: 'Also serve the binary cache alone on this address (it is always on the agent address)', requiresArg: true },
-        'metrics-communication': { type: 'string', describe: 'Serve /metrics on this address instead of the agent address (its gauges name every agent)', requiresArg: true },
-        'allocation-strategy': { type: 'string', default: 'basic', describe: 'basic, derivation-ordered, fair-share, or a module path', requiresArg: true },
-        'data-dir': { type: 'string', default: 'gbc-data', describe: 'Directory of NARs, logs and partial uploads', requiresArg: true },
-        'store-dir': { type: 'string', default: '/gnu/store', describe: 'Store directory of the served paths (/gnu/store for Guix, /nix/store for Nix)', requiresArg: true },
-        'signing-key': { type: 'string', describe: 'Secret key file to sign narinfos with (gbc cache key new)', requiresArg: true },
-        'cache-flavour': { type: 'string', choices: ['guix', 'nix'], describe: 'Narinfo layout served by default (default: guix for /gnu/store, nix otherwise)', requiresArg: true },
-        'pid-file': { type: 'string', describe: 'Write the process id to this file while running', requiresArg: true },
-        'lease-seconds': { type: 'number', describe: 'How long an allocation lives without a status report (default 300)', requiresArg: true },
-        'substitute-url': { type: 'string', array: true, describe: 'External substitute servers agents may fetch inputs from (repeatable)' },
-        'derivation-substitute-url': { type: 'string', array: true, describe: 'Binary caches to fetch a submitted derivation the coordinator lacks from, with its closure of derivations (repeatable, or space-separated)' },
-        'trusted-public-key': { type: 'string', array: true, describe: 'Nix key (name:base64) whose Sig: on a derivation substitute is trusted (repeatable)' },
-        'trusted-guix-key': { type: 'string', array: true, describe: 'Guix public key file whose Signature: on a derivation substitute is trusted (repeatable)' },
-        'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Least severity of log lines (JSON on stderr)' },
-        'hook-lease-seconds': { type: 'number', describe: 'How long a hook event is reserved for the worker running it, renewed while it runs: after a crash its events run again this soon (default 30)', requiresArg: true },
-        'parallel-hooks': { describe: 'Events of one type processed at once: a number, or (in the configuration file) an object per event type', requiresArg: true },
-        'update-database': { type: 'boolean', default: false, describe: 'Apply pending database migrations and exit' },
+        database: {
+          type: 'string',
+          default: 'sqlite://gbc.db',
+          describe: 'Database URI: sqlite://PATH, sqlite::memory: or postgres://…',
+          requiresArg: true,
+        },
+        'agent-communication': {
+          type: 'string',
+          default: 'http://0.0.0.0:8745',
+          describe: 'Where agents connect (agent API, binary cache, metrics)',
+          requiresArg: true,
+        },
+        'client-communication': {
+          type: 'string',
+          default: 'http://127.0.0.1:8746',
+          describe: 'Where clients connect (client API)',
+          requiresArg: true,
+        },
+        'cache-communication': {
+          type: 'string',
+          describe: 'Also serve the binary cache alone on this address (it is always on the agent address)',
+          requiresArg: true,
+        },
+        'metrics-communication': {
+          type: 'string',
+          describe:
+            'Serve /metrics on this address instead of the agent address (its gauges name every agent)',
+          requiresArg: true,
+        },
+        'allocation-strategy': {
+          type: 'string',
+          default: 'basic',
+          describe: 'basic, derivation-ordered, fair-share, or a module path',
+          requiresArg: true,
+        },
+        'data-dir': {
+          type: 'string',
+          default: 'gbc-data',
+          describe: 'Directory of NARs, logs and partial uploads',
+          requiresArg: true,
+        },
+        'store-dir': {
+          type: 'string',
+          default: '/gnu/store',
+          describe: 'Store directory of the served paths (/gnu/store for Guix, /nix/store for Nix)',
+          requiresArg: true,
+        },
+        'signing-key': {
+          type: 'string',
+          describe: 'Secret key file to sign narinfos with (gbc cache key new)',
+          requiresArg: true,
+        },
+        'cache-flavour': {
+          type: 'string',
+          choices: ['guix', 'nix'],
+          describe: 'Narinfo layout served by default (default: guix for /gnu/store, nix otherwise)',
+          requiresArg: true,
+        },
+        'pid-file': {
+          type: 'string',
+          describe: 'Write the process id to this file while running',
+          requiresArg: true,
+        },
+        'lease-seconds': {
+          type: 'number',
+          describe: 'How long an allocation lives without a status report (default 300)',
+          requiresArg: true,
+        },
+        'substitute-url': {
+          type: 'string',
+          array: true,
+          describe: 'External substitute servers agents may fetch inputs from (repeatable)',
+        },
+        'derivation-substitute-url': {
+          type: 'string',
+          array: true,
+          describe:
+            'Binary caches to fetch a submitted derivation the coordinator lacks from, with its closure of derivations (repeatable, or space-separated)',
+        },
+        'trusted-public-key': {
+          type: 'string',
+          array: true,
+          describe: 'Nix key (name:base64) whose Sig: on a derivation substitute is trusted (repeatable)',
+        },
+        'trusted-guix-key': {
+          type: 'string',
+          array: true,
+          describe:
+            'Guix public key file whose Signature: on a derivation substitute is trusted (repeatable)',
+        },
+        'log-level': {
+          type: 'string',
+          default: 'info',
+          choices: ['debug', 'info', 'warn', 'error'],
+          describe: 'Least severity of log lines (JSON on stderr)',
+        },
+        'hook-lease-seconds': {
+          type: 'number',
+          describe:
+            'How long a hook event is reserved for the worker running it, renewed while it runs: after a crash its events run again this soon (default 30)',
+          requiresArg: true,
+        },
+        'parallel-hooks': {
+          describe:
+            'Events of one type processed at once: a number, or (in the configuration file) an object per event type',
+          requiresArg: true,
+        },
+        'update-database': {
+          type: 'boolean',
+          default: false,
+          describe: 'Apply pending database migrations and exit',
+        },
         ...controlOptions,
       } as const),
     handler: async (raw) => {
@@ -53,7 +150,11 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         const datastore = await openDatastore(databaseUri, { migrate: false, cwd: ctx.cwd });
         try {
           const applied = await datastore.migrate();
-          out.result({ applied }, () => (applied.length === 0 ? 'the database is up to date' : `applied ${applied.length} migration(s): ${applied.join(', ')}`));
+          out.result({ applied }, () =>
+            applied.length === 0
+              ? 'the database is up to date'
+              : `applied ${applied.length} migration(s): ${applied.join(', ')}`,
+          );
         } finally {
           await datastore.close();
         }
@@ -77,7 +178,9 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         client: { derivationSubstitutes: await derivationSubstitutesOf(a, ctx) },
         cache: {
           ...(a['signing-key'] === undefined ? {} : { signingKeyFile: resolve(ctx.cwd, a['signing-key']) }),
-          ...(a['guix-signing-key'] === undefined ? {} : { guixSigningKeyFile: resolve(ctx.cwd, a['guix-signing-key']) }),
+          ...(a['guix-signing-key'] === undefined
+            ? {}
+            : { guixSigningKeyFile: resolve(ctx.cwd, a['guix-signing-key']) }),
           ...(a['cache-flavour'] === undefined ? {} : { flavour: a['cache-flavour'] as CacheFlavour }),
         },
       });
@@ -86,11 +189,21 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         await coordinator.start();
         const listening = await listen(coordinator);
         try {
-          if (a['pid-file'] !== undefined) await writeFile(resolve(ctx.cwd, a['pid-file']), `${process.pid}\n`);
-          out.result({ agentUrl: listening.agentUrl, clientUrl: listening.clientUrl, cacheUrl: listening.cacheUrl, metricsUrl: listening.metricsUrl, pid: process.pid }, () =>
-            `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}` +
+          if (a['pid-file'] !== undefined)
+            await writeFile(resolve(ctx.cwd, a['pid-file']), `${process.pid}\n`);
+          out.result(
+            {
+              agentUrl: listening.agentUrl,
+              clientUrl: listening.clientUrl,
+              cacheUrl: listening.cacheUrl,
+              metricsUrl: listening.metricsUrl,
+              pid: process.pid,
+            },
+            () =>
+              `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}` +
               (listening.cacheUrl === undefined ? '' : `, binary cache also on ${listening.cacheUrl}`) +
-              (listening.metricsUrl === undefined ? '' : `, metrics on ${listening.metricsUrl}`));
+              (listening.metricsUrl === undefined ? '' : `, metrics on ${listening.metricsUrl}`),
+          );
           const signal = await stopped.promise;
           out.note(`gbc coordinator: ${signal}, stopping`);
         } finally {
@@ -134,23 +247,43 @@ interface CoordinatorArgs extends ControlArgs {
  * list of built-in hooks, commands, modules or, in a JavaScript file,
  * functions); `parallel-hooks` from the file, GBC_PARALLEL_HOOKS or the flag.
  */
-function hooksOf(a: CoordinatorArgs, ctx: CommandContext): Pick<CoordinatorOptions, 'hooks' | 'parallelHooks' | 'hookRunner'> {
+function hooksOf(
+  a: CoordinatorArgs,
+  ctx: CommandContext,
+): Pick<CoordinatorOptions, 'hooks' | 'parallelHooks' | 'hookRunner'> {
   const hooks = ctx.layers.file.hooks;
   if (hooks !== undefined && (hooks === null || typeof hooks !== 'object' || Array.isArray(hooks))) {
-    throw new CliError('bad-hooks', 'hooks in the configuration file must be an object of event type -> list of hooks', ExitCode.usage);
+    throw new CliError(
+      'bad-hooks',
+      'hooks in the configuration file must be an object of event type -> list of hooks',
+      ExitCode.usage,
+    );
   }
   const hookLease = a['hook-lease-seconds'];
   if (hookLease !== undefined && !(Number.isFinite(hookLease) && hookLease > 0 && hookLease <= 86_400)) {
-    throw new CliError('bad-hook-lease', `hook-lease-seconds must be a number of seconds above 0 and at most 86400, got ${String(hookLease)}`, ExitCode.usage);
+    throw new CliError(
+      'bad-hook-lease',
+      `hook-lease-seconds must be a number of seconds above 0 and at most 86400, got ${String(hookLease)}`,
+      ExitCode.usage,
+    );
   }
   const parallel = a['parallel-hooks'];
   let parallelHooks: CoordinatorOptions['parallelHooks'];
   if (typeof parallel === 'number' || (typeof parallel === 'string' && /^[1-9][0-9]*$/.test(parallel))) {
     parallelHooks = Number(parallel);
-  } else if (parallel !== null && typeof parallel === 'object' && !Array.isArray(parallel) && Object.values(parallel).every((n) => Number.isInteger(n) && (n as number) > 0)) {
+  } else if (
+    parallel !== null &&
+    typeof parallel === 'object' &&
+    !Array.isArray(parallel) &&
+    Object.values(parallel).every((n) => Number.isInteger(n) && (n as number) > 0)
+  ) {
     parallelHooks = parallel as Record<string, number>;
   } else if (parallel !== undefined) {
-    throw new CliError('bad-parallel-hooks', `parallel-hooks must be a positive integer or an object of event type -> positive integer, got ${JSON.stringify(parallel)}`, ExitCode.usage);
+    throw new CliError(
+      'bad-parallel-hooks',
+      `parallel-hooks must be a positive integer or an object of event type -> positive integer, got ${JSON.stringify(parallel)}`,
+      ExitCode.usage,
+    );
   }
   return {
     ...(hooks === undefined ? {} : { hooks: hooks as CoordinatorOptions['hooks'] }),
@@ -163,25 +296,43 @@ function hooksOf(a: CoordinatorArgs, ctx: CommandContext): Pick<CoordinatorOptio
  * The derivation substitute servers and the keys trusted on what they serve.
  * URLs may be given space-separated in one value, as Guix's services write them.
  */
-async function derivationSubstitutesOf(a: CoordinatorArgs, ctx: CommandContext): Promise<DerivationSubstitutesOptions> {
+async function derivationSubstitutesOf(
+  a: CoordinatorArgs,
+  ctx: CommandContext,
+): Promise<DerivationSubstitutesOptions> {
   const urls = (a['derivation-substitute-url'] ?? []).flatMap((u) => u.split(/\s+/)).filter((u) => u !== '');
   for (const u of urls) {
-    if (!/^https?:\/\/[^\s/]/.test(u)) throw new CliError('bad-substitute-url', `derivation-substitute-url must be an http(s) URL, got ${JSON.stringify(u)}`, ExitCode.usage);
+    if (!/^https?:\/\/[^\s/]/.test(u))
+      throw new CliError(
+        'bad-substitute-url',
+        `derivation-substitute-url must be an http(s) URL, got ${JSON.stringify(u)}`,
+        ExitCode.usage,
+      );
   }
   const nixKeys = (a['trusted-public-key'] ?? []).map((k) => {
     try {
       return parsePublicKey(k.trim());
     } catch (error) {
-      throw new CliError('bad-public-key', `trusted-public-key ${JSON.stringify(k)}: ${(error as Error).message}`, ExitCode.usage);
+      throw new CliError(
+        'bad-public-key',
+        `trusted-public-key ${JSON.stringify(k)}: ${(error as Error).message}`,
+        ExitCode.usage,
+      );
     }
   });
-  const guixKeys = await Promise.all((a['trusted-guix-key'] ?? []).map(async (file) => {
-    try {
-      return parseGuixPublicKey(await readFile(resolve(ctx.cwd, file)));
-    } catch (error) {
-      throw new CliError('bad-public-key', `trusted-guix-key ${file}: ${(error as Error).message}`, ExitCode.usage);
-    }
-  }));
+  const guixKeys = await Promise.all(
+    (a['trusted-guix-key'] ?? []).map(async (file) => {
+      try {
+        return parseGuixPublicKey(await readFile(resolve(ctx.cwd, file)));
+      } catch (error) {
+        throw new CliError(
+          'bad-public-key',
+          `trusted-guix-key ${file}: ${(error as Error).message}`,
+          ExitCode.usage,
+        );
+      }
+    }),
+  );
   return { urls, nixKeys, guixKeys };
 }
 
@@ -189,6 +340,11 @@ async function derivationSubstitutesOf(a: CoordinatorArgs, ctx: CommandContext):
 function strategyOf(a: CoordinatorArgs): string | AllocationStrategy {
   const value: unknown = a['allocation-strategy'];
   if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string') return value as AllocationStrategy;
-  throw new CliError('bad-strategy', `allocation-strategy must be a name, a module path or a strategy object, got ${typeof value}`, ExitCode.usage);
+  if (value !== null && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string')
+    return value as AllocationStrategy;
+  throw new CliError(
+    'bad-strategy',
+    `allocation-strategy must be a name, a module path or a strategy object, got ${typeof value}`,
+    ExitCode.usage,
+  );
 }

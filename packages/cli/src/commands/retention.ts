@@ -18,13 +18,23 @@ export function retentionCommand(ctx: CommandContext): CommandModule {
   const run: CommandModule = {
     command: 'run',
     describe: "Apply the coordinator's retention policy now",
-    builder: (y) => clientOptions(y, ctx.layers).option('dry-run', { type: 'boolean', default: false, describe: 'Only report what would be removed' }),
+    builder: (y) =>
+      clientOptions(y, ctx.layers).option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Only report what would be removed',
+      }),
     handler: async (raw) => {
       const a = raw as unknown as RetentionArgs;
       const r = await ctx.client(a).runRetention({ dryRun: a['dry-run'] });
       const verb = r.dryRun ? 'would remove' : 'removed';
-      ctx.output(a).result(r, () =>
-        `${verb} ${r.removedNars} NAR(s) (${r.freedBytes} bytes) and ${r.removedLogs} log(s); ${r.keptBytes} bytes of NARs kept`);
+      ctx
+        .output(a)
+        .result(
+          r,
+          () =>
+            `${verb} ${r.removedNars} NAR(s) (${r.freedBytes} bytes) and ${r.removedLogs} log(s); ${r.keptBytes} bytes of NARs kept`,
+        );
     },
   };
   return {

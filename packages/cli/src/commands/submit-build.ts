@@ -20,23 +20,71 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
       layeredOptions(clientOptions(y, ctx.layers), ctx.layers, {
         priority: { type: 'number', default: 0, describe: 'Higher runs first', requiresArg: true },
         tag: { type: 'string', array: true, describe: 'A build tag key=value (repeatable)' },
-        'ignore-if-build-for-derivation-exists': { type: 'boolean', default: false, describe: 'Skip a derivation that already has a build' },
-        'ignore-if-build-for-outputs-exists': { type: 'boolean', default: false, describe: 'Skip a derivation whose outputs already have a build' },
-        'ensure-all-related-derivation-outputs-have-successful-builds': { type: 'boolean', default: false, describe: 'Also submit builds for inputs nobody has built' },
-        timeout: { type: 'number', describe: 'Wall-clock limit of each build, seconds (default: the coordinator\'s)', requiresArg: true },
-        'max-silent-time': { type: 'number', describe: 'Limit of each build without output, seconds (default: the coordinator\'s)', requiresArg: true },
-        'defer-until': { type: 'string', describe: 'Do not start before this time (ISO 8601)', requiresArg: true },
-        'store-dir': { type: 'string', describe: 'Store directory (default: that of the first derivation)', requiresArg: true },
-        'real-store-dir': { type: 'string', describe: "Directory holding the store's files when it differs from the store directory (local?root=R stores: R/nix/store)", requiresArg: true },
-        upload: { type: 'boolean', default: true, describe: 'Upload what the coordinator lacks from the local store; --no-upload submits by name (the coordinator fetches from its derivation substitute servers)' },
+        'ignore-if-build-for-derivation-exists': {
+          type: 'boolean',
+          default: false,
+          describe: 'Skip a derivation that already has a build',
+        },
+        'ignore-if-build-for-outputs-exists': {
+          type: 'boolean',
+          default: false,
+          describe: 'Skip a derivation whose outputs already have a build',
+        },
+        'ensure-all-related-derivation-outputs-have-successful-builds': {
+          type: 'boolean',
+          default: false,
+          describe: 'Also submit builds for inputs nobody has built',
+        },
+        timeout: {
+          type: 'number',
+          describe: "Wall-clock limit of each build, seconds (default: the coordinator's)",
+          requiresArg: true,
+        },
+        'max-silent-time': {
+          type: 'number',
+          describe: "Limit of each build without output, seconds (default: the coordinator's)",
+          requiresArg: true,
+        },
+        'defer-until': {
+          type: 'string',
+          describe: 'Do not start before this time (ISO 8601)',
+          requiresArg: true,
+        },
+        'store-dir': {
+          type: 'string',
+          describe: 'Store directory (default: that of the first derivation)',
+          requiresArg: true,
+        },
+        'real-store-dir': {
+          type: 'string',
+          describe:
+            "Directory holding the store's files when it differs from the store directory (local?root=R stores: R/nix/store)",
+          requiresArg: true,
+        },
+        upload: {
+          type: 'boolean',
+          default: true,
+          describe:
+            'Upload what the coordinator lacks from the local store; --no-upload submits by name (the coordinator fetches from its derivation substitute servers)',
+        },
       } as const).positional('derivations', { type: 'string', array: true, describe: '.drv paths' }),
     handler: async (raw) => {
       const a = raw as unknown as SubmitArgs;
       const out = ctx.output(a);
       const names = await derivationNames(a.derivations ?? [], ctx.cwd);
-      if (names.length === 0) throw new CliError('no-derivations', 'name at least one derivation (or - to read them from standard input)', ExitCode.usage);
+      if (names.length === 0)
+        throw new CliError(
+          'no-derivations',
+          'name at least one derivation (or - to read them from standard input)',
+          ExitCode.usage,
+        );
       const priority = a.priority;
-      if (!Number.isInteger(priority)) throw new CliError('bad-priority', `--priority must be an integer, got ${String(priority)}`, ExitCode.usage);
+      if (!Number.isInteger(priority))
+        throw new CliError(
+          'bad-priority',
+          `--priority must be an integer, got ${String(priority)}`,
+          ExitCode.usage,
+        );
       const deferUntil = a['defer-until'] === undefined ? undefined : isoTime(a['defer-until']);
       const bar = createProgressBar();
       try {
@@ -46,18 +94,27 @@ export function submitBuildCommand(ctx: CommandContext): CommandModule {
             tags: parseTags(a.tag ?? []),
             ignoreIfBuildForDerivationExists: a['ignore-if-build-for-derivation-exists'],
             ignoreIfBuildForOutputsExists: a['ignore-if-build-for-outputs-exists'],
-            ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds: a['ensure-all-related-derivation-outputs-have-successful-builds'],
+            ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds:
+              a['ensure-all-related-derivation-outputs-have-successful-builds'],
             ...(deferUntil === undefined ? {} : { deferUntil }),
             ...(a.timeout === undefined ? {} : { timeoutSeconds: seconds('timeout', a.timeout) }),
-            ...(a['max-silent-time'] === undefined ? {} : { maxSilentTimeSeconds: seconds('max-silent-time', a['max-silent-time']) }),
+            ...(a['max-silent-time'] === undefined
+              ? {}
+              : { maxSilentTimeSeconds: seconds('max-silent-time', a['max-silent-time']) }),
           },
           ...(a['store-dir'] === undefined ? {} : { storeDir: a['store-dir'] }),
-          ...(a['real-store-dir'] === undefined ? {} : { realStoreDir: resolve(ctx.cwd, a['real-store-dir']) }),
+          ...(a['real-store-dir'] === undefined
+            ? {}
+            : { realStoreDir: resolve(ctx.cwd, a['real-store-dir']) }),
           upload: a.upload,
           onProgress: bar.update,
         });
         bar.done();
-        out.result({ builds }, () => builds.map((b) => (b.created ? b.uuid : `${b.uuid} (existing: ${b.reason ?? 'not created'})`)).join('\n'));
+        out.result({ builds }, () =>
+          builds
+            .map((b) => (b.created ? b.uuid : `${b.uuid} (existing: ${b.reason ?? 'not created'})`))
+            .join('\n'),
+        );
       } finally {
         bar.done();
       }
@@ -94,7 +151,8 @@ async function derivationNames(args: readonly string[], cwd: string): Promise<st
     names.push(...text.split(/\s+/).filter((line) => line !== ''));
   }
   for (const name of names) {
-    if (!name.endsWith('.drv')) throw new CliError('not-a-derivation', `${name} is not a derivation (.drv) path`, ExitCode.usage);
+    if (!name.endsWith('.drv'))
+      throw new CliError('not-a-derivation', `${name} is not a derivation (.drv) path`, ExitCode.usage);
   }
   return names.map((name) => (isAbsolute(name) ? name : resolve(cwd, name)));
 }
@@ -102,12 +160,22 @@ async function derivationNames(args: readonly string[], cwd: string): Promise<st
 /** Reads a time for --defer-until as an ISO 8601 timestamp with a zone. */
 function isoTime(text: string): string {
   const t = new Date(text);
-  if (Number.isNaN(t.getTime())) throw new CliError('bad-time', `--defer-until: cannot read "${text}" as a time (use ISO 8601, e.g. 2026-12-01T12:00:00Z)`, ExitCode.usage);
+  if (Number.isNaN(t.getTime()))
+    throw new CliError(
+      'bad-time',
+      `--defer-until: cannot read "${text}" as a time (use ISO 8601, e.g. 2026-12-01T12:00:00Z)`,
+      ExitCode.usage,
+    );
   return t.toISOString();
 }
 
 /** A time limit flag: a positive whole number of seconds. */
 function seconds(name: string, n: number): number {
-  if (!Number.isInteger(n) || n <= 0) throw new CliError('bad-limit', `--${name} must be a positive integer of seconds, got ${String(n)}`, ExitCode.usage);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new CliError(
+      'bad-limit',
+      `--${name} must be a positive integer of seconds, got ${String(n)}`,
+      ExitCode.usage,
+    );
   return n;
 }

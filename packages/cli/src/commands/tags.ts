@@ -9,7 +9,8 @@ export function parseTags(items: readonly string[]): Tag[] {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new CliError('bad-tag', `tag "${item}" must be written key=value`, ExitCode.usage);
     const key = item.slice(0, eq);
-    if (tags.some((t) => t.key === key)) throw new CliError('bad-tag', `tag key "${key}" is given twice`, ExitCode.usage);
+    if (tags.some((t) => t.key === key))
+      throw new CliError('bad-tag', `tag key "${key}" is given twice`, ExitCode.usage);
     tags.push({ key, value: item.slice(eq + 1) });
   }
   return tags;

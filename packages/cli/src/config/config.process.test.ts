@@ -26,10 +26,20 @@ describe('configuration file < environment < flags', { timeout: 120_000 }, () =>
     const second = await runGbc(['coordinator', '--update-database', '--json'], { cwd: dir });
     expect(JSON.parse(second.stdout)).toEqual({ applied: [] });
 
-    expect((await runGbc(['coordinator', '--update-database'], { cwd: dir, env: { GBC_DATABASE: 'sqlite://env.db' } })).code).toBe(0);
+    expect(
+      (
+        await runGbc(['coordinator', '--update-database'], {
+          cwd: dir,
+          env: { GBC_DATABASE: 'sqlite://env.db' },
+        })
+      ).code,
+    ).toBe(0);
     expect(made()).toEqual(['file.db', 'env.db']);
 
-    const flag = await runGbc(['coordinator', '--update-database', '--database', 'sqlite://flag.db'], { cwd: dir, env: { GBC_DATABASE: 'sqlite://env.db' } });
+    const flag = await runGbc(['coordinator', '--update-database', '--database', 'sqlite://flag.db'], {
+      cwd: dir,
+      env: { GBC_DATABASE: 'sqlite://env.db' },
+    });
     expect(flag.code).toBe(0);
     expect(flag.stdout).toMatch(/applied \d+ migration/);
     expect(made()).toEqual(['file.db', 'env.db', 'flag.db']);
@@ -51,7 +61,10 @@ describe('configuration file < environment < flags', { timeout: 120_000 }, () =>
     const [fromFile, fromEnv, fromFlag] = await Promise.all([
       runGbc(['builds', 'list'], { cwd: dir }),
       runGbc(['builds', 'list'], { cwd: dir, env: { GBC_COORDINATOR: 'http://127.0.0.1:65532' } }),
-      runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:65533'], { cwd: dir, env: { GBC_COORDINATOR: 'http://127.0.0.1:65532' } }),
+      runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:65533'], {
+        cwd: dir,
+        env: { GBC_COORDINATOR: 'http://127.0.0.1:65532' },
+      }),
     ]);
     expect(fromFile.code).toBe(ExitCode.unreachable);
     expect(fromFile.stderr).toMatch(/127\.0\.0\.1:65531\b/);
@@ -60,12 +73,30 @@ describe('configuration file < environment < flags', { timeout: 120_000 }, () =>
   });
 
   it('runs the allocation strategy named by the file, or by --allocation-strategy over it', async () => {
-    writeFileSync(join(dir, 'gbc.config.json'), JSON.stringify({ 'allocation-strategy': 'derivation-ordered' }));
-    const listen = ['--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0'];
-    for (const [flag, expected] of [[[], 'derivation-ordered'], [['--allocation-strategy', 'fair-share'], 'fair-share']] as const) {
-      const coordinator = await startCoordinator(dir, [...listen, '--database', `sqlite://${join(dir, `${expected}.db`)}`, ...flag]);
+    writeFileSync(
+      join(dir, 'gbc.config.json'),
+      JSON.stringify({ 'allocation-strategy': 'derivation-ordered' }),
+    );
+    const listen = [
+      '--agent-communication',
+      'http://127.0.0.1:0',
+      '--client-communication',
+      'http://127.0.0.1:0',
+    ];
+    for (const [flag, expected] of [
+      [[], 'derivation-ordered'],
+      [['--allocation-strategy', 'fair-share'], 'fair-share'],
+    ] as const) {
+      const coordinator = await startCoordinator(dir, [
+        ...listen,
+        '--database',
+        `sqlite://${join(dir, `${expected}.db`)}`,
+        ...flag,
+      ]);
       try {
-        const plan = await runGbc(['allocation-plan', '--json', '--coordinator', coordinator.clientUrl], { cwd: dir });
+        const plan = await runGbc(['allocation-plan', '--json', '--coordinator', coordinator.clientUrl], {
+          cwd: dir,
+        });
         expect(plan.code).toBe(0);
         expect((JSON.parse(plan.stdout) as { strategy: string }).strategy).toBe(expected);
       } finally {
@@ -81,15 +112,30 @@ describe('configuration file < environment < flags', { timeout: 120_000 }, () =>
       runGbc(['builds', 'list', '--config', 'nope.json'], { cwd: dir }),
     ]);
     expect(bad.code).toBe(ExitCode.usage);
-    expect(bad.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^gbc: cannot read configuration file .*gbc\.config\.json/)]);
+    expect(bad.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^gbc: cannot read configuration file .*gbc\.config\.json/),
+    ]);
     expect(missing.code).toBe(ExitCode.usage);
     expect(missing.stderr).toMatch(/nope\.json does not exist/);
     expect(made()).toEqual([]);
   });
 
   it('refuses a bad parallel-hooks setting before starting', async () => {
-    const run = await runGbc(['coordinator', '--database', 'sqlite::memory:', '--client-communication', 'http://127.0.0.1:0', '--agent-communication', 'http://127.0.0.1:0'], { cwd: dir, env: { GBC_PARALLEL_HOOKS: 'many' } });
+    const run = await runGbc(
+      [
+        'coordinator',
+        '--database',
+        'sqlite::memory:',
+        '--client-communication',
+        'http://127.0.0.1:0',
+        '--agent-communication',
+        'http://127.0.0.1:0',
+      ],
+      { cwd: dir, env: { GBC_PARALLEL_HOOKS: 'many' } },
+    );
     expect(run.code).toBe(ExitCode.usage);
-    expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^gbc: parallel-hooks must be a positive integer/)]);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^gbc: parallel-hooks must be a positive integer/),
+    ]);
   });
 });

@@ -9,7 +9,10 @@ const parse = (argv: string[], file: Record<string, unknown>, env: Record<string
     'lease-seconds': { type: 'number' },
     verbose: { type: 'boolean', default: false },
     'substitute-url': { type: 'string', array: true },
-  } as const).strict().exitProcess(false).parseSync();
+  } as const)
+    .strict()
+    .exitProcess(false)
+    .parseSync();
 
 describe('layeredOptions', () => {
   it('names environment variables GBC_ + upper snake case', () => {
@@ -25,7 +28,15 @@ describe('layeredOptions', () => {
   });
 
   it('reads environment values as the declared type', () => {
-    const a = parse([], {}, { GBC_LEASE_SECONDS: '42', GBC_VERBOSE: 'yes', GBC_SUBSTITUTE_URL: 'https://a https://b' });
-    expect([a['lease-seconds'], a.verbose, a['substitute-url']]).toEqual([42, true, ['https://a', 'https://b']]);
+    const a = parse(
+      [],
+      {},
+      { GBC_LEASE_SECONDS: '42', GBC_VERBOSE: 'yes', GBC_SUBSTITUTE_URL: 'https://a https://b' },
+    );
+    expect([a['lease-seconds'], a.verbose, a['substitute-url']]).toEqual([
+      42,
+      true,
+      ['https://a', 'https://b'],
+    ]);
   });
 });

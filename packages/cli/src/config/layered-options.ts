@@ -19,7 +19,11 @@ export function envNameOf(option: string): string {
 }
 
 /** Declares `options` on `y` with their defaults taken from `layers` (env over file over the declared default). */
-export function layeredOptions<T, O extends Record<string, Options>>(y: Argv<T>, layers: ConfigLayers, options: O): Argv<T & InferredOptionTypes<O>> {
+export function layeredOptions<T, O extends Record<string, Options>>(
+  y: Argv<T>,
+  layers: ConfigLayers,
+  options: O,
+): Argv<T & InferredOptionTypes<O>> {
   const declared: Record<string, Options> = {};
   for (const [key, option] of Object.entries(options)) {
     const fromEnv = layers.env[envNameOf(key)];

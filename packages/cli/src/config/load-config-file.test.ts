@@ -16,7 +16,9 @@ describe('configuration file', () => {
     writeFileSync(join(dir, 'gbc.config.json'), '{}');
     writeFileSync(join(dir, 'other.json'), '{}');
     writeFileSync(join(dir, 'env.json'), '{}');
-    expect(findConfigFile(['--config', 'other.json'], { GBC_CONFIG: 'env.json' }, dir)).toBe(join(dir, 'other.json'));
+    expect(findConfigFile(['--config', 'other.json'], { GBC_CONFIG: 'env.json' }, dir)).toBe(
+      join(dir, 'other.json'),
+    );
     expect(findConfigFile(['--config=other.json'], {}, dir)).toBe(join(dir, 'other.json'));
     expect(findConfigFile([], { GBC_CONFIG: 'env.json' }, dir)).toBe(join(dir, 'env.json'));
     expect(findConfigFile([], {}, dir)).toBe(join(dir, 'gbc.config.json'));
@@ -30,8 +32,14 @@ describe('configuration file', () => {
 
   it('loads JSON and JavaScript modules, keeping functions', async () => {
     writeFileSync(join(dir, 'a.json'), '{"database":"sqlite://x.db","parallel-hooks":{"build-success":2}}');
-    expect(await loadConfigFile(join(dir, 'a.json'))).toEqual({ database: 'sqlite://x.db', 'parallel-hooks': { 'build-success': 2 } });
-    writeFileSync(join(dir, 'b.mjs'), 'export default async () => ({ hooks: { "build-success": (e) => e.id } });');
+    expect(await loadConfigFile(join(dir, 'a.json'))).toEqual({
+      database: 'sqlite://x.db',
+      'parallel-hooks': { 'build-success': 2 },
+    });
+    writeFileSync(
+      join(dir, 'b.mjs'),
+      'export default async () => ({ hooks: { "build-success": (e) => e.id } });',
+    );
     const config = await loadConfigFile(join(dir, 'b.mjs'));
     const hook = (config.hooks as Record<string, (e: { id: string }) => string>)['build-success']!;
     expect(hook({ id: 'b1' })).toBe('b1');

@@ -18,7 +18,11 @@ export const DEFAULT_CONFIG_FILES = ['gbc.config.json', 'gbc.config.mjs', 'gbc.c
  * argv, else `GBC_CONFIG`, else the first of DEFAULT_CONFIG_FILES in `cwd`;
  * undefined when there is none. A named file that does not exist is an error.
  */
-export function findConfigFile(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+export function findConfigFile(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): string | undefined {
   let named: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -44,14 +48,24 @@ export async function loadConfigFile(file: string): Promise<ConfigObject> {
       value = JSON.parse(readFileSync(file, 'utf8'));
     } else {
       const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-      value = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
+      value =
+        typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
     }
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError('config-unreadable', `cannot read configuration file ${file}: ${reason}`, ExitCode.usage, { cause: error });
+    throw new CliError(
+      'config-unreadable',
+      `cannot read configuration file ${file}: ${reason}`,
+      ExitCode.usage,
+      { cause: error },
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new CliError('config-shape', `configuration file ${file} must hold an object of settings`, ExitCode.usage);
+    throw new CliError(
+      'config-shape',
+      `configuration file ${file} must hold an object of settings`,
+      ExitCode.usage,
+    );
   }
   return value as ConfigObject;
 }

@@ -4,7 +4,9 @@ import { formatTags } from '../commands/tags.js';
 
 /** One line per build: uuid, state, priority, derivation. */
 export function buildLines(builds: readonly Build[]): string {
-  return builds.map((b) => `${b.uuid}  ${b.state.padEnd(9)}  ${String(b.priority).padStart(4)}  ${b.derivation}`).join('\n');
+  return builds
+    .map((b) => `${b.uuid}  ${b.state.padEnd(9)}  ${String(b.priority).padStart(4)}  ${b.derivation}`)
+    .join('\n');
 }
 
 /** A build's details as labelled lines. */
@@ -23,10 +25,15 @@ export function buildDetailText(b: BuildDetail): string {
   if (b.agent !== null) lines.push(`agent       ${b.agent}`);
   for (const uuid of b.waitingFor) lines.push(`waiting for ${uuid}`);
   for (const uuid of b.blockedBy) lines.push(`blocked by  ${uuid}`);
-  for (const o of b.outputs) lines.push(`output      ${o.name} ${o.path}${o.narHash === null ? '' : ` ${o.narHash} ${o.narSize ?? '?'} bytes`}`);
+  for (const o of b.outputs)
+    lines.push(
+      `output      ${o.name} ${o.path}${o.narHash === null ? '' : ` ${o.narHash} ${o.narSize ?? '?'} bytes`}`,
+    );
   for (const t of b.attempts) {
     const result = t.result ?? (t.startedAt === null ? 'allocated' : 'running');
-    lines.push(`attempt     ${t.uuid} on ${t.agent}: ${result}${t.failureReason === null ? '' : ` (${t.failureReason})`}`);
+    lines.push(
+      `attempt     ${t.uuid} on ${t.agent}: ${result}${t.failureReason === null ? '' : ` (${t.failureReason})`}`,
+    );
     if (t.missingInputs.length > 0) lines.push(`  missing   ${t.missingInputs.join(' ')}`);
   }
   return lines.join('\n');

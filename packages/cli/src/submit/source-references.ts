@@ -22,7 +22,11 @@ export interface ScanOptions {
  * A name run after `storeDir/hash-` is cut back to the longest prefix that
  * exists (text after a path often continues with path-like characters).
  */
-export async function scanStoreReferences(nar: AsyncIterable<Uint8Array>, storeDir: string, options: ScanOptions = {}): Promise<string[]> {
+export async function scanStoreReferences(
+  nar: AsyncIterable<Uint8Array>,
+  storeDir: string,
+  options: ScanOptions = {},
+): Promise<string[]> {
   const realPath = options.realPath ?? ((p: string) => p);
   const exists = options.exists ?? ((p: string) => existsSync(realPath(p)));
   const pattern = new RegExp(`${escapeRegExp(storeDir)}/(${HASH})-(${NAME_CHARS}{1,${MAX_NAME}})`, 'g');

@@ -52,7 +52,11 @@ export interface SubmittedBuild extends SubmitBuildResponse {
 const MISSING_BATCH = 50_000;
 
 /** Submits builds of `derivations` (absolute .drv paths) to the coordinator; see the file header. */
-export async function submitDerivations(client: CoordinatorClient, derivations: readonly string[], options: SubmitOptions = {}): Promise<SubmittedBuild[]> {
+export async function submitDerivations(
+  client: CoordinatorClient,
+  derivations: readonly string[],
+  options: SubmitOptions = {},
+): Promise<SubmittedBuild[]> {
   const roots = [...new Set(derivations)];
   if (roots.length === 0) return [];
   if (options.upload !== false) await uploadClosure(client, roots, options);
@@ -60,10 +64,17 @@ export async function submitDerivations(client: CoordinatorClient, derivations: 
 }
 
 /** Reads the closure of `roots` from the local store and uploads the derivations and sources the coordinator lacks. */
-async function uploadClosure(client: CoordinatorClient, roots: readonly string[], options: SubmitOptions): Promise<void> {
+async function uploadClosure(
+  client: CoordinatorClient,
+  roots: readonly string[],
+  options: SubmitOptions,
+): Promise<void> {
   const storeDir = (options.storeDir ?? dirname(roots[0]!)).replace(/\/+$/, '');
   const realStoreDir = options.realStoreDir?.replace(/\/+$/, '');
-  const realPath = (path: string): string => (realStoreDir === undefined || !path.startsWith(`${storeDir}/`) ? path : realStoreDir + path.slice(storeDir.length));
+  const realPath = (path: string): string =>
+    realStoreDir === undefined || !path.startsWith(`${storeDir}/`)
+      ? path
+      : realStoreDir + path.slice(storeDir.length);
   const progress = options.onProgress ?? (() => undefined);
   const signal = options.signal;
   const texts = new Map<string, Uint8Array>();
@@ -77,7 +88,11 @@ async function uploadClosure(client: CoordinatorClient, roots: readonly string[]
   const sources = [...new Set(closure.order.flatMap((p) => closure.derivations.get(p)!.inputSrcs))];
   const missing = new Set(await missingOf(client, [...closure.order, ...sources], signal));
 
-  await uploadSources(client, sources.filter((s) => missing.has(s)), { storeDir, realPath, signal, onProgress: progress, missingOf: (p) => missingOf(client, p, signal) });
+  await uploadSources(
+    client,
+    sources.filter((s) => missing.has(s)),
+    { storeDir, realPath, signal, onProgress: progress, missingOf: (p) => missingOf(client, p, signal) },
+  );
 
   const drvs = closure.order.filter((p) => missing.has(p));
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
@@ -86,7 +101,11 @@ async function uploadClosure(client: CoordinatorClient, roots: readonly string[]
   for (let i = 0; i < drvs.length;) {
     const batch: { path: string; text: string }[] = [];
     let bytes = 0;
-    while (i < drvs.length && batch.length < 10_000 && (batch.length === 0 || bytes + texts.get(drvs[i]!)!.length <= batchBytes)) {
+    while (
+      i < drvs.length &&
+      batch.length < 10_000 &&
+      (batch.length === 0 || bytes + texts.get(drvs[i]!)!.length <= batchBytes)
+    ) {
       const path = drvs[i++]!;
       bytes += texts.get(path)!.length;
       batch.push({ path, text: encodeDerivationText(texts.get(path)!) });
@@ -95,11 +114,14 @@ async function uploadClosure(client: CoordinatorClient, roots: readonly string[]
     done += batch.length;
     progress({ phase: 'derivations', done, total: drvs.length });
   }
-
 }
 
 /** Creates one build per derivation. */
-async function submitBuilds(client: CoordinatorClient, roots: readonly string[], options: SubmitOptions): Promise<SubmittedBuild[]> {
+async function submitBuilds(
+  client: CoordinatorClient,
+  roots: readonly string[],
+  options: SubmitOptions,
+): Promise<SubmittedBuild[]> {
   const progress = options.onProgress ?? (() => undefined);
   const signal = options.signal;
   const results: SubmittedBuild[] = [];
@@ -113,7 +135,11 @@ async function submitBuilds(client: CoordinatorClient, roots: readonly string[],
 }
 
 /** The paths among `paths` that the coordinator lacks, asked in batches. */
-async function missingOf(client: CoordinatorClient, paths: readonly string[], signal: AbortSignal | undefined): Promise<string[]> {
+async function missingOf(
+  client: CoordinatorClient,
+  paths: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
   const missing: string[] = [];
   for (let i = 0; i < paths.length; i += MISSING_BATCH) {
     missing.push(...(await client.missingPaths(paths.slice(i, i + MISSING_BATCH), { signal })).missing);

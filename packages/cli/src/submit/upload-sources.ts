@@ -19,13 +19,19 @@ export interface UploadSourcesOptions {
 }
 
 /** Uploads `sources` (known missing) and any source they refer to that the coordinator lacks, referenced ones first. */
-export async function uploadSources(client: CoordinatorClient, sources: readonly string[], o: UploadSourcesOptions): Promise<void> {
+export async function uploadSources(
+  client: CoordinatorClient,
+  sources: readonly string[],
+  o: UploadSourcesOptions,
+): Promise<void> {
   const refs = new Map<string, string[]>();
   let pending = [...sources];
   while (pending.length > 0) {
     const discovered = new Set<string>();
     for (const path of pending) {
-      const found = await scanStoreReferences(dumpNar(o.realPath(path)), o.storeDir, { realPath: o.realPath });
+      const found = await scanStoreReferences(dumpNar(o.realPath(path)), o.storeDir, {
+        realPath: o.realPath,
+      });
       refs.set(path, found);
       for (const r of found) if (!refs.has(r) && !pending.includes(r)) discovered.add(r);
     }
@@ -36,7 +42,12 @@ export async function uploadSources(client: CoordinatorClient, sources: readonly
   for (const [i, path] of order.entries()) {
     const { narHash, narSize } = await hashNar(dumpNar(o.realPath(path)));
     const references = refs.get(path)!.map((r) => basename(r));
-    await client.putSource(basename(path), { narHash: formatNarHash(narHash), narSize, references }, dumpNar(o.realPath(path)), { signal: o.signal });
+    await client.putSource(
+      basename(path),
+      { narHash: formatNarHash(narHash), narSize, references },
+      dumpNar(o.realPath(path)),
+      { signal: o.signal },
+    );
     o.onProgress({ phase: 'sources', done: i + 1, total: order.length });
   }
 }

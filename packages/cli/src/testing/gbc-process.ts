@@ -34,7 +34,11 @@ export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.P
 /** Runs `gbc args…` to its end. */
 export function runGbc(args: readonly string[], options: RunOptions = {}): Promise<GbcRun> {
   return new Promise((done, fail) => {
-    const child = spawn(GBC_BIN, [...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(GBC_BIN, [...args], {
+      cwd: options.cwd,
+      env: cleanEnv(options.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -61,21 +65,37 @@ export interface CoordinatorProcess {
 }
 
 /** Starts `gbc coordinator --json` in `dir` with `args`; resolves once it prints where it listens. */
-export async function startCoordinator(dir: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CoordinatorProcess> {
+export async function startCoordinator(
+  dir: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<CoordinatorProcess> {
   const outFile = join(dir, 'coordinator.out');
   const errFile = join(dir, 'coordinator.err');
   const out = openSync(outFile, 'w');
   const err = openSync(errFile, 'w');
-  const child = spawn(GBC_BIN, ['coordinator', '--json', ...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', out, err] });
+  const child = spawn(GBC_BIN, ['coordinator', '--json', ...args], {
+    cwd: dir,
+    env: cleanEnv(env),
+    stdio: ['ignore', out, err],
+  });
   closeSync(out);
   closeSync(err);
-  const exited = new Promise<number>((done) => child.on('exit', (code, signal) => done(code ?? (signal === null ? -1 : 128))));
+  const exited = new Promise<number>((done) =>
+    child.on('exit', (code, signal) => done(code ?? (signal === null ? -1 : 128))),
+  );
   let ended = false;
   void exited.then(() => (ended = true));
   for (;;) {
     const text = readFileSync(outFile, 'utf8');
     if (text.includes('}')) {
-      const info = JSON.parse(text) as { clientUrl: string; agentUrl: string; cacheUrl?: string; metricsUrl?: string; pid: number };
+      const info = JSON.parse(text) as {
+        clientUrl: string;
+        agentUrl: string;
+        cacheUrl?: string;
+        metricsUrl?: string;
+        pid: number;
+      };
       return {
         ...info,
         stop: () => {
@@ -99,17 +119,24 @@ export interface GbcProcess {
 }
 
 /** Starts `gbc args…` in `dir`, output to files; `env` is added to a clean environment. */
-export function startGbc(dir: string, name: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): GbcProcess {
+export function startGbc(
+  dir: string,
+  name: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): GbcProcess {
   const out = openSync(join(dir, `${name}.out`), 'w');
   const err = openSync(join(dir, `${name}.err`), 'w');
   const child = spawn(GBC_BIN, [...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
   let ended = false;
-  const exited = new Promise<number>((done) => child.on('exit', (code, signal) => {
-    ended = true;
-    done(code ?? (signal === null ? -1 : 128));
-  }));
+  const exited = new Promise<number>((done) =>
+    child.on('exit', (code, signal) => {
+      ended = true;
+      done(code ?? (signal === null ? -1 : 128));
+    }),
+  );
   return {
     stop: () => {
       if (!ended) child.kill('SIGTERM');
@@ -120,7 +147,10 @@ export function startGbc(dir: string, name: string, args: readonly string[], env
 }
 
 /** Polls `probe` until it returns a value (not undefined); fails after `timeoutMs` (default 30 s). */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -18,9 +18,12 @@ export interface TestDerivations {
 
 /** Instantiates the test expression in `dir`; `marker` makes the store paths unique to a run. */
 export function instantiateTestDerivations(dir: string, marker: string): TestDerivations {
-  if (process.env.NIX_REMOTE === undefined) throw new Error('run the cli tests with NIX_REMOTE=daemon (a nix-daemon must be running)');
+  if (process.env.NIX_REMOTE === undefined)
+    throw new Error('run the cli tests with NIX_REMOTE=daemon (a nix-daemon must be running)');
   const file = join(dir, 'test.nix');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 let
   marker = "${marker}";
   referenced = builtins.toFile "gbc-cli-referenced" "referenced \${marker}";
@@ -34,8 +37,25 @@ in {
   referenced = referenced;
   used = used;
 }
-`);
-  const drv = (attr: string) => execFileSync('nix-instantiate', [file, '-A', attr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  const value = (attr: string) => JSON.parse(execFileSync('nix-instantiate', ['--eval', '--json', file, '-A', attr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as string;
-  return { top: drv('top'), other: drv('other'), dep: drv('dep'), referenced: value('referenced'), used: value('used') };
+`,
+  );
+  const drv = (attr: string) =>
+    execFileSync('nix-instantiate', [file, '-A', attr], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  const value = (attr: string) =>
+    JSON.parse(
+      execFileSync('nix-instantiate', ['--eval', '--json', file, '-A', attr], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as string;
+  return {
+    top: drv('top'),
+    other: drv('other'),
+    dep: drv('dep'),
+    referenced: value('referenced'),
+    used: value('used'),
+  };
 }

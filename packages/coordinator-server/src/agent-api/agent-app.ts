@@ -12,7 +12,11 @@ import { mountUploadRoutes } from './upload-routes.js';
 import { createUploadedOutputs } from './uploaded-outputs.js';
 
 /** Builds the agent app over the context and the coordinator's scheduler. */
-export function createAgentApp(ctx: CoordinatorContext, scheduler: CoordinatorScheduler, options: AgentAuthOptions = {}): Hono<AgentEnv> {
+export function createAgentApp(
+  ctx: CoordinatorContext,
+  scheduler: CoordinatorScheduler,
+  options: AgentAuthOptions = {},
+): Hono<AgentEnv> {
   const app = new Hono<AgentEnv>();
   app.onError(createErrorHandler(ctx.logger));
   app.notFound(notFoundHandler);

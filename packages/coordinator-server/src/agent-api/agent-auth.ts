@@ -35,7 +35,10 @@ export interface AgentAuthOptions {
 }
 
 /** The Basic-auth middleware of the agent API; see the file header. */
-export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptions = {}): MiddlewareHandler<AgentEnv> {
+export function createAgentAuth(
+  ctx: CoordinatorContext,
+  options: AgentAuthOptions = {},
+): MiddlewareHandler<AgentEnv> {
   const cacheMs = options.cacheMs ?? 30_000;
   // Verified credentials → until when, and the agent's UUID as first seen (one
   // string shared by every later call, rather than a fresh one per request).
@@ -45,7 +48,8 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
   let revocations = 0;
   // Lives as long as the app, like the bus: the coordinator builds one agent app.
   ctx.events.subscribe(null, (e) => {
-    if ((e.type === 'agent-credentials-revoked' || e.type === 'agent-deactivated') && e.agent !== undefined) forget(e.agent);
+    if ((e.type === 'agent-credentials-revoked' || e.type === 'agent-deactivated') && e.agent !== undefined)
+      forget(e.agent);
   });
   const forget = (agentId: string): void => {
     revocations += 1;
@@ -56,9 +60,11 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
   return async (c, next) => {
     const header = c.req.header('authorization');
     const credentials = header === undefined ? undefined : parseBasic(header);
-    if (credentials === undefined) throw new HttpError('unauthorized', 'agent credentials required: HTTP Basic with agent-uuid:password');
+    if (credentials === undefined)
+      throw new HttpError('unauthorized', 'agent credentials required: HTTP Basic with agent-uuid:password');
     const { user, password } = credentials;
-    if (!uuidSchema.safeParse(user).success) throw new HttpError('unauthorized', 'wrong agent credentials: the user name must be the agent UUID');
+    if (!uuidSchema.safeParse(user).success)
+      throw new HttpError('unauthorized', 'wrong agent credentials: the user name must be the agent UUID');
     const key = `${user.toLowerCase()}:${createHash('sha256').update(password).digest('base64')}`;
     const now = ctx.clock.now();
     let entry = verified.get(key);
@@ -66,9 +72,13 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
       const agent = user.toLowerCase();
       const blockedUntil = limiter.knownGood(key) ? 0 : limiter.blockedUntil(agent, now);
       if (blockedUntil > 0) {
-        throw new HttpError('too-many-requests', `too many wrong passwords for agent ${user}: new credentials are refused for ${Math.ceil((blockedUntil - now) / 1000)} s`, {
-          details: { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) },
-        });
+        throw new HttpError(
+          'too-many-requests',
+          `too many wrong passwords for agent ${user}: new credentials are refused for ${Math.ceil((blockedUntil - now) / 1000)} s`,
+          {
+            details: { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) },
+          },
+        );
       }
       const seen = revocations;
       if (!(await verifyAgentPassword(ctx.datastore.db, user, password))) {
@@ -88,7 +98,8 @@ export function createAgentAuth(ctx: CoordinatorContext, options: AgentAuthOptio
 
 /** Refuses (403) a `/agent/{uuid}/…` call made with another agent's credentials. */
 export function ensureSelf(agentId: string, pathAgent: string): void {
-  if (agentId.toLowerCase() !== pathAgent.toLowerCase()) throw new HttpError('forbidden', `agent ${agentId} may not act as agent ${pathAgent}`);
+  if (agentId.toLowerCase() !== pathAgent.toLowerCase())
+    throw new HttpError('forbidden', `agent ${agentId} may not act as agent ${pathAgent}`);
 }
 
 function parseBasic(header: string): { user: string; password: string } | undefined {

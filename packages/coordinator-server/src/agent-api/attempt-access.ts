@@ -21,14 +21,27 @@ export async function heldAttempt(db: Db, buildId: string, agentId: string): Pro
   const row = await db
     .selectFrom('builds as b')
     .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
-    .leftJoin('attempts as a', (j) => j.on(sql<boolean>`a.id = (select max(id) from attempts where build_id = b.id)`))
+    .leftJoin('attempts as a', (j) =>
+      j.on(sql<boolean>`a.id = (select max(id) from attempts where build_id = b.id)`),
+    )
     .select(['b.id', 'd.path', 'a.id as attempt_id', 'a.agent_id', 'a.ended_at', 'a.started_at', 'a.result'])
     .where('b.uuid', '=', buildId)
     .executeTakeFirst();
   if (row === undefined) throw new HttpError('not-found', `no build ${buildId}`);
-  if (row.attempt_id === null || row.agent_id !== agentId) throw new HttpError('forbidden', `build ${buildId} is not allocated to agent ${agentId}`);
+  if (row.attempt_id === null || row.agent_id !== agentId)
+    throw new HttpError('forbidden', `build ${buildId} is not allocated to agent ${agentId}`);
   if (row.ended_at !== null) {
-    throw new HttpError('conflict', `the attempt of agent ${agentId} on build ${buildId} already ended (${row.result}); drop the build`, { details: { result: row.result } });
+    throw new HttpError(
+      'conflict',
+      `the attempt of agent ${agentId} on build ${buildId} already ended (${row.result}); drop the build`,
+      { details: { result: row.result } },
+    );
   }
-  return { attemptId: row.attempt_id, buildRowId: row.id, buildId, derivationPath: row.path, startedAt: row.started_at };
+  return {
+    attemptId: row.attempt_id,
+    buildRowId: row.id,
+    buildId,
+    derivationPath: row.path,
+    startedAt: row.started_at,
+  };
 }

@@ -8,7 +8,10 @@ import { decodeDerivationText, encodeDerivationText } from '@gbc/protocol';
 import { derivationClosure } from './closure.js';
 import { fakeDrv } from './test-support.js';
 
-const withSource = (d: DerivationRecord, source: string): DerivationRecord => ({ ...d, inputSources: [source] });
+const withSource = (d: DerivationRecord, source: string): DerivationRecord => ({
+  ...d,
+  inputSources: [source],
+});
 
 describe('derivationClosure', () => {
   let store: Datastore;
@@ -29,13 +32,23 @@ describe('derivationClosure', () => {
     const closure = await derivationClosure(store.db, top.path);
     expect(closure.derivations).toEqual([base.path, mid.path, top.path]);
     expect(closure.inputOutputs).toEqual([mid.outputs[0]!.path]);
-    expect(closure.inputs).toEqual([...base.inputSources, ...mid.inputSources, ...top.inputSources, mid.outputs[0]!.path].sort());
+    expect(closure.inputs).toEqual(
+      [...base.inputSources, ...mid.inputSources, ...top.inputSources, mid.outputs[0]!.path].sort(),
+    );
     expect(Buffer.from(decodeDerivationText(closure.text)).equals(Buffer.from(top.text))).toBe(true); // the build's own derivation travels with it
-    expect(await derivationClosure(store.db, base.path)).toEqual({ derivations: [base.path], inputs: base.inputSources, inputOutputs: [], text: encodeDerivationText(base.text) });
+    expect(await derivationClosure(store.db, base.path)).toEqual({
+      derivations: [base.path],
+      inputs: base.inputSources,
+      inputOutputs: [],
+      text: encodeDerivationText(base.text),
+    });
 
     // For BuildDerivation: the derivation alone, its own sources and the input outputs it uses, nothing further up.
     expect(await derivationClosure(store.db, top.path, 'own')).toEqual({
-      derivations: [top.path], inputs: [...top.inputSources, mid.outputs[0]!.path].sort(), inputOutputs: [mid.outputs[0]!.path], text: encodeDerivationText(top.text),
+      derivations: [top.path],
+      inputs: [...top.inputSources, mid.outputs[0]!.path].sort(),
+      inputOutputs: [mid.outputs[0]!.path],
+      text: encodeDerivationText(top.text),
     });
   });
 });

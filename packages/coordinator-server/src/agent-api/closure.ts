@@ -15,29 +15,50 @@ import { sql } from 'kysely';
  * inputs of its own build (its sources and the input outputs it uses): what
  * BuildDerivation needs, found without walking the closure.
  */
-export async function derivationClosure(db: Db, derivationPath: string, scope: 'all' | 'own' = 'all'): Promise<{ derivations: string[]; inputs: string[]; inputOutputs: string[]; text: string }> {
-  const own = await db.selectFrom('derivations').select('text').where('path', '=', derivationPath).executeTakeFirstOrThrow();
+export async function derivationClosure(
+  db: Db,
+  derivationPath: string,
+  scope: 'all' | 'own' = 'all',
+): Promise<{ derivations: string[]; inputs: string[]; inputOutputs: string[]; text: string }> {
+  const own = await db
+    .selectFrom('derivations')
+    .select('text')
+    .where('path', '=', derivationPath)
+    .executeTakeFirstOrThrow();
   const direct = await db
     .selectFrom('derivation_inputs as i')
     .innerJoin('derivations as d', 'd.id', 'i.derivation_id')
-    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
+    .innerJoin('derivation_outputs as o', (j) =>
+      j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'),
+    )
     .select('o.path')
     .where('d.path', '=', derivationPath)
     .execute();
   const inputOutputs = [...new Set(direct.map((d) => d.path))].sort();
-  const { derivations, sources } = scope === 'own' ? { derivations: [derivationPath], sources: await sourcesOf(db, [derivationPath]) } : await walkClosure(db, derivationPath);
+  const { derivations, sources } =
+    scope === 'own'
+      ? { derivations: [derivationPath], sources: await sourcesOf(db, [derivationPath]) }
+      : await walkClosure(db, derivationPath);
   const inputs = [...new Set([...sources, ...inputOutputs])].sort();
   return { derivations, inputs, inputOutputs, text: encodeDerivationText(own.text) };
 }
 
 /** The input sources of the derivations at `paths`. */
 async function sourcesOf(db: Db, paths: readonly string[]): Promise<string[]> {
-  const rows = await db.selectFrom('derivation_sources as s').innerJoin('derivations as d', 'd.id', 's.derivation_id').select('s.path').where('d.path', 'in', paths).execute();
+  const rows = await db
+    .selectFrom('derivation_sources as s')
+    .innerJoin('derivations as d', 'd.id', 's.derivation_id')
+    .select('s.path')
+    .where('d.path', 'in', paths)
+    .execute();
   return rows.map((r) => r.path);
 }
 
 /** Every derivation of the closure of `derivationPath`, dependencies first, and all their input sources. */
-async function walkClosure(db: Db, derivationPath: string): Promise<{ derivations: string[]; sources: string[] }> {
+async function walkClosure(
+  db: Db,
+  derivationPath: string,
+): Promise<{ derivations: string[]; sources: string[] }> {
   const edges = new Map<string, string[]>();
   const sources: string[] = [];
   let frontier = [derivationPath];

@@ -19,7 +19,11 @@ function preferStoreDir(dir: string): void {
 /** The text of the derivation whose basename is `name`, or undefined. */
 export async function findDerivationText(db: Db, name: string): Promise<Uint8Array | undefined> {
   for (const dir of storeDirs) {
-    const row = await db.selectFrom('derivations').select('text').where('path', '=', `${dir}/${name}`).executeTakeFirst();
+    const row = await db
+      .selectFrom('derivations')
+      .select('text')
+      .where('path', '=', `${dir}/${name}`)
+      .executeTakeFirst();
     if (row !== undefined) {
       preferStoreDir(dir);
       return new Uint8Array(row.text);

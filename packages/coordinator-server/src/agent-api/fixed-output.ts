@@ -29,7 +29,11 @@ export function fixedHashOf(hashAlgo: string, hash: string): FixedHash | null {
   if (hashAlgo === '' || hash === '') return null;
   const recursive = hashAlgo.startsWith('r:');
   const algorithm = recursive ? hashAlgo.slice(2) : hashAlgo;
-  if (!ALGORITHMS.has(algorithm)) throw new HttpError('unprocessable-derivation', `the fixed output's hash algorithm ${JSON.stringify(hashAlgo)} is not one gbc checks`);
+  if (!ALGORITHMS.has(algorithm))
+    throw new HttpError(
+      'unprocessable-derivation',
+      `the fixed output's hash algorithm ${JSON.stringify(hashAlgo)} is not one gbc checks`,
+    );
   return { recursive, algorithm, hex: hash.toLowerCase() };
 }
 
@@ -38,7 +42,12 @@ export function fixedHashOf(hashAlgo: string, hash: string): FixedHash | null {
  * mismatch the stored file is removed and `hash-mismatch` thrown. A recursive
  * sha256 is the NarHash itself; anything else is read back from storage.
  */
-export async function checkFixedOutput(storage: Storage, stored: StoredNar, fixed: FixedHash, path: string): Promise<void> {
+export async function checkFixedOutput(
+  storage: Storage,
+  stored: StoredNar,
+  fixed: FixedHash,
+  path: string,
+): Promise<void> {
   let found: string;
   if (fixed.recursive && fixed.algorithm === 'sha256') {
     found = Buffer.from(parseHash(stored.narHash, 'sha256').digest).toString('hex');
@@ -47,15 +56,20 @@ export async function checkFixedOutput(storage: Storage, stored: StoredNar, fixe
   }
   if (found === fixed.hex) return;
   await storage.delete('nar', stored.key);
-  throw new HttpError('hash-mismatch', `the output ${path} is fixed by its derivation (${fixed.recursive ? 'r:' : ''}${fixed.algorithm}:${fixed.hex}), but the uploaded content hashes to ${found}: refused`, {
-    details: { path, expected: fixed.hex, found },
-  });
+  throw new HttpError(
+    'hash-mismatch',
+    `the output ${path} is fixed by its derivation (${fixed.recursive ? 'r:' : ''}${fixed.algorithm}:${fixed.hex}), but the uploaded content hashes to ${found}: refused`,
+    {
+      details: { path, expected: fixed.hex, found },
+    },
+  );
 }
 
 /** The digest of the stored NAR (recursive) or of its one regular file (flat). */
 async function hashStored(storage: Storage, stored: StoredNar, fixed: FixedHash): Promise<string> {
   const file = await storage.get('nar', stored.key);
-  if (file === null) throw new HttpError('internal', `the upload of ${stored.key} vanished before it was checked`);
+  if (file === null)
+    throw new HttpError('internal', `the upload of ${stored.key} vanished before it was checked`);
   const nar = Readable.from(file.pipe(createDecompressor(stored.compression)));
   const hash = createHash(fixed.algorithm);
   if (fixed.recursive) {
@@ -68,7 +82,10 @@ async function hashStored(storage: Storage, stored: StoredNar, fixed: FixedHash)
     if (entries > 1 || entry.kind !== 'regular' || entry.executable) {
       nar.destroy();
       await storage.delete('nar', stored.key);
-      throw new HttpError('hash-mismatch', `a flat fixed output must be one non-executable regular file; the upload of ${stored.key} is not`);
+      throw new HttpError(
+        'hash-mismatch',
+        `a flat fixed output must be one non-executable regular file; the upload of ${stored.key} is not`,
+      );
     }
     for await (const chunk of entry.contents) hash.update(chunk);
   }

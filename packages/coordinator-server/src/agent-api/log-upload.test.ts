@@ -22,7 +22,10 @@ describe.each(['sqlite', 'postgres'] as const)('log upload on %s', (dialect) => 
     b = await makeAgent(c, 'logger-b');
     const drv = fakeDrv('logged');
     [build] = (await submit(c, [drv], [{ derivationPath: drv.path }])) as [string];
-    const res = await call(c, 'POST', `/agent/${a.id}/fetch-builds`, a.auth, { count: 1, systems: ['x86_64-linux'] });
+    const res = await call(c, 'POST', `/agent/${a.id}/fetch-builds`, a.auth, {
+      count: 1,
+      systems: ['x86_64-linux'],
+    });
     expect(((await res.json()) as { builds: { uuid: string }[] }).builds.map((x) => x.uuid)).toEqual([build]);
   });
   afterAll(async () => {
@@ -31,9 +34,13 @@ describe.each(['sqlite', 'postgres'] as const)('log upload on %s', (dialect) => 
   });
 
   const put = (text: string, offset?: number, auth = a.auth): Promise<Response> =>
-    Promise.resolve(c.agentApp.request(`/build/${build}/log${offset === undefined ? '' : `?offset=${offset}`}`, {
-      method: 'PUT', headers: { Authorization: auth, 'Content-Type': 'text/plain' }, body: text,
-    }));
+    Promise.resolve(
+      c.agentApp.request(`/build/${build}/log${offset === undefined ? '' : `?offset=${offset}`}`, {
+        method: 'PUT',
+        headers: { Authorization: auth, 'Content-Type': 'text/plain' },
+        body: text,
+      }),
+    );
   const progress = async (auth = a.auth): Promise<unknown> => {
     const res = await call(c, 'GET', `/build/${build}/log-progress`, auth);
     expect(res.status).toBe(200);
@@ -48,7 +55,9 @@ describe.each(['sqlite', 'postgres'] as const)('log upload on %s', (dialect) => 
   it('reports no bytes before any log, and answers only the holding agent', async () => {
     expect(await progress()).toEqual({ bytesReceived: 0, sealed: false });
     expect((await call(c, 'GET', `/build/${build}/log-progress`, b.auth)).status).toBe(403);
-    expect((await call(c, 'GET', '/build/7b0f3a52-6f3e-4d2c-9a1b-2c3d4e5f6a7b/log-progress', a.auth)).status).toBe(404);
+    expect(
+      (await call(c, 'GET', '/build/7b0f3a52-6f3e-4d2c-9a1b-2c3d4e5f6a7b/log-progress', a.auth)).status,
+    ).toBe(404);
   });
 
   it('appends a body whose offset is the held length, and without an offset as before', async () => {
@@ -72,7 +81,9 @@ describe.each(['sqlite', 'postgres'] as const)('log upload on %s', (dialect) => 
   it('refuses an offset past the held length with range-not-satisfiable and `received`, changing nothing', async () => {
     const res = await put('line 7\n', 42);
     expect(res.status).toBe(416);
-    const body = (await res.json()) as { error: { code: string; message: string; details: { received: number } } };
+    const body = (await res.json()) as {
+      error: { code: string; message: string; details: { received: number } };
+    };
     expect(body.error.code).toBe('range-not-satisfiable');
     expect(body.error.details.received).toBe(35);
     expect(body.error.message).toContain('resend from byte 35');
@@ -82,7 +93,15 @@ describe.each(['sqlite', 'postgres'] as const)('log upload on %s', (dialect) => 
 
   it('refuses a negative or malformed offset with 400, and another agent with 403', async () => {
     expect((await put('x\n', -1)).status).toBe(400);
-    expect((await c.agentApp.request(`/build/${build}/log?offset=ten`, { method: 'PUT', headers: { Authorization: a.auth }, body: 'x\n' })).status).toBe(400);
+    expect(
+      (
+        await c.agentApp.request(`/build/${build}/log?offset=ten`, {
+          method: 'PUT',
+          headers: { Authorization: a.auth },
+          body: 'x\n',
+        })
+      ).status,
+    ).toBe(400);
     expect((await put('x\n', 35, b.auth)).status).toBe(403);
     expect(await stored()).toBe('line 1\nline 2\nline 3\nline 4\nline 5\n');
   });

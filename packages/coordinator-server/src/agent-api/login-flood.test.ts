@@ -23,17 +23,23 @@ describe.each(['sqlite', 'postgres'] as const)('a flood of bad agent logins on %
   let c: Coordinator;
   let listening: Listening;
   // A verified password is trusted for 30 s by default: 0 makes every real login a fresh check.
-  beforeAll(async () => ({ c, listening } = served = await startListening(dialect, { agentAuth: { cacheMs: 0 } })));
+  beforeAll(
+    async () => ({ c, listening } = served = await startListening(dialect, { agentAuth: { cacheMs: 0 } })),
+  );
   afterAll(() => served.close());
 
   it('costs no scrypt per wrong password, however many the agent has, and the real agent keeps logging in', async () => {
     const agent = await makeAgent(c, 'flooded');
     // Twenty stored passwords: a scan would run twenty scrypts per bad login.
     for (let i = 0; i < 19; i++) await createAgentPassword(c.context.datastore.db, agent.id);
-    const status = (auth: string) => fetch(`${listening.agentUrl}/agent/${agent.id}/status`, {
-      method: 'PUT', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ load1: 0, builds: [] }),
-    }).then((r) => r.status);
-    const bad = (i: number) => `Basic ${Buffer.from(`${agent.id}:wrong-password-${i}-${'x'.repeat(30)}`).toString('base64')}`;
+    const status = (auth: string) =>
+      fetch(`${listening.agentUrl}/agent/${agent.id}/status`, {
+        method: 'PUT',
+        headers: { Authorization: auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ load1: 0, builds: [] }),
+      }).then((r) => r.status);
+    const bad = (i: number) =>
+      `Basic ${Buffer.from(`${agent.id}:wrong-password-${i}-${'x'.repeat(30)}`).toString('base64')}`;
 
     // What one scrypt of the stored kind costs this process, measured here (CPU, not wall clock).
     const one = process.cpuUsage();
@@ -58,16 +64,24 @@ describe.each(['sqlite', 'postgres'] as const)('a flood of bad agent logins on %
   it('refuses new credentials for a flooded agent with 429 and Retry-After until the block ends, then checks them again', async () => {
     const clock = createManualClock();
     const local = await createCoordinator({
-      databaseUri: `sqlite://${c.context.config.cwd}/limits-${dialect}.db`, dataDir: `${c.context.config.cwd}/limits-data`, cwd: c.context.config.cwd, logger: silentLogger, clock,
+      databaseUri: `sqlite://${c.context.config.cwd}/limits-${dialect}.db`,
+      dataDir: `${c.context.config.cwd}/limits-data`,
+      cwd: c.context.config.cwd,
+      logger: silentLogger,
+      clock,
       agentAuth: { cacheMs: 0, limits: { failures: 3, windowMs: 60_000, blockMs: 10_000 } },
     });
     await local.start();
     try {
       const agent = await makeAgent(local, 'limited');
-      const put = (auth: string) => local.agentApp.request(`/agent/${agent.id}/status`, {
-        method: 'PUT', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ load1: 0, builds: [] }),
-      });
-      const basic = (password: string) => `Basic ${Buffer.from(`${agent.id}:${password}`).toString('base64')}`;
+      const put = (auth: string) =>
+        local.agentApp.request(`/agent/${agent.id}/status`, {
+          method: 'PUT',
+          headers: { Authorization: auth, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ load1: 0, builds: [] }),
+        });
+      const basic = (password: string) =>
+        `Basic ${Buffer.from(`${agent.id}:${password}`).toString('base64')}`;
       const fresh = await createAgentPassword(local.context.datastore.db, agent.id);
       expect((await put(agent.auth)).status).toBe(200);
       for (let i = 0; i < 4; i++) expect((await put(basic(`wrong-${i}-${'x'.repeat(20)}`))).status).toBe(401);

@@ -38,7 +38,11 @@ export function createLoginLimiter(options: LoginLimiterOptions = {}): LoginLimi
   const maxTracked = options.maxTracked ?? 100_000;
   const good = new Set<string>();
   const agents = new Map<string, { since: number; count: number; blockedUntil: number; blocks: number }>();
-  const bounded = <K>(collection: { size: number; keys(): IterableIterator<K>; delete(k: K): boolean }): void => {
+  const bounded = <K>(collection: {
+    size: number;
+    keys(): IterableIterator<K>;
+    delete(k: K): boolean;
+  }): void => {
     if (collection.size > maxTracked) collection.delete(collection.keys().next().value as K);
   };
   return {
@@ -55,7 +59,12 @@ export function createLoginLimiter(options: LoginLimiterOptions = {}): LoginLimi
       let a = agents.get(agent);
       if (a === undefined || now - a.since > windowMs) {
         // A new window; the block length keeps growing only while blocks follow each other.
-        a = { since: now, count: 0, blockedUntil: a?.blockedUntil ?? 0, blocks: a !== undefined && now - a.blockedUntil < windowMs ? a.blocks : 0 };
+        a = {
+          since: now,
+          count: 0,
+          blockedUntil: a?.blockedUntil ?? 0,
+          blocks: a !== undefined && now - a.blockedUntil < windowMs ? a.blocks : 0,
+        };
         agents.delete(agent);
         agents.set(agent, a);
         bounded(agents);

@@ -45,7 +45,15 @@ describe('output references', () => {
     stranger = fakeDrv('malware');
     await recordDerivations(c.context.datastore.db, [input, stranger]);
     // The input is held (as if built or substituted), so a build that needs it is ready.
-    await recordOutputMetadata(c.context.datastore.db, [{ storePath: input.outputs[0]!.path, narHash: narHashOf(fileNar('lib\n')), narSize: 1, references: [], files: [] }]);
+    await recordOutputMetadata(c.context.datastore.db, [
+      {
+        storePath: input.outputs[0]!.path,
+        narHash: narHashOf(fileNar('lib\n')),
+        narSize: 1,
+        references: [],
+        files: [],
+      },
+    ]);
   });
   afterAll(async () => {
     await c.stop();
@@ -55,10 +63,22 @@ describe('output references', () => {
   const started = (drv: DerivationRecord) => startedBuild(c, agent, drv);
   const upload = async (build: string, nar: Buffer, references: string[]) => {
     const res = await c.agentApp.request(`/build/${build}/output/out`, {
-      method: 'PUT', body: nar,
-      headers: { ...encodeUploadHeaders({ narHash: narHashOf(nar), narSize: nar.length, references: references.map(base) }), Authorization: agent.auth, 'Content-Type': 'application/x-nix-nar' },
+      method: 'PUT',
+      body: nar,
+      headers: {
+        ...encodeUploadHeaders({
+          narHash: narHashOf(nar),
+          narSize: nar.length,
+          references: references.map(base),
+        }),
+        Authorization: agent.auth,
+        'Content-Type': 'application/x-nix-nar',
+      },
     });
-    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string; details?: { reason: string } } } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { error?: { code: string; message: string; details?: { reason: string } } },
+    };
   };
   const storedNars = async () => {
     const keys: string[] = [];
@@ -75,7 +95,11 @@ describe('output references', () => {
     const before = await storedNars();
 
     // The stranger's path is in the NAR, but the build could not have seen it.
-    const smuggled = await upload(build, fileNar(`#!${lib}/bin/sh\nexec ${evil}/bin/payload # ${own}\n`), [lib, own, evil]);
+    const smuggled = await upload(build, fileNar(`#!${lib}/bin/sh\nexec ${evil}/bin/payload # ${own}\n`), [
+      lib,
+      own,
+      evil,
+    ]);
     expect(smuggled.status).toBe(400);
     expect(smuggled.body.error?.details?.reason).toBe('reference-outside-closure');
     expect(smuggled.body.error?.message).toContain(evil);
@@ -84,11 +108,17 @@ describe('output references', () => {
     expect(invented.status).toBe(400);
     expect(invented.body.error?.details?.reason).toBe('reference-not-in-nar');
     expect(await storedNars()).toEqual(before);
-    expect((await call(c, 'POST', `/build/${build}/report-result`, agent.auth, { result: 'success' })).status).toBe(409);
+    expect(
+      (await call(c, 'POST', `/build/${build}/report-result`, agent.auth, { result: 'success' })).status,
+    ).toBe(409);
 
     expect((await upload(build, fileNar(`#!${lib}/bin/sh\necho ${own}\n`), [lib, own])).status).toBe(200);
-    expect((await call(c, 'POST', `/build/${build}/report-result`, agent.auth, { result: 'success' })).status).toBe(204);
-    expect([...((await getOutputMetadata(c.context.datastore.db, own))?.references ?? [])].sort()).toEqual([lib, own].sort());
+    expect(
+      (await call(c, 'POST', `/build/${build}/report-result`, agent.auth, { result: 'success' })).status,
+    ).toBe(204);
+    expect([...((await getOutputMetadata(c.context.datastore.db, own))?.references ?? [])].sort()).toEqual(
+      [lib, own].sort(),
+    );
   });
 
   it('finds hash parts split across chunks at any point, and only whole ones', () => {

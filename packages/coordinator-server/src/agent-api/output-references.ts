@@ -30,11 +30,20 @@ export async function referenceCandidates(db: Db, derivationPath: string): Promi
   const closure = await derivationClosure(db, derivationPath, 'all');
   const paths = new Set<string>(closure.inputs);
   for (const part of chunk(closure.derivations, 1)) {
-    const rows = await db.selectFrom('derivation_outputs as o').innerJoin('derivations as d', 'd.id', 'o.derivation_id').select('o.path').where('d.path', 'in', part).execute();
+    const rows = await db
+      .selectFrom('derivation_outputs as o')
+      .innerJoin('derivations as d', 'd.id', 'o.derivation_id')
+      .select('o.path')
+      .where('d.path', 'in', part)
+      .execute();
     for (const r of rows) paths.add(r.path);
   }
   for (const part of chunk(closure.inputs, 1)) {
-    const rows = await db.selectFrom('output_metadata').select('references').where('store_path', 'in', part).execute();
+    const rows = await db
+      .selectFrom('output_metadata')
+      .select('references')
+      .where('store_path', 'in', part)
+      .execute();
     for (const r of rows) for (const ref of JSON.parse(r.references) as string[]) paths.add(ref);
   }
   const byHash = new Map<string, string>();
@@ -64,7 +73,10 @@ export class HashPartScanner {
   /** Scans the next bytes. */
   update(chunk: Uint8Array): void {
     if (this.#wanted.size === 0 || chunk.length === 0) return;
-    const buf = this.#carry.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.#carry, chunk]);
+    const buf =
+      this.#carry.length === 0
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([this.#carry, chunk]);
     let i = 0;
     while (i + HASH_PART <= buf.length) {
       let j = HASH_PART - 1;
@@ -92,22 +104,34 @@ export class HashPartScanner {
  * (400 bad-request, nothing kept) declared references outside the candidates
  * or absent from the NAR.
  */
-export function referenceInspector(outputPath: string, declared: readonly string[], candidates: ReadonlyMap<string, string>): NarInspector {
+export function referenceInspector(
+  outputPath: string,
+  declared: readonly string[],
+  candidates: ReadonlyMap<string, string>,
+): NarInspector {
   const scanner = new HashPartScanner(candidates.keys());
   return {
     update: (chunk) => scanner.update(chunk),
     finish() {
       const outside = declared.filter((r) => candidates.get(hashPartOf(r)) !== r);
       if (outside.length > 0) {
-        throw new HttpError('bad-request', `the output ${outputPath} declares references its build could not see (not in its derivation's closure): ${outside.join(', ')}; nothing was kept`, {
-          details: { reason: 'reference-outside-closure', references: outside },
-        });
+        throw new HttpError(
+          'bad-request',
+          `the output ${outputPath} declares references its build could not see (not in its derivation's closure): ${outside.join(', ')}; nothing was kept`,
+          {
+            details: { reason: 'reference-outside-closure', references: outside },
+          },
+        );
       }
       const absent = declared.filter((r) => !scanner.found().has(hashPartOf(r)));
       if (absent.length > 0) {
-        throw new HttpError('bad-request', `the output ${outputPath} declares references that do not occur in its NAR: ${absent.join(', ')}; nothing was kept`, {
-          details: { reason: 'reference-not-in-nar', references: absent },
-        });
+        throw new HttpError(
+          'bad-request',
+          `the output ${outputPath} declares references that do not occur in its NAR: ${absent.join(', ')}; nothing was kept`,
+          {
+            details: { reason: 'reference-not-in-nar', references: absent },
+          },
+        );
       }
     },
   };

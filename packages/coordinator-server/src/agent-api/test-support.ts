@@ -27,20 +27,32 @@ export function hashPart(): string {
 }
 
 /** A synthetic derivation (the datastore does not check texts) depending on `inputs`' `out`. */
-export function fakeDrv(name: string, inputs: readonly DerivationRecord[] = [], system = 'x86_64-linux'): DerivationRecord {
+export function fakeDrv(
+  name: string,
+  inputs: readonly DerivationRecord[] = [],
+  system = 'x86_64-linux',
+): DerivationRecord {
   const path = `/gnu/store/${hashPart()}-${name}.drv`;
   const out = `/gnu/store/${hashPart()}-${name}`;
   return {
-    path, name, system, fixedOutput: false, text: Buffer.from(`Derive([("out","${out}","","")],[],[],"${system}","/bin/sh",[],[])`),
+    path,
+    name,
+    system,
+    fixedOutput: false,
+    text: Buffer.from(`Derive([("out","${out}","","")],[],[],"${system}","/bin/sh",[],[])`),
     outputs: [{ name: 'out', path: out, hashAlgo: '', hash: '' }],
-    inputDerivations: inputs.map((i) => ({ path: i.path, outputs: ['out'] })), inputSources: [],
+    inputDerivations: inputs.map((i) => ({ path: i.path, outputs: ['out'] })),
+    inputSources: [],
   };
 }
 
 /** The PostgreSQL server of the tests; a clear error when GBC_TEST_POSTGRES_URI is missing. */
 export function postgresUri(): string {
   const uri = process.env.GBC_TEST_POSTGRES_URI;
-  if (uri === undefined || uri === '') throw new Error('GBC_TEST_POSTGRES_URI is not set: these tests need PostgreSQL, e.g. GBC_TEST_POSTGRES_URI=postgres://postgres@127.0.0.1:54329/gbc (scripts/test sets it)');
+  if (uri === undefined || uri === '')
+    throw new Error(
+      'GBC_TEST_POSTGRES_URI is not set: these tests need PostgreSQL, e.g. GBC_TEST_POSTGRES_URI=postgres://postgres@127.0.0.1:54329/gbc (scripts/test sets it)',
+    );
   return uri;
 }
 
@@ -54,14 +66,20 @@ export interface TestPlace {
 /** Creates an empty SQLite file or PostgreSQL database. */
 export function createTestPlace(dialect: 'sqlite' | 'postgres'): TestPlace {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-'));
-  if (dialect === 'sqlite') return { databaseUri: `sqlite://${join(dir, 'gbc.db')}`, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  if (dialect === 'sqlite')
+    return {
+      databaseUri: `sqlite://${join(dir, 'gbc.db')}`,
+      dir,
+      remove: () => rmSync(dir, { recursive: true, force: true }),
+    };
   const base = postgresUri();
   const name = `gbc_agent_${randomBytes(6).toString('hex')}`;
   execFileSync('psql', [base, '-qc', `create database ${name}`], { stdio: 'pipe' });
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {
-    databaseUri: url.toString(), dir,
+    databaseUri: url.toString(),
+    dir,
     remove: () => {
       execFileSync('psql', [base, '-qc', `drop database if exists ${name} with (force)`], { stdio: 'pipe' });
       rmSync(dir, { recursive: true, force: true });
@@ -70,8 +88,20 @@ export function createTestPlace(dialect: 'sqlite' | 'postgres'): TestPlace {
 }
 
 /** Starts a coordinator on `place` with `clock`. */
-export async function startOn(place: TestPlace, clock: ManualClock = createManualClock(), leaseSeconds = 60): Promise<Coordinator> {
-  const c = await createCoordinator({ databaseUri: place.databaseUri, dataDir: join(place.dir, 'data'), logger: silentLogger, clock, cwd: place.dir, leaseSeconds, leaseCheckIntervalMs: 3_600_000 });
+export async function startOn(
+  place: TestPlace,
+  clock: ManualClock = createManualClock(),
+  leaseSeconds = 60,
+): Promise<Coordinator> {
+  const c = await createCoordinator({
+    databaseUri: place.databaseUri,
+    dataDir: join(place.dir, 'data'),
+    logger: silentLogger,
+    clock,
+    cwd: place.dir,
+    leaseSeconds,
+    leaseCheckIntervalMs: 3_600_000,
+  });
   await c.start();
   return c;
 }
@@ -84,13 +114,23 @@ export interface ListeningCoordinator {
 }
 
 /** Starts a coordinator with `options` on a fresh `dialect` place and listens on ephemeral loopback ports. */
-export async function startListening(dialect: 'sqlite' | 'postgres', options: Partial<CoordinatorOptions> = {}): Promise<ListeningCoordinator> {
+export async function startListening(
+  dialect: 'sqlite' | 'postgres',
+  options: Partial<CoordinatorOptions> = {},
+): Promise<ListeningCoordinator> {
   const place = createTestPlace(dialect);
-  const c = await createCoordinator({ databaseUri: place.databaseUri, dataDir: join(place.dir, 'data'), cwd: place.dir, logger: silentLogger, ...options });
+  const c = await createCoordinator({
+    databaseUri: place.databaseUri,
+    dataDir: join(place.dir, 'data'),
+    cwd: place.dir,
+    logger: silentLogger,
+    ...options,
+  });
   await c.start();
   const listening = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
   return {
-    c, listening,
+    c,
+    listening,
     async close() {
       await listening.close();
       await c.stop();
@@ -103,25 +143,44 @@ export async function startListening(dialect: 'sqlite' | 'postgres', options: Pa
  * Submits a build of `drv`, has `agent` fetch it (it must be the one handed
  * out) and report its start; returns the build's UUID.
  */
-export async function startedBuild(c: Coordinator, agent: { id: string; auth: string }, drv: DerivationRecord): Promise<string> {
+export async function startedBuild(
+  c: Coordinator,
+  agent: { id: string; auth: string },
+  drv: DerivationRecord,
+): Promise<string> {
   const [id] = await submit(c, [drv], [{ derivationPath: drv.path }]);
-  const got = (await (await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, { count: 1, systems: [drv.system] })).json()) as { builds: { uuid: string }[] };
-  if (got.builds.length !== 1 || got.builds[0]!.uuid !== id) throw new Error(`fetch-builds handed out ${JSON.stringify(got.builds.map((b) => b.uuid))}, not ${id}`);
+  const got = (await (
+    await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, { count: 1, systems: [drv.system] })
+  ).json()) as { builds: { uuid: string }[] };
+  if (got.builds.length !== 1 || got.builds[0]!.uuid !== id)
+    throw new Error(`fetch-builds handed out ${JSON.stringify(got.builds.map((b) => b.uuid))}, not ${id}`);
   const start = await call(c, 'POST', `/build/${id}/report-build-start`, agent.auth);
   if (start.status !== 204) throw new Error(`report-build-start answered ${start.status}`);
   return id!;
 }
 
 /** Creates an agent with a password; returns its id and Basic header. */
-export async function makeAgent(c: Coordinator, name: string, tags: readonly { key: string; value: string }[] = []): Promise<{ id: string; auth: string; password: string }> {
+export async function makeAgent(
+  c: Coordinator,
+  name: string,
+  tags: readonly { key: string; value: string }[] = [],
+): Promise<{ id: string; auth: string; password: string }> {
   const db = c.context.datastore.db;
   const agent = await createAgent(db, { name, tags, systems: ['x86_64-linux'] });
   const password = await createAgentPassword(db, agent.id);
-  return { id: agent.id, password, auth: `Basic ${Buffer.from(`${agent.id}:${password}`).toString('base64')}` };
+  return {
+    id: agent.id,
+    password,
+    auth: `Basic ${Buffer.from(`${agent.id}:${password}`).toString('base64')}`,
+  };
 }
 
 /** Records derivations and creates one build per request, then tells the scheduler. */
-export async function submit(c: Coordinator, drvs: readonly DerivationRecord[], requests: readonly BuildRequest[]): Promise<string[]> {
+export async function submit(
+  c: Coordinator,
+  drvs: readonly DerivationRecord[],
+  requests: readonly BuildRequest[],
+): Promise<string[]> {
   const db = c.context.datastore.db;
   await recordDerivations(db, drvs);
   const created = await createBuilds(db, requests, c.context.clock.now());
@@ -130,10 +189,22 @@ export async function submit(c: Coordinator, drvs: readonly DerivationRecord[], 
 }
 
 /** A JSON request on the agent app. */
-export function call(c: Coordinator, method: string, path: string, auth: string | undefined, body?: unknown): Promise<Response> {
+export function call(
+  c: Coordinator,
+  method: string,
+  path: string,
+  auth: string | undefined,
+  body?: unknown,
+): Promise<Response> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (auth !== undefined) headers.Authorization = auth;
-  return Promise.resolve(c.agentApp.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  return Promise.resolve(
+    c.agentApp.request(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
 }
 
 export { createManualClock };

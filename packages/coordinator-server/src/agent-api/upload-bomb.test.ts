@@ -32,15 +32,24 @@ function narString(s: string): Buffer {
 
 /** The NAR of one regular file of `size` zero bytes, zstd-compressed, made without holding it in memory; and its NarSize. */
 function zeroFileNar(size: number): { zstd: Buffer; narSize: number; narHash: string } {
-  const head = Buffer.concat([...['nix-archive-1', '(', 'type', 'regular', 'contents'].map(narString), Buffer.alloc(8)]);
+  const head = Buffer.concat([
+    ...['nix-archive-1', '(', 'type', 'regular', 'contents'].map(narString),
+    Buffer.alloc(8),
+  ]);
   head.writeBigUInt64LE(BigInt(size), head.length - 8);
   const tail = Buffer.concat([Buffer.alloc((8 - (size % 8)) % 8), narString(')')]);
   writeFileSync(join(work, 'head'), head);
   writeFileSync(join(work, 'tail'), tail);
   const stream = `cat head; head -c ${size} /dev/zero; cat tail`;
   const zstd = execFileSync('sh', ['-c', `(${stream}) | zstd -q -c`], { cwd: work, maxBuffer: 64 << 20 });
-  const hex = execFileSync('sh', ['-c', `(${stream}) | sha256sum`], { cwd: work, encoding: 'utf8' }).split(' ')[0]!;
-  return { zstd, narSize: head.length + size + tail.length, narHash: formatHash(makeHash('sha256', Buffer.from(hex, 'hex'))) };
+  const hex = execFileSync('sh', ['-c', `(${stream}) | sha256sum`], { cwd: work, encoding: 'utf8' }).split(
+    ' ',
+  )[0]!;
+  return {
+    zstd,
+    narSize: head.length + size + tail.length,
+    narHash: formatHash(makeHash('sha256', Buffer.from(hex, 'hex'))),
+  };
 }
 
 describe('decompression bombs uploaded to the coordinator', () => {
@@ -60,8 +69,13 @@ describe('decompression bombs uploaded to the coordinator', () => {
   const started = (name: string) => startedBuild(c, agent, fakeDrv(name));
   const upload = async (build: string, body: Buffer, narHash: string, narSize: number) => {
     const res = await c.agentApp.request(`/build/${build}/output/out`, {
-      method: 'PUT', body,
-      headers: { ...encodeUploadHeaders({ narHash, narSize, references: [], compression: 'zstd' }), Authorization: agent.auth, 'Content-Type': 'application/x-nix-nar' },
+      method: 'PUT',
+      body,
+      headers: {
+        ...encodeUploadHeaders({ narHash, narSize, references: [], compression: 'zstd' }),
+        Authorization: agent.auth,
+        'Content-Type': 'application/x-nix-nar',
+      },
     });
     return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
   };
@@ -89,9 +103,16 @@ describe('decompression bombs uploaded to the coordinator', () => {
   });
 
   it('refuses a stream of zeros at its first bytes: it is no NAR', async () => {
-    const zeros = execFileSync('sh', ['-c', 'head -c 67108864 /dev/zero | zstd -q -c'], { maxBuffer: 64 << 20 });
+    const zeros = execFileSync('sh', ['-c', 'head -c 67108864 /dev/zero | zstd -q -c'], {
+      maxBuffer: 64 << 20,
+    });
     const build = await started('zeros');
-    const answer = await upload(build, zeros, formatHash(makeHash('sha256', createHash('sha256').update('x').digest())), 64 << 20);
+    const answer = await upload(
+      build,
+      zeros,
+      formatHash(makeHash('sha256', createHash('sha256').update('x').digest())),
+      64 << 20,
+    );
     expect(answer.status).toBe(400);
     expect(answer.body.error?.message).toContain('not a valid NAR (bad-magic)');
   });

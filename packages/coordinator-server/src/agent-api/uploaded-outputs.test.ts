@@ -20,8 +20,11 @@ function note(output: string): UploadedOutput {
   return {
     output,
     metadata: {
-      storePath: `/nix/store/00000000000000000000000000000000-x-${output}`, narHash: 'sha256:0000', narSize: 120,
-      references: [], deriver: '/nix/store/11111111111111111111111111111111-x.drv',
+      storePath: `/nix/store/00000000000000000000000000000000-x-${output}`,
+      narHash: 'sha256:0000',
+      narSize: 120,
+      references: [],
+      deriver: '/nix/store/11111111111111111111111111111111-x.drv',
       files: [{ compression: 'zstd', fileSize: 80, fileHash: 'sha256:1111', location: `zstd/x-${output}` }],
     },
   };
@@ -72,11 +75,20 @@ describe('uploaded-output notes', () => {
     const c = await startOn(place);
     try {
       const drvs = ['swept-running', 'swept-done'].map((n) => fakeDrv(n));
-      const [running, done] = await submit(c, drvs, drvs.map((d) => ({ derivationPath: d.path })));
-      await c.context.datastore.db.updateTable('builds').set({ state: 'succeeded' }).where('uuid', '=', done!).execute();
+      const [running, done] = await submit(
+        c,
+        drvs,
+        drvs.map((d) => ({ derivationPath: d.path })),
+      );
+      await c.context.datastore.db
+        .updateTable('builds')
+        .set({ state: 'succeeded' })
+        .where('uuid', '=', done!)
+        .execute();
       const dir = scratch();
       const notes = createUploadedOutputs(dir);
-      for (const build of [running!, done!, '7b0f3a52-6f3e-4d2c-9a1b-2c3d4e5f6a7b']) await notes.save(build, note('out'));
+      for (const build of [running!, done!, '7b0f3a52-6f3e-4d2c-9a1b-2c3d4e5f6a7b'])
+        await notes.save(build, note('out'));
       expect(await sweepUploadedNotes(dir, c.context.datastore.db)).toBe(2);
       expect(readdirSync(join(dir, 'uploaded'))).toEqual([running]);
     } finally {

@@ -71,9 +71,17 @@ export function createUploadedOutputs(scratchDir: string): UploadedOutputs {
       const notes = known.get(buildId);
       known.delete(buildId);
       if (notes !== undefined) {
-        await Promise.all([...notes.keys()].map((output) => unlink(file(buildId, output)).catch(() => undefined)));
+        await Promise.all(
+          [...notes.keys()].map((output) => unlink(file(buildId, output)).catch(() => undefined)),
+        );
         // Empty unless notes from before a restart are there too: then the whole directory goes.
-        if (await rmdir(dir(buildId)).then(() => true, () => false)) return;
+        if (
+          await rmdir(dir(buildId)).then(
+            () => true,
+            () => false,
+          )
+        )
+          return;
       }
       await rm(dir(buildId), { recursive: true, force: true });
     },
@@ -91,7 +99,16 @@ export async function sweepUploadedNotes(scratchDir: string, db: Db): Promise<nu
   let removed = 0;
   for (let i = 0; i < builds.length; i += 500) {
     const batch = builds.slice(i, i + 500);
-    const live = new Set((await db.selectFrom('builds').select('uuid').where('uuid', 'in', batch).where('state', 'in', ['queued', 'allocated', 'started']).execute()).map((b) => b.uuid));
+    const live = new Set(
+      (
+        await db
+          .selectFrom('builds')
+          .select('uuid')
+          .where('uuid', 'in', batch)
+          .where('state', 'in', ['queued', 'allocated', 'started'])
+          .execute()
+      ).map((b) => b.uuid),
+    );
     for (const build of batch) {
       if (live.has(build)) continue;
       await rm(join(root, build), { recursive: true, force: true });

@@ -9,7 +9,13 @@ import type { Hono } from 'hono';
 import { generateSecretKey, parseNarInfo, publicKeyOf, isNarInfoTrusted, type SecretKey } from '@gbc/store';
 import { makeNar } from '../test-support/bytes.js';
 import { finishBuild } from '../hooks/testing/finish-build.js';
-import { addDerivation, makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from '../hooks/testing/test-coordinator.js';
+import {
+  addDerivation,
+  makeTestDir,
+  openTestCoordinator,
+  removeTestDir,
+  type TestCoordinator,
+} from '../hooks/testing/test-coordinator.js';
 import { storeOutput } from '../hooks/testing/store-output.js';
 import { logKey } from '../storage/index.js';
 import { createCacheApp } from './cache-app.js';
@@ -34,12 +40,21 @@ beforeAll(async () => {
   drvPath = drv.path;
   refPath = dep.outputs[0]!.path;
   nar = makeNar(dir, 4096);
-  await storeOutput(tc.ctx, { storePath: outPath, nar, compressions: ['gzip', 'none'], references: [refPath, outPath], deriver: drvPath });
+  await storeOutput(tc.ctx, {
+    storePath: outPath,
+    nar,
+    compressions: ['gzip', 'none'],
+    references: [refPath, outPath],
+    deriver: drvPath,
+  });
   await finishBuild(tc.ctx, drvPath, { result: 'build-failure', log: 'first try failed\n' });
   await finishBuild(tc.ctx, drvPath, { result: 'success', log: 'building hello\ndone\n' });
   key = generateSecretKey('gbc-test-1');
   signed = createCacheApp(tc.ctx, await resolveCacheOptions({ signingKey: key, flavour: 'nix' }));
-  unsigned = createCacheApp(tc.ctx, await resolveCacheOptions({ flavour: 'guix', compressionPreference: ['none', 'gzip'] }));
+  unsigned = createCacheApp(
+    tc.ctx,
+    await resolveCacheOptions({ flavour: 'guix', compressionPreference: ['none', 'gzip'] }),
+  );
 });
 
 afterAll(async () => {
@@ -71,20 +86,27 @@ describe('narinfo', () => {
     const info = parseNarInfo(guix, { storeDir: '/gnu/store' });
     expect(info.flavour).not.toBe('nix');
     expect(info.files.map((f) => f.compression)).toEqual(['none', 'gzip']);
-    const nix = parseNarInfo(await (await unsigned.request(`/${hashOf(outPath)}.narinfo?flavour=nix`)).text(), { storeDir: '/gnu/store' });
+    const nix = parseNarInfo(
+      await (await unsigned.request(`/${hashOf(outPath)}.narinfo?flavour=nix`)).text(),
+      { storeDir: '/gnu/store' },
+    );
     expect(nix.flavour).toBe('nix');
     expect(nix.sigs).toEqual([]);
     expect((await signed.request(`/${hashOf(outPath)}.narinfo?flavour=zip`)).status).toBe(400);
   });
 
-  it('serves by default the layout of its store directory\'s clients: Guix for /gnu/store, Nix otherwise', async () => {
+  it("serves by default the layout of its store directory's clients: Guix for /gnu/store, Nix otherwise", async () => {
     expect((await resolveCacheOptions({})).flavour).toBe('guix');
     expect((await resolveCacheOptions({ storeDir: '/gnu/store/' })).flavour).toBe('guix');
     expect((await resolveCacheOptions({ storeDir: '/nix/store' })).flavour).toBe('nix');
     expect((await resolveCacheOptions({ storeDir: '/gnu/store', flavour: 'nix' })).flavour).toBe('nix');
     // No query parameter: a Guix client gets the Guix layout.
     const byDefault = createCacheApp(tc.ctx, await resolveCacheOptions({ storeDir: '/gnu/store' }));
-    expect(parseNarInfo(await (await byDefault.request(`/${hashOf(outPath)}.narinfo`)).text(), { storeDir: '/gnu/store' }).flavour).toBe('guix');
+    expect(
+      parseNarInfo(await (await byDefault.request(`/${hashOf(outPath)}.narinfo`)).text(), {
+        storeDir: '/gnu/store',
+      }).flavour,
+    ).toBe('guix');
   });
 
   it('404s an unknown hash and a malformed one', async () => {
@@ -140,7 +162,13 @@ describe('NARs and logs', () => {
     expect(live.status).toBe(200);
     expect(await live.text()).toBe('still building\n');
     const sealed = await tc.ctx.storage.logs.seal(key);
-    await finishAttempt(db, claim!.attemptId, agent.id, { result: 'build-failure', logLocation: sealed.key }, now);
+    await finishAttempt(
+      db,
+      claim!.attemptId,
+      agent.id,
+      { result: 'build-failure', logLocation: sealed.key },
+      now,
+    );
     expect(sealed.key).not.toBe(key);
     const res = await signed.request(`/log/${drv.path.slice(11)}`);
     expect(res.status).toBe(200);

@@ -27,9 +27,15 @@ export function createCacheApp(ctx: CacheContext, options: ResolvedCacheOptions)
   const app = new Hono();
   app.onError(createErrorHandler(ctx.logger));
   app.notFound(notFoundHandler);
-  const cacheInfo = writeNixCacheInfo({ storeDir: options.storeDir, wantMassQuery: options.wantMassQuery, priority: options.priority });
+  const cacheInfo = writeNixCacheInfo({
+    storeDir: options.storeDir,
+    wantMassQuery: options.wantMassQuery,
+    priority: options.priority,
+  });
 
-  mountRoute(app, cacheRoutes.nixCacheInfo, (c) => c.body(cacheInfo, 200, { 'Content-Type': NIX_CACHE_INFO_CONTENT_TYPE }));
+  mountRoute(app, cacheRoutes.nixCacheInfo, (c) =>
+    c.body(cacheInfo, 200, { 'Content-Type': NIX_CACHE_INFO_CONTENT_TYPE }),
+  );
 
   mountRoute(app, cacheRoutes.narinfo, async (c, { params }) => {
     const hashPart = params.hash.replace(/\.narinfo$/, '');
@@ -40,7 +46,9 @@ export function createCacheApp(ctx: CacheContext, options: ResolvedCacheOptions)
     return c.body(text, 200, { 'Content-Type': NARINFO_CONTENT_TYPE });
   });
 
-  mountRoute(app, cacheRoutes.narCompressed, (c, { params }) => serveNar(ctx, c, params.compression, params.name));
+  mountRoute(app, cacheRoutes.narCompressed, (c, { params }) =>
+    serveNar(ctx, c, params.compression, params.name),
+  );
   mountRoute(app, cacheRoutes.nar, (c, { params }) => serveNar(ctx, c, 'none', params.name));
 
   mountRoute(app, cacheRoutes.derivationLog, async (c, { params }) => {
@@ -57,9 +65,18 @@ export function createCacheApp(ctx: CacheContext, options: ResolvedCacheOptions)
   return app;
 }
 
-async function serveNar(ctx: CacheContext, c: Context, compression: Compression, name: string): Promise<Response> {
+async function serveNar(
+  ctx: CacheContext,
+  c: Context,
+  compression: Compression,
+  name: string,
+): Promise<Response> {
   const m = BASENAME.exec(name);
-  if (m === null) throw new HttpError('bad-request', `${JSON.stringify(name.slice(0, 80))} is not a store path basename (<32 nix-base32 characters>-<name>)`);
+  if (m === null)
+    throw new HttpError(
+      'bad-request',
+      `${JSON.stringify(name.slice(0, 80))} is not a store path basename (<32 nix-base32 characters>-<name>)`,
+    );
   const meta = await getOutputMetadataByHashPart(ctx.datastore.db, m[1] as string);
   const key = meta === undefined ? null : fileKey(meta, name, compression);
   const stat = key === null ? null : await ctx.storage.store.stat('nar', key);
@@ -82,5 +99,8 @@ function fileKey(meta: OutputMetadata, name: string, compression: Compression): 
 function requestedFlavour(asked: string | undefined, fallback: CacheFlavour): CacheFlavour {
   if (asked === undefined) return fallback;
   if (asked === 'nix' || asked === 'guix') return asked;
-  throw new HttpError('bad-request', `unknown narinfo flavour ${JSON.stringify(asked.slice(0, 40))}: expected nix or guix`);
+  throw new HttpError(
+    'bad-request',
+    `unknown narinfo flavour ${JSON.stringify(asked.slice(0, 40))}: expected nix or guix`,
+  );
 }

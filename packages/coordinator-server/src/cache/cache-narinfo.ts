@@ -14,11 +14,17 @@ export function narUrl(storePath: string, compression: string): string {
 /** The stored files the cache can serve, most preferred first (unknown compressions dropped). */
 export function servableFiles(meta: OutputMetadata, preference: readonly Compression[]): StoredFile[] {
   const rank = (c: string) => (isCompression(c) ? preference.indexOf(c) : -1);
-  return meta.files.filter((f) => rank(f.compression) >= 0).sort((a, b) => rank(a.compression) - rank(b.compression));
+  return meta.files
+    .filter((f) => rank(f.compression) >= 0)
+    .sort((a, b) => rank(a.compression) - rank(b.compression));
 }
 
 /** Writes the narinfo text of `meta` in `flavour`, or null when no servable file is stored. */
-export function narInfoText(meta: OutputMetadata, options: ResolvedCacheOptions, flavour: CacheFlavour): string | null {
+export function narInfoText(
+  meta: OutputMetadata,
+  options: ResolvedCacheOptions,
+  flavour: CacheFlavour,
+): string | null {
   const files = servableFiles(meta, options.compressionPreference);
   const first = files[0];
   if (first === undefined) return null;

@@ -14,7 +14,12 @@ export async function latestLogKey(db: Db, drvPath: string): Promise<string | nu
     .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
     .select(['b.uuid', 'a.id'])
     .where('d.path', '=', drvPath)
-    .where((eb) => eb.or([eb('a.log_location', 'is not', null), eb.and([eb('a.started_at', 'is not', null), eb('a.ended_at', 'is', null)])]))
+    .where((eb) =>
+      eb.or([
+        eb('a.log_location', 'is not', null),
+        eb.and([eb('a.started_at', 'is not', null), eb('a.ended_at', 'is', null)]),
+      ]),
+    )
     .orderBy(sql`case when a.result = 'success' then 0 else 1 end`)
     .orderBy(sql`coalesce(a.ended_at, a.started_at, a.allocated_at)`, 'desc')
     .orderBy('a.id', 'desc')

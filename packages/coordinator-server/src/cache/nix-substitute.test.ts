@@ -8,7 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from '../hooks/testing/test-coordinator.js';
+import {
+  makeTestDir,
+  openTestCoordinator,
+  removeTestDir,
+  type TestCoordinator,
+} from '../hooks/testing/test-coordinator.js';
 import { buildWithNix, storeOutput, type NixBuilt } from '../hooks/testing/store-output.js';
 import { createCacheApp } from './cache-app.js';
 import { resolveCacheOptions } from './cache-options.js';
@@ -35,12 +40,30 @@ function nix(args: string[]): Promise<{ status: number | null; stderr: string }>
 beforeAll(async () => {
   dir = await makeTestDir('gbc-cache-nix-');
   tc = await openTestCoordinator(dir);
-  for (const name of ['ours', 'other']) execFileSync('nix-store', ['--generate-binary-cache-key', `gbc-test-${name}`, join(dir, `${name}.sec`), join(dir, `${name}.pub`)], { env });
+  for (const name of ['ours', 'other'])
+    execFileSync(
+      'nix-store',
+      ['--generate-binary-cache-key', `gbc-test-${name}`, join(dir, `${name}.sec`), join(dir, `${name}.pub`)],
+      { env },
+    );
   publicKey = readFileSync(join(dir, 'ours.pub'), 'utf8').trim();
   otherPublicKey = readFileSync(join(dir, 'other.pub'), 'utf8').trim();
   built = buildWithNix(dir, 'substitute');
-  await storeOutput(tc.ctx, { storePath: built.outPath, nar: built.nar, compressions: ['gzip'], references: built.references, deriver: built.drvPath });
-  const app = createCacheApp(tc.ctx, await resolveCacheOptions({ storeDir: '/nix/store', signingKeyFile: join(dir, 'ours.sec'), priority: 30 }));
+  await storeOutput(tc.ctx, {
+    storePath: built.outPath,
+    nar: built.nar,
+    compressions: ['gzip'],
+    references: built.references,
+    deriver: built.drvPath,
+  });
+  const app = createCacheApp(
+    tc.ctx,
+    await resolveCacheOptions({
+      storeDir: '/nix/store',
+      signingKeyFile: join(dir, 'ours.sec'),
+      priority: 30,
+    }),
+  );
   server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -53,7 +76,19 @@ afterAll(async () => {
 });
 
 function realiseFromCache(trustedKey: string) {
-  return nix(['-r', built.outPath, '--option', 'substituters', url, '--option', 'trusted-public-keys', trustedKey, '--option', 'require-sigs', 'true']);
+  return nix([
+    '-r',
+    built.outPath,
+    '--option',
+    'substituters',
+    url,
+    '--option',
+    'trusted-public-keys',
+    trustedKey,
+    '--option',
+    'require-sigs',
+    'true',
+  ]);
 }
 
 describe('the binary cache with a real Nix client', () => {

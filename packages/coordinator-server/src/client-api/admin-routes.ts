@@ -18,14 +18,25 @@ export function mountAdminRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
     // When no agent's list is full, every ready build an agent could take is planned: the rest are unallocatable.
     const full = plan.agents.some((a) => a.builds.length >= query.limit);
     const planned = new Set(plan.agents.flatMap((a) => a.builds.map((b) => b.id))).size;
-    return c.json({ strategy: plan.strategy, generatedAt: iso(plan.at), agents, unallocatable: full ? 0 : Math.max(0, plan.counts.ready - planned) });
+    return c.json({
+      strategy: plan.strategy,
+      generatedAt: iso(plan.at),
+      agents,
+      unallocatable: full ? 0 : Math.max(0, plan.counts.ready - planned),
+    });
   });
 
   mountRoute(app, adminRoutes.hookStatus, async (c, { query }) => {
     const db = ctx.datastore.db;
     const [depth, failures] = await Promise.all([hookQueueDepth(db), listHookFailures(db, query.limit)]);
-    const queue = [...depth].sort(([a], [b]) => (a < b ? -1 : 1)).map(([eventType, pending]) => ({ eventType, pending }));
-    const failing = failures.map((f) => ({ ...f, nextAttemptAt: iso(f.nextAttemptAt), createdAt: iso(f.createdAt) }));
+    const queue = [...depth]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([eventType, pending]) => ({ eventType, pending }));
+    const failing = failures.map((f) => ({
+      ...f,
+      nextAttemptAt: iso(f.nextAttemptAt),
+      createdAt: iso(f.createdAt),
+    }));
     return c.json({ queue, failing });
   });
 

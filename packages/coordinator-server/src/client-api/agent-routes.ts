@@ -3,8 +3,18 @@
 // tokens (new, list, revoke). A revocation publishes `agent-credentials-revoked`
 // for each agent it touches: the agent auth drops its cached successes at once.
 import {
-  createAgent, createAgentPassword, createDynamicAuthToken, getAgent, listAgentPasswords, listAgents, listDynamicAuthTokens, listOpenAttempts,
-  revokeAgentPassword, revokeDynamicAuthTokenSessions, setAgentActive, setAgentTags,
+  createAgent,
+  createAgentPassword,
+  createDynamicAuthToken,
+  getAgent,
+  listAgentPasswords,
+  listAgents,
+  listDynamicAuthTokens,
+  listOpenAttempts,
+  revokeAgentPassword,
+  revokeDynamicAuthTokenSessions,
+  setAgentActive,
+  setAgentTags,
 } from '@gbc/datastore';
 import type { Agent as StoredAgent } from '@gbc/datastore';
 import { agentAdminRoutes, agentStatusSchema } from '@gbc/protocol';
@@ -32,7 +42,12 @@ export function toAgentView(a: StoredAgent): Agent {
 function statusOf(a: StoredAgent): AgentStatus | null {
   if (a.statusAt === null || typeof a.status !== 'object' || a.status === null) return null;
   const s = a.status as Record<string, unknown>;
-  const parsed = agentStatusSchema.safeParse({ freeDiskBytes: null, builds: [], ...s, reportedAt: iso(a.statusAt) });
+  const parsed = agentStatusSchema.safeParse({
+    freeDiskBytes: null,
+    builds: [],
+    ...s,
+    reportedAt: iso(a.statusAt),
+  });
   return parsed.success ? parsed.data : null;
 }
 
@@ -46,15 +61,26 @@ export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
     return agent;
   };
 
-  mountRoute(app, agentAdminRoutes.listAgents, async (c) => c.json({ agents: (await listAgents(db)).map(toAgentView) }));
+  mountRoute(app, agentAdminRoutes.listAgents, async (c) =>
+    c.json({ agents: (await listAgents(db)).map(toAgentView) }),
+  );
 
-  mountRoute(app, agentAdminRoutes.createAgent, async (c, { body }) => {
-    const agent = await createAgent(db, { name: body.name, description: body.description ?? null, tags: body.tags }, ctx.clock.now());
-    const password = body.withPassword ? await createAgentPassword(db, agent.id, ctx.clock.now()) : null;
-    // No scheduler notice: a new agent has no systems until it reports or fetches.
-    ctx.events.publish({ type: 'agent-created', agent: agent.id, data: { name: agent.name } });
-    return c.json({ agent: toAgentView(agent), password }, 201);
-  }, { jsonBodyBytes });
+  mountRoute(
+    app,
+    agentAdminRoutes.createAgent,
+    async (c, { body }) => {
+      const agent = await createAgent(
+        db,
+        { name: body.name, description: body.description ?? null, tags: body.tags },
+        ctx.clock.now(),
+      );
+      const password = body.withPassword ? await createAgentPassword(db, agent.id, ctx.clock.now()) : null;
+      // No scheduler notice: a new agent has no systems until it reports or fetches.
+      ctx.events.publish({ type: 'agent-created', agent: agent.id, data: { name: agent.name } });
+      return c.json({ agent: toAgentView(agent), password }, 201);
+    },
+    { jsonBodyBytes },
+  );
 
   mountRoute(app, agentAdminRoutes.getAgent, async (c, { params }) => {
     const agent = await found(params.uuid);
@@ -74,29 +100,47 @@ export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
   mountRoute(app, agentAdminRoutes.listAgentPasswords, async (c, { params }) => {
     const agent = await found(params.uuid);
     const passwords = await listAgentPasswords(db, agent.id);
-    return c.json({ passwords: passwords.map((p) => ({ id: p.id, createdAt: iso(p.createdAt), session: p.fromSession })) });
+    return c.json({
+      passwords: passwords.map((p) => ({ id: p.id, createdAt: iso(p.createdAt), session: p.fromSession })),
+    });
   });
 
   mountRoute(app, agentAdminRoutes.revokeAgentPassword, async (c, { params }) => {
     const agent = await found(params.uuid);
     await revokeAgentPassword(db, agent.id, params.id);
-    ctx.events.publish({ type: 'agent-credentials-revoked', agent: agent.id, data: { name: agent.name, password: params.id } });
+    ctx.events.publish({
+      type: 'agent-credentials-revoked',
+      agent: agent.id,
+      data: { name: agent.name, password: params.id },
+    });
     return c.body(null, 204);
   });
 
-  mountRoute(app, agentAdminRoutes.setAgentTags, async (c, { params, body }) => {
-    const agent = await found(params.uuid);
-    await setAgentTags(db, agent.id, body.tags);
-    await ctx.scheduler.notifyAgentChanged(agent.id);
-    return c.json(toAgentView(await found(agent.id)));
-  }, { jsonBodyBytes });
+  mountRoute(
+    app,
+    agentAdminRoutes.setAgentTags,
+    async (c, { params, body }) => {
+      const agent = await found(params.uuid);
+      await setAgentTags(db, agent.id, body.tags);
+      await ctx.scheduler.notifyAgentChanged(agent.id);
+      return c.json(toAgentView(await found(agent.id)));
+    },
+    { jsonBodyBytes },
+  );
 
-  for (const [route, active] of [[agentAdminRoutes.activateAgent, true], [agentAdminRoutes.deactivateAgent, false]] as const) {
+  for (const [route, active] of [
+    [agentAdminRoutes.activateAgent, true],
+    [agentAdminRoutes.deactivateAgent, false],
+  ] as const) {
     mountRoute(app, route, async (c, { params }) => {
       const agent = await found(params.uuid);
       await setAgentActive(db, agent.id, active);
       await ctx.scheduler.notifyAgentChanged(agent.id);
-      ctx.events.publish({ type: active ? 'agent-activated' : 'agent-deactivated', agent: agent.id, data: { name: agent.name } });
+      ctx.events.publish({
+        type: active ? 'agent-activated' : 'agent-deactivated',
+        agent: agent.id,
+        data: { name: agent.name },
+      });
       return c.json(toAgentView(await found(agent.id)));
     });
   }
@@ -108,12 +152,20 @@ export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
 
   mountRoute(app, agentAdminRoutes.listDynamicAuthTokens, async (c) => {
     const tokens = await listDynamicAuthTokens(db);
-    return c.json({ tokens: tokens.map((t) => ({ id: t.id, createdAt: iso(t.createdAt), revokedAt: t.revokedAt === null ? null : iso(t.revokedAt), agents: t.agents })) });
+    return c.json({
+      tokens: tokens.map((t) => ({
+        id: t.id,
+        createdAt: iso(t.createdAt),
+        revokedAt: t.revokedAt === null ? null : iso(t.revokedAt),
+        agents: t.agents,
+      })),
+    });
   });
 
   mountRoute(app, agentAdminRoutes.revokeDynamicAuthToken, async (c, { params }) => {
     const revoked = await revokeDynamicAuthTokenSessions(db, params.id, ctx.clock.now());
-    for (const agent of revoked.agents) ctx.events.publish({ type: 'agent-credentials-revoked', agent, data: { dynamicAuthToken: params.id } });
+    for (const agent of revoked.agents)
+      ctx.events.publish({ type: 'agent-credentials-revoked', agent, data: { dynamicAuthToken: params.id } });
     return c.json(revoked);
   });
 }

@@ -43,10 +43,21 @@ describe.each(DIALECTS)('client agent and event routes on %s', (dialect) => {
   afterAll(async () => t?.close());
 
   it('creates an agent with a first password, refuses a duplicate name and bad bodies', async () => {
-    const res = await t.json('POST', '/agents', { name: 'alpha', description: 'first', tags: [{ key: 'arch', value: 'x86' }] });
+    const res = await t.json('POST', '/agents', {
+      name: 'alpha',
+      description: 'first',
+      tags: [{ key: 'arch', value: 'x86' }],
+    });
     expect(res.status).toBe(201);
     ({ agent, password } = (await res.json()) as { agent: Agent; password: string });
-    expect(agent).toMatchObject({ name: 'alpha', description: 'first', active: true, tags: [{ key: 'arch', value: 'x86' }], systems: [], status: null });
+    expect(agent).toMatchObject({
+      name: 'alpha',
+      description: 'first',
+      active: true,
+      tags: [{ key: 'arch', value: 'x86' }],
+      systems: [],
+      status: null,
+    });
     expect(password.length).toBeGreaterThanOrEqual(16);
     expect(await verifyAgentPassword(t.coordinator.context.datastore.db, agent.uuid, password)).toBe(true);
     expect((await t.json('POST', '/agents', { name: 'alpha' })).status).toBe(409);
@@ -80,9 +91,13 @@ describe.each(DIALECTS)('client agent and event routes on %s', (dialect) => {
     expect(((await tags.json()) as Agent).tags).toEqual([{ key: 'lane', value: 'fast' }]);
     expect((await t.json('PUT', `/agent/${agent.uuid}/tags`, { tags: 'x' })).status).toBe(400);
     expect((await t.json('PUT', `/agent/${ABSENT}/tags`, { tags: [] })).status).toBe(404);
-    expect(((await (await t.json('POST', `/agent/${agent.uuid}/deactivate`)).json()) as Agent).active).toBe(false);
+    expect(((await (await t.json('POST', `/agent/${agent.uuid}/deactivate`)).json()) as Agent).active).toBe(
+      false,
+    );
     expect(await verifyAgentPassword(t.coordinator.context.datastore.db, agent.uuid, password)).toBe(false);
-    expect(((await (await t.json('POST', `/agent/${agent.uuid}/activate`)).json()) as Agent).active).toBe(true);
+    expect(((await (await t.json('POST', `/agent/${agent.uuid}/activate`)).json()) as Agent).active).toBe(
+      true,
+    );
     expect((await t.json('POST', `/agent/${ABSENT}/activate`)).status).toBe(404);
   });
 
@@ -94,9 +109,14 @@ describe.each(DIALECTS)('client agent and event routes on %s', (dialect) => {
   });
 
   it('serves its OpenAPI document, client tokens and retention', async () => {
-    const doc = (await (await t.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await t.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toMatch(/^3\.1/);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/builds', '/build/{uuid}/why', '/events']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/builds', '/build/{uuid}/why', '/events']),
+    );
     expect(await (await t.request('/client-tokens')).json()).toEqual({ tokens: [] });
     expect((await t.json('POST', '/retention/run', { dryRun: true })).status).toBe(200);
   });
@@ -112,7 +132,9 @@ describe.each(DIALECTS)('client agent and event routes on %s', (dialect) => {
     const events = await readEvents(res, 3);
     expect(events.map((e) => e.type)).toEqual(['agent-created', 'agent-deactivated', 'agent-activated']);
     expect(events.map((e) => Number(e.id))).toEqual([Number(from) + 1, Number(from) + 2, Number(from) + 3]);
-    const filtered = await t.request(`/events?type=agent-activated&agent=${agent.uuid}`, { headers: { 'Last-Event-ID': from } });
+    const filtered = await t.request(`/events?type=agent-activated&agent=${agent.uuid}`, {
+      headers: { 'Last-Event-ID': from },
+    });
     expect((await readEvents(filtered, 1)).map((e) => e.type)).toEqual(['agent-activated']);
     expect((await t.request('/events', { headers: { 'Last-Event-ID': 'abc' } })).status).toBe(400);
     expect((await t.request('/events?type=nonsense')).status).toBe(400);

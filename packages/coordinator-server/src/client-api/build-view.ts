@@ -49,16 +49,31 @@ export function toAttemptView(a: StoredAttempt, missingInputs: readonly string[]
 }
 
 /** The full view of `GET /build/{uuid}`. */
-export function toBuildDetailView(d: BuildDetails, waitingFor: readonly string[], blockedBy: readonly string[]): BuildDetail {
+export function toBuildDetailView(
+  d: BuildDetails,
+  waitingFor: readonly string[],
+  blockedBy: readonly string[],
+): BuildDetail {
   const open = d.attempts.find((a) => a.endedAt === null);
   const meta = new Map(d.outputMetadata.map((m) => [m.storePath, m]));
   const outputs: BuildOutput[] = d.outputs.map((o) => {
     const m = meta.get(o.path);
-    return { name: o.name, path: o.path, narHash: m?.narHash ?? null, narSize: m?.narSize ?? null, references: m === undefined ? [] : [...m.references] };
+    return {
+      name: o.name,
+      path: o.path,
+      narHash: m?.narHash ?? null,
+      narSize: m?.narSize ?? null,
+      references: m === undefined ? [] : [...m.references],
+    };
   });
   return {
     ...toBuildView(d, open?.agentId ?? null),
-    attempts: d.attempts.map((a) => toAttemptView(a, d.setupFailures.filter((f) => f.attemptId === a.id).flatMap((f) => f.missingInputs))),
+    attempts: d.attempts.map((a) =>
+      toAttemptView(
+        a,
+        d.setupFailures.filter((f) => f.attemptId === a.id).flatMap((f) => f.missingInputs),
+      ),
+    ),
     outputs,
     waitingFor: [...waitingFor],
     blockedBy: [...blockedBy],

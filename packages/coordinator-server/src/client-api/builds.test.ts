@@ -2,7 +2,13 @@
 // filters and keyset pages, show, why (every reason), priority, cancel one or
 // by tag (started builds too), the allocation plan, and 404/409/400 answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimBuildsById, finishAttempt, recordAgentStatus, setAgentSystems, startAttempt } from '@gbc/datastore';
+import {
+  claimBuildsById,
+  finishAttempt,
+  recordAgentStatus,
+  setAgentSystems,
+  startAttempt,
+} from '@gbc/datastore';
 import { encodeDerivationText } from '@gbc/protocol';
 import type { Build, BuildDetail, WhyResponse } from '@gbc/protocol';
 import { DIALECTS, outboxCount, startTestCoordinator, syntheticDerivation } from './test-support.js';
@@ -12,7 +18,8 @@ const ABSENT = '00000000-0000-4000-8000-00000000abcd';
 
 describe.each(DIALECTS)('client build routes on %s', (dialect) => {
   let t: TestCoordinator;
-  const drv = (name: string, inputs: SyntheticDerivation[] = [], system?: string) => syntheticDerivation(`${name}-${dialect}`, inputs, system);
+  const drv = (name: string, inputs: SyntheticDerivation[] = [], system?: string) =>
+    syntheticDerivation(`${name}-${dialect}`, inputs, system);
   const a = drv('a');
   const b = drv('b', [a]);
   const x = drv('x', [], 'aarch64-linux');
@@ -29,7 +36,9 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestCoordinator(dialect);
-    const up = await t.json('POST', '/derivations', { derivations: [a, b, x].map((d) => ({ path: d.path, text: encodeDerivationText(d.bytes) })) });
+    const up = await t.json('POST', '/derivations', {
+      derivations: [a, b, x].map((d) => ({ path: d.path, text: encodeDerivationText(d.bytes) })),
+    });
     expect(up.status).toBe(200);
     ids.a = await submit(a, { tags: [{ key: 'job', value: 'one' }] });
     ids.b = await submit(b, { tags: [{ key: 'job', value: 'one' }], priority: 3 });
@@ -42,25 +51,39 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
       expect((await t.json('POST', '/builds', { derivation: a.path, tags })).status).toBe(400);
     }
     expect((await t.json('POST', '/agents', { name: 'nul\u0000agent' })).status).toBe(400);
-    expect((await t.json('POST', '/agents', { name: 'tagged', tags: [{ key: 'k', value: '\u0000' }] })).status).toBe(400);
+    expect(
+      (await t.json('POST', '/agents', { name: 'tagged', tags: [{ key: 'k', value: '\u0000' }] })).status,
+    ).toBe(400);
   });
 
   it('explains a queued build: inputs pending and no agent for its system', async () => {
     const w = await why(ids.b!);
     expect(w.state).toBe('queued');
-    expect(w.reasons).toContainEqual({ kind: 'inputs-pending', inputs: [{ derivation: a.path, build: ids.a, state: 'queued' }] });
-    expect(w.reasons).toContainEqual({ kind: 'no-matching-agent', system: 'x86_64-linux', tags: [{ key: 'job', value: 'one' }] });
+    expect(w.reasons).toContainEqual({
+      kind: 'inputs-pending',
+      inputs: [{ derivation: a.path, build: ids.a, state: 'queued' }],
+    });
+    expect(w.reasons).toContainEqual({
+      kind: 'no-matching-agent',
+      system: 'x86_64-linux',
+      tags: [{ key: 'job', value: 'one' }],
+    });
   });
 
   it('creates an agent; a ready build then only waits for its turn', async () => {
-    const res = await t.json('POST', '/agents', { name: `builder-${dialect}`, tags: [{ key: 'job', value: 'one' }] });
+    const res = await t.json('POST', '/agents', {
+      name: `builder-${dialect}`,
+      tags: [{ key: 'job', value: 'one' }],
+    });
     expect(res.status).toBe(201);
     agent = ((await res.json()) as { agent: { uuid: string } }).agent.uuid;
     await setAgentSystems(db(), agent, ['x86_64-linux']);
     await t.coordinator.scheduler.notifyAgentChanged(agent);
     expect((await why(ids.a!)).reasons).toEqual([{ kind: 'queued', position: 0 }]);
     const wx = await why(ids.x!);
-    expect(wx.reasons).toEqual([{ kind: 'no-matching-agent', system: 'aarch64-linux', tags: [{ key: 'job', value: 'two' }] }]);
+    expect(wx.reasons).toEqual([
+      { kind: 'no-matching-agent', system: 'aarch64-linux', tags: [{ key: 'job', value: 'two' }] },
+    ]);
   });
 
   it('shows the allocation plan of the active agents', async () => {
@@ -76,30 +99,57 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     const now = t.clock.now();
     const [claim] = await claimBuildsById(db(), [ids.a!], { agentId: agent, leaseMs: 60_000, now });
     await t.coordinator.scheduler.refresh([ids.a!]);
-    expect((await why(ids.a!)).reasons).toEqual([{ kind: 'allocated', agent, leaseExpiresAt: new Date(now + 60_000).toISOString() }]);
+    expect((await why(ids.a!)).reasons).toEqual([
+      { kind: 'allocated', agent, leaseExpiresAt: new Date(now + 60_000).toISOString() },
+    ]);
     await startAttempt(db(), claim!.attemptId, agent, 60_000, now);
-    expect((await why(ids.a!)).reasons).toEqual([{ kind: 'started', agent, startedAt: new Date(now).toISOString() }]);
+    expect((await why(ids.a!)).reasons).toEqual([
+      { kind: 'started', agent, startedAt: new Date(now).toISOString() },
+    ]);
     await recordAgentStatus(db(), agent, { load1: 0.5, freeDiskBytes: null, builds: [ids.a] }, now);
     const byAgent = (await (await t.request(`/builds?agent=${agent}`)).json()) as { builds: Build[] };
     expect(byAgent.builds.map((bb) => bb.uuid)).toEqual([ids.a]);
-    expect(((await (await t.request(`/builds?agent=${agent}&state=queued`)).json()) as { builds: Build[] }).builds).toEqual([]);
-    const shownAgent = (await (await t.request(`/agent/${agent}`)).json()) as { startedBuilds: string[]; status: { load1: number } };
+    expect(
+      ((await (await t.request(`/builds?agent=${agent}&state=queued`)).json()) as { builds: Build[] }).builds,
+    ).toEqual([]);
+    const shownAgent = (await (await t.request(`/agent/${agent}`)).json()) as {
+      startedBuilds: string[];
+      status: { load1: number };
+    };
     expect(shownAgent.startedBuilds).toEqual([ids.a]);
     expect(shownAgent.status.load1).toBe(0.5);
     const started = await show(ids.a!);
     expect(started.agent).toBe(agent);
     expect(started.attempts).toHaveLength(1);
-    await finishAttempt(db(), claim!.attemptId, agent, { result: 'build-failure', failureReason: 'exit 1' }, now + 1000);
+    await finishAttempt(
+      db(),
+      claim!.attemptId,
+      agent,
+      { result: 'build-failure', failureReason: 'exit 1' },
+      now + 1000,
+    );
     await t.coordinator.scheduler.refresh([ids.a!, ids.b!]);
-    expect((await why(ids.a!)).reasons).toEqual([{ kind: 'finished', state: 'failed', endedAt: new Date(now + 1000).toISOString() }]);
+    expect((await why(ids.a!)).reasons).toEqual([
+      { kind: 'finished', state: 'failed', endedAt: new Date(now + 1000).toISOString() },
+    ]);
     const wb = await why(ids.b!);
-    expect(wb.reasons).toContainEqual({ kind: 'inputs-failed', inputs: [{ derivation: a.path, build: ids.a, state: 'failed' }] });
+    expect(wb.reasons).toContainEqual({
+      kind: 'inputs-failed',
+      inputs: [{ derivation: a.path, build: ids.a, state: 'failed' }],
+    });
     const sb = await show(ids.b!);
     expect(sb.blockedByFailedDependency).toBe(true);
     expect(sb.blockedBy).toEqual([ids.a]);
-    expect(sb.outputs).toEqual([{ name: 'out', path: b.outputs.get('out'), narHash: null, narSize: null, references: [] }]);
+    expect(sb.outputs).toEqual([
+      { name: 'out', path: b.outputs.get('out'), narHash: null, narSize: null, references: [] },
+    ]);
     const sa = await show(ids.a!);
-    expect(sa.attempts[0]).toMatchObject({ agent, result: 'build-failure', failureReason: 'exit 1', hasLog: false });
+    expect(sa.attempts[0]).toMatchObject({
+      agent,
+      result: 'build-failure',
+      failureReason: 'exit 1',
+      hasLog: false,
+    });
   });
 
   it('lists builds newest first with filters and stable keyset pages', async () => {
@@ -109,7 +159,9 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await (await t.request(`/builds?limit=1${cursor === null ? '' : `&cursor=${cursor}`}`)).json()) as { builds: Build[]; nextCursor: string | null };
+      const page = (await (
+        await t.request(`/builds?limit=1${cursor === null ? '' : `&cursor=${cursor}`}`)
+      ).json()) as { builds: Build[]; nextCursor: string | null };
       seen.push(...page.builds.map((bb) => bb.uuid));
       cursor = page.nextCursor;
     } while (cursor !== null);
@@ -120,7 +172,9 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     expect(bySystem.builds.map((bb) => bb.uuid)).toEqual([ids.x]);
     const blocked = (await (await t.request('/builds?blocked=true')).json()) as { builds: Build[] };
     expect(blocked.builds.map((bb) => bb.uuid)).toEqual([ids.b]);
-    const byDrv = (await (await t.request(`/builds?derivation=${encodeURIComponent(a.path)}&state=failed&state=succeeded`)).json()) as { builds: Build[] };
+    const byDrv = (await (
+      await t.request(`/builds?derivation=${encodeURIComponent(a.path)}&state=failed&state=succeeded`)
+    ).json()) as { builds: Build[] };
     expect(byDrv.builds.map((bb) => bb.uuid)).toEqual([ids.a]);
     expect((await t.request('/builds?state=bogus')).status).toBe(400);
     expect((await t.request('/builds?cursor=garbage')).status).toBe(400);
@@ -143,19 +197,46 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     expect((await show(ids.x!)).state).toBe('canceled');
     expect((await why(ids.x!)).reasons[0]).toMatchObject({ kind: 'finished', state: 'canceled' });
     expect((await t.json('POST', `/build/${ids.x}/cancel`, {})).status).toBe(409);
-    expect(await (await t.json('POST', `/build/${ids.x}/cancel`, { ignoreIfFinished: true })).json()).toEqual({ canceled: [] });
+    expect(await (await t.json('POST', `/build/${ids.x}/cancel`, { ignoreIfFinished: true })).json()).toEqual(
+      { canceled: [] },
+    );
     expect((await t.json('POST', `/build/${ABSENT}/cancel`, {})).status).toBe(404);
     expect(await outboxCount(db(), 'build-canceled')).toBe(before + 1);
   });
 
   it('cancels a started build; its agent learns it from its next status report', async () => {
     const c = drv('c');
-    await t.json('POST', '/derivations', { derivations: [{ path: c.path, text: encodeDerivationText(c.bytes) }] });
-    const id = await submit(c, { tags: [{ key: 'job', value: 'three' }, { key: 'lane', value: 'fast' }] });
-    const [claim] = await claimBuildsById(db(), [id], { agentId: agent, leaseMs: 60_000, now: t.clock.now() });
+    await t.json('POST', '/derivations', {
+      derivations: [{ path: c.path, text: encodeDerivationText(c.bytes) }],
+    });
+    const id = await submit(c, {
+      tags: [
+        { key: 'job', value: 'three' },
+        { key: 'lane', value: 'fast' },
+      ],
+    });
+    const [claim] = await claimBuildsById(db(), [id], {
+      agentId: agent,
+      leaseMs: 60_000,
+      now: t.clock.now(),
+    });
     await startAttempt(db(), claim!.attemptId, agent, 60_000, t.clock.now());
-    expect(await (await t.json('POST', '/builds/cancel', { tags: [{ key: 'job', value: 'three' }, { key: 'lane', value: 'slow' }] })).json()).toEqual({ canceled: [] });
-    const res = await t.json('POST', '/builds/cancel', { tags: [{ key: 'job', value: 'three' }, { key: 'lane', value: 'fast' }] });
+    expect(
+      await (
+        await t.json('POST', '/builds/cancel', {
+          tags: [
+            { key: 'job', value: 'three' },
+            { key: 'lane', value: 'slow' },
+          ],
+        })
+      ).json(),
+    ).toEqual({ canceled: [] });
+    const res = await t.json('POST', '/builds/cancel', {
+      tags: [
+        { key: 'job', value: 'three' },
+        { key: 'lane', value: 'fast' },
+      ],
+    });
     expect(await res.json()).toEqual({ canceled: [id] });
     expect((await show(id)).state).toBe('canceled');
   });
@@ -168,7 +249,9 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
 
   it('says a deferred build is deferred', async () => {
     const d = drv('deferred');
-    await t.json('POST', '/derivations', { derivations: [{ path: d.path, text: encodeDerivationText(d.bytes) }] });
+    await t.json('POST', '/derivations', {
+      derivations: [{ path: d.path, text: encodeDerivationText(d.bytes) }],
+    });
     const until = new Date(t.clock.now() + 3_600_000).toISOString();
     const id = await submit(d, { deferUntil: until });
     expect((await why(id)).reasons).toContainEqual({ kind: 'deferred', until });
@@ -180,7 +263,8 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
   });
 
   it('answers 404 for unknown builds and 400 for malformed ids', async () => {
-    for (const path of [`/build/${ABSENT}`, `/build/${ABSENT}/why`, `/build/${ABSENT}/log`]) expect((await t.request(path)).status).toBe(404);
+    for (const path of [`/build/${ABSENT}`, `/build/${ABSENT}/why`, `/build/${ABSENT}/log`])
+      expect((await t.request(path)).status).toBe(404);
     expect((await t.request('/build/not-a-uuid')).status).toBe(400);
     expect((await t.request(`/build/${ids.a}/log`)).status).toBe(404);
   });

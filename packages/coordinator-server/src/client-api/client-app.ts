@@ -17,7 +17,10 @@ import { mountRetentionRoute } from '../retention/retention-route.js';
 import { mountSubmissionRoutes } from './submission-routes.js';
 
 /** Creates the client app over `ctx`; see the file header and {@link ClientAppOptions}. */
-export function createClientApp(ctx: CoordinatorContext, options: ClientAppOptions = {}): Hono<{ Variables: object }> {
+export function createClientApp(
+  ctx: CoordinatorContext,
+  options: ClientAppOptions = {},
+): Hono<{ Variables: object }> {
   const app = new Hono<{ Variables: object }>();
   app.onError(createErrorHandler(ctx.logger));
   app.notFound(notFoundHandler);

@@ -5,7 +5,14 @@
 // one transaction. A batch is all or nothing; a repeated upload is a no-op.
 import { existingDerivationPaths, recordDerivations } from '@gbc/datastore';
 import type { DerivationRecord, Db } from '@gbc/datastore';
-import { checkDerivation, derivationKind, derivationNameFromPath, parseDerivation, DerivationError, StoreError } from '@gbc/store';
+import {
+  checkDerivation,
+  derivationKind,
+  derivationNameFromPath,
+  parseDerivation,
+  DerivationError,
+  StoreError,
+} from '@gbc/store';
 import type { Derivation } from '@gbc/store';
 import { HttpError } from '../http/http-error.js';
 import { resolveModuloHashes, storeDirOf } from './modulo-hashes.js';
@@ -31,7 +38,11 @@ export interface DerivationProblem {
  * Checks and records `uploads`; returns every uploaded path (all now held).
  * @throws HttpError 422 `unprocessable-derivation` listing every problem (nothing recorded).
  */
-export async function acceptDerivations(db: Db, uploads: readonly DerivationBytes[], cache: ModuloHashCache): Promise<string[]> {
+export async function acceptDerivations(
+  db: Db,
+  uploads: readonly DerivationBytes[],
+  cache: ModuloHashCache,
+): Promise<string[]> {
   const paths = uploads.map((u) => u.path);
   const held = new Set(await existingDerivationPaths(db, paths));
   const fresh = new Map<string, { bytes: Uint8Array; drv: Derivation }>();
@@ -45,7 +56,9 @@ export async function acceptDerivations(db: Db, uploads: readonly DerivationByte
     }
   }
   const outside = new Set<string>();
-  for (const { drv } of fresh.values()) for (const input of drv.inputDrvs.keys()) if (!fresh.has(input) && isDerivationPath(input)) outside.add(input);
+  for (const { drv } of fresh.values())
+    for (const input of drv.inputDrvs.keys())
+      if (!fresh.has(input) && isDerivationPath(input)) outside.add(input);
   const hashes = await resolveModuloHashes(db, outside, cache);
   const records: DerivationRecord[] = [];
   for (const path of batchOrder(fresh)) {
@@ -61,7 +74,11 @@ export async function acceptDerivations(db: Db, uploads: readonly DerivationByte
       continue;
     }
     if (!SYSTEM.test(drv.system)) {
-      problems.push({ path, code: 'drv-system', message: `the system ${JSON.stringify(drv.system.slice(0, 64))} is not 1-64 printable ASCII characters (such as x86_64-linux)` });
+      problems.push({
+        path,
+        code: 'drv-system',
+        message: `the system ${JSON.stringify(drv.system.slice(0, 64))} is not 1-64 printable ASCII characters (such as x86_64-linux)`,
+      });
       continue;
     }
     const check = checkDerivation(path, bytes, { storeDir: storeDirOf(path), inputHashes: hashes });
@@ -76,7 +93,11 @@ export async function acceptDerivations(db: Db, uploads: readonly DerivationByte
   if (problems.length > 0) {
     const first = problems[0]!;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problems, see details)` : '';
-    throw new HttpError('unprocessable-derivation', `derivation ${first.path} refused: ${first.message}${more}`, { details: { problems } });
+    throw new HttpError(
+      'unprocessable-derivation',
+      `derivation ${first.path} refused: ${first.message}${more}`,
+      { details: { problems } },
+    );
   }
   await recordDerivations(db, records);
   return [...new Set(paths)];
@@ -128,13 +149,19 @@ function toRecord(path: string, name: string, bytes: Uint8Array, drv: Derivation
     system: drv.system,
     fixedOutput: derivationKind(drv).type === 'fixed-output',
     text: bytes,
-    outputs: [...drv.outputs].map(([outputName, o]) => ({ name: outputName, path: o.path, hashAlgo: o.hashAlgo, hash: o.hash })),
+    outputs: [...drv.outputs].map(([outputName, o]) => ({
+      name: outputName,
+      path: o.path,
+      hashAlgo: o.hashAlgo,
+      hash: o.hash,
+    })),
     inputDerivations: [...drv.inputDrvs].map(([p, outputs]) => ({ path: p, outputs: [...outputs] })),
     inputSources: [...drv.inputSrcs],
   };
 }
 
 function problemOf(path: string, error: unknown): DerivationProblem {
-  if (error instanceof DerivationError || error instanceof StoreError) return { path, code: error.code, message: error.message };
+  if (error instanceof DerivationError || error instanceof StoreError)
+    return { path, code: error.code, message: error.message };
   throw error;
 }

@@ -53,8 +53,14 @@ describe('GET /events with a subscriber that stops reading', () => {
       last = c.context.events.publish({ type: 'agent-status', agent: 'a', data: { padding, i } }).id;
       if (i % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    await waitFor(() => warnings.includes('event subscriber dropped: it stopped reading'), 'the stalled subscriber to be dropped');
-    await waitFor(() => reader.received().includes(`id: ${last}\n`), 'the reading subscriber to get the last event');
+    await waitFor(
+      () => warnings.includes('event subscriber dropped: it stopped reading'),
+      'the stalled subscriber to be dropped',
+    );
+    await waitFor(
+      () => reader.received().includes(`id: ${last}\n`),
+      'the reading subscriber to get the last event',
+    );
     expect(warnings.filter((w) => w === 'event subscriber dropped: it stopped reading')).toHaveLength(1);
     // The stalled client reads at last: a prefix of the events, then the end, saying why.
     stalled.socket.resume();

@@ -17,20 +17,31 @@ export async function unavailableInputs(db: Db, derivationPath: string): Promise
   const rows = await db
     .selectFrom('derivations as d')
     .innerJoin('derivation_inputs as i', 'i.derivation_id', 'd.id')
-    .leftJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
+    .leftJoin('derivation_outputs as o', (j) =>
+      j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'),
+    )
     .leftJoin('output_metadata as m', 'm.store_path', 'o.path')
     .select(['i.input_path', 'o.path', 'm.store_path'])
     .where('d.path', '=', derivationPath)
     .execute();
   const lacking = new Map<string, string[]>();
-  for (const r of rows) if (r.store_path === null) lacking.set(r.input_path, [...(lacking.get(r.input_path) ?? []), r.path ?? r.input_path]);
+  for (const r of rows)
+    if (r.store_path === null)
+      lacking.set(r.input_path, [...(lacking.get(r.input_path) ?? []), r.path ?? r.input_path]);
   const derivations = [...lacking.keys()].sort();
   const builds = await latestBuilds(db, derivations);
-  return derivations.map((derivation) => ({ derivation, paths: lacking.get(derivation)!, build: builds.get(derivation) ?? null }));
+  return derivations.map((derivation) => ({
+    derivation,
+    paths: lacking.get(derivation)!,
+    build: builds.get(derivation) ?? null,
+  }));
 }
 
 /** The latest build of each of `derivationPaths`, preferring builds that were not canceled. */
-export async function latestBuilds(db: Db, derivationPaths: readonly string[]): Promise<Map<string, { uuid: string; state: BuildState }>> {
+export async function latestBuilds(
+  db: Db,
+  derivationPaths: readonly string[],
+): Promise<Map<string, { uuid: string; state: BuildState }>> {
   const out = new Map<string, { uuid: string; state: BuildState }>();
   for (let i = 0; i < derivationPaths.length; i += 1000) {
     const rows = await db
@@ -44,7 +55,8 @@ export async function latestBuilds(db: Db, derivationPaths: readonly string[]): 
       const state = r.state as BuildState;
       const seen = out.get(r.path);
       // Later rows are newer; a canceled build replaces only another canceled one.
-      if (seen === undefined || state !== 'canceled' || seen.state === 'canceled') out.set(r.path, { uuid: r.uuid, state });
+      if (seen === undefined || state !== 'canceled' || seen.state === 'canceled')
+        out.set(r.path, { uuid: r.uuid, state });
     }
   }
   return out;

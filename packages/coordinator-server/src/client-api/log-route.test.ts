@@ -15,11 +15,20 @@ describe.each(DIALECTS)('client log route on %s', (dialect) => {
   beforeAll(async () => {
     t = await startTestCoordinator(dialect);
     const d = syntheticDerivation(`logged-${dialect}`);
-    await t.json('POST', '/derivations', { derivations: [{ path: d.path, text: encodeDerivationText(d.bytes) }] });
-    build = ((await (await t.json('POST', '/builds', { derivation: d.path })).json()) as { uuid: string }).uuid;
-    const agent = ((await (await t.json('POST', '/agents', { name: 'logger' })).json()) as { agent: { uuid: string } }).agent.uuid;
+    await t.json('POST', '/derivations', {
+      derivations: [{ path: d.path, text: encodeDerivationText(d.bytes) }],
+    });
+    build = ((await (await t.json('POST', '/builds', { derivation: d.path })).json()) as { uuid: string })
+      .uuid;
+    const agent = (
+      (await (await t.json('POST', '/agents', { name: 'logger' })).json()) as { agent: { uuid: string } }
+    ).agent.uuid;
     const db = t.coordinator.context.datastore.db;
-    const [claim] = await claimBuildsById(db, [build], { agentId: agent, leaseMs: 60_000, now: t.clock.now() });
+    const [claim] = await claimBuildsById(db, [build], {
+      agentId: agent,
+      leaseMs: 60_000,
+      now: t.clock.now(),
+    });
     await startAttempt(db, claim!.attemptId, agent, 60_000, t.clock.now());
     key = logKey(build, claim!.attemptId);
   });
@@ -57,9 +66,15 @@ describe.each(DIALECTS)('client log route on %s', (dialect) => {
   it('reads the log of a named attempt and 404s for another one', async () => {
     const detail = (await (await t.request(`/build/${build}`)).json()) as BuildDetail;
     const attempt = detail.attempts[0]!.uuid;
-    expect(await (await t.request(`/build/${build}/log?attempt=${attempt}`)).text()).toBe('line 1\nline 2\nline 3\n');
-    expect((await t.request(`/build/${build}/log?attempt=00000000-0000-4000-8000-0000000fffff`)).status).toBe(404);
-    expect((await t.request(`/build/${build}/log?attempt=12345678-1234-4234-8234-123456789abc`)).status).toBe(404);
+    expect(await (await t.request(`/build/${build}/log?attempt=${attempt}`)).text()).toBe(
+      'line 1\nline 2\nline 3\n',
+    );
+    expect((await t.request(`/build/${build}/log?attempt=00000000-0000-4000-8000-0000000fffff`)).status).toBe(
+      404,
+    );
+    expect((await t.request(`/build/${build}/log?attempt=12345678-1234-4234-8234-123456789abc`)).status).toBe(
+      404,
+    );
     expect((await t.request(`/build/${build}/log?attempt=nope`)).status).toBe(400);
   });
 });

@@ -17,19 +17,41 @@ export function mountLogRoute(app: Hono<{ Variables: object }>, ctx: Coordinator
     const build = await showBuild(ctx.datastore.db, params.uuid.toLowerCase());
     if (build === undefined) throw notFound('build', params.uuid.toLowerCase());
     const wanted = query.attempt?.toLowerCase();
-    const attempt = wanted === undefined ? build.attempts[build.attempts.length - 1] : build.attempts.find((a) => a.uuid === wanted);
-    if (attempt === undefined) throw notFound(query.attempt === undefined ? 'attempt of build' : 'attempt', query.attempt ?? params.uuid.toLowerCase());
+    const attempt =
+      wanted === undefined
+        ? build.attempts[build.attempts.length - 1]
+        : build.attempts.find((a) => a.uuid === wanted);
+    if (attempt === undefined)
+      throw notFound(
+        query.attempt === undefined ? 'attempt of build' : 'attempt',
+        query.attempt ?? params.uuid.toLowerCase(),
+      );
     const key = logKey(build.id, attempt.id);
     const reading = await ctx.storage.logs.read(key);
     if (reading === null) throw notFound('log of attempt', `${params.uuid.toLowerCase()} #${attempt.id}`);
     const headers = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Gbc-Log-Live': String(reading.live) };
-    if (!reading.live || query.follow !== true) return new Response(Readable.toWeb(reading.stream) as ReadableStream<Uint8Array>, { status: 200, headers });
-    return new Response(Readable.toWeb(Readable.from(follow(ctx.storage.logs, key, reading.stream, pollMs, c.req.raw.signal))) as ReadableStream<Uint8Array>, { status: 200, headers });
+    if (!reading.live || query.follow !== true)
+      return new Response(Readable.toWeb(reading.stream) as ReadableStream<Uint8Array>, {
+        status: 200,
+        headers,
+      });
+    return new Response(
+      Readable.toWeb(
+        Readable.from(follow(ctx.storage.logs, key, reading.stream, pollMs, c.req.raw.signal)),
+      ) as ReadableStream<Uint8Array>,
+      { status: 200, headers },
+    );
   });
 }
 
 /** The bytes of a live log from the start, then what is appended, until it is sealed. */
-async function* follow(logs: LogStore, key: string, first: Readable, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+async function* follow(
+  logs: LogStore,
+  key: string,
+  first: Readable,
+  pollMs: number,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   let offset = 0;
   let stream: Readable | null = first;
   let live = true;
@@ -43,10 +65,14 @@ async function* follow(logs: LogStore, key: string, first: Readable, pollMs: num
     if (!live) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, pollMs);
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
     const next = await logs.read(key, offset);
     if (next === null) return;

@@ -38,7 +38,11 @@ export function storeDirOf(path: string): string {
  * deep). Paths the datastore does not hold, or whose closure it does not
  * hold whole, are absent from the result.
  */
-export async function resolveModuloHashes(db: Db, paths: Iterable<string>, cache: ModuloHashCache): Promise<Map<string, Uint8Array>> {
+export async function resolveModuloHashes(
+  db: Db,
+  paths: Iterable<string>,
+  cache: ModuloHashCache,
+): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const unknown = [...new Set(paths)].filter((p) => !cacheInto(cache, p, out));
   if (unknown.length === 0) return out;
@@ -72,7 +76,9 @@ export async function resolveModuloHashes(db: Db, paths: Iterable<string>, cache
       const inputs = [...drv.inputDrvs.keys()];
       if (!top.expanded) {
         top.expanded = true;
-        for (const p of inputs) if (!out.has(p) && !failed.has(p) && !cacheInto(cache, p, out)) stack.push({ path: p, expanded: false });
+        for (const p of inputs)
+          if (!out.has(p) && !failed.has(p) && !cacheInto(cache, p, out))
+            stack.push({ path: p, expanded: false });
         continue;
       }
       stack.pop();
@@ -82,7 +88,11 @@ export async function resolveModuloHashes(db: Db, paths: Iterable<string>, cache
         continue;
       }
       const storeDir = storeDirOf(top.path);
-      const hash = hashDerivationModulo(drv, { storeDir, name: derivationNameFromPath(top.path, storeDir), inputHashes: out });
+      const hash = hashDerivationModulo(drv, {
+        storeDir,
+        name: derivationNameFromPath(top.path, storeDir),
+        inputHashes: out,
+      });
       cache.set(top.path, hash);
       out.set(top.path, hash);
     }
@@ -100,7 +110,13 @@ async function closureTexts(db: Db, roots: readonly string[]): Promise<Map<strin
           .selectFrom('derivations as d')
           .select('d.path')
           .where('d.path', 'in', roots.slice(i, i + 1000))
-          .union(qb.selectFrom('derivation_inputs as i').innerJoin('derivations as d', 'd.id', 'i.derivation_id').innerJoin('deps', 'deps.path', 'd.path').select('i.input_path as path')),
+          .union(
+            qb
+              .selectFrom('derivation_inputs as i')
+              .innerJoin('derivations as d', 'd.id', 'i.derivation_id')
+              .innerJoin('deps', 'deps.path', 'd.path')
+              .select('i.input_path as path'),
+          ),
       )
       .selectFrom('deps')
       .innerJoin('derivations as d', 'd.path', 'deps.path')

@@ -11,20 +11,36 @@ import { parseNarHash } from '../storage/index.js';
 export const MAX_TEXT_SOURCE_NAR = 16 * 1024 * 1024;
 
 /** True when `storePath` is the source path (by NAR hash) of `narHash` and `references`. */
-export function isSourcePathOf(storePath: string, storeDir: string, narHash: string, references: readonly string[]): boolean {
+export function isSourcePathOf(
+  storePath: string,
+  storeDir: string,
+  narHash: string,
+  references: readonly string[],
+): boolean {
   const name = storePath.slice(storeDir.length + 34);
   const others = references.filter((r) => r !== storePath);
-  return makeSourcePath(storeDir, name, parseNarHash(narHash), others, others.length !== references.length) === storePath;
+  return (
+    makeSourcePath(storeDir, name, parseNarHash(narHash), others, others.length !== references.length) ===
+    storePath
+  );
 }
 
 /** True when `storePath` is the text path or the flat fixed-output path of the single file in `nar`. */
-export function isFilePathOf(storePath: string, storeDir: string, nar: Uint8Array, references: readonly string[]): boolean {
+export function isFilePathOf(
+  storePath: string,
+  storeDir: string,
+  nar: Uint8Array,
+  references: readonly string[],
+): boolean {
   const contents = singleFileContents(nar);
   if (contents === undefined) return false;
   const name = storePath.slice(storeDir.length + 34);
   if (references.includes(storePath)) return false;
   if (makeTextPath(storeDir, name, contents, references) === storePath) return true;
-  return references.length === 0 && makeFixedOutputPath(storeDir, name, 'flat', makeHash('sha256', sha256(contents))) === storePath;
+  return (
+    references.length === 0 &&
+    makeFixedOutputPath(storeDir, name, 'flat', makeHash('sha256', sha256(contents))) === storePath
+  );
 }
 
 /** The bytes of a NAR whose root is a regular file, or undefined for any other NAR. */

@@ -2,13 +2,22 @@
 // derivations nobody has built or stored), mark it blocked if a dependency
 // failed, and enqueue the build-submitted events, all in one transaction;
 // then wake the scheduler and publish the live events.
-import { createBuilds, enqueueEvents, failedDependencyOf, getBuild, markDependentsBlocked } from '@gbc/datastore';
+import {
+  createBuilds,
+  enqueueEvents,
+  failedDependencyOf,
+  getBuild,
+  markDependentsBlocked,
+} from '@gbc/datastore';
 import type { BuildRequest, CreatedBuild, Db } from '@gbc/datastore';
 import type { SubmitBuildRequest, SubmitBuildResponse } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
 
 /** Creates the build `request` asks for; see the file header. */
-export async function submitBuild(ctx: CoordinatorContext, request: SubmitBuildRequest): Promise<SubmitBuildResponse> {
+export async function submitBuild(
+  ctx: CoordinatorContext,
+  request: SubmitBuildRequest,
+): Promise<SubmitBuildResponse> {
   const now = ctx.clock.now();
   const common = {
     priority: request.priority,
@@ -24,8 +33,21 @@ export async function submitBuild(ctx: CoordinatorContext, request: SubmitBuildR
       ignoreIfBuildForDerivationExists: request.ignoreIfBuildForDerivationExists,
       ignoreIfBuildForOutputsExists: request.ignoreIfBuildForOutputsExists,
     };
-    const related = request.ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds ? await unbuiltInputs(trx, request.derivation) : [];
-    const results = await createBuilds(trx, [main, ...related.map((derivationPath) => ({ ...common, derivationPath, ignoreIfBuildForOutputsExists: true }))], now);
+    const related = request.ensureAllRelatedDerivationOutputsHaveSuccessfulBuilds
+      ? await unbuiltInputs(trx, request.derivation)
+      : [];
+    const results = await createBuilds(
+      trx,
+      [
+        main,
+        ...related.map((derivationPath) => ({
+          ...common,
+          derivationPath,
+          ignoreIfBuildForOutputsExists: true,
+        })),
+      ],
+      now,
+    );
     const fresh = results.filter((r) => r.created);
     // Related builds are in the main derivation's closure: when nothing there failed, nothing blocks them either.
     const anyFailed = fresh.length > 0 && (await failedDependencyOf(trx, request.derivation)) !== null;
@@ -35,14 +57,29 @@ export async function submitBuild(ctx: CoordinatorContext, request: SubmitBuildR
     }
     await enqueueEvents(
       trx,
-      fresh.map((b) => ({ eventType: 'build-submitted', payload: { build: b.id, derivation: b.derivationPath, priority: request.priority, tags: request.tags } })),
+      fresh.map((b) => ({
+        eventType: 'build-submitted',
+        payload: {
+          build: b.id,
+          derivation: b.derivationPath,
+          priority: request.priority,
+          tags: request.tags,
+        },
+      })),
       now,
     );
     return results;
   });
   const fresh = created.filter((r) => r.created);
   if (fresh.length > 0) await ctx.scheduler.notifyBuildsCreated(fresh.map((b) => b.id));
-  for (const b of fresh) ctx.events.publish({ type: 'build-submitted', build: b.id, derivation: b.derivationPath, state: 'queued', data: { priority: request.priority } });
+  for (const b of fresh)
+    ctx.events.publish({
+      type: 'build-submitted',
+      build: b.id,
+      derivation: b.derivationPath,
+      state: 'queued',
+      data: { priority: request.priority },
+    });
   const [main, ...related] = created;
   if (main === undefined) throw new Error('createBuilds returned no build for the request');
   return {
@@ -54,7 +91,11 @@ export async function submitBuild(ctx: CoordinatorContext, request: SubmitBuildR
 }
 
 /** Why no build was created: the existing build is of this derivation, or of another with the same outputs. */
-async function skipReason(db: Db, existing: CreatedBuild, derivation: string): Promise<'build-for-derivation-exists' | 'build-for-outputs-exists'> {
+async function skipReason(
+  db: Db,
+  existing: CreatedBuild,
+  derivation: string,
+): Promise<'build-for-derivation-exists' | 'build-for-outputs-exists'> {
   const build = await getBuild(db, existing.id);
   return build?.derivationPath === derivation ? 'build-for-derivation-exists' : 'build-for-outputs-exists';
 }
@@ -90,7 +131,16 @@ export async function unbuiltInputs(db: Db, derivationPath: string): Promise<str
           .select('o.path')
           .whereRef('o.derivation_id', '=', 'd.id')
           .where('m.store_path', 'is', null),
-      ).and(not(exists(selectFrom('builds as b').select('b.id').whereRef('b.derivation_id', '=', 'd.id').where('b.state', 'in', ['queued', 'allocated', 'started', 'succeeded'])))),
+      ).and(
+        not(
+          exists(
+            selectFrom('builds as b')
+              .select('b.id')
+              .whereRef('b.derivation_id', '=', 'd.id')
+              .where('b.state', 'in', ['queued', 'allocated', 'started', 'succeeded']),
+          ),
+        ),
+      ),
     )
     .orderBy('d.path')
     .execute();

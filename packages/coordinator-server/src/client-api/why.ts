@@ -17,7 +17,11 @@ export async function explainBuild(db: Db, uuid: string, now: number): Promise<W
   if (build.state === 'succeeded' || build.state === 'failed' || build.state === 'canceled') {
     reasons.push({ kind: 'finished', state: build.state, endedAt: isoOrNull(build.endedAt) });
   } else if (build.state === 'started' && open !== undefined) {
-    reasons.push({ kind: 'started', agent: open.agentId, startedAt: iso(open.startedAt ?? open.allocatedAt) });
+    reasons.push({
+      kind: 'started',
+      agent: open.agentId,
+      startedAt: iso(open.startedAt ?? open.allocatedAt),
+    });
   } else if (build.state === 'allocated' && open !== undefined) {
     reasons.push({ kind: 'allocated', agent: open.agentId, leaseExpiresAt: iso(open.leaseExpiresAt) });
   } else {
@@ -28,20 +32,36 @@ export async function explainBuild(db: Db, uuid: string, now: number): Promise<W
 
 async function queuedReasons(db: Db, build: Build, now: number): Promise<WhyReason[]> {
   const reasons: WhyReason[] = [];
-  if (build.deferUntil !== null && build.deferUntil > now) reasons.push({ kind: 'deferred', until: iso(build.deferUntil) });
+  if (build.deferUntil !== null && build.deferUntil > now)
+    reasons.push({ kind: 'deferred', until: iso(build.deferUntil) });
   const inputs = await unavailableInputs(db, build.derivationPath);
-  const view = (i: (typeof inputs)[number]) => ({ derivation: i.derivation, build: i.build?.uuid ?? null, state: i.build?.state ?? null });
-  const pending = inputs.filter((i) => i.build !== null && ['queued', 'allocated', 'started'].includes(i.build.state));
+  const view = (i: (typeof inputs)[number]) => ({
+    derivation: i.derivation,
+    build: i.build?.uuid ?? null,
+    state: i.build?.state ?? null,
+  });
+  const pending = inputs.filter(
+    (i) => i.build !== null && ['queued', 'allocated', 'started'].includes(i.build.state),
+  );
   const failed = inputs.filter((i) => i.build?.state === 'failed');
-  const unavailable = inputs.filter((i) => i.build === null || i.build.state === 'canceled' || i.build.state === 'succeeded');
+  const unavailable = inputs.filter(
+    (i) => i.build === null || i.build.state === 'canceled' || i.build.state === 'succeeded',
+  );
   if (pending.length > 0) reasons.push({ kind: 'inputs-pending', inputs: pending.map(view) });
   if (failed.length > 0 || build.blockedBy !== null) {
     const listed = failed.map(view);
-    if (build.blockedBy !== null && !failed.some((f) => f.derivation === build.blockedBy)) listed.push({ derivation: build.blockedBy, build: null, state: 'failed' });
+    if (build.blockedBy !== null && !failed.some((f) => f.derivation === build.blockedBy))
+      listed.push({ derivation: build.blockedBy, build: null, state: 'failed' });
     reasons.push({ kind: 'inputs-failed', inputs: listed });
   }
-  if (unavailable.length > 0) reasons.push({ kind: 'inputs-unavailable', paths: unavailable.flatMap((i) => i.paths) });
-  if (!(await listAgents(db)).some((a) => accepts(a, build))) reasons.push({ kind: 'no-matching-agent', system: build.system, tags: build.tags.map((t) => ({ key: t.key, value: t.value })) });
+  if (unavailable.length > 0)
+    reasons.push({ kind: 'inputs-unavailable', paths: unavailable.flatMap((i) => i.paths) });
+  if (!(await listAgents(db)).some((a) => accepts(a, build)))
+    reasons.push({
+      kind: 'no-matching-agent',
+      system: build.system,
+      tags: build.tags.map((t) => ({ key: t.key, value: t.value })),
+    });
   if (reasons.length === 0) reasons.push({ kind: 'queued', position: await positionOf(db, build) });
   return reasons;
 }
@@ -68,12 +88,19 @@ async function positionOf(db: Db, build: Build): Promise<number> {
     .where('b.system', '=', build.system)
     .where('b.blocked_by', 'is', null)
     .where('b.uuid', '!=', build.id)
-    .where((eb) => eb.or([eb('b.priority', '>', build.priority), eb.and([eb('b.priority', '=', build.priority), eb('b.created_at', '<', build.createdAt)])]))
+    .where((eb) =>
+      eb.or([
+        eb('b.priority', '>', build.priority),
+        eb.and([eb('b.priority', '=', build.priority), eb('b.created_at', '<', build.createdAt)]),
+      ]),
+    )
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
           selectFrom('derivation_inputs as i')
-            .leftJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
+            .leftJoin('derivation_outputs as o', (j) =>
+              j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'),
+            )
             .leftJoin('output_metadata as m', 'm.store_path', 'o.path')
             .select('i.input_path')
             .whereRef('i.derivation_id', '=', 'b.derivation_id')
@@ -84,4 +111,3 @@ async function positionOf(db: Db, build: Build): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
-

@@ -11,7 +11,8 @@ import type { TestPlace } from '../agent-api/test-support.js';
 import { clientCall, startControlled } from '../limits/test-support.js';
 import { createClientToken, listClientTokens } from './client-tokens.js';
 
-const code = async (res: Response): Promise<string> => ((await res.json()) as { error: { code: string } }).error.code;
+const code = async (res: Response): Promise<string> =>
+  ((await res.json()) as { error: { code: string } }).error.code;
 
 describe.each(['sqlite', 'postgres'] as const)('client auth on %s', (dialect) => {
   let place: TestPlace;
@@ -20,7 +21,15 @@ describe.each(['sqlite', 'postgres'] as const)('client auth on %s', (dialect) =>
   let build: string;
   let rw: string;
   let ro: string;
-  const buildCount = async (): Promise<number> => Number((await c.context.datastore.db.selectFrom('builds').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const buildCount = async (): Promise<number> =>
+    Number(
+      (
+        await c.context.datastore.db
+          .selectFrom('builds')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     place = createTestPlace(dialect);
@@ -37,7 +46,9 @@ describe.each(['sqlite', 'postgres'] as const)('client auth on %s', (dialect) =>
     expect((await clientCall(c, 'GET', `/build/${build}`)).status).toBe(200);
     const res = await clientCall(c, 'POST', '/client-tokens', undefined, { name: 'x', scope: 'read-write' });
     expect(res.status).toBe(403);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('gbc client-token new');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      'gbc client-token new',
+    );
     expect(await listClientTokens(c.context.datastore.db)).toEqual([]);
   });
 
@@ -56,22 +67,42 @@ describe.each(['sqlite', 'postgres'] as const)('client auth on %s', (dialect) =>
 
   it('refuses missing, wrong and malformed tokens with 401 and read-only tokens on write routes with 403, changing nothing', async () => {
     const before = await buildCount();
-    const attempts: [string | undefined, number][] = [[undefined, 401], ['gbc_not-a-token', 401], [ro, 403]];
+    const attempts: [string | undefined, number][] = [
+      [undefined, 401],
+      ['gbc_not-a-token', 401],
+      [ro, 403],
+    ];
     for (const [token, status] of attempts) {
       const cancel = await clientCall(c, 'POST', `/build/${build}/cancel`, token, {});
       expect(cancel.status, String(token)).toBe(status);
       expect(await code(cancel)).toBe(status === 401 ? 'unauthorized' : 'forbidden');
-      expect((await clientCall(c, 'POST', `/build/${build}/update-priority`, token, { priority: 9 })).status).toBe(status);
-      expect((await clientCall(c, 'POST', '/builds', token, { derivation: '/gnu/store/00000000000000000000000000000000-x.drv' })).status).toBe(status);
-      expect((await clientCall(c, 'POST', '/client-tokens', token, { name: 'sneaky', scope: 'read-write' })).status).toBe(status);
+      expect(
+        (await clientCall(c, 'POST', `/build/${build}/update-priority`, token, { priority: 9 })).status,
+      ).toBe(status);
+      expect(
+        (
+          await clientCall(c, 'POST', '/builds', token, {
+            derivation: '/gnu/store/00000000000000000000000000000000-x.drv',
+          })
+        ).status,
+      ).toBe(status);
+      expect(
+        (await clientCall(c, 'POST', '/client-tokens', token, { name: 'sneaky', scope: 'read-write' }))
+          .status,
+      ).toBe(status);
     }
-    const malformed = await c.clientApp.request(`/build/${build}`, { headers: { Authorization: `Basic ${Buffer.from(`x:${rw}`).toString('base64')}` } });
+    const malformed = await c.clientApp.request(`/build/${build}`, {
+      headers: { Authorization: `Basic ${Buffer.from(`x:${rw}`).toString('base64')}` },
+    });
     expect(malformed.status).toBe(401);
     const after = await getBuild(c.context.datastore.db, build);
     expect(after?.state).toBe('queued');
     expect(after?.priority).toBe(0);
     expect(await buildCount()).toBe(before);
-    expect((await listClientTokens(c.context.datastore.db)).map((t) => t.name)).toEqual(['submitter', 'dashboard']);
+    expect((await listClientTokens(c.context.datastore.db)).map((t) => t.name)).toEqual([
+      'submitter',
+      'dashboard',
+    ]);
   });
 
   it('lets a read-only token read and a read-write token write; unknown paths need a token; openapi needs none', async () => {
@@ -80,7 +111,9 @@ describe.each(['sqlite', 'postgres'] as const)('client auth on %s', (dialect) =>
     expect((await clientCall(c, 'GET', '/no/such/route')).status).toBe(401);
     expect((await clientCall(c, 'GET', '/no/such/route', ro)).status).toBe(404);
     expect((await clientCall(c, 'GET', '/openapi.json')).status).toBe(200);
-    expect((await clientCall(c, 'POST', `/build/${build}/update-priority`, rw, { priority: 4 })).status).toBe(200);
+    expect((await clientCall(c, 'POST', `/build/${build}/update-priority`, rw, { priority: 4 })).status).toBe(
+      200,
+    );
     expect((await getBuild(c.context.datastore.db, build))?.priority).toBe(4);
   });
 
@@ -89,19 +122,30 @@ describe.each(['sqlite', 'postgres'] as const)('client auth on %s', (dialect) =>
     expect(made.status).toBe(201);
     const created = (await made.json()) as { token: { id: string; name: string }; secret: string };
     expect((await clientCall(c, 'GET', '/builds', created.secret)).status).toBe(200);
-    const listed = (await (await clientCall(c, 'GET', '/client-tokens', rw)).json()) as { tokens: { id: string; name: string; scope: string }[] };
-    expect(listed.tokens.map((t) => [t.name, t.scope])).toEqual([['submitter', 'read-write'], ['dashboard', 'read'], ['ci', 'read-write']]);
+    const listed = (await (await clientCall(c, 'GET', '/client-tokens', rw)).json()) as {
+      tokens: { id: string; name: string; scope: string }[];
+    };
+    expect(listed.tokens.map((t) => [t.name, t.scope])).toEqual([
+      ['submitter', 'read-write'],
+      ['dashboard', 'read'],
+      ['ci', 'read-write'],
+    ]);
     expect(JSON.stringify(listed)).not.toContain(created.secret);
     expect((await clientCall(c, 'DELETE', `/client-token/${created.token.id}`, rw)).status).toBe(204);
     expect((await clientCall(c, 'GET', '/builds', created.secret)).status).toBe(401);
     expect((await clientCall(c, 'DELETE', `/client-token/${created.token.id}`, rw)).status).toBe(404);
-    expect((await clientCall(c, 'DELETE', '/client-token/4b0c9e54-3b44-4d1c-8d59-3a1c2f0e7a11', rw)).status).toBe(404);
+    expect(
+      (await clientCall(c, 'DELETE', '/client-token/4b0c9e54-3b44-4d1c-8d59-3a1c2f0e7a11', rw)).status,
+    ).toBe(404);
   });
 
   it('stays closed when every token is revoked', async () => {
     // The read-write token revokes the others, then itself.
-    const tokens = (await listClientTokens(c.context.datastore.db)).sort((a, b) => Number(a.name === 'submitter') - Number(b.name === 'submitter'));
-    for (const t of tokens) expect((await clientCall(c, 'DELETE', `/client-token/${t.id}`, rw)).status, t.name).toBe(204);
+    const tokens = (await listClientTokens(c.context.datastore.db)).sort(
+      (a, b) => Number(a.name === 'submitter') - Number(b.name === 'submitter'),
+    );
+    for (const t of tokens)
+      expect((await clientCall(c, 'DELETE', `/client-token/${t.id}`, rw)).status, t.name).toBe(204);
     expect(await listClientTokens(c.context.datastore.db)).toEqual([]);
     clock.advance(10_000);
     expect((await clientCall(c, 'GET', '/builds')).status).toBe(401);

@@ -60,11 +60,25 @@ export function createClientAuth(ctx: Ctx): ClientAuth {
     if (access === 'none' || !(await enabled())) return next();
     const header = c.req.header('authorization');
     const secret = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
-    if (secret === undefined) return refuse(c, new HttpError('unauthorized', 'this client API needs a token: send `Authorization: Bearer <token>` (create one with `gbc client-token new` on the coordinator host)'));
+    if (secret === undefined)
+      return refuse(
+        c,
+        new HttpError(
+          'unauthorized',
+          'this client API needs a token: send `Authorization: Bearer <token>` (create one with `gbc client-token new` on the coordinator host)',
+        ),
+      );
     const record = await verify(secret);
-    if (record === undefined) return refuse(c, new HttpError('unauthorized', 'the client token is unknown or revoked'));
+    if (record === undefined)
+      return refuse(c, new HttpError('unauthorized', 'the client token is unknown or revoked'));
     if (access === 'client-write' && record.scope !== 'read-write') {
-      return refuse(c, new HttpError('forbidden', `${c.req.method} ${c.req.path} changes state and needs a read-write token; token "${record.name}" is read-only`));
+      return refuse(
+        c,
+        new HttpError(
+          'forbidden',
+          `${c.req.method} ${c.req.path} changes state and needs a read-write token; token "${record.name}" is read-only`,
+        ),
+      );
     }
     return next();
   };
@@ -80,6 +94,7 @@ export function createClientAuth(ctx: Ctx): ClientAuth {
 }
 
 function refuse(c: Parameters<MiddlewareHandler>[0], error: HttpError): Response {
-  const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="gbc-client"' } : {};
+  const headers: Record<string, string> =
+    error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="gbc-client"' } : {};
   return c.json(error.toBody(), error.status as 401, headers);
 }

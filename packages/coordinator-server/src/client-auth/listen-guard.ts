@@ -31,9 +31,14 @@ export function checkClientExposure(url: string, authEnabled: boolean, allowUnau
 }
 
 /** {@link checkClientExposure} for a coordinator: auth counts as on when required by the configuration or when any client token was ever created. */
-export async function assertClientListenAllowed(ctx: Pick<CoordinatorContext, 'datastore' | 'config'>, url: string): Promise<void> {
+export async function assertClientListenAllowed(
+  ctx: Pick<CoordinatorContext, 'datastore' | 'config'>,
+  url: string,
+): Promise<void> {
   const { config } = ctx;
   if (config.clientAuth === 'required' || config.allowUnauthenticatedClients) return;
-  const any = isLoopbackHost(new URL(url).hostname) ? undefined : await ctx.datastore.db.selectFrom('client_tokens').select('id').limit(1).executeTakeFirst();
+  const any = isLoopbackHost(new URL(url).hostname)
+    ? undefined
+    : await ctx.datastore.db.selectFrom('client_tokens').select('id').limit(1).executeTakeFirst();
   checkClientExposure(url, any !== undefined, false);
 }

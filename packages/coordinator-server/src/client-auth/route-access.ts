@@ -19,7 +19,12 @@ let table: readonly Compiled[] | undefined;
 function compile(): readonly Compiled[] {
   return routesForPort('client').map((r) => ({
     method: r.method,
-    pattern: new RegExp(`^${r.path.split(/\{[A-Za-z][A-Za-z0-9]*\}/).map(escape).join('[^/]+')}/?$`),
+    pattern: new RegExp(
+      `^${r.path
+        .split(/\{[A-Za-z][A-Za-z0-9]*\}/)
+        .map(escape)
+        .join('[^/]+')}/?$`,
+    ),
     auth: r.auth as ClientAccess,
   }));
 }

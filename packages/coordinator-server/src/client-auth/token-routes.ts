@@ -14,25 +14,40 @@ import { createClientToken, listClientTokens, revokeClientToken } from './client
 import { ClientAuthError } from './errors.js';
 
 /** Mounts `POST /client-tokens`, `GET /client-tokens` and `DELETE /client-token/{id}` on `app`. */
-export function mountClientTokenRoutes<E extends Env>(app: Hono<E>, ctx: CoordinatorContext, auth: ClientAuth): void {
+export function mountClientTokenRoutes<E extends Env>(
+  app: Hono<E>,
+  ctx: CoordinatorContext,
+  auth: ClientAuth,
+): void {
   const db = ctx.datastore.db;
 
-  mountRoute(app, adminRoutes.createClientToken, async (c, { body }) => {
-    if (!(await auth.enabled())) {
-      throw new HttpError('forbidden', 'client auth is off: create the first client token on the coordinator host with `gbc client-token new` (library: createClientToken); later ones can be created here with a read-write token');
-    }
-    const created = await createClientToken(db, body, ctx.clock.now());
-    auth.invalidate();
-    return c.json(created, 201);
-  }, { jsonBodyBytes: ctx.config.jsonBodyBytes });
+  mountRoute(
+    app,
+    adminRoutes.createClientToken,
+    async (c, { body }) => {
+      if (!(await auth.enabled())) {
+        throw new HttpError(
+          'forbidden',
+          'client auth is off: create the first client token on the coordinator host with `gbc client-token new` (library: createClientToken); later ones can be created here with a read-write token',
+        );
+      }
+      const created = await createClientToken(db, body, ctx.clock.now());
+      auth.invalidate();
+      return c.json(created, 201);
+    },
+    { jsonBodyBytes: ctx.config.jsonBodyBytes },
+  );
 
-  mountRoute(app, adminRoutes.listClientTokens, async (c) => c.json({ tokens: await listClientTokens(db) }, 200));
+  mountRoute(app, adminRoutes.listClientTokens, async (c) =>
+    c.json({ tokens: await listClientTokens(db) }, 200),
+  );
 
   mountRoute(app, adminRoutes.revokeClientToken, async (c, { params }) => {
     try {
       await revokeClientToken(db, params.id, ctx.clock.now());
     } catch (error) {
-      if (error instanceof ClientAuthError && error.code === 'token-not-found') throw new HttpError('not-found', error.message, { cause: error });
+      if (error instanceof ClientAuthError && error.code === 'token-not-found')
+        throw new HttpError('not-found', error.message, { cause: error });
       throw error;
     }
     auth.invalidate();

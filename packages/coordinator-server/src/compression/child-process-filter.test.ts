@@ -18,14 +18,26 @@ function isAlive(pid: number): boolean {
 
 describe('createProgramFilter', () => {
   it('pipes bytes through a program', async () => {
-    const filter = createProgramFilter({ program: 'cat', args: [], failureCode: 'program-failed', what: 'cat' });
+    const filter = createProgramFilter({
+      program: 'cat',
+      args: [],
+      failureCode: 'program-failed',
+      what: 'cat',
+    });
     const data = Buffer.alloc(3 << 20, 7);
-    const out = await collect(Readable.from([data.subarray(0, 1 << 20), data.subarray(1 << 20)]).pipe(filter));
+    const out = await collect(
+      Readable.from([data.subarray(0, 1 << 20), data.subarray(1 << 20)]).pipe(filter),
+    );
     expect(out.equals(data)).toBe(true);
   });
 
   it('reports a missing program as program-missing', async () => {
-    const filter = createProgramFilter({ program: 'gbc-no-such-zstd', args: [], failureCode: 'program-failed', what: 'test' });
+    const filter = createProgramFilter({
+      program: 'gbc-no-such-zstd',
+      args: [],
+      failureCode: 'program-failed',
+      what: 'test',
+    });
     const error = await collect(filter).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompressionError);
     expect((error as CompressionError).code).toBe('program-missing');
@@ -33,16 +45,30 @@ describe('createProgramFilter', () => {
   });
 
   it('turns a non-zero exit into an error even when some output came first', async () => {
-    const filter = createProgramFilter({ program: 'sh', args: ['-c', 'echo partial; echo broken >&2; exit 3'], failureCode: 'corrupt-compression', what: 'test' });
-    const error = await pipeline(Readable.from([Buffer.from('x')]), filter, async (s: AsyncIterable<Buffer>) => {
-      for await (const c of s) void c;
-    }).catch((e: unknown) => e);
+    const filter = createProgramFilter({
+      program: 'sh',
+      args: ['-c', 'echo partial; echo broken >&2; exit 3'],
+      failureCode: 'corrupt-compression',
+      what: 'test',
+    });
+    const error = await pipeline(
+      Readable.from([Buffer.from('x')]),
+      filter,
+      async (s: AsyncIterable<Buffer>) => {
+        for await (const c of s) void c;
+      },
+    ).catch((e: unknown) => e);
     expect((error as CompressionError).code).toBe('corrupt-compression');
     expect((error as CompressionError).message).toContain('broken');
   });
 
   it('a program that exits 0 without reading all its input is a failure, not a short success', async () => {
-    const filter = createProgramFilter({ program: 'sh', args: ['-c', 'head -c 10; exit 0'], failureCode: 'corrupt-compression', what: 'test' });
+    const filter = createProgramFilter({
+      program: 'sh',
+      args: ['-c', 'head -c 10; exit 0'],
+      failureCode: 'corrupt-compression',
+      what: 'test',
+    });
     const chunks = Array.from({ length: 64 }, () => Buffer.alloc(1 << 16, 0x41));
     const error = await pipeline(Readable.from(chunks), filter, async (s: AsyncIterable<Buffer>) => {
       for await (const c of s) void c;
@@ -52,7 +78,12 @@ describe('createProgramFilter', () => {
   });
 
   it('kills the program when the stream is destroyed', async () => {
-    const filter = createProgramFilter({ program: 'cat', args: [], failureCode: 'program-failed', what: 'cat' });
+    const filter = createProgramFilter({
+      program: 'cat',
+      args: [],
+      failureCode: 'program-failed',
+      what: 'cat',
+    });
     filter.write(Buffer.from('hello'));
     const pid = filter.pid;
     expect(pid).toBeTypeOf('number');

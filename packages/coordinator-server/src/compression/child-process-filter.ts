@@ -99,12 +99,20 @@ class ProgramFilter extends Duplex implements ProgramFilterStream {
       return;
     }
     const status =
-      this.#exitCode === 0 ? 'status 0 before reading all its input' : this.#exitSignal !== null ? `signal ${this.#exitSignal}` : `status ${this.#exitCode}`;
+      this.#exitCode === 0
+        ? 'status 0 before reading all its input'
+        : this.#exitSignal !== null
+          ? `signal ${this.#exitSignal}`
+          : `status ${this.#exitCode}`;
     const detail = this.#stderr.trim().split('\n').slice(-3).join(' | ');
     this.destroy(
-      new CompressionError(this.#options.failureCode, `${this.#options.what} failed (${this.#options.program} exited with ${status})`, {
-        found: detail === '' ? undefined : JSON.stringify(detail),
-      }),
+      new CompressionError(
+        this.#options.failureCode,
+        `${this.#options.what} failed (${this.#options.program} exited with ${status})`,
+        {
+          found: detail === '' ? undefined : JSON.stringify(detail),
+        },
+      ),
     );
   }
 

@@ -19,7 +19,8 @@ const nar = makeNar(dir);
 /** Pushes `data` through `stream` in uneven chunks and collects the output. */
 async function run(stream: NodeJS.ReadWriteStream & Readable, data: Uint8Array): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
-  for (let at = 0, n = 1; at < data.length; at += n, n = (n * 7 + 13) % 100_000) chunks.push(data.subarray(at, at + n));
+  for (let at = 0, n = 1; at < data.length; at += n, n = (n * 7 + 13) % 100_000)
+    chunks.push(data.subarray(at, at + n));
   const out: Buffer[] = [];
   await pipeline(Readable.from(chunks), stream, async (source: AsyncIterable<Buffer>) => {
     for await (const c of source) out.push(c);
@@ -27,7 +28,10 @@ async function run(stream: NodeJS.ReadWriteStream & Readable, data: Uint8Array):
   return Buffer.concat(out);
 }
 
-async function refusal(stream: NodeJS.ReadWriteStream & Readable, data: Uint8Array): Promise<CompressionError> {
+async function refusal(
+  stream: NodeJS.ReadWriteStream & Readable,
+  data: Uint8Array,
+): Promise<CompressionError> {
   const error: unknown = await run(stream, data).then(
     () => undefined,
     (e: unknown) => e,
@@ -50,19 +54,24 @@ describe('codecs', () => {
     expect((await run(createDecompressor(c), packed)).equals(nar)).toBe(true);
   });
 
-  it.each(programs)('%s: our output is what the program decodes, and we decode the program output', async (p) => {
-    const ours = await run(createCompressor(p), nar);
-    expect(decompressWithProgram(p, ours).equals(nar)).toBe(true);
-    const theirs = compressWithProgram(p, nar);
-    expect((await run(createDecompressor(p), theirs)).equals(nar)).toBe(true);
-  });
+  it.each(programs)(
+    '%s: our output is what the program decodes, and we decode the program output',
+    async (p) => {
+      const ours = await run(createCompressor(p), nar);
+      expect(decompressWithProgram(p, ours).equals(nar)).toBe(true);
+      const theirs = compressWithProgram(p, nar);
+      expect((await run(createDecompressor(p), theirs)).equals(nar)).toBe(true);
+    },
+  );
 
   it.each(programs)('%s: corrupt input is a corrupt-compression error', async (p) => {
     const packed = compressWithProgram(p, nar);
     const bad = Buffer.from(packed);
     for (let i = Math.floor(bad.length / 3); i < bad.length / 3 + 64; i++) bad[i] = bad[i]! ^ 0x5a;
     expect((await refusal(createDecompressor(p), bad)).code).toBe('corrupt-compression');
-    expect((await refusal(createDecompressor(p), Buffer.from('not compressed at all'))).code).toBe('corrupt-compression');
+    expect((await refusal(createDecompressor(p), Buffer.from('not compressed at all'))).code).toBe(
+      'corrupt-compression',
+    );
   });
 
   it.each(programs)('%s: truncated input is a corrupt-compression error', async (p) => {
@@ -78,7 +87,9 @@ describe('codecs', () => {
 
   it.each(programs)('%s: concatenated streams decode to the concatenation', async (p) => {
     const two = Buffer.concat([compressWithProgram(p, nar), compressWithProgram(p, Buffer.from('tail'))]);
-    expect((await run(createDecompressor(p), two)).equals(Buffer.concat([nar, Buffer.from('tail')]))).toBe(true);
+    expect((await run(createDecompressor(p), two)).equals(Buffer.concat([nar, Buffer.from('tail')]))).toBe(
+      true,
+    );
   });
 
   it('a partial gunzip decodes a gzip stream that has not ended yet', async () => {
@@ -90,7 +101,9 @@ describe('codecs', () => {
       gzip.write(text, () => gzip.flush(() => resolve(Buffer.concat(got))));
     });
     const head = await flushed;
-    expect((await collect(Readable.from([head]).pipe(createPartialGunzip()))).toString()).toBe(text.toString());
+    expect((await collect(Readable.from([head]).pipe(createPartialGunzip()))).toString()).toBe(
+      text.toString(),
+    );
     gzip.destroy();
   });
 });

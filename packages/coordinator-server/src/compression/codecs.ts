@@ -25,7 +25,11 @@ export function createCompressor(compression: Compression, options: CompressOpti
     case 'none':
       return new PassThrough({ highWaterMark: CHUNK });
     case 'gzip':
-      return mapZlibErrors(createGzip({ level: options.level ?? 6, chunkSize: CHUNK }), 'program-failed', 'gzip compression');
+      return mapZlibErrors(
+        createGzip({ level: options.level ?? 6, chunkSize: CHUNK }),
+        'program-failed',
+        'gzip compression',
+      );
     case 'zstd':
       return createProgramFilter({
         program: 'zstd',
@@ -51,10 +55,20 @@ export function createDecompressor(compression: Compression): Duplex {
     case 'gzip':
       return mapZlibErrors(createGunzip({ chunkSize: CHUNK }), 'corrupt-compression', 'gzip decompression');
     case 'zstd':
-      return createProgramFilter({ program: 'zstd', args: ['-d', '-c', '-q', '-'], failureCode: 'corrupt-compression', what: 'zstd decompression' });
+      return createProgramFilter({
+        program: 'zstd',
+        args: ['-d', '-c', '-q', '-'],
+        failureCode: 'corrupt-compression',
+        what: 'zstd decompression',
+      });
     case 'lzip':
       // lzip ignores trailing bytes unless told: they would be stored and served.
-      return createProgramFilter({ program: 'lzip', args: ['-d', '-c', '-q', '--trailing-error'], failureCode: 'corrupt-compression', what: 'lzip decompression' });
+      return createProgramFilter({
+        program: 'lzip',
+        args: ['-d', '-c', '-q', '--trailing-error'],
+        failureCode: 'corrupt-compression',
+        what: 'lzip decompression',
+      });
   }
 }
 
@@ -70,7 +84,11 @@ export function createPartialGunzip(): Transform {
  * Turns zlib's own errors (codes `Z_*`, `ERR_ZLIB_*`) into CompressionErrors,
  * keeping the stream itself; errors that destroy it from outside pass unchanged.
  */
-function mapZlibErrors(stream: Transform, code: 'corrupt-compression' | 'program-failed', what: string): Transform {
+function mapZlibErrors(
+  stream: Transform,
+  code: 'corrupt-compression' | 'program-failed',
+  what: string,
+): Transform {
   const destroy = stream.destroy.bind(stream);
   stream.destroy = (error?: Error) => {
     const zlibCode = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -8,7 +8,12 @@ export type Compression = 'none' | 'gzip' | 'zstd' | 'lzip';
 /** Every supported compression, in the order of preference for serving. */
 export const COMPRESSIONS: readonly Compression[] = ['zstd', 'lzip', 'gzip', 'none'];
 
-const EXTENSIONS: Readonly<Record<Compression, string>> = { none: '', gzip: '.gz', zstd: '.zst', lzip: '.lz' };
+const EXTENSIONS: Readonly<Record<Compression, string>> = {
+  none: '',
+  gzip: '.gz',
+  zstd: '.zst',
+  lzip: '.lz',
+};
 
 /** True for the name of a supported compression. */
 export function isCompression(name: string): name is Compression {

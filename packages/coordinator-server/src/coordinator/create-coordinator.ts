@@ -76,27 +76,62 @@ export interface Coordinator {
 /** Creates a coordinator; see the file header. */
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const config = resolveConfig({ ...options, storeDir: oneStoreDir(options) });
-  const strategy: AllocationStrategy = typeof config.allocationStrategy === 'string' ? await resolveStrategy(config.allocationStrategy, { baseDir: config.cwd }) : config.allocationStrategy;
+  const strategy: AllocationStrategy =
+    typeof config.allocationStrategy === 'string'
+      ? await resolveStrategy(config.allocationStrategy, { baseDir: config.cwd })
+      : config.allocationStrategy;
   const datastore = await openDatastore(config.databaseUri, { migrate: false, cwd: config.cwd });
   try {
     const store = await createDataDirStorage(join(config.dataDir));
-    const storage = { store, nars: await createNarUploads({ storage: store, maxNarSize: options.uploads?.maxNarSize, maxExpansion: options.uploads?.maxExpansion }), logs: await createLogStore({ storage: store }) };
-    const scheduler = createScheduler({ datastore, strategy, clock: config.clock, logger: config.logger, leaseMs: config.leaseSeconds * 1000 });
+    const storage = {
+      store,
+      nars: await createNarUploads({
+        storage: store,
+        maxNarSize: options.uploads?.maxNarSize,
+        maxExpansion: options.uploads?.maxExpansion,
+      }),
+      logs: await createLogStore({ storage: store }),
+    };
+    const scheduler = createScheduler({
+      datastore,
+      strategy,
+      clock: config.clock,
+      logger: config.logger,
+      leaseMs: config.leaseSeconds * 1000,
+    });
     const events = createEventBus({ now: () => config.clock.now() });
     // Uploads are observed by the metrics, which are made after the apps that receive them.
     let observeUpload: CoordinatorContext['observeUpload'] = () => undefined;
-    const context: CoordinatorContext = { config, datastore, scheduler, storage, clock: config.clock, events, logger: config.logger, observeUpload: (u) => observeUpload(u) };
-    const cacheApp = createCacheApp(context, await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir }));
+    const context: CoordinatorContext = {
+      config,
+      datastore,
+      scheduler,
+      storage,
+      clock: config.clock,
+      events,
+      logger: config.logger,
+      observeUpload: (u) => observeUpload(u),
+    };
+    const cacheApp = createCacheApp(
+      context,
+      await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir }),
+    );
     const agentApp = createAgentApp(context, scheduler, options.agentAuth);
     agentApp.route('/', cacheApp);
-    const observed = await attachHooksAndMetrics(context, agentApp, { ...options, cache: { ...options.cache, storeDir: config.storeDir } });
+    const observed = await attachHooksAndMetrics(context, agentApp, {
+      ...options,
+      cache: { ...options.cache, storeDir: config.storeDir },
+    });
     observeUpload = (u) => observed.metrics.observeUpload(u);
     const clientApp = createClientApp(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
     let sweep: UploadSweep | undefined;
     let stopped = false;
     return {
-      context, scheduler, cacheApp, observed,
+      context,
+      scheduler,
+      cacheApp,
+      observed,
       clientApp: clientApp as unknown as Hono,
       agentApp: observed.agentPortApp,
       async start() {
@@ -106,11 +141,19 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         const t0 = performance.now();
         const queued = await scheduler.rebuild();
         const rebuildMs = performance.now() - t0;
-        config.logger.info('queue rebuilt', { queued, rebuildMs: Math.round(rebuildMs), strategy: strategy.name, leaseMs: leaseMs(context) });
+        config.logger.info('queue rebuilt', {
+          queued,
+          rebuildMs: Math.round(rebuildMs),
+          strategy: strategy.name,
+          leaseMs: leaseMs(context),
+        });
         loop = startLeaseLoop(context, scheduler);
         observed.start();
         retentionRunner(context).start();
-        sweep = startUploadSweep(storage.nars, { maxAgeSeconds: config.partialUploadMaxAgeSeconds, logger: config.logger });
+        sweep = startUploadSweep(storage.nars, {
+          maxAgeSeconds: config.partialUploadMaxAgeSeconds,
+          logger: config.logger,
+        });
         return { queued, rebuildMs };
       },
       async checkLeases() {
@@ -135,7 +178,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 
 /** The one store directory: `storeDir`, or the legacy per-app ones (which must agree). */
 function oneStoreDir(options: CoordinatorOptions): string | undefined {
-  const given = [options.storeDir, options.client?.storeDir, options.cache?.storeDir].filter((d): d is string => d !== undefined).map((d) => d.replace(/\/+$/, ''));
-  if (new Set(given).size > 1) throw new RangeError(`conflicting store directories ${[...new Set(given)].join(', ')}: set only the coordinator's storeDir`);
+  const given = [options.storeDir, options.client?.storeDir, options.cache?.storeDir]
+    .filter((d): d is string => d !== undefined)
+    .map((d) => d.replace(/\/+$/, ''));
+  if (new Set(given).size > 1)
+    throw new RangeError(
+      `conflicting store directories ${[...new Set(given)].join(', ')}: set only the coordinator's storeDir`,
+    );
   return given[0];
 }

@@ -12,7 +12,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('listen', () => {
   it('serves the cache on its own port only when a cache URL is given', async () => {
-    const c = await createCoordinator({ databaseUri: `sqlite://${join(dir, 'a.db')}`, dataDir: join(dir, 'a'), logger: silentLogger, cwd: dir, storeDir: '/nix/store' });
+    const c = await createCoordinator({
+      databaseUri: `sqlite://${join(dir, 'a.db')}`,
+      dataDir: join(dir, 'a'),
+      logger: silentLogger,
+      cwd: dir,
+      storeDir: '/nix/store',
+    });
     await c.start();
     const loopback = { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' };
     try {
@@ -27,7 +33,9 @@ describe('listen', () => {
         expect(info.status).toBe(200);
         expect(await info.text()).toContain('StoreDir: /nix/store');
         // The cache port serves the cache and nothing of the agent API.
-        expect((await fetch(`${served.cacheUrl}/agent/session`, { method: 'POST', body: '{}' })).status).toBe(404);
+        expect((await fetch(`${served.cacheUrl}/agent/session`, { method: 'POST', body: '{}' })).status).toBe(
+          404,
+        );
         expect((await fetch(`${served.agentUrl}/nix-cache-info`)).status).toBe(200);
       } finally {
         await served.close();

@@ -63,9 +63,13 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
     const cacheUrl = options.cacheUrl ?? cfg.cacheUrl;
     const cache = cacheUrl === undefined ? undefined : await open(coordinator.cacheApp.fetch, cacheUrl);
     const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
-    const metrics = metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
+    const metrics =
+      metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
     return {
-      agentUrl: agent.url, clientUrl: client.url, agentPort: agent.port, clientPort: client.port,
+      agentUrl: agent.url,
+      clientUrl: client.url,
+      agentPort: agent.port,
+      clientPort: client.port,
       ...(cache === undefined ? {} : { cacheUrl: cache.url, cachePort: cache.port }),
       ...(metrics === undefined ? {} : { metricsUrl: metrics.url, metricsPort: metrics.port }),
       close: async () => {
@@ -80,15 +84,26 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
 
 type Fetch = (req: Request) => Response | Promise<Response>;
 
-async function serveOn(fetch: Fetch, url: string, timeouts: RequestTimeouts | undefined): Promise<{ server: ServerType; url: string; port: number }> {
+async function serveOn(
+  fetch: Fetch,
+  url: string,
+  timeouts: RequestTimeouts | undefined,
+): Promise<{ server: ServerType; url: string; port: number }> {
   const u = new URL(url);
   const hostname = u.hostname.replace(/^\[|\]$/g, '');
   const port = u.port === '' ? 80 : Number(u.port);
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port, serverOptions: serverOptionsFor(timeouts) }, (info: AddressInfo) => {
-      const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-      resolve({ server, url: `${u.protocol}//${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`, port: info.port });
-    });
+    const server = serve(
+      { fetch, hostname, port, serverOptions: serverOptionsFor(timeouts) },
+      (info: AddressInfo) => {
+        const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+        resolve({
+          server,
+          url: `${u.protocol}//${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`,
+          port: info.port,
+        });
+      },
+    );
     armBodyIdleTimeout(server as Server, timeouts);
     server.once('error', reject);
   });

@@ -29,8 +29,19 @@ describe('request timeouts of a listening coordinator', () => {
     agent = await makeAgent(c, 'slow-uploader');
     const drv = fakeDrv('slow-log');
     [build] = (await submit(c, [drv], [{ derivationPath: drv.path }])) as [string];
-    expect((await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, { count: 1, systems: ['x86_64-linux'] })).status).toBe(200);
-    listening = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0', timeouts: { headersMs: HEADERS_MS, bodyIdleMs: BODY_IDLE_MS } });
+    expect(
+      (
+        await call(c, 'POST', `/agent/${agent.id}/fetch-builds`, agent.auth, {
+          count: 1,
+          systems: ['x86_64-linux'],
+        })
+      ).status,
+    ).toBe(200);
+    listening = await listen(c, {
+      agentUrl: 'http://127.0.0.1:0',
+      clientUrl: 'http://127.0.0.1:0',
+      timeouts: { headersMs: HEADERS_MS, bodyIdleMs: BODY_IDLE_MS },
+    });
   });
   afterAll(async () => {
     await listening.close();
@@ -39,21 +50,36 @@ describe('request timeouts of a listening coordinator', () => {
   });
 
   /** PUTs a log body written by `write` (chunked); resolves to the status and body of the answer. */
-  const putLog = (query: string, write: (body: (chunk: string) => void, end: () => void) => void): Promise<{ status: number; body: string }> =>
+  const putLog = (
+    query: string,
+    write: (body: (chunk: string) => void, end: () => void) => void,
+  ): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
       const url = new URL(`${listening.agentUrl}/build/${build}/log${query}`);
-      const req = request(url, { method: 'PUT', headers: { Authorization: agent.auth, 'Content-Type': 'text/plain' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      });
+      const req = request(
+        url,
+        { method: 'PUT', headers: { Authorization: agent.auth, 'Content-Type': 'text/plain' } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.flushHeaders();
-      write((chunk) => req.write(chunk), () => req.end());
+      write(
+        (chunk) => req.write(chunk),
+        () => req.end(),
+      );
     });
-  const progress = async (): Promise<number> => ((await (await call(c, 'GET', `/build/${build}/log-progress`, agent.auth)).json()) as { bytesReceived: number }).bytesReceived;
+  const progress = async (): Promise<number> =>
+    (
+      (await (await call(c, 'GET', `/build/${build}/log-progress`, agent.auth)).json()) as {
+        bytesReceived: number;
+      }
+    ).bytesReceived;
 
   it('stores a body that trickles in for many times the headers bound, never idle for long', async () => {
     const lines = Array.from({ length: 16 }, (_, i) => `line ${i}\n`);

@@ -22,7 +22,11 @@ export interface RequestTimeouts {
 /** The options for `http.createServer`: no whole-request bound, the headers bound, checked often enough to honour it. */
 export function serverOptionsFor(timeouts: RequestTimeouts = {}): ServerOptions {
   const headersMs = timeouts.headersMs ?? 60_000;
-  return { requestTimeout: 0, headersTimeout: headersMs, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersMs / 4))) };
+  return {
+    requestTimeout: 0,
+    headersTimeout: headersMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersMs / 4))),
+  };
 }
 
 /** Arms the body-idle timeout on `server` (made with {@link serverOptionsFor}); see the file header. */
@@ -58,7 +62,10 @@ export function armBodyIdleTimeout(server: Server, timeouts: RequestTimeouts = {
     // error is handed to the body's readers rather than destroying the request,
     // which would take the socket and the answer with it. A body nobody reads,
     // or a handler that does not answer, loses its socket.
-    const error = new HttpError('request-timeout', `the request body made no progress for ${idleMs / 1000} s; an interrupted upload is kept: ask for its progress and resume it`);
+    const error = new HttpError(
+      'request-timeout',
+      `the request body made no progress for ${idleMs / 1000} s; an interrupted upload is kept: ask for its progress and resume it`,
+    );
     res.setHeader('Connection', 'close');
     if (req.listenerCount('error') > 0) req.emit('error', error);
     else socket.destroy();

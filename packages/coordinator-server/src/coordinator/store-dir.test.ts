@@ -15,17 +15,30 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('storeDir', () => {
   it('defaults to /gnu/store and loses trailing slashes; a relative one is refused', () => {
     expect(resolveConfig({ databaseUri: 'sqlite::memory:' }).storeDir).toBe('/gnu/store');
-    expect(resolveConfig({ databaseUri: 'sqlite::memory:', storeDir: '/nix/store//' }).storeDir).toBe('/nix/store');
-    expect(() => resolveConfig({ databaseUri: 'sqlite::memory:', storeDir: 'nix/store' })).toThrow(RangeError);
+    expect(resolveConfig({ databaseUri: 'sqlite::memory:', storeDir: '/nix/store//' }).storeDir).toBe(
+      '/nix/store',
+    );
+    expect(() => resolveConfig({ databaseUri: 'sqlite::memory:', storeDir: 'nix/store' })).toThrow(
+      RangeError,
+    );
   });
 
   it('is the cache StoreDir and the directory of PUT /derivation/{name}', async () => {
-    const c = await createCoordinator({ databaseUri: `sqlite://${join(dir, 'a.db')}`, dataDir: join(dir, 'a'), logger: silentLogger, cwd: dir, storeDir: '/nix/store/' });
+    const c = await createCoordinator({
+      databaseUri: `sqlite://${join(dir, 'a.db')}`,
+      dataDir: join(dir, 'a'),
+      logger: silentLogger,
+      cwd: dir,
+      storeDir: '/nix/store/',
+    });
     await c.start();
     try {
       expect(await (await c.cacheApp.request('/nix-cache-info')).text()).toContain('StoreDir: /nix/store\n');
       const app = createClientApp(c.context);
-      const res = await app.request('/derivation/00000000000000000000000000000000-bad.drv', { method: 'PUT', body: 'Derive(' });
+      const res = await app.request('/derivation/00000000000000000000000000000000-bad.drv', {
+        method: 'PUT',
+        body: 'Derive(',
+      });
       const body = (await res.json()) as { error: { message: string } };
       expect(body.error.message).toContain('/nix/store/00000000000000000000000000000000-bad.drv');
     } finally {
@@ -34,6 +47,14 @@ describe('storeDir', () => {
   });
 
   it('refuses per-app store directories that disagree with it', async () => {
-    await expect(createCoordinator({ databaseUri: 'sqlite::memory:', logger: silentLogger, cwd: dir, storeDir: '/gnu/store', cache: { storeDir: '/nix/store' } })).rejects.toThrow(/conflicting store directories/);
+    await expect(
+      createCoordinator({
+        databaseUri: 'sqlite::memory:',
+        logger: silentLogger,
+        cwd: dir,
+        storeDir: '/gnu/store',
+        cache: { storeDir: '/nix/store' },
+      }),
+    ).rejects.toThrow(/conflicting store directories/);
   });
 });

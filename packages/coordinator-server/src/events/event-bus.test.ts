@@ -11,7 +11,14 @@ describe('event bus', () => {
     bus.subscribe(null, (e) => seen.push(e));
     const first = bus.publish({ type: 'build-allocated', build: 'b1', agent: 'a1' });
     bus.publish({ type: 'agent-status', agent: 'a1', time: '2026-01-01T00:00:00.000Z', data: { load1: 1 } });
-    expect(first).toEqual({ type: 'build-allocated', build: 'b1', agent: 'a1', id: '1', time: '2026-11-28T12:00:00.000Z', data: {} });
+    expect(first).toEqual({
+      type: 'build-allocated',
+      build: 'b1',
+      agent: 'a1',
+      id: '1',
+      time: '2026-11-28T12:00:00.000Z',
+      data: {},
+    });
     expect(seen[1]).toMatchObject({ id: '2', time: '2026-01-01T00:00:00.000Z', data: { load1: 1 } });
     expect(bus.lastId()).toBe('2');
   });
@@ -26,7 +33,11 @@ describe('event bus', () => {
     };
     expect(ids(replay('3'))).toEqual(['4', '5']);
     // Older than the ring: what it still holds, oldest first, with the events' own fields.
-    expect(replay('0').map((e) => [e.id, e.build])).toEqual([['3', 'b3'], ['4', 'b4'], ['5', 'b5']]);
+    expect(replay('0').map((e) => [e.id, e.build])).toEqual([
+      ['3', 'b3'],
+      ['4', 'b4'],
+      ['5', 'b5'],
+    ]);
     expect(ids(replay('5'))).toEqual([]);
     expect(ids(replay('not-a-number'))).toEqual([]);
     expect(ids(replay(null))).toEqual([]);
@@ -44,7 +55,9 @@ describe('event bus', () => {
   it('keeps delivering when a listener throws, and stops delivering once unsubscribed', () => {
     const bus = createEventBus();
     const seen: string[] = [];
-    bus.subscribe(null, () => { throw new Error('listener failed'); });
+    bus.subscribe(null, () => {
+      throw new Error('listener failed');
+    });
     const stop = bus.subscribe(null, (e) => seen.push(e.id));
     bus.publish({ type: 'build-allocated', build: 'b1' });
     stop();

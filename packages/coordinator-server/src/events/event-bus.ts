@@ -5,7 +5,10 @@
 import type { GbcEvent } from '@gbc/protocol';
 
 /** An event to publish: the bus assigns `id` and, when absent, `time`. */
-export type EventInput = Omit<GbcEvent, 'id' | 'time' | 'data'> & { readonly time?: string; readonly data?: Record<string, unknown> };
+export type EventInput = Omit<GbcEvent, 'id' | 'time' | 'data'> & {
+  readonly time?: string;
+  readonly data?: Record<string, unknown>;
+};
 
 /** Receives published events in order. */
 export type EventListener = (event: GbcEvent) => void;
@@ -48,7 +51,12 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
   // generation (measured), thousands a second on a busy coordinator.
   const eventAt = (n: number): GbcEvent => {
     const input = inputs[n % capacity]!;
-    const event: { -readonly [K in keyof GbcEvent]: GbcEvent[K] } = { type: input.type, id: String(n), time: input.time ?? new Date(times[n % capacity]!).toISOString(), data: input.data ?? {} };
+    const event: { -readonly [K in keyof GbcEvent]: GbcEvent[K] } = {
+      type: input.type,
+      id: String(n),
+      time: input.time ?? new Date(times[n % capacity]!).toISOString(),
+      data: input.data ?? {},
+    };
     if (input.build !== undefined) event.build = input.build;
     if (input.agent !== undefined) event.agent = input.agent;
     if (input.derivation !== undefined) event.derivation = input.derivation;

@@ -33,7 +33,11 @@ afterAll(async () => {
 describe('hooks and metrics in a coordinator', () => {
   it('runs the configured hook for a build submitted through the client API', async () => {
     const drv = await addDerivation(coordinator.context, 'attached');
-    const res = await coordinator.clientApp.request('/builds', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ derivation: drv.path }) });
+    const res = await coordinator.clientApp.request('/builds', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ derivation: drv.path }),
+    });
     expect(res.status).toBeLessThan(300);
     const { uuid } = (await res.json()) as { uuid: string };
     await waitFor(() => seen.length === 1, 'the build-submitted hook');
@@ -44,7 +48,9 @@ describe('hooks and metrics in a coordinator', () => {
     expect((await coordinator.agentApp.request('/nix-cache-info')).status).toBe(200);
     const text = await (await coordinator.agentApp.request('/metrics')).text();
     expect(text).toMatch(/^gbc_builds\{state="queued"\} 1$/m);
-    expect(text).toMatch(/^gbc_http_request_duration_seconds_count\{method="GET",route="\/nix-cache-info",status="200"\} 1$/m);
+    expect(text).toMatch(
+      /^gbc_http_request_duration_seconds_count\{method="GET",route="\/nix-cache-info",status="200"\} 1$/m,
+    );
     expect(text).toMatch(/^gbc_hook_runs\{event_type="build-submitted",outcome="ok"\} 1$/m);
   });
 });

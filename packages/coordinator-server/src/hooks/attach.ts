@@ -43,10 +43,24 @@ export interface HooksAndMetrics {
 }
 
 /** Resolves the hooks (refusing a bad configuration now) and builds the metrics and the agent port's root app. */
-export async function attachHooksAndMetrics<E extends Env>(context: CoordinatorContext, agentApp: Hono<E>, options: HooksAndMetricsOptions = {}): Promise<HooksAndMetrics> {
-  const resolved = await resolveHooks(options.hooks ?? {}, { cache: await resolveCacheOptions(options.cache ?? {}), cwd: context.config.cwd });
-  const hooks = createHookRunner(context, { ...options.hookRunner, hooks: resolved, ...(options.parallelHooks === undefined ? {} : { parallelism: options.parallelHooks }) });
-  const metrics = createCoordinatorMetrics(context, { hooks, ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }) });
+export async function attachHooksAndMetrics<E extends Env>(
+  context: CoordinatorContext,
+  agentApp: Hono<E>,
+  options: HooksAndMetricsOptions = {},
+): Promise<HooksAndMetrics> {
+  const resolved = await resolveHooks(options.hooks ?? {}, {
+    cache: await resolveCacheOptions(options.cache ?? {}),
+    cwd: context.config.cwd,
+  });
+  const hooks = createHookRunner(context, {
+    ...options.hookRunner,
+    hooks: resolved,
+    ...(options.parallelHooks === undefined ? {} : { parallelism: options.parallelHooks }),
+  });
+  const metrics = createCoordinatorMetrics(context, {
+    hooks,
+    ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
+  });
   const root = new Hono();
   root.onError(createErrorHandler(context.logger));
   root.notFound(notFoundHandler);
@@ -54,5 +68,12 @@ export async function attachHooksAndMetrics<E extends Env>(context: CoordinatorC
   const metricsApp = createMetricsApp(metrics, context.logger);
   if (context.config.metricsUrl === undefined) root.route('/', metricsApp);
   root.route('/', agentApp as unknown as Hono);
-  return { hooks, metrics, agentPortApp: root, metricsApp, start: () => hooks.start(), stop: () => hooks.stop() };
+  return {
+    hooks,
+    metrics,
+    agentPortApp: root,
+    metricsApp,
+    start: () => hooks.start(),
+    stop: () => hooks.stop(),
+  };
 }

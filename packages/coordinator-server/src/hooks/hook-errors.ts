@@ -2,7 +2,8 @@
 // failures of a hook run (recorded on the outbox event, which is retried).
 
 /** Stable codes of hook errors. */
-export type HookErrorCode = 'bad-hook-config' | 'command-failed' | 'http-failed' | 'hook-timeout' | 'publish-failed' | 'missing-data';
+export type HookErrorCode =
+  'bad-hook-config' | 'command-failed' | 'http-failed' | 'hook-timeout' | 'publish-failed' | 'missing-data';
 
 /** A hook could not be configured or one run of it failed; `code` is stable. */
 export class HookError extends Error {

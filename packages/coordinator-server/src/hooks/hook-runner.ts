@@ -7,7 +7,15 @@
 // completed in small paced batches instead. `stop()` lets in-flight runs finish,
 // then aborts their signal after `forceStopAfterMs`.
 import { randomUUID } from 'node:crypto';
-import { claimEvents, completeDueEvents, completeEvent, failEvent, renewEventLease, type Backoff, type OutboxEvent } from '@gbc/datastore';
+import {
+  claimEvents,
+  completeDueEvents,
+  completeEvent,
+  failEvent,
+  renewEventLease,
+  type Backoff,
+  type OutboxEvent,
+} from '@gbc/datastore';
 import type { CoordinatorContext } from '../context.js';
 import { describeHookError } from './hook-errors.js';
 import { HOOK_EVENT_TYPES, type HookEvent, type HookFunction } from './hook-types.js';
@@ -60,9 +68,17 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const leaseMs = options.leaseMs ?? DEFAULT_HOOK_LEASE_MS;
   const abort = new AbortController();
-  const types = new Set([...options.hooks.keys(), ...(options.completeUnhooked === false ? [] : HOOK_EVENT_TYPES)]);
+  const types = new Set([
+    ...options.hooks.keys(),
+    ...(options.completeUnhooked === false ? [] : HOOK_EVENT_TYPES),
+  ]);
   const hooked = (type: string) => (options.hooks.get(type)?.length ?? 0) > 0;
-  const counters = new Map([...types].map((t) => [t, { processed: 0, failed: 0, inFlight: 0, workers: hooked(t) ? workersFor(t, options) : 1 }]));
+  const counters = new Map(
+    [...types].map((t) => [
+      t,
+      { processed: 0, failed: 0, inFlight: 0, workers: hooked(t) ? workersFor(t, options) : 1 },
+    ]),
+  );
   // Idle workers by event type: an event wakes only the workers of its type.
   const waiters = new Map([...types].map((t) => [t, new Set<() => void>()]));
   const loops: Promise<void>[] = [];
@@ -90,17 +106,30 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   async function runOne(type: string, event: OutboxEvent, owner: string): Promise<void> {
     const c = counters.get(type)!;
     c.inFlight += 1;
-    const renewal = setInterval(() => {
-      renewEventLease(ctx.datastore.db, event.id, owner, leaseMs, ctx.clock.now())
-        .then((held) => {
-          if (!held) ctx.logger.warn('hook event lease lost while its hooks run: it may run again', { event: event.id, type });
-        })
-        .catch((error: unknown) => ctx.logger.warn('could not renew a hook event lease', { event: event.id, error: describeHookError(error) }));
-    }, Math.max(1, Math.floor(leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        renewEventLease(ctx.datastore.db, event.id, owner, leaseMs, ctx.clock.now())
+          .then((held) => {
+            if (!held)
+              ctx.logger.warn('hook event lease lost while its hooks run: it may run again', {
+                event: event.id,
+                type,
+              });
+          })
+          .catch((error: unknown) =>
+            ctx.logger.warn('could not renew a hook event lease', {
+              event: event.id,
+              error: describeHookError(error),
+            }),
+          );
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
     renewal.unref();
     try {
       try {
-        for (const hook of options.hooks.get(type) ?? []) await hook(toHookEvent(event), { coordinator: ctx, signal: abort.signal });
+        for (const hook of options.hooks.get(type) ?? [])
+          await hook(toHookEvent(event), { coordinator: ctx, signal: abort.signal });
       } finally {
         clearInterval(renewal);
       }
@@ -109,8 +138,19 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
     } catch (error) {
       c.failed += 1;
       const message = describeHookError(error);
-      ctx.logger.warn('hook failed; will retry', { event: event.id, type, attempt: event.attempts, error: message });
-      await failEvent(ctx.datastore.db, event.id, owner, message, options.backoff, ctx.clock.now()).catch((e: unknown) => ctx.logger.error('could not record a hook failure', { event: event.id, error: describeHookError(e) }));
+      ctx.logger.warn('hook failed; will retry', {
+        event: event.id,
+        type,
+        attempt: event.attempts,
+        error: message,
+      });
+      await failEvent(ctx.datastore.db, event.id, owner, message, options.backoff, ctx.clock.now()).catch(
+        (e: unknown) =>
+          ctx.logger.error('could not record a hook failure', {
+            event: event.id,
+            error: describeHookError(e),
+          }),
+      );
     } finally {
       c.inFlight -= 1;
     }
@@ -122,7 +162,13 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
     while (!stopping) {
       let claimed: OutboxEvent[] = [];
       try {
-        claimed = await claimEvents(ctx.datastore.db, { owner, leaseMs, limit: 1, eventTypes: [type], now: ctx.clock.now() });
+        claimed = await claimEvents(ctx.datastore.db, {
+          owner,
+          leaseMs,
+          limit: 1,
+          eventTypes: [type],
+          now: ctx.clock.now(),
+        });
       } catch (error) {
         ctx.logger.error('could not claim hook events', { type, error: describeHookError(error) });
       }
@@ -158,7 +204,8 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   return {
     start() {
       if (loops.length > 0 || stopping) return;
-      for (const type of types) for (let i = 0; i < counters.get(type)!.workers; i++) loops.push(loop(type, i));
+      for (const type of types)
+        for (let i = 0; i < counters.get(type)!.workers; i++) loops.push(loop(type, i));
       // Events of a type without hooks wait for the next poll: completing them
       // is no one's business, and a write per event was a tenth of the
       // coordinator's work per build.
@@ -202,7 +249,10 @@ function workersFor(type: string, options: HookRunnerOptions): number {
 
 /** The hook's view of an outbox event. */
 export function toHookEvent(event: OutboxEvent): HookEvent {
-  const payload = typeof event.payload === 'object' && event.payload !== null && !Array.isArray(event.payload) ? (event.payload as Record<string, unknown>) : { value: event.payload };
+  const payload =
+    typeof event.payload === 'object' && event.payload !== null && !Array.isArray(event.payload)
+      ? (event.payload as Record<string, unknown>)
+      : { value: event.payload };
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
     id: event.id,

@@ -24,7 +24,14 @@
 import type { CoordinatorContext } from '../context.js';
 
 /** The event types the outbox carries and hooks may be configured for. */
-export const HOOK_EVENT_TYPES = ['build-submitted', 'build-started', 'build-success', 'build-failure', 'build-canceled', 'build-missing-inputs'] as const;
+export const HOOK_EVENT_TYPES = [
+  'build-submitted',
+  'build-started',
+  'build-success',
+  'build-failure',
+  'build-canceled',
+  'build-missing-inputs',
+] as const;
 /** One of {@link HOOK_EVENT_TYPES}. */
 export type HookEventType = (typeof HOOK_EVENT_TYPES)[number];
 
@@ -106,7 +113,14 @@ export interface ModuleHookSpec {
 }
 
 /** One configured hook. */
-export type HookSpec = HookFunction | PublishHookSpec | RetryHookSpec | SubmitMissingInputsHookSpec | GuixDataServiceHookSpec | CommandHookSpec | ModuleHookSpec;
+export type HookSpec =
+  | HookFunction
+  | PublishHookSpec
+  | RetryHookSpec
+  | SubmitMissingInputsHookSpec
+  | GuixDataServiceHookSpec
+  | CommandHookSpec
+  | ModuleHookSpec;
 
 /** Hooks per event type (one spec or a list). */
 export type HooksConfig = Readonly<Partial<Record<string, HookSpec | readonly HookSpec[]>>>;

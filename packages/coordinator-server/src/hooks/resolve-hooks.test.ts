@@ -7,12 +7,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCacheOptions, type ResolvedCacheOptions } from '../cache/cache-options.js';
 import type { HookEvent, HookFunction } from './hook-types.js';
 import { resolveHooks } from './resolve-hooks.js';
-import { makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from './testing/test-coordinator.js';
+import {
+  makeTestDir,
+  openTestCoordinator,
+  removeTestDir,
+  type TestCoordinator,
+} from './testing/test-coordinator.js';
 
 let dir: string;
 let tc: TestCoordinator;
 let cache: ResolvedCacheOptions;
-const event: HookEvent = { id: 9, type: 'build-success', build: 'b', derivation: '/gnu/store/x.drv', payload: { build: 'b' }, createdAt: 0, attempt: 1 };
+const event: HookEvent = {
+  id: 9,
+  type: 'build-success',
+  build: 'b',
+  derivation: '/gnu/store/x.drv',
+  payload: { build: 'b' },
+  createdAt: 0,
+  attempt: 1,
+};
 
 beforeAll(async () => {
   dir = await makeTestDir('gbc-resolve-hooks-');
@@ -40,7 +53,13 @@ describe('resolveHooks', () => {
   it('loads named and default exports of a module relative to cwd, and keeps plain functions', async () => {
     const calls: number[] = [];
     const hooks = await resolveHooks(
-      { 'build-success': [{ module: './my-hooks.mjs', export: 'onSuccess' }, { module: join(dir, 'my-hooks.mjs') }, (e) => void calls.push(e.id)] },
+      {
+        'build-success': [
+          { module: './my-hooks.mjs', export: 'onSuccess' },
+          { module: join(dir, 'my-hooks.mjs') },
+          (e) => void calls.push(e.id),
+        ],
+      },
       { cache, cwd: dir },
     );
     expect(hooks.get('build-success')).toHaveLength(3);
@@ -51,10 +70,24 @@ describe('resolveHooks', () => {
   });
 
   it('refuses an export that is not a function, and incomplete built-ins', async () => {
-    await expect(resolveHooks({ 'build-success': { module: './my-hooks.mjs', export: 'notAFunction' } }, { cache, cwd: dir })).rejects.toMatchObject({ code: 'bad-hook-config' });
-    await expect(resolveHooks({ 'build-success': { builtin: 'publish', directory: '' } }, { cache, cwd: dir })).rejects.toMatchObject({ code: 'bad-hook-config' });
-    await expect(resolveHooks({ 'build-started': { builtin: 'guix-data-service', url: 'http://x' } as never }, { cache, cwd: dir })).rejects.toMatchObject({ code: 'bad-hook-config' });
-    await expect(resolveHooks({ 'build-failure': { builtin: 'retry-on-failure', maxRetries: -1 } }, { cache, cwd: dir })).rejects.toMatchObject({ code: 'bad-hook-config' });
+    await expect(
+      resolveHooks(
+        { 'build-success': { module: './my-hooks.mjs', export: 'notAFunction' } },
+        { cache, cwd: dir },
+      ),
+    ).rejects.toMatchObject({ code: 'bad-hook-config' });
+    await expect(
+      resolveHooks({ 'build-success': { builtin: 'publish', directory: '' } }, { cache, cwd: dir }),
+    ).rejects.toMatchObject({ code: 'bad-hook-config' });
+    await expect(
+      resolveHooks(
+        { 'build-started': { builtin: 'guix-data-service', url: 'http://x' } as never },
+        { cache, cwd: dir },
+      ),
+    ).rejects.toMatchObject({ code: 'bad-hook-config' });
+    await expect(
+      resolveHooks({ 'build-failure': { builtin: 'retry-on-failure', maxRetries: -1 } }, { cache, cwd: dir }),
+    ).rejects.toMatchObject({ code: 'bad-hook-config' });
   });
 
   it('leaves out event types configured with an empty list', async () => {

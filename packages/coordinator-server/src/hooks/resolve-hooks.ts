@@ -19,7 +19,10 @@ export interface ResolveHooksOptions {
 }
 
 /** Resolves every configured hook; the map holds only event types with at least one hook. */
-export async function resolveHooks(config: HooksConfig, options: ResolveHooksOptions): Promise<Map<string, HookFunction[]>> {
+export async function resolveHooks(
+  config: HooksConfig,
+  options: ResolveHooksOptions,
+): Promise<Map<string, HookFunction[]>> {
   const out = new Map<string, HookFunction[]>();
   for (const [eventType, value] of Object.entries(config)) {
     if (value === undefined) continue;
@@ -31,7 +34,11 @@ export async function resolveHooks(config: HooksConfig, options: ResolveHooksOpt
   return out;
 }
 
-async function resolveHook(eventType: string, spec: HookSpec, options: ResolveHooksOptions): Promise<HookFunction> {
+async function resolveHook(
+  eventType: string,
+  spec: HookSpec,
+  options: ResolveHooksOptions,
+): Promise<HookFunction> {
   if (typeof spec === 'function') return spec;
   if (typeof spec !== 'object' || spec === null) throw bad(eventType, spec);
   if ('command' in spec) return createCommandHook(spec, options.cwd);
@@ -39,21 +46,33 @@ async function resolveHook(eventType: string, spec: HookSpec, options: ResolveHo
     const path = isAbsolute(spec.module) ? spec.module : resolve(options.cwd, spec.module);
     const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     const fn = mod[spec.export ?? 'default'];
-    if (typeof fn !== 'function') throw new HookError('bad-hook-config', `hook for ${eventType}: ${path} exports no function ${JSON.stringify(spec.export ?? 'default')}`);
+    if (typeof fn !== 'function')
+      throw new HookError(
+        'bad-hook-config',
+        `hook for ${eventType}: ${path} exports no function ${JSON.stringify(spec.export ?? 'default')}`,
+      );
     return fn as HookFunction;
   }
   if ('builtin' in spec) {
     switch (spec.builtin) {
       case 'publish':
-        if (typeof spec.directory !== 'string' || spec.directory === '') throw new HookError('bad-hook-config', `hook for ${eventType}: publish needs a "directory"`);
+        if (typeof spec.directory !== 'string' || spec.directory === '')
+          throw new HookError('bad-hook-config', `hook for ${eventType}: publish needs a "directory"`);
         return createPublishHook({ ...spec, directory: resolve(options.cwd, spec.directory) }, options.cache);
       case 'retry-on-failure':
         return createRetryHook(spec);
       case 'submit-missing-inputs':
         return createSubmitMissingInputsHook();
       case 'guix-data-service':
-        if (typeof spec.url !== 'string' || typeof spec.token !== 'string' || spec.buildServerId === undefined) {
-          throw new HookError('bad-hook-config', `hook for ${eventType}: guix-data-service needs "url", "buildServerId" and "token"`);
+        if (
+          typeof spec.url !== 'string' ||
+          typeof spec.token !== 'string' ||
+          spec.buildServerId === undefined
+        ) {
+          throw new HookError(
+            'bad-hook-config',
+            `hook for ${eventType}: guix-data-service needs "url", "buildServerId" and "token"`,
+          );
         }
         return createGuixDataServiceHook(spec);
     }

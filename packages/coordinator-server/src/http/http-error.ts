@@ -22,7 +22,11 @@ export class HttpError extends ProtocolError {
   declare readonly code: ServerErrorCode;
 
   constructor(code: ServerErrorCode, message: string, options: HttpErrorOptions = {}) {
-    super(code, message, { status: options.status ?? statusOf(code), details: options.details, cause: options.cause });
+    super(code, message, {
+      status: options.status ?? statusOf(code),
+      details: options.details,
+      cause: options.cause,
+    });
     this.name = 'HttpError';
   }
 }

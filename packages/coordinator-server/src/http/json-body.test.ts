@@ -21,22 +21,36 @@ beforeAll(async () => {
   app.onError(createErrorHandler(silentLogger));
   mountRoute(app, agentRoutes.fetchBuilds, (c, { body }) => c.json({ got: body }), { jsonBodyBytes: 200 });
   await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => { port = info.port; resolve(); });
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+      port = info.port;
+      resolve();
+    });
   });
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function post(body: string, chunked: boolean): Promise<{ status: number; json: { got?: unknown; error?: { code?: string } } }> {
+function post(
+  body: string,
+  chunked: boolean,
+): Promise<{ status: number; json: { got?: unknown; error?: { code?: string } } }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { 'Content-Type': 'application/json' };
     if (!chunked) headers['Content-Length'] = Buffer.byteLength(body);
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: `/agent/${ID}/fetch-builds`, headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(parts).toString('utf8')) as never }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: `/agent/${ID}/fetch-builds`, headers },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(parts).toString('utf8')) as never,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     if (chunked) {
       // Two writes without a length: sent with Transfer-Encoding: chunked.
@@ -61,7 +75,10 @@ describe.each([false, true])('JSON bodies over HTTP (chunked: %s)', (chunked) =>
   });
 
   it('answers 413 to a body over the limit', async () => {
-    const r = await post(JSON.stringify({ count: 1, systems: Array.from({ length: 40 }, (_, i) => `system-${i}`) }), chunked);
+    const r = await post(
+      JSON.stringify({ count: 1, systems: Array.from({ length: 40 }, (_, i) => `system-${i}`) }),
+      chunked,
+    );
     expect(r.status).toBe(413);
     expect(r.json.error?.code).toBe('payload-too-large');
   });

@@ -27,7 +27,11 @@ export async function readJsonBody<E extends Env>(c: Context<E>, maxSize: number
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new HttpError('bad-request', 'invalid request body: expected JSON (Content-Type: application/json)', { cause });
+    throw new HttpError(
+      'bad-request',
+      'invalid request body: expected JSON (Content-Type: application/json)',
+      { cause },
+    );
   }
 }
 

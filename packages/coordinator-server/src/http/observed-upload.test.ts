@@ -2,7 +2,12 @@
 // a stored input source and a refused one, through the client app.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeUploadHeaders } from '@gbc/protocol';
-import { addNixSources, narOf, startTestCoordinator, type TestCoordinator } from '../client-api/test-support.js';
+import {
+  addNixSources,
+  narOf,
+  startTestCoordinator,
+  type TestCoordinator,
+} from '../client-api/test-support.js';
 
 describe('upload metrics', () => {
   let t: TestCoordinator;
@@ -17,12 +22,21 @@ describe('upload metrics', () => {
     const { directory } = addNixSources();
     const { nar, narHash, narSize } = narOf(directory);
     const ok = await t.request(`/source/${directory.slice('/nix/store/'.length)}`, {
-      method: 'PUT', body: nar, headers: encodeUploadHeaders({ compression: 'none', narHash, narSize, references: [] }),
+      method: 'PUT',
+      body: nar,
+      headers: encodeUploadHeaders({ compression: 'none', narHash, narSize, references: [] }),
     });
     expect(ok.status).toBe(200);
     const long = new Uint8Array(4096);
     const refused = await t.request('/source/33333333333333333333333333333333-src', {
-      method: 'PUT', body: long, headers: encodeUploadHeaders({ compression: 'none', narHash: `sha256:${'1'.repeat(52)}`, narSize: 1024, references: [] }),
+      method: 'PUT',
+      body: long,
+      headers: encodeUploadHeaders({
+        compression: 'none',
+        narHash: `sha256:${'1'.repeat(52)}`,
+        narSize: 1024,
+        references: [],
+      }),
     });
     expect(refused.status).toBe(400);
     const text = await t.coordinator.observed.metrics.scrape();

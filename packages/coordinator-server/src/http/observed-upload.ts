@@ -14,10 +14,21 @@ export interface UploadObserver {
  * upload once it is stored or refused. The body is iterated without being
  * destroyed when `receive` stops early, so a refusal can still drain it.
  */
-export async function observedUpload<T>(observer: UploadObserver, kind: UploadObservation['kind'], body: Readable, receive: (chunks: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
+export async function observedUpload<T>(
+  observer: UploadObserver,
+  kind: UploadObservation['kind'],
+  body: Readable,
+  receive: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   const seen = { bytes: 0 };
-  const report = (outcome: string): void => observer.observeUpload({ kind, bytes: seen.bytes, seconds: (performance.now() - started) / 1000, outcome });
+  const report = (outcome: string): void =>
+    observer.observeUpload({
+      kind,
+      bytes: seen.bytes,
+      seconds: (performance.now() - started) / 1000,
+      outcome,
+    });
   try {
     const result = await receive(counted(body, seen));
     report('ok');

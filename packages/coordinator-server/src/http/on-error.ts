@@ -10,7 +10,13 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { DatastoreError, DatastoreUriError, InvalidInputError, NotFoundError, StateConflictError } from '@gbc/datastore';
+import {
+  DatastoreError,
+  DatastoreUriError,
+  InvalidInputError,
+  NotFoundError,
+  StateConflictError,
+} from '@gbc/datastore';
 import { ProtocolError, fromZodError } from '@gbc/protocol';
 import type { ServerErrorCode } from '@gbc/protocol';
 import { StorageError, isUploadRefusal } from '../errors.js';
@@ -37,7 +43,11 @@ const storageCodes: Partial<Record<StorageError['code'], ServerErrorCode>> = {
 /** Maps any thrown value to the HttpError the caller receives (exported for tests and streaming routes). */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof ProtocolError) return new HttpError(error.status >= 400 ? (error.code as ServerErrorCode) : 'internal', error.message, { status: error.status >= 400 ? error.status : 500, details: error.details });
+  if (error instanceof ProtocolError)
+    return new HttpError(error.status >= 400 ? (error.code as ServerErrorCode) : 'internal', error.message, {
+      status: error.status >= 400 ? error.status : 500,
+      details: error.details,
+    });
   if (error instanceof z.ZodError) {
     const p = fromZodError('request', error);
     return new HttpError('bad-request', p.message, { details: p.details, cause: error });
@@ -49,19 +59,46 @@ export function toHttpError(error: unknown): HttpError {
       if (why !== undefined) return why;
     }
     const code = storageCodes[error.code];
-    if (code !== undefined && (isUploadRefusal(error) || code === 'not-found' || code === 'conflict' || code === 'bad-request' || code === 'upload-in-progress')) {
-      return new HttpError(code, error.message, { cause: error, details: error.received === undefined ? undefined : { received: error.received } });
+    if (
+      code !== undefined &&
+      (isUploadRefusal(error) ||
+        code === 'not-found' ||
+        code === 'conflict' ||
+        code === 'bad-request' ||
+        code === 'upload-in-progress')
+    ) {
+      return new HttpError(code, error.message, {
+        cause: error,
+        details: error.received === undefined ? undefined : { received: error.received },
+      });
     }
     return new HttpError('internal', 'internal storage error', { cause: error });
   }
-  if (error instanceof NotFoundError) return new HttpError('not-found', error.message, { cause: error, details: { reason: error.code } });
-  if (error instanceof StateConflictError) return new HttpError('conflict', error.message, { cause: error, details: { reason: error.code } });
-  if (error instanceof InvalidInputError) return new HttpError('bad-request', error.message, { cause: error });
-  if (error instanceof DatastoreUriError && error.code === 'unreachable') return new HttpError('unavailable', 'the database is unreachable; retry later', { cause: error });
-  if (error instanceof DatastoreError) return new HttpError('internal', 'internal datastore error', { cause: error });
+  if (error instanceof NotFoundError)
+    return new HttpError('not-found', error.message, { cause: error, details: { reason: error.code } });
+  if (error instanceof StateConflictError)
+    return new HttpError('conflict', error.message, { cause: error, details: { reason: error.code } });
+  if (error instanceof InvalidInputError)
+    return new HttpError('bad-request', error.message, { cause: error });
+  if (error instanceof DatastoreUriError && error.code === 'unreachable')
+    return new HttpError('unavailable', 'the database is unreachable; retry later', { cause: error });
+  if (error instanceof DatastoreError)
+    return new HttpError('internal', 'internal datastore error', { cause: error });
   if (error instanceof HTTPException) {
-    if (error.status === 413) return new HttpError('payload-too-large', 'the request body is larger than this route accepts', { cause: error });
-    const code = error.status === 401 ? 'unauthorized' : error.status === 403 ? 'forbidden' : error.status === 404 ? 'not-found' : error.status < 500 ? 'bad-request' : 'internal';
+    if (error.status === 413)
+      return new HttpError('payload-too-large', 'the request body is larger than this route accepts', {
+        cause: error,
+      });
+    const code =
+      error.status === 401
+        ? 'unauthorized'
+        : error.status === 403
+          ? 'forbidden'
+          : error.status === 404
+            ? 'not-found'
+            : error.status < 500
+              ? 'bad-request'
+              : 'internal';
     return new HttpError(code, error.message || code, { status: error.status, cause: error });
   }
   return new HttpError('internal', 'internal error', { cause: error });
@@ -71,18 +108,27 @@ export function toHttpError(error: unknown): HttpError {
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return (error: Error, c: Context) => {
     const http = toHttpError(error);
-    if (http.status >= 500) logger.error('request failed', { method: c.req.method, path: c.req.path, code: http.code, error: describe(error) });
-    const headers: Record<string, string> = http.code === 'unauthorized' ? { 'WWW-Authenticate': 'Basic realm="gbc"' } : {};
+    if (http.status >= 500)
+      logger.error('request failed', {
+        method: c.req.method,
+        path: c.req.path,
+        code: http.code,
+        error: describe(error),
+      });
+    const headers: Record<string, string> =
+      http.code === 'unauthorized' ? { 'WWW-Authenticate': 'Basic realm="gbc"' } : {};
     // A broken upload is being closed: that takes moments, not minutes.
     if (http.code === 'upload-in-progress') headers['Retry-After'] = '1';
     const retryAfter = (http.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (http.code === 'too-many-requests' && typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);
+    if (http.code === 'too-many-requests' && typeof retryAfter === 'number')
+      headers['Retry-After'] = String(retryAfter);
     return c.json(http.toBody(), http.status as 400, headers);
   };
 }
 
 /** The `notFound` of every coordinator app: 404 with the protocol's body. */
-export const notFoundHandler: NotFoundHandler = (c) => c.json(new HttpError('not-found', `no route ${c.req.method} ${c.req.path}`).toBody(), 404);
+export const notFoundHandler: NotFoundHandler = (c) =>
+  c.json(new HttpError('not-found', `no route ${c.req.method} ${c.req.path}`).toBody(), 404);
 
 function listenerCut(error: Error): HttpError | undefined {
   let cause: unknown = error.cause;

@@ -35,7 +35,9 @@ export async function drainBody(body: Readable, limits: DrainLimits = {}): Promi
     }
     return true;
   })().catch(() => false);
-  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), limits.maxMs ?? 5000); });
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), limits.maxMs ?? 5000);
+  });
   try {
     return await Promise.race([read, late]);
   } finally {
@@ -48,7 +50,12 @@ export async function drainBody(body: Readable, limits: DrainLimits = {}): Promi
  * rest of the body is drained before the error answer goes out, or the answer
  * says `Connection: close` when the rest is too long or too slow.
  */
-export async function drainOnRefusal<T>(c: Context, body: Readable, handle: () => Promise<T>, limits?: DrainLimits): Promise<T> {
+export async function drainOnRefusal<T>(
+  c: Context,
+  body: Readable,
+  handle: () => Promise<T>,
+  limits?: DrainLimits,
+): Promise<T> {
   try {
     return await handle();
   } catch (error) {

@@ -18,7 +18,10 @@ describe('upload-in-progress', () => {
     const app = new Hono();
     app.onError(createErrorHandler(silentLogger));
     app.put('/up', () => {
-      throw new StorageError('upload-in-progress', 'upload b-out is being received by another request; retry when it ends');
+      throw new StorageError(
+        'upload-in-progress',
+        'upload b-out is being received by another request; retry when it ends',
+      );
     });
     const res = await app.request('/up', { method: 'PUT' });
     expect(res.status).toBe(503);

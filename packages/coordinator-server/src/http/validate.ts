@@ -23,7 +23,10 @@ export interface RouteInput<R extends RouteDef> {
 }
 
 /** A route handler: the Hono context (for headers, raw body, responses) and the parsed input. */
-export type RouteHandler<R extends RouteDef, E extends Env = Env> = (c: Context<E>, input: RouteInput<R>) => Response | Promise<Response>;
+export type RouteHandler<R extends RouteDef, E extends Env = Env> = (
+  c: Context<E>,
+  input: RouteInput<R>,
+) => Response | Promise<Response>;
 
 /** Default size limit of JSON request bodies: 16 MiB. */
 export const DEFAULT_JSON_BODY_BYTES = 16 * 1024 * 1024;
@@ -37,16 +40,24 @@ export interface MountOptions<E extends Env = Env> {
 }
 
 /** Registers `route` on `app` with validation and the body limit; see the file header. */
-export function mountRoute<R extends RouteDef, E extends Env = Env>(app: Hono<E>, route: R, handler: RouteHandler<R, E>, options: MountOptions<E> = {}): void {
+export function mountRoute<R extends RouteDef, E extends Env = Env>(
+  app: Hono<E>,
+  route: R,
+  handler: RouteHandler<R, E>,
+  options: MountOptions<E> = {},
+): void {
   const middlewares: MiddlewareHandler<E>[] = [...(options.before ?? [])];
   const maxSize = options.jsonBodyBytes ?? DEFAULT_JSON_BODY_BYTES;
   if (route.body?.kind === 'json') {
-    const tooLarge = (): never => { throw new HttpError('payload-too-large', `the request body is larger than ${maxSize} bytes`); };
+    const tooLarge = (): never => {
+      throw new HttpError('payload-too-large', `the request body is larger than ${maxSize} bytes`);
+    };
     const limit = bodyLimit({ maxSize, onError: tooLarge });
     // A declared length is checked here; a Node request is limited while parseInput reads it.
     middlewares.push(async (c, next) => {
       const declared = c.req.header('content-length');
-      if (declared !== undefined && c.req.header('transfer-encoding') === undefined) return Number(declared) > maxSize ? tooLarge() : next();
+      if (declared !== undefined && c.req.header('transfer-encoding') === undefined)
+        return Number(declared) > maxSize ? tooLarge() : next();
       return unreadIncoming(c) !== undefined ? next() : limit(c, next);
     });
   }
@@ -56,11 +67,17 @@ export function mountRoute<R extends RouteDef, E extends Env = Env>(app: Hono<E>
 }
 
 /** Parses a request's params, query and JSON body against `route`'s schemas; throws HttpError 400. */
-export async function parseInput<R extends RouteDef, E extends Env = Env>(c: Context<E>, route: R, maxBodyBytes: number = DEFAULT_JSON_BODY_BYTES): Promise<RouteInput<R>> {
-  const params = route.params === undefined ? undefined : check('path parameters', route.params, c.req.param());
+export async function parseInput<R extends RouteDef, E extends Env = Env>(
+  c: Context<E>,
+  route: R,
+  maxBodyBytes: number = DEFAULT_JSON_BODY_BYTES,
+): Promise<RouteInput<R>> {
+  const params =
+    route.params === undefined ? undefined : check('path parameters', route.params, c.req.param());
   const query = route.query === undefined ? undefined : check('query', route.query, queryObject(c));
   let body: unknown;
-  if (route.body?.kind === 'json') body = check('request body', route.body.schema, await readJsonBody(c, maxBodyBytes));
+  if (route.body?.kind === 'json')
+    body = check('request body', route.body.schema, await readJsonBody(c, maxBodyBytes));
   return { params, query, body } as RouteInput<R>;
 }
 

@@ -11,7 +11,10 @@ export interface BuildLimits {
 }
 
 /** The limits to send for a build with stored `timeoutS` / `maxSilentTimeS` under `config`'s defaults. */
-export function effectiveLimits(build: { readonly timeoutS: number | null; readonly maxSilentTimeS: number | null }, config: Pick<ResolvedConfig, 'buildTimeoutSeconds' | 'maxSilentTimeSeconds'>): BuildLimits {
+export function effectiveLimits(
+  build: { readonly timeoutS: number | null; readonly maxSilentTimeS: number | null },
+  config: Pick<ResolvedConfig, 'buildTimeoutSeconds' | 'maxSilentTimeSeconds'>,
+): BuildLimits {
   return {
     timeoutSeconds: positive(build.timeoutS) ?? config.buildTimeoutSeconds,
     maxSilentTimeSeconds: positive(build.maxSilentTimeS) ?? config.maxSilentTimeSeconds,

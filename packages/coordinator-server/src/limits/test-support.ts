@@ -13,17 +13,39 @@ import type { TestPlace } from '../agent-api/test-support.js';
 export type TestConfig = Omit<CoordinatorConfig, 'databaseUri' | 'dataDir' | 'logger' | 'cwd' | 'clock'>;
 
 /** Starts a coordinator on `place` with `config` and a manual clock at 2026-11-27 12:00 UTC. */
-export async function startControlled(place: TestPlace, config: TestConfig = {}): Promise<{ c: Coordinator; clock: ManualClock }> {
+export async function startControlled(
+  place: TestPlace,
+  config: TestConfig = {},
+): Promise<{ c: Coordinator; clock: ManualClock }> {
   const clock = createManualClock(Date.UTC(2026, 10, 27, 12));
-  const c = await createCoordinator({ leaseSeconds: 60, leaseCheckIntervalMs: 3_600_000, ...config, databaseUri: place.databaseUri, dataDir: join(place.dir, 'data'), logger: silentLogger, clock, cwd: place.dir });
+  const c = await createCoordinator({
+    leaseSeconds: 60,
+    leaseCheckIntervalMs: 3_600_000,
+    ...config,
+    databaseUri: place.databaseUri,
+    dataDir: join(place.dir, 'data'),
+    logger: silentLogger,
+    clock,
+    cwd: place.dir,
+  });
   await c.start();
   return { c, clock };
 }
 
 /** A request on the client app with an optional bearer token and JSON body. */
-export async function clientCall(c: Coordinator, method: string, path: string, token?: string, body?: unknown): Promise<Response> {
+export async function clientCall(
+  c: Coordinator,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  return c.clientApp.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return c.clientApp.request(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }

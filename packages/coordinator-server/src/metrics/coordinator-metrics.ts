@@ -6,7 +6,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { countBuildsByState, countPendingEvents, listAgents } from '@gbc/datastore';
 import type { CoordinatorContext } from '../context.js';
 import type { HookRunner } from '../hooks/hook-runner.js';
-import { attemptsByResult, failingHookEvents, openAttemptsByAgent, queuedBySystem, storedNarBytes } from './metrics-queries.js';
+import {
+  attemptsByResult,
+  failingHookEvents,
+  openAttemptsByAgent,
+  queuedBySystem,
+  storedNarBytes,
+} from './metrics-queries.js';
 
 /** What the metrics read on scrape. */
 export type MetricsContext = Pick<CoordinatorContext, 'datastore' | 'scheduler'>;
@@ -41,7 +47,10 @@ export interface CoordinatorMetrics {
 }
 
 /** Creates the metrics over `ctx`; see the file header. */
-export function createCoordinatorMetrics(ctx: MetricsContext, options: CoordinatorMetricsOptions = {}): CoordinatorMetrics {
+export function createCoordinatorMetrics(
+  ctx: MetricsContext,
+  options: CoordinatorMetricsOptions = {},
+): CoordinatorMetrics {
   const registry = new Registry();
   const registers = [registry];
   const db = ctx.datastore.db;
@@ -49,17 +58,65 @@ export function createCoordinatorMetrics(ctx: MetricsContext, options: Coordinat
     g.reset();
     for (const [k, v] of values) g.set({ [label]: k }, v);
   };
-  new Gauge({ name: 'gbc_builds', help: 'Builds by state.', labelNames: ['state'], registers, async collect() { fill(this, 'state', await countBuildsByState(db)); } });
-  new Gauge({ name: 'gbc_queue_length', help: 'Queued builds per system.', labelNames: ['system'], registers, async collect() { fill(this, 'system', await queuedBySystem(db)); } });
   new Gauge({
-    name: 'gbc_scheduler_builds', help: 'Builds the scheduler holds, by what they wait for (ready, deferred, waiting, inactive).', labelNames: ['status'], registers,
-    collect() { fill(this, 'status', new Map(Object.entries(ctx.scheduler.counts()))); },
+    name: 'gbc_builds',
+    help: 'Builds by state.',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      fill(this, 'state', await countBuildsByState(db));
+    },
   });
-  new Gauge({ name: 'gbc_attempts', help: 'Attempts by result kind (running: not finished).', labelNames: ['result'], registers, async collect() { fill(this, 'result', await attemptsByResult(db)); } });
-  new Gauge({ name: 'gbc_hook_queue_depth', help: 'Hook events not yet done, per event type.', labelNames: ['event_type'], registers, async collect() { fill(this, 'event_type', await countPendingEvents(db)); } });
-  new Gauge({ name: 'gbc_hook_failing_events', help: 'Hook events whose last run failed (to be retried), per event type.', labelNames: ['event_type'], registers, async collect() { fill(this, 'event_type', await failingHookEvents(db)); } });
   new Gauge({
-    name: 'gbc_hook_runs', help: 'Hook runs since start, per event type and outcome (ok, failed, in_flight).', labelNames: ['event_type', 'outcome'], registers,
+    name: 'gbc_queue_length',
+    help: 'Queued builds per system.',
+    labelNames: ['system'],
+    registers,
+    async collect() {
+      fill(this, 'system', await queuedBySystem(db));
+    },
+  });
+  new Gauge({
+    name: 'gbc_scheduler_builds',
+    help: 'Builds the scheduler holds, by what they wait for (ready, deferred, waiting, inactive).',
+    labelNames: ['status'],
+    registers,
+    collect() {
+      fill(this, 'status', new Map(Object.entries(ctx.scheduler.counts())));
+    },
+  });
+  new Gauge({
+    name: 'gbc_attempts',
+    help: 'Attempts by result kind (running: not finished).',
+    labelNames: ['result'],
+    registers,
+    async collect() {
+      fill(this, 'result', await attemptsByResult(db));
+    },
+  });
+  new Gauge({
+    name: 'gbc_hook_queue_depth',
+    help: 'Hook events not yet done, per event type.',
+    labelNames: ['event_type'],
+    registers,
+    async collect() {
+      fill(this, 'event_type', await countPendingEvents(db));
+    },
+  });
+  new Gauge({
+    name: 'gbc_hook_failing_events',
+    help: 'Hook events whose last run failed (to be retried), per event type.',
+    labelNames: ['event_type'],
+    registers,
+    async collect() {
+      fill(this, 'event_type', await failingHookEvents(db));
+    },
+  });
+  new Gauge({
+    name: 'gbc_hook_runs',
+    help: 'Hook runs since start, per event type and outcome (ok, failed, in_flight).',
+    labelNames: ['event_type', 'outcome'],
+    registers,
     collect() {
       this.reset();
       for (const [t, s] of options.hooks?.stats() ?? []) {
@@ -70,14 +127,27 @@ export function createCoordinatorMetrics(ctx: MetricsContext, options: Coordinat
     },
   });
   new Gauge({
-    name: 'gbc_agents', help: 'Agents, active or not.', labelNames: ['active'], registers,
+    name: 'gbc_agents',
+    help: 'Agents, active or not.',
+    labelNames: ['active'],
+    registers,
     async collect() {
       const agents = await listAgents(db);
-      fill(this, 'active', new Map([['true', agents.filter((a) => a.active).length], ['false', agents.filter((a) => !a.active).length]]));
+      fill(
+        this,
+        'active',
+        new Map([
+          ['true', agents.filter((a) => a.active).length],
+          ['false', agents.filter((a) => !a.active).length],
+        ]),
+      );
     },
   });
   new Gauge({
-    name: 'gbc_agent_load', help: 'Last reported 1-minute load average per agent.', labelNames: ['agent', 'name'], registers,
+    name: 'gbc_agent_load',
+    help: 'Last reported 1-minute load average per agent.',
+    labelNames: ['agent', 'name'],
+    registers,
     async collect() {
       this.reset();
       for (const a of await listAgents(db)) {
@@ -87,7 +157,10 @@ export function createCoordinatorMetrics(ctx: MetricsContext, options: Coordinat
     },
   });
   new Gauge({
-    name: 'gbc_agent_builds', help: 'Unfinished attempts per agent.', labelNames: ['agent', 'name'], registers,
+    name: 'gbc_agent_builds',
+    help: 'Unfinished attempts per agent.',
+    labelNames: ['agent', 'name'],
+    registers,
     async collect() {
       const [agents, open] = await Promise.all([listAgents(db), openAttemptsByAgent(db)]);
       this.reset();
@@ -95,7 +168,9 @@ export function createCoordinatorMetrics(ctx: MetricsContext, options: Coordinat
     },
   });
   new Counter({
-    name: 'gbc_allocations_total', help: 'Builds ever handed to agents (attempts recorded).', registers,
+    name: 'gbc_allocations_total',
+    help: 'Builds ever handed to agents (attempts recorded).',
+    registers,
     async collect() {
       const byResult = await attemptsByResult(db);
       this.reset();
@@ -103,16 +178,39 @@ export function createCoordinatorMetrics(ctx: MetricsContext, options: Coordinat
     },
   });
   new Gauge({
-    name: 'gbc_stored_nar_bytes', help: 'Bytes of stored NAR files, by compression.', labelNames: ['compression'], registers,
-    async collect() { fill(this, 'compression', await storedNarBytes(db)); },
+    name: 'gbc_stored_nar_bytes',
+    help: 'Bytes of stored NAR files, by compression.',
+    labelNames: ['compression'],
+    registers,
+    async collect() {
+      fill(this, 'compression', await storedNarBytes(db));
+    },
   });
-  const requests = new Histogram({ name: 'gbc_http_request_duration_seconds', help: 'HTTP request durations by method, route and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60], registers });
-  const uploadBytes = new Counter({ name: 'gbc_upload_bytes_total', help: 'Bytes received in uploads, by kind and outcome.', labelNames: ['kind', 'outcome'], registers });
-  const uploadSeconds = new Histogram({ name: 'gbc_upload_duration_seconds', help: 'Upload durations by kind and outcome.', labelNames: ['kind', 'outcome'], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800], registers });
+  const requests = new Histogram({
+    name: 'gbc_http_request_duration_seconds',
+    help: 'HTTP request durations by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers,
+  });
+  const uploadBytes = new Counter({
+    name: 'gbc_upload_bytes_total',
+    help: 'Bytes received in uploads, by kind and outcome.',
+    labelNames: ['kind', 'outcome'],
+    registers,
+  });
+  const uploadSeconds = new Histogram({
+    name: 'gbc_upload_duration_seconds',
+    help: 'Upload durations by kind and outcome.',
+    labelNames: ['kind', 'outcome'],
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+    registers,
+  });
   if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'gbc_' });
   return {
     registry,
-    observeRequest: (method, route, status, seconds) => requests.observe({ method, route, status: String(status) }, seconds),
+    observeRequest: (method, route, status, seconds) =>
+      requests.observe({ method, route, status: String(status) }, seconds),
     observeUpload: (u) => {
       uploadBytes.inc({ kind: u.kind, outcome: u.outcome }, u.bytes);
       uploadSeconds.observe({ kind: u.kind, outcome: u.outcome }, u.seconds);

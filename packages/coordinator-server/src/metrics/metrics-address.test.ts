@@ -19,17 +19,28 @@ describe('metrics on an address of their own', () => {
     place = createTestPlace('sqlite');
     const start = async (name: string, metricsUrl?: string) => {
       const c = await createCoordinator({
-        databaseUri: `sqlite://${place.dir}/${name}.db`, dataDir: `${place.dir}/${name}`, cwd: place.dir, logger: silentLogger,
+        databaseUri: `sqlite://${place.dir}/${name}.db`,
+        dataDir: `${place.dir}/${name}`,
+        cwd: place.dir,
+        logger: silentLogger,
         ...(metricsUrl === undefined ? {} : { metricsUrl }),
       });
       await c.start();
-      return { c, listening: await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' }) };
+      return {
+        c,
+        listening: await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' }),
+      };
     };
     apart = await start('apart', 'http://127.0.0.1:0');
     together = await start('together');
     for (const { c } of [apart, together]) {
       agent = (await makeAgent(c, 'secret-builder')).id;
-      await recordAgentStatus(c.context.datastore.db, agent, { load1: 0.5, builds: [] }, c.context.clock.now());
+      await recordAgentStatus(
+        c.context.datastore.db,
+        agent,
+        { load1: 0.5, builds: [] },
+        c.context.clock.now(),
+      );
     }
   });
   afterAll(async () => {
@@ -49,12 +60,16 @@ describe('metrics on an address of their own', () => {
     expect(own.status).toBe(200);
     expect(await own.text()).toMatch(/^gbc_agent_load\{.*name="secret-builder".*\} 0\.5$/m);
     // The metrics port is not a second agent port.
-    expect((await fetch(`${apart.listening.metricsUrl!}/agent/${agent}/status`, { method: 'PUT' })).status).toBe(404);
+    expect(
+      (await fetch(`${apart.listening.metricsUrl!}/agent/${agent}/status`, { method: 'PUT' })).status,
+    ).toBe(404);
     expect((await fetch(`${apart.listening.metricsUrl!}/nix-cache-info`)).status).toBe(404);
   });
 
   it('serves them on the agent port when no metrics address is set', async () => {
     expect(together.listening.metricsUrl).toBeUndefined();
-    expect(await (await fetch(`${together.listening.agentUrl}/metrics`)).text()).toContain('name="secret-builder"');
+    expect(await (await fetch(`${together.listening.agentUrl}/metrics`)).text()).toContain(
+      'name="secret-builder"',
+    );
   });
 });

@@ -11,6 +11,8 @@ export function createMetricsApp(metrics: CoordinatorMetrics, logger: Logger): H
   const app = new Hono();
   app.onError(createErrorHandler(logger));
   app.notFound(notFoundHandler);
-  mountRoute(app, agentRoutes.metrics, async (c) => c.body(await metrics.scrape(), 200, { 'Content-Type': metrics.registry.contentType }));
+  mountRoute(app, agentRoutes.metrics, async (c) =>
+    c.body(await metrics.scrape(), 200, { 'Content-Type': metrics.registry.contentType }),
+  );
   return app;
 }

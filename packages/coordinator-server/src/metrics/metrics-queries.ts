@@ -17,13 +17,22 @@ export async function queuedBySystem(db: Db): Promise<Map<string, number>> {
 
 /** Attempts per result kind; unfinished attempts count as `running`. */
 export async function attemptsByResult(db: Db): Promise<Map<string, number>> {
-  const rows = await db.selectFrom('attempts').select(['result', sql<number>`count(*)`.as('n')]).groupBy('result').execute();
+  const rows = await db
+    .selectFrom('attempts')
+    .select(['result', sql<number>`count(*)`.as('n')])
+    .groupBy('result')
+    .execute();
   return new Map(rows.map((r) => [r.result ?? 'running', Number(r.n)]));
 }
 
 /** Unfinished attempts per agent UUID. */
 export async function openAttemptsByAgent(db: Db): Promise<Map<string, number>> {
-  const rows = await db.selectFrom('attempts').select(['agent_id', sql<number>`count(*)`.as('n')]).where('ended_at', 'is', null).groupBy('agent_id').execute();
+  const rows = await db
+    .selectFrom('attempts')
+    .select(['agent_id', sql<number>`count(*)`.as('n')])
+    .where('ended_at', 'is', null)
+    .groupBy('agent_id')
+    .execute();
   return new Map(rows.map((r) => [r.agent_id, Number(r.n)]));
 }
 
@@ -41,6 +50,10 @@ export async function failingHookEvents(db: Db): Promise<Map<string, number>> {
 
 /** Bytes of stored NAR files per compression. */
 export async function storedNarBytes(db: Db): Promise<Map<string, number>> {
-  const rows = await db.selectFrom('output_files').select(['compression', sql<number>`sum(file_size)`.as('n')]).groupBy('compression').execute();
+  const rows = await db
+    .selectFrom('output_files')
+    .select(['compression', sql<number>`sum(file_size)`.as('n')])
+    .groupBy('compression')
+    .execute();
   return new Map(rows.map((r) => [r.compression, Number(r.n)]));
 }

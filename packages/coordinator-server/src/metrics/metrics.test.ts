@@ -3,11 +3,24 @@
 // queue depth, failures and runs, allocations, uploads and request durations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
-import { createAgent, createBuilds, enqueueEvents, getEvent, recordAgentStatus, recordOutputMetadata } from '@gbc/datastore';
+import {
+  createAgent,
+  createBuilds,
+  enqueueEvents,
+  getEvent,
+  recordAgentStatus,
+  recordOutputMetadata,
+} from '@gbc/datastore';
 import { waitFor } from '../test-support/bytes.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
 import { finishBuild } from '../hooks/testing/finish-build.js';
-import { addDerivation, makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from '../hooks/testing/test-coordinator.js';
+import {
+  addDerivation,
+  makeTestDir,
+  openTestCoordinator,
+  removeTestDir,
+  type TestCoordinator,
+} from '../hooks/testing/test-coordinator.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './coordinator-metrics.js';
 import { createMetricsApp } from './metrics-app.js';
 import { requestMetrics } from './request-metrics.js';
@@ -21,11 +34,18 @@ let agentId: string;
 
 /** The value of one sample, by name and exact labels (`{}` for none). */
 function sample(name: string, labels: Record<string, string> = {}): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',');
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (m === null || m[1] !== name) continue;
-    const have = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter((s) => s !== '').sort().join(',');
+    const have = (m[2] ?? '')
+      .split(/,(?=[a-z_]+=")/)
+      .filter((s) => s !== '')
+      .sort()
+      .join(',');
     if (have === want) return Number(m[3]);
   }
   return undefined;
@@ -41,14 +61,41 @@ beforeAll(async () => {
   const waiting = await addDerivation(ctx, 'waiting');
   await finishBuild(ctx, ok.path, { result: 'success' });
   await finishBuild(ctx, bad.path, { result: 'build-failure' });
-  await recordOutputMetadata(db, [{ storePath: ok.outputs[0]!.path, narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s', narSize: 10, references: [], files: [{ compression: 'zstd', fileSize: 700, fileHash: null, location: null }, { compression: 'gzip', fileSize: 800, fileHash: null, location: null }] }]);
-  await createBuilds(db, [{ derivationPath: waiting.path }, { derivationPath: waiting.path }], ctx.clock.now());
+  await recordOutputMetadata(db, [
+    {
+      storePath: ok.outputs[0]!.path,
+      narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+      narSize: 10,
+      references: [],
+      files: [
+        { compression: 'zstd', fileSize: 700, fileHash: null, location: null },
+        { compression: 'gzip', fileSize: 800, fileHash: null, location: null },
+      ],
+    },
+  ]);
+  await createBuilds(
+    db,
+    [{ derivationPath: waiting.path }, { derivationPath: waiting.path }],
+    ctx.clock.now(),
+  );
   agentId = (await createAgent(db, { name: 'builder-1', systems: ['x86_64-linux'] })).id;
   await recordAgentStatus(db, agentId, { load1: 1.5, builds: [] }, ctx.clock.now());
   await createAgent(db, { name: 'retired', active: false });
   const [failing] = await enqueueEvents(db, [{ eventType: 'build-failure', payload: {} }], ctx.clock.now());
-  await enqueueEvents(db, [{ eventType: 'build-success', payload: {} }, { eventType: 'build-success', payload: {} }], ctx.clock.now());
-  runner = createHookRunner(ctx, { hooks: new Map([['build-failure', [() => Promise.reject(new Error('down'))]]]), pollIntervalMs: 20, backoff: { baseMs: 3_600_000 }, completeUnhooked: false });
+  await enqueueEvents(
+    db,
+    [
+      { eventType: 'build-success', payload: {} },
+      { eventType: 'build-success', payload: {} },
+    ],
+    ctx.clock.now(),
+  );
+  runner = createHookRunner(ctx, {
+    hooks: new Map([['build-failure', [() => Promise.reject(new Error('down'))]]]),
+    pollIntervalMs: 20,
+    backoff: { baseMs: 3_600_000 },
+    completeUnhooked: false,
+  });
   runner.start();
   await waitFor(async () => (await getEvent(db, failing!))?.lastError !== null, 'the hook failure');
 
@@ -105,9 +152,22 @@ describe('/metrics', () => {
   });
 
   it('records request durations by route pattern, never by raw path', () => {
-    expect(sample('gbc_http_request_duration_seconds_count', { method: 'GET', route: '/build/:uuid/thing', status: '200' })).toBe(1);
-    expect(sample('gbc_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
+    expect(
+      sample('gbc_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/build/:uuid/thing',
+        status: '200',
+      }),
+    ).toBe(1);
+    expect(
+      sample('gbc_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' }),
+    ).toBe(1);
     expect(text).not.toContain('/build/123/thing');
-    expect(text.split('\n').filter((l) => /^[a-z]/.test(l)).every((l) => l.startsWith('gbc_'))).toBe(true);
+    expect(
+      text
+        .split('\n')
+        .filter((l) => /^[a-z]/.test(l))
+        .every((l) => l.startsWith('gbc_')),
+    ).toBe(true);
   });
 });

@@ -4,7 +4,10 @@ import type { MiddlewareHandler } from 'hono';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
 
 /** Records `gbc_http_request_duration_seconds` for every request through the app it is installed on. */
-export function requestMetrics(metrics: Pick<CoordinatorMetrics, 'observeRequest'>, now: () => number = () => performance.now()): MiddlewareHandler {
+export function requestMetrics(
+  metrics: Pick<CoordinatorMetrics, 'observeRequest'>,
+  now: () => number = () => performance.now(),
+): MiddlewareHandler {
   return async (c, next) => {
     const start = now();
     try {

@@ -62,7 +62,9 @@ export async function loadNeededPaths(db: Db): Promise<Set<string>> {
   const outputs = await db
     .selectFrom('builds as b')
     .innerJoin('derivation_inputs as i', 'i.derivation_id', 'b.derivation_id')
-    .innerJoin('derivation_outputs as o', (j) => j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'))
+    .innerJoin('derivation_outputs as o', (j) =>
+      j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'),
+    )
     .select('o.path')
     .where('b.state', 'in', UNFINISHED)
     .distinct()
@@ -72,7 +74,18 @@ export async function loadNeededPaths(db: Db): Promise<Set<string>> {
 
 /** Storage keys of every stored file the datastore names (NARs) and every log location. */
 export async function loadReferencedKeys(db: Db): Promise<{ nars: Set<string>; logs: Set<string> }> {
-  const nars = await db.selectFrom('output_files').select('location').where('location', 'is not', null).execute();
-  const logs = await db.selectFrom('attempts').select('log_location').where('log_location', 'is not', null).execute();
-  return { nars: new Set(nars.map((n) => n.location as string)), logs: new Set(logs.map((l) => l.log_location as string)) };
+  const nars = await db
+    .selectFrom('output_files')
+    .select('location')
+    .where('location', 'is not', null)
+    .execute();
+  const logs = await db
+    .selectFrom('attempts')
+    .select('log_location')
+    .where('log_location', 'is not', null)
+    .execute();
+  return {
+    nars: new Set(nars.map((n) => n.location as string)),
+    logs: new Set(logs.map((l) => l.log_location as string)),
+  };
 }

@@ -90,10 +90,19 @@ export function planRetention(input: RetentionInput): RetentionPlan {
     keepAll(more);
   }
 
-  const removeOutputs = input.outputs.filter((o) => !kept.has(o.storePath)).sort((a, b) => -youngestFirst(a, b));
+  const removeOutputs = input.outputs
+    .filter((o) => !kept.has(o.storePath))
+    .sort((a, b) => -youngestFirst(a, b));
   const logCutoff = policy.logDays === null ? -Infinity : now - policy.logDays * DAY_MS;
   const removeLogs = input.logs.filter((l) => l.endedAt < logCutoff);
-  return { removeOutputs, removeLogs, kept, keptBytes, freedBytes: removeOutputs.reduce((n, o) => n + o.bytes, 0), overBudget };
+  return {
+    removeOutputs,
+    removeLogs,
+    kept,
+    keptBytes,
+    freedBytes: removeOutputs.reduce((n, o) => n + o.bytes, 0),
+    overBudget,
+  };
 }
 
 function youngestFirst(a: RetainedOutput, b: RetainedOutput): number {

@@ -47,6 +47,7 @@ export function policyLimitsAnything(policy: ResolvedRetentionPolicy): boolean {
 
 function limit(name: string, n: number | null | undefined): number | null {
   if (n === undefined || n === null) return null;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new RangeError(`retention.${name} must be a number >= 0, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+    throw new RangeError(`retention.${name} must be a number >= 0, got ${String(n)}`);
   return n;
 }

@@ -8,14 +8,22 @@ import { retentionRunner } from './retention-runner.js';
 
 /** Mounts `POST /retention/run` on `app`. */
 export function mountRetentionRoute<E extends Env>(app: Hono<E>, ctx: CoordinatorContext): void {
-  mountRoute(app, adminRoutes.runRetention, async (c, { body }) => {
-    const r = await retentionRunner(ctx).run({ dryRun: body.dryRun });
-    return c.json({
-      dryRun: r.dryRun,
-      removedNars: r.removedOutputs.length + r.orphanNars.length,
-      removedLogs: r.removedLogs.length + r.orphanLogs.length,
-      freedBytes: r.freedBytes,
-      keptBytes: r.keptBytes,
-    }, 200);
-  }, { jsonBodyBytes: ctx.config.jsonBodyBytes });
+  mountRoute(
+    app,
+    adminRoutes.runRetention,
+    async (c, { body }) => {
+      const r = await retentionRunner(ctx).run({ dryRun: body.dryRun });
+      return c.json(
+        {
+          dryRun: r.dryRun,
+          removedNars: r.removedOutputs.length + r.orphanNars.length,
+          removedLogs: r.removedLogs.length + r.orphanLogs.length,
+          freedBytes: r.freedBytes,
+          keptBytes: r.keptBytes,
+        },
+        200,
+      );
+    },
+    { jsonBodyBytes: ctx.config.jsonBodyBytes },
+  );
 }

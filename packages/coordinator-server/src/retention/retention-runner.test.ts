@@ -30,21 +30,41 @@ describe('background retention', () => {
     const storePath = `/gnu/store/${hashPart()}-old`;
     const key = `none/${storePath.slice(11)}`;
     await c.context.storage.store.put('nar', key, new Uint8Array(64));
-    await recordOutputMetadata(c.context.datastore.db, [{ storePath, narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s', narSize: 64, references: [], files: [{ compression: 'none', fileSize: 64, fileHash: null, location: key }] }], clock.now() - 10 * DAY);
+    await recordOutputMetadata(
+      c.context.datastore.db,
+      [
+        {
+          storePath,
+          narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+          narSize: 64,
+          references: [],
+          files: [{ compression: 'none', fileSize: 64, fileHash: null, location: key }],
+        },
+      ],
+      clock.now() - 10 * DAY,
+    );
     return { c, key };
   };
 
   it('removes expired outputs on its own when an interval is set', async () => {
     const { c, key } = await withOldOutput({ retention: { outputDays: 7 }, retentionIntervalSeconds: 0.02 });
-    await vi.waitFor(async () => expect(await c.context.storage.store.stat('nar', key)).toBeNull(), { timeout: 10_000, interval: 20 });
-    expect(await c.context.datastore.db.selectFrom('output_metadata').select('store_path').execute()).toEqual([]);
+    await vi.waitFor(async () => expect(await c.context.storage.store.stat('nar', key)).toBeNull(), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    expect(await c.context.datastore.db.selectFrom('output_metadata').select('store_path').execute()).toEqual(
+      [],
+    );
   });
 
   it('runs on demand, one run at a time', async () => {
     const { c, key } = await withOldOutput({ retention: { outputDays: 7 } });
     expect(await c.context.storage.store.stat('nar', key)).not.toBeNull();
     // Two on-demand runs at once are serialized: the second finds nothing left.
-    const [first, second] = await Promise.all([retentionRunner(c.context).run(), retentionRunner(c.context).run()]);
+    const [first, second] = await Promise.all([
+      retentionRunner(c.context).run(),
+      retentionRunner(c.context).run(),
+    ]);
     expect(first.removedOutputs).toHaveLength(1);
     expect(second.removedOutputs).toEqual([]);
     expect(await c.context.storage.store.stat('nar', key)).toBeNull();

@@ -33,7 +33,12 @@ function createRetentionRunner(ctx: Ctx): RetentionRunner {
   let tail: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const target = { datastore: ctx.datastore, storage: ctx.storage.store, policy: ctx.config.retention, now: () => ctx.clock.now() };
+  const target = {
+    datastore: ctx.datastore,
+    storage: ctx.storage.store,
+    policy: ctx.config.retention,
+    now: () => ctx.clock.now(),
+  };
 
   const run = (options: { readonly dryRun?: boolean } = {}): Promise<RetentionResult> => {
     const next = tail.then(() => runRetention(target, options));
@@ -45,8 +50,21 @@ function createRetentionRunner(ctx: Ctx): RetentionRunner {
     if (stopped) return;
     timer = setTimeout(() => {
       void run()
-        .then((r) => ctx.logger.info('retention run', { removedOutputs: r.removedOutputs.length, removedLogs: r.removedLogs.length, orphanNars: r.orphanNars.length, freedBytes: r.freedBytes, keptBytes: r.keptBytes, overBudget: r.overBudget }))
-        .catch((error: unknown) => ctx.logger.error('retention run failed', { error: error instanceof Error ? error.message : String(error) }))
+        .then((r) =>
+          ctx.logger.info('retention run', {
+            removedOutputs: r.removedOutputs.length,
+            removedLogs: r.removedLogs.length,
+            orphanNars: r.orphanNars.length,
+            freedBytes: r.freedBytes,
+            keptBytes: r.keptBytes,
+            overBudget: r.overBudget,
+          }),
+        )
+        .catch((error: unknown) =>
+          ctx.logger.error('retention run failed', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        )
         .finally(schedule);
     }, ctx.config.retentionIntervalSeconds * 1000);
     timer.unref();

@@ -46,36 +46,66 @@ export interface RetentionResult {
 }
 
 /** Runs retention once; see the file header. With `dryRun` nothing is changed. */
-export async function runRetention(target: RetentionTarget, options: { readonly dryRun?: boolean } = {}): Promise<RetentionResult> {
+export async function runRetention(
+  target: RetentionTarget,
+  options: { readonly dryRun?: boolean } = {},
+): Promise<RetentionResult> {
   const dryRun = options.dryRun ?? false;
   const { datastore, storage, policy } = target;
   const now = target.now();
   const decide = async (db: Db): Promise<{ plan: RetentionPlan; outputs: Map<string, LoadedOutput> }> => {
     const outputs = await loadOutputs(db);
-    const plan = planRetention({ outputs, logs: await loadLogs(db), needed: await loadNeededPaths(db), now, policy });
+    const plan = planRetention({
+      outputs,
+      logs: await loadLogs(db),
+      needed: await loadNeededPaths(db),
+      now,
+      policy,
+    });
     return { plan, outputs: new Map(outputs.map((o) => [o.storePath, o])) };
   };
 
-  const { plan, outputs } = dryRun ? await decide(datastore.db) : await datastore.transaction(async (trx) => {
-    if (isPg(trx)) await sql`lock table output_metadata in share row exclusive mode`.execute(trx);
-    const decided = await decide(trx);
-    const paths = decided.plan.removeOutputs.map((o) => o.storePath);
-    for (let i = 0; i < paths.length; i += 500) await trx.deleteFrom('output_metadata').where('store_path', 'in', paths.slice(i, i + 500)).execute();
-    return decided;
-  });
+  const { plan, outputs } = dryRun
+    ? await decide(datastore.db)
+    : await datastore.transaction(async (trx) => {
+        if (isPg(trx)) await sql`lock table output_metadata in share row exclusive mode`.execute(trx);
+        const decided = await decide(trx);
+        const paths = decided.plan.removeOutputs.map((o) => o.storePath);
+        for (let i = 0; i < paths.length; i += 500)
+          await trx
+            .deleteFrom('output_metadata')
+            .where('store_path', 'in', paths.slice(i, i + 500))
+            .execute();
+        return decided;
+      });
   if (!dryRun && plan.removeLogs.length > 0) {
     await datastore.transaction(async (trx) => {
-      for (const log of plan.removeLogs) await trx.updateTable('attempts').set({ log_location: null }).where('id', '=', log.attemptId).where('log_location', '=', log.key).execute();
+      for (const log of plan.removeLogs)
+        await trx
+          .updateTable('attempts')
+          .set({ log_location: null })
+          .where('id', '=', log.attemptId)
+          .where('log_location', '=', log.key)
+          .execute();
     });
   }
   // Sizes as recorded (no stat per file); the files go 16 at a time.
   let freedBytes = plan.freedBytes;
   if (!dryRun) {
-    await eachLimited(plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? []), (key) => storage.delete('nar', key));
+    await eachLimited(
+      plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? []),
+      (key) => storage.delete('nar', key),
+    );
     await eachLimited(plan.removeLogs, (log) => storage.delete('log', log.key));
   }
 
-  const orphans = await findOrphans(datastore.db, storage, now - policy.orphanGraceSeconds * 1000, new Set(plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? [])), new Set(plan.removeLogs.map((l) => l.key)));
+  const orphans = await findOrphans(
+    datastore.db,
+    storage,
+    now - policy.orphanGraceSeconds * 1000,
+    new Set(plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? [])),
+    new Set(plan.removeLogs.map((l) => l.key)),
+  );
   freedBytes += orphans.nars.reduce((n, o) => n + o.size, 0);
   if (!dryRun) {
     await eachLimited(orphans.nars, (nar) => storage.delete('nar', nar.key));
@@ -94,15 +124,23 @@ export async function runRetention(target: RetentionTarget, options: { readonly 
 }
 
 /** Stored files older than `before` that no record names (and that this run does not already remove). */
-async function findOrphans(db: Db, storage: Storage, before: number, removingNars: ReadonlySet<string>, removingLogs: ReadonlySet<string>): Promise<{ nars: { key: string; size: number }[]; logs: string[] }> {
+async function findOrphans(
+  db: Db,
+  storage: Storage,
+  before: number,
+  removingNars: ReadonlySet<string>,
+  removingLogs: ReadonlySet<string>,
+): Promise<{ nars: { key: string; size: number }[]; logs: string[] }> {
   const named = await loadReferencedKeys(db);
   const nars: { key: string; size: number }[] = [];
   for await (const o of storage.list('nar')) {
-    if (!named.nars.has(o.key) && !removingNars.has(o.key) && o.modifiedAt.getTime() < before) nars.push({ key: o.key, size: o.size });
+    if (!named.nars.has(o.key) && !removingNars.has(o.key) && o.modifiedAt.getTime() < before)
+      nars.push({ key: o.key, size: o.size });
   }
   const logs: string[] = [];
   for await (const o of storage.list('log')) {
-    if (!named.logs.has(o.key) && !removingLogs.has(o.key) && o.modifiedAt.getTime() < before) logs.push(o.key);
+    if (!named.logs.has(o.key) && !removingLogs.has(o.key) && o.modifiedAt.getTime() < before)
+      logs.push(o.key);
   }
   return { nars: nars.sort((a, b) => (a.key < b.key ? -1 : 1)), logs: logs.sort() };
 }
@@ -110,7 +148,9 @@ async function findOrphans(db: Db, storage: Storage, before: number, removingNar
 /** Runs `fn` over `items`, at most 16 at once. */
 async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(16, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(16, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }

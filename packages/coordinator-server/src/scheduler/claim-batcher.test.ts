@@ -22,14 +22,28 @@ describe.each(['sqlite', 'postgres'] as const)('claim batcher on %s', (dialect) 
   const builds = async (n: number, prefix: string) => {
     const drvs = Array.from({ length: n }, (_, i) => fakeDrv(`${prefix}-${i}`));
     await recordDerivations(ds.db, drvs);
-    return { ids: (await createBuilds(ds.db, drvs.map((d) => ({ derivationPath: d.path })))).map((b) => b.id), paths: drvs.map((d) => d.path) };
+    return {
+      ids: (
+        await createBuilds(
+          ds.db,
+          drvs.map((d) => ({ derivationPath: d.path })),
+        )
+      ).map((b) => b.id),
+      paths: drvs.map((d) => d.path),
+    };
   };
 
   it('serves 30 concurrent calls in fewer transactions, each with its own builds', async () => {
     const { ids, paths } = await builds(60, 'batch');
-    const agents = await Promise.all(Array.from({ length: 30 }, async (_, i) => (await createAgent(ds.db, { name: `batch-${i}` })).id));
+    const agents = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => (await createAgent(ds.db, { name: `batch-${i}` })).id),
+    );
     const served: number[] = [];
-    const batcher = createClaimBatcher(ds.db, { leaseMs: 60_000, now: () => 1000, onBatch: (n) => served.push(n) });
+    const batcher = createClaimBatcher(ds.db, {
+      leaseMs: 60_000,
+      now: () => 1000,
+      onBatch: (n) => served.push(n),
+    });
     const got = await Promise.all(agents.map((a, i) => batcher.claim(a, [ids[2 * i]!, ids[2 * i + 1]!])));
     for (const [i, claims] of got.entries()) {
       expect(claims.map((c) => c.buildId).sort()).toEqual([ids[2 * i], ids[2 * i + 1]].sort());
@@ -42,7 +56,10 @@ describe.each(['sqlite', 'postgres'] as const)('claim batcher on %s', (dialect) 
 
   it('gives a build asked by two callers at once to exactly one', async () => {
     const { ids } = await builds(1, 'twice');
-    const [a, b] = [(await createAgent(ds.db, { name: 'twice-a' })).id, (await createAgent(ds.db, { name: 'twice-b' })).id];
+    const [a, b] = [
+      (await createAgent(ds.db, { name: 'twice-a' })).id,
+      (await createAgent(ds.db, { name: 'twice-b' })).id,
+    ];
     const batcher = createClaimBatcher(ds.db, { leaseMs: 60_000, now: () => 1000 });
     const got = await Promise.all([batcher.claim(a, ids), batcher.claim(b, ids), batcher.claim(a, [])]);
     expect(got.flat().map((c) => c.buildId)).toEqual(ids);
@@ -54,7 +71,10 @@ describe.each(['sqlite', 'postgres'] as const)('claim batcher on %s', (dialect) 
     const agent = (await createAgent(ds.db, { name: 'fail' })).id;
     await other.close();
     const batcher = createClaimBatcher(other.db, { leaseMs: 60_000, now: () => 1000 });
-    const results = await Promise.allSettled([batcher.claim(agent, [ids[0]!]), batcher.claim(agent, [ids[1]!])]);
+    const results = await Promise.allSettled([
+      batcher.claim(agent, [ids[0]!]),
+      batcher.claim(agent, [ids[1]!]),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });

@@ -40,7 +40,8 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
   function take(): Waiting[] {
     let builds = 0;
     let n = 0;
-    while (n < queue.length && (n === 0 || builds + queue[n]!.buildIds.length <= MAX_CLAIM_BATCH)) builds += queue[n++]!.buildIds.length;
+    while (n < queue.length && (n === 0 || builds + queue[n]!.buildIds.length <= MAX_CLAIM_BATCH))
+      builds += queue[n++]!.buildIds.length;
     const batch = queue.slice(0, n);
     queue = queue.slice(n);
     return batch;
@@ -51,17 +52,23 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
     while (queue.length > 0 && running < limit) {
       const batch = take();
       running += 1;
-      void claimBuildsForAgents(db, batch, { leaseMs: options.leaseMs, now: options.now(), worker: options.worker }).then(
-        (lists) => {
-          options.onBatch?.(batch.length);
-          batch.forEach((w, i) => w.resolve(lists[i]!));
-        },
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
-      ).finally(() => {
-        running -= 1;
-        // Whatever arrived meanwhile goes in the next batch, at once.
-        void flush();
-      });
+      void claimBuildsForAgents(db, batch, {
+        leaseMs: options.leaseMs,
+        now: options.now(),
+        worker: options.worker,
+      })
+        .then(
+          (lists) => {
+            options.onBatch?.(batch.length);
+            batch.forEach((w, i) => w.resolve(lists[i]!));
+          },
+          (error: unknown) => batch.forEach((w) => w.reject(error)),
+        )
+        .finally(() => {
+          running -= 1;
+          // Whatever arrived meanwhile goes in the next batch, at once.
+          void flush();
+        });
     }
   }
 

@@ -5,7 +5,15 @@
 // claims in the datastore; a build the claim refuses is simply dropped.
 import type { AgentInfo, AllocationStrategy, QueuedBuild } from '@gbc/allocator';
 import { AllocatorError } from '@gbc/allocator';
-import { getAgent, listAgents, queuedProducers, readBuildsNow, readSetupWaits, releaseUnstartedAttempts, streamQueue } from '@gbc/datastore';
+import {
+  getAgent,
+  listAgents,
+  queuedProducers,
+  readBuildsNow,
+  readSetupWaits,
+  releaseUnstartedAttempts,
+  streamQueue,
+} from '@gbc/datastore';
 import type { Agent, Datastore, FinishedAttempt } from '@gbc/datastore';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -39,9 +47,18 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
   /** Systems each agent last asked for (joined), to upsert only on change. */
   const agentSystems = new Map<string, string>();
   const agentRecords = new Map<string, AgentInfo>();
-  const claims = createClaimBatcher(db, { leaseMs: options.leaseMs, now: () => clock.now(), worker: datastore.claimWorker() });
+  const claims = createClaimBatcher(db, {
+    leaseMs: options.leaseMs,
+    now: () => clock.now(),
+    worker: datastore.claimWorker(),
+  });
 
-  const toInfo = (a: Agent, systems?: readonly string[]): AgentInfo => ({ id: a.id, systems: [...(systems ?? a.systems)], tags: tagRecord(a.tags), active: a.active });
+  const toInfo = (a: Agent, systems?: readonly string[]): AgentInfo => ({
+    id: a.id,
+    systems: [...(systems ?? a.systems)],
+    tags: tagRecord(a.tags),
+    active: a.active,
+  });
 
   function place(build: QueuedBuild): void {
     try {
@@ -79,7 +96,11 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
     return info;
   }
 
-  async function claimSome(agentId: string, count: number, systems: readonly string[]): Promise<FetchedBuild[]> {
+  async function claimSome(
+    agentId: string,
+    count: number,
+    systems: readonly string[],
+  ): Promise<FetchedBuild[]> {
     const info = await ensureAgent(agentId, systems);
     if (info === undefined || !info.active) return [];
     const out: FetchedBuild[] = [];
@@ -89,7 +110,10 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
       if (taken.length === 0) break;
       let got;
       try {
-        got = await claims.claim(agentId, taken.map((b) => b.id));
+        got = await claims.claim(
+          agentId,
+          taken.map((b) => b.id),
+        );
       } catch (error) {
         for (const b of taken) place(b);
         throw error;
@@ -102,12 +126,21 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
         // the replay ring for seconds) then add nothing the young-generation
         // collector has to promote (see claimBuildsForAgents).
         out.push({
-          buildId: b.id, attemptId: c.attemptId, attemptUuid: c.attemptUuid, derivationPath: b.derivation, leaseExpiresAt: c.leaseExpiresAt,
-          timeoutS: c.timeoutS, maxSilentTimeS: c.maxSilentTimeS, system: b.system, priority: b.priority, tags: tagList(b.tags),
+          buildId: b.id,
+          attemptId: c.attemptId,
+          attemptUuid: c.attemptUuid,
+          derivationPath: b.derivation,
+          leaseExpiresAt: c.leaseExpiresAt,
+          timeoutS: c.timeoutS,
+          maxSilentTimeS: c.maxSilentTimeS,
+          system: b.system,
+          priority: b.priority,
+          tags: tagList(b.tags),
         });
         byId.delete(c.buildId);
       }
-      if (byId.size > 0) logger.debug('claims refused: dropped stale queue entries', { builds: [...byId.keys()] });
+      if (byId.size > 0)
+        logger.debug('claims refused: dropped stale queue entries', { builds: [...byId.keys()] });
       if (byId.size === 0) break;
     }
     return out;
@@ -128,10 +161,17 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
       }
       if (needed.size > 0) {
         const producers = new Map<string, string>();
-        for (const b of builds) if (needed.has(b.derivation) && !producers.has(b.derivation)) producers.set(b.derivation, b.id);
+        for (const b of builds)
+          if (needed.has(b.derivation) && !producers.has(b.derivation)) producers.set(b.derivation, b.id);
         for (let i = 0; i < builds.length; i++) {
           const b = builds[i]!;
-          if (b.pendingInputs !== undefined) builds[i] = { ...b, pendingInputs: b.pendingInputs.map((p) => (producers.has(p.path) ? { path: p.path, buildId: producers.get(p.path)! } : p)) };
+          if (b.pendingInputs !== undefined)
+            builds[i] = {
+              ...b,
+              pendingInputs: b.pendingInputs.map((p) =>
+                producers.has(p.path) ? { path: p.path, buildId: producers.get(p.path)! } : p,
+              ),
+            };
         }
       }
       const agents = (await listAgents(db)).map((a) => toInfo(a));
@@ -165,7 +205,8 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
     },
     refresh,
     async notifyBuildFinished(finished, outputPaths) {
-      if (finished.buildState === 'succeeded') strategy.markInputsAvailable(index, [finished.derivationPath, ...outputPaths]);
+      if (finished.buildState === 'succeeded')
+        strategy.markInputsAvailable(index, [finished.derivationPath, ...outputPaths]);
       if (finished.buildState === 'failed') strategy.markInputsFailed(index, [finished.derivationPath]);
       const again = finished.buildState === 'queued' ? [finished.buildId] : [];
       await refresh([...again, ...finished.blocked, ...finished.unblocked]);

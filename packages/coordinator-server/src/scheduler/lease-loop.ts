@@ -21,7 +21,13 @@ export function startLeaseLoop(ctx: CoordinatorContext, scheduler: CoordinatorSc
     const expired = await expireLeases(ctx.datastore.db, ctx.clock.now());
     if (expired.length === 0) return [];
     await scheduler.refresh(expired.map((e) => e.buildId));
-    for (const e of expired) ctx.events.publish({ type: 'build-released', build: e.buildId, agent: e.agentId, data: { reason: 'lease-expired' } });
+    for (const e of expired)
+      ctx.events.publish({
+        type: 'build-released',
+        build: e.buildId,
+        agent: e.agentId,
+        data: { reason: 'lease-expired' },
+      });
     ctx.logger.info('leases expired: builds back in the queue', { count: expired.length });
     return expired;
   }

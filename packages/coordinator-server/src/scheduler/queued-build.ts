@@ -39,7 +39,12 @@ export function createInterner(): Interner {
  * The allocator's view of a queue entry; `producers` maps a derivation path to
  * a queued build of it; `intern` shares systems and tag records between builds.
  */
-export function toQueuedBuild(entry: QueueEntry, setupWaits: readonly string[] = [], producers?: ReadonlyMap<string, string>, intern?: Interner): QueuedBuild {
+export function toQueuedBuild(
+  entry: QueueEntry,
+  setupWaits: readonly string[] = [],
+  producers?: ReadonlyMap<string, string>,
+  intern?: Interner,
+): QueuedBuild {
   const pending: PendingInput[] = [];
   for (const path of entry.pendingInputs) {
     const buildId = producers?.get(path);

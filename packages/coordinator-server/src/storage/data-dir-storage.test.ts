@@ -21,7 +21,8 @@ describe('data-directory storage', () => {
     try {
       const root = join(work, `private-${n++}`);
       await createDataDirStorage(root);
-      for (const d of ['', 'nar', 'log', 'scratch', 'scratch/tmp']) expect(statSync(join(root, d)).mode & 0o777, d).toBe(0o700);
+      for (const d of ['', 'nar', 'log', 'scratch', 'scratch/tmp'])
+        expect(statSync(join(root, d)).mode & 0o777, d).toBe(0o700);
     } finally {
       process.umask(old);
     }
@@ -50,7 +51,8 @@ describe('data-directory storage', () => {
 
   it('lists by prefix', async () => {
     const storage = await fresh();
-    for (const key of ['zstd/a', 'zstd/b', 'gzip/a', 'none/c']) await storage.put('nar', key, Buffer.from(key));
+    for (const key of ['zstd/a', 'zstd/b', 'gzip/a', 'none/c'])
+      await storage.put('nar', key, Buffer.from(key));
     const keys: string[] = [];
     for await (const o of storage.list('nar', 'zstd/')) keys.push(o.key);
     expect(keys.sort()).toEqual(['zstd/a', 'zstd/b']);

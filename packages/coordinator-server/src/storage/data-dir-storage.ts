@@ -6,7 +6,14 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import { commitFile, syncDirectory, temporaryPath, writeAll } from './durable-file.js';
-import { checkStorageKey, type ByteRange, type Storage, type StorageArea, type StorageSource, type StoredObject } from './storage.js';
+import {
+  checkStorageKey,
+  type ByteRange,
+  type Storage,
+  type StorageArea,
+  type StorageSource,
+  type StoredObject,
+} from './storage.js';
 
 const READ_CHUNK = 1 << 20;
 
@@ -16,7 +23,8 @@ export async function createDataDirStorage(root: string): Promise<Storage> {
   const tmpDir = join(scratchDir, 'tmp');
   // Created private (0700): partial uploads and logs are no one else's to read.
   await mkdir(root, { recursive: true, mode: 0o700 });
-  for (const dir of [join(root, 'nar'), join(root, 'log'), tmpDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [join(root, 'nar'), join(root, 'log'), tmpDir])
+    await mkdir(dir, { recursive: true, mode: 0o700 });
   // Only this directory's own temporary files: partial uploads live beside it and survive.
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
@@ -64,7 +72,8 @@ export async function createDataDirStorage(root: string): Promise<Storage> {
       try {
         await commitFile(localPath, finalPath, options);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw io(`moving ${localPath} to ${area} ${key}`, error);
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV')
+          throw io(`moving ${localPath} to ${area} ${key}`, error);
         // Another filesystem: copy next to the target, then the atomic rename.
         const temp = temporaryPath(tmpDir, key);
         await copyFile(localPath, temp);
@@ -82,7 +91,11 @@ export async function createDataDirStorage(root: string): Promise<Storage> {
         if (isNotFound(error)) return null;
         throw io(`opening ${area} ${key}`, error);
       }
-      const options = { highWaterMark: READ_CHUNK, start: range?.start ?? 0 } as { highWaterMark: number; start: number; end?: number };
+      const options = { highWaterMark: READ_CHUNK, start: range?.start ?? 0 } as {
+        highWaterMark: number;
+        start: number;
+        end?: number;
+      };
       if (range?.end !== undefined) options.end = range.end - 1;
       return handle.createReadStream(options);
     },

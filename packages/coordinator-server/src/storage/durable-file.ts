@@ -16,7 +16,9 @@ export async function syncDirectory(path: string): Promise<void> {
 
 /** A fresh temporary file name in `dir`, derived from `hint` (only for readability). */
 export function temporaryPath(dir: string, hint: string): string {
-  const name = basename(hint).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
+  const name = basename(hint)
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 60);
   return join(dir, `.tmp-${randomBytes(6).toString('hex')}-${name}`);
 }
 
@@ -25,7 +27,11 @@ export function temporaryPath(dir: string, hint: string): string {
  * caller says it is `synced`), renames it to `finalPath` (same filesystem) and
  * syncs the target directory: afterwards `finalPath` is complete or absent.
  */
-export async function commitFile(tempPath: string, finalPath: string, options: { readonly handle?: FileHandle; readonly synced?: boolean } = {}): Promise<void> {
+export async function commitFile(
+  tempPath: string,
+  finalPath: string,
+  options: { readonly handle?: FileHandle; readonly synced?: boolean } = {},
+): Promise<void> {
   if (options.synced !== true) await syncFile(tempPath, options.handle);
   await rename(tempPath, finalPath);
   await syncDirectory(dirname(finalPath));
@@ -45,7 +51,11 @@ async function syncFile(path: string, handle: FileHandle | undefined): Promise<v
  * Writes every chunk of `source` to `handle` at `position` onwards (default 0),
  * awaiting each write (no buffering of the whole); returns the bytes written.
  */
-export async function writeAll(handle: FileHandle, source: AsyncIterable<Uint8Array> | Uint8Array, position = 0): Promise<number> {
+export async function writeAll(
+  handle: FileHandle,
+  source: AsyncIterable<Uint8Array> | Uint8Array,
+  position = 0,
+): Promise<number> {
   let size = 0;
   const chunks = source instanceof Uint8Array ? [source] : source;
   for await (const chunk of chunks) {

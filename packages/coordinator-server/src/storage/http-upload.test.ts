@@ -35,7 +35,9 @@ const drv = execFileSync('nix-instantiate', [expr], { encoding: 'utf8' }).trim()
 const outPath = execFileSync('nix-store', ['--realise', drv], { encoding: 'utf8' }).trim();
 const nar = execFileSync('nix-store', ['--dump', outPath], { maxBuffer: 1 << 28 });
 const declaredHash = execFileSync('nix-store', ['-q', '--hash', outPath], { encoding: 'utf8' }).trim();
-const declaredSize = Number(execFileSync('nix-store', ['-q', '--size', outPath], { encoding: 'utf8' }).trim());
+const declaredSize = Number(
+  execFileSync('nix-store', ['-q', '--size', outPath], { encoding: 'utf8' }).trim(),
+);
 const lz = compressWithProgram('lzip', nar);
 
 beforeAll(async () => {
@@ -44,7 +46,8 @@ beforeAll(async () => {
   uploads = await createNarUploads({ storage, inMemoryUpTo: 0 }); // the partial-file path, whatever the NAR's size
   server = createServer((req: IncomingMessage, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const body = url.searchParams.get('body') === 'web' ? (Readable.toWeb(req) as WebReadableStream<Uint8Array>) : req;
+    const body =
+      url.searchParams.get('body') === 'web' ? (Readable.toWeb(req) as WebReadableStream<Uint8Array>) : req;
     uploads
       .receive({
         uploadId: url.searchParams.get('id') ?? 'none',
@@ -73,42 +76,74 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function put(id: string, mode: string, data: Uint8Array, offset: number): Promise<{ status: number; body: string }> {
+function put(
+  id: string,
+  mode: string,
+  data: Uint8Array,
+  offset: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', method: 'PUT', path: `/?id=${id}&body=${mode}`, headers: { 'upload-offset': String(offset), 'content-length': data.length } }, (res) => {
-      collect(res).then((b) => resolve({ status: res.statusCode ?? 0, body: b.toString() }), reject);
-    });
+    const req = request(
+      {
+        port,
+        host: '127.0.0.1',
+        method: 'PUT',
+        path: `/?id=${id}&body=${mode}`,
+        headers: { 'upload-offset': String(offset), 'content-length': data.length },
+      },
+      (res) => {
+        collect(res).then((b) => resolve({ status: res.statusCode ?? 0, body: b.toString() }), reject);
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
 describe('uploads over HTTP', () => {
-  it.each(['node', 'web'])('a dropped connection (%s body) keeps the received bytes and the upload resumes', async (mode) => {
-    const id = `b1-out-${mode}`;
-    const before = serverErrors.length;
-    const half = lz.length >> 1;
-    const req = request({ port, host: '127.0.0.1', method: 'PUT', path: `/?id=${id}&body=${mode}`, headers: { 'content-length': lz.length } });
-    req.on('error', () => {});
-    req.write(lz.subarray(0, half));
-    const part = join(root, 'scratch', 'uploads', `${id}.part`);
-    await waitFor(() => statSync(part, { throwIfNoEntry: false })?.size === half, 'the server to store the first half');
-    req.destroy();
-    await waitFor(() => serverErrors.length > before, 'the server to notice the broken upload');
-    const error = serverErrors[before] as StorageError;
-    expect(error).toBeInstanceOf(StorageError);
-    expect(error.code).toBe('interrupted');
-    expect(error.received).toBe(half);
+  it.each(['node', 'web'])(
+    'a dropped connection (%s body) keeps the received bytes and the upload resumes',
+    async (mode) => {
+      const id = `b1-out-${mode}`;
+      const before = serverErrors.length;
+      const half = lz.length >> 1;
+      const req = request({
+        port,
+        host: '127.0.0.1',
+        method: 'PUT',
+        path: `/?id=${id}&body=${mode}`,
+        headers: { 'content-length': lz.length },
+      });
+      req.on('error', () => {});
+      req.write(lz.subarray(0, half));
+      const part = join(root, 'scratch', 'uploads', `${id}.part`);
+      await waitFor(
+        () => statSync(part, { throwIfNoEntry: false })?.size === half,
+        'the server to store the first half',
+      );
+      req.destroy();
+      await waitFor(() => serverErrors.length > before, 'the server to notice the broken upload');
+      const error = serverErrors[before] as StorageError;
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error.code).toBe('interrupted');
+      expect(error.received).toBe(half);
 
-    const status = await uploads.status(id);
-    expect(status?.received).toBe(half);
-    const done = await put(id, mode, lz.subarray(half), half);
-    expect(done.status).toBe(200);
-    expect(JSON.parse(done.body)).toMatchObject({ narHash: declaredHash, narSize: declaredSize, fileSize: lz.length });
-    const stored = readFileSync(join(root, 'nar', narStorageKey(outPath, 'lzip')));
-    expect(stored.equals(lz)).toBe(true);
-    expect(execFileSync('lzip', ['-d', '-c'], { input: stored, maxBuffer: 1 << 28 }).equals(nar)).toBe(true);
-  });
+      const status = await uploads.status(id);
+      expect(status?.received).toBe(half);
+      const done = await put(id, mode, lz.subarray(half), half);
+      expect(done.status).toBe(200);
+      expect(JSON.parse(done.body)).toMatchObject({
+        narHash: declaredHash,
+        narSize: declaredSize,
+        fileSize: lz.length,
+      });
+      const stored = readFileSync(join(root, 'nar', narStorageKey(outPath, 'lzip')));
+      expect(stored.equals(lz)).toBe(true);
+      expect(execFileSync('lzip', ['-d', '-c'], { input: stored, maxBuffer: 1 << 28 }).equals(nar)).toBe(
+        true,
+      );
+    },
+  );
 
   it('a corrupted upload over HTTP is refused and nothing is stored for it', async () => {
     const bad = Buffer.from(lz);

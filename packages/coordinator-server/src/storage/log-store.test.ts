@@ -13,7 +13,8 @@ import { createLogStore } from './log-store.js';
 const work = mkdtempSync(join(tmpdir(), 'gbc-logs-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
-const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `building step ${from + i}\n`).join('');
+const lines = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => `building step ${from + i}\n`).join('');
 
 describe('log store', () => {
   it('serves a live log as it grows, then seals it compressed', async () => {
@@ -42,7 +43,9 @@ describe('log store', () => {
     const after = (await logs.read('b1/0'))!;
     expect(after.live).toBe(false);
     expect((await collect(after.stream)).toString()).toBe(lines(0, 5010));
-    expect((await collect((await logs.read('b1/0', 100))!.stream)).toString()).toBe(lines(0, 5010).slice(100));
+    expect((await collect((await logs.read('b1/0', 100))!.stream)).toString()).toBe(
+      lines(0, 5010).slice(100),
+    );
     expect(filesUnder(root)).toEqual(['log/b1/0.gz']);
   });
 
@@ -57,7 +60,10 @@ describe('log store', () => {
   });
 
   it('refuses appends past the size limit, keeping what fit', async () => {
-    const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)), maxLogSize: 1000 });
+    const logs = await createLogStore({
+      storage: await createDataDirStorage(join(work, `r${n++}`)),
+      maxLogSize: 1000,
+    });
     await logs.append('b6/0', Buffer.alloc(600, 0x61));
     async function* more(): AsyncGenerator<Uint8Array> {
       yield Buffer.alloc(300, 0x62);
@@ -65,7 +71,9 @@ describe('log store', () => {
     }
     const error = await logs.append('b6/0', more()).catch((e: unknown) => e);
     expect((error as StorageError).code).toBe('too-large');
-    expect((await collect((await logs.read('b6/0'))!.stream)).toString()).toBe('a'.repeat(600) + 'b'.repeat(300));
+    expect((await collect((await logs.read('b6/0'))!.stream)).toString()).toBe(
+      'a'.repeat(600) + 'b'.repeat(300),
+    );
   });
 
   it('an append whose body breaks off is interrupted, keeping what arrived', async () => {
@@ -83,13 +91,23 @@ describe('log store', () => {
   it('keeps concurrent appends to one log whole and in call order, and logs apart', async () => {
     const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)) });
     const parts = Array.from({ length: 50 }, (_, i) => lines(i * 10, i * 10 + 10));
-    await Promise.all(parts.flatMap((p, i) => [logs.append('b4/0', Buffer.from(p)), logs.append(`b4/${1 + (i % 2)}`, Buffer.from(p))]));
+    await Promise.all(
+      parts.flatMap((p, i) => [
+        logs.append('b4/0', Buffer.from(p)),
+        logs.append(`b4/${1 + (i % 2)}`, Buffer.from(p)),
+      ]),
+    );
     expect((await collect((await logs.read('b4/0'))!.stream)).toString()).toBe(parts.join(''));
-    expect((await collect((await logs.read('b4/1'))!.stream)).toString()).toBe(parts.filter((_, i) => i % 2 === 0).join(''));
+    expect((await collect((await logs.read('b4/1'))!.stream)).toString()).toBe(
+      parts.filter((_, i) => i % 2 === 0).join(''),
+    );
   });
 
   it('appends at an offset: skips the bytes it holds, refuses a gap, and keeps the size limit', async () => {
-    const logs = await createLogStore({ storage: await createDataDirStorage(join(work, `r${n++}`)), maxLogSize: 40 });
+    const logs = await createLogStore({
+      storage: await createDataDirStorage(join(work, `r${n++}`)),
+      maxLogSize: 40,
+    });
     expect(await logs.length('b8/0')).toEqual({ bytes: 0, sealed: false });
     expect(await logs.append('b8/0', Buffer.from('one\ntwo\n'), { offset: 0 })).toBe(8);
     async function* resent(): AsyncGenerator<Uint8Array> {
@@ -99,10 +117,14 @@ describe('log store', () => {
     }
     expect(await logs.append('b8/0', resent(), { offset: 0 })).toBe(14);
     expect(await logs.append('b8/0', Buffer.from('two\n'), { offset: 4 })).toBe(14); // wholly held: nothing added
-    const gap = (await logs.append('b8/0', Buffer.from('five\n'), { offset: 20 }).catch((e: unknown) => e)) as StorageError;
+    const gap = (await logs
+      .append('b8/0', Buffer.from('five\n'), { offset: 20 })
+      .catch((e: unknown) => e)) as StorageError;
     expect(gap).toMatchObject({ code: 'offset-mismatch', received: 14 });
     expect(await logs.length('b8/0')).toEqual({ bytes: 14, sealed: false });
-    const big = (await logs.append('b8/0', Buffer.alloc(40, 0x61), { offset: 10 }).catch((e: unknown) => e)) as StorageError;
+    const big = (await logs
+      .append('b8/0', Buffer.alloc(40, 0x61), { offset: 10 })
+      .catch((e: unknown) => e)) as StorageError;
     expect(big.code).toBe('too-large');
     expect((await collect((await logs.read('b8/0'))!.stream)).toString()).toBe('one\ntwo\nthree\n');
     await logs.seal('b8/0');

@@ -88,7 +88,10 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   const queues = new Map<string, Promise<unknown>>();
   function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
     const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
-    const settled = run.then(() => undefined, () => undefined);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
     queues.set(key, settled);
     void settled.then(() => {
       if (queues.get(key) === settled) queues.delete(key);
@@ -97,7 +100,10 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   }
 
   async function liveSize(key: string): Promise<number | null> {
-    return stat(livePath(key)).then((s) => s.size, () => null);
+    return stat(livePath(key)).then(
+      (s) => s.size,
+      () => null,
+    );
   }
 
   /** A sealed log's uncompressed bytes from `start` on, or null when it is not sealed. */
@@ -122,11 +128,20 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
           const start = (await handle.stat()).size;
           const { offset } = appendOptions;
           if (offset !== undefined && offset > start) {
-            throw new UploadRefusedError('offset-mismatch', `the log ${key} holds ${start} bytes; cannot append at byte ${offset}: resend from byte ${start}`, {
-              expected: `an offset of at most ${start}`, found: String(offset), received: start,
-            });
+            throw new UploadRefusedError(
+              'offset-mismatch',
+              `the log ${key} holds ${start} bytes; cannot append at byte ${offset}: resend from byte ${start}`,
+              {
+                expected: `an offset of at most ${start}`,
+                found: String(offset),
+                received: start,
+              },
+            );
           }
-          const held = offset === undefined ? body : skipBytes(body instanceof Uint8Array ? toAsync([body]) : body, start - offset);
+          const held =
+            offset === undefined
+              ? body
+              : skipBytes(body instanceof Uint8Array ? toAsync([body]) : body, start - offset);
           return start + (await writeAll(handle, limited(held, maxLogSize - start, key), start));
         } finally {
           await handle.close();
@@ -146,7 +161,11 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
         const compressed = new PassThrough({ highWaterMark: 1 << 20 });
         const [stored] = await Promise.all([
           storage.put('log', storedKey(key), compressed),
-          pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createCompressor(compression), compressed),
+          pipeline(
+            createReadStream(path, { highWaterMark: 1 << 20 }),
+            createCompressor(compression),
+            compressed,
+          ),
         ]);
         await unlink(path);
         return stored;
@@ -166,7 +185,8 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
 
     async read(key, start = 0) {
       const live = await liveSize(key);
-      if (live !== null) return { live: true, stream: createReadStream(livePath(key), { start, highWaterMark: 1 << 20 }) };
+      if (live !== null)
+        return { live: true, stream: createReadStream(livePath(key), { start, highWaterMark: 1 << 20 }) };
       const sealed = await readSealed(key, start);
       return sealed === null ? null : { live: false, stream: sealed };
     },
@@ -184,18 +204,27 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
  * a `too-large` refusal. A body that breaks off is an `interrupted` error (what
  * arrived before it is kept).
  */
-async function* limited(body: AsyncIterable<Uint8Array> | Uint8Array, room: number, key: string): AsyncGenerator<Uint8Array> {
+async function* limited(
+  body: AsyncIterable<Uint8Array> | Uint8Array,
+  room: number,
+  key: string,
+): AsyncGenerator<Uint8Array> {
   const iterator = (body instanceof Uint8Array ? toAsync([body]) : body)[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<Uint8Array>;
     try {
       next = await iterator.next();
     } catch (error) {
-      throw new StorageError('interrupted', `the output for log ${key} broke off; what arrived before is kept`, { cause: error });
+      throw new StorageError(
+        'interrupted',
+        `the output for log ${key} broke off; what arrived before is kept`,
+        { cause: error },
+      );
     }
     if (next.done) return;
     room -= next.value.length;
-    if (room < 0) throw new UploadRefusedError('too-large', `the log ${key} is longer than this coordinator keeps`);
+    if (room < 0)
+      throw new UploadRefusedError('too-large', `the log ${key} is longer than this coordinator keeps`);
     yield next.value;
   }
 }

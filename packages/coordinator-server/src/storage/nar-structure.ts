@@ -15,15 +15,22 @@ export async function validateNarStream(source: AsyncIterable<Uint8Array>): Prom
     for await (const entry of parseNar(new ByteReader(source))) void entry;
   } catch (error) {
     if (!(error instanceof NarError)) throw error;
-    throw new UploadRefusedError(error.code === 'truncated' ? 'truncated' : 'corrupt-nar', `the upload is not a valid NAR (${error.code})`, {
-      found: error.message,
-      cause: error,
-    });
+    throw new UploadRefusedError(
+      error.code === 'truncated' ? 'truncated' : 'corrupt-nar',
+      `the upload is not a valid NAR (${error.code})`,
+      {
+        found: error.message,
+        cause: error,
+      },
+    );
   }
 }
 
 /** Passes `source` on unchanged while calling `inspect` on each chunk first. */
-export async function* tap(source: AsyncIterable<Uint8Array>, inspect: (chunk: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+export async function* tap(
+  source: AsyncIterable<Uint8Array>,
+  inspect: (chunk: Uint8Array) => void,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     inspect(chunk);
     yield chunk;

@@ -32,18 +32,36 @@ let uploads: NarUploads;
 let n = 0;
 
 async function refusal(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(StorageError);
   return error as StorageError;
 }
 
-function request(c: Compression, body: Uint8Array, overrides: Partial<{ narHash: string; narSize: number }> = {}) {
-  return { uploadId: `build-1-out-${c}`, key: `${c}/abc-hello`, compression: c, narHash, narSize: nar.length, body: bodyOf(body), ...overrides };
+function request(
+  c: Compression,
+  body: Uint8Array,
+  overrides: Partial<{ narHash: string; narSize: number }> = {},
+) {
+  return {
+    uploadId: `build-1-out-${c}`,
+    key: `${c}/abc-hello`,
+    compression: c,
+    narHash,
+    narSize: nar.length,
+    body: bodyOf(body),
+    ...overrides,
+  };
 }
 
 // Every check holds on both ways of receiving: in memory (small NARs, the
 // default below 1 MiB) and through a partial file.
-describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uploads received %s', (_, inMemoryUpTo) => {
+describe.each([
+  ['in memory', 1 << 20],
+  ['through a partial file', 0],
+])('NAR uploads received %s', (_, inMemoryUpTo) => {
   beforeEach(async () => {
     root = join(work, `data-${n++}`);
     storage = await createDataDirStorage(root);
@@ -52,7 +70,13 @@ describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uplo
 
   it.each(codecs)('%s: a good upload is stored exactly as sent, with its hashes', async (c) => {
     const stored = await uploads.receive(request(c, packed[c]));
-    expect(stored).toMatchObject({ key: `${c}/abc-hello`, compression: c, narHash, narSize: nar.length, fileSize: packed[c].length });
+    expect(stored).toMatchObject({
+      key: `${c}/abc-hello`,
+      compression: c,
+      narHash,
+      narSize: nar.length,
+      fileSize: packed[c].length,
+    });
     expect(stored.fileHash).toBe(narHashOf(packed[c]));
     const back = await collect((await storage.get('nar', stored.key))!);
     expect(back.equals(packed[c])).toBe(true);
@@ -64,7 +88,11 @@ describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uplo
     const digest = createHash('sha256').update(nar).digest();
     await uploads.receive({ ...request('zstd', packed.zstd), narHash: `sha256:${encodeBase16(digest)}` });
     const web = new Blob([packed.gzip]).stream();
-    const stored = await uploads.receive({ ...request('gzip', packed.gzip), narHash: `sha256-${digest.toString('base64')}`, body: web });
+    const stored = await uploads.receive({
+      ...request('gzip', packed.gzip),
+      narHash: `sha256-${digest.toString('base64')}`,
+      body: web,
+    });
     expect(stored.narHash).toBe(narHash);
   });
 
@@ -84,14 +112,22 @@ describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uplo
 
   it.each(codecs)('%s: a wrong hash or size is refused and nothing is kept', async (c) => {
     const other = narHashOf(Buffer.from('something else'));
-    expect((await refusal(uploads.receive(request(c, packed[c], { narHash: other })))).code).toBe('hash-mismatch');
-    expect((await refusal(uploads.receive(request(c, packed[c], { narSize: nar.length - 1 })))).code).toBe('size-mismatch');
-    expect((await refusal(uploads.receive(request(c, packed[c], { narSize: nar.length + 8 })))).code).toBe('truncated');
+    expect((await refusal(uploads.receive(request(c, packed[c], { narHash: other })))).code).toBe(
+      'hash-mismatch',
+    );
+    expect((await refusal(uploads.receive(request(c, packed[c], { narSize: nar.length - 1 })))).code).toBe(
+      'size-mismatch',
+    );
+    expect((await refusal(uploads.receive(request(c, packed[c], { narSize: nar.length + 8 })))).code).toBe(
+      'truncated',
+    );
     expect(filesUnder(root)).toEqual([]);
   });
 
   it('refuses oversized uploads: declared too large, or compressed bytes past the limit', async () => {
-    expect((await refusal(uploads.receive(request('none', nar, { narSize: 17 << 20 })))).code).toBe('too-large');
+    expect((await refusal(uploads.receive(request('none', nar, { narSize: 17 << 20 })))).code).toBe(
+      'too-large',
+    );
     // Thousands of empty gzip members decode to nothing but make the body huge.
     const empty = compressWithProgram('gzip', new Uint8Array(0));
     const padded = Buffer.concat([...Array.from({ length: 40_000 }, () => empty), packed.gzip]);
@@ -101,26 +137,38 @@ describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uplo
 
   it('refuses data that is not a NAR even with a matching hash', async () => {
     const text = Buffer.from('hello, this is not a NAR at all, just text');
-    const error = await refusal(uploads.receive(request('none', text, { narHash: narHashOf(text), narSize: text.length })));
+    const error = await refusal(
+      uploads.receive(request('none', text, { narHash: narHashOf(text), narSize: text.length })),
+    );
     expect(error.code).toBe('corrupt-nar');
     expect(filesUnder(root)).toEqual([]);
   });
 
   it('refuses a well-hashed upload that breaks the NAR format (trailing bytes, cut at a boundary)', async () => {
     const trailing = Buffer.concat([nar, Buffer.alloc(8)]);
-    const e1 = await refusal(uploads.receive(request('none', trailing, { narHash: narHashOf(trailing), narSize: trailing.length })));
+    const e1 = await refusal(
+      uploads.receive(request('none', trailing, { narHash: narHashOf(trailing), narSize: trailing.length })),
+    );
     expect(e1.code).toBe('corrupt-nar');
     expect(e1.message).toContain('trailing-data');
     const cut = nar.subarray(0, 64);
-    const e2 = await refusal(uploads.receive(request('none', cut, { narHash: narHashOf(cut), narSize: cut.length })));
+    const e2 = await refusal(
+      uploads.receive(request('none', cut, { narHash: narHashOf(cut), narSize: cut.length })),
+    );
     expect(e2.code).toBe('truncated');
     expect(filesUnder(root)).toEqual([]);
   });
 
   it('refuses a malformed hash, key or upload id before reading anything', async () => {
-    expect((await refusal(uploads.receive(request('none', nar, { narHash: 'sha256:nope' })))).code).toBe('invalid-hash');
-    expect((await refusal(uploads.receive({ ...request('none', nar), key: '../escape' }))).code).toBe('invalid-key');
-    expect((await refusal(uploads.receive({ ...request('none', nar), uploadId: '../x' }))).code).toBe('invalid-key');
+    expect((await refusal(uploads.receive(request('none', nar, { narHash: 'sha256:nope' })))).code).toBe(
+      'invalid-hash',
+    );
+    expect((await refusal(uploads.receive({ ...request('none', nar), key: '../escape' }))).code).toBe(
+      'invalid-key',
+    );
+    expect((await refusal(uploads.receive({ ...request('none', nar), uploadId: '../x' }))).code).toBe(
+      'invalid-key',
+    );
     expect(filesUnder(root)).toEqual([]);
   });
 
@@ -166,7 +214,9 @@ describe.each([['in memory', 1 << 20], ['through a partial file', 0]])('NAR uplo
       yield packed.zstd.subarray(0, 1000);
       throw new Error('connection reset');
     }
-    expect((await refusal(uploads.receive({ ...request('zstd', packed.zstd), body: broken() }))).code).toBe('interrupted');
+    expect((await refusal(uploads.receive({ ...request('zstd', packed.zstd), body: broken() }))).code).toBe(
+      'interrupted',
+    );
     expect(filesUnder(root).some((f) => f.endsWith('.part'))).toBe(true);
     const stored = await uploads.receive(request('zstd', packed.zstd));
     expect(stored.fileSize).toBe(packed.zstd.length);

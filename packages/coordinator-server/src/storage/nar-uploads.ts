@@ -134,13 +134,21 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     const expected = parseNarHash(request.narHash);
     const narSize = request.narSize;
     if (!Number.isSafeInteger(narSize) || narSize < 0) {
-      throw new UploadRefusedError('size-mismatch', 'the declared NAR size is not a byte count', { found: String(narSize) });
+      throw new UploadRefusedError('size-mismatch', 'the declared NAR size is not a byte count', {
+        found: String(narSize),
+      });
     }
     if (narSize > maxNarSize) {
-      throw new UploadRefusedError('too-large', 'the NAR is larger than this coordinator accepts', { expected: `at most ${maxNarSize} bytes`, found: `${narSize} bytes` });
+      throw new UploadRefusedError('too-large', 'the NAR is larger than this coordinator accepts', {
+        expected: `at most ${maxNarSize} bytes`,
+        found: `${narSize} bytes`,
+      });
     }
     if (active.has(uploadId)) {
-      throw new StorageError('upload-in-progress', `upload ${uploadId} is being received by another request; retry when it ends`);
+      throw new StorageError(
+        'upload-in-progress',
+        `upload ${uploadId} is being received by another request; retry when it ends`,
+      );
     }
     active.add(uploadId);
     try {
@@ -148,8 +156,21 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
       const inMemory = requested === 0 && narSize <= inMemoryUpTo;
       // In memory: no manifest unless the body breaks off; a partial upload left by an earlier attempt goes.
       if (inMemory) await removeUpload(dir, uploadId);
-      const offset = inMemory ? 0 : await prepare(uploadId, makeManifest(request.key, request.compression, expected, narSize), requested);
-      return await transferUpload({ dir, storage: options.storage, validateStructure, maxExpansion }, uploadId, request, expected, offset, inMemory);
+      const offset = inMemory
+        ? 0
+        : await prepare(
+            uploadId,
+            makeManifest(request.key, request.compression, expected, narSize),
+            requested,
+          );
+      return await transferUpload(
+        { dir, storage: options.storage, validateStructure, maxExpansion },
+        uploadId,
+        request,
+        expected,
+        offset,
+        inMemory,
+      );
     } finally {
       active.delete(uploadId);
     }
@@ -165,7 +186,11 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     const status = await readUploadStatus(dir, uploadId);
     if (status === null || !sameManifest(status, manifest)) {
       await removeUpload(dir, uploadId);
-      throw new UploadRefusedError('offset-mismatch', 'there is no partial upload like this one to resume; start over from byte 0', { received: 0 });
+      throw new UploadRefusedError(
+        'offset-mismatch',
+        'there is no partial upload like this one to resume; start over from byte 0',
+        { received: 0 },
+      );
     }
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > status.received) {
       throw new UploadRefusedError('offset-mismatch', 'cannot resume the upload at this offset', {
@@ -188,7 +213,12 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     async sweep(before) {
       let removed = 0;
       for (const upload of await listUploads(dir)) {
-        if (upload.updatedAt < before && !active.has(upload.uploadId) && (await removeUpload(dir, upload.uploadId))) removed++;
+        if (
+          upload.updatedAt < before &&
+          !active.has(upload.uploadId) &&
+          (await removeUpload(dir, upload.uploadId))
+        )
+          removed++;
       }
       return removed;
     },

@@ -3,7 +3,10 @@
 // without the bytes the log already holds.
 
 /** `chunks` without their first `count` bytes, the rest passed through without copies. */
-export async function* skipBytes(chunks: AsyncIterable<Uint8Array>, count: number): AsyncGenerator<Uint8Array> {
+export async function* skipBytes(
+  chunks: AsyncIterable<Uint8Array>,
+  count: number,
+): AsyncGenerator<Uint8Array> {
   let left = count;
   for await (const chunk of chunks) {
     if (left >= chunk.length) {

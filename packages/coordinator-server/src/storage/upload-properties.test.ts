@@ -37,18 +37,36 @@ async function* cut(data: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Arra
 describe('upload properties', () => {
   it('any chunking of the body gives the same stored NAR', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('none', 'gzip', 'zstd') as fc.Arbitrary<'none' | 'gzip' | 'zstd'>, fc.array(fc.integer({ min: 256, max: 70_000 }), { minLength: 1, maxLength: 8 }), async (c, sizes) => {
-        const { uploads } = await fresh();
-        const stored = await uploads.receive({ uploadId: 'u', key: `${c}/x`, compression: c, narHash, narSize: nar.length, body: cut(packed[c], sizes) });
-        expect(stored.narHash).toBe(narHash);
-        expect(stored.fileSize).toBe(packed[c].length);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('none', 'gzip', 'zstd') as fc.Arbitrary<'none' | 'gzip' | 'zstd'>,
+        fc.array(fc.integer({ min: 256, max: 70_000 }), { minLength: 1, maxLength: 8 }),
+        async (c, sizes) => {
+          const { uploads } = await fresh();
+          const stored = await uploads.receive({
+            uploadId: 'u',
+            key: `${c}/x`,
+            compression: c,
+            narHash,
+            narSize: nar.length,
+            body: cut(packed[c], sizes),
+          });
+          expect(stored.narHash).toBe(narHash);
+          expect(stored.fileSize).toBe(packed[c].length);
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
   it('mutated uploads are refused with a typed error and nothing kept, or store the right NAR', async () => {
-    const codes = new Set(['corrupt-compression', 'hash-mismatch', 'size-mismatch', 'truncated', 'corrupt-nar', 'too-large']);
+    const codes = new Set([
+      'corrupt-compression',
+      'hash-mismatch',
+      'size-mismatch',
+      'truncated',
+      'corrupt-nar',
+      'too-large',
+    ]);
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('none', 'gzip') as fc.Arbitrary<'none' | 'gzip'>,
@@ -58,8 +76,18 @@ describe('upload properties', () => {
           for (const [at, x] of flips) bad[at % bad.length] = bad[at % bad.length]! ^ x;
           const { root, uploads } = await fresh();
           const result = await uploads
-            .receive({ uploadId: 'u', key: `${c}/x`, compression: c, narHash, narSize: nar.length, body: cut(bad, [8192]) })
-            .then((stored) => stored, (e: unknown) => e);
+            .receive({
+              uploadId: 'u',
+              key: `${c}/x`,
+              compression: c,
+              narHash,
+              narSize: nar.length,
+              body: cut(bad, [8192]),
+            })
+            .then(
+              (stored) => stored,
+              (e: unknown) => e,
+            );
           if (result instanceof StorageError) {
             expect(codes).toContain(result.code);
             expect(filesUnder(root)).toEqual([]);
@@ -84,8 +112,18 @@ describe('upload properties', () => {
         async (c, delta, size) => {
           const { root, uploads } = await fresh();
           const refused = await uploads
-            .receive({ uploadId: 'u', key: `${c}/x`, compression: c, narHash, narSize: nar.length + delta, body: cut(packed[c], [size]) })
-            .then(() => undefined, (e: unknown) => e);
+            .receive({
+              uploadId: 'u',
+              key: `${c}/x`,
+              compression: c,
+              narHash,
+              narSize: nar.length + delta,
+              body: cut(packed[c], [size]),
+            })
+            .then(
+              () => undefined,
+              (e: unknown) => e,
+            );
           expect(refused).toBeInstanceOf(StorageError);
           expect((refused as StorageError).code).toBe(delta < 0 ? 'size-mismatch' : 'truncated');
           expect(filesUnder(root)).toEqual([]);

@@ -34,7 +34,10 @@ const ID = /^[A-Za-z0-9_=+-][A-Za-z0-9._=+-]{0,199}$/;
 /** Refuses upload ids that are not plain file names; returns the id. */
 export function checkUploadId(uploadId: string): string {
   if (!ID.test(uploadId)) {
-    throw new UploadRefusedError('invalid-key', 'invalid upload id', { expected: '1-200 characters of [A-Za-z0-9._=+-], not starting with "."', found: JSON.stringify(uploadId.slice(0, 80)) });
+    throw new UploadRefusedError('invalid-key', 'invalid upload id', {
+      expected: '1-200 characters of [A-Za-z0-9._=+-], not starting with "."',
+      found: JSON.stringify(uploadId.slice(0, 80)),
+    });
   }
   return uploadId;
 }
@@ -46,13 +49,20 @@ export function uploadPaths(dir: string, uploadId: string): { part: string; mani
 }
 
 /** Builds the manifest of an upload from its declarations. */
-export function makeManifest(key: string, compression: Compression, narHash: Hash, narSize: number): UploadManifest {
+export function makeManifest(
+  key: string,
+  compression: Compression,
+  narHash: Hash,
+  narSize: number,
+): UploadManifest {
   return { key, compression, narHash: encodeBase16(narHash.digest), narSize };
 }
 
 /** True when two manifests declare the same upload. */
 export function sameManifest(a: UploadManifest, b: UploadManifest): boolean {
-  return a.key === b.key && a.compression === b.compression && a.narHash === b.narHash && a.narSize === b.narSize;
+  return (
+    a.key === b.key && a.compression === b.compression && a.narHash === b.narHash && a.narSize === b.narSize
+  );
 }
 
 /** Writes an upload's manifest atomically (whole or absent; not synced, see the file header). */
@@ -99,7 +109,14 @@ export async function listUploads(dir: string): Promise<UploadStatus[]> {
 export async function removeUpload(dir: string, uploadId: string): Promise<boolean> {
   const paths = uploadPaths(dir, uploadId);
   const there = [paths.part, paths.manifest].filter((p) => existsSync(p));
-  const results = await Promise.all(there.map((p) => unlink(p).then(() => true, () => false)));
+  const results = await Promise.all(
+    there.map((p) =>
+      unlink(p).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return results.some(Boolean);
 }
 

@@ -29,19 +29,36 @@ export function startUploadSweep(nars: NarUploads, options: UploadSweepOptions):
   let running: Promise<number> = Promise.resolve(0);
   const pass = async (): Promise<number> => {
     const removed = await nars.sweep(new Date(now() - options.maxAgeSeconds * 1000));
-    if (removed > 0) options.logger.info('partial uploads nobody resumed: removed', { count: removed, maxAgeSeconds: options.maxAgeSeconds });
+    if (removed > 0)
+      options.logger.info('partial uploads nobody resumed: removed', {
+        count: removed,
+        maxAgeSeconds: options.maxAgeSeconds,
+      });
     return removed;
   };
   const sweepNow = (): Promise<number> => {
     running = running.then(pass, pass);
     return running;
   };
-  if (options.maxAgeSeconds <= 0) return { sweepNow, stop: () => running.then(() => undefined, () => undefined) };
+  if (options.maxAgeSeconds <= 0)
+    return {
+      sweepNow,
+      stop: () =>
+        running.then(
+          () => undefined,
+          () => undefined,
+        ),
+    };
   const periodic = (): void => {
-    sweepNow().catch((error: unknown) => options.logger.warn('partial-upload sweep failed', { error: String(error) }));
+    sweepNow().catch((error: unknown) =>
+      options.logger.warn('partial-upload sweep failed', { error: String(error) }),
+    );
   };
   periodic();
-  const timer = setInterval(periodic, Math.max(1000, Math.min(3_600_000, (options.maxAgeSeconds * 1000) / 2)));
+  const timer = setInterval(
+    periodic,
+    Math.max(1000, Math.min(3_600_000, (options.maxAgeSeconds * 1000) / 2)),
+  );
   timer.unref();
   return {
     sweepNow,

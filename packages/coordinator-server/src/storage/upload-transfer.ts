@@ -52,7 +52,9 @@ export async function transferUpload(
   offset: number,
   inMemory: boolean,
 ): Promise<StoredNar> {
-  const part = inMemory ? memoryPart(context, uploadId, request, expected) : await filePart(context, uploadId, offset);
+  const part = inMemory
+    ? memoryPart(context, uploadId, request, expected)
+    : await filePart(context, uploadId, offset);
   let bodyBroke = false;
   let fileSize = offset;
   const limit = maxCompressedSize(request.narSize);
@@ -88,7 +90,12 @@ export async function transferUpload(
         const position = fileSize;
         fileSize += chunk.length;
         if (fileSize > limit) {
-          refuse(new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', { expected: `at most ${limit} bytes`, found: `at least ${fileSize} bytes` }));
+          refuse(
+            new UploadRefusedError('too-large', 'the compressed upload is larger than its NAR allows', {
+              expected: `at most ${limit} bytes`,
+              found: `at least ${fileSize} bytes`,
+            }),
+          );
         }
         // A file write runs on the thread pool while the chunk is hashed and decompressed.
         writing = part.write(chunk, position);
@@ -102,10 +109,16 @@ export async function transferUpload(
       request.inspector?.update(chunk);
       const decoded = verifier.received;
       if (decoded > EXPANSION_ALLOWANCE && decoded > fileSize * context.maxExpansion) {
-        refuse(new UploadRefusedError('too-large', `the upload decodes to more than ${context.maxExpansion} times its compressed size; send it less compressed`, {
-          expected: `at most ${context.maxExpansion} NAR bytes per compressed byte`,
-          found: `${decoded} NAR bytes from ${fileSize} compressed bytes`,
-        }));
+        refuse(
+          new UploadRefusedError(
+            'too-large',
+            `the upload decodes to more than ${context.maxExpansion} times its compressed size; send it less compressed`,
+            {
+              expected: `at most ${context.maxExpansion} NAR bytes per compressed byte`,
+              found: `${decoded} NAR bytes from ${fileSize} compressed bytes`,
+            },
+          ),
+        );
       }
     };
     const sink = async (decoded: AsyncIterable<Uint8Array>): Promise<void> => {
@@ -142,7 +155,11 @@ export async function transferUpload(
       throw error;
     }
     const received = await part.keep();
-    throw new StorageError('interrupted', `the upload ${uploadId} broke off; resume it from byte ${received}`, { received, cause: error });
+    throw new StorageError(
+      'interrupted',
+      `the upload ${uploadId} broke off; resume it from byte ${received}`,
+      { received, cause: error },
+    );
   }
 }
 
@@ -178,20 +195,33 @@ async function filePart(context: TransferContext, uploadId: string, offset: numb
   return {
     async *kept() {
       if (offset === 0) return;
-      for await (const chunk of handle.createReadStream({ start: 0, end: offset - 1, highWaterMark: 1 << 20, autoClose: false })) yield chunk as Buffer;
+      for await (const chunk of handle.createReadStream({
+        start: 0,
+        end: offset - 1,
+        highWaterMark: 1 << 20,
+        autoClose: false,
+      }))
+        yield chunk as Buffer;
     },
     write: (chunk, position) => writeAll(handle, chunk, position),
     async commit(key, fileSize) {
       await handle.sync();
       const written = (await handle.stat()).size;
       await handle.close();
-      if (written !== fileSize) throw new StorageError('io', `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`);
+      if (written !== fileSize)
+        throw new StorageError(
+          'io',
+          `the partial file of upload ${uploadId} has ${written} bytes, expected ${fileSize}`,
+        );
       await storage.putFile('nar', key, path, { synced: true });
       await removeUpload(dir, uploadId);
     },
     async keep() {
       await close();
-      return stat(path).then((s) => s.size, () => 0);
+      return stat(path).then(
+        (s) => s.size,
+        () => 0,
+      );
     },
     async drop() {
       await close();
@@ -201,7 +231,12 @@ async function filePart(context: TransferContext, uploadId: string, offset: numb
 }
 
 /** Memory: written to storage once verified; to a partial file and its manifest only if the body breaks off. */
-function memoryPart(context: TransferContext, uploadId: string, request: NarUploadRequest, expected: Hash): Part {
+function memoryPart(
+  context: TransferContext,
+  uploadId: string,
+  request: NarUploadRequest,
+  expected: Hash,
+): Part {
   const chunks: Buffer[] = [];
   return {
     async *kept() {},
@@ -216,7 +251,11 @@ function memoryPart(context: TransferContext, uploadId: string, request: NarUplo
       const received = Buffer.concat(chunks);
       // The partial file first: a manifest never names bytes that are not there.
       await writeFile(uploadPaths(context.dir, uploadId).part, received);
-      await writeManifest(context.dir, uploadId, makeManifest(request.key, request.compression, expected, request.narSize));
+      await writeManifest(
+        context.dir,
+        uploadId,
+        makeManifest(request.key, request.compression, expected, request.narSize),
+      );
       return received.length;
     },
     drop: () => Promise.resolve(),

@@ -57,7 +57,10 @@ export interface DerivationSubstitutes {
    * @throws HttpError `not-found` (no server has one of them), `unprocessable-derivation`
    * (a server answered something wrong), `unavailable` (none could be reached).
    */
-  fetchClosure(paths: readonly string[], missing: (paths: readonly string[]) => Promise<string[]>): Promise<DerivationBytes[]>;
+  fetchClosure(
+    paths: readonly string[],
+    missing: (paths: readonly string[]) => Promise<string[]>,
+  ): Promise<DerivationBytes[]>;
 }
 
 /** A narinfo is a few hundred bytes; a longer answer is not one. */
@@ -90,16 +93,24 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
       return narOf(base, path, info);
     }
     if (unreachable.length > 0) {
-      throw new HttpError('unavailable', `cannot fetch the derivation ${path}: ${unreachable.join('; ')}`, { details: { path, servers: unreachable } });
+      throw new HttpError('unavailable', `cannot fetch the derivation ${path}: ${unreachable.join('; ')}`, {
+        details: { path, servers: unreachable },
+      });
     }
-    throw new HttpError('not-found', `the coordinator does not hold the derivation ${path}, and no derivation substitute server has it (asked ${urls.join(', ')})`, {
-      details: { path, servers: urls },
-    });
+    throw new HttpError(
+      'not-found',
+      `the coordinator does not hold the derivation ${path}, and no derivation substitute server has it (asked ${urls.join(', ')})`,
+      {
+        details: { path, servers: urls },
+      },
+    );
   }
 
   async function narinfoOf(base: string, path: string): Promise<NarInfo | null> {
     const storeDir = path.slice(0, path.lastIndexOf('/'));
-    const res = await fetch(`${base}/${storePathHashPart(path)}.narinfo`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${base}/${storePathHashPart(path)}.narinfo`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (res.status === 404 || res.status === 410) {
       await res.body?.cancel();
       return null;
@@ -119,19 +130,36 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
     if (signed && !isNarInfoTrusted(info, nixKeys) && !verifyGuixNarInfo(info, guixKeys).valid) {
       throw refused(path, base, 'its narinfo is not signed by a trusted key');
     }
-    if (info.narSize > maxBytes) throw refused(path, base, `its NAR is ${info.narSize} bytes, more than the ${maxBytes} a derivation may have`);
+    if (info.narSize > maxBytes)
+      throw refused(
+        path,
+        base,
+        `its NAR is ${info.narSize} bytes, more than the ${maxBytes} a derivation may have`,
+      );
     return info;
   }
 
   async function narOf(base: string, path: string, info: NarInfo): Promise<Uint8Array> {
     const file = info.files.find((f) => decoderOf(f.compression) !== undefined);
-    if (file === undefined) throw refused(path, base, `its narinfo offers no NAR in a compression the coordinator reads (${info.files.map((f) => f.compression).join(', ')})`);
+    if (file === undefined)
+      throw refused(
+        path,
+        base,
+        `its narinfo offers no NAR in a compression the coordinator reads (${info.files.map((f) => f.compression).join(', ')})`,
+      );
     const url = new URL(file.url, `${base}/`);
-    if (url.origin !== new URL(base).origin) throw refused(path, base, `its NAR is on another server (${url.origin}); only ${new URL(base).origin} is trusted for it`);
+    if (url.origin !== new URL(base).origin)
+      throw refused(
+        path,
+        base,
+        `its NAR is on another server (${url.origin}); only ${new URL(base).origin} is trusted for it`,
+      );
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok || res.body === null) {
       await res.body?.cancel();
-      throw new HttpError('unavailable', `${base}: the NAR of ${path}: HTTP ${res.status}`, { details: { path, url: url.href } });
+      throw new HttpError('unavailable', `${base}: the NAR of ${path}: HTTP ${res.status}`, {
+        details: { path, url: url.href },
+      });
     }
     // The compressed stream is bounded by its declared size (or the NAR's, with room for framing), the NAR by its NarSize.
     const compressedCap = file.fileSize ?? info.narSize + 64 * 1024;
@@ -140,12 +168,15 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
     try {
       await pipeline(
         Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
-        capped(compressedCap, () => refused(path, base, `its compressed NAR is longer than the ${compressedCap} bytes declared`)),
+        capped(compressedCap, () =>
+          refused(path, base, `its compressed NAR is longer than the ${compressedCap} bytes declared`),
+        ),
         decoderOf(file.compression)!(),
         new Writable({
           write(chunk: Buffer, _encoding, callback) {
             narBytes += chunk.length;
-            if (narBytes > info.narSize) callback(refused(path, base, `its NAR is longer than the NarSize ${info.narSize}`));
+            if (narBytes > info.narSize)
+              callback(refused(path, base, `its NAR is longer than the NarSize ${info.narSize}`));
             else {
               chunks.push(chunk);
               callback();
@@ -159,7 +190,11 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
     }
     const nar = Buffer.concat(chunks);
     if (nar.length !== info.narSize || !hasNarHash(nar, info.narHash)) {
-      throw refused(path, base, `its NAR (${nar.length} bytes) does not match the narinfo's NarHash and NarSize (${info.narSize} bytes)`);
+      throw refused(
+        path,
+        base,
+        `its NAR (${nar.length} bytes) does not match the narinfo's NarHash and NarSize (${info.narSize} bytes)`,
+      );
     }
     return regularFileOf(nar, path, base);
   }
@@ -178,12 +213,19 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
           try {
             inputs = [...parseDerivation(bytes).inputDrvs.keys()].filter((p) => !seen.has(p));
           } catch (error) {
-            throw new HttpError('unprocessable-derivation', `the derivation ${path} fetched from a substitute server cannot be parsed: ${(error as Error).message}`, { details: { path } });
+            throw new HttpError(
+              'unprocessable-derivation',
+              `the derivation ${path} fetched from a substitute server cannot be parsed: ${(error as Error).message}`,
+              { details: { path } },
+            );
           }
           for (const p of await missing(inputs)) {
             if (seen.has(p)) continue;
             if (seen.size >= maxDerivations) {
-              throw new HttpError('payload-too-large', `the closure of ${paths.join(', ')} has more than ${maxDerivations} derivations the coordinator lacks`);
+              throw new HttpError(
+                'payload-too-large',
+                `the closure of ${paths.join(', ')} has more than ${maxDerivations} derivations the coordinator lacks`,
+              );
             }
             seen.add(p);
             queue.push(p);
@@ -191,7 +233,8 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
         }
       };
       // Workers stop when the queue is empty; one that fetches more inputs wakes none, so loop until done.
-      while (queue.length > 0) await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+      while (queue.length > 0)
+        await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
       return out;
     },
   };
@@ -200,8 +243,22 @@ export function createDerivationSubstitutes(options: DerivationSubstitutesOption
 /** A decompressor for a narinfo's `Compression` (xz and bzip2 too: Nix caches use them), or undefined. */
 function decoderOf(compression: string): (() => NodeJS.ReadWriteStream) | undefined {
   if (isCompression(compression)) return () => createDecompressor(compression);
-  if (compression === 'xz') return () => createProgramFilter({ program: 'xz', args: ['-d', '-c', '-q'], failureCode: 'corrupt-compression', what: 'xz decompression' });
-  if (compression === 'bzip2') return () => createProgramFilter({ program: 'bzip2', args: ['-d', '-c', '-q'], failureCode: 'corrupt-compression', what: 'bzip2 decompression' });
+  if (compression === 'xz')
+    return () =>
+      createProgramFilter({
+        program: 'xz',
+        args: ['-d', '-c', '-q'],
+        failureCode: 'corrupt-compression',
+        what: 'xz decompression',
+      });
+  if (compression === 'bzip2')
+    return () =>
+      createProgramFilter({
+        program: 'bzip2',
+        args: ['-d', '-c', '-q'],
+        failureCode: 'corrupt-compression',
+        what: 'bzip2 decompression',
+      });
   return undefined;
 }
 
@@ -247,7 +304,8 @@ async function regularFileOf(nar: Uint8Array, path: string, base: string): Promi
   try {
     for await (const entry of parseNar(new ByteReader([nar]))) {
       entries++;
-      if (entry.kind !== 'regular' || entries > 1) throw refused(path, base, 'its NAR is not a single regular file');
+      if (entry.kind !== 'regular' || entries > 1)
+        throw refused(path, base, 'its NAR is not a single regular file');
       for await (const chunk of entry.contents) parts.push(Uint8Array.from(chunk));
     }
   } catch (error) {
@@ -258,5 +316,7 @@ async function regularFileOf(nar: Uint8Array, path: string, base: string): Promi
 }
 
 function refused(path: string, base: string, why: string): HttpError {
-  return new HttpError('unprocessable-derivation', `the derivation ${path} from ${base} is refused: ${why}`, { details: { path, server: base } });
+  return new HttpError('unprocessable-derivation', `the derivation ${path} from ${base} is refused: ${why}`, {
+    details: { path, server: base },
+  });
 }

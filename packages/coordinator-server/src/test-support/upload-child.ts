@@ -6,7 +6,8 @@ import { createDataDirStorage } from '../storage/data-dir-storage.js';
 import { createNarUploads } from '../storage/nar-uploads.js';
 
 const [root, uploadId, key, compression, narHash, narSize] = process.argv.slice(2);
-if (narSize === undefined) throw new Error('usage: upload-child.ts DATA-DIR UPLOAD-ID KEY COMPRESSION NAR-HASH NAR-SIZE');
+if (narSize === undefined)
+  throw new Error('usage: upload-child.ts DATA-DIR UPLOAD-ID KEY COMPRESSION NAR-HASH NAR-SIZE');
 const storage = await createDataDirStorage(root!);
 const uploads = await createNarUploads({ storage });
 const stored = await uploads.receive({

@@ -25,8 +25,11 @@ export function initialSchema(dialect: Dialect): Migration {
         .addColumn('fixed_output', 'integer', notNull)
         .addColumn('text', sql.raw(blob), notNull)
         .execute();
-      await s.createTable('derivation_outputs')
-        .addColumn('derivation_id', 'bigint', (c) => c.notNull().references('derivations.id').onDelete('cascade'))
+      await s
+        .createTable('derivation_outputs')
+        .addColumn('derivation_id', 'bigint', (c) =>
+          c.notNull().references('derivations.id').onDelete('cascade'),
+        )
         .addColumn('name', 'text', notNull)
         .addColumn('path', 'text', notNull)
         .addColumn('hash_algo', 'text', notNull)
@@ -34,15 +37,21 @@ export function initialSchema(dialect: Dialect): Migration {
         .addPrimaryKeyConstraint('derivation_outputs_pk', ['derivation_id', 'name'])
         .execute();
       await s.createIndex('derivation_outputs_path').on('derivation_outputs').column('path').execute();
-      await s.createTable('derivation_inputs')
-        .addColumn('derivation_id', 'bigint', (c) => c.notNull().references('derivations.id').onDelete('cascade'))
+      await s
+        .createTable('derivation_inputs')
+        .addColumn('derivation_id', 'bigint', (c) =>
+          c.notNull().references('derivations.id').onDelete('cascade'),
+        )
         .addColumn('input_path', 'text', notNull)
         .addColumn('output_name', 'text', notNull)
         .addPrimaryKeyConstraint('derivation_inputs_pk', ['derivation_id', 'input_path', 'output_name'])
         .execute();
       await s.createIndex('derivation_inputs_input').on('derivation_inputs').column('input_path').execute();
-      await s.createTable('derivation_sources')
-        .addColumn('derivation_id', 'bigint', (c) => c.notNull().references('derivations.id').onDelete('cascade'))
+      await s
+        .createTable('derivation_sources')
+        .addColumn('derivation_id', 'bigint', (c) =>
+          c.notNull().references('derivations.id').onDelete('cascade'),
+        )
         .addColumn('path', 'text', notNull)
         .addPrimaryKeyConstraint('derivation_sources_pk', ['derivation_id', 'path'])
         .execute();
@@ -62,17 +71,32 @@ export function initialSchema(dialect: Dialect): Migration {
         .execute();
       await s.createIndex('builds_derivation').on('builds').column('derivation_id').execute();
       await s.createIndex('builds_state_system').on('builds').columns(['state', 'system', 'id']).execute();
-      await s.createIndex('builds_queue').on('builds').columns(['state', 'priority', 'created_at', 'id']).execute();
-      await s.createIndex('builds_blocked_by').on('builds').column('blocked_by').where(sql.ref('blocked_by'), 'is not', null).execute();
-      await s.createTable('build_tags')
+      await s
+        .createIndex('builds_queue')
+        .on('builds')
+        .columns(['state', 'priority', 'created_at', 'id'])
+        .execute();
+      await s
+        .createIndex('builds_blocked_by')
+        .on('builds')
+        .column('blocked_by')
+        .where(sql.ref('blocked_by'), 'is not', null)
+        .execute();
+      await s
+        .createTable('build_tags')
         .addColumn('build_id', 'bigint', (c) => c.notNull().references('builds.id').onDelete('cascade'))
         .addColumn('key', 'text', notNull)
         .addColumn('value', 'text', notNull)
         .addPrimaryKeyConstraint('build_tags_pk', ['build_id', 'key', 'value'])
         .execute();
-      await s.createIndex('build_tags_key_value').on('build_tags').columns(['key', 'value', 'build_id']).execute();
+      await s
+        .createIndex('build_tags_key_value')
+        .on('build_tags')
+        .columns(['key', 'value', 'build_id'])
+        .execute();
 
-      await s.createTable('agents')
+      await s
+        .createTable('agents')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('name', 'text', (c) => c.notNull().unique())
         .addColumn('description', 'text')
@@ -81,13 +105,15 @@ export function initialSchema(dialect: Dialect): Migration {
         .addColumn('status_json', 'text')
         .addColumn('status_at', 'bigint')
         .execute();
-      await s.createTable('agent_tags')
+      await s
+        .createTable('agent_tags')
         .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id').onDelete('cascade'))
         .addColumn('key', 'text', notNull)
         .addColumn('value', 'text', notNull)
         .addPrimaryKeyConstraint('agent_tags_pk', ['agent_id', 'key', 'value'])
         .execute();
-      await s.createTable('agent_systems')
+      await s
+        .createTable('agent_systems')
         .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id').onDelete('cascade'))
         .addColumn('system', 'text', notNull)
         .addPrimaryKeyConstraint('agent_systems_pk', ['agent_id', 'system'])
@@ -123,21 +149,35 @@ export function initialSchema(dialect: Dialect): Migration {
         .addColumn('log_location', 'text')
         .execute();
       await s.createIndex('attempts_build').on('attempts').column('build_id').execute();
-      await s.createIndex('attempts_open_agent').on('attempts').column('agent_id').where(sql.ref('ended_at'), 'is', null).execute();
-      await s.createIndex('attempts_open_lease').on('attempts').column('lease_expires_at').where(sql.ref('ended_at'), 'is', null).execute();
+      await s
+        .createIndex('attempts_open_agent')
+        .on('attempts')
+        .column('agent_id')
+        .where(sql.ref('ended_at'), 'is', null)
+        .execute();
+      await s
+        .createIndex('attempts_open_lease')
+        .on('attempts')
+        .column('lease_expires_at')
+        .where(sql.ref('ended_at'), 'is', null)
+        .execute();
       await serial(s.createTable('setup_failures'), 'id')
         .addColumn('attempt_id', 'bigint', (c) => c.notNull().references('attempts.id').onDelete('cascade'))
         .addColumn('build_id', 'bigint', (c) => c.notNull().references('builds.id').onDelete('cascade'))
         .addColumn('created_at', 'bigint', notNull)
         .execute();
       await s.createIndex('setup_failures_build').on('setup_failures').column('build_id').execute();
-      await s.createTable('setup_failure_missing_inputs')
-        .addColumn('setup_failure_id', 'bigint', (c) => c.notNull().references('setup_failures.id').onDelete('cascade'))
+      await s
+        .createTable('setup_failure_missing_inputs')
+        .addColumn('setup_failure_id', 'bigint', (c) =>
+          c.notNull().references('setup_failures.id').onDelete('cascade'),
+        )
         .addColumn('path', 'text', notNull)
         .addPrimaryKeyConstraint('setup_failure_missing_inputs_pk', ['setup_failure_id', 'path'])
         .execute();
 
-      await s.createTable('output_metadata')
+      await s
+        .createTable('output_metadata')
         .addColumn('store_path', 'text', (c) => c.primaryKey())
         .addColumn('hash_part', 'text', notNull)
         .addColumn('nar_hash', 'text', notNull)
@@ -149,8 +189,11 @@ export function initialSchema(dialect: Dialect): Migration {
         .execute();
       await s.createIndex('output_metadata_hash_part').on('output_metadata').column('hash_part').execute();
       await s.createIndex('output_metadata_build').on('output_metadata').column('build_id').execute();
-      await s.createTable('output_files')
-        .addColumn('store_path', 'text', (c) => c.notNull().references('output_metadata.store_path').onDelete('cascade'))
+      await s
+        .createTable('output_files')
+        .addColumn('store_path', 'text', (c) =>
+          c.notNull().references('output_metadata.store_path').onDelete('cascade'),
+        )
         .addColumn('compression', 'text', notNull)
         .addColumn('file_size', 'bigint', notNull)
         .addColumn('file_hash', 'text')
@@ -169,7 +212,12 @@ export function initialSchema(dialect: Dialect): Migration {
         .addColumn('last_error', 'text')
         .addColumn('done_at', 'bigint')
         .execute();
-      await s.createIndex('outbox_pending').on('outbox').columns(['event_type', 'next_attempt_at', 'id']).where(sql.ref('done_at'), 'is', null).execute();
+      await s
+        .createIndex('outbox_pending')
+        .on('outbox')
+        .columns(['event_type', 'next_attempt_at', 'id'])
+        .where(sql.ref('done_at'), 'is', null)
+        .execute();
     },
   };
 }

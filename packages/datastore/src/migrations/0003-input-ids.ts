@@ -12,8 +12,14 @@ export function inputIds(): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema.alterTable('derivation_inputs').addColumn('input_id', 'bigint').execute();
-      await sql`update derivation_inputs set input_id = (select d.id from derivations d where d.path = derivation_inputs.input_path)`.execute(db);
-      await db.schema.createIndex('derivation_inputs_input_id').on('derivation_inputs').column('input_id').execute();
+      await sql`update derivation_inputs set input_id = (select d.id from derivations d where d.path = derivation_inputs.input_path)`.execute(
+        db,
+      );
+      await db.schema
+        .createIndex('derivation_inputs_input_id')
+        .on('derivation_inputs')
+        .column('input_id')
+        .execute();
       await db.schema
         .createIndex('derivation_inputs_unresolved')
         .on('derivation_inputs')

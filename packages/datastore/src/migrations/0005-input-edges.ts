@@ -15,7 +15,9 @@ export function inputEdges(): Migration {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema
         .createTable('derivation_input_edges')
-        .addColumn('derivation_id', 'bigint', (c) => c.notNull().references('derivations.id').onDelete('cascade'))
+        .addColumn('derivation_id', 'bigint', (c) =>
+          c.notNull().references('derivations.id').onDelete('cascade'),
+        )
         // No foreign key: derivations are never deleted, and the check per row costs a bulk insert dearly.
         .addColumn('input_id', 'bigint')
         .addColumn('input_path', 'text')
@@ -27,8 +29,16 @@ export function inputEdges(): Migration {
         select derivation_id, input_id, case when input_id is null then input_path end, output_name
         from derivation_inputs order by derivation_id`.execute(db);
       await db.schema.dropTable('derivation_inputs').execute();
-      await db.schema.createIndex('derivation_input_edges_derivation').on('derivation_input_edges').column('derivation_id').execute();
-      await db.schema.createIndex('derivation_input_edges_input').on('derivation_input_edges').column('input_id').execute();
+      await db.schema
+        .createIndex('derivation_input_edges_derivation')
+        .on('derivation_input_edges')
+        .column('derivation_id')
+        .execute();
+      await db.schema
+        .createIndex('derivation_input_edges_input')
+        .on('derivation_input_edges')
+        .column('input_id')
+        .execute();
       await db.schema
         .createIndex('derivation_input_edges_unresolved')
         .on('derivation_input_edges')
@@ -41,7 +51,12 @@ export function inputEdges(): Migration {
           db
             .selectFrom('derivation_input_edges as e')
             .leftJoin('derivations as d', 'd.id', 'e.input_id')
-            .select(['e.derivation_id', sql<string>`coalesce(e.input_path, d.path)`.as('input_path'), 'e.output_name', 'e.input_id']),
+            .select([
+              'e.derivation_id',
+              sql<string>`coalesce(e.input_path, d.path)`.as('input_path'),
+              'e.output_name',
+              'e.input_id',
+            ]),
         )
         .execute();
     },

@@ -17,7 +17,10 @@ export function agentCredentials(): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema.alterTable('agents').addColumn('created_by_token', 'bigint').execute();
-      await db.schema.alterTable('agent_passwords').addColumn('from_session', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('agent_passwords')
+        .addColumn('from_session', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('agent_passwords').addColumn('lookup', 'text').execute();
       await db.schema.createIndex('agent_passwords_lookup').on('agent_passwords').column('lookup').execute();
     },

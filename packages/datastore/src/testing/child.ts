@@ -29,7 +29,12 @@ if (mode === 'migrate') {
   const store = await openDatastore(uri);
   await waitForGo();
   for (;;) {
-    const got = await claimNextBuilds(store.db, { agentId: arg!, systems: ['x86_64-linux'], count: 3, leaseMs: 600_000 });
+    const got = await claimNextBuilds(store.db, {
+      agentId: arg!,
+      systems: ['x86_64-linux'],
+      count: 3,
+      leaseMs: 600_000,
+    });
     if (got.length === 0) break;
     say({ builds: got.map((c) => c.buildId) });
   }
@@ -53,7 +58,10 @@ if (mode === 'migrate') {
     for (let round = 0; round < (mode === 'bulk-kill' ? 2000 : 5); round++) {
       const drvs = Array.from({ length: 1000 }, (_, i) => fakeDerivation(`crash-${arg}-${round}-${i}`));
       await recordDerivations(trx, drvs);
-      await createBuilds(trx, drvs.map((d) => ({ derivationPath: d.path, tags: [{ key: 'crash', value: arg! }] })));
+      await createBuilds(
+        trx,
+        drvs.map((d) => ({ derivationPath: d.path, tags: [{ key: 'crash', value: arg! }] })),
+      );
       if (round === 0) say({ mid: true });
     }
   });

@@ -28,16 +28,33 @@ export interface FakeDerivationOptions {
 export function fakeDerivation(name: string, options: FakeDerivationOptions = {}): DerivationRecord {
   const storeDir = options.storeDir ?? '/gnu/store';
   const path = [storeDir, '/', randomHashPart(), '-', name, '.drv'].join('');
-  const outputs = (options.outputs ?? ['out']).map((o) => ({ name: o, path: [storeDir, '/', randomHashPart(), '-', name, o === 'out' ? '' : `-${o}`].join(''), hashAlgo: '', hash: '' }));
+  const outputs = (options.outputs ?? ['out']).map((o) => ({
+    name: o,
+    path: [storeDir, '/', randomHashPart(), '-', name, o === 'out' ? '' : `-${o}`].join(''),
+    hashAlgo: '',
+    hash: '',
+  }));
   const inputs = (options.inputs ?? []).map((i) => ({ path: i.path, outputs: ['out'] }));
-  const text = Buffer.from(`Derive([${outputs.map((o) => `("${o.name}","${o.path}","","")`).join(',')}],[${inputs.map((i) => `("${i.path}",["out"])`).join(',')}],[],"${options.system ?? 'x86_64-linux'}","/bin/sh",["-c","true"],[("name","${name}")])`);
-  return { path, name, system: options.system ?? 'x86_64-linux', fixedOutput: false, text, outputs, inputDerivations: inputs, inputSources: [] };
+  const text = Buffer.from(
+    `Derive([${outputs.map((o) => `("${o.name}","${o.path}","","")`).join(',')}],[${inputs.map((i) => `("${i.path}",["out"])`).join(',')}],[],"${options.system ?? 'x86_64-linux'}","/bin/sh",["-c","true"],[("name","${name}")])`,
+  );
+  return {
+    path,
+    name,
+    system: options.system ?? 'x86_64-linux',
+    fixedOutput: false,
+    text,
+    outputs,
+    inputDerivations: inputs,
+    inputSources: [],
+  };
 }
 
 /** A chain of `n` derivations, each depending on the previous one. */
 export function fakeChain(n: number, prefix = 'chain', system?: string): DerivationRecord[] {
   const out: DerivationRecord[] = [];
-  for (let i = 0; i < n; i++) out.push(fakeDerivation(`${prefix}-${i}`, { system, inputs: i === 0 ? [] : [out[i - 1]!] }));
+  for (let i = 0; i < n; i++)
+    out.push(fakeDerivation(`${prefix}-${i}`, { system, inputs: i === 0 ? [] : [out[i - 1]!] }));
   return out;
 }
 

@@ -42,16 +42,23 @@ export interface Child {
 export function spawnChild(mode: string, uri: string, arg = ''): Child {
   const errFile = join(childLogDir(), `stderr-${++children}`);
   const errFd = openSync(errFile, 'w');
-  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, mode, uri, arg], { cwd: repoRoot, stdio: ['pipe', 'pipe', errFd] });
+  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, mode, uri, arg], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', errFd],
+  });
   closeSync(errFd);
   const lines: unknown[] = [];
   const waiters: { pred: (line: unknown) => boolean; resolve: (line: unknown) => void }[] = [];
   createInterface({ input: proc.stdout! }).on('line', (text) => {
     const line = JSON.parse(text) as unknown;
     lines.push(line);
-    for (const w of waiters.splice(0)) if (w.pred(line)) w.resolve(line); else waiters.push(w);
+    for (const w of waiters.splice(0))
+      if (w.pred(line)) w.resolve(line);
+      else waiters.push(w);
   });
-  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   return {
     process: proc,
     lines,
@@ -61,7 +68,13 @@ export function spawnChild(mode: string, uri: string, arg = ''): Child {
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         waiters.push({ pred, resolve });
-        void exited.then((code) => reject(new Error(`child exited (${code}) before the expected line; stderr: ${readFileSync(errFile, 'utf8').slice(-2000)}`)));
+        void exited.then((code) =>
+          reject(
+            new Error(
+              `child exited (${code}) before the expected line; stderr: ${readFileSync(errFile, 'utf8').slice(-2000)}`,
+            ),
+          ),
+        );
       });
     },
     go: async function (this: Child) {

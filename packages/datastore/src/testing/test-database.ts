@@ -14,7 +14,9 @@ export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
 export function postgresBaseUri(variable = 'GBC_TEST_POSTGRES_URI'): string {
   const uri = process.env[variable];
   if (uri === undefined || uri === '') {
-    throw new Error(`${variable} is not set: the datastore tests need a PostgreSQL server, e.g. ${variable}=postgres://postgres@127.0.0.1:54329/gbc (scripts/test sets it)`);
+    throw new Error(
+      `${variable} is not set: the datastore tests need a PostgreSQL server, e.g. ${variable}=postgres://postgres@127.0.0.1:54329/gbc (scripts/test sets it)`,
+    );
   }
   return uri;
 }
@@ -33,14 +35,23 @@ export async function createTestDatabase(dialect: Dialect, variable?: string): P
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'gbc-ds-'));
     const file = join(dir, 'gbc.db');
-    return { dialect, uri: `sqlite://${file}`, file, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      dialect,
+      uri: `sqlite://${file}`,
+      file,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const base = postgresBaseUri(variable);
   const name = `gbc_t_${randomBytes(6).toString('hex')}`;
   await adminQuery(base, `create database ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  return { dialect, uri: url.toString(), drop: () => adminQuery(base, `drop database if exists ${name} with (force)`) };
+  return {
+    dialect,
+    uri: url.toString(),
+    drop: () => adminQuery(base, `drop database if exists ${name} with (force)`),
+  };
 }
 
 async function adminQuery(uri: string, text: string): Promise<void> {

@@ -18,7 +18,10 @@ export interface LinkedSignal {
  * if `timeoutMs` is given, after that many ms (with a `TimeoutError`
  * DOMException, as AbortSignal.timeout). Call `release()` once it is no longer needed.
  */
-export function linkAbortSignals(sources: readonly (AbortSignal | undefined)[], timeoutMs?: number): LinkedSignal {
+export function linkAbortSignals(
+  sources: readonly (AbortSignal | undefined)[],
+  timeoutMs?: number,
+): LinkedSignal {
   const controller = new AbortController();
   const from = sources.filter((s): s is AbortSignal => s !== undefined);
   let expired = false;

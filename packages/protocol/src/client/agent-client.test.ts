@@ -13,7 +13,13 @@ const OUT = `/nix/store/${H}-hello`;
 const NAR_HASH = `sha256:${'1'.repeat(52)}`;
 const PASSWORD = 'p'.repeat(32);
 const T = '2026-11-27T23:17:36.000Z';
-const statusAnswer = { canceledBuilds: [BUILD], unknownBuilds: [], leaseSeconds: 60, serverTime: T, active: true };
+const statusAnswer = {
+  canceledBuilds: [BUILD],
+  unknownBuilds: [],
+  leaseSeconds: 60,
+  serverTime: T,
+  active: true,
+};
 
 let server: RecordingServer;
 beforeAll(async () => {
@@ -29,11 +35,18 @@ describe('AgentClient', () => {
       await readBody(req, rec);
       sendJson(res, 200, statusAnswer);
     });
-    const client = new AgentClient({ baseUrl: server.url, credentials: { agent: AGENT, password: PASSWORD } });
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { agent: AGENT, password: PASSWORD },
+    });
     const answer = await client.reportStatus({ load1: 0.5, freeDiskBytes: 1000, builds: [BUILD] });
     expect(answer.canceledBuilds).toEqual([BUILD]);
     const r = server.requests.at(-1)!;
-    expect([r.method, r.path, r.headers.authorization]).toEqual(['PUT', `/agent/${AGENT}/status`, basic(AGENT, PASSWORD)]);
+    expect([r.method, r.path, r.headers.authorization]).toEqual([
+      'PUT',
+      `/agent/${AGENT}/status`,
+      basic(AGENT, PASSWORD),
+    ]);
     expect(JSON.parse(String(r.body))).toEqual({ load1: 0.5, freeDiskBytes: 1000, builds: [BUILD] });
   });
 
@@ -48,13 +61,25 @@ describe('AgentClient', () => {
       else sendJson(res, 200, statusAnswer);
     });
     const sessions: string[] = [];
-    const client = new AgentClient({ baseUrl: server.url, credentials: { name: 'builder-1', token: 't'.repeat(32) }, onSession: (s) => void sessions.push(s.agent) });
-    await Promise.all([client.fetchBuilds({ count: 2, systems: ['x86_64-linux'] }), client.reportStatus({ load1: 0, builds: [] })]);
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { name: 'builder-1', token: 't'.repeat(32) },
+      onSession: (s) => void sessions.push(s.agent),
+    });
+    await Promise.all([
+      client.fetchBuilds({ count: 2, systems: ['x86_64-linux'] }),
+      client.reportStatus({ load1: 0, builds: [] }),
+    ]);
     const mine = server.requests.slice(before);
     expect(mine.filter((r) => r.path === '/agent/session')).toHaveLength(1);
     expect(mine[0]?.headers.authorization).toBeUndefined();
-    expect(mine.slice(1).map((r) => r.headers.authorization)).toEqual([basic(AGENT, PASSWORD), basic(AGENT, PASSWORD)]);
-    expect(mine.map((r) => r.path).sort()).toEqual(['/agent/session', `/agent/${AGENT}/fetch-builds`, `/agent/${AGENT}/status`].sort());
+    expect(mine.slice(1).map((r) => r.headers.authorization)).toEqual([
+      basic(AGENT, PASSWORD),
+      basic(AGENT, PASSWORD),
+    ]);
+    expect(mine.map((r) => r.path).sort()).toEqual(
+      ['/agent/session', `/agent/${AGENT}/fetch-builds`, `/agent/${AGENT}/status`].sort(),
+    );
     expect(sessions).toEqual([AGENT]);
     expect(await client.agentId()).toBe(AGENT);
   });
@@ -69,7 +94,13 @@ describe('AgentClient', () => {
         firstChunkArrived();
       }
       rec.body = Buffer.concat(parts);
-      sendJson(res, 200, { path: OUT, narHash: NAR_HASH, narSize: 3, compression: 'zstd', fileSize: rec.body.length });
+      sendJson(res, 200, {
+        path: OUT,
+        narHash: NAR_HASH,
+        narSize: 3,
+        compression: 'zstd',
+        fileSize: rec.body.length,
+      });
     });
     let producedSecond = false;
     async function* producer() {
@@ -78,8 +109,23 @@ describe('AgentClient', () => {
       producedSecond = true;
       yield new Uint8Array([4, 5]);
     }
-    const client = new AgentClient({ baseUrl: server.url, credentials: { agent: AGENT, password: PASSWORD } });
-    const stored = await client.uploadOutput(BUILD, 'out', { compression: 'zstd', narHash: NAR_HASH, narSize: 3, references: [`${H}-hello`], deriver: `${H}-hello.drv` }, producer(), { offset: 7 });
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { agent: AGENT, password: PASSWORD },
+    });
+    const stored = await client.uploadOutput(
+      BUILD,
+      'out',
+      {
+        compression: 'zstd',
+        narHash: NAR_HASH,
+        narSize: 3,
+        references: [`${H}-hello`],
+        deriver: `${H}-hello.drv`,
+      },
+      producer(),
+      { offset: 7 },
+    );
     expect(producedSecond).toBe(true);
     expect(stored.fileSize).toBe(5);
     const r = server.requests.at(-1)!;
@@ -87,7 +133,13 @@ describe('AgentClient', () => {
     expect(new Uint8Array(r.body!)).toEqual(new Uint8Array([1, 2, 3, 4, 5]));
     expect(r.headers['content-type']).toBe('application/x-nix-nar');
     const meta = parseUploadHeaders((n) => r.headers[n] as string | undefined);
-    expect(meta.success && meta.data).toEqual({ compression: 'zstd', narHash: NAR_HASH, narSize: 3, references: [`${H}-hello`], deriver: `${H}-hello.drv` });
+    expect(meta.success && meta.data).toEqual({
+      compression: 'zstd',
+      narHash: NAR_HASH,
+      narSize: 3,
+      references: [`${H}-hello`],
+      deriver: `${H}-hello.drv`,
+    });
   }, 10_000);
 
   it('uploads a log from a Node Readable and reports results and setup failures', async () => {
@@ -95,40 +147,74 @@ describe('AgentClient', () => {
       await readBody(req, rec);
       res.writeHead(204).end();
     });
-    const client = new AgentClient({ baseUrl: server.url, credentials: { agent: AGENT, password: PASSWORD } });
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { agent: AGENT, password: PASSWORD },
+    });
     await client.uploadLog(BUILD, Readable.from([Buffer.from('line 1\n'), Buffer.from('line 2\n')]));
-    expect([server.requests.at(-1)!.path, String(server.requests.at(-1)!.body)]).toEqual([`/build/${BUILD}/log`, 'line 1\nline 2\n']);
+    expect([server.requests.at(-1)!.path, String(server.requests.at(-1)!.body)]).toEqual([
+      `/build/${BUILD}/log`,
+      'line 1\nline 2\n',
+    ]);
     expect(server.requests.at(-1)!.query.has('offset')).toBe(false);
     // Offset 0 is sent: it says where the body starts, unlike no offset (append).
     await client.uploadLog(BUILD, new Uint8Array([0x61]), { offset: 0 });
-    expect([server.requests.at(-1)!.path, server.requests.at(-1)!.query.get('offset')]).toEqual([`/build/${BUILD}/log`, '0']);
+    expect([server.requests.at(-1)!.path, server.requests.at(-1)!.query.get('offset')]).toEqual([
+      `/build/${BUILD}/log`,
+      '0',
+    ]);
     await client.reportSetupFailure(BUILD, [OUT]);
-    expect(JSON.parse(String(server.requests.at(-1)!.body))).toEqual({ reason: 'missing-inputs', missingInputs: [OUT] });
+    expect(JSON.parse(String(server.requests.at(-1)!.body))).toEqual({
+      reason: 'missing-inputs',
+      missingInputs: [OUT],
+    });
     await client.reportResult(BUILD, { result: 'timeout', limit: 'max-silent-time' });
-    expect([server.requests.at(-1)!.path, String(server.requests.at(-1)!.body)]).toEqual([`/build/${BUILD}/report-result`, '{"result":"timeout","limit":"max-silent-time"}']);
+    expect([server.requests.at(-1)!.path, String(server.requests.at(-1)!.body)]).toEqual([
+      `/build/${BUILD}/report-result`,
+      '{"result":"timeout","limit":"max-silent-time"}',
+    ]);
     await client.reportBuildStart(BUILD);
-    expect([server.requests.at(-1)!.method, server.requests.at(-1)!.path]).toEqual(['POST', `/build/${BUILD}/report-build-start`]);
+    expect([server.requests.at(-1)!.method, server.requests.at(-1)!.path]).toEqual([
+      'POST',
+      `/build/${BUILD}/report-build-start`,
+    ]);
   });
 
-  it('decodes refusals: another agent\'s build is forbidden, a wrong hash is hash-mismatch', async () => {
-    const client = new AgentClient({ baseUrl: server.url, credentials: { agent: AGENT, password: PASSWORD } });
-    server.handle((_req, res) => sendJson(res, 403, { error: { code: 'forbidden', message: 'build held by another agent' } }));
+  it("decodes refusals: another agent's build is forbidden, a wrong hash is hash-mismatch", async () => {
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { agent: AGENT, password: PASSWORD },
+    });
+    server.handle((_req, res) =>
+      sendJson(res, 403, { error: { code: 'forbidden', message: 'build held by another agent' } }),
+    );
     await expect(client.reportBuildStart(BUILD)).rejects.toMatchObject({ code: 'forbidden', status: 403 });
     server.handle(async (req, res, rec) => {
       await readBody(req, rec);
       sendJson(res, 400, { error: { code: 'hash-mismatch', message: 'NAR hash differs' } });
     });
-    await expect(client.uploadOutput(BUILD, 'out', { narHash: NAR_HASH, narSize: 1, references: [] }, new Uint8Array([9]))).rejects.toMatchObject({ code: 'hash-mismatch' });
+    await expect(
+      client.uploadOutput(
+        BUILD,
+        'out',
+        { narHash: NAR_HASH, narSize: 1, references: [] },
+        new Uint8Array([9]),
+      ),
+    ).rejects.toMatchObject({ code: 'hash-mismatch' });
   });
 
   it('reads the cache: narinfo (null when absent) and NARs by their narinfo URL', async () => {
     server.handle((req, res, rec) => {
-      if (rec.path === `/${H}.narinfo`) res.writeHead(200, { 'content-type': 'text/x-nix-narinfo' }).end(`StorePath: ${OUT}\n`);
+      if (rec.path === `/${H}.narinfo`)
+        res.writeHead(200, { 'content-type': 'text/x-nix-narinfo' }).end(`StorePath: ${OUT}\n`);
       else if (rec.path === `/nar/zstd/${H}-hello`) res.writeHead(200).end(Buffer.from([7, 8, 9]));
       else sendJson(res, 404, { error: { code: 'not-found', message: 'no' } });
       req.resume();
     });
-    const client = new AgentClient({ baseUrl: server.url, credentials: { agent: AGENT, password: PASSWORD } });
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { agent: AGENT, password: PASSWORD },
+    });
     expect(await client.narinfo(H)).toBe(`StorePath: ${OUT}\n`);
     expect(await client.narinfo('1'.repeat(32))).toBeNull();
     const body = await new Response(await client.nar(`nar/zstd/${H}-hello`)).arrayBuffer();
@@ -140,8 +226,14 @@ describe('AgentClient', () => {
     const cache = await startRecordingServer();
     try {
       cache.handle((_req, res) => res.writeHead(200).end('StorePath: x\n'));
-      server.handle((_req, res) => sendJson(res, 404, { error: { code: 'not-found', message: 'wrong port' } }));
-      const client = new AgentClient({ baseUrl: server.url, cacheBaseUrl: cache.url, credentials: { agent: AGENT, password: PASSWORD } });
+      server.handle((_req, res) =>
+        sendJson(res, 404, { error: { code: 'not-found', message: 'wrong port' } }),
+      );
+      const client = new AgentClient({
+        baseUrl: server.url,
+        cacheBaseUrl: cache.url,
+        credentials: { agent: AGENT, password: PASSWORD },
+      });
       expect(await client.narinfo(H)).toBe('StorePath: x\n');
       expect(cache.requests.map((r) => r.path)).toEqual([`/${H}.narinfo`]);
     } finally {
@@ -161,7 +253,10 @@ describe('AgentClient with a dynamic-auth token', () => {
       } else if (rec.headers.authorization === basic(AGENT, passwords[1]!)) sendJson(res, 200, statusAnswer);
       else sendJson(res, 401, { error: { code: 'unauthorized', message: 'unknown password' } });
     });
-    const client = new AgentClient({ baseUrl: server.url, credentials: { name: 'b', token: 't'.repeat(32) } });
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { name: 'b', token: 't'.repeat(32) },
+    });
     const answer = await client.reportStatus({ load1: 0, builds: [] });
     expect(answer.leaseSeconds).toBe(60);
     expect(sessions).toBe(2);
@@ -171,13 +266,22 @@ describe('AgentClient with a dynamic-auth token', () => {
     let sessions = 0;
     server.handle(async (req, res, rec) => {
       await readBody(req, rec);
-      if (rec.path === '/agent/session') sendJson(res, 200, { agent: AGENT, password: PASSWORD, created: ++sessions === 1 });
+      if (rec.path === '/agent/session')
+        sendJson(res, 200, { agent: AGENT, password: PASSWORD, created: ++sessions === 1 });
       else sendJson(res, 401, { error: { code: 'unauthorized', message: 'no' } });
     });
-    const client = new AgentClient({ baseUrl: server.url, credentials: { name: 'b', token: 't'.repeat(32) } });
+    const client = new AgentClient({
+      baseUrl: server.url,
+      credentials: { name: 'b', token: 't'.repeat(32) },
+    });
     const before = server.requests.length;
-    await expect(client.uploadLog(BUILD, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'unauthorized' });
-    expect(server.requests.slice(before).map((r) => r.path)).toEqual(['/agent/session', `/build/${BUILD}/log`]);
+    await expect(client.uploadLog(BUILD, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual([
+      '/agent/session',
+      `/build/${BUILD}/log`,
+    ]);
     await client.reportBuildStart(BUILD).catch(() => undefined);
     expect(sessions).toBe(3);
   });

@@ -12,7 +12,21 @@ const U1 = '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
 const H = '0123456789abcdfghijklmnpqrsvwxyz';
 const DRV = `/gnu/store/${H}-hello.drv`;
 const T = '2026-11-27T23:17:36.000Z';
-const build = { uuid: U1, derivation: DRV, system: 'x86_64-linux', priority: 3, state: 'queued', tags: [], createdAt: T, deferUntil: null, endedAt: null, timeoutSeconds: null, maxSilentTimeSeconds: null, agent: null, blockedByFailedDependency: false };
+const build = {
+  uuid: U1,
+  derivation: DRV,
+  system: 'x86_64-linux',
+  priority: 3,
+  state: 'queued',
+  tags: [],
+  createdAt: T,
+  deferUntil: null,
+  endedAt: null,
+  timeoutSeconds: null,
+  maxSilentTimeSeconds: null,
+  agent: null,
+  blockedByFailedDependency: false,
+};
 
 let server: RecordingServer;
 let client: CoordinatorClient;
@@ -34,18 +48,33 @@ describe('CoordinatorClient requests', () => {
       await readBody(req, rec);
       sendJson(res, 200, { uuid: U1, created: true });
     });
-    const answer = await client.submitBuild({ derivation: DRV, priority: 3, tags: [{ key: 'branch', value: 'main' }], ignoreIfBuildForDerivationExists: true });
+    const answer = await client.submitBuild({
+      derivation: DRV,
+      priority: 3,
+      tags: [{ key: 'branch', value: 'main' }],
+      ignoreIfBuildForDerivationExists: true,
+    });
     expect(answer).toEqual({ uuid: U1, created: true, relatedBuilds: [] });
     const r = last();
     expect([r.method, r.path]).toEqual(['POST', '/builds']);
     expect(r.headers.authorization).toBe('Bearer secret-token');
     expect(r.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(String(r.body))).toEqual({ derivation: DRV, priority: 3, tags: [{ key: 'branch', value: 'main' }], ignoreIfBuildForDerivationExists: true });
+    expect(JSON.parse(String(r.body))).toEqual({
+      derivation: DRV,
+      priority: 3,
+      tags: [{ key: 'branch', value: 'main' }],
+      ignoreIfBuildForDerivationExists: true,
+    });
   });
 
   it('lists builds with repeated query parameters', async () => {
     server.handle((_req, res) => sendJson(res, 200, { builds: [build], nextCursor: 'c2' }));
-    const page = await client.listBuilds({ state: ['queued', 'started'], tag: ['a=1', 'b=2'], limit: 10, blocked: false });
+    const page = await client.listBuilds({
+      state: ['queued', 'started'],
+      tag: ['a=1', 'b=2'],
+      limit: 10,
+      blocked: false,
+    });
     expect(page.builds[0]?.uuid).toBe(U1);
     const r = last();
     expect([r.method, r.path]).toEqual(['GET', '/builds']);
@@ -66,7 +95,10 @@ describe('CoordinatorClient requests', () => {
     let n = 0;
     for await (const b of client.iterateBuilds({ state: 'queued' })) n += b.priority === 3 ? 1 : 0;
     expect(n).toBe(3);
-    expect(server.requests.slice(before).map((r) => [r.query.get('cursor'), r.query.get('state')])).toEqual([[null, 'queued'], ['p2', 'queued']]);
+    expect(server.requests.slice(before).map((r) => [r.query.get('cursor'), r.query.get('state')])).toEqual([
+      [null, 'queued'],
+      ['p2', 'queued'],
+    ]);
   });
 
   it('uploads a derivation as its exact bytes, and cancels, reprioritises and revokes on the right paths', async () => {
@@ -82,7 +114,11 @@ describe('CoordinatorClient requests', () => {
     expect([last().method, last().path]).toEqual(['PUT', `/derivation/${H}-hello.drv`]);
     expect(new Uint8Array(last().body!)).toEqual(bytes);
     expect(await client.cancelBuild(U1)).toEqual({ canceled: [U1] });
-    expect([last().method, last().path, String(last().body)]).toEqual(['POST', `/build/${U1}/cancel`, '{"ignoreIfFinished":false}']);
+    expect([last().method, last().path, String(last().body)]).toEqual([
+      'POST',
+      `/build/${U1}/cancel`,
+      '{"ignoreIfFinished":false}',
+    ]);
     expect((await client.updatePriority(U1, 3)).priority).toBe(3);
     expect(JSON.parse(String(last().body))).toEqual({ priority: 3 });
     await client.revokeClientToken(U1);
@@ -92,22 +128,36 @@ describe('CoordinatorClient requests', () => {
 
 describe('CoordinatorClient errors', () => {
   it('decodes an error body into ProtocolError with its code', async () => {
-    server.handle((_req, res) => sendJson(res, 404, { error: { code: 'not-found', message: `no build ${U1}`, details: { uuid: U1 } } }));
+    server.handle((_req, res) =>
+      sendJson(res, 404, { error: { code: 'not-found', message: `no build ${U1}`, details: { uuid: U1 } } }),
+    );
     const err = await client.getBuild(U1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProtocolError);
-    expect(err).toMatchObject({ code: 'not-found', status: 404, message: `no build ${U1}`, details: { uuid: U1 } });
+    expect(err).toMatchObject({
+      code: 'not-found',
+      status: 404,
+      message: `no build ${U1}`,
+      details: { uuid: U1 },
+    });
   });
 
   it('maps a bare status to its code, and an unknown one to invalid-response', async () => {
     server.handle((_req, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('starting'));
-    await expect(client.listAgents()).rejects.toMatchObject({ code: 'unavailable', status: 503, message: expect.stringContaining('starting') });
+    await expect(client.listAgents()).rejects.toMatchObject({
+      code: 'unavailable',
+      status: 503,
+      message: expect.stringContaining('starting'),
+    });
     server.handle((_req, res) => res.writeHead(502).end());
     await expect(client.listAgents()).rejects.toMatchObject({ code: 'invalid-response', status: 502 });
   });
 
   it('refuses an answer that does not match the protocol', async () => {
     server.handle((_req, res) => sendJson(res, 200, { agents: [{ uuid: 'not-a-uuid' }] }));
-    await expect(client.listAgents()).rejects.toMatchObject({ code: 'invalid-response', message: expect.stringContaining('agents.0.uuid') });
+    await expect(client.listAgents()).rejects.toMatchObject({
+      code: 'invalid-response',
+      message: expect.stringContaining('agents.0.uuid'),
+    });
     server.handle((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{oops'));
     await expect(client.listAgents()).rejects.toMatchObject({ code: 'invalid-response' });
   });
@@ -126,10 +176,13 @@ describe('CoordinatorClient errors', () => {
       });
     });
     const nowhere = new CoordinatorClient({ baseUrl: `http://127.0.0.1:${port}` });
-    await expect(nowhere.listAgents()).rejects.toMatchObject({ code: 'network-error', message: expect.stringContaining('could not be reached') });
+    await expect(nowhere.listAgents()).rejects.toMatchObject({
+      code: 'network-error',
+      message: expect.stringContaining('could not be reached'),
+    });
   });
 
-  it('passes the caller\'s abort reason through', async () => {
+  it("passes the caller's abort reason through", async () => {
     server.handle(() => undefined);
     const ac = new AbortController();
     const pending = client.getAgent(U1, { signal: ac.signal });
@@ -141,7 +194,9 @@ describe('CoordinatorClient errors', () => {
     server.handle((_req, res) => sendJson(res, 200, { agents: [] }));
     const stop = new AbortController();
     for (let i = 0; i < 20; i++) await client.listAgents({ signal: stop.signal });
-    server.handle((_req, res) => sendJson(res, 404, { error: { code: 'not-found', message: 'no such agent' } }));
+    server.handle((_req, res) =>
+      sendJson(res, 404, { error: { code: 'not-found', message: 'no such agent' } }),
+    );
     await expect(client.getAgent(U1, { signal: stop.signal })).rejects.toMatchObject({ code: 'not-found' });
     expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });

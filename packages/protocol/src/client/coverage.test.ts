@@ -39,13 +39,17 @@ beforeAll(async () => {
     await readBody(req, rec);
     // The same path on two ports (GET /derivation/{name}) matches the first; the id is enough for coverage.
     const route = matchRoute(rec.method, rec.path);
-    if (route === undefined) return sendJson(res, 404, { error: { code: 'not-found', message: `no route ${rec.method} ${rec.path}` } });
+    if (route === undefined)
+      return sendJson(res, 404, {
+        error: { code: 'not-found', message: `no route ${rec.method} ${rec.path}` },
+      });
     hits.push(route.id);
     if (route.id === 'derivationText') hits.push('getDerivation');
     if (route.id === 'getDerivation') hits.push('derivationText');
     if (route.body?.kind === 'json') JSON.parse(String(rec.body));
     if (route.response.kind === 'empty') return res.writeHead(204).end();
-    if (route.response.kind === 'bytes') return res.writeHead(200, { 'content-type': route.response.contentType }).end('bytes');
+    if (route.response.kind === 'bytes')
+      return res.writeHead(200, { 'content-type': route.response.contentType }).end('bytes');
     sendJson(res, route.response.status, answer(route));
   });
 });

@@ -8,8 +8,15 @@ import type { GbcEvent } from '../schemas/events.js';
 
 const BUILD = '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
 const T = '2026-11-27T23:17:36.000Z';
-const event = (id: number): GbcEvent => ({ id: String(id), type: 'build-started', time: T, build: BUILD, data: {} });
-const sse = (id: number) => formatSseMessage({ id: String(id), event: 'build-started', data: JSON.stringify(event(id)) });
+const event = (id: number): GbcEvent => ({
+  id: String(id),
+  type: 'build-started',
+  time: T,
+  build: BUILD,
+  data: {},
+});
+const sse = (id: number) =>
+  formatSseMessage({ id: String(id), event: 'build-started', data: JSON.stringify(event(id)) });
 
 let server: RecordingServer;
 beforeAll(async () => {
@@ -30,7 +37,11 @@ describe('CoordinatorClient.events', () => {
     const before = server.requests.length;
     const reconnects: (string | undefined)[] = [];
     const got: string[] = [];
-    for await (const e of client.events({ query: { type: ['build-started'], build: BUILD }, reconnectDelayMs: 1, onReconnect: (id) => reconnects.push(id) })) {
+    for await (const e of client.events({
+      query: { type: ['build-started'], build: BUILD },
+      reconnectDelayMs: 1,
+      onReconnect: (id) => reconnects.push(id),
+    })) {
       got.push(e.id);
       if (got.length === 5) break;
     }
@@ -62,10 +73,15 @@ describe('CoordinatorClient.events', () => {
   });
 
   it('ends with the ProtocolError of a 4xx instead of retrying', async () => {
-    server.handle((_req, res) => sendJson(res, 401, { error: { code: 'unauthorized', message: 'token required' } }));
+    server.handle((_req, res) =>
+      sendJson(res, 401, { error: { code: 'unauthorized', message: 'token required' } }),
+    );
     const client = new CoordinatorClient({ baseUrl: server.url });
     const before = server.requests.length;
-    await expect(client.events({ reconnectDelayMs: 1 }).next()).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+    await expect(client.events({ reconnectDelayMs: 1 }).next()).rejects.toMatchObject({
+      code: 'unauthorized',
+      status: 401,
+    });
     expect(server.requests.length - before).toBe(1);
   });
 
@@ -73,7 +89,9 @@ describe('CoordinatorClient.events', () => {
     server.handle((_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end());
     const client = new CoordinatorClient({ baseUrl: server.url });
     const before = server.requests.length;
-    await expect(client.events({ reconnectDelayMs: 1, maxConsecutiveFailures: 3 }).next()).rejects.toMatchObject({ code: 'network-error' });
+    await expect(
+      client.events({ reconnectDelayMs: 1, maxConsecutiveFailures: 3 }).next(),
+    ).rejects.toMatchObject({ code: 'network-error' });
     expect(server.requests.length - before).toBe(3);
   });
 

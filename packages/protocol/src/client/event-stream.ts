@@ -29,7 +29,11 @@ export interface EventStreamOptions {
  * (network errors, 5xx, end of stream) and resuming with `Last-Event-ID`, so
  * that no event is missed or repeated. 4xx answers (bad query, bad token) end it with their ProtocolError.
  */
-export async function* streamEvents(core: HttpCore, auth: () => string | undefined, options: EventStreamOptions = {}): AsyncGenerator<GbcEvent> {
+export async function* streamEvents(
+  core: HttpCore,
+  auth: () => string | undefined,
+  options: EventStreamOptions = {},
+): AsyncGenerator<GbcEvent> {
   let lastId = options.lastEventId;
   let delay = options.reconnectDelayMs ?? 500;
   const maxDelay = options.maxReconnectDelayMs ?? 30_000;
@@ -40,7 +44,10 @@ export async function* streamEvents(core: HttpCore, auth: () => string | undefin
     if (!first) options.onReconnect?.(lastId);
     first = false;
     let received = false;
-    let lastError: unknown = new ProtocolError('network-error', 'GET /events: the connection closed before any event');
+    let lastError: unknown = new ProtocolError(
+      'network-error',
+      'GET /events: the connection closed before any event',
+    );
     // One controller per connection: closing it releases the socket when the consumer stops iterating.
     const connection = new AbortController();
     const linked = linkAbortSignals([options.signal, connection.signal]);
@@ -48,11 +55,18 @@ export async function* streamEvents(core: HttpCore, auth: () => string | undefin
     try {
       const headers: Record<string, string> = lastId === undefined ? {} : { 'last-event-id': lastId };
       const res = await core.send(adminRoutes.events, { query, headers, signal, timeout: false }, auth());
-      if (res.body === null) throw new ProtocolError('invalid-response', 'GET /events: the answer has no body', { status: res.status });
+      if (res.body === null)
+        throw new ProtocolError('invalid-response', 'GET /events: the answer has no body', {
+          status: res.status,
+        });
       for await (const msg of parseSse(res.body)) {
         if (msg.retry !== undefined) delay = msg.retry;
         const parsed = eventSchema.safeParse(JSON.parse(msg.data));
-        if (!parsed.success) throw new ProtocolError('invalid-response', `GET /events: an event does not match the protocol: ${parsed.error.issues[0]?.message ?? ''}`);
+        if (!parsed.success)
+          throw new ProtocolError(
+            'invalid-response',
+            `GET /events: an event does not match the protocol: ${parsed.error.issues[0]?.message ?? ''}`,
+          );
         received = true;
         failures = 0;
         lastId = msg.id ?? parsed.data.id;
@@ -62,7 +76,12 @@ export async function* streamEvents(core: HttpCore, auth: () => string | undefin
       if (isAborted(options.signal)) return;
       if (err instanceof ProtocolError && err.status >= 400 && err.status < 500) throw err;
       if (err instanceof ProtocolError && err.code === 'invalid-response') throw err;
-      if (err instanceof SyntaxError) throw new ProtocolError('invalid-response', `GET /events: an event's data is not JSON: ${err.message}`, { cause: err });
+      if (err instanceof SyntaxError)
+        throw new ProtocolError(
+          'invalid-response',
+          `GET /events: an event's data is not JSON: ${err.message}`,
+          { cause: err },
+        );
       lastError = err;
     } finally {
       connection.abort();
@@ -70,7 +89,8 @@ export async function* streamEvents(core: HttpCore, auth: () => string | undefin
     }
     if (received) continue;
     failures += 1;
-    if (options.maxConsecutiveFailures !== undefined && failures >= options.maxConsecutiveFailures) throw lastError;
+    if (options.maxConsecutiveFailures !== undefined && failures >= options.maxConsecutiveFailures)
+      throw lastError;
     await wait(delay, options.signal);
     delay = Math.min(maxDelay, Math.max(1, delay * 2));
   }

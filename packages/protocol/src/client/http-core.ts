@@ -50,7 +50,11 @@ export class HttpCore {
   }
 
   /** The absolute URL of a route call. */
-  url(route: Pick<RouteDef, 'path'>, params: Readonly<Record<string, string>> = {}, query: QueryInput = {}): string {
+  url(
+    route: Pick<RouteDef, 'path'>,
+    params: Readonly<Record<string, string>> = {},
+    query: QueryInput = {},
+  ): string {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) {
       if (v === undefined) continue;
@@ -63,12 +67,19 @@ export class HttpCore {
   /** Sends the request; resolves to a 2xx Response (for streamed answers), or throws a ProtocolError decoded from the error body. */
   async send(route: RouteDef, call: CallOptions = {}, auth?: string): Promise<Response> {
     const { answer } = await this.#request(route, call, auth);
-    const body = answer.status === 204 || answer.status === 304 ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>);
+    const body =
+      answer.status === 204 || answer.status === 304
+        ? null
+        : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>);
     return new Response(body, { status: answer.status, headers: answer.headers });
   }
 
   /** `send`, also giving the function that ends the link to the caller's signal and the timeout once the answer is read. */
-  async #request(route: RouteDef, call: CallOptions, auth: string | undefined): Promise<{ answer: TransportAnswer; release: () => void; timedOut: () => boolean }> {
+  async #request(
+    route: RouteDef,
+    call: CallOptions,
+    auth: string | undefined,
+  ): Promise<{ answer: TransportAnswer; release: () => void; timedOut: () => boolean }> {
     const headers: Record<string, string> = { accept: acceptOf(route), ...this.#headers, ...call.headers };
     if (auth !== undefined) headers.authorization = auth;
     let body: TransportBody | undefined;
@@ -76,7 +87,10 @@ export class HttpCore {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(call.json);
     } else if (call.body !== undefined) {
-      headers['content-type'] ??= route.body?.kind === 'bytes' ? (route.body.contentTypes[0] ?? 'application/octet-stream') : 'application/octet-stream';
+      headers['content-type'] ??=
+        route.body?.kind === 'bytes'
+          ? (route.body.contentTypes[0] ?? 'application/octet-stream')
+          : 'application/octet-stream';
       body = call.body;
     }
     // Streams have no timeout: the caller's signal is used as it is. Otherwise the
@@ -85,14 +99,22 @@ export class HttpCore {
     const linked = call.timeout === false ? undefined : linkAbortSignals([call.signal], this.#timeoutMs);
     let answer: TransportAnswer;
     try {
-      answer = await sendRequest(this.url(route, call.params, call.query), { method: route.method, headers, body, signal: linked?.signal ?? call.signal });
+      answer = await sendRequest(this.url(route, call.params, call.query), {
+        method: route.method,
+        headers,
+        body,
+        signal: linked?.signal ?? call.signal,
+      });
     } catch (err) {
       linked?.release();
       throw transportError(route, err, call.signal, linked?.timedOut() === true, this.#timeoutMs);
     }
     if (answer.status < 200 || answer.status > 299) {
       try {
-        const text = await readAll(answer.body).then((b) => b.toString('utf8'), () => '');
+        const text = await readAll(answer.body).then(
+          (b) => b.toString('utf8'),
+          () => '',
+        );
         throw decodeError(route, answer.status, text);
       } finally {
         linked?.release();
@@ -113,7 +135,12 @@ export class HttpCore {
   }
 
   /** Sends the request and validates the JSON answer with `schema`. */
-  async json<T extends z.ZodType>(route: RouteDef, schema: T, call: CallOptions = {}, auth?: string): Promise<z.output<T>> {
+  async json<T extends z.ZodType>(
+    route: RouteDef,
+    schema: T,
+    call: CallOptions = {},
+    auth?: string,
+  ): Promise<z.output<T>> {
     const { answer, release, timedOut } = await this.#request(route, call, auth);
     let data: unknown;
     try {
@@ -121,15 +148,25 @@ export class HttpCore {
       try {
         data = JSON.parse(text);
       } catch (err) {
-        throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer is not JSON`, { status: answer.status, cause: err });
+        throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer is not JSON`, {
+          status: answer.status,
+          cause: err,
+        });
       }
     } finally {
       release();
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
-      const what = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new ProtocolError('invalid-response', `${route.method} ${route.path}: the answer does not match the protocol: ${what}`, { status: answer.status, details: parsed.error.issues });
+      const what = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
+      throw new ProtocolError(
+        'invalid-response',
+        `${route.method} ${route.path}: the answer does not match the protocol: ${what}`,
+        { status: answer.status, details: parsed.error.issues },
+      );
     }
     return parsed.data;
   }
@@ -145,7 +182,12 @@ export class HttpCore {
   }
 
   /** An answer's whole body; a broken one is a transport error of the call. */
-  async #read(route: RouteDef, call: CallOptions, answer: TransportAnswer, timedOut: () => boolean): Promise<Buffer> {
+  async #read(
+    route: RouteDef,
+    call: CallOptions,
+    answer: TransportAnswer,
+    timedOut: () => boolean,
+  ): Promise<Buffer> {
     try {
       return await readAll(answer.body);
     } catch (err) {
@@ -161,15 +203,32 @@ function acceptOf(route: RouteDef): string {
   return 'application/json';
 }
 
-function transportError(route: RouteDef, err: unknown, user: AbortSignal | undefined, timedOut: boolean, ms: number): unknown {
+function transportError(
+  route: RouteDef,
+  err: unknown,
+  user: AbortSignal | undefined,
+  timedOut: boolean,
+  ms: number,
+): unknown {
   if (user?.aborted === true) return user.reason ?? err;
-  if (timedOut) return new ProtocolError('timeout', `${route.method} ${route.path}: no answer within ${ms} ms`, { cause: err });
+  if (timedOut)
+    return new ProtocolError('timeout', `${route.method} ${route.path}: no answer within ${ms} ms`, {
+      cause: err,
+    });
   const why = err instanceof Error ? err.message : String(err);
-  return new ProtocolError('network-error', `${route.method} ${route.path}: the coordinator could not be reached: ${why}`, { cause: err });
+  return new ProtocolError(
+    'network-error',
+    `${route.method} ${route.path}: the coordinator could not be reached: ${why}`,
+    { cause: err },
+  );
 }
 
 /** Turns a non-2xx answer (its status and body text) into a ProtocolError: the JSON error body when there is one, else the status. */
-export function decodeError(route: Pick<RouteDef, 'method' | 'path'>, status: number, text: string): ProtocolError {
+export function decodeError(
+  route: Pick<RouteDef, 'method' | 'path'>,
+  status: number,
+  text: string,
+): ProtocolError {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -181,7 +240,13 @@ export function decodeError(route: Pick<RouteDef, 'method' | 'path'>, status: nu
     const e = parsed.data.error;
     return new ProtocolError(e.code, e.message, { status, details: e.details });
   }
-  const code = (Object.keys(errorStatus) as ServerErrorCode[]).find((c) => errorStatus[c] === status) ?? 'invalid-response';
+  const code =
+    (Object.keys(errorStatus) as ServerErrorCode[]).find((c) => errorStatus[c] === status) ??
+    'invalid-response';
   const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return new ProtocolError(code, `${route.method} ${route.path}: HTTP ${status}${snippet === '' ? '' : `: ${snippet}`}`, { status });
+  return new ProtocolError(
+    code,
+    `${route.method} ${route.path}: HTTP ${status}${snippet === '' ? '' : `: ${snippet}`}`,
+    { status },
+  );
 }

@@ -23,7 +23,8 @@ async function collect(text: string, cuts: number[] = []): Promise<SseMessage[]>
 
 describe('SSE', () => {
   it('parses ids, types, multi-line data, comments and retry', async () => {
-    const text = ': hello\n\nretry: 250\nid: 7\nevent: build-started\ndata: {"a":\ndata: 1}\n\nid: 8\ndata: x\n\n';
+    const text =
+      ': hello\n\nretry: 250\nid: 7\nevent: build-started\ndata: {"a":\ndata: 1}\n\nid: 8\ndata: x\n\n';
     const msgs = await collect(text);
     expect(msgs).toEqual([
       { id: '7', event: 'build-started', data: '{"a":\n1}', retry: 250 },
@@ -45,17 +46,26 @@ describe('SSE', () => {
       data: fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => s.replace(/\r\n?/g, '\n')),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { maxLength: 6 }), fc.array(fc.nat(400), { maxLength: 8 }), async (messages, cuts) => {
-        const text = formatSseComment('keep-alive') + messages.map((m) => formatSseMessage(m)).join('');
-        const got = await collect(text, cuts);
-        expect(got).toEqual(messages.map((m) => ({ ...m, retry: undefined })));
-      }),
+      fc.asyncProperty(
+        fc.array(message, { maxLength: 6 }),
+        fc.array(fc.nat(400), { maxLength: 8 }),
+        async (messages, cuts) => {
+          const text = formatSseComment('keep-alive') + messages.map((m) => formatSseMessage(m)).join('');
+          const got = await collect(text, cuts);
+          expect(got).toEqual(messages.map((m) => ({ ...m, retry: undefined })));
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('writes a gbc event with its id and type', async () => {
-    const event = { id: '9', type: 'build-success', time: '2026-11-27T23:17:36.000Z', data: { note: 'a\nb' } };
+    const event = {
+      id: '9',
+      type: 'build-success',
+      time: '2026-11-27T23:17:36.000Z',
+      data: { note: 'a\nb' },
+    };
     const [m] = await collect(formatEventMessage(event));
     expect(m).toEqual({ id: '9', event: 'build-success', data: JSON.stringify(event), retry: undefined });
   });

@@ -13,7 +13,12 @@ export interface SseMessage {
 }
 
 /** Writes one SSE message (`id`, `event`, `data` split on newlines), ending with the blank line. */
-export function formatSseMessage(message: { id?: string; event?: string; data: string; retry?: number }): string {
+export function formatSseMessage(message: {
+  id?: string;
+  event?: string;
+  data: string;
+  retry?: number;
+}): string {
   let out = '';
   if (message.retry !== undefined) out += `retry: ${message.retry}\n`;
   if (message.id !== undefined) out += `id: ${message.id.replace(/[\r\n]/g, '')}\n`;
@@ -52,7 +57,8 @@ export async function* parseSse(stream: AsyncIterable<Uint8Array>): AsyncGenerat
       const line = buffer.slice(0, m.index);
       buffer = buffer.slice(m.index + m[0].length);
       if (line === '') {
-        if (data.length > 0) yield { id, event: event === '' ? 'message' : event, data: data.join('\n'), retry };
+        if (data.length > 0)
+          yield { id, event: event === '' ? 'message' : event, data: data.join('\n'), retry };
         event = '';
         data = [];
         retry = undefined;

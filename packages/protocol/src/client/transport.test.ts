@@ -40,13 +40,14 @@ describe('sendRequest', () => {
       if (n === 2) req.socket.destroy();
       else res.end(`ok ${body}`);
     });
-    const call = async (body: string) => (await readAll((await sendRequest(url, { method: 'POST', headers: {}, body })).body)).toString();
+    const call = async (body: string) =>
+      (await readAll((await sendRequest(url, { method: 'POST', headers: {}, body })).body)).toString();
     expect(await call('a')).toBe('ok a');
     expect(await call('b')).toBe('ok b');
     expect(seen).toEqual(['1:a', '2:b', '1:b']);
   });
 
-  it('does not send a streamed body twice: the closed socket is the caller\'s error', async () => {
+  it("does not send a streamed body twice: the closed socket is the caller's error", async () => {
     const perSocket = new WeakMap<object, number>();
     const url = await serve(async (req, res) => {
       await bodyOf(req);
@@ -59,7 +60,9 @@ describe('sendRequest', () => {
     async function* stream() {
       yield new TextEncoder().encode('once');
     }
-    await expect(sendRequest(url, { method: 'POST', headers: {}, body: stream() })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(sendRequest(url, { method: 'POST', headers: {}, body: stream() })).rejects.toMatchObject({
+      code: 'ECONNRESET',
+    });
   });
 
   it('streams a body chunked and decodes a gzip answer', async () => {
@@ -77,7 +80,7 @@ describe('sendRequest', () => {
     expect((await readAll(answer.body)).toString()).toBe('chunked one two');
   });
 
-  it('rejects with the body\'s own error when the stream fails before any answer', async () => {
+  it("rejects with the body's own error when the stream fails before any answer", async () => {
     const url = await serve(async (req, res) => {
       await bodyOf(req).catch(() => undefined);
       res.end();
@@ -86,10 +89,14 @@ describe('sendRequest', () => {
       yield new TextEncoder().encode('part');
       throw new Error('the disk went away');
     }
-    await expect(sendRequest(url, { method: 'PUT', headers: {}, body: failing() })).rejects.toThrow('the disk went away');
+    await expect(sendRequest(url, { method: 'PUT', headers: {}, body: failing() })).rejects.toThrow(
+      'the disk went away',
+    );
   });
 
   it('refuses a URL that is not http or https', async () => {
-    await expect(sendRequest('ftp://example.org/x', { method: 'GET', headers: {} })).rejects.toThrow(/unsupported URL scheme ftp:/);
+    await expect(sendRequest('ftp://example.org/x', { method: 'GET', headers: {} })).rejects.toThrow(
+      /unsupported URL scheme ftp:/,
+    );
   });
 });

@@ -33,7 +33,10 @@ export interface TransportAnswer {
 
 // Sockets are kept between calls (an agent calls its coordinator several times
 // a second); idle ones do not keep the process alive (Node unrefs them).
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
 
 /**
  * Sends a request and resolves when the answer's head arrives. A request
@@ -45,7 +48,8 @@ export async function sendRequest(url: string, request: TransportRequest): Promi
   try {
     return await attempt(url, request);
   } catch (error) {
-    if (!replayable || !(error instanceof StaleSocketError) || request.signal?.aborted === true) throw unwrap(error);
+    if (!replayable || !(error instanceof StaleSocketError) || request.signal?.aborted === true)
+      throw unwrap(error);
     return attempt(url, request).catch((again: unknown) => {
       throw unwrap(again);
     });
@@ -67,30 +71,50 @@ function unwrap(error: unknown): unknown {
 function attempt(url: string, request: TransportRequest): Promise<TransportAnswer> {
   const target = new URL(url);
   const protocol = target.protocol;
-  if (protocol !== 'http:' && protocol !== 'https:') return Promise.reject(new Error(`unsupported URL scheme ${protocol} (http: or https:)`));
+  if (protocol !== 'http:' && protocol !== 'https:')
+    return Promise.reject(new Error(`unsupported URL scheme ${protocol} (http: or https:)`));
   const headers: Record<string, string | number> = { ...request.headers };
   const body = request.body;
   if (typeof body === 'string') headers['content-length'] = Buffer.byteLength(body);
   else if (body instanceof Uint8Array) headers['content-length'] = body.byteLength;
-  else if (body === undefined && request.method !== 'GET' && request.method !== 'HEAD') headers['content-length'] = 0;
+  else if (body === undefined && request.method !== 'GET' && request.method !== 'HEAD')
+    headers['content-length'] = 0;
   return new Promise<TransportAnswer>((resolve, reject) => {
     const module = protocol === 'https:' ? https : http;
-    const req = module.request(target, { method: request.method, headers, agent: agents[protocol], signal: request.signal });
+    const req = module.request(target, {
+      method: request.method,
+      headers,
+      agent: agents[protocol],
+      signal: request.signal,
+    });
     let answered = false;
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (answered) return; // the answer's body reports it
-      reject(req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') ? new StaleSocketError(error.message, { cause: error }) : error);
+      reject(
+        req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+          ? new StaleSocketError(error.message, { cause: error })
+          : error,
+      );
     });
     req.on('response', (res: IncomingMessage) => {
       answered = true;
       let headers: Headers | undefined;
-      resolve({ status: res.statusCode ?? 0, get headers() { return (headers ??= headersOf(res)); }, body: decoded(res) });
+      resolve({
+        status: res.statusCode ?? 0,
+        get headers() {
+          return (headers ??= headersOf(res));
+        },
+        body: decoded(res),
+      });
     });
     if (isWhole(body)) {
       req.end(body);
       return;
     }
-    const source = body instanceof ReadableStream ? Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from(body, { objectMode: false });
+    const source =
+      body instanceof ReadableStream
+        ? Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>)
+        : Readable.from(body, { objectMode: false });
     // A body that fails aborts the request (its error is the request's); the
     // server may answer (and refuse) before the body is sent in full.
     pipeline(source, req).catch((error: unknown) => {
@@ -108,7 +132,14 @@ function headersOf(res: IncomingMessage): Headers {
 
 function decoded(res: IncomingMessage): Readable {
   const encoding = res.headers['content-encoding']?.trim().toLowerCase();
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : undefined;
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : undefined;
   if (decoder === undefined) return res;
   pipeline(res, decoder).catch(() => undefined); // the decoder reports the error to its reader
   return decoder;

@@ -10,7 +10,13 @@ export * from './route.js';
 export { adminRoutes, agentAdminRoutes, agentRoutes, buildRoutes, cacheRoutes };
 
 /** Every route by id. The server mounts these; the clients call them. */
-export const routes = { ...buildRoutes, ...agentAdminRoutes, ...adminRoutes, ...agentRoutes, ...cacheRoutes } as const;
+export const routes = {
+  ...buildRoutes,
+  ...agentAdminRoutes,
+  ...adminRoutes,
+  ...agentRoutes,
+  ...cacheRoutes,
+} as const;
 
 /** A route id. */
 export type RouteId = keyof typeof routes;

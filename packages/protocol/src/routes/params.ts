@@ -8,7 +8,12 @@ import { derivationBaseNameSchema, storePathBaseNameSchema, uuidSchema } from '.
 export const uuidParams = z.object({ uuid: uuidSchema });
 
 /** `{uuid}` of a build and `{name}` of one of its outputs. */
-export const outputParams = z.object({ uuid: uuidSchema, name: z.string().regex(/^[A-Za-z0-9+\-_?=][A-Za-z0-9+\-._?=]*$/, 'expected an output name such as out or lib') });
+export const outputParams = z.object({
+  uuid: uuidSchema,
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9+\-_?=][A-Za-z0-9+\-._?=]*$/, 'expected an output name such as out or lib'),
+});
 
 /** `{name}`: a derivation basename. */
 export const derivationNameParams = z.object({ name: derivationBaseNameSchema });

@@ -36,7 +36,12 @@ export type RequestBodySpec =
 export type ResponseSpec =
   | { readonly kind: 'json'; readonly status: 200 | 201; readonly schema: z.ZodType }
   | { readonly kind: 'empty'; readonly status: 204 }
-  | { readonly kind: 'bytes'; readonly status: 200; readonly contentType: string; readonly description: string }
+  | {
+      readonly kind: 'bytes';
+      readonly status: 200;
+      readonly contentType: string;
+      readonly description: string;
+    }
   | { readonly kind: 'sse'; readonly status: 200; readonly event: z.ZodType; readonly description: string };
 
 /** One route of the HTTP API. */

@@ -1,7 +1,15 @@
 // The route table is consistent: unique routes per port, parameters with schemas, Hono paths that match.
 import { describe, expect, it } from 'vitest';
 import { errorStatus } from '../errors.js';
-import { fillPath, pathParamNames, routeErrors, routeList, routes, routesForPort, toHonoPath } from './index.js';
+import {
+  fillPath,
+  pathParamNames,
+  routeErrors,
+  routeList,
+  routes,
+  routesForPort,
+  toHonoPath,
+} from './index.js';
 
 describe('route table', () => {
   it('has one route per method and path on each port, and ids equal to keys', () => {
@@ -16,7 +24,9 @@ describe('route table', () => {
   });
 
   it('the agent port and the cache (served on it) do not claim the same method and path', () => {
-    const agentSide = [...routesForPort('agent'), ...routesForPort('cache')].map((r) => `${r.method} ${r.path}`);
+    const agentSide = [...routesForPort('agent'), ...routesForPort('cache')].map(
+      (r) => `${r.method} ${r.path}`,
+    );
     expect(new Set(agentSide).size).toBe(agentSide.length);
   });
 
@@ -34,7 +44,8 @@ describe('route table', () => {
       expect(r.path, r.id).toMatch(/^\/(agent|build|derivation)\//);
       expect(r.auth, r.id).toBe(r.id === 'agentSession' ? 'none' : 'agent');
     }
-    for (const r of routesForPort('client')) expect(['client-read', 'client-write', 'none'], r.id).toContain(r.auth);
+    for (const r of routesForPort('client'))
+      expect(['client-read', 'client-write', 'none'], r.id).toContain(r.auth);
     for (const r of routesForPort('cache')) expect(r.auth).toBe('none');
   });
 
@@ -49,10 +60,13 @@ describe('route table', () => {
     for (const r of routeList) {
       const codes = routeErrors(r);
       for (const c of codes) expect(Object.keys(errorStatus)).toContain(c);
-      if (r.auth !== 'none') expect(codes, r.id).toEqual(expect.arrayContaining(['unauthorized', 'forbidden']));
+      if (r.auth !== 'none')
+        expect(codes, r.id).toEqual(expect.arrayContaining(['unauthorized', 'forbidden']));
       else expect(codes.includes('forbidden'), r.id).toBe(false);
     }
-    expect(routeErrors(routes.uploadOutput)).toEqual(expect.arrayContaining(['hash-mismatch', 'range-not-satisfiable', 'payload-too-large']));
+    expect(routeErrors(routes.uploadOutput)).toEqual(
+      expect.arrayContaining(['hash-mismatch', 'range-not-satisfiable', 'payload-too-large']),
+    );
   });
 
   it('turns templates into Hono paths and fills them with encoded values', () => {
@@ -65,10 +79,16 @@ describe('route table', () => {
   });
 
   it('validates path parameters: a narinfo hash keeps or drops its suffix, uuids must be uuids', () => {
-    expect(routes.narinfo.params.safeParse({ hash: '0123456789abcdfghijklmnpqrsvwxyz.narinfo' }).success).toBe(true);
+    expect(
+      routes.narinfo.params.safeParse({ hash: '0123456789abcdfghijklmnpqrsvwxyz.narinfo' }).success,
+    ).toBe(true);
     expect(routes.narinfo.params.safeParse({ hash: '0123456789abcdefghijklmnpqrsvwxy' }).success).toBe(false);
     expect(routes.getBuild.params.safeParse({ uuid: 'nope' }).success).toBe(false);
-    expect(routes.derivationLog.params.safeParse({ drv: '0123456789abcdfghijklmnpqrsvwxyz-x.drv' }).success).toBe(true);
-    expect(routes.derivationLog.params.safeParse({ drv: '0123456789abcdfghijklmnpqrsvwxyz-x' }).success).toBe(false);
+    expect(
+      routes.derivationLog.params.safeParse({ drv: '0123456789abcdfghijklmnpqrsvwxyz-x.drv' }).success,
+    ).toBe(true);
+    expect(routes.derivationLog.params.safeParse({ drv: '0123456789abcdfghijklmnpqrsvwxyz-x' }).success).toBe(
+      false,
+    );
   });
 });

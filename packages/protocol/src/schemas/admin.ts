@@ -1,13 +1,23 @@
 // Operator schemas: dynamic-auth tokens, client tokens, allocation plan, retention.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { byteCountSchema, rowIdParamSchema, limitQuerySchema, textSchema, timestampSchema, uuidSchema } from './common.js';
+import {
+  byteCountSchema,
+  rowIdParamSchema,
+  limitQuerySchema,
+  textSchema,
+  timestampSchema,
+  uuidSchema,
+} from './common.js';
 
 /** A dynamic-auth token's id: `GET /dynamic-auth-tokens` lists them, `DELETE /dynamic-auth-token/{id}` revokes one. */
 export const dynamicAuthTokenIdSchema = rowIdParamSchema;
 
 /** `POST /dynamic-auth-tokens`: a token agents exchange for credentials (`POST /agent/session`), shown once, and its id. */
-export const dynamicAuthTokenSchema = named('DynamicAuthToken', z.object({ token: z.string().min(16), id: z.number().int().min(1).optional() }));
+export const dynamicAuthTokenSchema = named(
+  'DynamicAuthToken',
+  z.object({ token: z.string().min(16), id: z.number().int().min(1).optional() }),
+);
 /** `POST /dynamic-auth-tokens`. */
 export type DynamicAuthToken = z.infer<typeof dynamicAuthTokenSchema>;
 
@@ -26,7 +36,10 @@ export const dynamicAuthTokenInfoSchema = named(
 export type DynamicAuthTokenInfo = z.infer<typeof dynamicAuthTokenInfoSchema>;
 
 /** `GET /dynamic-auth-tokens`: every token, oldest first. */
-export const dynamicAuthTokenListSchema = named('DynamicAuthTokenList', z.object({ tokens: z.array(dynamicAuthTokenInfoSchema) }));
+export const dynamicAuthTokenListSchema = named(
+  'DynamicAuthTokenList',
+  z.object({ tokens: z.array(dynamicAuthTokenInfoSchema) }),
+);
 /** `GET /dynamic-auth-tokens`. */
 export type DynamicAuthTokenList = z.infer<typeof dynamicAuthTokenListSchema>;
 
@@ -58,18 +71,30 @@ export type CreateClientTokenRequest = z.infer<typeof createClientTokenRequestSc
 /** A client token as listed (never its secret). */
 export const clientTokenSchema = named(
   'ClientToken',
-  z.object({ id: uuidSchema, name: z.string(), scope: tokenScopeSchema, createdAt: timestampSchema, lastUsedAt: timestampSchema.nullable() }),
+  z.object({
+    id: uuidSchema,
+    name: z.string(),
+    scope: tokenScopeSchema,
+    createdAt: timestampSchema,
+    lastUsedAt: timestampSchema.nullable(),
+  }),
 );
 /** A client token as listed. */
 export type ClientToken = z.infer<typeof clientTokenSchema>;
 
 /** The answer to `POST /client-tokens`: the token and its secret (shown once; send as `Authorization: Bearer <secret>`). */
-export const createdClientTokenSchema = named('CreatedClientToken', z.object({ token: clientTokenSchema, secret: z.string().min(16) }));
+export const createdClientTokenSchema = named(
+  'CreatedClientToken',
+  z.object({ token: clientTokenSchema, secret: z.string().min(16) }),
+);
 /** The answer to `POST /client-tokens`. */
 export type CreatedClientToken = z.infer<typeof createdClientTokenSchema>;
 
 /** `GET /client-tokens`. */
-export const clientTokenListSchema = named('ClientTokenList', z.object({ tokens: z.array(clientTokenSchema) }));
+export const clientTokenListSchema = named(
+  'ClientTokenList',
+  z.object({ tokens: z.array(clientTokenSchema) }),
+);
 /** `GET /client-tokens`. */
 export type ClientTokenList = z.infer<typeof clientTokenListSchema>;
 
@@ -91,7 +116,10 @@ export const allocationPlanSchema = named(
 export type AllocationPlan = z.infer<typeof allocationPlanSchema>;
 
 /** `POST /retention/run`: apply the configured retention policy now (or only report what it would remove). */
-export const retentionRunRequestSchema = named('RetentionRunRequest', z.object({ dryRun: z.boolean().default(false) }));
+export const retentionRunRequestSchema = named(
+  'RetentionRunRequest',
+  z.object({ dryRun: z.boolean().default(false) }),
+);
 /** `POST /retention/run`. */
 export type RetentionRunRequest = z.infer<typeof retentionRunRequestSchema>;
 

@@ -2,8 +2,16 @@
 import { z } from 'zod';
 import { named } from './registry.js';
 import {
-  byteCountSchema, derivationPathSchema, MAX_SYSTEMS, prioritySchema, storePathSchema, systemSchema, tagListSchema,
-  textSchema, timestampSchema, uuidSchema,
+  byteCountSchema,
+  derivationPathSchema,
+  MAX_SYSTEMS,
+  prioritySchema,
+  storePathSchema,
+  systemSchema,
+  tagListSchema,
+  textSchema,
+  timestampSchema,
+  uuidSchema,
 } from './common.js';
 import { base64Schema } from './derivations.js';
 
@@ -141,10 +149,12 @@ export const allocatedBuildSchema = named(
 export type AllocatedBuild = z.infer<typeof allocatedBuildSchema>;
 
 /** The answer to fetch-builds: the builds allocated now (maybe fewer than asked, maybe none). */
-export const fetchBuildsResponseSchema = named('FetchBuildsResponse', z.object({ builds: z.array(allocatedBuildSchema) }));
+export const fetchBuildsResponseSchema = named(
+  'FetchBuildsResponse',
+  z.object({ builds: z.array(allocatedBuildSchema) }),
+);
 /** The answer to fetch-builds. */
 export type FetchBuildsResponse = z.infer<typeof fetchBuildsResponseSchema>;
-
 
 /** `POST /build/{uuid}/report-setup-failure`: inputs could not be had. */
 export const setupFailureRequestSchema = named(
@@ -163,7 +173,11 @@ export const buildResultRequestSchema = named(
   z.discriminatedUnion('result', [
     z.object({ result: z.literal('success') }),
     z.object({ result: z.literal('build-failure'), message: z.string().max(65536).optional() }),
-    z.object({ result: z.literal('timeout'), limit: z.enum(['timeout', 'max-silent-time']), message: z.string().max(65536).optional() }),
+    z.object({
+      result: z.literal('timeout'),
+      limit: z.enum(['timeout', 'max-silent-time']),
+      message: z.string().max(65536).optional(),
+    }),
     z.object({ result: z.literal('infrastructure-failure'), message: z.string().max(65536) }),
     z.object({ result: z.literal('canceled') }),
   ]),

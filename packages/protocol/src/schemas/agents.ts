@@ -1,7 +1,15 @@
 // Agent administration schemas of the client API: create, list, show, passwords (new, list, revoke), tags.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { byteCountSchema, rowIdParamSchema, systemSchema, tagListSchema, textSchema, timestampSchema, uuidSchema } from './common.js';
+import {
+  byteCountSchema,
+  rowIdParamSchema,
+  systemSchema,
+  tagListSchema,
+  textSchema,
+  timestampSchema,
+  uuidSchema,
+} from './common.js';
 
 /** The last status an agent reported. */
 export const agentStatusSchema = named(
@@ -75,7 +83,10 @@ export const agentDetailSchema = named(
 export type AgentDetail = z.infer<typeof agentDetailSchema>;
 
 /** `POST /agent/{uuid}/passwords`: a new password for the agent (shown once; earlier ones stay valid). */
-export const newPasswordResponseSchema = named('NewPasswordResponse', z.object({ password: z.string().min(16) }));
+export const newPasswordResponseSchema = named(
+  'NewPasswordResponse',
+  z.object({ password: z.string().min(16) }),
+);
 /** `POST /agent/{uuid}/passwords`. */
 export type NewPasswordResponse = z.infer<typeof newPasswordResponseSchema>;
 
@@ -101,6 +112,9 @@ export const agentPasswordSchema = named(
 export type AgentPassword = z.infer<typeof agentPasswordSchema>;
 
 /** `GET /agent/{uuid}/passwords`: the agent's passwords, oldest first. */
-export const agentPasswordListSchema = named('AgentPasswordList', z.object({ passwords: z.array(agentPasswordSchema) }));
+export const agentPasswordListSchema = named(
+  'AgentPasswordList',
+  z.object({ passwords: z.array(agentPasswordSchema) }),
+);
 /** `GET /agent/{uuid}/passwords`. */
 export type AgentPasswordList = z.infer<typeof agentPasswordListSchema>;

@@ -2,12 +2,24 @@
 import { z } from 'zod';
 import { named } from './registry.js';
 import {
-  booleanQuerySchema, derivationPathSchema, limitQuerySchema, prioritySchema, repeated, storePathSchema,
-  systemSchema, tagFilterSchema, tagListSchema, timestampSchema, uuidSchema,
+  booleanQuerySchema,
+  derivationPathSchema,
+  limitQuerySchema,
+  prioritySchema,
+  repeated,
+  storePathSchema,
+  systemSchema,
+  tagFilterSchema,
+  tagListSchema,
+  timestampSchema,
+  uuidSchema,
 } from './common.js';
 
 /** The state of a build. `queued` builds may be waiting for inputs; see `GET /build/{uuid}/why`. */
-export const buildStateSchema = named('BuildState', z.enum(['queued', 'allocated', 'started', 'succeeded', 'failed', 'canceled']));
+export const buildStateSchema = named(
+  'BuildState',
+  z.enum(['queued', 'allocated', 'started', 'succeeded', 'failed', 'canceled']),
+);
 /** The state of a build. */
 export type BuildState = z.infer<typeof buildStateSchema>;
 
@@ -153,7 +165,10 @@ export type ListBuildsQueryInput = z.input<typeof listBuildsQuerySchema>;
 export type ListBuildsQuery = z.infer<typeof listBuildsQuerySchema>;
 
 /** `GET /builds`: one page. `nextCursor` is null on the last page. */
-export const buildListSchema = named('BuildList', z.object({ builds: z.array(buildSchema), nextCursor: z.string().nullable() }));
+export const buildListSchema = named(
+  'BuildList',
+  z.object({ builds: z.array(buildSchema), nextCursor: z.string().nullable() }),
+);
 /** `GET /builds`. */
 export type BuildList = z.infer<typeof buildListSchema>;
 
@@ -186,7 +201,10 @@ export const cancelResponseSchema = named('CancelResponse', z.object({ canceled:
 export type CancelResponse = z.infer<typeof cancelResponseSchema>;
 
 /** `POST /build/{uuid}/update-priority`. */
-export const updatePriorityRequestSchema = named('UpdatePriorityRequest', z.object({ priority: prioritySchema }));
+export const updatePriorityRequestSchema = named(
+  'UpdatePriorityRequest',
+  z.object({ priority: prioritySchema }),
+);
 /** `POST /build/{uuid}/update-priority`. */
 export type UpdatePriorityRequest = z.infer<typeof updatePriorityRequestSchema>;
 

@@ -16,7 +16,7 @@ export const uuidSchema = z.uuid();
 export const timestampSchema = z.iso.datetime();
 
 /** Characters allowed in a store path name (after the hash and dash). */
-const NAME = "[A-Za-z0-9+\\-_?=][A-Za-z0-9+\\-._?=]*";
+const NAME = '[A-Za-z0-9+\\-_?=][A-Za-z0-9+\\-._?=]*';
 /** Nix base32 alphabet: no e, o, u, t. */
 const NIX32 = '[0123456789abcdfghijklmnpqrsvwxyz]';
 
@@ -24,7 +24,10 @@ const NIX32 = '[0123456789abcdfghijklmnpqrsvwxyz]';
 export const storePathBaseNameSchema = z
   .string()
   .max(244)
-  .regex(new RegExp(`^${NIX32}{32}-${NAME}$`), 'expected a store path basename: 32 nix-base32 characters, "-", a name');
+  .regex(
+    new RegExp(`^${NIX32}{32}-${NAME}$`),
+    'expected a store path basename: 32 nix-base32 characters, "-", a name',
+  );
 
 /**
  * An absolute store path: a store directory (any, `/gnu/store` or `/nix/store`
@@ -33,19 +36,33 @@ export const storePathBaseNameSchema = z
 export const storePathSchema = z
   .string()
   .max(4096)
-  .regex(new RegExp(`^(/[^/\\0]+)+/${NIX32}{32}-${NAME}$`), 'expected an absolute store path such as /gnu/store/<hash>-<name>');
+  .regex(
+    new RegExp(`^(/[^/\\0]+)+/${NIX32}{32}-${NAME}$`),
+    'expected an absolute store path such as /gnu/store/<hash>-<name>',
+  );
 
 /** The store path of a derivation: a store path whose name ends in `.drv`. */
-export const derivationPathSchema = storePathSchema.refine((p) => p.endsWith('.drv'), 'expected a derivation path ending in .drv');
+export const derivationPathSchema = storePathSchema.refine(
+  (p) => p.endsWith('.drv'),
+  'expected a derivation path ending in .drv',
+);
 
 /** A derivation's basename (what `/derivation/{name}` and `/log/{drv}` take). */
-export const derivationBaseNameSchema = storePathBaseNameSchema.refine((p) => p.endsWith('.drv'), 'expected a derivation basename ending in .drv');
+export const derivationBaseNameSchema = storePathBaseNameSchema.refine(
+  (p) => p.endsWith('.drv'),
+  'expected a derivation basename ending in .drv',
+);
 
 /** A system type such as `x86_64-linux` or `aarch64-linux`. */
-export const systemSchema = z.string().max(64).regex(/^[A-Za-z0-9_.]+-[A-Za-z0-9_.-]+$/, 'expected a system such as x86_64-linux');
+export const systemSchema = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9_.]+-[A-Za-z0-9_.-]+$/, 'expected a system such as x86_64-linux');
 
 /** A NAR hash as narinfo writes it: `sha256:` and 52 Nix-base32 characters. */
-export const narHashSchema = z.string().regex(new RegExp(`^sha256:${NIX32}{52}$`), 'expected sha256:<52 nix-base32 characters>');
+export const narHashSchema = z
+  .string()
+  .regex(new RegExp(`^sha256:${NIX32}{52}$`), 'expected sha256:<52 nix-base32 characters>');
 
 /** A byte count: a non-negative safe integer. */
 export const byteCountSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -58,7 +75,11 @@ export const prioritySchema = z.number().int().min(-2147483648).max(2147483647);
  * (a 500 there) while SQLite stores it, so the two databases would disagree.
  */
 export function textSchema(min: number, max: number) {
-  return z.string().min(min).max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 }
 
 /** Most systems an agent may name in one request. */
@@ -88,9 +109,7 @@ export const compressionSchema = z.enum(['none', 'gzip', 'lzip', 'zstd']);
 export type Compression = z.infer<typeof compressionSchema>;
 
 /** Reads a `key=value` tag filter from a query string. */
-export const tagFilterSchema = z
-  .string()
-  .regex(/^[^=]+=.*$/s, 'expected a tag filter key=value');
+export const tagFilterSchema = z.string().regex(/^[^=]+=.*$/s, 'expected a tag filter key=value');
 
 /** Query parameters are strings; this accepts one value or repeated values and yields an array. */
 export function repeated<T extends z.ZodType<unknown, string>>(item: T) {
@@ -101,7 +120,10 @@ export function repeated<T extends z.ZodType<unknown, string>>(item: T) {
 }
 
 /** A row id in a path: a positive decimal integer of at most 15 digits, no sign, exponent or leading zero. */
-export const rowIdParamSchema = z.string().regex(/^[1-9][0-9]{0,14}$/, 'expected a positive decimal id').transform(Number);
+export const rowIdParamSchema = z
+  .string()
+  .regex(/^[1-9][0-9]{0,14}$/, 'expected a positive decimal id')
+  .transform(Number);
 
 /** A page limit in a query string: 1 to 1000, default 100. */
 export const limitQuerySchema = z.coerce.number().int().min(1).max(1000).default(100);

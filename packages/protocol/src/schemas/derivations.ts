@@ -12,7 +12,10 @@ export const missingPathsRequestSchema = named(
 export type MissingPathsRequest = z.infer<typeof missingPathsRequestSchema>;
 
 /** The answer: the subset of `paths` the coordinator does not hold, in request order. */
-export const missingPathsResponseSchema = named('MissingPathsResponse', z.object({ missing: z.array(storePathSchema) }));
+export const missingPathsResponseSchema = named(
+  'MissingPathsResponse',
+  z.object({ missing: z.array(storePathSchema) }),
+);
 /** The answer to `POST /derivations/missing`. */
 export type MissingPathsResponse = z.infer<typeof missingPathsResponseSchema>;
 
@@ -40,7 +43,10 @@ export const uploadDerivationsRequestSchema = named(
 export type UploadDerivationsRequest = z.infer<typeof uploadDerivationsRequestSchema>;
 
 /** The answer to a derivation upload: the paths now held (including any already held). */
-export const uploadDerivationsResponseSchema = named('UploadDerivationsResponse', z.object({ stored: z.array(derivationPathSchema) }));
+export const uploadDerivationsResponseSchema = named(
+  'UploadDerivationsResponse',
+  z.object({ stored: z.array(derivationPathSchema) }),
+);
 /** The answer to a derivation upload. */
 export type UploadDerivationsResponse = z.infer<typeof uploadDerivationsResponseSchema>;
 

@@ -8,9 +8,20 @@ import { derivationPathSchema, timestampSchema, uuidSchema } from './common.js';
 export const eventTypeSchema = named(
   'EventType',
   z.enum([
-    'build-submitted', 'build-allocated', 'build-started', 'build-success', 'build-failure', 'build-canceled',
-    'build-missing-inputs', 'build-priority-changed', 'build-released',
-    'agent-created', 'agent-activated', 'agent-deactivated', 'agent-status', 'agent-credentials-revoked',
+    'build-submitted',
+    'build-allocated',
+    'build-started',
+    'build-success',
+    'build-failure',
+    'build-canceled',
+    'build-missing-inputs',
+    'build-priority-changed',
+    'build-released',
+    'agent-created',
+    'agent-activated',
+    'agent-deactivated',
+    'agent-status',
+    'agent-credentials-revoked',
   ]),
 );
 /** Event types on the stream. */

@@ -67,7 +67,12 @@ describe('named schemas on arbitrary input', () => {
 
 describe('query schemas', () => {
   it('GET /builds accepts repeated and single values and coerces numbers', () => {
-    const q = listBuildsQuerySchema.parse({ state: 'queued', tag: ['a=1', 'b=x=y'], limit: '25', blocked: 'true' });
+    const q = listBuildsQuerySchema.parse({
+      state: 'queued',
+      tag: ['a=1', 'b=x=y'],
+      limit: '25',
+      blocked: 'true',
+    });
     expect(q).toMatchObject({ state: ['queued'], tag: ['a=1', 'b=x=y'], limit: 25, blocked: true });
     expect(listBuildsQuerySchema.parse({}).limit).toBe(100);
     expect(listBuildsQuerySchema.safeParse({ limit: '0' }).success).toBe(false);
@@ -84,9 +89,11 @@ describe('query schemas', () => {
 
 describe('store paths and derivation text', () => {
   it('derivation text survives base64 byte for byte, whatever the bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
-      expect(decodeDerivationText(encodeDerivationText(bytes))).toEqual(bytes);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+        expect(decodeDerivationText(encodeDerivationText(bytes))).toEqual(bytes);
+      }),
+    );
   });
 
   it('store paths need the 32-character hash in the Nix base32 alphabet and a valid name', () => {

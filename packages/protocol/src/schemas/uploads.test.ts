@@ -5,7 +5,9 @@ import { encodeUploadHeaders, parseUploadHeaders, uploadHeaders } from './upload
 
 const nix32 = fc.constantFrom(...'0123456789abcdfghijklmnpqrsvwxyz'.split(''));
 const hashPart = (n: number) => fc.array(nix32, { minLength: n, maxLength: n }).map((a) => a.join(''));
-const baseName = fc.tuple(hashPart(32), fc.stringMatching(/^[a-z0-9][a-z0-9.+_-]{0,20}$/)).map(([h, n]) => `${h}-${n}`);
+const baseName = fc
+  .tuple(hashPart(32), fc.stringMatching(/^[a-z0-9][a-z0-9.+_-]{0,20}$/))
+  .map(([h, n]) => `${h}-${n}`);
 
 describe('upload headers', () => {
   it('round-trip any metadata', () => {
@@ -21,7 +23,9 @@ describe('upload headers', () => {
         (meta) => {
           const headers = encodeUploadHeaders(meta);
           const parsed = parseUploadHeaders((n) => headers[n]);
-          expect(parsed.success && parsed.data).toEqual(meta.deriver === undefined ? { ...meta, deriver: undefined } : meta);
+          expect(parsed.success && parsed.data).toEqual(
+            meta.deriver === undefined ? { ...meta, deriver: undefined } : meta,
+          );
         },
       ),
     );

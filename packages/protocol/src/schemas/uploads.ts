@@ -1,7 +1,13 @@
 // NAR upload metadata carried in headers (outputs and input sources), and upload progress.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { byteCountSchema, compressionSchema, narHashSchema, storePathBaseNameSchema, storePathSchema } from './common.js';
+import {
+  byteCountSchema,
+  compressionSchema,
+  narHashSchema,
+  storePathBaseNameSchema,
+  storePathSchema,
+} from './common.js';
 
 /**
  * Header names of a NAR upload (`PUT /build/{uuid}/output/{name}`,
@@ -68,7 +74,10 @@ export function parseUploadHeaders(get: (name: string) => string | null | undefi
   return narUploadMetadataSchema.safeParse({
     compression: get(uploadHeaders.compression) ?? undefined,
     narHash: get(uploadHeaders.narHash) ?? undefined,
-    narSize: size !== null && size !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(size) ? Number(size) : size ?? undefined,
+    narSize:
+      size !== null && size !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(size)
+        ? Number(size)
+        : (size ?? undefined),
     references: refs === '' ? [] : refs.split(/ +/),
     deriver: get(uploadHeaders.deriver) ?? undefined,
   });

@@ -1,7 +1,14 @@
 // The answer to "why is my build not running?": GET /build/{uuid}/why.
 import { z } from 'zod';
 import { named } from './registry.js';
-import { derivationPathSchema, storePathSchema, systemSchema, tagListSchema, timestampSchema, uuidSchema } from './common.js';
+import {
+  derivationPathSchema,
+  storePathSchema,
+  systemSchema,
+  tagListSchema,
+  timestampSchema,
+  uuidSchema,
+} from './common.js';
 import { buildStateSchema } from './builds.js';
 
 /** An input derivation that is not yet available, and the build that would make it so. */

@@ -48,7 +48,13 @@ export async function startRecordingServer(): Promise<RecordingServer> {
   };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const recorded: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: undefined };
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body: undefined,
+    };
     requests.push(recorded);
     Promise.resolve(handler(req, res, recorded)).catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: String(err) } });

@@ -16,7 +16,9 @@ describe('Nix base32', () => {
         const file = join(dir, 'f');
         writeFileSync(file, text);
         const hex = createHash('sha256').update(text).digest('hex');
-        const nix = execFileSync('nix-hash', ['--type', 'sha256', '--to-base32', hex], { encoding: 'utf8' }).trim();
+        const nix = execFileSync('nix-hash', ['--type', 'sha256', '--to-base32', hex], {
+          encoding: 'utf8',
+        }).trim();
         expect(encodeNix32(Buffer.from(hex, 'hex'))).toBe(nix);
         expect(Buffer.from(decodeNix32(nix)).toString('hex')).toBe(hex);
       }

@@ -32,7 +32,9 @@ export function encodeNix32(bytes: Uint8Array): string {
 export function decodeNix32(text: string): Uint8Array {
   const size = Math.floor((text.length * 5) / 8);
   if (nix32Length(size) !== text.length) {
-    throw new EncodingError('nix32-length', 'Nix base32 text has an impossible length', { found: String(text.length) });
+    throw new EncodingError('nix32-length', 'Nix base32 text has an impossible length', {
+      found: String(text.length),
+    });
   }
   const out = new Uint8Array(size);
   for (let n = 0; n < text.length; n++) {
@@ -52,7 +54,9 @@ export function decodeNix32(text: string): Uint8Array {
     const carry = digit >> (8 - j);
     if (i + 1 < size) out[i + 1] = out[i + 1]! | carry;
     else if (carry !== 0) {
-      throw new EncodingError('nix32-padding', 'Nix base32 text has non-zero leftover bits', { found: quote(text) });
+      throw new EncodingError('nix32-padding', 'Nix base32 text has non-zero leftover bits', {
+        found: quote(text),
+      });
     }
   }
   return out;

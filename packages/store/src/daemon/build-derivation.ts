@@ -15,7 +15,10 @@ import type { DaemonSession } from './session.js';
  * path the build reads, the outputs of input derivations included.
  */
 export interface BasicDerivation {
-  readonly outputs: ReadonlyMap<string, { readonly path: string; readonly hashAlgo: string; readonly hash: string }>;
+  readonly outputs: ReadonlyMap<
+    string,
+    { readonly path: string; readonly hashAlgo: string; readonly hash: string }
+  >;
   readonly inputSrcs: readonly string[];
   readonly system: string;
   readonly builder: string;
@@ -27,8 +30,14 @@ const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
 /** Encodes a BasicDerivation as the worker protocol carries it (maps sorted by key). */
 export function encodeBasicDerivation(drv: BasicDerivation): Uint8Array {
-  const byKey = <V>(m: ReadonlyMap<string, V>): [string, V][] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const outputs = byKey(drv.outputs).flatMap(([name, o]) => [encodeBytes(bytes(name)), encodeBytes(o.path), encodeBytes(o.hashAlgo), encodeBytes(o.hash)]);
+  const byKey = <V>(m: ReadonlyMap<string, V>): [string, V][] =>
+    [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const outputs = byKey(drv.outputs).flatMap(([name, o]) => [
+    encodeBytes(bytes(name)),
+    encodeBytes(o.path),
+    encodeBytes(o.hashAlgo),
+    encodeBytes(o.hash),
+  ]);
   const env = byKey(drv.env).flatMap(([k, v]) => [encodeBytes(bytes(k)), encodeBytes(bytes(v))]);
   return Buffer.concat([
     encodeU64(drv.outputs.size),
@@ -54,13 +63,22 @@ export async function buildDerivationOn(
   request: BuildRequest = {},
 ): Promise<BuildResult> {
   if (session.info.dialect !== 'nix') {
-    throw new DaemonProtocolError('unsupported-operation', 'guix-daemon has no BuildDerivation; add the derivation and use build', {
-      expected: 'a Nix daemon',
-      found: 'guix-daemon',
-    });
+    throw new DaemonProtocolError(
+      'unsupported-operation',
+      'guix-daemon has no BuildDerivation; add the derivation and use build',
+      {
+        expected: 'a Nix daemon',
+        found: 'guix-daemon',
+      },
+    );
   }
   return runBuild(session, drvPath, request, async (onEvent) => {
-    session.request(Op.BuildDerivation, encodeBytes(drvPath), encodeBasicDerivation(drv), encodeU64(BuildMode[request.mode ?? 'normal']));
+    session.request(
+      Op.BuildDerivation,
+      encodeBytes(drvPath),
+      encodeBasicDerivation(drv),
+      encodeU64(BuildMode[request.mode ?? 'normal']),
+    );
     await session.finish('build-derivation', onEvent);
     return readBuildResult(session);
   });

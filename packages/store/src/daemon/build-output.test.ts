@@ -14,7 +14,14 @@ const frame = (pid: number | string, data: string | Buffer, length = Buffer.byte
 function collect(): { lines: LogLine[]; output: BuildOutput } {
   const lines: LogLine[] = [];
   let clock = 100;
-  return { lines, output: new BuildOutput(DRV, (line) => lines.push(line), () => clock++) };
+  return {
+    lines,
+    output: new BuildOutput(
+      DRV,
+      (line) => lines.push(line),
+      () => clock++,
+    ),
+  };
 }
 
 describe('BuildOutput', () => {
@@ -38,16 +45,33 @@ describe('BuildOutput', () => {
       { source: 'build', text: 'next' },
       { source: 'build', text: 'builder' },
     ]);
-    expect(output).toMatchObject({ startTime: 100, stopTime: 101, timeLimit: 'max-silent-time', substituted: true, otherFailed: false });
+    expect(output).toMatchObject({
+      startTime: 100,
+      stopTime: 101,
+      timeLimit: 'max-silent-time',
+      substituted: true,
+      otherFailed: false,
+    });
   });
 
   it('prefers the limit named on its own derivation, and notes failures of others', () => {
     const { output } = collect();
-    output.push(Buffer.from("building of `/gnu/store/00000000000000000000000000000000-dep.drv' timed out after 3 seconds\n"));
+    output.push(
+      Buffer.from(
+        "building of `/gnu/store/00000000000000000000000000000000-dep.drv' timed out after 3 seconds\n",
+      ),
+    );
     expect(output.timeLimit).toBe('timeout');
-    output.push(Buffer.from('@ build-failed /gnu/store/00000000000000000000000000000000-dep.drv - timeout\n'));
+    output.push(
+      Buffer.from('@ build-failed /gnu/store/00000000000000000000000000000000-dep.drv - timeout\n'),
+    );
     output.push(Buffer.from(`building of \`${DRV}' timed out after 1 seconds of silence\n`));
-    expect(output).toMatchObject({ timeLimit: 'max-silent-time', otherFailed: true, startTime: undefined, stopTime: undefined });
+    expect(output).toMatchObject({
+      timeLimit: 'max-silent-time',
+      otherFailed: true,
+      startTime: undefined,
+      stopTime: undefined,
+    });
   });
 
   it('passes builder bytes through exactly, UTF-8 split across frames included', () => {
@@ -113,18 +137,35 @@ describe('BuildOutput', () => {
 describe('build traces and time limits', () => {
   it('parses the traces guix-daemon prints and nothing else', () => {
     expect(parseBuildTrace(`@ build-started ${DRV} - x86_64-linux /var/log/x.gz 4242`)).toEqual({
-      kind: 'build-started', drvPath: DRV, system: 'x86_64-linux', logFile: '/var/log/x.gz', pid: 4242,
+      kind: 'build-started',
+      drvPath: DRV,
+      system: 'x86_64-linux',
+      logFile: '/var/log/x.gz',
+      pid: 4242,
     });
-    expect(parseBuildTrace(`|   @ build-succeeded ${DRV} -`)).toEqual({ kind: 'build-succeeded', drvPath: DRV });
-    expect(parseBuildTrace(`@ build-failed ${DRV} - 1 builder failed`)).toEqual({ kind: 'build-failed', drvPath: DRV, reason: '1 builder failed' });
-    expect(parseBuildTrace('@ substituter-succeeded /gnu/store/x-y')).toEqual({ kind: 'substituter-succeeded', path: '/gnu/store/x-y' });
-    expect(parseBuildTrace(`@ build-started ${DRV} - x86_64-linux /var/log/x.gz pid`)).toEqual({ kind: 'other', name: 'build-started' });
+    expect(parseBuildTrace(`|   @ build-succeeded ${DRV} -`)).toEqual({
+      kind: 'build-succeeded',
+      drvPath: DRV,
+    });
+    expect(parseBuildTrace(`@ build-failed ${DRV} - 1 builder failed`)).toEqual({
+      kind: 'build-failed',
+      drvPath: DRV,
+      reason: '1 builder failed',
+    });
+    expect(parseBuildTrace('@ substituter-succeeded /gnu/store/x-y')).toEqual({
+      kind: 'substituter-succeeded',
+      path: '/gnu/store/x-y',
+    });
+    expect(parseBuildTrace(`@ build-started ${DRV} - x86_64-linux /var/log/x.gz pid`)).toEqual({
+      kind: 'other',
+      name: 'build-started',
+    });
     expect(parseBuildTrace('@ hook-failed x')).toEqual({ kind: 'other', name: 'hook-failed' });
     expect(parseBuildTrace('building path(s) x')).toBeUndefined();
     expect(parseBuildTrace('@@ build-started')).toBeUndefined();
   });
 
-  it('tells the two limits from the daemons\' words (Guix 1.4.0, 1.5.0, Nix 2.8)', () => {
+  it("tells the two limits from the daemons' words (Guix 1.4.0, 1.5.0, Nix 2.8)", () => {
     expect(timeLimitOf(`building of \`${DRV}' timed out after 1 seconds of silence`)).toBe('max-silent-time');
     expect(timeLimitOf(`building of \`${DRV}' timed out after 2 seconds`)).toBe('timeout');
     expect(timeLimitOf(`building of \`${DRV}' timed out after %2% seconds`)).toBe('timeout');

@@ -51,7 +51,11 @@ export class BuildOutput implements BuildObservations {
   readonly #daemon: ByteLineSplitter;
 
   /** `now` gives seconds since the epoch (default: the system clock). */
-  constructor(drvPath: string, emit: (line: LogLine) => void, now: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(
+    drvPath: string,
+    emit: (line: LogLine) => void,
+    now: () => number = () => Math.floor(Date.now() / 1000),
+  ) {
     this.#drvPath = drvPath;
     this.#emit = emit;
     this.#now = now;
@@ -114,7 +118,8 @@ export class BuildOutput implements BuildObservations {
     if (trace === undefined) {
       const limit = timeLimitOf(text);
       if (limit !== undefined) {
-        if (text.includes(`\`${this.#drvPath}'`) || text.includes(`'${this.#drvPath}'`)) this.#ownLimit = limit;
+        if (text.includes(`\`${this.#drvPath}'`) || text.includes(`'${this.#drvPath}'`))
+          this.#ownLimit = limit;
         else this.#otherLimit ??= limit;
       }
       this.#emit({ text, source: 'daemon' });

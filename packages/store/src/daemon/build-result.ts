@@ -25,7 +25,12 @@ const STATUSES: readonly BuildStatus[] = [
 ];
 
 /** Statuses that mean the outputs are there. */
-const SUCCESSES = new Set<BuildStatus>(['built', 'substituted', 'already-valid', 'resolves-to-already-valid']);
+const SUCCESSES = new Set<BuildStatus>([
+  'built',
+  'substituted',
+  'already-valid',
+  'resolves-to-already-valid',
+]);
 
 /** The status name of a Nix BuildResult status number (`unknown` past the table). */
 export function buildStatusOf(code: number): BuildStatus {

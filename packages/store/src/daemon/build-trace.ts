@@ -7,11 +7,20 @@ export type TimeLimit = 'timeout' | 'max-silent-time';
 
 /** A guix-daemon build trace line, parsed. */
 export type BuildTrace =
-  | { readonly kind: 'build-started'; readonly drvPath: string; readonly system: string; readonly logFile: string; readonly pid: number }
+  | {
+      readonly kind: 'build-started';
+      readonly drvPath: string;
+      readonly system: string;
+      readonly logFile: string;
+      readonly pid: number;
+    }
   | { readonly kind: 'build-succeeded'; readonly drvPath: string }
   /** `reason`: `timeout`, `cached`, or the status and message of a failure. */
   | { readonly kind: 'build-failed'; readonly drvPath: string; readonly reason: string }
-  | { readonly kind: 'substituter-started' | 'substituter-succeeded' | 'substituter-failed'; readonly path: string }
+  | {
+      readonly kind: 'substituter-started' | 'substituter-succeeded' | 'substituter-failed';
+      readonly path: string;
+    }
   /** Any other `@ name …` line (hook-failed, download-progress, …). */
   | { readonly kind: 'other'; readonly name: string };
 

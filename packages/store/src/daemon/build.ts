@@ -16,13 +16,21 @@ import { isBuildLogLine, type StderrEvent } from './stderr.js';
  * reads a bare path as "this .drv file" (nothing built), so all outputs are
  * `DRV!*` there; older Nix and guix-daemon build every output of a bare path.
  */
-export function pathWithOutputs(drvPath: string, outputs: readonly string[] | undefined, modernNix: boolean): string {
+export function pathWithOutputs(
+  drvPath: string,
+  outputs: readonly string[] | undefined,
+  modernNix: boolean,
+): string {
   if (outputs !== undefined && outputs.length > 0) return `${drvPath}!${[...outputs].sort().join(',')}`;
   return modernNix ? `${drvPath}!*` : drvPath;
 }
 
 /** Builds `drvPath` on `session`; builder failures become results, other refusals DaemonErrors. */
-export async function buildOn(session: DaemonSession, drvPath: string, request: BuildRequest = {}): Promise<BuildResult> {
+export async function buildOn(
+  session: DaemonSession,
+  drvPath: string,
+  request: BuildRequest = {},
+): Promise<BuildResult> {
   const nix = session.info.dialect === 'nix';
   // Builder output and traces are told apart only once set-options asked for them.
   if (!nix && !session.buildTraces) await session.setOptions({});
@@ -37,7 +45,14 @@ export async function buildOn(session: DaemonSession, drvPath: string, request: 
     session.request(Op.BuildPaths, encodeStringList([target]), mode);
     await session.finish('build-paths', onEvent);
     await session.conn.reader.readU64('acknowledgement');
-    return { success: true, status: 'built', statusCode: 0, errorMessage: '', startTime: null, stopTime: null };
+    return {
+      success: true,
+      status: 'built',
+      statusCode: 0,
+      errorMessage: '',
+      startTime: null,
+      stopTime: null,
+    };
   });
 }
 
@@ -76,7 +91,14 @@ export async function runBuild(
     if (signal?.aborted) throw aborted();
     if (!(error instanceof DaemonError && isBuildFailure(error))) throw error;
     const status: BuildStatus = error.status === 101 ? 'timed-out' : 'permanent-failure';
-    result = { success: false, status, statusCode: error.status ?? 1, errorMessage: error.daemonMessage, startTime: null, stopTime: null };
+    result = {
+      success: false,
+      status,
+      statusCode: error.status ?? 1,
+      errorMessage: error.daemonMessage,
+      startTime: null,
+      stopTime: null,
+    };
   } finally {
     signal?.removeEventListener('abort', onAbort);
     output.flush();
@@ -111,7 +133,9 @@ export function completeResult(result: BuildResult, seen: BuildObservations, tra
 /** Guix marks builder failures with status 100+; old Nix only says so in words. */
 function isBuildFailure(error: DaemonError): boolean {
   if (error.status !== undefined && error.status >= 100) return true;
-  return error.status === undefined && /^build of .* failed|^builder for .* failed/m.test(error.daemonMessage);
+  return (
+    error.status === undefined && /^build of .* failed|^builder for .* failed/m.test(error.daemonMessage)
+  );
 }
 
 /** Reads BuildPathsWithResults' answer: one keyed BuildResult per requested path; returns the first. */
@@ -123,6 +147,10 @@ async function readResults(session: DaemonSession): Promise<BuildResult> {
     const result = await readBuildResult(session);
     first ??= result;
   }
-  if (first === undefined) throw new DaemonError({ daemonMessage: 'no build result returned', operation: 'build-paths-with-results' });
+  if (first === undefined)
+    throw new DaemonError({
+      daemonMessage: 'no build result returned',
+      operation: 'build-paths-with-results',
+    });
   return first;
 }

@@ -51,7 +51,8 @@ export class DaemonError extends StoreError {
   readonly operation: string | undefined;
 
   constructor(details: DaemonErrorDetails) {
-    const what = details.operation === undefined ? 'the build daemon' : `the build daemon refused ${details.operation}`;
+    const what =
+      details.operation === undefined ? 'the build daemon' : `the build daemon refused ${details.operation}`;
     super('daemon-error', `${what}: ${details.daemonMessage}`, details);
     this.daemonMessage = details.daemonMessage;
     this.status = details.status;

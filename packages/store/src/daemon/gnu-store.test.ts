@@ -30,7 +30,13 @@ describe('a /gnu/store daemon', () => {
       'derivation { name = "gbc-gnu"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo gnu line; echo gnu > $out" ]; }',
     );
     const instRoot = join(dir, 'inst');
-    const drvPath = nix('nix-instantiate', ['--store', `local?store=/gnu/store&root=${instRoot}`, join(dir, 'gnu.nix')]).toString().trim();
+    const drvPath = nix('nix-instantiate', [
+      '--store',
+      `local?store=/gnu/store&root=${instRoot}`,
+      join(dir, 'gnu.nix'),
+    ])
+      .toString()
+      .trim();
     expect(drvPath).toMatch(/^\/gnu\/store\/[0-9a-z]{32}-gbc-gnu\.drv$/);
     const text = readFileSync(join(instRoot, 'nix/store', basename(drvPath)));
     expect(await client.addTextToStore('gbc-gnu.drv', text, [])).toBe(drvPath);

@@ -83,7 +83,8 @@ export async function handshake(conn: DaemonConnection): Promise<DaemonInfo> {
   conn.send(encodeU64(clientVersion), encodeU64(0), encodeU64(0));
   let versionString: string | null = null;
   let trusted: boolean | null = null;
-  if (dialect === 'nix' && minor >= 33) versionString = await reader.readString(MAX_TEXT, 'daemon version string');
+  if (dialect === 'nix' && minor >= 33)
+    versionString = await reader.readString(MAX_TEXT, 'daemon version string');
   if (dialect === 'nix' && minor >= 35) {
     const flag = await reader.readU64('trust flag');
     trusted = flag === 1 ? true : flag === 2 ? false : null;

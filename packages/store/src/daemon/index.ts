@@ -20,9 +20,21 @@ export {
   Stderr as DaemonStderr,
   type BuildModeName,
 } from './constants.js';
-export { DaemonError, DaemonProtocolError, signatureRefusalOf, type DaemonErrorDetails, type SignatureRefusal } from './errors.js';
+export {
+  DaemonError,
+  DaemonProtocolError,
+  signatureRefusalOf,
+  type DaemonErrorDetails,
+  type SignatureRefusal,
+} from './errors.js';
 export { EXPORT_MAGIC, readExportTrailer, type ExportTrailer } from './export-format.js';
-export { dialectOf, formatProtocolVersion, handshake, type DaemonDialect, type DaemonInfo } from './handshake.js';
+export {
+  dialectOf,
+  formatProtocolVersion,
+  handshake,
+  type DaemonDialect,
+  type DaemonInfo,
+} from './handshake.js';
 export { buildOn, pathWithOutputs, runBuild } from './build.js';
 export { buildDerivationOn, encodeBasicDerivation, type BasicDerivation } from './build-derivation.js';
 export { buildStatusOf } from './build-result.js';

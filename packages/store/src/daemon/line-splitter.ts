@@ -54,7 +54,13 @@ export class ByteLineSplitter {
       const line = Buffer.concat(this.#partial, this.#size);
       this.#partial = [];
       this.#size = 0;
-      this.#emit(line.toString('utf8', 0, line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length));
+      this.#emit(
+        line.toString(
+          'utf8',
+          0,
+          line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length,
+        ),
+      );
       data = data.subarray(nl + 1);
     }
     this.#take(data);

@@ -55,10 +55,16 @@ export async function addNarOn(session: DaemonSession, info: NarImport, nar: Byt
  */
 export async function importPathsOn(session: DaemonSession, info: NarImport, nar: ByteSource): Promise<void> {
   session.request(Op.ImportPaths);
-  await session.finish('import-paths', answerReads(session, new ByteReader(writeExport([exportItemOf(info, nar)]))));
+  await session.finish(
+    'import-paths',
+    answerReads(session, new ByteReader(writeExport([exportItemOf(info, nar)]))),
+  );
   const imported = await session.readStrings('imported path');
   if (!imported.includes(info.path)) {
-    throw new DaemonError({ daemonMessage: `import-paths did not import ${info.path} (got ${imported.join(', ') || 'nothing'})`, operation: 'import-paths' });
+    throw new DaemonError({
+      daemonMessage: `import-paths did not import ${info.path} (got ${imported.join(', ') || 'nothing'})`,
+      operation: 'import-paths',
+    });
   }
 }
 
@@ -119,10 +125,15 @@ export async function* exportPathOn(session: DaemonSession, path: string): Async
     yield* copyNar(reader);
     const trailer = await readExportTrailer(reader);
     if (trailer.path !== path) {
-      throw new DaemonProtocolError('bad-export', 'export-path sent another path', { expected: path, found: trailer.path });
+      throw new DaemonProtocolError('bad-export', 'export-path sent another path', {
+        expected: path,
+        found: trailer.path,
+      });
     }
     if (!(await reader.atEnd())) {
-      throw new DaemonProtocolError('bad-export', 'export-path sent data after the path', { offset: reader.offset });
+      throw new DaemonProtocolError('bad-export', 'export-path sent data after the path', {
+        offset: reader.offset,
+      });
     }
     await session.conn.reader.readU64('acknowledgement');
     complete = true;
@@ -135,6 +146,7 @@ export async function* exportPathOn(session: DaemonSession, path: string): Async
 async function* writesOf(session: DaemonSession): AsyncGenerator<Uint8Array> {
   for await (const event of stderrEvents(session.conn.reader, session.info, 'export-path')) {
     if (event.kind === 'write') yield event.data;
-    else if (event.kind === 'read') throw new DaemonProtocolError('unexpected-message', 'the daemon asked for data during export-path', {});
+    else if (event.kind === 'read')
+      throw new DaemonProtocolError('unexpected-message', 'the daemon asked for data during export-path', {});
   }
 }

@@ -3,7 +3,14 @@
 import type { ByteSource } from '../wire/byte-reader.js';
 import { buildOn } from './build.js';
 import { buildDerivationOn, type BasicDerivation } from './build-derivation.js';
-import type { BuildDaemon, BuildRequest, BuildResult, DaemonOptions, NarImport, PathInfo } from './build-daemon.js';
+import type {
+  BuildDaemon,
+  BuildRequest,
+  BuildResult,
+  DaemonOptions,
+  NarImport,
+  PathInfo,
+} from './build-daemon.js';
 import { socketPathOf } from './connection.js';
 import { DaemonProtocolError } from './errors.js';
 import type { DaemonInfo } from './handshake.js';
@@ -52,7 +59,9 @@ export class NativeBuildDaemon implements BuildDaemon {
   async #acquire(): Promise<DaemonSession> {
     for (;;) {
       if (this.#closed) {
-        throw new DaemonProtocolError('closed', 'this BuildDaemon is closed', { expected: 'an operation before close()' });
+        throw new DaemonProtocolError('closed', 'this BuildDaemon is closed', {
+          expected: 'an operation before close()',
+        });
       }
       const idle = this.#idle.pop();
       if (idle !== undefined) return idle;
@@ -70,7 +79,8 @@ export class NativeBuildDaemon implements BuildDaemon {
   }
 
   #release(session: DaemonSession | undefined): void {
-    if (session !== undefined && !session.broken && !session.conn.closed && !this.#closed) this.#idle.push(session);
+    if (session !== undefined && !session.broken && !session.conn.closed && !this.#closed)
+      this.#idle.push(session);
     else {
       session?.close();
       this.#open--;
@@ -89,7 +99,8 @@ export class NativeBuildDaemon implements BuildDaemon {
       return await fn(session);
     } catch (error) {
       // Refusing an operation the dialect lacks sends nothing: the connection stays good.
-      if (!(error instanceof DaemonProtocolError && error.code === 'unsupported-operation')) session.broken = true;
+      if (!(error instanceof DaemonProtocolError && error.code === 'unsupported-operation'))
+        session.broken = true;
       throw error;
     } finally {
       this.#release(session);

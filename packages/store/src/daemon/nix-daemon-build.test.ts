@@ -21,7 +21,10 @@ afterAll(async () => {
 
 /** Adds a .drv written by nix-instantiate back through the client, as text with its references. */
 async function addDrv(drvPath: string): Promise<string> {
-  const references = nix('nix-store', ['-q', '--references', drvPath]).toString('utf8').split('\n').filter(Boolean);
+  const references = nix('nix-store', ['-q', '--references', drvPath])
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean);
   return daemon.addTextToStore(basename(drvPath).slice(33), readFileSync(drvPath), references);
 }
 
@@ -37,7 +40,12 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
   });
 
   it('adds a derivation as text (same text, same path) and builds it with its log', async () => {
-    const drv = instantiate(dir, 'gbc-ok', 'echo first line; echo second line >&2; printf "no newline"; echo done > $out', tag);
+    const drv = instantiate(
+      dir,
+      'gbc-ok',
+      'echo first line; echo second line >&2; printf "no newline"; echo done > $out',
+      tag,
+    );
     expect(await addDrv(drv)).toBe(drv);
     expect(await addDrv(drv)).toBe(drv);
     const lines: LogLine[] = [];
@@ -50,7 +58,10 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     expect(await daemon.isValidPath(out)).toBe(true);
     expect(readFileSync(out, 'utf8')).toBe('done\n');
     // Building again: already valid, no builder run.
-    expect(await daemon.build(drv, { outputs: ['out'] })).toMatchObject({ success: true, status: 'already-valid' });
+    expect(await daemon.build(drv, { outputs: ['out'] })).toMatchObject({
+      success: true,
+      status: 'already-valid',
+    });
   });
 
   it('reports a failing builder as a typed failure with its log', async () => {
@@ -76,7 +87,9 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     expect(built).toMatchObject({ success: true, status: 'built', errorMessage: '' });
     expect(lines).toContain('from basic');
     expect(readFileSync(out, 'utf8')).toBe('basic\n');
-    const failed = await daemon.buildDerivation(bad, parseDerivation(readFileSync(bad)), { onLog: (l) => lines.push(l.text) });
+    const failed = await daemon.buildDerivation(bad, parseDerivation(readFileSync(bad)), {
+      onLog: (l) => lines.push(l.text),
+    });
     expect(failed).toMatchObject({ success: false, status: 'permanent-failure' });
     expect(failed.errorMessage).toContain('failed with exit code 7');
     expect(lines).toContain('failing basic');
@@ -136,7 +149,9 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
       wasRunning = running();
       controller.abort();
     };
-    await expect(daemon.build(drv, { signal: controller.signal, onLog })).rejects.toMatchObject({ code: 'aborted' });
+    await expect(daemon.build(drv, { signal: controller.signal, onLog })).rejects.toMatchObject({
+      code: 'aborted',
+    });
     expect(wasRunning).toBe(true);
     // Wait (bounded) until no process runs the builder's script any more.
     let alive = true;
@@ -152,7 +167,9 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
   it('shares at most maxConnections connections among concurrent operations', async () => {
     const pool = createBuildDaemon({ maxConnections: 2 });
     try {
-      const drvs = [1, 2, 3].map((i) => instantiate(dir, `gbc-par${i}`, `echo par ${i}; echo ${i} > $out`, tag));
+      const drvs = [1, 2, 3].map((i) =>
+        instantiate(dir, `gbc-par${i}`, `echo par ${i}; echo ${i} > $out`, tag),
+      );
       for (const drv of drvs) await addDrv(drv);
       const seen: number[] = [];
       const sample = (): void => void seen.push(pool.openConnections);
@@ -172,7 +189,10 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
   it('turns daemon refusals into DaemonError carrying the daemon message', async () => {
     const refusal = daemon.isValidPath('/tmp/not-in-the-store');
     await expect(refusal).rejects.toBeInstanceOf(DaemonError);
-    await expect(refusal).rejects.toMatchObject({ code: 'daemon-error', daemonMessage: expect.stringContaining('not in the Nix store') });
+    await expect(refusal).rejects.toMatchObject({
+      code: 'daemon-error',
+      daemonMessage: expect.stringContaining('not in the Nix store'),
+    });
     const missing = `/nix/store/${'0'.repeat(32)}-missing.drv`;
     // Nix 2.8 answers a missing derivation with a result, not an error.
     expect(await daemon.build(missing)).toMatchObject({
@@ -182,12 +202,20 @@ describe('nix-daemon 2.8 (Nix dialect)', () => {
     });
     // A derivation whose output path is wrong: the daemon refuses to store it.
     const good = readFileSync(instantiate(dir, 'gbc-bad', 'touch $out', tag), 'latin1');
-    const bad = good.replace(/\/nix\/store\/([0-9a-z]{32})-gbc-bad"/g, (_m, h: string) => `/nix/store/${h.replace(/^./, h[0] === 'a' ? 'b' : 'a')}-gbc-bad"`);
+    const bad = good.replace(
+      /\/nix\/store\/([0-9a-z]{32})-gbc-bad"/g,
+      (_m, h: string) => `/nix/store/${h.replace(/^./, h[0] === 'a' ? 'b' : 'a')}-gbc-bad"`,
+    );
     expect(bad).not.toBe(good);
-    const error: unknown = await daemon.addTextToStore('gbc-bad.drv', Buffer.from(bad, 'latin1'), []).then(() => null, (e: unknown) => e);
+    const error: unknown = await daemon.addTextToStore('gbc-bad.drv', Buffer.from(bad, 'latin1'), []).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DaemonError);
     expect((error as DaemonError).operation).toBe('add-text-to-store');
-    expect((error as DaemonError).daemonMessage).toMatch(/^derivation '\/nix\/store\/.*-gbc-bad\.drv' has incorrect output '.*', should be '.*'$/);
+    expect((error as DaemonError).daemonMessage).toMatch(
+      /^derivation '\/nix\/store\/.*-gbc-bad\.drv' has incorrect output '.*', should be '.*'$/,
+    );
     // The pool still works after refusals.
     expect(await daemon.isValidPath('/nix/store/' + '0'.repeat(32) + '-x')).toBe(false);
   });

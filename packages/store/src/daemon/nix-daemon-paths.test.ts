@@ -9,7 +9,14 @@ import { encodeNix32 } from '../base32/index.js';
 import { createBuildDaemon } from './native-daemon.js';
 import { exportPathOn, importPathsOn } from './nar-transfer.js';
 import { DaemonSession } from './session.js';
-import { instantiate, nix, removeDir, startSecondDaemon, tempDir, type SecondDaemon } from './test-helpers.js';
+import {
+  instantiate,
+  nix,
+  removeDir,
+  startSecondDaemon,
+  tempDir,
+  type SecondDaemon,
+} from './test-helpers.js';
 
 const dir = tempDir('gbc-daemon-paths-');
 const tag = randomUUID();
@@ -65,7 +72,9 @@ describe('paths through nix-daemon', () => {
     for (const path of [tree, treeDrv]) {
       const info = await local.queryPathInfo(path);
       expect(info).not.toBeNull();
-      expect(`sha256:${encodeNix32(Buffer.from(info!.narHash, 'hex'))}`).toBe(nix('nix-store', ['-q', '--hash', path]).toString().trim());
+      expect(`sha256:${encodeNix32(Buffer.from(info!.narHash, 'hex'))}`).toBe(
+        nix('nix-store', ['-q', '--hash', path]).toString().trim(),
+      );
       expect(info!.narHash).toMatch(/^[0-9a-f]{64}$/);
       expect(String(info!.narSize)).toBe(nix('nix-store', ['-q', '--size', path]).toString().trim());
       expect([...info!.references].sort()).toEqual(lines(nix('nix-store', ['-q', '--references', path])));
@@ -97,7 +106,11 @@ describe('paths through nix-daemon', () => {
       await remote.addNar({ ...info, deriver: info.deriver }, local.dumpPath(path));
       expect(await remote.isValidPath(path)).toBe(true);
       const copied = (await remote.queryPathInfo(path))!;
-      expect({ ...copied, registrationTime: 0, ultimate: false }).toEqual({ ...info, registrationTime: 0, ultimate: false });
+      expect({ ...copied, registrationTime: 0, ultimate: false }).toEqual({
+        ...info,
+        registrationTime: 0,
+        ultimate: false,
+      });
     }
     expect((await collect(remote.dumpPath(tree))).equals(nix('nix-store', ['--dump', tree]))).toBe(true);
   });
@@ -123,7 +136,11 @@ describe('paths through nix-daemon', () => {
       expect(nar.equals(nix('nix-store', ['--dump', path]))).toBe(true);
       const info = (await source.queryPathInfo(path))!;
       await importPathsOn(target, { ...info, deriver: null }, [nar.subarray(0, 100), nar.subarray(100)]);
-      expect(await target.queryPathInfo(path)).toMatchObject({ narHash: info.narHash, narSize: info.narSize, references: [] });
+      expect(await target.queryPathInfo(path)).toMatchObject({
+        narHash: info.narHash,
+        narSize: info.narSize,
+        references: [],
+      });
     } finally {
       source.close();
       target.close();

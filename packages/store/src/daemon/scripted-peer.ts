@@ -55,23 +55,31 @@ export class ScriptedPeer {
         else if ('expect' in step) {
           const got = await reader.readExact(step.expect.length, step.what);
           const diff = firstDifference(got, step.expect);
-          if (diff >= 0) throw new Error(`step ${i} (${step.what}): byte ${diff} differs: ${hexAround(got, diff)} instead of ${hexAround(step.expect, diff)}`);
+          if (diff >= 0)
+            throw new Error(
+              `step ${i} (${step.what}): byte ${diff} differs: ${hexAround(got, diff)} instead of ${hexAround(step.expect, diff)}`,
+            );
         } else {
           const received: Uint8Array[] = [];
           let have = 0;
           while (have < step.tunnelRead.length) {
             conn.write(Buffer.concat([encodeU64(Stderr.Read), encodeU64(step.chunk)]));
             const part = await reader.readBytes(step.chunk, `${step.what} (answer to STDERR_READ)`);
-            if (part.length === 0) throw new Error(`step ${i} (${step.what}): the client sent no data after ${have} bytes`);
+            if (part.length === 0)
+              throw new Error(`step ${i} (${step.what}): the client sent no data after ${have} bytes`);
             received.push(part);
             have += part.length;
           }
           const all = Buffer.concat(received);
           const diff = firstDifference(all, step.tunnelRead);
-          if (diff >= 0) throw new Error(`step ${i} (${step.what}): byte ${diff} differs: ${hexAround(all, diff)} instead of ${hexAround(step.tunnelRead, diff)}`);
+          if (diff >= 0)
+            throw new Error(
+              `step ${i} (${step.what}): byte ${diff} differs: ${hexAround(all, diff)} instead of ${hexAround(step.tunnelRead, diff)}`,
+            );
         }
       }
-      if (!(await reader.atEnd())) this.problems.push(`connection ${n}: the client sent bytes after the script ended`);
+      if (!(await reader.atEnd()))
+        this.problems.push(`connection ${n}: the client sent bytes after the script ended`);
     } catch (error) {
       this.problems.push(`connection ${n}: ${(error as Error).message}`);
       conn.destroy();
@@ -108,6 +116,7 @@ function hexAround(bytes: Uint8Array, at: number): string {
 export const wire = {
   u64: encodeU64,
   str: (s: string | Uint8Array): Uint8Array => encodeBytes(s),
-  strs: (items: readonly (string | Uint8Array)[]): Uint8Array => Buffer.concat([encodeU64(items.length), ...items.map((s) => encodeBytes(s))]),
+  strs: (items: readonly (string | Uint8Array)[]): Uint8Array =>
+    Buffer.concat([encodeU64(items.length), ...items.map((s) => encodeBytes(s))]),
   cat: (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts),
 };

@@ -49,9 +49,13 @@ export class DaemonSession {
     for await (const event of stderrEvents(this.conn.reader, this.info, operation)) {
       if (event.kind === 'read' || event.kind === 'write') {
         if (onEvent === undefined) {
-          throw new DaemonProtocolError('unexpected-message', `the daemon asked to transfer data during ${operation}`, {
-            found: event.kind,
-          });
+          throw new DaemonProtocolError(
+            'unexpected-message',
+            `the daemon asked to transfer data during ${operation}`,
+            {
+              found: event.kind,
+            },
+          );
         }
       }
       if (onEvent !== undefined) await onEvent(event);
@@ -64,7 +68,12 @@ export class DaemonSession {
       encodeU64(v === undefined ? fallback : typeof v === 'boolean' ? Number(v) : v);
     const overrides: [string, string][] = [];
     const guix = this.info.dialect === 'guix';
-    const head = [int(options.keepFailed, 0), int(options.keepGoing, 0), int(options.fallback, 0), int(options.verbosity, 0)];
+    const head = [
+      int(options.keepFailed, 0),
+      int(options.keepGoing, 0),
+      int(options.fallback, 0),
+      int(options.verbosity, 0),
+    ];
     const body: Uint8Array[] = [];
     if (guix) {
       // guix-daemon ≥ 0x61 takes jobs, silence and cores only as overrides. Flat log type
@@ -72,8 +81,10 @@ export class DaemonSession {
       // (`@ build-log PID LEN`), to tell it from the daemon's own messages.
       body.push(encodeU64(0), encodeU64(0), encodeU64(2), encodeU64(1), int(options.useSubstitutes, 0));
       overrides.push(['multiplexed-build-output', 'true']);
-      if (options.maxBuildJobs !== undefined) overrides.push(['build-max-jobs', String(options.maxBuildJobs)]);
-      if (options.maxSilentTime !== undefined) overrides.push(['build-max-silent-time', String(options.maxSilentTime)]);
+      if (options.maxBuildJobs !== undefined)
+        overrides.push(['build-max-jobs', String(options.maxBuildJobs)]);
+      if (options.maxSilentTime !== undefined)
+        overrides.push(['build-max-silent-time', String(options.maxSilentTime)]);
       if (options.buildCores !== undefined) overrides.push(['build-cores', String(options.buildCores)]);
       if (options.timeout !== undefined) overrides.push(['build-timeout', String(options.timeout)]);
     } else {
@@ -126,11 +137,25 @@ export class DaemonSession {
       sigs = await this.readStrings('signature');
       ca = (await r.readString(MAX_TEXT, 'content address')) || null;
     }
-    return { path, deriver: deriver || null, narHash, references, registrationTime, narSize, ultimate, sigs, ca };
+    return {
+      path,
+      deriver: deriver || null,
+      narHash,
+      references,
+      registrationTime,
+      narSize,
+      ultimate,
+      sigs,
+      ca,
+    };
   }
 
   /** add-text-to-store (op 8): returns the store path the daemon made. */
-  async addTextToStore(name: string, text: string | Uint8Array, references: readonly string[]): Promise<string> {
+  async addTextToStore(
+    name: string,
+    text: string | Uint8Array,
+    references: readonly string[],
+  ): Promise<string> {
     this.request(Op.AddTextToStore, encodeBytes(name), encodeBytes(text), encodeStringList(references));
     await this.finish('add-text-to-store');
     return this.conn.reader.readString(MAX_PATH, 'store path');

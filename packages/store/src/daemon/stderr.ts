@@ -24,7 +24,12 @@ export type StderrEvent =
       readonly parent: number;
     }
   | { readonly kind: 'stop-activity'; readonly id: number }
-  | { readonly kind: 'result'; readonly id: number; readonly type: number; readonly fields: readonly ActivityField[] };
+  | {
+      readonly kind: 'result';
+      readonly id: number;
+      readonly type: number;
+      readonly fields: readonly ActivityField[];
+    };
 
 async function readFields(reader: ByteReader): Promise<ActivityField[]> {
   const count = await reader.readU64('field count');
@@ -77,11 +82,15 @@ async function expectNoPosition(reader: ByteReader): Promise<void> {
   const at = reader.offset;
   const havePos = await reader.readU64('error position flag');
   if (havePos !== 0) {
-    throw new DaemonProtocolError('unexpected-message', 'daemon error carries a position this client cannot read', {
-      offset: at,
-      expected: '0',
-      found: String(havePos),
-    });
+    throw new DaemonProtocolError(
+      'unexpected-message',
+      'daemon error carries a position this client cannot read',
+      {
+        offset: at,
+        expected: '0',
+        found: String(havePos),
+      },
+    );
   }
 }
 
@@ -154,7 +163,9 @@ class BufferedMessage {
         const id = this.u64();
         const type = this.u64();
         const fields = type === undefined ? undefined : this.fields();
-        return id === undefined || type === undefined || fields === undefined ? undefined : { kind: 'result', id, type, fields };
+        return id === undefined || type === undefined || fields === undefined
+          ? undefined
+          : { kind: 'result', id, type, fields };
       }
       case Stderr.StartActivity: {
         const id = this.u64();
@@ -163,7 +174,15 @@ class BufferedMessage {
         const text = this.string();
         const fields = text === undefined ? undefined : this.fields();
         const parent = fields === undefined ? undefined : this.u64();
-        if (id === undefined || level === undefined || type === undefined || text === undefined || fields === undefined || parent === undefined) return undefined;
+        if (
+          id === undefined ||
+          level === undefined ||
+          type === undefined ||
+          text === undefined ||
+          fields === undefined ||
+          parent === undefined
+        )
+          return undefined;
         return { kind: 'start-activity', id, level, type, text, fields, parent };
       }
       default:
@@ -177,7 +196,11 @@ class BufferedMessage {
  * STDERR_ERROR is thrown as a DaemonError naming `operation`. A `read` event
  * must be answered (with `encodeBytes`) before pulling the next event.
  */
-export async function* stderrEvents(reader: ByteReader, info: DaemonInfo, operation: string): AsyncGenerator<StderrEvent> {
+export async function* stderrEvents(
+  reader: ByteReader,
+  info: DaemonInfo,
+  operation: string,
+): AsyncGenerator<StderrEvent> {
   for (;;) {
     // Wait for the next chunk first (a message usually arrives whole in one), then try it whole.
     if (reader.buffered().length === 0) await reader.atEnd();
@@ -231,16 +254,22 @@ export async function* stderrEvents(reader: ByteReader, info: DaemonInfo, operat
         break;
       }
       default:
-        throw new DaemonProtocolError('unexpected-message', `unknown message from the daemon during ${operation}`, {
-          offset: at,
-          expected: 'a STDERR_* tag',
-          found: `0x${tag.toString(16)}`,
-        });
+        throw new DaemonProtocolError(
+          'unexpected-message',
+          `unknown message from the daemon during ${operation}`,
+          {
+            offset: at,
+            expected: 'a STDERR_* tag',
+            found: `0x${tag.toString(16)}`,
+          },
+        );
     }
   }
 }
 
 /** True for a Nix result event that carries one build log line. */
 export function isBuildLogLine(event: StderrEvent): event is Extract<StderrEvent, { kind: 'result' }> {
-  return event.kind === 'result' && event.type === RESULT_BUILD_LOG_LINE && typeof event.fields[0] === 'string';
+  return (
+    event.kind === 'result' && event.type === RESULT_BUILD_LOG_LINE && typeof event.fields[0] === 'string'
+  );
 }

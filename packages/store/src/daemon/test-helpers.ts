@@ -46,7 +46,16 @@ export async function startSecondDaemon(dir: string, storeDir = '/nix/store'): P
   const log = openSync(join(dir, 'daemon.log'), 'a');
   const child: ChildProcess = spawn(
     'nix-daemon',
-    ['--store', `local?store=${storeDir}&root=${root}`, '--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64'],
+    [
+      '--store',
+      `local?store=${storeDir}&root=${root}`,
+      '--option',
+      'sandbox',
+      'true',
+      '--option',
+      'sandbox-paths',
+      '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64',
+    ],
     { env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socket }, stdio: ['ignore', log, log] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

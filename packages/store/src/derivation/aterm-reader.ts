@@ -6,7 +6,13 @@ import { DerivationError } from './errors.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const ESCAPES: Readonly<Record<number, string>> = { 0x22: '"', 0x5c: '\\', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
+const ESCAPES: Readonly<Record<number, string>> = {
+  0x22: '"',
+  0x5c: '\\',
+  0x6e: '\n',
+  0x72: '\r',
+  0x74: '\t',
+};
 
 /** Reads ATerm tokens from `bytes`, tracking the offset for error messages. */
 export class AtermReader {
@@ -50,9 +56,13 @@ export class AtermReader {
       const b = bytes[i]!;
       if (b === QUOTE) break;
       if (isRawControl(b)) {
-        throw new DerivationError('drv-noncanonical', 'raw tab, newline or carriage return in a string (Nix writes them escaped)', {
-          offset: i,
-        });
+        throw new DerivationError(
+          'drv-noncanonical',
+          'raw tab, newline or carriage return in a string (Nix writes them escaped)',
+          {
+            offset: i,
+          },
+        );
       }
       if (b === BACKSLASH) {
         const escaped = bytes[i + 1];
@@ -68,7 +78,8 @@ export class AtermReader {
         i += 2;
       } else {
         const runStart = i;
-        while (i < bytes.length && bytes[i] !== QUOTE && bytes[i] !== BACKSLASH && !isRawControl(bytes[i]!)) i++;
+        while (i < bytes.length && bytes[i] !== QUOTE && bytes[i] !== BACKSLASH && !isRawControl(bytes[i]!))
+          i++;
         out += bytesToByteString(bytes, runStart, i);
       }
     }
@@ -92,7 +103,11 @@ export class AtermReader {
     throw new DerivationError('drv-syntax', 'derivation syntax error', {
       offset,
       expected,
-      found: found ?? (offset < this.bytes.length ? quote(bytesToByteString(this.bytes, offset, offset + 12)) : 'end of input'),
+      found:
+        found ??
+        (offset < this.bytes.length
+          ? quote(bytesToByteString(this.bytes, offset, offset + 12))
+          : 'end of input'),
     });
   }
 }

@@ -15,7 +15,10 @@ const inputHashes = new Map([[dep.path, dep.hashModulo]]);
 
 function codes(drv: Derivation, name = 'top', path?: string): string[] {
   const bytes = writeDerivation(drv);
-  const result = checkDerivation(path ?? computeDerivationPath(drv, name, storeDir, bytes), bytes, { storeDir, inputHashes });
+  const result = checkDerivation(path ?? computeDerivationPath(drv, name, storeDir, bytes), bytes, {
+    storeDir,
+    inputHashes,
+  });
   return result.ok ? [] : result.errors.map((e) => e.code);
 }
 
@@ -24,7 +27,9 @@ describe('checkDerivation', () => {
     const verified = verifyDerivation(top.path, top.bytes, { storeDir, inputHashes });
     expect(verified.name).toBe('top');
     expect(verified.hashModulo).toEqual(top.hashModulo);
-    expect(computeOutputPaths(top.derivation, { storeDir, name: 'top', inputHashes }).get('lib')).toMatch(/-top-lib$/);
+    expect(computeOutputPaths(top.derivation, { storeDir, name: 'top', inputHashes }).get('lib')).toMatch(
+      /-top-lib$/,
+    );
   });
 
   it('refuses a path that does not match the text', () => {
@@ -58,7 +63,9 @@ describe('checkDerivation', () => {
     expect(result.ok ? [] : result.errors.map((e) => e.code)).toContain('drv-path');
     const garbage = checkDerivation(top.path, new TextEncoder().encode('Derive('), { storeDir, inputHashes });
     expect(garbage.ok).toBe(false);
-    expect(() => verifyDerivation(top.path, new Uint8Array(0), { storeDir, inputHashes })).toThrow(DerivationError);
+    expect(() => verifyDerivation(top.path, new Uint8Array(0), { storeDir, inputHashes })).toThrow(
+      DerivationError,
+    );
   });
 
   it('refuses strings that are not bytes when writing', () => {

@@ -30,7 +30,11 @@ export type DerivationCheck =
   | { readonly ok: false; readonly errors: readonly DerivationError[]; readonly derivation?: Derivation };
 
 /** Checks a derivation's path against its bytes and its output paths against its text; never throws a StoreError. */
-export function checkDerivation(drvPath: string, bytes: Uint8Array, options: CheckDerivationOptions): DerivationCheck {
+export function checkDerivation(
+  drvPath: string,
+  bytes: Uint8Array,
+  options: CheckDerivationOptions,
+): DerivationCheck {
   const { storeDir } = options;
   let name: string;
   let derivation: Derivation;
@@ -65,16 +69,26 @@ export function checkDerivation(drvPath: string, bytes: Uint8Array, options: Che
     for (const [output, { path }] of derivation.outputs) {
       const expected = paths.get(output)!;
       if (path !== expected) {
-        errors.push(new DerivationError('drv-output-path', 'wrong output path', { field: `${drvPath} output ${output}`, expected, found: quote(path) }));
+        errors.push(
+          new DerivationError('drv-output-path', 'wrong output path', {
+            field: `${drvPath} output ${output}`,
+            expected,
+            found: quote(path),
+          }),
+        );
       }
       const env = derivation.env.get(output);
       if (env !== expected) {
         errors.push(
-          new DerivationError('drv-output-env', 'the environment variable of an output does not hold its path', {
-            field: `${drvPath} env ${output}`,
-            expected,
-            found: env === undefined ? 'no such variable' : quote(env),
-          }),
+          new DerivationError(
+            'drv-output-env',
+            'the environment variable of an output does not hold its path',
+            {
+              field: `${drvPath} env ${output}`,
+              expected,
+              found: env === undefined ? 'no such variable' : quote(env),
+            },
+          ),
         );
       }
     }
@@ -85,7 +99,11 @@ export function checkDerivation(drvPath: string, bytes: Uint8Array, options: Che
 }
 
 /** Like checkDerivation, but throws the first problem as a DerivationError. */
-export function verifyDerivation(drvPath: string, bytes: Uint8Array, options: CheckDerivationOptions): VerifiedDerivation {
+export function verifyDerivation(
+  drvPath: string,
+  bytes: Uint8Array,
+  options: CheckDerivationOptions,
+): VerifiedDerivation {
   const result = checkDerivation(drvPath, bytes, options);
   if (!result.ok) throw result.errors[0]!;
   const { ok: _ok, ...verified } = result;

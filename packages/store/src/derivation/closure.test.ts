@@ -11,7 +11,8 @@ const storeDir = '/gnu/store';
 
 function chain(length: number): MadeDerivation[] {
   const made: MadeDerivation[] = [];
-  for (let i = 0; i < length; i++) made.push(makeDerivation(storeDir, `link-${i}`, i === 0 ? [] : [made[i - 1]!]));
+  for (let i = 0; i < length; i++)
+    made.push(makeDerivation(storeDir, `link-${i}`, i === 0 ? [] : [made[i - 1]!]));
   return made;
 }
 
@@ -45,16 +46,27 @@ describe('loadDerivationClosure', () => {
     const top = makeDerivation(storeDir, 'top', [left, right], ['out', 'doc']);
     const all = new Map([base, left, right, top].map((m) => [m.path, m.bytes]));
     let loads = 0;
-    const closure = await loadDerivationClosure([top.path, left.path], (p) => {
-      loads++;
-      return Promise.resolve(all.get(p)!);
-    }, { concurrency: 1 });
+    const closure = await loadDerivationClosure(
+      [top.path, left.path],
+      (p) => {
+        loads++;
+        return Promise.resolve(all.get(p)!);
+      },
+      { concurrency: 1 },
+    );
     expect(loads).toBe(4);
     expect(closure.order.indexOf(base.path)).toBe(0);
     expect(closure.order.at(-1)).toBe(top.path);
     // Only `top` and `left` walked; `right` and `base` hashes given as known.
     const partial = { derivations: new Map([[top.path, top.derivation]]), order: [top.path] };
-    const hashes = hashDerivationClosure(partial, storeDir, new Map([[left.path, left.hashModulo], [right.path, right.hashModulo]]));
+    const hashes = hashDerivationClosure(
+      partial,
+      storeDir,
+      new Map([
+        [left.path, left.hashModulo],
+        [right.path, right.hashModulo],
+      ]),
+    );
     expect(hashes.get(top.path)).toEqual(top.hashModulo);
   });
 
@@ -72,10 +84,14 @@ describe('loadDerivationClosure', () => {
         env: new Map(),
       });
     const cyclic = { [a]: text(b), [b]: text(a) } as Record<string, Uint8Array>;
-    await expect(loadDerivationClosure(a, (p) => Promise.resolve(cyclic[p]!))).rejects.toMatchObject({ code: 'drv-cycle' });
+    await expect(loadDerivationClosure(a, (p) => Promise.resolve(cyclic[p]!))).rejects.toMatchObject({
+      code: 'drv-cycle',
+    });
     const broken = loadDerivationClosure(a, () => Promise.resolve(new TextEncoder().encode('Derive(]')));
     await expect(broken).rejects.toBeInstanceOf(DerivationError);
     await expect(broken).rejects.toMatchObject({ code: 'drv-syntax', field: a });
-    await expect(loadDerivationClosure(a, () => Promise.reject(new Error('disk gone')))).rejects.toThrow('disk gone');
+    await expect(loadDerivationClosure(a, () => Promise.reject(new Error('disk gone')))).rejects.toThrow(
+      'disk gone',
+    );
   });
 });

@@ -61,7 +61,11 @@ export async function loadDerivationClosure(
   return { derivations, order: topologicalOrder(derivations) };
 }
 
-async function load(path: string, loader: DerivationLoader, cache: Map<string, Derivation>): Promise<Derivation> {
+async function load(
+  path: string,
+  loader: DerivationLoader,
+  cache: Map<string, Derivation>,
+): Promise<Derivation> {
   const cached = cache.get(path);
   if (cached !== undefined) return cached;
   const bytes = await loader(path);
@@ -70,7 +74,10 @@ async function load(path: string, loader: DerivationLoader, cache: Map<string, D
     drv = parseDerivation(bytes);
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
-    throw new DerivationError(error.code, `cannot read derivation ${path}: ${error.message}`, { field: path, cause: error });
+    throw new DerivationError(error.code, `cannot read derivation ${path}: ${error.message}`, {
+      field: path,
+      cause: error,
+    });
   }
   cache.set(path, drv);
   return drv;
@@ -85,7 +92,7 @@ export function topologicalOrder(derivations: ReadonlyMap<string, Derivation>): 
     const stack: Array<{ path: string; inputs: Iterator<string> }> = [];
     const enter = (path: string): void => {
       state.set(path, 1);
-      stack.push({ path, inputs: (derivations.get(path)?.inputDrvs.keys() ?? [][Symbol.iterator]()) });
+      stack.push({ path, inputs: derivations.get(path)?.inputDrvs.keys() ?? [][Symbol.iterator]() });
     };
     enter(root);
     while (stack.length > 0) {

@@ -9,7 +9,12 @@ import type { Derivation } from './types.js';
 /** What decides a derivation's output paths. */
 export type DerivationKind =
   | { readonly type: 'input-addressed' }
-  | { readonly type: 'fixed-output'; readonly method: FixedOutputMethod; readonly hash: Hash; readonly hashAlgo: string };
+  | {
+      readonly type: 'fixed-output';
+      readonly method: FixedOutputMethod;
+      readonly hash: Hash;
+      readonly hashAlgo: string;
+    };
 
 /**
  * Classifies a derivation: fixed-output when its only output is `out` with a
@@ -24,13 +29,19 @@ export function derivationKind(drv: Derivation): DerivationKind {
   const only = outs[0]!;
   const [name, output] = only;
   if (outs.length !== 1 || name !== 'out') unsupported('hashes on outputs other than a single "out"', name);
-  if (output.hash === '') unsupported('a floating content-addressed output (hash algorithm without a hash)', output.hashAlgo);
+  if (output.hash === '')
+    unsupported('a floating content-addressed output (hash algorithm without a hash)', output.hashAlgo);
   const recursive = output.hashAlgo.startsWith('r:');
   const algoName = recursive ? output.hashAlgo.slice(2) : output.hashAlgo;
   try {
     const algorithm = parseHashAlgorithm(algoName);
     const hash = makeHash(algorithm, decodeBase16(output.hash));
-    return { type: 'fixed-output', method: recursive ? 'recursive' : 'flat', hash, hashAlgo: output.hashAlgo };
+    return {
+      type: 'fixed-output',
+      method: recursive ? 'recursive' : 'flat',
+      hash,
+      hashAlgo: output.hashAlgo,
+    };
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     throw new DerivationError('drv-unsupported', `fixed output has an unusable hash: ${error.message}`, {

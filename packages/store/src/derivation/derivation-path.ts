@@ -16,7 +16,10 @@ export function derivationNameFromPath(drvPath: string, storeDir: string): strin
     if (name.endsWith('.drv')) return validateStorePathName(name.slice(0, -4));
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
-    throw new DerivationError('drv-name', `not a derivation path: ${error.message}`, { found: quote(drvPath), cause: error });
+    throw new DerivationError('drv-name', `not a derivation path: ${error.message}`, {
+      found: quote(drvPath),
+      cause: error,
+    });
   }
   throw new DerivationError('drv-name', 'a derivation path must end in .drv', { found: quote(drvPath) });
 }
@@ -30,11 +33,18 @@ export function derivationReferences(drv: Derivation): string[] {
  * Computes the `.drv` path of `drv` named `name` under `storeDir`. Pass the
  * original bytes as `bytes` to skip re-writing them.
  */
-export function computeDerivationPath(drv: Derivation, name: string, storeDir: string, bytes?: Uint8Array): string {
+export function computeDerivationPath(
+  drv: Derivation,
+  name: string,
+  storeDir: string,
+  bytes?: Uint8Array,
+): string {
   try {
     return makeTextPath(storeDir, `${name}.drv`, bytes ?? writeDerivation(drv), derivationReferences(drv));
   } catch (error) {
     if (!(error instanceof StoreError) || error instanceof DerivationError) throw error;
-    throw new DerivationError('drv-path', `cannot compute the derivation path: ${error.message}`, { cause: error });
+    throw new DerivationError('drv-path', `cannot compute the derivation path: ${error.message}`, {
+      cause: error,
+    });
   }
 }

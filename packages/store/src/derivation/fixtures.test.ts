@@ -15,12 +15,17 @@ const root = join(import.meta.dirname, '../../fixtures/derivation');
 const STORES = { nix: '/nix/store', gnu: '/gnu/store' } as const;
 const read = (...parts: string[]): Uint8Array => new Uint8Array(readFileSync(join(root, ...parts)));
 const files = (...parts: string[]): string[] =>
-  readdirSync(join(root, ...parts), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
+  readdirSync(join(root, ...parts), { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
 
 async function closureHashes(dir: 'nix' | 'gnu'): Promise<Map<string, Uint8Array>> {
   const storeDir = STORES[dir];
   const paths = files('ok', dir).map((f) => `${storeDir}/${f}`);
-  const closure = await loadDerivationClosure(paths, (p) => Promise.resolve(read('ok', dir, p.slice(storeDir.length + 1))));
+  const closure = await loadDerivationClosure(paths, (p) =>
+    Promise.resolve(read('ok', dir, p.slice(storeDir.length + 1))),
+  );
   return hashDerivationClosure(closure, storeDir);
 }
 
@@ -35,7 +40,10 @@ describe.each(Object.keys(STORES) as Array<'nix' | 'gnu'>)('ok/%s fixtures', (di
     const bytes = read('ok', dir, name);
     expect(Buffer.from(writeDerivation(parseDerivation(bytes))).equals(Buffer.from(bytes))).toBe(true);
     const hashes = await closureHashes(dir);
-    const verified = verifyDerivation(`${STORES[dir]}/${name}`, bytes, { storeDir: STORES[dir], inputHashes: hashes });
+    const verified = verifyDerivation(`${STORES[dir]}/${name}`, bytes, {
+      storeDir: STORES[dir],
+      inputHashes: hashes,
+    });
     expect(verified.name).toBe(name.slice(33, -4));
   });
 });
@@ -54,11 +62,17 @@ describe('bad fixtures', () => {
     expect((caught as DerivationError).offset).toBeTypeOf('number');
   });
 
-  it.each(files('bad', 'check'))('check/%s parses but fails the check with the code its name gives', async (name) => {
-    const [code, basename] = name.split('--') as [string, string];
-    const hashes = await closureHashes('nix');
-    const result = checkDerivation(`/nix/store/${basename}`, read('bad', 'check', name), { storeDir: '/nix/store', inputHashes: hashes });
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors.map((e) => e.code)).toContain(code);
-  });
+  it.each(files('bad', 'check'))(
+    'check/%s parses but fails the check with the code its name gives',
+    async (name) => {
+      const [code, basename] = name.split('--') as [string, string];
+      const hashes = await closureHashes('nix');
+      const result = checkDerivation(`/nix/store/${basename}`, read('bad', 'check', name), {
+        storeDir: '/nix/store',
+        inputHashes: hashes,
+      });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.errors.map((e) => e.code)).toContain(code);
+    },
+  );
 });

@@ -1,6 +1,18 @@
 // Public surface of derivations: parse, write, paths, hashes, checks, closures.
-export { byteStringToBytes, byteStringToUtf8, bytesToByteString, isByteString, utf8ToByteString } from './byte-string.js';
-export { checkDerivation, verifyDerivation, type CheckDerivationOptions, type DerivationCheck, type VerifiedDerivation } from './check.js';
+export {
+  byteStringToBytes,
+  byteStringToUtf8,
+  bytesToByteString,
+  isByteString,
+  utf8ToByteString,
+} from './byte-string.js';
+export {
+  checkDerivation,
+  verifyDerivation,
+  type CheckDerivationOptions,
+  type DerivationCheck,
+  type VerifiedDerivation,
+} from './check.js';
 export {
   hashDerivationClosure,
   loadDerivationClosure,

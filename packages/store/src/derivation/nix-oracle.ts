@@ -6,7 +6,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** The attributes of the test expression, in the order they are instantiated. */
-export const ATTRS = ['multi', 'fixedFlat', 'fixedRec', 'fixedSha1', 'withSrc', 'chain0', 'chain1', 'chain2', 'weird', 'sameFixed'] as const;
+export const ATTRS = [
+  'multi',
+  'fixedFlat',
+  'fixedRec',
+  'fixedSha1',
+  'withSrc',
+  'chain0',
+  'chain1',
+  'chain2',
+  'weird',
+  'sameFixed',
+] as const;
 
 /** The env values of `weird`, as the bytes the derivation must carry. */
 export const WEIRD_ENV = {
@@ -24,7 +35,19 @@ export function writeExpression(dir: string): string {
   const flatHash = createHash('sha256').update('hello\n').digest('hex');
   const sha1 = createHash('sha1').update('sha1 me').digest('hex');
   const nixString = (bytes: Buffer): Buffer =>
-    Buffer.concat([Buffer.from('"'), Buffer.from(bytes.toString('latin1').replace(/[\\"$]/g, (c) => `\\${c}`).replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r'), 'latin1'), Buffer.from('"')]);
+    Buffer.concat([
+      Buffer.from('"'),
+      Buffer.from(
+        bytes
+          .toString('latin1')
+          .replace(/[\\"$]/g, (c) => `\\${c}`)
+          .replace(/\t/g, '\\t')
+          .replace(/\n/g, '\\n')
+          .replace(/\r/g, '\\r'),
+        'latin1',
+      ),
+      Buffer.from('"'),
+    ]);
   const text = Buffer.concat([
     Buffer.from(`let
   mk = attrs: derivation ({ system = builtins.currentSystem; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; } // attrs);
@@ -40,8 +63,13 @@ in rec {
   chain1 = mk { name = "chain-1"; args = [ "-c" "cat \${chain0} > $out; echo 1 >> $out" ]; };
   chain2 = mk { name = "chain-2"; args = [ "-c" "cat \${chain1} \${fixedFlat} \${sameFixed} \${multi.dev} > $out" ]; };
   weird = mk { name = "weird-env"; args = [ "-c" "echo \\"$quotes\\" > $out" ]; `),
-    Buffer.from('quotes = '), nixString(WEIRD_ENV.quotes), Buffer.from('; utf8 = '), nixString(WEIRD_ENV.utf8),
-    Buffer.from('; latin1 = '), nixString(WEIRD_ENV.latin1), Buffer.from('; };\n}\n'),
+    Buffer.from('quotes = '),
+    nixString(WEIRD_ENV.quotes),
+    Buffer.from('; utf8 = '),
+    nixString(WEIRD_ENV.utf8),
+    Buffer.from('; latin1 = '),
+    nixString(WEIRD_ENV.latin1),
+    Buffer.from('; };\n}\n'),
   ]);
   const file = join(dir, 'expr.nix');
   writeFileSync(file, text);
@@ -61,8 +89,16 @@ const env = { ...process.env, NIX_REMOTE: 'daemon' };
 
 /** Instantiates every attribute; returns attribute → `.drv` path. */
 export function instantiate(store: OracleStore, file: string): Map<string, string> {
-  const args = [...(store.uri === undefined ? [] : ['--store', store.uri]), file, ...ATTRS.flatMap((a) => ['-A', a])];
-  const out = execFileSync('nix-instantiate', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    ...(store.uri === undefined ? [] : ['--store', store.uri]),
+    file,
+    ...ATTRS.flatMap((a) => ['-A', a]),
+  ];
+  const out = execFileSync('nix-instantiate', args, {
+    encoding: 'utf8',
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const paths = out.trim().split('\n');
   return new Map(ATTRS.map((a, i) => [a, paths[i]!]));
 }
@@ -80,7 +116,14 @@ export function readDrv(store: OracleStore, drvPath: string): Uint8Array {
 
 /** Builds derivations with `nix-store -r`; returns the output paths it printed. */
 export function realise(store: OracleStore, drvPaths: readonly string[]): string[] {
-  const sandbox = ['--option', 'sandbox', 'true', '--option', 'sandbox-paths', '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64'];
+  const sandbox = [
+    '--option',
+    'sandbox',
+    'true',
+    '--option',
+    'sandbox-paths',
+    '/bin=/usr/bin /usr /lib=/usr/lib /lib64=/usr/lib64',
+  ];
   const args = [...(store.uri === undefined ? [] : ['--store', store.uri, ...sandbox]), '-r', ...drvPaths];
   const out = execFileSync('nix-store', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
   return out.trim().split('\n').sort();

@@ -20,7 +20,8 @@ export function computeOutputPaths(drv: Derivation, options: OutputPathOptions):
   }
   const hash = hashDerivationModulo(drv, { ...options, maskOutputs: true });
   const paths = new Map<string, string>();
-  for (const name of drv.outputs.keys()) paths.set(name, makeOutputPath(options.storeDir, options.name, name, hash));
+  for (const name of drv.outputs.keys())
+    paths.set(name, makeOutputPath(options.storeDir, options.name, name, hash));
   return paths;
 }
 

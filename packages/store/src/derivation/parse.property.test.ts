@@ -12,17 +12,27 @@ const byteString = fc
   .array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...SPECIAL)), { maxLength: 10 })
   .map((bytes) => String.fromCharCode(...bytes));
 const keys = fc.uniqueArray(byteString, { maxLength: 5 });
-const output: fc.Arbitrary<DerivationOutput> = fc.record({ path: byteString, hashAlgo: byteString, hash: byteString });
+const output: fc.Arbitrary<DerivationOutput> = fc.record({
+  path: byteString,
+  hashAlgo: byteString,
+  hash: byteString,
+});
 const sorted = (items: string[]): string[] => [...items].sort(compareByteStrings);
 
 const derivation: fc.Arbitrary<Derivation> = fc.record({
-  outputs: keys.chain((ks) => fc.tuple(...ks.map(() => output)).map((os) => new Map(sorted(ks).map((k, i) => [k, os[i]!])))),
-  inputDrvs: keys.chain((ks) => fc.tuple(...ks.map(() => keys.map(sorted))).map((ls) => new Map(sorted(ks).map((k, i) => [k, ls[i]!])))),
+  outputs: keys.chain((ks) =>
+    fc.tuple(...ks.map(() => output)).map((os) => new Map(sorted(ks).map((k, i) => [k, os[i]!]))),
+  ),
+  inputDrvs: keys.chain((ks) =>
+    fc.tuple(...ks.map(() => keys.map(sorted))).map((ls) => new Map(sorted(ks).map((k, i) => [k, ls[i]!]))),
+  ),
   inputSrcs: keys.map(sorted),
   system: byteString,
   builder: byteString,
   args: fc.array(byteString, { maxLength: 5 }),
-  env: keys.chain((ks) => fc.tuple(...ks.map(() => byteString)).map((vs) => new Map(sorted(ks).map((k, i) => [k, vs[i]!])))),
+  env: keys.chain((ks) =>
+    fc.tuple(...ks.map(() => byteString)).map((vs) => new Map(sorted(ks).map((k, i) => [k, vs[i]!]))),
+  ),
 });
 
 type Mutation = { kind: 'set' | 'insert' | 'delete' | 'truncate'; at: number; byte: number };
@@ -81,7 +91,9 @@ describe('derivation properties', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 200 }),
-          fc.uint8Array({ maxLength: 60 }).map((b) => new Uint8Array([...new TextEncoder().encode('Derive(['), ...b])),
+          fc
+            .uint8Array({ maxLength: 60 })
+            .map((b) => new Uint8Array([...new TextEncoder().encode('Derive(['), ...b])),
         ),
         parseOrRefuse,
       ),

@@ -22,7 +22,10 @@ describe('parseDerivation', () => {
   it('reads a minimal derivation', () => {
     const drv = parseDerivation(enc(minimal));
     expect(drv.outputs.get('out')).toEqual({ path: '/gnu/store/x', hashAlgo: '', hash: '' });
-    expect([...drv.env]).toEqual([['a', '1'], ['b', '2']]);
+    expect([...drv.env]).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
     expect(bytesToByteString(writeDerivation(drv))).toBe(minimal);
   });
 
@@ -36,7 +39,10 @@ describe('parseDerivation', () => {
     expect(trailing).toMatchObject({ code: 'drv-trailing', offset: minimal.length });
     const escape = refusal(minimal.replace('"s"', '"\\s"'));
     expect(escape).toMatchObject({ code: 'drv-escape', offset: minimal.indexOf('"s"') + 1 });
-    expect(refusal(minimal.replace('"b",[]', '"b" ,[]'))).toMatchObject({ code: 'drv-syntax', offset: minimal.indexOf('"b",[]') + 3 });
+    expect(refusal(minimal.replace('"b",[]', '"b" ,[]'))).toMatchObject({
+      code: 'drv-syntax',
+      offset: minimal.indexOf('"b",[]') + 3,
+    });
   });
 
   it('keeps latin1 and UTF-8 bytes apart and exact', () => {

@@ -89,10 +89,14 @@ function sortedList(r: AtermReader, field: string): string[] {
 function checkOrder(field: string, last: string | undefined, key: string, offset: number): void {
   if (last === undefined || last < key) return;
   const duplicate = last === key;
-  throw new DerivationError(duplicate ? 'drv-duplicate' : 'drv-unsorted', duplicate ? 'duplicate key' : 'keys are not sorted', {
-    field,
-    offset,
-    expected: duplicate ? 'each key once' : `a key after ${quote(last)} in byte order`,
-    found: quote(key),
-  });
+  throw new DerivationError(
+    duplicate ? 'drv-duplicate' : 'drv-unsorted',
+    duplicate ? 'duplicate key' : 'keys are not sorted',
+    {
+      field,
+      offset,
+      expected: duplicate ? 'each key once' : `a key after ${quote(last)} in byte order`,
+      found: quote(key),
+    },
+  );
 }

@@ -9,7 +9,15 @@ import { verifyDerivation } from './check.js';
 import { hashDerivationClosure, loadDerivationClosure, type DerivationClosure } from './closure.js';
 import { derivationKind } from './derivation-kind.js';
 import { computeDerivationPath, derivationNameFromPath } from './derivation-path.js';
-import { ATTRS, WEIRD_ENV, instantiate, readDrv, realise, writeExpression, type OracleStore } from './nix-oracle.js';
+import {
+  ATTRS,
+  WEIRD_ENV,
+  instantiate,
+  readDrv,
+  realise,
+  writeExpression,
+  type OracleStore,
+} from './nix-oracle.js';
 import { computeOutputPaths } from './output-paths.js';
 import { parseDerivation } from './parse.js';
 import { writeDerivation } from './write.js';
@@ -32,7 +40,9 @@ describe.each(stores)('derivations from nix-instantiate in $storeDir', (store) =
   beforeAll(async () => {
     drvs = instantiate(store, file);
     drvsByStore.set(store.storeDir, drvs);
-    closure = await loadDerivationClosure([...drvs.values()], (path) => Promise.resolve(readDrv(store, path)));
+    closure = await loadDerivationClosure([...drvs.values()], (path) =>
+      Promise.resolve(readDrv(store, path)),
+    );
     hashes = hashDerivationClosure(closure, store.storeDir);
   });
 
@@ -45,7 +55,9 @@ describe.each(stores)('derivations from nix-instantiate in $storeDir', (store) =
   it('writes every derivation back byte for byte', () => {
     for (const path of closure.order) {
       const bytes = readDrv(store, path);
-      expect(Buffer.from(writeDerivation(parseDerivation(bytes))).equals(Buffer.from(bytes)), path).toBe(true);
+      expect(Buffer.from(writeDerivation(parseDerivation(bytes))).equals(Buffer.from(bytes)), path).toBe(
+        true,
+      );
     }
   });
 
@@ -56,8 +68,12 @@ describe.each(stores)('derivations from nix-instantiate in $storeDir', (store) =
       expect(computeDerivationPath(drv, name, store.storeDir)).toBe(path);
       const outputs = computeOutputPaths(drv, { storeDir: store.storeDir, name, inputHashes: hashes });
       expect([...outputs.keys()]).toEqual([...drv.outputs.keys()]);
-      for (const [output, { path: nixPath }] of drv.outputs) expect(outputs.get(output), `${path} ${output}`).toBe(nixPath);
-      const verified = verifyDerivation(path, readDrv(store, path), { storeDir: store.storeDir, inputHashes: hashes });
+      for (const [output, { path: nixPath }] of drv.outputs)
+        expect(outputs.get(output), `${path} ${output}`).toBe(nixPath);
+      const verified = verifyDerivation(path, readDrv(store, path), {
+        storeDir: store.storeDir,
+        inputHashes: hashes,
+      });
       expect(verified.hashModulo).toEqual(hashes.get(path));
     }
   });
@@ -82,7 +98,9 @@ describe.each(stores)('derivations from nix-instantiate in $storeDir', (store) =
   it('builds with nix-store -r into the computed output paths', () => {
     const attrs = store.uri === undefined ? ['multi', 'chain2', 'fixedRec', 'weird'] : ['multi', 'fixedRec'];
     const paths = attrs.map((a) => drvs.get(a)!);
-    const expected = paths.flatMap((p) => [...closure.derivations.get(p)!.outputs.values()].map((o) => o.path)).sort();
+    const expected = paths
+      .flatMap((p) => [...closure.derivations.get(p)!.outputs.values()].map((o) => o.path))
+      .sort();
     expect(realise(store, paths)).toEqual(expected);
   });
 });

@@ -4,7 +4,13 @@ import { byteStringToBytes } from './byte-string.js';
 import type { Derivation } from './types.js';
 
 const ESCAPE = /["\\\n\r\t]/g;
-const ESCAPED: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const ESCAPED: Readonly<Record<string, string>> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
 
 /** Byte order comparison of byte strings (code units ≤ 0xFF compare as bytes). */
 export function compareByteStrings(a: string, b: string): number {

@@ -4,7 +4,13 @@
 import { ByteReader, type ByteSource } from '../wire/index.js';
 import { NarHasher, copyNar, tapNarHash, type NarDigest } from '../nar/index.js';
 import { ExportError, asExportError } from './errors.js';
-import { EXPORT_MAGIC, MAX_EXPORT_PATH_BYTES, MAX_EXPORT_REFERENCES, MAX_EXPORT_SIGNATURE_BYTES, type ExportedPathInfo } from './export-format.js';
+import {
+  EXPORT_MAGIC,
+  MAX_EXPORT_PATH_BYTES,
+  MAX_EXPORT_REFERENCES,
+  MAX_EXPORT_SIGNATURE_BYTES,
+  type ExportedPathInfo,
+} from './export-format.js';
 
 /** Receives one path's NAR bytes (validated as they stream) and returns what it made of them. */
 export type NarConsumer<T> = (nar: AsyncIterable<Uint8Array>) => Promise<T>;
@@ -44,14 +50,22 @@ export async function* readExport<T = undefined>(
       const markerAt = reader.offset;
       const marker = await reader.readU64('export marker');
       if (marker === 0) break;
-      if (marker !== 1) throw new ExportError('bad-marker', 'bad marker before a path', { offset: markerAt, expected: '1 (a path follows) or 0 (end)', found: String(marker) });
+      if (marker !== 1)
+        throw new ExportError('bad-marker', 'bad marker before a path', {
+          offset: markerAt,
+          expected: '1 (a path follows) or 0 (end)',
+          found: String(marker),
+        });
       const hasher = new NarHasher();
       const result = await consume(tapNarHash(copyNar(reader), hasher));
       const info = await readInfo(reader);
       yield { ...info, ...hasher.digest(), result };
     }
     if ((options.wholeInput ?? true) && !(await reader.atEnd())) {
-      throw new ExportError('trailing-data', 'bytes follow the end of the export', { offset: reader.offset, expected: 'end of input' });
+      throw new ExportError('trailing-data', 'bytes follow the end of the export', {
+        offset: reader.offset,
+        expected: 'end of input',
+      });
     }
   } catch (error) {
     throw asExportError(error);
@@ -63,22 +77,40 @@ async function readInfo(reader: ByteReader): Promise<ExportedPathInfo> {
   const magicAt = reader.offset;
   const magic = await reader.readU64('export magic');
   if (magic !== EXPORT_MAGIC) {
-    throw new ExportError('bad-magic', 'missing export magic after a NAR', { offset: magicAt, expected: `0x${EXPORT_MAGIC.toString(16)}`, found: `0x${magic.toString(16)}` });
+    throw new ExportError('bad-magic', 'missing export magic after a NAR', {
+      offset: magicAt,
+      expected: `0x${EXPORT_MAGIC.toString(16)}`,
+      found: `0x${magic.toString(16)}`,
+    });
   }
   const path = await readPath(reader, 'store path');
   const countAt = reader.offset;
   const count = await reader.readU64('reference count');
   if (count > MAX_EXPORT_REFERENCES) {
-    throw new ExportError('too-many-references', 'absurd number of references', { offset: countAt, expected: `at most ${MAX_EXPORT_REFERENCES}`, found: String(count) });
+    throw new ExportError('too-many-references', 'absurd number of references', {
+      offset: countAt,
+      expected: `at most ${MAX_EXPORT_REFERENCES}`,
+      found: String(count),
+    });
   }
   const references: string[] = [];
   for (let i = 0; i < count; i++) references.push(await readPath(reader, 'reference'));
   const deriver = await reader.readString(MAX_EXPORT_PATH_BYTES, 'deriver');
   const flagAt = reader.offset;
   const flag = await reader.readU64('signature flag');
-  if (flag > 1) throw new ExportError('bad-signature-flag', 'bad signature flag', { offset: flagAt, expected: '0 or 1', found: String(flag) });
+  if (flag > 1)
+    throw new ExportError('bad-signature-flag', 'bad signature flag', {
+      offset: flagAt,
+      expected: '0 or 1',
+      found: String(flag),
+    });
   const signature = flag === 1 ? await reader.readBytes(MAX_EXPORT_SIGNATURE_BYTES, 'signature') : undefined;
-  return { path, references, deriver: deriver === '' ? undefined : deriver, ...(signature === undefined ? {} : { signature }) };
+  return {
+    path,
+    references,
+    deriver: deriver === '' ? undefined : deriver,
+    ...(signature === undefined ? {} : { signature }),
+  };
 }
 
 /** Reads a store path: absolute, not ending in "/". */
@@ -86,7 +118,10 @@ async function readPath(reader: ByteReader, what: string): Promise<string> {
   const at = reader.offset;
   const path = await reader.readString(MAX_EXPORT_PATH_BYTES, what);
   if (!path.startsWith('/') || path.endsWith('/') || path.includes('\0')) {
-    throw new ExportError('invalid-path', `the ${what} is not an absolute store path`, { offset: at, found: JSON.stringify(path.slice(0, 80)) });
+    throw new ExportError('invalid-path', `the ${what} is not an absolute store path`, {
+      offset: at,
+      found: JSON.stringify(path.slice(0, 80)),
+    });
   }
   return path;
 }

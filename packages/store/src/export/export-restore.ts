@@ -16,7 +16,10 @@ import { readExport, type ExportedPath } from './export-reader.js';
  * and an unusable one (`invalid-path`). Yields each path's metadata with the
  * directory it landed in as `result`.
  */
-export async function* restoreExport(input: ByteReader | ByteSource, directory: string): AsyncGenerator<ExportedPath<string>> {
+export async function* restoreExport(
+  input: ByteReader | ByteSource,
+  directory: string,
+): AsyncGenerator<ExportedPath<string>> {
   let n = 0;
   let pending: string | undefined;
   try {
@@ -28,9 +31,11 @@ export async function* restoreExport(input: ByteReader | ByteSource, directory: 
     for await (const item of paths) {
       const base = item.path.slice(item.path.lastIndexOf('/') + 1);
       const problem = nameProblem(Buffer.from(base));
-      if (problem !== undefined) throw new ExportError('invalid-path', `cannot restore ${JSON.stringify(item.path)}: ${problem}`);
+      if (problem !== undefined)
+        throw new ExportError('invalid-path', `cannot restore ${JSON.stringify(item.path)}: ${problem}`);
       const final = join(directory, base);
-      if (existsSync(final)) throw new ExportError('path-exists', 'a restored path exists already', { field: final });
+      if (existsSync(final))
+        throw new ExportError('path-exists', 'a restored path exists already', { field: final });
       renameSync(item.result, final);
       pending = undefined;
       yield { ...item, result: final };

@@ -8,7 +8,11 @@ import { EXPORT_MAGIC } from './export-format.js';
 import { exportSignedHash, exportSignedTrailer } from './export-signature.js';
 import { writeExport } from './export-writer.js';
 
-const info = { path: '/gnu/store/00000000000000000000000000000000-x', references: ['/gnu/store/11111111111111111111111111111111-y'], deriver: undefined };
+const info = {
+  path: '/gnu/store/00000000000000000000000000000000-x',
+  references: ['/gnu/store/11111111111111111111111111111111-y'],
+  deriver: undefined,
+};
 
 describe('signed exports', () => {
   it('signs over the NAR and trailer as streamed, after the last NAR chunk', async () => {
@@ -21,20 +25,50 @@ describe('signed exports', () => {
       }
     }
     const out: Uint8Array[] = [];
-    for await (const piece of writeExport([{ ...info, nar: nar(), sign: (hash) => (events.push(`sign ${Buffer.from(hash).toString('hex')}`), 'SIG') }])) {
+    for await (const piece of writeExport([
+      {
+        ...info,
+        nar: nar(),
+        sign: (hash) => (events.push(`sign ${Buffer.from(hash).toString('hex')}`), 'SIG'),
+      },
+    ])) {
       out.push(piece);
     }
-    const expected = sha256(Buffer.concat([...chunks, encodeU64(EXPORT_MAGIC), encodeBytes(info.path), encodeStringList(info.references), encodeBytes('')]));
+    const expected = sha256(
+      Buffer.concat([
+        ...chunks,
+        encodeU64(EXPORT_MAGIC),
+        encodeBytes(info.path),
+        encodeStringList(info.references),
+        encodeBytes(''),
+      ]),
+    );
     expect(exportSignedHash(chunks, info)).toEqual(expected);
     expect(events).toEqual(['chunk', 'chunk', `sign ${Buffer.from(expected).toString('hex')}`]);
     expect(Buffer.concat(out)).toEqual(
-      Buffer.concat([encodeU64(1), ...chunks, exportSignedTrailer(info), encodeU64(1), encodeBytes('SIG'), encodeU64(0)]),
+      Buffer.concat([
+        encodeU64(1),
+        ...chunks,
+        exportSignedTrailer(info),
+        encodeU64(1),
+        encodeBytes('SIG'),
+        encodeU64(0),
+      ]),
     );
   });
 
   it('lets a signer that throws end the stream with its error', async () => {
     const write = async (): Promise<void> => {
-      for await (const piece of writeExport([{ ...info, nar: [Buffer.from('nar')], sign: () => { throw new Error('no key'); } }])) void piece;
+      for await (const piece of writeExport([
+        {
+          ...info,
+          nar: [Buffer.from('nar')],
+          sign: () => {
+            throw new Error('no key');
+          },
+        },
+      ]))
+        void piece;
     };
     await expect(write()).rejects.toThrow('no key');
   });

@@ -20,7 +20,10 @@ export function exportSignedTrailer(info: Omit<ExportedPathInfo, 'signature'>): 
  * The sha256 (32 bytes) an export signature covers, from the whole NAR in
  * memory; streams use a Hasher over the NAR then {@link exportSignedTrailer}.
  */
-export function exportSignedHash(nar: Uint8Array | readonly Uint8Array[], info: Omit<ExportedPathInfo, 'signature'>): Uint8Array {
+export function exportSignedHash(
+  nar: Uint8Array | readonly Uint8Array[],
+  info: Omit<ExportedPathInfo, 'signature'>,
+): Uint8Array {
   const hasher = new Hasher('sha256');
   for (const chunk of nar instanceof Uint8Array ? [nar] : nar) hasher.update(chunk);
   return hasher.update(exportSignedTrailer(info)).digest();

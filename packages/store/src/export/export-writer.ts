@@ -23,7 +23,9 @@ export interface ExportItem extends ExportedPathInfo {
  * references for `nix-store --import`): the same bytes as `nix-store --export`
  * for the same paths. The NAR streams are passed on as they are.
  */
-export async function* writeExport(items: AsyncIterable<ExportItem> | Iterable<ExportItem>): AsyncGenerator<Uint8Array> {
+export async function* writeExport(
+  items: AsyncIterable<ExportItem> | Iterable<ExportItem>,
+): AsyncGenerator<Uint8Array> {
   for await (const item of items) {
     yield encodeU64(1);
     const hasher = item.sign === undefined ? undefined : new Hasher('sha256');
@@ -32,7 +34,10 @@ export async function* writeExport(items: AsyncIterable<ExportItem> | Iterable<E
       yield chunk;
     }
     const trailer = exportSignedTrailer(item);
-    const signature = hasher === undefined || item.sign === undefined ? item.signature : item.sign(hasher.update(trailer).digest());
+    const signature =
+      hasher === undefined || item.sign === undefined
+        ? item.signature
+        : item.sign(hasher.update(trailer).digest());
     yield Buffer.concat([
       trailer,
       ...(signature === undefined ? [encodeU64(0)] : [encodeU64(1), encodeBytes(signature)]),

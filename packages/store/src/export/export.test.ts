@@ -47,9 +47,14 @@ describe('export format', () => {
   it('is accepted by nix-store --import into an empty store', async () => {
     const ours = await collect(writeExport(closure.map((p) => exportItemFromFs(infoOf(p)))));
     const store = `local?root=${join(tmp.path, 'other-root')}`;
-    const imported = run('nix-store', ['--store', store, '--import'], ours).toString('utf8').trim().split('\n');
+    const imported = run('nix-store', ['--store', store, '--import'], ours)
+      .toString('utf8')
+      .trim()
+      .split('\n');
     expect(imported).toEqual(closure);
-    expect(text('nix-store', ['--store', store, '-q', '--hash', top])).toBe(text('nix-store', ['-q', '--hash', top]));
+    expect(text('nix-store', ['--store', store, '-q', '--hash', top])).toBe(
+      text('nix-store', ['-q', '--hash', top]),
+    );
     expect(text('nix-store', ['--store', store, '-q', '--references', top])).toBe(closure[0]);
   });
 
@@ -58,7 +63,9 @@ describe('export format', () => {
     const seen: string[] = [];
     for await (const item of readExport([exported])) {
       seen.push(item.path);
-      expect({ path: item.path, references: item.references, deriver: item.deriver }).toEqual(infoOf(item.path));
+      expect({ path: item.path, references: item.references, deriver: item.deriver }).toEqual(
+        infoOf(item.path),
+      );
       expect(formatNarHash(item.narHash)).toBe(text('nix-store', ['-q', '--hash', item.path]));
       expect(String(item.narSize)).toBe(text('nix-store', ['-q', '--size', item.path]));
     }
@@ -69,9 +76,11 @@ describe('export format', () => {
     const dir = join(tmp.path, 'restored');
     execFileSync('mkdir', [dir]);
     const got: string[] = [];
-    for await (const item of restoreExport([run('nix-store', ['--export', ...closure])], dir)) got.push(item.result);
+    for await (const item of restoreExport([run('nix-store', ['--export', ...closure])], dir))
+      got.push(item.result);
     expect(got).toEqual(closure.map((p) => join(dir, p.slice('/nix/store/'.length))));
-    for (const p of closure) expect(nixDump(join(dir, p.slice('/nix/store/'.length))).equals(nixDump(p))).toBe(true);
+    for (const p of closure)
+      expect(nixDump(join(dir, p.slice('/nix/store/'.length))).equals(nixDump(p))).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(closure.map((p) => p.slice('/nix/store/'.length)).sort());
     const again = async () => {
       for await (const _ of restoreExport([run('nix-store', ['--export', closure[0]!])], dir)) void _;
@@ -82,7 +91,13 @@ describe('export format', () => {
 
   it('round-trips a Guix-style signature and an empty deriver', async () => {
     const signature = Buffer.from('(signature (data (hash sha256 #00#)))');
-    const item = { path: '/gnu/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x', references: [], deriver: undefined, signature, nar: [nixDump(top)] };
+    const item = {
+      path: '/gnu/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x',
+      references: [],
+      deriver: undefined,
+      signature,
+      nar: [nixDump(top)],
+    };
     const items = [];
     for await (const x of readExport(writeExport([item]))) items.push(x);
     expect(items).toHaveLength(1);
@@ -95,7 +110,9 @@ describe('export format', () => {
     const read = async (bytes: Uint8Array) => {
       for await (const _ of readExport([bytes])) void _;
     };
-    await expect(read(Buffer.concat([encodeU64(2), good.subarray(8)]))).rejects.toMatchObject({ code: 'bad-marker' });
+    await expect(read(Buffer.concat([encodeU64(2), good.subarray(8)]))).rejects.toMatchObject({
+      code: 'bad-marker',
+    });
     const badMagic = Buffer.from(good);
     const magicAt = badMagic.indexOf(Buffer.from('NIXE'));
     badMagic[magicAt] = 0x4d;

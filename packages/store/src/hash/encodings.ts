@@ -13,7 +13,10 @@ export function encodeBase16(bytes: Uint8Array): string {
 /** Decodes hexadecimal (either case); throws EncodingError `base16` on any other character or an odd length. */
 export function decodeBase16(text: string): Uint8Array {
   if (!HEX.test(text)) {
-    throw new EncodingError('base16', 'invalid hexadecimal text', { expected: 'pairs of 0-9a-f', found: quote(text) });
+    throw new EncodingError('base16', 'invalid hexadecimal text', {
+      expected: 'pairs of 0-9a-f',
+      found: quote(text),
+    });
   }
   return new Uint8Array(Buffer.from(text, 'hex'));
 }
@@ -26,7 +29,10 @@ export function encodeBase64(bytes: Uint8Array): string {
 /** Decodes standard padded base64; throws EncodingError `base64` on anything else (also non-canonical trailing bits). */
 export function decodeBase64(text: string): Uint8Array {
   if (!BASE64.test(text)) {
-    throw new EncodingError('base64', 'invalid base64 text', { expected: 'padded standard base64', found: quote(text) });
+    throw new EncodingError('base64', 'invalid base64 text', {
+      expected: 'padded standard base64',
+      found: quote(text),
+    });
   }
   const bytes = new Uint8Array(Buffer.from(text, 'base64'));
   if (encodeBase64(bytes) !== text) {

@@ -17,7 +17,9 @@ describe('hash text forms', () => {
     for (const algorithm of ['md5', 'sha1', 'sha256', 'sha512'] as const) {
       const hex = createHash(algorithm).update(`gbc ${algorithm}`).digest('hex');
       const hash = parseHash(`${algorithm}:${hex}`);
-      expect(formatHash(hash, 'nix32')).toBe(nix(['hash', 'to-base32', `${algorithm}:${hex}`]).replace(/^/, `${algorithm}:`));
+      expect(formatHash(hash, 'nix32')).toBe(
+        nix(['hash', 'to-base32', `${algorithm}:${hex}`]).replace(/^/, `${algorithm}:`),
+      );
       expect(formatSri(hash)).toBe(nix(['hash', 'to-sri', `${algorithm}:${hex}`]));
       expect(formatHash(hash, 'base64', false)).toBe(nix(['hash', 'to-base64', `${algorithm}:${hex}`]));
       expect(formatHash(hash, 'base16')).toBe(`${algorithm}:${hex}`);
@@ -53,13 +55,17 @@ describe('hash text forms', () => {
   it('round-trips random digests and refuses random text only with StoreError', () => {
     const algorithms = Object.keys(HASH_SIZES) as HashAlgorithm[];
     fc.assert(
-      fc.property(fc.constantFrom(...algorithms), fc.uint8Array({ minLength: 64, maxLength: 64 }), (algorithm, bytes) => {
-        const hash = makeHash(algorithm, bytes.slice(0, HASH_SIZES[algorithm]));
-        for (const encoding of ['base16', 'nix32', 'base64'] as const) {
-          expect(hashesEqual(parseHash(formatHash(hash, encoding)), hash)).toBe(true);
-        }
-        expect(hashesEqual(parseHash(formatSri(hash)), hash)).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...algorithms),
+        fc.uint8Array({ minLength: 64, maxLength: 64 }),
+        (algorithm, bytes) => {
+          const hash = makeHash(algorithm, bytes.slice(0, HASH_SIZES[algorithm]));
+          for (const encoding of ['base16', 'nix32', 'base64'] as const) {
+            expect(hashesEqual(parseHash(formatHash(hash, encoding)), hash)).toBe(true);
+          }
+          expect(hashesEqual(parseHash(formatSri(hash)), hash)).toBe(true);
+        },
+      ),
     );
     fc.assert(
       fc.property(fc.string({ maxLength: 140 }), (text) => {
@@ -78,7 +84,9 @@ describe('hashers', () => {
     const hasher = new Hasher();
     hasher.update('hello ').update(new TextEncoder().encode('world'));
     expect(hasher.size).toBe(11);
-    expect(Buffer.from(hasher.digest()).toString('hex')).toBe(createHash('sha256').update('hello world').digest('hex'));
+    expect(Buffer.from(hasher.digest()).toString('hex')).toBe(
+      createHash('sha256').update('hello world').digest('hex'),
+    );
     async function* chunks(): AsyncIterable<Uint8Array> {
       yield new Uint8Array([1, 2]);
       yield new Uint8Array([3]);

@@ -89,7 +89,10 @@ export function parseHash(text: string, algorithm?: HashAlgorithm): Hash {
     });
   }
   if (algorithm !== undefined && algo !== algorithm) {
-    throw new HashError('hash-algorithm', 'hash has an unexpected algorithm', { expected: algorithm, found: algo });
+    throw new HashError('hash-algorithm', 'hash has an unexpected algorithm', {
+      expected: algorithm,
+      found: algo,
+    });
   }
   const digest = sri ? decodeBase64(rest) : decodeDigest(rest, algo);
   return makeHash(algo, digest);

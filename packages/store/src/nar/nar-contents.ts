@@ -22,7 +22,8 @@ export class NarContents implements AsyncIterable<Uint8Array> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
-    if (this.#started) throw new NarError('contents-reread', 'the contents of a NAR file can be read only once');
+    if (this.#started)
+      throw new NarError('contents-reread', 'the contents of a NAR file can be read only once');
     this.#started = true;
     while (this.#left > 0) yield await this.#next();
   }

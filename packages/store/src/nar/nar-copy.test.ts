@@ -37,11 +37,14 @@ describe('copyNar', () => {
 
   it('reproduces any NAR across any chunking', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 6 }), async (sizes) => {
-        const parts: Uint8Array[] = [];
-        for await (const part of copyNar(chunked(nar, sizes))) parts.push(part);
-        expect(Buffer.concat(parts).equals(nar)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 6 }),
+        async (sizes) => {
+          const parts: Uint8Array[] = [];
+          for await (const part of copyNar(chunked(nar, sizes))) parts.push(part);
+          expect(Buffer.concat(parts).equals(nar)).toBe(true);
+        },
+      ),
       { numRuns: 20 },
     );
   });

@@ -23,7 +23,10 @@ export interface CopyNarOptions {
  * it throw a NarError, possibly after some bytes were yielded, so consumers
  * must treat what they got as void on error.
  */
-export async function* copyNar(input: ByteReader | ByteSource, options: CopyNarOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* copyNar(
+  input: ByteReader | ByteSource,
+  options: CopyNarOptions = {},
+): AsyncGenerator<Uint8Array> {
   const reader = input instanceof ByteReader ? input : new ByteReader(input);
   const encoder = new NarEncoder(options.batchBytes);
   for await (const entry of parseNar(reader, { wholeInput: options.wholeInput ?? false })) {

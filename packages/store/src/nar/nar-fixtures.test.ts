@@ -10,7 +10,10 @@ import { dumpNar } from './nar-writer.js';
 import { collect, nixDump, nixRestore, tempDir } from './nar-test-support.js';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'nar');
-const files = (kind: string) => readdirSync(join(fixtures, kind)).filter((f) => f.endsWith('.nar')).sort();
+const files = (kind: string) =>
+  readdirSync(join(fixtures, kind))
+    .filter((f) => f.endsWith('.nar'))
+    .sort();
 const tmp = tempDir();
 afterAll(() => tmp.remove());
 let n = 0;

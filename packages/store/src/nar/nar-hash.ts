@@ -36,7 +36,10 @@ export class NarHasher {
 }
 
 /** Passes `source`'s chunks on unchanged while feeding them to `hasher`. */
-export async function* tapNarHash(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, hasher: NarHasher): AsyncGenerator<Uint8Array> {
+export async function* tapNarHash(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  hasher: NarHasher,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     hasher.update(chunk);
     yield chunk;

@@ -25,11 +25,15 @@ export interface ListNarOptions {
  * Reads a whole NAR, checking every rule of the format, and lists its nodes
  * in archive order. Memory grows with the number of nodes, not with file sizes.
  */
-export async function listNar(input: ByteReader | ByteSource, options: ListNarOptions = {}): Promise<NarListEntry[]> {
+export async function listNar(
+  input: ByteReader | ByteSource,
+  options: ListNarOptions = {},
+): Promise<NarListEntry[]> {
   const reader = input instanceof ByteReader ? input : new ByteReader(input);
   const out: NarListEntry[] = [];
   for await (const entry of parseNar(reader, { wholeInput: options.wholeInput ?? true })) {
-    if (entry.kind === 'regular') out.push({ path: entry.path, type: 'regular', size: entry.size, executable: entry.executable });
+    if (entry.kind === 'regular')
+      out.push({ path: entry.path, type: 'regular', size: entry.size, executable: entry.executable });
     else if (entry.kind === 'symlink') out.push({ path: entry.path, type: 'symlink', target: entry.target });
     else out.push({ path: entry.path, type: 'directory' });
   }

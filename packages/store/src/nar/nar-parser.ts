@@ -5,7 +5,15 @@ import type { ByteReader } from '../wire/index.js';
 import { NarError, asNarError } from './errors.js';
 import { NarContents } from './nar-contents.js';
 import { expectTag, readSize, readString, readTag, unexpected } from './nar-token-reader.js';
-import { MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_TARGET_BYTES, NAR_MAGIC, compareBytes, nameProblem, targetProblem } from './nar-tokens.js';
+import {
+  MAX_NAME_BYTES,
+  MAX_PATH_BYTES,
+  MAX_TARGET_BYTES,
+  NAR_MAGIC,
+  compareBytes,
+  nameProblem,
+  targetProblem,
+} from './nar-tokens.js';
 
 /** Fields every entry has. */
 interface NarEntryBase {
@@ -60,7 +68,10 @@ export async function* parseNar(reader: ByteReader, options: ParseNarOptions = {
   try {
     yield* parse(reader);
     if ((options.wholeInput ?? true) && !(await reader.atEnd())) {
-      throw new NarError('trailing-data', 'bytes follow the end of the NAR', { offset: reader.offset, expected: 'end of input' });
+      throw new NarError('trailing-data', 'bytes follow the end of the NAR', {
+        offset: reader.offset,
+        expected: 'end of input',
+      });
     }
   } catch (error) {
     throw asNarError(error);
@@ -74,7 +85,11 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
   const magicAt = reader.offset;
   const magic = await readTag(reader, 'bad-magic');
   if (magic !== NAR_MAGIC) {
-    throw new NarError('bad-magic', 'this is not a NAR', { offset: magicAt, expected: JSON.stringify(NAR_MAGIC), found: JSON.stringify(magic) });
+    throw new NarError('bad-magic', 'this is not a NAR', {
+      offset: magicAt,
+      expected: JSON.stringify(NAR_MAGIC),
+      found: JSON.stringify(magic),
+    });
   }
   const stack: Frame[] = [];
   let path: Uint8Array = new Uint8Array(0);
@@ -94,7 +109,8 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
         tagAt = reader.offset;
         tag = await readTag(reader);
       }
-      if (tag !== 'contents') throw unexpected(tagAt, tag, executable ? '"contents"' : '"executable" or "contents"');
+      if (tag !== 'contents')
+        throw unexpected(tagAt, tag, executable ? '"contents"' : '"executable" or "contents"');
       const size = await readSize(reader, 'file size');
       const contents = new NarContents(reader, size);
       yield { kind: 'regular', path, name, depth, executable, size, contents };
@@ -106,14 +122,21 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
       const targetAt = reader.offset;
       const target = await readString(reader, MAX_TARGET_BYTES, 'symlink target');
       const problem = targetProblem(target);
-      if (problem !== undefined) throw new NarError('invalid-symlink-target', `invalid symlink target: ${problem}`, { offset: targetAt });
+      if (problem !== undefined)
+        throw new NarError('invalid-symlink-target', `invalid symlink target: ${problem}`, {
+          offset: targetAt,
+        });
       yield { kind: 'symlink', path, name, depth, target };
       await expectTag(reader, ')');
     } else if (type === 'directory') {
       yield { kind: 'directory', path, name, depth };
       stack.push({ path, depth, previous: undefined });
     } else {
-      throw new NarError('unknown-type', 'unknown node type', { offset: typeAt, expected: 'regular, symlink or directory', found: JSON.stringify(type) });
+      throw new NarError('unknown-type', 'unknown node type', {
+        offset: typeAt,
+        expected: 'regular, symlink or directory',
+        found: JSON.stringify(type),
+      });
     }
     // The node is done unless it is an open directory: close the entry around it,
     // then read on in the innermost open directory until an entry begins.
@@ -125,7 +148,10 @@ async function* parse(reader: ByteReader): AsyncGenerator<NarEntry> {
 }
 
 /** Reads directory tokens until an entry's node begins; undefined when the root closed. */
-async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Uint8Array; name: Uint8Array } | undefined> {
+async function nextEntry(
+  reader: ByteReader,
+  stack: Frame[],
+): Promise<{ path: Uint8Array; name: Uint8Array } | undefined> {
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
     const tagAt = reader.offset;
@@ -141,19 +167,34 @@ async function nextEntry(reader: ByteReader, stack: Frame[]): Promise<{ path: Ui
     const nameAt = reader.offset;
     const name = await readString(reader, MAX_NAME_BYTES, 'entry name');
     const problem = nameProblem(name);
-    if (problem !== undefined) throw new NarError('invalid-name', `invalid entry name: ${problem}`, { offset: nameAt, found: show(name) });
+    if (problem !== undefined)
+      throw new NarError('invalid-name', `invalid entry name: ${problem}`, {
+        offset: nameAt,
+        found: show(name),
+      });
     if (frame.previous !== undefined) {
       const order = compareBytes(frame.previous, name);
-      if (order === 0) throw new NarError('duplicate-entry', 'a directory holds the same name twice', { offset: nameAt, found: show(name) });
+      if (order === 0)
+        throw new NarError('duplicate-entry', 'a directory holds the same name twice', {
+          offset: nameAt,
+          found: show(name),
+        });
       if (order > 0) {
-        throw new NarError('unsorted-entries', 'directory entries are not sorted by name', { offset: nameAt, expected: `a name after ${show(frame.previous)}`, found: show(name) });
+        throw new NarError('unsorted-entries', 'directory entries are not sorted by name', {
+          offset: nameAt,
+          expected: `a name after ${show(frame.previous)}`,
+          found: show(name),
+        });
       }
     }
     frame.previous = name;
     await expectTag(reader, 'node');
     // Bounded, or a hostile archive nested 100k deep would cost quadratic time building paths.
     if (frame.path.length + 1 + name.length > MAX_PATH_BYTES) {
-      throw new NarError('path-too-long', `a path in the archive is longer than ${MAX_PATH_BYTES} bytes`, { offset: nameAt, found: `depth ${stack.length}` });
+      throw new NarError('path-too-long', `a path in the archive is longer than ${MAX_PATH_BYTES} bytes`, {
+        offset: nameAt,
+        found: `depth ${stack.length}`,
+      });
     }
     const path = frame.path.length === 0 ? name : Buffer.concat([frame.path, Uint8Array.of(SLASH), name]);
     return { path, name };
@@ -176,5 +217,9 @@ function readPadding(reader: ByteReader, size: number): void | Promise<void> {
 }
 
 function checkZero(bytes: Uint8Array, at: number): void {
-  if (bytes.some((x) => x !== 0)) throw new NarError('nonzero-padding', 'padding after file contents is not zero', { offset: at, expected: 'zero bytes' });
+  if (bytes.some((x) => x !== 0))
+    throw new NarError('nonzero-padding', 'padding after file contents is not zero', {
+      offset: at,
+      expected: 'zero bytes',
+    });
 }

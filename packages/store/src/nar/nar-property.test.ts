@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.js';
@@ -16,7 +25,10 @@ const tmp = tempDir();
 afterAll(() => tmp.remove());
 let n = 0;
 
-type Node = { kind: 'file'; contents: Uint8Array; executable: boolean } | { kind: 'link'; target: string } | { kind: 'dir'; entries: [Uint8Array, Node][] };
+type Node =
+  | { kind: 'file'; contents: Uint8Array; executable: boolean }
+  | { kind: 'link'; target: string }
+  | { kind: 'dir'; entries: [Uint8Array, Node][] };
 
 /** Entry names as raw bytes: any byte but "/" and NUL, never "." or "..". */
 const nameArb = fc
@@ -27,11 +39,21 @@ const nameArb = fc
 const { node: nodeArb } = fc.letrec<{ node: Node }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ kind: fc.constant('file' as const), contents: fc.uint8Array({ maxLength: 300 }), executable: fc.boolean() }),
-    fc.record({ kind: fc.constant('link' as const), target: fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !s.includes('\0')) }),
+    fc.record({
+      kind: fc.constant('file' as const),
+      contents: fc.uint8Array({ maxLength: 300 }),
+      executable: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('link' as const),
+      target: fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !s.includes('\0')),
+    }),
     fc.record({
       kind: fc.constant('dir' as const),
-      entries: fc.uniqueArray(fc.tuple(nameArb, tie('node')), { maxLength: 5, selector: ([name]) => Buffer.from(name).toString('hex') }),
+      entries: fc.uniqueArray(fc.tuple(nameArb, tie('node')), {
+        maxLength: 5,
+        selector: ([name]) => Buffer.from(name).toString('hex'),
+      }),
     }),
   ),
 }));
@@ -77,18 +99,27 @@ describe('NAR properties', () => {
     const targets = new Set<string>();
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat(nar.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(nar.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         fc.option(fc.tuple(fc.nat(nar.length), fc.nat(nar.length)), { nil: undefined }),
         async (edits, splice) => {
           let bytes = Buffer.from(nar);
           for (const [at, value] of edits) bytes[at] = value;
-          if (splice !== undefined) bytes = Buffer.concat([bytes.subarray(0, Math.min(...splice)), bytes.subarray(Math.max(...splice))]);
+          if (splice !== undefined)
+            bytes = Buffer.concat([
+              bytes.subarray(0, Math.min(...splice)),
+              bytes.subarray(Math.max(...splice)),
+            ]);
           const result = await listNar([bytes]).then(
             (entries) => entries.length,
             (error: unknown) => error,
           );
           if (typeof result !== 'number') expect(result).toBeInstanceOf(StoreError);
-          const copied = await collect(copyNar([bytes], { wholeInput: true })).catch((error: unknown) => error);
+          const copied = await collect(copyNar([bytes], { wholeInput: true })).catch(
+            (error: unknown) => error,
+          );
           if (copied instanceof Buffer) expect(copied.equals(bytes)).toBe(true);
           else expect(copied).toBeInstanceOf(StoreError);
           const name = `t${targets.size}`;
@@ -130,7 +161,9 @@ describe('NAR properties', () => {
           yield chunk;
         }
       }
-      const entries = await listNar(new ByteReader(sampled(tapNarHash(dumpNar(dir, { reuseBuffers }), hasher))));
+      const entries = await listNar(
+        new ByteReader(sampled(tapNarHash(dumpNar(dir, { reuseBuffers }), hasher))),
+      );
       expect(entries.map((e) => e.size)).toEqual([undefined, 1, 200 * 1024 * 1024]);
       expect(hasher.digest().narSize).toBeGreaterThan(200 * 1024 * 1024);
       return { growth: peak - base, digest: hasher.digest() };
@@ -168,9 +201,13 @@ describe('NAR properties', () => {
   it('gives the NarHash and NarSize that nix-store -q reports for a store path', async () => {
     const source = join(tmp.path, 'gbc-nar-hash-test');
     writeFileSync(source, 'hello\n');
-    const storePath = execFileSync('nix-store', ['--add', source], { env: nixEnv(), encoding: 'utf8' }).trim();
+    const storePath = execFileSync('nix-store', ['--add', source], {
+      env: nixEnv(),
+      encoding: 'utf8',
+    }).trim();
     const { narHash, narSize } = await hashNar(dumpNar(storePath));
-    const query = (flag: string) => execFileSync('nix-store', ['-q', flag, storePath], { env: nixEnv(), encoding: 'utf8' }).trim();
+    const query = (flag: string) =>
+      execFileSync('nix-store', ['-q', flag, storePath], { env: nixEnv(), encoding: 'utf8' }).trim();
     expect(formatNarHash(narHash)).toBe(query('--hash'));
     expect(String(narSize)).toBe(query('--size'));
   });

@@ -5,7 +5,15 @@ import { NarError } from './errors.js';
 import { listNar } from './nar-list.js';
 import { restoreNar } from './nar-restore.js';
 import { dumpNar } from './nar-writer.js';
-import { collect, fileEntry, makeTrickyTree, narBytes, nixDump, nixRestore, tempDir } from './nar-test-support.js';
+import {
+  collect,
+  fileEntry,
+  makeTrickyTree,
+  narBytes,
+  nixDump,
+  nixRestore,
+  tempDir,
+} from './nar-test-support.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -36,7 +44,11 @@ describe('restoreNar', () => {
     const byPath = new Map(entries.map((e) => [Buffer.from(e.path).toString('latin1'), e]));
     expect(byPath.get('')?.type).toBe('directory');
     expect(byPath.get('run.sh')).toMatchObject({ type: 'regular', executable: true, size: 18 });
-    expect(byPath.get('big.bin')).toMatchObject({ type: 'regular', executable: false, size: 3 * 1024 * 1024 + 5 });
+    expect(byPath.get('big.bin')).toMatchObject({
+      type: 'regular',
+      executable: false,
+      size: 3 * 1024 * 1024 + 5,
+    });
     expect(Buffer.from(byPath.get('link-abs')?.target ?? []).toString()).toBe('/etc/passwd');
     expect(byPath.get('dir/nested/deeper/leaf')?.size).toBe(4);
   });
@@ -55,9 +67,33 @@ describe('restoreNar', () => {
     const outside = join(tmp.path, 'outside');
     mkdirSync(outside);
     const evil = narBytes(
-      'nix-archive-1', '(', 'type', 'directory',
-      'entry', '(', 'name', 'a', 'node', '(', 'type', 'symlink', 'target', outside, ')', ')',
-      'entry', '(', 'name', 'a', 'node', '(', 'type', 'directory', ...fileEntry('escaped', 'evil'), ')', ')',
+      'nix-archive-1',
+      '(',
+      'type',
+      'directory',
+      'entry',
+      '(',
+      'name',
+      'a',
+      'node',
+      '(',
+      'type',
+      'symlink',
+      'target',
+      outside,
+      ')',
+      ')',
+      'entry',
+      '(',
+      'name',
+      'a',
+      'node',
+      '(',
+      'type',
+      'directory',
+      ...fileEntry('escaped', 'evil'),
+      ')',
+      ')',
       ')',
     );
     const target = join(tmp.path, 'evil');
@@ -86,7 +122,9 @@ describe('restoreNar of a single file', () => {
   it('removes a half-written root file when the NAR is truncated', async () => {
     const file = narBytes('nix-archive-1', '(', 'type', 'regular', 'contents', 'some contents here', ')');
     const target = join(tmp.path, 'half-file');
-    await expect(restoreNar([file.subarray(0, file.length - 20)], target)).rejects.toMatchObject({ code: 'truncated' });
+    await expect(restoreNar([file.subarray(0, file.length - 20)], target)).rejects.toMatchObject({
+      code: 'truncated',
+    });
     expect(existsSync(target)).toBe(false);
     await restoreNar([file], target);
     expect(lstatSync(target).size).toBe(18);
@@ -96,21 +134,50 @@ describe('restoreNar of a single file', () => {
 describe('deep archives', () => {
   it('refuses paths past PATH_MAX quickly instead of building ever longer paths', async () => {
     const levels = 3000;
-    const opening = Array.from({ length: levels }, () => ['entry', '(', 'name', 'a', 'node', '(', 'type', 'directory']).flat();
+    const opening = Array.from({ length: levels }, () => [
+      'entry',
+      '(',
+      'name',
+      'a',
+      'node',
+      '(',
+      'type',
+      'directory',
+    ]).flat();
     const deep = narBytes('nix-archive-1', '(', 'type', 'directory', ...opening);
     const error = await listNar([deep]).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'path-too-long' });
     // Restoring: long names reach the limit in 21 levels (the full path, with the target's own, is longer still).
     const long = 'x'.repeat(200);
-    const wide = Array.from({ length: 21 }, () => ['entry', '(', 'name', long, 'node', '(', 'type', 'directory']).flat();
+    const wide = Array.from({ length: 21 }, () => [
+      'entry',
+      '(',
+      'name',
+      long,
+      'node',
+      '(',
+      'type',
+      'directory',
+    ]).flat();
     const target = join(tmp.path, 'deep');
-    await expect(restoreNar([narBytes('nix-archive-1', '(', 'type', 'directory', ...wide)], target)).rejects.toMatchObject({ code: 'path-too-long' });
+    await expect(
+      restoreNar([narBytes('nix-archive-1', '(', 'type', 'directory', ...wide)], target),
+    ).rejects.toMatchObject({ code: 'path-too-long' });
     expect(existsSync(target)).toBe(false);
   });
 
   it('accepts a deep archive within the limit, as nix does', async () => {
     const levels = 600; // "a/" × 600 = 1199 bytes
-    const opening = Array.from({ length: levels }, () => ['entry', '(', 'name', 'a', 'node', '(', 'type', 'directory']).flat();
+    const opening = Array.from({ length: levels }, () => [
+      'entry',
+      '(',
+      'name',
+      'a',
+      'node',
+      '(',
+      'type',
+      'directory',
+    ]).flat();
     const closing = Array.from({ length: levels }, () => [')', ')']).flat();
     const deep = narBytes('nix-archive-1', '(', 'type', 'directory', ...opening, ')', ...closing);
     expect(await listNar([deep])).toHaveLength(levels + 1);

@@ -24,7 +24,11 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | const
  * error what was written is removed and the error (a NarError for a broken
  * NAR or an existing target; a Node error for I/O) is thrown.
  */
-export async function restoreNar(input: ByteReader | ByteSource, target: string | Uint8Array, options: RestoreNarOptions = {}): Promise<void> {
+export async function restoreNar(
+  input: ByteReader | ByteSource,
+  target: string | Uint8Array,
+  options: RestoreNarOptions = {},
+): Promise<void> {
   const reader = input instanceof ByteReader ? input : new ByteReader(input);
   const root = Buffer.from(target);
   // Set only once the root exists and is ours: on error, only what we made is removed.
@@ -33,14 +37,19 @@ export async function restoreNar(input: ByteReader | ByteSource, target: string 
     for await (const entry of parseNar(reader, { wholeInput: options.wholeInput ?? true })) {
       const path = entry.depth === 0 ? root : Buffer.concat([root, SLASH, entry.path]);
       if (entry.kind === 'directory') create(entry.depth, path, () => mkdirSync(path, 0o777));
-      else if (entry.kind === 'symlink') create(entry.depth, path, () => symlinkSync(asBuffer(entry.target), path));
+      else if (entry.kind === 'symlink')
+        create(entry.depth, path, () => symlinkSync(asBuffer(entry.target), path));
       else await writeFile(entry, path, () => (created = true));
       if (entry.depth === 0) created = true;
     }
   } catch (error) {
     if (created) removeTree(root);
     if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
-      throw new NarError('path-too-long', 'a path of the archive is too long for the file system under this target', { field: root.toString('latin1'), cause: error });
+      throw new NarError(
+        'path-too-long',
+        'a path of the archive is too long for the file system under this target',
+        { field: root.toString('latin1'), cause: error },
+      );
     }
     throw error;
   }
@@ -63,7 +72,7 @@ async function writeFile(entry: NarRegular, path: Buffer, onCreated: () => void)
   if (entry.depth === 0) onCreated();
   try {
     for await (const part of entry.contents) {
-      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, part.length - at);
+      for (let at = 0; at < part.length;) at += writeSync(fd, part, at, part.length - at);
     }
   } finally {
     closeSync(fd);

@@ -18,7 +18,11 @@ export function nixDump(path: string | Buffer): Buffer {
 
 /** `nix-store --restore PATH` fed with `nar`. */
 export function nixRestore(path: string, nar: Uint8Array): void {
-  execFileSync('nix-store', ['--restore', path], { input: nar, env: nixEnv(), stdio: ['pipe', 'ignore', 'pipe'] });
+  execFileSync('nix-store', ['--restore', path], {
+    input: nar,
+    env: nixEnv(),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
 }
 
 /** Environment for the nix tools: the test daemon. */
@@ -41,7 +45,8 @@ export async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer
  */
 export function makeTrickyTree(root: string): void {
   mkdirSync(root);
-  const at = (...parts: (string | Buffer)[]): Buffer => Buffer.concat([Buffer.from(root), ...parts.flatMap((p) => [Buffer.from('/'), Buffer.from(p)])]);
+  const at = (...parts: (string | Buffer)[]): Buffer =>
+    Buffer.concat([Buffer.from(root), ...parts.flatMap((p) => [Buffer.from('/'), Buffer.from(p)])]);
   writeFileSync(at('hello.txt'), 'hello\n');
   writeFileSync(at('empty'), '');
   writeFileSync(at('seven'), '1234567');

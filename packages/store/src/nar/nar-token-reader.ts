@@ -15,14 +15,23 @@ export type Maybe<T> = T | Promise<T>;
 export function readSize(reader: ByteReader, what: string): Maybe<number> {
   const at = reader.offset;
   const bytes = reader.readBuffered(8);
-  return bytes === undefined ? reader.readExact(8, what).then((b) => decodeSize(b, at, what)) : decodeSize(bytes, at, what);
+  return bytes === undefined
+    ? reader.readExact(8, what).then((b) => decodeSize(b, at, what))
+    : decodeSize(bytes, at, what);
 }
 
 /** Reads a length-prefixed padded string of at most `max` bytes, as a copy. */
-export function readString(reader: ByteReader, max: number, what: string, code = 'string-too-long'): Maybe<Uint8Array> {
+export function readString(
+  reader: ByteReader,
+  max: number,
+  what: string,
+  code = 'string-too-long',
+): Maybe<Uint8Array> {
   const at = reader.offset;
   const length = readSize(reader, `${what} length`);
-  return typeof length === 'number' ? body(reader, length, max, at, what, code) : length.then((n) => body(reader, n, max, at, what, code));
+  return typeof length === 'number'
+    ? body(reader, length, max, at, what, code)
+    : length.then((n) => body(reader, n, max, at, what, code));
 }
 
 /** Reads a short token as latin1 text; a long one is refused before its bytes are read. */
@@ -41,16 +50,31 @@ export function expectTag(reader: ByteReader, tag: string): Maybe<void> {
 
 /** The error for a token that is not one of those expected. */
 export function unexpected(at: number, found: string, expected: string): NarError {
-  return new NarError('unexpected-tag', 'unexpected tag', { offset: at, expected, found: JSON.stringify(found) });
+  return new NarError('unexpected-tag', 'unexpected tag', {
+    offset: at,
+    expected,
+    found: JSON.stringify(found),
+  });
 }
 
 function check(found: string, tag: string, at: number): void {
   if (found !== tag) throw unexpected(at, found, JSON.stringify(tag));
 }
 
-function body(reader: ByteReader, length: number, max: number, at: number, what: string, code: string): Maybe<Uint8Array> {
+function body(
+  reader: ByteReader,
+  length: number,
+  max: number,
+  at: number,
+  what: string,
+  code: string,
+): Maybe<Uint8Array> {
   if (length > max) {
-    throw new NarError(code, `${what} is longer than allowed`, { offset: at, expected: `at most ${max} bytes`, found: `${length} bytes` });
+    throw new NarError(code, `${what} is longer than allowed`, {
+      offset: at,
+      expected: `at most ${max} bytes`,
+      found: `${length} bytes`,
+    });
   }
   const padded = length + ((8 - (length % 8)) % 8);
   const bytes = reader.readBuffered(padded);
@@ -60,7 +84,11 @@ function body(reader: ByteReader, length: number, max: number, at: number, what:
 
 function unpad(bytes: Uint8Array, length: number, at: number, what: string): Uint8Array {
   for (let i = length; i < bytes.length; i++) {
-    if (bytes[i] !== 0) throw new NarError('nonzero-padding', `padding after ${what} is not zero`, { offset: at + 8 + i, expected: 'zero bytes' });
+    if (bytes[i] !== 0)
+      throw new NarError('nonzero-padding', `padding after ${what} is not zero`, {
+        offset: at + 8 + i,
+        expected: 'zero bytes',
+      });
   }
   // A copy: the source may recycle its chunk once it has been read.
   const out = new Uint8Array(length);
@@ -72,7 +100,10 @@ function decodeSize(b: Uint8Array, at: number, what: string): number {
   const lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
   const hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
   if (hi > 0x1fffff) {
-    throw new NarError('integer-too-large', `${what} does not fit in a safe integer`, { offset: at, expected: `at most ${Number.MAX_SAFE_INTEGER}` });
+    throw new NarError('integer-too-large', `${what} does not fit in a safe integer`, {
+      offset: at,
+      expected: `at most ${Number.MAX_SAFE_INTEGER}`,
+    });
   }
   return hi * 0x1_0000_0000 + lo;
 }

@@ -29,7 +29,11 @@ describe('dumpNar', () => {
   it('gives the same bytes whatever the batch and read sizes', async () => {
     const root = join(tmp.path, 'tree');
     const reference = nixDump(root);
-    for (const [batchBytes, readBytes] of [[64, 8], [4096, 1000], [1 << 20, 7777]] as const) {
+    for (const [batchBytes, readBytes] of [
+      [64, 8],
+      [4096, 1000],
+      [1 << 20, 7777],
+    ] as const) {
       const chunks: Uint8Array[] = [];
       for await (const c of dumpNar(root, { batchBytes, readBytes })) chunks.push(c);
       expect(Buffer.concat(chunks).equals(reference)).toBe(true);
@@ -57,8 +61,18 @@ describe('dumpNar', () => {
         '' ];
       }`,
     );
-    const drv = execFileSync('nix-instantiate', [expr], { env: nixEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    const outputs = execFileSync('nix-store', ['-r', drv], { env: nixEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
+    const drv = execFileSync('nix-instantiate', [expr], {
+      env: nixEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+    const outputs = execFileSync('nix-store', ['-r', drv], {
+      env: nixEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .trim()
+      .split('\n');
     expect(outputs).toHaveLength(2);
     for (const out of [...outputs, drv]) {
       expect((await collect(dumpNar(out))).equals(nixDump(out))).toBe(true);
@@ -108,7 +122,11 @@ describe('dumpNar with released chunks', () => {
   it('reuses released chunks and leaves the ones a consumer keeps untouched', async () => {
     const root = join(tmp.path, 'tree');
     const reference = nixDump(root);
-    for (const [batchBytes, readBytes] of [[undefined, undefined], [4096, 4096], [64, 1000]] as const) {
+    for (const [batchBytes, readBytes] of [
+      [undefined, undefined],
+      [4096, 4096],
+      [64, 1000],
+    ] as const) {
       const dump = dumpNar(root, { batchBytes, readBytes });
       const parts: Buffer[] = [];
       const kept: { chunk: Uint8Array; copy: Buffer }[] = [];

@@ -1,7 +1,16 @@
 // Dumps a filesystem path as a NAR, streamed as chunks: regular files (with
 // the executable bit), symlinks (never followed) and directories, entries in
 // byte order of their names. Memory does not depend on file sizes.
-import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  type Stats,
+} from 'node:fs';
 import { NarError } from './errors.js';
 import { ChunkPool } from './chunk-pool.js';
 import { DEFAULT_BATCH_BYTES, NarEncoder } from './nar-encoder.js';
@@ -55,10 +64,20 @@ export function dumpNar(path: string | Uint8Array, options: DumpNarOptions = {})
   return Object.assign(generate(Buffer.from(path), options, pool, reuse), { release: pool.release });
 }
 
-async function* generate(path: Buffer, options: DumpNarOptions, pool: ChunkPool, reuse: boolean): AsyncGenerator<Uint8Array, void, undefined> {
+async function* generate(
+  path: Buffer,
+  options: DumpNarOptions,
+  pool: ChunkPool,
+  reuse: boolean,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const encoder = new NarEncoder(batchBytes, pool.acquire);
-  const context: Context = { encoder, pool, readBytes: options.readBytes ?? 1 << 20, yieldAt: batchBytes / 2 };
+  const context: Context = {
+    encoder,
+    pool,
+    readBytes: options.readBytes ?? 1 << 20,
+    yieldAt: batchBytes / 2,
+  };
   let chunks = 0;
   for (const _ of walk(context, path, 0, undefined)) {
     // Everything written so far goes out, so the encoder holds no buffer the pool could recycle.
@@ -96,15 +115,25 @@ function* walk(context: Context, path: Buffer, depth: number, name: Buffer | und
       yield* walk(context, Buffer.concat([path, SLASH, child]), depth + 1, child);
     }
   } else {
-    throw new NarError('unsupported-file-type', 'only regular files, directories and symlinks can be archived', {
-      field: path.toString('latin1'),
-      found: `mode 0o${stat.mode.toString(8)}`,
-    });
+    throw new NarError(
+      'unsupported-file-type',
+      'only regular files, directories and symlinks can be archived',
+      {
+        field: path.toString('latin1'),
+        found: `mode 0o${stat.mode.toString(8)}`,
+      },
+    );
   }
   if (encoder.pendingBytes >= context.yieldAt) yield;
 }
 
-function* dumpFile(context: Context, path: Buffer, stat: Stats, depth: number, name: Buffer | undefined): Generator<void> {
+function* dumpFile(
+  context: Context,
+  path: Buffer,
+  stat: Stats,
+  depth: number,
+  name: Buffer | undefined,
+): Generator<void> {
   const { encoder, readBytes } = context;
   const size = stat.size;
   // Nix takes the owner's execute bit as "executable".
@@ -118,7 +147,7 @@ function* dumpFile(context: Context, path: Buffer, stat: Stats, depth: number, n
       encoder.commit(depth, size);
       return;
     }
-    for (let left = size; left > 0; ) {
+    for (let left = size; left > 0;) {
       const part = context.pool.acquire(readBytes).subarray(0, Math.min(left, readBytes));
       readFully(fd, part, path);
       left -= part.length;
@@ -133,7 +162,7 @@ function* dumpFile(context: Context, path: Buffer, stat: Stats, depth: number, n
 
 /** Fills `buffer` from the file's current position; a file that shrank is an error. */
 function readFully(fd: number, buffer: Buffer, path: Buffer): void {
-  for (let at = 0; at < buffer.length; ) {
+  for (let at = 0; at < buffer.length;) {
     const n = readSync(fd, buffer, at, buffer.length - at, null);
     if (n === 0) {
       throw new NarError('file-changed', 'a file shrank while it was being archived', {

@@ -18,7 +18,8 @@ export function removeTree(root: Buffer): void {
       stack.pop();
     } else if (!top.listed) {
       top.listed = true;
-      for (const name of readdirSync(top.path, { encoding: 'buffer' })) stack.push({ path: Buffer.concat([top.path, SLASH, name]), listed: false });
+      for (const name of readdirSync(top.path, { encoding: 'buffer' }))
+        stack.push({ path: Buffer.concat([top.path, SLASH, name]), listed: false });
     } else {
       rmdirSync(top.path);
       stack.pop();

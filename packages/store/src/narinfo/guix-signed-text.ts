@@ -10,7 +10,8 @@ import { writeNarInfo } from './write-narinfo.js';
  * sha256 of this text; producing that signature is not done here.
  */
 export function guixSignedText(info: NarInfo): string {
-  if (info.flavour === 'nix') throw new NarInfoError('narinfo-layout', 'a Nix narinfo has no Guix signed part', { found: 'nix' });
+  if (info.flavour === 'nix')
+    throw new NarInfoError('narinfo-layout', 'a Nix narinfo has no Guix signed part', { found: 'nix' });
   const text = writeNarInfo({ ...info, guixSignature: '-' });
   // StorePath always comes first, so the marker line follows a newline.
   return text.slice(0, text.indexOf('\nSignature: -\n') + 1);

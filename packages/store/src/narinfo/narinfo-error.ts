@@ -19,7 +19,8 @@ export class NarInfoError extends StoreError {
   readonly line: number | undefined;
 
   constructor(code: string, message: string, details: NarInfoErrorDetails = {}) {
-    const field = details.line === undefined ? details.field : `${details.field ?? 'narinfo'} (line ${details.line})`;
+    const field =
+      details.line === undefined ? details.field : `${details.field ?? 'narinfo'} (line ${details.line})`;
     super(code, message, { ...details, field });
     this.line = details.line;
   }

@@ -10,7 +10,10 @@ import { parsePublicKey, parseSecretKey, signNarInfo, verifyNarInfo } from '../s
 import { NarInfoError, parseNarInfo, writeNarInfo } from './index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/narinfo');
-const list = (dir: string): string[] => readdirSync(join(root, dir)).filter((f) => f.endsWith('.narinfo')).sort();
+const list = (dir: string): string[] =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.narinfo'))
+    .sort();
 const storeDirOf = (file: string): string => (file.includes('guix') ? '/gnu/store' : '/nix/store');
 const secret = parseSecretKey(readFileSync(join(root, 'test-key-1.secret'), 'utf8'));
 const publicKey = parsePublicKey(readFileSync(join(root, 'test-key-1.public'), 'utf8'));
@@ -27,14 +30,23 @@ describe('narinfo fixtures', () => {
       const bytes = readFileSync(join(root, 'ok', file));
       const info = parseNarInfo(bytes, { storeDir: storeDirOf(file) });
       expect(Buffer.from(writeNarInfo(info))).toEqual(bytes);
-      const flavour = file.startsWith('nix-') ? 'nix' : file.startsWith('guix-legacy') ? 'guix-legacy' : 'guix';
+      const flavour = file.startsWith('nix-')
+        ? 'nix'
+        : file.startsWith('guix-legacy')
+          ? 'guix-legacy'
+          : 'guix';
       expect(info.flavour).toBe(flavour);
       expect(info.storePath.startsWith(`${storeDirOf(file)}/`)).toBe(true);
       if (flavour === 'nix') {
         expect(info.files).toHaveLength(1);
       } else {
         expect(info.guixSignature).toMatch(/^1;[^;]+;[A-Za-z0-9+/]+=*$/);
-        for (const f of info.files) expect(f.url).toBe(f.compression === 'none' ? `nar/${info.storePath.slice(11)}` : `nar/${f.compression}/${info.storePath.slice(11)}`);
+        for (const f of info.files)
+          expect(f.url).toBe(
+            f.compression === 'none'
+              ? `nar/${info.storePath.slice(11)}`
+              : `nar/${f.compression}/${info.storePath.slice(11)}`,
+          );
       }
     });
   }

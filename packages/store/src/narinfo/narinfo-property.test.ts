@@ -13,7 +13,10 @@ import type { NarInfo } from './index.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/narinfo/ok');
 const seeds = readdirSync(root)
   .filter((f) => f.endsWith('.narinfo'))
-  .map((f) => ({ text: readFileSync(join(root, f), 'utf8'), storeDir: f.startsWith('guix') ? '/gnu/store' : '/nix/store' }));
+  .map((f) => ({
+    text: readFileSync(join(root, f), 'utf8'),
+    storeDir: f.startsWith('guix') ? '/gnu/store' : '/nix/store',
+  }));
 
 /** Parses; on success checks that writing and re-parsing is stable. Returns whether it parsed. */
 function check(text: string, storeDir: string): boolean {
@@ -33,11 +36,31 @@ function check(text: string, storeDir: string): boolean {
   return true;
 }
 
-const fieldNames = ['StorePath', 'URL', 'Compression', 'FileHash', 'FileSize', 'NarHash', 'NarSize', 'References', 'Deriver', 'System', 'Sig', 'CA', 'Signature'];
+const fieldNames = [
+  'StorePath',
+  'URL',
+  'Compression',
+  'FileHash',
+  'FileSize',
+  'NarHash',
+  'NarSize',
+  'References',
+  'Deriver',
+  'System',
+  'Sig',
+  'CA',
+  'Signature',
+];
 const nixChar = fc.constantFrom(...NIX32_ALPHABET.split(''), '-', 'e', ' ', ':', '/', '\n', '\r', '0', '9');
 
 // One mutation of a line list: drop, duplicate, swap, or edit a line.
-const mutation = fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 5 }), fc.string({ maxLength: 8 }), nixChar);
+const mutation = fc.tuple(
+  fc.nat(),
+  fc.nat(),
+  fc.integer({ min: 0, max: 5 }),
+  fc.string({ maxLength: 8 }),
+  nixChar,
+);
 function mutate(lines: string[], [i, j, kind, text, ch]: [number, number, number, string, string]): string[] {
   const out = [...lines];
   if (out.length === 0) return [text];
@@ -47,7 +70,8 @@ function mutate(lines: string[], [i, j, kind, text, ch]: [number, number, number
   if (kind === 0) out.splice(a, 1);
   else if (kind === 1) out.splice(b, 0, line);
   else if (kind === 2) [out[a], out[b]] = [out[b]!, line];
-  else if (kind === 3) out[a] = line.slice(0, j % (line.length + 1)) + ch + line.slice((j % (line.length + 1)) + 1);
+  else if (kind === 3)
+    out[a] = line.slice(0, j % (line.length + 1)) + ch + line.slice((j % (line.length + 1)) + 1);
   else if (kind === 4) out[a] = line.slice(0, j % (line.length + 1)) + text;
   else out[a] = `${fieldNames[j % fieldNames.length]}: ${line.slice(line.indexOf(': ') + 2)}`;
   return out;
@@ -65,19 +89,31 @@ describe('narinfo parser properties', () => {
   });
 
   it('only throws NarInfoError on random Key: value lines', () => {
-    const line = fc.tuple(fc.constantFrom(...fieldNames, 'Other'), fc.stringMatching(/^[ -~]{0,70}$/)).map(([k, v]) => `${k}: ${v}`);
-    fc.assert(fc.property(fc.array(line, { maxLength: 14 }), (lines) => void check(`${lines.join('\n')}\n`, '/nix/store')), { numRuns: 500 });
+    const line = fc
+      .tuple(fc.constantFrom(...fieldNames, 'Other'), fc.stringMatching(/^[ -~]{0,70}$/))
+      .map(([k, v]) => `${k}: ${v}`);
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 14 }),
+        (lines) => void check(`${lines.join('\n')}\n`, '/nix/store'),
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('only throws NarInfoError on mutated real narinfos, and some mutants still parse', () => {
     let parsed = 0;
     let refused = 0;
     fc.assert(
-      fc.property(fc.constantFrom(...seeds), fc.array(mutation, { minLength: 1, maxLength: 4 }), (seed, mutations) => {
-        const lines = mutations.reduce(mutate, seed.text.slice(0, -1).split('\n'));
-        if (check(`${lines.join('\n')}\n`, seed.storeDir)) parsed++;
-        else refused++;
-      }),
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (seed, mutations) => {
+          const lines = mutations.reduce(mutate, seed.text.slice(0, -1).split('\n'));
+          if (check(`${lines.join('\n')}\n`, seed.storeDir)) parsed++;
+          else refused++;
+        },
+      ),
       { numRuns: 1000 },
     );
     expect(parsed).toBeGreaterThan(0);

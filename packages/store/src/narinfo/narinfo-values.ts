@@ -34,7 +34,11 @@ export function parseSize(text: string, site: ValueSite): number {
 export function decodeSha256(text: string, site: ValueSite): Uint8Array {
   return rethrow('narinfo-bad-hash', 'sha256:<52 Nix base32 characters>', text, site, () => {
     if (!text.startsWith('sha256:')) {
-      throw new NarInfoError('narinfo-bad-hash', 'not a sha256 hash', { ...site, expected: 'sha256:<52 Nix base32 characters>', found: quote(text) });
+      throw new NarInfoError('narinfo-bad-hash', 'not a sha256 hash', {
+        ...site,
+        expected: 'sha256:<52 Nix base32 characters>',
+        found: quote(text),
+      });
     }
     return parseHash(text, 'sha256').digest;
   });

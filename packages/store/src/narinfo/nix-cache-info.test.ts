@@ -7,9 +7,14 @@ describe('nix-cache-info', () => {
     const nixText = 'StoreDir: /nix/store\n';
     const guixText = 'StoreDir: /gnu/store\nWantMassQuery: 0\nPriority: 100\n';
     const cacheNixos = 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n';
-    expect(parseNixCacheInfo(guixText)).toEqual({ storeDir: '/gnu/store', wantMassQuery: false, priority: 100 });
+    expect(parseNixCacheInfo(guixText)).toEqual({
+      storeDir: '/gnu/store',
+      wantMassQuery: false,
+      priority: 100,
+    });
     expect(parseNixCacheInfo(nixText)).toEqual({ storeDir: '/nix/store' });
-    for (const text of [nixText, guixText, cacheNixos]) expect(writeNixCacheInfo(parseNixCacheInfo(text))).toBe(text);
+    for (const text of [nixText, guixText, cacheNixos])
+      expect(writeNixCacheInfo(parseNixCacheInfo(text))).toBe(text);
   });
 
   it('refuses malformed files with the right code', () => {

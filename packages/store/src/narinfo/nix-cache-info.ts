@@ -23,20 +23,32 @@ export function parseNixCacheInfo(input: string | Uint8Array): NixCacheInfo {
   for (const l of splitKeyValueLines(decodeText(input, 'nix-cache-info'), 'nix-cache-info')) {
     const site = { field: l.key, line: l.line, offset: l.offset };
     if (!['StoreDir', 'WantMassQuery', 'Priority'].includes(l.key)) {
-      throw new NarInfoError('narinfo-unknown-field', 'unknown nix-cache-info field', { ...site, expected: 'StoreDir, WantMassQuery or Priority' });
+      throw new NarInfoError('narinfo-unknown-field', 'unknown nix-cache-info field', {
+        ...site,
+        expected: 'StoreDir, WantMassQuery or Priority',
+      });
     }
-    if (seen.has(l.key)) throw new NarInfoError('narinfo-duplicate-field', 'a nix-cache-info field appears twice', site);
+    if (seen.has(l.key))
+      throw new NarInfoError('narinfo-duplicate-field', 'a nix-cache-info field appears twice', site);
     if (l.key === 'StoreDir' && !/^\/\S*[^/\s]$/.test(l.value)) {
-      throw new NarInfoError('narinfo-bad-value', 'the store directory is not an absolute path', { ...site, found: quote(l.value) });
+      throw new NarInfoError('narinfo-bad-value', 'the store directory is not an absolute path', {
+        ...site,
+        found: quote(l.value),
+      });
     }
     if (l.key === 'WantMassQuery' && l.value !== '0' && l.value !== '1') {
-      throw new NarInfoError('narinfo-bad-value', 'WantMassQuery is a flag', { ...site, expected: '0 or 1', found: quote(l.value) });
+      throw new NarInfoError('narinfo-bad-value', 'WantMassQuery is a flag', {
+        ...site,
+        expected: '0 or 1',
+        found: quote(l.value),
+      });
     }
     if (l.key === 'Priority') parseSize(l.value, site);
     seen.set(l.key, l.value);
   }
   const storeDir = seen.get('StoreDir');
-  if (storeDir === undefined) throw new NarInfoError('narinfo-missing-field', 'nix-cache-info has no StoreDir', { field: 'StoreDir' });
+  if (storeDir === undefined)
+    throw new NarInfoError('narinfo-missing-field', 'nix-cache-info has no StoreDir', { field: 'StoreDir' });
   const mass = seen.get('WantMassQuery');
   const priority = seen.get('Priority');
   return {

@@ -13,7 +13,16 @@ export interface ParseNarInfoOptions {
   readonly storeDir: string;
 }
 
-const SINGLE = new Set(['StorePath', 'NarHash', 'NarSize', 'References', 'Deriver', 'System', 'CA', 'Signature']);
+const SINGLE = new Set([
+  'StorePath',
+  'NarHash',
+  'NarSize',
+  'References',
+  'Deriver',
+  'System',
+  'CA',
+  'Signature',
+]);
 const GROUP = new Set(['Compression', 'FileHash', 'FileSize']);
 const CA = /^(text|fixed):(r:)?(md5|sha1|sha256|sha512):[A-Za-z0-9+/=]+$/;
 const SIG = /^[^:\s]+:\S+$/;
@@ -54,18 +63,21 @@ export function parseNarInfo(input: string | Uint8Array, options: ParseNarInfoOp
   }
   const need = (key: string): KeyValueLine => {
     const l = single.get(key);
-    if (l === undefined) throw new NarInfoError('narinfo-missing-field', 'a required narinfo field is missing', { field: key });
+    if (l === undefined)
+      throw new NarInfoError('narinfo-missing-field', 'a required narinfo field is missing', { field: key });
     return l;
   };
   const storePathLine = need('StorePath');
   const narHashLine = need('NarHash');
   const narSizeLine = need('NarSize');
   const referencesLine = need('References');
-  if (groups.length === 0) throw new NarInfoError('narinfo-missing-field', 'a narinfo needs at least one URL', { field: 'URL' });
+  if (groups.length === 0)
+    throw new NarInfoError('narinfo-missing-field', 'a narinfo needs at least one URL', { field: 'URL' });
   checkStorePath(storePathLine.value, options.storeDir, site(storePathLine));
   decodeSha256(narHashLine.value, site(narHashLine));
   const narSize = parseSize(narSizeLine.value, site(narSizeLine));
-  if (narSize === 0) throw new NarInfoError('narinfo-bad-size', 'a NAR is never empty', { ...site(narSizeLine), found: '0' });
+  if (narSize === 0)
+    throw new NarInfoError('narinfo-bad-size', 'a NAR is never empty', { ...site(narSizeLine), found: '0' });
   const signature = single.get('Signature');
   const flavour = detectFlavour(groups, narHashLine, signature);
   if (flavour !== 'nix' && sigs.length > 0) {
@@ -87,12 +99,18 @@ export function parseNarInfo(input: string | Uint8Array, options: ParseNarInfoOp
     ...(deriver === undefined ? {} : { deriver: checkDeriver(deriver) }),
     ...(system === undefined ? {} : { system: checkToken(system).value }),
     sigs,
-    ...(ca === undefined ? {} : { ca: checkPattern(ca, CA, 'text:<algo>:<hash> or fixed:[r:]<algo>:<hash>') }),
+    ...(ca === undefined
+      ? {}
+      : { ca: checkPattern(ca, CA, 'text:<algo>:<hash> or fixed:[r:]<algo>:<hash>') }),
     ...(signature === undefined ? {} : { guixSignature: checkToken(signature).value }),
   };
 }
 
-function detectFlavour(groups: readonly Group[], narHash: KeyValueLine, signature: KeyValueLine | undefined): NarInfoFlavour {
+function detectFlavour(
+  groups: readonly Group[],
+  narHash: KeyValueLine,
+  signature: KeyValueLine | undefined,
+): NarInfoFlavour {
   const first = groups[0]!.url;
   if (first.line > narHash.line) return 'guix';
   return signature !== undefined || groups.length > 1 ? 'guix-legacy' : 'nix';
@@ -118,10 +136,17 @@ function parseReferences(l: KeyValueLine): string[] {
   const seen = new Set<string>();
   for (const ref of refs) {
     if (ref === '') {
-      throw new NarInfoError('narinfo-bad-value', 'an empty reference (a doubled, leading or trailing space)', { ...site(l), found: quote(l.value) });
+      throw new NarInfoError(
+        'narinfo-bad-value',
+        'an empty reference (a doubled, leading or trailing space)',
+        { ...site(l), found: quote(l.value) },
+      );
     }
     if (seen.has(ref)) {
-      throw new NarInfoError('narinfo-bad-value', 'a reference is listed twice', { ...site(l), found: quote(ref) });
+      throw new NarInfoError('narinfo-bad-value', 'a reference is listed twice', {
+        ...site(l),
+        found: quote(ref),
+      });
     }
     seen.add(checkBasename(ref, site(l)));
   }
@@ -131,7 +156,11 @@ function parseReferences(l: KeyValueLine): string[] {
 function checkDeriver(l: KeyValueLine): string {
   const name = checkBasename(l.value, site(l));
   if (!name.endsWith('.drv')) {
-    throw new NarInfoError('narinfo-bad-store-path', 'the deriver is not a derivation', { ...site(l), expected: 'a basename ending in .drv', found: quote(name) });
+    throw new NarInfoError('narinfo-bad-store-path', 'the deriver is not a derivation', {
+      ...site(l),
+      expected: 'a basename ending in .drv',
+      found: quote(name),
+    });
   }
   return name;
 }
@@ -145,7 +174,11 @@ function checkPattern(l: KeyValueLine, pattern: RegExp, expected: string): strin
 }
 
 function badValue(l: KeyValueLine, expected: string): never {
-  throw new NarInfoError('narinfo-bad-value', 'malformed narinfo value', { ...site(l), expected, found: quote(l.value) });
+  throw new NarInfoError('narinfo-bad-value', 'malformed narinfo value', {
+    ...site(l),
+    expected,
+    found: quote(l.value),
+  });
 }
 
 function site(l: KeyValueLine): { field: string; line: number; offset: number } {

@@ -23,11 +23,58 @@ function codeOf(f: () => unknown): string | undefined {
 
 describe('writeNarInfo', () => {
   it('puts the URL groups where each flavour has them', () => {
-    const keys = (info: NarInfo): string[] => writeNarInfo(info).trimEnd().split('\n').map((l) => l.slice(0, l.indexOf(':')));
-    expect(keys(guix)).toEqual(['StorePath', 'NarHash', 'NarSize', 'References', 'Deriver', 'Signature', 'URL', 'Compression', 'FileSize', 'URL', 'Compression', 'FileSize']);
-    expect(keys({ ...guix, flavour: 'guix-legacy' })).toEqual(['StorePath', 'URL', 'Compression', 'FileSize', 'URL', 'Compression', 'FileSize', 'NarHash', 'NarSize', 'References', 'Deriver', 'Signature']);
-    expect(keys({ ...nix, system: 'x86_64-linux', ca: 'fixed:r:sha256:0c352nn05yqy72n62lddnjrz45sxgcn80xmyj3z96b248zfna6i0' })).toEqual([
-      'StorePath', 'URL', 'Compression', 'FileHash', 'FileSize', 'NarHash', 'NarSize', 'References', 'Deriver', 'System', 'Sig', 'CA',
+    const keys = (info: NarInfo): string[] =>
+      writeNarInfo(info)
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.slice(0, l.indexOf(':')));
+    expect(keys(guix)).toEqual([
+      'StorePath',
+      'NarHash',
+      'NarSize',
+      'References',
+      'Deriver',
+      'Signature',
+      'URL',
+      'Compression',
+      'FileSize',
+      'URL',
+      'Compression',
+      'FileSize',
+    ]);
+    expect(keys({ ...guix, flavour: 'guix-legacy' })).toEqual([
+      'StorePath',
+      'URL',
+      'Compression',
+      'FileSize',
+      'URL',
+      'Compression',
+      'FileSize',
+      'NarHash',
+      'NarSize',
+      'References',
+      'Deriver',
+      'Signature',
+    ]);
+    expect(
+      keys({
+        ...nix,
+        system: 'x86_64-linux',
+        ca: 'fixed:r:sha256:0c352nn05yqy72n62lddnjrz45sxgcn80xmyj3z96b248zfna6i0',
+      }),
+    ).toEqual([
+      'StorePath',
+      'URL',
+      'Compression',
+      'FileHash',
+      'FileSize',
+      'NarHash',
+      'NarSize',
+      'References',
+      'Deriver',
+      'System',
+      'Sig',
+      'CA',
     ]);
   });
 
@@ -85,7 +132,9 @@ describe('parser errors', () => {
     const hex = 'sha256:' + '0'.repeat(63) + '1';
     const b64 = 'sha256:' + 'A'.repeat(42) + 'E=';
     for (const narHash of [hex, b64]) {
-      expect(parseNarInfo(writeNarInfo({ ...nix, narHash }), { storeDir: '/nix/store' }).narHash).toBe(narHash);
+      expect(parseNarInfo(writeNarInfo({ ...nix, narHash }), { storeDir: '/nix/store' }).narHash).toBe(
+        narHash,
+      );
     }
   });
 });

@@ -33,7 +33,10 @@ export function writeNarInfo(info: NarInfo): string {
     if (info.sigs.length > 0) throw layout('a Guix narinfo has no Nix Sig lines');
     const signed: Line[] = [...item, ['CA', info.ca]];
     const signature: Line = ['Signature', info.guixSignature];
-    lines = info.flavour === 'guix' ? [...head, ...signed, signature, ...files] : [...head, ...files, ...signed, signature];
+    lines =
+      info.flavour === 'guix'
+        ? [...head, ...signed, signature, ...files]
+        : [...head, ...files, ...signed, signature];
   }
   let out = '';
   for (const [key, value] of lines) {
@@ -41,7 +44,10 @@ export function writeNarInfo(info: NarInfo): string {
     const text = String(value);
     // A control character would end the line early or smuggle in a field.
     if (/[\u0000-\u001f\u007f]/.test(text)) {
-      throw new NarInfoError('narinfo-bad-value', 'a narinfo value holds a control character', { field: key, found: quote(text) });
+      throw new NarInfoError('narinfo-bad-value', 'a narinfo value holds a control character', {
+        field: key,
+        found: quote(text),
+      });
     }
     out += `${key}: ${text}\n`;
   }

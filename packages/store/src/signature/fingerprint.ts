@@ -11,17 +11,27 @@ import { SignatureError } from './signature-error.js';
  * The NarHash is re-encoded in Nix base32 whatever encoding the narinfo used;
  * the store directory is the one `storePath` lives in.
  */
-export function narInfoFingerprint(info: Pick<NarInfo, 'storePath' | 'narHash' | 'narSize' | 'references'>): string {
+export function narInfoFingerprint(
+  info: Pick<NarInfo, 'storePath' | 'narHash' | 'narSize' | 'references'>,
+): string {
   const slash = info.storePath.lastIndexOf('/');
-  if (slash <= 0) throw new SignatureError('signature-bad-info', 'cannot fingerprint a store path without a directory', { found: info.storePath });
+  if (slash <= 0)
+    throw new SignatureError('signature-bad-info', 'cannot fingerprint a store path without a directory', {
+      found: info.storePath,
+    });
   if (!Number.isSafeInteger(info.narSize) || info.narSize <= 0) {
-    throw new SignatureError('signature-bad-info', 'cannot fingerprint a narinfo without a NAR size', { found: String(info.narSize) });
+    throw new SignatureError('signature-bad-info', 'cannot fingerprint a narinfo without a NAR size', {
+      found: String(info.narSize),
+    });
   }
   let digest: Uint8Array;
   try {
     digest = decodeSha256(info.narHash, { field: 'NarHash' });
   } catch (error) {
-    if (error instanceof NarInfoError) throw new SignatureError('signature-bad-info', 'cannot fingerprint a narinfo with a bad NarHash', { cause: error });
+    if (error instanceof NarInfoError)
+      throw new SignatureError('signature-bad-info', 'cannot fingerprint a narinfo with a bad NarHash', {
+        cause: error,
+      });
     throw error;
   }
   const dir = info.storePath.slice(0, slash + 1);
@@ -33,4 +43,3 @@ export function narInfoFingerprint(info: Pick<NarInfo, 'storePath' | 'narHash' |
 function compareBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-

@@ -29,29 +29,48 @@ const caches: Record<string, string> = {};
 
 beforeAll(() => {
   items = buildItems(tmp.path);
-  nix('nix-store', ['--generate-binary-cache-key', 'nix-made-key-1', join(tmp.path, 'sec'), join(tmp.path, 'pub')]);
+  nix('nix-store', [
+    '--generate-binary-cache-key',
+    'nix-made-key-1',
+    join(tmp.path, 'sec'),
+    join(tmp.path, 'pub'),
+  ]);
   nixSecret = readFileSync(join(tmp.path, 'sec'), 'utf8');
   nixPublic = readFileSync(join(tmp.path, 'pub'), 'utf8');
-  for (const [name, query] of [['none', '&compression=none'], ['xz', '&compression=xz'], ['default', '']] as const) {
+  for (const [name, query] of [
+    ['none', '&compression=none'],
+    ['xz', '&compression=xz'],
+    ['default', ''],
+  ] as const) {
     caches[name] = join(tmp.path, `nix-${name}`);
-    nix('nix', ['copy', '--to', `file://${caches[name]}?secret-key=${join(tmp.path, 'sec')}${query}`, items.top]);
+    nix('nix', [
+      'copy',
+      '--to',
+      `file://${caches[name]}?secret-key=${join(tmp.path, 'sec')}${query}`,
+      items.top,
+    ]);
   }
 });
 
 afterAll(() => {
   tmp.remove();
   // Best effort: leave no test items behind in the shared store (top first, it refers to dep).
-  if (items !== undefined) for (const path of [items.top, items.dep]) nixFails('nix-store', ['--delete', path]);
+  if (items !== undefined)
+    for (const path of [items.top, items.dep]) nixFails('nix-store', ['--delete', path]);
 });
 
 /** Our own narinfo for a store item, from the local store's facts and `nix-store --dump`. */
 function ourNarInfo(path: string, nar: Buffer): NarInfo {
   const narHash = formatHash(makeHash('sha256', sha256(nar)));
-  const refs = nix('nix-store', ['-q', '--references', path]).split('\n').filter((l) => l !== '');
+  const refs = nix('nix-store', ['-q', '--references', path])
+    .split('\n')
+    .filter((l) => l !== '');
   return {
     flavour: 'nix',
     storePath: path,
-    files: [{ url: `nar/${narHash.slice(7)}.nar`, compression: 'none', fileHash: narHash, fileSize: nar.length }],
+    files: [
+      { url: `nar/${narHash.slice(7)}.nar`, compression: 'none', fileHash: narHash, fileSize: nar.length },
+    ],
     narHash,
     narSize: nar.length,
     references: refs.map((r) => basename(r)).sort(),
@@ -63,7 +82,10 @@ function ourNarInfo(path: string, nar: Buffer): NarInfo {
 /** Writes a binary cache directory holding `path` with the narinfo `info`. */
 function writeCache(dir: string, info: NarInfo, nar: Buffer): void {
   mkdirSync(join(dir, 'nar'), { recursive: true });
-  writeFileSync(join(dir, 'nix-cache-info'), writeNixCacheInfo({ storeDir: STORE, wantMassQuery: true, priority: 30 }));
+  writeFileSync(
+    join(dir, 'nix-cache-info'),
+    writeNixCacheInfo({ storeDir: STORE, wantMassQuery: true, priority: 30 }),
+  );
   writeFileSync(join(dir, info.files[0]!.url), nar);
   writeFileSync(join(dir, `${basename(info.storePath).slice(0, 32)}.narinfo`), writeNarInfo(info));
 }
@@ -115,7 +137,9 @@ describe('narinfos written by nix copy', () => {
     expect(verifyNarInfo({ ...info, narSize: info.narSize + 1 }, trusted).validKeys).toEqual([]);
     expect(verifyNarInfo({ ...info, references: [] }, trusted).validKeys).toEqual([]);
     // The deriver and the file are not part of the fingerprint.
-    expect(verifyNarInfo({ ...info, files: [{ url: 'nar/x', compression: 'none' }] }, trusted).validKeys).toEqual(['nix-made-key-1']);
+    expect(
+      verifyNarInfo({ ...info, files: [{ url: 'nar/x', compression: 'none' }] }, trusted).validKeys,
+    ).toEqual(['nix-made-key-1']);
   });
 });
 
@@ -124,10 +148,17 @@ describe('a binary cache signed by our code', () => {
   let nar: Buffer;
   let info: NarInfo;
   const subst = (dir: string, key: string): string[] => [
-    '-r', items.top,
-    '--option', 'substituters', `file://${dir}`,
-    '--option', 'trusted-public-keys', key,
-    '--option', 'require-sigs', 'true',
+    '-r',
+    items.top,
+    '--option',
+    'substituters',
+    `file://${dir}`,
+    '--option',
+    'trusted-public-keys',
+    key,
+    '--option',
+    'require-sigs',
+    'true',
   ];
 
   beforeAll(() => {
@@ -138,7 +169,11 @@ describe('a binary cache signed by our code', () => {
     info = signNarInfo(ourNarInfo(items.top, nar), ours);
     writeCache(join(tmp.path, 'ours'), info, nar);
     // Tampered: signed by a key of the same name that is not the trusted one.
-    writeCache(join(tmp.path, 'impostor'), signNarInfo(ourNarInfo(items.top, nar), generateSecretKey('gbc-test-1')), nar);
+    writeCache(
+      join(tmp.path, 'impostor'),
+      signNarInfo(ourNarInfo(items.top, nar), generateSecretKey('gbc-test-1')),
+      nar,
+    );
     // Tampered: a fingerprinted field changed after signing.
     writeCache(join(tmp.path, 'altered'), { ...info, references: [] }, nar);
   });
@@ -146,7 +181,13 @@ describe('a binary cache signed by our code', () => {
   it('passes nix store verify with our public key trusted, and fails with another', () => {
     const args = ['store', 'verify', '--store', `file://${join(tmp.path, 'ours')}`, items.top];
     expect(nix('nix', [...args, '--trusted-public-keys', formatPublicKey(ours)])).toBe('');
-    const sigs = nix('nix', ['path-info', '--store', `file://${join(tmp.path, 'ours')}`, '--sigs', items.top]);
+    const sigs = nix('nix', [
+      'path-info',
+      '--store',
+      `file://${join(tmp.path, 'ours')}`,
+      '--sigs',
+      items.top,
+    ]);
     expect(sigs).toBe(`${items.top}\t${info.sigs[0]}`);
     const other = nixFails('nix', [...args, '--trusted-public-keys', nixPublic]);
     expect(other.status).not.toBe(0);
@@ -170,8 +211,18 @@ describe('a binary cache signed by our code', () => {
   it('writes a secret key file that nix store sign accepts, giving our signature', () => {
     const dir = join(tmp.path, 'resign');
     writeCache(dir, { ...info, sigs: [] }, nar);
-    nix('nix', ['store', 'sign', '--store', `file://${dir}`, '--key-file', join(tmp.path, 'ours.sec'), items.top]);
-    const signed = parseNarInfo(readFileSync(join(dir, `${basename(items.top).slice(0, 32)}.narinfo`)), { storeDir: STORE });
+    nix('nix', [
+      'store',
+      'sign',
+      '--store',
+      `file://${dir}`,
+      '--key-file',
+      join(tmp.path, 'ours.sec'),
+      items.top,
+    ]);
+    const signed = parseNarInfo(readFileSync(join(dir, `${basename(items.top).slice(0, 32)}.narinfo`)), {
+      storeDir: STORE,
+    });
     expect(signed.sigs).toEqual(info.sigs);
   });
 });

@@ -22,7 +22,9 @@ export interface NarInfoVerification {
  */
 export function signNarInfo(info: NarInfo, key: SecretKey): NarInfo {
   if (info.flavour !== 'nix') {
-    throw new SignatureError('signature-bad-info', 'only a Nix-flavour narinfo carries Sig lines', { found: info.flavour });
+    throw new SignatureError('signature-bad-info', 'only a Nix-flavour narinfo carries Sig lines', {
+      found: info.flavour,
+    });
   }
   const sig = signDetached(key, narInfoFingerprint(info));
   const others = info.sigs.filter((s) => !s.startsWith(`${key.name}:`));

@@ -22,7 +22,12 @@ describe('signing keys', () => {
   it('reads the key files of nix-store --generate-binary-cache-key and writes them back identically', () => {
     const tmp = tempDir('gbc-key-');
     try {
-      nix('nix-store', ['--generate-binary-cache-key', 'cache.example.org-1', join(tmp.path, 's'), join(tmp.path, 'p')]);
+      nix('nix-store', [
+        '--generate-binary-cache-key',
+        'cache.example.org-1',
+        join(tmp.path, 's'),
+        join(tmp.path, 'p'),
+      ]);
       const secretText = readFileSync(join(tmp.path, 's'), 'utf8');
       const publicText = readFileSync(join(tmp.path, 'p'), 'utf8');
       const secret = parseSecretKey(secretText);
@@ -38,7 +43,9 @@ describe('signing keys', () => {
   it('signs the RFC 8032 test vector 1 (empty message) exactly', () => {
     const seed = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
     const key = secretKeyFromSeed('rfc', seed);
-    expect(Buffer.from(key.publicKey).toString('hex')).toBe('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+    expect(Buffer.from(key.publicKey).toString('hex')).toBe(
+      'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    );
     const sig = signDetached(key, '');
     expect(Buffer.from(sig.slice(4), 'base64').toString('hex')).toBe(
       'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
@@ -88,7 +95,14 @@ describe('signing keys', () => {
 
   it('treats malformed signatures as not valid, without throwing', () => {
     const key = generateSecretKey('k');
-    for (const sig of ['', 'k', 'k:', 'k:AAAA', 'k:' + 'A'.repeat(88), ':' + signDetached(key, 't').slice(2)]) {
+    for (const sig of [
+      '',
+      'k',
+      'k:',
+      'k:AAAA',
+      'k:' + 'A'.repeat(88),
+      ':' + signDetached(key, 't').slice(2),
+    ]) {
       expect(verifyDetached([publicKeyOf(key)], 't', sig)).toBe(false);
     }
   });

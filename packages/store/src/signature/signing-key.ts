@@ -27,13 +27,21 @@ const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Splits `name:base64` and decodes the bytes, which must be `length` long. */
-export function splitNamedBase64(text: string, length: number, what: string, code = 'signature-bad-key'): { name: string; bytes: Buffer } {
+export function splitNamedBase64(
+  text: string,
+  length: number,
+  what: string,
+  code = 'signature-bad-key',
+): { name: string; bytes: Buffer } {
   const colon = text.indexOf(':');
   const name = text.slice(0, colon);
   const body = text.slice(colon + 1).trim();
   const bytes = Buffer.from(body, 'base64');
   if (colon <= 0 || !B64.test(body) || body.length % 4 !== 0 || bytes.length !== length) {
-    throw new SignatureError(code, `malformed ${what}`, { expected: `<name>:<base64 of ${length} bytes>`, found: quote(text.length > 20 ? `${text.slice(0, 20)}…` : text) });
+    throw new SignatureError(code, `malformed ${what}`, {
+      expected: `<name>:<base64 of ${length} bytes>`,
+      found: quote(text.length > 20 ? `${text.slice(0, 20)}…` : text),
+    });
   }
   return { name, bytes };
 }
@@ -47,7 +55,10 @@ export function parseSecretKey(text: string): SecretKey {
 /** Parses a public key (`name:base64(32 bytes)`), as given to `trusted-public-keys`. */
 export function parsePublicKey(text: string): PublicKey {
   const { name, bytes } = splitNamedBase64(text, 32, 'public key');
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: bytes.toString('base64url') }, format: 'jwk' });
+  const key = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: bytes.toString('base64url') },
+    format: 'jwk',
+  });
   return { name, key, bytes: new Uint8Array(bytes) };
 }
 
@@ -57,12 +68,26 @@ export function parsePublicKey(text: string): PublicKey {
  * secret key file carries both.
  */
 export function secretKeyFromSeed(name: string, seed: Uint8Array, expectedPublic?: Uint8Array): SecretKey {
-  if (name === '' || name.includes(':')) throw new SignatureError('signature-bad-key', 'a key name is non-empty and has no colon', { found: quote(name) });
-  if (seed.length !== 32) throw new SignatureError('signature-bad-key', 'an Ed25519 seed is 32 bytes', { found: String(seed.length) });
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  if (name === '' || name.includes(':'))
+    throw new SignatureError('signature-bad-key', 'a key name is non-empty and has no colon', {
+      found: quote(name),
+    });
+  if (seed.length !== 32)
+    throw new SignatureError('signature-bad-key', 'an Ed25519 seed is 32 bytes', {
+      found: String(seed.length),
+    });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const publicKey = publicBytes(privateKey);
   if (expectedPublic !== undefined && !Buffer.from(expectedPublic).equals(Buffer.from(publicKey))) {
-    throw new SignatureError('signature-bad-key', 'the secret key holds a public key that does not belong to it', { field: name });
+    throw new SignatureError(
+      'signature-bad-key',
+      'the secret key holds a public key that does not belong to it',
+      { field: name },
+    );
   }
   return { name, privateKey, publicKey };
 }

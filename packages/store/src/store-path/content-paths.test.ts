@@ -6,13 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeBase16, hashBytes, makeHash, parseHash, type HashAlgorithm } from '../hash/index.js';
-import { makeFixedOutputPath, makeOutputPath, makeSourcePath, makeTextPath, outputPathName } from './content-paths.js';
+import {
+  makeFixedOutputPath,
+  makeOutputPath,
+  makeSourcePath,
+  makeTextPath,
+  outputPathName,
+} from './content-paths.js';
 import { StorePathError } from './errors.js';
 
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
-const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', env }).trim();
+const run = (cmd: string, args: string[]): string =>
+  execFileSync(cmd, args, { encoding: 'utf8', env }).trim();
 // A dummy store evaluates and computes paths for any store directory without writing anything.
-const storeArgs = (dir: string): string[] => (dir === '/nix/store' ? [] : ['--store', `dummy://?store=${dir}`]);
+const storeArgs = (dir: string): string[] =>
+  dir === '/nix/store' ? [] : ['--store', `dummy://?store=${dir}`];
 const evalString = (dir: string, expr: string): string =>
   JSON.parse(run('nix-instantiate', [...storeArgs(dir), '--eval', '--json', '-E', expr])) as string;
 
@@ -23,7 +31,10 @@ describe.each(['/nix/store', '/gnu/store'])('content paths under %s', (dir) => {
   it('computes builtins.toFile text paths, with and without references', () => {
     const a = evalString(dir, 'builtins.toFile "foo" "hello\\n"');
     expect(makeTextPath(dir, 'foo', 'hello\n')).toBe(a);
-    const b = evalString(dir, 'let a = builtins.toFile "foo" "hello\\n"; c = builtins.toFile "c" "c"; in builtins.toFile "bar" "x ${c} ${a}"');
+    const b = evalString(
+      dir,
+      'let a = builtins.toFile "foo" "hello\\n"; c = builtins.toFile "c" "c"; in builtins.toFile "bar" "x ${c} ${a}"',
+    );
     const c = evalString(dir, 'builtins.toFile "c" "c"');
     expect(makeTextPath(dir, 'bar', `x ${c} ${a}`, [a, c])).toBe(b);
     expect(makeTextPath(dir, 'bar', `x ${c} ${a}`, [c, a, c])).toBe(b);
@@ -34,8 +45,18 @@ describe.each(['/nix/store', '/gnu/store'])('content paths under %s', (dir) => {
       const digest = hashBytes(`content for ${algorithm}`, algorithm);
       const hash = makeHash(algorithm, digest);
       for (const recursive of [false, true]) {
-        const args = [...storeArgs(dir), '--print-fixed-path', ...(recursive ? ['--recursive'] : []), algorithm, encodeBase16(digest), 'fixed-thing'];
-        expect(makeFixedOutputPath(dir, 'fixed-thing', recursive ? 'recursive' : 'flat', hash), args.join(' ')).toBe(run('nix-store', args));
+        const args = [
+          ...storeArgs(dir),
+          '--print-fixed-path',
+          ...(recursive ? ['--recursive'] : []),
+          algorithm,
+          encodeBase16(digest),
+          'fixed-thing',
+        ];
+        expect(
+          makeFixedOutputPath(dir, 'fixed-thing', recursive ? 'recursive' : 'flat', hash),
+          args.join(' '),
+        ).toBe(run('nix-store', args));
       }
     }
   });
@@ -57,7 +78,9 @@ describe('output paths and refusals', () => {
     expect(outputPathName('hello', 'dev')).toBe('hello-dev');
     const h = hashBytes('x');
     expect(makeOutputPath('/gnu/store', 'hello', 'dev', h)).toMatch(/^\/gnu\/store\/[0-9a-z]{32}-hello-dev$/);
-    expect(makeOutputPath('/gnu/store', 'hello', 'out', h).slice(11)).not.toBe(makeOutputPath('/nix/store', 'hello', 'out', h).slice(11));
+    expect(makeOutputPath('/gnu/store', 'hello', 'out', h).slice(11)).not.toBe(
+      makeOutputPath('/nix/store', 'hello', 'out', h).slice(11),
+    );
   });
 
   it('refuses references on flat fixed outputs, foreign references and bad names', () => {
@@ -66,6 +89,8 @@ describe('output paths and refusals', () => {
     expect(() => makeFixedOutputPath('/gnu/store', 'f', 'flat', hash, [ref])).toThrow(StorePathError);
     expect(() => makeTextPath('/nix/store', 't', 't', [ref])).toThrow(/not in the store directory/);
     expect(() => makeTextPath('/gnu/store', '.t', 't')).toThrow(/starts with/);
-    expect(() => makeSourcePath('/gnu/store', 's', makeHash('sha1', hashBytes('x', 'sha1')))).toThrow(/sha256/);
+    expect(() => makeSourcePath('/gnu/store', 's', makeHash('sha1', hashBytes('x', 'sha1')))).toThrow(
+      /sha256/,
+    );
   });
 });

@@ -32,7 +32,12 @@ export function makeSourcePath(
       found: narHash.algorithm,
     });
   }
-  return makeStorePath(storeDir, referencesType(storeDir, 'source', references, selfReference), narHash, name);
+  return makeStorePath(
+    storeDir,
+    referencesType(storeDir, 'source', references, selfReference),
+    narHash,
+    name,
+  );
 }
 
 /**
@@ -52,7 +57,10 @@ export function makeFixedOutputPath(
     return makeSourcePath(storeDir, name, hash, references, selfReference);
   }
   if ([...references].length > 0 || selfReference) {
-    throw new StorePathError('store-path-fixed-references', 'a flat or non-sha256 fixed output cannot have references');
+    throw new StorePathError(
+      'store-path-fixed-references',
+      'a flat or non-sha256 fixed output cannot have references',
+    );
   }
   const prefix = method === 'recursive' ? 'r:' : '';
   const inner = hashBytes(`fixed:out:${prefix}${hash.algorithm}:${encodeBase16(hash.digest)}:`);
@@ -65,7 +73,12 @@ export function outputPathName(drvName: string, outputName: string): string {
 }
 
 /** Path of an input-addressed output: type `output:<name>`, inner hash the derivation's modulo hash (sha256). */
-export function makeOutputPath(storeDir: string, drvName: string, outputName: string, hashModulo: Uint8Array): string {
+export function makeOutputPath(
+  storeDir: string,
+  drvName: string,
+  outputName: string,
+  hashModulo: Uint8Array,
+): string {
   const inner = makeHash('sha256', hashModulo);
   return makeStorePath(storeDir, `output:${outputName}`, inner, outputPathName(drvName, outputName));
 }

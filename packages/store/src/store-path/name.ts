@@ -10,7 +10,8 @@ const NAME_CHARS = /^[A-Za-z0-9+\-._?=]*$/;
 /** Returns why `name` is not a valid store path name, or undefined when it is. */
 export function storePathNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'the name is empty';
-  if (name.length > MAX_STORE_PATH_NAME_LENGTH) return `the name is longer than ${MAX_STORE_PATH_NAME_LENGTH} bytes`;
+  if (name.length > MAX_STORE_PATH_NAME_LENGTH)
+    return `the name is longer than ${MAX_STORE_PATH_NAME_LENGTH} bytes`;
   if (name.startsWith('.')) return "the name starts with '.'";
   if (!NAME_CHARS.test(name)) return 'the name holds a character outside [A-Za-z0-9+-._?=]';
   return undefined;

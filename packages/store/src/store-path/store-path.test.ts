@@ -68,7 +68,9 @@ describe('store paths', () => {
       fc.property(
         fc.oneof(
           fc.string({ maxLength: 80 }),
-          fc.tuple(fc.nat(base.length), fc.string({ maxLength: 3 })).map(([i, s]) => base.slice(0, i) + s + base.slice(i + 1)),
+          fc
+            .tuple(fc.nat(base.length), fc.string({ maxLength: 3 }))
+            .map(([i, s]) => base.slice(0, i) + s + base.slice(i + 1)),
         ),
         (path) => {
           try {

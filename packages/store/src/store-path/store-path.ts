@@ -16,7 +16,10 @@ export interface StorePath {
 }
 
 /** Parses a basename `<hash>-<name>` (no directory); throws StorePathError. */
-export function parseStorePathBasename(basename: string): { readonly hashPart: string; readonly name: string } {
+export function parseStorePathBasename(basename: string): {
+  readonly hashPart: string;
+  readonly name: string;
+} {
   if (basename.length < STORE_PATH_HASH_LENGTH + 2 || basename[STORE_PATH_HASH_LENGTH] !== '-') {
     throw new StorePathError('store-path-basename', 'invalid store path basename', {
       expected: '<32 Nix base32 characters>-<name>',

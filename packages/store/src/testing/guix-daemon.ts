@@ -2,7 +2,16 @@
 // real guix-daemons from $GBC_GUIX_DIR, each in a private mount namespace
 // with a store of its own, and whether they can be had here at all.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killGroup, killNamespace, mountNamespaceOf } from './process-cleanup.js';
@@ -34,7 +43,8 @@ export function guixDir(env: NodeJS.ProcessEnv = process.env): string | undefine
 
 function missingPiece(version: GuixDaemonVersion, dir: string | undefined): string | undefined {
   if (dir === undefined) return 'no guix-daemon: $GBC_GUIX_DIR unset';
-  if (process.getuid?.() !== 0) return 'no guix-daemon: tests must run as root (build users, mount namespaces)';
+  if (process.getuid?.() !== 0)
+    return 'no guix-daemon: tests must run as root (build users, mount namespaces)';
   const needed = [
     join(dir, `daemon-${version}`, 'guix-daemon'),
     join(dir, 'scheme', 'bin', 'guix'),
@@ -56,11 +66,17 @@ export function guixDaemons(env: NodeJS.ProcessEnv = process.env): GuixDaemonCas
   const dir = guixDir(env);
   const cases = GUIX_DAEMON_VERSIONS.map((version): GuixDaemonCase => {
     const skip = missingPiece(version, dir);
-    return { version, skip, label: `guix-daemon ${version}${skip === undefined ? '' : ` (skipped: ${skip})`}` };
+    return {
+      version,
+      skip,
+      label: `guix-daemon ${version}${skip === undefined ? '' : ` (skipped: ${skip})`}`,
+    };
   });
   const missing = cases.filter((c) => c.skip !== undefined);
   if (env['CI'] === 'true' && missing.length > 0) {
-    throw new Error(`CI=true, but the real guix-daemons are required: ${missing.map((c) => c.skip).join('; ')}`);
+    throw new Error(
+      `CI=true, but the real guix-daemons are required: ${missing.map((c) => c.skip).join('; ')}`,
+    );
   }
   return cases;
 }
@@ -133,9 +149,21 @@ export function ensureGuixSetup(): void {
   ensure('group', 'guixbuild', 'groupadd', ['--system', 'guixbuild']);
   for (let i = 1; i <= BUILD_USERS; i++) {
     const user = `guixbuilder${String(i).padStart(2, '0')}`;
-    ensure('passwd', user, 'useradd', ['-g', 'guixbuild', '-G', 'guixbuild', '-d', '/var/empty', '-s', '/usr/sbin/nologin', '--system', user]);
+    ensure('passwd', user, 'useradd', [
+      '-g',
+      'guixbuild',
+      '-G',
+      'guixbuild',
+      '-d',
+      '/var/empty',
+      '-s',
+      '/usr/sbin/nologin',
+      '--system',
+      user,
+    ]);
   }
-  for (const dir of [GUIX_STORE_DIR, '/var/guix', '/var/log/guix', '/etc/guix']) mkdirSync(dir, { recursive: true });
+  for (const dir of [GUIX_STORE_DIR, '/var/guix', '/var/log/guix', '/etc/guix'])
+    mkdirSync(dir, { recursive: true });
   if ((statSync(GUIX_STORE_DIR).mode & 0o7777) !== 0o1775) {
     execFileSync('chgrp', ['guixbuild', GUIX_STORE_DIR]);
     chmodSync(GUIX_STORE_DIR, 0o1775);
@@ -174,8 +202,17 @@ export async function startGuixDaemon(options: StartGuixDaemonOptions): Promise<
   for (const sub of ['sock', 'store', 'var', 'log']) mkdirSync(join(dir, sub));
   execFileSync('chgrp', ['guixbuild', join(dir, 'store')]);
   chmodSync(join(dir, 'store'), 0o1775);
-  const substitutes = options.substituteUrls === undefined ? ['--no-substitutes'] : [`--substitute-urls=${options.substituteUrls.join(' ')}`];
-  const daemonArgs = [binary, '--build-users-group=guixbuild', `--listen=${socketPath}`, ...substitutes, ...(options.extraArgs ?? [])];
+  const substitutes =
+    options.substituteUrls === undefined
+      ? ['--no-substitutes']
+      : [`--substitute-urls=${options.substituteUrls.join(' ')}`];
+  const daemonArgs = [
+    binary,
+    '--build-users-group=guixbuild',
+    `--listen=${socketPath}`,
+    ...substitutes,
+    ...(options.extraArgs ?? []),
+  ];
   const exec = `exec ${daemonArgs.map(shellQuote).join(' ')}`;
   // Build users are shared by every daemon here, and a daemon ends a build by killing every
   // process of its build user: all of them must take users from one pool, the host's
@@ -192,7 +229,9 @@ export async function startGuixDaemon(options: StartGuixDaemonOptions): Promise<
   const script = privateStore ? [...mounts, exec].join(' && ') : exec;
   const log = openSync(logFile, 'a');
   // detached: the daemon leads a new session and process group, which stop() kills whole.
-  const [command, ...args] = privateStore ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script] : ['sh', '-c', script];
+  const [command, ...args] = privateStore
+    ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script]
+    : ['sh', '-c', script];
   const child = spawn(command!, args, {
     detached: true,
     stdio: ['ignore', log, log],
@@ -204,20 +243,31 @@ export async function startGuixDaemon(options: StartGuixDaemonOptions): Promise<
   let namespace: string | undefined;
   if (pid !== undefined) running.add(pid);
   const cleanup = async (): Promise<void> => {
-    if (pid !== undefined) await killGroup(pid, exited, () => child.exitCode !== null || child.signalCode !== null);
+    if (pid !== undefined)
+      await killGroup(pid, exited, () => child.exitCode !== null || child.signalCode !== null);
     if (pid !== undefined) running.delete(pid);
     // Each connection's worker leads a session of its own; in a private namespace they are found by it.
     if (namespace !== undefined) await killNamespace(namespace);
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 500 && !existsSync(socketPath) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && !existsSync(socketPath) && child.exitCode === null; i++)
+    await new Promise((r) => setTimeout(r, 20));
   if (privateStore && pid !== undefined) namespace = mountNamespaceOf(pid);
   if (pid === undefined || !existsSync(socketPath)) {
     const text = readLog(logFile);
     await cleanup();
     throw new Error(`guix-daemon ${options.version} did not create its socket; its log: ${text}`);
   }
-  return { version: options.version, socket: `unix://${socketPath}`, storeDir: GUIX_STORE_DIR, storeOnDisk, logFile, pid, dir, stop: cleanup };
+  return {
+    version: options.version,
+    socket: `unix://${socketPath}`,
+    storeDir: GUIX_STORE_DIR,
+    storeOnDisk,
+    logFile,
+    pid,
+    dir,
+    stop: cleanup,
+  };
 }
 
 function readLog(file: string): string {

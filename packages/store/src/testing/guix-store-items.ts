@@ -5,7 +5,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildDaemon } from '../daemon/build-daemon.js';
-import { computeDerivationPath, derivationReferences, fillOutputPaths, hashDerivationModulo, writeDerivation } from '../derivation/index.js';
+import {
+  computeDerivationPath,
+  derivationReferences,
+  fillOutputPaths,
+  hashDerivationModulo,
+  writeDerivation,
+} from '../derivation/index.js';
 import type { Derivation, DerivationOutput } from '../derivation/index.js';
 import { encodeBase16, makeHash } from '../hash/index.js';
 import { dumpNar, hashNar } from '../nar/index.js';
@@ -24,7 +30,11 @@ export function machineGuixKey(file = '/etc/guix/signing-key.sec'): GuixSecretKe
  * hash) through a signed import-paths; returns its store path. Nothing is
  * sent when the path is already valid.
  */
-export async function addBusybox(daemon: BuildDaemon, key: GuixSecretKey = machineGuixKey(), busybox?: string): Promise<string> {
+export async function addBusybox(
+  daemon: BuildDaemon,
+  key: GuixSecretKey = machineGuixKey(),
+  busybox?: string,
+): Promise<string> {
   const binary = busybox ?? join(guixDir() ?? '', 'busybox', 'bin', 'busybox');
   const dir = mkdtempSync(join(tmpdir(), 'gbc-busybox-'));
   try {
@@ -35,7 +45,10 @@ export async function addBusybox(daemon: BuildDaemon, key: GuixSecretKey = machi
     const { narHash, narSize } = await hashNar(dumpNar(tree));
     const path = makeSourcePath(daemon.storeDir, 'busybox', makeHash('sha256', narHash));
     if (await daemon.isValidPath(path)) return path;
-    await daemon.addNar({ path, narHash: encodeBase16(narHash), narSize, references: [], guixSigningKey: key }, dumpNar(tree));
+    await daemon.addNar(
+      { path, narHash: encodeBase16(narHash), narSize, references: [], guixSigningKey: key },
+      dumpNar(tree),
+    );
     return path;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -77,10 +90,15 @@ export interface ShellDerivationSpec {
  * add-text-to-store and returns it. Throws if the daemon stores it under
  * another path than the one computed.
  */
-export async function addShellDerivation(daemon: BuildDaemon, spec: ShellDerivationSpec): Promise<TestDerivation> {
+export async function addShellDerivation(
+  daemon: BuildDaemon,
+  spec: ShellDerivationSpec,
+): Promise<TestDerivation> {
   const storeDir = daemon.storeDir;
   const inputs = spec.inputs ?? [];
-  const outputs = new Map<string, DerivationOutput>((spec.outputs ?? ['out']).map((o) => [o, { path: '', hashAlgo: '', hash: '' }]));
+  const outputs = new Map<string, DerivationOutput>(
+    (spec.outputs ?? ['out']).map((o) => [o, { path: '', hashAlgo: '', hash: '' }]),
+  );
   const env = new Map<string, string>([['PATH', `${spec.busybox}/bin`], ...Object.entries(spec.env ?? {})]);
   const blank: Derivation = {
     outputs,
@@ -96,7 +114,8 @@ export async function addShellDerivation(daemon: BuildDaemon, spec: ShellDerivat
   const bytes = writeDerivation(drv);
   const expected = computeDerivationPath(drv, spec.name, storeDir, bytes);
   const drvPath = await daemon.addTextToStore(`${spec.name}.drv`, bytes, derivationReferences(drv));
-  if (drvPath !== expected) throw new Error(`the daemon stored ${spec.name}.drv as ${drvPath}, not ${expected}`);
+  if (drvPath !== expected)
+    throw new Error(`the daemon stored ${spec.name}.drv as ${drvPath}, not ${expected}`);
   return {
     drvPath,
     drv,

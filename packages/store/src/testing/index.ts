@@ -12,4 +12,10 @@ export {
   type GuixDaemonVersion,
   type StartGuixDaemonOptions,
 } from './guix-daemon.js';
-export { addBusybox, addShellDerivation, machineGuixKey, type ShellDerivationSpec, type TestDerivation } from './guix-store-items.js';
+export {
+  addBusybox,
+  addShellDerivation,
+  machineGuixKey,
+  type ShellDerivationSpec,
+  type TestDerivation,
+} from './guix-store-items.js';

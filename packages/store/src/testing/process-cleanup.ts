@@ -14,7 +14,11 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** SIGTERM to the group, SIGKILL after a bounded wait; resolves when the leader and the group are gone. */
-export async function killGroup(pgid: number, exited: Promise<void>, leaderGone: () => boolean): Promise<void> {
+export async function killGroup(
+  pgid: number,
+  exited: Promise<void>,
+  leaderGone: () => boolean,
+): Promise<void> {
   const signal = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-pgid, sig);
@@ -58,6 +62,7 @@ export async function killNamespace(namespace: string): Promise<void> {
         // Already gone.
       }
     }
-    for (let i = 0; i < 250 && processesIn(namespace).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 250 && processesIn(namespace).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
   }
 }

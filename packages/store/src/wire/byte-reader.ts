@@ -22,7 +22,9 @@ export class ByteReader {
 
   constructor(source: ByteSource) {
     this.#iterator =
-      Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<Uint8Array>)[Symbol.iterator]();
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (source as Iterable<Uint8Array>)[Symbol.iterator]();
   }
 
   /** Ensures unread bytes are buffered; false at the end of the stream. */
@@ -74,7 +76,8 @@ export class ByteReader {
 
   /** Marks `n` of the `buffered()` bytes read. */
   consume(n: number): void {
-    if (n < 0 || n > this.#chunk.length - this.#pos) throw new RangeError(`cannot consume ${n} of ${this.#chunk.length - this.#pos} buffered bytes`);
+    if (n < 0 || n > this.#chunk.length - this.#pos)
+      throw new RangeError(`cannot consume ${n} of ${this.#chunk.length - this.#pos} buffered bytes`);
     this.#pos += n;
     this.offset += n;
   }
@@ -141,7 +144,10 @@ export class ByteReader {
     const at = this.offset;
     const bytes = await this.readExact(pad, `${what} padding`);
     if (bytes.some((x) => x !== 0)) {
-      throw new WireError('nonzero-padding', `padding after ${what} is not zero`, { offset: at, expected: 'zero bytes' });
+      throw new WireError('nonzero-padding', `padding after ${what} is not zero`, {
+        offset: at,
+        expected: 'zero bytes',
+      });
     }
   }
 

@@ -38,7 +38,9 @@ describe('wire framing', () => {
 
   it('refuses truncation, non-zero padding, long strings and unsafe integers', async () => {
     const s = encodeBytes('abc');
-    await expect(new ByteReader([s.subarray(0, 10)]).readBytes(100)).rejects.toMatchObject({ code: 'truncated' });
+    await expect(new ByteReader([s.subarray(0, 10)]).readBytes(100)).rejects.toMatchObject({
+      code: 'truncated',
+    });
     const bad = Uint8Array.from(s);
     bad[12] = 1;
     await expect(new ByteReader([bad]).readBytes(100)).rejects.toMatchObject({ code: 'nonzero-padding' });

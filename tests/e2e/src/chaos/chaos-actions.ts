@@ -48,7 +48,9 @@ async function waitUntilBuilding(farm: ChaosFarm): Promise<void> {
     if (builds.length > 0 && agents.every((a) => a.status !== null)) return;
     await sleep(250);
   }
-  throw new Error('the farm was not building within 120 s of the agents starting (no build started, or an agent never reported)');
+  throw new Error(
+    'the farm was not building within 120 s of the agents starting (no build started, or an agent never reported)',
+  );
 }
 
 /** Waits (at most 90 s) until agent `index` reported its status after `since` (ms); false when it did not. */
@@ -56,7 +58,8 @@ async function reportedSince(farm: ChaosFarm, index: number, since: number): Pro
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     const agent = await farm.client.getAgent(farm.agents[index]!.setup.uuid).catch(() => undefined);
-    if (agent?.status !== null && agent?.status !== undefined && Date.parse(agent.status.reportedAt) >= since) return true;
+    if (agent?.status !== null && agent?.status !== undefined && Date.parse(agent.status.reportedAt) >= since)
+      return true;
     await sleep(250);
   }
   return false;
@@ -68,7 +71,12 @@ export function restartDeadAgents(farm: ChaosFarm): void {
 }
 
 /** Applies `plan` to `farm`; `log` hears one line per action. */
-export async function applyChaos(farm: ChaosFarm, plan: readonly ChaosAction[], leaseSeconds: number, log: (line: string) => void): Promise<ChaosLog> {
+export async function applyChaos(
+  farm: ChaosFarm,
+  plan: readonly ChaosAction[],
+  leaseSeconds: number,
+  log: (line: string) => void,
+): Promise<ChaosLog> {
   const applied = Object.fromEntries(ACTION_KINDS.map((k) => [k, 0])) as Record<ActionKind, number>;
   let pausesPastLease = 0;
   let lastDisruptionAt: number | null = null;
@@ -79,7 +87,9 @@ export async function applyChaos(farm: ChaosFarm, plan: readonly ChaosAction[], 
     await sleep(action.afterMs);
     restartDeadAgents(farm);
     if (await farmFinished(farm)) break;
-    log(`chaos ${done + 1}/${plan.length} at +${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${describeAction(action)}`);
+    log(
+      `chaos ${done + 1}/${plan.length} at +${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${describeAction(action)}`,
+    );
     lastDisruptionAt = Date.now();
     switch (action.kind) {
       case 'kill-coordinator':
@@ -92,7 +102,8 @@ export async function applyChaos(farm: ChaosFarm, plan: readonly ChaosAction[], 
         await sleep(action.downMs);
         const restarted = Date.now();
         farm.agents[action.agent]!.start();
-        if (!(await reportedSince(farm, action.agent, restarted))) log(`agent ${action.agent} did not report within 90 s of its restart`);
+        if (!(await reportedSince(farm, action.agent, restarted)))
+          log(`agent ${action.agent} did not report within 90 s of its restart`);
         break;
       }
       case 'pause-agent':
@@ -105,5 +116,12 @@ export async function applyChaos(farm: ChaosFarm, plan: readonly ChaosAction[], 
     applied[action.kind] += 1;
     done += 1;
   }
-  return { applied, pausesPastLease, skipped: plan.length - done, startedAt, endedAt: Date.now(), lastDisruptionAt };
+  return {
+    applied,
+    pausesPastLease,
+    skipped: plan.length - done,
+    startedAt,
+    endedAt: Date.now(),
+    lastDisruptionAt,
+  };
 }

@@ -48,7 +48,11 @@ export interface ChaosAgent {
 }
 
 /** An agent slot for `setup`, logging into `dir`; `onUnexpectedExit` hears of exits no one asked for. */
-export function chaosAgent(dir: string, setup: AgentSetup, onUnexpectedExit: (exit: UnexpectedExit) => void): ChaosAgent {
+export function chaosAgent(
+  dir: string,
+  setup: AgentSetup,
+  onUnexpectedExit: (exit: UnexpectedExit) => void,
+): ChaosAgent {
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let incarnation = 0;
@@ -63,21 +67,46 @@ export function chaosAgent(dir: string, setup: AgentSetup, onUnexpectedExit: (ex
     const errFile = join(dir, `${name}.err`);
     const out = openSync(join(dir, `${name}.out`), 'w');
     const err = openSync(errFile, 'w');
-    const c = spawn(GBC_BIN, [
-      'agent', '--coordinator-url', setup.coordinatorUrl, '--uuid', setup.uuid, '--password-file', setup.passwordFile,
-      '--store-dir', '/nix/store', '--daemon-socket', setup.daemonSocket, '--state-dir', setup.stateDir,
-      '--max-parallel-builds', '2', '--max-1min-load-average', '1000', '--upload-compression', setup.compression, '--poll-interval', '0.5',
-    ], { cwd: dir, env: gbcEnv(), stdio: ['ignore', out, err] });
+    const c = spawn(
+      GBC_BIN,
+      [
+        'agent',
+        '--coordinator-url',
+        setup.coordinatorUrl,
+        '--uuid',
+        setup.uuid,
+        '--password-file',
+        setup.passwordFile,
+        '--store-dir',
+        '/nix/store',
+        '--daemon-socket',
+        setup.daemonSocket,
+        '--state-dir',
+        setup.stateDir,
+        '--max-parallel-builds',
+        '2',
+        '--max-1min-load-average',
+        '1000',
+        '--upload-compression',
+        setup.compression,
+        '--poll-interval',
+        '0.5',
+      ],
+      { cwd: dir, env: gbcEnv(), stdio: ['ignore', out, err] },
+    );
     closeSync(out);
     closeSync(err);
     child = c;
     expectingExit = false;
     paused = false;
     const mine = incarnation;
-    exited = new Promise<void>((resolve) => c.once('exit', (code, signal) => {
-      if (!expectingExit) onUnexpectedExit({ agent: setup.index, incarnation: mine, code, signal, errFile });
-      resolve();
-    }));
+    exited = new Promise<void>((resolve) =>
+      c.once('exit', (code, signal) => {
+        if (!expectingExit)
+          onUnexpectedExit({ agent: setup.index, incarnation: mine, code, signal, errFile });
+        resolve();
+      }),
+    );
   }
 
   async function kill(): Promise<void> {
@@ -89,8 +118,12 @@ export function chaosAgent(dir: string, setup: AgentSetup, onUnexpectedExit: (ex
 
   return {
     setup,
-    get running() { return alive(); },
-    get paused() { return paused; },
+    get running() {
+      return alive();
+    },
+    get paused() {
+      return paused;
+    },
     start,
     kill,
     pause() {

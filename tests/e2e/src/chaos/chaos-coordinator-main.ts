@@ -30,7 +30,9 @@ const coordinator = await createCoordinator({
 });
 await coordinator.start();
 const listening = await listen(coordinator);
-process.stdout.write(`${JSON.stringify({ pid: process.pid, agentUrl: listening.agentUrl, clientUrl: listening.clientUrl })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ pid: process.pid, agentUrl: listening.agentUrl, clientUrl: listening.clientUrl })}\n`,
+);
 
 let stopping = false;
 const stop = async (): Promise<void> => {

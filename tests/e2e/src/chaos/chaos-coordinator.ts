@@ -63,9 +63,15 @@ export function chaosCoordinator(dir: string, launch: ChaosCoordinatorLaunch): C
     starts += 1;
     const logFile = join(dir, `coordinator-${starts}.log`);
     const err = openSync(logFile, 'a');
-    const c = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, JSON.stringify(launch)], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', err], env: { ...process.env },
-    });
+    const c = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', MAIN, JSON.stringify(launch)],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', err],
+        env: { ...process.env },
+      },
+    );
     closeSync(err);
     child = c;
     exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
@@ -74,8 +80,18 @@ export function chaosCoordinator(dir: string, launch: ChaosCoordinatorLaunch): C
     try {
       await Promise.race([
         new Promise<string>((resolve) => lines.once('line', resolve)),
-        exited.then(() => { throw new Error(`coordinator #${starts} exited before listening: ${readFileSync(logFile, 'utf8').slice(-2000)}`); }),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`coordinator #${starts} did not listen within 120 s; see ${logFile}`)), 120_000))),
+        exited.then(() => {
+          throw new Error(
+            `coordinator #${starts} exited before listening: ${readFileSync(logFile, 'utf8').slice(-2000)}`,
+          );
+        }),
+        new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error(`coordinator #${starts} did not listen within 120 s; see ${logFile}`)),
+              120_000,
+            )),
+        ),
       ]);
     } catch (error) {
       c.kill('SIGKILL');
@@ -95,8 +111,12 @@ export function chaosCoordinator(dir: string, launch: ChaosCoordinatorLaunch): C
 
   return {
     launch,
-    get starts() { return starts; },
-    get running() { return alive(); },
+    get starts() {
+      return starts;
+    },
+    get running() {
+      return alive();
+    },
     start,
     kill: () => signal('SIGKILL'),
     async stop(graceMs = 30_000) {

@@ -48,19 +48,25 @@ export function instantiateDag(dir: string, nodes: readonly DagNode[], marker: s
     return `  ${n.name} = mk "chaos-${n.name.replace('_', '-')}" "sleep ${n.sleep}; echo ${n.name} $MARKER > $out; ${steps}";`;
   });
   const file = join(dir, 'chaos.nix');
-  writeFileSync(file, [
-    'let',
-    `  mk = name: script: derivation { inherit name; system = builtins.currentSystem; builder = "/bin/sh";`,
-    `    PATH = "/usr/bin:/bin"; MARKER = ${JSON.stringify(marker)}; args = [ "-c" script ]; };`,
-    'in rec {',
-    ...attrs,
-    '}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'let',
+      `  mk = name: script: derivation { inherit name; system = builtins.currentSystem; builder = "/bin/sh";`,
+      `    PATH = "/usr/bin:/bin"; MARKER = ${JSON.stringify(marker)}; args = [ "-c" script ]; };`,
+      'in rec {',
+      ...attrs,
+      '}',
+      '',
+    ].join('\n'),
+  );
   const out = execFileSync('nix-instantiate', [file, ...nodes.flatMap((n) => ['-A', n.name])], {
-    encoding: 'utf8', env: { ...process.env, NIX_REMOTE: 'daemon' }, stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    env: { ...process.env, NIX_REMOTE: 'daemon' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const paths = out.trim().split('\n');
-  if (paths.length !== nodes.length) throw new Error(`nix-instantiate printed ${paths.length} paths for ${nodes.length} attributes: ${out}`);
+  if (paths.length !== nodes.length)
+    throw new Error(`nix-instantiate printed ${paths.length} paths for ${nodes.length} attributes: ${out}`);
   return { nodes, drvs: new Map(nodes.map((n, i) => [n.name, paths[i]!])) };
 }

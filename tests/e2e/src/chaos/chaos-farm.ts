@@ -67,34 +67,59 @@ export async function setUpFarm(shape: FarmShape, nodes: readonly DagNode[]): Pr
     let databaseUri = `sqlite://${join(dir, 'gbc.db')}`;
     if (shape.database === 'postgres') {
       const database = await createPostgresDatabase('gbc_chaos');
-      closers.push(async () => { await database.drop(); return undefined; });
+      closers.push(async () => {
+        await database.drop();
+        return undefined;
+      });
       databaseUri = database.uri;
     }
     const [agentPort, clientPort] = [await freePort(), await freePort()];
     const hookRecord = join(dir, 'hook-record.jsonl');
     const coordinator = chaosCoordinator(dir, {
-      databaseUri, dataDir: join(dir, 'data'), agentUrl: `http://127.0.0.1:${agentPort}`, clientUrl: `http://127.0.0.1:${clientPort}`,
-      leaseSeconds: shape.leaseSeconds, leaseCheckIntervalMs: shape.leaseCheckIntervalMs, hookLeaseMs: shape.hookLeaseMs, hookRecord,
+      databaseUri,
+      dataDir: join(dir, 'data'),
+      agentUrl: `http://127.0.0.1:${agentPort}`,
+      clientUrl: `http://127.0.0.1:${clientPort}`,
+      leaseSeconds: shape.leaseSeconds,
+      leaseCheckIntervalMs: shape.leaseCheckIntervalMs,
+      hookLeaseMs: shape.hookLeaseMs,
+      hookRecord,
     });
-    closers.push(async () => ((await coordinator.stop()) ? undefined : 'the coordinator did not stop on SIGTERM'));
-    const daemons = Array.from({ length: shape.agents }, (_, i) => startNixDaemon(join(dir, `machine-${i}`), '/nix/store'));
-    for (const d of daemons) closers.push(async () => { await (await d.catch(() => undefined))?.stop(); return undefined; });
+    closers.push(async () =>
+      (await coordinator.stop()) ? undefined : 'the coordinator did not stop on SIGTERM',
+    );
+    const daemons = Array.from({ length: shape.agents }, (_, i) =>
+      startNixDaemon(join(dir, `machine-${i}`), '/nix/store'),
+    );
+    for (const d of daemons)
+      closers.push(async () => {
+        await (await d.catch(() => undefined))?.stop();
+        return undefined;
+      });
     await Promise.all([coordinator.start(), ...daemons]);
     const client = new CoordinatorClient({ baseUrl: coordinator.launch.clientUrl });
 
     const agents: ChaosAgent[] = [];
     for (let i = 0; i < shape.agents; i++) {
       const created = await client.createAgent({ name: `chaos-agent-${i}` });
-      if (created.password === undefined || created.password === null) throw new Error('createAgent answered no password');
+      if (created.password === undefined || created.password === null)
+        throw new Error('createAgent answered no password');
       const passwordFile = join(dir, `agent-${i}.password`);
       writeFileSync(passwordFile, created.password, { mode: 0o600 });
       const setup: AgentSetup = {
-        index: i, uuid: created.agent.uuid, passwordFile, daemonSocket: (await daemons[i]!).socket, stateDir: join(dir, `agent-${i}-state`),
-        coordinatorUrl: coordinator.launch.agentUrl, compression: COMPRESSIONS[i % COMPRESSIONS.length]!,
+        index: i,
+        uuid: created.agent.uuid,
+        passwordFile,
+        daemonSocket: (await daemons[i]!).socket,
+        stateDir: join(dir, `agent-${i}-state`),
+        coordinatorUrl: coordinator.launch.agentUrl,
+        compression: COMPRESSIONS[i % COMPRESSIONS.length]!,
       };
       const agent = chaosAgent(dir, setup, (exit) => unexpectedExits.push(exit));
       agents.push(agent);
-      closers.push(async () => ((await agent.stop()) ? undefined : `agent ${i} did not stop on SIGTERM within 30 s`));
+      closers.push(async () =>
+        (await agent.stop()) ? undefined : `agent ${i} did not stop on SIGTERM within 30 s`,
+      );
     }
 
     const dag = instantiateDag(dir, nodes, randomUUID());
@@ -103,8 +128,17 @@ export async function setUpFarm(shape: FarmShape, nodes: readonly DagNode[]): Pr
     const buildNodes = new Map(submitted.map((s) => [s.uuid, nodeOfDrv.get(s.derivation)!]));
     for (const agent of agents) agent.start();
     return {
-      dir, dataDir: coordinator.launch.dataDir, hookRecord, coordinator, agents, client, agentUrl: coordinator.launch.agentUrl,
-      dag, buildNodes, unexpectedExits, close,
+      dir,
+      dataDir: coordinator.launch.dataDir,
+      hookRecord,
+      coordinator,
+      agents,
+      client,
+      agentUrl: coordinator.launch.agentUrl,
+      dag,
+      buildNodes,
+      unexpectedExits,
+      close,
     };
   } catch (error) {
     await close();

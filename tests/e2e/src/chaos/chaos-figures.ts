@@ -37,9 +37,17 @@ export interface ChaosFigures {
 }
 
 /** Attempt counts of `builds` by how they ended. */
-export function attemptFigures(builds: readonly BuildDetail[]): Pick<ChaosFigures, 'attempts' | 'released' | 'leaseExpired' | 'setupFailures' | 'otherFailures' | 'duplicateSuccesses'> {
+export function attemptFigures(
+  builds: readonly BuildDetail[],
+): Pick<
+  ChaosFigures,
+  'attempts' | 'released' | 'leaseExpired' | 'setupFailures' | 'otherFailures' | 'duplicateSuccesses'
+> {
   const attempts = builds.flatMap((b) => b.attempts);
-  const reason = (prefix: string) => attempts.filter((a) => a.result === 'infrastructure-failure' && (a.failureReason ?? '').startsWith(prefix)).length;
+  const reason = (prefix: string) =>
+    attempts.filter(
+      (a) => a.result === 'infrastructure-failure' && (a.failureReason ?? '').startsWith(prefix),
+    ).length;
   const released = reason('released');
   const leaseExpired = reason('lease expired');
   const setupFailures = attempts.filter((a) => a.result === 'setup-failure').length;
@@ -47,15 +55,24 @@ export function attemptFigures(builds: readonly BuildDetail[]): Pick<ChaosFigure
   const ended = attempts.filter((a) => a.result !== null).length;
   const succeededBuilds = builds.filter((b) => b.attempts.some((a) => a.result === 'success')).length;
   return {
-    attempts: attempts.length, released, leaseExpired, setupFailures,
+    attempts: attempts.length,
+    released,
+    leaseExpired,
+    setupFailures,
     otherFailures: ended - successes - released - leaseExpired - setupFailures,
     duplicateSuccesses: successes - succeededBuilds,
   };
 }
 
 /** Seconds from the last disruption to the latest `endedAt` of `builds`, when both exist. */
-export function lastDisruptionToLastEnd(chaos: ChaosLog, builds: readonly BuildDetail[], finished: boolean): number | null {
-  const ends = builds.map((b) => (b.endedAt === null ? NaN : Date.parse(b.endedAt))).filter((t) => !Number.isNaN(t));
+export function lastDisruptionToLastEnd(
+  chaos: ChaosLog,
+  builds: readonly BuildDetail[],
+  finished: boolean,
+): number | null {
+  const ends = builds
+    .map((b) => (b.endedAt === null ? NaN : Date.parse(b.endedAt)))
+    .filter((t) => !Number.isNaN(t));
   if (!finished || chaos.lastDisruptionAt === null || ends.length === 0) return null;
   return round1((Math.max(...ends) - chaos.lastDisruptionAt) / 1000);
 }

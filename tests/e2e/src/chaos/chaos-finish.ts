@@ -32,14 +32,21 @@ export async function waitForFarm(farm: ChaosFarm, stallMs: number, capMs: numbe
     restartDeadAgents(farm);
     let builds: Build[] = [];
     try {
-      builds = (await farm.client.listBuilds({ limit: 1000 }, { signal: AbortSignal.timeout(10_000) })).builds;
+      builds = (await farm.client.listBuilds({ limit: 1000 }, { signal: AbortSignal.timeout(10_000) }))
+        .builds;
     } catch {
       // A loaded coordinator may answer late: the stall clock keeps running.
     }
     const now = Date.now();
-    if (builds.length === farm.buildNodes.size && builds.every((b) => FINAL.has(b.state))) return { finished: true, builds: await buildDetails(farm) };
-    const signature = builds.map((b) => `${b.uuid}:${b.state}:${b.agent ?? ''}`).sort().join(' ');
-    const deferred = builds.some((b) => b.state === 'queued' && b.deferUntil !== null && Date.parse(b.deferUntil) > now);
+    if (builds.length === farm.buildNodes.size && builds.every((b) => FINAL.has(b.state)))
+      return { finished: true, builds: await buildDetails(farm) };
+    const signature = builds
+      .map((b) => `${b.uuid}:${b.state}:${b.agent ?? ''}`)
+      .sort()
+      .join(' ');
+    const deferred = builds.some(
+      (b) => b.state === 'queued' && b.deferUntil !== null && Date.parse(b.deferUntil) > now,
+    );
     if (signature !== last || deferred) {
       last = signature;
       lastChange = now;
@@ -65,7 +72,8 @@ export function readHookRecord(file: string): { runs: Map<string, number>; unrea
     if (line === '') continue;
     try {
       const event = JSON.parse(line) as { type?: unknown; build?: unknown };
-      if (event.type === 'build-success' && typeof event.build === 'string') runs.set(event.build, (runs.get(event.build) ?? 0) + 1);
+      if (event.type === 'build-success' && typeof event.build === 'string')
+        runs.set(event.build, (runs.get(event.build) ?? 0) + 1);
       else unreadable += 1;
     } catch {
       unreadable += 1;
@@ -75,7 +83,11 @@ export function readHookRecord(file: string): { runs: Map<string, number>; unrea
 }
 
 /** Waits (at most `timeoutMs`) until the hook recorded every build of `uuids` and the outbox holds no build-success event. */
-export async function waitForHooks(farm: ChaosFarm, uuids: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitForHooks(
+  farm: ChaosFarm,
+  uuids: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { runs } = readHookRecord(farm.hookRecord);

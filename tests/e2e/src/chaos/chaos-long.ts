@@ -17,33 +17,60 @@ import { chaosSeed } from './prng.js';
 
 const { values } = parseArgs({
   options: {
-    seeds: { type: 'string', default: '3' }, seed: { type: 'string' }, databases: { type: 'string', default: 'sqlite,postgres' },
-    agents: { type: 'string', default: '3' }, actions: { type: 'string', default: '40' }, layers: { type: 'string', default: '12' },
-    width: { type: 'string', default: '8' }, lease: { type: 'string', default: '20' }, short: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false }, json: { type: 'string' },
+    seeds: { type: 'string', default: '3' },
+    seed: { type: 'string' },
+    databases: { type: 'string', default: 'sqlite,postgres' },
+    agents: { type: 'string', default: '3' },
+    actions: { type: 'string', default: '40' },
+    layers: { type: 'string', default: '12' },
+    width: { type: 'string', default: '8' },
+    lease: { type: 'string', default: '20' },
+    short: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    json: { type: 'string' },
   },
 });
 
 function positive(name: string, raw: string | undefined): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new RangeError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 
 const databases = (values.databases ?? '').split(',').map((d) => d.trim());
-for (const d of databases) if (d !== 'sqlite' && d !== 'postgres') throw new RangeError(`--databases takes sqlite and/or postgres, got ${JSON.stringify(d)}`);
+for (const d of databases)
+  if (d !== 'sqlite' && d !== 'postgres')
+    throw new RangeError(`--databases takes sqlite and/or postgres, got ${JSON.stringify(d)}`);
 const count = positive('seeds', values.seeds);
 const first = values.seed === undefined ? undefined : chaosSeed({ GBC_CHAOS_SEED: values.seed });
-const seeds = Array.from({ length: count }, (_, i) => (first === undefined ? chaosSeed({}) : (first + i) % 0x1_0000_0000));
+const seeds = Array.from({ length: count }, (_, i) =>
+  first === undefined ? chaosSeed({}) : (first + i) % 0x1_0000_0000,
+);
 const shape: Omit<ChaosRunOptions, 'seed' | 'database' | 'log'> = values.short
-  ? { agents: 2, actions: 14, layers: 6, width: 5, leaseSeconds: 45, pausesPastLease: false, keepDir: values.keep }
+  ? {
+      agents: 2,
+      actions: 14,
+      layers: 6,
+      width: 5,
+      leaseSeconds: 45,
+      pausesPastLease: false,
+      keepDir: values.keep,
+    }
   : {
-    agents: positive('agents', values.agents), actions: positive('actions', values.actions), layers: positive('layers', values.layers),
-    width: positive('width', values.width), leaseSeconds: positive('lease', values.lease), pausesPastLease: true, keepDir: values.keep,
-  };
+      agents: positive('agents', values.agents),
+      actions: positive('actions', values.actions),
+      layers: positive('layers', values.layers),
+      width: positive('width', values.width),
+      leaseSeconds: positive('lease', values.lease),
+      pausesPastLease: true,
+      keepDir: values.keep,
+    };
 
 const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-log(`chaos, long version: seeds ${seeds.join(' ')} on ${databases.join(' then ')}; shape ${JSON.stringify(shape)}`);
+log(
+  `chaos, long version: seeds ${seeds.join(' ')} on ${databases.join(' then ')}; shape ${JSON.stringify(shape)}`,
+);
 const results: Array<{ figures: ChaosFigures; violations: readonly string[] }> = [];
 for (const database of databases as Array<'sqlite' | 'postgres'>) {
   for (const seed of seeds) {
@@ -55,11 +82,15 @@ for (const database of databases as Array<'sqlite' | 'postgres'>) {
   }
 }
 
-console.log('\nseed        database  outcome  actions (coord/agent kill/pause)  builds  attempts  released  expired  dup  last disruption → end');
+console.log(
+  '\nseed        database  outcome  actions (coord/agent kill/pause)  builds  attempts  released  expired  dup  last disruption → end',
+);
 for (const { figures: f } of results) {
   const actions = `${f.actions['kill-coordinator']}/${f.actions['kill-agent']}/${f.actions['pause-agent']}`;
   const end = f.lastDisruptionToLastEndSeconds === null ? 'n/a' : `${f.lastDisruptionToLastEndSeconds} s`;
-  console.log(`${String(f.seed).padEnd(11)} ${f.database.padEnd(9)} ${f.outcome.padEnd(8)} ${actions.padEnd(33)} ${`${f.succeeded}/${f.builds}`.padEnd(7)} ${String(f.attempts).padEnd(9)} ${String(f.released).padEnd(9)} ${String(f.leaseExpired).padEnd(8)} ${String(f.duplicateSuccesses).padEnd(4)} ${end}`);
+  console.log(
+    `${String(f.seed).padEnd(11)} ${f.database.padEnd(9)} ${f.outcome.padEnd(8)} ${actions.padEnd(33)} ${`${f.succeeded}/${f.builds}`.padEnd(7)} ${String(f.attempts).padEnd(9)} ${String(f.released).padEnd(9)} ${String(f.leaseExpired).padEnd(8)} ${String(f.duplicateSuccesses).padEnd(4)} ${end}`,
+  );
 }
 const failed = results.filter((r) => r.violations.length > 0).length;
 console.log(`\n${results.length - failed} of ${results.length} runs passed`);

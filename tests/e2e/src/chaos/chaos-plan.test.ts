@@ -21,7 +21,9 @@ describe('a chaos seed', () => {
   it('draws plans within their bounds: every kind, valid agents, pauses past the lease only when asked', () => {
     for (const pastLease of [true, false]) {
       const plan = planChaos(createPrng(7), { ...shape, actions: 400, pausesPastLease: pastLease });
-      expect(new Set(plan.map((a) => a.kind))).toEqual(new Set(['kill-coordinator', 'kill-agent', 'pause-agent']));
+      expect(new Set(plan.map((a) => a.kind))).toEqual(
+        new Set(['kill-coordinator', 'kill-agent', 'pause-agent']),
+      );
       const agents = new Set(plan.flatMap((a) => (a.kind === 'kill-coordinator' ? [] : [a.agent])));
       expect([...agents].sort()).toEqual([0, 1, 2]);
       const longest = Math.max(...plan.map((a) => (a.kind === 'pause-agent' ? a.pausedMs : 0)));
@@ -40,7 +42,8 @@ describe('a chaos seed', () => {
 
   it('comes from GBC_CHAOS_SEED when set, is refused when malformed, and is random otherwise', () => {
     expect(chaosSeed({ GBC_CHAOS_SEED: '4294967295' })).toBe(4_294_967_295);
-    for (const bad of ['-1', '4294967296', '1e3', '0x10', ' 12', 'abc']) expect(() => chaosSeed({ GBC_CHAOS_SEED: bad })).toThrow(/GBC_CHAOS_SEED/);
+    for (const bad of ['-1', '4294967296', '1e3', '0x10', ' 12', 'abc'])
+      expect(() => chaosSeed({ GBC_CHAOS_SEED: bad })).toThrow(/GBC_CHAOS_SEED/);
     const drawn = chaosSeed({});
     expect(Number.isInteger(drawn) && drawn >= 0 && drawn < 2 ** 32).toBe(true);
     expect(() => createPrng(2 ** 32)).toThrow(RangeError);

@@ -8,7 +8,12 @@ import type { Prng } from './prng.js';
 export type ChaosAction =
   | { readonly kind: 'kill-coordinator'; readonly afterMs: number; readonly downMs: number }
   | { readonly kind: 'kill-agent'; readonly afterMs: number; readonly agent: number; readonly downMs: number }
-  | { readonly kind: 'pause-agent'; readonly afterMs: number; readonly agent: number; readonly pausedMs: number };
+  | {
+      readonly kind: 'pause-agent';
+      readonly afterMs: number;
+      readonly agent: number;
+      readonly pausedMs: number;
+    };
 
 /** The kinds of {@link ChaosAction}, in the order figures list them. */
 export const ACTION_KINDS = ['kill-coordinator', 'kill-agent', 'pause-agent'] as const;
@@ -45,7 +50,10 @@ export function planChaos(prng: Prng, shape: PlanShape): ChaosAction[] {
     if (roll < 1 / 3) plan.push({ kind: 'kill-coordinator', afterMs, downMs: prng.int(0, 2000) });
     else if (roll < 2 / 3) plan.push({ kind: 'kill-agent', afterMs, agent, downMs: prng.int(0, 2000) });
     else {
-      const pausedMs = shape.pausesPastLease && prng.next() < 0.3 ? prng.int(lease + 1000, lease + 5000) : prng.int(500, 6000);
+      const pausedMs =
+        shape.pausesPastLease && prng.next() < 0.3
+          ? prng.int(lease + 1000, lease + 5000)
+          : prng.int(500, 6000);
       plan.push({ kind: 'pause-agent', afterMs, agent, pausedMs });
     }
   }

@@ -52,26 +52,54 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
   const { leaseSeconds } = options;
   const prng = createPrng(options.seed);
   const nodes = drawDag(prng, options.layers, options.width);
-  const plan = planChaos(prng, { actions: options.actions, agents: options.agents, leaseSeconds, pausesPastLease: options.pausesPastLease });
-  options.log(`chaos seed ${options.seed} (replay: GBC_CHAOS_SEED=${options.seed}) on ${options.database}: ${options.agents} agents, ${nodes.length} derivations, ${plan.length} actions, lease ${leaseSeconds} s`);
+  const plan = planChaos(prng, {
+    actions: options.actions,
+    agents: options.agents,
+    leaseSeconds,
+    pausesPastLease: options.pausesPastLease,
+  });
+  options.log(
+    `chaos seed ${options.seed} (replay: GBC_CHAOS_SEED=${options.seed}) on ${options.database}: ${options.agents} agents, ${nodes.length} derivations, ${plan.length} actions, lease ${leaseSeconds} s`,
+  );
   const t0 = Date.now();
-  const farm = await setUpFarm({
-    database: options.database, agents: options.agents, leaseSeconds, leaseCheckIntervalMs: 1000, hookLeaseMs: 15_000, keepDir: options.keepDir ?? false,
-  }, nodes);
+  const farm = await setUpFarm(
+    {
+      database: options.database,
+      agents: options.agents,
+      leaseSeconds,
+      leaseCheckIntervalMs: 1000,
+      hookLeaseMs: 15_000,
+      keepDir: options.keepDir ?? false,
+    },
+    nodes,
+  );
   if (options.keepDir === true) options.log(`keeping the run's directory: ${farm.dir}`);
   const violations: string[] = [];
   let figures!: Omit<ChaosFigures, 'totalSeconds' | 'outcome'>;
   try {
     // Nix's own builds of the same derivations, made meanwhile (the builders mostly sleep).
-    const host = realiseOnHost([...farm.dag.drvs.values()]).then((outputs) => ({ outputs }), (error: unknown) => ({ error }));
+    const host = realiseOnHost([...farm.dag.drvs.values()]).then(
+      (outputs) => ({ outputs }),
+      (error: unknown) => ({ error }),
+    );
     const chaos = await applyChaos(farm, plan, leaseSeconds, options.log);
-    options.log(`chaos over after ${round1((chaos.endedAt - chaos.startedAt) / 1000)} s; waiting for the farm to finish`);
-    const outcome = await waitForFarm(farm, options.stallMs ?? Math.max(60_000, 2000 * leaseSeconds), options.capMs ?? 600_000);
+    options.log(
+      `chaos over after ${round1((chaos.endedAt - chaos.startedAt) / 1000)} s; waiting for the farm to finish`,
+    );
+    const outcome = await waitForFarm(
+      farm,
+      options.stallMs ?? Math.max(60_000, 2000 * leaseSeconds),
+      options.capMs ?? 600_000,
+    );
     const built = await host;
-    if ('error' in built) throw new Error(`the host's nix-daemon could not build the graph: ${String(built.error)}`);
+    if ('error' in built)
+      throw new Error(`the host's nix-daemon could not build the graph: ${String(built.error)}`);
     const attempts = checkAttempts(farm, outcome.builds);
     if (!outcome.finished) {
-      violations.push(`${outcome.why}; ${describeStall(farm, outcome.builds)}`, ...attempts.filter((l) => !l.startsWith('builds that did not succeed')));
+      violations.push(
+        `${outcome.why}; ${describeStall(farm, outcome.builds)}`,
+        ...attempts.filter((l) => !l.startsWith('builds that did not succeed')),
+      );
     } else {
       violations.push(...attempts);
       const succeeded = outcome.builds.filter((b) => b.state === 'succeeded').map((b) => b.uuid);
@@ -79,22 +107,40 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       violations.push(...checkHooks(farm, outcome.builds, readHookRecord(farm.hookRecord).runs));
       violations.push(...(await checkOutputs(farm, outcome.builds, built.outputs)));
       const partial = partialFiles(farm.dataDir);
-      if (partial.length > 0) violations.push(`partial files left in the data directory: ${partial.join(' ')}`);
+      if (partial.length > 0)
+        violations.push(`partial files left in the data directory: ${partial.join(' ')}`);
     }
-    for (const exit of farm.unexpectedExits) violations.push(`agent ${exit.agent} (incarnation ${exit.incarnation}) exited on its own (code ${exit.code}, signal ${exit.signal}); see ${exit.errFile}`);
+    for (const exit of farm.unexpectedExits)
+      violations.push(
+        `agent ${exit.agent} (incarnation ${exit.incarnation}) exited on its own (code ${exit.code}, signal ${exit.signal}); see ${exit.errFile}`,
+      );
     const hook = readHookRecord(farm.hookRecord);
     const runs = [...hook.runs.values()].reduce((a, b) => a + b, 0);
     figures = {
-      seed: options.seed, database: options.database, agents: options.agents, derivations: nodes.length,
-      actions: chaos.applied, pausesPastLease: chaos.pausesPastLease,
-      builds: outcome.builds.length, succeeded: outcome.builds.filter((b) => b.state === 'succeeded').length,
+      seed: options.seed,
+      database: options.database,
+      agents: options.agents,
+      derivations: nodes.length,
+      actions: chaos.applied,
+      pausesPastLease: chaos.pausesPastLease,
+      builds: outcome.builds.length,
+      succeeded: outcome.builds.filter((b) => b.state === 'succeeded').length,
       ...attemptFigures(outcome.builds),
-      hookRuns: runs, hookReruns: runs - hook.runs.size, unexpectedAgentExits: farm.unexpectedExits.length,
+      hookRuns: runs,
+      hookReruns: runs - hook.runs.size,
+      unexpectedAgentExits: farm.unexpectedExits.length,
       chaosSeconds: round1((chaos.endedAt - chaos.startedAt) / 1000),
       lastDisruptionToLastEndSeconds: lastDisruptionToLastEnd(chaos, outcome.builds, outcome.finished),
     };
   } finally {
     violations.push(...(await farm.close()));
   }
-  return { figures: { ...figures, totalSeconds: round1((Date.now() - t0) / 1000), outcome: violations.length === 0 ? 'pass' : 'fail' }, violations };
+  return {
+    figures: {
+      ...figures,
+      totalSeconds: round1((Date.now() - t0) / 1000),
+      outcome: violations.length === 0 ? 'pass' : 'fail',
+    },
+    violations,
+  };
 }

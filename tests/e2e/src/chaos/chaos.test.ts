@@ -15,7 +15,8 @@ import { chaosSeed } from './prng.js';
 
 function chaosDatabase(): 'sqlite' | 'postgres' {
   const raw = process.env.GBC_CHAOS_DATABASE ?? 'sqlite';
-  if (raw !== 'sqlite' && raw !== 'postgres') throw new RangeError(`GBC_CHAOS_DATABASE must be sqlite or postgres, got ${JSON.stringify(raw)}`);
+  if (raw !== 'sqlite' && raw !== 'postgres')
+    throw new RangeError(`GBC_CHAOS_DATABASE must be sqlite or postgres, got ${JSON.stringify(raw)}`);
   return raw;
 }
 
@@ -23,10 +24,16 @@ describe('chaos: random kills and pauses of the coordinator and the agents durin
   it('every build succeeds exactly once, outputs equal what Nix builds, no hook event lost, no partial file left', async () => {
     const seed = chaosSeed();
     const report = await runChaos({
-      seed, database: chaosDatabase(), agents: 2, actions: 14, layers: 6, width: 5,
+      seed,
+      database: chaosDatabase(),
+      agents: 2,
+      actions: 14,
+      layers: 6,
+      width: 5,
       // A lease longer than an agent's restart on a loaded machine, pauses shorter than it: no lease needs to
       // expire for the farm to finish, and a restarted agent always reports while its lost builds' leases run.
-      leaseSeconds: 45, pausesPastLease: false,
+      leaseSeconds: 45,
+      pausesPastLease: false,
       keepDir: process.env.GBC_CHAOS_KEEP === '1',
       log: (line) => console.log(line),
     });

@@ -26,7 +26,11 @@ export interface HostOutput {
 async function nixStore(args: readonly string[]): Promise<string[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const { stdout } = await run('nix-store', [...args], { encoding: 'utf8', env: { ...process.env, NIX_REMOTE: 'daemon' }, maxBuffer: 64 << 20 });
+      const { stdout } = await run('nix-store', [...args], {
+        encoding: 'utf8',
+        env: { ...process.env, NIX_REMOTE: 'daemon' },
+        maxBuffer: 64 << 20,
+      });
       return stdout.split('\n').filter((l) => l !== '');
     } catch (error) {
       if (attempt === 3) throw error;
@@ -39,9 +43,14 @@ async function nixStore(args: readonly string[]): Promise<string[]> {
 export async function realiseOnHost(drvs: readonly string[]): Promise<Map<string, HostOutput>> {
   await nixStore(['--realise', ...drvs]);
   const paths = await nixStore(['-q', '--outputs', ...drvs]);
-  const [hashes, sizes] = await Promise.all([nixStore(['-q', '--hash', ...paths]), nixStore(['-q', '--size', ...paths])]);
+  const [hashes, sizes] = await Promise.all([
+    nixStore(['-q', '--hash', ...paths]),
+    nixStore(['-q', '--size', ...paths]),
+  ]);
   if (paths.length !== drvs.length || hashes.length !== drvs.length || sizes.length !== drvs.length) {
-    throw new Error(`nix-store -q answered ${paths.length} outputs, ${hashes.length} hashes, ${sizes.length} sizes for ${drvs.length} derivations`);
+    throw new Error(
+      `nix-store -q answered ${paths.length} outputs, ${hashes.length} hashes, ${sizes.length} sizes for ${drvs.length} derivations`,
+    );
   }
   const out = new Map<string, HostOutput>();
   for (const [i, drv] of drvs.entries()) {

@@ -17,7 +17,8 @@ export interface Prng {
 
 /** A generator seeded with the 32-bit unsigned `seed`. */
 export function createPrng(seed: number): Prng {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError(`a chaos seed is an integer in [0, 2^32), got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff)
+    throw new RangeError(`a chaos seed is an integer in [0, 2^32), got ${seed}`);
   let state = seed;
   const next = (): number => {
     state = (state + 0x6d2b79f5) | 0;
@@ -48,6 +49,7 @@ export function createPrng(seed: number): Prng {
 export function chaosSeed(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.GBC_CHAOS_SEED;
   if (raw === undefined || raw === '') return randomInt(0, 0xffff_ffff);
-  if (!/^[0-9]{1,10}$/.test(raw) || Number(raw) > 0xffff_ffff) throw new RangeError(`GBC_CHAOS_SEED must be a decimal integer in [0, 2^32), got ${JSON.stringify(raw)}`);
+  if (!/^[0-9]{1,10}$/.test(raw) || Number(raw) > 0xffff_ffff)
+    throw new RangeError(`GBC_CHAOS_SEED must be a decimal integer in [0, 2^32), got ${JSON.stringify(raw)}`);
   return Number(raw);
 }

@@ -22,7 +22,9 @@ export interface ControlDerivations {
 /** Writes the expression into `dir` and instantiates it; `marker` makes every path and builder unique to the run. */
 export function instantiateControlDerivations(dir: string, marker: string): ControlDerivations {
   const file = join(dir, 'control.nix');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 let
   marker = "${marker}";
   mk = name: script: derivation { inherit name; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" script ]; PATH = "/usr/bin:/bin"; };
@@ -35,16 +37,37 @@ in rec {
   app = mk "gbc-control-app" "echo 'app uses \${lib}' > $out";
   idle = mk "gbc-control-idle" "echo idle \${marker} > $out";
 }
-`);
-  const drv = (attr: string) => execFileSync('nix-instantiate', [file, '-A', attr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  return { marker, long: drv('long'), tagged: drv('tagged'), silent: drv('silent'), old: drv('old'), lib: drv('lib'), app: drv('app'), idle: drv('idle') };
+`,
+  );
+  const drv = (attr: string) =>
+    execFileSync('nix-instantiate', [file, '-A', attr], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  return {
+    marker,
+    long: drv('long'),
+    tagged: drv('tagged'),
+    silent: drv('silent'),
+    old: drv('old'),
+    lib: drv('lib'),
+    app: drv('app'),
+    idle: drv('idle'),
+  };
 }
 
 /** Process ids whose command line contains `text` (pgrep -f), this test's own excluded. */
 export function processesMatching(text: string): number[] {
   try {
-    const out = execFileSync('pgrep', ['-f', text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n').filter((l) => l !== '').map(Number).filter((pid) => pid !== process.pid);
+    const out = execFileSync('pgrep', ['-f', text], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return out
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(Number)
+      .filter((pid) => pid !== process.pid);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }

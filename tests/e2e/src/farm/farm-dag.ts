@@ -11,9 +11,27 @@ import { localStoreUri } from '../support/nix-daemon-process.js';
 
 /** The attribute names of the graph, in instantiation order. */
 export const DAG_NAMES = [
-  'leaf0', 'leaf1', 'leaf2', 'leaf3', 'leaf4', 'leaf5', 'fixed', 'multi',
-  'mid0', 'mid1', 'mid2', 'mid3', 'mid4', 'mid5', 'mid6', 'mid7', 'withSrc',
-  'fail', 'afterFail', 'afterAfterFail', 'top',
+  'leaf0',
+  'leaf1',
+  'leaf2',
+  'leaf3',
+  'leaf4',
+  'leaf5',
+  'fixed',
+  'multi',
+  'mid0',
+  'mid1',
+  'mid2',
+  'mid3',
+  'mid4',
+  'mid5',
+  'mid6',
+  'mid7',
+  'withSrc',
+  'fail',
+  'afterFail',
+  'afterAfterFail',
+  'top',
 ] as const;
 /** One of {@link DAG_NAMES}. */
 export type DagName = (typeof DAG_NAMES)[number];
@@ -21,7 +39,9 @@ export type DagName = (typeof DAG_NAMES)[number];
 /** Derivations whose builds must fail, stay blocked by that failure, or succeed. */
 export const FAILING: readonly DagName[] = ['fail'];
 export const BLOCKED: readonly DagName[] = ['afterFail', 'afterAfterFail'];
-export const SUCCEEDING: readonly DagName[] = DAG_NAMES.filter((n) => !FAILING.includes(n) && !BLOCKED.includes(n));
+export const SUCCEEDING: readonly DagName[] = DAG_NAMES.filter(
+  (n) => !FAILING.includes(n) && !BLOCKED.includes(n),
+);
 
 /** An instantiated graph. */
 export interface FarmDag {
@@ -33,11 +53,18 @@ export interface FarmDag {
 }
 
 /** Writes the expression into `dir` and instantiates it; `root` set means a local store `storeDir` under `root`. */
-export function instantiateFarmDag(dir: string, marker: string, storeDir: string, root: string | null): FarmDag {
+export function instantiateFarmDag(
+  dir: string,
+  marker: string,
+  storeDir: string,
+  root: string | null,
+): FarmDag {
   const fixedText = `fixed ${marker}\n`;
   const fixedHash = createHash('sha256').update(fixedText).digest('hex');
   const file = join(dir, 'farm.nix');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 let
   marker = "${marker}";
   mk = name: attrs: script: derivation ({ inherit name; system = builtins.currentSystem; builder = "/bin/sh";
@@ -59,7 +86,8 @@ in rec {
   afterAfterFail = mk "farm-after-after-fail" {} "cat \${afterFail} > $out";
   top = mk "farm-top" {} "echo building top $MARKER; echo \${mid2} \${mid4} \${mid5} \${mid6} \${mid7} \${withSrc} \${multi.doc} > $out";
 }
-`);
+`,
+  );
   const env: NodeJS.ProcessEnv = { ...process.env };
   const storeArgs: string[] = [];
   if (root === null) env.NIX_REMOTE = 'daemon';
@@ -67,9 +95,16 @@ in rec {
     delete env.NIX_REMOTE;
     storeArgs.push('--store', localStoreUri(storeDir, root));
   }
-  const out = execFileSync('nix-instantiate', [...storeArgs, file, ...DAG_NAMES.flatMap((n) => ['-A', n])], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('nix-instantiate', [...storeArgs, file, ...DAG_NAMES.flatMap((n) => ['-A', n])], {
+    encoding: 'utf8',
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const paths = out.trim().split('\n');
-  if (paths.length !== DAG_NAMES.length) throw new Error(`nix-instantiate printed ${paths.length} paths for ${DAG_NAMES.length} attributes: ${out}`);
+  if (paths.length !== DAG_NAMES.length)
+    throw new Error(
+      `nix-instantiate printed ${paths.length} paths for ${DAG_NAMES.length} attributes: ${out}`,
+    );
   return {
     marker,
     drvs: new Map(DAG_NAMES.map((n, i) => [n, paths[i]!])),

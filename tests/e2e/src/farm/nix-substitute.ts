@@ -23,9 +23,27 @@ export function realiseFromCache(request: SubstituteRequest): string[] {
   // Nix opens substituters with its default store directory and skips a cache whose StoreDir differs
   // ("is for Nix stores with prefix '/gnu/store'"): make /gnu/store the default for this run.
   if (request.storeDir !== '/nix/store') env.NIX_STORE_DIR = request.storeDir;
-  const args = ['--store', localStoreUri(request.storeDir, request.root), '--realise', ...request.paths,
-    '--option', 'substituters', request.cacheUrl, '--option', 'trusted-public-keys', request.publicKey,
-    '--option', 'require-sigs', 'true', '--option', 'narinfo-cache-negative-ttl', '0'];
+  const args = [
+    '--store',
+    localStoreUri(request.storeDir, request.root),
+    '--realise',
+    ...request.paths,
+    '--option',
+    'substituters',
+    request.cacheUrl,
+    '--option',
+    'trusted-public-keys',
+    request.publicKey,
+    '--option',
+    'require-sigs',
+    'true',
+    '--option',
+    'narinfo-cache-negative-ttl',
+    '0',
+  ];
   const out = execFileSync('nix-store', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
-  return out.trim().split('\n').filter((l) => l !== '');
+  return out
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '');
 }

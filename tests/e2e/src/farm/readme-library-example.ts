@@ -12,7 +12,10 @@ const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The body of README.md's only ```ts block. */
 export function readmeLibraryExample(): string {
   const blocks = [...readFileSync(join(REPO, 'README.md'), 'utf8').matchAll(/^```ts\n([\s\S]*?)^```$/gm)];
-  if (blocks.length !== 1) throw new Error(`README.md must hold exactly one \`\`\`ts block (the library example), found ${blocks.length}`);
+  if (blocks.length !== 1)
+    throw new Error(
+      `README.md must hold exactly one \`\`\`ts block (the library example), found ${blocks.length}`,
+    );
   return blocks[0]![1]!;
 }
 
@@ -23,9 +26,19 @@ export async function runReadmeLibraryExample(clientUrl: string, args: readonly 
   writeFileSync(file, readmeLibraryExample());
   try {
     return await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--conditions=source', '--import', 'tsx', file, ...args], {
-        cwd: REPO, env: { ...process.env, GBC_COORDINATOR: clientUrl }, timeout: 120_000,
-      }, (error, stdout, stderr) => (error === null ? resolve(stdout) : reject(new Error(`the README example failed: ${error.message}\n${stderr}`))));
+      execFile(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', file, ...args],
+        {
+          cwd: REPO,
+          env: { ...process.env, GBC_COORDINATOR: clientUrl },
+          timeout: 120_000,
+        },
+        (error, stdout, stderr) =>
+          error === null
+            ? resolve(stdout)
+            : reject(new Error(`the README example failed: ${error.message}\n${stderr}`)),
+      );
     });
   } finally {
     rmSync(file, { force: true });

@@ -14,7 +14,8 @@ const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The body of the one fenced block opened with "```sh quickstart". */
 function quickStartBlock(readme: string): string {
   const blocks = [...readme.matchAll(/^```sh quickstart\n([\s\S]*?)^```$/gm)];
-  if (blocks.length !== 1) throw new Error(`README.md must hold exactly one \`\`\`sh quickstart block, found ${blocks.length}`);
+  if (blocks.length !== 1)
+    throw new Error(`README.md must hold exactly one \`\`\`sh quickstart block, found ${blocks.length}`);
   return blocks[0]![1]!;
 }
 
@@ -31,14 +32,22 @@ describe('the README quick start', () => {
     const script = `set -e\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n${block}`;
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GBC_')) env[k] = v;
-    const child = spawn('bash', ['-c', script], { cwd: REPO, env: { ...env, TMPDIR: dir, NO_COLOR: '1' }, stdio: ['ignore', log, log] });
+    const child = spawn('bash', ['-c', script], {
+      cwd: REPO,
+      env: { ...env, TMPDIR: dir, NO_COLOR: '1' },
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
-    const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal === null ? -1 : 128))));
+    const code = await new Promise<number>((resolve) =>
+      child.on('exit', (c, signal) => resolve(c ?? (signal === null ? -1 : 128))),
+    );
     const output = readFileSync(logFile, 'utf8');
     expect(code, output.slice(-3000)).toBe(0);
     expect(output).toMatch(/^[0-9a-f-]{36} succeeded$/m);
     expect(output).toContain('hello from gbc\n');
-    expect(output).toMatch(/copying path '\/nix\/store\/[a-z0-9]{32}-hello-gbc' from 'http:\/\/127\.0\.0\.1:8745'/);
+    expect(output).toMatch(
+      /copying path '\/nix\/store\/[a-z0-9]{32}-hello-gbc' from 'http:\/\/127\.0\.0\.1:8745'/,
+    );
     expect(output).toMatch(/\nhello\n$/);
   }, 240_000);
 });

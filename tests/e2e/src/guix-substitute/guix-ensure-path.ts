@@ -17,7 +17,9 @@ export interface SubstitutableInfo {
 }
 
 /** The outcome of ensure-path for one path: done, or the daemon's error text. */
-export type Ensured = { readonly path: string; readonly ok: true } | { readonly path: string; readonly ok: false; readonly error: string };
+export type Ensured =
+  | { readonly path: string; readonly ok: true }
+  | { readonly path: string; readonly ok: false; readonly error: string };
 
 /** The script's report, and the daemon's messages it relayed. */
 export interface EnsurePathReport {
@@ -28,17 +30,30 @@ export interface EnsurePathReport {
 }
 
 /** Asks the daemon at `socket` (`unix:///…` or a file name) to ensure `paths`, substitutes on. Throws if the script itself fails. */
-export function guixEnsurePaths(guixDir: string, socket: string, paths: readonly string[], timeoutMs = 120_000): Promise<EnsurePathReport> {
+export function guixEnsurePaths(
+  guixDir: string,
+  socket: string,
+  paths: readonly string[],
+  timeoutMs = 120_000,
+): Promise<EnsurePathReport> {
   const scheme = join(guixDir, 'scheme');
   const env = { ...process.env, GUIX_DAEMON_SOCKET: socket.replace(/^unix:\/\//, '') };
   return new Promise((resolve, reject) => {
-    execFile('guile', ['--no-auto-compile', '-L', scheme, '-C', scheme, SCRIPT, ...paths], { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error !== null) return reject(new Error(`ensure-path.scm failed (${error.message}): ${stderr.slice(-3000)}`));
-      try {
-        resolve({ ...(JSON.parse(stdout) as Omit<EnsurePathReport, 'stderr'>), stderr });
-      } catch {
-        reject(new Error(`ensure-path.scm printed no JSON: ${stdout.slice(0, 2000)} / ${stderr.slice(-2000)}`));
-      }
-    });
+    execFile(
+      'guile',
+      ['--no-auto-compile', '-L', scheme, '-C', scheme, SCRIPT, ...paths],
+      { env, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        if (error !== null)
+          return reject(new Error(`ensure-path.scm failed (${error.message}): ${stderr.slice(-3000)}`));
+        try {
+          resolve({ ...(JSON.parse(stdout) as Omit<EnsurePathReport, 'stderr'>), stderr });
+        } catch {
+          reject(
+            new Error(`ensure-path.scm printed no JSON: ${stdout.slice(0, 2000)} / ${stderr.slice(-2000)}`),
+          );
+        }
+      },
+    );
   });
 }

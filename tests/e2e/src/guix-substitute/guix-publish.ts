@@ -24,7 +24,11 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -34,13 +38,29 @@ function freePort(): Promise<number> {
  * against the daemon at `socket` (GUIX_DAEMON_SOCKET), logging into `dir`;
  * resolves once it answers `/nix-cache-info`.
  */
-export async function startGuixPublish(guixDir: string, socket: string, keys: { publicKeyFile: string; secretKeyFile: string }, dir: string): Promise<GuixPublish> {
+export async function startGuixPublish(
+  guixDir: string,
+  socket: string,
+  keys: { publicKeyFile: string; secretKeyFile: string },
+  dir: string,
+): Promise<GuixPublish> {
   const port = await freePort();
   const logFile = join(dir, `guix-publish-${port}.log`);
   const log = openSync(logFile, 'w');
-  const child = spawn(guixProgram(guixDir), [
-    'publish', '--listen=127.0.0.1', `--port=${port}`, `--public-key=${keys.publicKeyFile}`, `--private-key=${keys.secretKeyFile}`,
-  ], { env: { ...process.env, GUIX_DAEMON_SOCKET: socket.replace(/^unix:\/\//, '') }, stdio: ['ignore', log, log] });
+  const child = spawn(
+    guixProgram(guixDir),
+    [
+      'publish',
+      '--listen=127.0.0.1',
+      `--port=${port}`,
+      `--public-key=${keys.publicKeyFile}`,
+      `--private-key=${keys.secretKeyFile}`,
+    ],
+    {
+      env: { ...process.env, GUIX_DAEMON_SOCKET: socket.replace(/^unix:\/\//, '') },
+      stdio: ['ignore', log, log],
+    },
+  );
   closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
@@ -49,8 +69,12 @@ export async function startGuixPublish(guixDir: string, socket: string, keys: { 
   };
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`guix publish exited ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    const up = await fetch(`${url}/nix-cache-info`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null)
+      throw new Error(`guix publish exited ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+    const up = await fetch(`${url}/nix-cache-info`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     if (i === 300) {
       await stop();
@@ -59,7 +83,9 @@ export async function startGuixPublish(guixDir: string, socket: string, keys: { 
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url, logFile, stop,
+    url,
+    logFile,
+    stop,
     async narinfo(storePath) {
       const hash = storePath.slice(storePath.lastIndexOf('/') + 1).slice(0, 32);
       const res = await fetch(`${url}/${hash}.narinfo`);

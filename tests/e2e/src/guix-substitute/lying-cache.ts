@@ -23,24 +23,27 @@ export async function startLyingCache(upstream: string, rewrite: Rewrite): Promi
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requested.push(path);
-    fetch(`${upstream}${req.url ?? '/'}`).then(async (answer) => {
-      const body = Buffer.from(await answer.arrayBuffer());
-      const sent = answer.ok ? rewrite(path, body) : body;
-      const type = answer.headers.get('content-type');
-      res.writeHead(answer.status, type === null ? {} : { 'content-type': type }).end(sent);
-    }).catch((error: unknown) => {
-      // A failed rewrite shows as a 502 with its reason, which the client reports.
-      res.writeHead(502).end(String(error));
-    });
+    fetch(`${upstream}${req.url ?? '/'}`)
+      .then(async (answer) => {
+        const body = Buffer.from(await answer.arrayBuffer());
+        const sent = answer.ok ? rewrite(path, body) : body;
+        const type = answer.headers.get('content-type');
+        res.writeHead(answer.status, type === null ? {} : { 'content-type': type }).end(sent);
+      })
+      .catch((error: unknown) => {
+        // A failed rewrite shows as a 502 with its reason, which the client reports.
+        res.writeHead(502).end(String(error));
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requested,
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((error) => (error === undefined ? resolve() : reject(error)));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+      }),
   };
 }
 

@@ -35,19 +35,28 @@ export function guixProgram(guixDir: string): string {
  * Makes a key pair in `configDir` with guile-gcrypt (signing-key.pub,
  * signing-key.sec) and an `acl` there that authorizes it, as Guix writes them.
  */
-export function generateGuixKeyPair(guixDir: string, configDir: string): { secretKeyFile: string; publicKeyFile: string; aclFile: string } {
+export function generateGuixKeyPair(
+  guixDir: string,
+  configDir: string,
+): { secretKeyFile: string; publicKeyFile: string; aclFile: string } {
   mkdirSync(configDir, { recursive: true });
   const scheme = join(guixDir, 'scheme');
   execFileSync('guile', ['--no-auto-compile', '-L', scheme, '-C', scheme, GENERATE_KEY], {
-    env: { ...process.env, GUIX_CONFIGURATION_DIRECTORY: configDir }, stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, GUIX_CONFIGURATION_DIRECTORY: configDir },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  return { secretKeyFile: join(configDir, 'signing-key.sec'), publicKeyFile: join(configDir, 'signing-key.pub'), aclFile: join(configDir, 'acl') };
+  return {
+    secretKeyFile: join(configDir, 'signing-key.sec'),
+    publicKeyFile: join(configDir, 'signing-key.pub'),
+    aclFile: join(configDir, 'acl'),
+  };
 }
 
 /** Starts `guix authenticate` reading its ACL from `configDir` (GUIX_CONFIGURATION_DIRECTORY). */
 export function startGuixAuthenticate(guixDir: string, configDir: string): GuixAuthenticate {
   const child = spawn(guixProgram(guixDir), ['authenticate'], {
-    env: { ...process.env, GUIX_CONFIGURATION_DIRECTORY: configDir }, stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, GUIX_CONFIGURATION_DIRECTORY: configDir },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
   let stderr = '';
@@ -57,7 +66,11 @@ export function startGuixAuthenticate(guixDir: string, configDir: string): GuixA
   let queue: Promise<unknown> = Promise.resolve();
   return {
     verify(signature) {
-      const request = Buffer.concat([Buffer.from(`verify ${signature.length}:`, 'latin1'), signature, Buffer.from('\n')]);
+      const request = Buffer.concat([
+        Buffer.from(`verify ${signature.length}:`, 'latin1'),
+        signature,
+        Buffer.from('\n'),
+      ]);
       const reply = queue.then(() => {
         const next = replies.next();
         child.stdin.write(request);
@@ -74,7 +87,10 @@ export function startGuixAuthenticate(guixDir: string, configDir: string): GuixA
 }
 
 /** Parses replies (`<code> <len>:<bytes>`) from the child's standard output, in order. */
-function replyReader(child: ChildProcessWithoutNullStreams, stderr: () => string): { next(): Promise<AuthenticateReply> } {
+function replyReader(
+  child: ChildProcessWithoutNullStreams,
+  stderr: () => string,
+): { next(): Promise<AuthenticateReply> } {
   let buffer = Buffer.alloc(0);
   const waiting: Array<{ resolve(r: AuthenticateReply): void; reject(e: Error): void }> = [];
   let gone: Error | undefined;
@@ -85,7 +101,9 @@ function replyReader(child: ChildProcessWithoutNullStreams, stderr: () => string
       const start = head[0].length;
       const end = start + Number(head[2]);
       if (buffer.length < end) return;
-      waiting.shift()!.resolve({ code: Number(head[1]), text: buffer.subarray(start, end).toString('latin1') });
+      waiting
+        .shift()!
+        .resolve({ code: Number(head[1]), text: buffer.subarray(start, end).toString('latin1') });
       buffer = buffer.subarray(end);
     }
   };
@@ -98,10 +116,11 @@ function replyReader(child: ChildProcessWithoutNullStreams, stderr: () => string
     for (const w of waiting.splice(0)) w.reject(gone);
   });
   return {
-    next: () => new Promise<AuthenticateReply>((resolve, reject) => {
-      if (gone !== undefined) return reject(gone);
-      waiting.push({ resolve, reject });
-      drain();
-    }),
+    next: () =>
+      new Promise<AuthenticateReply>((resolve, reject) => {
+        if (gone !== undefined) return reject(gone);
+        waiting.push({ resolve, reject });
+        drain();
+      }),
   };
 }

@@ -30,7 +30,24 @@ export function ensureMachineBuildUsers(machine: string): string {
   for (let i = 1; i <= USERS_PER_MACHINE; i++) {
     const user = `${group}-${i}`;
     if (!exists('passwd', user)) {
-      execFileSync('useradd', ['-g', group, '-G', group, '-d', '/var/empty', '-s', '/usr/sbin/nologin', '--system', '-c', `gbc Guix farm build user`, user], { stdio: 'ignore' });
+      execFileSync(
+        'useradd',
+        [
+          '-g',
+          group,
+          '-G',
+          group,
+          '-d',
+          '/var/empty',
+          '-s',
+          '/usr/sbin/nologin',
+          '--system',
+          '-c',
+          `gbc Guix farm build user`,
+          user,
+        ],
+        { stdio: 'ignore' },
+      );
     }
   }
   return group;

@@ -10,8 +10,17 @@ import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:process';
 import { join } from 'node:path';
 import {
-  computeDerivationPath, dumpNar, fillOutputPaths, formatNarHash, hashDerivationModulo, hashNar, makeHash,
-  makeSourcePath, storePathBasename, writeDerivation, type Derivation,
+  computeDerivationPath,
+  dumpNar,
+  fillOutputPaths,
+  formatNarHash,
+  hashDerivationModulo,
+  hashNar,
+  makeHash,
+  makeSourcePath,
+  storePathBasename,
+  writeDerivation,
+  type Derivation,
 } from '@gbc/store';
 
 /** Guix's store directory. */
@@ -19,35 +28,69 @@ export const GNU_STORE = '/gnu/store';
 
 /** The graph's derivations. */
 export const GUIX_DAG_NAMES = [
-  'leaf0', 'leaf1', 'leaf2', 'leaf3', 'mid0', 'mid1', 'mid2', 'top', 'fail', 'afterFail', 'silent', 'endless',
+  'leaf0',
+  'leaf1',
+  'leaf2',
+  'leaf3',
+  'mid0',
+  'mid1',
+  'mid2',
+  'top',
+  'fail',
+  'afterFail',
+  'silent',
+  'endless',
 ] as const;
 /** One of {@link GUIX_DAG_NAMES}. */
 export type GuixDagName = (typeof GUIX_DAG_NAMES)[number];
 
 /** How each derivation is submitted: pinned to a machine (agent tag `machine`), or under a short time limit. */
-export type Submission = { readonly machine: 'one' | 'two' } | { readonly maxSilentTime: number } | { readonly timeout: number };
+export type Submission =
+  { readonly machine: 'one' | 'two' } | { readonly maxSilentTime: number } | { readonly timeout: number };
 
 /** Input derivations of each derivation (their `out`). */
 export const GUIX_DAG_INPUTS: Readonly<Record<GuixDagName, readonly GuixDagName[]>> = {
-  leaf0: [], leaf1: [], leaf2: [], leaf3: [],
-  mid0: ['leaf0', 'leaf1'], mid1: ['leaf2', 'leaf3'], mid2: ['leaf1', 'leaf2'],
+  leaf0: [],
+  leaf1: [],
+  leaf2: [],
+  leaf3: [],
+  mid0: ['leaf0', 'leaf1'],
+  mid1: ['leaf2', 'leaf3'],
+  mid2: ['leaf1', 'leaf2'],
   top: ['mid0', 'mid1', 'mid2'],
-  fail: [], afterFail: ['fail', 'leaf0'],
-  silent: [], endless: [],
+  fail: [],
+  afterFail: ['fail', 'leaf0'],
+  silent: [],
+  endless: [],
 };
 
 /** Submission of each derivation: seconds for the limits, far below how long those builders would run. */
 export const GUIX_DAG_SUBMISSIONS: Readonly<Record<GuixDagName, Submission>> = {
-  leaf0: { machine: 'one' }, leaf1: { machine: 'one' }, leaf2: { machine: 'one' }, leaf3: { machine: 'one' },
-  mid0: { machine: 'two' }, mid1: { machine: 'two' }, mid2: { machine: 'two' },
+  leaf0: { machine: 'one' },
+  leaf1: { machine: 'one' },
+  leaf2: { machine: 'one' },
+  leaf3: { machine: 'one' },
+  mid0: { machine: 'two' },
+  mid1: { machine: 'two' },
+  mid2: { machine: 'two' },
   top: { machine: 'one' },
-  fail: { machine: 'two' }, afterFail: { machine: 'one' },
+  fail: { machine: 'two' },
+  afterFail: { machine: 'one' },
   silent: { maxSilentTime: 2 },
   endless: { timeout: 3 },
 };
 
 /** Derivations whose builds succeed, fail (builder exit 1), stay blocked by that failure, or hit a time limit. */
-export const GUIX_SUCCEEDING: readonly GuixDagName[] = ['leaf0', 'leaf1', 'leaf2', 'leaf3', 'mid0', 'mid1', 'mid2', 'top'];
+export const GUIX_SUCCEEDING: readonly GuixDagName[] = [
+  'leaf0',
+  'leaf1',
+  'leaf2',
+  'leaf3',
+  'mid0',
+  'mid1',
+  'mid2',
+  'top',
+];
 export const GUIX_FAILING: GuixDagName = 'fail';
 export const GUIX_BLOCKED: GuixDagName = 'afterFail';
 
@@ -90,7 +133,10 @@ export function guixSystem(): string {
 }
 
 /** Copies `busyboxBinary` into `realStoreDir` as a source store item `<hash>-busybox-static` holding `bin/busybox`. */
-function writeBusybox(realStoreDir: string, busyboxBinary: string): Promise<{ path: string; narHash: string }> {
+function writeBusybox(
+  realStoreDir: string,
+  busyboxBinary: string,
+): Promise<{ path: string; narHash: string }> {
   const staging = join(realStoreDir, '.busybox-staging');
   mkdirSync(join(staging, 'bin'), { recursive: true });
   copyFileSync(busyboxBinary, join(staging, 'bin', 'busybox'));
@@ -102,7 +148,11 @@ function writeBusybox(realStoreDir: string, busyboxBinary: string): Promise<{ pa
 }
 
 /** Writes busybox and the graph (`marker` makes every path new) into `realStoreDir`. */
-export async function writeGuixFarmDag(realStoreDir: string, busyboxBinary: string, marker: string): Promise<GuixFarmDag> {
+export async function writeGuixFarmDag(
+  realStoreDir: string,
+  busyboxBinary: string,
+  marker: string,
+): Promise<GuixFarmDag> {
   mkdirSync(realStoreDir, { recursive: true });
   const busybox = await writeBusybox(realStoreDir, busyboxBinary);
   const builder = `${busybox.path}/bin/busybox`;
@@ -118,8 +168,20 @@ export async function writeGuixFarmDag(realStoreDir: string, busyboxBinary: stri
       inputSrcs: [busybox.path],
       system: guixSystem(),
       builder,
-      args: ['sh', '-c', scriptOf(name, inputs.map((i) => outputs.get(i)!))],
-      env: new Map([['name', drvName], ['builder', builder], ['system', guixSystem()], ['MARKER', marker]]),
+      args: [
+        'sh',
+        '-c',
+        scriptOf(
+          name,
+          inputs.map((i) => outputs.get(i)!),
+        ),
+      ],
+      env: new Map([
+        ['name', drvName],
+        ['builder', builder],
+        ['system', guixSystem()],
+        ['MARKER', marker],
+      ]),
     };
     const inputHashes = new Map(inputs.map((i) => [drvs.get(i)!, modulo.get(drvs.get(i)!)!]));
     const derivation = fillOutputPaths(draft, { storeDir: GNU_STORE, name: drvName, inputHashes });

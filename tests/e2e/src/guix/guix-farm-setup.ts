@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBuildDaemon, type BuildDaemon } from '@gbc/store';
 import { guixDir, startGuixDaemon, type GuixDaemonProcess, type GuixDaemonVersion } from '@gbc/store/testing';
-import { gbcOk, startGbc, startGbcCoordinator, type GbcCoordinator, type GbcProcess } from '../support/gbc-cli.js';
+import {
+  gbcOk,
+  startGbc,
+  startGbcCoordinator,
+  type GbcCoordinator,
+  type GbcProcess,
+} from '../support/gbc-cli.js';
 import { createPostgresDatabase } from '../support/postgres-database.js';
 import { generateGuixKeyPair } from './guix-authenticate.js';
 import { ensureMachineBuildUsers } from './guix-build-users.js';
@@ -82,33 +88,87 @@ export async function startGuixFarm(version: GuixDaemonVersion, closers: Closers
   const coordinatorGuixConfig = join(dir, 'coordinator-guix');
   const keys = generateGuixKeyPair(base, coordinatorGuixConfig);
   const coordinator = await startGbcCoordinator(dir, [
-    '--database', database.uri, '--data-dir', join(dir, 'data'),
-    '--agent-communication', 'http://127.0.0.1:0', '--client-communication', 'http://127.0.0.1:0',
-    '--store-dir', GNU_STORE, '--guix-signing-key', keys.secretKeyFile, '--log-level', 'warn',
+    '--database',
+    database.uri,
+    '--data-dir',
+    join(dir, 'data'),
+    '--agent-communication',
+    'http://127.0.0.1:0',
+    '--client-communication',
+    'http://127.0.0.1:0',
+    '--store-dir',
+    GNU_STORE,
+    '--guix-signing-key',
+    keys.secretKeyFile,
+    '--log-level',
+    'warn',
   ]);
-  closers.add('stopping the coordinator', async () => expectExit0('the coordinator', await coordinator.stop()));
+  closers.add('stopping the coordinator', async () =>
+    expectExit0('the coordinator', await coordinator.stop()),
+  );
   const gbc = (...args: string[]) => gbcOk([...args, '--coordinator', coordinator.clientUrl], dir);
   const machines: GuixMachine[] = [];
-  for (const tag of ['one', 'two'] as const) machines.push(await startMachine(version, tag, dir, coordinator, gbc, closers));
-  const dag = await writeGuixFarmDag(join(dir, 'workstation-store'), join(base, 'busybox', 'bin', 'busybox'), randomUUID());
-  return { version, dir, guixDir: base, coordinator, coordinatorGuixConfig, machines: [machines[0]!, machines[1]!], dag, gbc };
+  for (const tag of ['one', 'two'] as const)
+    machines.push(await startMachine(version, tag, dir, coordinator, gbc, closers));
+  const dag = await writeGuixFarmDag(
+    join(dir, 'workstation-store'),
+    join(base, 'busybox', 'bin', 'busybox'),
+    randomUUID(),
+  );
+  return {
+    version,
+    dir,
+    guixDir: base,
+    coordinator,
+    coordinatorGuixConfig,
+    machines: [machines[0]!, machines[1]!],
+    dag,
+    gbc,
+  };
 }
 
-async function startMachine(version: GuixDaemonVersion, tag: 'one' | 'two', dir: string, coordinator: GbcCoordinator,
-  gbc: (...args: string[]) => Promise<string>, closers: Closers): Promise<GuixMachine> {
+async function startMachine(
+  version: GuixDaemonVersion,
+  tag: 'one' | 'two',
+  dir: string,
+  coordinator: GbcCoordinator,
+  gbc: (...args: string[]) => Promise<string>,
+  closers: Closers,
+): Promise<GuixMachine> {
   // Its own build users: the daemons' user pools are as private as their stores (see guix-build-users.ts).
   const users = `--build-users-group=${ensureMachineBuildUsers(tag)}`;
   const daemon = await startGuixDaemon({ version, privateStore: true, extraArgs: [users] });
   closers.add(`stopping guix-daemon of machine ${tag}`, () => daemon.stop());
   const client = createBuildDaemon({ socket: daemon.socket, storeDir: GNU_STORE });
   closers.add(`closing the client of machine ${tag}'s daemon`, () => client.close());
-  const created = JSON.parse(await gbc('agent', 'new', `guix-${tag}`, '--tag', `machine=${tag}`, '--json')) as { agent: { uuid: string }; password: string };
+  const created = JSON.parse(
+    await gbc('agent', 'new', `guix-${tag}`, '--tag', `machine=${tag}`, '--json'),
+  ) as { agent: { uuid: string }; password: string };
   writeFileSync(join(dir, `agent-${tag}.password`), created.password, { mode: 0o600 });
   const agent = startGbc(dir, `agent-${tag}`, [
-    'agent', '--coordinator-url', coordinator.agentUrl, '--uuid', created.agent.uuid, '--password-file', `agent-${tag}.password`,
-    '--store-dir', GNU_STORE, '--daemon-socket', daemon.socket, '--guix-signing-key', MACHINE_GUIX_KEY,
-    '--state-dir', join(dir, `agent-${tag}-state`), '--max-parallel-builds', '2', '--max-1min-load-average', '1000',
-    '--upload-compression', tag === 'one' ? 'zstd' : 'gzip', '--poll-interval', '0.2',
+    'agent',
+    '--coordinator-url',
+    coordinator.agentUrl,
+    '--uuid',
+    created.agent.uuid,
+    '--password-file',
+    `agent-${tag}.password`,
+    '--store-dir',
+    GNU_STORE,
+    '--daemon-socket',
+    daemon.socket,
+    '--guix-signing-key',
+    MACHINE_GUIX_KEY,
+    '--state-dir',
+    join(dir, `agent-${tag}-state`),
+    '--max-parallel-builds',
+    '2',
+    '--max-1min-load-average',
+    '1000',
+    '--upload-compression',
+    tag === 'one' ? 'zstd' : 'gzip',
+    '--poll-interval',
+    '0.2',
   ]);
   closers.add(`stopping agent ${tag}`, async () => expectExit0(`agent ${tag}`, await stopAgent(agent)));
   return { tag, daemon, client, agentUuid: created.agent.uuid, agent };
@@ -116,18 +176,26 @@ async function startMachine(version: GuixDaemonVersion, tag: 'one' | 'two', dir:
 
 /** The end of each process's log (agents, coordinator, daemons), to show when a test failed. */
 export function farmLogs(farm: GuixFarm, chars = 4000): string {
-  return logTails([...farm.machines.flatMap((m) => [m.agent.errFile, m.daemon.logFile]), farm.coordinator.errFile], chars);
+  return logTails(
+    [...farm.machines.flatMap((m) => [m.agent.errFile, m.daemon.logFile]), farm.coordinator.errFile],
+    chars,
+  );
 }
 
 /** The last `chars` of each file, headed by its name. */
 export function logTails(files: readonly string[], chars = 4000): string {
-  return files.map((f) => `=== ${f}\n${existsSync(f) ? readFileSync(f, 'utf8').slice(-chars) : '(gone)'}`).join('\n');
+  return files
+    .map((f) => `=== ${f}\n${existsSync(f) ? readFileSync(f, 'utf8').slice(-chars) : '(gone)'}`)
+    .join('\n');
 }
 
 /** SIGTERM (finish what it holds); a second SIGTERM (abort it) if it is still running after a while, as after a failed test. */
 export async function stopAgent(agent: GbcProcess): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
-  const graceful = await Promise.race([agent.stop(), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), AGENT_GRACE_MS)))]);
+  const graceful = await Promise.race([
+    agent.stop(),
+    new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), AGENT_GRACE_MS))),
+  ]);
   clearTimeout(timer);
   return graceful ?? agent.stop();
 }

@@ -27,20 +27,29 @@ export async function fetchGuixNarinfo(cacheUrl: string, storePath: string): Pro
   const res = await fetch(`${cacheUrl}/${hash}.narinfo?flavour=guix`);
   const text = await res.text();
   if (res.status !== 200) throw new Error(`GET ${hash}.narinfo?flavour=guix: ${res.status} ${text}`);
-  const fields = text.split('\n').filter((l) => l !== '').map((line): [string, string] => {
-    const at = line.indexOf(': ');
-    return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 2)];
-  });
+  const fields = text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((line): [string, string] => {
+      const at = line.indexOf(': ');
+      return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 2)];
+    });
   const at = text.indexOf('Signature:');
   if (at < 0) throw new Error(`the narinfo of ${storePath} has no Signature: ${text}`);
   const signedText = text.slice(0, at);
   const value = fields.find(([k]) => k === 'Signature')![1];
   const parts = value.split(';');
-  if (parts.length !== 3 || parts[0] !== '1') throw new Error(`the narinfo of ${storePath} has a signature Guix cannot read: ${value}`);
+  if (parts.length !== 3 || parts[0] !== '1')
+    throw new Error(`the narinfo of ${storePath} has a signature Guix cannot read: ${value}`);
   return {
-    text, fields, signedText,
+    text,
+    fields,
+    signedText,
     signedSha256: createHash('sha256').update(signedText, 'utf8').digest('hex'),
-    signedFields: signedText.split('\n').filter((l) => l.includes(': ')).map((l) => l.slice(0, l.indexOf(': '))),
+    signedFields: signedText
+      .split('\n')
+      .filter((l) => l.includes(': '))
+      .map((l) => l.slice(0, l.indexOf(': '))),
     signatureHost: parts[1]!,
     signature: new Uint8Array(Buffer.from(parts[2]!, 'base64')),
   };
@@ -52,15 +61,22 @@ export function field(info: ServedGuixNarinfo, name: string): string | undefined
 }
 
 /** Every NAR the narinfo offers (URL and Compression groups), downloaded and decompressed. */
-export async function fetchOfferedNars(cacheUrl: string, info: ServedGuixNarinfo): Promise<Array<{ compression: string; nar: Uint8Array }>> {
+export async function fetchOfferedNars(
+  cacheUrl: string,
+  info: ServedGuixNarinfo,
+): Promise<Array<{ compression: string; nar: Uint8Array }>> {
   const urls = info.fields.filter(([k]) => k === 'URL').map(([, v]) => v);
   const compressions = info.fields.filter(([k]) => k === 'Compression').map(([, v]) => v);
-  if (urls.length === 0 || urls.length !== compressions.length) throw new Error(`narinfo URL and Compression groups do not pair up: ${info.text}`);
-  return Promise.all(urls.map(async (url, i) => {
-    const compression = compressions[i]!;
-    if (!isCompression(compression)) throw new Error(`narinfo offers ${url} in ${compression}, which this test cannot decompress`);
-    return { compression, nar: decompressWith(compression, await fetchCacheFile(cacheUrl, url)) };
-  }));
+  if (urls.length === 0 || urls.length !== compressions.length)
+    throw new Error(`narinfo URL and Compression groups do not pair up: ${info.text}`);
+  return Promise.all(
+    urls.map(async (url, i) => {
+      const compression = compressions[i]!;
+      if (!isCompression(compression))
+        throw new Error(`narinfo offers ${url} in ${compression}, which this test cannot decompress`);
+      return { compression, nar: decompressWith(compression, await fetchCacheFile(cacheUrl, url)) };
+    }),
+  );
 }
 
 function isCompression(name: string): name is UploadCompression {

@@ -4,7 +4,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** The narinfo of `storePath` from the cache at `agentUrl`: its status and parsed fields (`null` unless 200). */
-export async function fetchNarinfo(agentUrl: string, storePath: string): Promise<{ status: number; fields: Map<string, string> | null }> {
+export async function fetchNarinfo(
+  agentUrl: string,
+  storePath: string,
+): Promise<{ status: number; fields: Map<string, string> | null }> {
   const hash = storePath.slice(storePath.lastIndexOf('/') + 1).slice(0, 32);
   const res = await fetch(`${agentUrl}/${hash}.narinfo`);
   const text = await res.text();

@@ -18,8 +18,13 @@ const coordinator = await createCoordinator({
   uploads: options.maxNarSize === undefined ? {} : { maxNarSize: options.maxNarSize },
 });
 await coordinator.start();
-const listening = await listen(coordinator, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
-process.stdout.write(`${JSON.stringify({ pid: process.pid, agentUrl: listening.agentUrl, clientUrl: listening.clientUrl })}\n`);
+const listening = await listen(coordinator, {
+  agentUrl: 'http://127.0.0.1:0',
+  clientUrl: 'http://127.0.0.1:0',
+});
+process.stdout.write(
+  `${JSON.stringify({ pid: process.pid, agentUrl: listening.agentUrl, clientUrl: listening.clientUrl })}\n`,
+);
 
 let stopping = false;
 const stop = async (): Promise<void> => {

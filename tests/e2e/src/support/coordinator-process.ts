@@ -37,13 +37,27 @@ const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('./coordinator-main.ts', import.meta.url));
 
 /** Starts a coordinator on `sqlite://<dir>/gbc.db` with data in `<dir>/data` (both kept across restarts). */
-export async function startCoordinatorProcess(dir: string, options: Partial<LaunchOptions> = {}): Promise<CoordinatorProcess> {
-  const launch: LaunchOptions = { databaseUri: `sqlite://${join(dir, 'gbc.db')}`, dataDir: join(dir, 'data'), storeDir: '/nix/store', ...options };
+export async function startCoordinatorProcess(
+  dir: string,
+  options: Partial<LaunchOptions> = {},
+): Promise<CoordinatorProcess> {
+  const launch: LaunchOptions = {
+    databaseUri: `sqlite://${join(dir, 'gbc.db')}`,
+    dataDir: join(dir, 'data'),
+    storeDir: '/nix/store',
+    ...options,
+  };
   const logFile = join(dir, `coordinator-${Date.now()}.log`);
   const err = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, JSON.stringify(launch)], {
-    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', err], env: { ...process.env },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', MAIN, JSON.stringify(launch)],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', err],
+      env: { ...process.env },
+    },
+  );
   closeSync(err);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let ready: { pid: number; agentUrl: string; clientUrl: string };
@@ -59,19 +73,32 @@ export async function startCoordinatorProcess(dir: string, options: Partial<Laun
     await exited;
   };
   return {
-    pid: ready.pid, agentUrl: ready.agentUrl, clientUrl: ready.clientUrl, logFile,
+    pid: ready.pid,
+    agentUrl: ready.agentUrl,
+    clientUrl: ready.clientUrl,
+    logFile,
     client: new CoordinatorClient({ baseUrl: ready.clientUrl }),
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
   };
 }
 
-async function firstLine(child: ChildProcess, exited: Promise<void>, logFile: string): Promise<{ pid: number; agentUrl: string; clientUrl: string }> {
+async function firstLine(
+  child: ChildProcess,
+  exited: Promise<void>,
+  logFile: string,
+): Promise<{ pid: number; agentUrl: string; clientUrl: string }> {
   const lines = createInterface({ input: child.stdout! });
   const line = await Promise.race([
     new Promise<string>((resolve) => lines.once('line', resolve)),
-    exited.then(() => { throw new Error(`the coordinator exited before listening: ${readFileSync(logFile, 'utf8').slice(-2000)}`); }),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the coordinator did not listen within 90 s')), 90_000).unref()),
+    exited.then(() => {
+      throw new Error(
+        `the coordinator exited before listening: ${readFileSync(logFile, 'utf8').slice(-2000)}`,
+      );
+    }),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the coordinator did not listen within 90 s')), 90_000).unref(),
+    ),
   ]);
   lines.close();
   child.stdout!.resume();

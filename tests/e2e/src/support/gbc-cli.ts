@@ -33,7 +33,9 @@ export function runGbc(args: readonly string[], cwd: string, stdin = ''): Promis
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr }),
+    );
     child.stdin.end(stdin);
   });
 }
@@ -75,7 +77,11 @@ export interface GbcCoordinator extends GbcProcess {
 export async function startGbcCoordinator(cwd: string, args: readonly string[]): Promise<GbcCoordinator> {
   const errFile = join(cwd, 'coordinator.err');
   const err = openSync(errFile, 'w');
-  const child = spawn(GBC_BIN, ['coordinator', '--json', ...args], { cwd, env: gbcEnv(), stdio: ['ignore', 'pipe', err] });
+  const child = spawn(GBC_BIN, ['coordinator', '--json', ...args], {
+    cwd,
+    env: gbcEnv(),
+    stdio: ['ignore', 'pipe', err],
+  });
   closeSync(err);
   const handle = processHandle(child, errFile);
   const lines = createInterface({ input: child.stdout! });
@@ -83,28 +89,46 @@ export async function startGbcCoordinator(cwd: string, args: readonly string[]):
   let text = '';
   let timer: NodeJS.Timeout | undefined;
   const info = await Promise.race([
-    new Promise<{ agentUrl: string; clientUrl: string }>((resolve) => lines.on('line', (line) => {
-      text += `${line}\n`;
-      try {
-        resolve(JSON.parse(text) as { agentUrl: string; clientUrl: string });
-      } catch {
-        // not complete yet
-      }
-    })),
-    new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8').slice(-2000)}`)))),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`gbc coordinator did not listen within 120 s; see ${errFile}`)), 120_000))),
-  ]).catch(async (error: unknown) => {
-    // Never leave a coordinator behind that no caller holds a handle to.
-    await handle.stop();
-    throw error;
-  }).finally(() => clearTimeout(timer));
+    new Promise<{ agentUrl: string; clientUrl: string }>((resolve) =>
+      lines.on('line', (line) => {
+        text += `${line}\n`;
+        try {
+          resolve(JSON.parse(text) as { agentUrl: string; clientUrl: string });
+        } catch {
+          // not complete yet
+        }
+      }),
+    ),
+    new Promise<never>((_, reject) =>
+      child.once('exit', () =>
+        reject(
+          new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8').slice(-2000)}`),
+        ),
+      ),
+    ),
+    new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new Error(`gbc coordinator did not listen within 120 s; see ${errFile}`)),
+          120_000,
+        )),
+    ),
+  ])
+    .catch(async (error: unknown) => {
+      // Never leave a coordinator behind that no caller holds a handle to.
+      await handle.stop();
+      throw error;
+    })
+    .finally(() => clearTimeout(timer));
   lines.close();
   child.stdout!.resume();
   return { ...handle, agentUrl: info.agentUrl, clientUrl: info.clientUrl };
 }
 
 function processHandle(child: ChildProcess, errFile: string): GbcProcess {
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === null ? -1 : 128))));
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal === null ? -1 : 128))),
+  );
   return {
     pid: child.pid ?? -1,
     errFile,

@@ -12,11 +12,19 @@ export interface TestAgent {
 }
 
 /** Creates an agent through the client API and an AgentClient for it on `agentUrl`. */
-export async function createTestAgent(client: CoordinatorClient, agentUrl: string, name: string): Promise<TestAgent> {
+export async function createTestAgent(
+  client: CoordinatorClient,
+  agentUrl: string,
+  name: string,
+): Promise<TestAgent> {
   const created = await client.createAgent({ name });
   const password = created.password;
   if (password === undefined || password === null) throw new Error('createAgent answered no password');
-  return { uuid: created.agent.uuid, password, client: agentClientFor(agentUrl, created.agent.uuid, password) };
+  return {
+    uuid: created.agent.uuid,
+    password,
+    client: agentClientFor(agentUrl, created.agent.uuid, password),
+  };
 }
 
 /** An AgentClient for an existing agent (e.g. on a restarted coordinator's new port). */
@@ -25,7 +33,12 @@ export function agentClientFor(agentUrl: string, uuid: string, password: string)
 }
 
 /** Submits `drv`, has `agent` fetch it (bounded polling) and report its start; returns the build uuid. */
-export async function submitAndStart(client: CoordinatorClient, agent: AgentClient, drv: string, system = 'x86_64-linux'): Promise<string> {
+export async function submitAndStart(
+  client: CoordinatorClient,
+  agent: AgentClient,
+  drv: string,
+  system = 'x86_64-linux',
+): Promise<string> {
   const [submitted] = await submitDerivations(client, [drv]);
   if (submitted === undefined) throw new Error(`submitDerivations created no build for ${drv}`);
   for (let i = 0; i < 400; i++) {
@@ -35,7 +48,8 @@ export async function submitAndStart(client: CoordinatorClient, agent: AgentClie
       await agent.reportBuildStart(mine.uuid);
       return mine.uuid;
     }
-    if (builds.length > 0) throw new Error(`fetched other builds than ${submitted.uuid}: ${builds.map((b) => b.uuid).join(' ')}`);
+    if (builds.length > 0)
+      throw new Error(`fetched other builds than ${submitted.uuid}: ${builds.map((b) => b.uuid).join(' ')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`build ${submitted.uuid} was never allocated`);

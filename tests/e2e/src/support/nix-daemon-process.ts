@@ -33,20 +33,37 @@ export async function startNixDaemon(dir: string, storeDir: string): Promise<Nix
   const root = join(dir, 'root');
   const logFile = join(dir, 'daemon.log');
   const out = openSync(logFile, 'a');
-  const child = spawn('nix-daemon', ['--store', localStoreUri(storeDir, root), '--option', 'sandbox', 'true', '--option', 'sandbox-paths', SANDBOX_PATHS], {
-    env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socketPath }, stdio: ['ignore', out, out],
-  });
+  const child = spawn(
+    'nix-daemon',
+    [
+      '--store',
+      localStoreUri(storeDir, root),
+      '--option',
+      'sandbox',
+      'true',
+      '--option',
+      'sandbox-paths',
+      SANDBOX_PATHS,
+    ],
+    {
+      env: { ...process.env, NIX_DAEMON_SOCKET_PATH: socketPath },
+      stdio: ['ignore', out, out],
+    },
+  );
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const socket = `unix://${socketPath}`;
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`nix-daemon exited early (${child.exitCode}); see ${logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`nix-daemon exited early (${child.exitCode}); see ${logFile}`);
     if (existsSync(socketPath) && (await answers(socket, storeDir))) break;
     if (i > 800) throw new Error(`nix-daemon did not answer on ${socketPath} within 20 s; see ${logFile}`);
     await new Promise((r) => setTimeout(r, 25));
   }
   return {
-    socket, root, logFile,
+    socket,
+    root,
+    logFile,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

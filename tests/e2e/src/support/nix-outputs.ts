@@ -19,7 +19,8 @@ export interface BuiltOutput {
 }
 
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
-const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const run = (cmd: string, args: string[]): string =>
+  execFileSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 /**
  * Instantiates and builds `derivation { name; builder = /bin/sh; args = [-c script]; }`
@@ -29,13 +30,19 @@ export function buildNixOutput(name: string, script: string, nonce: string): Bui
   const dir = mkdtempSync(join(tmpdir(), 'gbc-e2e-nix-'));
   try {
     const file = join(dir, 'expr.nix');
-    writeFileSync(file, `derivation { name = ${JSON.stringify(name)}; system = builtins.currentSystem; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; nonce = ${JSON.stringify(nonce)}; args = [ "-c" ${JSON.stringify(script)} ]; }\n`);
+    writeFileSync(
+      file,
+      `derivation { name = ${JSON.stringify(name)}; system = builtins.currentSystem; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; nonce = ${JSON.stringify(nonce)}; args = [ "-c" ${JSON.stringify(script)} ]; }\n`,
+    );
     const drv = run('nix-instantiate', [file]);
     const out = run('nix-store', ['-r', drv]);
     const nar = new Uint8Array(execFileSync('nix-store', ['--dump', out], { env, maxBuffer: 1 << 30 }));
     const narHash = run('nix-store', ['-q', '--hash', out]);
     const narSize = Number(run('nix-store', ['-q', '--size', out]));
-    const references = run('nix-store', ['-q', '--references', out]).split('\n').filter((l) => l !== '').map((p) => basename(p));
+    const references = run('nix-store', ['-q', '--references', out])
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((p) => basename(p));
     return { drv, out, nar, narHash, narSize, references };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -46,43 +46,77 @@ describe('a coordinator killed with SIGKILL in the middle of an upload', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const cases: [UploadCompression, 'resume' | 'restart'][] = [['zstd', 'resume'], ['none', 'resume'], ['gzip', 'restart']];
-  it.each(cases)('a %s upload, then the agent %ss after the new coordinator starts', async (compression, how) => {
-    const built = buildNixOutput(`killed-${compression}`, `seq 1 800000 > $out; echo ${compression} >> $out`, nonce);
-    const body = compressWith(compression, built.nar);
-    const half = Math.floor(body.length / 2);
-    const meta = { compression, narHash: built.narHash, narSize: built.narSize, references: built.references };
-    let client = agentClientFor(coordinator.agentUrl, agent.uuid, agent.password);
-    const build = await submitAndStart(coordinator.client, client, built.drv);
+  const cases: [UploadCompression, 'resume' | 'restart'][] = [
+    ['zstd', 'resume'],
+    ['none', 'resume'],
+    ['gzip', 'restart'],
+  ];
+  it.each(cases)(
+    'a %s upload, then the agent %ss after the new coordinator starts',
+    async (compression, how) => {
+      const built = buildNixOutput(
+        `killed-${compression}`,
+        `seq 1 800000 > $out; echo ${compression} >> $out`,
+        nonce,
+      );
+      const body = compressWith(compression, built.nar);
+      const half = Math.floor(body.length / 2);
+      const meta = {
+        compression,
+        narHash: built.narHash,
+        narSize: built.narSize,
+        references: built.references,
+      };
+      let client = agentClientFor(coordinator.agentUrl, agent.uuid, agent.password);
+      const build = await submitAndStart(coordinator.client, client, built.drv);
 
-    let release = (): void => undefined;
-    const hold = new Promise<void>((resolve) => { release = resolve; });
-    const first = client.uploadOutput(build, 'out', meta, stalled(body.subarray(0, half), hold)).then(() => undefined, (e: unknown) => e);
-    await waitUntil(`the coordinator holds ${half} bytes`, async () => (await client.outputUploadProgress(build, 'out')).bytesReceived === half);
-    await coordinator.kill();
-    const broken = await first;
-    release();
-    expect(isProtocolError(broken, 'network-error')).toBe(true);
-    expect(filesInArea(join(dir, 'data'), 'scratch')).toContain(`uploads/${build}-out.part`);
+      let release = (): void => undefined;
+      const hold = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const first = client.uploadOutput(build, 'out', meta, stalled(body.subarray(0, half), hold)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await waitUntil(
+        `the coordinator holds ${half} bytes`,
+        async () => (await client.outputUploadProgress(build, 'out')).bytesReceived === half,
+      );
+      await coordinator.kill();
+      const broken = await first;
+      release();
+      expect(isProtocolError(broken, 'network-error')).toBe(true);
+      expect(filesInArea(join(dir, 'data'), 'scratch')).toContain(`uploads/${build}-out.part`);
 
-    coordinator = await startCoordinatorProcess(dir);
-    client = agentClientFor(coordinator.agentUrl, agent.uuid, agent.password);
-    const progress = await client.outputUploadProgress(build, 'out');
-    expect(progress).toEqual({ bytesReceived: half, complete: false });
-    const early = await client.reportResult(build, { result: 'success' }).then(() => undefined, (e: unknown) => e);
-    expect(isProtocolError(early, 'conflict')).toBe(true);
+      coordinator = await startCoordinatorProcess(dir);
+      client = agentClientFor(coordinator.agentUrl, agent.uuid, agent.password);
+      const progress = await client.outputUploadProgress(build, 'out');
+      expect(progress).toEqual({ bytesReceived: half, complete: false });
+      const early = await client.reportResult(build, { result: 'success' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isProtocolError(early, 'conflict')).toBe(true);
 
-    const offset = how === 'resume' ? progress.bytesReceived : 0;
-    const stored = await client.uploadOutput(build, 'out', meta, body.subarray(offset), { offset });
-    expect(stored).toEqual({ path: built.out, narHash: built.narHash, narSize: built.narSize, compression, fileSize: body.length });
-    expect(filesInArea(join(dir, 'data'), 'scratch').filter((f) => f.startsWith('uploads/'))).toEqual([]);
+      const offset = how === 'resume' ? progress.bytesReceived : 0;
+      const stored = await client.uploadOutput(build, 'out', meta, body.subarray(offset), { offset });
+      expect(stored).toEqual({
+        path: built.out,
+        narHash: built.narHash,
+        narSize: built.narSize,
+        compression,
+        fileSize: body.length,
+      });
+      expect(filesInArea(join(dir, 'data'), 'scratch').filter((f) => f.startsWith('uploads/'))).toEqual([]);
 
-    await client.reportResult(build, { result: 'success' });
-    expect((await coordinator.client.getBuild(build)).state).toBe('succeeded');
-    const narinfo = await fetchNarinfo(coordinator.agentUrl, built.out);
-    expect(narinfo.fields?.get('NarHash')).toBe(built.narHash);
-    expect(narinfo.fields?.get('NarSize')).toBe(String(built.narSize));
-    const served = await fetchCacheFile(coordinator.agentUrl, narinfo.fields?.get('URL') ?? '');
-    expect(Buffer.from(decompressWith(compression, served)).equals(Buffer.from(built.nar))).toBe(true);
-  }, 240_000);
+      await client.reportResult(build, { result: 'success' });
+      expect((await coordinator.client.getBuild(build)).state).toBe('succeeded');
+      const narinfo = await fetchNarinfo(coordinator.agentUrl, built.out);
+      expect(narinfo.fields?.get('NarHash')).toBe(built.narHash);
+      expect(narinfo.fields?.get('NarSize')).toBe(String(built.narSize));
+      const served = await fetchCacheFile(coordinator.agentUrl, narinfo.fields?.get('URL') ?? '');
+      expect(Buffer.from(decompressWith(compression, served)).equals(Buffer.from(built.nar))).toBe(true);
+    },
+    240_000,
+  );
 });

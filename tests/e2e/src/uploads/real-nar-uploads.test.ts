@@ -35,30 +35,52 @@ describe('output uploads of real NARs through a coordinator process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(COMPRESSIONS)('stores, accepts and serves a %s upload of a directory output', async (compression) => {
-    const script = `mkdir $out && seq 1 20000 > $out/numbers && echo ${compression} > $out/name && ln -s numbers $out/link && printf '#!/bin/sh\\n' > $out/run && chmod +x $out/run`;
-    const built = buildNixOutput(`upload-${compression}`, script, nonce);
-    expect(built.nar.length).toBe(built.narSize);
-    const body = compressWith(compression, built.nar);
-    const build = await submitAndStart(coordinator.client, agent.client, built.drv);
+  it.each(COMPRESSIONS)(
+    'stores, accepts and serves a %s upload of a directory output',
+    async (compression) => {
+      const script = `mkdir $out && seq 1 20000 > $out/numbers && echo ${compression} > $out/name && ln -s numbers $out/link && printf '#!/bin/sh\\n' > $out/run && chmod +x $out/run`;
+      const built = buildNixOutput(`upload-${compression}`, script, nonce);
+      expect(built.nar.length).toBe(built.narSize);
+      const body = compressWith(compression, built.nar);
+      const build = await submitAndStart(coordinator.client, agent.client, built.drv);
 
-    const stored = await agent.client.uploadOutput(build, 'out', { compression, narHash: built.narHash, narSize: built.narSize, references: built.references }, chunked(body, 8192));
-    expect(stored).toEqual({ path: built.out, narHash: built.narHash, narSize: built.narSize, compression, fileSize: body.length });
-    expect(await agent.client.outputUploadProgress(build, 'out')).toEqual({ bytesReceived: body.length, complete: true });
+      const stored = await agent.client.uploadOutput(
+        build,
+        'out',
+        { compression, narHash: built.narHash, narSize: built.narSize, references: built.references },
+        chunked(body, 8192),
+      );
+      expect(stored).toEqual({
+        path: built.out,
+        narHash: built.narHash,
+        narSize: built.narSize,
+        compression,
+        fileSize: body.length,
+      });
+      expect(await agent.client.outputUploadProgress(build, 'out')).toEqual({
+        bytesReceived: body.length,
+        complete: true,
+      });
 
-    await agent.client.reportResult(build, { result: 'success' });
-    expect((await coordinator.client.getBuild(build)).state).toBe('succeeded');
+      await agent.client.reportResult(build, { result: 'success' });
+      expect((await coordinator.client.getBuild(build)).state).toBe('succeeded');
 
-    const narinfo = await fetchNarinfo(coordinator.agentUrl, built.out);
-    expect(narinfo.status).toBe(200);
-    expect(narinfo.fields?.get('StorePath')).toBe(built.out);
-    expect(narinfo.fields?.get('NarHash')).toBe(built.narHash);
-    expect(narinfo.fields?.get('NarSize')).toBe(String(built.narSize));
-    expect(narinfo.fields?.get('Compression')).toBe(compression);
-    expect(narinfo.fields?.get('FileSize')).toBe(String(body.length));
-    const served = await fetchCacheFile(coordinator.agentUrl, narinfo.fields?.get('URL') ?? '');
-    expect(Buffer.from(served).equals(Buffer.from(body))).toBe(true);
-    expect(Buffer.from(decompressWith(compression, served)).equals(Buffer.from(built.nar))).toBe(true);
-    expect(filesInArea(join(dir, 'data'), 'nar').filter((f) => f.includes(built.out.slice('/nix/store/'.length)))).toHaveLength(1);
-  }, 120_000);
+      const narinfo = await fetchNarinfo(coordinator.agentUrl, built.out);
+      expect(narinfo.status).toBe(200);
+      expect(narinfo.fields?.get('StorePath')).toBe(built.out);
+      expect(narinfo.fields?.get('NarHash')).toBe(built.narHash);
+      expect(narinfo.fields?.get('NarSize')).toBe(String(built.narSize));
+      expect(narinfo.fields?.get('Compression')).toBe(compression);
+      expect(narinfo.fields?.get('FileSize')).toBe(String(body.length));
+      const served = await fetchCacheFile(coordinator.agentUrl, narinfo.fields?.get('URL') ?? '');
+      expect(Buffer.from(served).equals(Buffer.from(body))).toBe(true);
+      expect(Buffer.from(decompressWith(compression, served)).equals(Buffer.from(built.nar))).toBe(true);
+      expect(
+        filesInArea(join(dir, 'data'), 'nar').filter((f) =>
+          f.includes(built.out.slice('/nix/store/'.length)),
+        ),
+      ).toHaveLength(1);
+    },
+    120_000,
+  );
 });

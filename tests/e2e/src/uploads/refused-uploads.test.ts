@@ -34,7 +34,8 @@ function sha256Of(data: Uint8Array): string {
 
 function corrupt(data: Uint8Array): Uint8Array {
   const copy = data.slice();
-  for (let i = Math.floor(copy.length / 2); i < Math.floor(copy.length / 2) + 16 && i < copy.length; i++) copy[i] = copy[i]! ^ 0x5a;
+  for (let i = Math.floor(copy.length / 2); i < Math.floor(copy.length / 2) + 16 && i < copy.length; i++)
+    copy[i] = copy[i]! ^ 0x5a;
   return copy;
 }
 
@@ -45,12 +46,48 @@ function badUploads(compression: UploadCompression, small: BuiltOutput, big: Bui
   const data = ['bad-request', 'hash-mismatch', 'size-mismatch'];
   return [
     { what: 'corrupted in the middle', meta, body: corrupt(body), status: 400, codes: data },
-    { what: 'truncated at 60%', meta, body: body.subarray(0, Math.floor(body.length * 0.6)), status: 400, codes: data },
-    { what: 'longer than declared', meta, body: Buffer.concat([body, compression === 'none' ? garbage : compressWith(compression, garbage)]), status: 400, codes: data },
-    { what: 'a wrong NarHash', meta: { ...meta, narHash: sha256Of(Buffer.concat([small.nar, Buffer.from('x')])) }, body, status: 400, codes: ['hash-mismatch'] },
-    { what: 'a NarSize too large', meta: { ...meta, narSize: small.narSize + 8 }, body, status: 400, codes: ['size-mismatch', 'bad-request'] },
-    { what: 'a NarSize too small', meta: { ...meta, narSize: small.narSize - 8 }, body, status: 400, codes: ['size-mismatch', 'bad-request'] },
-    { what: 'a NAR over the limit', meta: { compression, narHash: big.narHash, narSize: big.narSize, references: [] }, body: compressWith(compression, big.nar), status: 413, codes: ['payload-too-large'] },
+    {
+      what: 'truncated at 60%',
+      meta,
+      body: body.subarray(0, Math.floor(body.length * 0.6)),
+      status: 400,
+      codes: data,
+    },
+    {
+      what: 'longer than declared',
+      meta,
+      body: Buffer.concat([body, compression === 'none' ? garbage : compressWith(compression, garbage)]),
+      status: 400,
+      codes: data,
+    },
+    {
+      what: 'a wrong NarHash',
+      meta: { ...meta, narHash: sha256Of(Buffer.concat([small.nar, Buffer.from('x')])) },
+      body,
+      status: 400,
+      codes: ['hash-mismatch'],
+    },
+    {
+      what: 'a NarSize too large',
+      meta: { ...meta, narSize: small.narSize + 8 },
+      body,
+      status: 400,
+      codes: ['size-mismatch', 'bad-request'],
+    },
+    {
+      what: 'a NarSize too small',
+      meta: { ...meta, narSize: small.narSize - 8 },
+      body,
+      status: 400,
+      codes: ['size-mismatch', 'bad-request'],
+    },
+    {
+      what: 'a NAR over the limit',
+      meta: { compression, narHash: big.narHash, narSize: big.narSize, references: [] },
+      body: compressWith(compression, big.nar),
+      status: 413,
+      codes: ['payload-too-large'],
+    },
   ];
 }
 
@@ -74,33 +111,61 @@ describe('refused output uploads leave nothing published', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(COMPRESSIONS)('refuses each bad %s upload with its 4xx, then accepts the good one', async (compression) => {
-    const small = buildNixOutput(`refused-${compression}`, `seq 1 5000 > $out; echo ${compression} >> $out`, nonce);
-    const build = await submitAndStart(coordinator.client, agent.client, small.drv);
-    const basename = small.out.slice('/nix/store/'.length);
-    const seen: string[] = [];
-    for (const bad of badUploads(compression, small, big)) {
-      const error = await agent.client.uploadOutput(build, 'out', bad.meta, bad.body).then(() => undefined, (e: unknown) => e);
-      if (!isProtocolError(error)) throw new Error(`${bad.what}: expected a refusal, got ${String(error)}`);
-      seen.push(`${bad.what}: ${error.status} ${error.code}`);
-      expect(error.status, bad.what).toBe(bad.status);
-      expect(bad.codes, bad.what).toContain(error.code);
-      expect((await fetchNarinfo(coordinator.agentUrl, small.out)).status, bad.what).toBe(404);
-      expect(filesInArea(join(dir, 'data'), 'nar').filter((f) => f.includes(basename)), bad.what).toEqual([]);
-      expect(filesInArea(join(dir, 'data'), 'scratch').filter((f) => f.startsWith('uploads/')), bad.what).toEqual([]);
-      expect(await agent.client.outputUploadProgress(build, 'out'), bad.what).toEqual({ bytesReceived: 0, complete: false });
-      const refused = await agent.client.reportResult(build, { result: 'success' }).then(() => undefined, (e: unknown) => e);
-      expect(isProtocolError(refused, 'conflict'), `${bad.what}: success refused`).toBe(true);
-      expect((await coordinator.client.getBuild(build)).state, bad.what).toBe('started');
-    }
-    expect(seen).toHaveLength(7);
+  it.each(COMPRESSIONS)(
+    'refuses each bad %s upload with its 4xx, then accepts the good one',
+    async (compression) => {
+      const small = buildNixOutput(
+        `refused-${compression}`,
+        `seq 1 5000 > $out; echo ${compression} >> $out`,
+        nonce,
+      );
+      const build = await submitAndStart(coordinator.client, agent.client, small.drv);
+      const basename = small.out.slice('/nix/store/'.length);
+      const seen: string[] = [];
+      for (const bad of badUploads(compression, small, big)) {
+        const error = await agent.client.uploadOutput(build, 'out', bad.meta, bad.body).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (!isProtocolError(error)) throw new Error(`${bad.what}: expected a refusal, got ${String(error)}`);
+        seen.push(`${bad.what}: ${error.status} ${error.code}`);
+        expect(error.status, bad.what).toBe(bad.status);
+        expect(bad.codes, bad.what).toContain(error.code);
+        expect((await fetchNarinfo(coordinator.agentUrl, small.out)).status, bad.what).toBe(404);
+        expect(
+          filesInArea(join(dir, 'data'), 'nar').filter((f) => f.includes(basename)),
+          bad.what,
+        ).toEqual([]);
+        expect(
+          filesInArea(join(dir, 'data'), 'scratch').filter((f) => f.startsWith('uploads/')),
+          bad.what,
+        ).toEqual([]);
+        expect(await agent.client.outputUploadProgress(build, 'out'), bad.what).toEqual({
+          bytesReceived: 0,
+          complete: false,
+        });
+        const refused = await agent.client.reportResult(build, { result: 'success' }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isProtocolError(refused, 'conflict'), `${bad.what}: success refused`).toBe(true);
+        expect((await coordinator.client.getBuild(build)).state, bad.what).toBe('started');
+      }
+      expect(seen).toHaveLength(7);
 
-    const stored = await agent.client.uploadOutput(build, 'out', { compression, narHash: small.narHash, narSize: small.narSize, references: small.references }, compressWith(compression, small.nar));
-    expect(stored.narHash).toBe(small.narHash);
-    await agent.client.reportResult(build, { result: 'success' });
-    expect((await coordinator.client.getBuild(build)).state).toBe('succeeded');
-    const narinfo = await fetchNarinfo(coordinator.agentUrl, small.out);
-    expect(narinfo.fields?.get('NarHash')).toBe(small.narHash);
-    expect(filesInArea(join(dir, 'data'), 'nar').filter((f) => f.includes(basename))).toHaveLength(1);
-  }, 180_000);
+      const stored = await agent.client.uploadOutput(
+        build,
+        'out',
+        { compression, narHash: small.narHash, narSize: small.narSize, references: small.references },
+        compressWith(compression, small.nar),
+      );
+      expect(stored.narHash).toBe(small.narHash);
+      await agent.client.reportResult(build, { result: 'success' });
+      expect((await coordinator.client.getBuild(build)).state).toBe('succeeded');
+      const narinfo = await fetchNarinfo(coordinator.agentUrl, small.out);
+      expect(narinfo.fields?.get('NarHash')).toBe(small.narHash);
+      expect(filesInArea(join(dir, 'data'), 'nar').filter((f) => f.includes(basename))).toHaveLength(1);
+    },
+    180_000,
+  );
 });

@@ -9,7 +9,12 @@ import { waitFor } from '../../test-support/bytes.js';
 import { createHookRunner, type HookRunner } from '../hook-runner.js';
 import { HOOK_EVENT_TYPES } from '../hook-types.js';
 import { createGuixDataServiceHook } from './guix-data-service.js';
-import { makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from '../testing/test-coordinator.js';
+import {
+  makeTestDir,
+  openTestCoordinator,
+  removeTestDir,
+  type TestCoordinator,
+} from '../testing/test-coordinator.js';
 import type { ManualClock } from '../../clock.js';
 
 interface Recorded {
@@ -37,14 +42,27 @@ beforeAll(async () => {
         res.writeHead(503).end('maintenance');
         return;
       }
-      posts.push({ url: `${req.method} ${req.url}`, contentType: req.headers['content-type'], body: JSON.parse(body) as Recorded['body'] });
+      posts.push({
+        url: `${req.method} ${req.url}`,
+        contentType: req.headers['content-type'],
+        body: JSON.parse(body) as Recorded['body'],
+      });
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  const hook = createGuixDataServiceHook({ builtin: 'guix-data-service', url, buildServerId: 7, token: 'se cret' });
-  runner = createHookRunner(tc.ctx, { hooks: new Map(HOOK_EVENT_TYPES.map((t) => [t, [hook]])), pollIntervalMs: 20, backoff: { baseMs: 1000 } });
+  const hook = createGuixDataServiceHook({
+    builtin: 'guix-data-service',
+    url,
+    buildServerId: 7,
+    token: 'se cret',
+  });
+  runner = createHookRunner(tc.ctx, {
+    hooks: new Map(HOOK_EVENT_TYPES.map((t) => [t, [hook]])),
+    pollIntervalMs: 20,
+    backoff: { baseMs: 1000 },
+  });
   runner.start();
 });
 
@@ -61,22 +79,52 @@ const derivation = '/gnu/store/0123456789abcdfghijklmnpqrsvwxyz-hello-2.12.drv';
 describe('guix-data-service hook', () => {
   it('POSTs each build event once with the service names, skipping missing-inputs', async () => {
     const db = tc.ctx.datastore.db;
-    const ids = await enqueueEvents(db, HOOK_EVENT_TYPES.map((t) => ({ eventType: t, payload: { build, derivation } })), tc.ctx.clock.now());
-    await waitFor(async () => (await Promise.all(ids.map((id) => getEvent(db, id)))).every((e) => e?.doneAt !== null), 'every event to be done');
-    expect(posts.map((p) => p.url)).toEqual(Array(5).fill('POST /build-server/7/build-events?token=se%20cret'));
+    const ids = await enqueueEvents(
+      db,
+      HOOK_EVENT_TYPES.map((t) => ({ eventType: t, payload: { build, derivation } })),
+      tc.ctx.clock.now(),
+    );
+    await waitFor(
+      async () => (await Promise.all(ids.map((id) => getEvent(db, id)))).every((e) => e?.doneAt !== null),
+      'every event to be done',
+    );
+    expect(posts.map((p) => p.url)).toEqual(
+      Array(5).fill('POST /build-server/7/build-events?token=se%20cret'),
+    );
     expect(posts[0]!.contentType).toBe('application/json');
     const items = posts.flatMap((p) => p.body.items);
-    expect(items.map((i) => i.event).sort()).toEqual(['canceled', 'failed', 'scheduled', 'started', 'succeeded']);
-    for (const i of items) expect(i).toEqual({ type: 'build', event: i.event, build_id: build, derivation, timestamp: Math.floor(tc.ctx.clock.now() / 1000) });
+    expect(items.map((i) => i.event).sort()).toEqual([
+      'canceled',
+      'failed',
+      'scheduled',
+      'started',
+      'succeeded',
+    ]);
+    for (const i of items)
+      expect(i).toEqual({
+        type: 'build',
+        event: i.event,
+        build_id: build,
+        derivation,
+        timestamp: Math.floor(tc.ctx.clock.now() / 1000),
+      });
   });
 
   it('retries after the service answers an error', async () => {
     posts.length = 0;
     failNext = 1;
     const db = tc.ctx.datastore.db;
-    const [id] = await enqueueEvents(db, [{ eventType: 'build-success', payload: { build, derivation } }], tc.ctx.clock.now());
+    const [id] = await enqueueEvents(
+      db,
+      [{ eventType: 'build-success', payload: { build, derivation } }],
+      tc.ctx.clock.now(),
+    );
     await waitFor(async () => (await getEvent(db, id!))?.lastError !== null, 'the failure');
-    expect((await getEvent(db, id!))?.lastError).toBe('http-failed: the Guix Data Service at ' + `http://127.0.0.1:${(server.address() as AddressInfo).port}/` + ' answered 503: maintenance');
+    expect((await getEvent(db, id!))?.lastError).toBe(
+      'http-failed: the Guix Data Service at ' +
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/` +
+        ' answered 503: maintenance',
+    );
     (tc.ctx.clock as ManualClock).advance(1000);
     runner.wake();
     await waitFor(async () => (await getEvent(db, id!))?.doneAt !== null, 'the retry');

@@ -21,8 +21,15 @@ export function createGuixDataServiceHook(spec: GuixDataServiceHookSpec): HookFu
   return async (event, { signal }) => {
     const name = GUIX_DATA_SERVICE_EVENTS[event.type];
     if (name === undefined) return;
-    if (event.build === null || event.derivation === null) throw new HookError('missing-data', `event ${event.id} (${event.type}) lacks its build or derivation`);
-    const item = { type: 'build', event: name, build_id: event.build, derivation: event.derivation, timestamp: Math.floor(event.createdAt / 1000) };
+    if (event.build === null || event.derivation === null)
+      throw new HookError('missing-data', `event ${event.id} (${event.type}) lacks its build or derivation`);
+    const item = {
+      type: 'build',
+      event: name,
+      build_id: event.build,
+      derivation: event.derivation,
+      timestamp: Math.floor(event.createdAt / 1000),
+    };
     // Not AbortSignal.any: the runner's signal lives as long as the coordinator, and each call would leave an entry on it.
     const linked = linkAbortSignals([signal], timeoutMs);
     try {
@@ -35,11 +42,18 @@ export function createGuixDataServiceHook(spec: GuixDataServiceHookSpec): HookFu
           signal: linked.signal,
         });
       } catch (error) {
-        throw new HookError('http-failed', `POST to the Guix Data Service at ${spec.url} failed: ${(error as Error).message}`, { cause: error });
+        throw new HookError(
+          'http-failed',
+          `POST to the Guix Data Service at ${spec.url} failed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       if (!response.ok) {
         const body = (await response.text().catch(() => '')).slice(0, 500);
-        throw new HookError('http-failed', `the Guix Data Service at ${spec.url} answered ${response.status}${body === '' ? '' : `: ${body}`}`);
+        throw new HookError(
+          'http-failed',
+          `the Guix Data Service at ${spec.url} answered ${response.status}${body === '' ? '' : `: ${body}`}`,
+        );
       }
       await response.body?.cancel();
     } finally {

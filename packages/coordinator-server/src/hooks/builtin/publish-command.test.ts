@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueEvents, getEvent } from '@gbc/datastore';
-import { generateSecretKey, isNarInfoTrusted, parseNarInfo, publicKeyOf, parseNixCacheInfo } from '@gbc/store';
+import {
+  generateSecretKey,
+  isNarInfoTrusted,
+  parseNarInfo,
+  publicKeyOf,
+  parseNixCacheInfo,
+} from '@gbc/store';
 import { resolveCacheOptions } from '../../cache/cache-options.js';
 import { makeNar, waitFor } from '../../test-support/bytes.js';
 import { listHookFailures } from '../hook-failures.js';
@@ -16,7 +22,13 @@ import { createHookRunner, type HookRunner } from '../hook-runner.js';
 import { resolveHooks } from '../resolve-hooks.js';
 import { finishBuild } from '../testing/finish-build.js';
 import { storeOutput } from '../testing/store-output.js';
-import { addDerivation, makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from '../testing/test-coordinator.js';
+import {
+  addDerivation,
+  makeTestDir,
+  openTestCoordinator,
+  removeTestDir,
+  type TestCoordinator,
+} from '../testing/test-coordinator.js';
 
 let dir: string;
 let tc: TestCoordinator;
@@ -28,7 +40,10 @@ beforeAll(async () => {
   tc = await openTestCoordinator(dir);
   const hooks = await resolveHooks(
     {
-      'build-success': [{ builtin: 'publish', directory: 'published' }, { command: ['/bin/sh', '-c', 'cat >> "$RECORD"'], env: { RECORD: join(dir, 'record.jsonl') } }],
+      'build-success': [
+        { builtin: 'publish', directory: 'published' },
+        { command: ['/bin/sh', '-c', 'cat >> "$RECORD"'], env: { RECORD: join(dir, 'record.jsonl') } },
+      ],
       'build-failure': { command: ['/bin/sh', '-c', 'echo "no luck today" >&2; exit 3'] },
     },
     { cache: await resolveCacheOptions({ signingKey: key, flavour: 'nix' }), cwd: dir },
@@ -50,13 +65,22 @@ describe('publish and command hooks', () => {
     const nar = makeNar(dir, 2048);
     const { buildId } = await finishBuild(tc.ctx, drv.path, { result: 'success' });
     await storeOutput(tc.ctx, { storePath: out, nar, compressions: ['gzip'], deriver: drv.path });
-    const [id] = await enqueueEvents(tc.ctx.datastore.db, [{ eventType: 'build-success', payload: { build: buildId, derivation: drv.path } }], tc.ctx.clock.now());
+    const [id] = await enqueueEvents(
+      tc.ctx.datastore.db,
+      [{ eventType: 'build-success', payload: { build: buildId, derivation: drv.path } }],
+      tc.ctx.clock.now(),
+    );
     runner.wake();
-    await waitFor(async () => (await getEvent(tc.ctx.datastore.db, id!))?.doneAt !== null, 'the build-success hooks to run');
+    await waitFor(
+      async () => (await getEvent(tc.ctx.datastore.db, id!))?.doneAt !== null,
+      'the build-success hooks to run',
+    );
 
     const published = join(dir, 'published');
     const hash = out.slice(11, 43);
-    const info = parseNarInfo(readFileSync(join(published, `${hash}.narinfo`), 'utf8'), { storeDir: '/gnu/store' });
+    const info = parseNarInfo(readFileSync(join(published, `${hash}.narinfo`), 'utf8'), {
+      storeDir: '/gnu/store',
+    });
     expect(info.storePath).toBe(out);
     expect(isNarInfoTrusted(info, [publicKeyOf(key)])).toBe(true);
     expect(parseNixCacheInfo(readFileSync(join(published, 'nix-cache-info'))).storeDir).toBe('/gnu/store');
@@ -66,14 +90,32 @@ describe('publish and command hooks', () => {
     expect(Buffer.compare(execFileSync('nix-store', ['--dump', join(dir, 'restored')]), nar)).toBe(0);
     expect(readdirSync(published).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
 
-    const recorded = readFileSync(join(dir, 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(recorded).toEqual([expect.objectContaining({ id, type: 'build-success', build: buildId, derivation: drv.path, attempt: 1 })]);
+    const recorded = readFileSync(join(dir, 'record.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        id,
+        type: 'build-success',
+        build: buildId,
+        derivation: drv.path,
+        attempt: 1,
+      }),
+    ]);
   });
 
   it('records a failing command with its exit status and stderr, to be retried', async () => {
-    const [id] = await enqueueEvents(tc.ctx.datastore.db, [{ eventType: 'build-failure', payload: { build: '00000000-0000-4000-8000-000000000001' } }], tc.ctx.clock.now());
+    const [id] = await enqueueEvents(
+      tc.ctx.datastore.db,
+      [{ eventType: 'build-failure', payload: { build: '00000000-0000-4000-8000-000000000001' } }],
+      tc.ctx.clock.now(),
+    );
     runner.wake();
-    await waitFor(async () => (await getEvent(tc.ctx.datastore.db, id!))?.lastError !== null, 'the command to fail');
+    await waitFor(
+      async () => (await getEvent(tc.ctx.datastore.db, id!))?.lastError !== null,
+      'the command to fail',
+    );
     const failure = (await listHookFailures(tc.ctx.datastore.db)).find((f) => f.id === id);
     expect(failure?.lastError).toBe('command-failed: /bin/sh exited with 3: no luck today');
     expect(failure?.attempts).toBe(1);
@@ -81,7 +123,11 @@ describe('publish and command hooks', () => {
 
   it('refuses a configuration it does not understand, at start', async () => {
     const cache = await resolveCacheOptions();
-    await expect(resolveHooks({ 'build-success': [{ builtin: 'nope' } as never] }, { cache, cwd: dir })).rejects.toMatchObject({ code: 'bad-hook-config' });
-    await expect(resolveHooks({ 'build-success': { command: [] } }, { cache, cwd: dir })).rejects.toMatchObject({ code: 'bad-hook-config' });
+    await expect(
+      resolveHooks({ 'build-success': [{ builtin: 'nope' } as never] }, { cache, cwd: dir }),
+    ).rejects.toMatchObject({ code: 'bad-hook-config' });
+    await expect(
+      resolveHooks({ 'build-success': { command: [] } }, { cache, cwd: dir }),
+    ).rejects.toMatchObject({ code: 'bad-hook-config' });
   });
 });

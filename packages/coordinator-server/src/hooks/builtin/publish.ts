@@ -23,18 +23,28 @@ export function createPublishHook(spec: PublishHookSpec, cache: ResolvedCacheOpt
   return async (event, { coordinator }) => {
     if (event.build === null) throw new HookError('missing-data', `event ${event.id} names no build`);
     const build = await showBuild(coordinator.datastore.db, event.build);
-    if (build === undefined) throw new HookError('missing-data', `build ${event.build} of event ${event.id} does not exist`);
+    if (build === undefined)
+      throw new HookError('missing-data', `build ${event.build} of event ${event.id} does not exist`);
     await mkdir(spec.directory, { recursive: true });
-    await atomicWrite(join(spec.directory, 'nix-cache-info'), writeNixCacheInfo({ storeDir: cache.storeDir, wantMassQuery: cache.wantMassQuery, priority: cache.priority }));
+    await atomicWrite(
+      join(spec.directory, 'nix-cache-info'),
+      writeNixCacheInfo({
+        storeDir: cache.storeDir,
+        wantMassQuery: cache.wantMassQuery,
+        priority: cache.priority,
+      }),
+    );
     for (const meta of build.outputMetadata) {
       for (const file of servableFiles(meta, cache.compressionPreference)) {
         const key = file.location ?? narStorageKey(meta.storePath, file.compression as Compression);
         const stream = await coordinator.storage.store.get('nar', key);
-        if (stream === null) throw new HookError('publish-failed', `the stored NAR ${key} of ${meta.storePath} is missing`);
+        if (stream === null)
+          throw new HookError('publish-failed', `the stored NAR ${key} of ${meta.storePath} is missing`);
         await atomicWrite(join(spec.directory, narUrl(meta.storePath, file.compression)), stream);
       }
       const text = narInfoText(meta, cache, flavour);
-      if (text === null) throw new HookError('publish-failed', `no servable NAR file is stored for ${meta.storePath}`);
+      if (text === null)
+        throw new HookError('publish-failed', `no servable NAR file is stored for ${meta.storePath}`);
       await atomicWrite(join(spec.directory, `${meta.hashPart}.narinfo`), text);
     }
   };
@@ -50,6 +60,8 @@ async function atomicWrite(path: string, data: string | NodeJS.ReadableStream): 
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw new HookError('publish-failed', `could not write ${path}: ${(error as Error).message}`, { cause: error });
+    throw new HookError('publish-failed', `could not write ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

@@ -25,8 +25,19 @@ export function hasActiveBuild(states: ReadonlyMap<string, number>): boolean {
 }
 
 /** Submits a build of `derivation` with `priority` and `tags`; returns its UUID, or null when none was created. */
-export async function resubmit(ctx: CoordinatorContext, derivation: string, priority: number, tags: readonly Tag[], extra: { ignoreIfBuildForOutputsExists?: boolean } = {}): Promise<string | null> {
-  const request = submitBuildRequestSchema.parse({ derivation, priority, tags: tags.map((t) => ({ key: t.key, value: t.value })), ...extra });
+export async function resubmit(
+  ctx: CoordinatorContext,
+  derivation: string,
+  priority: number,
+  tags: readonly Tag[],
+  extra: { ignoreIfBuildForOutputsExists?: boolean } = {},
+): Promise<string | null> {
+  const request = submitBuildRequestSchema.parse({
+    derivation,
+    priority,
+    tags: tags.map((t) => ({ key: t.key, value: t.value })),
+    ...extra,
+  });
   const r = await submitBuild(ctx, request);
   return r.created ? r.uuid : null;
 }

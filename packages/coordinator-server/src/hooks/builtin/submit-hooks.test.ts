@@ -8,7 +8,13 @@ import { createHookRunner, type HookRunner } from '../hook-runner.js';
 import { resolveHooks } from '../resolve-hooks.js';
 import { resolveCacheOptions } from '../../cache/cache-options.js';
 import { finishBuild } from '../testing/finish-build.js';
-import { addDerivation, makeTestDir, openTestCoordinator, removeTestDir, type TestCoordinator } from '../testing/test-coordinator.js';
+import {
+  addDerivation,
+  makeTestDir,
+  openTestCoordinator,
+  removeTestDir,
+  type TestCoordinator,
+} from '../testing/test-coordinator.js';
 
 let dir: string;
 let tc: TestCoordinator;
@@ -18,7 +24,10 @@ beforeAll(async () => {
   dir = await makeTestDir('gbc-submit-hooks-');
   tc = await openTestCoordinator(dir);
   const hooks = await resolveHooks(
-    { 'build-failure': [{ builtin: 'retry-on-failure', maxRetries: 1 }], 'build-missing-inputs': [{ builtin: 'submit-missing-inputs' }] },
+    {
+      'build-failure': [{ builtin: 'retry-on-failure', maxRetries: 1 }],
+      'build-missing-inputs': [{ builtin: 'submit-missing-inputs' }],
+    },
     { cache: await resolveCacheOptions(), cwd: dir },
   );
   runner = createHookRunner(tc.ctx, { hooks, pollIntervalMs: 20 });
@@ -33,7 +42,10 @@ afterAll(async () => {
 
 async function emit(eventType: string, payload: Record<string, unknown>): Promise<void> {
   const [id] = await enqueueEvents(tc.ctx.datastore.db, [{ eventType, payload }], tc.ctx.clock.now());
-  await waitFor(async () => (await getEvent(tc.ctx.datastore.db, id!))?.doneAt !== null, `${eventType} to be processed`);
+  await waitFor(
+    async () => (await getEvent(tc.ctx.datastore.db, id!))?.doneAt !== null,
+    `${eventType} to be processed`,
+  );
 }
 
 async function buildsOf(drv: DerivationRecord) {
@@ -67,12 +79,19 @@ describe('submit-missing-inputs', () => {
   it('submits a build of the derivation producing a missing input, once', async () => {
     const dep = await addDerivation(tc.ctx, 'missing-dep');
     const main = await addDerivation(tc.ctx, 'needs-dep', [dep]);
-    const r = await finishBuild(tc.ctx, main.path, { result: 'setup-failure', missingInputs: [dep.outputs[0]!.path] });
+    const r = await finishBuild(tc.ctx, main.path, {
+      result: 'setup-failure',
+      missingInputs: [dep.outputs[0]!.path],
+    });
     expect(await buildsOf(dep)).toHaveLength(0);
     await emit('build-missing-inputs', { build: r.buildId, derivation: main.path });
     const deps = await buildsOf(dep);
     expect(deps.map((b) => b.state)).toEqual(['queued']);
-    await emit('build-missing-inputs', { build: r.buildId, derivation: main.path, missingInputs: [dep.outputs[0]!.path] });
+    await emit('build-missing-inputs', {
+      build: r.buildId,
+      derivation: main.path,
+      missingInputs: [dep.outputs[0]!.path],
+    });
     expect(await buildsOf(dep)).toHaveLength(1);
   });
 });

@@ -31,10 +31,31 @@ export async function storeOutput(ctx: CoordinatorContext, output: OutputToStore
   for (const compression of output.compressions ?? ['gzip']) {
     const body = compression === 'gzip' ? gzipSync(output.nar) : output.nar;
     const key = narStorageKey(output.storePath, compression);
-    const stored = await ctx.storage.nars.receive({ uploadId: randomUUID(), key, compression, narHash, narSize: output.nar.length, body: bodyOf(body) });
+    const stored = await ctx.storage.nars.receive({
+      uploadId: randomUUID(),
+      key,
+      compression,
+      narHash,
+      narSize: output.nar.length,
+      body: bodyOf(body),
+    });
     files.push({ compression, fileSize: stored.fileSize, fileHash: stored.fileHash, location: stored.key });
   }
-  await recordOutputMetadata(ctx.datastore.db, [{ storePath: output.storePath, narHash, narSize: output.nar.length, references: output.references ?? [], deriver: output.deriver ?? null, files }], ctx.clock.now(), output.buildId ?? null);
+  await recordOutputMetadata(
+    ctx.datastore.db,
+    [
+      {
+        storePath: output.storePath,
+        narHash,
+        narSize: output.nar.length,
+        references: output.references ?? [],
+        deriver: output.deriver ?? null,
+        files,
+      },
+    ],
+    ctx.clock.now(),
+    output.buildId ?? null,
+  );
 }
 
 /** A derivation built by the real nix-daemon: its paths and its output's NAR. */
@@ -48,11 +69,24 @@ export interface NixBuilt {
 /** Instantiates and builds a tiny unique derivation (writing `dir/expr.nix`) with the local nix-daemon. */
 export function buildWithNix(dir: string, tag: string): NixBuilt {
   const expr = join(dir, 'expr.nix');
-  writeFileSync(expr, `derivation { name = "gbc-cache-${tag}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo '${tag} ${randomUUID()}' > $out" ]; }\n`);
+  writeFileSync(
+    expr,
+    `derivation { name = "gbc-cache-${tag}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo '${tag} ${randomUUID()}' > $out" ]; }\n`,
+  );
   const env = { ...process.env, NIX_REMOTE: process.env.NIX_REMOTE ?? 'daemon' };
-  const drvPath = execFileSync('nix-instantiate', [expr], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  const outPath = execFileSync('nix-store', ['-r', drvPath], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const drvPath = execFileSync('nix-instantiate', [expr], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+  const outPath = execFileSync('nix-store', ['-r', drvPath], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
   const nar = execFileSync('nix-store', ['--dump', outPath], { env, maxBuffer: 1 << 28 });
-  const references = execFileSync('nix-store', ['-q', '--references', outPath], { env, encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+  const references = execFileSync('nix-store', ['-q', '--references', outPath], { env, encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l !== '');
   return { drvPath, outPath, nar, references };
 }

@@ -43,28 +43,80 @@ export function removeTestDir(dir: string): Promise<void> {
 }
 
 /** Opens (or reopens) a coordinator context over `dir`. */
-export async function openTestCoordinator(dir: string, options: TestCoordinatorOptions = {}): Promise<TestCoordinator> {
+export async function openTestCoordinator(
+  dir: string,
+  options: TestCoordinatorOptions = {},
+): Promise<TestCoordinator> {
   const clock = options.clock ?? createManualClock(Date.now());
-  const config = resolveConfig({ databaseUri: options.databaseUri ?? `sqlite://${join(dir, 'gbc.db')}`, dataDir: join(dir, 'data'), clock, logger: silentLogger, cwd: dir });
+  const config = resolveConfig({
+    databaseUri: options.databaseUri ?? `sqlite://${join(dir, 'gbc.db')}`,
+    dataDir: join(dir, 'data'),
+    clock,
+    logger: silentLogger,
+    cwd: dir,
+  });
   const datastore = await openDatastore(config.databaseUri, { cwd: dir });
   const store = await createDataDirStorage(config.dataDir);
-  const storage = { store, nars: await createNarUploads({ storage: store }), logs: await createLogStore({ storage: store }) };
-  const scheduler = createScheduler({ datastore, strategy: createBasicStrategy(), clock, logger: silentLogger, leaseMs: config.leaseSeconds * 1000 });
-  const ctx: CoordinatorContext = { config, datastore, scheduler, storage, clock, events: createEventBus({ now: () => clock.now() }), logger: silentLogger, observeUpload: () => undefined };
+  const storage = {
+    store,
+    nars: await createNarUploads({ storage: store }),
+    logs: await createLogStore({ storage: store }),
+  };
+  const scheduler = createScheduler({
+    datastore,
+    strategy: createBasicStrategy(),
+    clock,
+    logger: silentLogger,
+    leaseMs: config.leaseSeconds * 1000,
+  });
+  const ctx: CoordinatorContext = {
+    config,
+    datastore,
+    scheduler,
+    storage,
+    clock,
+    events: createEventBus({ now: () => clock.now() }),
+    logger: silentLogger,
+    observeUpload: () => undefined,
+  };
   return { ctx, dir, close: () => datastore.close() };
 }
 
 let counter = 0;
 
 /** Records a synthetic derivation `name` (outputs under `storeDir`, inputs' `out` used) and returns it. */
-export async function addDerivation(ctx: CoordinatorContext, name: string, inputs: readonly DerivationRecord[] = [], storeDir = '/gnu/store'): Promise<DerivationRecord> {
+export async function addDerivation(
+  ctx: CoordinatorContext,
+  name: string,
+  inputs: readonly DerivationRecord[] = [],
+  storeDir = '/gnu/store',
+): Promise<DerivationRecord> {
   counter += 1;
-  const hash = (seed: string) => [...createHash('sha256').update(`${seed}:${counter}:${name}:${process.pid}:${Date.now()}`).digest().subarray(0, 32)].map((b) => '0123456789abcdfghijklmnpqrsvwxyz'[b % 32]).join('');
+  const hash = (seed: string) =>
+    [
+      ...createHash('sha256')
+        .update(`${seed}:${counter}:${name}:${process.pid}:${Date.now()}`)
+        .digest()
+        .subarray(0, 32),
+    ]
+      .map((b) => '0123456789abcdfghijklmnpqrsvwxyz'[b % 32])
+      .join('');
   const out = `${storeDir}/${hash('o')}-${name}`;
   const path = `${storeDir}/${hash('d')}-${name}.drv`;
   const inputDerivations = inputs.map((i) => ({ path: i.path, outputs: ['out'] }));
-  const text = Buffer.from(`Derive([("out","${out}","","")],[${inputDerivations.map((i) => `("${i.path}",["out"])`).join(',')}],[],"x86_64-linux","/bin/sh",[],[])`);
-  const record: DerivationRecord = { path, name, system: 'x86_64-linux', fixedOutput: false, text, outputs: [{ name: 'out', path: out, hashAlgo: '', hash: '' }], inputDerivations, inputSources: [] };
+  const text = Buffer.from(
+    `Derive([("out","${out}","","")],[${inputDerivations.map((i) => `("${i.path}",["out"])`).join(',')}],[],"x86_64-linux","/bin/sh",[],[])`,
+  );
+  const record: DerivationRecord = {
+    path,
+    name,
+    system: 'x86_64-linux',
+    fixedOutput: false,
+    text,
+    outputs: [{ name: 'out', path: out, hashAlgo: '', hash: '' }],
+    inputDerivations,
+    inputSources: [],
+  };
   await recordDerivations(ctx.datastore.db, [record]);
   return record;
 }

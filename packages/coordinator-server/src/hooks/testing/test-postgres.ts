@@ -7,7 +7,10 @@ import { openDatastore } from '@gbc/datastore';
 /** The base PostgreSQL URI of the test server; throws a clear error when unset. */
 export function testPostgresUri(): string {
   const uri = process.env.GBC_TEST_POSTGRES_URI;
-  if (uri === undefined || uri === '') throw new Error('GBC_TEST_POSTGRES_URI is not set: run the tests through the test command, or export it (e.g. postgres://postgres@127.0.0.1:54329/gbc)');
+  if (uri === undefined || uri === '')
+    throw new Error(
+      'GBC_TEST_POSTGRES_URI is not set: run the tests through the test command, or export it (e.g. postgres://postgres@127.0.0.1:54329/gbc)',
+    );
   return uri;
 }
 

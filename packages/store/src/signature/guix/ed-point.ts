@@ -11,12 +11,18 @@ export function decodeEdPoint(q: Uint8Array): EdPoint {
     if (q.length === 32) return ed25519.Point.fromBytes(q);
     if (q.length === 33 && q[0] === 0x40) return ed25519.Point.fromBytes(q.subarray(1));
     if (q.length === 65 && q[0] === 0x04) {
-      const point = ed25519.Point.fromAffine({ x: bytesToBigInt(q.subarray(1, 33)), y: bytesToBigInt(q.subarray(33)) });
+      const point = ed25519.Point.fromAffine({
+        x: bytesToBigInt(q.subarray(1, 33)),
+        y: bytesToBigInt(q.subarray(33)),
+      });
       point.assertValidity();
       return point;
     }
   } catch (error) {
-    throw new GuixSignatureError('guix-key-bad', 'the public point q is not on the Ed25519 curve', { found: Buffer.from(q).toString('hex'), cause: error });
+    throw new GuixSignatureError('guix-key-bad', 'the public point q is not on the Ed25519 curve', {
+      found: Buffer.from(q).toString('hex'),
+      cause: error,
+    });
   }
   throw new GuixSignatureError('guix-key-bad', 'the public point q has an unknown encoding', {
     expected: '32 bytes, or 0x40 and 32 bytes, or 0x04 and 64 bytes',

@@ -20,9 +20,16 @@ function oracle(args: readonly (string | { readonly file: string | Uint8Array })
       writeFileSync(path, a.file);
       return path;
     });
-    const r = spawnSync('guile', ['--no-auto-compile', ORACLE, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    if (r.error !== undefined) throw new Error(`guile (from the guile-3.0 and guile-gcrypt packages) is needed by this test: ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`guile oracle ${args[0] as string} failed (${r.status}): ${r.stderr}`);
+    const r = spawnSync('guile', ['--no-auto-compile', ORACLE, ...argv], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (r.error !== undefined)
+      throw new Error(
+        `guile (from the guile-3.0 and guile-gcrypt packages) is needed by this test: ${r.error.message}`,
+      );
+    if (r.status !== 0)
+      throw new Error(`guile oracle ${args[0] as string} failed (${r.status}): ${r.stderr}`);
     return r.stdout.split('\n').slice(0, -1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -33,17 +40,38 @@ function oracle(args: readonly (string | { readonly file: string | Uint8Array })
 export function oracleGenerateKey(): { publicText: string; secretText: string } {
   const lines = oracle(['genkey']);
   const cut = lines.indexOf('----');
-  return { publicText: `${lines.slice(0, cut).join('\n')}\n`, secretText: `${lines.slice(cut + 1).join('\n')}\n` };
+  return {
+    publicText: `${lines.slice(0, cut).join('\n')}\n`,
+    secretText: `${lines.slice(cut + 1).join('\n')}\n`,
+  };
 }
 
 /** libgcrypt's `Signature:` values over each text, as `guix publish` makes them. */
-export function oracleSign(secretText: string, publicText: string, host: string, texts: readonly (string | Uint8Array)[]): string[] {
-  return oracle(['sign', { file: secretText }, { file: publicText }, host, ...texts.map((file) => ({ file }))]);
+export function oracleSign(
+  secretText: string,
+  publicText: string,
+  host: string,
+  texts: readonly (string | Uint8Array)[],
+): string[] {
+  return oracle([
+    'sign',
+    { file: secretText },
+    { file: publicText },
+    host,
+    ...texts.map((file) => ({ file })),
+  ]);
 }
 
 /** The oracle's verdict (`valid`, `hash-mismatch`, `untrusted-key`, `bad-signature`, `malformed`) per text and signature. */
-export function oracleVerify(publicText: string, pairs: readonly { readonly text: string | Uint8Array; readonly signature: string }[]): string[] {
-  return oracle(['verify', { file: publicText }, ...pairs.flatMap((p) => [{ file: p.text }, { file: p.signature }])]);
+export function oracleVerify(
+  publicText: string,
+  pairs: readonly { readonly text: string | Uint8Array; readonly signature: string }[],
+): string[] {
+  return oracle([
+    'verify',
+    { file: publicText },
+    ...pairs.flatMap((p) => [{ file: p.text }, { file: p.signature }]),
+  ]);
 }
 
 /** The oracle's verdict on each whole narinfo text (its part before `Signature:` and that line). */

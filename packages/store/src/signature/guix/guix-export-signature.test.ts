@@ -13,7 +13,13 @@ import { exportSignedHash } from '../../export/export-signature.js';
 import { makeHash, sha256 } from '../../hash/index.js';
 import { dumpNar } from '../../nar/index.js';
 import { makeSourcePath } from '../../store-path/index.js';
-import { guixDaemons, guixDir, machineGuixKey, startGuixDaemon, type GuixDaemonProcess } from '../../testing/index.js';
+import {
+  guixDaemons,
+  guixDir,
+  machineGuixKey,
+  startGuixDaemon,
+  type GuixDaemonProcess,
+} from '../../testing/index.js';
 import { guixImportSignature, signGuixExportHash } from './guix-export-signature.js';
 import { generateGuixSecretKey } from './guix-key.js';
 
@@ -23,19 +29,25 @@ const oracle = daemons[0]!;
 
 /** Sends `guix authenticate` one request per line; returns each reply's code and text. */
 async function authenticate(requests: readonly string[]): Promise<{ code: number; text: Buffer }[]> {
-  const child = spawn(join(guixDir()!, 'scheme', 'bin', 'guix'), ['authenticate'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(join(guixDir()!, 'scheme', 'bin', 'guix'), ['authenticate'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.stdin.end(requests.map((r) => `${r}\n`).join(''), 'latin1');
-  expect({ code: await exited, stderr: Buffer.concat(err).toString('utf8') }).toEqual({ code: 0, stderr: '' });
+  expect({ code: await exited, stderr: Buffer.concat(err).toString('utf8') }).toEqual({
+    code: 0,
+    stderr: '',
+  });
   let rest = Buffer.concat(out);
   const replies: { code: number; text: Buffer }[] = [];
   while (rest.length > 0) {
     const header = /^(\d+) (\d+):/.exec(rest.toString('latin1', 0, 32));
-    if (header === null) throw new Error(`unexpected reply from guix authenticate: ${rest.toString('latin1', 0, 80)}`);
+    if (header === null)
+      throw new Error(`unexpected reply from guix authenticate: ${rest.toString('latin1', 0, 80)}`);
     const start = header[0].length;
     const end = start + Number(header[2]);
     replies.push({ code: Number(header[1]), text: rest.subarray(start, end) });
@@ -44,27 +56,42 @@ async function authenticate(requests: readonly string[]): Promise<{ code: number
   return replies;
 }
 
-const field = (text: string | Uint8Array): string => `${Buffer.byteLength(text)}:${Buffer.from(text).toString('latin1')}`;
+const field = (text: string | Uint8Array): string =>
+  `${Buffer.byteLength(text)}:${Buffer.from(text).toString('latin1')}`;
 
-describe.skipIf(oracle.skip !== undefined)(`guix authenticate as the oracle${oracle.skip === undefined ? '' : ` (skipped: ${oracle.skip})`}`, () => {
-  it('signs export hashes byte for byte as `guix authenticate sign` does, and verifies', async () => {
-    const key = machineGuixKey(KEY_FILE);
-    const hashes = [sha256('gbc'), new Uint8Array(32), new Uint8Array(32).fill(0xff), ...Array.from({ length: 5 }, () => new Uint8Array(randomBytes(32)))];
-    const ours = hashes.map((hash) => signGuixExportHash(hash, key));
-    const theirs = await authenticate(hashes.map((hash) => `sign ${field(KEY_FILE)} ${field(Buffer.from(hash).toString('hex'))}`));
-    expect(theirs.map((r) => r.code)).toEqual(hashes.map(() => 0));
-    expect(theirs.map((r) => r.text.toString('latin1'))).toEqual(ours.map((s) => Buffer.from(s).toString('latin1')));
-    // Left out of `verify`: the all-0xff hash, which guix authenticate itself cannot verify
-    // (libgcrypt prints it as a string, and Guix then fails to hex-encode it).
-    const checked = hashes.filter((_, i) => i !== 2);
-    const verified = await authenticate(ours.filter((_, i) => i !== 2).map((s) => `verify ${field(s)}`));
-    expect(verified).toEqual(checked.map((hash) => ({ code: 0, text: Buffer.from(Buffer.from(hash).toString('hex')) })));
-  });
+describe.skipIf(oracle.skip !== undefined)(
+  `guix authenticate as the oracle${oracle.skip === undefined ? '' : ` (skipped: ${oracle.skip})`}`,
+  () => {
+    it('signs export hashes byte for byte as `guix authenticate sign` does, and verifies', async () => {
+      const key = machineGuixKey(KEY_FILE);
+      const hashes = [
+        sha256('gbc'),
+        new Uint8Array(32),
+        new Uint8Array(32).fill(0xff),
+        ...Array.from({ length: 5 }, () => new Uint8Array(randomBytes(32))),
+      ];
+      const ours = hashes.map((hash) => signGuixExportHash(hash, key));
+      const theirs = await authenticate(
+        hashes.map((hash) => `sign ${field(KEY_FILE)} ${field(Buffer.from(hash).toString('hex'))}`),
+      );
+      expect(theirs.map((r) => r.code)).toEqual(hashes.map(() => 0));
+      expect(theirs.map((r) => r.text.toString('latin1'))).toEqual(
+        ours.map((s) => Buffer.from(s).toString('latin1')),
+      );
+      // Left out of `verify`: the all-0xff hash, which guix authenticate itself cannot verify
+      // (libgcrypt prints it as a string, and Guix then fails to hex-encode it).
+      const checked = hashes.filter((_, i) => i !== 2);
+      const verified = await authenticate(ours.filter((_, i) => i !== 2).map((s) => `verify ${field(s)}`));
+      expect(verified).toEqual(
+        checked.map((hash) => ({ code: 0, text: Buffer.from(Buffer.from(hash).toString('hex')) })),
+      );
+    });
 
-  it('refuses a hash that is not 32 bytes', () => {
-    expect(() => signGuixExportHash(new Uint8Array(31), machineGuixKey(KEY_FILE))).toThrow(/32 bytes/);
-  });
-});
+    it('refuses a hash that is not 32 bytes', () => {
+      expect(() => signGuixExportHash(new Uint8Array(31), machineGuixKey(KEY_FILE))).toThrow(/32 bytes/);
+    });
+  },
+);
 
 const scratch = mkdtempSync(join(tmpdir(), 'gbc-guix-sign-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -91,37 +118,72 @@ for (const c of daemons) {
       await process?.stop();
     });
 
-    const item = async (contents: string): Promise<{ nar: Uint8Array; path: string; narHash: string; narSize: number }> => {
+    const item = async (
+      contents: string,
+    ): Promise<{ nar: Uint8Array; path: string; narHash: string; narSize: number }> => {
       const nar = await narOf(contents);
       const hash = sha256(nar);
-      return { nar, path: makeSourcePath('/gnu/store', 'gbc-signed', makeHash('sha256', hash)), narHash: Buffer.from(hash).toString('hex'), narSize: nar.length };
+      return {
+        nar,
+        path: makeSourcePath('/gnu/store', 'gbc-signed', makeHash('sha256', hash)),
+        narHash: Buffer.from(hash).toString('hex'),
+        narSize: nar.length,
+      };
     };
 
     it('accepts a precomputed signature over the given bytes', async () => {
       const { nar, ...info } = await item(`precomputed ${randomUUID()}\n`);
-      const guixSignature = guixImportSignature(nar, { path: info.path, references: [], deriver: undefined }, machineGuixKey(KEY_FILE));
-      await daemon.addNar({ ...info, references: [], guixSignature }, [nar.subarray(0, 10), nar.subarray(10)]);
-      expect(await daemon.queryPathInfo(info.path)).toMatchObject({ path: info.path, narHash: info.narHash, narSize: info.narSize });
+      const guixSignature = guixImportSignature(
+        nar,
+        { path: info.path, references: [], deriver: undefined },
+        machineGuixKey(KEY_FILE),
+      );
+      await daemon.addNar({ ...info, references: [], guixSignature }, [
+        nar.subarray(0, 10),
+        nar.subarray(10),
+      ]);
+      expect(await daemon.queryPathInfo(info.path)).toMatchObject({
+        path: info.path,
+        narHash: info.narHash,
+        narSize: info.narSize,
+      });
     });
 
     it('refuses an unsigned import, an unauthorised key and a tampered NAR, each recognisably', async () => {
       const refusal = async (run: () => Promise<void>): Promise<DaemonError> => {
-        const error: unknown = await run().then(() => undefined, (e: unknown) => e);
+        const error: unknown = await run().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(DaemonError);
         return error as DaemonError;
       };
       const { nar, ...info } = await item(`refused ${randomUUID()}\n`);
       const meta = { path: info.path, references: [], deriver: undefined };
       const unsigned = await refusal(() => daemon.addNar({ ...info, references: [] }, [nar]));
-      expect(unsigned).toMatchObject({ signatureRefusal: 'unsigned', operation: 'import-paths', daemonMessage: expect.stringMatching(/lacks a signature/) });
-      const stranger = await refusal(() => daemon.addNar({ ...info, references: [], guixSigningKey: generateGuixSecretKey() }, [nar]));
-      expect(stranger).toMatchObject({ signatureRefusal: 'unauthorized-key', daemonMessage: expect.stringMatching(/unauthorized public key/) });
+      expect(unsigned).toMatchObject({
+        signatureRefusal: 'unsigned',
+        operation: 'import-paths',
+        daemonMessage: expect.stringMatching(/lacks a signature/),
+      });
+      const stranger = await refusal(() =>
+        daemon.addNar({ ...info, references: [], guixSigningKey: generateGuixSecretKey() }, [nar]),
+      );
+      expect(stranger).toMatchObject({
+        signatureRefusal: 'unauthorized-key',
+        daemonMessage: expect.stringMatching(/unauthorized public key/),
+      });
       // Signed over these bytes, but other bytes sent.
       const guixSignature = guixImportSignature(nar, meta, machineGuixKey(KEY_FILE));
       const tampered = Buffer.from(nar);
       tampered.writeUInt8(tampered.readUInt8(tampered.length - 20) ^ 1, tampered.length - 20);
-      const mismatch = await refusal(() => daemon.addNar({ ...info, references: [], guixSignature }, [tampered]));
-      expect(mismatch).toMatchObject({ signatureRefusal: 'hash-mismatch', daemonMessage: expect.stringMatching(/signed hash doesn't match/) });
+      const mismatch = await refusal(() =>
+        daemon.addNar({ ...info, references: [], guixSignature }, [tampered]),
+      );
+      expect(mismatch).toMatchObject({
+        signatureRefusal: 'hash-mismatch',
+        daemonMessage: expect.stringMatching(/signed hash doesn't match/),
+      });
       expect(exportSignedHash(nar, meta)).not.toEqual(exportSignedHash(tampered, meta));
       expect(await daemon.isValidPath(info.path)).toBe(false);
     });

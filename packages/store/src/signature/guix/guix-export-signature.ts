@@ -15,12 +15,20 @@ import { bytesToBigInt } from './mpi.js';
  */
 export function signGuixExportHash(hash: Uint8Array, key: GuixSecretKey): Uint8Array {
   if (hash.length !== 32) {
-    throw new GuixSignatureError('guix-signature-info', 'an export signature covers a sha256 hash of 32 bytes', {
-      expected: '32 bytes',
-      found: `${hash.length} bytes`,
-    });
+    throw new GuixSignatureError(
+      'guix-signature-info',
+      'an export signature covers a sha256 hash of 32 bytes',
+      {
+        expected: '32 bytes',
+        found: `${hash.length} bytes`,
+      },
+    );
   }
-  return writeGuixSignatureSexp({ hash, signature: ecdsaSign(bytesToBigInt(key.d), hash), publicKey: key.publicKey });
+  return writeGuixSignatureSexp({
+    hash,
+    signature: ecdsaSign(bytesToBigInt(key.d), hash),
+    publicKey: key.publicKey,
+  });
 }
 
 /**

@@ -28,28 +28,40 @@ export interface GuixSecretKey {
 
 /** The public key as an s-expression, `(public-key (ecc (curve Ed25519) (q …)))`. */
 export function guixPublicKeySexp(key: GuixPublicKey): SexpList {
-  return [sexpAtom('public-key'), [sexpAtom('ecc'), [sexpAtom('curve'), sexpAtom('Ed25519')], [sexpAtom('q'), key.q]]];
+  return [
+    sexpAtom('public-key'),
+    [sexpAtom('ecc'), [sexpAtom('curve'), sexpAtom('Ed25519')], [sexpAtom('q'), key.q]],
+  ];
 }
 
 /** Reads the `(ecc …)` of a key: checks the curve and flags, returns it. */
 function eccOf(sexp: SexpList, outer: string): SexpList {
   const bad = (message: string, found?: string): never => {
-    throw new GuixSignatureError('guix-key-bad', `not a Guix key: ${message}`, { expected: `(${outer} (ecc (curve Ed25519) …))`, found });
+    throw new GuixSignatureError('guix-key-bad', `not a Guix key: ${message}`, {
+      expected: `(${outer} (ecc (curve Ed25519) …))`,
+      found,
+    });
   };
   if (sexpTag(sexp) !== outer) bad(`the s-expression is not a ${outer}`, quote(sexpTag(sexp) ?? '(list)'));
   const ecc = sexp[1];
-  if (ecc === undefined || sexpTag(ecc) !== 'ecc') return bad('no (ecc …) algorithm', quote(ecc === undefined ? '' : sexpTag(ecc) ?? 'atom'));
+  if (ecc === undefined || sexpTag(ecc) !== 'ecc')
+    return bad('no (ecc …) algorithm', quote(ecc === undefined ? '' : (sexpTag(ecc) ?? 'atom')));
   const eccList = ecc as SexpList;
   const curve = sexpAtomText(sexpValue(findSexpToken(eccList, 'curve')));
   if (curve !== 'Ed25519') bad('the curve is not Ed25519', quote(curve ?? 'none'));
-  const flags = findSexpToken(eccList, 'flags')?.slice(1).map((f: Sexp) => sexpAtomText(f)) ?? [];
-  if (flags.includes('eddsa')) bad('an EdDSA key (flags eddsa) does not make Guix (ECDSA) signatures', 'eddsa');
+  const flags =
+    findSexpToken(eccList, 'flags')
+      ?.slice(1)
+      .map((f: Sexp) => sexpAtomText(f)) ?? [];
+  if (flags.includes('eddsa'))
+    bad('an EdDSA key (flags eddsa) does not make Guix (ECDSA) signatures', 'eddsa');
   return eccList;
 }
 
 /** Checks a public key value and returns the key. */
 function publicKeyFromQ(q: Uint8Array | undefined): GuixPublicKey {
-  if (q === undefined) throw new GuixSignatureError('guix-key-bad', 'not a Guix key: no (q …) point', { expected: '(q #…#)' });
+  if (q === undefined)
+    throw new GuixSignatureError('guix-key-bad', 'not a Guix key: no (q …) point', { expected: '(q #…#)' });
   decodeEdPoint(q);
   return { q };
 }
@@ -71,16 +83,24 @@ export function guixPublicKeyFromSexp(sexp: SexpList): GuixPublicKey {
 export function parseGuixSecretKey(text: string | Uint8Array): GuixSecretKey {
   const ecc = eccOf(parseSexp(text), 'private-key');
   const d = sexpValue(findSexpToken(ecc, 'd'));
-  if (d === undefined) throw new GuixSignatureError('guix-key-bad', 'not a Guix secret key: no (d …) scalar', { expected: '(d #…#)' });
+  if (d === undefined)
+    throw new GuixSignatureError('guix-key-bad', 'not a Guix secret key: no (d …) scalar', {
+      expected: '(d #…#)',
+    });
   const scalar = bytesToBigInt(d);
   // libgcrypt feeds d into RFC 6979 as 32 bytes, so a longer d cannot sign.
   if (scalar >= 1n << 256n || mod(scalar, ED25519_ORDER) === 0n) {
-    throw new GuixSignatureError('guix-key-bad', 'the secret scalar d is out of range', { expected: 'an integer below 2^256 that is not a multiple of the curve order', found: `${d.length} bytes` });
+    throw new GuixSignatureError('guix-key-bad', 'the secret scalar d is out of range', {
+      expected: 'an integer below 2^256 that is not a multiple of the curve order',
+      found: `${d.length} bytes`,
+    });
   }
   const derived = encodeEdPoint(ED25519_BASE.multiply(mod(scalar, ED25519_ORDER)));
   const q = sexpValue(findSexpToken(ecc, 'q'));
   if (q !== undefined && !decodeEdPoint(q).equals(decodeEdPoint(derived))) {
-    throw new GuixSignatureError('guix-key-bad', 'the secret key is inconsistent: q is not d·G', { found: 'a q of another key' });
+    throw new GuixSignatureError('guix-key-bad', 'the secret key is inconsistent: q is not d·G', {
+      found: 'a q of another key',
+    });
   }
   return { d, publicKey: publicKeyFromQ(q ?? derived) };
 }
@@ -92,7 +112,12 @@ export function formatGuixPublicKey(key: GuixPublicKey, form: SexpForm = 'advanc
 
 /** Writes a secret key as Guix does (`advanced`, the default) or in canonical form. */
 export function formatGuixSecretKey(key: GuixSecretKey, form: SexpForm = 'advanced'): string {
-  const ecc = [sexpAtom('ecc'), [sexpAtom('curve'), sexpAtom('Ed25519')], [sexpAtom('q'), key.publicKey.q], [sexpAtom('d'), key.d]];
+  const ecc = [
+    sexpAtom('ecc'),
+    [sexpAtom('curve'), sexpAtom('Ed25519')],
+    [sexpAtom('q'), key.publicKey.q],
+    [sexpAtom('d'), key.d],
+  ];
   return Buffer.from(writeSexp([sexpAtom('private-key'), ecc], form)).toString('latin1');
 }
 

@@ -28,15 +28,21 @@ describe('Guix narinfo signatures', () => {
     expect(ours).toEqual(guixInfos.map((info, i) => writeNarInfo({ ...info, guixSignature: theirs[i] })));
     expect(oracleVerifyNarInfo(publicText, ours)).toEqual(ours.map(() => 'valid'));
     for (const text of ours) {
-      expect(verifyGuixNarInfo(parseNarInfo(text, { storeDir: '/gnu/store' }), trusted)).toMatchObject({ valid: true, host: 'ci.example.org' });
+      expect(verifyGuixNarInfo(parseNarInfo(text, { storeDir: '/gnu/store' }), trusted)).toMatchObject({
+        valid: true,
+        host: 'ci.example.org',
+      });
     }
   });
 
   it('refuses a signed narinfo whose signed fields were changed, as guix substitute does', () => {
     const signed = guixInfos.map((info) => signGuixNarInfo(info, secret, 'h'));
     const tampered = signed.map((info) => ({ ...info, narSize: info.narSize + 1 }));
-    expect(oracleVerifyNarInfo(publicText, tampered.map(writeNarInfo))).toEqual(tampered.map(() => 'hash-mismatch'));
-    for (const info of tampered) expect(verifyGuixNarInfo(info, trusted)).toMatchObject({ valid: false, reason: 'hash-mismatch' });
+    expect(oracleVerifyNarInfo(publicText, tampered.map(writeNarInfo))).toEqual(
+      tampered.map(() => 'hash-mismatch'),
+    );
+    for (const info of tampered)
+      expect(verifyGuixNarInfo(info, trusted)).toMatchObject({ valid: false, reason: 'hash-mismatch' });
     // The URL groups after the signature are not signed in today's layout.
     const modern = signed.find((i) => i.flavour === 'guix') ?? expect.fail('no guix-flavour fixture');
     const moved = { ...modern, files: modern.files.map((f) => ({ ...f, url: `elsewhere/${f.url}` })) };
@@ -47,7 +53,9 @@ describe('Guix narinfo signatures', () => {
   it('calls a narinfo without a signature unsigned, and will not sign a Nix narinfo', () => {
     const nix = parseNarInfo(readFileSync(join(narinfoDir, 'nix-xz.narinfo')), { storeDir: '/nix/store' });
     expect(verifyGuixNarInfo(nix, trusted)).toMatchObject({ valid: false, reason: 'unsigned' });
-    expect(() => signGuixNarInfo(nix, secret)).toThrow(expect.objectContaining({ code: 'guix-signature-info' }));
+    expect(() => signGuixNarInfo(nix, secret)).toThrow(
+      expect.objectContaining({ code: 'guix-signature-info' }),
+    );
     expect(() => signGuixNarInfo(guixInfos[0]!, secret, 'a;b')).toThrow(GuixSignatureError);
   });
 
@@ -66,11 +74,16 @@ describe('Guix narinfo signatures', () => {
       ['(private-key (ecc (curve Ed25519) (d #00#)))', 'guix-key-bad', parseGuixSecretKey],
       [`(private-key (ecc (curve Ed25519) (q ${q}) (d ${d})`, 'guix-sexp-syntax', parseGuixSecretKey],
     ];
-    for (const [text, code, parse] of cases) expect(() => parse(text), text).toThrow(expect.objectContaining({ code }));
+    for (const [text, code, parse] of cases)
+      expect(() => parse(text), text).toThrow(expect.objectContaining({ code }));
     // Both the canonical form and a 0x40-prefixed q are read, as libgcrypt reads them.
     const prefixed = parseGuixPublicKey(`(public-key (ecc (curve Ed25519) (q #40${q.slice(1, -1)}#)))`);
     expect(verifyGuixNarInfo(signGuixNarInfo(guixInfos[0]!, secret, 'h'), [prefixed]).valid).toBe(true);
-    const canonical = Buffer.concat([Buffer.from('(11:private-key(3:ecc(5:curve7:Ed25519)(1:d32:'), Buffer.from(d.slice(1, -1), 'hex'), Buffer.from(')))')]);
+    const canonical = Buffer.concat([
+      Buffer.from('(11:private-key(3:ecc(5:curve7:Ed25519)(1:d32:'),
+      Buffer.from(d.slice(1, -1), 'hex'),
+      Buffer.from(')))'),
+    ]);
     expect(parseGuixSecretKey(canonical).publicKey.q).toEqual(secret.publicKey.q);
   });
 });

@@ -13,7 +13,8 @@ import { formatGuixSignature, parseGuixSignature } from './guix-signature-sexp.j
 import { bytesToBigInt } from './mpi.js';
 
 /** Why a Guix signature was not accepted. */
-export type GuixVerificationFailure = 'unsigned' | 'malformed' | 'hash-mismatch' | 'untrusted-key' | 'bad-signature';
+export type GuixVerificationFailure =
+  'unsigned' | 'malformed' | 'hash-mismatch' | 'untrusted-key' | 'bad-signature';
 
 /** What {@link verifyGuixSignature} found. */
 export type GuixVerification =
@@ -29,7 +30,11 @@ function sha256(text: string | Uint8Array): Uint8Array {
  * `1;<host>;<base64>`. Deterministic: the same key and text give the bytes
  * libgcrypt gives. `host` defaults to this machine's name, as in `guix publish`.
  */
-export function signGuixText(signedText: string | Uint8Array, key: GuixSecretKey, host: string = hostname()): string {
+export function signGuixText(
+  signedText: string | Uint8Array,
+  key: GuixSecretKey,
+  host: string = hostname(),
+): string {
   const hash = sha256(signedText);
   const signature = ecdsaSign(bytesToBigInt(key.d), hash);
   return formatGuixSignature({ host, hash, signature, publicKey: key.publicKey });
@@ -38,7 +43,11 @@ export function signGuixText(signedText: string | Uint8Array, key: GuixSecretKey
 /** Returns `info` (Guix flavour) with its `Signature` made by `key` over {@link guixSignedText}. */
 export function signGuixNarInfo(info: NarInfo, key: GuixSecretKey, host: string = hostname()): NarInfo {
   if (info.flavour === 'nix') {
-    throw new GuixSignatureError('guix-signature-info', 'only a Guix-flavour narinfo carries a Signature line', { found: info.flavour });
+    throw new GuixSignatureError(
+      'guix-signature-info',
+      'only a Guix-flavour narinfo carries a Signature line',
+      { found: info.flavour },
+    );
   }
   return { ...info, guixSignature: signGuixText(guixSignedText(info), key, host) };
 }
@@ -48,22 +57,40 @@ export function signGuixNarInfo(info: NarInfo, key: GuixSecretKey, host: string 
  * `Signature:` line): well formed, over this text's sha256, by one of
  * `trustedKeys`, and a valid ECDSA signature. Never throws for bad input.
  */
-export function verifyGuixSignature(signedText: string | Uint8Array, value: string, trustedKeys: readonly GuixPublicKey[]): GuixVerification {
+export function verifyGuixSignature(
+  signedText: string | Uint8Array,
+  value: string,
+  trustedKeys: readonly GuixPublicKey[],
+): GuixVerification {
   let parsed;
   try {
     parsed = parseGuixSignature(value);
   } catch (error) {
-    if (error instanceof GuixSignatureError) return { valid: false, reason: 'malformed', message: error.message };
+    if (error instanceof GuixSignatureError)
+      return { valid: false, reason: 'malformed', message: error.message };
     throw error;
   }
   if (!Buffer.from(parsed.hash).equals(sha256(signedText))) {
-    return { valid: false, reason: 'hash-mismatch', message: 'the signature covers other text than this narinfo' };
+    return {
+      valid: false,
+      reason: 'hash-mismatch',
+      message: 'the signature covers other text than this narinfo',
+    };
   }
   const signer = decodeEdPoint(parsed.publicKey.q);
   const trusted = trustedKeys.find((k) => decodeEdPoint(k.q).equals(signer));
-  if (trusted === undefined) return { valid: false, reason: 'untrusted-key', message: 'the signing key is not among the trusted keys' };
+  if (trusted === undefined)
+    return {
+      valid: false,
+      reason: 'untrusted-key',
+      message: 'the signing key is not among the trusted keys',
+    };
   if (!ecdsaVerify(signer, parsed.hash, parsed.signature)) {
-    return { valid: false, reason: 'bad-signature', message: 'the ECDSA signature does not verify with the embedded key' };
+    return {
+      valid: false,
+      reason: 'bad-signature',
+      message: 'the ECDSA signature does not verify with the embedded key',
+    };
   }
   return { valid: true, host: parsed.host, key: trusted };
 }

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GUIX_FIXTURES, oracleGenerateKey, oracleSign, oracleVerify } from './guile-oracle-test-support.js';
-import { generateGuixSecretKey, parseGuixPublicKey, parseGuixSecretKey, formatGuixPublicKey, formatGuixSecretKey } from './guix-key.js';
+import {
+  generateGuixSecretKey,
+  parseGuixPublicKey,
+  parseGuixSecretKey,
+  formatGuixPublicKey,
+  formatGuixSecretKey,
+} from './guix-key.js';
 import { signGuixText, verifyGuixSignature } from './guix-sign-narinfo.js';
 import { formatGuixSignature, parseGuixSignature } from './guix-signature-sexp.js';
 
@@ -41,7 +47,9 @@ describe('Guix signatures against libgcrypt', () => {
     expect(formatGuixSecretKey(parsed)).toBe(key.secretText);
     expect(formatGuixPublicKey(parsed.publicKey)).toBe(key.publicText);
     const sample = texts.slice(0, 8);
-    expect(sample.map((t) => signGuixText(t, parsed, 'h'))).toEqual(oracleSign(key.secretText, key.publicText, 'h', sample));
+    expect(sample.map((t) => signGuixText(t, parsed, 'h'))).toEqual(
+      oracleSign(key.secretText, key.publicText, 'h', sample),
+    );
   });
 
   it('makes signatures libgcrypt accepts with a key we generate, and accepts its signatures with that key', () => {
@@ -52,14 +60,25 @@ describe('Guix signatures against libgcrypt', () => {
     const sample = texts.slice(0, 6);
     const theirs = oracleSign(sec, pub, 'h', sample);
     expect(sample.map((t) => signGuixText(t, key, 'h'))).toEqual(theirs);
-    expect(sample.map((t, i) => verifyGuixSignature(t, theirs[i] as string, [key.publicKey]).valid)).toEqual(sample.map(() => true));
-    expect(oracleVerify(pub, sample.map((text) => ({ text, signature: signGuixText(text, key, 'h') })))).toEqual(sample.map(() => 'valid'));
+    expect(sample.map((t, i) => verifyGuixSignature(t, theirs[i] as string, [key.publicKey]).valid)).toEqual(
+      sample.map(() => true),
+    );
+    expect(
+      oracleVerify(
+        pub,
+        sample.map((text) => ({ text, signature: signGuixText(text, key, 'h') })),
+      ),
+    ).toEqual(sample.map(() => 'valid'));
   });
 
   it('accepts libgcrypt signatures, and libgcrypt accepts ours', () => {
     const theirs = oracleSign(secretText, publicText, 'their-host', texts);
     for (const [i, text] of texts.entries()) {
-      expect(verifyGuixSignature(text, theirs[i] as string, trusted)).toEqual({ valid: true, host: 'their-host', key: trusted[0] });
+      expect(verifyGuixSignature(text, theirs[i] as string, trusted)).toEqual({
+        valid: true,
+        host: 'their-host',
+        key: trusted[0],
+      });
     }
     const pairs = texts.map((text) => ({ text, signature: signGuixText(text, secret, 'our-host') }));
     expect(oracleVerify(publicText, pairs)).toEqual(texts.map(() => 'valid'));
@@ -71,13 +90,35 @@ describe('Guix signatures against libgcrypt', () => {
     const other = generateGuixSecretKey();
     const cases = [
       { text: text.replace('100', '101'), signature: formatGuixSignature(good), reason: 'hash-mismatch' },
-      { text, signature: formatGuixSignature({ ...good, signature: { ...good.signature, r: good.signature.r + 1n } }), reason: 'bad-signature' },
-      { text, signature: formatGuixSignature({ ...good, signature: { ...good.signature, s: good.signature.s ^ 4n } }), reason: 'bad-signature' },
-      { text, signature: formatGuixSignature({ ...good, publicKey: other.publicKey }), reason: 'untrusted-key' },
+      {
+        text,
+        signature: formatGuixSignature({
+          ...good,
+          signature: { ...good.signature, r: good.signature.r + 1n },
+        }),
+        reason: 'bad-signature',
+      },
+      {
+        text,
+        signature: formatGuixSignature({
+          ...good,
+          signature: { ...good.signature, s: good.signature.s ^ 4n },
+        }),
+        reason: 'bad-signature',
+      },
+      {
+        text,
+        signature: formatGuixSignature({ ...good, publicKey: other.publicKey }),
+        reason: 'untrusted-key',
+      },
       { text, signature: signGuixText(text, other, 'h'), reason: 'untrusted-key' },
       { text, signature: `2;h;${formatGuixSignature(good).split(';')[2] as string}`, reason: 'malformed' },
       { text, signature: '1;h;not base64!', reason: 'malformed' },
-      { text, signature: `1;h;${Buffer.from(`(signature (data (hash sha256 #${sha256Hex(text)}#)))`).toString('base64')}`, reason: 'malformed' },
+      {
+        text,
+        signature: `1;h;${Buffer.from(`(signature (data (hash sha256 #${sha256Hex(text)}#)))`).toString('base64')}`,
+        reason: 'malformed',
+      },
     ];
     expect(oracleVerify(publicText, cases)).toEqual(cases.map((c) => c.reason));
     for (const c of cases) {
@@ -88,7 +129,9 @@ describe('Guix signatures against libgcrypt', () => {
 
   it('answers random or mutated Signature values with a verdict, never a throw', () => {
     const good = signGuixText('x', secret, 'h');
-    const mutated = fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 1 })).map(([at, c]) => good.slice(0, at % good.length) + c + good.slice((at % good.length) + 1));
+    const mutated = fc
+      .tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 1 }))
+      .map(([at, c]) => good.slice(0, at % good.length) + c + good.slice((at % good.length) + 1));
     fc.assert(
       fc.property(fc.oneof(mutated, fc.string({ maxLength: 100 })), (value) => {
         const verdict = verifyGuixSignature('x', value, trusted);

@@ -28,7 +28,11 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Writes the `Signature:` value: version 1, the host, the base64 of the advanced-form s-expression. */
 export function formatGuixSignature(sig: GuixSignature): string {
   if (/[;\n\r]/.test(sig.host)) {
-    throw new GuixSignatureError('guix-signature-info', 'a signature host name cannot contain ";" or a line break', { found: quote(sig.host) });
+    throw new GuixSignatureError(
+      'guix-signature-info',
+      'a signature host name cannot contain ";" or a line break',
+      { found: quote(sig.host) },
+    );
   }
   return `1;${sig.host};${Buffer.from(writeGuixSignatureSexp(sig)).toString('base64')}`;
 }
@@ -41,8 +45,19 @@ export function formatGuixSignature(sig: GuixSignature): string {
 export function writeGuixSignatureSexp(sig: Omit<GuixSignature, 'host'>): Uint8Array {
   const sexp: SexpList = [
     sexpAtom('signature'),
-    [sexpAtom('data'), [sexpAtom('flags'), sexpAtom('rfc6979')], [sexpAtom('hash'), sexpAtom('sha256'), sig.hash]],
-    [sexpAtom('sig-val'), [sexpAtom('ecdsa'), [sexpAtom('r'), bigIntToMpiBytes(sig.signature.r)], [sexpAtom('s'), bigIntToMpiBytes(sig.signature.s)]]],
+    [
+      sexpAtom('data'),
+      [sexpAtom('flags'), sexpAtom('rfc6979')],
+      [sexpAtom('hash'), sexpAtom('sha256'), sig.hash],
+    ],
+    [
+      sexpAtom('sig-val'),
+      [
+        sexpAtom('ecdsa'),
+        [sexpAtom('r'), bigIntToMpiBytes(sig.signature.r)],
+        [sexpAtom('s'), bigIntToMpiBytes(sig.signature.s)],
+      ],
+    ],
     guixPublicKeySexp(sig.publicKey),
   ];
   return writeSexp(sexp);
@@ -54,25 +69,36 @@ export function writeGuixSignatureSexp(sig: Omit<GuixSignature, 'host'>): Uint8A
  */
 export function parseGuixSignature(value: string): GuixSignature {
   const bad = (message: string, expected: string, found: string): never => {
-    throw new GuixSignatureError('guix-signature-bad', `malformed Guix signature: ${message}`, { field: 'Signature', expected, found });
+    throw new GuixSignatureError('guix-signature-bad', `malformed Guix signature: ${message}`, {
+      field: 'Signature',
+      expected,
+      found,
+    });
   };
   const parts = value.split(';');
   if (parts.length !== 3) bad('not three ";"-separated parts', '1;<host>;<base64>', quote(value));
   const [version, host, body] = parts as [string, string, string];
   if (version !== '1') bad('unsupported version', '1', quote(version));
-  if (!BASE64.test(body) || body.length % 4 !== 0 || body.length === 0) bad('the signature is not base64', 'base64', quote(body));
+  if (!BASE64.test(body) || body.length % 4 !== 0 || body.length === 0)
+    bad('the signature is not base64', 'base64', quote(body));
   const sexp = parseSexp(Buffer.from(body, 'base64'));
-  if (sexpTag(sexp) !== 'signature') bad('not a (signature …) s-expression', '(signature …)', quote(sexpTag(sexp) ?? '(list)'));
+  if (sexpTag(sexp) !== 'signature')
+    bad('not a (signature …) s-expression', '(signature …)', quote(sexpTag(sexp) ?? '(list)'));
   const hashList = findSexpToken(findSexpToken(sexp, 'data') ?? [], 'hash');
   const algorithm = sexpAtomText(hashList?.[1]);
   const hash = hashList?.[2];
   if (algorithm !== 'sha256' || !(hash instanceof Uint8Array) || hash.length !== 32) {
-    bad('the signed data is not a sha256 hash', '(data … (hash sha256 #32 bytes#))', quote(algorithm ?? 'none'));
+    bad(
+      'the signed data is not a sha256 hash',
+      '(data … (hash sha256 #32 bytes#))',
+      quote(algorithm ?? 'none'),
+    );
   }
   const ecdsa = findSexpToken(findSexpToken(sexp, 'sig-val') ?? [], 'ecdsa');
   const r = sexpValue(findSexpToken(ecdsa ?? [], 'r'));
   const s = sexpValue(findSexpToken(ecdsa ?? [], 's'));
-  if (r === undefined || s === undefined) bad('no ECDSA signature value', '(sig-val (ecdsa (r …) (s …)))', 'none');
+  if (r === undefined || s === undefined)
+    bad('no ECDSA signature value', '(sig-val (ecdsa (r …) (s …)))', 'none');
   const publicKey = findSexpToken(sexp, 'public-key');
   if (publicKey === undefined) bad('no public key', '(public-key …)', 'none');
   return {

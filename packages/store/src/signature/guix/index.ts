@@ -18,5 +18,10 @@ export type { GuixPublicKey, GuixSecretKey } from './guix-key.js';
 export { formatGuixSignature, parseGuixSignature, writeGuixSignatureSexp } from './guix-signature-sexp.js';
 export { guixImportSignature, signGuixExportHash } from './guix-export-signature.js';
 export type { GuixSignature } from './guix-signature-sexp.js';
-export { signGuixNarInfo, signGuixText, verifyGuixNarInfo, verifyGuixSignature } from './guix-sign-narinfo.js';
+export {
+  signGuixNarInfo,
+  signGuixText,
+  verifyGuixNarInfo,
+  verifyGuixSignature,
+} from './guix-sign-narinfo.js';
 export type { GuixVerification, GuixVerificationFailure } from './guix-sign-narinfo.js';

@@ -8,7 +8,17 @@ import type { Sexp, SexpList } from './sexp.js';
 const WHITESPACE = new Set([0x20, 0x09, 0x0b, 0x0c, 0x0d, 0x0a]);
 const TOKEN_START = /[A-Za-z\-./_:*+=]/;
 const TOKEN_CHAR = /[A-Za-z0-9\-./_:*+=]/;
-const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { b: 8, t: 9, v: 11, n: 10, f: 12, r: 13, '"': 34, "'": 39, '\\': 92 };
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
+  b: 8,
+  t: 9,
+  v: 11,
+  n: 10,
+  f: 12,
+  r: 13,
+  '"': 34,
+  "'": 39,
+  '\\': 92,
+};
 
 /**
  * Parses one s-expression list from `input` (text is read as UTF-8).
@@ -22,7 +32,11 @@ export function parseSexp(input: string | Uint8Array): SexpList {
   let result: SexpList | undefined;
   let i = 0;
   const fail = (message: string, expected?: string): never => {
-    throw new GuixSignatureError('guix-sexp-syntax', `malformed s-expression: ${message}`, { offset: i, expected, found: quote(b.subarray(i, i + 20)) });
+    throw new GuixSignatureError('guix-sexp-syntax', `malformed s-expression: ${message}`, {
+      offset: i,
+      expected,
+      found: quote(b.subarray(i, i + 20)),
+    });
   };
   const push = (atom: Uint8Array): void => {
     const top = stack[stack.length - 1];
@@ -48,15 +62,23 @@ export function parseSexp(input: string | Uint8Array): SexpList {
     } else if (ch === '#') {
       const end = b.indexOf(0x23, i + 1);
       if (end < 0) fail('a hex string without its closing "#"');
-      const digits = b.subarray(i + 1, end).toString('latin1').replace(/[ \t\v\f\r\n]/g, '');
-      if (!/^[0-9A-Fa-f]*$/.test(digits) || digits.length % 2 !== 0) fail('a hex string with a non-hex character or an odd number of digits', 'pairs of hex digits');
+      const digits = b
+        .subarray(i + 1, end)
+        .toString('latin1')
+        .replace(/[ \t\v\f\r\n]/g, '');
+      if (!/^[0-9A-Fa-f]*$/.test(digits) || digits.length % 2 !== 0)
+        fail('a hex string with a non-hex character or an odd number of digits', 'pairs of hex digits');
       push(new Uint8Array(Buffer.from(digits, 'hex')));
       i = end + 1;
     } else if (ch === '|') {
       const end = b.indexOf(0x7c, i + 1);
       if (end < 0) fail('a base64 string without its closing "|"');
-      const text = b.subarray(i + 1, end).toString('latin1').replace(/[ \t\v\f\r\n]/g, '');
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) fail('a malformed base64 string', 'base64');
+      const text = b
+        .subarray(i + 1, end)
+        .toString('latin1')
+        .replace(/[ \t\v\f\r\n]/g, '');
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1)
+        fail('a malformed base64 string', 'base64');
       push(new Uint8Array(Buffer.from(text, 'base64')));
       i = end + 1;
     } else if (ch === '"') {
@@ -79,17 +101,26 @@ export function parseSexp(input: string | Uint8Array): SexpList {
       push(new Uint8Array(b.subarray(i, end)));
       i = end;
     } else if (ch === '[' || ch === '{') {
-      throw new GuixSignatureError('guix-sexp-unsupported', `s-expression ${ch === '[' ? 'display hints' : 'transport form'} are not supported`, { offset: i });
+      throw new GuixSignatureError(
+        'guix-sexp-unsupported',
+        `s-expression ${ch === '[' ? 'display hints' : 'transport form'} are not supported`,
+        { offset: i },
+      );
     } else {
       fail('an unexpected character');
     }
   }
-  if (result === undefined) fail(stack.length > 0 ? 'a list without its closing ")"' : 'no expression', '")"');
+  if (result === undefined)
+    fail(stack.length > 0 ? 'a list without its closing ")"' : 'no expression', '")"');
   return result as SexpList;
 }
 
 /** Reads a quoted string's body from `start` (after the opening quote); returns its bytes and the offset after the closing quote. */
-function readQuoted(b: Buffer, start: number, fail: (message: string, expected?: string) => never): [Uint8Array, number] {
+function readQuoted(
+  b: Buffer,
+  start: number,
+  fail: (message: string, expected?: string) => never,
+): [Uint8Array, number] {
   const out: number[] = [];
   let i = start;
   while (i < b.length) {

@@ -8,9 +8,22 @@ import { isSexpList } from './sexp.js';
 export type SexpForm = 'advanced' | 'canonical';
 
 const TOKEN_CHARS = /^[A-Za-z0-9\-./_:*+=]+$/;
-const ESCAPES: Readonly<Record<number, string>> = { 8: '\\b', 9: '\\t', 11: '\\v', 10: '\\n', 12: '\\f', 13: '\\r', 34: '\\"', 39: "\\'", 92: '\\\\' };
+const ESCAPES: Readonly<Record<number, string>> = {
+  8: '\\b',
+  9: '\\t',
+  11: '\\v',
+  10: '\\n',
+  12: '\\f',
+  13: '\\r',
+  34: '\\"',
+  39: "\\'",
+  92: '\\\\',
+};
 
-type Piece = { readonly kind: 'open' } | { readonly kind: 'close' } | { readonly kind: 'atom'; readonly bytes: Uint8Array };
+type Piece =
+  | { readonly kind: 'open' }
+  | { readonly kind: 'close' }
+  | { readonly kind: 'atom'; readonly bytes: Uint8Array };
 
 /**
  * Writes `x` in the given form (default `advanced`). The advanced form puts
@@ -32,7 +45,8 @@ export function writeSexp(x: Sexp, form: SexpForm = 'advanced'): Uint8Array {
     } else if (piece.kind === 'close') {
       out.push(Buffer.from(')'));
       depth -= 1;
-      if (form === 'advanced' && next !== undefined && next.kind !== 'open') out.push(Buffer.from(`\n${' '.repeat(depth)}`));
+      if (form === 'advanced' && next !== undefined && next.kind !== 'open')
+        out.push(Buffer.from(`\n${' '.repeat(depth)}`));
     } else if (form === 'canonical') {
       out.push(Buffer.from(`${piece.bytes.length}:`), Buffer.from(piece.bytes));
     } else {
@@ -67,7 +81,12 @@ function encodeAtom(bytes: Uint8Array): Buffer {
   }
   const text = b.toString('latin1').replaceAll('\0', 'a');
   if (TOKEN_CHARS.test(text) && !/^[0-9]/.test(text)) return b;
-  const parts = [...b].map((c) => Buffer.from(ESCAPES[c] ?? (isControl(c) ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c)), 'latin1'));
+  const parts = [...b].map((c) =>
+    Buffer.from(
+      ESCAPES[c] ?? (isControl(c) ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c)),
+      'latin1',
+    ),
+  );
   return Buffer.concat([Buffer.from('"'), ...parts, Buffer.from('"')]);
 }
 

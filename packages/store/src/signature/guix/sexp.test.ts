@@ -29,7 +29,9 @@ describe('s-expressions', () => {
       const sexp = parseSexp(file);
       expect(text(writeSexp(sexp))).toBe(file.toString('latin1'));
       expect(sexpEqual(parseSexp(writeSexp(sexp, 'canonical')), sexp)).toBe(true);
-      expect(text(writeSexp(sexp, 'canonical'))).toMatch(/^\(\d+:(private|public)-key\(3:ecc\(5:curve7:Ed25519\)\(1:q32:/);
+      expect(text(writeSexp(sexp, 'canonical'))).toMatch(
+        /^\(\d+:(private|public)-key\(3:ecc\(5:curve7:Ed25519\)\(1:q32:/,
+      );
     }
   });
 
@@ -67,7 +69,9 @@ describe('s-expressions', () => {
   it('writes random trees as libgcrypt does, and reads both forms back to the same tree', () => {
     // guile-gcrypt passes s-expressions through Guile strings in the locale's
     // encoding: only trees whose written form is ASCII reach libgcrypt intact.
-    const trees = fc.sample(sexpArb, { numRuns: 80, seed: 4242 }).filter((t) => writeSexp(t).every((c) => c < 0x80));
+    const trees = fc
+      .sample(sexpArb, { numRuns: 80, seed: 4242 })
+      .filter((t) => writeSexp(t).every((c) => c < 0x80));
     expect(trees.length).toBeGreaterThan(40);
     const written = trees.map((t) => writeSexp(t));
     expect(written.map(text)).toEqual(oracleReprint(written));
@@ -84,14 +88,17 @@ describe('s-expressions', () => {
       return b;
     });
     fc.assert(
-      fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 80 }), fc.string({ maxLength: 80 })), (input) => {
-        try {
-          const tree = parseSexp(input);
-          expect(sexpEqual(parseSexp(writeSexp(tree, 'canonical')), tree)).toBe(true);
-        } catch (error) {
-          expect(error).toBeInstanceOf(GuixSignatureError);
-        }
-      }),
+      fc.property(
+        fc.oneof(mutated, fc.uint8Array({ maxLength: 80 }), fc.string({ maxLength: 80 })),
+        (input) => {
+          try {
+            const tree = parseSexp(input);
+            expect(sexpEqual(parseSexp(writeSexp(tree, 'canonical')), tree)).toBe(true);
+          } catch (error) {
+            expect(error).toBeInstanceOf(GuixSignatureError);
+          }
+        },
+      ),
       { numRuns: 2000, seed: 7 },
     );
   });

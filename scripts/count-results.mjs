@@ -11,12 +11,18 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-const passed = report.numPassedTests ?? 0;
+// Static checks run by scripts/test (format, lint) count as one test each.
+const checksPassed = Number(process.env.GBC_CHECKS_PASSED ?? 0);
+const checksFailed = Number(process.env.GBC_CHECKS_FAILED ?? 0);
+if (checksPassed + checksFailed > 0) {
+  console.log(`static checks: ${checksPassed} clean, ${checksFailed} failed`);
+}
+const passed = (report.numPassedTests ?? 0) + checksPassed;
 // Files that failed to load count as failures too, so a broken import is never silent.
 const failedSuites = (report.testResults ?? []).filter(
   (r) => r.status === 'failed' && r.assertionResults.length === 0,
 ).length;
-const failed = (report.numFailedTests ?? 0) + failedSuites;
+const failed = (report.numFailedTests ?? 0) + failedSuites + checksFailed;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 // Skipped tests are said on a line of their own: the closing line keeps its exact form.
 if (skipped > 0) console.log(`${skipped} skipped`);

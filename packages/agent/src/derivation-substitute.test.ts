@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpNar, storePathHashPart } from '@gbc/store';
-import { regularFileOfNar, substituteDerivationText } from './derivation-substitute.js';
+import { derivationOfNar, substituteDerivationText } from './derivation-substitute.js';
 import { isAgentError } from './errors.js';
 import { httpSource } from './nar-source.js';
 
@@ -134,18 +134,19 @@ describe('substituteDerivationText', () => {
   });
 });
 
-describe('regularFileOfNar', () => {
+// The NAR rules themselves are tested in @gbc/store (regularFileOfNar); here, the agent's reading of them.
+describe('derivationOfNar', () => {
   it('takes the contents of a file NAR, executable or not', async () => {
     const file = join(dir, 'plain');
     writeFileSync(file, 'Derive(…)');
-    expect(Buffer.from(regularFileOfNar(await narOf(file))).toString()).toBe('Derive(…)');
+    expect(Buffer.from(await derivationOfNar(await narOf(file))).toString()).toBe('Derive(…)');
     const executable = Buffer.concat(
       ['nix-archive-1', '(', 'type', 'regular', 'executable', '', 'contents', 'x', ')'].map(narString),
     );
-    expect(Buffer.from(regularFileOfNar(executable)).toString()).toBe('x');
+    expect(Buffer.from(await derivationOfNar(executable)).toString()).toBe('x');
   });
 
-  it('refuses a directory, a truncated NAR, trailing bytes and a length past the end', async () => {
+  it('refuses a directory, a truncated NAR, trailing bytes and a length past the end as bad-derivation', async () => {
     mkdirSync(join(dir, 'tree'));
     writeFileSync(join(dir, 'tree', 'f'), 'f');
     const good = await narOf(join(dir, 'drv.nix'));
@@ -160,12 +161,10 @@ describe('regularFileOfNar', () => {
       huge,
       Buffer.alloc(0),
     ]) {
-      let error: unknown;
-      try {
-        regularFileOfNar(nar);
-      } catch (e) {
-        error = e;
-      }
+      const error = await derivationOfNar(nar).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isAgentError(error) && error.code).toBe('bad-derivation');
     }
   });

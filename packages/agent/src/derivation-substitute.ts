@@ -6,7 +6,7 @@
 // checks the coordinator's (the daemon's AddTextToStore, or computeDerivationPath).
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { formatNarHash, NarHasher } from '@gbc/store';
+import { formatNarHash, NarError, NarHasher, regularFileOfNar } from '@gbc/store';
 import { createDecompressor } from './compression.js';
 import { AgentError } from './errors.js';
 import type { NarSource } from './nar-source.js';
@@ -35,7 +35,7 @@ export async function substituteDerivationText(
       hasher.update(nar);
       const { narHash, narSize } = hasher.digest();
       if (formatNarHash(narHash) !== info.narHash || narSize !== info.narSize) continue;
-      return regularFileOfNar(nar);
+      return await derivationOfNar(nar);
     } catch (error) {
       if (error instanceof AgentError && error.code === 'source-unavailable') throw error;
       // Any other failure of this source (refused, malformed, not a file): the next one.
@@ -67,39 +67,13 @@ async function readNar(body: AsyncIterable<Uint8Array>, compression: string): Pr
  * The contents of a NAR holding one regular file (what a .drv is); throws
  * AgentError `bad-derivation` for anything else (a directory, a symlink, trailing bytes).
  */
-export function regularFileOfNar(nar: Uint8Array): Uint8Array {
-  let at = 0;
-  const bytes = (): Uint8Array => {
-    if (at + 8 > nar.length) throw notAFile('truncated');
-    const view = new DataView(nar.buffer, nar.byteOffset + at, 8);
-    const length = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-    const start = at + 8;
-    if (length > nar.length - start) throw notAFile('truncated');
-    at = start + Math.ceil(length / 8) * 8;
-    if (at > nar.length) throw notAFile('truncated');
-    return nar.subarray(start, start + length);
-  };
-  const word = (): string => Buffer.from(bytes()).toString('latin1');
-  const expect = (w: string): void => {
-    const got = word();
-    if (got !== w) throw notAFile(`${JSON.stringify(got.slice(0, 40))} where ${JSON.stringify(w)} belongs`);
-  };
-  expect('nix-archive-1');
-  expect('(');
-  expect('type');
-  expect('regular');
-  let next = word();
-  if (next === 'executable') {
-    expect('');
-    next = word();
+export async function derivationOfNar(nar: Uint8Array): Promise<Uint8Array> {
+  try {
+    return await regularFileOfNar(nar);
+  } catch (error) {
+    if (!(error instanceof NarError)) throw error;
+    throw new AgentError('bad-derivation', `a derivation NAR is not one regular file: ${error.message}`, {
+      cause: error,
+    });
   }
-  if (next !== 'contents') throw notAFile(`${JSON.stringify(next.slice(0, 40))} where "contents" belongs`);
-  const contents = bytes();
-  expect(')');
-  if (at !== nar.length) throw notAFile('bytes after the file');
-  return contents;
-}
-
-function notAFile(why: string): AgentError {
-  return new AgentError('bad-derivation', `a derivation NAR is not one regular file: ${why}`);
 }

@@ -12,12 +12,12 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  ByteReader,
   isNarInfoTrusted,
+  NarError,
   parseDerivation,
-  parseNar,
   parseHash,
   parseNarInfo,
+  regularFileOfNar,
   storePathHashPart,
   verifyGuixNarInfo,
   type GuixPublicKey,
@@ -299,20 +299,18 @@ function hasNarHash(nar: Uint8Array, narHash: string): boolean {
 
 /** The contents of a NAR that holds one regular file (a `.drv`); anything else is refused. */
 async function regularFileOf(nar: Uint8Array, path: string, base: string): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let entries = 0;
   try {
-    for await (const entry of parseNar(new ByteReader([nar]))) {
-      entries++;
-      if (entry.kind !== 'regular' || entries > 1)
-        throw refused(path, base, 'its NAR is not a single regular file');
-      for await (const chunk of entry.contents) parts.push(Uint8Array.from(chunk));
-    }
+    return await regularFileOfNar(nar);
   } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw refused(path, base, `its NAR is malformed: ${(error as Error).message}`);
+    if (!(error instanceof NarError)) throw error;
+    throw refused(
+      path,
+      base,
+      error.code === 'not-a-regular-file'
+        ? 'its NAR is not a single regular file'
+        : `its NAR is malformed: ${error.message}`,
+    );
   }
-  return Buffer.concat(parts);
 }
 
 function refused(path: string, base: string, why: string): HttpError {

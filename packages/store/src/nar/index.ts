@@ -5,6 +5,7 @@ export { MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_TARGET_BYTES, NAR_MAGIC } from './n
 export { DEFAULT_BATCH_BYTES, NarEncoder } from './nar-encoder.js';
 export { dumpNar, type DumpNarOptions, type NarDump } from './nar-writer.js';
 export { NarContents } from './nar-contents.js';
+export { regularFileOfNar } from './nar-single-file.js';
 export {
   parseNar,
   type NarDirectory,

@@ -13,10 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDerivation } from '@gbc/store';
-import { runAgent } from '../src/test-support/agents.js';
-import { startTestCoordinator } from '../src/test-support/coordinator.js';
-import { instantiate, mkPrelude, submit } from '../src/test-support/derivations.js';
-import { startPrivateDaemon } from '../src/test-support/second-daemon.js';
+import { runAgent } from '../test-support/agents.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
+import { startPrivateDaemon } from '../test-support/second-daemon.js';
 
 /** CPU time (ms) the whole machine has spent so far, every process and the kernel (from /proc/stat). */
 function machineCpuMs(): number {

@@ -7,12 +7,12 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent } from './test-support/agents.js';
-import { startTestCoordinator } from './test-support/coordinator.js';
-import type { TestCoordinator } from './test-support/coordinator.js';
-import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
-import { startPrivateDaemon } from './test-support/second-daemon.js';
-import type { PrivateDaemon } from './test-support/second-daemon.js';
+import { runAgent } from '../test-support/agents.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import type { TestCoordinator } from '../test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
+import { startPrivateDaemon } from '../test-support/second-daemon.js';
+import type { PrivateDaemon } from '../test-support/second-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 let coord: TestCoordinator;
@@ -57,7 +57,7 @@ describe('an agent killed during a build', () => {
         '--conditions=source',
         '--import',
         'tsx',
-        join(repoRoot, 'packages/agent/src/test-support/agent-child.ts'),
+        join(repoRoot, 'packages/agent/test-support/agent-child.ts'),
         JSON.stringify(options),
       ],
       {

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildDaemon } from '@gbc/store';
 import type { AgentOptions, UploadCompression } from './index.js';
-import { runAgent } from './test-support/agents.js';
-import { startTestCoordinator } from './test-support/coordinator.js';
-import type { TestCoordinator } from './test-support/coordinator.js';
-import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
-import { startPrivateDaemon } from './test-support/second-daemon.js';
-import type { PrivateDaemon } from './test-support/second-daemon.js';
+import { runAgent } from '../test-support/agents.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import type { TestCoordinator } from '../test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
+import { startPrivateDaemon } from '../test-support/second-daemon.js';
+import type { PrivateDaemon } from '../test-support/second-daemon.js';
 
 let coord: TestCoordinator;
 let d1: PrivateDaemon;

@@ -3,12 +3,12 @@
 // not, learnt from the first refusal and said once in the agent's log.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent } from './test-support/agents.js';
-import { startTestCoordinator } from './test-support/coordinator.js';
-import type { TestCoordinator } from './test-support/coordinator.js';
-import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
-import { startPrivateDaemon } from './test-support/second-daemon.js';
-import type { PrivateDaemon } from './test-support/second-daemon.js';
+import { runAgent } from '../test-support/agents.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import type { TestCoordinator } from '../test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
+import { startPrivateDaemon } from '../test-support/second-daemon.js';
+import type { PrivateDaemon } from '../test-support/second-daemon.js';
 
 let coord: TestCoordinator;
 let trusting: PrivateDaemon;

@@ -20,8 +20,8 @@ import { ensurePaths } from './fetch-inputs.js';
 import { httpSource } from './nar-source.js';
 import { withRetry } from './retry.js';
 import { systemTimers } from './timers.js';
-import { startPrivateDaemon } from './test-support/second-daemon.js';
-import type { PrivateDaemon } from './test-support/second-daemon.js';
+import { startPrivateDaemon } from '../test-support/second-daemon.js';
+import type { PrivateDaemon } from '../test-support/second-daemon.js';
 
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
 const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-fetch-'));

@@ -6,12 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent } from './test-support/agents.js';
-import { startTestCoordinator } from './test-support/coordinator.js';
-import type { TestCoordinator } from './test-support/coordinator.js';
-import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
-import { startPrivateDaemon } from './test-support/second-daemon.js';
-import type { PrivateDaemon } from './test-support/second-daemon.js';
+import { runAgent } from '../test-support/agents.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import type { TestCoordinator } from '../test-support/coordinator.js';
+import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
+import { startPrivateDaemon } from '../test-support/second-daemon.js';
+import type { PrivateDaemon } from '../test-support/second-daemon.js';
 
 const GNU = '/gnu/store';
 const scratch = mkdtempSync(join(tmpdir(), 'gbc-agent-gnu-'));

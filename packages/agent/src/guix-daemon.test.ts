@@ -19,12 +19,12 @@ import {
 } from '@gbc/store/testing';
 import type { GuixDaemonProcess, TestDerivation } from '@gbc/store/testing';
 import type { AgentOptions } from './index.js';
-import { runAgent } from './test-support/agents.js';
-import type { RunningAgent } from './test-support/agents.js';
-import { startTestCoordinator } from './test-support/coordinator.js';
-import type { TestCoordinator } from './test-support/coordinator.js';
-import { startCuttingProxy } from './test-support/cutting-proxy.js';
-import { submitGuix } from './test-support/guix-derivations.js';
+import { runAgent } from '../test-support/agents.js';
+import type { RunningAgent } from '../test-support/agents.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import type { TestCoordinator } from '../test-support/coordinator.js';
+import { startCuttingProxy } from '../test-support/cutting-proxy.js';
+import { submitGuix } from '../test-support/guix-derivations.js';
 
 const GNU = '/gnu/store';
 

@@ -10,10 +10,10 @@ import { AgentClient } from '@gbc/protocol';
 import { LogStream } from './log-stream.js';
 import { withRetry } from './retry.js';
 import { defaultSystem } from './system.js';
-import { startTestCoordinator } from './test-support/coordinator.js';
-import type { TestCoordinator } from './test-support/coordinator.js';
-import { startCuttingProxy } from './test-support/cutting-proxy.js';
-import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import type { TestCoordinator } from '../test-support/coordinator.js';
+import { startCuttingProxy } from '../test-support/cutting-proxy.js';
+import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { systemTimers } from './timers.js';
 
 let coord: TestCoordinator;

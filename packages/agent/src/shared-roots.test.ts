@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SharedTempRoots } from './shared-roots.js';
-import { instantiate, mkPrelude } from './test-support/derivations.js';
+import { instantiate, mkPrelude } from '../test-support/derivations.js';
 
 const SOCKET = '/nix/var/nix/daemon-socket/socket';
 const env = { ...process.env, NIX_REMOTE: 'daemon' };

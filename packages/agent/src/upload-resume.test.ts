@@ -3,14 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildDaemon, encodeNix32, decodeBase16 } from '@gbc/store';
-import { runAgent } from './test-support/agents.js';
-import { startTestCoordinator } from './test-support/coordinator.js';
-import type { TestCoordinator } from './test-support/coordinator.js';
-import { startCuttingProxy } from './test-support/cutting-proxy.js';
-import type { CuttingProxy } from './test-support/cutting-proxy.js';
-import { instantiate, mkPrelude, submit } from './test-support/derivations.js';
-import { startPrivateDaemon } from './test-support/second-daemon.js';
-import type { PrivateDaemon } from './test-support/second-daemon.js';
+import { runAgent } from '../test-support/agents.js';
+import { startTestCoordinator } from '../test-support/coordinator.js';
+import type { TestCoordinator } from '../test-support/coordinator.js';
+import { startCuttingProxy } from '../test-support/cutting-proxy.js';
+import type { CuttingProxy } from '../test-support/cutting-proxy.js';
+import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
+import { startPrivateDaemon } from '../test-support/second-daemon.js';
+import type { PrivateDaemon } from '../test-support/second-daemon.js';
 
 let coord: TestCoordinator;
 let daemon: PrivateDaemon;

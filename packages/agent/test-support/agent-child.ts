@@ -1,7 +1,7 @@
 // Test support (not exported): an agent as a process of its own, for tests
 // that SIGKILL it. Options come as JSON in argv[2]; progress lines go to stdout.
-import { createAgent } from '../index.js';
-import type { AgentOptions } from '../index.js';
+import { createAgent } from '../src/index.js';
+import type { AgentOptions } from '../src/index.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as AgentOptions;
 const agent = createAgent({

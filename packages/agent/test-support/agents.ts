@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgent } from '../index.js';
-import type { Agent, AgentOptions } from '../index.js';
+import { createAgent } from '../src/index.js';
+import type { Agent, AgentOptions } from '../src/index.js';
 
 /** A running in-process agent. */
 export interface RunningAgent {

@@ -4,10 +4,10 @@
 // sent, so none is lost to a coordinator outage or an agent restart.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentClient, isProtocolError, linkAbortSignals } from '@gbc/protocol';
 import type { AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
 import { createBuildDaemon, socketPathOf } from '@gbc/store';
 import type { BuildDaemon } from '@gbc/store';
+import { CoordinatorLink } from './coordinator-link.js';
 import { resolveCredentials } from './credentials.js';
 import { daemonPreparation } from './guix-daemon-setup.js';
 import { loadGuixSigning } from './guix-signing.js';
@@ -15,7 +15,7 @@ import { freeDiskBytes, load1 } from './host-status.js';
 import { coordinatorSource } from './nar-source.js';
 import type { AgentOptions } from './options.js';
 import { resolveAgentOptions } from './options.js';
-import { isTransient, withRetry } from './retry.js';
+import { isTransient } from './retry.js';
 import type { AbortReason, BuildOps, RunContext } from './run-build.js';
 import { runBuild } from './run-build.js';
 import { SharedTempRoots } from './shared-roots.js';
@@ -53,18 +53,16 @@ export function createAgent(options: AgentOptions): Agent {
     await mkdir(o.stateDir, { recursive: true });
     const state = new StateFile(o.stateDir);
     await state.load();
-    const creds = await resolveCredentials(o, state, o.coordinatorUrl);
-    const makeClient = (c: typeof creds.primary): AgentClient =>
-      new AgentClient({
-        baseUrl: o.coordinatorUrl,
-        credentials: c,
-        onSession: (s) =>
-          state.update((st) => ({
-            ...st,
-            session: { agent: s.agent, password: s.password, coordinator: o.coordinatorUrl },
-          })),
-      });
-    let client = makeClient(creds.primary);
+    const link = new CoordinatorLink({
+      coordinatorUrl: o.coordinatorUrl,
+      credentials: await resolveCredentials(o, state, o.coordinatorUrl),
+      state,
+      timers: o.timers,
+      retry: o.retry,
+      hardStop: hardStop.signal,
+      log: o.log,
+    });
+    const call = link.call.bind(link);
     const ownDaemon = o.daemon === undefined;
     const daemon: BuildDaemon =
       o.daemon ??
@@ -73,23 +71,15 @@ export function createAgent(options: AgentOptions): Agent {
         storeDir: o.storeDir,
         maxConnections: o.maxParallelBuilds + o.maxParallelUploads + 2,
       });
-    const retrying = (error: unknown, delayMs: number) =>
-      o.log('coordinator call failed, retrying', { error: String((error as Error).message), delayMs });
-    const call = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
-      if (signal === undefined) return withRetry(fn, o.timers, o.retry, hardStop.signal, retrying);
-      // Linked for this call only: AbortSignal.any would leave an entry on the long-lived stop signal per call.
-      const linked = linkAbortSignals([signal, hardStop.signal]);
-      return withRetry(fn, o.timers, o.retry, linked.signal, retrying).finally(linked.release);
-    };
     const buildOps: BuildOps = { basic: undefined };
     const signing = await loadGuixSigning(o.guixSigningKeyFile);
     const prepareDaemon = daemonPreparation(daemon, ownDaemon, signing, o.log);
     await prepareDaemon();
     const roots = o.daemon === undefined ? new SharedTempRoots(socketPathOf(o.daemonSocket)) : undefined;
     const ctx = (): RunContext => ({
-      client,
+      client: link.client,
       daemon,
-      cache: coordinatorSource(client, daemon.storeDir),
+      cache: coordinatorSource(link.client, daemon.storeDir),
       spoolDir: join(o.stateDir, 'spool'),
       compression: o.uploadCompression,
       compressAboveBytes: o.compressAboveBytes,
@@ -122,7 +112,7 @@ export function createAgent(options: AgentOptions): Agent {
       const written = recorded.catch((error: unknown) =>
         o.log('result not written to the state file', { build, error: String((error as Error).message) }),
       );
-      const send = (): Promise<void> => client.reportResult(build, result);
+      const send = (): Promise<void> => link.client.reportResult(build, result);
       try {
         try {
           await call(send);
@@ -184,11 +174,10 @@ export function createAgent(options: AgentOptions): Agent {
       };
       let res;
       try {
-        res = await client.reportStatus(report);
+        res = await link.client.reportStatus(report);
       } catch (error) {
-        if (creds.fallback === undefined || !isProtocolError(error, 'unauthorized')) throw error;
-        client = makeClient(creds.fallback);
-        res = await client.reportStatus(report);
+        if (!link.fallBack(error)) throw error;
+        res = await link.client.reportStatus(report);
       }
       active = res.active;
       // While it holds builds the agent reports often, so that a cancel reaches a
@@ -237,7 +226,7 @@ export function createAgent(options: AgentOptions): Agent {
             load <= o.maxLoad1
           ) {
             // Once builds go through BuildDerivation, each comes with its own closure: a request less per build.
-            const got = await client.fetchBuilds({
+            const got = await link.client.fetchBuilds({
               count: Math.floor(room),
               systems: [...o.systems],
               closures: buildOps.basic === true ? 'own' : 'none',

@@ -37,3 +37,6 @@ export {
   type SqliteClaimWorker,
   type SqliteClaimWorkerOptions,
 } from './sqlite-claim-worker.js';
+export * from './control-session.js';
+export * from './notify.js';
+export * from './sqlite-process-lock.js';

@@ -2,15 +2,27 @@
 // context, the scheduler and the apps (client, agent, binary cache). The apps
 // never listen by themselves (see listen.ts). `start()` migrates, rebuilds the
 // in-memory queue from the datastore and starts the lease loop; `stop()` ends
-// the loop and closes the datastore.
+// the loop and closes the datastore. On SQLite the process holds the
+// database's coordinator lock (a second process is refused); on PostgreSQL it
+// joins the processes that share the database (leadership/cluster.ts): the
+// elected one schedules, rebuilds the queue and runs the lease loop.
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { resolveStrategy } from '@gbc/allocator';
 import type { AllocationStrategy } from '@gbc/allocator';
-import { openDatastore } from '@gbc/datastore';
+import { lockSqliteForCoordinator, openDatastore, parseDatastoreUri } from '@gbc/datastore';
+import type { SqliteProcessLock } from '@gbc/datastore';
 import { createAgentApp } from '../agent-api/agent-app.js';
 import type { AgentAuthOptions } from '../agent-api/agent-auth.js';
-import { createCacheApp, resolveCacheOptions } from '../cache/index.js';
+import {
+  cacheInfoText,
+  createCacheApp,
+  createCacheIndex,
+  createCacheListener,
+  createOutputRemovals,
+  resolveCacheOptions,
+  type CacheRequestHandler,
+} from '../cache/index.js';
 import { attachHooksAndMetrics, type HooksAndMetrics, type HooksAndMetricsOptions } from '../hooks/attach.js';
 import type { CacheOptions } from '../cache/index.js';
 import { createClientApp } from '../client-api/index.js';
@@ -25,9 +37,11 @@ import { createScheduler } from '../scheduler/create-scheduler.js';
 import type { CoordinatorScheduler } from '../scheduler/create-scheduler.js';
 import { startLeaseLoop } from '../scheduler/lease-loop.js';
 import type { LeaseLoop } from '../scheduler/lease-loop.js';
-import { createDataDirStorage, createLogStore, createNarUploads } from '../storage/index.js';
+import { createLogStore, createNarUploads, openStorage } from '../storage/index.js';
 import { startUploadSweep, type UploadSweep } from '../storage/upload-sweep.js';
 import { sweepUploadedNotes } from '../agent-api/uploaded-outputs.js';
+import { createCluster } from '../leadership/cluster.js';
+import type { Cluster } from '../leadership/cluster.js';
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
 export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOptions {
@@ -37,6 +51,10 @@ export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOp
   readonly agentAuth?: AgentAuthOptions;
   /** Limits of output and source NAR uploads. */
   readonly uploads?: UploadLimits;
+  /** PostgreSQL: the agent URL other processes forward fetch-builds to while this one schedules. Default: where it listens (see listen). */
+  readonly advertiseAgentUrl?: string;
+  /** PostgreSQL: how often a process tries the scheduler lock, and the scheduler pings its session, in ms. Default 1000. */
+  readonly electionPollMs?: number;
 }
 
 /** A per-app store directory, from before `CoordinatorConfig.storeDir`. */
@@ -63,12 +81,21 @@ export interface Coordinator {
   readonly agentApp: Hono;
   /** The binary cache alone, for a port of its own. */
   readonly cacheApp: Hono;
+  /** The cache's fast path (narinfos, NARs) in front of the agent port's and the cache port's apps (listen.ts). */
+  readonly cacheListeners: {
+    readonly agentPort: CacheRequestHandler;
+    readonly cachePort: CacheRequestHandler;
+  };
   /** The hook runner and the metrics (engineer M's hooks/attach.ts). */
   readonly observed: HooksAndMetrics;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
   start(): Promise<{ queued: number; rebuildMs: number }>;
   /** Runs one lease-expiry pass now (tests advance the clock, then call this). */
   checkLeases(): Promise<number>;
+  /** PostgreSQL: the processes sharing the database, as this one sees them; undefined on SQLite. */
+  readonly cluster: Cluster | undefined;
+  /** Tells the other processes where this one listens (listen() calls it); a no-op on SQLite. */
+  advertise(urls: { readonly agentUrl?: string; readonly clientUrl?: string }): void;
   /** Stops the loop and closes the datastore. Idempotent. */
   stop(): Promise<void>;
 }
@@ -80,9 +107,17 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     typeof config.allocationStrategy === 'string'
       ? await resolveStrategy(config.allocationStrategy, { baseDir: config.cwd })
       : config.allocationStrategy;
-  const datastore = await openDatastore(config.databaseUri, { migrate: false, cwd: config.cwd });
+  const target = parseDatastoreUri(config.databaseUri, config.cwd);
+  const sqliteLock: SqliteProcessLock | undefined =
+    target.dialect === 'sqlite' ? lockSqliteForCoordinator(target.filename) : undefined;
+  const datastore = await openDatastore(config.databaseUri, { migrate: false, cwd: config.cwd }).catch(
+    (error: unknown) => {
+      sqliteLock?.release();
+      throw error;
+    },
+  );
   try {
-    const store = await createDataDirStorage(join(config.dataDir));
+    const store = await openStorage({ storage: config.storage, dataDir: config.dataDir, s3: config.s3 });
     const storage = {
       store,
       nars: await createNarUploads({
@@ -92,14 +127,29 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       }),
       logs: await createLogStore({ storage: store }),
     };
-    const scheduler = createScheduler({
-      datastore,
-      strategy,
-      clock: config.clock,
-      logger: config.logger,
-      leaseMs: config.leaseSeconds * 1000,
-    });
-    const events = createEventBus({ now: () => config.clock.now() });
+    const makeScheduler = () =>
+      createScheduler({
+        datastore,
+        strategy,
+        clock: config.clock,
+        logger: config.logger,
+        leaseMs: config.leaseSeconds * 1000,
+      });
+    const localEvents = createEventBus({ now: () => config.clock.now() });
+    const cluster =
+      target.dialect === 'postgres'
+        ? createCluster({
+            datastore,
+            databaseUri: config.databaseUri,
+            cwd: config.cwd,
+            logger: config.logger,
+            makeLocal: makeScheduler,
+            localEvents,
+            pollMs: options.electionPollMs,
+          })
+        : undefined;
+    const scheduler: CoordinatorScheduler = cluster?.scheduler ?? makeScheduler();
+    const events = cluster?.events ?? localEvents;
     // Uploads are observed by the metrics, which are made after the apps that receive them.
     let observeUpload: CoordinatorContext['observeUpload'] = () => undefined;
     const context: CoordinatorContext = {
@@ -111,11 +161,11 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       events,
       logger: config.logger,
       observeUpload: (u) => observeUpload(u),
+      outputRemovals: createOutputRemovals(),
     };
-    const cacheApp = createCacheApp(
-      context,
-      await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir }),
-    );
+    const cacheOptions = await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir });
+    const narInfos = createCacheIndex(context, cacheOptions);
+    const cacheApp = createCacheApp(context, cacheOptions, narInfos);
     const agentApp = createAgentApp(context, scheduler, options.agentAuth);
     agentApp.route('/', cacheApp);
     const observed = await attachHooksAndMetrics(context, agentApp, {
@@ -123,21 +173,66 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       cache: { ...options.cache, storeDir: config.storeDir },
     });
     observeUpload = (u) => observed.metrics.observeUpload(u);
+    const cacheInfo = cacheInfoText(cacheOptions);
+    const cacheListeners = {
+      // The agent port's requests are counted in the metrics, whichever path answers them.
+      agentPort: createCacheListener(context, cacheOptions, narInfos, cacheInfo, (...r) =>
+        observed.metrics.observeRequest(...r),
+      ),
+      cachePort: createCacheListener(context, cacheOptions, narInfos, cacheInfo),
+    };
     const clientApp = createClientApp(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
     let sweep: UploadSweep | undefined;
     let stopped = false;
+    // What every process runs, scheduler or not.
+    const startBackground = () => {
+      observed.start();
+      retentionRunner(context).start();
+      sweep = startUploadSweep(storage.nars, {
+        maxAgeSeconds: config.partialUploadMaxAgeSeconds,
+        logger: config.logger,
+      });
+    };
+    const startLeases = () => {
+      loop = startLeaseLoop(context, scheduler);
+    };
+    const stopLeases = () => {
+      const ending = loop;
+      loop = undefined;
+      void ending?.stop();
+    };
+    // Set before start: listen() advertises the URLs it bound.
+    if (options.advertiseAgentUrl !== undefined) cluster?.advertise({ agentUrl: options.advertiseAgentUrl });
     return {
       context,
       scheduler,
       cacheApp,
+      cacheListeners,
       observed,
+      cluster,
       clientApp: clientApp as unknown as Hono,
-      agentApp: observed.agentPortApp,
+      agentApp: cluster?.front(observed.agentPortApp) ?? observed.agentPortApp,
+      advertise(urls) {
+        const agentUrl = options.advertiseAgentUrl ?? urls.agentUrl;
+        cluster?.advertise({ ...urls, ...(agentUrl === undefined ? {} : { agentUrl }) });
+      },
       async start() {
         if (config.migrate) await datastore.migrate();
         const swept = await sweepUploadedNotes(store.scratchDir, datastore.db);
         if (swept > 0) config.logger.info('upload notes of finished builds removed', { builds: swept });
+        if (cluster !== undefined) {
+          let started = { queued: 0, rebuildMs: 0 };
+          await cluster.start({
+            started(_term, queued, rebuildMs) {
+              started = { queued, rebuildMs };
+              startLeases();
+            },
+            ended: stopLeases,
+          });
+          startBackground();
+          return started;
+        }
         const t0 = performance.now();
         const queued = await scheduler.rebuild();
         const rebuildMs = performance.now() - t0;
@@ -147,13 +242,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
           strategy: strategy.name,
           leaseMs: leaseMs(context),
         });
-        loop = startLeaseLoop(context, scheduler);
-        observed.start();
-        retentionRunner(context).start();
-        sweep = startUploadSweep(storage.nars, {
-          maxAgeSeconds: config.partialUploadMaxAgeSeconds,
-          logger: config.logger,
-        });
+        startLeases();
+        startBackground();
         return { queued, rebuildMs };
       },
       async checkLeases() {
@@ -167,11 +257,15 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         await sweep?.stop();
         await observed.stop();
         await retentionRunner(context).stop();
+        await cluster?.stop();
         await datastore.close();
+        store.close?.();
+        sqliteLock?.release();
       },
     };
   } catch (error) {
     await datastore.close().catch(() => undefined);
+    sqliteLock?.release();
     throw error;
   }
 }

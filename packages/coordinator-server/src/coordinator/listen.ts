@@ -4,10 +4,13 @@
 // `metricsUrl` (the agent port then has no /metrics). Port 0 picks a free port;
 // the bound ports are returned. Each listener has the timeouts of
 // request-timeouts.ts: a long upload that keeps making progress is never cut.
+// The agent and cache ports answer narinfos and NARs through the cache's fast
+// path (cache/cache-listener.ts) before Hono.
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
+import type { CacheRequestHandler } from '../cache/index.js';
 import { assertClientListenAllowed } from '../client-auth/listen-guard.js';
 import { armBodyIdleTimeout, serverOptionsFor } from './request-timeouts.js';
 import type { RequestTimeouts } from './request-timeouts.js';
@@ -52,19 +55,28 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
   const cfg = coordinator.context.config;
   await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
   const servers: ServerType[] = [];
-  const open = async (fetch: Fetch, url: string) => {
-    const served = await serveOn(fetch, url, options.timeouts);
+  const open = async (fetch: Fetch, url: string, front?: CacheRequestHandler) => {
+    const served = await serveOn(fetch, url, options.timeouts, front);
     servers.push(served.server);
     return served;
   };
   try {
-    const agent = await open(coordinator.agentApp.fetch, options.agentUrl ?? cfg.agentUrl);
+    const agent = await open(
+      coordinator.agentApp.fetch,
+      options.agentUrl ?? cfg.agentUrl,
+      coordinator.cacheListeners.agentPort,
+    );
     const client = await open(coordinator.clientApp.fetch, options.clientUrl ?? cfg.clientUrl);
     const cacheUrl = options.cacheUrl ?? cfg.cacheUrl;
-    const cache = cacheUrl === undefined ? undefined : await open(coordinator.cacheApp.fetch, cacheUrl);
+    const cache =
+      cacheUrl === undefined
+        ? undefined
+        : await open(coordinator.cacheApp.fetch, cacheUrl, coordinator.cacheListeners.cachePort);
     const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
     const metrics =
       metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
+    // Other processes on the same PostgreSQL forward fetch-builds here while this one schedules.
+    coordinator.advertise({ agentUrl: agent.url, clientUrl: client.url });
     return {
       agentUrl: agent.url,
       clientUrl: client.url,
@@ -84,17 +96,18 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
 
 type Fetch = (req: Request) => Response | Promise<Response>;
 
-async function serveOn(
+function serveOn(
   fetch: Fetch,
   url: string,
   timeouts: RequestTimeouts | undefined,
+  front?: CacheRequestHandler,
 ): Promise<{ server: ServerType; url: string; port: number }> {
   const u = new URL(url);
   const hostname = u.hostname.replace(/^\[|\]$/g, '');
   const port = u.port === '' ? 80 : Number(u.port);
   return new Promise((resolve, reject) => {
     const server = serve(
-      { fetch, hostname, port, serverOptions: serverOptionsFor(timeouts) },
+      { fetch, hostname, port, serverOptions: serverOptionsFor(timeouts), createServer: withFront(front) },
       (info: AddressInfo) => {
         const host = hostname.includes(':') ? `[${hostname}]` : hostname;
         resolve({
@@ -109,9 +122,19 @@ async function serveOn(
   });
 }
 
+/** node:http's createServer with `front` answering first (the cache's fast path); Hono gets what it leaves. */
+function withFront(front: CacheRequestHandler | undefined): typeof createServer {
+  const make = (options: ServerOptions, listener: RequestListener) =>
+    createServer(
+      options,
+      front === undefined ? listener : (req, res) => front(req, res) || void listener(req, res),
+    );
+  return make as typeof createServer;
+}
+
 function closeServer(server: ServerType): Promise<void> {
   return new Promise((resolve) => {
-    (server as Server).closeAllConnections?.();
+    (server as Server).closeAllConnections();
     server.close(() => resolve());
   });
 }

@@ -1,0 +1,146 @@
+// The messages coordinator processes on one PostgreSQL send each other, over
+// one NOTIFY channel: live events (so every process's event stream shows every
+// event), the scheduler's notifications (a follower changed the database; the
+// scheduler must update its in-memory queue), and who the scheduler is (its
+// URLs, for forwarding fetch-builds). Items sent in one turn of the event loop
+// go out together, packed into as few payloads as fit PostgreSQL's 8000-byte
+// limit, one statement at a time, so one process's items arrive in order.
+import { MAX_NOTIFY_PAYLOAD_BYTES, notifyChannel } from '@gbc/datastore';
+import type { Db } from '@gbc/datastore';
+import type { EventInput } from '../events/event-bus.js';
+import type { Logger } from '../logger.js';
+
+/** The NOTIFY channel of every coordinator process on a database. */
+export const CLUSTER_CHANNEL = 'gbc_cluster';
+
+/** A change the scheduler must apply to its in-memory queue; see scheduler-api.ts. */
+export type SchedulerCall =
+  | { readonly op: 'refresh'; readonly ids: readonly string[] }
+  | { readonly op: 'cancel'; readonly ids: readonly string[] }
+  | { readonly op: 'available'; readonly paths: readonly string[] }
+  /** A derivation's build failed: its dependents are blocked. */
+  | { readonly op: 'failed'; readonly derivation: string }
+  | { readonly op: 'agent'; readonly id: string };
+
+/** Where the scheduler listens, as it announces itself. */
+export interface LeaderAnnouncement {
+  readonly process: string;
+  readonly agentUrl?: string;
+  readonly clientUrl?: string;
+}
+
+/** One item of a payload. */
+export type ClusterItem =
+  | { readonly t: 'event'; readonly event: EventInput }
+  | { readonly t: 'call'; readonly call: SchedulerCall }
+  | { readonly t: 'leader'; readonly leader: LeaderAnnouncement }
+  | { readonly t: 'who' };
+
+/** A payload: the sending process and its items. */
+interface ClusterPayload {
+  readonly from: string;
+  readonly items: readonly ClusterItem[];
+}
+
+/** Ids and paths per scheduler call: 100 UUIDs or store paths stay well under a payload. */
+export const IDS_PER_CALL = 100;
+
+/** Sends items to every process (this one included: PostgreSQL delivers to the sender's own LISTEN too). */
+export interface ClusterSender {
+  send(item: ClusterItem): void;
+  /** Resolves when everything sent so far has been handed to PostgreSQL (or failed and was logged). */
+  flushed(): Promise<void>;
+}
+
+/** Creates the sender for process `from`; see the file header. */
+export function createClusterSender(db: Db, from: string, logger: Logger): ClusterSender {
+  let pending: string[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  let scheduled = false;
+  const prefix = `{"from":${JSON.stringify(from)},"items":[`;
+  const room = MAX_NOTIFY_PAYLOAD_BYTES - Buffer.byteLength(prefix) - 2;
+
+  function flush(): void {
+    scheduled = false;
+    const items = pending;
+    pending = [];
+    const payloads = pack(items, room).map((part) => `${prefix}${part.join(',')}]}`);
+    chain = chain
+      .then(() => notifyChannel(db, CLUSTER_CHANNEL, payloads))
+      .catch((error: unknown) =>
+        logger.error('could not notify the other coordinator processes', {
+          items: items.length,
+          error: String(error),
+        }),
+      );
+  }
+
+  return {
+    send(item) {
+      const text = JSON.stringify(item);
+      if (Buffer.byteLength(text) > room) {
+        logger.warn('a message too large for a notification is not sent to the other coordinator processes', {
+          kind: item.t,
+          bytes: Buffer.byteLength(text),
+        });
+        return;
+      }
+      pending.push(text);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    async flushed() {
+      if (scheduled) flush();
+      await chain;
+    },
+  };
+}
+
+/** Groups item texts into parts whose joined length stays within `room` bytes. */
+function pack(items: readonly string[], room: number): string[][] {
+  const parts: string[][] = [];
+  let part: string[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = Buffer.byteLength(item) + 1;
+    if (part.length > 0 && size + bytes > room) {
+      parts.push(part);
+      part = [];
+      size = 0;
+    }
+    part.push(item);
+    size += bytes;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+/**
+ * Parses a payload. Anything malformed gives undefined (only database users can
+ * notify, but a bad payload must never stop a process).
+ */
+export function parseClusterPayload(text: string): ClusterPayload | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { from, items } = value as { from?: unknown; items?: unknown };
+  if (typeof from !== 'string' || !Array.isArray(items)) return undefined;
+  const ok = items.filter(
+    (i): i is ClusterItem =>
+      typeof i === 'object' && i !== null && typeof (i as { t?: unknown }).t === 'string',
+  );
+  return { from, items: ok };
+}
+
+/** Splits a list into calls of at most {@link IDS_PER_CALL}. */
+export function chunked<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += IDS_PER_CALL) out.push(list.slice(i, i + IDS_PER_CALL));
+  return out;
+}

@@ -1,0 +1,176 @@
+// Two coordinators on one PostgreSQL database, each listening on loopback:
+// exactly one schedules; builds submitted through the other reach its queue;
+// fetch-builds through the other is forwarded over HTTP; events cross; the
+// follower takes over when the scheduler stops or loses its session. On
+// SQLite a second coordinator on the same file is refused.
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatastore } from '@gbc/datastore';
+import type { GbcEvent } from '@gbc/protocol';
+import { createCoordinator } from '../coordinator/create-coordinator.js';
+import type { Coordinator } from '../coordinator/create-coordinator.js';
+import { listen } from '../coordinator/listen.js';
+import type { Listening } from '../coordinator/listen.js';
+import { silentLogger } from '../logger.js';
+import { createTestPlace, fakeDrv, makeAgent, submit } from '../agent-api/test-support.js';
+import type { TestPlace } from '../agent-api/test-support.js';
+
+interface Running {
+  readonly c: Coordinator;
+  readonly l: Listening;
+}
+
+const places: TestPlace[] = [];
+const running: Running[] = [];
+
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    await r.l.close();
+    await r.c.stop();
+  }
+  for (const p of places.splice(0)) p.remove();
+});
+
+async function startProcess(place: TestPlace): Promise<Running> {
+  const c = await createCoordinator({
+    databaseUri: place.databaseUri,
+    dataDir: join(place.dir, 'data'),
+    cwd: place.dir,
+    logger: silentLogger,
+    electionPollMs: 50,
+  });
+  await c.start();
+  const l = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
+  const r = { c, l };
+  running.push(r);
+  return r;
+}
+
+/** Waits for `check` to hold (polling; bounded). */
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+async function fetchVia(
+  r: Running,
+  agent: { id: string; auth: string },
+): Promise<{ status: number; builds: { uuid: string }[] }> {
+  const res = await fetch(`${r.l.agentUrl}/agent/${agent.id}/fetch-builds`, {
+    method: 'POST',
+    headers: { authorization: agent.auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ count: 10, systems: ['x86_64-linux'] }),
+  });
+  const body = (await res.json()) as { builds?: { uuid: string }[] };
+  return { status: res.status, builds: body.builds ?? [] };
+}
+
+describe('several coordinator processes on one PostgreSQL', () => {
+  async function twoProcesses(): Promise<[Running, Running]> {
+    const place = createTestPlace('postgres');
+    places.push(place);
+    const a = await startProcess(place);
+    const b = await startProcess(place);
+    return [a, b];
+  }
+
+  it('one schedules; a build submitted through the other is allocated by fetch-builds through the other', async () => {
+    const [a, b] = await twoProcesses();
+    expect([a.c.cluster?.isLeader(), b.c.cluster?.isLeader()]).toEqual([true, false]);
+    const agent = await makeAgent(b.c, 'agent-1');
+    const drv = fakeDrv('via-follower');
+    const [id] = await submit(b.c, [drv], [{ derivationPath: drv.path }]);
+    // The follower relays the new build to the scheduler, and forwards fetch-builds to it.
+    const got = await until('the build allocated through the follower', async () => {
+      const r = await fetchVia(b, agent);
+      return r.status === 200 && r.builds.length > 0 ? r.builds : undefined;
+    });
+    expect(got.map((g) => g.uuid)).toEqual([id]);
+    // Nothing twice: the scheduler has nothing more for anyone.
+    expect((await fetchVia(a, agent)).builds).toEqual([]);
+  });
+
+  it('shows every event on every process', async () => {
+    const [a, b] = await twoProcesses();
+    const seen: GbcEvent[] = [];
+    const unsubscribe = b.c.context.events.subscribe(null, (e) => seen.push(e));
+    a.c.context.events.publish({ type: 'build-canceled', build: 'x-1', data: { n: 1 } });
+    a.c.context.events.publish({ type: 'build-canceled', build: 'x-2', data: { n: 2 } });
+    await until('both events at the other process', () => (seen.length >= 2 ? true : undefined));
+    unsubscribe();
+    expect(seen.map((e) => [e.type, e.build, e.data])).toEqual([
+      ['build-canceled', 'x-1', { n: 1 }],
+      ['build-canceled', 'x-2', { n: 2 }],
+    ]);
+  });
+
+  it('the other takes over when the scheduler stops, and rebuilds its queue from the database', async () => {
+    const [a, b] = await twoProcesses();
+    const agent = await makeAgent(a.c, 'agent-1');
+    const drvs = [fakeDrv('one'), fakeDrv('two')];
+    const ids = await submit(
+      a.c,
+      drvs,
+      drvs.map((d) => ({ derivationPath: d.path })),
+    );
+    await a.l.close();
+    await a.c.stop();
+    running.splice(running.indexOf(a), 1);
+    await until('the other process elected', () => (b.c.cluster?.isLeader() === true ? true : undefined));
+    const got = await fetchVia(b, agent);
+    expect(got.builds.map((g) => g.uuid).sort()).toEqual([...ids].sort());
+  });
+
+  it('a scheduler whose session is cut stops scheduling at once; the other takes over', async () => {
+    const [a, b] = await twoProcesses();
+    const agent = await makeAgent(a.c, 'agent-1');
+    const ds = await openDatastore(places[0]!.databaseUri, { migrate: false });
+    try {
+      // What a broken link does to the session: the server ends it.
+      const name = `gbc-coordinator ${a.c.cluster!.processId}`;
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`.execute(
+        ds.db,
+      );
+    } finally {
+      await ds.close();
+    }
+    await until('the cut scheduler deposed', () => (a.c.cluster?.isLeader() === false ? true : undefined));
+    await until('the other process elected', () => (b.c.cluster?.isLeader() === true ? true : undefined));
+    const drv = fakeDrv('after-cut');
+    const [id] = await submit(a.c, [drv], [{ derivationPath: drv.path }]);
+    const got = await until('the build allocated through the old scheduler', async () => {
+      const r = await fetchVia(a, agent);
+      return r.status === 200 && r.builds.length > 0 ? r.builds : undefined;
+    });
+    expect(got.map((g) => g.uuid)).toEqual([id]);
+  });
+});
+
+describe('one coordinator process per SQLite database', () => {
+  it('refuses a second process on the same file with a clear error, and starts once the first stopped', async () => {
+    const place = createTestPlace('sqlite');
+    places.push(place);
+    const first = await startProcess(place);
+    await expect(
+      createCoordinator({
+        databaseUri: place.databaseUri,
+        dataDir: join(place.dir, 'data'),
+        cwd: place.dir,
+        logger: silentLogger,
+      }),
+    ).rejects.toMatchObject({
+      code: 'in-use',
+      message: expect.stringContaining('another coordinator process'),
+    });
+    await first.l.close();
+    await first.c.stop();
+    running.splice(0);
+    const again = await startProcess(place);
+    expect(again.c.cluster).toBeUndefined();
+  });
+});

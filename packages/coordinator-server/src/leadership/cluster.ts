@@ -1,0 +1,182 @@
+// Several coordinator processes on one PostgreSQL database, as one process
+// sees them: the election (leadership.ts), the scheduler that relays to the
+// elected process (cluster-scheduler.ts), the event bus that every process
+// shares (cluster-events.ts), the announcements of the scheduler's URLs and
+// the forwarding of fetch-builds to it (forward-fetch.ts). createCoordinator
+// makes one when the database is PostgreSQL.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Hono } from 'hono';
+import type { Datastore } from '@gbc/datastore';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../logger.js';
+import type { CoordinatorScheduler } from '../scheduler/create-scheduler.js';
+import { createClusterSender, parseClusterPayload } from './cluster-channel.js';
+import type { ClusterItem, LeaderAnnouncement } from './cluster-channel.js';
+import { createClusterEventBus } from './cluster-events.js';
+import type { ClusterEventBus } from './cluster-events.js';
+import { createClusterScheduler } from './cluster-scheduler.js';
+import type { ClusterScheduler } from './cluster-scheduler.js';
+import { createForwardingFront } from './forward-fetch.js';
+import { startLeadership } from './leadership.js';
+import type { Leadership } from './leadership.js';
+
+/** Options of {@link createCluster}. */
+export interface ClusterOptions {
+  readonly datastore: Datastore;
+  /** The database URI with its password (the control session connects with it). */
+  readonly databaseUri: string;
+  readonly cwd: string;
+  readonly logger: Logger;
+  /** Makes a fresh one-process scheduler (each term rebuilds one). */
+  readonly makeLocal: () => CoordinatorScheduler;
+  /** This process's own bus (the SSE stream's). */
+  readonly localEvents: EventBus;
+  /** Lock tries and pings, in ms (default 1000); the scheduler announces itself every 5 of them. */
+  readonly pollMs?: number;
+}
+
+/** What a process does while it is the scheduler. */
+export interface TermHooks {
+  /** The queue is rebuilt and serves: start the loops only the scheduler runs. */
+  started(term: number, queued: number, rebuildMs: number): void;
+  /** The term ended (stop them). */
+  ended(term: number): void;
+}
+
+/** This process's view of the cluster. */
+export interface Cluster {
+  /** `host/pid/random`, as in `pg_stat_activity.application_name` (`gbc-coordinator <id>`). */
+  readonly processId: string;
+  readonly scheduler: ClusterScheduler;
+  readonly events: ClusterEventBus;
+  /** Joins the election; resolves once the first try is done (and, when won, the queue rebuilt). */
+  start(hooks: TermHooks): Promise<void>;
+  /** The URLs this process listens on, announced while it is the scheduler. */
+  advertise(urls: { readonly agentUrl?: string; readonly clientUrl?: string }): void;
+  /** The agent port's app: fetch-builds forwarded to the scheduler when this process is not it. */
+  front(agentApp: Hono): Hono;
+  isLeader(): boolean;
+  /** Leaves the election (the lock goes with the session) after sending what is pending. */
+  stop(): Promise<void>;
+}
+
+/** Creates the cluster view; nothing runs before `start`. */
+export function createCluster(options: ClusterOptions): Cluster {
+  const processId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  const { logger } = options;
+  const pollMs = options.pollMs ?? 1000;
+  const sender = createClusterSender(options.datastore.db, processId, logger);
+  const scheduler = createClusterScheduler({ makeLocal: options.makeLocal, sender, logger });
+  const events = createClusterEventBus(options.localEvents, sender);
+  let leadership: Leadership | undefined;
+  let advertised: Omit<LeaderAnnouncement, 'process'> = {};
+  let leader: LeaderAnnouncement | undefined;
+  let lastWho = 0;
+  let announcer: NodeJS.Timeout | undefined;
+
+  const announce = (): void => {
+    if (scheduler.serving()) sender.send({ t: 'leader', leader: { process: processId, ...advertised } });
+  };
+  const askWho = (): void => {
+    // At most once a second: a burst of agents finding no scheduler asks once.
+    if (Date.now() - lastWho < 1000) return;
+    lastWho = Date.now();
+    sender.send({ t: 'who' });
+  };
+
+  function receive(from: string, item: ClusterItem): void {
+    switch (item.t) {
+      case 'event':
+        if (from !== processId) events.receive(item.event);
+        return;
+      case 'call':
+        scheduler.receive(item.call);
+        return;
+      case 'leader':
+        leader = item.leader;
+        return;
+      case 'who':
+        announce();
+        return;
+    }
+  }
+
+  function message(payload: string): void {
+    const parsed = parseClusterPayload(payload);
+    if (parsed === undefined) {
+      logger.warn('ignored a malformed notification on the cluster channel', { bytes: payload.length });
+      return;
+    }
+    for (const item of parsed.items) {
+      try {
+        receive(parsed.from, item);
+      } catch (error) {
+        logger.error('could not handle a notification from another coordinator process', {
+          kind: item.t,
+          error: String(error),
+        });
+      }
+    }
+  }
+
+  return {
+    processId,
+    scheduler,
+    events,
+    async start(hooks) {
+      leadership = startLeadership(
+        { databaseUri: options.databaseUri, cwd: options.cwd, processId, logger, pollMs },
+        {
+          async elected(term) {
+            const t0 = performance.now();
+            const queued = await scheduler.elected(term);
+            if (!scheduler.serving()) return;
+            const rebuildMs = performance.now() - t0;
+            logger.info('this process is the scheduler: queue rebuilt', {
+              term,
+              queued,
+              rebuildMs: Math.round(rebuildMs),
+            });
+            leader = { process: processId, ...advertised };
+            announce();
+            announcer = setInterval(announce, pollMs * 5);
+            announcer.unref();
+            hooks.started(term, queued, rebuildMs);
+          },
+          deposed(term) {
+            scheduler.deposed();
+            clearInterval(announcer);
+            if (leader?.process === processId) leader = undefined;
+            hooks.ended(term);
+          },
+          message,
+        },
+      );
+      await leadership.ready;
+      if (!scheduler.serving()) askWho();
+    },
+    advertise(urls) {
+      advertised = { ...advertised, ...urls };
+      if (scheduler.serving()) leader = { process: processId, ...advertised };
+      announce();
+    },
+    front: (agentApp) =>
+      createForwardingFront(agentApp, {
+        processId,
+        serving: () => scheduler.serving(),
+        leaderAgentUrl: () => leader?.agentUrl,
+        leaderFailed: () => {
+          leader = undefined;
+          askWho();
+        },
+        logger,
+      }),
+    isLeader: () => leadership?.isLeader() === true && scheduler.serving(),
+    async stop() {
+      clearInterval(announcer);
+      await leadership?.stop();
+      await sender.flushed();
+    },
+  };
+}

@@ -10,13 +10,14 @@ import type { BuildDaemon } from '@gbc/store';
 import { CoordinatorLink } from './coordinator-link.js';
 import { resolveCredentials } from './credentials.js';
 import { daemonPreparation } from './guix-daemon-setup.js';
+import { HeldBuilds } from './held-builds.js';
 import { loadGuixSigning } from './guix-signing.js';
 import { freeDiskBytes, load1 } from './host-status.js';
 import { coordinatorSource } from './nar-source.js';
 import type { AgentOptions } from './options.js';
 import { resolveAgentOptions } from './options.js';
 import { isTransient } from './retry.js';
-import type { AbortReason, BuildOps, RunContext } from './run-build.js';
+import type { BuildOps, RunContext } from './run-build.js';
 import { runBuild } from './run-build.js';
 import { SharedTempRoots } from './shared-roots.js';
 import { Semaphore } from './semaphore.js';
@@ -42,12 +43,12 @@ export interface Agent {
 /** Creates an agent; nothing happens until `run()`. */
 export function createAgent(options: AgentOptions): Agent {
   const o = resolveAgentOptions(options);
-  const held = new Map<string, { build: AllocatedBuild; abort: AbortController; done: Promise<void> }>();
   const delivering = new Set<string>();
   const stopping = new AbortController();
   const hardStop = new AbortController();
   let wake: () => void = () => undefined;
   const nudge = (): void => wake();
+  const held = new HeldBuilds(nudge, o.log);
 
   const run = async (): Promise<void> => {
     await mkdir(o.stateDir, { recursive: true });
@@ -136,27 +137,14 @@ export function createAgent(options: AgentOptions): Agent {
       await state.removePending(build);
     };
 
-    const start = (build: AllocatedBuild): void => {
-      const abort = new AbortController();
-      const done = (async () => {
-        const result = await runBuild(ctx(), build, abort.signal);
-        if (result !== null) {
-          // Written (synced) and sent at once: a crash before the write ends
-          // loses the result either way unless the coordinator has it; waiting
-          // for the write first only put an fsync before every result.
-          await deliver(build.uuid, result, state.addPending({ build: build.uuid, result }));
-        }
-      })()
-        .catch((error: unknown) => o.log('build run failed', { build: build.uuid, error: String(error) }))
-        .finally(() => {
-          held.delete(build.uuid);
-          nudge();
-        });
-      held.set(build.uuid, { build, abort, done });
-    };
-
-    const abortAll = (reason: AbortReason): void => {
-      for (const h of held.values()) h.abort.abort(reason);
+    const work = async (build: AllocatedBuild, signal: AbortSignal): Promise<void> => {
+      const result = await runBuild(ctx(), build, signal);
+      if (result !== null) {
+        // Written (synced) and sent at once: a crash before the write ends
+        // loses the result either way unless the coordinator has it; waiting
+        // for the write first only put an fsync before every result.
+        await deliver(build.uuid, result, state.addPending({ build: build.uuid, result }));
+      }
     };
 
     const pendingFromBefore = state.state.pendingResults.map((p) => deliver(p.build, p.result));
@@ -168,7 +156,7 @@ export function createAgent(options: AgentOptions): Agent {
       const report = {
         load1: load1(),
         freeDiskBytes: await freeDiskBytes(o.stateDir),
-        builds: [...new Set([...held.keys(), ...delivering])],
+        builds: [...new Set([...held.ids(), ...delivering])],
         systems: [...o.systems],
         draining: stopping.signal.aborted,
       };
@@ -185,8 +173,8 @@ export function createAgent(options: AgentOptions): Agent {
       const leaseThird = (res.leaseSeconds * 1000) / 3;
       intervalMs =
         o.statusIntervalMs ?? Math.min(held.size > 0 ? BUSY_STATUS_INTERVAL_MS : 60_000, leaseThird);
-      for (const id of res.canceledBuilds) held.get(id)?.abort.abort('canceled' satisfies AbortReason);
-      for (const id of res.unknownBuilds) held.get(id)?.abort.abort('lease-lost' satisfies AbortReason);
+      for (const id of res.canceledBuilds) held.abort(id, 'canceled');
+      for (const id of res.unknownBuilds) held.abort(id, 'lease-lost');
     };
 
     const graceTimer = (async () => {
@@ -198,7 +186,7 @@ export function createAgent(options: AgentOptions): Agent {
       await o.timers.sleep(o.gracePeriodMs, hardStop.signal).catch(() => undefined);
       if (!hardStop.signal.aborted) hardStop.abort('stopping');
     })();
-    hardStop.signal.addEventListener('abort', () => abortAll('stopping'), { once: true });
+    hardStop.signal.addEventListener('abort', () => held.abortAll('stopping'), { once: true });
 
     try {
       let drainReported = false;
@@ -231,7 +219,7 @@ export function createAgent(options: AgentOptions): Agent {
               systems: [...o.systems],
               closures: buildOps.basic === true ? 'own' : 'none',
             });
-            for (const b of got.builds) if (!held.has(b.uuid)) start(b);
+            for (const b of got.builds) held.start(b, work);
             if (got.builds.length > 0) {
               // Now busy: the next report comes at the busy pace, not the idle one.
               if (o.statusIntervalMs === undefined)
@@ -260,7 +248,7 @@ export function createAgent(options: AgentOptions): Agent {
     } finally {
       // Also reached when run() fails: abort what is held and give each release one last try.
       if (!hardStop.signal.aborted) hardStop.abort('stopping');
-      await Promise.all([...held.values()].map((h) => h.done));
+      await held.settled();
       await graceTimer;
       roots?.close();
       if (ownDaemon) await daemon.close();
@@ -275,7 +263,7 @@ export function createAgent(options: AgentOptions): Agent {
       nudge();
     },
     get held() {
-      return new Map([...held].map(([k, v]) => [k, v.build]));
+      return held.snapshot();
     },
   };
 }

@@ -8,6 +8,7 @@
 // notifyAgentChanged, notifyPathsAvailable), then `events.publish(...)`.
 // Read the time from `clock`, never from Date.now(), so tests can drive it.
 import type { Datastore } from '@gbc/datastore';
+import type { OutputRemovals } from './cache/output-removals.js';
 import type { Clock } from './clock.js';
 import type { ResolvedConfig } from './config.js';
 import type { EventBus } from './events/event-bus.js';
@@ -37,6 +38,8 @@ export interface CoordinatorContext {
   readonly logger: Logger;
   /** Records an upload's bytes and duration in the coordinator's metrics (http/observed-upload.ts). */
   readonly observeUpload: (upload: UploadObservation) => void;
+  /** Tell it when outputs' metadata is removed (retention), so that in-memory copies (the narinfo cache) go too. */
+  readonly outputRemovals: OutputRemovals;
 }
 
 /** Lease length in ms from the configuration. */

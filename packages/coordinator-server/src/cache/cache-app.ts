@@ -1,37 +1,66 @@
 // The binary cache as a Hono app: nix-cache-info, narinfos, NARs (as stored,
-// with Content-Length; HEAD too) and derivation logs, the way Nix binary
-// caches and `guix publish` serve them. Mounted on the agent port and,
-// optionally, served on a port of its own.
+// with Content-Length, ranges, conditional requests; HEAD too) and derivation
+// logs, the way Nix binary caches and `guix publish` serve them. Mounted on
+// the agent port and, optionally, served on a port of its own; the listeners
+// answer narinfos and NARs through cache-listener.ts first, with the same
+// replies (cache-replies.ts) from the same narinfo cache.
 import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
-import { getOutputMetadataByHashPart, type OutputMetadata } from '@gbc/datastore';
+import { getOutputMetadataByHashPart } from '@gbc/datastore';
 import { cacheRoutes } from '@gbc/protocol';
-import { NARINFO_CONTENT_TYPE, NIX_CACHE_INFO_CONTENT_TYPE, writeNixCacheInfo } from '@gbc/store';
+import { NIX_CACHE_INFO_CONTENT_TYPE, writeNixCacheInfo } from '@gbc/store';
 import type { CoordinatorContext } from '../context.js';
 import { HttpError, notFound } from '../http/http-error.js';
 import { createErrorHandler, notFoundHandler } from '../http/on-error.js';
 import { mountRoute } from '../http/validate.js';
-import { narStorageKey } from '../storage/nar-key.js';
-import { isCompression, type Compression } from '../compression/compression.js';
+import type { Compression } from '../compression/compression.js';
 import type { CacheFlavour, ResolvedCacheOptions } from './cache-options.js';
 import { narInfoText } from './cache-narinfo.js';
+import { narHashPart, narInfoReply, narReply, type CacheReply, type CacheRequest } from './cache-replies.js';
+import { createNarInfoCache, type NarInfoCache, type NarInfoCacheOptions } from './narinfo-cache.js';
 import { latestLogKey } from './derivation-log.js';
 
-/** What the cache reads: the datastore and the stored NARs and logs. */
-export type CacheContext = Pick<CoordinatorContext, 'datastore' | 'storage' | 'logger'>;
+/** What the cache reads: the datastore and the stored NARs and logs; removals of outputs to forget. */
+export type CacheContext = Pick<CoordinatorContext, 'datastore' | 'storage' | 'logger' | 'outputRemovals'>;
 
-const BASENAME = /^([0-9a-df-np-sv-z]{32})-[A-Za-z0-9+\-._?=]{1,211}$/;
+/** The narinfo cache of `ctx` for `options`: metadata from the datastore, texts signed with the options' keys. */
+export function createCacheIndex(
+  ctx: CacheContext,
+  options: ResolvedCacheOptions,
+  tuning: Pick<NarInfoCacheOptions, 'maxEntries' | 'maxAgeMs'> = {},
+): NarInfoCache {
+  const cache = createNarInfoCache({
+    ...tuning,
+    load: (hashPart) => getOutputMetadataByHashPart(ctx.datastore.db, hashPart),
+    render: (meta, flavour) => narInfoText(meta, options, flavour),
+    since: options.loadedAt,
+  });
+  ctx.outputRemovals.subscribe((paths) => cache.forget(paths));
+  return cache;
+}
 
-/** Creates the binary-cache app over `ctx` with resolved `options` (see `resolveCacheOptions`). */
-export function createCacheApp(ctx: CacheContext, options: ResolvedCacheOptions): Hono {
-  const app = new Hono();
-  app.onError(createErrorHandler(ctx.logger));
-  app.notFound(notFoundHandler);
-  const cacheInfo = writeNixCacheInfo({
+/** The nix-cache-info text of `options`. */
+export function cacheInfoText(options: ResolvedCacheOptions): string {
+  return writeNixCacheInfo({
     storeDir: options.storeDir,
     wantMassQuery: options.wantMassQuery,
     priority: options.priority,
   });
+}
+
+/**
+ * Creates the binary-cache app over `ctx` with resolved `options` (see
+ * `resolveCacheOptions`), answering from `narInfos` (default: its own).
+ */
+export function createCacheApp(
+  ctx: CacheContext,
+  options: ResolvedCacheOptions,
+  narInfos: NarInfoCache = createCacheIndex(ctx, options),
+): Hono {
+  const app = new Hono();
+  app.onError(createErrorHandler(ctx.logger));
+  app.notFound(notFoundHandler);
+  const cacheInfo = cacheInfoText(options);
 
   mountRoute(app, cacheRoutes.nixCacheInfo, (c) =>
     c.body(cacheInfo, 200, { 'Content-Type': NIX_CACHE_INFO_CONTENT_TYPE }),
@@ -40,16 +69,16 @@ export function createCacheApp(ctx: CacheContext, options: ResolvedCacheOptions)
   mountRoute(app, cacheRoutes.narinfo, async (c, { params }) => {
     const hashPart = params.hash.replace(/\.narinfo$/, '');
     const flavour = requestedFlavour(c.req.query('flavour'), options.flavour);
-    const meta = await getOutputMetadataByHashPart(ctx.datastore.db, hashPart);
-    const text = meta === undefined ? null : narInfoText(meta, options, flavour);
-    if (text === null) throw notFound('store path with hash', hashPart);
-    return c.body(text, 200, { 'Content-Type': NARINFO_CONTENT_TYPE });
+    const held = await narInfos.lookup(hashPart);
+    return toResponse(ctx, narInfoReply(requestOf(c), hashPart, held, flavour, options));
   });
 
-  mountRoute(app, cacheRoutes.narCompressed, (c, { params }) =>
-    serveNar(ctx, c, params.compression, params.name),
-  );
-  mountRoute(app, cacheRoutes.nar, (c, { params }) => serveNar(ctx, c, 'none', params.name));
+  const serveNar = async (c: Context, compression: Compression, name: string) => {
+    const held = await narInfos.lookup(narHashPart(name));
+    return toResponse(ctx, await narReply(requestOf(c), ctx.storage.store, held, compression, name, options));
+  };
+  mountRoute(app, cacheRoutes.narCompressed, (c, { params }) => serveNar(c, params.compression, params.name));
+  mountRoute(app, cacheRoutes.nar, (c, { params }) => serveNar(c, 'none', params.name));
 
   mountRoute(app, cacheRoutes.derivationLog, async (c, { params }) => {
     const key = await latestLogKey(ctx.datastore.db, `${options.storeDir}/${params.drv}`);
@@ -65,35 +94,20 @@ export function createCacheApp(ctx: CacheContext, options: ResolvedCacheOptions)
   return app;
 }
 
-async function serveNar(
-  ctx: CacheContext,
-  c: Context,
-  compression: Compression,
-  name: string,
-): Promise<Response> {
-  const m = BASENAME.exec(name);
-  if (m === null)
-    throw new HttpError(
-      'bad-request',
-      `${JSON.stringify(name.slice(0, 80))} is not a store path basename (<32 nix-base32 characters>-<name>)`,
-    );
-  const meta = await getOutputMetadataByHashPart(ctx.datastore.db, m[1] as string);
-  const key = meta === undefined ? null : fileKey(meta, name, compression);
-  const stat = key === null ? null : await ctx.storage.store.stat('nar', key);
-  if (key === null || stat === null) throw notFound(`${compression} NAR`, name);
-  const headers = { 'Content-Type': 'application/x-nix-nar', 'Content-Length': String(stat.size) };
-  if (c.req.method === 'HEAD') return c.body(null, 200, headers);
-  const stream = await ctx.storage.store.get('nar', key);
-  if (stream === null) throw notFound(`${compression} NAR`, name);
-  return c.body(Readable.toWeb(stream) as ReadableStream, 200, headers);
+function requestOf(c: Context): CacheRequest {
+  return { method: c.req.method, header: (name) => c.req.header(name) };
 }
 
-/** The storage key of `meta`'s file in `compression`, if the name matches and such a file is stored. */
-function fileKey(meta: OutputMetadata, name: string, compression: Compression): string | null {
-  if (meta.storePath.slice(meta.storePath.lastIndexOf('/') + 1) !== name) return null;
-  const file = meta.files.find((f) => f.compression === compression);
-  if (file === undefined || !isCompression(file.compression)) return null;
-  return file.location ?? narStorageKey(meta.storePath, compression);
+/** A reply as a Fetch Response; a stored file is opened now (gone meanwhile: 404). */
+async function toResponse(ctx: CacheContext, reply: CacheReply): Promise<Response> {
+  if (!('file' in reply)) return new Response(reply.body, { status: reply.status, headers: reply.headers });
+  const { key, start, end } = reply.file;
+  const stream = await ctx.storage.store.get('nar', key, { start, end });
+  if (stream === null) throw notFound('NAR file', key);
+  return new Response(Readable.toWeb(stream) as ReadableStream, {
+    status: reply.status,
+    headers: reply.headers,
+  });
 }
 
 function requestedFlavour(asked: string | undefined, fallback: CacheFlavour): CacheFlavour {

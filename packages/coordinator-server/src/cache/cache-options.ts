@@ -43,6 +43,14 @@ export interface CacheOptions {
   readonly flavour?: CacheFlavour;
   /** For the Nix layout (one file only): stored compressions in order of preference. Default zstd, lzip, gzip, none. */
   readonly compressionPreference?: readonly Compression[];
+  /**
+   * `Cache-Control: max-age` of narinfos and NARs, seconds. Default 86400 (a
+   * day, as harmonia sends; guix publish sends its `--ttl`). Nix keeps
+   * narinfos by its own settings; `guix substitute` follows this.
+   */
+  readonly narinfoMaxAge?: number;
+  /** `Cache-Control: max-age` of a narinfo 404, seconds. Default 60: an output built a minute later is found. */
+  readonly negativeMaxAge?: number;
 }
 
 /** The cache options with defaults applied and the key loaded. */
@@ -55,6 +63,10 @@ export interface ResolvedCacheOptions {
   readonly guixSigningHost: string;
   readonly flavour: CacheFlavour;
   readonly compressionPreference: readonly Compression[];
+  readonly narinfoMaxAge: number;
+  readonly negativeMaxAge: number;
+  /** When the keys were loaded (ms since the epoch): no narinfo text is older. */
+  readonly loadedAt: number;
 }
 
 /** Applies the defaults of {@link CacheOptions} and reads the key files, if any (its errors propagate: a bad key must stop the start). */
@@ -77,7 +89,16 @@ export async function resolveCacheOptions(options: CacheOptions = {}): Promise<R
     guixSigningHost: options.guixSigningHost ?? hostname(),
     flavour: options.flavour ?? defaultFlavour(storeDir),
     compressionPreference: options.compressionPreference ?? COMPRESSIONS,
+    narinfoMaxAge: seconds(options.narinfoMaxAge ?? 86_400, 'narinfoMaxAge'),
+    negativeMaxAge: seconds(options.negativeMaxAge ?? 60, 'negativeMaxAge'),
+    loadedAt: Date.now(),
   };
+}
+
+function seconds(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`cache option ${name} must be a whole number of seconds ≥ 0, not ${value}`);
+  return value;
 }
 
 /** The layout a store directory's clients read: Guix's for `/gnu/store`, Nix's otherwise. */

@@ -1,5 +1,6 @@
-// Public entry of the binary cache: the Hono app, its options, narinfo text.
-export { createCacheApp, type CacheContext } from './cache-app.js';
+// Public entry of the binary cache: the Hono app, its fast path, its options, narinfo text.
+export { cacheInfoText, createCacheApp, createCacheIndex, type CacheContext } from './cache-app.js';
+export { createCacheListener, type CacheRequestHandler, type RequestObserver } from './cache-listener.js';
 export {
   defaultFlavour,
   resolveCacheOptions,
@@ -9,3 +10,5 @@ export {
 } from './cache-options.js';
 export { narInfoText, narUrl, servableFiles } from './cache-narinfo.js';
 export { latestLogKey } from './derivation-log.js';
+export type { NarInfoCache } from './narinfo-cache.js';
+export { createOutputRemovals, type OutputRemovals } from './output-removals.js';

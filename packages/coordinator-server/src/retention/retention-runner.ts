@@ -15,7 +15,10 @@ export interface RetentionRunner {
   stop(): Promise<void>;
 }
 
-type Ctx = Pick<CoordinatorContext, 'config' | 'datastore' | 'storage' | 'clock' | 'logger'>;
+type Ctx = Pick<
+  CoordinatorContext,
+  'config' | 'datastore' | 'storage' | 'clock' | 'logger' | 'outputRemovals'
+>;
 
 const runners = new WeakMap<object, RetentionRunner>();
 
@@ -38,6 +41,7 @@ function createRetentionRunner(ctx: Ctx): RetentionRunner {
     storage: ctx.storage.store,
     policy: ctx.config.retention,
     now: () => ctx.clock.now(),
+    onOutputsRemoved: (paths: readonly string[]) => ctx.outputRemovals.notify(paths),
   };
 
   const run = (options: { readonly dryRun?: boolean } = {}): Promise<RetentionResult> => {

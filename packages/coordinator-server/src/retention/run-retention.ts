@@ -1,7 +1,8 @@
 // Applies a retention policy to a datastore and its storage, keeping the
 // binary cache consistent at every instant:
 //   1. in one transaction, plan and delete the removed outputs' metadata (their
-//      file records go with it): from then on no narinfo names them;
+//      file records go with it): from then on no narinfo names them (the
+//      narinfo cache forgets them through `onOutputsRemoved`);
 //   2. in one transaction, forget the removed logs (attempts.log_location);
 //   3. only then delete the files. A crash between the steps leaves files
 //      nobody names, which a later run removes as orphans.
@@ -25,6 +26,8 @@ export interface RetentionTarget {
   readonly policy: ResolvedRetentionPolicy;
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Called with the removed outputs once their metadata is gone, before any of their files is deleted. */
+  onOutputsRemoved?(storePaths: readonly string[]): void;
 }
 
 /** What a run removed (or, in a dry run, would remove). */
@@ -92,6 +95,7 @@ export async function runRetention(
   // Sizes as recorded (no stat per file); the files go 16 at a time.
   let freedBytes = plan.freedBytes;
   if (!dryRun) {
+    target.onOutputsRemoved?.(plan.removeOutputs.map((o) => o.storePath));
     await eachLimited(
       plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? []),
       (key) => storage.delete('nar', key),

@@ -15,6 +15,7 @@ import { createEventBus } from '../../events/event-bus.js';
 import { silentLogger } from '../../logger.js';
 import { createScheduler } from '../../scheduler/create-scheduler.js';
 import { createDataDirStorage, createLogStore, createNarUploads } from '../../storage/index.js';
+import { createOutputRemovals } from '../../cache/output-removals.js';
 
 /** A context and the means to end it. */
 export interface TestCoordinator {
@@ -78,6 +79,7 @@ export async function openTestCoordinator(
     events: createEventBus({ now: () => clock.now() }),
     logger: silentLogger,
     observeUpload: () => undefined,
+    outputRemovals: createOutputRemovals(),
   };
   return { ctx, dir, close: () => datastore.close() };
 }

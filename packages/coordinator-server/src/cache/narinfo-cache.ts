@@ -1,0 +1,160 @@
+// The outputs the binary cache answered lately, in memory, with their signed
+// narinfo text kept ready: a repeated narinfo (or NAR) request costs a map
+// look-up instead of a database query and a signature.
+//
+// Correctness: an entry is the output's metadata as loaded, and the texts
+// rendered from it. Metadata of a held output only grows (a file in another
+// compression may be added; the published NAR is never replaced, see
+// storage/nar-key.ts); it disappears only through retention, which calls
+// `forget` between removing the metadata and deleting the files, so no
+// narinfo of a removed output is served from here once its files go. A load
+// that started before a `forget` is not kept (a generation counter), and
+// every entry is reloaded after `maxAgeMs`, which bounds what another process
+// sharing the database (or an added compression) can leave stale. Signing
+// keys are loaded once per process, so a key change is a restart: a new cache.
+// Misses are not kept: an output uploaded a moment ago is found at once.
+import { createHash } from 'node:crypto';
+import type { OutputMetadata } from '@gbc/datastore';
+import type { CacheFlavour } from './cache-options.js';
+
+/** A narinfo text ready to send, with its validators. */
+export interface RenderedNarInfo {
+  readonly body: Buffer;
+  /** Strong ETag of `body`, quoted. */
+  readonly etag: string;
+  /** Milliseconds (whole seconds) since the epoch: see `NarInfoCacheOptions.since`. */
+  readonly lastModified: number;
+}
+
+/** A held output: its metadata, and its narinfo per flavour (null when it has no servable file). */
+export interface HeldOutput {
+  readonly meta: OutputMetadata;
+  narinfo(flavour: CacheFlavour): RenderedNarInfo | null;
+}
+
+/** Options of {@link createNarInfoCache}. */
+export interface NarInfoCacheOptions {
+  /** Reads an output's metadata by hash part (the datastore). */
+  load(hashPart: string): Promise<OutputMetadata | undefined>;
+  /** Writes its narinfo text in a flavour, or null when it has no servable file. */
+  render(meta: OutputMetadata, flavour: CacheFlavour): string | null;
+  /**
+   * When the texts' signing keys were loaded (ms): Last-Modified is the later
+   * of this and the output's record time, so a client's copy signed with an
+   * older key is never confirmed by a 304.
+   */
+  readonly since: number;
+  /** Outputs held at most; the least recently used go first. Default 20,000 (about 1.5 KiB each). */
+  readonly maxEntries?: number;
+  /** An entry is reloaded after this long. Default 30,000 ms. */
+  readonly maxAgeMs?: number;
+  /** The clock, ms. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** The cache; see the file header. */
+export interface NarInfoCache {
+  /** The output with this hash part if held and fresh, without waiting. */
+  peek(hashPart: string): HeldOutput | undefined;
+  /** The output with this hash part, loading it when not held; null when the datastore has none. */
+  lookup(hashPart: string): Promise<HeldOutput | null>;
+  /** Drops the given outputs (full store paths) and any load in progress. */
+  forget(storePaths: readonly string[]): void;
+  /** How many outputs are held. */
+  readonly size: number;
+}
+
+interface Entry extends HeldOutput {
+  readonly loadedAt: number;
+}
+
+/** Creates an empty cache; see the file header. */
+export function createNarInfoCache(options: NarInfoCacheOptions): NarInfoCache {
+  const maxEntries = Math.max(1, options.maxEntries ?? 20_000);
+  const maxAgeMs = options.maxAgeMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  const since = Math.floor(options.since / 1000) * 1000;
+  // Map order is recency: a hit moves its entry to the end, eviction takes the first.
+  const entries = new Map<string, Entry>();
+  const loading = new Map<string, Promise<HeldOutput | null>>();
+  let generation = 0;
+
+  const makeEntry = (meta: OutputMetadata): Entry => {
+    const texts = new Map<CacheFlavour, RenderedNarInfo | null>();
+    const lastModified = Math.max(since, Math.floor(meta.createdAt / 1000) * 1000);
+    return {
+      meta,
+      loadedAt: now(),
+      narinfo(flavour) {
+        let rendered = texts.get(flavour);
+        if (rendered === undefined) {
+          const text = options.render(meta, flavour);
+          rendered = text === null ? null : withValidators(text, lastModified);
+          texts.set(flavour, rendered);
+        }
+        return rendered;
+      },
+    };
+  };
+
+  const keep = (hashPart: string, entry: Entry): void => {
+    entries.delete(hashPart);
+    entries.set(hashPart, entry);
+    while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+  };
+
+  const load = async (hashPart: string): Promise<HeldOutput | null> => {
+    const started = generation;
+    try {
+      const meta = await options.load(hashPart);
+      if (meta === undefined) return null;
+      const entry = makeEntry(meta);
+      if (started === generation) keep(hashPart, entry);
+      return entry;
+    } finally {
+      if (started === generation) loading.delete(hashPart);
+    }
+  };
+
+  return {
+    peek(hashPart) {
+      const entry = entries.get(hashPart);
+      if (entry === undefined) return undefined;
+      if (now() - entry.loadedAt > maxAgeMs) {
+        entries.delete(hashPart);
+        return undefined;
+      }
+      // Recency only matters near eviction; moving every hit costs a delete and an insert.
+      if (entries.size >= maxEntries) keep(hashPart, entry);
+      return entry;
+    },
+    lookup(hashPart) {
+      const held = this.peek(hashPart);
+      if (held !== undefined) return Promise.resolve(held);
+      let pending = loading.get(hashPart);
+      if (pending === undefined) {
+        pending = load(hashPart);
+        loading.set(hashPart, pending);
+      }
+      return pending;
+    },
+    forget(storePaths) {
+      generation += 1;
+      loading.clear();
+      for (const path of storePaths) {
+        const base = path.slice(path.lastIndexOf('/') + 1);
+        const entry = entries.get(base.slice(0, 32));
+        if (entry?.meta.storePath === path) entries.delete(base.slice(0, 32));
+      }
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+function withValidators(text: string, lastModified: number): RenderedNarInfo {
+  const body = Buffer.from(text, 'utf8');
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  return { body, etag, lastModified };
+}

@@ -95,9 +95,10 @@ function* fileChunks(path: string): Generator<Uint8Array> {
 }
 
 /** One of our operations, and the nix command it is compared with. */
-type Phase = { run: (run: number) => Promise<void>; after?: (run: number) => void; nix?: Phase };
+// A phase's run is synchronous when the operation is (hashing a file, spawning the reference command).
+type Phase = { run: (run: number) => Promise<void> | void; after?: (run: number) => void; nix?: Phase };
 const phases: Record<string, (tree: string, nar: string, work: string) => Phase> = {
-  baseline: () => ({ run: async () => undefined }),
+  baseline: () => ({ run: () => undefined }),
   // The default pool, used as meant: each chunk handed back once written.
   dump: (tree) => ({
     nix: nixPhase(['nix-store', '--dump', tree]),
@@ -136,7 +137,7 @@ const phases: Record<string, (tree: string, nar: string, work: string) => Phase>
   // The hash alone, over the NAR file's bytes, against sha256sum: what hashing costs on this CPU.
   sha256: (_tree, nar) => ({
     nix: nixPhase(['sha256sum', nar]),
-    run: async () => {
+    run: () => {
       const hash = createHash('sha256');
       for (const chunk of fileChunks(nar)) hash.update(chunk);
       hash.digest();
@@ -155,7 +156,7 @@ const phases: Record<string, (tree: string, nar: string, work: string) => Phase>
  */
 function nixPhase(command: string[], stdin?: string, restoreInto?: string): Phase {
   return {
-    run: async (run) => {
+    run: (run) => {
       const args = restoreInto === undefined ? command : [...command, join(restoreInto, `nix-${run}`)];
       const fd = stdin === undefined ? 'ignore' : openSync(stdin, 'r');
       lastNixCpu = timed(args, fd);

@@ -72,7 +72,7 @@ export async function buildDerivationOn(
       },
     );
   }
-  return runBuild(session, drvPath, request, async (onEvent) => {
+  return await runBuild(session, drvPath, request, async (onEvent) => {
     session.request(
       Op.BuildDerivation,
       encodeBytes(drvPath),

@@ -25,7 +25,7 @@ export type BuildTrace =
   | { readonly kind: 'other'; readonly name: string };
 
 // printMsg may prefix nested messages with "|   " (log type "pretty").
-const TRACE = /^(?:\|   )*@ ([a-z][a-z-]*)(?: (.*))?$/;
+const TRACE = /^(?:\| {3})*@ ([a-z][a-z-]*)(?: (.*))?$/;
 const PID = /^[0-9]{1,10}$/;
 
 /**

@@ -11,15 +11,18 @@ import { nix, removeDir, startSecondDaemon, tempDir, type SecondDaemon } from '.
 const dir = tempDir('gbc-gnu-store-');
 let daemon: SecondDaemon;
 let client: NativeBuildDaemon;
+// What beforeAll opened, closed last-first: a failed start leaves only what it got to.
+const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   daemon = await startSecondDaemon(dir, '/gnu/store');
+  closers.push(() => daemon.stop());
   client = createBuildDaemon({ socket: `unix://${daemon.socket}`, storeDir: '/gnu/store' });
+  closers.push(() => client.close());
 }, 30_000);
 
 afterAll(async () => {
-  await client?.close();
-  await daemon?.stop();
+  for (const close of closers.reverse()) await close();
   removeDir(dir);
 });
 

@@ -35,14 +35,15 @@ export async function addNarOn(session: DaemonSession, info: NarImport, nar: Byt
   }
   // ≥ 1.23: the NAR travels in frames (u64 length, raw bytes, no padding; 0 ends)
   // while the daemon may talk back; read its messages at the same time.
-  let failed = false;
+  // Set by the daemon's answer while the loop runs (a `let` would be narrowed to `false` for good).
+  const daemon = { failed: false };
   const done = session.finish('add-to-store-nar').catch((error: unknown) => {
-    failed = true;
+    daemon.failed = true;
     throw error;
   });
   done.catch(() => undefined);
   for await (const chunk of nar) {
-    if (failed || session.conn.closed) break;
+    if (daemon.failed || session.conn.closed) break;
     if (chunk.length > 0) await session.conn.sendAndWait(encodeU64(chunk.length), chunk);
   }
   if (!session.conn.closed) session.conn.send(encodeU64(0));

@@ -114,7 +114,7 @@ export class NativeBuildDaemon implements BuildDaemon {
 
   /** What the handshake found. */
   info(): Promise<DaemonInfo> {
-    return this.#with(async (s) => s.info);
+    return this.#with((s) => Promise.resolve(s.info));
   }
 
   /** Stores the options; each connection gets them before its next operation. */
@@ -122,7 +122,7 @@ export class NativeBuildDaemon implements BuildDaemon {
     this.#options = options;
     this.#generation++;
     // Apply once now so that a refused option is reported here.
-    await this.#with(async () => undefined);
+    await this.#with(() => Promise.resolve());
   }
 
   isValidPath(path: string): Promise<boolean> {
@@ -182,7 +182,7 @@ export class NativeBuildDaemon implements BuildDaemon {
   }
 
   /** Closes every idle connection and the root connection; borrowed ones close when returned. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#closed = true;
     for (const s of this.#idle.splice(0)) {
       s.close();
@@ -190,6 +190,7 @@ export class NativeBuildDaemon implements BuildDaemon {
     }
     this.#roots?.release();
     for (const wake of this.#waiters.splice(0)) wake();
+    return Promise.resolve();
   }
 }
 

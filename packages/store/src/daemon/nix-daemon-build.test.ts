@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 /** Adds a .drv written by nix-instantiate back through the client, as text with its references. */
-async function addDrv(drvPath: string): Promise<string> {
+function addDrv(drvPath: string): Promise<string> {
   const references = nix('nix-store', ['-q', '--references', drvPath])
     .toString('utf8')
     .split('\n')

@@ -26,6 +26,8 @@ let remote: ReturnType<typeof createBuildDaemon>;
 let inputDrv: string;
 let treeDrv: string;
 let tree: string;
+// What beforeAll opened, closed last-first: a failed start leaves only what it got to.
+const closers: (() => Promise<void>)[] = [];
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
@@ -57,13 +59,14 @@ beforeAll(async () => {
   treeDrv = nix('nix-instantiate', [file]).toString('utf8').trim();
   tree = nix('nix-store', ['--realise', treeDrv]).toString('utf8').trim();
   second = await startSecondDaemon(dir);
+  closers.push(() => second.stop());
   remote = createBuildDaemon({ socket: `unix://${second.socket}`, storeDir: '/nix/store' });
+  closers.push(() => remote.close());
 }, 60_000);
 
 afterAll(async () => {
   await local.close();
-  await remote?.close();
-  await second?.stop();
+  for (const close of closers.reverse()) await close();
   removeDir(dir);
 });
 

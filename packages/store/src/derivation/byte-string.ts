@@ -9,6 +9,7 @@ export function bytesToByteString(bytes: Uint8Array, start = 0, end = bytes.leng
 
 /** True when every code unit of `s` is a byte (≤ 0xFF). */
 export function isByteString(s: string): boolean {
+  // eslint-disable-next-line no-control-regex -- the range starts at NUL on purpose: every byte value
   return !/[^\u0000-\u00ff]/.test(s);
 }
 

@@ -29,7 +29,7 @@ export class NarEncoder {
    * `batchBytes`: size of the chunks handed out (default 256 KiB); `alloc`:
    * where batch buffers come from (default: a fresh buffer each time).
    */
-  constructor(batchBytes = DEFAULT_BATCH_BYTES, alloc: (size: number) => Buffer = Buffer.allocUnsafe) {
+  constructor(batchBytes = DEFAULT_BATCH_BYTES, alloc = (size: number): Buffer => Buffer.allocUnsafe(size)) {
     // At least room for a u64 and a short token in one batch.
     this.#batchBytes = Math.max(64, batchBytes);
     this.#alloc = alloc;

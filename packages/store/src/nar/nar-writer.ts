@@ -38,9 +38,10 @@ export interface NarDump extends AsyncGenerator<Uint8Array, void, undefined> {
    * (written, hashed, copied): its memory is used again for later chunks
    * instead of waiting for the GC, which keeps a long dump's memory flat.
    * Release each chunk at most once and never touch it afterwards; chunks
-   * never released simply stay the consumer's.
+   * never released simply stay the consumer's. Bound to its pool: it may be
+   * passed around on its own.
    */
-  release(chunk: Uint8Array): void;
+  release(this: void, chunk: Uint8Array): void;
 }
 
 const SLASH = Buffer.from('/');

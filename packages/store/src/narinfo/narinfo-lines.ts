@@ -15,6 +15,7 @@ export interface KeyValueLine {
 
 const KEY = /^[A-Za-z][A-Za-z0-9]*$/;
 // Any C0 control character or DEL: a value is one line of printable text.
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's job
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 

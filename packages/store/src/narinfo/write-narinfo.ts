@@ -43,6 +43,7 @@ export function writeNarInfo(info: NarInfo): string {
     if (value === undefined) continue;
     const text = String(value);
     // A control character would end the line early or smuggle in a field.
+    // eslint-disable-next-line no-control-regex -- matching control characters is this check's job
     if (/[\u0000-\u001f\u007f]/.test(text)) {
       throw new NarInfoError('narinfo-bad-value', 'a narinfo value holds a control character', {
         field: key,

@@ -23,12 +23,15 @@ import type { SecretKey } from './index.js';
 const STORE = '/nix/store';
 const tmp = tempDir('gbc-sig-');
 let items: BuiltItems;
+// Store items this file added, top first (it refers to dep); empty if building them failed.
+const added: string[] = [];
 let nixSecret: string;
 let nixPublic: string;
 const caches: Record<string, string> = {};
 
 beforeAll(() => {
   items = buildItems(tmp.path);
+  added.push(items.top, items.dep);
   nix('nix-store', [
     '--generate-binary-cache-key',
     'nix-made-key-1',
@@ -54,9 +57,8 @@ beforeAll(() => {
 
 afterAll(() => {
   tmp.remove();
-  // Best effort: leave no test items behind in the shared store (top first, it refers to dep).
-  if (items !== undefined)
-    for (const path of [items.top, items.dep]) nixFails('nix-store', ['--delete', path]);
+  // Best effort: leave no test items behind in the shared store.
+  for (const path of added) nixFails('nix-store', ['--delete', path]);
 });
 
 /** Our own narinfo for a store item, from the local store's facts and `nix-store --dump`. */

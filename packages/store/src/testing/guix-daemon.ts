@@ -232,7 +232,7 @@ export async function startGuixDaemon(options: StartGuixDaemonOptions): Promise<
   const [command, ...args] = privateStore
     ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script]
     : ['sh', '-c', script];
-  const child = spawn(command!, args, {
+  const child = spawn(command, args, {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...process.env, GUIX: join(base, 'scheme', 'bin', 'guix') },

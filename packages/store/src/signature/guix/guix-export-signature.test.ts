@@ -112,11 +112,12 @@ for (const c of daemons) {
     beforeAll(async () => {
       process = await startGuixDaemon({ version: c.version });
       daemon = createBuildDaemon({ socket: process.socket, storeDir: process.storeDir, maxConnections: 1 });
+      // Registered once both are open (a failed start has nothing to close); runs after the tests.
+      return async () => {
+        await daemon.close();
+        await process.stop();
+      };
     }, 60_000);
-    afterAll(async () => {
-      await daemon?.close();
-      await process?.stop();
-    });
 
     const item = async (
       contents: string,

@@ -18,3 +18,4 @@ export * from './client/sse.js';
 export * from './client/event-stream.js';
 export * from './client/coordinator-client.js';
 export * from './client/agent-client.js';
+export * from './client/base-urls.js';

@@ -6,6 +6,7 @@ import type { ServerErrorCode } from '../errors.js';
 import { fillPath } from '../routes/route.js';
 import type { RouteDef } from '../routes/route.js';
 import { linkAbortSignals } from './abort.js';
+import { BaseUrls } from './base-urls.js';
 import { discard, readAll, sendRequest } from './transport.js';
 import type { TransportAnswer, TransportBody } from './transport.js';
 
@@ -14,7 +15,10 @@ export type UploadBody = Uint8Array | ReadableStream<Uint8Array> | AsyncIterable
 
 /** Options shared by both clients. */
 export interface HttpClientOptions {
-  /** The coordinator's base URL for this port, e.g. `http://127.0.0.1:8746`. A path prefix is kept. */
+  /**
+   * The coordinator's base URL for this port, e.g. `http://127.0.0.1:8746`. A path prefix is kept.
+   * Several URLs separated by commas (processes of one coordinator): see base-urls.ts.
+   */
   readonly baseUrl: string | URL;
   /** Timeout of a non-streaming request, headers and body, in ms; default 30 000. Streams have none (use `signal`). */
   readonly timeoutMs?: number;
@@ -39,12 +43,12 @@ export interface CallOptions {
 
 /** Sends requests for routes and decodes their answers. Used by CoordinatorClient and AgentClient. */
 export class HttpCore {
-  readonly #base: string;
+  readonly #bases: BaseUrls;
   readonly #timeoutMs: number;
   readonly #headers: Readonly<Record<string, string>>;
 
   constructor(options: HttpClientOptions) {
-    this.#base = String(options.baseUrl).replace(/\/+$/, '');
+    this.#bases = new BaseUrls(options.baseUrl);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#headers = options.headers ?? {};
   }
@@ -61,7 +65,7 @@ export class HttpCore {
       for (const item of Array.isArray(v) ? v : [v]) search.append(k, String(item));
     }
     const qs = search.toString();
-    return `${this.#base}${fillPath(route.path, params)}${qs === '' ? '' : `?${qs}`}`;
+    return `${this.#bases.current()}${fillPath(route.path, params)}${qs === '' ? '' : `?${qs}`}`;
   }
 
   /** Sends the request; resolves to a 2xx Response (for streamed answers), or throws a ProtocolError decoded from the error body. */
@@ -98,16 +102,31 @@ export class HttpCore {
     // back to be read, when the timeout would have ended it anyway.
     const linked = call.timeout === false ? undefined : linkAbortSignals([call.signal], this.#timeoutMs);
     let answer: TransportAnswer;
-    try {
-      answer = await sendRequest(this.url(route, call.params, call.query), {
-        method: route.method,
-        headers,
-        body,
-        signal: linked?.signal ?? call.signal,
-      });
-    } catch (err) {
-      linked?.release();
-      throw transportError(route, err, call.signal, linked?.timedOut() === true, this.#timeoutMs);
+    for (let tries = 1; ; tries++) {
+      const base = this.#bases.current();
+      try {
+        answer = await sendRequest(this.url(route, call.params, call.query), {
+          method: route.method,
+          headers,
+          body,
+          signal: linked?.signal ?? call.signal,
+        });
+      } catch (err) {
+        if (call.signal?.aborted !== true) this.#bases.failed(base);
+        // Refused before anything was sent: the next process gets the same request at once.
+        const whole = typeof body === 'string' || body instanceof Uint8Array || body === undefined;
+        if (
+          whole &&
+          tries < this.#bases.size &&
+          BaseUrls.neverConnected(err) &&
+          call.signal?.aborted !== true
+        )
+          continue;
+        linked?.release();
+        throw transportError(route, err, call.signal, linked?.timedOut() === true, this.#timeoutMs);
+      }
+      if (BaseUrls.unavailable(answer.status)) this.#bases.failed(base);
+      break;
     }
     if (answer.status < 200 || answer.status > 299) {
       try {

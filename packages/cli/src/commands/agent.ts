@@ -62,7 +62,8 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
           {
             'coordinator-url': {
               type: 'string',
-              describe: "The coordinator's agent URL, e.g. http://coordinator:8745",
+              describe:
+                "The coordinator's agent URL, e.g. http://coordinator:8745; several processes of one coordinator: their URLs separated by commas (the agent fails over)",
               requiresArg: true,
             },
             uuid: {
@@ -198,7 +199,7 @@ export function agentCommand(ctx: CommandContext, admin: (y: Argv) => Argv): Com
               requiresArg: true,
             },
           } as const,
-        ) as unknown as Argv,
+        ),
       ),
     handler: async (raw) => {
       const a = raw as unknown as AgentRunArgs;
@@ -304,12 +305,14 @@ export function booleanFlag(flag: string, value: unknown, dflt: boolean): boolea
   const one = Array.isArray(value) ? (value[value.length - 1] as unknown) : value;
   if (one === undefined) return dflt;
   if (typeof one === 'boolean') return one;
-  const word = String(one).toLowerCase();
+  // yargs hands over a string or a number here; anything else is no boolean either.
+  const text = typeof one === 'string' || typeof one === 'number' ? String(one) : typeof one;
+  const word = text.toLowerCase();
   if (word === '' || word === 'true' || word === 'yes' || word === '1') return true;
   if (word === 'false' || word === 'no' || word === '0') return false;
   throw new CliError(
     `bad-${flag.slice(2)}`,
-    `${flag} takes true or false, got ${JSON.stringify(String(one).slice(0, 100))}`,
+    `${flag} takes true or false, got ${JSON.stringify(text.slice(0, 100))}`,
     ExitCode.usage,
   );
 }

@@ -37,6 +37,12 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
           describe: 'Where agents connect (agent API, binary cache, metrics)',
           requiresArg: true,
         },
+        'advertise-agent-url': {
+          type: 'string',
+          describe:
+            'PostgreSQL, several processes: the agent URL the other processes forward fetch-builds to while this one schedules (default: where it listens)',
+          requiresArg: true,
+        },
         'client-communication': {
           type: 'string',
           default: 'http://127.0.0.1:8746',
@@ -166,6 +172,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         dataDir: resolve(ctx.cwd, a['data-dir']),
         allocationStrategy: strategyOf(a),
         agentUrl: a['agent-communication'],
+        ...(a['advertise-agent-url'] === undefined ? {} : { advertiseAgentUrl: a['advertise-agent-url'] }),
         clientUrl: a['client-communication'],
         ...(a['cache-communication'] === undefined ? {} : { cacheUrl: a['cache-communication'] }),
         ...(a['metrics-communication'] === undefined ? {} : { metricsUrl: a['metrics-communication'] }),
@@ -222,6 +229,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly json: boolean;
   readonly database: string;
   readonly 'agent-communication': string;
+  readonly 'advertise-agent-url'?: string;
   readonly 'client-communication': string;
   readonly 'cache-communication'?: string;
   readonly 'metrics-communication'?: string;

@@ -4,7 +4,7 @@
 // sent, so none is lost to a coordinator outage or an agent restart.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AllocatedBuild, BuildResultRequest } from '@gbc/protocol';
+import type { AllocatedBuild } from '@gbc/protocol';
 import { createBuildDaemon, socketPathOf } from '@gbc/store';
 import type { BuildDaemon } from '@gbc/store';
 import { CoordinatorLink } from './coordinator-link.js';
@@ -16,6 +16,7 @@ import { freeDiskBytes, load1 } from './host-status.js';
 import { coordinatorSource } from './nar-source.js';
 import type { AgentOptions } from './options.js';
 import { resolveAgentOptions } from './options.js';
+import { ResultDelivery } from './result-delivery.js';
 import { isTransient } from './retry.js';
 import type { BuildOps, RunContext } from './run-build.js';
 import { runBuild } from './run-build.js';
@@ -43,7 +44,6 @@ export interface Agent {
 /** Creates an agent; nothing happens until `run()`. */
 export function createAgent(options: AgentOptions): Agent {
   const o = resolveAgentOptions(options);
-  const delivering = new Set<string>();
   const stopping = new AbortController();
   const hardStop = new AbortController();
   let wake: () => void = () => undefined;
@@ -103,51 +103,14 @@ export function createAgent(options: AgentOptions): Agent {
     const builds = new Semaphore(o.maxParallelBuilds);
     const uploads = new Semaphore(o.maxParallelUploads);
 
-    /** Delivers a result (in the state file, or on its way there: `recorded`) until the coordinator answers. */
-    const deliver = async (
-      build: string,
-      result: BuildResultRequest,
-      recorded: Promise<void> = Promise.resolve(),
-    ): Promise<void> => {
-      delivering.add(build);
-      const written = recorded.catch((error: unknown) =>
-        o.log('result not written to the state file', { build, error: String((error as Error).message) }),
-      );
-      const send = (): Promise<void> => link.client.reportResult(build, result);
-      try {
-        try {
-          await call(send);
-        } catch (error) {
-          if (!hardStop.signal.aborted) throw error;
-          // Stopping hard: one last try (this is how a forceful stop releases leases).
-          try {
-            await send();
-          } catch (last) {
-            if (isTransient(last)) return; // kept in the state file for the next run
-            throw last;
-          }
-        }
-        o.log('result delivered', { build, result: result.result });
-      } catch (error) {
-        o.log('result refused', { build, error: String((error as Error).message) });
-      } finally {
-        delivering.delete(build);
-      }
-      await written;
-      await state.removePending(build);
-    };
+    const delivery = new ResultDelivery({ link, state, hardStop: hardStop.signal, log: o.log });
 
     const work = async (build: AllocatedBuild, signal: AbortSignal): Promise<void> => {
       const result = await runBuild(ctx(), build, signal);
-      if (result !== null) {
-        // Written (synced) and sent at once: a crash before the write ends
-        // loses the result either way unless the coordinator has it; waiting
-        // for the write first only put an fsync before every result.
-        await deliver(build.uuid, result, state.addPending({ build: build.uuid, result }));
-      }
+      if (result !== null) await delivery.recordAndDeliver(build.uuid, result);
     };
 
-    const pendingFromBefore = state.state.pendingResults.map((p) => deliver(p.build, p.result));
+    const keptDelivered = delivery.deliverKept();
     let active = true;
     let nextStatus = 0;
     let intervalMs = o.statusIntervalMs ?? 20_000;
@@ -156,7 +119,7 @@ export function createAgent(options: AgentOptions): Agent {
       const report = {
         load1: load1(),
         freeDiskBytes: await freeDiskBytes(o.stateDir),
-        builds: [...new Set([...held.ids(), ...delivering])],
+        builds: [...new Set([...held.ids(), ...delivery.inFlight()])],
         systems: [...o.systems],
         draining: stopping.signal.aborted,
       };
@@ -242,7 +205,7 @@ export function createAgent(options: AgentOptions): Agent {
       }
       // Draining: tell the coordinator, then wait for undelivered results until the hard stop.
       await Promise.race([
-        Promise.all(pendingFromBefore),
+        keptDelivered,
         new Promise((r) => hardStop.signal.addEventListener('abort', r, { once: true })),
       ]);
     } finally {

@@ -15,6 +15,7 @@ import { mountEventsRoute } from './events-route.js';
 import { mountLogRoute } from './log-route.js';
 import { mountRetentionRoute } from '../retention/retention-route.js';
 import { mountSubmissionRoutes } from './submission-routes.js';
+import { mountWebDashboard } from '../web/web-app.js';
 
 /** Creates the client app over `ctx`; see the file header and {@link ClientAppOptions}. */
 export function createClientApp(
@@ -25,6 +26,8 @@ export function createClientApp(
   app.onError(createErrorHandler(ctx.logger));
   app.notFound(notFoundHandler);
   const auth = createClientAuth(ctx);
+  // The dashboard (/ui) comes before the bearer-token check: it has its own session cookie.
+  mountWebDashboard(app, ctx, auth);
   app.use('*', auth.middleware);
   mountSubmissionRoutes(app, ctx, options);
   mountCancelRoutes(app, ctx);

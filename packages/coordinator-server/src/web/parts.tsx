@@ -1,0 +1,77 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
+// Small pieces the dashboard's pages share: state badges, times, tags,
+// links to builds and agents, error notes.
+import type { Child } from 'hono/jsx';
+import { WEB_BASE } from './web-env.js';
+
+/** A build state as a coloured badge. */
+export function StateBadge({ state }: { state: string }) {
+  return <span class={`state state-${state}`}>{state}</span>;
+}
+
+/** An ISO time as a `<time>` element, shown in UTC to the second. */
+export function Time({ at }: { at: string | null }) {
+  if (at === null) return <span class="muted">—</span>;
+  return <time datetime={at}>{at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>;
+}
+
+/** Tags as little labels. */
+export function Tags({ tags }: { tags: readonly { key: string; value: string }[] }) {
+  if (tags.length === 0) return <span class="muted">none</span>;
+  return (
+    <>
+      {tags.map((t) => (
+        <span class="tag">
+          {t.key}={t.value}
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** A link to a build's page, labelled with the start of its UUID (the whole one for screen readers). */
+export function BuildLink({ uuid, children }: { uuid: string; children?: Child }) {
+  return (
+    <a class="mono" href={`${WEB_BASE}/build/${encodeURIComponent(uuid)}`} title={uuid}>
+      {children ?? uuid.slice(0, 8)}
+    </a>
+  );
+}
+
+/** A link to an agent's page, labelled with its name when known. */
+export function AgentLink({ uuid, name }: { uuid: string; name?: string | undefined }) {
+  return (
+    <a href={`${WEB_BASE}/agent/${encodeURIComponent(uuid)}`} title={uuid}>
+      {name ?? uuid.slice(0, 8)}
+    </a>
+  );
+}
+
+/** The name part of a store path (`/nix/store/<hash>-hello.drv` → `hello.drv`). */
+export function storeName(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base.length > 33 && base[32] === '-' ? base.slice(33) : base;
+}
+
+/** An error shown in a page (an API refusal, a bad filter). */
+export function ErrorNote({ message }: { message: string }) {
+  return (
+    <p class="error" role="alert">
+      {message}
+    </p>
+  );
+}
+
+/** Bytes in binary units. */
+export function formatBytes(n: number | null): string {
+  if (n === null) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}

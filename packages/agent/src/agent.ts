@@ -12,7 +12,7 @@ import { resolveCredentials } from './credentials.js';
 import { daemonPreparation } from './guix-daemon-setup.js';
 import { HeldBuilds } from './held-builds.js';
 import { loadGuixSigning } from './guix-signing.js';
-import { freeDiskBytes, load1 } from './host-status.js';
+import { load1 } from './host-status.js';
 import { coordinatorSource } from './nar-source.js';
 import type { AgentOptions } from './options.js';
 import { resolveAgentOptions } from './options.js';
@@ -23,9 +23,7 @@ import { runBuild } from './run-build.js';
 import { SharedTempRoots } from './shared-roots.js';
 import { Semaphore } from './semaphore.js';
 import { StateFile } from './state-file.js';
-
-/** Status report interval while builds are held, in ms: how soon a cancel reaches a running build. */
-const BUSY_STATUS_INTERVAL_MS = 3_000;
+import { StatusReporter } from './status-reporter.js';
 
 /** A running agent. */
 export interface Agent {
@@ -111,34 +109,17 @@ export function createAgent(options: AgentOptions): Agent {
     };
 
     const keptDelivered = delivery.deliverKept();
-    let active = true;
-    let nextStatus = 0;
-    let intervalMs = o.statusIntervalMs ?? 20_000;
-
-    const reportStatus = async (): Promise<void> => {
-      const report = {
-        load1: load1(),
-        freeDiskBytes: await freeDiskBytes(o.stateDir),
-        builds: [...new Set([...held.ids(), ...delivery.inFlight()])],
-        systems: [...o.systems],
-        draining: stopping.signal.aborted,
-      };
-      let res;
-      try {
-        res = await link.client.reportStatus(report);
-      } catch (error) {
-        if (!link.fallBack(error)) throw error;
-        res = await link.client.reportStatus(report);
-      }
-      active = res.active;
-      // While it holds builds the agent reports often, so that a cancel reaches a
-      // running build within seconds; idle, a third of the lease keeps it alive.
-      const leaseThird = (res.leaseSeconds * 1000) / 3;
-      intervalMs =
-        o.statusIntervalMs ?? Math.min(held.size > 0 ? BUSY_STATUS_INTERVAL_MS : 60_000, leaseThird);
-      for (const id of res.canceledBuilds) held.abort(id, 'canceled');
-      for (const id of res.unknownBuilds) held.abort(id, 'lease-lost');
-    };
+    const reporter = new StatusReporter({
+      link,
+      held,
+      delivering: () => delivery.inFlight(),
+      systems: o.systems,
+      stateDir: o.stateDir,
+      statusIntervalMs: o.statusIntervalMs,
+      pollIntervalMs: o.pollIntervalMs,
+      timers: o.timers,
+      stopping: stopping.signal,
+    });
 
     const graceTimer = (async () => {
       // stop() may have come while run() was still starting (the listener would never fire).
@@ -152,18 +133,10 @@ export function createAgent(options: AgentOptions): Agent {
     hardStop.signal.addEventListener('abort', () => held.abortAll('stopping'), { once: true });
 
     try {
-      let drainReported = false;
       while (!stopping.signal.aborted || held.size > 0) {
         if (hardStop.signal.aborted && held.size === 0) break;
-        if (stopping.signal.aborted && !drainReported) {
-          drainReported = true;
-          nextStatus = 0; // tell the coordinator at once that this agent is draining
-        }
         try {
-          if (o.timers.now() >= nextStatus) {
-            await reportStatus();
-            nextStatus = o.timers.now() + intervalMs;
-          }
+          await reporter.reportIfDue();
           const room = o.maxAllocatedBuilds - held.size;
           const load = load1();
           if (load > o.maxLoad1 && room >= 1)
@@ -171,7 +144,7 @@ export function createAgent(options: AgentOptions): Agent {
           // After the daemon refused the agent's key (run-build.ts), nothing more is fetched.
           if (
             !stopping.signal.aborted &&
-            active &&
+            reporter.active &&
             buildOps.importsRefused === undefined &&
             room >= 1 &&
             load <= o.maxLoad1
@@ -184,18 +157,16 @@ export function createAgent(options: AgentOptions): Agent {
             });
             for (const b of got.builds) held.start(b, work);
             if (got.builds.length > 0) {
-              // Now busy: the next report comes at the busy pace, not the idle one.
-              if (o.statusIntervalMs === undefined)
-                nextStatus = Math.min(nextStatus, o.timers.now() + BUSY_STATUS_INTERVAL_MS);
+              reporter.busy();
               continue;
             }
           }
         } catch (error) {
           if (!isTransient(error)) throw error;
           o.log('coordinator unreachable', { error: String((error as Error).message) });
-          nextStatus = o.timers.now() + Math.min(intervalMs, o.pollIntervalMs);
+          reporter.unreachable();
         }
-        const waitMs = Math.max(0, Math.min(o.pollIntervalMs, nextStatus - o.timers.now()));
+        const waitMs = Math.max(0, Math.min(o.pollIntervalMs, reporter.dueInMs()));
         const woken = new AbortController();
         wake = () => woken.abort();
         const onStop = (): void => woken.abort();

@@ -28,6 +28,15 @@ gbc_install_tools() {
   fi
 }
 
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; it
+# downloads no browser of its own).
+gbc_install_chromium() {
+  [ -x /usr/lib/chromium/chromium ] && return 0
+  gbc_log "apt-get install chromium"
+  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium) \
+    >"$GBC_SERVICES_DIR/apt-chromium.log" 2>&1 || { cat "$GBC_SERVICES_DIR/apt-chromium.log" >&2; return 1; }
+}
+
 gbc_start_nix_daemon() {
   mkdir -p /etc/nix /nix/var/nix/daemon-socket
   local wanted='build-users-group = nixbld\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n'

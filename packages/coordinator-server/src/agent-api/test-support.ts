@@ -156,7 +156,7 @@ export async function startedBuild(
     throw new Error(`fetch-builds handed out ${JSON.stringify(got.builds.map((b) => b.uuid))}, not ${id}`);
   const start = await call(c, 'POST', `/build/${id}/report-build-start`, agent.auth);
   if (start.status !== 204) throw new Error(`report-build-start answered ${start.status}`);
-  return id!;
+  return id;
 }
 
 /** Creates an agent with a password; returns its id and Basic header. */

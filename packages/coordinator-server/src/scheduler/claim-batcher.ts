@@ -47,7 +47,7 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
     return batch;
   }
 
-  async function flush(): Promise<void> {
+  function flush(): void {
     scheduled = false;
     while (queue.length > 0 && running < limit) {
       const batch = take();
@@ -67,7 +67,7 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
         .finally(() => {
           running -= 1;
           // Whatever arrived meanwhile goes in the next batch, at once.
-          void flush();
+          flush();
         });
     }
   }
@@ -80,7 +80,7 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
         // Let the requests already read from the sockets in this turn join the batch.
         if (!scheduled && running < limit) {
           scheduled = true;
-          setImmediate(() => void flush());
+          setImmediate(flush);
         }
       });
     },

@@ -12,18 +12,17 @@ import { resolveCredentials } from './credentials.js';
 import { daemonPreparation } from './guix-daemon-setup.js';
 import { HeldBuilds } from './held-builds.js';
 import { loadGuixSigning } from './guix-signing.js';
-import { load1 } from './host-status.js';
 import { coordinatorSource } from './nar-source.js';
 import type { AgentOptions } from './options.js';
 import { resolveAgentOptions } from './options.js';
 import { ResultDelivery } from './result-delivery.js';
-import { isTransient } from './retry.js';
 import type { BuildOps, RunContext } from './run-build.js';
 import { runBuild } from './run-build.js';
 import { SharedTempRoots } from './shared-roots.js';
 import { Semaphore } from './semaphore.js';
 import { StateFile } from './state-file.js';
 import { StatusReporter } from './status-reporter.js';
+import { WorkFetcher } from './work-fetcher.js';
 
 /** A running agent. */
 export interface Agent {
@@ -44,8 +43,8 @@ export function createAgent(options: AgentOptions): Agent {
   const o = resolveAgentOptions(options);
   const stopping = new AbortController();
   const hardStop = new AbortController();
-  let wake: () => void = () => undefined;
-  const nudge = (): void => wake();
+  let fetcher: WorkFetcher | undefined;
+  const nudge = (): void => fetcher?.wake();
   const held = new HeldBuilds(nudge, o.log);
 
   const run = async (): Promise<void> => {
@@ -133,47 +132,22 @@ export function createAgent(options: AgentOptions): Agent {
     hardStop.signal.addEventListener('abort', () => held.abortAll('stopping'), { once: true });
 
     try {
-      while (!stopping.signal.aborted || held.size > 0) {
-        if (hardStop.signal.aborted && held.size === 0) break;
-        try {
-          await reporter.reportIfDue();
-          const room = o.maxAllocatedBuilds - held.size;
-          const load = load1();
-          if (load > o.maxLoad1 && room >= 1)
-            o.log('load above the limit: fetching nothing', { load1: load, maxLoad1: o.maxLoad1 });
-          // After the daemon refused the agent's key (run-build.ts), nothing more is fetched.
-          if (
-            !stopping.signal.aborted &&
-            reporter.active &&
-            buildOps.importsRefused === undefined &&
-            room >= 1 &&
-            load <= o.maxLoad1
-          ) {
-            // Once builds go through BuildDerivation, each comes with its own closure: a request less per build.
-            const got = await link.client.fetchBuilds({
-              count: Math.floor(room),
-              systems: [...o.systems],
-              closures: buildOps.basic === true ? 'own' : 'none',
-            });
-            for (const b of got.builds) held.start(b, work);
-            if (got.builds.length > 0) {
-              reporter.busy();
-              continue;
-            }
-          }
-        } catch (error) {
-          if (!isTransient(error)) throw error;
-          o.log('coordinator unreachable', { error: String((error as Error).message) });
-          reporter.unreachable();
-        }
-        const waitMs = Math.max(0, Math.min(o.pollIntervalMs, reporter.dueInMs()));
-        const woken = new AbortController();
-        wake = () => woken.abort();
-        const onStop = (): void => woken.abort();
-        stopping.signal.addEventListener('abort', onStop, { once: true });
-        await o.timers.sleep(waitMs, woken.signal).catch(() => undefined);
-        stopping.signal.removeEventListener('abort', onStop);
-      }
+      fetcher = new WorkFetcher({
+        link,
+        held,
+        reporter,
+        work,
+        buildOps,
+        maxAllocatedBuilds: o.maxAllocatedBuilds,
+        maxLoad1: o.maxLoad1,
+        systems: o.systems,
+        pollIntervalMs: o.pollIntervalMs,
+        timers: o.timers,
+        stopping: stopping.signal,
+        hardStop: hardStop.signal,
+        log: o.log,
+      });
+      await fetcher.run();
       // Draining: tell the coordinator, then wait for undelivered results until the hard stop.
       await Promise.race([
         keptDelivered,

@@ -1,0 +1,48 @@
+// One coordinator process of the multi-process benchmarks (failover.bench.ts),
+// as `gbc coordinator` runs on PostgreSQL: it joins the election, listens on
+// loopback, and tells its parent over IPC when it listens and when it becomes
+// the scheduler. SIGKILL is the parent's business; SIGTERM stops it cleanly.
+import { createCoordinator, listen, silentLogger } from '../src/index.js';
+
+/** What the parent passes as argv[2] (JSON). */
+export interface ClusterProcessOptions {
+  readonly databaseUri: string;
+  readonly dataDir: string;
+  readonly signingKeyFile?: string;
+}
+
+/** What it reports. */
+export type ClusterProcessReport =
+  | { readonly kind: 'listening'; readonly agentUrl: string; readonly leader: boolean; readonly pid: number }
+  | { readonly kind: 'leader'; readonly at: number };
+
+const options = JSON.parse(process.argv[2] ?? '{}') as ClusterProcessOptions;
+const coordinator = await createCoordinator({
+  databaseUri: options.databaseUri,
+  dataDir: options.dataDir,
+  cwd: options.dataDir,
+  logger: silentLogger,
+  cache: options.signingKeyFile === undefined ? {} : { signingKeyFile: options.signingKeyFile },
+});
+await coordinator.start();
+const listening = await listen(coordinator, {
+  agentUrl: 'http://127.0.0.1:0',
+  clientUrl: 'http://127.0.0.1:0',
+});
+const send = (report: ClusterProcessReport) => process.send?.(report);
+const leaderNow = () => coordinator.cluster?.isLeader() === true;
+send({ kind: 'listening', agentUrl: listening.agentUrl, leader: leaderNow(), pid: process.pid });
+if (!leaderNow()) {
+  // Polled: the moment it can hand out builds (elected and its queue rebuilt).
+  const timer = setInterval(() => {
+    if (!leaderNow()) return;
+    clearInterval(timer);
+    send({ kind: 'leader', at: Date.now() });
+  }, 10);
+}
+process.once('SIGTERM', () => {
+  void listening
+    .close()
+    .then(() => coordinator.stop())
+    .then(() => process.exit(0));
+});

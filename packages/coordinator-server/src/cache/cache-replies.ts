@@ -68,7 +68,7 @@ export function narInfoReply(
     'Content-Type': NARINFO_CONTENT_TYPE,
     'Cache-Control': `public, max-age=${policy.narinfoMaxAge}`,
     ETag: rendered.etag,
-    'Last-Modified': httpDate(rendered.lastModified),
+    'Last-Modified': rendered.lastModifiedText,
   };
   if (isNotModified(conditions(req), rendered)) return { status: 304, headers, body: null };
   headers['Content-Length'] = String(rendered.body.length);

@@ -9,10 +9,15 @@
 // `forget` between removing the metadata and deleting the files, so no
 // narinfo of a removed output is served from here once its files go. A load
 // that started before a `forget` is not kept (a generation counter), and
-// every entry is reloaded after `maxAgeMs`, which bounds what another process
-// sharing the database (or an added compression) can leave stale. Signing
-// keys are loaded once per process, so a key change is a restart: a new cache.
-// Misses are not kept: an output uploaded a moment ago is found at once.
+// every entry is reloaded once it is `maxAgeMs` old (give or take a quarter,
+// so that entries loaded together do not all reload together), which bounds
+// what another process sharing the database (or an added compression) can
+// leave stale. The reload happens in the background: the request that finds
+// the entry old is still answered from it, so no request waits on the
+// database for an output held (measured: reloading in the request path stalled
+// a busy cache for hundreds of ms every `maxAgeMs`). Signing keys are loaded
+// once per process, so a key change is a restart: a new cache. Misses are not
+// kept: an output uploaded a moment ago is found at once.
 import { createHash } from 'node:crypto';
 import type { OutputMetadata } from '@gbc/datastore';
 import type { CacheFlavour } from './cache-options.js';
@@ -24,6 +29,8 @@ export interface RenderedNarInfo {
   readonly etag: string;
   /** Milliseconds (whole seconds) since the epoch: see `NarInfoCacheOptions.since`. */
   readonly lastModified: number;
+  /** `lastModified` as an HTTP date. */
+  readonly lastModifiedText: string;
 }
 
 /** A held output: its metadata, and its narinfo per flavour (null when it has no servable file). */
@@ -46,7 +53,7 @@ export interface NarInfoCacheOptions {
   readonly since: number;
   /** Outputs held at most; the least recently used go first. Default 20,000 (about 1.5 KiB each). */
   readonly maxEntries?: number;
-  /** An entry is reloaded after this long. Default 30,000 ms. */
+  /** An entry is reloaded (in the background) once about this old. Default 60,000 ms. */
   readonly maxAgeMs?: number;
   /** The clock, ms. Default Date.now. */
   readonly now?: () => number;
@@ -54,7 +61,7 @@ export interface NarInfoCacheOptions {
 
 /** The cache; see the file header. */
 export interface NarInfoCache {
-  /** The output with this hash part if held and fresh, without waiting. */
+  /** The output with this hash part if held, without waiting (an old one is reloaded meanwhile). */
   peek(hashPart: string): HeldOutput | undefined;
   /** The output with this hash part, loading it when not held; null when the datastore has none. */
   lookup(hashPart: string): Promise<HeldOutput | null>;
@@ -65,13 +72,14 @@ export interface NarInfoCache {
 }
 
 interface Entry extends HeldOutput {
-  readonly loadedAt: number;
+  readonly reloadAt: number;
+  readonly texts: Map<CacheFlavour, RenderedNarInfo | null>;
 }
 
 /** Creates an empty cache; see the file header. */
 export function createNarInfoCache(options: NarInfoCacheOptions): NarInfoCache {
   const maxEntries = Math.max(1, options.maxEntries ?? 20_000);
-  const maxAgeMs = options.maxAgeMs ?? 30_000;
+  const maxAgeMs = options.maxAgeMs ?? 60_000;
   const now = options.now ?? Date.now;
   const since = Math.floor(options.since / 1000) * 1000;
   // Map order is recency: a hit moves its entry to the end, eviction takes the first.
@@ -79,12 +87,17 @@ export function createNarInfoCache(options: NarInfoCacheOptions): NarInfoCache {
   const loading = new Map<string, Promise<HeldOutput | null>>();
   let generation = 0;
 
-  const makeEntry = (meta: OutputMetadata): Entry => {
-    const texts = new Map<CacheFlavour, RenderedNarInfo | null>();
+  // A reload that finds the same metadata keeps the texts: no signing again.
+  const makeEntry = (meta: OutputMetadata, previous: Entry | undefined): Entry => {
+    const texts =
+      previous !== undefined && JSON.stringify(previous.meta) === JSON.stringify(meta)
+        ? previous.texts
+        : new Map<CacheFlavour, RenderedNarInfo | null>();
     const lastModified = Math.max(since, Math.floor(meta.createdAt / 1000) * 1000);
     return {
       meta,
-      loadedAt: now(),
+      texts,
+      reloadAt: now() + maxAgeMs * (0.75 + Math.random() / 2),
       narinfo(flavour) {
         let rendered = texts.get(flavour);
         if (rendered === undefined) {
@@ -107,36 +120,39 @@ export function createNarInfoCache(options: NarInfoCacheOptions): NarInfoCache {
     const started = generation;
     try {
       const meta = await options.load(hashPart);
-      if (meta === undefined) return null;
-      const entry = makeEntry(meta);
-      if (started === generation) keep(hashPart, entry);
+      const entry = meta === undefined ? null : makeEntry(meta, entries.get(hashPart));
+      if (started === generation) {
+        if (entry === null) entries.delete(hashPart);
+        else keep(hashPart, entry);
+      }
       return entry;
     } finally {
       if (started === generation) loading.delete(hashPart);
     }
   };
+  const loadOnce = (hashPart: string): Promise<HeldOutput | null> => {
+    let pending = loading.get(hashPart);
+    if (pending === undefined) {
+      pending = load(hashPart);
+      loading.set(hashPart, pending);
+    }
+    return pending;
+  };
+  const peek = (hashPart: string): Entry | undefined => {
+    const entry = entries.get(hashPart);
+    if (entry === undefined) return undefined;
+    // A failed reload leaves the entry as it was; the next request tries again.
+    if (now() >= entry.reloadAt) loadOnce(hashPart).catch(() => undefined);
+    // Recency only matters near eviction; moving every hit costs a delete and an insert.
+    else if (entries.size >= maxEntries) keep(hashPart, entry);
+    return entry;
+  };
 
   return {
-    peek(hashPart) {
-      const entry = entries.get(hashPart);
-      if (entry === undefined) return undefined;
-      if (now() - entry.loadedAt > maxAgeMs) {
-        entries.delete(hashPart);
-        return undefined;
-      }
-      // Recency only matters near eviction; moving every hit costs a delete and an insert.
-      if (entries.size >= maxEntries) keep(hashPart, entry);
-      return entry;
-    },
+    peek,
     lookup(hashPart) {
-      const held = this.peek(hashPart);
-      if (held !== undefined) return Promise.resolve(held);
-      let pending = loading.get(hashPart);
-      if (pending === undefined) {
-        pending = load(hashPart);
-        loading.set(hashPart, pending);
-      }
-      return pending;
+      const held = peek(hashPart);
+      return held === undefined ? loadOnce(hashPart) : Promise.resolve(held);
     },
     forget(storePaths) {
       generation += 1;
@@ -156,5 +172,5 @@ export function createNarInfoCache(options: NarInfoCacheOptions): NarInfoCache {
 function withValidators(text: string, lastModified: number): RenderedNarInfo {
   const body = Buffer.from(text, 'utf8');
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  return { body, etag, lastModified };
+  return { body, etag, lastModified, lastModifiedText: new Date(lastModified).toUTCString() };
 }

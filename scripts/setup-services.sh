@@ -37,6 +37,19 @@ gbc_install_chromium() {
     >"$GBC_SERVICES_DIR/apt-chromium.log" 2>&1 || { cat "$GBC_SERVICES_DIR/apt-chromium.log" >&2; return 1; }
 }
 
+# Debian's nginx and wrk, for the binary-cache benchmark only (the reference
+# static-file server and the load generator). Nothing is started here: the
+# benchmark runs nginx itself, on its own configuration and port.
+gbc_install_bench_tools() {
+  local missing=()
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v wrk >/dev/null || missing+=(wrk)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  gbc_log "apt-get install ${missing[*]}"
+  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}") \
+    >"$GBC_SERVICES_DIR/apt-bench.log" 2>&1 || { cat "$GBC_SERVICES_DIR/apt-bench.log" >&2; return 1; }
+}
+
 gbc_start_nix_daemon() {
   mkdir -p /etc/nix /nix/var/nix/daemon-socket
   local wanted='build-users-group = nixbld\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n'

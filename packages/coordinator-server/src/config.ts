@@ -7,6 +7,7 @@ import { resolveRetentionPolicy } from './retention/policy.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { Logger } from './logger.js';
+import type { StorageLocation } from './storage/open-storage.js';
 import { createJsonLogger } from './logger.js';
 
 /** Options of `createCoordinator`. Only `databaseUri` is required. */
@@ -15,6 +16,14 @@ export interface CoordinatorConfig {
   readonly databaseUri: string;
   /** Where NARs, logs and partial uploads are kept. Default `./gbc-data`. */
   readonly dataDir?: string;
+  /**
+   * Where NARs and logs are kept instead: `s3://bucket/prefix?endpoint=…&region=…&path-style=…&presign=…`
+   * (see storage/s3-location.ts; credentials from the AWS environment), or another
+   * directory. Partial uploads and live logs stay in `dataDir`. Default: `dataDir`.
+   */
+  readonly storage?: string;
+  /** SDK settings for an object store beyond its URL and the environment (explicit credentials, part size). */
+  readonly s3?: StorageLocation['s3'];
   /**
    * The store directory of the farm: where the client API puts store items
    * named by basename (`PUT /derivation/{name}`, `PUT /source/{name}`), the
@@ -85,6 +94,8 @@ export interface CoordinatorConfig {
 export interface ResolvedConfig {
   readonly databaseUri: string;
   readonly dataDir: string;
+  readonly storage: string | undefined;
+  readonly s3: StorageLocation['s3'];
   /** Absolute, without a trailing slash. */
   readonly storeDir: string;
   readonly allocationStrategy: string | AllocationStrategy;
@@ -120,6 +131,8 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
   return {
     databaseUri: config.databaseUri,
     dataDir: config.dataDir ?? join(cwd, 'gbc-data'),
+    storage: config.storage,
+    s3: config.s3,
     storeDir: storeDirOf(config.storeDir ?? '/gnu/store'),
     allocationStrategy: config.allocationStrategy ?? 'basic',
     leaseSeconds,

@@ -4,6 +4,7 @@
 /** Stable codes of storage and compression errors. */
 export type StorageErrorCode =
   | 'invalid-key'
+  | 'invalid-location'
   | 'not-found'
   | 'io'
   | 'unknown-compression'

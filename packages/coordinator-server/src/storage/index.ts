@@ -1,14 +1,19 @@
 // Public entry of the storage module: the Storage interface, the data
-// directory, verified resumable NAR uploads and build logs.
+// directory and the object store, verified resumable NAR uploads and build logs.
 export {
   checkStorageKey,
   type ByteRange,
+  type StagedWrite,
+  type StageOptions,
   type Storage,
   type StorageArea,
   type StorageSource,
   type StoredObject,
 } from './storage.js';
 export { createDataDirStorage } from './data-dir-storage.js';
+export { createS3Storage, type S3Storage, type S3StorageOptions } from './s3-storage.js';
+export { isS3Url, parseS3Url, type S3Location } from './s3-location.js';
+export { openStorage, type StorageLocation } from './open-storage.js';
 export { NarVerifier, parseNarHash } from './expected-nar.js';
 export { maxCompressedSize } from './upload-transfer.js';
 export {

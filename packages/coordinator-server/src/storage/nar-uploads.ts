@@ -11,6 +11,9 @@
 // first allowance): a small body cannot buy gigabytes of decoding and hashing
 // by declaring a huge, well-formed NAR of zeros whose hash would only fail at
 // the end (the hash of a NAR cannot be checked before its last byte).
+// A storage that stages writes (an object store) also receives the bytes as
+// they come, unpublished until verified; the partial file stays the copy a
+// resume re-reads, and discarding an upload discards its staged write too.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../compression/compression.js';
@@ -22,6 +25,7 @@ import {
   checkUploadId,
   listUploads,
   makeManifest,
+  readStagedState,
   readUploadStatus,
   removeTemporaryFiles,
   removeUpload,
@@ -155,9 +159,9 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
       const requested = request.offset ?? 0;
       const inMemory = requested === 0 && narSize <= inMemoryUpTo;
       // In memory: no manifest unless the body breaks off; a partial upload left by an earlier attempt goes.
-      if (inMemory) await removeUpload(dir, uploadId);
-      const offset = inMemory
-        ? 0
+      if (inMemory) await forget(uploadId);
+      const start = inMemory
+        ? { offset: 0 }
         : await prepare(
             uploadId,
             makeManifest(request.key, request.compression, expected, narSize),
@@ -168,7 +172,7 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
         uploadId,
         request,
         expected,
-        offset,
+        start,
         inMemory,
       );
     } finally {
@@ -176,16 +180,27 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     }
   }
 
-  /** Checks the resume offset against the directory and makes the state ready; returns the offset. */
-  async function prepare(uploadId: string, manifest: UploadManifest, offset: number): Promise<number> {
+  /** Removes an upload's files and the staged write they name. */
+  async function forget(uploadId: string): Promise<boolean> {
+    const staged = await readStagedState(dir, uploadId);
+    if (staged !== null) await options.storage.discardStaged?.(staged);
+    return removeUpload(dir, uploadId);
+  }
+
+  /** Checks the resume offset against the directory and makes the state ready; returns where to start. */
+  async function prepare(
+    uploadId: string,
+    manifest: UploadManifest,
+    offset: number,
+  ): Promise<{ offset: number; staged?: string }> {
     if (offset === 0) {
-      await removeUpload(dir, uploadId);
+      await forget(uploadId);
       await writeManifest(dir, uploadId, manifest);
-      return 0;
+      return { offset: 0 };
     }
     const status = await readUploadStatus(dir, uploadId);
     if (status === null || !sameManifest(status, manifest)) {
-      await removeUpload(dir, uploadId);
+      await forget(uploadId);
       throw new UploadRefusedError(
         'offset-mismatch',
         'there is no partial upload like this one to resume; start over from byte 0',
@@ -199,7 +214,7 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
         received: status.received,
       });
     }
-    return offset;
+    return { offset, ...(status.staged === undefined ? {} : { staged: status.staged }) };
   }
 
   return {
@@ -208,16 +223,12 @@ export async function createNarUploads(options: NarUploadsOptions): Promise<NarU
     list: () => listUploads(dir),
     async discard(uploadId) {
       if (active.has(checkUploadId(uploadId))) return false;
-      return removeUpload(dir, uploadId);
+      return await forget(uploadId);
     },
     async sweep(before) {
       let removed = 0;
       for (const upload of await listUploads(dir)) {
-        if (
-          upload.updatedAt < before &&
-          !active.has(upload.uploadId) &&
-          (await removeUpload(dir, upload.uploadId))
-        )
+        if (upload.updatedAt < before && !active.has(upload.uploadId) && (await forget(upload.uploadId)))
           removed++;
       }
       return removed;

@@ -1,5 +1,6 @@
 // The Storage interface: where the coordinator keeps NARs and logs, by key,
-// streaming. A data directory implements it now; an object store can later.
+// streaming. A data directory (data-dir-storage.ts) and an S3-compatible
+// object store (s3-storage.ts) implement it.
 import type { Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 
@@ -47,6 +48,53 @@ export interface Storage {
   list(area: StorageArea, prefix?: string): AsyncIterable<StoredObject>;
   /** A local directory for work files (temporary, partial uploads) that `putFile` accepts. */
   readonly scratchDir: string;
+  /**
+   * Optional: a write that streams to the store as its bytes arrive and
+   * becomes visible under `key` only when committed (an object store's
+   * multipart upload kept open until the upload is verified). Without it,
+   * uploads are received into `scratchDir` and moved in with `putFile`.
+   */
+  stage?(area: StorageArea, key: string, options: StageOptions): Promise<StagedWrite>;
+  /** Abandons the staged write that `state` (from `StagedWrite.state`) names: the partial-upload sweep. */
+  discardStaged?(state: string): Promise<void>;
+  /**
+   * Optional: a URL that serves the object directly for a while (an object
+   * store's presigned GET), for a redirect; null (or no method) means serve it
+   * by streaming `get`.
+   */
+  directUrl?(area: StorageArea, key: string): Promise<string | null>;
+  /** Releases what the storage holds open (an object store's connections). */
+  close?(): void;
+}
+
+/** Options of `Storage.stage`. */
+export interface StageOptions {
+  /** The saved state of an earlier, suspended write of the same key, to continue. */
+  readonly resume?: string;
+  /** Only bytes below this offset of the resumed write are kept (where the new request starts). */
+  readonly keepBelow?: number;
+  /** The most bytes the object may have (chooses the part size). */
+  readonly maxSize: number;
+  /** Called with the state once the store holds something to discard later (save it with the upload). */
+  readonly onState?: (state: string) => Promise<void>;
+}
+
+/**
+ * An object being written that nobody can read until `commit`. Bytes come
+ * in order; those below `durable` are already held (kept from an earlier
+ * request) and `write` skips them.
+ */
+export interface StagedWrite {
+  /** Bytes the store already holds from a resumed write. */
+  readonly durable: number;
+  /** Adds `chunk`, which starts at byte `position` of the object. */
+  write(chunk: Uint8Array, position: number): Promise<void>;
+  /** Makes the object of `size` bytes visible under its key, atomically. */
+  commit(size: number): Promise<StoredObject>;
+  /** Stops writing but keeps what the store holds; returns the state to resume from (null: nothing kept). */
+  suspend(): Promise<string | null>;
+  /** Discards everything written. */
+  abort(): Promise<void>;
 }
 
 /** Options of `Storage.putFile`. */

@@ -19,6 +19,8 @@ export interface UploadManifest {
   /** sha256 of the uncompressed NAR, base16. */
   readonly narHash: string;
   readonly narSize: number;
+  /** The storage's state of a staged write (an object store's multipart upload), to resume or abort it. */
+  readonly staged?: string;
 }
 
 /** A partial upload as found in the directory. */
@@ -132,7 +134,24 @@ function parseManifest(value: unknown): UploadManifest {
   ) {
     throw new Error('not an upload manifest');
   }
-  return { key: m.key, compression: m.compression, narHash: m.narHash, narSize: m.narSize };
+  return {
+    key: m.key,
+    compression: m.compression,
+    narHash: m.narHash,
+    narSize: m.narSize,
+    ...(typeof m.staged === 'string' ? { staged: m.staged } : {}),
+  };
+}
+
+/** The staged-write state an upload's manifest records, or null (no manifest, or none recorded). */
+export async function readStagedState(dir: string, uploadId: string): Promise<string | null> {
+  const path = uploadPaths(dir, uploadId).manifest;
+  if (!existsSync(path)) return null;
+  try {
+    return parseManifest(JSON.parse(await readFile(path, 'utf8'))).staged ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Removes manifest temporaries a crash left in `dir` (never `.part` files: those are resumable). */

@@ -6,7 +6,10 @@
 // a broken body it is kept for the next resume. A small upload from byte 0
 // (most outputs of a farm) is held in memory instead and written to storage
 // once verified: no manifest or partial file unless its body breaks off, when
-// the bytes received are written out to resume from like any other.
+// the bytes received are written out to resume from like any other. With a
+// storage that stages writes (an object store), the bytes also stream to the
+// store as they come; the commit then publishes the staged object, and the
+// partial file is only the copy that a resume re-reads and re-verifies.
 import { createHash } from 'node:crypto';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -18,7 +21,7 @@ import { writeAll } from './durable-file.js';
 import { NarVerifier } from './expected-nar.js';
 import { tap, validateNarStream } from './nar-structure.js';
 import type { NarUploadRequest, StoredNar } from './nar-uploads.js';
-import type { Storage } from './storage.js';
+import type { StagedWrite, Storage } from './storage.js';
 import { makeManifest, removeUpload, uploadPaths, writeManifest } from './upload-state.js';
 
 /** What a transfer needs from its receiver. */
@@ -39,6 +42,12 @@ export function maxCompressedSize(narSize: number): number {
   return narSize + Math.ceil(narSize / 64) + 65_536;
 }
 
+/** Where a transfer starts: the resume offset, and the staged write an earlier request left. */
+export interface TransferStart {
+  readonly offset: number;
+  readonly staged?: string;
+}
+
 /**
  * Receives `request.body` from `offset` on and finishes the upload (see the
  * file header), holding the bytes `inMemory` (only from byte 0) or in the
@@ -49,13 +58,14 @@ export async function transferUpload(
   uploadId: string,
   request: NarUploadRequest,
   expected: Hash,
-  offset: number,
+  start: TransferStart,
   inMemory: boolean,
 ): Promise<StoredNar> {
+  const offset = start.offset;
   const part = inMemory
     ? memoryPart(context, uploadId, request, expected)
-    : await filePart(context, uploadId, offset);
-  let bodyBroke = false;
+    : await filePart(context, uploadId, request, expected, start);
+  const body = { broke: false }; // set inside the source generator (a closure the checker cannot follow)
   let fileSize = offset;
   const limit = maxCompressedSize(request.narSize);
   const fileHash = request.compression === 'none' ? null : createHash('sha256');
@@ -80,7 +90,7 @@ export async function transferUpload(
         try {
           next = await iterator.next();
         } catch (error) {
-          bodyBroke = true;
+          body.broke = true;
           await writing.catch(() => 0);
           throw error;
         }
@@ -150,7 +160,7 @@ export async function transferUpload(
     };
   } catch (thrown) {
     const error = refusal ?? thrown;
-    if (!bodyBroke) {
+    if (!body.broke) {
       await part.drop();
       throw error;
     }
@@ -176,35 +186,66 @@ interface Part {
   drop(): Promise<void>;
 }
 
-/** The partial file: synced once, when the upload is verified (see upload-state.ts). */
-async function filePart(context: TransferContext, uploadId: string, offset: number): Promise<Part> {
+/**
+ * The partial file: synced once, when the upload is verified (see upload-state.ts);
+ * with a staged write beside it when the storage stages (see {@link stagedWrite}).
+ */
+async function filePart(
+  context: TransferContext,
+  uploadId: string,
+  request: NarUploadRequest,
+  expected: Hash,
+  start: TransferStart,
+): Promise<Part> {
   const { dir, storage } = context;
+  const offset = start.offset;
   const path = uploadPaths(dir, uploadId).part;
   const handle = await open(path, offset === 0 ? 'w+' : 'r+');
+  let staged: StagedWrite | null = null;
   const close = async (): Promise<void> => {
     await handle.sync().catch(() => {});
     await handle.close().catch(() => {});
   };
   try {
     if (offset > 0) await handle.truncate(offset); // the client's offset wins over bytes it does not know we have
+    staged = await stagedWrite(context, uploadId, request, expected, start);
   } catch (error) {
     await close();
     await removeUpload(dir, uploadId);
     throw error;
   }
+  const manifestWith = (state: string | null) => ({
+    ...makeManifest(request.key, request.compression, expected, request.narSize),
+    ...(state === null ? {} : { staged: state }),
+  });
   return {
     async *kept() {
       if (offset === 0) return;
+      let position = 0;
       for await (const chunk of handle.createReadStream({
         start: 0,
         end: offset - 1,
         highWaterMark: 1 << 20,
         autoClose: false,
-      }))
+      })) {
+        // The staged write skips what the store kept and takes the rest again.
+        await staged?.write(chunk as Buffer, position);
+        position += (chunk as Buffer).length;
         yield chunk as Buffer;
+      }
     },
-    write: (chunk, position) => writeAll(handle, chunk, position),
+    write: (chunk, position) =>
+      staged === null
+        ? writeAll(handle, chunk, position)
+        : Promise.all([writeAll(handle, chunk, position), staged.write(chunk, position)]),
     async commit(key, fileSize) {
+      if (staged !== null) {
+        // The store holds the bytes: the partial file was only the copy for a resume.
+        await handle.close();
+        await staged.commit(fileSize);
+        await removeUpload(dir, uploadId);
+        return;
+      }
       await handle.sync();
       const written = (await handle.stat()).size;
       await handle.close();
@@ -218,6 +259,7 @@ async function filePart(context: TransferContext, uploadId: string, offset: numb
     },
     async keep() {
       await close();
+      if (staged !== null) await writeManifest(dir, uploadId, manifestWith(await staged.suspend()));
       return stat(path).then(
         (s) => s.size,
         () => 0,
@@ -225,9 +267,33 @@ async function filePart(context: TransferContext, uploadId: string, offset: numb
     },
     async drop() {
       await close();
+      try {
+        await staged?.abort();
+      } catch {
+        return; // the store did not answer: the manifest keeps naming the staged write, for the sweep
+      }
       await removeUpload(dir, uploadId);
     },
   };
+}
+
+/** The storage's staged write of this upload (resumed from the saved state), or null when it does not stage. */
+async function stagedWrite(
+  context: TransferContext,
+  uploadId: string,
+  request: NarUploadRequest,
+  expected: Hash,
+  start: TransferStart,
+): Promise<StagedWrite | null> {
+  if (context.storage.stage === undefined) return null;
+  const manifest = makeManifest(request.key, request.compression, expected, request.narSize);
+  return await context.storage.stage('nar', request.key, {
+    ...(start.staged === undefined ? {} : { resume: start.staged }),
+    keepBelow: start.offset,
+    maxSize: maxCompressedSize(request.narSize),
+    // Recorded as soon as the store holds something: a sweep can abort it even after a crash.
+    onState: (state) => writeManifest(context.dir, uploadId, { ...manifest, staged: state }),
+  });
 }
 
 /** Memory: written to storage once verified; to a partial file and its manifest only if the body breaks off. */

@@ -118,8 +118,9 @@ function pack(items: readonly string[], room: number): string[][] {
 }
 
 /**
- * Parses a payload. Anything malformed gives undefined (only database users can
- * notify, but a bad payload must never stop a process).
+ * Parses a payload; items of an unknown or malformed shape are dropped, and
+ * anything else malformed gives undefined. Only database users can notify, but
+ * a bad payload must never stop a process nor reach the scheduler's queue.
  */
 export function parseClusterPayload(text: string): ClusterPayload | undefined {
   let value: unknown;
@@ -128,14 +129,54 @@ export function parseClusterPayload(text: string): ClusterPayload | undefined {
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { from, items } = value as { from?: unknown; items?: unknown };
+  if (!isRecord(value)) return undefined;
+  const { from, items } = value;
   if (typeof from !== 'string' || !Array.isArray(items)) return undefined;
-  const ok = items.filter(
-    (i): i is ClusterItem =>
-      typeof i === 'object' && i !== null && typeof (i as { t?: unknown }).t === 'string',
-  );
-  return { from, items: ok };
+  return { from, items: items.filter(isClusterItem) };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStrings = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.length <= IDS_PER_CALL && v.every((x) => typeof x === 'string');
+const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+function isClusterItem(item: unknown): item is ClusterItem {
+  if (!isRecord(item)) return false;
+  switch (item.t) {
+    case 'event':
+      return isRecord(item.event) && typeof item.event.type === 'string';
+    case 'call':
+      return isSchedulerCall(item.call);
+    case 'leader':
+      return (
+        isRecord(item.leader) &&
+        typeof item.leader.process === 'string' &&
+        isOptionalString(item.leader.agentUrl) &&
+        isOptionalString(item.leader.clientUrl)
+      );
+    case 'who':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function isSchedulerCall(call: unknown): call is SchedulerCall {
+  if (!isRecord(call)) return false;
+  switch (call.op) {
+    case 'refresh':
+    case 'cancel':
+      return isStrings(call.ids);
+    case 'available':
+      return isStrings(call.paths);
+    case 'failed':
+      return typeof call.derivation === 'string';
+    case 'agent':
+      return typeof call.id === 'string';
+    default:
+      return false;
+  }
 }
 
 /** Splits a list into calls of at most {@link IDS_PER_CALL}. */

@@ -99,6 +99,14 @@ describe('several coordinator processes on one PostgreSQL', () => {
     const [a, b] = await twoProcesses();
     const seen: GbcEvent[] = [];
     const unsubscribe = b.c.context.events.subscribe(null, (e) => seen.push(e));
+    // Whatever a database user sends on the channel is dropped, and the channel keeps working.
+    const ds = await openDatastore(places[0]!.databaseUri, { migrate: false });
+    try {
+      for (const junk of ['garbage', '{"from":"x","items":[{"t":"call","call":{"op":"refresh","ids":"b"}}]}'])
+        await sql`select pg_notify('gbc_cluster', ${junk})`.execute(ds.db);
+    } finally {
+      await ds.close();
+    }
     a.c.context.events.publish({ type: 'build-canceled', build: 'x-1', data: { n: 1 } });
     a.c.context.events.publish({ type: 'build-canceled', build: 'x-2', data: { n: 2 } });
     await until('both events at the other process', () => (seen.length >= 2 ? true : undefined));
@@ -107,6 +115,22 @@ describe('several coordinator processes on one PostgreSQL', () => {
       ['build-canceled', 'x-1', { n: 1 }],
       ['build-canceled', 'x-2', { n: 2 }],
     ]);
+  });
+
+  it('never forwards a forwarded fetch-builds again: a process that does not schedule answers 503', async () => {
+    const [, b] = await twoProcesses();
+    const agent = await makeAgent(b.c, 'agent-1');
+    const res = await fetch(`${b.l.agentUrl}/agent/${agent.id}/fetch-builds`, {
+      method: 'POST',
+      headers: {
+        authorization: agent.auth,
+        'content-type': 'application/json',
+        'x-gbc-forwarded-by': 'elsewhere',
+      },
+      body: JSON.stringify({ count: 1, systems: ['x86_64-linux'] }),
+    });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unavailable');
   });
 
   it('the other takes over when the scheduler stops, and rebuilds its queue from the database', async () => {

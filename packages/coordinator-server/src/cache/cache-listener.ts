@@ -33,7 +33,7 @@ export type CacheRequestHandler = (req: IncomingMessage, res: ServerResponse) =>
 export type RequestObserver = (method: string, route: string, status: number, seconds: number) => void;
 
 const NARINFO_PATH = /^\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
-const NAR_PATH = /^\/nar\/(?:([a-z]+)\/)?([^/%]+)$/;
+const NAR_PATH = /^\/nar\/(?:([a-z]+)\/)?([^/%?]+)$/;
 const ROUTES = {
   narinfo: toHonoPath(cacheRoutes.narinfo),
   nar: toHonoPath(cacheRoutes.nar),

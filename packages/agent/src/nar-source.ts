@@ -26,8 +26,8 @@ export function coordinatorSource(client: AgentClient, storeDir: string): NarSou
       const text = await client.narinfo(storePathHashPart(path));
       return text === null ? null : parseNarInfo(text, { storeDir });
     },
-    async nar(url) {
-      return client.nar(url) as unknown as AsyncIterable<Uint8Array>;
+    nar(url) {
+      return client.nar(url);
     },
   };
 }

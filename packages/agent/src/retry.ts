@@ -75,7 +75,7 @@ export async function withRetry<T>(
           `gave up after ${n + 1} attempts: ${String((error as Error).message)}`,
           { cause: error },
         );
-      const delay = backoffDelay(n, policy, timers.random);
+      const delay = backoffDelay(n, policy, () => timers.random());
       onRetry?.(error, delay);
       await timers.sleep(delay, signal);
     }

@@ -169,6 +169,7 @@ export async function runBuild(
         t3 = performance.now();
         if (report.status === 'rejected') throw report.reason;
         if (daemon.status === 'rejected') {
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborted changes while the daemon builds; TypeScript keeps its narrowing from before the await
           if (signal.aborted) return reasonOf();
           return {
             result: 'infrastructure-failure',

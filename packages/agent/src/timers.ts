@@ -17,11 +17,13 @@ export const systemTimers: AgentTimers = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted === true) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the contract is the signal's own reason (an AbortReason string here), which withRetry passes on as it is
         reject(signal.reason);
         return;
       }
       const onAbort = (): void => {
         clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the contract is the signal's own reason (an AbortReason string here), which withRetry passes on as it is
         reject(signal?.reason);
       };
       const timer = setTimeout(() => {

@@ -13,6 +13,7 @@ import type { TestCoordinator } from '../test-support/coordinator.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 let coord: TestCoordinator;
@@ -21,13 +22,19 @@ let d2: PrivateDaemon;
 let child: ChildProcess | undefined;
 const scratch = mkdtempSync(join(tmpdir(), 'gbc-agent-kill-'));
 
+const teardown = new Teardown();
+
 beforeAll(async () => {
-  [coord, d1, d2] = await Promise.all([startTestCoordinator(2), startPrivateDaemon(), startPrivateDaemon()]);
+  [coord, d1, d2] = await Promise.all([
+    teardown.add(startTestCoordinator(2), (c) => c.close()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
   if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all([coord?.close(), d1?.stop(), d2?.stop()]);
+  await teardown.run();
   rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -11,6 +11,7 @@ import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
 import { AgentStop } from './agent-stop.js';
 import type { AgentTimers } from './timers.js';
+import { Teardown } from '../test-support/teardown.js';
 
 /** Timers whose sleeps end only when the test ends them (or their signal aborts). */
 function heldTimers() {
@@ -88,13 +89,16 @@ describe('an agent whose run fails', () => {
   let coord: TestCoordinator;
   let daemon: PrivateDaemon;
 
+  const teardown = new Teardown();
+
   beforeAll(async () => {
-    [coord, daemon] = await Promise.all([startTestCoordinator(), startPrivateDaemon()]);
+    [coord, daemon] = await Promise.all([
+      teardown.add(startTestCoordinator(), (c) => c.close()),
+      teardown.add(startPrivateDaemon(), (d) => d.stop()),
+    ]);
   }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all([coord?.close(), daemon?.stop()]);
-  });
+  afterAll(() => teardown.run());
 
   it('ends with the error, without waiting for a stop', async () => {
     const creds = await coord.addAgent('refused');

@@ -13,6 +13,7 @@ import type { TestCoordinator } from '../test-support/coordinator.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let d1: PrivateDaemon;
@@ -20,15 +21,19 @@ let d2: PrivateDaemon;
 let a1: { uuid: string; password: string };
 let a2: { uuid: string; password: string };
 
+const teardown = new Teardown();
+
 beforeAll(async () => {
-  [coord, d1, d2] = await Promise.all([startTestCoordinator(), startPrivateDaemon(), startPrivateDaemon()]);
+  [coord, d1, d2] = await Promise.all([
+    teardown.add(startTestCoordinator(), (c) => c.close()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
+  ]);
   a1 = await coord.addAgent('agent-one');
   a2 = await coord.addAgent('agent-two');
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all([coord?.close(), d1?.stop(), d2?.stop()]);
-});
+afterAll(() => teardown.run());
 
 const agentOn = (
   d: PrivateDaemon,
@@ -87,7 +92,7 @@ in rec {
       builds[attr] = await submit(coord.client, drvs[attr]!);
       const agent = agentOn(daemon, creds, { uploadCompression: compression, compressAboveBytes: 0 });
       const done = await coord.waitFor(
-        builds[attr]!,
+        builds[attr],
         (b) => b.state === 'succeeded' || b.state === 'failed',
         `${attr} finished`,
       );

@@ -9,23 +9,23 @@ import type { TestCoordinator } from '../test-support/coordinator.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let trusting: PrivateDaemon;
 let distrustful: PrivateDaemon;
+const teardown = new Teardown();
 
 beforeAll(async () => {
   [coord, trusting, distrustful] = await Promise.all([
-    startTestCoordinator(),
-    startPrivateDaemon(),
+    teardown.add(startTestCoordinator(), (c) => c.close()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
     // The tests run as root; a daemon whose only trusted user is nobody does not trust them.
-    startPrivateDaemon('/nix/store', ['--option', 'trusted-users', 'nobody']),
+    teardown.add(startPrivateDaemon('/nix/store', ['--option', 'trusted-users', 'nobody']), (d) => d.stop()),
   ]);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all([coord?.close(), trusting?.stop(), distrustful?.stop()]);
-});
+afterAll(() => teardown.run());
 
 const REFUSED = /does not trust this agent with BuildDerivation/;
 

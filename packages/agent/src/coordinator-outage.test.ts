@@ -14,17 +14,21 @@ import { startCuttingProxy } from '../test-support/cutting-proxy.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let daemon: PrivateDaemon;
 
+const teardown = new Teardown();
+
 beforeAll(async () => {
-  [coord, daemon] = await Promise.all([startTestCoordinator(), startPrivateDaemon()]);
+  [coord, daemon] = await Promise.all([
+    teardown.add(startTestCoordinator(), (c) => c.close()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
+  ]);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all([coord?.close(), daemon?.stop()]);
-});
+afterAll(() => teardown.run());
 
 /** Polls `cond` (bounded). */
 async function until(cond: () => boolean, what: string): Promise<void> {

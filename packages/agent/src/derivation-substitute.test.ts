@@ -17,10 +17,12 @@ import { dumpNar, storePathHashPart } from '@gbc/store';
 import { derivationOfNar, substituteDerivationText } from './derivation-substitute.js';
 import { isAgentError } from './errors.js';
 import { httpSource } from './nar-source.js';
+import { Teardown } from '../test-support/teardown.js';
 
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
 const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-drv-subst-'));
 let server: Server;
+const teardown = new Teardown();
 let url: string;
 let drvPath: string;
 let otherDrv: string;
@@ -100,11 +102,12 @@ in { one = mk "gbc-drv-subst-one"; two = mk "gbc-drv-subst-two"; }`,
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  teardown.defer(() => new Promise<void>((r) => server.close(() => r())));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((r) => server?.close(r));
+  await teardown.run();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -22,11 +22,13 @@ import { withRetry } from './retry.js';
 import { systemTimers } from './timers.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 const env = { ...process.env, NIX_REMOTE: 'daemon' };
 const dir = mkdtempSync(join(tmpdir(), 'gbc-agent-fetch-'));
 const cacheDir = join(dir, 'cache');
 let server: Server;
+const teardown = new Teardown();
 let url: string;
 let private1: PrivateDaemon;
 let daemon: NativeBuildDaemon;
@@ -45,8 +47,9 @@ function cached(name: string, text: string): string {
 }
 
 beforeAll(async () => {
-  private1 = await startPrivateDaemon();
+  private1 = await teardown.add(startPrivateDaemon(), (d) => d.stop());
   daemon = createBuildDaemon({ socket: private1.socket });
+  teardown.defer(() => daemon.close());
   server = createServer((req, res) => {
     if (stalled.has(req.url ?? '')) {
       res.writeHead(200);
@@ -72,14 +75,15 @@ beforeAll(async () => {
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  teardown.defer(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 60_000);
 
 afterAll(async () => {
-  await daemon?.close();
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  await private1?.stop();
+  await teardown.run();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -12,6 +12,7 @@ import type { TestCoordinator } from '../test-support/coordinator.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 const GNU = '/gnu/store';
 const scratch = mkdtempSync(join(tmpdir(), 'gbc-agent-gnu-'));
@@ -19,17 +20,18 @@ const store = { uri: `local?store=${GNU}&root=${join(scratch, 'client')}`, root:
 let coord: TestCoordinator;
 let d1: PrivateDaemon;
 let d2: PrivateDaemon;
+const teardown = new Teardown();
 
 beforeAll(async () => {
   [coord, d1, d2] = await Promise.all([
-    startTestCoordinator(300, GNU),
-    startPrivateDaemon(GNU),
-    startPrivateDaemon(GNU),
+    teardown.add(startTestCoordinator(300, GNU), (c) => c.close()),
+    teardown.add(startPrivateDaemon(GNU), (d) => d.stop()),
+    teardown.add(startPrivateDaemon(GNU), (d) => d.stop()),
   ]);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([coord?.close(), d1?.stop(), d2?.stop()]);
+  await teardown.run();
   rmSync(scratch, { recursive: true, force: true });
 });
 

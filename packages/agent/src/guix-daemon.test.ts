@@ -25,6 +25,7 @@ import { startTestCoordinator } from '../test-support/coordinator.js';
 import type { TestCoordinator } from '../test-support/coordinator.js';
 import { startCuttingProxy } from '../test-support/cutting-proxy.js';
 import { submitGuix } from '../test-support/guix-derivations.js';
+import { Teardown } from '../test-support/teardown.js';
 
 const GNU = '/gnu/store';
 
@@ -49,20 +50,21 @@ for (const c of guixDaemons()) {
     let two: GuixDaemonProcess;
     let client1: BuildDaemon;
     let busybox: string;
+    const teardown = new Teardown();
 
     beforeAll(async () => {
       [coord, one, two] = await Promise.all([
-        startTestCoordinator(300, GNU),
-        startGuixDaemon({ version: c.version }),
-        startGuixDaemon({ version: c.version }),
+        teardown.add(startTestCoordinator(300, GNU), (t) => t.close()),
+        teardown.add(startGuixDaemon({ version: c.version }), (d) => d.stop()),
+        teardown.add(startGuixDaemon({ version: c.version }), (d) => d.stop()),
       ]);
       client1 = createBuildDaemon({ socket: one.socket, storeDir: GNU });
+      teardown.defer(() => client1.close());
       busybox = await addBusybox(client1, machineGuixKey());
     }, 60_000);
 
     afterAll(async () => {
-      await client1?.close();
-      await Promise.all([coord?.close(), one?.stop(), two?.stop()]);
+      await teardown.run();
       rmSync(scratch, { recursive: true, force: true });
     });
 

@@ -15,17 +15,19 @@ import type { TestCoordinator } from '../test-support/coordinator.js';
 import { startCuttingProxy } from '../test-support/cutting-proxy.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { systemTimers } from './timers.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let spoolDir: string;
+const teardown = new Teardown();
 
 beforeAll(async () => {
-  coord = await startTestCoordinator();
+  coord = await teardown.add(startTestCoordinator(), (c) => c.close());
   spoolDir = mkdtempSync(join(tmpdir(), 'gbc-log-spool-'));
 }, 60_000);
 
 afterAll(async () => {
-  await coord?.close();
+  await teardown.run();
   rmSync(spoolDir, { recursive: true, force: true });
 });
 
@@ -96,7 +98,7 @@ describe('LogStream', () => {
       const log = new LogStream(client, build, retrying, spoolDir);
       const produced = lines(0, 4000);
       for (const l of produced.slice(0, 2000)) log.line(l);
-      await until(async () => proxy.cut(), 'the live request cut');
+      await until(() => Promise.resolve(proxy.cut()), 'the live request cut');
       for (const l of produced.slice(2000)) log.line(l);
       await log.close();
       expect(await storedLog(build)).toBe(produced.map((l) => `${l}\n`).join(''));

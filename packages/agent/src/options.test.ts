@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isAgentError } from './errors.js';
 import { resolveAgentOptions } from './options.js';
 import { StateFile } from './state-file.js';
+import type { AgentState } from './state-file.js';
 import { defaultSystem } from './system.js';
 
 const base = {
@@ -107,7 +108,7 @@ describe('StateFile', () => {
       ]);
       expect(loaded.session?.agent).toBe('u');
       await b.removePending('b2');
-      expect(JSON.parse(readFileSync(b.path, 'utf8')).pendingResults).toEqual([
+      expect((JSON.parse(readFileSync(b.path, 'utf8')) as AgentState).pendingResults).toEqual([
         { build: 'b1', result: { result: 'canceled' } },
       ]);
     } finally {
@@ -131,7 +132,7 @@ describe('StateFile', () => {
       await Promise.all([first, ...rest]);
       // Every update found its own build in the file when it resolved.
       for (const [i, text] of writes.entries())
-        expect(JSON.parse(text).pendingResults.map((p: { build: string }) => p.build)).toContain(`b${i + 1}`);
+        expect((JSON.parse(text) as AgentState).pendingResults.map((p) => p.build)).toContain(`b${i + 1}`);
       expect(new Set(writes).size).toBe(1); // one write held all ten
       expect((await new StateFile(join(dir, 'nested')).load()).pendingResults).toHaveLength(11);
     } finally {

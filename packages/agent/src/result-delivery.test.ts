@@ -15,18 +15,19 @@ import { ResultDelivery } from './result-delivery.js';
 import { StateFile } from './state-file.js';
 import { defaultSystem } from './system.js';
 import { systemTimers } from './timers.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let stateDir: string;
 let messages: string[];
 
+const teardown = new Teardown();
+
 beforeAll(async () => {
-  coord = await startTestCoordinator();
+  coord = await teardown.add(startTestCoordinator(), (c) => c.close());
 }, 60_000);
 
-afterAll(async () => {
-  await coord?.close();
-});
+afterAll(() => teardown.run());
 
 beforeEach(() => {
   stateDir = mkdtempSync(join(tmpdir(), 'gbc-agent-delivery-'));

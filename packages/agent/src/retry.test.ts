@@ -9,7 +9,7 @@ import type { AgentTimers } from './timers.js';
 /** Timers whose sleep only records the delay. */
 function recordingTimers(): AgentTimers & { slept: number[] } {
   const slept: number[] = [];
-  return { slept, now: () => 0, random: () => 0.5, sleep: async (ms) => void slept.push(ms) };
+  return { slept, now: () => 0, random: () => 0.5, sleep: (ms) => Promise.resolve(void slept.push(ms)) };
 }
 
 const down = (): ProtocolError => new ProtocolError('network-error', 'connection refused', { status: 0 });
@@ -37,10 +37,7 @@ describe('withRetry', () => {
     const timers = recordingTimers();
     let calls = 0;
     const value = await withRetry(
-      async () => {
-        if (++calls < 4) throw down();
-        return 'ok';
-      },
+      () => (++calls < 4 ? Promise.reject(down()) : Promise.resolve('ok')),
       timers,
       { baseMs: 100, maxMs: 1000 },
     );
@@ -59,9 +56,9 @@ describe('withRetry', () => {
     let calls = 0;
     const refusal = new ProtocolError('conflict', 'not started', { status: 409 });
     await expect(
-      withRetry(async () => {
+      withRetry(() => {
         calls++;
-        throw refusal;
+        return Promise.reject(refusal);
       }, timers),
     ).rejects.toBe(refusal);
     expect(calls).toBe(1);
@@ -70,13 +67,9 @@ describe('withRetry', () => {
 
   it('gives up after the attempts with retries-exhausted', async () => {
     const timers = recordingTimers();
-    const error = await withRetry(
-      async () => {
-        throw down();
-      },
-      timers,
-      { attempts: 3 },
-    ).catch((e: unknown) => e);
+    const error = await withRetry(() => Promise.reject(down()), timers, { attempts: 3 }).catch(
+      (e: unknown) => e,
+    );
     expect(isAgentError(error, 'retries-exhausted')).toBe(true);
     expect(timers.slept).toHaveLength(2);
   });
@@ -84,7 +77,9 @@ describe('withRetry', () => {
   it('stops at once when its signal aborts', async () => {
     const controller = new AbortController();
     controller.abort('stopping');
-    await expect(withRetry(async () => 1, recordingTimers(), {}, controller.signal)).rejects.toBe('stopping');
+    await expect(withRetry(() => Promise.resolve(1), recordingTimers(), {}, controller.signal)).rejects.toBe(
+      'stopping',
+    );
   });
 
   it('classes errors: no answer, timeouts, 5xx, 408 and 429 are transient; other 4xx are not', () => {

@@ -12,15 +12,20 @@ import type { TestCoordinator } from '../test-support/coordinator.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let daemon: PrivateDaemon;
 let proxy: Server;
 let proxyUrl: string;
 const refused: string[] = [];
+const teardown = new Teardown();
 
 beforeAll(async () => {
-  [coord, daemon] = await Promise.all([startTestCoordinator(), startPrivateDaemon()]);
+  [coord, daemon] = await Promise.all([
+    teardown.add(startTestCoordinator(), (c) => c.close()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
+  ]);
   const target = new URL(coord.agentUrl);
   // Passes every request through, but refuses build starts like an ended attempt.
   proxy = createServer((req, res) => {
@@ -42,13 +47,11 @@ beforeAll(async () => {
     req.pipe(upstream);
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  teardown.defer(() => new Promise<void>((r) => proxy.close(() => r())));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
 }, 60_000);
 
-afterAll(async () => {
-  await new Promise((r) => proxy?.close(r));
-  await Promise.all([coord?.close(), daemon?.stop()]);
-});
+afterAll(() => teardown.run());
 
 it('stops the daemon build at once when the coordinator refuses its start', async () => {
   const nonce = randomBytes(4).toString('hex');

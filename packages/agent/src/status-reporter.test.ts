@@ -19,6 +19,7 @@ import { BUSY_STATUS_INTERVAL_MS, StatusReporter } from './status-reporter.js';
 import type { StatusReporterOptions } from './status-reporter.js';
 import { defaultSystem } from './system.js';
 import { systemTimers } from './timers.js';
+import { Teardown } from '../test-support/teardown.js';
 
 /** Leases of 90 s: a third (30 s) is shorter than the idle pace (60 s), longer than the busy one. */
 const LEASE_SECONDS = 90;
@@ -26,13 +27,13 @@ const LEASE_SECONDS = 90;
 let coord: TestCoordinator;
 let stateDir: string;
 
+const teardown = new Teardown();
+
 beforeAll(async () => {
-  coord = await startTestCoordinator(LEASE_SECONDS);
+  coord = await teardown.add(startTestCoordinator(LEASE_SECONDS), (c) => c.close());
 }, 60_000);
 
-afterAll(async () => {
-  await coord?.close();
-});
+afterAll(() => teardown.run());
 
 beforeEach(() => {
   stateDir = mkdtempSync(join(tmpdir(), 'gbc-agent-status-'));

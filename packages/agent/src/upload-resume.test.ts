@@ -11,20 +11,22 @@ import type { CuttingProxy } from '../test-support/cutting-proxy.js';
 import { instantiate, mkPrelude, submit } from '../test-support/derivations.js';
 import { startPrivateDaemon } from '../test-support/second-daemon.js';
 import type { PrivateDaemon } from '../test-support/second-daemon.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let daemon: PrivateDaemon;
 let proxy: CuttingProxy;
+const teardown = new Teardown();
 
 beforeAll(async () => {
-  [coord, daemon] = await Promise.all([startTestCoordinator(), startPrivateDaemon()]);
-  proxy = await startCuttingProxy(coord.agentUrl, 1 << 20);
+  [coord, daemon] = await Promise.all([
+    teardown.add(startTestCoordinator(), (c) => c.close()),
+    teardown.add(startPrivateDaemon(), (d) => d.stop()),
+  ]);
+  proxy = await teardown.add(startCuttingProxy(coord.agentUrl, 1 << 20), (p) => p.close());
 }, 60_000);
 
-afterAll(async () => {
-  await proxy?.close();
-  await Promise.all([coord?.close(), daemon?.stop()]);
-});
+afterAll(() => teardown.run());
 
 describe('an interrupted output upload', () => {
   it('resumes at the offset the coordinator reports and is accepted whole', async () => {

@@ -20,17 +20,18 @@ import { defaultSystem } from './system.js';
 import { systemTimers } from './timers.js';
 import { WorkFetcher } from './work-fetcher.js';
 import type { WorkFetcherOptions } from './work-fetcher.js';
+import { Teardown } from '../test-support/teardown.js';
 
 let coord: TestCoordinator;
 let stateDir: string;
 
+const teardown = new Teardown();
+
 beforeAll(async () => {
-  coord = await startTestCoordinator();
+  coord = await teardown.add(startTestCoordinator(), (c) => c.close());
 }, 60_000);
 
-afterAll(async () => {
-  await coord?.close();
-});
+afterAll(() => teardown.run());
 
 beforeEach(() => {
   stateDir = mkdtempSync(join(tmpdir(), 'gbc-agent-fetch-'));
@@ -86,8 +87,8 @@ async function fetcherFor(extra: Partial<WorkFetcherOptions> = {}) {
     hardStop: hardStop.signal,
     log,
   });
-  let fetcher: WorkFetcher | undefined;
-  const held = new HeldBuilds(() => fetcher?.wake(), log);
+  // The fetcher is made below; a build ends only after that.
+  const held = new HeldBuilds(() => fetcher.wake(), log);
   const reporter = new StatusReporter({
     link,
     held,
@@ -101,7 +102,7 @@ async function fetcherFor(extra: Partial<WorkFetcherOptions> = {}) {
   });
   const started: string[] = [];
   const gates = new Map<string, () => void>();
-  fetcher = new WorkFetcher({
+  const fetcher = new WorkFetcher({
     link,
     held,
     reporter,

@@ -43,7 +43,11 @@ async function freshDatabase(): Promise<{ uri: string; ds: Datastore }> {
   databases.push(name);
   const u = new URL(base!);
   u.pathname = `/${name}`;
-  return { uri: u.toString(), ds: await openDatastore(u.toString(), { cwd: dir }) };
+  // A busy machine can keep a connection waiting for seconds: the fill must not give up.
+  return {
+    uri: u.toString(),
+    ds: await openDatastore(u.toString(), { cwd: dir, connectTimeoutMs: 300_000 }),
+  };
 }
 
 /** Starts a coordinator process on `uri`; resolves when it listens, with its reports to come. */
@@ -188,9 +192,9 @@ async function narinfoThroughput(): Promise<string[]> {
 
 async function fillBuilds(ds: Datastore): Promise<void> {
   let next = 0;
-  // Four transactions at once: PostgreSQL takes them side by side.
+  // Two transactions at once: PostgreSQL takes them side by side.
   await Promise.all(
-    Array.from({ length: 4 }, async () => {
+    Array.from({ length: 2 }, async () => {
       for (let i = (next += 5000) - 5000; i < BUILDS; i = (next += 5000) - 5000) {
         const drvs = Array.from({ length: Math.min(5000, BUILDS - i) }, (_, k) => fakeDrv(`b${i + k}`));
         await recordDerivations(ds.db, drvs);

@@ -28,6 +28,29 @@ describe('derivation-ordered', () => {
     expect(ids(s.take(index, 'a', 5, 0))).toEqual(['top', 'other']);
   });
 
+  it('keeps a dependency ranked up while another of its outputs is still pending', () => {
+    // Found by the model test (seed -1178995971): one output of `lib` became
+    // available and the link to `app`, still waiting on the other, was dropped.
+    const s = createDerivationOrderedStrategy();
+    const index = s.createIndex({
+      builds: [
+        qb('lib', { priority: 0 }),
+        qb('app', {
+          priority: 1,
+          pendingInputs: [
+            { path: '/p/lib-out', buildId: 'lib' },
+            { path: '/p/lib-dev', buildId: 'lib' },
+          ],
+        }),
+      ],
+      agents: [ag('a')],
+    });
+    s.markInputsAvailable(index, ['/p/lib-out']);
+    expect(s.explain(index, 'lib', 0).effectivePriority).toBe(1);
+    s.markInputsAvailable(index, ['/p/lib-dev']);
+    expect(s.explain(index, 'lib', 0).effectivePriority).toBe(0);
+  });
+
   it('maintains effective priority as builds are added, updated, canceled and removed', () => {
     const s = createDerivationOrderedStrategy();
     const index = s.createIndex({

@@ -123,13 +123,14 @@ export function resolveInputs(
       const entry = index.entries.get(id);
       if (entry === undefined) continue;
       const producer = entry.pending?.get(path);
-      if (producer !== undefined) {
-        deleteFromSet(index.dependents, producer, id);
-        touchedProducers.push(producer);
-      }
       unplace(index, entry);
       entry.pending?.delete(path);
       if (entry.pending?.size === 0) entry.pending = undefined;
+      // The build still depends on its producer while another of the producer's outputs is pending.
+      if (producer !== undefined && !producersOf(entry).includes(producer)) {
+        deleteFromSet(index.dependents, producer, id);
+        touchedProducers.push(producer);
+      }
       if (outcome === 'available') {
         entry.failed?.delete(path);
         if (entry.failed?.size === 0) entry.failed = undefined;

@@ -16,6 +16,8 @@ export interface BuildPageData {
   readonly build: BuildDetail;
   readonly why: WhyResponse;
   readonly inputs: readonly BuildInput[];
+  /** Agent names by UUID, for the links to agents. */
+  readonly agentNames: ReadonlyMap<string, string>;
   /** Base URL of the binary cache for narinfo links, or null when unknown. */
   readonly cacheBase: string | null;
   /** A message after an action (e.g. "canceled"), or an action's refusal. */
@@ -44,7 +46,7 @@ export function BuildPage({ data, session }: { data: BuildPageData; session: Ses
               {b.agent === null ? null : (
                 <>
                   {' on '}
-                  <AgentLink uuid={b.agent} />
+                  <AgentLink uuid={b.agent} name={data.agentNames.get(b.agent)} />
                 </>
               )}
             </dd>
@@ -78,7 +80,7 @@ export function BuildPage({ data, session }: { data: BuildPageData; session: Ses
           <ul>
             {data.why.reasons.map((r) => (
               <li>
-                <Reason reason={r} />
+                <Reason reason={r} names={data.agentNames} />
               </li>
             ))}
           </ul>
@@ -92,7 +94,7 @@ export function BuildPage({ data, session }: { data: BuildPageData; session: Ses
             {b.attempts.some((a) => a.hasLog) ? 'Loading the log…' : 'No log yet.'}
           </pre>
         </section>
-        <Attempts attempts={b.attempts} base={base} />
+        <Attempts attempts={b.attempts} base={base} names={data.agentNames} />
         <Outputs build={b} cacheBase={data.cacheBase} />
         <Inputs inputs={data.inputs} />
       </div>
@@ -121,7 +123,7 @@ function Actions({ build, base, csrf }: { build: BuildDetail; base: string; csrf
   );
 }
 
-function Reason({ reason }: { reason: WhyReason }) {
+function Reason({ reason, names }: { reason: WhyReason; names: ReadonlyMap<string, string> }) {
   switch (reason.kind) {
     case 'finished':
       return (
@@ -132,14 +134,15 @@ function Reason({ reason }: { reason: WhyReason }) {
     case 'started':
       return (
         <>
-          It runs on <AgentLink uuid={reason.agent} /> since <Time at={reason.startedAt} />.
+          It runs on <AgentLink uuid={reason.agent} name={names.get(reason.agent)} /> since{' '}
+          <Time at={reason.startedAt} />.
         </>
       );
     case 'allocated':
       return (
         <>
-          Allocated to <AgentLink uuid={reason.agent} />, not started yet; the lease ends at{' '}
-          <Time at={reason.leaseExpiresAt} />.
+          Allocated to <AgentLink uuid={reason.agent} name={names.get(reason.agent)} />, not started yet; the
+          lease ends at <Time at={reason.leaseExpiresAt} />.
         </>
       );
     case 'deferred':
@@ -196,7 +199,15 @@ function Reason({ reason }: { reason: WhyReason }) {
   }
 }
 
-function Attempts({ attempts, base }: { attempts: readonly Attempt[]; base: string }) {
+function Attempts({
+  attempts,
+  base,
+  names,
+}: {
+  attempts: readonly Attempt[];
+  base: string;
+  names: ReadonlyMap<string, string>;
+}) {
   return (
     <section class="card" data-part="attempts" aria-labelledby="attempts-h">
       <h2 id="attempts-h">Attempts</h2>
@@ -219,7 +230,7 @@ function Attempts({ attempts, base }: { attempts: readonly Attempt[]; base: stri
               {attempts.map((a) => (
                 <tr>
                   <td>
-                    <AgentLink uuid={a.agent} />
+                    <AgentLink uuid={a.agent} name={names.get(a.agent)} />
                   </td>
                   <td>
                     <Time at={a.allocatedAt} />

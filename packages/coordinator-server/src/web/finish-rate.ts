@@ -54,11 +54,15 @@ export function createFinishRate(
   const backfill = async (): Promise<void> => {
     const rows = await deps.db
       .selectFrom('builds')
-      .select(['state', sql<number>`ended_at / ${MINUTE}`.as('minute'), sql<number>`count(*)`.as('n')])
+      .select([
+        'state',
+        sql<number>`ended_at / ${sql.lit(MINUTE)}`.as('minute'),
+        sql<number>`count(*)`.as('n'),
+      ])
       .where('ended_at', '>=', since - windowMinutes * MINUTE)
       .where('ended_at', '<', since)
       .where('state', 'in', ['succeeded', 'failed'])
-      .groupBy(['state', sql`ended_at / ${MINUTE}`])
+      .groupBy(['state', sql`ended_at / ${sql.lit(MINUTE)}`])
       .execute();
     for (const r of rows) add(Number(r.minute) * MINUTE, r.state === 'succeeded', Number(r.n));
   };

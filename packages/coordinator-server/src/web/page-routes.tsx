@@ -85,9 +85,14 @@ export function mountPageRoutes(web: Hono<WebEnv>, ctx: CoordinatorContext, fini
   web.get('/build/:uuid', async (c) => {
     const api = c.get('api');
     const path = `/build/${encodeURIComponent(c.req.param('uuid'))}`;
-    const [build, why] = await Promise.all([api.get<BuildDetail>(path), api.get<WhyResponse>(`${path}/why`)]);
+    const [build, why, agents] = await Promise.all([
+      api.get<BuildDetail>(path),
+      api.get<WhyResponse>(`${path}/why`),
+      api.get<AgentList>('/agents'),
+    ]);
     const inputs = await buildInputs(db, build.derivation);
-    const data = { build, why, inputs, cacheBase: cacheBase(ctx, new URL(c.req.url)) };
+    const agentNames = new Map(agents.agents.map((a) => [a.uuid, a.name]));
+    const data = { build, why, inputs, agentNames, cacheBase: cacheBase(ctx, new URL(c.req.url)) };
     return c.html(<BuildPage data={data} session={c.get('session')} />);
   });
 

@@ -30,11 +30,19 @@ export function Tags({ tags }: { tags: readonly { key: string; value: string }[]
   );
 }
 
-/** A link to a build's page, labelled with the start of its UUID (the whole one for screen readers). */
+/**
+ * A short label for a UUID: its last 8 digits (version 7 UUIDs, which the
+ * coordinator makes, begin with their time, so their starts look alike).
+ */
+export function shortId(uuid: string): string {
+  return `…${uuid.slice(-8)}`;
+}
+
+/** A link to a build's page, labelled with {@link shortId} (the whole UUID in its title). */
 export function BuildLink({ uuid, children }: { uuid: string; children?: Child }) {
   return (
     <a class="mono" href={`${WEB_BASE}/build/${encodeURIComponent(uuid)}`} title={uuid}>
-      {children ?? uuid.slice(0, 8)}
+      {children ?? shortId(uuid)}
     </a>
   );
 }
@@ -43,7 +51,7 @@ export function BuildLink({ uuid, children }: { uuid: string; children?: Child }
 export function AgentLink({ uuid, name }: { uuid: string; name?: string | undefined }) {
   return (
     <a href={`${WEB_BASE}/agent/${encodeURIComponent(uuid)}`} title={uuid}>
-      {name ?? uuid.slice(0, 8)}
+      {name ?? shortId(uuid)}
     </a>
   );
 }

@@ -24,6 +24,7 @@ h2 { font-size: 1.1em; margin: 1.2em 0 .4em; }
 .grid { display: grid; gap: 1em; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .8em 1em; min-width: 0; }
 .card h2 { margin-top: 0; }
+main > section, main > div > section, main > div > figure { margin-bottom: 1em; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; background: var(--card); }
 th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid var(--line); vertical-align: top; }

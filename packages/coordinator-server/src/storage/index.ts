@@ -14,6 +14,7 @@ export { createDataDirStorage } from './data-dir-storage.js';
 export { createS3Storage, type S3Storage, type S3StorageOptions } from './s3-storage.js';
 export { isS3Url, parseS3Url, type S3Location } from './s3-location.js';
 export { openStorage, type StorageLocation } from './open-storage.js';
+export { migrateStorage, type MigrateOptions, type MigrateProgress } from './migrate-storage.js';
 export { NarVerifier, parseNarHash } from './expected-nar.js';
 export { maxCompressedSize } from './upload-transfer.js';
 export {

@@ -4,26 +4,30 @@ import { Hono } from 'hono';
 import type { CoordinatorContext } from '../context.js';
 import { createErrorHandler, notFoundHandler } from '../http/on-error.js';
 import type { CoordinatorScheduler } from '../scheduler/create-scheduler.js';
-import { createAgentAuth } from './agent-auth.js';
-import type { AgentAuthOptions, AgentEnv } from './agent-auth.js';
+import { agentAuthMiddleware, createAgentAuthenticator } from './agent-auth.js';
+import type { AgentAuthenticator, AgentAuthOptions, AgentEnv } from './agent-auth.js';
 import { mountAgentRoutes } from './agent-routes.js';
 import { mountBuildRoutes } from './build-routes.js';
 import { mountUploadRoutes } from './upload-routes.js';
 import { createUploadedOutputs } from './uploaded-outputs.js';
 
-/** Builds the agent app over the context and the coordinator's scheduler. */
+/**
+ * Builds the agent app over the context and the coordinator's scheduler.
+ * `auth`: the credential check, or options to make one (a coordinator passes
+ * the one its fetch-builds fast path shares).
+ */
 export function createAgentApp(
   ctx: CoordinatorContext,
   scheduler: CoordinatorScheduler,
-  options: AgentAuthOptions = {},
+  auth: AgentAuthOptions | AgentAuthenticator = {},
 ): Hono<AgentEnv> {
   const app = new Hono<AgentEnv>();
   app.onError(createErrorHandler(ctx.logger));
   app.notFound(notFoundHandler);
-  const auth = createAgentAuth(ctx, options);
+  const check = agentAuthMiddleware('authenticate' in auth ? auth : createAgentAuthenticator(ctx, auth));
   const uploaded = createUploadedOutputs(ctx.storage.store.scratchDir);
-  mountAgentRoutes(app, ctx, auth);
-  mountBuildRoutes(app, ctx, scheduler, auth, uploaded);
-  mountUploadRoutes(app, ctx, auth, uploaded);
+  mountAgentRoutes(app, ctx, check);
+  mountBuildRoutes(app, ctx, scheduler, check, uploaded);
+  mountUploadRoutes(app, ctx, check, uploaded);
   return app;
 }

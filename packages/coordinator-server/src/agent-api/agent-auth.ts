@@ -26,7 +26,7 @@ export interface AgentEnv {
   Variables: AgentVariables;
 }
 
-/** Options of {@link createAgentAuth}. */
+/** Options of {@link createAgentAuthenticator}. */
 export interface AgentAuthOptions {
   /** How long a verified password is trusted without checking the datastore again, in ms. Default 30000. */
   readonly cacheMs?: number;
@@ -34,11 +34,25 @@ export interface AgentAuthOptions {
   readonly limits?: LoginLimiterOptions;
 }
 
-/** The Basic-auth middleware of the agent API; see the file header. */
-export function createAgentAuth(
+/** Checks agent credentials; shared by the Hono middleware and the fetch-builds fast path. */
+export interface AgentAuthenticator {
+  /** The agent UUID (as first seen) that `header` authenticates; throws HttpError 401/429 otherwise. */
+  authenticate(header: string | undefined): Promise<string>;
+}
+
+/** The Basic-auth middleware of the agent API over `authenticator`. */
+export function agentAuthMiddleware(authenticator: AgentAuthenticator): MiddlewareHandler<AgentEnv> {
+  return async (c, next) => {
+    c.set('agentId', await authenticator.authenticate(c.req.header('authorization')));
+    await next();
+  };
+}
+
+/** The credential check of the agent API, with its cache and its limits; see the file header. */
+export function createAgentAuthenticator(
   ctx: CoordinatorContext,
   options: AgentAuthOptions = {},
-): MiddlewareHandler<AgentEnv> {
+): AgentAuthenticator {
   const cacheMs = options.cacheMs ?? 30_000;
   // Verified credentials → until when, and the agent's UUID as first seen (one
   // string shared by every later call, rather than a fresh one per request).
@@ -57,42 +71,48 @@ export function createAgentAuth(
     for (const key of verified.keys()) if (key.startsWith(prefix)) verified.delete(key);
     limiter.forget(agentId.toLowerCase());
   };
-  return async (c, next) => {
-    const header = c.req.header('authorization');
-    const credentials = header === undefined ? undefined : parseBasic(header);
-    if (credentials === undefined)
-      throw new HttpError('unauthorized', 'agent credentials required: HTTP Basic with agent-uuid:password');
-    const { user, password } = credentials;
-    if (!uuidSchema.safeParse(user).success)
-      throw new HttpError('unauthorized', 'wrong agent credentials: the user name must be the agent UUID');
-    const key = `${user.toLowerCase()}:${createHash('sha256').update(password).digest('base64')}`;
-    const now = ctx.clock.now();
-    let entry = verified.get(key);
-    if (entry === undefined || entry.until < now) {
-      const agent = user.toLowerCase();
-      const blockedUntil = limiter.knownGood(key) ? 0 : limiter.blockedUntil(agent, now);
-      if (blockedUntil > 0) {
-        throw new HttpError(
-          'too-many-requests',
-          `too many wrong passwords for agent ${user}: new credentials are refused for ${Math.ceil((blockedUntil - now) / 1000)} s`,
-          {
-            details: { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) },
-          },
-        );
-      }
-      const seen = revocations;
-      if (!(await verifyAgentPassword(ctx.datastore.db, user, password))) {
-        verified.delete(key);
-        limiter.failed(agent, now);
-        throw new HttpError('unauthorized', 'wrong agent credentials, or the agent is not active');
-      }
-      limiter.succeeded(key);
-      if (verified.size > 100_000) verified.clear();
-      entry = { until: now + cacheMs, agentId: entry?.agentId ?? user };
-      if (seen === revocations) verified.set(key, entry);
+  const check = async (user: string, password: string, key: string, now: number) => {
+    const agent = user.toLowerCase();
+    const blockedUntil = limiter.knownGood(key) ? 0 : limiter.blockedUntil(agent, now);
+    if (blockedUntil > 0) {
+      throw new HttpError(
+        'too-many-requests',
+        `too many wrong passwords for agent ${user}: new credentials are refused for ${Math.ceil((blockedUntil - now) / 1000)} s`,
+        {
+          details: { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) },
+        },
+      );
     }
-    c.set('agentId', entry.agentId);
-    await next();
+    const seen = revocations;
+    if (!(await verifyAgentPassword(ctx.datastore.db, user, password))) {
+      verified.delete(key);
+      limiter.failed(agent, now);
+      throw new HttpError('unauthorized', 'wrong agent credentials, or the agent is not active');
+    }
+    limiter.succeeded(key);
+    if (verified.size > 100_000) verified.clear();
+    const entry = { until: now + cacheMs, agentId: verified.get(key)?.agentId ?? user };
+    if (seen === revocations) verified.set(key, entry);
+    return entry.agentId;
+  };
+  return {
+    async authenticate(header) {
+      const credentials = header === undefined ? undefined : parseBasic(header);
+      if (credentials === undefined)
+        throw new HttpError(
+          'unauthorized',
+          'agent credentials required: HTTP Basic with agent-uuid:password',
+        );
+      const { user, password } = credentials;
+      const key = `${user.toLowerCase()}:${createHash('sha256').update(password).digest('base64')}`;
+      const now = ctx.clock.now();
+      const entry = verified.get(key);
+      // Only a user name that passed the UUID check below is ever cached (a case variant of it is one too).
+      if (entry !== undefined && entry.until >= now) return entry.agentId;
+      if (!uuidSchema.safeParse(user).success)
+        throw new HttpError('unauthorized', 'wrong agent credentials: the user name must be the agent UUID');
+      return check(user, password, key, now);
+    },
   };
 }
 

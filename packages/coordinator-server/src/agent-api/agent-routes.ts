@@ -13,15 +13,13 @@ import {
   useDynamicAuthToken,
 } from '@gbc/datastore';
 import { agentRoutes } from '@gbc/protocol';
-import type { AllocatedBuild } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
 import { leaseMs } from '../context.js';
 import { HttpError } from '../http/http-error.js';
-import { effectiveLimits } from '../limits/build-limits.js';
 import { mountRoute } from '../http/validate.js';
 import type { AgentEnv } from './agent-auth.js';
 import { ensureSelf } from './agent-auth.js';
-import { derivationClosure } from './closure.js';
+import { fetchBuildsFor } from './fetch-builds.js';
 
 /** Mounts session, status and fetch-builds on the agent app. */
 export function mountAgentRoutes(
@@ -141,56 +139,8 @@ export function mountAgentRoutes(
   mountRoute(
     app,
     agentRoutes.fetchBuilds,
-    async (c, { params, body }) => {
-      const me = c.get('agentId');
-      ensureSelf(me, params.uuid);
-      const count = Math.min(body.count, ctx.config.maxFetchCount);
-      const fetched = await ctx.scheduler.fetchBuilds(me, count, body.systems);
-      // Everything the answer needs came back with the claim: no further query,
-      // unless the agent asked for each build's own closure (a request less per build for BuildDerivation).
-      // The builds are claimed already: a closure that cannot be read is left out (the agent asks for it),
-      // rather than failing the answer and stranding the builds until their leases expire.
-      const closures =
-        body.closures === 'own'
-          ? await Promise.all(
-              fetched.map((f) =>
-                derivationClosure(ctx.datastore.db, f.derivationPath, 'own').catch((error: unknown) => {
-                  ctx.logger.warn('closure not sent with the allocation', {
-                    build: f.buildId,
-                    error: String(error),
-                  });
-                  return undefined;
-                }),
-              ),
-            )
-          : undefined;
-      const builds: AllocatedBuild[] = fetched.map((f, i) => {
-        const limits = effectiveLimits(f, ctx.config);
-        const build: AllocatedBuild = {
-          uuid: f.buildId,
-          attempt: f.attemptUuid,
-          derivation: f.derivationPath,
-          system: f.system,
-          priority: f.priority,
-          tags: [...f.tags],
-          timeoutSeconds: limits.timeoutSeconds,
-          maxSilentTimeSeconds: limits.maxSilentTimeSeconds,
-          leaseExpiresAt: new Date(f.leaseExpiresAt).toISOString(),
-        };
-        const closure = closures?.[i];
-        if (closure !== undefined) build.closure = closure;
-        return build;
-      });
-      for (const b of builds)
-        ctx.events.publish({
-          type: 'build-allocated',
-          build: b.uuid,
-          agent: me,
-          derivation: b.derivation,
-          state: 'allocated',
-        });
-      return c.json({ builds }, 200);
-    },
+    async (c, { params, body }) =>
+      c.json(await fetchBuildsFor(ctx, c.get('agentId'), params.uuid, body), 200),
     { ...opts, before: [auth] },
   );
 }

@@ -6,14 +6,16 @@
 // database's coordinator lock (a second process is refused); on PostgreSQL it
 // joins the processes that share the database (leadership/cluster.ts): the
 // elected one schedules, rebuilds the queue and runs the lease loop.
-import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { resolveStrategy } from '@gbc/allocator';
 import type { AllocationStrategy } from '@gbc/allocator';
 import { lockSqliteForCoordinator, openDatastore, parseDatastoreUri } from '@gbc/datastore';
 import type { SqliteProcessLock } from '@gbc/datastore';
 import { createAgentApp } from '../agent-api/agent-app.js';
+import { createAgentAuthenticator } from '../agent-api/agent-auth.js';
 import type { AgentAuthOptions } from '../agent-api/agent-auth.js';
+import { createFetchBuildsListener } from '../agent-api/fetch-builds-listener.js';
+import type { AgentRequestHandler } from '../agent-api/fetch-builds-listener.js';
 import {
   cacheInfoText,
   createCacheApp,
@@ -86,6 +88,8 @@ export interface Coordinator {
     readonly agentPort: CacheRequestHandler;
     readonly cachePort: CacheRequestHandler;
   };
+  /** fetch-builds' fast path in front of the agent port's apps (listen.ts). */
+  readonly fetchBuildsListener: AgentRequestHandler;
   /** The hook runner and the metrics (engineer M's hooks/attach.ts). */
   readonly observed: HooksAndMetrics;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
@@ -166,7 +170,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     const cacheOptions = await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir });
     const narInfos = createCacheIndex(context, cacheOptions);
     const cacheApp = createCacheApp(context, cacheOptions, narInfos);
-    const agentApp = createAgentApp(context, scheduler, options.agentAuth);
+    const agentAuth = createAgentAuthenticator(context, options.agentAuth);
+    const agentApp = createAgentApp(context, scheduler, agentAuth);
     agentApp.route('/', cacheApp);
     const observed = await attachHooksAndMetrics(context, agentApp, {
       ...options,
@@ -181,6 +186,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       ),
       cachePort: createCacheListener(context, cacheOptions, narInfos, cacheInfo),
     };
+    const fetchBuildsListener = createFetchBuildsListener(context, agentAuth, {
+      serving: () => cluster === undefined || cluster.scheduler.serving(),
+      observe: (...r) => observed.metrics.observeRequest(...r),
+    });
     const clientApp = createClientApp(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
     let sweep: UploadSweep | undefined;
@@ -209,6 +218,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       scheduler,
       cacheApp,
       cacheListeners,
+      fetchBuildsListener,
       observed,
       cluster,
       clientApp: clientApp as unknown as Hono,

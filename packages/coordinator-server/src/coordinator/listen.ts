@@ -64,7 +64,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
     const agent = await open(
       coordinator.agentApp.fetch,
       options.agentUrl ?? cfg.agentUrl,
-      coordinator.cacheListeners.agentPort,
+      firstOf(coordinator.fetchBuildsListener, coordinator.cacheListeners.agentPort),
     );
     const client = await open(coordinator.clientApp.fetch, options.clientUrl ?? cfg.clientUrl);
     const cacheUrl = options.cacheUrl ?? cfg.cacheUrl;
@@ -130,6 +130,11 @@ function withFront(front: CacheRequestHandler | undefined): typeof createServer 
       front === undefined ? listener : (req, res) => front(req, res) || void listener(req, res),
     );
   return make as typeof createServer;
+}
+
+/** Listeners tried in turn: the first that answers (returns true) ends the request's way. */
+function firstOf(...listeners: CacheRequestHandler[]): CacheRequestHandler {
+  return (req, res) => listeners.some((l) => l(req, res));
 }
 
 function closeServer(server: ServerType): Promise<void> {

@@ -35,7 +35,8 @@ export async function readJsonBody<E extends Env>(c: Context<E>, maxSize: number
   }
 }
 
-function readAll(incoming: IncomingMessage, maxSize: number): Promise<string> {
+/** The whole body of an unread Node request as UTF-8 text, at most `maxSize` bytes (HttpError 413 beyond). */
+export function readAll(incoming: IncomingMessage, maxSize: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;

@@ -2,7 +2,13 @@
 // `gbc coordinator` runs: what it holds in memory is then only what a
 // coordinator holds, not the benchmark's bulk insert. Driven over IPC by
 // coordinator.bench.ts: it starts, listens, and measures its own event-loop
-// delay and CPU time between `measure` and `report`.
+// delay and CPU time between `measure` and `report`. With
+// GBC_BENCH_PROFILE_DIR set it also writes a CPU profile of its main thread
+// over each measured window there (`coordinator-N.cpuprofile`, for Chrome's
+// DevTools or speedscope): the profile then holds only the load, not the start.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { createCoordinator, listen, silentLogger } from '../src/index.js';
 
@@ -36,6 +42,27 @@ export type CoordinatorReply =
 let stop: (() => Promise<void>) | undefined;
 let monitor: IntervalHistogram | undefined;
 let cpuFrom = process.cpuUsage();
+const profileDir = process.env.GBC_BENCH_PROFILE_DIR;
+let profiler: Session | undefined;
+let profiles = 0;
+
+/** Starts a CPU profile of this thread when GBC_BENCH_PROFILE_DIR is set. */
+async function startProfile(): Promise<void> {
+  if (profileDir === undefined) return;
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+
+/** Writes the profile started by {@link startProfile}, if any. */
+async function writeProfile(): Promise<void> {
+  if (profiler === undefined || profileDir === undefined) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  profiler.disconnect();
+  profiler = undefined;
+  writeFileSync(join(profileDir, `coordinator-${++profiles}.cpuprofile`), JSON.stringify(profile));
+}
 
 async function handle(command: CoordinatorCommand): Promise<CoordinatorReply> {
   switch (command.kind) {
@@ -61,11 +88,13 @@ async function handle(command: CoordinatorCommand): Promise<CoordinatorReply> {
       // One monitor per measured window: one enabled again would count the gap since it was disabled.
       monitor = monitorEventLoopDelay({ resolution: 1 });
       monitor.enable();
+      await startProfile();
       cpuFrom = process.cpuUsage();
       return { kind: 'measuring' };
     case 'report': {
       const cpu = process.cpuUsage(cpuFrom);
       monitor?.disable();
+      await writeProfile();
       return {
         kind: 'report',
         cpuUs: cpu.user + cpu.system,

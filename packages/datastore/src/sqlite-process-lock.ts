@@ -6,6 +6,8 @@
 // clear error instead of scheduling beside the first with a queue that the
 // first one's changes never reach. Other tools (the CLI's admin commands,
 // backups) open the database itself and are not affected.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { DatastoreUriError } from './errors.js';
 
@@ -23,6 +25,8 @@ export interface SqliteProcessLock {
 export function lockSqliteForCoordinator(filename: string): SqliteProcessLock {
   const file = `${filename}-coordinator.lock`;
   if (filename === ':memory:') return { file, release: () => undefined };
+  // Taken before the database is opened, which creates its directory: so does the lock.
+  mkdirSync(dirname(file), { recursive: true });
   const db = new SqliteDatabase(file, { timeout: 0 });
   try {
     db.pragma('locking_mode = exclusive');

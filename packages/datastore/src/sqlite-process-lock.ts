@@ -26,7 +26,7 @@ export function lockSqliteForCoordinator(filename: string): SqliteProcessLock {
   const file = `${filename}-coordinator.lock`;
   if (filename === ':memory:') return { file, release: () => undefined };
   // Taken before the database is opened, which creates its directory: so does the lock.
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new SqliteDatabase(file, { timeout: 0 });
   try {
     db.pragma('locking_mode = exclusive');

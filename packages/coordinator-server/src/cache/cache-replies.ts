@@ -77,17 +77,23 @@ export function narInfoReply(
 
 /**
  * The answer to `GET|HEAD /nar/<compression>/<name>` (or `/nar/<name>`,
- * uncompressed) for `held`: the stored file, whole or the range asked for.
+ * uncompressed) for `held`: the stored file, whole or the range asked for; or,
+ * when the storage serves it directly (an object store's presigned URL), a
+ * redirect there, which then answers ranges and conditions itself.
  */
 export async function narReply(
   req: CacheRequest,
-  storage: Pick<Storage, 'stat'>,
+  storage: Pick<Storage, 'stat' | 'directUrl'>,
   held: HeldOutput | null,
   compression: Compression,
   name: string,
   policy: CachePolicy,
 ): Promise<CacheReply> {
   const key = held === null ? null : fileKey(held.meta, name, compression);
+  const direct = key === null ? null : ((await storage.directUrl?.('nar', key)) ?? null);
+  // The URL expires: the redirect is not to be kept.
+  if (direct !== null)
+    return { status: 302, headers: { Location: direct, 'Cache-Control': 'no-store' }, body: null };
   const stat = key === null ? null : await storage.stat('nar', key);
   if (key === null || stat === null) return errorReply(notFound(`${compression} NAR`, name), 0);
   const validators: Validators = {

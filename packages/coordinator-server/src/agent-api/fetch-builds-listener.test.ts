@@ -145,12 +145,9 @@ describe.each(['sqlite', 'postgres'] as const)('fetch-builds fast path on %s', (
     for (const [path, auth, body] of cases) {
       const fast = await overHttp(path, auth, body);
       const hono = await throughHono(path, auth, body);
-      expect({ path, auth, body: body.slice(0, 60), ...fast }).toEqual({
-        path,
-        auth,
-        body: body.slice(0, 60),
-        ...hono,
-      });
+      // The request beside the answers, so that a difference names its case.
+      const sent = { path, auth, body: body.slice(0, 60) };
+      expect({ sent, fast }).toEqual({ sent, fast: hono });
       expect(fast.status).toBeGreaterThanOrEqual(400);
     }
   });

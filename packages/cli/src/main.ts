@@ -12,6 +12,7 @@ import { cacheCommand } from './commands/cache-key.js';
 import { clientTokenCommand } from './commands/client-token.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { retentionCommand } from './commands/retention.js';
+import { storageCommand } from './commands/storage.js';
 import { submitBuildCommand } from './commands/submit-build.js';
 import { findConfigFile, loadConfigFile } from './config/load-config-file.js';
 import { createCommandContext } from './context.js';
@@ -56,13 +57,14 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       .command(cacheCommand(ctx))
       .command(clientTokenCommand(ctx))
       .command(retentionCommand(ctx))
+      .command(storageCommand(ctx))
       .demandCommand(1, 'name a command (see gbc --help)')
       .strict()
       .recommendCommands()
       .help()
       .alias('help', 'h')
       .version(packageVersion())
-      .wrap(Math.min(100, process.stdout.columns ?? 100))
+      .wrap(Math.min(100, terminalColumns()))
       .exitProcess(false)
       .fail((message: string | null, error: Error | undefined) => {
         throw error ?? new CliError('usage', `${message ?? 'bad usage'} (see gbc --help)`, ExitCode.usage);
@@ -83,4 +85,11 @@ function packageVersion(): string {
     version?: string;
   };
   return pkg.version ?? 'unknown';
+}
+
+/** Columns of the terminal on stdout; 100 when stdout is a file or a pipe. */
+function terminalColumns(): number {
+  // Node's types say `number`, but `columns` is undefined when stdout is no terminal.
+  const columns = process.stdout.columns as number | undefined;
+  return columns ?? 100;
 }

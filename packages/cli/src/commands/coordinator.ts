@@ -72,6 +72,12 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
           describe: 'Directory of NARs, logs and partial uploads',
           requiresArg: true,
         },
+        storage: {
+          type: 'string',
+          describe:
+            'Keep NARs and logs in object storage instead: s3://bucket/prefix?endpoint=URL&region=NAME&path-style=true&presign=SECONDS (credentials from AWS_* / AWS_PROFILE); partial uploads stay in --data-dir',
+          requiresArg: true,
+        },
         'store-dir': {
           type: 'string',
           default: '/gnu/store',
@@ -170,6 +176,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         databaseUri,
         cwd: ctx.cwd,
         dataDir: resolve(ctx.cwd, a['data-dir']),
+        ...(a.storage === undefined ? {} : { storage: storageOf(a.storage, ctx.cwd) }),
         allocationStrategy: strategyOf(a),
         agentUrl: a['agent-communication'],
         ...(a['advertise-agent-url'] === undefined ? {} : { advertiseAgentUrl: a['advertise-agent-url'] }),
@@ -225,6 +232,11 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
   };
 }
 
+/** An object-store URL as given; a directory relative to the working directory. */
+function storageOf(storage: string, cwd: string): string {
+  return storage.startsWith('s3://') ? storage : resolve(cwd, storage);
+}
+
 interface CoordinatorArgs extends ControlArgs {
   readonly json: boolean;
   readonly database: string;
@@ -235,6 +247,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'metrics-communication'?: string;
   readonly 'allocation-strategy': string;
   readonly 'data-dir': string;
+  readonly storage?: string;
   readonly 'store-dir': string;
   readonly 'signing-key'?: string;
   readonly 'cache-flavour'?: string;

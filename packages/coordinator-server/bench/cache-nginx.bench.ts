@@ -10,7 +10,7 @@
 // is kept (the machine is shared).
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { chmod, link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,7 +139,36 @@ await writeFile(
 
 // nginx as Debian ships it, with its usual static-file settings: sendfile, keep-alive, no access log;
 // once with Debian's `worker_processes auto` (2 here) and once with 1 worker, gbc's one thread's match.
-async function startNginx(name: string, workers: string): Promise<{ url: string; stop(): Promise<void> }> {
+/** CPU time (user + system, ms) used so far by the children of process `pid` (nginx's workers), from /proc. */
+function childrenCpuMs(pid: number): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let ms = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid) ms += (Number(fields[11]) + Number(fields[12])) * tick;
+  }
+  return ms;
+}
+
+/** CPU time (ms) this process (gbc) has used so far. */
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+interface Server {
+  readonly url: string;
+  cpuMs(): number;
+}
+
+async function startNginx(name: string, workers: string): Promise<Server & { stop(): Promise<void> }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const conf = join(dir, `${name}.conf`);
   await writeFile(
@@ -168,6 +197,7 @@ async function startNginx(name: string, workers: string): Promise<{ url: string;
   }
   return {
     url,
+    cpuMs: () => childrenCpuMs(child.pid!),
     async stop() {
       child.kill('SIGQUIT');
       await once(child, 'exit');
@@ -176,56 +206,90 @@ async function startNginx(name: string, workers: string): Promise<{ url: string;
 }
 const nginxAuto = await startNginx('nginx-auto', 'auto');
 const nginxOne = await startNginx('nginx-one', '1');
-const nginxUrl = nginxAuto.url;
+const gbcServer: Server = { url: cacheUrl, cpuMs: ownCpuMs };
 
 interface Load {
   readonly rps: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** The server's CPU time per request answered: what a busy machine divides its cores by. */
+  readonly cpuUsPerRequest: number;
 }
 
 const toMs = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
 
-async function wrk(url: string, connections: number): Promise<Load> {
-  const out = await run('wrk', ['-t2', `-c${connections}`, `-d${SECONDS}s`, '--latency', '-s', lua, url]);
+async function wrk(server: Server, connections: number): Promise<Load> {
+  const cpu0 = server.cpuMs();
+  const out = await run('wrk', [
+    '-t2',
+    `-c${connections}`,
+    `-d${SECONDS}s`,
+    '--latency',
+    '-s',
+    lua,
+    server.url,
+  ]);
+  const cpuMs = server.cpuMs() - cpu0;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const p99 = /^\s*99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(out);
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   if (p99 === null || rps === null) throw new Error(`unexpected wrk output:\n${out}`);
   const errors = Number(non2xx?.[1] ?? 0) + (socketErrors?.slice(1).reduce((n, x) => n + Number(x), 0) ?? 0);
-  return { rps: Number(rps[1]), p99Ms: toMs(p99[1]!, p99[2]!), errors };
+  return {
+    rps: Number(rps[1]),
+    p99Ms: toMs(p99[1]!, p99[2]!),
+    errors,
+    cpuUsPerRequest: (cpuMs * 1000) / requests,
+  };
 }
 
-async function download(url: string): Promise<{ mibPerS: number; bytes: number }> {
-  const out = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{speed_download} %{size_download}', url]);
+interface Download {
+  readonly mibPerS: number;
+  readonly bytes: number;
+  /** The server's CPU time per GiB sent. */
+  readonly cpuSPerGiB: number;
+}
+
+async function download(server: Server, path: string): Promise<Download> {
+  const cpu0 = server.cpuMs();
+  const out = await run('curl', [
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{speed_download} %{size_download}',
+    `${server.url}${path}`,
+  ]);
+  const cpuMs = server.cpuMs() - cpu0;
   const [speed, size] = out.trim().split(' ').map(Number);
-  return { mibPerS: speed! / (1 << 20), bytes: size! };
+  return { mibPerS: speed! / (1 << 20), bytes: size!, cpuSPerGiB: cpuMs / 1000 / (size! / 2 ** 30) };
 }
 
 const best = <T>(a: T, b: T, better: (x: T, y: T) => boolean) => (better(b, a) ? b : a);
 const fasterLoad = (x: Load, y: Load) => x.rps > y.rps;
 const narinfo: Record<number, { gbc: Load; nginx: Load; nginxOne: Load }> = {};
 // Warm all three: gbc's narinfo cache, nginx's open files and the page cache.
-for (const url of [cacheUrl, nginxUrl, nginxOne.url]) await wrk(url, 32);
+const servers = [gbcServer, nginxAuto, nginxOne];
+for (const server of servers) await wrk(server, 32);
 for (const connections of [32, 256]) {
   const kept: (Load | undefined)[] = [undefined, undefined, undefined];
   for (let round = 0; round < 2; round++) {
-    for (const [i, url] of [cacheUrl, nginxUrl, nginxOne.url].entries()) {
-      const r = await wrk(url, connections);
+    for (const [i, server] of servers.entries()) {
+      const r = await wrk(server, connections);
       kept[i] = kept[i] === undefined ? r : best(kept[i], r, fasterLoad);
     }
   }
   narinfo[connections] = { gbc: kept[0]!, nginx: kept[1]!, nginxOne: kept[2]! };
 }
 const narUrl = `/nar/none/${narName}`;
-await download(`${nginxUrl}${narUrl}`); // the file into the page cache
-let gbcNar = { mibPerS: 0, bytes: 0 };
-let nginxNar = { mibPerS: 0, bytes: 0 };
-for (let round = 0; round < 2; round++) {
-  gbcNar = best(gbcNar, await download(`${cacheUrl}${narUrl}`), (x, y) => x.mibPerS > y.mibPerS);
-  nginxNar = best(nginxNar, await download(`${nginxUrl}${narUrl}`), (x, y) => x.mibPerS > y.mibPerS);
-}
+await download(nginxAuto, narUrl); // the file into the page cache
+const faster = (x: Download, y: Download) => x.mibPerS > y.mibPerS;
+let gbcNar = await download(gbcServer, narUrl);
+let nginxNar = await download(nginxAuto, narUrl);
+gbcNar = best(gbcNar, await download(gbcServer, narUrl), faster);
+nginxNar = best(nginxNar, await download(nginxAuto, narUrl), faster);
 const load = loadavg()
   .map((l) => l.toFixed(1))
   .join(' / ');
@@ -239,7 +303,8 @@ await rm(dir, { recursive: true, force: true });
 const NARINFO_TARGET = 0.5;
 const NAR_TARGET = 0.8;
 const ratio = (a: number, b: number) => a / b;
-const cell = (l: Load) => `${l.rps.toFixed(0)} /s, p99 ${l.p99Ms.toFixed(1)} ms (${l.errors} errors)`;
+const cell = (l: Load) =>
+  `${l.rps.toFixed(0)} /s, p99 ${l.p99Ms.toFixed(1)} ms, ${l.cpuUsPerRequest.toFixed(0)} µs CPU/request (${l.errors} errors)`;
 const row = (connections: number) => {
   const { gbc, nginx, nginxOne } = narinfo[connections]!;
   return `| narinfo, ${connections} connections | ${cell(gbc)} | ${cell(nginx)} | ${ratio(gbc.rps, nginx.rps).toFixed(2)}× | ${cell(nginxOne)} | ${ratio(gbc.rps, nginxOne.rps).toFixed(2)}× |`;
@@ -264,9 +329,11 @@ absolute figures, and only at similar load.
 |---|---|---|---|---|---|
 ${row(32)}
 ${row(256)}
-| 1 GiB NAR, one client | ${gbcNar.mibPerS.toFixed(0)} MiB/s | ${nginxNar.mibPerS.toFixed(0)} MiB/s | ${narRatio.toFixed(2)}× | | |
+| 1 GiB NAR, one client | ${gbcNar.mibPerS.toFixed(0)} MiB/s, ${gbcNar.cpuSPerGiB.toFixed(2)} s CPU/GiB | ${nginxNar.mibPerS.toFixed(0)} MiB/s, ${nginxNar.cpuSPerGiB.toFixed(2)} s CPU/GiB | ${narRatio.toFixed(2)}× | | |
 
 gbc answers from one thread; nginx's default runs a worker per core, so on a machine this busy it also gets twice
-gbc's share of the CPU: the 1-worker column is the same server with one thread, for reference.
+gbc's share of the CPU: the 1-worker column is the same server with one thread, for reference. CPU per request
+(per GiB) is the server's own CPU time (gbc: this process; nginx: its workers, from /proc) divided by what it
+answered: on a machine whose cores are all taken, throughput follows it, whatever the load.
 
 Targets (against Debian's default, \`auto\`): narinfo rate ≥ ${NARINFO_TARGET}× nginx's at 32 and 256 connections, no errors — ${narinfoMet ? 'met' : 'NOT met'}; NAR throughput ≥ ${NAR_TARGET}× nginx's — ${narMet ? 'met' : 'NOT met'}.`);

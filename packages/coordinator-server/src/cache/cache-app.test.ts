@@ -113,7 +113,7 @@ describe('narinfo', () => {
     expect((await signed.request(`/${'0'.repeat(32)}.narinfo`)).status).toBe(404);
     const bad = await signed.request('/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.narinfo');
     expect(bad.status).toBe(404);
-    expect((await bad.json()) as unknown).toMatchObject({ error: { code: 'not-found' } });
+    expect(await bad.json()).toMatchObject({ error: { code: 'not-found' } });
   });
 });
 

@@ -98,10 +98,10 @@ async function startChild(
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the coordinator exited (${code}) before listening`)));
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   const info = JSON.parse(line) as { pid: number; agentUrl: string; clientUrl: string };
   const exited = new Promise((r) => child.once('exit', r));
   return {

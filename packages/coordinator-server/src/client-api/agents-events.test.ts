@@ -13,7 +13,8 @@ const ABSENT = '00000000-0000-4000-8000-00000000abcd';
 /** Reads SSE messages from a response until `count` arrived, then closes the stream. */
 async function readEvents(res: Response, count: number): Promise<GbcEvent[]> {
   const out: GbcEvent[] = [];
-  const body = res.body!;
+  // Node types a Response body as ReadableStream<any>; it carries bytes.
+  const body = res.body! as ReadableStream<Uint8Array>;
   const chunks = async function* () {
     const reader = body.getReader();
     try {
@@ -40,7 +41,8 @@ describe.each(DIALECTS)('client agent and event routes on %s', (dialect) => {
   beforeAll(async () => {
     t = await startTestCoordinator(dialect);
   });
-  afterAll(async () => t?.close());
+  // undefined when beforeAll failed before the coordinator started
+  afterAll(async () => (t as TestCoordinator | undefined)?.close());
 
   it('creates an agent with a first password, refuses a duplicate name and bad bodies', async () => {
     const res = await t.json('POST', '/agents', {
@@ -142,7 +144,7 @@ describe.each(DIALECTS)('client agent and event routes on %s', (dialect) => {
 
   it('delivers new events to a connected client and sends keep-alive comments', async () => {
     const res = await t.request('/events');
-    const reader = res.body!.getReader();
+    const reader = (res.body! as ReadableStream<Uint8Array>).getReader();
     let text = '';
     await t.json('POST', '/agents', { name: 'delta' });
     while (!(text.includes('event: agent-created') && text.includes(': keep-alive'))) {

@@ -44,7 +44,8 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     ids.b = await submit(b, { tags: [{ key: 'job', value: 'one' }], priority: 3 });
     ids.x = await submit(x, { tags: [{ key: 'job', value: 'two' }] });
   });
-  afterAll(async () => t?.close());
+  // undefined when beforeAll failed before the coordinator started
+  afterAll(async () => (t as TestCoordinator | undefined)?.close());
 
   it('refuses NUL characters in tags and names with 400 (PostgreSQL cannot store them)', async () => {
     for (const tags of [[{ key: 'job', value: 'one\u0000' }], [{ key: 'j\u0000b', value: 'one' }]]) {

@@ -18,7 +18,7 @@ export function mountCancelRoutes(app: Hono<{ Variables: object }>, ctx: Coordin
     buildRoutes.cancelBuild,
     async (c, { params, body }) => {
       try {
-        const canceled = await cancelAll(ctx, async () => [params.uuid.toLowerCase()]);
+        const canceled = await cancelAll(ctx, () => Promise.resolve([params.uuid.toLowerCase()]));
         return c.json({ canceled });
       } catch (error) {
         if (body.ignoreIfFinished && error instanceof StateConflictError) return c.json({ canceled: [] });

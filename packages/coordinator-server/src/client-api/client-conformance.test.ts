@@ -22,8 +22,9 @@ describe.each(DIALECTS)('CoordinatorClient over HTTP on %s', (dialect) => {
     nix = instantiateNix();
   });
   afterAll(async () => {
-    await server?.close();
-    await t?.close();
+    // undefined when beforeAll failed before they started
+    await (server as Listening | undefined)?.close();
+    await (t as TestCoordinator | undefined)?.close();
   });
 
   it('submits a build the way gbc submit-build does', async () => {

@@ -21,7 +21,8 @@ describe.each(DIALECTS)('derivation intake properties on %s', (dialect) => {
     });
     expect(res.status).toBe(200);
   });
-  afterAll(async () => t?.close());
+  // undefined when beforeAll failed before the coordinator started
+  afterAll(async () => (t as TestCoordinator | undefined)?.close());
 
   it('refuses mutated texts with a typed error and records nothing', async () => {
     let runs = 0;

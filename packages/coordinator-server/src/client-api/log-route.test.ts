@@ -32,7 +32,8 @@ describe.each(DIALECTS)('client log route on %s', (dialect) => {
     await startAttempt(db, claim!.attemptId, agent, 60_000, t.clock.now());
     key = logKey(build, claim!.attemptId);
   });
-  afterAll(async () => t?.close());
+  // undefined when beforeAll failed before the coordinator started
+  afterAll(async () => (t as TestCoordinator | undefined)?.close());
 
   it('answers 404 before any log was sent', async () => {
     expect((await t.request(`/build/${build}/log`)).status).toBe(404);
@@ -45,7 +46,8 @@ describe.each(DIALECTS)('client log route on %s', (dialect) => {
     expect(now.headers.get('x-gbc-log-live')).toBe('true');
     expect(await now.text()).toBe('line 1\n');
     const followed = await t.request(`/build/${build}/log?follow=true`);
-    const reader = followed.body!.getReader();
+    // Node types a Response body as ReadableStream<any>; it carries bytes.
+    const reader = (followed.body! as ReadableStream<Uint8Array>).getReader();
     let text = '';
     while (text !== 'line 1\n') text += new TextDecoder().decode((await reader.read()).value);
     await logs.append(key, new TextEncoder().encode('line 2\n'));

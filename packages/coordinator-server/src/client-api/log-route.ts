@@ -53,26 +53,25 @@ async function* follow(
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   let offset = 0;
-  let stream: Readable | null = first;
+  let stream = first;
   let live = true;
   while (!signal.aborted) {
-    if (stream !== null) {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        offset += chunk.byteLength;
-        yield new Uint8Array(chunk);
-      }
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      offset += chunk.byteLength;
+      yield new Uint8Array(chunk);
     }
     if (!live) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, pollMs);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // The listener goes when the timer fires: a log followed for hours adds none per poll.
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', wake);
+        resolve();
+      }, pollMs);
+      signal.addEventListener('abort', wake, { once: true });
     });
     const next = await logs.read(key, offset);
     if (next === null) return;

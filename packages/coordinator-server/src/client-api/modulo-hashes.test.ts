@@ -24,7 +24,8 @@ describe.each(DIALECTS)('modulo hashes from the datastore on %s', (dialect) => {
       expect(res.status).toBe(200);
     }
   });
-  afterAll(async () => t?.close());
+  // undefined when beforeAll failed before the coordinator started
+  afterAll(async () => (t as TestCoordinator | undefined)?.close());
 
   it("recomputes a deep closure with a cold memo, equal to the store's values", async () => {
     const db = t.coordinator.context.datastore.db;

@@ -27,7 +27,8 @@ describe.each(DIALECTS)('client submission on %s', (dialect) => {
     t = await startTestCoordinator(dialect, '/nix/store', 256 * 1024);
     nix = instantiateNix();
   });
-  afterAll(async () => t?.close());
+  // undefined when beforeAll failed before the coordinator started
+  afterAll(async () => (t as TestCoordinator | undefined)?.close());
 
   it('lists every path as missing at first, in request order', async () => {
     const res = await t.json('POST', '/derivations/missing', { paths: [nix.top, nix.source, nix.dep] });

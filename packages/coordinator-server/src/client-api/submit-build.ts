@@ -124,23 +124,27 @@ export async function unbuiltInputs(db: Db, derivationPath: string): Promise<str
     .selectFrom('deps')
     .innerJoin('derivations as d', 'd.path', 'deps.path')
     .select('d.path')
-    .where(({ exists, not, selectFrom }) =>
-      exists(
-        selectFrom('derivation_outputs as o')
-          .leftJoin('output_metadata as m', 'm.store_path', 'o.path')
-          .select('o.path')
-          .whereRef('o.derivation_id', '=', 'd.id')
-          .where('m.store_path', 'is', null),
-      ).and(
-        not(
-          exists(
-            selectFrom('builds as b')
-              .select('b.id')
-              .whereRef('b.derivation_id', '=', 'd.id')
-              .where('b.state', 'in', ['queued', 'allocated', 'started', 'succeeded']),
+    .where((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('derivation_outputs as o')
+            .leftJoin('output_metadata as m', 'm.store_path', 'o.path')
+            .select('o.path')
+            .whereRef('o.derivation_id', '=', 'd.id')
+            .where('m.store_path', 'is', null),
+        )
+        .and(
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('builds as b')
+                .select('b.id')
+                .whereRef('b.derivation_id', '=', 'd.id')
+                .where('b.state', 'in', ['queued', 'allocated', 'started', 'succeeded']),
+            ),
           ),
         ),
-      ),
     )
     .orderBy('d.path')
     .execute();

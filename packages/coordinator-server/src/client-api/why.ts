@@ -94,10 +94,11 @@ async function positionOf(db: Db, build: Build): Promise<number> {
         eb.and([eb('b.priority', '=', build.priority), eb('b.created_at', '<', build.createdAt)]),
       ]),
     )
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('derivation_inputs as i')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('derivation_inputs as i')
             .leftJoin('derivation_outputs as o', (j) =>
               j.onRef('o.derivation_id', '=', 'i.input_id').onRef('o.name', '=', 'i.output_name'),
             )

@@ -91,7 +91,7 @@ function mapZlibErrors(
 ): Transform {
   const destroy = stream.destroy.bind(stream);
   stream.destroy = (error?: Error) => {
-    const zlibCode = (error as NodeJS.ErrnoException | undefined)?.code;
+    const zlibCode = error !== undefined && 'code' in error ? error.code : undefined;
     if (error !== undefined && typeof zlibCode === 'string' && /^(Z_|ERR_ZLIB)/.test(zlibCode)) {
       error = new CompressionError(code, `${what} failed: ${error.message}`, { cause: error });
     }

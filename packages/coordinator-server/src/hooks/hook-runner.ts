@@ -83,6 +83,9 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   const waiters = new Map([...types].map((t) => [t, new Set<() => void>()]));
   const loops: Promise<void>[] = [];
   let stopping = false;
+  // The loops read it through a call: stop() sets it while they await, which
+  // TypeScript's narrowing of a plain read (to `false`, for good) cannot see.
+  const isStopping = (): boolean => stopping;
   let unsubscribe: (() => void) | null = null;
 
   const wakeType = (type: string) => {
@@ -159,7 +162,7 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
   async function loop(type: string, index: number): Promise<void> {
     if (!hooked(type)) return completeUnhooked(type);
     const owner = `${instance}/${type}/${index}`;
-    while (!stopping) {
+    while (!isStopping()) {
       let claimed: OutboxEvent[] = [];
       try {
         claimed = await claimEvents(ctx.datastore.db, {
@@ -186,10 +189,10 @@ export function createHookRunner(ctx: CoordinatorContext, options: HookRunnerOpt
    */
   async function completeUnhooked(type: string): Promise<void> {
     const c = counters.get(type)!;
-    while (!stopping) {
+    while (!isStopping()) {
       let done = UNHOOKED_BATCH;
       try {
-        while (!stopping && done === UNHOOKED_BATCH) {
+        while (!isStopping() && done === UNHOOKED_BATCH) {
           done = await completeDueEvents(ctx.datastore.db, type, ctx.clock.now(), UNHOOKED_BATCH);
           c.processed += done;
           if (done === UNHOOKED_BATCH) await new Promise((resolve) => setTimeout(resolve, UNHOOKED_PAUSE_MS));

@@ -26,7 +26,8 @@ export async function resolveHooks(
   const out = new Map<string, HookFunction[]>();
   for (const [eventType, value] of Object.entries(config)) {
     if (value === undefined) continue;
-    const specs: readonly HookSpec[] = Array.isArray(value) ? value : [value as HookSpec];
+    // A configuration file's values arrive unchecked, whatever HooksConfig says: each is checked here.
+    const specs: readonly unknown[] = Array.isArray(value) ? value : [value];
     const fns: HookFunction[] = [];
     for (const spec of specs) fns.push(await resolveHook(eventType, spec, options));
     if (fns.length > 0) out.set(eventType, fns);
@@ -36,11 +37,13 @@ export async function resolveHooks(
 
 async function resolveHook(
   eventType: string,
-  spec: HookSpec,
+  value: unknown,
   options: ResolveHooksOptions,
 ): Promise<HookFunction> {
-  if (typeof spec === 'function') return spec;
-  if (typeof spec !== 'object' || spec === null) throw bad(eventType, spec);
+  if (typeof value === 'function') return value as HookFunction;
+  if (typeof value !== 'object' || value === null) throw bad(eventType, value);
+  // An object: its kind is told by its keys, and each kind's fields are checked below or where it is built.
+  const spec = value as Exclude<HookSpec, HookFunction>;
   if ('command' in spec) return createCommandHook(spec, options.cwd);
   if ('module' in spec) {
     const path = isAbsolute(spec.module) ? spec.module : resolve(options.cwd, spec.module);
@@ -67,7 +70,7 @@ async function resolveHook(
         if (
           typeof spec.url !== 'string' ||
           typeof spec.token !== 'string' ||
-          spec.buildServerId === undefined
+          (typeof spec.buildServerId !== 'number' && typeof spec.buildServerId !== 'string')
         ) {
           throw new HookError(
             'bad-hook-config',
@@ -80,9 +83,12 @@ async function resolveHook(
   throw bad(eventType, spec);
 }
 
+/** JSON.stringify, typed as it behaves: undefined for undefined, a function or a symbol. */
+const stringifyJson = JSON.stringify as (value: unknown) => string | undefined;
+
 function bad(eventType: string, spec: unknown): HookError {
   return new HookError(
     'bad-hook-config',
-    `hook for ${eventType} not understood: ${JSON.stringify(spec)?.slice(0, 200)}; expected a function, {"builtin": "publish"|"retry-on-failure"|"submit-missing-inputs"|"guix-data-service", …}, {"command": [...]} or {"module": "…"}`,
+    `hook for ${eventType} not understood: ${String(stringifyJson(spec)).slice(0, 200)}; expected a function, {"builtin": "publish"|"retry-on-failure"|"submit-missing-inputs"|"guix-data-service", …}, {"command": [...]} or {"module": "…"}`,
   );
 }

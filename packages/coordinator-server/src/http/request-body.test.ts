@@ -77,7 +77,7 @@ describe('PUT /source refusal', () => {
       body: body.stream,
       headers,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('missing-references');
     expect(body.pulled()).toBe(16);
@@ -97,7 +97,7 @@ describe('PUT /source refusal', () => {
         narSize: 1024,
         references: [],
       }),
-    } as RequestInit);
+    });
     expect(res.status).toBe(413);
     expect(body.pulled()).toBe(8);
     expect(body.ended()).toBe(true);

@@ -4,7 +4,6 @@
 // 500 ms, then drops the socket a keep-alive client goes on to reuse (its next
 // request fails with "other side closed").
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Context } from 'hono';
 
 /** Bounds of {@link drainBody}. */
@@ -18,7 +17,7 @@ export interface DrainLimits {
 /** The body of `request` as a Node stream (empty when there is none). */
 export function requestBody(request: Request): Readable {
   if (request.body === null) return Readable.from([]);
-  return Readable.fromWeb(request.body as unknown as WebReadableStream<Uint8Array>);
+  return Readable.fromWeb(request.body);
 }
 
 /** Reads and discards what is left of `body`; true when it ended within the bounds. */

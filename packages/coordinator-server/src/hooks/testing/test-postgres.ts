@@ -15,7 +15,7 @@ export function testPostgresUri(): string {
 }
 
 /** Creates an empty database and returns its URI and a function dropping it. */
-export async function createPostgresDatabase(): Promise<{ uri: string; drop(): Promise<void> }> {
+export async function createPostgresDatabase(): Promise<{ uri: string; drop(this: void): Promise<void> }> {
   const base = testPostgresUri();
   const name = `gbc_hooks_${randomUUID().replace(/-/g, '')}`;
   const admin = await openDatastore(base, { migrate: false });

@@ -166,7 +166,10 @@ async function run(dialect: 'sqlite' | 'postgres') {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'gbc-bench-'));
     uri = `sqlite://${join(dir, 'bench.db')}`;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+    cleanup = () => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    };
   } else {
     const db = await createTestDatabase('postgres', 'GBC_BENCH_POSTGRES_URI');
     uri = db.uri;

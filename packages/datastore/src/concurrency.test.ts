@@ -76,7 +76,9 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
     // in a busy loop can starve the others' busy handlers (on a loaded machine
     // the children got nothing, and nothing was tested). One child may still
     // starve the other; the race that matters is between processes.
-    await Promise.any(children.map((c) => c.waitFor((l) => Array.isArray(l?.builds))));
+    await Promise.any(
+      children.map((c) => c.waitFor((l) => Array.isArray((l as { builds?: unknown } | null)?.builds))),
+    );
     await Promise.all([
       ...stores.flatMap((s, i) => [byNext(s), byNext(s), byId(s, i)]),
       ...children.map((c) => c.exited),
@@ -113,7 +115,9 @@ describe.each(DIALECTS)('exclusive claims on %s', (dialect) => {
       }
     };
     await Promise.all(children.map((c) => c.go()));
-    await Promise.any(children.map((c) => c.waitFor((l) => Array.isArray(l?.events))));
+    await Promise.any(
+      children.map((c) => c.waitFor((l) => Array.isArray((l as { events?: unknown } | null)?.events))),
+    );
     await Promise.all([
       ...stores.flatMap((s, i) => [worker(s, `p${i}a`), worker(s, `p${i}b`)]),
       ...children.map((c) => c.exited),

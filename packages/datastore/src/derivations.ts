@@ -96,7 +96,7 @@ export async function recordDerivations(db: Db, records: readonly DerivationReco
     await resolveWaitingInputs(trx, paths);
     if (trx.isTransaction) {
       let memo = recordedIn.get(trx);
-      if (memo === undefined) recordedIn.set(trx, (memo = new Map()));
+      if (memo === undefined) recordedIn.set(trx, (memo = new Map<string, { id: number; system: string }>()));
       for (const [r, id] of recorded) memo.set(r.path, { id, system: r.system });
     }
     return paths;

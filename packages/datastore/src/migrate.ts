@@ -1,9 +1,9 @@
 // Runs the in-code migrations forward under a lock (PostgreSQL advisory lock,
 // SQLite write lock of BEGIN IMMEDIATE) and refuses a database whose schema is newer than the code.
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
 import { MigrationError } from './errors.js';
 import { migrationsFor } from './migrations/index.js';
+import type { Db } from './transaction.js';
 import type { Dialect } from './uri.js';
 
 const MIGRATION_TABLE = 'gbc_migration';
@@ -14,7 +14,7 @@ export function knownMigrations(dialect: Dialect): string[] {
 }
 
 /** Names of the migrations already applied to the database (empty for a new one). */
-export async function appliedMigrations(db: Kysely<any>): Promise<string[]> {
+export async function appliedMigrations(db: Db): Promise<string[]> {
   const tables = await db.introspection.getTables();
   if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
   const rows = await sql<{
@@ -38,7 +38,7 @@ const LOCK_KEY = 0x676263;
  * @throws MigrationError `schema-newer` when the database has migrations this code lacks,
  *   `migration-failed` when one fails.
  */
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, upTo?: string): Promise<string[]> {
+export async function migrateToLatest(db: Db, dialect: Dialect, upTo?: string): Promise<string[]> {
   const migrations = migrationsFor(dialect);
   const known = Object.keys(migrations).sort();
   if (upTo !== undefined && !known.includes(upTo))

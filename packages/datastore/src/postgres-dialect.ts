@@ -13,12 +13,13 @@ export interface PostgresOptions {
 
 const INT8_OID = 20;
 
-const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+const types: pg.CustomTypesConfig = {
+  // pg types its parsers as `any`: what they return is up to each parser.
+  getTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
     if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
     return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
   },
-} as pg.CustomTypesConfig;
+};
 
 /** Creates a pg Pool for `connectionString` and a Kysely dialect on it. */
 export function createPostgresDialect(

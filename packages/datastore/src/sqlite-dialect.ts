@@ -119,7 +119,7 @@ function withStatementCache(
         };
       }
       const value: unknown = Reflect.get(target, name, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value.bind(target) as unknown) : value;
     },
   });
 }

@@ -31,7 +31,7 @@ export interface Child {
   /** Resolves with the exit code (or signal name) once the process ended. */
   readonly exited: Promise<number | string>;
   /** Resolves with the first printed line that satisfies `pred`. */
-  waitFor(pred: (line: any) => boolean): Promise<unknown>;
+  waitFor(pred: (line: unknown) => boolean): Promise<unknown>;
   /** Waits until the child is ready, then tells it to begin (modes that wait for `go`). */
   go(): Promise<void>;
   /** What the child wrote on stderr. */

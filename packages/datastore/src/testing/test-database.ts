@@ -27,7 +27,8 @@ export interface TestDatabase {
   readonly uri: string;
   /** For SQLite: the file. */
   readonly file?: string;
-  drop(): Promise<void>;
+  /** Removes the database; may be passed around on its own. */
+  drop(this: void): Promise<void>;
 }
 
 /** Creates an empty database on `dialect`. */
@@ -39,7 +40,10 @@ export async function createTestDatabase(dialect: Dialect, variable?: string): P
       dialect,
       uri: `sqlite://${file}`,
       file,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
+      drop: () => {
+        rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
+      },
     };
   }
   const base = postgresBaseUri(variable);

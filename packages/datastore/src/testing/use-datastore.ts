@@ -16,13 +16,16 @@ export interface DatastoreContext {
 /** Registers hooks that open a fresh migrated datastore on `dialect` and drop it afterwards. */
 export function useDatastore(dialect: Dialect): DatastoreContext {
   const ctx = {} as DatastoreContext;
+  // What beforeAll got to open: a failed start leaves these undefined.
+  let database: TestDatabase | undefined;
+  let store: Datastore | undefined;
   beforeAll(async () => {
-    ctx.database = await createTestDatabase(dialect);
-    ctx.store = await openDatastore(ctx.database.uri);
+    ctx.database = database = await createTestDatabase(dialect);
+    ctx.store = store = await openDatastore(database.uri);
   });
   afterAll(async () => {
-    await ctx.store?.close();
-    await ctx.database?.drop();
+    await store?.close();
+    await database?.drop();
   });
   return ctx;
 }

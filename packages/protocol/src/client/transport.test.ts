@@ -16,8 +16,11 @@ afterEach(async () => {
   await new Promise((resolve) => s.close(resolve));
 });
 
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  server = createServer(handler);
+/** Serves `handler`; a handler that fails cuts the connection, so the client sees the failure. */
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<string> {
+  server = createServer((req, res) => {
+    handler(req, res).catch((error: unknown) => res.destroy(error instanceof Error ? error : undefined));
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -118,7 +118,8 @@ function attempt(url: string, request: TransportRequest): Promise<TransportAnswe
     // A body that fails aborts the request (its error is the request's); the
     // server may answer (and refuse) before the body is sent in full.
     pipeline(source, req).catch((error: unknown) => {
-      if (!answered) reject(error);
+      if (!answered)
+        reject(error instanceof Error ? error : new Error(`the request body failed: ${String(error)}`));
     });
   });
 }

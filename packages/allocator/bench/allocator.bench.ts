@@ -22,7 +22,7 @@ function prng(seed: number): () => number {
 
 function makeBuilds(): QueuedBuild[] {
   const rand = prng(42);
-  const builds: QueuedBuild[] = new Array(BUILDS);
+  const builds = new Array<QueuedBuild>(BUILDS);
   for (let i = 0; i < BUILDS; i++) {
     const r = rand();
     const tags: Record<string, string> = { project: `project-${Math.floor(rand() * 20)}` };
@@ -44,14 +44,11 @@ function makeBuilds(): QueuedBuild[] {
 }
 
 function makeAgents(): AgentInfo[] {
-  return Array.from({ length: AGENTS }, (_, i) => ({
+  return Array.from({ length: AGENTS }, (_, i): AgentInfo => ({
     id: `agent-${String(i).padStart(4, '0')}`,
     systems:
       i % 3 === 0 ? [SYSTEMS[i % 4] as string, SYSTEMS[(i + 1) % 4] as string] : [SYSTEMS[i % 4] as string],
-    tags: (i % 5 === 0 ? { machine: 'big' } : i % 5 === 1 ? { machine: 'small' } : {}) as Record<
-      string,
-      string
-    >,
+    tags: i % 5 === 0 ? { machine: 'big' } : i % 5 === 1 ? { machine: 'small' } : {},
     active: true,
   }));
 }

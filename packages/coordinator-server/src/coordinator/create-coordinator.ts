@@ -57,6 +57,8 @@ export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOp
   readonly advertiseAgentUrl?: string;
   /** PostgreSQL: how often a process tries the scheduler lock, and the scheduler pings its session, in ms. Default 1000. */
   readonly electionPollMs?: number;
+  /** PostgreSQL: how long a fetch-builds on a process that does not schedule waits for a scheduler while none is known, in ms. Default 5000. */
+  readonly electionWaitMs?: number;
 }
 
 /** A per-app store directory, from before `CoordinatorConfig.storeDir`. */
@@ -150,6 +152,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
             makeLocal: makeScheduler,
             localEvents,
             pollMs: options.electionPollMs,
+            electionWaitMs: options.electionWaitMs,
           })
         : undefined;
     const scheduler: CoordinatorScheduler = cluster?.scheduler ?? makeScheduler();

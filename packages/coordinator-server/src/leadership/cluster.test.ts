@@ -39,6 +39,8 @@ async function startProcess(place: TestPlace): Promise<Running> {
     cwd: place.dir,
     logger: silentLogger,
     electionPollMs: 50,
+    // Bounded, but long enough for an election on a busy machine.
+    electionWaitMs: 60_000,
   });
   await c.start();
   const l = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
@@ -71,6 +73,11 @@ async function fetchVia(
 }
 
 describe('several coordinator processes on one PostgreSQL', () => {
+  async function threeProcesses(): Promise<[Running, Running, Running]> {
+    const [a, b] = await twoProcesses();
+    return [a, b, await startProcess(places.at(-1)!)];
+  }
+
   async function twoProcesses(): Promise<[Running, Running]> {
     const place = createTestPlace('postgres');
     places.push(place);
@@ -148,6 +155,18 @@ describe('several coordinator processes on one PostgreSQL', () => {
     await until('the other process elected', () => (b.c.cluster?.isLeader() === true ? true : undefined));
     const got = await fetchVia(b, agent);
     expect(got.builds.map((g) => g.uuid).sort()).toEqual([...ids].sort());
+  });
+
+  it('a fetch-builds through a follower during a takeover waits for the new scheduler: one call gets the build', async () => {
+    const [a, , c] = await threeProcesses();
+    const agent = await makeAgent(a.c, 'agent-1');
+    const drv = fakeDrv('during-takeover');
+    const [id] = await submit(a.c, [drv], [{ derivationPath: drv.path }]);
+    await a.l.close();
+    await a.c.stop();
+    running.splice(running.indexOf(a), 1);
+    const got = await fetchVia(c, agent);
+    expect([got.status, got.builds.map((g) => g.uuid)]).toEqual([200, [id]]);
   });
 
   it('a scheduler whose session is cut stops scheduling at once; the other takes over', async () => {

@@ -34,6 +34,8 @@ export interface ClusterOptions {
   readonly localEvents: EventBus;
   /** Lock tries and pings, in ms (default 1000); the scheduler announces itself every 5 of them. */
   readonly pollMs?: number;
+  /** How long a fetch-builds waits for a scheduler while none is known, in ms (default 5000). */
+  readonly electionWaitMs?: number;
 }
 
 /** What a process does while it is the scheduler. */
@@ -74,6 +76,22 @@ export function createCluster(options: ClusterOptions): Cluster {
   let leader: LeaderAnnouncement | undefined;
   let lastWho = 0;
   let announcer: NodeJS.Timeout | undefined;
+  // Forwarded calls waiting for a scheduler to be known.
+  const waiting = new Set<() => void>();
+  const leaderKnown = (): void => {
+    for (const wake of waiting) wake();
+    waiting.clear();
+  };
+  const waitForLeader = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, options.electionWaitMs ?? 5000);
+      function done(): void {
+        clearTimeout(timer);
+        waiting.delete(done);
+        resolve();
+      }
+      waiting.add(done);
+    });
 
   const announce = (): void => {
     if (scheduler.serving()) sender.send({ t: 'leader', leader: { process: processId, ...advertised } });
@@ -95,6 +113,7 @@ export function createCluster(options: ClusterOptions): Cluster {
         return;
       case 'leader':
         leader = item.leader;
+        leaderKnown();
         return;
       case 'who':
         announce();
@@ -140,6 +159,7 @@ export function createCluster(options: ClusterOptions): Cluster {
             });
             leader = { process: processId, ...advertised };
             announce();
+            leaderKnown();
             announcer = setInterval(announce, pollMs * 5);
             announcer.unref();
             hooks.started(term, queued, rebuildMs);
@@ -166,15 +186,17 @@ export function createCluster(options: ClusterOptions): Cluster {
         processId,
         serving: () => scheduler.serving(),
         leaderAgentUrl: () => leader?.agentUrl,
-        leaderFailed: () => {
-          leader = undefined;
+        leaderFailed: (url) => {
+          if (url === undefined || leader?.agentUrl === url) leader = undefined;
           askWho();
         },
+        waitForLeader,
         logger,
       }),
     isLeader: () => leadership?.isLeader() === true && scheduler.serving(),
     async stop() {
       clearInterval(announcer);
+      leaderKnown();
       await leadership?.stop();
       await sender.flushed();
     },

@@ -25,8 +25,10 @@ export interface ForwardingOptions {
   readonly serving: () => boolean;
   /** The scheduler's agent URL as last announced, if known. */
   readonly leaderAgentUrl: () => string | undefined;
-  /** The scheduler's URL failed or it said it no longer schedules: forget it and ask who does. */
-  readonly leaderFailed: () => void;
+  /** The scheduler at `url` (none when undefined) failed or no longer schedules: forget it (unless another was announced since) and ask who does. */
+  readonly leaderFailed: (url: string | undefined) => void;
+  /** Resolves when a scheduler is known again (announced, or this process elected), or after a bounded wait. */
+  readonly waitForLeader: () => Promise<void>;
   /** How long a forwarded call may take, in ms. Default 30000. */
   readonly timeoutMs?: number;
   readonly logger: Logger;
@@ -42,23 +44,48 @@ export function createForwardingFront(agentApp: Hono, options: ForwardingOptions
         'unavailable',
         'this coordinator process is no longer the scheduler; retry shortly',
       );
-    return forward(c, options);
+    return forward(c, agentApp, options);
   });
   front.all('*', (c) => agentApp.fetch(c.req.raw, c.env));
   front.onError(createErrorHandler(options.logger));
   return front;
 }
 
-async function forward(c: Context, options: ForwardingOptions): Promise<Response> {
-  const base = options.leaderAgentUrl();
-  if (base === undefined) {
-    options.leaderFailed();
-    throw new HttpError(
-      'unavailable',
-      'no coordinator process schedules right now (an election is under way); retry shortly',
-    );
-  }
+/**
+ * Sends the call to the scheduler. With no scheduler known or reachable, waits
+ * (bounded) for one to be elected — this process included — and tries once
+ * more, so that an agent asking during a takeover gets its builds as soon as
+ * there is a scheduler, rather than a 503 and its own backoff.
+ */
+async function forward(c: Context, agentApp: Hono, options: ForwardingOptions): Promise<Response> {
   const body = await readBounded(c.req.raw);
+  for (let attempt = 1; ; attempt++) {
+    if (options.serving())
+      return agentApp.fetch(
+        new Request(c.req.raw.url, { method: 'POST', headers: c.req.raw.headers, body }),
+        c.env,
+      );
+    const base = options.leaderAgentUrl();
+    const answer = base === undefined ? undefined : await sendToLeader(c, base, body, options);
+    if (answer !== undefined) return answer;
+    options.leaderFailed(base);
+    if (attempt === 2)
+      throw new HttpError(
+        'unavailable',
+        'no coordinator process schedules right now (an election is under way); retry shortly',
+      );
+    // Another scheduler may have been announced meanwhile: then no need to wait.
+    if (options.leaderAgentUrl() === undefined) await options.waitForLeader();
+  }
+}
+
+/** The scheduler's answer, or undefined when none is known, it cannot be reached, or it no longer schedules. */
+async function sendToLeader(
+  c: Context,
+  base: string,
+  body: Uint8Array,
+  options: ForwardingOptions,
+): Promise<Response | undefined> {
   const target = new URL(c.req.path, base);
   target.search = new URL(c.req.url).search;
   const headers: Record<string, string> = { [FORWARDED_HEADER]: options.processId };
@@ -72,15 +99,17 @@ async function forward(c: Context, options: ForwardingOptions): Promise<Response
       body,
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
-  } catch (cause) {
-    options.leaderFailed();
+  } catch (error) {
     options.logger.warn('could not forward fetch-builds to the scheduler', {
       to: base,
-      error: String(cause),
+      error: String(error),
     });
-    throw new HttpError('unavailable', 'the scheduler process cannot be reached; retry shortly', { cause });
+    return undefined;
   }
-  if (answer.status === 503) options.leaderFailed();
+  if (answer.status === 503) {
+    await answer.body?.cancel();
+    return undefined;
+  }
   // fetch decoded the body: only the type travels back, with the bytes as they are now.
   const type = answer.headers.get('content-type');
   return new Response(answer.body, {

@@ -6,7 +6,7 @@
 // GBC_BENCH_PROFILE_DIR set it also writes a CPU profile of its main thread
 // over each measured window there (`coordinator-N.cpuprofile`, for Chrome's
 // DevTools or speedscope): the profile then holds only the load, not the start.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -32,6 +32,8 @@ export type CoordinatorReply =
   | {
       readonly kind: 'report';
       readonly cpuUs: number;
+      /** Of which the main thread (the event loop); the rest is the claim worker, GC helpers and the thread pool. */
+      readonly mainCpuUs: number;
       readonly stallP99Ns: number;
       readonly stallMaxNs: number;
     }
@@ -42,6 +44,19 @@ export type CoordinatorReply =
 let stop: (() => Promise<void>) | undefined;
 let monitor: IntervalHistogram | undefined;
 let cpuFrom = process.cpuUsage();
+let mainFrom = mainThreadCpuUs();
+
+/** The main thread's user+system time (µs), from /proc: process.cpuUsage counts every thread. */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
 const profileDir = process.env.GBC_BENCH_PROFILE_DIR;
 let profiler: Session | undefined;
 let profiles = 0;
@@ -90,14 +105,17 @@ async function handle(command: CoordinatorCommand): Promise<CoordinatorReply> {
       monitor.enable();
       await startProfile();
       cpuFrom = process.cpuUsage();
+      mainFrom = mainThreadCpuUs();
       return { kind: 'measuring' };
     case 'report': {
       const cpu = process.cpuUsage(cpuFrom);
+      const mainCpuUs = mainThreadCpuUs() - mainFrom;
       monitor?.disable();
       await writeProfile();
       return {
         kind: 'report',
         cpuUs: cpu.user + cpu.system,
+        mainCpuUs,
         stallP99Ns: monitor?.percentile(99) ?? 0,
         stallMaxNs: monitor?.max ?? 0,
       };

@@ -9,7 +9,7 @@ import type { Agent, Build, BuildList, HookStatus } from '@gbc/protocol';
 import type { QueueCounts } from '@gbc/allocator';
 import type { MinuteCount } from './finish-rate.js';
 import { Page } from './layout.js';
-import type { SystemCounts } from './overview-queries.js';
+import type { HeldBuild, SystemCounts } from './overview-queries.js';
 import { AgentLink, BuildLink, formatBytes, StateBadge, storeName, Time } from './parts.js';
 import { RateChart } from './rate-chart.js';
 import type { Session } from './sessions.js';
@@ -21,7 +21,7 @@ export interface OverviewData {
   readonly queue: QueueCounts;
   readonly agents: readonly Agent[];
   /** Allocated and started builds (the agents' current work). */
-  readonly running: BuildList;
+  readonly running: readonly HeldBuild[];
   readonly rate: readonly MinuteCount[];
   readonly hooks: HookStatus;
   readonly failures: BuildList;
@@ -35,7 +35,7 @@ export function OverviewPage({ data, session }: { data: OverviewData; session: S
         <Systems systems={data.systems} queue={data.queue} />
         <HookHealth hooks={data.hooks} />
       </div>
-      <Agents agents={data.agents} running={data.running.builds} />
+      <Agents agents={data.agents} running={data.running} />
       <section class="card" aria-labelledby="rate-h">
         <h2 id="rate-h">Builds finished per minute</h2>
         <RateChart series={data.rate} />
@@ -112,9 +112,9 @@ function HookHealth({ hooks }: { hooks: HookStatus }) {
   );
 }
 
-function Agents({ agents, running }: { agents: readonly Agent[]; running: readonly Build[] }) {
-  const work = new Map<string, Build[]>();
-  for (const b of running) if (b.agent !== null) work.set(b.agent, [...(work.get(b.agent) ?? []), b]);
+function Agents({ agents, running }: { agents: readonly Agent[]; running: readonly HeldBuild[] }) {
+  const work = new Map<string, HeldBuild[]>();
+  for (const b of running) work.set(b.agent, [...(work.get(b.agent) ?? []), b]);
   const active = agents.filter((a) => a.active);
   return (
     <section class="card" aria-labelledby="agents-h" data-part="agents">

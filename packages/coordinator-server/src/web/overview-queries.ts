@@ -31,3 +31,28 @@ export async function unfinishedBySystem(db: Db): Promise<SystemCounts[]> {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([system, c]) => ({ system, ...c }));
 }
+
+/** A build an agent holds (its attempt is open). */
+export interface HeldBuild {
+  readonly agent: string;
+  readonly uuid: string;
+  readonly state: string;
+  readonly derivation: string;
+}
+
+/**
+ * Every build an agent holds, from the open attempts (the
+ * `attempts(agent_id) where ended_at is null` index): as many rows as
+ * builds in progress, whatever the history.
+ */
+export async function heldBuilds(db: Db): Promise<HeldBuild[]> {
+  const rows = await db
+    .selectFrom('attempts as a')
+    .innerJoin('builds as b', 'b.id', 'a.build_id')
+    .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+    .select(['a.agent_id', 'b.uuid', 'b.state', 'd.path'])
+    .where('a.ended_at', 'is', null)
+    .orderBy('b.id')
+    .execute();
+  return rows.map((r) => ({ agent: r.agent_id, uuid: r.uuid, state: r.state, derivation: r.path }));
+}

@@ -21,7 +21,7 @@ import { BuildPage } from './build-page.js';
 import { BuildsPage, listQuery } from './builds-page.js';
 import type { FinishRate } from './finish-rate.js';
 import { OverviewPage } from './overview-page.js';
-import { unfinishedBySystem } from './overview-queries.js';
+import { heldBuilds, unfinishedBySystem } from './overview-queries.js';
 import { HooksPage, PlanPage } from './plan-hooks-pages.js';
 import type { WebEnv } from './web-env.js';
 
@@ -33,16 +33,8 @@ export function mountPageRoutes(web: Hono<WebEnv>, ctx: CoordinatorContext, fini
 
   web.get('/', async (c) => {
     const api = c.get('api');
-    const [agents, running, hooks, failures, systems, rate] = await Promise.all([
+    const [agents, hooks, failures, systems, running, rate] = await Promise.all([
       api.get<AgentList>('/agents'),
-      api.get<BuildList>(
-        '/builds',
-        query([
-          ['state', 'allocated'],
-          ['state', 'started'],
-          ['limit', '500'],
-        ]),
-      ),
       api.get<HookStatus>('/hooks', query([['limit', '5']])),
       api.get<BuildList>(
         '/builds',
@@ -52,6 +44,7 @@ export function mountPageRoutes(web: Hono<WebEnv>, ctx: CoordinatorContext, fini
         ]),
       ),
       unfinishedBySystem(db),
+      heldBuilds(db),
       finishRate.series(),
     ]);
     const data = {

@@ -67,7 +67,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const code = await coordinator?.stop();
+  // undefined when beforeAll failed before the coordinator started
+  const started = coordinator as CoordinatorProcess | undefined;
+  const code = await started?.stop();
   expect(code).toBe(0);
   expect(existsSync(join(dir, 'gbc.pid'))).toBe(false);
   rmSync(dir, { recursive: true, force: true });

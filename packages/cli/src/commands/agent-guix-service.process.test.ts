@@ -105,8 +105,11 @@ beforeAll(async () => {
 }, PROCESS_TIMEOUT);
 
 afterAll(async () => {
-  expect(await coordinator?.stop()).toBe(0);
-  await new Promise((r) => server?.close(r));
+  // undefined when beforeAll failed before they started
+  const started = coordinator as CoordinatorProcess | undefined;
+  const listening = server as Server | undefined;
+  expect(await started?.stop()).toBe(0);
+  await new Promise((r) => listening?.close(r));
   rmSync(dir, { recursive: true, force: true });
 });
 

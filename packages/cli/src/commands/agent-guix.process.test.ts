@@ -23,29 +23,38 @@ describe.skipIf(guix.skip !== undefined)(`gbc agent on ${guix.label}`, () => {
   /** Where the derivation is made; the agent builds on `empty`, which lacks busybox. */
   let maker: GuixDaemonProcess;
   let empty: GuixDaemonProcess;
+  // Each process as it starts: one failing to start leaves the others to stop.
+  const started: { stop(): Promise<unknown> }[] = [];
+  const opened = async <T extends { stop(): Promise<unknown> }>(start: Promise<T>): Promise<T> => {
+    const running = await start;
+    started.push(running);
+    return running;
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gbc-cli-guix-agent-'));
     [coordinator, maker, empty] = await Promise.all([
-      startCoordinator(dir, [
-        '--database',
-        `sqlite://${join(dir, 'gbc.db')}`,
-        '--agent-communication',
-        'http://127.0.0.1:0',
-        '--client-communication',
-        'http://127.0.0.1:0',
-        '--store-dir',
-        '/gnu/store',
-        '--log-level',
-        'warn',
-      ]),
-      startGuixDaemon({ version: guix.version }),
-      startGuixDaemon({ version: guix.version }),
+      opened(
+        startCoordinator(dir, [
+          '--database',
+          `sqlite://${join(dir, 'gbc.db')}`,
+          '--agent-communication',
+          'http://127.0.0.1:0',
+          '--client-communication',
+          'http://127.0.0.1:0',
+          '--store-dir',
+          '/gnu/store',
+          '--log-level',
+          'warn',
+        ]),
+      ),
+      opened(startGuixDaemon({ version: guix.version })),
+      opened(startGuixDaemon({ version: guix.version })),
     ]);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([coordinator?.stop(), maker?.stop(), empty?.stop()]);
+    await Promise.all(started.map((running) => running.stop()));
     rmSync(dir, { recursive: true, force: true });
   });
 

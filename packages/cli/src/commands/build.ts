@@ -31,7 +31,7 @@ export function buildCommand(ctx: CommandContext): CommandModule {
   ): CommandModule => ({
     command,
     describe,
-    builder: (y) => (extra === undefined ? withId(y) : extra(withId(y) as unknown as Argv)),
+    builder: (y) => (extra === undefined ? withId(y) : extra(withId(y))),
     handler: (raw) => run(raw as unknown as IdArgs & Record<string, unknown>),
   });
   return {

@@ -35,7 +35,7 @@ export function clientTokenCommand(ctx: CommandContext): CommandModule {
   ): CommandModule => ({
     command,
     describe,
-    builder: (y) => extra(withDb(y) as unknown as Argv),
+    builder: (y) => extra(withDb(y)),
     handler: async (raw) => {
       const a = raw as unknown as TokenArgs;
       const { openDatastore } = await import('@gbc/datastore');

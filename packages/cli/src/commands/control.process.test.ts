@@ -63,7 +63,9 @@ beforeAll(async () => {
 }, PROCESS_TIMEOUT);
 
 afterAll(async () => {
-  const code = await coordinator?.stop();
+  // undefined when beforeAll failed before the coordinator started
+  const started = coordinator as CoordinatorProcess | undefined;
+  const code = await started?.stop();
   expect(code).toBe(0);
   rmSync(dir, { recursive: true, force: true });
 });

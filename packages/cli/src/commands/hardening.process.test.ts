@@ -48,7 +48,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  expect(await coordinator?.stop()).toBe(0);
+  // undefined when beforeAll failed before the coordinator started
+  const started = coordinator as CoordinatorProcess | undefined;
+  expect(await started?.stop()).toBe(0);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -84,8 +84,7 @@ export async function startCoordinator(
   const exited = new Promise<number>((done) =>
     child.on('exit', (code, signal) => done(code ?? (signal === null ? -1 : 128))),
   );
-  let ended = false;
-  void exited.then(() => (ended = true));
+  const ended = (): boolean => child.exitCode !== null || child.signalCode !== null;
   for (;;) {
     const text = readFileSync(outFile, 'utf8');
     if (text.includes('}')) {
@@ -99,13 +98,13 @@ export async function startCoordinator(
       return {
         ...info,
         stop: () => {
-          if (!ended) child.kill('SIGTERM');
+          if (!ended()) child.kill('SIGTERM');
           return exited;
         },
         log: () => readFileSync(errFile, 'utf8'),
       };
     }
-    if (ended) throw new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8')}`);
+    if (ended()) throw new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

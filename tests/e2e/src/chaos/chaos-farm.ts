@@ -102,8 +102,7 @@ export async function setUpFarm(shape: FarmShape, nodes: readonly DagNode[]): Pr
     const agents: ChaosAgent[] = [];
     for (let i = 0; i < shape.agents; i++) {
       const created = await client.createAgent({ name: `chaos-agent-${i}` });
-      if (created.password === undefined || created.password === null)
-        throw new Error('createAgent answered no password');
+      if (created.password === null) throw new Error('createAgent answered no password');
       const passwordFile = join(dir, `agent-${i}.password`);
       writeFileSync(passwordFile, created.password, { mode: 0o600 });
       const setup: AgentSetup = {

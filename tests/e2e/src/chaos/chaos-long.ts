@@ -38,7 +38,7 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const databases = (values.databases ?? '').split(',').map((d) => d.trim());
+const databases = values.databases.split(',').map((d) => d.trim());
 for (const d of databases)
   if (d !== 'sqlite' && d !== 'postgres')
     throw new RangeError(`--databases takes sqlite and/or postgres, got ${JSON.stringify(d)}`);

@@ -280,17 +280,17 @@ describe('control over running work (issue 8)', () => {
       });
       expect(filesInArea(data, 'nar')).toHaveLength(2);
 
-      expect((await fetchNarinfo(coordinator!.agentUrl, oldPath)).status).toBe(404);
+      expect((await fetchNarinfo(coordinator.agentUrl, oldPath)).status).toBe(404);
       for (const kept of [libPath, appPath]) {
-        const narinfo = await fetchNarinfo(coordinator!.agentUrl, kept);
+        const narinfo = await fetchNarinfo(coordinator.agentUrl, kept);
         expect(narinfo.status).toBe(200);
-        const nar = await fetchCacheFile(coordinator!.agentUrl, narinfo.fields!.get('URL')!);
+        const nar = await fetchCacheFile(coordinator.agentUrl, narinfo.fields!.get('URL')!);
         expect(nar.length).toBe(Number(narinfo.fields!.get('FileSize')));
         for (const ref of (narinfo.fields!.get('References') ?? '').split(' ').filter((r) => r !== '')) {
-          expect((await fetchNarinfo(coordinator!.agentUrl, `/nix/store/${ref}`)).status).toBe(200);
+          expect((await fetchNarinfo(coordinator.agentUrl, `/nix/store/${ref}`)).status).toBe(200);
         }
         const guix = await fetch(
-          `${coordinator!.agentUrl}/${kept.slice('/nix/store/'.length, '/nix/store/'.length + 32)}.narinfo?flavour=guix`,
+          `${coordinator.agentUrl}/${kept.slice('/nix/store/'.length, '/nix/store/'.length + 32)}.narinfo?flavour=guix`,
         );
         expect(guix.status).toBe(200);
         expect(
@@ -305,7 +305,7 @@ describe('control over running work (issue 8)', () => {
 
       // Logs older than 0 days go, by the background task (--retention-interval); the NARs stay.
       expect(filesInArea(data, 'log').length).toBeGreaterThan(0);
-      await coordinator!.stop();
+      await coordinator.stop();
       coordinator = await startGbcCoordinator(
         dir,
         coordinatorArgs(['--retention-log-days', '0', '--retention-interval', '1']),
@@ -317,7 +317,7 @@ describe('control over running work (issue 8)', () => {
       );
       expect((await api().getBuild(lib)).attempts.every((a) => !a.hasLog)).toBe(true);
       expect(filesInArea(data, 'nar')).toHaveLength(2);
-      expect((await fetchNarinfo(coordinator!.agentUrl, appPath)).status).toBe(200);
+      expect((await fetchNarinfo(coordinator.agentUrl, appPath)).status).toBe(200);
     },
     RUN_MS,
   );

@@ -39,9 +39,11 @@ export interface FarmOptions {
   /** `/nix/store` (derivations from the daemon) or `/gnu/store` (from a local store under a root). */
   readonly storeDir: string;
   /** A fresh database URI for the coordinator, and how to drop it afterwards. */
-  database(dir: string): Promise<{ uri: string; drop(): Promise<void> }>;
+  database(dir: string): Promise<{ uri: string; drop(this: void): Promise<void> }>;
   /** Also run the README's library example against this farm (its derivations must be readable from their store directory). */
   readonly runsReadmeLibraryExample?: boolean;
+  /** Where the coordinator keeps NARs and logs (`--storage`, e.g. `s3://…`); default its data directory. */
+  storage?(this: void): string;
 }
 
 const RUN_MS = 240_000;
@@ -50,7 +52,7 @@ const RUN_MS = 240_000;
 export function describeFarm(options: FarmOptions): void {
   describe(`a farm: ${options.label}`, () => {
     let dir: string;
-    let dropDatabase: () => Promise<void> = async () => undefined;
+    let dropDatabase: () => Promise<void> = () => Promise.resolve();
     const daemons: NixDaemonProcess[] = [];
     const agents: GbcProcess[] = [];
     let coordinator: GbcCoordinator | undefined;
@@ -94,6 +96,7 @@ export function describeFarm(options: FarmOptions): void {
         database.uri,
         '--data-dir',
         join(dir, 'data'),
+        ...(options.storage === undefined ? [] : ['--storage', options.storage()]),
         '--agent-communication',
         'http://127.0.0.1:0',
         '--client-communication',

@@ -5,6 +5,7 @@ import { describeFarm } from './farm-scenario.js';
 describeFarm({
   label: 'SQLite, /nix/store',
   storeDir: '/nix/store',
-  database: async (dir) => ({ uri: `sqlite://${join(dir, 'gbc.db')}`, drop: async () => undefined }),
+  database: (dir) =>
+    Promise.resolve({ uri: `sqlite://${join(dir, 'gbc.db')}`, drop: () => Promise.resolve() }),
   runsReadmeLibraryExample: true,
 });

@@ -125,9 +125,9 @@ for (const daemonCase of guixDaemons()) {
         setup = await startSubstituteSetup(daemonCase.version, closers, RUN_MS - 60_000);
       }, RUN_MS);
       afterAll(() => closers.closeAll(), RUN_MS);
+      // Runs only after tests that ran, so after beforeAll set `setup`.
       afterEach(({ task }) => {
-        if (task.result?.state === 'fail' && setup !== undefined)
-          console.error(substituteLogs(setup, extraLogs));
+        if (task.result?.state === 'fail') console.error(substituteLogs(setup, extraLogs));
       });
 
       it(

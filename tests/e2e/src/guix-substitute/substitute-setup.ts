@@ -96,7 +96,7 @@ export async function startSubstituteSetup(
   const base = guixDir();
   if (base === undefined) throw new Error('$GBC_GUIX_DIR is unset');
   const dir = mkdtempSync(join(tmpdir(), `gbc-guix-substitute-${version}-`));
-  closers.add(`removing ${dir}`, async () => rmSync(dir, { recursive: true, force: true }));
+  closers.add(`removing ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   const setup: { coordinator: GbcCoordinator } = {
     coordinator: await startGbcCoordinator(dir, coordinatorArgs(dir, MACHINE_GUIX_KEY)),
   };

@@ -30,10 +30,10 @@ export const MACHINE_GUIX_KEY = '/etc/guix/signing-key.sec';
 
 /** Ways to end what was started, run last-started first. */
 export class Closers {
-  readonly #steps: Array<{ what: string; close: () => Promise<unknown> }> = [];
+  readonly #steps: Array<{ what: string; close: () => Promise<unknown> | void }> = [];
 
   /** Registers `close` (what it ends is named in errors). */
-  add(what: string, close: () => Promise<unknown>): void {
+  add(what: string, close: () => Promise<unknown> | void): void {
     this.#steps.push({ what, close });
   }
 
@@ -82,7 +82,7 @@ export async function startGuixFarm(version: GuixDaemonVersion, closers: Closers
   const base = guixDir();
   if (base === undefined) throw new Error('$GBC_GUIX_DIR is unset');
   const dir = mkdtempSync(join(tmpdir(), `gbc-guix-farm-${version}-`));
-  closers.add(`removing ${dir}`, async () => rmSync(dir, { recursive: true, force: true }));
+  closers.add(`removing ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   const database = await createPostgresDatabase('gbc_guix_farm');
   closers.add('dropping the database', () => database.drop());
   const coordinatorGuixConfig = join(dir, 'coordinator-guix');

@@ -71,8 +71,9 @@ for (const daemonCase of guixDaemons()) {
     }, RUN_MS);
     afterAll(() => closers.closeAll(), RUN_MS);
     // The processes' own words, while they still exist: the directory goes at the end.
+    // Runs only after tests that ran, so after beforeAll set `farm`.
     afterEach(({ task }) => {
-      if (task.result?.state === 'fail' && farm !== undefined) console.error(farmLogs(farm));
+      if (task.result?.state === 'fail') console.error(farmLogs(farm));
     });
 
     it(

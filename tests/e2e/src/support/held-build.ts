@@ -19,7 +19,7 @@ export async function createTestAgent(
 ): Promise<TestAgent> {
   const created = await client.createAgent({ name });
   const password = created.password;
-  if (password === undefined || password === null) throw new Error('createAgent answered no password');
+  if (password === null) throw new Error('createAgent answered no password');
   return {
     uuid: created.agent.uuid,
     password,

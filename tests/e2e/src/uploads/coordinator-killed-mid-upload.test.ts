@@ -42,7 +42,8 @@ describe('a coordinator killed with SIGKILL in the middle of an upload', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await coordinator?.stop();
+    // undefined when beforeAll failed before the coordinator started
+    await (coordinator as CoordinatorProcess | undefined)?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -31,7 +31,8 @@ describe('output uploads of real NARs through a coordinator process', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await coordinator?.stop();
+    // undefined when beforeAll failed before the coordinator started
+    await (coordinator as CoordinatorProcess | undefined)?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

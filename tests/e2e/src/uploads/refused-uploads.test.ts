@@ -107,7 +107,8 @@ describe('refused output uploads leave nothing published', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await coordinator?.stop();
+    // undefined when beforeAll failed before the coordinator started
+    await (coordinator as CoordinatorProcess | undefined)?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

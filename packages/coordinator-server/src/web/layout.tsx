@@ -3,6 +3,7 @@
 // The page shell every dashboard page shares: head (the coordinator's own
 // stylesheet and script, nothing from elsewhere), a navigation bar of real
 // links, who is logged in, and a `main` that the live script may refresh.
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { assetUrl } from './assets.js';
 import type { Session } from './sessions.js';
@@ -36,38 +37,42 @@ export interface PageProps {
 
 /** A whole HTML page. */
 export function Page(props: PageProps) {
+  // The doctype keeps browsers out of quirks mode; JSX cannot write it.
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · gbc`}</title>
-        <link rel="stylesheet" href={assetUrl('style')} />
-        <script src={assetUrl('script')} defer />
-      </head>
-      <body data-live={props.live} data-live-query={props.liveQuery}>
-        <a class="skip" href="#main">
-          Skip to content
-        </a>
-        <header>
-          <nav aria-label="Sections">
-            <a class="brand" href={WEB_BASE}>
-              gbc
-            </a>
-            {NAV.map(([section, label, href]) => (
-              <a href={href} aria-current={section === props.section ? 'page' : undefined}>
-                {label}
+    <>
+      {raw('<!DOCTYPE html>')}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{`${props.title} · gbc`}</title>
+          <link rel="stylesheet" href={assetUrl('style')} />
+          <script src={assetUrl('script')} defer />
+        </head>
+        <body data-live={props.live} data-live-query={props.liveQuery}>
+          <a class="skip" href="#main">
+            Skip to content
+          </a>
+          <header>
+            <nav aria-label="Sections">
+              <a class="brand" href={WEB_BASE}>
+                gbc
               </a>
-            ))}
-          </nav>
-          {props.session === undefined ? null : <Who session={props.session} />}
-        </header>
-        <main id="main" tabindex={-1}>
-          <h1>{props.title}</h1>
-          {props.children}
-        </main>
-      </body>
-    </html>
+              {NAV.map(([section, label, href]) => (
+                <a href={href} aria-current={section === props.section ? 'page' : undefined}>
+                  {label}
+                </a>
+              ))}
+            </nav>
+            {props.session === undefined ? null : <Who session={props.session} />}
+          </header>
+          <main id="main" tabindex={-1}>
+            <h1>{props.title}</h1>
+            {props.children}
+          </main>
+        </body>
+      </html>
+    </>
   );
 }
 

@@ -56,6 +56,7 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard pages on %s', (dialect
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(browser.cookie).toBeDefined();
     const html = await res.text();
+    expect(html.startsWith('<!DOCTYPE html><html lang="en">')).toBe(true);
     expect(html).toContain('Unfinished builds by system');
     // aarch64: three queued; x86_64: lib and app queued, one running.
     expect(html).toMatch(/aarch64-linux<\/td><td class="num"><a href="[^"]*state=queued[^"]*">3<\/a>/);

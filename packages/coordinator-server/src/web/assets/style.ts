@@ -25,6 +25,9 @@ h2 { font-size: 1.1em; margin: 1.2em 0 .4em; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .8em 1em; min-width: 0; }
 .card h2 { margin-top: 0; }
 main > section, main > div > section, main > div > figure { margin-bottom: 1em; }
+.grid { margin-bottom: 1em; }
+.grid > section { margin-bottom: 0; }
+figure { margin: 0; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; background: var(--card); }
 th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid var(--line); vertical-align: top; }

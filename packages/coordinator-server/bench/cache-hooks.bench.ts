@@ -1,12 +1,17 @@
 // Benchmark of the binary cache and the hook runner on SQLite: signed narinfo
 // requests over real HTTP (loopback, 32 concurrent clients, 20,000 outputs
-// held) and hook events through the runner (no-op hook, 4 workers).
+// held; the cache's fast path in front of its Hono app, as a coordinator's
+// listeners serve it) and hook events through the runner (no-op hook, 4
+// workers). The clients run in this same thread: a floor against regressions;
+// cache-nginx.bench.ts measures the cache against nginx with an outside client.
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { enqueueEvents, recordOutputMetadata, countPendingEvents } from '@gbc/datastore';
 import { generateSecretKey } from '@gbc/store';
-import { createCacheApp } from '../src/cache/cache-app.js';
+import { cacheInfoText, createCacheApp, createCacheIndex } from '../src/cache/cache-app.js';
+import { createCacheListener } from '../src/cache/cache-listener.js';
 import { resolveCacheOptions } from '../src/cache/cache-options.js';
 import { createHookRunner } from '../src/hooks/hook-runner.js';
 import { makeTestDir, openTestCoordinator, removeTestDir } from '../src/hooks/testing/test-coordinator.js';
@@ -54,9 +59,12 @@ for (let i = 0; i < hashes.length; i += 1000) {
     })),
   );
 }
-const app = createCacheApp(tc.ctx, await resolveCacheOptions({ signingKey: generateSecretKey('bench-1') }));
-const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
-await new Promise<void>((r) => server.once('listening', () => r()));
+const options = await resolveCacheOptions({ signingKey: generateSecretKey('bench-1') });
+const index = createCacheIndex(tc.ctx, options);
+const front = createCacheListener(tc.ctx, options, index, cacheInfoText(options));
+const hono = getRequestListener(createCacheApp(tc.ctx, options, index).fetch);
+const server = createServer((req, res) => front(req, res) || void hono(req, res));
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 const latencies: number[] = [];
@@ -107,7 +115,7 @@ const HOOK_TARGET = 300;
 console.log(`## Binary cache and hooks (SQLite)
 
 \`node --conditions=source --import tsx --expose-gc packages/coordinator-server/bench/cache-hooks.bench.ts\`, ${new Date().toISOString().slice(0, 10)}.
-Signed Nix narinfos over loopback HTTP, ${CONCURRENCY} concurrent clients, ${OUTPUTS.toLocaleString('en')} outputs held; hook events through the runner (no-op hook, 4 workers, one claim + one completion per event).
+Signed Nix narinfos over loopback HTTP (the cache's fast path; the clients are fetch() in the same thread), ${CONCURRENCY} concurrent clients, ${OUTPUTS.toLocaleString('en')} outputs held; hook events through the runner (no-op hook, 4 workers, one claim + one completion per event).
 Load average when it ended: ${loadavg()
   .map((l) => l.toFixed(1))
   .join(' / ')} (figures from a machine shared with other work are only comparable at similar load).

@@ -3,7 +3,7 @@
 // leave the state file; through an outage they are retried; a hard stop
 // during one keeps them in the state file for the next run.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,21 @@ describe('result delivery', () => {
     await delivery.recordAndDeliver(build, { result: 'canceled' }); // the attempt is over
     expect(messages).toEqual(['result delivered', 'result refused']);
     expect(await pendingOnDisk()).toEqual([]);
+  });
+
+  it('settles a delivered result even when the state file cannot be rewritten, and keeps it there', async () => {
+    const { build, delivery, state } = await agentHoldingABuild();
+    await state.addPending({ build, result: failure });
+    // The next rewrite of the state file fails for real: its temporary name is taken by a directory.
+    const blocker = `${state.path}.${process.pid}.tmp`;
+    mkdirSync(blocker);
+    try {
+      await delivery.deliver(build, failure); // resolves: never a lost rejection
+    } finally {
+      rmSync(blocker, { recursive: true });
+    }
+    expect(messages).toEqual(['result delivered', 'result settled but still in the state file']);
+    expect(await pendingOnDisk()).toEqual([build]); // offered again at the next start
   });
 
   it('delivers the results a previous run left in the state file', async () => {

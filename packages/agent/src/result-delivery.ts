@@ -50,6 +50,7 @@ export class ResultDelivery {
    * Delivers a result (in the state file, or on its way there: `recorded`)
    * until the coordinator answers, then forgets it; a refusal is logged and
    * forgotten too. Stopped hard before an answer, a transient failure keeps it.
+   * Never rejects: a state file that cannot be rewritten is logged.
    */
   async deliver(
     build: string,
@@ -70,7 +71,13 @@ export class ResultDelivery {
       this.#delivering.delete(build);
     }
     await written;
-    await state.removePending(build);
+    try {
+      await state.removePending(build);
+    } catch (error) {
+      // Never a lost promise: the result stays in the state file and is offered
+      // again at the next start, where the coordinator's answer settles it.
+      log('result settled but still in the state file', { build, error: String((error as Error).message) });
+    }
   }
 
   /** Sends until answered; false when the hard stop's last try failed transiently. */

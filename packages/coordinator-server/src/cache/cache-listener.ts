@@ -25,6 +25,7 @@ import {
   type CacheRequest,
 } from './cache-replies.js';
 import type { NarInfoCache } from './narinfo-cache.js';
+import { sendFileRange } from './send-file.js';
 
 /** Answers the request and returns true, or returns false (untouched) for the next listener. */
 export type CacheRequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -132,21 +133,33 @@ export function createCacheListener(
   };
 }
 
-/** Pipes the reply's part of a stored NAR to the response; a file gone meanwhile is a 404. */
+/**
+ * Sends the reply's part of a stored NAR: from reused buffers when the storage
+ * is a local directory (send-file.ts), else piped from its stream. A file
+ * gone meanwhile is a 404.
+ */
 function streamFile(
   ctx: CacheContext,
   res: ServerResponse,
   reply: Extract<CacheReply, { file: unknown }>,
 ): void {
   const { key, start, end } = reply.file;
+  const store = ctx.storage.store;
+  const answerGone = () => {
+    const gone = errorReply(notFound('NAR file', key), 0);
+    res.writeHead(gone.status, gone.headers);
+    res.end(gone.body);
+  };
   void (async () => {
-    const stream = await ctx.storage.store.get('nar', key, { start, end });
-    if (stream === null) {
-      const gone = errorReply(notFound('NAR file', key), 0);
-      res.writeHead(gone.status, gone.headers);
-      res.end(gone.body);
+    if (store.localPath !== undefined) {
+      const sent = await sendFileRange(store.localPath('nar', key), start, end, res, () =>
+        res.writeHead(reply.status, reply.headers),
+      );
+      if (!sent) answerGone();
       return;
     }
+    const stream = await store.get('nar', key, { start, end });
+    if (stream === null) return answerGone();
     res.writeHead(reply.status, reply.headers);
     // A client that goes away ends the pipeline with an error: nothing to answer then.
     await pipeline(stream, res).catch(() => undefined);

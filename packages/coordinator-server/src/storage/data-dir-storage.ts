@@ -102,6 +102,8 @@ export async function createDataDirStorage(root: string): Promise<Storage> {
 
     stat: statOf,
 
+    localPath: pathOf,
+
     async delete(area, key) {
       try {
         await unlink(pathOf(area, key));

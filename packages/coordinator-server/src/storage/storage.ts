@@ -63,6 +63,12 @@ export interface Storage {
    * by streaming `get`.
    */
   directUrl?(area: StorageArea, key: string): Promise<string | null>;
+  /**
+   * Optional: the path of the object's file when the storage is a local
+   * directory (whether or not it exists), so that the binary cache can send it
+   * from reused buffers instead of a stream that allocates one per chunk.
+   */
+  localPath?(area: StorageArea, key: string): string;
   /** Releases what the storage holds open (an object store's connections). */
   close?(): void;
 }

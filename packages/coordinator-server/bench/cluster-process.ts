@@ -14,14 +14,22 @@ export interface ClusterProcessOptions {
 /** What it reports. */
 export type ClusterProcessReport =
   | { readonly kind: 'listening'; readonly agentUrl: string; readonly leader: boolean; readonly pid: number }
-  | { readonly kind: 'leader'; readonly at: number };
+  | { readonly kind: 'leader'; readonly at: number; readonly rebuildMs: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ClusterProcessOptions;
+// The rebuild time of a takeover, as the coordinator logs it.
+let rebuildMs = 0;
+const logger = {
+  ...silentLogger,
+  info(message: string, fields: Record<string, unknown> = {}) {
+    if (message === 'this process is the scheduler: queue rebuilt') rebuildMs = Number(fields.rebuildMs);
+  },
+};
 const coordinator = await createCoordinator({
   databaseUri: options.databaseUri,
   dataDir: options.dataDir,
   cwd: options.dataDir,
-  logger: silentLogger,
+  logger,
   cache: options.signingKeyFile === undefined ? {} : { signingKeyFile: options.signingKeyFile },
 });
 await coordinator.start();
@@ -37,7 +45,7 @@ if (!leaderNow()) {
   const timer = setInterval(() => {
     if (!leaderNow()) return;
     clearInterval(timer);
-    send({ kind: 'leader', at: Date.now() });
+    send({ kind: 'leader', at: Date.now(), rebuildMs });
   }, 10);
 }
 process.once('SIGTERM', () => {

@@ -106,9 +106,12 @@ async function fetcherFor(extra: Partial<WorkFetcherOptions> = {}) {
     link,
     held,
     reporter,
-    work: (build) => {
+    // As the agent's own work does, a build ends by sending its result: until then the
+    // coordinator still holds it allocated to this agent and offers it again.
+    work: async (build) => {
       started.push(build.uuid);
-      return new Promise<void>((resolve) => gates.set(build.uuid, resolve));
+      await new Promise<void>((resolve) => gates.set(build.uuid, resolve));
+      await link.client.reportResult(build.uuid, { result: 'build-failure', message: 'ended by the test' });
     },
     buildOps: { basic: undefined } satisfies BuildOps,
     maxAllocatedBuilds: 1,

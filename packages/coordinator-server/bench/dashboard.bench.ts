@@ -75,6 +75,11 @@ function dialectSql(pg: boolean) {
         : sql`with recursive s(i) as (select ${from} union all select i + 1 from s where i < ${to}) select i from s`,
     rnd: (n: number) =>
       pg ? sql`floor(random() * ${sql.lit(n)})::bigint` : sql`abs(random() % ${sql.lit(n)})`,
+    /** The integer expression `expr` (trusted text) as `width` digits with leading zeros. */
+    pad: (expr: string, width: number) =>
+      pg
+        ? sql`lpad((${sql.raw(expr)})::text, ${sql.lit(width)}, '0')`
+        : sql`substr(${sql.lit('0'.repeat(width))} || (${sql.raw(expr)}), ${sql.lit(-width)}, ${sql.lit(width)})`,
     uuid: pg
       ? sql`gen_random_uuid()::text`
       : sql`lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`,
@@ -89,7 +94,7 @@ function dialectSql(pg: boolean) {
 async function fill(db: Db, pg: boolean, now: number): Promise<void> {
   const d = dialectSql(pg);
   await sql`insert into derivations (path, name, system, fixed_output, text)
-    select '/gnu/store/' || substr('00000000000000000000000000000000' || g.i, -32, 32) || '-bench-' || g.i || '.drv',
+    select '/gnu/store/' || ${d.pad('g.i', 32)} || '-bench-' || g.i || '.drv',
            'bench-' || g.i, ${sql.lit(SYSTEMS[0])}, 0, ${pg ? sql`'\\x00'::bytea` : sql`x'00'`}
     from (${d.series(1, DERIVATIONS)}) g`.execute(db);
   const day = 86_400_000;
@@ -129,7 +134,7 @@ async function fill(db: Db, pg: boolean, now: number): Promise<void> {
       db,
     );
   await sql`insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at, started_at)
-    select ${d.uuid}, id, '00000000-0000-4000-8000-0000000000' || substr('0' || (id % 20), -2, 2), ${now}, ${now + 600_000}, ${now}
+    select ${d.uuid}, id, '00000000-0000-4000-8000-0000000000' || ${d.pad('id % 20', 2)}, ${now}, ${now + 600_000}, ${now}
     from builds where state = 'started'`.execute(db);
   await sql`analyze`.execute(db);
 }

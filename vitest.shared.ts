@@ -7,7 +7,11 @@ import { defineProject } from 'vitest/config';
 
 const conditions = ['source', 'node', 'default'];
 
-/** A Vitest project for one workspace package; timeouts default to 30 s. */
+/**
+ * A Vitest project for one workspace package. Timeouts default to 120 s: a
+ * bound that only a hang reaches, also on a machine whose cores are all busy
+ * (scripts/test-under-load), where starting a process from sources takes tens of seconds.
+ */
 export function packageProject(
   name: string,
   options: { timeoutMs?: number; hookTimeoutMs?: number; fileParallelism?: boolean } = {},
@@ -18,8 +22,8 @@ export function packageProject(
     test: {
       name,
       include: ['src/**/*.test.ts'],
-      testTimeout: options.timeoutMs ?? 30_000,
-      hookTimeout: options.hookTimeoutMs ?? options.timeoutMs ?? 30_000,
+      testTimeout: options.timeoutMs ?? 120_000,
+      hookTimeout: options.hookTimeoutMs ?? options.timeoutMs ?? 120_000,
       fileParallelism: options.fileParallelism ?? true,
     },
   });

@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared.js';
 
-export default packageProject('datastore', { timeoutMs: 60_000 });
+export default packageProject('datastore');

@@ -1,13 +1,40 @@
 // Test support: runs the real `gbc` executable (bin/gbc, from source) as a
 // child process, and starts a coordinator with `gbc coordinator` on a SQLite
 // file in a temporary directory on free ports, its output sent to files.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The gbc launcher of this workspace. */
 export const GBC_BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../bin/gbc');
+
+/**
+ * Long-running gbc processes still going. A test whose set-up timed out never
+ * stops what it started; these are killed when the test file's process exits,
+ * so no coordinator or agent outlives its test.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Spawns a long-running gbc process, tracked until it exits. */
+function spawnTracked(
+  dir: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  out: number,
+  err: number,
+): ChildProcess {
+  const child = spawn(GBC_BIN, [...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', out, err] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** How long a coordinator may take to print where it listens: generous, so that only a hang fails. */
+const COORDINATOR_START_BOUND_MS = 300_000;
 
 /** What a finished run of gbc printed and its exit code. */
 export interface GbcRun {
@@ -74,17 +101,14 @@ export async function startCoordinator(
   const errFile = join(dir, 'coordinator.err');
   const out = openSync(outFile, 'w');
   const err = openSync(errFile, 'w');
-  const child = spawn(GBC_BIN, ['coordinator', '--json', ...args], {
-    cwd: dir,
-    env: cleanEnv(env),
-    stdio: ['ignore', out, err],
-  });
+  const child = spawnTracked(dir, ['coordinator', '--json', ...args], env, out, err);
   closeSync(out);
   closeSync(err);
   const exited = new Promise<number>((done) =>
     child.on('exit', (code, signal) => done(code ?? (signal === null ? -1 : 128))),
   );
   const ended = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const deadline = Date.now() + COORDINATOR_START_BOUND_MS;
   for (;;) {
     const text = readFileSync(outFile, 'utf8');
     if (text.includes('}')) {
@@ -105,6 +129,10 @@ export async function startCoordinator(
       };
     }
     if (ended()) throw new Error(`gbc coordinator exited before listening: ${readFileSync(errFile, 'utf8')}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`gbc coordinator did not listen within ${COORDINATOR_START_BOUND_MS} ms`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -126,7 +154,7 @@ export function startGbc(
 ): GbcProcess {
   const out = openSync(join(dir, `${name}.out`), 'w');
   const err = openSync(join(dir, `${name}.err`), 'w');
-  const child = spawn(GBC_BIN, [...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', out, err] });
+  const child = spawnTracked(dir, args, env, out, err);
   closeSync(out);
   closeSync(err);
   let ended = false;

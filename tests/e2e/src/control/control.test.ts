@@ -13,7 +13,7 @@ import { CoordinatorClient } from '@gbc/protocol';
 import { formatGuixSecretKey, generateGuixSecretKey, parseNarInfo, verifyGuixNarInfo } from '@gbc/store';
 import type { BuildDetail, BuildState, CreatedClientToken, RetentionReport } from '@gbc/protocol';
 import { fetchCacheFile, fetchNarinfo, filesInArea } from '../support/cache-files.js';
-import { gbcOk, runGbc, startGbc, startGbcCoordinator } from '../support/gbc-cli.js';
+import { gbcOk, runGbc, startGbcAgent, startGbcCoordinator } from '../support/gbc-cli.js';
 import type { GbcCoordinator, GbcProcess } from '../support/gbc-cli.js';
 import { startNixDaemon } from '../support/nix-daemon-process.js';
 import type { NixDaemonProcess } from '../support/nix-daemon-process.js';
@@ -75,30 +75,11 @@ beforeAll(async () => {
   ) as CreatedClientToken;
   coordinator = await startGbcCoordinator(dir, coordinatorArgs([]));
   daemon = await startNixDaemon(join(dir, 'machine'), '/nix/store');
-  const created = JSON.parse(await gbc('agent', 'new', 'control-agent', '--json')) as {
-    agent: { uuid: string };
-    password: string;
-  };
-  writeFileSync(join(dir, 'agent.password'), created.password, { mode: 0o600 });
-  agent = startGbc(dir, 'agent', [
-    'agent',
-    '--coordinator-url',
-    coordinator.agentUrl,
-    '--uuid',
-    created.agent.uuid,
-    '--password-file',
-    'agent.password',
-    '--store-dir',
-    '/nix/store',
-    '--daemon-socket',
-    daemon.socket,
-    '--state-dir',
-    join(dir, 'agent-state'),
-    '--max-parallel-builds',
-    '2',
-    '--max-1min-load-average',
-    '1000',
-  ]);
+  agent = await startGbcAgent(
+    { dir, coordinator: coordinator, daemonSocket: daemon.socket, gbc },
+    'control-agent',
+    ['--max-parallel-builds', '2'],
+  );
 }, RUN_MS);
 
 afterAll(async () => {

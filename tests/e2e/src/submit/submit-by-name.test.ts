@@ -18,7 +18,7 @@ import type { BuildDetail } from '@gbc/protocol';
 import {
   gbcOk,
   runGbc,
-  startGbc,
+  startGbcAgent,
   startGbcCoordinator,
   type GbcCoordinator,
   type GbcProcess,
@@ -111,27 +111,7 @@ in mk { name = "by-name-top"; args = [ "-c" "cat \${dep} > $out; echo top >> $ou
       readFileSync(join(dir, 'cache.pub'), 'utf8').trim(),
     ]);
     daemon = await startNixDaemon(join(dir, 'machine'), '/nix/store');
-    const created = JSON.parse(await gbc('agent', 'new', 'by-name-agent', '--json')) as {
-      agent: { uuid: string };
-      password: string;
-    };
-    writeFileSync(join(dir, 'agent.password'), created.password, { mode: 0o600 });
-    agent = startGbc(dir, 'agent', [
-      'agent',
-      '--coordinator-url',
-      coordinator.agentUrl,
-      '--uuid',
-      created.agent.uuid,
-      '--password-file',
-      'agent.password',
-      '--store-dir',
-      '/nix/store',
-      '--daemon-socket',
-      daemon.socket,
-      '--state-dir',
-      join(dir, 'agent-state'),
-      '--max-1min-load-average',
-      '1000',
+    agent = await startGbcAgent({ dir, coordinator, daemonSocket: daemon.socket, gbc }, 'by-name-agent', [
       '--poll-interval',
       '0.2',
       '--non-derivation-substitute-url',

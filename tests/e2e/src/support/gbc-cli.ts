@@ -2,7 +2,7 @@
 // captured) and long-running processes (`gbc coordinator`, `gbc agent`) whose
 // output goes to files, stopped by SIGTERM and waited for.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -137,4 +137,49 @@ function processHandle(child: ChildProcess, errFile: string): GbcProcess {
       return exited;
     },
   };
+}
+
+/** Where a test agent runs: its coordinator, its daemon, and how the test calls `gbc` on that coordinator. */
+export interface GbcAgentPlace {
+  readonly dir: string;
+  readonly coordinator: GbcCoordinator;
+  readonly daemonSocket: string;
+  /** `gbc ARGS…` against the coordinator with the test's credentials; resolves to stdout. */
+  readonly gbc: (...args: string[]) => Promise<string>;
+}
+
+/**
+ * Registers a new agent `name` (`gbc agent new`), writes its password to a
+ * 0600 file, and starts `gbc agent` on `/nix/store` through the given daemon,
+ * with no load limit; `extraArgs` are added to its command line.
+ */
+export async function startGbcAgent(
+  place: GbcAgentPlace,
+  name: string,
+  extraArgs: readonly string[] = [],
+): Promise<GbcProcess> {
+  const created = JSON.parse(await place.gbc('agent', 'new', name, '--json')) as {
+    agent: { uuid: string };
+    password: string;
+  };
+  const passwordFile = `${name}.password`;
+  writeFileSync(join(place.dir, passwordFile), created.password, { mode: 0o600 });
+  return startGbc(place.dir, 'agent', [
+    'agent',
+    '--coordinator-url',
+    place.coordinator.agentUrl,
+    '--uuid',
+    created.agent.uuid,
+    '--password-file',
+    passwordFile,
+    '--store-dir',
+    '/nix/store',
+    '--daemon-socket',
+    place.daemonSocket,
+    '--state-dir',
+    join(place.dir, 'agent-state'),
+    '--max-1min-load-average',
+    '1000',
+    ...extraArgs,
+  ]);
 }

@@ -7,7 +7,7 @@
 // the read-only token. With GBC_SCREENSHOTS=1 it also writes the README's
 // screenshots into docs/screenshots/.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorClient } from '@gbc/protocol';
 import type { BuildState, CreatedClientToken } from '@gbc/protocol';
-import { gbcOk, startGbc, startGbcCoordinator } from '../support/gbc-cli.js';
+import { gbcOk, startGbcAgent, startGbcCoordinator } from '../support/gbc-cli.js';
 import type { GbcCoordinator, GbcProcess } from '../support/gbc-cli.js';
 import { startNixDaemon } from '../support/nix-daemon-process.js';
 import type { NixDaemonProcess } from '../support/nix-daemon-process.js';
@@ -102,28 +102,10 @@ beforeAll(async () => {
     'required',
   ]);
   daemon = await startNixDaemon(join(dir, 'machine'), '/nix/store');
-  const created = JSON.parse(await gbc('agent', 'new', 'web-agent', '--json')) as {
-    agent: { uuid: string };
-    password: string;
-  };
-  writeFileSync(join(dir, 'agent.password'), created.password, { mode: 0o600 });
-  agent = startGbc(dir, 'agent', [
-    'agent',
-    '--coordinator-url',
-    coordinator.agentUrl,
-    '--uuid',
-    created.agent.uuid,
-    '--password-file',
-    'agent.password',
-    '--store-dir',
-    '/nix/store',
-    '--daemon-socket',
-    daemon.socket,
-    '--state-dir',
-    join(dir, 'agent-state'),
-    '--max-1min-load-average',
-    '1000',
-  ]);
+  agent = await startGbcAgent(
+    { dir, coordinator: coordinator, daemonSocket: daemon.socket, gbc },
+    'web-agent',
+  );
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
 }, RUN_MS);
 

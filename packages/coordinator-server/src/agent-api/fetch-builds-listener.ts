@@ -12,22 +12,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { agentRoutes, toHonoPath } from '@gbc/protocol';
 import type { CoordinatorContext } from '../context.js';
+import type { FrontHandler, RequestObserver } from '../http/front-handler.js';
 import { HttpError } from '../http/http-error.js';
-import { readAll } from '../http/json-body.js';
-import { toHttpError } from '../http/on-error.js';
+import { readIncomingJson } from '../http/json-body.js';
+import { errorHeaders, toHttpError } from '../http/on-error.js';
 import { check } from '../http/validate.js';
 import type { AgentAuthenticator } from './agent-auth.js';
 import { fetchBuildsFor } from './fetch-builds.js';
-
-/** Answers the request and returns true, or returns false (untouched) for the next listener. */
-export type AgentRequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** Options of {@link createFetchBuildsListener}. */
 export interface FetchBuildsListenerOptions {
   /** Whether this process allocates now (PostgreSQL: only the elected scheduler does). */
   readonly serving: () => boolean;
-  /** Records a request in the coordinator's metrics (`route` labelled as the Hono pattern). */
-  readonly observe?: (method: string, route: string, status: number, seconds: number) => void;
+  /** Records a request in the coordinator's metrics. */
+  readonly observe?: RequestObserver;
 }
 
 const PATH = /^\/agent\/([0-9A-Fa-f-]{36})\/fetch-builds$/;
@@ -39,7 +37,7 @@ export function createFetchBuildsListener(
   ctx: CoordinatorContext,
   authenticator: AgentAuthenticator,
   options: FetchBuildsListenerOptions,
-): AgentRequestHandler {
+): FrontHandler {
   const maxSize = ctx.config.jsonBodyBytes;
   const reply = (res: ServerResponse, start: number, status: number, body: string, headers = {}) => {
     options.observe?.('POST', ROUTE, status, (performance.now() - start) / 1000);
@@ -60,7 +58,7 @@ export function createFetchBuildsListener(
         error: String(error),
       });
     if (res.headersSent) return void res.destroy();
-    reply(res, start, http.status, JSON.stringify(http.toBody()), errorHeaders(http));
+    reply(res, start, http.status, JSON.stringify(http.toBody()), fastPathErrorHeaders(http));
   };
   const answer = async (req: IncomingMessage, pathAgent: string): Promise<string> => {
     const agentId = await authenticator.authenticate(req.headers.authorization);
@@ -70,7 +68,7 @@ export function createFetchBuildsListener(
     const body = check(
       'request body',
       agentRoutes.fetchBuilds.body.schema,
-      parseJson(await read(req, maxSize)),
+      await readIncomingJson(req, maxSize),
     );
     return JSON.stringify(await fetchBuildsFor(ctx, agentId, params.uuid, body));
   };
@@ -87,39 +85,12 @@ export function createFetchBuildsListener(
   };
 }
 
-/** Headers an error answer carries, as the Hono apps' onError sends them. */
-function errorHeaders(http: HttpError): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (http.code === 'unauthorized') headers['WWW-Authenticate'] = 'Basic realm="gbc"';
-  const retryAfter = (http.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-  if (http.code === 'too-many-requests' && typeof retryAfter === 'number')
-    headers['Retry-After'] = String(retryAfter);
+/** The headers of an error answer, as every app's onError sends them. */
+function fastPathErrorHeaders(http: HttpError): Record<string, string> {
+  const headers = errorHeaders(http);
   // A declared body too large is not read (and not drained): the connection ends with the answer.
   if (http.code === 'payload-too-large') headers.Connection = 'close';
   return headers;
-}
-
-async function read(req: IncomingMessage, maxSize: number): Promise<string> {
-  try {
-    return await readAll(req, maxSize);
-  } catch (cause) {
-    if (cause instanceof HttpError) throw cause;
-    throw new HttpError('bad-request', 'invalid request body: it could not be read', { cause });
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new HttpError(
-      'bad-request',
-      'invalid request body: expected JSON (Content-Type: application/json)',
-      {
-        cause,
-      },
-    );
-  }
 }
 
 const tooLarge = (maxSize: number): HttpError =>

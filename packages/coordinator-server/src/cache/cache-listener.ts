@@ -24,14 +24,9 @@ import {
   type CacheReply,
   type CacheRequest,
 } from './cache-replies.js';
+import type { FrontHandler, RequestObserver } from '../http/front-handler.js';
 import type { NarInfoCache } from './narinfo-cache.js';
 import { sendFileRange } from './send-file.js';
-
-/** Answers the request and returns true, or returns false (untouched) for the next listener. */
-export type CacheRequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
-
-/** Records a request (the coordinator's request metrics); `route` is the Hono pattern, as the metrics middleware labels it. */
-export type RequestObserver = (method: string, route: string, status: number, seconds: number) => void;
 
 const NARINFO_PATH = /^\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
 const NAR_PATH = /^\/nar\/(?:([a-z]+)\/)?([^/%?]+)$/;
@@ -49,7 +44,7 @@ export function createCacheListener(
   narInfos: NarInfoCache,
   cacheInfo: string,
   observe?: RequestObserver,
-): CacheRequestHandler {
+): FrontHandler {
   const cacheInfoBody = Buffer.from(cacheInfo);
 
   const send = (

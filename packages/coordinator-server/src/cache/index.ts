@@ -1,6 +1,6 @@
 // Public entry of the binary cache: the Hono app, its fast path, its options, narinfo text.
 export { cacheInfoText, createCacheApp, createCacheIndex, type CacheContext } from './cache-app.js';
-export { createCacheListener, type CacheRequestHandler, type RequestObserver } from './cache-listener.js';
+export { createCacheListener } from './cache-listener.js';
 export {
   defaultFlavour,
   resolveCacheOptions,

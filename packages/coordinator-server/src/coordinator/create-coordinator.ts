@@ -15,7 +15,7 @@ import { createAgentApp } from '../agent-api/agent-app.js';
 import { createAgentAuthenticator } from '../agent-api/agent-auth.js';
 import type { AgentAuthOptions } from '../agent-api/agent-auth.js';
 import { createFetchBuildsListener } from '../agent-api/fetch-builds-listener.js';
-import type { AgentRequestHandler } from '../agent-api/fetch-builds-listener.js';
+import type { FrontHandler } from '../http/front-handler.js';
 import {
   cacheInfoText,
   createCacheApp,
@@ -23,7 +23,6 @@ import {
   createCacheListener,
   createOutputRemovals,
   resolveCacheOptions,
-  type CacheRequestHandler,
 } from '../cache/index.js';
 import { attachHooksAndMetrics, type HooksAndMetrics, type HooksAndMetricsOptions } from '../hooks/attach.js';
 import type { CacheOptions } from '../cache/index.js';
@@ -87,11 +86,11 @@ export interface Coordinator {
   readonly cacheApp: Hono;
   /** The cache's fast path (narinfos, NARs) in front of the agent port's and the cache port's apps (listen.ts). */
   readonly cacheListeners: {
-    readonly agentPort: CacheRequestHandler;
-    readonly cachePort: CacheRequestHandler;
+    readonly agentPort: FrontHandler;
+    readonly cachePort: FrontHandler;
   };
   /** fetch-builds' fast path in front of the agent port's apps (listen.ts). */
-  readonly fetchBuildsListener: AgentRequestHandler;
+  readonly fetchBuildsListener: FrontHandler;
   /** The hook runner and the metrics (engineer M's hooks/attach.ts). */
   readonly observed: HooksAndMetrics;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
-import type { CacheRequestHandler } from '../cache/index.js';
+import type { FrontHandler } from '../http/front-handler.js';
 import { assertClientListenAllowed } from '../client-auth/listen-guard.js';
 import { armBodyIdleTimeout, serverOptionsFor } from './request-timeouts.js';
 import type { RequestTimeouts } from './request-timeouts.js';
@@ -55,7 +55,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
   const cfg = coordinator.context.config;
   await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
   const servers: ServerType[] = [];
-  const open = async (fetch: Fetch, url: string, front?: CacheRequestHandler) => {
+  const open = async (fetch: Fetch, url: string, front?: FrontHandler) => {
     const served = await serveOn(fetch, url, options.timeouts, front);
     servers.push(served.server);
     return served;
@@ -100,7 +100,7 @@ function serveOn(
   fetch: Fetch,
   url: string,
   timeouts: RequestTimeouts | undefined,
-  front?: CacheRequestHandler,
+  front?: FrontHandler,
 ): Promise<{ server: ServerType; url: string; port: number }> {
   const u = new URL(url);
   const hostname = u.hostname.replace(/^\[|\]$/g, '');
@@ -123,7 +123,7 @@ function serveOn(
 }
 
 /** node:http's createServer with `front` answering first (the cache's fast path); Hono gets what it leaves. */
-function withFront(front: CacheRequestHandler | undefined): typeof createServer {
+function withFront(front: FrontHandler | undefined): typeof createServer {
   const make = (options: ServerOptions, listener: RequestListener) =>
     createServer(
       options,
@@ -133,7 +133,7 @@ function withFront(front: CacheRequestHandler | undefined): typeof createServer 
 }
 
 /** Listeners tried in turn: the first that answers (returns true) ends the request's way. */
-function firstOf(...listeners: CacheRequestHandler[]): CacheRequestHandler {
+function firstOf(...listeners: FrontHandler[]): FrontHandler {
   return (req, res) => listeners.some((l) => l(req, res));
 }
 

@@ -115,15 +115,20 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
         code: http.code,
         error: describe(error),
       });
-    const headers: Record<string, string> =
-      http.code === 'unauthorized' ? { 'WWW-Authenticate': 'Basic realm="gbc"' } : {};
-    // A broken upload is being closed: that takes moments, not minutes.
-    if (http.code === 'upload-in-progress') headers['Retry-After'] = '1';
-    const retryAfter = (http.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (http.code === 'too-many-requests' && typeof retryAfter === 'number')
-      headers['Retry-After'] = String(retryAfter);
-    return c.json(http.toBody(), http.status as 400, headers);
+    return c.json(http.toBody(), http.status as 400, errorHeaders(http));
   };
+}
+
+/** The headers an error answer carries besides its JSON body (every app's onError, the fast paths). */
+export function errorHeaders(http: HttpError): Record<string, string> {
+  const headers: Record<string, string> =
+    http.code === 'unauthorized' ? { 'WWW-Authenticate': 'Basic realm="gbc"' } : {};
+  // A broken upload is being closed: that takes moments, not minutes.
+  if (http.code === 'upload-in-progress') headers['Retry-After'] = '1';
+  const retryAfter = (http.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (http.code === 'too-many-requests' && typeof retryAfter === 'number')
+    headers['Retry-After'] = String(retryAfter);
+  return headers;
 }
 
 /** The `notFound` of every coordinator app: 404 with the protocol's body. */

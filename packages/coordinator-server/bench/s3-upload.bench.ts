@@ -5,26 +5,23 @@
 // file stream in this process. Object storage streams the NAR into a
 // multipart upload as it arrives and completes it once verified; s3rver
 // writes every part to its own disk and hashes it (MD5) on the same 2 cores.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dumpNar, formatHash, makeHash } from '@gbc/store';
 import { createDataDirStorage } from '../src/storage/data-dir-storage.js';
 import { createNarUploads } from '../src/storage/nar-uploads.js';
 import { createS3Storage } from '../src/storage/s3-storage.js';
 import type { Storage } from '../src/storage/storage.js';
 import { startS3Target } from '../src/storage/testing/s3-target.js';
+import { makeBigNar, type BigNar } from './big-nar.js';
 
 const MiB = 2 ** 20;
-const FILES = 16;
-const FILE_BYTES = 64 * MiB;
 const ROUNDS = Number(process.env.GBC_BENCH_S3_ROUNDS ?? 2);
 
 const work = mkdtempSync(join(tmpdir(), 'gbc-bench-s3-'));
 const target = await startS3Target();
 try {
-  const nar = await makeNar(work);
+  const nar = await makeBigNar(work);
   const dataDir = await createDataDirStorage(join(work, 'data'));
   const s3 = await createS3Storage({
     url: target.url(),
@@ -73,7 +70,7 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-async function receive(storage: Storage, nar: Nar, id: string): Promise<number> {
+async function receive(storage: Storage, nar: BigNar, id: string): Promise<number> {
   const uploads = await createNarUploads({ storage });
   const key = `none/${id}/bench-nar`;
   const started = performance.now();
@@ -89,37 +86,4 @@ async function receive(storage: Storage, nar: Nar, id: string): Promise<number> 
   if (stored.fileSize !== nar.narSize) throw new Error(`stored ${stored.fileSize} bytes`);
   await storage.delete('nar', key);
   return seconds;
-}
-
-interface Nar {
-  readonly file: string;
-  readonly narHash: string;
-  readonly narSize: number;
-}
-
-/** FILES × FILE_BYTES, half random and half text, dumped to a NAR file. */
-async function makeNar(dir: string): Promise<Nar> {
-  const tree = join(dir, 'tree');
-  mkdirSync(tree);
-  const text = Buffer.alloc(MiB / 2, 'gbc object storage benchmark line of text 0123456789\n');
-  for (let f = 0; f < FILES; f++) {
-    const out = createWriteStream(join(tree, `file-${f}`));
-    for (let m = 0; m < FILE_BYTES / MiB; m++) {
-      if (!out.write(randomBytes(MiB / 2))) await new Promise<void>((r) => out.once('drain', () => r()));
-      if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
-    }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  }
-  const file = join(dir, 'big.nar');
-  const out = createWriteStream(file);
-  const hash = createHash('sha256');
-  let narSize = 0;
-  for await (const chunk of dumpNar(tree)) {
-    hash.update(chunk);
-    narSize += chunk.length;
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  rmSync(tree, { recursive: true, force: true });
-  return { file, narHash: formatHash(makeHash('sha256', hash.digest())), narSize };
 }

@@ -4,28 +4,18 @@
 // + `cp FILE` + `sync` of the same NAR in the same round; the coordinator's
 // VmRSS is read from /proc before, during (peak of 50 ms samples) and after.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentClient, CoordinatorClient, encodeDerivationText } from '@gbc/protocol';
-import { dumpNar, formatHash, makeHash } from '@gbc/store';
 import { createCoordinator } from '../src/coordinator/create-coordinator.js';
 import { listen } from '../src/coordinator/listen.js';
 import { silentLogger } from '../src/logger.js';
 import { syntheticDerivation } from '../src/client-api/test-support.js';
+import { BIG_NAR_FILES, makeBigNar } from './big-nar.js';
 
-const FILES = 16;
-const FILE_BYTES = 64 * 2 ** 20;
 const ROUNDS = Number(process.env.GBC_BENCH_UPLOAD_ROUNDS ?? 3);
 const MiB = 2 ** 20;
 
@@ -53,33 +43,6 @@ async function serve(dir: string): Promise<void> {
         .then(() => coordinator.stop())
         .then(() => process.exit(0)),
   );
-}
-
-/** A file tree of FILES × FILE_BYTES, half random and half repetitive (zstd gets about 2:1), dumped to a NAR file. */
-async function makeNar(dir: string): Promise<{ file: string; narHash: string; narSize: number }> {
-  const tree = join(dir, 'tree');
-  mkdirSync(tree);
-  const text = Buffer.alloc(MiB / 2, 'gbc upload benchmark line of fairly repetitive text 0123456789\n');
-  for (let f = 0; f < FILES; f++) {
-    const out = createWriteStream(join(tree, `file-${f}`));
-    for (let m = 0; m < FILE_BYTES / MiB; m++) {
-      if (!out.write(randomBytes(MiB / 2))) await new Promise<void>((r) => out.once('drain', () => r()));
-      if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
-    }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  }
-  const file = join(dir, 'big.nar');
-  const out = createWriteStream(file);
-  const hash = createHash('sha256');
-  let narSize = 0;
-  for await (const chunk of dumpNar(tree)) {
-    hash.update(chunk);
-    narSize += chunk.length;
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  rmSync(tree, { recursive: true, force: true });
-  return { file, narHash: formatHash(makeHash('sha256', hash.digest())), narSize };
 }
 
 function rssOf(pid: number): { rss: number; hwm: number } {
@@ -137,7 +100,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-bench-upload-'));
   let child: Awaited<ReturnType<typeof startChild>> | undefined;
   try {
-    const nar = await makeNar(dir);
+    const nar = await makeBigNar(dir);
     execFileSync('zstd', ['-q', '-3', '-T2', nar.file, '-o', `${nar.file}.zst`]);
     const zstSize = statSync(`${nar.file}.zst`).size;
     mkdirSync(join(dir, 'coordinator'));
@@ -221,7 +184,7 @@ function report(
   const lines = [
     `## Output upload: a 1 GiB NAR over loopback to a coordinator process (\`packages/coordinator-server/bench/upload.bench.ts\`)`,
     '',
-    `${new Date().toISOString().slice(0, 10)}, \`pnpm bench upload\`. NAR of ${FILES} files (${mb(narSize)} MiB, half random, half repetitive text; zstd -3: ${mb(zstSize)} MiB), streamed from a file by AgentClient.uploadOutput to a coordinator (SQLite, data dir on the same disk) in a child process. The coordinator decompresses, parses, hashes, writes, fsyncs and renames. Baseline in the same round: \`sha256sum NAR\` then \`cp NAR copy\` then \`sync copy\`. RSS = the coordinator's VmRSS from /proc (peak of 50 ms samples during the upload). Load average at the end: ${load} (2 cores, shared with other engineers' work).`,
+    `${new Date().toISOString().slice(0, 10)}, \`pnpm bench upload\`. NAR of ${BIG_NAR_FILES} files (${mb(narSize)} MiB, half random, half repetitive text; zstd -3: ${mb(zstSize)} MiB), streamed from a file by AgentClient.uploadOutput to a coordinator (SQLite, data dir on the same disk) in a child process. The coordinator decompresses, parses, hashes, writes, fsyncs and renames. Baseline in the same round: \`sha256sum NAR\` then \`cp NAR copy\` then \`sync copy\`. RSS = the coordinator's VmRSS from /proc (peak of 50 ms samples during the upload). Load average at the end: ${load} (2 cores, shared with other engineers' work).`,
     '',
     '| round | sha256sum+cp+sync | upload none | ratio | upload zstd | RSS before → peak → after (none) | RSS before → peak → after (zstd) | VmHWM |',
     '|---|---|---|---|---|---|---|---|',

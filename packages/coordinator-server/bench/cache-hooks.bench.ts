@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { getRequestListener } from '@hono/node-server';
-import { enqueueEvents, recordOutputMetadata, countPendingEvents } from '@gbc/datastore';
+import { enqueueEvents, countPendingEvents } from '@gbc/datastore';
 import { generateSecretKey } from '@gbc/store';
 import { cacheInfoText, createCacheApp, createCacheIndex } from '../src/cache/cache-app.js';
 import { createCacheListener } from '../src/cache/cache-listener.js';
@@ -16,6 +16,7 @@ import { resolveCacheOptions } from '../src/cache/cache-options.js';
 import { createHookRunner } from '../src/hooks/hook-runner.js';
 import { makeTestDir, openTestCoordinator, removeTestDir } from '../src/hooks/testing/test-coordinator.js';
 import { systemClock } from '../src/clock.js';
+import { recordBenchOutputs } from './bench-outputs.js';
 
 const OUTPUTS = 20_000;
 const REQUESTS = 10_000;
@@ -39,26 +40,7 @@ for (let i = 0; hashes.length < OUTPUTS; i++) {
     hashes.push(h);
   }
 }
-for (let i = 0; i < hashes.length; i += 1000) {
-  await recordOutputMetadata(
-    db,
-    hashes.slice(i, i + 1000).map((h) => ({
-      storePath: `/gnu/store/${h}-bench-output`,
-      narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
-      narSize: 1024,
-      references: [`/gnu/store/${hashes[0]}-bench-output`],
-      deriver: `/gnu/store/${h}-bench-output.drv`,
-      files: [
-        {
-          compression: 'zstd',
-          fileSize: 512,
-          fileHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
-          location: `zstd/${h}-bench-output`,
-        },
-      ],
-    })),
-  );
-}
+await recordBenchOutputs(db, hashes);
 const options = await resolveCacheOptions({ signingKey: generateSecretKey('bench-1') });
 const index = createCacheIndex(tc.ctx, options);
 const front = createCacheListener(tc.ctx, options, index, cacheInfoText(options));

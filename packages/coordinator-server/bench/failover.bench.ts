@@ -18,12 +18,12 @@ import {
   createBuilds,
   openDatastore,
   recordDerivations,
-  recordOutputMetadata,
 } from '@gbc/datastore';
 import type { Datastore } from '@gbc/datastore';
 import { formatSecretKey, generateSecretKey } from '@gbc/store';
 import { fakeDrv, hashPart } from '../src/agent-api/test-support.js';
 import type { ClusterProcessOptions, ClusterProcessReport } from './cluster-process.js';
+import { recordBenchOutputs } from './bench-outputs.js';
 
 const BUILDS = Number(process.env.GBC_BENCH_BUILDS ?? 1_000_000);
 const OUTPUTS = 20_000;
@@ -92,25 +92,7 @@ async function stopAll(): Promise<void> {
 
 async function fillOutputs(ds: Datastore): Promise<string[]> {
   const hashes = Array.from({ length: OUTPUTS }, () => hashPart());
-  for (let i = 0; i < hashes.length; i += 1000)
-    await recordOutputMetadata(
-      ds.db,
-      hashes.slice(i, i + 1000).map((h) => ({
-        storePath: `/gnu/store/${h}-bench-output`,
-        narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
-        narSize: 1024,
-        references: [`/gnu/store/${hashes[0]}-bench-output`],
-        deriver: `/gnu/store/${h}-bench-output.drv`,
-        files: [
-          {
-            compression: 'zstd',
-            fileSize: 512,
-            fileHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
-            location: `zstd/${h}-bench-output`,
-          },
-        ],
-      })),
-    );
+  await recordBenchOutputs(ds.db, hashes);
   return hashes;
 }
 

@@ -15,7 +15,7 @@ import { createAgentApp } from '../agent-api/agent-app.js';
 import { createAgentAuthenticator } from '../agent-api/agent-auth.js';
 import type { AgentAuthOptions } from '../agent-api/agent-auth.js';
 import { createFetchBuildsListener } from '../agent-api/fetch-builds-listener.js';
-import type { FrontHandler } from '../http/front-handler.js';
+import type { FrontHandler, RequestObserver } from '../http/front-handler.js';
 import {
   cacheInfoText,
   createCacheApp,
@@ -84,13 +84,14 @@ export interface Coordinator {
   readonly agentApp: Hono;
   /** The binary cache alone, for a port of its own. */
   readonly cacheApp: Hono;
-  /** The cache's fast path (narinfos, NARs) in front of the agent port's and the cache port's apps (listen.ts). */
-  readonly cacheListeners: {
+  /**
+   * The fast paths in front of each port's apps (listen.ts): on the agent port
+   * fetch-builds' then the cache's (narinfos, NARs); on the cache port the cache's.
+   */
+  readonly fronts: {
     readonly agentPort: FrontHandler;
     readonly cachePort: FrontHandler;
   };
-  /** fetch-builds' fast path in front of the agent port's apps (listen.ts). */
-  readonly fetchBuildsListener: FrontHandler;
   /** The hook runner and the metrics (engineer M's hooks/attach.ts). */
   readonly observed: HooksAndMetrics;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
@@ -181,17 +182,25 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     });
     observeUpload = (u) => observed.metrics.observeUpload(u);
     const cacheInfo = cacheInfoText(cacheOptions);
-    const cacheListeners = {
-      // The agent port's requests are counted in the metrics, whichever path answers them.
-      agentPort: createCacheListener(context, cacheOptions, narInfos, cacheInfo, (...r) =>
-        observed.metrics.observeRequest(...r),
-      ),
+    // The agent port's requests are counted in the metrics, whichever path answers them.
+    const observeRequest: RequestObserver = (...r) => observed.metrics.observeRequest(...r);
+    const fetchBuildsFront = createFetchBuildsListener(context, agentAuth, {
+      serving: () => cluster === undefined || cluster.scheduler.serving(),
+      observe: observeRequest,
+    });
+    const agentPortCacheFront = createCacheListener(
+      context,
+      cacheOptions,
+      narInfos,
+      cacheInfo,
+      observeRequest,
+    );
+    const agentPortFront: FrontHandler = (req, res) =>
+      fetchBuildsFront(req, res) || agentPortCacheFront(req, res);
+    const fronts = {
+      agentPort: agentPortFront,
       cachePort: createCacheListener(context, cacheOptions, narInfos, cacheInfo),
     };
-    const fetchBuildsListener = createFetchBuildsListener(context, agentAuth, {
-      serving: () => cluster === undefined || cluster.scheduler.serving(),
-      observe: (...r) => observed.metrics.observeRequest(...r),
-    });
     const clientApp = createClientApp(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
     let sweep: UploadSweep | undefined;
@@ -219,8 +228,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       context,
       scheduler,
       cacheApp,
-      cacheListeners,
-      fetchBuildsListener,
+      fronts,
       observed,
       cluster,
       clientApp: clientApp as unknown as Hono,

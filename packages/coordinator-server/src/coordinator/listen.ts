@@ -4,8 +4,8 @@
 // `metricsUrl` (the agent port then has no /metrics). Port 0 picks a free port;
 // the bound ports are returned. Each listener has the timeouts of
 // request-timeouts.ts: a long upload that keeps making progress is never cut.
-// The agent and cache ports answer narinfos and NARs through the cache's fast
-// path (cache/cache-listener.ts) before Hono.
+// The agent and cache ports answer through the coordinator's fast paths
+// (`coordinator.fronts`: fetch-builds, narinfos, NARs) before Hono.
 import type { AddressInfo } from 'node:net';
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { serve } from '@hono/node-server';
@@ -64,14 +64,14 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
     const agent = await open(
       coordinator.agentApp.fetch,
       options.agentUrl ?? cfg.agentUrl,
-      firstOf(coordinator.fetchBuildsListener, coordinator.cacheListeners.agentPort),
+      coordinator.fronts.agentPort,
     );
     const client = await open(coordinator.clientApp.fetch, options.clientUrl ?? cfg.clientUrl);
     const cacheUrl = options.cacheUrl ?? cfg.cacheUrl;
     const cache =
       cacheUrl === undefined
         ? undefined
-        : await open(coordinator.cacheApp.fetch, cacheUrl, coordinator.cacheListeners.cachePort);
+        : await open(coordinator.cacheApp.fetch, cacheUrl, coordinator.fronts.cachePort);
     const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
     const metrics =
       metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
@@ -130,11 +130,6 @@ function withFront(front: FrontHandler | undefined): typeof createServer {
       front === undefined ? listener : (req, res) => front(req, res) || void listener(req, res),
     );
   return make as typeof createServer;
-}
-
-/** Listeners tried in turn: the first that answers (returns true) ends the request's way. */
-function firstOf(...listeners: FrontHandler[]): FrontHandler {
-  return (req, res) => listeners.some((l) => l(req, res));
 }
 
 function closeServer(server: ServerType): Promise<void> {

@@ -49,9 +49,9 @@ async function startProcess(place: TestPlace): Promise<Running> {
   return r;
 }
 
-/** Waits for `check` to hold (polling; bounded). */
+/** Waits for `check` to hold (polling; bounded at ~2 minutes, which only a hang reaches). */
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 2400; i++) {
     const v = await check();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 50));

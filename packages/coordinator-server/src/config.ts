@@ -61,6 +61,12 @@ export interface CoordinatorConfig {
    * UUID and name). Default: on the agent port.
    */
   readonly metricsUrl?: string;
+  /**
+   * Where the web dashboard is also served, read-only and without a login, on
+   * an address of its own (`listen`): whoever reaches it sees what a read-only
+   * client token sees, logs included, and can change nothing. Default: none.
+   */
+  readonly dashboardUrl?: string;
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Default: JSON lines on standard error at `info`. */
@@ -109,6 +115,7 @@ export interface ResolvedConfig {
   readonly clientUrl: string;
   readonly cacheUrl: string | undefined;
   readonly metricsUrl: string | undefined;
+  readonly dashboardUrl: string | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly cwd: string;
@@ -145,6 +152,7 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     clientUrl: config.clientUrl ?? 'http://127.0.0.1:8746',
     cacheUrl: config.cacheUrl,
     metricsUrl: config.metricsUrl,
+    dashboardUrl: config.dashboardUrl,
     clock: config.clock ?? systemClock,
     logger: config.logger ?? createJsonLogger('info'),
     cwd,

@@ -60,6 +60,12 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
             'Serve /metrics on this address instead of the agent address (its gauges name every agent)',
           requiresArg: true,
         },
+        'dashboard-communication': {
+          type: 'string',
+          describe:
+            'Also serve the web dashboard read-only on this address, without a login (whoever reaches it sees what a read-only token sees, logs included)',
+          requiresArg: true,
+        },
         'allocation-strategy': {
           type: 'string',
           default: 'basic',
@@ -183,6 +189,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         clientUrl: a['client-communication'],
         ...(a['cache-communication'] === undefined ? {} : { cacheUrl: a['cache-communication'] }),
         ...(a['metrics-communication'] === undefined ? {} : { metricsUrl: a['metrics-communication'] }),
+        ...(a['dashboard-communication'] === undefined ? {} : { dashboardUrl: a['dashboard-communication'] }),
         storeDir: a['store-dir'],
         ...(a['lease-seconds'] === undefined ? {} : { leaseSeconds: a['lease-seconds'] }),
         substituteUrls: a['substitute-url'] ?? [],
@@ -211,12 +218,16 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
               clientUrl: listening.clientUrl,
               cacheUrl: listening.cacheUrl,
               metricsUrl: listening.metricsUrl,
+              dashboardUrl: listening.dashboardUrl,
               pid: process.pid,
             },
             () =>
               `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}` +
               (listening.cacheUrl === undefined ? '' : `, binary cache also on ${listening.cacheUrl}`) +
-              (listening.metricsUrl === undefined ? '' : `, metrics on ${listening.metricsUrl}`),
+              (listening.metricsUrl === undefined ? '' : `, metrics on ${listening.metricsUrl}`) +
+              (listening.dashboardUrl === undefined
+                ? ''
+                : `, read-only dashboard on ${listening.dashboardUrl}`),
           );
           const signal = await stopped.promise;
           out.note(`gbc coordinator: ${signal}, stopping`);
@@ -245,6 +256,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'client-communication': string;
   readonly 'cache-communication'?: string;
   readonly 'metrics-communication'?: string;
+  readonly 'dashboard-communication'?: string;
   readonly 'allocation-strategy': string;
   readonly 'data-dir': string;
   readonly storage?: string;

@@ -2,7 +2,8 @@
 // `gbc coordinator`: `gbc agent password list|revoke` and `gbc dynamic-auth
 // list|revoke` (item 2) never print a secret, and what they revoke is refused
 // on the agent port from the next call on; `--metrics-communication` (item 7)
-// takes /metrics, which names every agent, off the agent port.
+// takes /metrics, which names every agent, off the agent port;
+// `--dashboard-communication` serves the dashboard read-only, without a login.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,8 @@ beforeAll(async () => {
     'http://127.0.0.1:0',
     '--metrics-communication',
     'http://127.0.0.1:0',
+    '--dashboard-communication',
+    'http://127.0.0.1:0',
     '--log-level',
     'warn',
   ]);
@@ -63,6 +66,18 @@ describe('gbc credential administration and metrics address', () => {
       const own = await fetch(`${coordinator.metricsUrl!}/metrics`);
       expect(own.status).toBe(200);
       expect(await own.text()).toContain('gbc_agents');
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'serves the dashboard read-only on --dashboard-communication, without a login',
+    async () => {
+      const page = await fetch(`${coordinator.dashboardUrl!}/ui/agents`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('read-only view');
+      const post = await fetch(`${coordinator.dashboardUrl!}/ui/login`, { method: 'POST', body: 'token=x' });
+      expect(post.status).toBe(405);
     },
     PROCESS_TIMEOUT,
   );

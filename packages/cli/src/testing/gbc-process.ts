@@ -84,6 +84,8 @@ export interface CoordinatorProcess {
   readonly cacheUrl?: string;
   /** Where metrics listen, with `--metrics-communication`. */
   readonly metricsUrl?: string;
+  /** Where the read-only dashboard listens, with `--dashboard-communication`. */
+  readonly dashboardUrl?: string;
   readonly pid: number;
   /** Sends SIGTERM and resolves to the exit code. */
   stop(): Promise<number>;
@@ -117,6 +119,7 @@ export async function startCoordinator(
         agentUrl: string;
         cacheUrl?: string;
         metricsUrl?: string;
+        dashboardUrl?: string;
         pid: number;
       };
       return {

@@ -1,6 +1,7 @@
 // The client API as one Hono app: every client-port route of @gbc/protocol's
 // table, behind bearer-token authentication (src/client-auth/).
-// The coordinator mounts it on the client listener; tests call `app.request()`.
+// The coordinator mounts it on the client listener (and the read-only
+// dashboard, when asked, on an address of its own); tests call `app.request()`.
 import { Hono } from 'hono';
 import { createClientAuth } from '../client-auth/client-auth.js';
 import { mountClientTokenRoutes } from '../client-auth/token-routes.js';
@@ -15,13 +16,25 @@ import { mountEventsRoute } from './events-route.js';
 import { mountLogRoute } from './log-route.js';
 import { mountRetentionRoute } from '../retention/retention-route.js';
 import { mountSubmissionRoutes } from './submission-routes.js';
-import { mountWebDashboard } from '../web/web-app.js';
+import { createReadOnlyDashboard, mountWebDashboard } from '../web/web-app.js';
+
+/** The client app and the read-only dashboard that reads through it. */
+export interface ClientApps {
+  readonly clientApp: Hono<{ Variables: object }>;
+  /** The dashboard alone and read-only, for an address of its own (`dashboardUrl`). */
+  readonly dashboardApp: Hono;
+}
 
 /** Creates the client app over `ctx`; see the file header and {@link ClientAppOptions}. */
 export function createClientApp(
   ctx: CoordinatorContext,
   options: ClientAppOptions = {},
 ): Hono<{ Variables: object }> {
+  return createClientApps(ctx, options).clientApp;
+}
+
+/** The client app and, reading through it, the read-only dashboard. */
+export function createClientApps(ctx: CoordinatorContext, options: ClientAppOptions = {}): ClientApps {
   const app = new Hono<{ Variables: object }>();
   app.onError(createErrorHandler(ctx.logger));
   app.notFound(notFoundHandler);
@@ -38,5 +51,8 @@ export function createClientApp(
   mountEventsRoute(app, ctx, options.keepAliveMs, options.eventBufferBytes);
   mountClientTokenRoutes(app, ctx, auth);
   mountRetentionRoute(app, ctx);
-  return app;
+  return {
+    clientApp: app,
+    dashboardApp: createReadOnlyDashboard(ctx, auth, (request) => app.fetch(request)),
+  };
 }

@@ -1,7 +1,9 @@
 // Client API authentication through app.request() on a real datastore (SQLite
 // file and PostgreSQL): open without tokens, the bootstrap rule, 401 without
 // or with a wrong or revoked token, 403 for a read-only token on write routes,
-// nothing changed by a refused request, the verdict cache, `required` mode.
+// nothing changed by a refused request, the verdict cache, `required` mode,
+// and the read-only dashboard's in-process requests (read, never write).
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuild } from '@gbc/datastore';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
@@ -9,6 +11,7 @@ import type { ManualClock } from '../clock.js';
 import { createTestPlace, fakeDrv, submit } from '../agent-api/test-support.js';
 import type { TestPlace } from '../agent-api/test-support.js';
 import { clientCall, startControlled } from '../limits/test-support.js';
+import { createClientAuth } from './client-auth.js';
 import { createClientToken, listClientTokens } from './client-tokens.js';
 
 const code = async (res: Response): Promise<string> =>
@@ -161,6 +164,36 @@ describe('client auth required by configuration', () => {
       expect((await clientCall(c, 'GET', '/builds')).status).toBe(401);
       const { secret } = await createClientToken(c.context.datastore.db, { name: 'first', scope: 'read' });
       expect((await clientCall(c, 'GET', '/builds', secret)).status).toBe(200);
+    } finally {
+      await c.stop();
+      place.remove();
+    }
+  });
+});
+
+describe("the read-only dashboard's in-process requests", () => {
+  it('read without a token, never write (even while auth is off), and admit only the very request marked', async () => {
+    const place = createTestPlace('sqlite');
+    const { c } = await startControlled(place);
+    try {
+      const auth = createClientAuth(c.context);
+      const app = new Hono();
+      app.use('*', auth.middleware);
+      app.get('/builds', (ctx) => ctx.text('read'));
+      app.post('/build/:uuid/cancel', (ctx) => ctx.text('written'));
+      const cancel = () => new Request('http://x/build/b/cancel', { method: 'POST' });
+      // Auth off: an ordinary request may write; the dashboard's may not.
+      expect((await app.fetch(cancel())).status).toBe(200);
+      const refused = await app.fetch(auth.admitAsReader(cancel()));
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain('read-only dashboard');
+      // Auth on: the dashboard's read needs no token; a request like it, not marked, does.
+      await createClientToken(c.context.datastore.db, { name: 'on', scope: 'read-write' });
+      auth.invalidate();
+      const read = new Request('http://x/builds');
+      expect((await app.fetch(new Request(read))).status).toBe(401);
+      expect(await (await app.fetch(auth.admitAsReader(read))).text()).toBe('read');
+      expect((await app.fetch(auth.admitAsReader(cancel()))).status).toBe(403);
     } finally {
       await c.stop();
       place.remove();

@@ -7,7 +7,9 @@
 // request never reaches its handler, so it changes nothing. Verdicts (and
 // whether auth is on) are cached for `clientTokenCacheMs`: a token revoked by
 // another process stops working within that time, one revoked through this
-// app at once.
+// app at once. Requests the read-only dashboard makes in process (and only
+// those: a request from the network is never in the set) are admitted as a
+// reader without a token, and refused every write, even while auth is off.
 import type { MiddlewareHandler } from 'hono';
 import { verifyClientToken } from '@gbc/datastore';
 import type { ClientToken as TokenRecord } from '@gbc/datastore';
@@ -23,6 +25,12 @@ export interface ClientAuth {
   enabled(): Promise<boolean>;
   /** Forgets cached verdicts (after a token was created or revoked). */
   invalidate(): void;
+  /**
+   * Admits `request`, made in this process by the read-only dashboard, as a
+   * reader without a token: it may read what a read-only token may, and
+   * nothing that changes state. Returns `request`.
+   */
+  admitAsReader(request: Request): Request;
 }
 
 type Ctx = Pick<CoordinatorContext, 'datastore' | 'config' | 'clock'>;
@@ -35,6 +43,8 @@ export function createClientAuth(ctx: Ctx): ClientAuth {
   const ttl = ctx.config.clientTokenCacheMs;
   let on: { value: boolean; until: number } | undefined;
   const verdicts = new Map<string, { record: TokenRecord | undefined; until: number }>();
+  // Weak: a request is forgotten with its last reference; the network cannot add to it.
+  const readers = new WeakSet<Request>();
 
   async function enabled(): Promise<boolean> {
     if (ctx.config.clientAuth === 'required') return true;
@@ -57,6 +67,16 @@ export function createClientAuth(ctx: Ctx): ClientAuth {
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const access = requiredAccess(c.req.method, c.req.path);
+    if (readers.has(c.req.raw)) {
+      if (access !== 'client-write') return next();
+      return refuse(
+        c,
+        new HttpError(
+          'forbidden',
+          `${c.req.method} ${c.req.path} changes state; the read-only dashboard cannot`,
+        ),
+      );
+    }
     if (access === 'none' || !(await enabled())) return next();
     const header = c.req.header('authorization');
     const secret = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
@@ -89,6 +109,10 @@ export function createClientAuth(ctx: Ctx): ClientAuth {
     invalidate() {
       on = undefined;
       verdicts.clear();
+    },
+    admitAsReader(request) {
+      readers.add(request);
+      return request;
     },
   };
 }

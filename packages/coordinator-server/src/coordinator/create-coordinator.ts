@@ -26,7 +26,7 @@ import {
 } from '../cache/index.js';
 import { attachHooksAndMetrics, type HooksAndMetrics, type HooksAndMetricsOptions } from '../hooks/attach.js';
 import type { CacheOptions } from '../cache/index.js';
-import { createClientApp } from '../client-api/index.js';
+import { createClientApps } from '../client-api/index.js';
 import type { ClientAppOptions } from '../client-api/index.js';
 import { resolveConfig } from '../config.js';
 import { retentionRunner } from '../retention/retention-runner.js';
@@ -84,6 +84,8 @@ export interface Coordinator {
   readonly agentApp: Hono;
   /** The binary cache alone, for a port of its own. */
   readonly cacheApp: Hono;
+  /** The web dashboard alone and read-only, for an address of its own (`dashboardUrl`). */
+  readonly dashboardApp: Hono;
   /**
    * The fast paths in front of each port's apps (listen.ts): on the agent port
    * fetch-builds' then the cache's (narinfos, NARs); on the cache port the cache's.
@@ -201,7 +203,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       agentPort: agentPortFront,
       cachePort: createCacheListener(context, cacheOptions, narInfos, cacheInfo),
     };
-    const clientApp = createClientApp(context, options.client ?? {});
+    const { clientApp, dashboardApp } = createClientApps(context, options.client ?? {});
     let loop: LeaseLoop | undefined;
     let sweep: UploadSweep | undefined;
     let stopped = false;
@@ -228,6 +230,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       context,
       scheduler,
       cacheApp,
+      dashboardApp,
       fronts,
       observed,
       cluster,

@@ -1,7 +1,8 @@
 // Serves a coordinator's apps over HTTP with @hono/node-server: the agent app
 // (with the binary cache) on `agentUrl`, the client app on `clientUrl`, and,
 // when asked, the binary cache alone on `cacheUrl` and `GET /metrics` alone on
-// `metricsUrl` (the agent port then has no /metrics). Port 0 picks a free port;
+// `metricsUrl` (the agent port then has no /metrics), and the read-only
+// dashboard alone on `dashboardUrl`. Port 0 picks a free port;
 // the bound ports are returned. Each listener has the timeouts of
 // request-timeouts.ts: a long upload that keeps making progress is never cut.
 // The agent and cache ports answer through the coordinator's fast paths
@@ -24,6 +25,8 @@ export interface ListenOptions {
   readonly cacheUrl?: string;
   /** `GET /metrics` on a port of its own; only honoured when the coordinator was created with a `metricsUrl` (which decides that the agent port does not serve it). */
   readonly metricsUrl?: string;
+  /** The read-only dashboard on an address of its own. */
+  readonly dashboardUrl?: string;
   /** Headers and body-idle timeouts (defaults 60 s and 120 s); no bound on a whole request. */
   readonly timeouts?: RequestTimeouts;
 }
@@ -41,12 +44,15 @@ export interface Listening {
   /** Where metrics listen on their own port, when they do. */
   readonly metricsUrl?: string;
   readonly metricsPort?: number;
+  /** Where the read-only dashboard listens, when it does. */
+  readonly dashboardUrl?: string;
+  readonly dashboardPort?: number;
   /** Stops accepting connections and closes the open ones. */
   close(): Promise<void>;
 }
 
 /**
- * Starts both listeners; defaults come from the coordinator's configuration.
+ * Starts the listeners; defaults come from the coordinator's configuration.
  * Refuses (ClientAuthError `unauthenticated-exposure`, before binding anything)
  * a client URL beyond loopback while client auth is off, unless
  * `allowUnauthenticatedClients` is set.
@@ -75,6 +81,9 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
     const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
     const metrics =
       metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
+    const dashboardUrl = options.dashboardUrl ?? cfg.dashboardUrl;
+    const dashboard =
+      dashboardUrl === undefined ? undefined : await open(coordinator.dashboardApp.fetch, dashboardUrl);
     // Other processes on the same PostgreSQL forward fetch-builds here while this one schedules.
     coordinator.advertise({ agentUrl: agent.url, clientUrl: client.url });
     return {
@@ -84,6 +93,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
       clientPort: client.port,
       ...(cache === undefined ? {} : { cacheUrl: cache.url, cachePort: cache.port }),
       ...(metrics === undefined ? {} : { metricsUrl: metrics.url, metricsPort: metrics.port }),
+      ...(dashboard === undefined ? {} : { dashboardUrl: dashboard.url, dashboardPort: dashboard.port }),
       close: async () => {
         await Promise.all(servers.map(closeServer));
       },

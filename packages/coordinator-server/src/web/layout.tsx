@@ -77,7 +77,12 @@ export function Page(props: PageProps) {
 }
 
 function Who({ session }: { session: Session }) {
-  if (session.tokenName === null) return <p class="who">client auth is off: everyone may act</p>;
+  if (session.tokenName === null)
+    return (
+      <p class="who">
+        {session.scope === 'read' ? 'read-only view' : 'client auth is off: everyone may act'}
+      </p>
+    );
   return (
     <form class="who" method="post" action={`${WEB_BASE}/logout`}>
       <span>

@@ -140,6 +140,10 @@ describe('gbc against a coordinator it started', () => {
       );
       expect(showText.stdout).toMatch(new RegExp(`derivation\\s+${drvs.top.replace(/[.]/g, '\\.')}`));
       expect(json<Build>(priorityRun).priority).toBe(9);
+      const urgent = json<{ builds: Build[] }>(
+        await gbc(['builds', 'list', '--json', '--tag', 'suite=cli', '--priority-min', '6']),
+      );
+      expect(urgent.builds.map((b) => b.uuid)).toEqual([ids[1]]);
       const re = json<{ builds: Array<{ uuid: string; created: boolean }> }>(again);
       expect(re.builds).toEqual([expect.objectContaining({ uuid: ids[0], created: false })]);
       // A build for the same outputs exists (the one just submitted): nothing new.

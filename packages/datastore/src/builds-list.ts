@@ -28,6 +28,8 @@ export interface BuildFilter {
   readonly priorityMax?: number;
   /** Created strictly after this time (ms). */
   readonly createdAfter?: number;
+  /** Created strictly before this time (ms). */
+  readonly createdBefore?: number;
   /** Derivation path. */
   readonly derivationPath?: string;
   /** Page size, 1–1000. Default 100. */
@@ -97,6 +99,7 @@ function conditions(filter: BuildFilter): RawBuilder<SqlBool>[] {
   if (filter.priorityMin !== undefined) out.push(sql<SqlBool>`b.priority >= ${filter.priorityMin}`);
   if (filter.priorityMax !== undefined) out.push(sql<SqlBool>`b.priority <= ${filter.priorityMax}`);
   if (filter.createdAfter !== undefined) out.push(sql<SqlBool>`b.created_at > ${filter.createdAfter}`);
+  if (filter.createdBefore !== undefined) out.push(sql<SqlBool>`b.created_at < ${filter.createdBefore}`);
   if (filter.derivationPath !== undefined) out.push(sql<SqlBool>`d.path = ${filter.derivationPath}`);
   for (const tag of filter.tags ?? []) out.push(sql<SqlBool>`exists (${tagQuery(tag)})`);
   for (const tag of filter.notTags ?? []) out.push(sql<SqlBool>`not exists (${tagQuery(tag)})`);

@@ -184,6 +184,9 @@ describe.each(DIALECTS)('builds on %s', (dialect) => {
     expect(await all({ tags: [{ key: 'suite', value: 'list' }], createdAfter: 10_020 })).toEqual(
       expected((i) => i > 20),
     );
+    expect(
+      await all({ tags: [{ key: 'suite', value: 'list' }], createdAfter: 10_002, createdBefore: 10_007 }),
+    ).toEqual(expected((i) => i > 2 && i < 7));
     await cancelBuild(ctx.store.db, made[3]!.id);
     expect(await all({ tags: [{ key: 'suite', value: 'list' }], states: ['canceled'] })).toEqual([
       made[3]!.id,

@@ -19,6 +19,8 @@ interface ListArgs {
   readonly tag?: string[];
   readonly 'created-after'?: string;
   readonly 'created-before'?: string;
+  readonly 'priority-min'?: number;
+  readonly 'priority-max'?: number;
   readonly blocked?: boolean;
   readonly limit?: number;
   readonly cursor?: string;
@@ -53,6 +55,16 @@ export function buildsCommand(ctx: CommandContext): CommandModule {
               })
               .option('created-after', { type: 'string', requiresArg: true })
               .option('created-before', { type: 'string', requiresArg: true })
+              .option('priority-min', {
+                type: 'number',
+                describe: 'Only builds of at least this priority',
+                requiresArg: true,
+              })
+              .option('priority-max', {
+                type: 'number',
+                describe: 'Only builds of at most this priority',
+                requiresArg: true,
+              })
               .option('blocked', {
                 type: 'boolean',
                 describe: 'Only builds blocked by a failed dependency (or, with --no-blocked, not blocked)',
@@ -75,6 +87,8 @@ export function buildsCommand(ctx: CommandContext): CommandModule {
               tag: a.tag,
               createdAfter: a['created-after'],
               createdBefore: a['created-before'],
+              priorityMin: a['priority-min'],
+              priorityMax: a['priority-max'],
               blocked: a.blocked,
               limit: a.limit,
               cursor: a.cursor,

@@ -22,10 +22,8 @@ export function mountBuildRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
       db,
       page.builds.filter((b) => b.state === 'allocated' || b.state === 'started').map((b) => b.id),
     );
-    const createdBefore = query.createdBefore === undefined ? undefined : Date.parse(query.createdBefore);
     // Filters the datastore does not index are applied to the page: a page may then hold fewer than `limit` builds.
     const builds = page.builds
-      .filter((b) => createdBefore === undefined || b.createdAt < createdBefore)
       .filter((b) => query.blocked === undefined || (b.blockedBy !== null) === query.blocked)
       .filter((b) => query.agent === undefined || agents.get(b.id) === query.agent.toLowerCase())
       .map((b) => toBuildView(b, agents.get(b.id) ?? null));
@@ -99,6 +97,9 @@ function toFilter(q: ListBuildsQuery): BuildFilter {
       return { key: t.slice(0, at), value: t.slice(at + 1) };
     }),
     createdAfter: q.createdAfter === undefined ? undefined : Date.parse(q.createdAfter),
+    createdBefore: q.createdBefore === undefined ? undefined : Date.parse(q.createdBefore),
+    priorityMin: q.priorityMin,
+    priorityMax: q.priorityMax,
     limit: q.limit,
     after: q.cursor ?? null,
   };

@@ -177,6 +177,27 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
       await t.request(`/builds?derivation=${encodeURIComponent(a.path)}&state=failed&state=succeeded`)
     ).json()) as { builds: Build[] };
     expect(byDrv.builds.map((bb) => bb.uuid)).toEqual([ids.a]);
+    const uuids = async (query: string) =>
+      ((await (await t.request(`/builds?${query}`)).json()) as { builds: Build[] }).builds.map(
+        (bb) => bb.uuid,
+      );
+    expect(await uuids('priorityMin=1')).toEqual([ids.b]);
+    expect(await uuids('priorityMax=0')).toEqual([ids.x, ids.a]);
+    expect(await uuids('priorityMin=-5&priorityMax=3&tag=job=one')).toEqual([ids.b, ids.a]);
+    // Time bounds are applied by the datastore, not to a page: no empty page that points at more.
+    const old = (await (await t.request('/builds?createdBefore=2000-01-01T00:00:00Z&limit=1')).json()) as {
+      builds: Build[];
+      nextCursor: string | null;
+    };
+    expect(old).toEqual({ builds: [], nextCursor: null });
+    expect(await uuids('createdBefore=2999-01-01T00:00:00Z&limit=2')).toEqual([ids.x, ids.b]);
+    for (const bad of [
+      'priorityMin=high',
+      'priorityMin=1.5',
+      'priorityMax=99999999999',
+      'createdBefore=soon',
+    ])
+      expect((await t.request(`/builds?${bad}`)).status, bad).toBe(400);
     expect((await t.request('/builds?state=bogus')).status).toBe(400);
     expect((await t.request('/builds?cursor=garbage')).status).toBe(400);
     expect((await t.request('/builds?limit=5000')).status).toBe(400);

@@ -19,6 +19,8 @@ export const LIST_PARAMS = [
   'tag',
   'createdAfter',
   'createdBefore',
+  'priorityMin',
+  'priorityMax',
   'blocked',
   'limit',
   'cursor',
@@ -76,6 +78,8 @@ function Filters({ query }: { query: URLSearchParams }) {
       {text('agent', 'Agent UUID')}
       {text('createdAfter', 'Created after', '2026-12-01T00:00:00Z')}
       {text('createdBefore', 'Created before', '2026-12-31T00:00:00Z')}
+      {text('priorityMin', 'Priority at least', '0')}
+      {text('priorityMax', 'Priority at most')}
       <label>
         Blocked by a failure
         <select name="blocked">

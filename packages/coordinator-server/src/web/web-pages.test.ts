@@ -2,6 +2,7 @@
 // file and PostgreSQL), client auth off: each page renders what the client
 // API answers, the builds list filters and pages like `gbc builds list`, a
 // build's page shows why it waits and its inputs, the assets are its own.
+import { getBuild } from '@gbc/datastore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../clock.js';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
@@ -78,6 +79,20 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard pages on %s', (dialect
     expect(second).not.toContain('rel="next"');
     const started = await (await browser.get('/ui/builds?state=started')).text();
     expect(uuidsOf(started)).toEqual([running]);
+    // Priority and time, as `gbc builds list --priority-min/--created-after/--created-before`.
+    const raised = await c.clientApp.request(`/build/${tagged[1]!}/update-priority`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ priority: 7 }),
+    });
+    expect(raised.status).toBe(200);
+    const urgent = await (await browser.get('/ui/builds?tag=jobset%3Dweb&priorityMin=5&priorityMax=')).text();
+    expect(uuidsOf(urgent)).toEqual([tagged[1]]);
+    expect(urgent).toContain('name="priorityMin" value="5"');
+    const at = async (i: number) =>
+      new Date((await getBuild(c.context.datastore.db, tagged[i]!))!.createdAt).toISOString();
+    const window = `createdAfter=${await at(0)}&createdBefore=${await at(2)}`;
+    expect(uuidsOf(await (await browser.get(`/ui/builds?${window}`)).text())).toEqual([tagged[1]]);
   });
 
   it('shows a refused filter beside the form', async () => {

@@ -5,6 +5,7 @@ import {
   booleanQuerySchema,
   derivationPathSchema,
   limitQuerySchema,
+  priorityQuerySchema,
   prioritySchema,
   repeated,
   storePathSchema,
@@ -154,6 +155,10 @@ export const listBuildsQuerySchema = z.object({
   tag: repeated(tagFilterSchema),
   createdAfter: timestampSchema.optional(),
   createdBefore: timestampSchema.optional(),
+  /** Priority at least this. */
+  priorityMin: priorityQuerySchema.optional(),
+  /** Priority at most this. */
+  priorityMax: priorityQuerySchema.optional(),
   limit: limitQuerySchema,
   /** An opaque cursor from a previous page's `nextCursor`. */
   cursor: z.string().max(512).optional(),

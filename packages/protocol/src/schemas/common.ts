@@ -128,6 +128,9 @@ export const rowIdParamSchema = z
 /** A page limit in a query string: 1 to 1000, default 100. */
 export const limitQuerySchema = z.coerce.number().int().min(1).max(1000).default(100);
 
+/** A build priority in a query string (text of an integer in the range of {@link prioritySchema}). */
+export const priorityQuerySchema = z.coerce.number().int().min(-2147483648).max(2147483647);
+
 /** A boolean in a query string: `true`/`1` or `false`/`0` (a client may pass a boolean; it is sent as text). */
 export const booleanQuerySchema = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])

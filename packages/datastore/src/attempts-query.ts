@@ -1,5 +1,7 @@
-// Reads attempts: the open ones (to resume leases after a restart) and those of a build.
+// Reads attempts: the open ones (to resume leases after a restart), those of
+// a build, and an agent's most recent finished ones.
 import { attemptColumns, toAttempt } from './attempt-rows.js';
+import { InvalidInputError } from './errors.js';
 import type { Db } from './transaction.js';
 import type { Attempt } from './types.js';
 
@@ -14,6 +16,36 @@ export async function listOpenAttempts(db: Db, agentId?: string): Promise<Attemp
     .orderBy('a.id')
     .execute();
   return rows.map(toAttempt);
+}
+
+/** A finished attempt of an agent, with what its build was. */
+export interface EndedAttempt extends Attempt {
+  readonly endedAt: number;
+  readonly derivationPath: string;
+  readonly system: string;
+}
+
+/** The `limit` (1–1000) most recently allocated finished attempts of `agentId`, newest first. */
+export async function listEndedAttempts(db: Db, agentId: string, limit: number): Promise<EndedAttempt[]> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new InvalidInputError('invalid-input', `limit must be an integer from 1 to 1000, got ${limit}`);
+  // Walks attempts_ended_agent (agent_id, id) backwards.
+  const rows = await db
+    .selectFrom('attempts as a')
+    .innerJoin('builds as b', 'b.id', 'a.build_id')
+    .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+    .select([...attemptColumns, 'd.path as derivation_path', 'b.system'])
+    .where('a.agent_id', '=', agentId)
+    .where('a.ended_at', 'is not', null)
+    .orderBy('a.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    ...toAttempt(r),
+    endedAt: r.ended_at!, // selected where not null
+    derivationPath: r.derivation_path,
+    system: r.system,
+  }));
 }
 
 /** One attempt by id, or undefined. */

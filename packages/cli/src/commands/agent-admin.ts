@@ -77,6 +77,9 @@ export function agentAdminCommands(ctx: CommandContext): (y: Argv) => Argv {
                 `status      ${r.status === null ? 'never reported' : `load ${r.status.load1} at ${r.status.reportedAt}`}`,
                 ...r.allocatedBuilds.map((b) => `allocated   ${b}`),
                 ...r.startedBuilds.map((b) => `started     ${b}`),
+                ...r.recentAttempts.map(
+                  (t) => `finished    ${t.build} ${t.result ?? 'ended'} at ${t.endedAt} ${t.derivation}`,
+                ),
               ].join('\n'),
             );
         }),

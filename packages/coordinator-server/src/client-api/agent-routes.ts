@@ -10,6 +10,7 @@ import {
   listAgentPasswords,
   listAgents,
   listDynamicAuthTokens,
+  listEndedAttempts,
   listOpenAttempts,
   revokeAgentPassword,
   revokeDynamicAuthTokenSessions,
@@ -17,13 +18,13 @@ import {
   setAgentTags,
 } from '@gbc/datastore';
 import type { Agent as StoredAgent } from '@gbc/datastore';
-import { agentAdminRoutes, agentStatusSchema } from '@gbc/protocol';
+import { AGENT_RECENT_ATTEMPTS, agentAdminRoutes, agentStatusSchema } from '@gbc/protocol';
 import type { Agent, AgentStatus } from '@gbc/protocol';
 import type { Hono } from 'hono';
 import type { CoordinatorContext } from '../context.js';
 import { notFound } from '../http/http-error.js';
 import { mountRoute } from '../http/validate.js';
-import { iso } from './build-view.js';
+import { iso, isoOrNull } from './build-view.js';
 
 /** An agent as the protocol shows it; a status that does not read as one is shown as null. */
 export function toAgentView(a: StoredAgent): Agent {
@@ -84,11 +85,25 @@ export function mountAgentRoutes(app: Hono<{ Variables: object }>, ctx: Coordina
 
   mountRoute(app, agentAdminRoutes.getAgent, async (c, { params }) => {
     const agent = await found(params.uuid);
-    const open = await listOpenAttempts(db, agent.id);
+    const [open, ended] = await Promise.all([
+      listOpenAttempts(db, agent.id),
+      listEndedAttempts(db, agent.id, AGENT_RECENT_ATTEMPTS),
+    ]);
     return c.json({
       ...toAgentView(agent),
       allocatedBuilds: open.filter((a) => a.startedAt === null).map((a) => a.buildId),
       startedBuilds: open.filter((a) => a.startedAt !== null).map((a) => a.buildId),
+      recentAttempts: ended.map((a) => ({
+        uuid: a.uuid,
+        build: a.buildId,
+        derivation: a.derivationPath,
+        system: a.system,
+        allocatedAt: iso(a.allocatedAt),
+        startedAt: isoOrNull(a.startedAt),
+        endedAt: iso(a.endedAt),
+        result: a.result,
+        failureReason: a.failureReason,
+      })),
     });
   });
 

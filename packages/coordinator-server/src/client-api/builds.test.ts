@@ -10,7 +10,7 @@ import {
   startAttempt,
 } from '@gbc/datastore';
 import { encodeDerivationText } from '@gbc/protocol';
-import type { Build, BuildDetail, WhyResponse } from '@gbc/protocol';
+import type { AgentDetail, Build, BuildDetail, WhyResponse } from '@gbc/protocol';
 import { DIALECTS, outboxCount, startTestCoordinator, syntheticDerivation } from './test-support.js';
 import type { SyntheticDerivation, TestCoordinator } from './test-support.js';
 
@@ -113,12 +113,10 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     expect(
       ((await (await t.request(`/builds?agent=${agent}&state=queued`)).json()) as { builds: Build[] }).builds,
     ).toEqual([]);
-    const shownAgent = (await (await t.request(`/agent/${agent}`)).json()) as {
-      startedBuilds: string[];
-      status: { load1: number };
-    };
+    const shownAgent = (await (await t.request(`/agent/${agent}`)).json()) as AgentDetail;
     expect(shownAgent.startedBuilds).toEqual([ids.a]);
-    expect(shownAgent.status.load1).toBe(0.5);
+    expect(shownAgent.status!.load1).toBe(0.5);
+    expect(shownAgent.recentAttempts).toEqual([]);
     const started = await show(ids.a!);
     expect(started.agent).toBe(agent);
     expect(started.attempts).toHaveLength(1);
@@ -143,6 +141,22 @@ describe.each(DIALECTS)('client build routes on %s', (dialect) => {
     expect(sb.blockedBy).toEqual([ids.a]);
     expect(sb.outputs).toEqual([
       { name: 'out', path: b.outputs.get('out'), narHash: null, narSize: null, references: [] },
+    ]);
+    // The agent's page now lists the attempt as finished, no longer as started.
+    const after = (await (await t.request(`/agent/${agent}`)).json()) as AgentDetail;
+    expect(after.startedBuilds).toEqual([]);
+    expect(after.recentAttempts).toEqual([
+      {
+        uuid: started.attempts[0]!.uuid,
+        build: ids.a,
+        derivation: a.path,
+        system: 'x86_64-linux',
+        allocatedAt: new Date(now).toISOString(),
+        startedAt: new Date(now).toISOString(),
+        endedAt: new Date(now + 1000).toISOString(),
+        result: 'build-failure',
+        failureReason: 'exit 1',
+      },
     ]);
     const sa = await show(ids.a!);
     expect(sa.attempts[0]).toMatchObject({

@@ -1,8 +1,9 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 // Agents: the list (`GET /agents`) and one agent's page (`GET /agent/{uuid}`
-// with its current builds and its recent ones from `GET /builds?agent=`).
-import type { Agent, AgentDetail, Build } from '@gbc/protocol';
+// with its recently finished attempts, and its current builds from
+// `GET /builds?agent=`).
+import type { Agent, AgentAttempt, AgentDetail, Build } from '@gbc/protocol';
 import { Page } from './layout.js';
 import { AgentLink, BuildLink, formatBytes, StateBadge, storeName, Tags, Time } from './parts.js';
 import type { Session } from './sessions.js';
@@ -135,6 +136,55 @@ export function AgentPage({
           </ul>
         )}
       </section>
+      <Finished attempts={agent.recentAttempts} />
     </Page>
+  );
+}
+
+/** The agent's most recent finished attempts: which build, when, and how it ended. */
+function Finished({ attempts }: { attempts: readonly AgentAttempt[] }) {
+  return (
+    <section class="card" data-part="finished" aria-labelledby="finished-h">
+      <h2 id="finished-h">Recently finished</h2>
+      {attempts.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th>Build</th>
+                <th>System</th>
+                <th>Started</th>
+                <th>Ended</th>
+                <th>Result</th>
+              </tr>
+            </thead>
+            <tbody>
+              {attempts.map((a) => (
+                <tr>
+                  <td>
+                    <BuildLink uuid={a.build}>{storeName(a.derivation)}</BuildLink>
+                  </td>
+                  <td class="mono">{a.system}</td>
+                  <td>
+                    <Time at={a.startedAt} />
+                  </td>
+                  <td>
+                    <Time at={a.endedAt} />
+                  </td>
+                  <td>
+                    <span class={a.result === 'success' ? 'state-succeeded' : 'state-failed'}>
+                      {a.result ?? 'ended'}
+                    </span>
+                    {a.failureReason === null ? null : <div class="muted">{a.failureReason}</div>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }

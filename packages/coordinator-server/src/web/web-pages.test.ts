@@ -6,7 +6,14 @@ import { getBuild } from '@gbc/datastore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../clock.js';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
-import { createTestPlace, fakeDrv, makeAgent, startedBuild, submit } from '../agent-api/test-support.js';
+import {
+  call,
+  createTestPlace,
+  fakeDrv,
+  makeAgent,
+  startedBuild,
+  submit,
+} from '../agent-api/test-support.js';
 import type { TestPlace } from '../agent-api/test-support.js';
 import { startControlled } from '../limits/test-support.js';
 import { createTestBrowser } from './web-test-support.js';
@@ -114,6 +121,24 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard pages on %s', (dialect
     expect(await (await browser.get('/ui/agents')).text()).toContain('web-agent');
     expect((await browser.get('/ui/allocation-plan')).status).toBe(200);
     expect(await (await browser.get('/ui/hooks')).text()).toContain('Queue');
+  });
+
+  it("shows an agent's current builds and its recently finished ones", async () => {
+    const agent = await makeAgent(c, 'web-finisher');
+    const done = await startedBuild(c, agent, fakeDrv('web-finished', [], 'riscv64-linux'));
+    const res = await call(c, 'POST', `/build/${done}/report-result`, agent.auth, {
+      result: 'build-failure',
+    });
+    expect(res.status).toBe(204);
+    const current = await startedBuild(c, agent, fakeDrv('web-current', [], 'riscv64-linux'));
+    const html = await (await createTestBrowser(c).get(`/ui/agent/${agent.id}`)).text();
+    const [now, finished] = html.split('Recently finished') as [string, string];
+    expect(now).toContain(`/ui/build/${current}`);
+    expect(now).not.toContain(`/ui/build/${done}`);
+    expect(finished).toContain(`/ui/build/${done}`);
+    expect(finished).toContain('web-finished.drv');
+    expect(finished).toContain('build-failure');
+    expect(finished).not.toContain(`/ui/build/${current}`);
   });
 
   it('serves its own assets under content-hashed names, and a 404 page for unknown paths', async () => {

@@ -7,6 +7,7 @@ import { inputIds } from './0003-input-ids.js';
 import { attemptUuids } from './0004-attempt-uuids.js';
 import { inputEdges } from './0005-input-edges.js';
 import { agentCredentials } from './0006-agent-credentials.js';
+import { agentRecentAttempts } from './0007-agent-recent-attempts.js';
 
 /** Every migration this code knows, by name; names sort in the order they run. */
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -17,5 +18,6 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0004-attempt-uuids': attemptUuids(dialect),
     '0005-input-edges': inputEdges(),
     '0006-agent-credentials': agentCredentials(),
+    '0007-agent-recent-attempts': agentRecentAttempts(),
   };
 }

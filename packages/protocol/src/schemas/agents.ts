@@ -1,5 +1,6 @@
 // Agent administration schemas of the client API: create, list, show, passwords (new, list, revoke), tags.
 import { z } from 'zod';
+import { attemptResultSchema } from './builds.js';
 import { named } from './registry.js';
 import {
   byteCountSchema,
@@ -72,11 +73,36 @@ export const createAgentResponseSchema = named(
 export type CreateAgentResponse = z.infer<typeof createAgentResponseSchema>;
 
 /** `GET /agent/{uuid}`: the agent and its current allocation. */
+/** A finished attempt as an agent's page lists it: which build, and how it ended. */
+export const agentAttemptSchema = named(
+  'AgentAttempt',
+  z.object({
+    /** The attempt's UUID. */
+    uuid: uuidSchema,
+    /** The build's UUID. */
+    build: uuidSchema,
+    derivation: z.string(),
+    system: systemSchema,
+    allocatedAt: timestampSchema,
+    startedAt: timestampSchema.nullable(),
+    endedAt: timestampSchema,
+    result: attemptResultSchema.nullable(),
+    failureReason: z.string().nullable(),
+  }),
+);
+/** A finished attempt of an agent. */
+export type AgentAttempt = z.infer<typeof agentAttemptSchema>;
+
+/** How many finished attempts `GET /agent/{uuid}` lists. */
+export const AGENT_RECENT_ATTEMPTS = 20;
+
 export const agentDetailSchema = named(
   'AgentDetail',
   agentSchema.extend({
     allocatedBuilds: z.array(uuidSchema),
     startedBuilds: z.array(uuidSchema),
+    /** Its most recent finished attempts (at most {@link AGENT_RECENT_ATTEMPTS}), newest first. */
+    recentAttempts: z.array(agentAttemptSchema),
   }),
 );
 /** `GET /agent/{uuid}`. */

@@ -101,8 +101,8 @@ export const agentDetailSchema = named(
   agentSchema.extend({
     allocatedBuilds: z.array(uuidSchema),
     startedBuilds: z.array(uuidSchema),
-    /** Its most recent finished attempts (at most {@link AGENT_RECENT_ATTEMPTS}), newest first. */
-    recentAttempts: z.array(agentAttemptSchema),
+    /** Its most recent finished attempts (at most {@link AGENT_RECENT_ATTEMPTS}), newest first; none from an older coordinator. */
+    recentAttempts: z.array(agentAttemptSchema).default([]),
   }),
 );
 /** `GET /agent/{uuid}`. */

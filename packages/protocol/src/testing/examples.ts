@@ -36,6 +36,17 @@ const agent = {
   createdAt: T,
   status: { reportedAt: T, load1: 0.5, freeDiskBytes: 10, builds: [U1] },
 };
+const agentAttempt = {
+  uuid: U1,
+  build: U1,
+  derivation: DRV,
+  system: 'x86_64-linux',
+  allocatedAt: T,
+  startedAt: T,
+  endedAt: T,
+  result: 'build-failure',
+  failureReason: 'exit 1',
+};
 const attempt = {
   uuid: U2,
   agent: U2,
@@ -156,9 +167,17 @@ export const examples: Record<string, { good: unknown[]; bad: [unknown, string][
     ],
     bad: [[{ agent }, 'password']],
   },
+  AgentAttempt: { good: [agentAttempt], bad: [[{ ...agentAttempt, endedAt: null }, 'endedAt']] },
   AgentDetail: {
-    good: [{ ...agent, allocatedBuilds: [U1], startedBuilds: [] }],
-    bad: [[agent, 'allocatedBuilds']],
+    good: [
+      { ...agent, allocatedBuilds: [U1], startedBuilds: [], recentAttempts: [agentAttempt] },
+      // From a coordinator older than recentAttempts.
+      { ...agent, allocatedBuilds: [U1], startedBuilds: [] },
+    ],
+    bad: [
+      [agent, 'allocatedBuilds'],
+      [{ ...agent, allocatedBuilds: [], startedBuilds: [], recentAttempts: [{}] }, 'recentAttempts.0'],
+    ],
   },
   NewPasswordResponse: { good: [{ password: 'x'.repeat(32) }], bad: [[{ password: 'short' }, 'password']] },
   SetAgentTagsRequest: { good: [{ tags: [] }], bad: [[{ tags: [{ key: 'k' }] }, 'tags.0.value']] },

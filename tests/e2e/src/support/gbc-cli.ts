@@ -71,6 +71,8 @@ export function startGbc(cwd: string, name: string, args: readonly string[]): Gb
 export interface GbcCoordinator extends GbcProcess {
   readonly agentUrl: string;
   readonly clientUrl: string;
+  /** Where the read-only dashboard listens, with `--dashboard-communication`. */
+  readonly dashboardUrl?: string;
 }
 
 /** Starts `gbc coordinator --json args…` in `cwd` (stderr to `<cwd>/coordinator.err`); resolves once it listens. */
@@ -89,11 +91,11 @@ export async function startGbcCoordinator(cwd: string, args: readonly string[]):
   let text = '';
   let timer: NodeJS.Timeout | undefined;
   const info = await Promise.race([
-    new Promise<{ agentUrl: string; clientUrl: string }>((resolve) =>
+    new Promise<{ agentUrl: string; clientUrl: string; dashboardUrl?: string }>((resolve) =>
       lines.on('line', (line) => {
         text += `${line}\n`;
         try {
-          resolve(JSON.parse(text) as { agentUrl: string; clientUrl: string });
+          resolve(JSON.parse(text) as { agentUrl: string; clientUrl: string; dashboardUrl?: string });
         } catch {
           // not complete yet
         }
@@ -122,7 +124,12 @@ export async function startGbcCoordinator(cwd: string, args: readonly string[]):
     .finally(() => clearTimeout(timer));
   lines.close();
   child.stdout!.resume();
-  return { ...handle, agentUrl: info.agentUrl, clientUrl: info.clientUrl };
+  return {
+    ...handle,
+    agentUrl: info.agentUrl,
+    clientUrl: info.clientUrl,
+    ...(info.dashboardUrl === undefined ? {} : { dashboardUrl: info.dashboardUrl }),
+  };
 }
 
 function processHandle(child: ChildProcess, errFile: string): GbcProcess {

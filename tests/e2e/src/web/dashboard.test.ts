@@ -100,6 +100,8 @@ beforeAll(async () => {
     'warn',
     '--client-auth',
     'required',
+    '--dashboard-communication',
+    'http://127.0.0.1:0',
   ]);
   daemon = await startNixDaemon(join(dir, 'machine'), '/nix/store');
   agent = await startGbcAgent(
@@ -216,8 +218,16 @@ describe('the web dashboard in Chromium (issue 22)', () => {
       await operatorPage.getByRole('heading', { name: /Why is it queued/ }).waitFor();
       expect(await operatorPage.getByRole('button', { name: 'Cancel build' }).count()).toBe(1);
       expect(await operatorPage.getByText('Deferred until').count()).toBe(1);
+      // The read-only address: no login, the same page, no button.
+      const open = await (await browser!.newContext()).newPage();
+      await open.goto(`${coordinator!.dashboardUrl!}${path}`);
+      expect(new URL(open.url()).pathname).toBe(path);
+      await open.getByRole('heading', { name: /Why is it queued/ }).waitFor();
+      expect(await open.getByText('read-only view').count()).toBe(1);
+      expect(await open.getByRole('button').count()).toBe(0);
       await viewerPage.context().close();
       await operatorPage.context().close();
+      await open.context().close();
     },
     STEP_MS,
   );

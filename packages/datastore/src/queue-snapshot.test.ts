@@ -58,4 +58,36 @@ describe.each(DIALECTS)('queue snapshot on %s', (dialect) => {
     expect(queue[2]?.pendingInputs).toEqual([]);
     expect(await loadQueue(ctx.store.db, { systems: ['aarch64-linux'] })).toEqual([]);
   });
+
+  it("reads a dense chunk's tags and inputs by id range and a sparse one by list, never mixing in other builds'", async () => {
+    const input = fakeDerivation('range-input');
+    const drvs = Array.from({ length: 10 }, (_, i) => fakeDerivation(`range-${i}`, { inputs: [input] }));
+    await recordDerivations(ctx.store.db, [input, ...drvs]);
+    const made = await createBuilds(
+      ctx.store.db,
+      drvs.map((d, i) => ({ derivationPath: d.path, tags: [{ key: 'n', value: String(i) }] })),
+    );
+    const agent = await createAgent(ctx.store.db, { name: 'range' });
+    const entries = async () =>
+      (await loadQueue(ctx.store.db)).filter((e) => made.some((m) => m.id === e.id));
+    // Dense: one build taken out of the middle of the range.
+    await claimBuildsById(ctx.store.db, [made[4]!.id], { agentId: agent.id, leaseMs: 1000 });
+    const dense = await entries();
+    expect(dense.map((e) => e.tags[0]!.value)).toEqual(['0', '1', '2', '3', '5', '6', '7', '8', '9']);
+    expect(dense.every((e) => e.pendingInputs.length === 1 && e.pendingInputs[0] === input.path)).toBe(true);
+    // Sparse: only the first and the last are left.
+    await claimBuildsById(
+      ctx.store.db,
+      made
+        .slice(1, 9)
+        .filter((_, i) => i !== 3)
+        .map((m) => m.id),
+      { agentId: agent.id, leaseMs: 1000 },
+    );
+    const sparse = await entries();
+    expect(sparse.map((e) => [e.id, e.tags, e.pendingInputs])).toEqual([
+      [made[0]!.id, [{ key: 'n', value: '0' }], [input.path]],
+      [made[9]!.id, [{ key: 'n', value: '9' }], [input.path]],
+    ]);
+  });
 });

@@ -2,9 +2,9 @@
 // priority, times, tags and the inputs it still waits for, read in chunks so
 // that a million queued builds never sit in one result set.
 import { sql } from 'kysely';
-import { tagsOf } from './build-rows.js';
+import { tagsOf as tagsOfList } from './build-rows.js';
 import type { Db } from './transaction.js';
-import type { QueueEntry } from './types.js';
+import type { QueueEntry, Tag } from './types.js';
 
 /** Options of {@link streamQueue}. */
 export interface StreamQueueOptions {
@@ -87,22 +87,78 @@ export async function queueEntriesOf(db: Db, rows: readonly QueueRow[]): Promise
 }
 
 /**
+ * The internal ids of `ids` as one range `[low, high]` when they fill at least
+ * half of it (a chunk of a large queue), else undefined: a range reads an
+ * index in order, where a list of thousands of ids is a bound parameter each
+ * (PostgreSQL plans them all, SQLite builds a temporary b-tree of them).
+ */
+function denseRange(ids: readonly number[]): { low: number; high: number } | undefined {
+  if (ids.length < 2) return undefined;
+  let low = ids[0]!;
+  let high = low;
+  for (const id of ids) {
+    if (id < low) low = id;
+    if (id > high) high = id;
+  }
+  return high - low + 1 <= 2 * ids.length ? { low, high } : undefined;
+}
+
+/** Tags of the builds `ids` (see {@link denseRange}: by range when dense, by list otherwise). */
+async function tagsOf(db: Db, ids: readonly number[]): Promise<Map<number, Tag[]>> {
+  const range = denseRange(ids);
+  if (range === undefined) return tagsOfList(db, ids);
+  const wanted = new Set(ids);
+  const rows = await db
+    .selectFrom('build_tags')
+    .select(['build_id', 'key', 'value'])
+    .where('build_id', '>=', range.low)
+    .where('build_id', '<=', range.high)
+    .orderBy('build_id')
+    .orderBy('key')
+    .orderBy('value')
+    .execute();
+  const tags = new Map<number, Tag[]>();
+  // Rows come by build: one lookup per build, not per tag.
+  let id = Number.NaN;
+  let list: Tag[] | undefined;
+  for (const r of rows) {
+    const rowId = Number(r.build_id);
+    if (rowId !== id) {
+      id = rowId;
+      list = wanted.has(id) ? [] : undefined;
+      if (list !== undefined) tags.set(id, list);
+    }
+    list?.push({ key: r.key, value: r.value });
+  }
+  return tags;
+}
+
+/**
  * For builds with internal ids `ids`: the input derivations with at least one
  * used output that has no output metadata (not built, or not recorded).
  */
 async function pendingInputs(db: Db, ids: readonly number[]): Promise<Map<number, string[]>> {
+  const range = denseRange(ids);
+  const which =
+    range === undefined
+      ? sql`b.id in (${sql.join(ids)})`
+      : sql`b.id >= ${range.low} and b.id <= ${range.high}`;
   const result = await sql<{ build_id: number; input_path: string }>`
     select distinct b.id as build_id, i.input_path
     from builds b
     join derivation_inputs i on i.derivation_id = b.derivation_id
     left join derivation_outputs o on o.derivation_id = i.input_id and o.name = i.output_name
     left join output_metadata m on m.store_path = o.path
-    where b.id in (${sql.join(ids)}) and m.store_path is null
+    where ${which} and m.store_path is null
     order by b.id, i.input_path`.execute(db);
+  const wanted = range === undefined ? undefined : new Set(ids);
   const out = new Map<number, string[]>();
   for (const r of result.rows) {
     const id = Number(r.build_id);
-    out.set(id, [...(out.get(id) ?? []), r.input_path]);
+    if (wanted !== undefined && !wanted.has(id)) continue;
+    let list = out.get(id);
+    if (list === undefined) out.set(id, (list = []));
+    list.push(r.input_path);
   }
   return out;
 }

@@ -58,6 +58,8 @@ export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOp
   readonly electionPollMs?: number;
   /** PostgreSQL: how long a fetch-builds on a process that does not schedule waits for a scheduler while none is known, in ms. Default 5000. */
   readonly electionWaitMs?: number;
+  /** PostgreSQL: polls a scheduler that lost its session leaves the lock to the others (default 3). */
+  readonly electionYieldPolls?: number;
 }
 
 /** A per-app store directory, from before `CoordinatorConfig.storeDir`. */
@@ -155,6 +157,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
             localEvents,
             pollMs: options.electionPollMs,
             electionWaitMs: options.electionWaitMs,
+            yieldPolls: options.electionYieldPolls,
           })
         : undefined;
     const scheduler: CoordinatorScheduler = cluster?.scheduler ?? makeScheduler();

@@ -32,7 +32,7 @@ afterEach(async () => {
   for (const p of places.splice(0)) p.remove();
 });
 
-async function startProcess(place: TestPlace): Promise<Running> {
+async function startProcess(place: TestPlace, yieldPolls?: number): Promise<Running> {
   const c = await createCoordinator({
     databaseUri: place.databaseUri,
     dataDir: join(place.dir, 'data'),
@@ -41,6 +41,7 @@ async function startProcess(place: TestPlace): Promise<Running> {
     electionPollMs: 50,
     // Bounded, but long enough for an election on a busy machine.
     electionWaitMs: 60_000,
+    ...(yieldPolls === undefined ? {} : { electionYieldPolls: yieldPolls }),
   });
   await c.start();
   const l = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
@@ -49,14 +50,15 @@ async function startProcess(place: TestPlace): Promise<Running> {
   return r;
 }
 
-/** Waits for `check` to hold (polling; bounded at ~2 minutes, which only a hang reaches). */
+/** Waits for `check` to hold (polling; bounded at 90 s, which only a hang reaches, and under the test's own timeout so that the error names the step). */
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (let i = 0; i < 2400; i++) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
     const v = await check();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`never happened: ${what}`);
+  throw new Error(`never happened within 90 s: ${what}`);
 }
 
 async function fetchVia(
@@ -78,10 +80,10 @@ describe('several coordinator processes on one PostgreSQL', () => {
     return [a, b, await startProcess(places.at(-1)!)];
   }
 
-  async function twoProcesses(): Promise<[Running, Running]> {
+  async function twoProcesses(firstYieldPolls?: number): Promise<[Running, Running]> {
     const place = createTestPlace('postgres');
     places.push(place);
-    const a = await startProcess(place);
+    const a = await startProcess(place, firstYieldPolls);
     const b = await startProcess(place);
     return [a, b];
   }
@@ -170,18 +172,10 @@ describe('several coordinator processes on one PostgreSQL', () => {
   });
 
   it('a scheduler whose session is cut stops scheduling at once; the other takes over', async () => {
-    const [a, b] = await twoProcesses();
+    // The cut process leaves the lock to the others for 1,200 polls (60 s): only a hang keeps b from it.
+    const [a, b] = await twoProcesses(1200);
     const agent = await makeAgent(a.c, 'agent-1');
-    const ds = await openDatastore(places[0]!.databaseUri, { migrate: false });
-    try {
-      // What a broken link does to the session: the server ends it.
-      const name = `gbc-coordinator ${a.c.cluster!.processId}`;
-      await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`.execute(
-        ds.db,
-      );
-    } finally {
-      await ds.close();
-    }
+    await cutControlSession(a);
     await until('the cut scheduler deposed', () => (a.c.cluster?.isLeader() === false ? true : undefined));
     await until('the other process elected', () => (b.c.cluster?.isLeader() === true ? true : undefined));
     const drv = fakeDrv('after-cut');
@@ -192,7 +186,32 @@ describe('several coordinator processes on one PostgreSQL', () => {
     });
     expect(got.map((g) => g.uuid)).toEqual([id]);
   });
+
+  it('a lone scheduler whose session is cut takes the lock back once it has left it to the others', async () => {
+    const place = createTestPlace('postgres');
+    places.push(place);
+    const a = await startProcess(place, 3);
+    const cluster = a.c.cluster!;
+    expect([cluster.isLeader(), cluster.term()]).toEqual([true, 1]);
+    await cutControlSession(a);
+    await until('the lone process elected again', () =>
+      cluster.isLeader() && cluster.term() === 2 ? true : undefined,
+    );
+  });
 });
+
+/** Ends `r`'s control session from the server's side, as a broken link does. */
+async function cutControlSession(r: Running): Promise<void> {
+  const ds = await openDatastore(places.at(-1)!.databaseUri, { migrate: false });
+  try {
+    const name = `gbc-coordinator ${r.c.cluster!.processId}`;
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`.execute(
+      ds.db,
+    );
+  } finally {
+    await ds.close();
+  }
+}
 
 describe('one coordinator process per SQLite database', () => {
   it('refuses a second process on the same file with a clear error, and starts once the first stopped', async () => {

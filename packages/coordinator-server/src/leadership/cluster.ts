@@ -36,6 +36,8 @@ export interface ClusterOptions {
   readonly pollMs?: number;
   /** How long a fetch-builds waits for a scheduler while none is known, in ms (default 5000). */
   readonly electionWaitMs?: number;
+  /** Polls a scheduler that lost its session leaves the lock to the others (leadership.ts; default 3). */
+  readonly yieldPolls?: number;
 }
 
 /** What a process does while it is the scheduler. */
@@ -59,6 +61,8 @@ export interface Cluster {
   /** The agent port's app: fetch-builds forwarded to the scheduler when this process is not it. */
   front(agentApp: Hono): Hono;
   isLeader(): boolean;
+  /** How many times this process was elected the scheduler (0: never). */
+  term(): number;
   /** Leaves the election (the lock goes with the session) after sending what is pending. */
   stop(): Promise<void>;
 }
@@ -145,7 +149,14 @@ export function createCluster(options: ClusterOptions): Cluster {
     events,
     async start(hooks) {
       leadership = startLeadership(
-        { databaseUri: options.databaseUri, cwd: options.cwd, processId, logger, pollMs },
+        {
+          databaseUri: options.databaseUri,
+          cwd: options.cwd,
+          processId,
+          logger,
+          pollMs,
+          ...(options.yieldPolls === undefined ? {} : { yieldPolls: options.yieldPolls }),
+        },
         {
           async elected(term) {
             const t0 = performance.now();
@@ -194,6 +205,7 @@ export function createCluster(options: ClusterOptions): Cluster {
         logger,
       }),
     isLeader: () => leadership?.isLeader() === true && scheduler.serving(),
+    term: () => leadership?.term() ?? 0,
     async stop() {
       clearInterval(announcer);
       leaderKnown();

@@ -4,8 +4,12 @@
 // lock every `pollMs`, the leader pings its session every `pollMs`. Losing the
 // session (an error, the server gone, a ping unanswered within `pingTimeoutMs`)
 // deposes the leader at once, before anything else runs: it stops scheduling,
-// then reconnects as a follower. A process that dies loses its session with
-// it, and the lock is free for the next try of a follower.
+// then reconnects as a follower, and lets the others try the lock first for
+// `yieldPolls` polls (a process whose link to the database broke is the one
+// most likely to lose it again; without this it can win its own lock back
+// before any other process tries, and leadership flaps with the link). A
+// process that dies loses its session with it, and the lock is free for the
+// next try of a follower.
 import { openControlSession } from '@gbc/datastore';
 import type { ControlSession } from '@gbc/datastore';
 import type { Logger } from '../logger.js';
@@ -32,6 +36,8 @@ export interface LeadershipOptions {
   readonly pollMs?: number;
   /** A leader whose ping is unanswered this long gives up, in ms. Default 5000. */
   readonly pingTimeoutMs?: number;
+  /** After losing leadership to a failed session, polls to leave the lock to the others. Default 3. */
+  readonly yieldPolls?: number;
 }
 
 /** The running election. */
@@ -50,6 +56,9 @@ export interface Leadership {
 export function startLeadership(options: LeadershipOptions, hooks: LeadershipHooks): Leadership {
   const pollMs = options.pollMs ?? 1000;
   const pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+  const yieldPolls = options.yieldPolls ?? 3;
+  /** Polls left before this process tries the lock again (see the file header). */
+  let yielding = 0;
   const { logger } = options;
   let session: ControlSession | undefined;
   let state: 'follower' | 'electing' | 'leader' = 'follower';
@@ -65,6 +74,7 @@ export function startLeadership(options: LeadershipOptions, hooks: LeadershipHoo
   function depose(why: string): void {
     if (state === 'follower') return;
     state = 'follower';
+    if (!stopped) yielding = yieldPolls;
     logger.warn('no longer the scheduler', { term, why });
     hooks.deposed(term, why);
   }
@@ -107,6 +117,7 @@ export function startLeadership(options: LeadershipOptions, hooks: LeadershipHoo
     try {
       if (session === undefined || session.ended) session = await connect();
       if (state === 'leader') await session.ping(pingTimeoutMs);
+      else if (state === 'follower' && yielding > 0) yielding -= 1;
       else if (state === 'follower') await tryElection(session);
     } catch (error) {
       logger.warn('scheduler election: PostgreSQL control session failed; retrying', {

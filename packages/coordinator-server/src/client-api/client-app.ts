@@ -21,7 +21,7 @@ import { createReadOnlyDashboard, mountWebDashboard } from '../web/web-app.js';
 /** The client app and the read-only dashboard that reads through it. */
 export interface ClientApps {
   readonly clientApp: Hono<{ Variables: object }>;
-  /** The dashboard alone and read-only, for an address of its own (`dashboardUrl`). */
+  /** The dashboard alone and read-only, for an address of its own (`dashboardUrl`); made on first use. */
   readonly dashboardApp: Hono;
 }
 
@@ -51,8 +51,12 @@ export function createClientApps(ctx: CoordinatorContext, options: ClientAppOpti
   mountEventsRoute(app, ctx, options.keepAliveMs, options.eventBufferBytes);
   mountClientTokenRoutes(app, ctx, auth);
   mountRetentionRoute(app, ctx);
+  // Made only when served: its chart would otherwise count every event for nobody.
+  let dashboardApp: Hono | undefined;
   return {
     clientApp: app,
-    dashboardApp: createReadOnlyDashboard(ctx, auth, (request) => app.fetch(request)),
+    get dashboardApp() {
+      return (dashboardApp ??= createReadOnlyDashboard(ctx, auth, (request) => app.fetch(request)));
+    },
   };
 }

@@ -206,7 +206,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       agentPort: agentPortFront,
       cachePort: createCacheListener(context, cacheOptions, narInfos, cacheInfo),
     };
-    const { clientApp, dashboardApp } = createClientApps(context, options.client ?? {});
+    const clientApps = createClientApps(context, options.client ?? {});
+    const clientApp = clientApps.clientApp;
     let loop: LeaseLoop | undefined;
     let sweep: UploadSweep | undefined;
     let stopped = false;
@@ -233,7 +234,9 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       context,
       scheduler,
       cacheApp,
-      dashboardApp,
+      get dashboardApp() {
+        return clientApps.dashboardApp;
+      },
       fronts,
       observed,
       cluster,

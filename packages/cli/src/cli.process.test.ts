@@ -57,6 +57,10 @@ beforeAll(async () => {
     'http://127.0.0.1:0',
     '--cache-communication',
     'http://127.0.0.1:0',
+    '--cache-ttl',
+    '600',
+    '--cache-negative-ttl',
+    '5',
     '--store-dir',
     '/nix/store',
     '--pid-file',
@@ -90,6 +94,9 @@ describe('gbc against a coordinator it started', () => {
       expect(coordinator.cacheUrl).toBeDefined();
       const info = await fetch(`${coordinator.cacheUrl}/nix-cache-info`);
       expect(await info.text()).toContain('StoreDir: /nix/store');
+      // --cache-negative-ttl: a narinfo not held is answered 404, cacheable that long.
+      const missing = await fetch(`${coordinator.cacheUrl}/${'0'.repeat(32)}.narinfo`);
+      expect([missing.status, missing.headers.get('cache-control')]).toEqual([404, 'max-age=5']);
     },
     PROCESS_TIMEOUT,
   );

@@ -101,6 +101,18 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
           describe: 'Narinfo layout served by default (default: guix for /gnu/store, nix otherwise)',
           requiresArg: true,
         },
+        'cache-ttl': {
+          type: 'number',
+          describe:
+            'Cache-Control max-age of narinfos and NARs, in seconds (default 86400; guix publish --ttl)',
+          requiresArg: true,
+        },
+        'cache-negative-ttl': {
+          type: 'number',
+          describe:
+            'Cache-Control max-age of a narinfo 404, in seconds (default 60; guix publish --negative-ttl)',
+          requiresArg: true,
+        },
         'pid-file': {
           type: 'string',
           describe: 'Write the process id to this file while running',
@@ -203,6 +215,8 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
             ? {}
             : { guixSigningKeyFile: resolve(ctx.cwd, a['guix-signing-key']) }),
           ...(a['cache-flavour'] === undefined ? {} : { flavour: a['cache-flavour'] as CacheFlavour }),
+          ...(a['cache-ttl'] === undefined ? {} : { narinfoMaxAge: a['cache-ttl'] }),
+          ...(a['cache-negative-ttl'] === undefined ? {} : { negativeMaxAge: a['cache-negative-ttl'] }),
         },
       });
       const stopped = untilSignal();
@@ -263,6 +277,8 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'store-dir': string;
   readonly 'signing-key'?: string;
   readonly 'cache-flavour'?: string;
+  readonly 'cache-ttl'?: number;
+  readonly 'cache-negative-ttl'?: number;
   readonly 'pid-file'?: string;
   readonly 'lease-seconds'?: number;
   readonly 'substitute-url'?: string[];

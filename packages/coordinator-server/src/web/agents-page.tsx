@@ -5,7 +5,16 @@
 // `GET /builds?agent=`).
 import type { Agent, AgentAttempt, AgentDetail, Build } from '@gbc/protocol';
 import { Page } from './layout.js';
-import { AgentLink, BuildLink, formatBytes, StateBadge, storeName, Tags, Time } from './parts.js';
+import {
+  AgentLink,
+  AttemptOutcome,
+  BuildLink,
+  formatBytes,
+  StateBadge,
+  storeName,
+  Tags,
+  Time,
+} from './parts.js';
 import type { Session } from './sessions.js';
 
 /** The agents list page. */
@@ -174,10 +183,7 @@ function Finished({ attempts }: { attempts: readonly AgentAttempt[] }) {
                     <Time at={a.endedAt} />
                   </td>
                   <td>
-                    <span class={a.result === 'success' ? 'state-succeeded' : 'state-failed'}>
-                      {a.result ?? 'ended'}
-                    </span>
-                    {a.failureReason === null ? null : <div class="muted">{a.failureReason}</div>}
+                    <AttemptOutcome result={a.result} failureReason={a.failureReason} endedAt={a.endedAt} />
                   </td>
                 </tr>
               ))}

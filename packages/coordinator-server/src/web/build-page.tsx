@@ -7,7 +7,16 @@
 import type { Attempt, BuildDetail, WhyReason, WhyResponse } from '@gbc/protocol';
 import type { BuildInput } from './build-inputs.js';
 import { Page } from './layout.js';
-import { AgentLink, BuildLink, formatBytes, StateBadge, storeName, Tags, Time } from './parts.js';
+import {
+  AgentLink,
+  AttemptOutcome,
+  BuildLink,
+  formatBytes,
+  StateBadge,
+  storeName,
+  Tags,
+  Time,
+} from './parts.js';
 import type { Session } from './sessions.js';
 import { WEB_BASE } from './web-env.js';
 
@@ -242,8 +251,7 @@ function Attempts({
                     <Time at={a.endedAt} />
                   </td>
                   <td>
-                    {a.result ?? <span class="muted">running</span>}
-                    {a.failureReason === null ? null : <div class="muted">{a.failureReason}</div>}
+                    <AttemptOutcome result={a.result} failureReason={a.failureReason} endedAt={a.endedAt} />
                     {a.missingInputs.map((p) => (
                       <div class="mono path">missing {p}</div>
                     ))}

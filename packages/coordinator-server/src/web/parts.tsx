@@ -16,6 +16,28 @@ export function Time({ at }: { at: string | null }) {
   return <time datetime={at}>{at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>;
 }
 
+/** How an attempt ended (`running` while it has not) and the reason it failed, if it did. */
+export function AttemptOutcome({
+  result,
+  failureReason,
+  endedAt,
+}: {
+  result: string | null;
+  failureReason: string | null;
+  endedAt: string | null;
+}) {
+  return (
+    <>
+      {result === null ? (
+        <span class="muted">{endedAt === null ? 'running' : 'ended'}</span>
+      ) : (
+        <span class={result === 'success' ? 'state-succeeded' : 'state-failed'}>{result}</span>
+      )}
+      {failureReason === null ? null : <div class="muted">{failureReason}</div>}
+    </>
+  );
+}
+
 /** Tags as little labels. */
 export function Tags({ tags }: { tags: readonly { key: string; value: string }[] }) {
   if (tags.length === 0) return <span class="muted">none</span>;

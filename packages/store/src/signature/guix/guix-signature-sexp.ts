@@ -34,7 +34,35 @@ export function formatGuixSignature(sig: GuixSignature): string {
       { found: quote(sig.host) },
     );
   }
-  return `1;${sig.host};${Buffer.from(writeGuixSignatureSexp(sig)).toString('base64')}`;
+  return `1;${sig.host};${latin1ToUtf8(writeGuixSignatureSexp(sig)).toString('base64')}`;
+}
+
+// Guix base64-encodes the s-expression as Guile holds it: libgcrypt's bytes
+// read as ISO-8859-1 characters, written out as UTF-8. Only a quoted string
+// atom can hold a byte ≥ 0x80 (when an r or s value happens to be
+// "printable", about one signature in 4,000); everything else is ASCII, the
+// same either way.
+
+/** libgcrypt's bytes as Guix base64-encodes them: each byte a character, in UTF-8. */
+function latin1ToUtf8(bytes: Uint8Array): Buffer {
+  return Buffer.from(Buffer.from(bytes).toString('latin1'), 'utf8');
+}
+
+/**
+ * The bytes libgcrypt wrote, from what a signature carries: UTF-8 whose every
+ * character is one byte (as Guix writes it, see above), or else the bytes
+ * themselves (written by gbc before it followed Guix here).
+ */
+function utf8ToLatin1(bytes: Buffer): Buffer {
+  if (bytes.every((b) => b < 0x80)) return bytes;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return bytes;
+  }
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return bytes;
+  return Buffer.from(text, 'latin1');
 }
 
 /**
@@ -81,7 +109,7 @@ export function parseGuixSignature(value: string): GuixSignature {
   if (version !== '1') bad('unsupported version', '1', quote(version));
   if (!BASE64.test(body) || body.length % 4 !== 0 || body.length === 0)
     bad('the signature is not base64', 'base64', quote(body));
-  const sexp = parseSexp(Buffer.from(body, 'base64'));
+  const sexp = parseSexp(utf8ToLatin1(Buffer.from(body, 'base64')));
   if (sexpTag(sexp) !== 'signature')
     bad('not a (signature …) s-expression', '(signature …)', quote(sexpTag(sexp) ?? '(list)'));
   const hashList = findSexpToken(findSexpToken(sexp, 'data') ?? [], 'hash');

@@ -1,7 +1,7 @@
 // Reads attempts: the open ones (to resume leases after a restart), those of
 // a build, and an agent's most recent finished ones.
 import { attemptColumns, toAttempt } from './attempt-rows.js';
-import { InvalidInputError } from './errors.js';
+import { checkPageLimit } from './errors.js';
 import type { Db } from './transaction.js';
 import type { Attempt } from './types.js';
 
@@ -27,8 +27,7 @@ export interface EndedAttempt extends Attempt {
 
 /** The `limit` (1–1000) most recently allocated finished attempts of `agentId`, newest first. */
 export async function listEndedAttempts(db: Db, agentId: string, limit: number): Promise<EndedAttempt[]> {
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new InvalidInputError('invalid-input', `limit must be an integer from 1 to 1000, got ${limit}`);
+  checkPageLimit(limit);
   // Walks attempts_ended_agent (agent_id, id) backwards.
   const rows = await db
     .selectFrom('attempts as a')

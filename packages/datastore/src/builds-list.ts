@@ -2,7 +2,7 @@
 // names the last build seen, so pages stay stable while builds are added.
 import { sql } from 'kysely';
 import type { RawBuilder, SqlBool } from 'kysely';
-import { InvalidInputError } from './errors.js';
+import { checkPageLimit, InvalidInputError } from './errors.js';
 import { selectBuilds, selectBuildsByTag, toBuilds } from './build-rows.js';
 import type { BuildRow } from './build-rows.js';
 import type { Db } from './transaction.js';
@@ -48,8 +48,7 @@ export interface BuildPage {
 /** Builds matching `filter`, newest first, one page at a time. */
 export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<BuildPage> {
   const limit = filter.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new InvalidInputError('invalid-input', `limit must be an integer from 1 to 1000, got ${limit}`);
+  checkPageLimit(limit);
   // A tag with a value is usually the most selective condition: walk its index
   // (newest first) and look each build up, instead of scanning builds.
   const driver = filter.tags?.find((t) => t.value !== undefined);

@@ -26,3 +26,9 @@ export class StateConflictError extends DatastoreError {}
 
 /** The caller passed a value the datastore cannot store (`invalid-input`). */
 export class InvalidInputError extends DatastoreError {}
+
+/** Refuses a page size that is not a whole number from 1 to `max`. */
+export function checkPageLimit(limit: number, max = 1000): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max)
+    throw new InvalidInputError('invalid-input', `limit must be an integer from 1 to ${max}, got ${limit}`);
+}

@@ -71,8 +71,8 @@ export interface QueueRow {
 
 /** Completes queued rows with their tags and pending inputs. */
 export async function queueEntriesOf(db: Db, rows: readonly QueueRow[]): Promise<QueueEntry[]> {
-  const ids = rows.map((r) => r.id);
-  const [tags, pending] = await Promise.all([tagsOf(db, ids), pendingInputs(db, ids)]);
+  const chunk = selectionOf(rows.map((r) => r.id));
+  const [tags, pending] = await Promise.all([tagsOf(db, chunk), pendingInputs(db, chunk)]);
   return rows.map((r) => ({
     id: r.uuid,
     derivationPath: r.path,
@@ -87,61 +87,80 @@ export async function queueEntriesOf(db: Db, rows: readonly QueueRow[]): Promise
 }
 
 /**
- * The internal ids of `ids` as one range `[low, high]` when they fill at least
- * half of it (a chunk of a large queue), else undefined: a range reads an
- * index in order, where a list of thousands of ids is a bound parameter each
- * (PostgreSQL plans them all, SQLite builds a temporary b-tree of them).
+ * Which builds a chunk reads: its ids, and, when they fill at least half of
+ * the range `[low, high]` (a chunk of a large queue), that range: a range
+ * reads an index in order, where a list of thousands of ids is a bound
+ * parameter each (PostgreSQL plans them all, SQLite builds a temporary b-tree
+ * of them). What a range read returns for other builds is dropped.
  */
-function denseRange(ids: readonly number[]): { low: number; high: number } | undefined {
-  if (ids.length < 2) return undefined;
+interface Selection {
+  readonly ids: readonly number[];
+  readonly range?: { readonly low: number; readonly high: number; readonly wanted: ReadonlySet<number> };
+}
+
+function selectionOf(ids: readonly number[]): Selection {
+  if (ids.length < 2) return { ids };
   let low = ids[0]!;
   let high = low;
   for (const id of ids) {
     if (id < low) low = id;
     if (id > high) high = id;
   }
-  return high - low + 1 <= 2 * ids.length ? { low, high } : undefined;
+  return high - low + 1 <= 2 * ids.length ? { ids, range: { low, high, wanted: new Set(ids) } } : { ids };
 }
 
-/** Tags of the builds `ids` (see {@link denseRange}: by range when dense, by list otherwise). */
-async function tagsOf(db: Db, ids: readonly number[]): Promise<Map<number, Tag[]>> {
-  const range = denseRange(ids);
-  if (range === undefined) return tagsOfList(db, ids);
-  const wanted = new Set(ids);
+/** Rows ordered by build id, grouped into one list per wanted build (all builds when `wanted` is undefined). */
+function groupByBuild<R, V>(
+  rows: readonly R[],
+  buildOf: (row: R) => number,
+  valueOf: (row: R) => V,
+  wanted: ReadonlySet<number> | undefined,
+): Map<number, V[]> {
+  const out = new Map<number, V[]>();
+  // One lookup per build, not per row.
+  let id = Number.NaN;
+  let list: V[] | undefined;
+  for (const r of rows) {
+    const rowId = buildOf(r);
+    if (rowId !== id) {
+      id = rowId;
+      list = wanted === undefined || wanted.has(id) ? [] : undefined;
+      if (list !== undefined) out.set(id, list);
+    }
+    list?.push(valueOf(r));
+  }
+  return out;
+}
+
+/** Tags of the chunk's builds (see {@link Selection}). */
+async function tagsOf(db: Db, chunk: Selection): Promise<Map<number, Tag[]>> {
+  if (chunk.range === undefined) return tagsOfList(db, chunk.ids);
   const rows = await db
     .selectFrom('build_tags')
     .select(['build_id', 'key', 'value'])
-    .where('build_id', '>=', range.low)
-    .where('build_id', '<=', range.high)
+    .where('build_id', '>=', chunk.range.low)
+    .where('build_id', '<=', chunk.range.high)
     .orderBy('build_id')
     .orderBy('key')
     .orderBy('value')
     .execute();
-  const tags = new Map<number, Tag[]>();
-  // Rows come by build: one lookup per build, not per tag.
-  let id = Number.NaN;
-  let list: Tag[] | undefined;
-  for (const r of rows) {
-    const rowId = Number(r.build_id);
-    if (rowId !== id) {
-      id = rowId;
-      list = wanted.has(id) ? [] : undefined;
-      if (list !== undefined) tags.set(id, list);
-    }
-    list?.push({ key: r.key, value: r.value });
-  }
-  return tags;
+  return groupByBuild(
+    rows,
+    (r) => Number(r.build_id),
+    (r) => ({ key: r.key, value: r.value }),
+    chunk.range.wanted,
+  );
 }
 
 /**
- * For builds with internal ids `ids`: the input derivations with at least one
- * used output that has no output metadata (not built, or not recorded).
+ * For the chunk's builds: the input derivations with at least one used output
+ * that has no output metadata (not built, or not recorded).
  */
-async function pendingInputs(db: Db, ids: readonly number[]): Promise<Map<number, string[]>> {
-  const range = denseRange(ids);
+async function pendingInputs(db: Db, chunk: Selection): Promise<Map<number, string[]>> {
+  const { range } = chunk;
   const which =
     range === undefined
-      ? sql`b.id in (${sql.join(ids)})`
+      ? sql`b.id in (${sql.join(chunk.ids)})`
       : sql`b.id >= ${range.low} and b.id <= ${range.high}`;
   const result = await sql<{ build_id: number; input_path: string }>`
     select distinct b.id as build_id, i.input_path
@@ -151,14 +170,10 @@ async function pendingInputs(db: Db, ids: readonly number[]): Promise<Map<number
     left join output_metadata m on m.store_path = o.path
     where ${which} and m.store_path is null
     order by b.id, i.input_path`.execute(db);
-  const wanted = range === undefined ? undefined : new Set(ids);
-  const out = new Map<number, string[]>();
-  for (const r of result.rows) {
-    const id = Number(r.build_id);
-    if (wanted !== undefined && !wanted.has(id)) continue;
-    let list = out.get(id);
-    if (list === undefined) out.set(id, (list = []));
-    list.push(r.input_path);
-  }
-  return out;
+  return groupByBuild(
+    result.rows,
+    (r) => Number(r.build_id),
+    (r) => r.input_path,
+    range?.wanted,
+  );
 }

@@ -12,6 +12,7 @@ import {
   formatBytes,
   StateBadge,
   storeName,
+  TableCard,
   Tags,
   Time,
 } from './parts.js';
@@ -153,44 +154,29 @@ export function AgentPage({
 /** The agent's most recent finished attempts: which build, when, and how it ended. */
 function Finished({ attempts }: { attempts: readonly AgentAttempt[] }) {
   return (
-    <section class="card" data-part="finished" aria-labelledby="finished-h">
-      <h2 id="finished-h">Recently finished</h2>
-      {attempts.length === 0 ? (
-        <p class="muted">None.</p>
-      ) : (
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>Build</th>
-                <th>System</th>
-                <th>Started</th>
-                <th>Ended</th>
-                <th>Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {attempts.map((a) => (
-                <tr>
-                  <td>
-                    <BuildLink uuid={a.build}>{storeName(a.derivation)}</BuildLink>
-                  </td>
-                  <td class="mono">{a.system}</td>
-                  <td>
-                    <Time at={a.startedAt} />
-                  </td>
-                  <td>
-                    <Time at={a.endedAt} />
-                  </td>
-                  <td>
-                    <AttemptOutcome result={a.result} failureReason={a.failureReason} endedAt={a.endedAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+    <TableCard
+      part="finished"
+      title="Recently finished"
+      headers={['Build', 'System', 'Started', 'Ended', 'Result']}
+      empty="None."
+    >
+      {attempts.map((a) => (
+        <tr>
+          <td>
+            <BuildLink uuid={a.build}>{storeName(a.derivation)}</BuildLink>
+          </td>
+          <td class="mono">{a.system}</td>
+          <td>
+            <Time at={a.startedAt} />
+          </td>
+          <td>
+            <Time at={a.endedAt} />
+          </td>
+          <td>
+            <AttemptOutcome result={a.result} failureReason={a.failureReason} endedAt={a.endedAt} />
+          </td>
+        </tr>
+      ))}
+    </TableCard>
   );
 }

@@ -14,6 +14,7 @@ import {
   formatBytes,
   StateBadge,
   storeName,
+  TableCard,
   Tags,
   Time,
 } from './parts.js';
@@ -218,54 +219,36 @@ function Attempts({
   names: ReadonlyMap<string, string>;
 }) {
   return (
-    <section class="card" data-part="attempts" aria-labelledby="attempts-h">
-      <h2 id="attempts-h">Attempts</h2>
-      {attempts.length === 0 ? (
-        <p class="muted">None yet.</p>
-      ) : (
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>Agent</th>
-                <th>Allocated</th>
-                <th>Started</th>
-                <th>Ended</th>
-                <th>Result</th>
-                <th>Log</th>
-              </tr>
-            </thead>
-            <tbody>
-              {attempts.map((a) => (
-                <tr>
-                  <td>
-                    <AgentLink uuid={a.agent} name={names.get(a.agent)} />
-                  </td>
-                  <td>
-                    <Time at={a.allocatedAt} />
-                  </td>
-                  <td>
-                    <Time at={a.startedAt} />
-                  </td>
-                  <td>
-                    <Time at={a.endedAt} />
-                  </td>
-                  <td>
-                    <AttemptOutcome result={a.result} failureReason={a.failureReason} endedAt={a.endedAt} />
-                    {a.missingInputs.map((p) => (
-                      <div class="mono path">missing {p}</div>
-                    ))}
-                  </td>
-                  <td>
-                    {a.hasLog ? <a href={`${base}/log?attempt=${encodeURIComponent(a.uuid)}`}>log</a> : '—'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+    <TableCard
+      part="attempts"
+      title="Attempts"
+      headers={['Agent', 'Allocated', 'Started', 'Ended', 'Result', 'Log']}
+      empty="None yet."
+    >
+      {attempts.map((a) => (
+        <tr>
+          <td>
+            <AgentLink uuid={a.agent} name={names.get(a.agent)} />
+          </td>
+          <td>
+            <Time at={a.allocatedAt} />
+          </td>
+          <td>
+            <Time at={a.startedAt} />
+          </td>
+          <td>
+            <Time at={a.endedAt} />
+          </td>
+          <td>
+            <AttemptOutcome result={a.result} failureReason={a.failureReason} endedAt={a.endedAt} />
+            {a.missingInputs.map((p) => (
+              <div class="mono path">missing {p}</div>
+            ))}
+          </td>
+          <td>{a.hasLog ? <a href={`${base}/log?attempt=${encodeURIComponent(a.uuid)}`}>log</a> : '—'}</td>
+        </tr>
+      ))}
+    </TableCard>
   );
 }
 

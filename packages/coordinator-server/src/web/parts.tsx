@@ -38,6 +38,43 @@ export function AttemptOutcome({
   );
 }
 
+/** A card titled `title` holding a table with `headers` and the rows `children`, or `empty` when there are none. */
+export function TableCard({
+  part,
+  title,
+  headers,
+  empty,
+  children,
+}: {
+  part: string;
+  title: string;
+  headers: readonly string[];
+  empty: string;
+  children: Child[];
+}) {
+  return (
+    <section class="card" data-part={part} aria-labelledby={`${part}-h`}>
+      <h2 id={`${part}-h`}>{title}</h2>
+      {children.length === 0 ? (
+        <p class="muted">{empty}</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                {headers.map((h) => (
+                  <th>{h}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>{children}</tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 /** Tags as little labels. */
 export function Tags({ tags }: { tags: readonly { key: string; value: string }[] }) {
   if (tags.length === 0) return <span class="muted">none</span>;

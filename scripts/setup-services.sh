@@ -121,8 +121,24 @@ gbc_install_deps() {
 # run takes seconds. Sets GBC_GUIX_DIR (holding daemon-1.5.0/guix-daemon,
 # daemon-1.4.0/guix-daemon, scheme/bin/guix, busybox/bin/busybox) and writes
 # the machine's Guix key pair and ACL (/etc/guix) when there is none.
+# Where the guix-daemon kit is: GBC_GUIX_KIT, else ../shared/guix-daemon beside
+# this checkout, else beside the local checkout this one was cloned from (a CI
+# clone into /tmp has no ../shared of its own).
+gbc_guix_kit() {
+  if [ -n "${GBC_GUIX_KIT:-}" ]; then echo "$GBC_GUIX_KIT"; return 0; fi
+  local kit="$GBC_ROOT/../shared/guix-daemon" origin
+  if [ ! -f "$kit/build.sh" ]; then
+    origin=$(git -C "$GBC_ROOT" remote get-url origin 2>/dev/null || true)
+    if [ -n "$origin" ] && [ -f "$origin/../shared/guix-daemon/build.sh" ]; then
+      kit="$origin/../shared/guix-daemon"
+    fi
+  fi
+  echo "$kit"
+}
+
 gbc_build_guix() {
-  local kit=${GBC_GUIX_KIT:-$GBC_ROOT/../shared/guix-daemon}
+  local kit
+  kit=$(gbc_guix_kit)
   if [ ! -f "$kit/build.sh" ]; then
     gbc_log "no guix-daemon kit at $kit: the real-guix tests will say they are skipped"
     return 0

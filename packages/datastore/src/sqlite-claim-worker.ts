@@ -151,6 +151,8 @@ export function startSqliteClaimWorker(
       if (failure !== undefined || stopping) return;
       stopping = true;
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Someone now waits for the exit: the process must stay up until it comes.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

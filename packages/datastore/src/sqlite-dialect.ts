@@ -4,9 +4,10 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, SqliteDialect, SqliteDriver } from 'kysely';
-import type { DatabaseConnection, Driver } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
 import { DatastoreUriError } from './errors.js';
 import { BACKSTOP_PAGES, startWalCheckpointer } from './wal-checkpointer.js';
+import type { WalCheckpointer } from './wal-checkpointer.js';
 
 /** Options of the SQLite dialect. */
 export interface SqliteOptions {
@@ -30,19 +31,31 @@ export interface SqliteOptions {
  * second process writes to the same file; it waits up to the busy timeout instead.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #beforeClose: () => Promise<void>;
+  constructor(config: SqliteDialectConfig, beforeClose: () => Promise<void>) {
+    super(config);
+    this.#beforeClose = beforeClose;
+  }
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  /** Waits for what must end before the connection closes (the checkpointer's thread), then closes it. */
+  override async destroy(): Promise<void> {
+    await this.#beforeClose();
+    await super.destroy();
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
-  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+  readonly #config: SqliteDialectConfig;
+  readonly #beforeClose: () => Promise<void>;
+  constructor(config: SqliteDialectConfig, beforeClose: () => Promise<void>) {
     super(config);
     this.#config = config;
+    this.#beforeClose = beforeClose;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#beforeClose);
   }
 }
 
@@ -65,7 +78,7 @@ export function createSqliteDialect(filename: string, options: SqliteOptions = {
   database.pragma('foreign_keys = ON');
   database.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 64)}`);
   database.pragma('temp_store = MEMORY');
-  let checkpointer: { stop(): void } | undefined;
+  let checkpointer: WalCheckpointer | undefined;
   if (filename !== ':memory:' && options.backgroundCheckpoints !== false) {
     database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     // Once the WAL starts over, a file grown by a burst is cut back to this
@@ -75,7 +88,9 @@ export function createSqliteDialect(filename: string, options: SqliteOptions = {
     database.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     checkpointer = startWalCheckpointer(filename);
   }
-  return new ImmediateSqliteDialect({ database: withStatementCache(database, () => checkpointer?.stop()) });
+  return new ImmediateSqliteDialect({ database: withStatementCache(database) }, async () => {
+    await checkpointer?.stop();
+  });
 }
 
 /** Bytes the WAL file is cut back to after a burst: twice the backstop's WAL at 4 KiB pages. */
@@ -85,15 +100,12 @@ const WAL_SIZE_LIMIT = 2 * BACKSTOP_PAGES * 4096;
 const STATEMENT_CACHE = 256;
 
 /**
- * The connection as Kysely sees it (its `close` stops the checkpointer first), but `prepare` reuses a statement prepared
+ * The connection as Kysely sees it, but `prepare` reuses a statement prepared
  * before for the same SQL text (least recently used ones are dropped): query
  * builders produce a few distinct texts, and compiling them was a large share
  * of the CPU time of bulk writes.
  */
-function withStatementCache(
-  database: SqliteDatabase.Database,
-  beforeClose: () => void,
-): SqliteDatabase.Database {
+function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.Database {
   // Each entry keeps the text it was first prepared with: a hit moves the entry
   // to the back under that (long-lived) string, not under the caller's fresh
   // copy, which the cache would otherwise keep alive until the next hit.
@@ -112,12 +124,6 @@ function withStatementCache(
   return new Proxy(database, {
     get(target, name, receiver) {
       if (name === 'prepare') return prepare;
-      if (name === 'close') {
-        return () => {
-          beforeClose();
-          return target.close();
-        };
-      }
       const value: unknown = Reflect.get(target, name, receiver);
       return typeof value === 'function' ? (value.bind(target) as unknown) : value;
     },

@@ -1,7 +1,7 @@
 // WAL checkpoints happen on the worker thread: data committed to the WAL of a
 // SQLite datastore reaches the database file without any commit of the main
 // connection checkpointing (the write stays far below its backstop).
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -32,6 +32,12 @@ describe('background WAL checkpoints', () => {
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(2 * 2 ** 20);
     expect(await until(() => statSync(file).size > before + 2 * 2 ** 20, 5000)).toBe(true);
     await store.close();
+    // The checkpointer's connection was closed before the main one, so the main one was
+    // the last: it checkpointed the rest and removed the WAL. (Were the worker still
+    // running, it could make the WAL or shared-memory file again while a test removes the
+    // directory: rmdir then fails with ENOTEMPTY.)
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    expect(existsSync(`${file}-shm`)).toBe(false);
     const again = await openDatastore(`sqlite://${file}`);
     expect(
       Number((await sql<{ n: number }>`select count(*) as n from derivations`.execute(again.db)).rows[0]!.n),
@@ -60,7 +66,7 @@ describe('background WAL checkpoints', () => {
           5000,
         ),
       ).toBe(true);
-      checkpointer.stop();
+      await checkpointer.stop();
       expect(warnings.filter((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')).toHaveLength(
         1,
       );
@@ -81,14 +87,14 @@ describe('background WAL checkpoints', () => {
       // Stopped before the worker opens the file (as a test that closes its datastore
       // and removes its directory at once): the worker's failure is reported nowhere.
       const checkpointer = startWalCheckpointer(join(dir, 'removed', 'x.db'), 5, (m) => void errors.push(m));
-      checkpointer.stop();
+      const stopped = checkpointer.stop();
       const control = startWalCheckpointer(
         join(dir, 'removed', 'y.db'),
         5,
         (m) => void errors.push(`control: ${m}`),
       );
       expect(await until(() => errors.some((e) => e.startsWith('control: ')), 5000)).toBe(true);
-      control.stop();
+      await Promise.all([stopped, control.stop()]);
       expect(errors.filter((e) => !e.startsWith('control: '))).toEqual([]);
       expect(warnings.filter((w) => (w as { code?: string }).code === 'GBC_WAL_CHECKPOINTER')).toEqual([]);
     } finally {

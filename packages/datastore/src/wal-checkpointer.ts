@@ -32,9 +32,15 @@ const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(0); });
 `;
 
-/** A running checkpointer; `stop` ends it (the main connection's close checkpoints the rest). */
+/**
+ * A running checkpointer. `stop` ends it and resolves once its thread has
+ * closed its connection: only then may the main connection close (and, being
+ * the last, checkpoint the rest and remove the WAL) or the files be removed;
+ * a thread still running could otherwise create the WAL or shared-memory file
+ * again beside a database being deleted.
+ */
 export interface WalCheckpointer {
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /** Starts checkpointing `filename` (a database in WAL mode) every `intervalMs` ms on a worker thread. */
@@ -47,6 +53,7 @@ export function startWalCheckpointer(
   const worker = new Worker(WORKER, { eval: true, workerData: { filename, intervalMs, module } });
   worker.unref();
   let stopped = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   // Once stopped, a failure is no one's concern: the main connection's close checkpoints
   // the rest. (A worker stopped before it got going may still try to open a database
   // whose directory its test already removed.)
@@ -59,9 +66,13 @@ export function startWalCheckpointer(
   worker.on('error', (error) => report(error.message));
   return {
     stop() {
-      if (stopped) return;
-      stopped = true;
-      worker.postMessage('stop');
+      if (!stopped) {
+        stopped = true;
+        // Someone now waits for the exit: the process must stay up until it comes.
+        worker.ref();
+        worker.postMessage('stop');
+      }
+      return exited;
     },
   };
 }

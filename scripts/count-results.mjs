@@ -18,9 +18,11 @@ if (checksPassed + checksFailed > 0) {
   console.log(`static checks: ${checksPassed} clean, ${checksFailed} failed`);
 }
 const passed = (report.numPassedTests ?? 0) + checksPassed;
-// Files that failed to load count as failures too, so a broken import is never silent.
+// A file that failed without a failed test counts as one failure too: it failed to load
+// (a broken import), or a hook failed (an afterAll that could not clean up), and the run
+// failed for it — the closing line must not then say "0 failed".
 const failedSuites = (report.testResults ?? []).filter(
-  (r) => r.status === 'failed' && r.assertionResults.length === 0,
+  (r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'),
 ).length;
 const failed = (report.numFailedTests ?? 0) + failedSuites + checksFailed;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);

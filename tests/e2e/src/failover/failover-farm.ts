@@ -1,6 +1,6 @@
 // The failover test's farm, real processes only: three `gbc coordinator`
-// processes on one fresh PostgreSQL database, sharing a data directory (what
-// an object store is to machines: one place for the bytes) and a signing key,
+// processes on one fresh PostgreSQL database, sharing one place for the bytes
+// (an S3 bucket, or a data directory as on a shared file system) and a signing key,
 // with a command hook that appends every build-success and build-failure
 // event to one file; two nix-daemons with stores of their own and one
 // `gbc agent` each, given all three coordinator URLs. `close()` stops
@@ -32,8 +32,14 @@ export interface FailoverFarm {
   close(): Promise<{ agentCodes: number[]; coordinatorCodes: number[] }>;
 }
 
+/** Options of {@link startFailoverFarm}. */
+export interface FailoverFarmOptions {
+  /** `--storage` of every coordinator (e.g. `s3://…`, credentials in the environment); default the shared data directory. */
+  readonly storage?: string;
+}
+
 /** Starts the farm; see the file header. */
-export async function startFailoverFarm(): Promise<FailoverFarm> {
+export async function startFailoverFarm(options: FailoverFarmOptions = {}): Promise<FailoverFarm> {
   const dir = mkdtempSync(join(tmpdir(), 'gbc-failover-'));
   const database = await createPostgresDatabase('gbc_failover');
   const coordinators: FarmCoordinator[] = [];
@@ -60,7 +66,7 @@ export async function startFailoverFarm(): Promise<FailoverFarm> {
       const cwd = join(dir, `coordinator-${n}`);
       mkdirSync(cwd);
       // One after the other: the first one elected is the scheduler the test kills.
-      const c = await startGbcCoordinator(cwd, coordinatorArgs(dir, database.uri));
+      const c = await startGbcCoordinator(cwd, coordinatorArgs(dir, database.uri, options.storage));
       coordinators.push({ ...c, killed: false });
     }
     const urls = coordinators.map((c) => c.agentUrl).join(',');
@@ -75,8 +81,9 @@ export async function startFailoverFarm(): Promise<FailoverFarm> {
   }
 }
 
-function coordinatorArgs(dir: string, databaseUri: string): string[] {
+function coordinatorArgs(dir: string, databaseUri: string, storage: string | undefined): string[] {
   return [
+    ...(storage === undefined ? [] : ['--storage', storage]),
     '--config',
     join(dir, 'gbc.config.json'),
     '--database',

@@ -11,8 +11,9 @@
 // that started before a `forget` is not kept (a generation counter), and
 // every entry is reloaded once it is `maxAgeMs` old (give or take a quarter,
 // so that entries loaded together do not all reload together), which bounds
-// what another process sharing the database (or an added compression) can
-// leave stale. The reload happens in the background: the request that finds
+// what an added compression, or a removal by another process sharing the
+// database whose notification was lost (they are told, leadership/cluster.ts),
+// can leave stale. The reload happens in the background: the request that finds
 // the entry old is still answered from it, so no request waits on the
 // database for an output held (measured: reloading in the request path stalled
 // a busy cache for hundreds of ms every `maxAgeMs`). Signing keys are loaded

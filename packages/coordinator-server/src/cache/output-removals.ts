@@ -1,15 +1,20 @@
 // Tells whoever keeps output metadata in memory (the binary cache's narinfo
 // cache) that outputs are gone from the datastore. Retention calls `notify`
-// after its transaction removed their metadata and before it deletes their
-// files, so nothing in memory still names a file that is about to go.
+// after its transaction removed their metadata and waits for it before it
+// deletes their files, so nothing in memory still names a file that is about
+// to go. Processes sharing a PostgreSQL database tell each other too
+// (leadership/cluster.ts): there `notify` resolves once the others are told.
 
 /** Receives the full store paths of removed outputs. */
 export type OutputRemovalListener = (storePaths: readonly string[]) => void;
 
 /** The notifier; one per coordinator, in its context. */
 export interface OutputRemovals {
-  /** Delivers `storePaths` to every listener, synchronously; a failing listener does not stop the others. */
-  notify(storePaths: readonly string[]): void;
+  /**
+   * Delivers `storePaths` to every listener, synchronously; a failing listener
+   * does not stop the others. Resolves once every process that holds outputs in memory is told.
+   */
+  notify(storePaths: readonly string[]): Promise<void>;
   /** Adds a listener until the returned function is called. */
   subscribe(listener: OutputRemovalListener): () => void;
 }
@@ -19,7 +24,7 @@ export function createOutputRemovals(): OutputRemovals {
   const listeners = new Set<OutputRemovalListener>();
   return {
     notify(storePaths) {
-      if (storePaths.length === 0) return;
+      if (storePaths.length === 0) return Promise.resolve();
       for (const listener of [...listeners]) {
         try {
           listener(storePaths);
@@ -27,6 +32,7 @@ export function createOutputRemovals(): OutputRemovals {
           // A listener's fault must not keep the others holding removed outputs.
         }
       }
+      return Promise.resolve();
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -146,6 +146,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         leaseMs: config.leaseSeconds * 1000,
       });
     const localEvents = createEventBus({ now: () => config.clock.now() });
+    const localRemovals = createOutputRemovals();
     const cluster =
       target.dialect === 'postgres'
         ? createCluster({
@@ -155,6 +156,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
             logger: config.logger,
             makeLocal: makeScheduler,
             localEvents,
+            localRemovals,
             pollMs: options.electionPollMs,
             electionWaitMs: options.electionWaitMs,
             yieldPolls: options.electionYieldPolls,
@@ -173,7 +175,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       events,
       logger: config.logger,
       observeUpload: (u) => observeUpload(u),
-      outputRemovals: createOutputRemovals(),
+      outputRemovals: cluster?.removals ?? localRemovals,
     };
     const cacheOptions = await resolveCacheOptions({ ...options.cache, storeDir: config.storeDir });
     const narInfos = createCacheIndex(context, cacheOptions);

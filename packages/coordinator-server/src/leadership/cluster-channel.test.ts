@@ -16,6 +16,7 @@ describe('cluster channel payloads', () => {
       { t: 'call', call: { op: 'available', paths: ['/gnu/store/x'] } },
       { t: 'call', call: { op: 'failed', derivation: '/gnu/store/y.drv' } },
       { t: 'call', call: { op: 'agent', id: 'a1' } },
+      { t: 'removed', paths: ['/gnu/store/z-out'] },
       { t: 'leader', leader: { process: 'host/2/def', agentUrl: 'http://127.0.0.1:1' } },
       { t: 'who' },
     ];
@@ -39,6 +40,8 @@ describe('cluster channel payloads', () => {
       },
       { t: 'call', call: { op: 'drop-table', ids: [] } },
       { t: 'call', call: { op: 'failed', derivation: ['x'] } },
+      { t: 'removed', paths: '/gnu/store/z-out' },
+      { t: 'removed', paths: Array.from({ length: IDS_PER_CALL + 1 }, (_, i) => `/gnu/store/p${i}`) },
       { t: 'leader', leader: { process: 'p', agentUrl: 7 } },
       { t: 'leader' },
     ];
@@ -70,5 +73,25 @@ describe('cluster channel payloads', () => {
       expect(Buffer.byteLength(payload([{ t: 'call', call: { op: 'refresh', ids: part } }]))).toBeLessThan(
         MAX_NOTIFY_PAYLOAD_BYTES,
       );
+  });
+
+  it('splits store paths of the longest names into items that still fit a notification', () => {
+    // 255 bytes: the longest store path (a 211-character name).
+    const paths = Array.from(
+      { length: 250 },
+      (_, i) => `/gnu/store/${'0'.repeat(32)}-${String(i).padStart(3, '0')}${'x'.repeat(208)}`,
+    );
+    expect(paths[0]).toHaveLength(255);
+    const parts = chunked(paths);
+    expect(parts.flat()).toEqual(paths);
+    expect(parts.length).toBeGreaterThan(3);
+    for (const part of parts) {
+      const call = payload([{ t: 'call', call: { op: 'available', paths: part } }]);
+      expect(Buffer.byteLength(call)).toBeLessThan(MAX_NOTIFY_PAYLOAD_BYTES);
+      expect(Buffer.byteLength(payload([{ t: 'removed', paths: part }]))).toBeLessThan(
+        MAX_NOTIFY_PAYLOAD_BYTES,
+      );
+      expect(parseClusterPayload(call)?.items).toHaveLength(1);
+    }
   });
 });

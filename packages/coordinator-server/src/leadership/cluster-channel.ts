@@ -1,7 +1,8 @@
 // The messages coordinator processes on one PostgreSQL send each other, over
 // one NOTIFY channel: live events (so every process's event stream shows every
 // event), the scheduler's notifications (a follower changed the database; the
-// scheduler must update its in-memory queue), and who the scheduler is (its
+// scheduler must update its in-memory queue), outputs that retention removed
+// (every process's narinfo cache forgets them), and who the scheduler is (its
 // URLs, for forwarding fetch-builds). Items sent in one turn of the event loop
 // go out together, packed into as few payloads as fit PostgreSQL's 8000-byte
 // limit, one statement at a time, so one process's items arrive in order.
@@ -33,6 +34,8 @@ export interface LeaderAnnouncement {
 export type ClusterItem =
   | { readonly t: 'event'; readonly event: EventInput }
   | { readonly t: 'call'; readonly call: SchedulerCall }
+  /** Outputs removed from the datastore (full store paths, at most {@link IDS_PER_CALL}). */
+  | { readonly t: 'removed'; readonly paths: readonly string[] }
   | { readonly t: 'leader'; readonly leader: LeaderAnnouncement }
   | { readonly t: 'who' };
 
@@ -148,6 +151,8 @@ function isClusterItem(item: unknown): item is ClusterItem {
       return isRecord(item.event) && typeof item.event.type === 'string';
     case 'call':
       return isSchedulerCall(item.call);
+    case 'removed':
+      return isStrings(item.paths);
     case 'leader':
       return (
         isRecord(item.leader) &&
@@ -179,9 +184,29 @@ function isSchedulerCall(call: unknown): call is SchedulerCall {
   }
 }
 
-/** Splits a list into calls of at most {@link IDS_PER_CALL}. */
-export function chunked<T>(list: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += IDS_PER_CALL) out.push(list.slice(i, i + IDS_PER_CALL));
+/** Bytes of JSON strings one item carries at most: the rest of a payload is room for its envelope. */
+const STRINGS_BYTES_PER_ITEM = 6_000;
+
+/**
+ * Splits ids or store paths into lists of at most {@link IDS_PER_CALL} whose
+ * JSON fits one payload: a store path may be 255 bytes, so 100 long ones
+ * would not, and {@link ClusterSender.send} drops what does not fit.
+ */
+export function chunked(list: readonly string[]): string[][] {
+  const out: string[][] = [];
+  let part: string[] = [];
+  let bytes = 0;
+  for (const s of list) {
+    // The string's JSON form (quotes, escapes) and its comma.
+    const size = Buffer.byteLength(JSON.stringify(s)) + 1;
+    if (part.length > 0 && (part.length === IDS_PER_CALL || bytes + size > STRINGS_BYTES_PER_ITEM)) {
+      out.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(s);
+    bytes += size;
+  }
+  if (part.length > 0) out.push(part);
   return out;
 }

@@ -6,14 +6,16 @@
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatastore } from '@gbc/datastore';
+import { openDatastore, recordOutputMetadata } from '@gbc/datastore';
 import type { GbcEvent } from '@gbc/protocol';
 import { createCoordinator } from '../coordinator/create-coordinator.js';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
 import { listen } from '../coordinator/listen.js';
 import type { Listening } from '../coordinator/listen.js';
 import { silentLogger } from '../logger.js';
-import { createTestPlace, fakeDrv, makeAgent, submit } from '../agent-api/test-support.js';
+import { createTestPlace, fakeDrv, hashPart, makeAgent, submit } from '../agent-api/test-support.js';
+import { resolveRetentionPolicy } from '../retention/policy.js';
+import { runRetention } from '../retention/run-retention.js';
 import type { TestPlace } from '../agent-api/test-support.js';
 
 interface Running {
@@ -185,6 +187,43 @@ describe('several coordinator processes on one PostgreSQL', () => {
       return r.status === 200 && r.builds.length > 0 ? r.builds : undefined;
     });
     expect(got.map((g) => g.uuid)).toEqual([id]);
+  });
+
+  it('an output that retention removes in one process is forgotten by the narinfo cache of the other', async () => {
+    const [a, b] = await twoProcesses();
+    const hash = hashPart();
+    const storePath = `/gnu/store/${hash}-removed`;
+    const key = `none/${storePath.slice(11)}`;
+    await a.c.context.storage.store.put('nar', key, new Uint8Array(64));
+    await recordOutputMetadata(
+      a.c.context.datastore.db,
+      [
+        {
+          storePath,
+          narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+          narSize: 64,
+          references: [],
+          files: [{ compression: 'none', fileSize: 64, fileHash: null, location: key }],
+        },
+      ],
+      Date.now() - 10 * 86_400_000,
+    );
+    const narinfo = async () => (await fetch(`${b.l.agentUrl}/${hash}.narinfo`)).status;
+    // b now holds the output in memory (it would serve it from there for up to a minute).
+    expect(await narinfo()).toBe(200);
+    const removed = await runRetention({
+      datastore: a.c.context.datastore,
+      storage: a.c.context.storage.store,
+      policy: resolveRetentionPolicy({ outputDays: 7 }),
+      now: () => Date.now(),
+      onOutputsRemoved: (paths) => a.c.context.outputRemovals.notify(paths),
+    });
+    expect(removed.removedOutputs).toEqual([storePath]);
+    // Told over the cluster channel: b answers 404 long before its cache would reload the
+    // entry by itself (at 45 s at the earliest), whatever the machine's load.
+    const deadline = Date.now() + 30_000;
+    while ((await narinfo()) !== 404 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await narinfo()).toBe(404);
   });
 
   it('a lone scheduler whose session is cut takes the lock back once it has left it to the others', async () => {

@@ -1,17 +1,19 @@
 // Several coordinator processes on one PostgreSQL database, as one process
 // sees them: the election (leadership.ts), the scheduler that relays to the
 // elected process (cluster-scheduler.ts), the event bus that every process
-// shares (cluster-events.ts), the announcements of the scheduler's URLs and
-// the forwarding of fetch-builds to it (forward-fetch.ts). createCoordinator
+// shares (cluster-events.ts), the removals of outputs every process's binary
+// cache must forget, the announcements of the scheduler's URLs and the
+// forwarding of fetch-builds to it (forward-fetch.ts). createCoordinator
 // makes one when the database is PostgreSQL.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import type { Datastore } from '@gbc/datastore';
+import type { OutputRemovals } from '../cache/output-removals.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
 import type { CoordinatorScheduler } from '../scheduler/create-scheduler.js';
-import { createClusterSender, parseClusterPayload } from './cluster-channel.js';
+import { chunked, createClusterSender, parseClusterPayload } from './cluster-channel.js';
 import type { ClusterItem, LeaderAnnouncement } from './cluster-channel.js';
 import { createClusterEventBus } from './cluster-events.js';
 import type { ClusterEventBus } from './cluster-events.js';
@@ -32,6 +34,8 @@ export interface ClusterOptions {
   readonly makeLocal: () => CoordinatorScheduler;
   /** This process's own bus (the SSE stream's). */
   readonly localEvents: EventBus;
+  /** This process's own output removals (its narinfo cache listens). */
+  readonly localRemovals: OutputRemovals;
   /** Lock tries and pings, in ms (default 1000); the scheduler announces itself every 5 of them. */
   readonly pollMs?: number;
   /** How long a fetch-builds waits for a scheduler while none is known, in ms (default 5000). */
@@ -54,6 +58,8 @@ export interface Cluster {
   readonly processId: string;
   readonly scheduler: ClusterScheduler;
   readonly events: ClusterEventBus;
+  /** Output removals told to this process's listeners and to every other process's. */
+  readonly removals: OutputRemovals;
   /** Joins the election; resolves once the first try is done (and, when won, the queue rebuilt). */
   start(hooks: TermHooks): Promise<void>;
   /** The URLs this process listens on, announced while it is the scheduler. */
@@ -115,6 +121,9 @@ export function createCluster(options: ClusterOptions): Cluster {
       case 'call':
         scheduler.receive(item.call);
         return;
+      case 'removed':
+        if (from !== processId) void options.localRemovals.notify(item.paths);
+        return;
       case 'leader':
         leader = item.leader;
         leaderKnown();
@@ -143,10 +152,20 @@ export function createCluster(options: ClusterOptions): Cluster {
     }
   }
 
+  const removals: OutputRemovals = {
+    async notify(paths) {
+      await options.localRemovals.notify(paths);
+      for (const part of chunked(paths)) sender.send({ t: 'removed', paths: part });
+      await sender.flushed();
+    },
+    subscribe: (listener) => options.localRemovals.subscribe(listener),
+  };
+
   return {
     processId,
     scheduler,
     events,
+    removals,
     async start(hooks) {
       leadership = startLeadership(
         {

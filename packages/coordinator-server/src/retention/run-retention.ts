@@ -26,8 +26,8 @@ export interface RetentionTarget {
   readonly policy: ResolvedRetentionPolicy;
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Called with the removed outputs once their metadata is gone, before any of their files is deleted. */
-  onOutputsRemoved?(storePaths: readonly string[]): void;
+  /** Called with the removed outputs once their metadata is gone; awaited before any of their files is deleted. */
+  onOutputsRemoved?(storePaths: readonly string[]): Promise<void> | void;
 }
 
 /** What a run removed (or, in a dry run, would remove). */
@@ -95,7 +95,7 @@ export async function runRetention(
   // Sizes as recorded (no stat per file); the files go 16 at a time.
   let freedBytes = plan.freedBytes;
   if (!dryRun) {
-    target.onOutputsRemoved?.(plan.removeOutputs.map((o) => o.storePath));
+    await target.onOutputsRemoved?.(plan.removeOutputs.map((o) => o.storePath));
     await eachLimited(
       plan.removeOutputs.flatMap((o) => outputs.get(o.storePath)?.locations ?? []),
       (key) => storage.delete('nar', key),

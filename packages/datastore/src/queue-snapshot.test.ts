@@ -6,7 +6,7 @@ import { createAgent } from './agents.js';
 import { createBuilds } from './builds-create.js';
 import { recordDerivations } from './derivations.js';
 import { recordOutputMetadata } from './outputs.js';
-import { loadQueue, streamQueue } from './queue-snapshot.js';
+import { loadQueue, queueEntriesOf, streamQueue } from './queue-snapshot.js';
 import { fakeDerivation } from './testing/fixtures.js';
 import { DIALECTS } from './testing/test-database.js';
 import { useDatastore } from './testing/use-datastore.js';
@@ -89,5 +89,41 @@ describe.each(DIALECTS)('queue snapshot on %s', (dialect) => {
       [made[0]!.id, [{ key: 'n', value: '0' }], [input.path]],
       [made[9]!.id, [{ key: 'n', value: '9' }], [input.path]],
     ]);
+  });
+
+  it('completes rows given in any order (as a read by UUID returns them) with their own tags and inputs', async () => {
+    const input = fakeDerivation('order-input');
+    const drvs = Array.from({ length: 6 }, (_, i) => fakeDerivation(`order-${i}`, { inputs: [input] }));
+    await recordDerivations(ctx.store.db, [input, ...drvs]);
+    const made = await createBuilds(
+      ctx.store.db,
+      drvs.map((d, i) => ({ derivationPath: d.path, tags: [{ key: 'n', value: String(i) }] })),
+    );
+    const rows = await ctx.store.db
+      .selectFrom('builds as b')
+      .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+      .select([
+        'b.id',
+        'b.uuid',
+        'd.path',
+        'b.system',
+        'b.priority',
+        'b.created_at',
+        'b.defer_until',
+        'b.blocked_by',
+      ])
+      .where(
+        'b.uuid',
+        'in',
+        made.map((m) => m.id),
+      )
+      .orderBy('b.id', 'desc')
+      .execute();
+    // Dense ids, descending: completed by list, each row with what is its own.
+    const entries = await queueEntriesOf(ctx.store.db, [rows[2]!, ...rows.filter((_, k) => k !== 2)]);
+    const order = [2, 0, 1, 3, 4, 5].map((k) => made.length - 1 - k);
+    expect(entries.map((e) => [e.id, e.tags, e.pendingInputs])).toEqual(
+      order.map((i) => [made[i]!.id, [{ key: 'n', value: String(i) }], [input.path]]),
+    );
   });
 });

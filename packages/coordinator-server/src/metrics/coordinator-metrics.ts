@@ -193,6 +193,7 @@ export function createCoordinatorMetrics(
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
     registers,
   });
+  const requestsByLabels = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
   const uploadBytes = new Counter({
     name: 'gbc_upload_bytes_total',
     help: 'Bytes received in uploads, by kind and outcome.',
@@ -209,8 +210,17 @@ export function createCoordinatorMetrics(
   if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'gbc_' });
   return {
     registry,
-    observeRequest: (method, route, status, seconds) =>
-      requests.observe({ method, route, status: String(status) }, seconds),
+    observeRequest(method, route, status, seconds) {
+      // The labelled child, found by one string key: prom-client would otherwise
+      // hash a label object (its keys sorted) on every request the cache answers.
+      const key = `${status} ${method} ${route}`;
+      let child = requestsByLabels.get(key);
+      if (child === undefined) {
+        child = requests.labels({ method, route, status: String(status) });
+        requestsByLabels.set(key, child);
+      }
+      child.observe(seconds);
+    },
     observeUpload: (u) => {
       uploadBytes.inc({ kind: u.kind, outcome: u.outcome }, u.bytes);
       uploadSeconds.observe({ kind: u.kind, outcome: u.outcome }, u.seconds);

@@ -322,7 +322,7 @@ gbc's cache port (SQLite, ${OUTPUTS.toLocaleString('en')} outputs held, signed N
 (one inode) from a directory. Narinfos: \`wrk -t2 -cN -d${SECONDS}s --latency\`, each request the next of the
 ${OUTPUTS.toLocaleString('en')} narinfos; NAR: \`curl -o /dev/null\`, one client, file in the page cache. Measures
 alternate gbc and nginx, two rounds; the better round of each is shown. wrk, curl, nginx and gbc share the
-machine's 2 cores, and so do ~5 engineers' test runs: load average at the end ${load} — compare ratios, not
+machine's 2 cores with whatever else runs on it: load average at the end ${load} — compare ratios, not
 absolute figures, and only at similar load.
 
 | measure | gbc | nginx (auto = 2 workers) | gbc / nginx | nginx, 1 worker | gbc / nginx 1 worker |

@@ -3,7 +3,7 @@
 // refusal (unsigned, unauthorised key, tampered NAR) a recognisable DaemonError.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,8 @@ import {
   type GuixDaemonProcess,
 } from '../../testing/index.js';
 import { guixImportSignature, signGuixExportHash } from './guix-export-signature.js';
-import { generateGuixSecretKey } from './guix-key.js';
+import { generateGuixSecretKey, parseGuixSecretKey } from './guix-key.js';
+import { GUIX_FIXTURES } from './guile-oracle-test-support.js';
 
 const KEY_FILE = '/etc/guix/signing-key.sec';
 const daemons = guixDaemons();
@@ -85,6 +86,23 @@ describe.skipIf(oracle.skip !== undefined)(
       expect(verified).toEqual(
         checked.map((hash) => ({ code: 0, text: Buffer.from(Buffer.from(hash).toString('hex')) })),
       );
+    });
+
+    it('writes a "printable" r or s as `guix authenticate sign` does: its bytes as they are', async () => {
+      // Hashes whose signature by the fixture key has an r or s that libgcrypt writes as a
+      // quoted string with bytes >= 0x80 (about one in 4,000; found by search, as in
+      // guix-sign.test.ts). A narinfo's Signature carries those bytes as UTF-8 characters;
+      // `guix authenticate`, and so an export trailer, carries them as ISO-8859-1 bytes.
+      const keyFile = join(GUIX_FIXTURES, 'signing-key.sec');
+      const key = parseGuixSecretKey(readFileSync(keyFile, 'utf8'));
+      const hashes = ['printable-7305', 'printable-19994', 'printable-25364'].map((t) => sha256(t));
+      const ours = hashes.map((hash) => Buffer.from(signGuixExportHash(hash, key)));
+      for (const s of ours) expect(s.toString('latin1')).toMatch(/\((r|s) "[^\n]*[\u0080-\u00ff]/);
+      const theirs = await authenticate(
+        hashes.map((hash) => `sign ${field(keyFile)} ${field(Buffer.from(hash).toString('hex'))}`),
+      );
+      expect(theirs.map((r) => r.code)).toEqual(hashes.map(() => 0));
+      expect(theirs.map((r) => r.text.toString('latin1'))).toEqual(ours.map((s) => s.toString('latin1')));
     });
 
     it('refuses a hash that is not 32 bytes', () => {

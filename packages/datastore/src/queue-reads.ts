@@ -3,7 +3,7 @@
 // lacked that are still missing, and which queued builds produce derivations.
 import { chunk } from './transaction.js';
 import type { Db } from './transaction.js';
-import { queueEntriesOf } from './queue-snapshot.js';
+import { queueEntriesOf, selectQueueRows } from './queue-snapshot.js';
 import type { QueueEntry } from './types.js';
 
 /** A build as the datastore holds it now: its queue entry when queued, else just its state. */
@@ -15,22 +15,7 @@ export type BuildNow =
 export async function readBuildsNow(db: Db, uuids: readonly string[]): Promise<Map<string, BuildNow>> {
   const out = new Map<string, BuildNow>();
   for (const part of chunk([...new Set(uuids)], 1)) {
-    const rows = await db
-      .selectFrom('builds as b')
-      .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
-      .select([
-        'b.id',
-        'b.uuid',
-        'b.state',
-        'd.path',
-        'b.system',
-        'b.priority',
-        'b.created_at',
-        'b.defer_until',
-        'b.blocked_by',
-      ])
-      .where('b.uuid', 'in', part)
-      .execute();
+    const rows = await selectQueueRows(db).select('b.state').where('b.uuid', 'in', part).execute();
     for (const r of rows) if (r.state !== 'queued') out.set(r.uuid, { state: r.state });
     const queued = rows.filter((r) => r.state === 'queued');
     if (queued.length === 0) continue;

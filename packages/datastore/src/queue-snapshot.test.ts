@@ -6,7 +6,7 @@ import { createAgent } from './agents.js';
 import { createBuilds } from './builds-create.js';
 import { recordDerivations } from './derivations.js';
 import { recordOutputMetadata } from './outputs.js';
-import { loadQueue, queueEntriesOf, streamQueue } from './queue-snapshot.js';
+import { loadQueue, queueEntriesOf, selectQueueRows, streamQueue } from './queue-snapshot.js';
 import { fakeDerivation } from './testing/fixtures.js';
 import { DIALECTS } from './testing/test-database.js';
 import { useDatastore } from './testing/use-datastore.js';
@@ -99,19 +99,7 @@ describe.each(DIALECTS)('queue snapshot on %s', (dialect) => {
       ctx.store.db,
       drvs.map((d, i) => ({ derivationPath: d.path, tags: [{ key: 'n', value: String(i) }] })),
     );
-    const rows = await ctx.store.db
-      .selectFrom('builds as b')
-      .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
-      .select([
-        'b.id',
-        'b.uuid',
-        'd.path',
-        'b.system',
-        'b.priority',
-        'b.created_at',
-        'b.defer_until',
-        'b.blocked_by',
-      ])
+    const rows = await selectQueueRows(ctx.store.db)
       .where(
         'b.uuid',
         'in',

@@ -43,6 +43,23 @@ export async function* streamQueue(db: Db, options: StreamQueueOptions = {}): As
   }
 }
 
+/** Builds (`b`) with their derivations (`d`), selecting the columns of a {@link QueueRow}. */
+export function selectQueueRows(db: Db) {
+  return db
+    .selectFrom('builds as b')
+    .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
+    .select([
+      'b.id',
+      'b.uuid',
+      'd.path',
+      'b.system',
+      'b.priority',
+      'b.created_at',
+      'b.defer_until',
+      'b.blocked_by',
+    ]);
+}
+
 /** Up to `size` queued builds with an id above `after`, by id. */
 async function readQueueRows(
   db: Db,
@@ -51,19 +68,7 @@ async function readQueueRows(
   systems: readonly string[] | undefined,
 ): Promise<QueueRow[]> {
   const query = (q: Db) =>
-    q
-      .selectFrom('builds as b')
-      .innerJoin('derivations as d', 'd.id', 'b.derivation_id')
-      .select([
-        'b.id',
-        'b.uuid',
-        'd.path',
-        'b.system',
-        'b.priority',
-        'b.created_at',
-        'b.defer_until',
-        'b.blocked_by',
-      ])
+    selectQueueRows(q)
       .where('b.state', '=', 'queued')
       .where('b.id', '>', after)
       .$if(systems !== undefined, (w) => w.where('b.system', 'in', systems!))

@@ -101,14 +101,22 @@ export function createClusterSender(db: Db, from: string, logger: Logger): Clust
   };
 }
 
-/** Groups item texts into parts whose joined length stays within `room` bytes. */
-function pack(items: readonly string[], room: number): string[][] {
+/**
+ * Groups strings, in order, into parts of at most `most` whose sizes (each
+ * string's `sizeOf`, plus one for its comma) add up to at most `room` bytes.
+ */
+function pack(
+  items: readonly string[],
+  room: number,
+  sizeOf: (item: string) => number = (item) => Buffer.byteLength(item),
+  most = Infinity,
+): string[][] {
   const parts: string[][] = [];
   let part: string[] = [];
   let size = 0;
   for (const item of items) {
-    const bytes = Buffer.byteLength(item) + 1;
-    if (part.length > 0 && size + bytes > room) {
+    const bytes = sizeOf(item) + 1;
+    if (part.length > 0 && (part.length === most || size + bytes > room)) {
       parts.push(part);
       part = [];
       size = 0;
@@ -193,20 +201,5 @@ const STRINGS_BYTES_PER_ITEM = 6_000;
  * would not, and {@link ClusterSender.send} drops what does not fit.
  */
 export function chunked(list: readonly string[]): string[][] {
-  const out: string[][] = [];
-  let part: string[] = [];
-  let bytes = 0;
-  for (const s of list) {
-    // The string's JSON form (quotes, escapes) and its comma.
-    const size = Buffer.byteLength(JSON.stringify(s)) + 1;
-    if (part.length > 0 && (part.length === IDS_PER_CALL || bytes + size > STRINGS_BYTES_PER_ITEM)) {
-      out.push(part);
-      part = [];
-      bytes = 0;
-    }
-    part.push(s);
-    bytes += size;
-  }
-  if (part.length > 0) out.push(part);
-  return out;
+  return pack(list, STRINGS_BYTES_PER_ITEM, (s) => Buffer.byteLength(JSON.stringify(s)), IDS_PER_CALL);
 }

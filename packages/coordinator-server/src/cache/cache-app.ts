@@ -21,7 +21,9 @@ import { createNarInfoCache, type NarInfoCache, type NarInfoCacheOptions } from 
 import { latestLogKey } from './derivation-log.js';
 
 /** What the cache reads: the datastore and the stored NARs and logs; removals of outputs to forget. */
-export type CacheContext = Pick<CoordinatorContext, 'datastore' | 'storage' | 'logger' | 'outputRemovals'>;
+export interface CacheContext extends Pick<CoordinatorContext, 'datastore' | 'logger' | 'outputRemovals'> {
+  readonly storage: Pick<CoordinatorContext['storage'], 'store' | 'logs'>;
+}
 
 /** The narinfo cache of `ctx` for `options`: metadata from the datastore, texts signed with the options' keys. */
 export function createCacheIndex(

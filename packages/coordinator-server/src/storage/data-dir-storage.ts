@@ -17,17 +17,27 @@ import {
 
 const READ_CHUNK = 1 << 20;
 
-/** Opens (creating if needed) a data-directory Storage at `root`; removes temporary files left by a crash. */
-export async function createDataDirStorage(root: string): Promise<Storage> {
+/**
+ * Opens (creating if needed) a data-directory Storage at `root`; removes
+ * temporary files left by a crash. `readOnly`: only opens it (a helper process
+ * of the binary cache, cache-process.ts) — nothing is created or removed, the
+ * temporary files being another process's uploads in progress.
+ */
+export async function createDataDirStorage(
+  root: string,
+  options: { readonly readOnly?: boolean } = {},
+): Promise<Storage> {
   const scratchDir = join(root, 'scratch');
   const tmpDir = join(scratchDir, 'tmp');
-  // Created private (0700): partial uploads and logs are no one else's to read.
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  for (const dir of [join(root, 'nar'), join(root, 'log'), tmpDir])
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  // Only this directory's own temporary files: partial uploads live beside it and survive.
-  await rm(tmpDir, { recursive: true, force: true });
-  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  if (options.readOnly !== true) {
+    // Created private (0700): partial uploads and logs are no one else's to read.
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    for (const dir of [join(root, 'nar'), join(root, 'log'), tmpDir])
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Only this directory's own temporary files: partial uploads live beside it and survive.
+    await rm(tmpDir, { recursive: true, force: true });
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  }
 
   const pathOf = (area: StorageArea, key: string): string => join(root, area, checkStorageKey(key));
 

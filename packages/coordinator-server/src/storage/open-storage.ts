@@ -18,14 +18,21 @@ export interface StorageLocation {
   readonly s3?: S3ClientOverrides & { readonly partSize?: number };
 }
 
-/** Opens the Storage that `location` names. */
-export async function openStorage(location: StorageLocation): Promise<Storage> {
+/**
+ * Opens the Storage that `location` names. `readOnly`: for reading only, by a
+ * process beside the one that writes (nothing created, no leftovers removed).
+ */
+export async function openStorage(
+  location: StorageLocation,
+  options: { readonly readOnly?: boolean } = {},
+): Promise<Storage> {
   const named = location.storage;
   if (named !== undefined && isS3Url(named))
     return await createS3Storage({
       ...location.s3,
       url: named,
       scratchDir: join(location.dataDir, 'scratch'),
+      ...options,
     });
-  return await createDataDirStorage(named ?? location.dataDir);
+  return await createDataDirStorage(named ?? location.dataDir, options);
 }

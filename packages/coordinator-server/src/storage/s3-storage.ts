@@ -32,6 +32,8 @@ export interface S3StorageOptions extends S3ClientOverrides {
   readonly scratchDir: string;
   /** Smallest multipart part, bytes (at least 5 MiB). Default 8 MiB. */
   readonly partSize?: number;
+  /** Only read (a helper process of the binary cache): the scratch directory is neither created nor emptied. */
+  readonly readOnly?: boolean;
 }
 
 /** An object-store Storage, with the SDK client it uses (`close` releases its sockets). */
@@ -48,9 +50,11 @@ export async function createS3Storage(options: S3StorageOptions): Promise<S3Stor
   const { bucket } = location;
   await checkBucket(client, location);
   const tmpDir = join(options.scratchDir, 'tmp');
-  await mkdir(options.scratchDir, { recursive: true, mode: 0o700 });
-  await rm(tmpDir, { recursive: true, force: true });
-  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  if (options.readOnly !== true) {
+    await mkdir(options.scratchDir, { recursive: true, mode: 0o700 });
+    await rm(tmpDir, { recursive: true, force: true });
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  }
 
   const base = location.prefix === '' ? '' : `${location.prefix}/`;
   const objectKey = (area: StorageArea, key: string): string => `${base}${area}/${checkStorageKey(key)}`;

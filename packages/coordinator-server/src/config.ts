@@ -56,6 +56,14 @@ export interface CoordinatorConfig {
   /** Where the binary cache also listens on a port of its own (`listen`). Default: only on the agent port. */
   readonly cacheUrl?: string;
   /**
+   * How many processes answer on `cacheUrl`: this one and `cacheProcesses - 1`
+   * helpers sharing its socket (cache/cache-processes.ts), each reading the
+   * datastore and the storage and keeping its own narinfos ready. One Node
+   * thread answers some 20,000 narinfos/s; a farm whose users' substitutions
+   * need more sets about one per core. Default 1 (no helper); at most 64.
+   */
+  readonly cacheProcesses?: number;
+  /**
    * Where `GET /metrics` listens on an address of its own (`listen`); the
    * agent port then no longer serves it (its gauges name every agent, by
    * UUID and name). Default: on the agent port.
@@ -114,6 +122,7 @@ export interface ResolvedConfig {
   readonly agentUrl: string;
   readonly clientUrl: string;
   readonly cacheUrl: string | undefined;
+  readonly cacheProcesses: number;
   readonly metricsUrl: string | undefined;
   readonly dashboardUrl: string | undefined;
   readonly clock: Clock;
@@ -151,6 +160,7 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
     agentUrl: config.agentUrl ?? 'http://0.0.0.0:8745',
     clientUrl: config.clientUrl ?? 'http://127.0.0.1:8746',
     cacheUrl: config.cacheUrl,
+    cacheProcesses: cacheProcessesOf(config.cacheProcesses ?? 1),
     metricsUrl: config.metricsUrl,
     dashboardUrl: config.dashboardUrl,
     clock: config.clock ?? systemClock,
@@ -168,6 +178,12 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
       config.partialUploadMaxAgeSeconds ?? 86_400,
     ),
   };
+}
+
+function cacheProcessesOf(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new RangeError(`cacheProcesses must be a whole number from 1 to 64, got ${n}`);
+  return n;
 }
 
 function storeDirOf(dir: string): string {

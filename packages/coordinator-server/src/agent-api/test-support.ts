@@ -13,7 +13,7 @@ import { createManualClock } from '../clock.js';
 import type { ManualClock } from '../clock.js';
 import { createCoordinator } from '../coordinator/create-coordinator.js';
 import type { Coordinator, CoordinatorOptions } from '../coordinator/create-coordinator.js';
-import { listen, type Listening } from '../coordinator/listen.js';
+import { listen, type Listening, type ListenOptions } from '../coordinator/listen.js';
 import { silentLogger } from '../logger.js';
 
 const NIX32 = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -117,6 +117,7 @@ export interface ListeningCoordinator {
 export async function startListening(
   dialect: 'sqlite' | 'postgres',
   options: Partial<CoordinatorOptions> = {},
+  listenOptions: ListenOptions = {},
 ): Promise<ListeningCoordinator> {
   const place = createTestPlace(dialect);
   const c = await createCoordinator({
@@ -127,7 +128,11 @@ export async function startListening(
     ...options,
   });
   await c.start();
-  const listening = await listen(c, { agentUrl: 'http://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' });
+  const listening = await listen(c, {
+    agentUrl: 'http://127.0.0.1:0',
+    clientUrl: 'http://127.0.0.1:0',
+    ...listenOptions,
+  });
   return {
     c,
     listening,

@@ -42,6 +42,7 @@ import { createLogStore, createNarUploads, openStorage } from '../storage/index.
 import { startUploadSweep, type UploadSweep } from '../storage/upload-sweep.js';
 import { sweepUploadedNotes } from '../agent-api/uploaded-outputs.js';
 import { createCluster } from '../leadership/cluster.js';
+import { sendCacheOptions, type CacheProcessSpec } from '../cache/cache-processes.js';
 import type { Cluster } from '../leadership/cluster.js';
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
@@ -98,6 +99,12 @@ export interface Coordinator {
   };
   /** The hook runner and the metrics (engineer M's hooks/attach.ts). */
   readonly observed: HooksAndMetrics;
+  /**
+   * What a helper process of the cache's port needs to answer as this one
+   * does (cache/cache-processes.ts; listen starts them).
+   * @throws RangeError for an in-memory SQLite database, which no other process can open.
+   */
+  cacheSpec(): Omit<CacheProcessSpec, 'timeouts'>;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
   start(): Promise<{ queued: number; rebuildMs: number }>;
   /** Runs one lease-expiry pass now (tests advance the clock, then call this). */
@@ -242,6 +249,18 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       fronts,
       observed,
       cluster,
+      cacheSpec() {
+        if (target.dialect === 'sqlite' && target.filename === ':memory:')
+          throw new RangeError(
+            'cacheProcesses > 1 needs a database other processes can open, not sqlite::memory:',
+          );
+        return {
+          databaseUri: config.databaseUri,
+          cwd: config.cwd,
+          storage: { storage: config.storage, dataDir: config.dataDir, s3: config.s3 },
+          cache: sendCacheOptions(cacheOptions),
+        };
+      },
       clientApp: clientApp as unknown as Hono,
       agentApp: cluster?.front(observed.agentPortApp) ?? observed.agentPortApp,
       advertise(urls) {

@@ -8,12 +8,12 @@
 // The agent and cache ports answer through the coordinator's fast paths
 // (`coordinator.fronts`: fetch-builds, narinfos, NARs) before Hono.
 import type { AddressInfo } from 'node:net';
-import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
-import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { ServerType } from '@hono/node-server';
 import type { FrontHandler } from '../http/front-handler.js';
 import { assertClientListenAllowed } from '../client-auth/listen-guard.js';
-import { armBodyIdleTimeout, serverOptionsFor } from './request-timeouts.js';
+import { startCacheProcesses, type CacheProcesses } from '../cache/cache-processes.js';
+import { createHttpServer, type Fetch } from './http-server.js';
 import type { RequestTimeouts } from './request-timeouts.js';
 import type { Coordinator } from './create-coordinator.js';
 
@@ -29,6 +29,8 @@ export interface ListenOptions {
   readonly dashboardUrl?: string;
   /** Headers and body-idle timeouts (defaults 60 s and 120 s); no bound on a whole request. */
   readonly timeouts?: RequestTimeouts;
+  /** Processes answering on `cacheUrl`, this one included. Default: the configuration's `cacheProcesses`. */
+  readonly cacheProcesses?: number;
 }
 
 /** The listening servers. */
@@ -41,6 +43,8 @@ export interface Listening {
   /** Where the cache listens on its own port, when it does. */
   readonly cacheUrl?: string;
   readonly cachePort?: number;
+  /** With `cacheProcesses` > 1: the process ids of the helpers serving the cache's port beside this one, now. */
+  readonly cacheHelperPids?: () => number[];
   /** Where metrics listen on their own port, when they do. */
   readonly metricsUrl?: string;
   readonly metricsPort?: number;
@@ -61,6 +65,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
   const cfg = coordinator.context.config;
   await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
   const servers: ServerType[] = [];
+  let helpers: CacheProcesses | undefined;
   const open = async (fetch: Fetch, url: string, front?: FrontHandler) => {
     const served = await serveOn(fetch, url, options.timeouts, front);
     servers.push(served.server);
@@ -78,6 +83,18 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
       cacheUrl === undefined
         ? undefined
         : await open(coordinator.cacheApp.fetch, cacheUrl, coordinator.fronts.cachePort);
+    const cacheProcesses = options.cacheProcesses ?? cfg.cacheProcesses;
+    if (cache !== undefined && cacheProcesses > 1)
+      helpers = await startCacheProcesses({
+        server: cache.server,
+        count: cacheProcesses - 1,
+        spec: {
+          ...coordinator.cacheSpec(),
+          ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+        },
+        removals: coordinator.context.outputRemovals,
+        logger: cfg.logger,
+      });
     const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
     const metrics =
       metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
@@ -86,25 +103,27 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
       dashboardUrl === undefined ? undefined : await open(coordinator.dashboardApp.fetch, dashboardUrl);
     // Other processes on the same PostgreSQL forward fetch-builds here while this one schedules.
     coordinator.advertise({ agentUrl: agent.url, clientUrl: client.url });
+    const running = helpers;
     return {
       agentUrl: agent.url,
       clientUrl: client.url,
       agentPort: agent.port,
       clientPort: client.port,
       ...(cache === undefined ? {} : { cacheUrl: cache.url, cachePort: cache.port }),
+      ...(running === undefined ? {} : { cacheHelperPids: () => running.pids() }),
       ...(metrics === undefined ? {} : { metricsUrl: metrics.url, metricsPort: metrics.port }),
       ...(dashboard === undefined ? {} : { dashboardUrl: dashboard.url, dashboardPort: dashboard.port }),
       close: async () => {
+        await helpers?.stop();
         await Promise.all(servers.map(closeServer));
       },
     };
   } catch (error) {
+    await helpers?.stop();
     await Promise.all(servers.map(closeServer));
     throw error;
   }
 }
-
-type Fetch = (req: Request) => Response | Promise<Response>;
 
 function serveOn(
   fetch: Fetch,
@@ -116,30 +135,18 @@ function serveOn(
   const hostname = u.hostname.replace(/^\[|\]$/g, '');
   const port = u.port === '' ? 80 : Number(u.port);
   return new Promise((resolve, reject) => {
-    const server = serve(
-      { fetch, hostname, port, serverOptions: serverOptionsFor(timeouts), createServer: withFront(front) },
-      (info: AddressInfo) => {
-        const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-        resolve({
-          server,
-          url: `${u.protocol}//${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`,
-          port: info.port,
-        });
-      },
-    );
-    armBodyIdleTimeout(server as Server, timeouts);
+    const server = createHttpServer(fetch, timeouts, front);
     server.once('error', reject);
+    server.listen(port, hostname, () => {
+      const info = server.address() as AddressInfo;
+      const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+      resolve({
+        server,
+        url: `${u.protocol}//${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`,
+        port: info.port,
+      });
+    });
   });
-}
-
-/** node:http's createServer with `front` answering first (the cache's fast path); Hono gets what it leaves. */
-function withFront(front: FrontHandler | undefined): typeof createServer {
-  const make = (options: ServerOptions, listener: RequestListener) =>
-    createServer(
-      options,
-      front === undefined ? listener : (req, res) => front(req, res) || void listener(req, res),
-    );
-  return make as typeof createServer;
 }
 
 function closeServer(server: ServerType): Promise<void> {

@@ -1,0 +1,331 @@
+// The cache's helper processes (cache-processes.ts) as `listen` runs them
+// with `cacheProcesses: 3`: real processes sharing the cache port's socket
+// with this one, on a real SQLite file and data directory. Which process
+// answered a request is read from /proc (the owner of the connection's
+// socket), so each check below is made against each process, helpers
+// included: the same bytes and validators everywhere; NARs and ranges from
+// the shared storage; hostile requests answered alike; a removal (retention)
+// forgotten by every process before `notify` resolves; a killed helper, or
+// one that does not answer a removal, replaced; every helper gone after close.
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordOutputMetadata } from '@gbc/datastore';
+import { generateGuixSecretKey, generateSecretKey, parseNarInfo } from '@gbc/store';
+import { hashPart, startListening, type ListeningCoordinator } from '../agent-api/test-support.js';
+import { storeOutput } from '../hooks/testing/store-output.js';
+import { resolveRetentionPolicy } from '../retention/policy.js';
+import { runRetention } from '../retention/run-retention.js';
+import { makeNar } from '../test-support/bytes.js';
+import { listen } from '../coordinator/listen.js';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+let lc: ListeningCoordinator;
+let dir: string;
+let cacheUrl: string;
+const nixKey = generateSecretKey('gbc-helpers-1');
+const outPath = `/gnu/store/${hashPart()}-helped`;
+let nar: Buffer;
+
+/** One request through `agent` (one kept-alive connection); the answer and the process that took the connection. */
+function exchange(
+  agent: Agent,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ answer: Answer; pid: number | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${cacheUrl}${path}`, { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          answer: { status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) },
+          pid: req.socket === null ? undefined : ownerOf(req.socket.localPort!),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The process (this one or a helper) holding the server side of the connection from local port `port`. */
+function ownerOf(port: number): number | undefined {
+  const serverPort = Number(new URL(cacheUrl).port);
+  let inode: string | undefined;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const local = parseInt(f[1]!.split(':')[1]!, 16);
+    const remote = parseInt(f[2]!.split(':')[1]!, 16);
+    if (local === serverPort && remote === port) inode = f[9];
+  }
+  if (inode === undefined) return undefined;
+  for (const pid of [process.pid, ...lc.listening.cacheHelperPids!()]) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`))
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The answer of process `pid` to a request: connections are opened until that
+ * process takes one (as a harmless request on it shows), and the request is sent on it.
+ */
+async function answerFrom(pid: number, path: string, headers: Record<string, string> = {}, method = 'GET') {
+  for (let i = 0; i < 500; i++) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      if ((await exchange(agent, '/nix-cache-info')).pid !== pid) continue;
+      return (await exchange(agent, path, headers, method)).answer;
+    } finally {
+      agent.destroy();
+    }
+  }
+  throw new Error(`process ${pid} took none of 500 connections`);
+}
+
+/** Every process serving the port: this one and the helpers. */
+const everyProcess = () => [process.pid, ...lc.listening.cacheHelperPids!()];
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  lc = await startListening(
+    'sqlite',
+    {
+      cacheProcesses: 3,
+      cacheUrl: 'http://127.0.0.1:0',
+      cache: {
+        signingKey: nixKey,
+        guixSigningKey: generateGuixSecretKey(),
+        guixSigningHost: 'gbc-test',
+        flavour: 'nix',
+      },
+    },
+    { timeouts: { headersMs: 2000 } },
+  );
+  cacheUrl = lc.listening.cacheUrl!;
+  dir = mkdtempSync(join(tmpdir(), 'gbc-cache-helpers-'));
+  nar = makeNar(dir, 256 * 1024);
+  await storeOutput(lc.c.context, { storePath: outPath, nar, compressions: ['none', 'gzip'] });
+}, 120_000);
+
+afterAll(async () => {
+  const started = lc as ListeningCoordinator | undefined; // undefined when beforeAll failed
+  const pids = started?.listening.cacheHelperPids?.() ?? [];
+  await started?.close();
+  expect(pids.filter(alive)).toEqual([]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const narinfoPath = () => `/${outPath.slice(11, 43)}.narinfo`;
+
+describe('cache helper processes', () => {
+  it('every process answers with the same bytes and validators', async () => {
+    expect(lc.listening.cacheHelperPids!()).toHaveLength(2);
+    const answers = [];
+    for (const pid of everyProcess()) answers.push(await answerFrom(pid, narinfoPath()));
+    const [own, ...theirs] = answers;
+    expect(own!.status).toBe(200);
+    for (const a of theirs) {
+      expect(a.status).toBe(200);
+      expect(a.body.equals(own!.body)).toBe(true);
+      expect(a.headers.etag).toBe(own!.headers.etag);
+      expect(a.headers['last-modified']).toBe(own!.headers['last-modified']);
+      expect(a.headers['cache-control']).toBe(own!.headers['cache-control']);
+    }
+    const info = parseNarInfo(own!.body.toString(), { storeDir: '/gnu/store' });
+    expect(info.sigs.some((s) => s.startsWith('gbc-helpers-1:'))).toBe(true);
+    for (const pid of everyProcess()) {
+      // The Guix layout (the other key, through the Hono route: a query string), a 304, nix-cache-info.
+      const guix = await answerFrom(pid, `${narinfoPath()}?flavour=guix`);
+      expect(guix.status).toBe(200);
+      expect(guix.body.toString()).toContain('Signature: 1;gbc-test;');
+      expect(guix.body.toString()).toContain(`StorePath: ${outPath}`);
+      expect((await answerFrom(pid, narinfoPath(), { 'If-None-Match': own!.headers.etag! })).status).toBe(
+        304,
+      );
+      expect((await answerFrom(pid, '/nix-cache-info')).body.toString()).toContain('StoreDir: /gnu/store');
+    }
+  });
+
+  it('every process sends NARs whole and in ranges from the shared storage', async () => {
+    const narPath = `/nar/none/${outPath.slice(11)}`;
+    for (const pid of everyProcess()) {
+      const whole = await answerFrom(pid, narPath);
+      expect(whole.status).toBe(200);
+      expect(whole.body.equals(nar)).toBe(true);
+      const part = await answerFrom(pid, narPath, { Range: 'bytes=1000-1999' });
+      expect(part.status).toBe(206);
+      expect(part.body.equals(nar.subarray(1000, 2000))).toBe(true);
+      expect((await answerFrom(pid, narPath, { Range: `bytes=${nar.length}-` })).status).toBe(416);
+      expect((await answerFrom(pid, `/nar/gzip/${outPath.slice(11)}`)).status).toBe(200);
+      expect((await answerFrom(pid, `/${'0'.repeat(32)}.narinfo`)).status).toBe(404);
+    }
+  });
+
+  it('every process refuses hostile requests alike, and keeps serving', async () => {
+    const cases = [
+      ['/nar/none/..%2F..%2Fetc%2Fpasswd', 'GET', {}],
+      ['/nar/bogus/x', 'GET', {}],
+      [`${narinfoPath()}?flavour=other`, 'GET', {}],
+      [narinfoPath(), 'DELETE', {}],
+      // Headers past Node's limit: 431 from each process's own server.
+      [narinfoPath(), 'GET', { 'X-Filler': 'x'.repeat(20_000) }],
+    ] as const;
+    for (const [path, method, headers] of cases) {
+      const statuses = [];
+      for (const pid of everyProcess()) statuses.push((await answerFrom(pid, path, headers, method)).status);
+      expect(statuses[0]).toBeGreaterThanOrEqual(400);
+      expect(new Set(statuses).size).toBe(1);
+    }
+    // Headers that never end are cut by whichever process took the connection (Node's headers timeout: 408 or a close).
+    const cut = await Promise.all(
+      Array.from(
+        { length: 6 },
+        () =>
+          new Promise<string>((resolve) => {
+            const s = connect(Number(new URL(cacheUrl).port), '127.0.0.1', () =>
+              s.write('GET / HTTP/1.1\r\nHost: x\r\n'),
+            );
+            let got = '';
+            s.on('data', (d: Buffer) => (got += d.toString()));
+            s.on('close', () => resolve(got));
+            s.on('error', () => undefined);
+          }),
+      ),
+    );
+    for (const got of cut) expect(got === '' || got.startsWith('HTTP/1.1 408')).toBe(true);
+    for (const pid of everyProcess()) expect((await answerFrom(pid, narinfoPath())).status).toBe(200);
+  }, 120_000);
+
+  it('every process forgets an output retention removes before its notification resolves', async () => {
+    const hash = hashPart();
+    const storePath = `/gnu/store/${hash}-old`;
+    const key = `none/${storePath.slice(11)}`;
+    await lc.c.context.storage.store.put('nar', key, new Uint8Array(64));
+    await recordOutputMetadata(
+      lc.c.context.datastore.db,
+      [
+        {
+          storePath,
+          narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+          narSize: 64,
+          references: [],
+          files: [{ compression: 'none', fileSize: 64, fileHash: null, location: key }],
+        },
+      ],
+      Date.now() - 10 * 86_400_000,
+    );
+    // Every process holds it now (each would serve it from memory for 45 s or more).
+    for (const pid of everyProcess()) expect((await answerFrom(pid, `/${hash}.narinfo`)).status).toBe(200);
+    const removed = await runRetention({
+      datastore: lc.c.context.datastore,
+      storage: lc.c.context.storage.store,
+      policy: resolveRetentionPolicy({ outputDays: 7 }),
+      now: () => Date.now(),
+      onOutputsRemoved: (paths) => lc.c.context.outputRemovals.notify(paths),
+    });
+    expect(removed.removedOutputs).toEqual([storePath]);
+    for (const pid of everyProcess()) expect((await answerFrom(pid, `/${hash}.narinfo`)).status).toBe(404);
+  });
+
+  it('a helper that is killed is replaced, and the new one serves', async () => {
+    const [victim, other] = lc.listening.cacheHelperPids!();
+    process.kill(victim!, 'SIGKILL');
+    const [fresh] = await until('a new helper', () => {
+      const now = lc.listening.cacheHelperPids!();
+      return now.length === 2 && now.includes(other!) && !now.includes(victim!)
+        ? now.filter((p) => p !== other)
+        : undefined;
+    });
+    expect((await answerFrom(fresh!, narinfoPath())).status).toBe(200);
+  });
+
+  it('a helper that does not answer a removal in time is killed and replaced', async () => {
+    const [stuck, other] = lc.listening.cacheHelperPids!();
+    process.kill(stuck!, 'SIGSTOP');
+    try {
+      // Resolves: the stopped helper is killed after the ack timeout, the other one answered.
+      await lc.c.context.outputRemovals.notify([`/gnu/store/${hashPart()}-never-held`]);
+      expect(alive(stuck!)).toBe(false);
+    } finally {
+      if (alive(stuck!)) process.kill(stuck!, 'SIGCONT');
+    }
+    const [fresh] = await until('a helper in place of the stuck one', () => {
+      const now = lc.listening.cacheHelperPids!();
+      return now.length === 2 && now.includes(other!) && !now.includes(stuck!)
+        ? now.filter((p) => p !== other)
+        : undefined;
+    });
+    expect((await answerFrom(fresh!, narinfoPath())).status).toBe(200);
+  }, 60_000);
+});
+
+describe('listen with cacheProcesses', () => {
+  it('refuses helpers on an in-memory database, which no other process can open', async () => {
+    const place = mkdtempSync(join(tmpdir(), 'gbc-cache-memory-'));
+    const { createCoordinator } = await import('../coordinator/create-coordinator.js');
+    const { silentLogger } = await import('../logger.js');
+    const c = await createCoordinator({
+      databaseUri: 'sqlite::memory:',
+      dataDir: join(place, 'data'),
+      cwd: place,
+      logger: silentLogger,
+      cacheProcesses: 2,
+    });
+    try {
+      await c.start();
+      await expect(
+        listen(c, {
+          agentUrl: 'http://127.0.0.1:0',
+          clientUrl: 'http://127.0.0.1:0',
+          cacheUrl: 'http://127.0.0.1:0',
+        }),
+      ).rejects.toThrow(/sqlite::memory:/);
+    } finally {
+      await c.stop();
+      rmSync(place, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a helper count that is not a whole number from 1 to 64', async () => {
+    const { resolveConfig } = await import('../config.js');
+    for (const n of [0, -1, 1.5, 65, Number.NaN])
+      expect(() => resolveConfig({ databaseUri: 'sqlite::memory:', cacheProcesses: n })).toThrow(
+        /cacheProcesses/,
+      );
+  });
+});

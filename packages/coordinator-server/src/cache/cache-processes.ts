@@ -1,0 +1,315 @@
+// Helper processes of the binary cache's own port (`cacheUrl`,
+// `cacheProcesses` > 1). One Node thread answers some 20,000 narinfos/s on a
+// core here, at most half of what a static web server with a worker per core
+// does; the helpers are that worker per core. Each is a process of its own
+// (cache-process.ts) sharing this process's listening socket — handed over
+// IPC, so the kernel spreads the port's connections over every process
+// accepting on it, this one included — and answering with the same code:
+// the cache's fast path, then its Hono app. It opens the datastore and the
+// storage for reading only and keeps its own narinfo cache, with the same
+// validators as this process (the keys and their load time are handed over),
+// so a client gets the same bytes, ETag and Last-Modified from any of them.
+//
+// Nothing is lost with a helper: it holds no state of its own. One that dies
+// is started again (after 1 s, doubling to 30 s while they keep dying); one
+// whose parent dies exits (its IPC channel closes). Removed outputs
+// (retention) are told to every helper, and `OutputRemovals.notify` resolves
+// only when each has forgotten them — a helper that does not answer within
+// `ackTimeoutMs` is killed instead — so no process still names a NAR file
+// that retention is about to delete.
+import { fork, type ChildProcess } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { GuixSecretKey, SecretKey } from '@gbc/store';
+import type { RequestTimeouts } from '../coordinator/request-timeouts.js';
+import type { Logger } from '../logger.js';
+import type { StorageLocation } from '../storage/open-storage.js';
+import type { ResolvedCacheOptions } from './cache-options.js';
+import type { OutputRemovals } from './output-removals.js';
+
+/** What a helper needs to answer as this process does; plain data, sent over IPC. */
+export interface CacheProcessSpec {
+  readonly databaseUri: string;
+  readonly cwd: string;
+  readonly storage: StorageLocation;
+  readonly cache: SentCacheOptions;
+  readonly timeouts?: RequestTimeouts;
+}
+
+/** {@link ResolvedCacheOptions} with its keys as bytes (base64). */
+export interface SentCacheOptions extends Omit<ResolvedCacheOptions, 'signingKey' | 'guixSigningKey'> {
+  readonly signingKey: { readonly name: string; readonly pkcs8: string; readonly publicKey: string } | null;
+  readonly guixSigningKey: { readonly d: string; readonly q: string } | null;
+}
+
+/** The messages between this process and a helper. */
+export type ToHelper =
+  | { readonly type: 'serve'; readonly spec: CacheProcessSpec }
+  | { readonly type: 'removed'; readonly id: number; readonly paths: readonly string[] }
+  | { readonly type: 'stop' };
+export type FromHelper =
+  | { readonly type: 'hello' }
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'removed'; readonly id: number }
+  | {
+      readonly type: 'log';
+      readonly level: 'debug' | 'info' | 'warn' | 'error';
+      readonly message: string;
+      readonly fields?: Record<string, unknown>;
+    };
+
+/** The cache options as a helper receives them. */
+export function sendCacheOptions(options: ResolvedCacheOptions): SentCacheOptions {
+  const { signingKey, guixSigningKey, ...rest } = options;
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  return {
+    ...rest,
+    signingKey:
+      signingKey === null
+        ? null
+        : {
+            name: signingKey.name,
+            pkcs8: b64(signingKey.privateKey.export({ format: 'der', type: 'pkcs8' })),
+            publicKey: b64(signingKey.publicKey),
+          },
+    guixSigningKey:
+      guixSigningKey === null ? null : { d: b64(guixSigningKey.d), q: b64(guixSigningKey.publicKey.q) },
+  };
+}
+
+/** The cache options a helper received, keys loaded again. */
+export function receivedCacheOptions(sent: SentCacheOptions): ResolvedCacheOptions {
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+  const { signingKey, guixSigningKey, ...rest } = sent;
+  const nix: SecretKey | null =
+    signingKey === null
+      ? null
+      : {
+          name: signingKey.name,
+          privateKey: createPrivateKey({
+            key: Buffer.from(signingKey.pkcs8, 'base64'),
+            format: 'der',
+            type: 'pkcs8',
+          }),
+          publicKey: bytes(signingKey.publicKey),
+        };
+  const guix: GuixSecretKey | null =
+    guixSigningKey === null
+      ? null
+      : { d: bytes(guixSigningKey.d), publicKey: { q: bytes(guixSigningKey.q) } };
+  return { ...rest, signingKey: nix, guixSigningKey: guix };
+}
+
+/** Options of {@link startCacheProcesses}. */
+export interface CacheProcessesOptions {
+  /** The listening socket of the cache's port. */
+  readonly server: Server;
+  /** Helpers to run. */
+  readonly count: number;
+  readonly spec: CacheProcessSpec;
+  /** The coordinator's removals: each is told to every helper. */
+  readonly removals: OutputRemovals;
+  /** Helpers' log lines are written here, with their pid. */
+  readonly logger: Logger;
+  /** How long a helper may take to forget removed outputs before it is killed. Default 10,000 ms. */
+  readonly ackTimeoutMs?: number;
+  /** How long a helper may take to start serving. Default 60,000 ms. */
+  readonly startTimeoutMs?: number;
+}
+
+/** Running helpers. */
+export interface CacheProcesses {
+  /** Process ids of the helpers serving now (started, not yet ended). */
+  pids(): number[];
+  /** Stops every helper (each closes its connections), and starts no more. */
+  stop(): Promise<void>;
+}
+
+interface Helper {
+  readonly child: ChildProcess;
+  /** It listens for messages: from now on it is told every removal. */
+  greeted: boolean;
+  /** It serves. */
+  ready: boolean;
+  readonly exited: Promise<void>;
+  readonly acks: Map<number, () => void>;
+}
+
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+/** A helper that ran this long resets the restart delay. */
+const HEALTHY_MS = 60_000;
+
+/**
+ * Starts `count` helpers on `server`'s socket and resolves once each serves;
+ * rejects (stopping those started) when one cannot start. See the file header.
+ */
+export async function startCacheProcesses(options: CacheProcessesOptions): Promise<CacheProcesses> {
+  const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const helpers = new Set<Helper>();
+  let stopping = false;
+  let nextAck = 0;
+  let restartDelay = RESTART_FIRST_MS;
+  const restarts = new Set<NodeJS.Timeout>();
+
+  const spawnHelper = (whenStarted: (error?: Error) => void): void => {
+    let told = false;
+    const onStarted = (error?: Error) => {
+      if (!told) whenStarted(error);
+      told = true;
+    };
+    const child = fork(HELPER.entry, [], {
+      execArgv: HELPER.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const helper: Helper = { child, greeted: false, ready: false, exited, acks: new Map() };
+    helpers.add(helper);
+    const startedAt = Date.now();
+    let started = false;
+    const startTimer = setTimeout(() => {
+      child.kill('SIGKILL');
+      onStarted(new Error(`a cache helper process did not start serving within ${startTimeoutMs / 1000} s`));
+    }, startTimeoutMs);
+    child.on('message', (m: FromHelper) => {
+      switch (m.type) {
+        case 'hello':
+          helper.greeted = true;
+          child.send({ type: 'serve', spec: options.spec } satisfies ToHelper, options.server);
+          return;
+        case 'ready':
+          started = true;
+          helper.ready = true;
+          clearTimeout(startTimer);
+          onStarted();
+          return;
+        case 'failed':
+          clearTimeout(startTimer);
+          onStarted(new Error(`a cache helper process could not start: ${m.message}`));
+          return;
+        case 'removed':
+          helper.acks.get(m.id)?.();
+          return;
+        case 'log':
+          options.logger[m.level](m.message, { ...m.fields, cacheProcess: child.pid });
+          return;
+      }
+    });
+    child.on('error', (error) => options.logger.warn('cache helper process error', { error: String(error) }));
+    child.once('exit', (code, signal) => {
+      clearTimeout(startTimer);
+      helpers.delete(helper);
+      for (const ack of helper.acks.values()) ack();
+      if (!started) {
+        onStarted(new Error(`a cache helper process exited before serving (${signal ?? `code ${code}`})`));
+        return;
+      }
+      if (stopping) return;
+      restartDelay = Date.now() - startedAt >= HEALTHY_MS ? RESTART_FIRST_MS : restartDelay;
+      options.logger.warn('cache helper process ended; starting another', {
+        pid: child.pid,
+        code,
+        signal,
+        inMs: restartDelay,
+      });
+      const timer = setTimeout(() => {
+        restarts.delete(timer);
+        if (stopping) return;
+        spawnHelper((error) => {
+          if (error !== undefined)
+            options.logger.error('cache helper process restart failed', { error: error.message });
+        });
+      }, restartDelay);
+      restarts.add(timer);
+      restartDelay = Math.min(RESTART_MAX_MS, restartDelay * 2);
+    });
+  };
+
+  // Every greeted helper forgets the paths before this resolves; one that does not answer in time is killed.
+  const tell = (paths: readonly string[]): Promise<void> =>
+    Promise.all(
+      [...helpers]
+        .filter((h) => h.greeted && h.child.connected)
+        .map((h) => {
+          const id = nextAck++;
+          return new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              options.logger.error(
+                'cache helper process did not forget removed outputs in time; killing it',
+                {
+                  pid: h.child.pid,
+                },
+              );
+              h.child.kill('SIGKILL');
+              void h.exited.then(done);
+            }, ackTimeoutMs);
+            function done() {
+              clearTimeout(timer);
+              h.acks.delete(id);
+              resolve();
+            }
+            h.acks.set(id, done);
+            h.child.send({ type: 'removed', id, paths } satisfies ToHelper, (error) => {
+              // Not sent: the channel closed, the helper is going; its exit answers.
+              if (error) void h.exited.then(done);
+            });
+          });
+        }),
+    ).then(() => undefined);
+  const unsubscribe = options.removals.subscribe(tell);
+
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    unsubscribe();
+    for (const timer of restarts) clearTimeout(timer);
+    restarts.clear();
+    await Promise.all(
+      [...helpers].map(async (h) => {
+        if (h.child.connected) h.child.send({ type: 'stop' } satisfies ToHelper, () => undefined);
+        else h.child.kill('SIGTERM');
+        const killer = setTimeout(() => h.child.kill('SIGKILL'), 5000);
+        await h.exited;
+        clearTimeout(killer);
+      }),
+    );
+  };
+
+  try {
+    await Promise.all(
+      Array.from(
+        { length: options.count },
+        () =>
+          new Promise<void>((resolve, reject) =>
+            spawnHelper((e) => (e === undefined ? resolve() : reject(e))),
+          ),
+      ),
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    pids: () => [...helpers].filter((h) => h.ready).map((h) => h.child.pid!),
+    stop,
+  };
+}
+
+/**
+ * How to start a helper: its module beside this one — from source (`.ts`,
+ * the workspace and the tests), through tsx with the `source` condition, as
+ * bin/gbc runs; built, as plain JavaScript.
+ */
+const HELPER = (() => {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(
+    new URL(fromSource ? './cache-process.ts' : './cache-process.js', import.meta.url),
+  );
+  if (!fromSource) return { entry, execArgv: [] as string[] };
+  const loader = createRequire(import.meta.url).resolve('tsx');
+  return { entry, execArgv: ['--conditions=source', '--import', `file://${loader}`] };
+})();

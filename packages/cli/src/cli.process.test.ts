@@ -29,6 +29,14 @@ const json = <T>(run: GbcRun): T => {
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as T;
 };
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 /** One readable line on stderr, no stack trace. */
 const oneLine = (run: GbcRun): string => {
   const lines = run.stderr.trimEnd().split('\n');
@@ -57,6 +65,8 @@ beforeAll(async () => {
     'http://127.0.0.1:0',
     '--cache-communication',
     'http://127.0.0.1:0',
+    '--cache-processes',
+    '2',
     '--cache-ttl',
     '600',
     '--cache-negative-ttl',
@@ -75,6 +85,8 @@ afterAll(async () => {
   const started = coordinator as CoordinatorProcess | undefined;
   const code = await started?.stop();
   expect(code).toBe(0);
+  // Its cache helper ended with it.
+  expect((started?.cacheHelperPids ?? []).filter(isAlive)).toEqual([]);
   expect(existsSync(join(dir, 'gbc.pid'))).toBe(false);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -97,6 +109,42 @@ describe('gbc against a coordinator it started', () => {
       // --cache-negative-ttl: a narinfo not held is answered 404, cacheable that long.
       const missing = await fetch(`${coordinator.cacheUrl}/${'0'.repeat(32)}.narinfo`);
       expect([missing.status, missing.headers.get('cache-control')]).toEqual([404, 'max-age=5']);
+      // --cache-processes 2: one helper process shares the port; every connection gets the same answers.
+      expect(coordinator.cacheHelperPids?.filter(isAlive)).toHaveLength(1);
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          fetch(`${coordinator.cacheUrl}/${'0'.repeat(32)}.narinfo`, { headers: { Connection: 'close' } }),
+        ),
+      );
+      expect(answers.map((a) => [a.status, a.headers.get('cache-control')])).toEqual(
+        Array(12).fill([404, 'max-age=5']),
+      );
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'a cache helper process ends when its coordinator is killed',
+    async () => {
+      const own = mkdtempSync(join(dir, 'killed-'));
+      const killed = await startCoordinator(own, [
+        '--database',
+        `sqlite://${join(own, 'gbc.db')}`,
+        '--agent-communication',
+        'http://127.0.0.1:0',
+        '--client-communication',
+        'http://127.0.0.1:0',
+        '--cache-communication',
+        'http://127.0.0.1:0',
+        '--cache-processes',
+        '2',
+      ]);
+      const [helper] = killed.cacheHelperPids ?? [];
+      expect(helper !== undefined && isAlive(helper)).toBe(true);
+      process.kill(killed.pid, 'SIGKILL');
+      await killed.stop();
+      // No coordinator to tell it anything: it exits rather than serve alone.
+      await waitFor(() => (isAlive(helper!) ? undefined : true));
     },
     PROCESS_TIMEOUT,
   );

@@ -54,6 +54,12 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
           describe: 'Also serve the binary cache alone on this address (it is always on the agent address)',
           requiresArg: true,
         },
+        'cache-processes': {
+          type: 'number',
+          describe:
+            'Processes answering on --cache-communication, this one included (default 1): about one per core for a cache many clients substitute from',
+          requiresArg: true,
+        },
         'metrics-communication': {
           type: 'string',
           describe:
@@ -200,6 +206,7 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         ...(a['advertise-agent-url'] === undefined ? {} : { advertiseAgentUrl: a['advertise-agent-url'] }),
         clientUrl: a['client-communication'],
         ...(a['cache-communication'] === undefined ? {} : { cacheUrl: a['cache-communication'] }),
+        ...(a['cache-processes'] === undefined ? {} : { cacheProcesses: a['cache-processes'] }),
         ...(a['metrics-communication'] === undefined ? {} : { metricsUrl: a['metrics-communication'] }),
         ...(a['dashboard-communication'] === undefined ? {} : { dashboardUrl: a['dashboard-communication'] }),
         storeDir: a['store-dir'],
@@ -234,10 +241,14 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
               metricsUrl: listening.metricsUrl,
               dashboardUrl: listening.dashboardUrl,
               pid: process.pid,
+              cacheHelperPids: listening.cacheHelperPids?.(),
             },
             () =>
               `gbc coordinator: agent API on ${listening.agentUrl}, client API on ${listening.clientUrl}` +
               (listening.cacheUrl === undefined ? '' : `, binary cache also on ${listening.cacheUrl}`) +
+              (listening.cacheHelperPids === undefined
+                ? ''
+                : ` (with ${listening.cacheHelperPids().length} helper processes)`) +
               (listening.metricsUrl === undefined ? '' : `, metrics on ${listening.metricsUrl}`) +
               (listening.dashboardUrl === undefined
                 ? ''
@@ -269,6 +280,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'advertise-agent-url'?: string;
   readonly 'client-communication': string;
   readonly 'cache-communication'?: string;
+  readonly 'cache-processes'?: number;
   readonly 'metrics-communication'?: string;
   readonly 'dashboard-communication'?: string;
   readonly 'allocation-strategy': string;

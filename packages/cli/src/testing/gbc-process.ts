@@ -87,6 +87,8 @@ export interface CoordinatorProcess {
   /** Where the read-only dashboard listens, with `--dashboard-communication`. */
   readonly dashboardUrl?: string;
   readonly pid: number;
+  /** The binary cache's helper processes, with `--cache-processes` > 1. */
+  readonly cacheHelperPids?: readonly number[];
   /** Sends SIGTERM and resolves to the exit code. */
   stop(): Promise<number>;
   /** What it wrote on standard error so far. */
@@ -121,6 +123,7 @@ export async function startCoordinator(
         metricsUrl?: string;
         dashboardUrl?: string;
         pid: number;
+        cacheHelperPids?: number[];
       };
       return {
         ...info,

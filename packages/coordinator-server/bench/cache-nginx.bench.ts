@@ -1,5 +1,7 @@
 // Benchmark of the binary cache against the physical reference, Debian's
-// nginx serving the same files from a directory, side by side in one run:
+// nginx serving the same files from a directory, side by side in one run
+// (gbc's cache port served by two processes, `cacheProcesses: 2`, as nginx's
+// default has a worker per core; and by one, for reference):
 // signed narinfo requests/s and p99 (wrk, 32 and 256 connections, keep-alive,
 // 20,000 outputs held, every request a different narinfo in turn) and the
 // download throughput of a 1 GiB NAR (curl, one client, to /dev/null). This
@@ -83,10 +85,18 @@ const c = await createCoordinator({
   cache: { signingKey: generateSecretKey('bench-1'), flavour: 'nix' },
 });
 await c.start();
+const CACHE_PROCESSES = Number(process.env.GBC_BENCH_CACHE_PROCESSES ?? 2);
 const listening = await listen(c, {
   agentUrl: 'http://127.0.0.1:0',
   clientUrl: 'http://127.0.0.1:0',
   cacheUrl: 'http://127.0.0.1:0',
+  cacheProcesses: CACHE_PROCESSES,
+});
+const listeningOne = await listen(c, {
+  agentUrl: 'http://127.0.0.1:0',
+  clientUrl: 'http://127.0.0.1:0',
+  cacheUrl: 'http://127.0.0.1:0',
+  cacheProcesses: 1,
 });
 
 // The outputs, their narinfo files (fetched from gbc: the same bytes) and the 1 GiB NAR.
@@ -139,22 +149,34 @@ await writeFile(
 
 // nginx as Debian ships it, with its usual static-file settings: sendfile, keep-alive, no access log;
 // once with Debian's `worker_processes auto` (2 here) and once with 1 worker, gbc's one thread's match.
-/** CPU time (user + system, ms) used so far by the children of process `pid` (nginx's workers), from /proc. */
-function childrenCpuMs(pid: number): number {
+/** CPU time (user + system, ms) used so far by the processes `pids`, from /proc. */
+function processesCpuMs(pids: readonly number[]): number {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
   let ms = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
+  for (const pid of pids) {
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) * tick;
     } catch {
-      continue; // gone meanwhile
+      // gone meanwhile
     }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === pid) ms += (Number(fields[11]) + Number(fields[12])) * tick;
   }
   return ms;
+}
+
+/** CPU time (ms) used so far by the children of process `pid` (nginx's workers). */
+function childrenCpuMs(pid: number): number {
+  const children = readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  return processesCpuMs(children.map(Number));
 }
 
 /** CPU time (ms) this process (gbc) has used so far. */
@@ -206,7 +228,12 @@ async function startNginx(name: string, workers: string): Promise<Server & { sto
 }
 const nginxAuto = await startNginx('nginx-auto', 'auto');
 const nginxOne = await startNginx('nginx-one', '1');
-const gbcServer: Server = { url: cacheUrl, cpuMs: ownCpuMs };
+// gbc's CPU: this process's and its cache helpers'.
+const gbcServer: Server = {
+  url: cacheUrl,
+  cpuMs: () => ownCpuMs() + processesCpuMs(listening.cacheHelperPids?.() ?? []),
+};
+const gbcOne: Server = { url: listeningOne.cacheUrl!, cpuMs: ownCpuMs };
 
 interface Load {
   readonly rps: number;
@@ -269,19 +296,19 @@ async function download(server: Server, path: string): Promise<Download> {
 
 const best = <T>(a: T, b: T, better: (x: T, y: T) => boolean) => (better(b, a) ? b : a);
 const fasterLoad = (x: Load, y: Load) => x.rps > y.rps;
-const narinfo: Record<number, { gbc: Load; nginx: Load; nginxOne: Load }> = {};
-// Warm all three: gbc's narinfo cache, nginx's open files and the page cache.
-const servers = [gbcServer, nginxAuto, nginxOne];
+const narinfo: Record<number, { gbc: Load; nginx: Load; gbcOne: Load; nginxOne: Load }> = {};
+// Warm all four: gbc's narinfo caches (each process's), nginx's open files and the page cache.
+const servers = [gbcServer, nginxAuto, gbcOne, nginxOne];
 for (const server of servers) await wrk(server, 32);
 for (const connections of [32, 256]) {
-  const kept: (Load | undefined)[] = [undefined, undefined, undefined];
+  const kept: (Load | undefined)[] = servers.map(() => undefined);
   for (let round = 0; round < 2; round++) {
     for (const [i, server] of servers.entries()) {
       const r = await wrk(server, connections);
       kept[i] = kept[i] === undefined ? r : best(kept[i], r, fasterLoad);
     }
   }
-  narinfo[connections] = { gbc: kept[0]!, nginx: kept[1]!, nginxOne: kept[2]! };
+  narinfo[connections] = { gbc: kept[0]!, nginx: kept[1]!, gbcOne: kept[2]!, nginxOne: kept[3]! };
 }
 const narUrl = `/nar/none/${narName}`;
 await download(nginxAuto, narUrl); // the file into the page cache
@@ -297,6 +324,7 @@ const load = loadavg()
 await nginxAuto.stop();
 await nginxOne.stop();
 await listening.close();
+await listeningOne.close();
 await c.stop();
 await rm(dir, { recursive: true, force: true });
 
@@ -306,8 +334,8 @@ const ratio = (a: number, b: number) => a / b;
 const cell = (l: Load) =>
   `${l.rps.toFixed(0)} /s, p99 ${l.p99Ms.toFixed(1)} ms, ${l.cpuUsPerRequest.toFixed(0)} µs CPU/request (${l.errors} errors)`;
 const row = (connections: number) => {
-  const { gbc, nginx, nginxOne } = narinfo[connections]!;
-  return `| narinfo, ${connections} connections | ${cell(gbc)} | ${cell(nginx)} | ${ratio(gbc.rps, nginx.rps).toFixed(2)}× | ${cell(nginxOne)} | ${ratio(gbc.rps, nginxOne.rps).toFixed(2)}× |`;
+  const { gbc, nginx, gbcOne, nginxOne } = narinfo[connections]!;
+  return `| narinfo, ${connections} connections | ${cell(gbc)} | ${cell(nginx)} | ${ratio(gbc.rps, nginx.rps).toFixed(2)}× | ${cell(gbcOne)} | ${cell(nginxOne)} | ${ratio(gbcOne.rps, nginxOne.rps).toFixed(2)}× |`;
 };
 const narRatio = ratio(gbcNar.mibPerS, nginxNar.mibPerS);
 const narinfoMet = [32, 256].every(
@@ -317,7 +345,8 @@ const narMet = narRatio >= NAR_TARGET && gbcNar.bytes === NAR_BYTES && nginxNar.
 console.log(`## Binary cache vs nginx (narinfos and a 1 GiB NAR)
 
 \`node --conditions=source --import tsx packages/coordinator-server/bench/cache-nginx.bench.ts\`, ${new Date().toISOString().slice(0, 10)}.
-gbc's cache port (SQLite, ${OUTPUTS.toLocaleString('en')} outputs held, signed Nix narinfos) against Debian's nginx
+gbc's cache port (SQLite, ${OUTPUTS.toLocaleString('en')} outputs held, signed Nix narinfos; \`cacheProcesses: ${CACHE_PROCESSES}\`,
+i.e. the coordinator and ${CACHE_PROCESSES - 1} helper process(es) sharing the port) against Debian's nginx
 (\`worker_processes auto\`, sendfile, keep-alive, no access log) serving the same narinfo bytes and the same NAR file
 (one inode) from a directory. Narinfos: \`wrk -t2 -cN -d${SECONDS}s --latency\`, each request the next of the
 ${OUTPUTS.toLocaleString('en')} narinfos; NAR: \`curl -o /dev/null\`, one client, file in the page cache. Measures
@@ -325,15 +354,15 @@ alternate gbc and nginx, two rounds; the better round of each is shown. wrk, cur
 machine's 2 cores with whatever else runs on it: load average at the end ${load} — compare ratios, not
 absolute figures, and only at similar load.
 
-| measure | gbc | nginx (auto = 2 workers) | gbc / nginx | nginx, 1 worker | gbc / nginx 1 worker |
-|---|---|---|---|---|---|
+| measure | gbc, ${CACHE_PROCESSES} processes | nginx (auto = 2 workers) | gbc / nginx | gbc, 1 process | nginx, 1 worker | gbc 1 / nginx 1 |
+|---|---|---|---|---|---|---|
 ${row(32)}
 ${row(256)}
-| 1 GiB NAR, one client | ${gbcNar.mibPerS.toFixed(0)} MiB/s, ${gbcNar.cpuSPerGiB.toFixed(2)} s CPU/GiB | ${nginxNar.mibPerS.toFixed(0)} MiB/s, ${nginxNar.cpuSPerGiB.toFixed(2)} s CPU/GiB | ${narRatio.toFixed(2)}× | | |
+| 1 GiB NAR, one client | ${gbcNar.mibPerS.toFixed(0)} MiB/s, ${gbcNar.cpuSPerGiB.toFixed(2)} s CPU/GiB | ${nginxNar.mibPerS.toFixed(0)} MiB/s, ${nginxNar.cpuSPerGiB.toFixed(2)} s CPU/GiB | ${narRatio.toFixed(2)}× | | | |
 
-gbc answers from one thread; nginx's default runs a worker per core, so on a machine this busy it also gets twice
-gbc's share of the CPU: the 1-worker column is the same server with one thread, for reference. CPU per request
-(per GiB) is the server's own CPU time (gbc: this process; nginx: its workers, from /proc) divided by what it
-answered: on a machine whose cores are all taken, throughput follows it, whatever the load.
+nginx's default runs a worker per core; gbc's cache port is measured the same way (\`--cache-processes 2\`) and, for
+reference, with one process against one nginx worker. CPU per request (per GiB) is the server's own CPU time (gbc:
+this process and its helpers; nginx: its workers, from /proc) divided by what it answered: on a machine whose cores
+are all taken, throughput follows it, whatever the load.
 
 Targets (against Debian's default, \`auto\`): narinfo rate ≥ ${NARINFO_TARGET}× nginx's at 32 and 256 connections, no errors — ${narinfoMet ? 'met' : 'NOT met'}; NAR throughput ≥ ${NAR_TARGET}× nginx's — ${narMet ? 'met' : 'NOT met'}.`);

@@ -44,6 +44,8 @@ async function serve(spec: CacheProcessSpec, socket: NetServer): Promise<void> {
     // Its parent checkpoints the WAL; this process only reads.
     backgroundCheckpoints: false,
     cacheMiB: 16,
+    // PostgreSQL: a narinfo miss is one indexed read; a few connections per helper are plenty.
+    poolSize: 4,
   });
   store = await openStorage(spec.storage, { readOnly: true });
   const ctx: CacheContext = {

@@ -1,6 +1,7 @@
 // The cache's helper processes (cache-processes.ts) as `listen` runs them
 // with `cacheProcesses: 3`: real processes sharing the cache port's socket
-// with this one, on a real SQLite file and data directory. Which process
+// with this one, on a real SQLite file and data directory, and on a real
+// PostgreSQL server and S3 API server (storage/testing/s3-target.ts). Which process
 // answered a request is read from /proc (the owner of the connection's
 // socket), so each check below is made against each process, helpers
 // included: the same bytes and validators everywhere; NARs and ranges from
@@ -9,7 +10,7 @@
 // one that does not answer a removal, replaced; every helper gone after close.
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,14 @@ import { storeOutput } from '../hooks/testing/store-output.js';
 import { resolveRetentionPolicy } from '../retention/policy.js';
 import { runRetention } from '../retention/run-retention.js';
 import { makeNar } from '../test-support/bytes.js';
+import { startS3Target, type S3TestTarget } from '../storage/testing/s3-target.js';
+import { resolveConfig } from '../config.js';
+import { createCoordinator } from '../coordinator/create-coordinator.js';
 import { listen } from '../coordinator/listen.js';
+import { silentLogger } from '../logger.js';
+import { resolveCacheOptions } from './cache-options.js';
+import { sendCacheOptions, startCacheProcesses } from './cache-processes.js';
+import { createOutputRemovals } from './output-removals.js';
 
 interface Answer {
   readonly status: number;
@@ -28,28 +36,30 @@ interface Answer {
   readonly body: Buffer;
 }
 
-let lc: ListeningCoordinator;
-let dir: string;
-let cacheUrl: string;
 const nixKey = generateSecretKey('gbc-helpers-1');
-const outPath = `/gnu/store/${hashPart()}-helped`;
-let nar: Buffer;
+
+/** The coordinator of a suite, listening with helpers; its cache port's URL. */
+interface Served {
+  readonly lc: ListeningCoordinator;
+  readonly cacheUrl: string;
+}
 
 /** One request through `agent` (one kept-alive connection); the answer and the process that took the connection. */
 function exchange(
+  on: Served,
   agent: Agent,
   path: string,
   headers: Record<string, string> = {},
   method = 'GET',
 ): Promise<{ answer: Answer; pid: number | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${cacheUrl}${path}`, { method, headers, agent }, (res) => {
+    const req = httpRequest(`${on.cacheUrl}${path}`, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
         resolve({
           answer: { status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) },
-          pid: req.socket === null ? undefined : ownerOf(req.socket.localPort!),
+          pid: req.socket === null ? undefined : ownerOf(on, req.socket.localPort!),
         }),
       );
       res.on('error', reject);
@@ -60,8 +70,8 @@ function exchange(
 }
 
 /** The process (this one or a helper) holding the server side of the connection from local port `port`. */
-function ownerOf(port: number): number | undefined {
-  const serverPort = Number(new URL(cacheUrl).port);
+function ownerOf(on: Served, port: number): number | undefined {
+  const serverPort = Number(new URL(on.cacheUrl).port);
   let inode: string | undefined;
   for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -71,7 +81,7 @@ function ownerOf(port: number): number | undefined {
     if (local === serverPort && remote === port) inode = f[9];
   }
   if (inode === undefined) return undefined;
-  for (const pid of [process.pid, ...lc.listening.cacheHelperPids!()]) {
+  for (const pid of everyProcess(on)) {
     try {
       for (const fd of readdirSync(`/proc/${pid}/fd`))
         if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
@@ -86,12 +96,18 @@ function ownerOf(port: number): number | undefined {
  * The answer of process `pid` to a request: connections are opened until that
  * process takes one (as a harmless request on it shows), and the request is sent on it.
  */
-async function answerFrom(pid: number, path: string, headers: Record<string, string> = {}, method = 'GET') {
+async function answerFrom(
+  on: Served,
+  pid: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+) {
   for (let i = 0; i < 500; i++) {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      if ((await exchange(agent, '/nix-cache-info')).pid !== pid) continue;
-      return (await exchange(agent, path, headers, method)).answer;
+      if ((await exchange(on, agent, '/nix-cache-info')).pid !== pid) continue;
+      return (await exchange(on, agent, path, headers, method)).answer;
     } finally {
       agent.destroy();
     }
@@ -100,7 +116,7 @@ async function answerFrom(pid: number, path: string, headers: Record<string, str
 }
 
 /** Every process serving the port: this one and the helpers. */
-const everyProcess = () => [process.pid, ...lc.listening.cacheHelperPids!()];
+const everyProcess = (on: Served) => [process.pid, ...on.lc.listening.cacheHelperPids!()];
 
 const alive = (pid: number) => {
   try {
@@ -121,42 +137,55 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-beforeAll(async () => {
-  lc = await startListening(
-    'sqlite',
-    {
-      cacheProcesses: 3,
-      cacheUrl: 'http://127.0.0.1:0',
-      cache: {
-        signingKey: nixKey,
-        guixSigningKey: generateGuixSecretKey(),
-        guixSigningHost: 'gbc-test',
-        flavour: 'nix',
+/** Where a suite's coordinator keeps its state: SQLite and a data directory, or PostgreSQL and an object store. */
+const SETUPS = [
+  { name: 'SQLite, data directory', dialect: 'sqlite' as const, s3: false },
+  { name: 'PostgreSQL, object store', dialect: 'postgres' as const, s3: true },
+];
+
+describe.each(SETUPS)('cache helper processes ($name)', (setup) => {
+  let on: Served;
+  let target: S3TestTarget | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'gbc-cache-helpers-'));
+  const outPath = `/gnu/store/${hashPart()}-helped`;
+  let nar: Buffer;
+  const narinfoPath = () => `/${outPath.slice(11, 43)}.narinfo`;
+
+  beforeAll(async () => {
+    if (setup.s3) target = await startS3Target();
+    const lc = await startListening(
+      setup.dialect,
+      {
+        cacheProcesses: 3,
+        cacheUrl: 'http://127.0.0.1:0',
+        ...(target === undefined ? {} : { storage: target.url(), s3: { credentials: target.credentials } }),
+        cache: {
+          signingKey: nixKey,
+          guixSigningKey: generateGuixSecretKey(),
+          guixSigningHost: 'gbc-test',
+          flavour: 'nix',
+        },
       },
-    },
-    { timeouts: { headersMs: 2000 } },
-  );
-  cacheUrl = lc.listening.cacheUrl!;
-  dir = mkdtempSync(join(tmpdir(), 'gbc-cache-helpers-'));
-  nar = makeNar(dir, 256 * 1024);
-  await storeOutput(lc.c.context, { storePath: outPath, nar, compressions: ['none', 'gzip'] });
-}, 120_000);
+      { timeouts: { headersMs: 2000 } },
+    );
+    on = { lc, cacheUrl: lc.listening.cacheUrl! };
+    nar = makeNar(dir, 256 * 1024);
+    await storeOutput(lc.c.context, { storePath: outPath, nar, compressions: ['none', 'gzip'] });
+  }, 120_000);
 
-afterAll(async () => {
-  const started = lc as ListeningCoordinator | undefined; // undefined when beforeAll failed
-  const pids = started?.listening.cacheHelperPids?.() ?? [];
-  await started?.close();
-  expect(pids.filter(alive)).toEqual([]);
-  rmSync(dir, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    const started = on as Served | undefined; // undefined when beforeAll failed
+    const pids = started?.lc.listening.cacheHelperPids?.() ?? [];
+    await started?.lc.close();
+    expect(pids.filter(alive)).toEqual([]);
+    await target?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-const narinfoPath = () => `/${outPath.slice(11, 43)}.narinfo`;
-
-describe('cache helper processes', () => {
   it('every process answers with the same bytes and validators', async () => {
-    expect(lc.listening.cacheHelperPids!()).toHaveLength(2);
+    expect(on.lc.listening.cacheHelperPids!()).toHaveLength(2);
     const answers = [];
-    for (const pid of everyProcess()) answers.push(await answerFrom(pid, narinfoPath()));
+    for (const pid of everyProcess(on)) answers.push(await answerFrom(on, pid, narinfoPath()));
     const [own, ...theirs] = answers;
     expect(own!.status).toBe(200);
     for (const a of theirs) {
@@ -168,31 +197,33 @@ describe('cache helper processes', () => {
     }
     const info = parseNarInfo(own!.body.toString(), { storeDir: '/gnu/store' });
     expect(info.sigs.some((s) => s.startsWith('gbc-helpers-1:'))).toBe(true);
-    for (const pid of everyProcess()) {
+    for (const pid of everyProcess(on)) {
       // The Guix layout (the other key, through the Hono route: a query string), a 304, nix-cache-info.
-      const guix = await answerFrom(pid, `${narinfoPath()}?flavour=guix`);
+      const guix = await answerFrom(on, pid, `${narinfoPath()}?flavour=guix`);
       expect(guix.status).toBe(200);
       expect(guix.body.toString()).toContain('Signature: 1;gbc-test;');
       expect(guix.body.toString()).toContain(`StorePath: ${outPath}`);
-      expect((await answerFrom(pid, narinfoPath(), { 'If-None-Match': own!.headers.etag! })).status).toBe(
+      expect((await answerFrom(on, pid, narinfoPath(), { 'If-None-Match': own!.headers.etag! })).status).toBe(
         304,
       );
-      expect((await answerFrom(pid, '/nix-cache-info')).body.toString()).toContain('StoreDir: /gnu/store');
+      expect((await answerFrom(on, pid, '/nix-cache-info')).body.toString()).toContain(
+        'StoreDir: /gnu/store',
+      );
     }
   });
 
   it('every process sends NARs whole and in ranges from the shared storage', async () => {
     const narPath = `/nar/none/${outPath.slice(11)}`;
-    for (const pid of everyProcess()) {
-      const whole = await answerFrom(pid, narPath);
+    for (const pid of everyProcess(on)) {
+      const whole = await answerFrom(on, pid, narPath);
       expect(whole.status).toBe(200);
       expect(whole.body.equals(nar)).toBe(true);
-      const part = await answerFrom(pid, narPath, { Range: 'bytes=1000-1999' });
+      const part = await answerFrom(on, pid, narPath, { Range: 'bytes=1000-1999' });
       expect(part.status).toBe(206);
       expect(part.body.equals(nar.subarray(1000, 2000))).toBe(true);
-      expect((await answerFrom(pid, narPath, { Range: `bytes=${nar.length}-` })).status).toBe(416);
-      expect((await answerFrom(pid, `/nar/gzip/${outPath.slice(11)}`)).status).toBe(200);
-      expect((await answerFrom(pid, `/${'0'.repeat(32)}.narinfo`)).status).toBe(404);
+      expect((await answerFrom(on, pid, narPath, { Range: `bytes=${nar.length}-` })).status).toBe(416);
+      expect((await answerFrom(on, pid, `/nar/gzip/${outPath.slice(11)}`)).status).toBe(200);
+      expect((await answerFrom(on, pid, `/${'0'.repeat(32)}.narinfo`)).status).toBe(404);
     }
   });
 
@@ -207,7 +238,8 @@ describe('cache helper processes', () => {
     ] as const;
     for (const [path, method, headers] of cases) {
       const statuses = [];
-      for (const pid of everyProcess()) statuses.push((await answerFrom(pid, path, headers, method)).status);
+      for (const pid of everyProcess(on))
+        statuses.push((await answerFrom(on, pid, path, headers, method)).status);
       expect(statuses[0]).toBeGreaterThanOrEqual(400);
       expect(new Set(statuses).size).toBe(1);
     }
@@ -217,7 +249,7 @@ describe('cache helper processes', () => {
         { length: 6 },
         () =>
           new Promise<string>((resolve) => {
-            const s = connect(Number(new URL(cacheUrl).port), '127.0.0.1', () =>
+            const s = connect(Number(new URL(on.cacheUrl).port), '127.0.0.1', () =>
               s.write('GET / HTTP/1.1\r\nHost: x\r\n'),
             );
             let got = '';
@@ -228,16 +260,16 @@ describe('cache helper processes', () => {
       ),
     );
     for (const got of cut) expect(got === '' || got.startsWith('HTTP/1.1 408')).toBe(true);
-    for (const pid of everyProcess()) expect((await answerFrom(pid, narinfoPath())).status).toBe(200);
+    for (const pid of everyProcess(on)) expect((await answerFrom(on, pid, narinfoPath())).status).toBe(200);
   }, 120_000);
 
   it('every process forgets an output retention removes before its notification resolves', async () => {
     const hash = hashPart();
     const storePath = `/gnu/store/${hash}-old`;
     const key = `none/${storePath.slice(11)}`;
-    await lc.c.context.storage.store.put('nar', key, new Uint8Array(64));
+    await on.lc.c.context.storage.store.put('nar', key, new Uint8Array(64));
     await recordOutputMetadata(
-      lc.c.context.datastore.db,
+      on.lc.c.context.datastore.db,
       [
         {
           storePath,
@@ -250,55 +282,55 @@ describe('cache helper processes', () => {
       Date.now() - 10 * 86_400_000,
     );
     // Every process holds it now (each would serve it from memory for 45 s or more).
-    for (const pid of everyProcess()) expect((await answerFrom(pid, `/${hash}.narinfo`)).status).toBe(200);
+    for (const pid of everyProcess(on))
+      expect((await answerFrom(on, pid, `/${hash}.narinfo`)).status).toBe(200);
     const removed = await runRetention({
-      datastore: lc.c.context.datastore,
-      storage: lc.c.context.storage.store,
+      datastore: on.lc.c.context.datastore,
+      storage: on.lc.c.context.storage.store,
       policy: resolveRetentionPolicy({ outputDays: 7 }),
       now: () => Date.now(),
-      onOutputsRemoved: (paths) => lc.c.context.outputRemovals.notify(paths),
+      onOutputsRemoved: (paths) => on.lc.c.context.outputRemovals.notify(paths),
     });
     expect(removed.removedOutputs).toEqual([storePath]);
-    for (const pid of everyProcess()) expect((await answerFrom(pid, `/${hash}.narinfo`)).status).toBe(404);
+    for (const pid of everyProcess(on))
+      expect((await answerFrom(on, pid, `/${hash}.narinfo`)).status).toBe(404);
   });
 
   it('a helper that is killed is replaced, and the new one serves', async () => {
-    const [victim, other] = lc.listening.cacheHelperPids!();
+    const [victim, other] = on.lc.listening.cacheHelperPids!();
     process.kill(victim!, 'SIGKILL');
     const [fresh] = await until('a new helper', () => {
-      const now = lc.listening.cacheHelperPids!();
+      const now = on.lc.listening.cacheHelperPids!();
       return now.length === 2 && now.includes(other!) && !now.includes(victim!)
         ? now.filter((p) => p !== other)
         : undefined;
     });
-    expect((await answerFrom(fresh!, narinfoPath())).status).toBe(200);
+    expect((await answerFrom(on, fresh!, narinfoPath())).status).toBe(200);
   });
 
   it('a helper that does not answer a removal in time is killed and replaced', async () => {
-    const [stuck, other] = lc.listening.cacheHelperPids!();
+    const [stuck, other] = on.lc.listening.cacheHelperPids!();
     process.kill(stuck!, 'SIGSTOP');
     try {
       // Resolves: the stopped helper is killed after the ack timeout, the other one answered.
-      await lc.c.context.outputRemovals.notify([`/gnu/store/${hashPart()}-never-held`]);
+      await on.lc.c.context.outputRemovals.notify([`/gnu/store/${hashPart()}-never-held`]);
       expect(alive(stuck!)).toBe(false);
     } finally {
       if (alive(stuck!)) process.kill(stuck!, 'SIGCONT');
     }
     const [fresh] = await until('a helper in place of the stuck one', () => {
-      const now = lc.listening.cacheHelperPids!();
+      const now = on.lc.listening.cacheHelperPids!();
       return now.length === 2 && now.includes(other!) && !now.includes(stuck!)
         ? now.filter((p) => p !== other)
         : undefined;
     });
-    expect((await answerFrom(fresh!, narinfoPath())).status).toBe(200);
+    expect((await answerFrom(on, fresh!, narinfoPath())).status).toBe(200);
   }, 60_000);
 });
 
 describe('listen with cacheProcesses', () => {
   it('refuses helpers on an in-memory database, which no other process can open', async () => {
     const place = mkdtempSync(join(tmpdir(), 'gbc-cache-memory-'));
-    const { createCoordinator } = await import('../coordinator/create-coordinator.js');
-    const { silentLogger } = await import('../logger.js');
     const c = await createCoordinator({
       databaseUri: 'sqlite::memory:',
       dataDir: join(place, 'data'),
@@ -321,8 +353,36 @@ describe('listen with cacheProcesses', () => {
     }
   });
 
+  it('fails to start, naming the cause, when a helper cannot open the database, and leaves no process', async () => {
+    const socket = createServer();
+    await new Promise<void>((resolve) => socket.listen(0, '127.0.0.1', resolve));
+    const spawned = new Set<number>();
+    try {
+      const place = mkdtempSync(join(tmpdir(), 'gbc-cache-unreachable-'));
+      const starting = startCacheProcesses({
+        server: socket,
+        count: 2,
+        spec: {
+          // Nothing listens on port 1.
+          databaseUri: 'postgres://gbc@127.0.0.1:1/gbc',
+          cwd: place,
+          storage: { dataDir: place },
+          cache: sendCacheOptions(await resolveCacheOptions({ signingKey: nixKey })),
+        },
+        removals: createOutputRemovals(),
+        logger: silentLogger,
+        onSpawn: (pid) => spawned.add(pid),
+      });
+      await expect(starting).rejects.toThrow(/could not start: cannot reach database/);
+      expect(spawned.size).toBe(2);
+      expect([...spawned].filter(alive)).toEqual([]);
+      rmSync(place, { recursive: true, force: true });
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
+
   it('refuses a helper count that is not a whole number from 1 to 64', async () => {
-    const { resolveConfig } = await import('../config.js');
     for (const n of [0, -1, 1.5, 65, Number.NaN])
       expect(() => resolveConfig({ databaseUri: 'sqlite::memory:', cacheProcesses: n })).toThrow(
         /cacheProcesses/,

@@ -118,6 +118,8 @@ export interface CacheProcessesOptions {
   readonly ackTimeoutMs?: number;
   /** How long a helper may take to start serving. Default 60,000 ms. */
   readonly startTimeoutMs?: number;
+  /** Called with each helper's pid as it is started (tests). */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /** Running helpers. */
@@ -168,6 +170,7 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
       serialization: 'json',
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const helper: Helper = { child, greeted: false, ready: false, exited, acks: new Map() };
     helpers.add(helper);
     const startedAt = Date.now();

@@ -29,6 +29,19 @@ const json = <T>(run: GbcRun): T => {
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as T;
 };
+/** A coordinator's database in `place`, every address on a free loopback port, the cache port on 2 processes. */
+const servedFrom = (place: string): string[] => [
+  '--database',
+  `sqlite://${join(place, 'gbc.db')}`,
+  '--agent-communication',
+  'http://127.0.0.1:0',
+  '--client-communication',
+  'http://127.0.0.1:0',
+  '--cache-communication',
+  'http://127.0.0.1:0',
+  '--cache-processes',
+  '2',
+];
 const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -57,16 +70,7 @@ beforeAll(async () => {
     }),
   );
   coordinator = await startCoordinator(dir, [
-    '--database',
-    `sqlite://${join(dir, 'gbc.db')}`,
-    '--agent-communication',
-    'http://127.0.0.1:0',
-    '--client-communication',
-    'http://127.0.0.1:0',
-    '--cache-communication',
-    'http://127.0.0.1:0',
-    '--cache-processes',
-    '2',
+    ...servedFrom(dir),
     '--cache-ttl',
     '600',
     '--cache-negative-ttl',
@@ -127,18 +131,7 @@ describe('gbc against a coordinator it started', () => {
     'a cache helper process ends when its coordinator is killed',
     async () => {
       const own = mkdtempSync(join(dir, 'killed-'));
-      const killed = await startCoordinator(own, [
-        '--database',
-        `sqlite://${join(own, 'gbc.db')}`,
-        '--agent-communication',
-        'http://127.0.0.1:0',
-        '--client-communication',
-        'http://127.0.0.1:0',
-        '--cache-communication',
-        'http://127.0.0.1:0',
-        '--cache-processes',
-        '2',
-      ]);
+      const killed = await startCoordinator(own, [...servedFrom(own)]);
       const [helper] = killed.cacheHelperPids ?? [];
       expect(helper !== undefined && isAlive(helper)).toBe(true);
       process.kill(killed.pid, 'SIGKILL');

@@ -14,10 +14,9 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordOutputMetadata } from '@gbc/datastore';
 import { generateGuixSecretKey, generateSecretKey, parseNarInfo } from '@gbc/store';
 import { hashPart, startListening, type ListeningCoordinator } from '../agent-api/test-support.js';
-import { storeOutput } from '../hooks/testing/store-output.js';
+import { storeAgedOutput, storeOutput } from '../hooks/testing/store-output.js';
 import { resolveRetentionPolicy } from '../retention/policy.js';
 import { runRetention } from '../retention/run-retention.js';
 import { makeNar } from '../test-support/bytes.js';
@@ -266,21 +265,7 @@ describe.each(SETUPS)('cache helper processes ($name)', (setup) => {
   it('every process forgets an output retention removes before its notification resolves', async () => {
     const hash = hashPart();
     const storePath = `/gnu/store/${hash}-old`;
-    const key = `none/${storePath.slice(11)}`;
-    await on.lc.c.context.storage.store.put('nar', key, new Uint8Array(64));
-    await recordOutputMetadata(
-      on.lc.c.context.datastore.db,
-      [
-        {
-          storePath,
-          narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
-          narSize: 64,
-          references: [],
-          files: [{ compression: 'none', fileSize: 64, fileHash: null, location: key }],
-        },
-      ],
-      Date.now() - 10 * 86_400_000,
-    );
+    await storeAgedOutput(on.lc.c.context, storePath, 10 * 86_400_000);
     // Every process holds it now (each would serve it from memory for 45 s or more).
     for (const pid of everyProcess(on))
       expect((await answerFrom(on, pid, `/${hash}.narinfo`)).status).toBe(200);
@@ -296,16 +281,21 @@ describe.each(SETUPS)('cache helper processes ($name)', (setup) => {
       expect((await answerFrom(on, pid, `/${hash}.narinfo`)).status).toBe(404);
   });
 
-  it('a helper that is killed is replaced, and the new one serves', async () => {
-    const [victim, other] = on.lc.listening.cacheHelperPids!();
-    process.kill(victim!, 'SIGKILL');
-    const [fresh] = await until('a new helper', () => {
+  /** Waits for a helper serving in place of `gone` beside `kept`, and checks that it answers. */
+  const expectReplaced = async (gone: number, kept: number) => {
+    const [fresh] = await until(`a helper in place of ${gone}`, () => {
       const now = on.lc.listening.cacheHelperPids!();
-      return now.length === 2 && now.includes(other!) && !now.includes(victim!)
-        ? now.filter((p) => p !== other)
+      return now.length === 2 && now.includes(kept) && !now.includes(gone)
+        ? now.filter((p) => p !== kept)
         : undefined;
     });
     expect((await answerFrom(on, fresh!, narinfoPath())).status).toBe(200);
+  };
+
+  it('a helper that is killed is replaced, and the new one serves', async () => {
+    const [victim, other] = on.lc.listening.cacheHelperPids!();
+    process.kill(victim!, 'SIGKILL');
+    await expectReplaced(victim!, other!);
   });
 
   it('a helper that does not answer a removal in time is killed and replaced', async () => {
@@ -318,13 +308,7 @@ describe.each(SETUPS)('cache helper processes ($name)', (setup) => {
     } finally {
       if (alive(stuck!)) process.kill(stuck!, 'SIGCONT');
     }
-    const [fresh] = await until('a helper in place of the stuck one', () => {
-      const now = on.lc.listening.cacheHelperPids!();
-      return now.length === 2 && now.includes(other!) && !now.includes(stuck!)
-        ? now.filter((p) => p !== other)
-        : undefined;
-    });
-    expect((await answerFrom(on, fresh!, narinfoPath())).status).toBe(200);
+    await expectReplaced(stuck!, other!);
   }, 60_000);
 });
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatastore, recordOutputMetadata } from '@gbc/datastore';
+import { openDatastore } from '@gbc/datastore';
 import type { GbcEvent } from '@gbc/protocol';
 import { createCoordinator } from '../coordinator/create-coordinator.js';
 import type { Coordinator } from '../coordinator/create-coordinator.js';
@@ -16,6 +16,7 @@ import { silentLogger } from '../logger.js';
 import { createTestPlace, fakeDrv, hashPart, makeAgent, submit } from '../agent-api/test-support.js';
 import { resolveRetentionPolicy } from '../retention/policy.js';
 import { runRetention } from '../retention/run-retention.js';
+import { storeAgedOutput } from '../hooks/testing/store-output.js';
 import type { TestPlace } from '../agent-api/test-support.js';
 
 interface Running {
@@ -193,21 +194,7 @@ describe('several coordinator processes on one PostgreSQL', () => {
     const [a, b] = await twoProcesses();
     const hash = hashPart();
     const storePath = `/gnu/store/${hash}-removed`;
-    const key = `none/${storePath.slice(11)}`;
-    await a.c.context.storage.store.put('nar', key, new Uint8Array(64));
-    await recordOutputMetadata(
-      a.c.context.datastore.db,
-      [
-        {
-          storePath,
-          narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
-          narSize: 64,
-          references: [],
-          files: [{ compression: 'none', fileSize: 64, fileHash: null, location: key }],
-        },
-      ],
-      Date.now() - 10 * 86_400_000,
-    );
+    await storeAgedOutput(a.c.context, storePath, 10 * 86_400_000);
     const narinfo = async () => (await fetch(`${b.l.agentUrl}/${hash}.narinfo`)).status;
     // b now holds the output in memory (it would serve it from there for up to a minute).
     expect(await narinfo()).toBe(200);

@@ -90,3 +90,29 @@ export function buildWithNix(dir: string, tag: string): NixBuilt {
     .filter((l) => l !== '');
   return { drvPath, outPath, nar, references };
 }
+
+/**
+ * Keeps a 64-byte stand-in NAR file for `storePath` (uncompressed) and its
+ * metadata, recorded `ageMs` ago: an output that retention's age policy removes.
+ */
+export async function storeAgedOutput(
+  ctx: Pick<CoordinatorContext, 'datastore' | 'storage'>,
+  storePath: string,
+  ageMs: number,
+): Promise<void> {
+  const key = `none/${storePath.slice(storePath.lastIndexOf('/') + 1)}`;
+  await ctx.storage.store.put('nar', key, new Uint8Array(64));
+  await recordOutputMetadata(
+    ctx.datastore.db,
+    [
+      {
+        storePath,
+        narHash: 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s',
+        narSize: 64,
+        references: [],
+        files: [{ compression: 'none', fileSize: 64, fileHash: null, location: key }],
+      },
+    ],
+    Date.now() - ageMs,
+  );
+}

@@ -294,8 +294,15 @@ describe.each(SETUPS)('cache helper processes ($name)', (setup) => {
 
   it('a helper that is killed is replaced, and the new one serves', async () => {
     const [victim, other] = on.lc.listening.cacheHelperPids!();
+    const metrics = () => fetch(`${on.lc.listening.agentUrl}/metrics`).then((r) => r.text());
+    expect(await metrics()).toMatch(/^gbc_cache_helper_processes 2$/m);
+    const restartsBefore = Number(/^gbc_cache_helper_restarts_total (\d+)$/m.exec(await metrics())![1]);
     process.kill(victim!, 'SIGKILL');
     await expectReplaced(victim!, other!);
+    // The metrics count it.
+    const after = await metrics();
+    expect(after).toMatch(/^gbc_cache_helper_processes 2$/m);
+    expect(after).toContain(`gbc_cache_helper_restarts_total ${restartsBefore + 1}`);
   });
 
   it('a helper that does not answer a removal in time is killed and replaced', async () => {

@@ -126,6 +126,8 @@ export interface CacheProcessesOptions {
 export interface CacheProcesses {
   /** Process ids of the helpers serving now (started, not yet ended). */
   pids(): number[];
+  /** Helpers started in place of ones that ended, so far. */
+  restarts(): number;
   /** Stops every helper (each closes its connections), and starts no more. */
   stop(): Promise<void>;
 }
@@ -156,6 +158,7 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
   let stopping = false;
   let nextAck = 0;
   let restartDelay = RESTART_FIRST_MS;
+  let restarted = 0;
   const restarts = new Set<NodeJS.Timeout>();
 
   const spawnHelper = (whenStarted: (error?: Error) => void): void => {
@@ -223,6 +226,7 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
       const timer = setTimeout(() => {
         restarts.delete(timer);
         if (stopping) return;
+        restarted += 1;
         spawnHelper((error) => {
           if (error !== undefined)
             options.logger.error('cache helper process restart failed', { error: error.message });
@@ -298,6 +302,7 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
   }
   return {
     pids: () => [...helpers].filter((h) => h.ready).map((h) => h.child.pid!),
+    restarts: () => restarted,
     stop,
   };
 }

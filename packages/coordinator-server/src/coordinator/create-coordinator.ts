@@ -42,7 +42,8 @@ import { createLogStore, createNarUploads, openStorage } from '../storage/index.
 import { startUploadSweep, type UploadSweep } from '../storage/upload-sweep.js';
 import { sweepUploadedNotes } from '../agent-api/uploaded-outputs.js';
 import { createCluster } from '../leadership/cluster.js';
-import { sendCacheOptions, type CacheProcessSpec } from '../cache/cache-processes.js';
+import { sendCacheOptions, type CacheProcesses, type CacheProcessSpec } from '../cache/cache-processes.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Cluster } from '../leadership/cluster.js';
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
@@ -105,6 +106,8 @@ export interface Coordinator {
    * @throws RangeError for an in-memory SQLite database, which no other process can open.
    */
   cacheSpec(): Omit<CacheProcessSpec, 'timeouts'>;
+  /** Counts `helpers` in the metrics (`gbc_cache_helper_processes`, `…_restarts_total`) until the returned function is called. */
+  countCacheHelpers(helpers: CacheProcesses): () => void;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
   start(): Promise<{ queued: number; rebuildMs: number }>;
   /** Runs one lease-expiry pass now (tests advance the clock, then call this). */
@@ -195,6 +198,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       cache: { ...options.cache, storeDir: config.storeDir },
     });
     observeUpload = (u) => observed.metrics.observeUpload(u);
+    const helperGroups = new Set<CacheProcesses>();
+    countCacheHelpers(observed.metrics.registry, helperGroups);
     const cacheInfo = cacheInfoText(cacheOptions);
     // The agent port's requests are counted in the metrics, whichever path answers them.
     const observeRequest: RequestObserver = (...r) => observed.metrics.observeRequest(...r);
@@ -249,6 +254,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       fronts,
       observed,
       cluster,
+      countCacheHelpers(helpers) {
+        helperGroups.add(helpers);
+        return () => helperGroups.delete(helpers);
+      },
       cacheSpec() {
         if (target.dialect === 'sqlite' && target.filename === ':memory:')
           throw new RangeError(
@@ -318,6 +327,27 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     sqliteLock?.release();
     throw error;
   }
+}
+
+/** The metrics of the cache's helper processes (listen starts them), from `groups` at each scrape. */
+function countCacheHelpers(registry: Registry, groups: ReadonlySet<CacheProcesses>): void {
+  new Gauge({
+    name: 'gbc_cache_helper_processes',
+    help: 'Helper processes serving the cache port now, besides the coordinator (--cache-processes).',
+    registers: [registry],
+    collect() {
+      this.set([...groups].reduce((n, g) => n + g.pids().length, 0));
+    },
+  });
+  new Counter({
+    name: 'gbc_cache_helper_restarts_total',
+    help: 'Cache helper processes started in place of ones that ended.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc([...groups].reduce((n, g) => n + g.restarts(), 0));
+    },
+  });
 }
 
 /** The one store directory: `storeDir`, or the legacy per-app ones (which must agree). */

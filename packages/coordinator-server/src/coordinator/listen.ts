@@ -66,6 +66,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
   await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
   const servers: ServerType[] = [];
   let helpers: CacheProcesses | undefined;
+  let uncount: () => void = () => undefined;
   const open = async (fetch: Fetch, url: string, front?: FrontHandler) => {
     const served = await serveOn(fetch, url, options.timeouts, front);
     servers.push(served.server);
@@ -95,6 +96,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
         removals: coordinator.context.outputRemovals,
         logger: cfg.logger,
       });
+    if (helpers !== undefined) uncount = coordinator.countCacheHelpers(helpers);
     const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
     const metrics =
       metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
@@ -114,6 +116,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
       ...(metrics === undefined ? {} : { metricsUrl: metrics.url, metricsPort: metrics.port }),
       ...(dashboard === undefined ? {} : { dashboardUrl: dashboard.url, dashboardPort: dashboard.port }),
       close: async () => {
+        uncount();
         await helpers?.stop();
         await Promise.all(servers.map(closeServer));
       },

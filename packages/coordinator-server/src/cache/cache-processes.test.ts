@@ -8,12 +8,27 @@
 // the shared storage; hostile requests answered alike; a removal (retention)
 // forgotten by every process before `notify` resolves; a killed helper, or
 // one that does not answer a removal, replaced; every helper gone after close.
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  Agent,
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+} from 'node:http';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatastore } from '@gbc/datastore';
 import { generateGuixSecretKey, generateSecretKey, parseNarInfo } from '@gbc/store';
 import { hashPart, startListening, type ListeningCoordinator } from '../agent-api/test-support.js';
 import { storeAgedOutput, storeOutput } from '../hooks/testing/store-output.js';
@@ -370,6 +385,59 @@ describe('listen with cacheProcesses', () => {
       rmSync(place, { recursive: true, force: true });
     } finally {
       socket.close();
+    }
+  }, 120_000);
+
+  it('keeps replacing a helper whose restarts fail, until one serves again', async () => {
+    const place = mkdtempSync(join(tmpdir(), 'gbc-cache-restarts-'));
+    const dbFile = join(place, 'gbc.db');
+    await (await openDatastore(`sqlite://${dbFile}`)).close();
+    // This process answers 503 on the shared socket: a 200 comes from the helper.
+    const socket = createHttpServer((_req, res) => res.writeHead(503, { Connection: 'close' }).end());
+    await new Promise<void>((resolve) => socket.listen(0, '127.0.0.1', resolve));
+    const failed: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => void failed.push(message) };
+    const group = await startCacheProcesses({
+      server: socket,
+      count: 1,
+      spec: {
+        databaseUri: `sqlite://${dbFile}`,
+        cwd: place,
+        storage: { dataDir: place },
+        cache: sendCacheOptions(await resolveCacheOptions({ signingKey: nixKey })),
+      },
+      removals: createOutputRemovals(),
+      logger,
+    });
+    try {
+      const [first] = group.pids();
+      // The database cannot be opened for a while: a directory stands in its place.
+      renameSync(dbFile, `${dbFile}.away`);
+      mkdirSync(dbFile);
+      process.kill(first!, 'SIGKILL');
+      await until('two failed restarts', () =>
+        failed.filter((m) => m === 'cache helper process restart failed').length >= 2 ? true : undefined,
+      );
+      expect(group.pids()).toEqual([]);
+      rmdirSync(dbFile);
+      renameSync(`${dbFile}.away`, dbFile);
+      const [fresh] = await until('a helper serving again', () => {
+        const now = group.pids();
+        return now.length === 1 ? now : undefined;
+      });
+      expect(fresh).not.toBe(first);
+      expect(group.restarts()).toBeGreaterThanOrEqual(3);
+      const port = (socket.address() as { port: number }).port;
+      await until('an answer from the new helper', async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/nix-cache-info`, {
+          headers: { Connection: 'close' },
+        });
+        return r.status === 200 ? true : undefined;
+      });
+    } finally {
+      await group.stop();
+      socket.close();
+      rmSync(place, { recursive: true, force: true });
     }
   }, 120_000);
 

@@ -161,14 +161,30 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
   let restarted = 0;
   const restarts = new Set<NodeJS.Timeout>();
 
-  const spawnHelper = (whenStarted: (error?: Error) => void): void => {
+  // A restart that does not come to serve is retried like a helper that died: the pool never stays short.
+  const restartLater = (): void => {
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (stopping) return;
+      restarted += 1;
+      spawnHelper((error) => {
+        if (error !== undefined)
+          options.logger.error('cache helper process restart failed', { error: error.message });
+      }, true);
+    }, restartDelay);
+    restarts.add(timer);
+    restartDelay = Math.min(RESTART_MAX_MS, restartDelay * 2);
+  };
+
+  const spawnHelper = (whenStarted: (error?: Error) => void, restart = false): void => {
     let told = false;
     const onStarted = (error?: Error) => {
       if (!told) whenStarted(error);
       told = true;
     };
-    const child = fork(HELPER.entry, [], {
-      execArgv: HELPER.execArgv,
+    const entryPoint = helperModule();
+    const child = fork(entryPoint.entry, [], {
+      execArgv: entryPoint.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
@@ -186,6 +202,10 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
       switch (m.type) {
         case 'hello':
           helper.greeted = true;
+          if (stopping) {
+            child.kill('SIGTERM');
+            return;
+          }
           child.send({ type: 'serve', spec: options.spec } satisfies ToHelper, options.server);
           return;
         case 'ready':
@@ -211,29 +231,18 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
       clearTimeout(startTimer);
       helpers.delete(helper);
       for (const ack of helper.acks.values()) ack();
-      if (!started) {
+      if (!started)
         onStarted(new Error(`a cache helper process exited before serving (${signal ?? `code ${code}`})`));
-        return;
-      }
-      if (stopping) return;
-      restartDelay = Date.now() - startedAt >= HEALTHY_MS ? RESTART_FIRST_MS : restartDelay;
+      // A first start that fails fails the whole start (startCacheProcesses rejects); anything else is replaced.
+      if (stopping || (!started && !restart)) return;
+      if (started && Date.now() - startedAt >= HEALTHY_MS) restartDelay = RESTART_FIRST_MS;
       options.logger.warn('cache helper process ended; starting another', {
         pid: child.pid,
         code,
         signal,
         inMs: restartDelay,
       });
-      const timer = setTimeout(() => {
-        restarts.delete(timer);
-        if (stopping) return;
-        restarted += 1;
-        spawnHelper((error) => {
-          if (error !== undefined)
-            options.logger.error('cache helper process restart failed', { error: error.message });
-        });
-      }, restartDelay);
-      restarts.add(timer);
-      restartDelay = Math.min(RESTART_MAX_MS, restartDelay * 2);
+      restartLater();
     });
   };
 
@@ -277,7 +286,9 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
     restarts.clear();
     await Promise.all(
       [...helpers].map(async (h) => {
-        if (h.child.connected) h.child.send({ type: 'stop' } satisfies ToHelper, () => undefined);
+        // One that has not greeted yet may not listen for messages: it is simply ended.
+        if (h.greeted && h.child.connected)
+          h.child.send({ type: 'stop' } satisfies ToHelper, () => undefined);
         else h.child.kill('SIGTERM');
         const killer = setTimeout(() => h.child.kill('SIGKILL'), 5000);
         await h.exited;
@@ -308,16 +319,17 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
 }
 
 /**
- * How to start a helper: its module beside this one — from source (`.ts`,
+ * How to start a helper (found when one is started, not when this module is
+ * loaded): its module beside this one — from source (`.ts`,
  * the workspace and the tests), through tsx with the `source` condition, as
  * bin/gbc runs; built, as plain JavaScript.
  */
-const HELPER = (() => {
+function helperModule(): { readonly entry: string; readonly execArgv: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(
     new URL(fromSource ? './cache-process.ts' : './cache-process.js', import.meta.url),
   );
-  if (!fromSource) return { entry, execArgv: [] as string[] };
+  if (!fromSource) return { entry, execArgv: [] };
   const loader = createRequire(import.meta.url).resolve('tsx');
   return { entry, execArgv: ['--conditions=source', '--import', `file://${loader}`] };
-})();
+}

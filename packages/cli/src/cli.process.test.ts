@@ -296,13 +296,14 @@ describe('gbc against a coordinator it started', () => {
     'reports bad input as one line with the documented exit code',
     async () => {
       // Independent runs, started together to keep the suite short.
-      const [unknown, badFlag, notDrv, badTag, unreachable, noCommand] = await Promise.all([
+      const [unknown, badFlag, notDrv, badTag, unreachable, noCommand, badHelpers] = await Promise.all([
         gbc(['build', 'show', randomUUID()]),
         gbc(['builds', 'list', '--bogus-flag']),
         gbc(['submit-build', join(dir, 'test.nix')]),
         gbc(['submit-build', drvs.other, '--tag', 'novalue']),
         runGbc(['builds', 'list', '--coordinator', 'http://127.0.0.1:65534'], { cwd: dir }),
         runGbc([], { cwd: dir }),
+        runGbc(['coordinator', '--database', 'sqlite::memory:', '--cache-processes', 'many'], { cwd: dir }),
       ]);
       expect(unknown.code).toBe(ExitCode.failure);
       expect(oneLine(unknown)).toMatch(/not-found/);
@@ -315,6 +316,10 @@ describe('gbc against a coordinator it started', () => {
       expect(unreachable.code).toBe(ExitCode.unreachable);
       expect(oneLine(unreachable)).toMatch(/cannot reach the coordinator at http:\/\/127\.0\.0\.1:65534/);
       expect(noCommand.code).toBe(ExitCode.usage);
+      expect(badHelpers.code).toBe(ExitCode.usage);
+      expect(oneLine(badHelpers)).toMatch(
+        /--cache-processes must be a whole number from 1 to 64 or auto, not "many"/,
+      );
     },
     PROCESS_TIMEOUT,
   );

@@ -1,5 +1,6 @@
 // The coordinator's configuration: what `createCoordinator` accepts, and the
 // same with every default filled in (what the context carries).
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { AllocationStrategy } from '@gbc/allocator';
 import type { RetentionPolicy } from './retention/policy.js';
@@ -60,9 +61,10 @@ export interface CoordinatorConfig {
    * helpers sharing its socket (cache/cache-processes.ts), each reading the
    * datastore and the storage and keeping its own narinfos ready. One Node
    * thread answers some 20,000 narinfos/s; a farm whose users' substitutions
-   * need more sets about one per core. Default 1 (no helper); at most 64.
+   * need more sets about one per core, or `auto`: one per core this process
+   * may use (`os.availableParallelism()`). Default 1 (no helper); at most 64.
    */
-  readonly cacheProcesses?: number;
+  readonly cacheProcesses?: number | 'auto';
   /**
    * Where `GET /metrics` listens on an address of its own (`listen`); the
    * agent port then no longer serves it (its gauges name every agent, by
@@ -180,9 +182,10 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
   };
 }
 
-function cacheProcessesOf(n: number): number {
+function cacheProcessesOf(n: number | 'auto'): number {
+  if (n === 'auto') return Math.min(64, availableParallelism());
   if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw new RangeError(`cacheProcesses must be a whole number from 1 to 64, got ${n}`);
+    throw new RangeError(`cacheProcesses must be a whole number from 1 to 64 or "auto", got ${String(n)}`);
   return n;
 }
 

@@ -55,9 +55,9 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
           requiresArg: true,
         },
         'cache-processes': {
-          type: 'number',
+          type: 'string',
           describe:
-            'Processes answering on --cache-communication, this one included (default 1): about one per core for a cache many clients substitute from',
+            'Processes answering on --cache-communication, this one included (default 1): about one per core for a cache many clients substitute from, or auto (one per core)',
           requiresArg: true,
         },
         'metrics-communication': {
@@ -206,7 +206,9 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
         ...(a['advertise-agent-url'] === undefined ? {} : { advertiseAgentUrl: a['advertise-agent-url'] }),
         clientUrl: a['client-communication'],
         ...(a['cache-communication'] === undefined ? {} : { cacheUrl: a['cache-communication'] }),
-        ...(a['cache-processes'] === undefined ? {} : { cacheProcesses: a['cache-processes'] }),
+        ...(a['cache-processes'] === undefined
+          ? {}
+          : { cacheProcesses: cacheProcessesOf(a['cache-processes']) }),
         ...(a['metrics-communication'] === undefined ? {} : { metricsUrl: a['metrics-communication'] }),
         ...(a['dashboard-communication'] === undefined ? {} : { dashboardUrl: a['dashboard-communication'] }),
         storeDir: a['store-dir'],
@@ -268,6 +270,19 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
   };
 }
 
+/** `--cache-processes`: `auto`, or a whole number (a configuration file may give it as one). */
+function cacheProcessesOf(value: string | number): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new CliError(
+      'bad-cache-processes',
+      `--cache-processes must be a whole number from 1 to 64 or auto, not ${JSON.stringify(String(value))}`,
+      ExitCode.usage,
+    );
+  return n;
+}
+
 /** An object-store URL as given; a directory relative to the working directory. */
 function storageOf(storage: string, cwd: string): string {
   return storage.startsWith('s3://') ? storage : resolve(cwd, storage);
@@ -280,7 +295,7 @@ interface CoordinatorArgs extends ControlArgs {
   readonly 'advertise-agent-url'?: string;
   readonly 'client-communication': string;
   readonly 'cache-communication'?: string;
-  readonly 'cache-processes'?: number;
+  readonly 'cache-processes'?: string | number;
   readonly 'metrics-communication'?: string;
   readonly 'dashboard-communication'?: string;
   readonly 'allocation-strategy': string;

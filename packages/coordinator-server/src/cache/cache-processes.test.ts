@@ -25,7 +25,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatastore } from '@gbc/datastore';
@@ -441,10 +441,14 @@ describe('listen with cacheProcesses', () => {
     }
   }, 120_000);
 
-  it('refuses a helper count that is not a whole number from 1 to 64', async () => {
+  it('refuses a helper count that is not a whole number from 1 to 64 or auto', async () => {
     for (const n of [0, -1, 1.5, 65, Number.NaN])
       expect(() => resolveConfig({ databaseUri: 'sqlite::memory:', cacheProcesses: n })).toThrow(
         /cacheProcesses/,
       );
+    // `auto`: one per core this process may use.
+    expect(resolveConfig({ databaseUri: 'sqlite::memory:', cacheProcesses: 'auto' }).cacheProcesses).toBe(
+      Math.min(64, availableParallelism()),
+    );
   });
 });

@@ -18,11 +18,10 @@
 // `ackTimeoutMs` is killed instead — so no process still names a NAR file
 // that retention is about to delete.
 import { fork, type ChildProcess } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { GuixSecretKey, SecretKey } from '@gbc/store';
+import { formatGuixSecretKey, formatSecretKey, parseGuixSecretKey, parseSecretKey } from '@gbc/store';
 import type { RequestTimeouts } from '../coordinator/request-timeouts.js';
 import type { Logger } from '../logger.js';
 import type { StorageLocation } from '../storage/open-storage.js';
@@ -38,10 +37,10 @@ export interface CacheProcessSpec {
   readonly timeouts?: RequestTimeouts;
 }
 
-/** {@link ResolvedCacheOptions} with its keys as bytes (base64). */
+/** {@link ResolvedCacheOptions} with its keys as the texts of their key files. */
 export interface SentCacheOptions extends Omit<ResolvedCacheOptions, 'signingKey' | 'guixSigningKey'> {
-  readonly signingKey: { readonly name: string; readonly pkcs8: string; readonly publicKey: string } | null;
-  readonly guixSigningKey: { readonly d: string; readonly q: string } | null;
+  readonly signingKey: string | null;
+  readonly guixSigningKey: string | null;
 }
 
 /** The messages between this process and a helper. */
@@ -64,43 +63,21 @@ export type FromHelper =
 /** The cache options as a helper receives them. */
 export function sendCacheOptions(options: ResolvedCacheOptions): SentCacheOptions {
   const { signingKey, guixSigningKey, ...rest } = options;
-  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
   return {
     ...rest,
-    signingKey:
-      signingKey === null
-        ? null
-        : {
-            name: signingKey.name,
-            pkcs8: b64(signingKey.privateKey.export({ format: 'der', type: 'pkcs8' })),
-            publicKey: b64(signingKey.publicKey),
-          },
-    guixSigningKey:
-      guixSigningKey === null ? null : { d: b64(guixSigningKey.d), q: b64(guixSigningKey.publicKey.q) },
+    signingKey: signingKey === null ? null : formatSecretKey(signingKey),
+    guixSigningKey: guixSigningKey === null ? null : formatGuixSecretKey(guixSigningKey),
   };
 }
 
 /** The cache options a helper received, keys loaded again. */
 export function receivedCacheOptions(sent: SentCacheOptions): ResolvedCacheOptions {
-  const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
   const { signingKey, guixSigningKey, ...rest } = sent;
-  const nix: SecretKey | null =
-    signingKey === null
-      ? null
-      : {
-          name: signingKey.name,
-          privateKey: createPrivateKey({
-            key: Buffer.from(signingKey.pkcs8, 'base64'),
-            format: 'der',
-            type: 'pkcs8',
-          }),
-          publicKey: bytes(signingKey.publicKey),
-        };
-  const guix: GuixSecretKey | null =
-    guixSigningKey === null
-      ? null
-      : { d: bytes(guixSigningKey.d), publicKey: { q: bytes(guixSigningKey.q) } };
-  return { ...rest, signingKey: nix, guixSigningKey: guix };
+  return {
+    ...rest,
+    signingKey: signingKey === null ? null : parseSecretKey(signingKey),
+    guixSigningKey: guixSigningKey === null ? null : parseGuixSecretKey(guixSigningKey),
+  };
 }
 
 /** Options of {@link startCacheProcesses}. */
@@ -125,9 +102,9 @@ export interface CacheProcessesOptions {
 /** Running helpers. */
 export interface CacheProcesses {
   /** Process ids of the helpers serving now (started, not yet ended). */
-  pids(): number[];
+  readonly pids: () => number[];
   /** Helpers started in place of ones that ended, so far. */
-  restarts(): number;
+  readonly restarts: () => number;
   /** Stops every helper (each closes its connections), and starts no more. */
   stop(): Promise<void>;
 }
@@ -167,116 +144,103 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
       restarts.delete(timer);
       if (stopping) return;
       restarted += 1;
-      spawnHelper((error) => {
-        if (error !== undefined)
-          options.logger.error('cache helper process restart failed', { error: error.message });
-      }, true);
+      spawnHelper(true).catch((error: Error) =>
+        options.logger.error('cache helper process restart failed', { error: error.message }),
+      );
     }, restartDelay);
     restarts.add(timer);
     restartDelay = Math.min(RESTART_MAX_MS, restartDelay * 2);
   };
 
-  const spawnHelper = (whenStarted: (error?: Error) => void, restart = false): void => {
-    let told = false;
-    const onStarted = (error?: Error) => {
-      if (!told) whenStarted(error);
-      told = true;
-    };
-    const entryPoint = helperModule();
-    const child = fork(entryPoint.entry, [], {
-      execArgv: entryPoint.execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.pid !== undefined) options.onSpawn?.(child.pid);
-    const helper: Helper = { child, greeted: false, ready: false, exited, acks: new Map() };
-    helpers.add(helper);
-    const startedAt = Date.now();
-    let started = false;
-    const startTimer = setTimeout(() => {
-      child.kill('SIGKILL');
-      onStarted(new Error(`a cache helper process did not start serving within ${startTimeoutMs / 1000} s`));
-    }, startTimeoutMs);
-    child.on('message', (m: FromHelper) => {
-      switch (m.type) {
-        case 'hello':
-          helper.greeted = true;
-          if (stopping) {
-            child.kill('SIGTERM');
-            return;
-          }
-          child.send({ type: 'serve', spec: options.spec } satisfies ToHelper, options.server);
-          return;
-        case 'ready':
-          started = true;
-          helper.ready = true;
-          clearTimeout(startTimer);
-          onStarted();
-          return;
-        case 'failed':
-          clearTimeout(startTimer);
-          onStarted(new Error(`a cache helper process could not start: ${m.message}`));
-          return;
-        case 'removed':
-          helper.acks.get(m.id)?.();
-          return;
-        case 'log':
-          options.logger[m.level](m.message, { ...m.fields, cacheProcess: child.pid });
-          return;
-      }
-    });
-    child.on('error', (error) => options.logger.warn('cache helper process error', { error: String(error) }));
-    child.once('exit', (code, signal) => {
-      clearTimeout(startTimer);
-      helpers.delete(helper);
-      for (const ack of helper.acks.values()) ack();
-      if (!started)
-        onStarted(new Error(`a cache helper process exited before serving (${signal ?? `code ${code}`})`));
-      // A first start that fails fails the whole start (startCacheProcesses rejects); anything else is replaced.
-      if (stopping || (!started && !restart)) return;
-      if (started && Date.now() - startedAt >= HEALTHY_MS) restartDelay = RESTART_FIRST_MS;
-      options.logger.warn('cache helper process ended; starting another', {
-        pid: child.pid,
-        code,
-        signal,
-        inMs: restartDelay,
+  /** Starts a helper; resolves once it serves. A first start that fails is not retried: the caller fails. */
+  const spawnHelper = (restart: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const entryPoint = helperModule();
+      const child = fork(entryPoint.entry, [], {
+        execArgv: entryPoint.execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
       });
-      restartLater();
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
+      const helper: Helper = { child, greeted: false, ready: false, exited, acks: new Map() };
+      helpers.add(helper);
+      const startedAt = Date.now();
+      const startTimer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`a cache helper process did not start serving within ${startTimeoutMs / 1000} s`));
+      }, startTimeoutMs);
+      child.on('message', (m: FromHelper) => {
+        switch (m.type) {
+          case 'hello':
+            helper.greeted = true;
+            if (stopping) child.kill('SIGTERM');
+            else child.send({ type: 'serve', spec: options.spec } satisfies ToHelper, options.server);
+            return;
+          case 'ready':
+            helper.ready = true;
+            clearTimeout(startTimer);
+            resolve();
+            return;
+          case 'failed':
+            clearTimeout(startTimer);
+            reject(new Error(`a cache helper process could not start: ${m.message}`));
+            return;
+          case 'removed':
+            helper.acks.get(m.id)?.();
+            return;
+          case 'log':
+            options.logger[m.level](m.message, { ...m.fields, cacheProcess: child.pid });
+            return;
+        }
+      });
+      child.on('error', (error) =>
+        options.logger.warn('cache helper process error', { error: String(error) }),
+      );
+      child.once('exit', (code, signal) => {
+        clearTimeout(startTimer);
+        helpers.delete(helper);
+        for (const ack of helper.acks.values()) ack();
+        reject(new Error(`a cache helper process exited before serving (${signal ?? `code ${code}`})`));
+        if (stopping || (!helper.ready && !restart)) return;
+        if (helper.ready && Date.now() - startedAt >= HEALTHY_MS) restartDelay = RESTART_FIRST_MS;
+        options.logger.warn('cache helper process ended; starting another', {
+          pid: child.pid,
+          code,
+          signal,
+          inMs: restartDelay,
+        });
+        restartLater();
+      });
     });
-  };
 
-  // Every greeted helper forgets the paths before this resolves; one that does not answer in time is killed.
+  // Resolves once `h` has forgotten `paths`, or has ended: one that does not answer in time is killed.
+  const forget = (h: Helper, paths: readonly string[]): Promise<void> =>
+    new Promise((resolve) => {
+      const id = nextAck++;
+      const done = () => {
+        clearTimeout(timer);
+        h.acks.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        options.logger.error('cache helper process did not forget removed outputs in time; killing it', {
+          pid: h.child.pid,
+        });
+        h.child.kill('SIGKILL');
+        void h.exited.then(done);
+      }, ackTimeoutMs);
+      h.acks.set(id, done);
+      h.child.send({ type: 'removed', id, paths } satisfies ToHelper, (error) => {
+        // Not sent: the channel closed, the helper is going; its exit answers.
+        if (error) void h.exited.then(done);
+      });
+    });
+  // Every greeted helper is told: before then it holds nothing (it has not been told what to serve).
   const tell = (paths: readonly string[]): Promise<void> =>
-    Promise.all(
-      [...helpers]
-        .filter((h) => h.greeted && h.child.connected)
-        .map((h) => {
-          const id = nextAck++;
-          return new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              options.logger.error(
-                'cache helper process did not forget removed outputs in time; killing it',
-                {
-                  pid: h.child.pid,
-                },
-              );
-              h.child.kill('SIGKILL');
-              void h.exited.then(done);
-            }, ackTimeoutMs);
-            function done() {
-              clearTimeout(timer);
-              h.acks.delete(id);
-              resolve();
-            }
-            h.acks.set(id, done);
-            h.child.send({ type: 'removed', id, paths } satisfies ToHelper, (error) => {
-              // Not sent: the channel closed, the helper is going; its exit answers.
-              if (error) void h.exited.then(done);
-            });
-          });
-        }),
-    ).then(() => undefined);
+    Promise.all([...helpers].filter((h) => h.greeted && h.child.connected).map((h) => forget(h, paths))).then(
+      () => undefined,
+    );
   const unsubscribe = options.removals.subscribe(tell);
 
   const stop = async (): Promise<void> => {
@@ -298,15 +262,7 @@ export async function startCacheProcesses(options: CacheProcessesOptions): Promi
   };
 
   try {
-    await Promise.all(
-      Array.from(
-        { length: options.count },
-        () =>
-          new Promise<void>((resolve, reject) =>
-            spawnHelper((e) => (e === undefined ? resolve() : reject(e))),
-          ),
-      ),
-    );
+    await Promise.all(Array.from({ length: options.count }, () => spawnHelper(false)));
   } catch (error) {
     await stop();
     throw error;

@@ -6,6 +6,7 @@
 // database's coordinator lock (a second process is refused); on PostgreSQL it
 // joins the processes that share the database (leadership/cluster.ts): the
 // elected one schedules, rebuilds the queue and runs the lease loop.
+import type { Server } from 'node:net';
 import type { Hono } from 'hono';
 import { resolveStrategy } from '@gbc/allocator';
 import type { AllocationStrategy } from '@gbc/allocator';
@@ -42,9 +43,10 @@ import { createLogStore, createNarUploads, openStorage } from '../storage/index.
 import { startUploadSweep, type UploadSweep } from '../storage/upload-sweep.js';
 import { sweepUploadedNotes } from '../agent-api/uploaded-outputs.js';
 import { createCluster } from '../leadership/cluster.js';
-import { sendCacheOptions, type CacheProcesses, type CacheProcessSpec } from '../cache/cache-processes.js';
+import { sendCacheOptions, startCacheProcesses, type CacheProcesses } from '../cache/cache-processes.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Cluster } from '../leadership/cluster.js';
+import type { RequestTimeouts } from './request-timeouts.js';
 
 /** Options of createCoordinator beyond the configuration: per-app settings. */
 export interface CoordinatorOptions extends CoordinatorConfig, HooksAndMetricsOptions {
@@ -101,13 +103,12 @@ export interface Coordinator {
   /** The hook runner and the metrics (engineer M's hooks/attach.ts). */
   readonly observed: HooksAndMetrics;
   /**
-   * What a helper process of the cache's port needs to answer as this one
-   * does (cache/cache-processes.ts; listen starts them).
+   * Starts `count` helper processes answering on the cache port's listening
+   * `server` as this process does (cache/cache-processes.ts; `listen` calls it
+   * for `cacheProcesses` > 1), counted in the metrics. Stop them before closing `server`.
    * @throws RangeError for an in-memory SQLite database, which no other process can open.
    */
-  cacheSpec(): Omit<CacheProcessSpec, 'timeouts'>;
-  /** Counts `helpers` in the metrics (`gbc_cache_helper_processes`, `…_restarts_total`) until the returned function is called. */
-  countCacheHelpers(helpers: CacheProcesses): () => void;
+  startCacheHelpers(server: Server, count: number, timeouts?: RequestTimeouts): Promise<CacheProcesses>;
   /** Migrates (unless `migrate: false`), rebuilds the queue, starts the lease loop. Returns the queue size and how long the rebuild took. */
   start(): Promise<{ queued: number; rebuildMs: number }>;
   /** Runs one lease-expiry pass now (tests advance the clock, then call this). */
@@ -254,21 +255,26 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       fronts,
       observed,
       cluster,
-      countCacheHelpers(helpers) {
-        helperGroups.add(helpers);
-        return () => helperGroups.delete(helpers);
-      },
-      cacheSpec() {
+      async startCacheHelpers(server, count, timeouts) {
         if (target.dialect === 'sqlite' && target.filename === ':memory:')
           throw new RangeError(
             'cacheProcesses > 1 needs a database other processes can open, not sqlite::memory:',
           );
-        return {
-          databaseUri: config.databaseUri,
-          cwd: config.cwd,
-          storage: { storage: config.storage, dataDir: config.dataDir, s3: config.s3 },
-          cache: sendCacheOptions(cacheOptions),
-        };
+        const helpers = await startCacheProcesses({
+          server,
+          count,
+          spec: {
+            databaseUri: config.databaseUri,
+            cwd: config.cwd,
+            storage: { storage: config.storage, dataDir: config.dataDir, s3: config.s3 },
+            cache: sendCacheOptions(cacheOptions),
+            ...(timeouts === undefined ? {} : { timeouts }),
+          },
+          removals: context.outputRemovals,
+          logger: config.logger,
+        });
+        helperGroups.add(helpers);
+        return helpers;
       },
       clientApp: clientApp as unknown as Hono,
       agentApp: cluster?.front(observed.agentPortApp) ?? observed.agentPortApp,
@@ -329,7 +335,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   }
 }
 
-/** The metrics of the cache's helper processes (listen starts them), from `groups` at each scrape. */
+/**
+ * The metrics of the cache's helper processes, from `groups` at each scrape:
+ * a stopped group serves with no process and keeps its restarts (a counter never goes down).
+ */
 function countCacheHelpers(registry: Registry, groups: ReadonlySet<CacheProcesses>): void {
   new Gauge({
     name: 'gbc_cache_helper_processes',

@@ -12,7 +12,7 @@ import type { Server } from 'node:http';
 import type { ServerType } from '@hono/node-server';
 import type { FrontHandler } from '../http/front-handler.js';
 import { assertClientListenAllowed } from '../client-auth/listen-guard.js';
-import { startCacheProcesses, type CacheProcesses } from '../cache/cache-processes.js';
+import type { CacheProcesses } from '../cache/cache-processes.js';
 import { createHttpServer, type Fetch } from './http-server.js';
 import type { RequestTimeouts } from './request-timeouts.js';
 import type { Coordinator } from './create-coordinator.js';
@@ -66,7 +66,6 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
   await assertClientListenAllowed(coordinator.context, options.clientUrl ?? cfg.clientUrl);
   const servers: ServerType[] = [];
   let helpers: CacheProcesses | undefined;
-  let uncount: () => void = () => undefined;
   const open = async (fetch: Fetch, url: string, front?: FrontHandler) => {
     const served = await serveOn(fetch, url, options.timeouts, front);
     servers.push(served.server);
@@ -86,17 +85,7 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
         : await open(coordinator.cacheApp.fetch, cacheUrl, coordinator.fronts.cachePort);
     const cacheProcesses = options.cacheProcesses ?? cfg.cacheProcesses;
     if (cache !== undefined && cacheProcesses > 1)
-      helpers = await startCacheProcesses({
-        server: cache.server,
-        count: cacheProcesses - 1,
-        spec: {
-          ...coordinator.cacheSpec(),
-          ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
-        },
-        removals: coordinator.context.outputRemovals,
-        logger: cfg.logger,
-      });
-    if (helpers !== undefined) uncount = coordinator.countCacheHelpers(helpers);
+      helpers = await coordinator.startCacheHelpers(cache.server, cacheProcesses - 1, options.timeouts);
     const metricsUrl = cfg.metricsUrl === undefined ? undefined : (options.metricsUrl ?? cfg.metricsUrl);
     const metrics =
       metricsUrl === undefined ? undefined : await open(coordinator.observed.metricsApp.fetch, metricsUrl);
@@ -105,18 +94,16 @@ export async function listen(coordinator: Coordinator, options: ListenOptions = 
       dashboardUrl === undefined ? undefined : await open(coordinator.dashboardApp.fetch, dashboardUrl);
     // Other processes on the same PostgreSQL forward fetch-builds here while this one schedules.
     coordinator.advertise({ agentUrl: agent.url, clientUrl: client.url });
-    const running = helpers;
     return {
       agentUrl: agent.url,
       clientUrl: client.url,
       agentPort: agent.port,
       clientPort: client.port,
       ...(cache === undefined ? {} : { cacheUrl: cache.url, cachePort: cache.port }),
-      ...(running === undefined ? {} : { cacheHelperPids: () => running.pids() }),
+      ...(helpers === undefined ? {} : { cacheHelperPids: helpers.pids }),
       ...(metrics === undefined ? {} : { metricsUrl: metrics.url, metricsPort: metrics.port }),
       ...(dashboard === undefined ? {} : { dashboardUrl: dashboard.url, dashboardPort: dashboard.port }),
       close: async () => {
-        uncount();
         await helpers?.stop();
         await Promise.all(servers.map(closeServer));
       },

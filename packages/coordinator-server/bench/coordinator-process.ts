@@ -6,7 +6,7 @@
 // GBC_BENCH_PROFILE_DIR set it also writes a CPU profile of its main thread
 // over each measured window there (`coordinator-N.cpuprofile`, for Chrome's
 // DevTools or speedscope): the profile then holds only the load, not the start.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -32,8 +32,8 @@ export type CoordinatorReply =
   | {
       readonly kind: 'report';
       readonly cpuUs: number;
-      /** Of which the main thread (the event loop); the rest is the claim worker, GC helpers and the thread pool. */
-      readonly mainCpuUs: number;
+      /** CPU time (µs) of each kind of thread, by its name. */
+      readonly threadsCpuUs: Record<string, number>;
       readonly stallP99Ns: number;
       readonly stallMaxNs: number;
     }
@@ -44,19 +44,29 @@ export type CoordinatorReply =
 let stop: (() => Promise<void>) | undefined;
 let monitor: IntervalHistogram | undefined;
 let cpuFrom = process.cpuUsage();
-let mainFrom = mainThreadCpuUs();
+let threadsFrom = threadCpuUs();
 
-/** The main thread's user+system time (µs), from /proc: process.cpuUsage counts every thread. */
-function mainThreadCpuUs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return Number.NaN;
+/**
+ * Each thread's user+system time (µs) by thread name, from /proc: `main` (the
+ * event loop), `gbc-claims` and `gbc-checkpoint` (SQLite's worker threads name
+ * themselves), `node` (V8's GC helpers and libuv's thread pool, together).
+ */
+function threadCpuUs(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name =
+        tid === String(process.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000);
+    } catch {
+      // The thread ended meanwhile.
+    }
   }
+  return out;
 }
+
 const profileDir = process.env.GBC_BENCH_PROFILE_DIR;
 let profiler: Session | undefined;
 let profiles = 0;
@@ -105,17 +115,18 @@ async function handle(command: CoordinatorCommand): Promise<CoordinatorReply> {
       monitor.enable();
       await startProfile();
       cpuFrom = process.cpuUsage();
-      mainFrom = mainThreadCpuUs();
+      threadsFrom = threadCpuUs();
       return { kind: 'measuring' };
     case 'report': {
       const cpu = process.cpuUsage(cpuFrom);
-      const mainCpuUs = mainThreadCpuUs() - mainFrom;
+      const threadsCpuUs: Record<string, number> = {};
+      for (const [name, us] of threadCpuUs()) threadsCpuUs[name] = us - (threadsFrom.get(name) ?? 0);
       monitor?.disable();
       await writeProfile();
       return {
         kind: 'report',
         cpuUs: cpu.user + cpu.system,
-        mainCpuUs,
+        threadsCpuUs,
         stallP99Ns: monitor?.percentile(99) ?? 0,
         stallMaxNs: monitor?.max ?? 0,
       };

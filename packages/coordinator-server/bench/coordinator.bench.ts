@@ -9,7 +9,7 @@
 // The coordinator runs in a process of its own (coordinator-process.ts).
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -151,6 +151,28 @@ function residentOf(pid: number): { rss: number; hwm: number } {
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
 
+/**
+ * CPU time (µs) of the PostgreSQL server's processes on this machine (every
+ * process named postgres, and what its ended children used): the database's
+ * part of a call's cost, which the coordinator's own figure leaves out.
+ */
+function postgresCpuUs(): number {
+  let us = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime in clock ticks (100 per second).
+      us += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10_000;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return us;
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
@@ -206,20 +228,25 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
       const stalls = { p99: 0, max: 0 };
       const steadyRuns: LoadResult[] = [];
       let steadyCpuUs = 0;
-      let steadyMainUs = 0;
+      let steadyServerUs = 0;
+      const steadyThreadsUs = new Map<string, number>();
       for (let r = 0; r < RUNS; r++) {
         let measuring: Promise<unknown> = Promise.resolve();
+        let serverFrom = 0;
         steadyRuns.push(
           await load({ ...base, rate: RATE, warmupMs: WARMUP_SECONDS * 1000 }, () => {
+            serverFrom = postgresCpuUs();
             measuring = ask({ kind: 'measure' }, 'measuring');
           }),
         );
         await measuring;
         const report = await ask({ kind: 'report' }, 'report');
+        steadyServerUs += postgresCpuUs() - serverFrom;
         stalls.p99 = Math.max(stalls.p99, report.stallP99Ns);
         stalls.max = Math.max(stalls.max, report.stallMaxNs);
         steadyCpuUs += report.cpuUs;
-        steadyMainUs += report.mainCpuUs;
+        for (const [name, us] of Object.entries(report.threadsCpuUs))
+          steadyThreadsUs.set(name, (steadyThreadsUs.get(name) ?? 0) + us);
       }
       let measuring: Promise<unknown> = Promise.resolve();
       const burst = await load(
@@ -260,7 +287,15 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
         .flatMap((r) => Object.entries(r.errorKinds))
         .concat(Object.entries(burst.errorKinds));
       const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
-      return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs (main thread ${(steadyMainUs / Math.max(1, calls)).toFixed(0)} µs; ${ok(steadyCpuUs / Math.max(1, calls) <= 150)}) | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s${dialect === 'sqlite' ? ` (${ok(burstRate >= 25_000)})` : ''}, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call; offered ${(offeredShare * 100).toFixed(0)}% of it | ${peak.toFixed(0)} MB; ${hwm.toFixed(0)} MB (${ok(hwm < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
+      return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs (${[
+        ...steadyThreadsUs,
+      ]
+        .filter(([, us]) => us > 0)
+        .sort((x, y) => y[1] - x[1])
+        .map(([name, us]) => `${name} ${(us / Math.max(1, calls)).toFixed(0)}`)
+        .join(
+          ', ',
+        )} µs; ${ok(steadyCpuUs / Math.max(1, calls) <= 150)})${dialect === 'postgres' ? `; PostgreSQL server ${(steadyServerUs / Math.max(1, calls)).toFixed(0)} µs` : ''} | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s${dialect === 'sqlite' ? ` (${ok(burstRate >= 25_000)})` : ''}, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call; offered ${(offeredShare * 100).toFixed(0)}% of it | ${peak.toFixed(0)} MB; ${hwm.toFixed(0)} MB (${ok(hwm < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
     } finally {
       if (child.exitCode === null) child.kill();
     }
@@ -286,7 +321,7 @@ Start is createCoordinator + start (open, migrate, rebuild the in-memory queue).
 Event-loop delay: the coordinator's, during the sustained runs (p99 / max of the worst run), sampled every ms.
 The coordinator runs in a process of its own, started on the filled database as \`gbc coordinator\` would be (the bulk insert and the load generator are other processes).
 RSS is that process's, from /proc: the peak of samples every 100 ms during the runs; its high-water mark over its whole life, start included (VmHWM), judged; and after the runs and a full GC. CPU per call is the coordinator process's
-user+system time (all its threads: the event loop, the SQLite claim worker, GC helpers) over the sustained runs divided by the calls served, and the main thread's part of it (/proc).
+user+system time (all its threads: the event loop, the SQLite claim worker, GC helpers) over the sustained runs divided by the calls served, and each thread's part of it by thread name (/proc; main is the event loop, gbc-claims and gbc-checkpoint SQLite's worker threads, node V8's GC helpers and libuv's pool); on PostgreSQL also the database server's CPU per call (its processes on this machine).
 Saturation also says what share of it the sustained rate offered: the sustained runs' headroom on this machine at that moment.
 Machine: ${cpus().length} cores, shared with other work (load average at the start ${startLoad}, at the end ${loadavg()
   .map((l) => l.toFixed(1))

@@ -1,7 +1,9 @@
 // Batched claims (group commit of concurrent fetch-builds) on both dialects,
-// and on SQLite also through the claim worker thread: each request gets its
+// through the handle and through the claim runner (SQLite's worker thread,
+// PostgreSQL's prepared statement): each request gets its
 // own builds with its agent's attempts, a build named twice goes to the first
 // request, and racing batches never share a build.
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createAgent } from './agents.js';
 import { claimBuildsForAgents, MAX_CLAIM_BATCH } from './attempts-claim-many.js';
@@ -16,14 +18,10 @@ import { startSqliteClaimWorker, terminateClaimWorkerThread } from './sqlite-cla
 import { useDatastore } from './testing/use-datastore.js';
 import type { Dialect } from './uri.js';
 
-const CASES = DIALECTS.flatMap(
-  (dialect) =>
-    (dialect === 'sqlite'
-      ? [
-          [dialect, 'thread'],
-          [dialect, 'worker'],
-        ]
-      : [[dialect, 'thread']]) as [Dialect, 'thread' | 'worker'][],
+// 'thread': through the Kysely handle; 'worker': through the datastore's
+// claim runner (SQLite's worker thread, PostgreSQL's prepared statement).
+const CASES = DIALECTS.flatMap((dialect) =>
+  (['thread', 'worker'] as const).map((via): [Dialect, 'thread' | 'worker'] => [dialect, via]),
 );
 
 describe.each(CASES)('batched claims on %s (%s)', (dialect, via) => {
@@ -167,5 +165,50 @@ describe('the claim worker', () => {
     const memory = await openDatastore('sqlite::memory:');
     expect(memory.claimWorker()).toBeUndefined();
     await memory.close();
+  });
+});
+
+describe.skipIf(!DIALECTS.includes('postgres'))('the claim runner on postgres', () => {
+  const ctx = useDatastore('postgres');
+
+  it('is a statement each session prepares once, that fails alone and serves on', async () => {
+    // One session: what it has prepared is then what this datastore's claims used.
+    const store = await openDatastore(ctx.database.uri, { migrate: false, poolSize: 1 });
+    try {
+      const runner = store.claimWorker()!;
+      expect(store.claimWorker()).toBe(runner);
+      const drvs = [fakeDerivation('pg-runner-1'), fakeDerivation('pg-runner-2')];
+      await recordDerivations(store.db, drvs);
+      const made = await createBuilds(
+        store.db,
+        drvs.map((d) => ({ derivationPath: d.path })),
+      );
+      const prepared = async () =>
+        (await sql<{ name: string }>`select name from pg_prepared_statements`.execute(store.db)).rows.map(
+          (r) => r.name,
+        );
+      expect(await prepared()).toEqual([]);
+      // An agent that does not exist: the foreign key refuses the attempt, and the build stays queued.
+      await expect(
+        claimBuildsForAgents(store.db, [{ agentId: 'no-such-agent', buildIds: [made[0]!.id] }], {
+          leaseMs: 1000,
+          worker: runner,
+        }),
+      ).rejects.toThrow(/foreign key/i);
+      expect((await getBuild(store.db, made[0]!.id))?.state).toBe('queued');
+      const who = (await createAgent(store.db, { name: `pg-${Math.random()}`, systems: ['x86_64-linux'] }))
+        .id;
+      for (const m of made) {
+        const got = await claimBuildsForAgents(store.db, [{ agentId: who, buildIds: [m.id] }], {
+          leaseMs: 1000,
+          worker: runner,
+        });
+        expect(got[0]!.map((c) => c.buildId)).toEqual([m.id]);
+      }
+      expect(await prepared()).toEqual(['gbc_claim_builds_1']);
+      expect(runner.failed).toBe(false);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -2,12 +2,30 @@
 // calls that arrive together and claims all their builds in one transaction
 // (group commit), one statement on PostgreSQL and two on SQLite, so the cost
 // of a commit is shared by every agent in the batch.
-import { CompiledQuery, PostgresAdapter, sql } from 'kysely';
+import { CompiledQuery, PostgresAdapter } from 'kysely';
 import type { Claim } from './attempts-claim.js';
 import { inTransaction } from './transaction.js';
 import type { Db } from './transaction.js';
-import type { ClaimItem, SqliteClaimWorker } from './sqlite-claim-worker.js';
 import { uuidV7 } from './uuid-v7.js';
+
+/** One build to claim: its UUID, the agent taking it, the new attempt's UUID. */
+export type ClaimItem = readonly [buildUuid: string, agentId: string, attemptUuid: string];
+
+/**
+ * Runs claims beside the Kysely handle, where they cost less: on SQLite a
+ * worker thread with its own connection (sqlite-claim-worker.ts), on
+ * PostgreSQL a prepared statement whose plan each pooled session keeps
+ * (postgres-claims.ts). Both run exactly the statements of the claim made
+ * through the handle.
+ */
+export interface ClaimRunner {
+  /** Claims the queued builds among `items` in one transaction; builds no longer queued are left out. */
+  claim(items: readonly ClaimItem[], now: number, lease: number): Promise<ClaimedAttempt[]>;
+  /** True once the runner has failed for good: callers then claim through the handle. */
+  readonly failed: boolean;
+  /** Ends the runner after the claims in flight. */
+  stop(): Promise<void>;
+}
 
 /** The builds one agent asks to claim. */
 export interface ClaimRequest {
@@ -21,8 +39,8 @@ export interface ClaimManyOptions {
   /** Lease length in ms: each agent must report before it runs out. */
   readonly leaseMs: number;
   readonly now?: number;
-  /** SQLite: claim on this worker thread instead of the calling one (not inside a transaction; not once it has failed). */
-  readonly worker?: SqliteClaimWorker | undefined;
+  /** Claim through this runner instead of the handle (not inside a transaction; not once it has failed). */
+  readonly worker?: ClaimRunner | undefined;
 }
 
 /** A build row the claim's UPDATE returned. */
@@ -64,18 +82,15 @@ export async function claimBuildsForAgents(
   if (agentOf.size === 0) return out;
   const now = options.now ?? Date.now();
   const lease = now + options.leaseMs;
-  let rows: readonly ClaimedAttempt[];
-  if (db.getExecutor().adapter instanceof PostgresAdapter)
-    rows = await claimPostgres(db, agentOf, now, lease);
-  else {
-    const items: ClaimItem[] = [...agentOf].map(([uuid, agent]) => [uuid, agent, uuidV7(now)]);
-    const worker =
-      options.worker !== undefined && !options.worker.failed && !db.isTransaction
-        ? options.worker
-        : undefined;
-    rows =
-      worker !== undefined ? await worker.claim(items, now, lease) : await claimSqlite(db, items, now, lease);
-  }
+  const items: ClaimItem[] = [...agentOf].map(([uuid, agent]) => [uuid, agent, uuidV7(now)]);
+  const worker =
+    options.worker !== undefined && !options.worker.failed && !db.isTransaction ? options.worker : undefined;
+  const rows =
+    worker !== undefined
+      ? await worker.claim(items, now, lease)
+      : db.getExecutor().adapter instanceof PostgresAdapter
+        ? await claimPostgres(db, items, now, lease)
+        : await claimSqlite(db, items, now, lease);
   for (const row of rows) {
     const claim: Claim = {
       buildId: row.uuid,
@@ -119,27 +134,36 @@ function sqliteClaimText([head, row, tail]: readonly [string, string, string], n
   return head + new Array<string>(n).fill(row).join(', ') + tail;
 }
 
-/** PostgreSQL: a concurrent claimer waits on the row lock, then finds the state changed. One statement. */
+/**
+ * The PostgreSQL claim: one statement, its text the same for any number of
+ * builds (they come as three arrays), so that a prepared statement of it is
+ * planned once per session. A concurrent claimer waits on the row lock, then
+ * finds the state changed. Parameters: build UUIDs, agent ids, attempt UUIDs
+ * (text[]), the time and the lease's end (ms).
+ */
+export const POSTGRES_CLAIM_SQL = `with w(w_uuid, w_agent, w_attempt) as (select * from unnest($1::text[], $2::text[], $3::text[])),
+c as (update builds set state = 'allocated' from w
+      where builds.uuid = w.w_uuid and builds.state = 'queued'
+      returning ${RETURNED}, w.w_agent, w.w_attempt),
+a as (insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at)
+      select w_attempt, id, w_agent, $4::bigint, $5::bigint from c returning id, uuid, build_id)
+select c.id, c.uuid, c.path, c.timeout_s, c.max_silent_time_s, a.id as attempt_id, a.uuid as attempt_uuid
+from c join a on a.build_id = c.id`;
+
+/** The parameters of {@link POSTGRES_CLAIM_SQL}. */
+export function postgresClaimParameters(items: readonly ClaimItem[], now: number, lease: number): unknown[] {
+  return [items.map((i) => i[0]), items.map((i) => i[1]), items.map((i) => i[2]), now, lease];
+}
+
+/** PostgreSQL through the handle (in a transaction, or without a runner). */
 async function claimPostgres(
   db: Db,
-  agentOf: ReadonlyMap<string, string>,
+  items: readonly ClaimItem[],
   now: number,
   lease: number,
 ): Promise<ClaimedAttempt[]> {
-  const wanted = sql.join(
-    [...agentOf].map(([uuid, agent]) => sql`(${uuid}::text, ${agent}::text, ${uuidV7(now)}::text)`),
-  );
-  const r = await sql<ClaimedAttempt>`
-    with w(w_uuid, w_agent, w_attempt) as (values ${wanted}),
-    c as (update builds set state = 'allocated' from w
-          where builds.uuid = w.w_uuid and builds.state = 'queued'
-          returning ${sql.raw(RETURNED)}, w.w_agent, w.w_attempt),
-    a as (insert into attempts (uuid, build_id, agent_id, allocated_at, lease_expires_at)
-          select w_attempt, id, w_agent, ${now}, ${lease} from c returning id, uuid, build_id)
-    select c.id, c.uuid, c.path, c.timeout_s, c.max_silent_time_s, a.id as attempt_id, a.uuid as attempt_uuid from c join a on a.build_id = c.id`.execute(
-    db,
-  );
-  return r.rows;
+  const query = CompiledQuery.raw(POSTGRES_CLAIM_SQL, postgresClaimParameters(items, now, lease));
+  return [...(await db.executeQuery(query as CompiledQuery<ClaimedAttempt>)).rows];
 }
 
 /** SQLite: the transaction holds the single write lock (BEGIN IMMEDIATE). Two statements. */

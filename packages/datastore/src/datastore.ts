@@ -7,7 +7,9 @@ import { migrateToLatest } from './migrate.js';
 import { createPostgresDialect } from './postgres-dialect.js';
 import type { PostgresOptions } from './postgres-dialect.js';
 import type { Database } from './schema.js';
-import { startSqliteClaimWorker, type SqliteClaimWorker } from './sqlite-claim-worker.js';
+import type { ClaimRunner } from './attempts-claim-many.js';
+import { createPostgresClaims } from './postgres-claims.js';
+import { startSqliteClaimWorker } from './sqlite-claim-worker.js';
 import { createSqliteDialect } from './sqlite-dialect.js';
 import type { SqliteOptions } from './sqlite-dialect.js';
 import type { Db } from './transaction.js';
@@ -34,10 +36,12 @@ export interface Datastore {
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
   /**
-   * SQLite file: the worker thread that runs claims (started on first call,
-   * stopped by `close`); see sqlite-claim-worker.ts. Undefined otherwise.
+   * What runs claims beside `db` (see claimBuildsForAgents): on a SQLite file
+   * a worker thread (started on first call, stopped by `close`;
+   * sqlite-claim-worker.ts), on PostgreSQL a prepared statement
+   * (postgres-claims.ts). Undefined for an in-memory SQLite database.
    */
-  claimWorker(): SqliteClaimWorker | undefined;
+  claimWorker(): ClaimRunner | undefined;
   /** Closes the pool or the file. */
   close(): Promise<void>;
 }
@@ -55,10 +59,12 @@ export interface Datastore {
 export async function openDatastore(uri: string, options: DatastoreOptions = {}): Promise<Datastore> {
   const target = parseDatastoreUri(uri, options.cwd);
   const shown = redactUri(uri);
+  const postgres =
+    target.dialect === 'postgres' ? createPostgresDialect(target.connectionString, options) : undefined;
   const db =
     target.dialect === 'sqlite'
       ? new Kysely<Database>({ dialect: createSqliteDialect(target.filename, options) })
-      : new Kysely<Database>({ dialect: createPostgresDialect(target.connectionString, options).dialect });
+      : new Kysely<Database>({ dialect: postgres!.dialect });
   try {
     await sql`select 1`.execute(db);
   } catch (cause) {
@@ -69,7 +75,7 @@ export async function openDatastore(uri: string, options: DatastoreOptions = {})
       { cause },
     );
   }
-  let claimWorker: SqliteClaimWorker | undefined;
+  let claimWorker: ClaimRunner | undefined;
   const store: Datastore = {
     db,
     dialect: target.dialect,
@@ -77,6 +83,7 @@ export async function openDatastore(uri: string, options: DatastoreOptions = {})
     transaction: (fn) => db.transaction().execute((trx: Transaction<Database>) => fn(trx)),
     migrate: () => migrateToLatest(db, target.dialect),
     claimWorker() {
+      if (postgres !== undefined) return (claimWorker ??= createPostgresClaims(postgres.pool));
       if (target.dialect !== 'sqlite' || target.filename === ':memory:') return undefined;
       return (claimWorker ??= startSqliteClaimWorker(target.filename, options));
     },

@@ -19,7 +19,7 @@ export * from './blocking.js';
 export { claimBuildsById, claimNextBuilds, isPg } from './attempts-claim.js';
 export type { Claim, ClaimOptions, ClaimNextOptions } from './attempts-claim.js';
 export { claimBuildsForAgents, MAX_CLAIM_BATCH } from './attempts-claim-many.js';
-export type { ClaimRequest, ClaimManyOptions } from './attempts-claim-many.js';
+export type { ClaimItem, ClaimRequest, ClaimManyOptions, ClaimRunner } from './attempts-claim-many.js';
 export * from './attempts-lifecycle.js';
 export * from './attempts-query.js';
 export * from './outputs.js';
@@ -33,7 +33,6 @@ export { loadQueue, streamQueue, type StreamQueueOptions } from './queue-snapsho
 export * from './queue-reads.js';
 export {
   startSqliteClaimWorker,
-  type ClaimItem,
   type SqliteClaimWorker,
   type SqliteClaimWorkerOptions,
 } from './sqlite-claim-worker.js';

@@ -7,27 +7,24 @@
 // (BEGIN IMMEDIATE, busy timeout) orders it with the main connection's writes.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { SQLITE_CLAIM_SQL, type ClaimedAttempt } from './attempts-claim-many.js';
+import {
+  SQLITE_CLAIM_SQL,
+  type ClaimItem,
+  type ClaimRunner,
+  type ClaimedAttempt,
+} from './attempts-claim-many.js';
 import { DatastoreError } from './errors.js';
 
-/** One build to claim: its UUID, the agent taking it, the new attempt's UUID. */
-export type ClaimItem = readonly [buildUuid: string, agentId: string, attemptUuid: string];
-
-/** A running claim worker. */
-export interface SqliteClaimWorker {
-  /** Claims the queued builds among `items` in one transaction; builds no longer queued are left out. */
-  claim(items: readonly ClaimItem[], now: number, lease: number): Promise<ClaimedAttempt[]>;
-  /** True once the worker has died other than by `stop`: callers then claim on their own thread. */
-  readonly failed: boolean;
-  /** Ends the worker after the claims in flight. */
-  stop(): Promise<void>;
-}
+/** A running claim worker; `failed` once it has died other than by `stop` (callers then claim on their own thread). */
+export type SqliteClaimWorker = ClaimRunner;
 
 // Plain JavaScript run with `eval`: no loader needed for the sources. The
 // statements are claimSqlite's (attempts-claim-many.ts), passed in as text,
 // prepared once per number of builds (the last 128 of each kind kept).
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
+// Named for top -H and ps -L (Linux; best effort).
+try { require('node:fs').writeFileSync('/proc/thread-self/comm', 'gbc-claims'); } catch {}
 const Database = require(workerData.module);
 const db = new Database(workerData.filename, { fileMustExist: true });
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);

@@ -13,6 +13,8 @@ export const BACKSTOP_PAGES = 16_384;
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
+// Named for top -H and ps -L (Linux; best effort).
+try { require('node:fs').writeFileSync('/proc/thread-self/comm', 'gbc-checkpoint'); } catch {}
 const Database = require(workerData.module);
 const db = new Database(workerData.filename, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');

@@ -3,7 +3,7 @@
 // commit (and of a round trip on PostgreSQL) is shared by every agent in the
 // batch instead of paid by each. Claims stay exclusive: the datastore decides.
 import { MAX_CLAIM_BATCH, claimBuildsForAgents, isPg } from '@gbc/datastore';
-import type { Claim, ClaimRequest, Db, SqliteClaimWorker } from '@gbc/datastore';
+import type { Claim, ClaimRequest, ClaimRunner, Db } from '@gbc/datastore';
 
 /** Options of {@link createClaimBatcher}. */
 export interface ClaimBatcherOptions {
@@ -13,8 +13,8 @@ export interface ClaimBatcherOptions {
   readonly now: () => number;
   /** Batches in the datastore at once. Default 1 on SQLite (one writer), 4 on PostgreSQL. */
   readonly inFlight?: number;
-  /** SQLite: the worker thread that runs the claims (see the datastore's claimWorker). */
-  readonly worker?: SqliteClaimWorker | undefined;
+  /** What runs the claims beside `db` (the datastore's claimWorker: SQLite's thread, PostgreSQL's prepared statement). */
+  readonly worker?: ClaimRunner | undefined;
   /** Called after each batch with the number of calls it served (metrics, tests). */
   readonly onBatch?: (calls: number) => void;
 }

@@ -163,7 +163,7 @@ async function claimPostgres(
   lease: number,
 ): Promise<ClaimedAttempt[]> {
   const query = CompiledQuery.raw(POSTGRES_CLAIM_SQL, postgresClaimParameters(items, now, lease));
-  return [...(await db.executeQuery(query as CompiledQuery<ClaimedAttempt>)).rows];
+  return [...(await db.executeQuery<ClaimedAttempt>(query)).rows];
 }
 
 /** SQLite: the transaction holds the single write lock (BEGIN IMMEDIATE). Two statements. */

@@ -7,12 +7,7 @@
 // (BEGIN IMMEDIATE, busy timeout) orders it with the main connection's writes.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import {
-  SQLITE_CLAIM_SQL,
-  type ClaimItem,
-  type ClaimRunner,
-  type ClaimedAttempt,
-} from './attempts-claim-many.js';
+import { SQLITE_CLAIM_SQL, type ClaimRunner, type ClaimedAttempt } from './attempts-claim-many.js';
 import { DatastoreError } from './errors.js';
 
 /** A running claim worker; `failed` once it has died other than by `stop` (callers then claim on their own thread). */

@@ -11,6 +11,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { createCoordinator, listen, silentLogger } from '../src/index.js';
+import { parseProcStat } from './proc-stat.js';
 
 /** What the benchmark sends. */
 export type CoordinatorCommand =
@@ -55,11 +56,9 @@ function threadCpuUs(): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name =
-        tid === String(process.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000);
+      const stat = parseProcStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
+      const name = tid === String(process.pid) ? 'main' : stat.name;
+      out.set(name, (out.get(name) ?? 0) + stat.cpuUs);
     } catch {
       // The thread ended meanwhile.
     }

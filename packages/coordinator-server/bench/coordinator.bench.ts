@@ -23,6 +23,7 @@ import type { Datastore } from '@gbc/datastore';
 import { fakeDrv } from '../src/agent-api/test-support.js';
 import type { CoordinatorCommand, CoordinatorReply } from './coordinator-process.js';
 import type { LoadPlan, LoadResult } from './fetch-load.js';
+import { parseProcStat } from './proc-stat.js';
 
 const BUILDS = Number(process.env.GBC_BENCH_BUILDS ?? 1_000_000);
 const AGENTS = Number(process.env.GBC_BENCH_AGENTS ?? 1000);
@@ -161,11 +162,8 @@ function postgresCpuUs(): number {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime, stime, cutime, cstime in clock ticks (100 per second).
-      us += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10_000;
+      const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (stat.name === 'postgres') us += stat.cpuUs + stat.childrenCpuUs;
     } catch {
       // The process ended meanwhile.
     }
@@ -287,15 +285,14 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<string> {
         .flatMap((r) => Object.entries(r.errorKinds))
         .concat(Object.entries(burst.errorKinds));
       const said = kinds.length === 0 ? '' : ` (${kinds.map(([k, n]) => `${n}× ${k}`).join('; ')})`;
-      return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${(steadyCpuUs / Math.max(1, calls)).toFixed(0)} µs (${[
-        ...steadyThreadsUs,
-      ]
+      const perCall = (us: number) => (us / Math.max(1, calls)).toFixed(0);
+      const byThread = [...steadyThreadsUs]
         .filter(([, us]) => us > 0)
         .sort((x, y) => y[1] - x[1])
-        .map(([name, us]) => `${name} ${(us / Math.max(1, calls)).toFixed(0)}`)
-        .join(
-          ', ',
-        )} µs; ${ok(steadyCpuUs / Math.max(1, calls) <= 150)})${dialect === 'postgres' ? `; PostgreSQL server ${(steadyServerUs / Math.max(1, calls)).toFixed(0)} µs` : ''} | ${(loadCpuUs / Math.max(1, calls)).toFixed(0)} µs | ${burstRate.toFixed(0)}/s${dialect === 'sqlite' ? ` (${ok(burstRate >= 25_000)})` : ''}, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call; offered ${(offeredShare * 100).toFixed(0)}% of it | ${peak.toFixed(0)} MB; ${hwm.toFixed(0)} MB (${ok(hwm < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
+        .map(([name, us]) => `${name} ${perCall(us)}`)
+        .join(', ');
+      const server = dialect === 'postgres' ? `; PostgreSQL server ${perCall(steadyServerUs)} µs` : '';
+      return `| ${dialect} | ${BUILDS} | ${insertS.toFixed(0)} s | ${startS.toFixed(2)} s (rebuild ${(started.rebuildMs / 1000).toFixed(2)} s; ${ok(startS < 30)}) | ${runs.map((r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`).join(', ')} ms; median p99 ${medianP99.toFixed(2)} ms (${ok(medianP99 < 10)}) | ${(stalls.p99 / 1e6).toFixed(1)} / ${(stalls.max / 1e6).toFixed(0)} ms | ${rate.toFixed(0)}/s (${ok(rate >= 5000)}) | ${perCall(steadyCpuUs)} µs (${byThread} µs; ${ok(steadyCpuUs / Math.max(1, calls) <= 150)})${server} | ${perCall(loadCpuUs)} µs | ${burstRate.toFixed(0)}/s${dialect === 'sqlite' ? ` (${ok(burstRate >= 25_000)})` : ''}, p99 ${quantile(burstLat, 0.99).toFixed(1)} ms, ${(burstCpuUs / Math.max(1, burst.calls)).toFixed(0)} µs/call; offered ${(offeredShare * 100).toFixed(0)}% of it | ${peak.toFixed(0)} MB; ${hwm.toFixed(0)} MB (${ok(hwm < 1536)}); ${rss.toFixed(0)} MB after | ${errors}${said} |`;
     } finally {
       if (child.exitCode === null) child.kill();
     }

@@ -182,7 +182,8 @@ export function resolveConfig(config: CoordinatorConfig): ResolvedConfig {
   };
 }
 
-function cacheProcessesOf(n: number | 'auto'): number {
+/** How many processes serve the cache port for `cacheProcesses` (`auto`: one per core); throws a RangeError out of bounds. */
+export function cacheProcessesOf(n: number | 'auto'): number {
   if (n === 'auto') return Math.min(64, availableParallelism());
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw new RangeError(`cacheProcesses must be a whole number from 1 to 64 or "auto", got ${String(n)}`);

@@ -8,7 +8,7 @@ export {
 export type { LegacyStoreDir } from './coordinator/create-coordinator.js';
 export { createClientApp, type ClientAppOptions } from './client-api/index.js';
 export { listen, type ListenOptions, type Listening } from './coordinator/listen.js';
-export { resolveConfig, type CoordinatorConfig, type ResolvedConfig } from './config.js';
+export { cacheProcessesOf, resolveConfig, type CoordinatorConfig, type ResolvedConfig } from './config.js';
 export type { CoordinatorContext, CoordinatorStorage } from './context.js';
 export { systemClock, createManualClock, type Clock, type ManualClock } from './clock.js';
 export { createJsonLogger, silentLogger, type Logger, type LogLevel } from './logger.js';

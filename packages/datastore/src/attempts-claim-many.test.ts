@@ -18,10 +18,10 @@ import { startSqliteClaimWorker, terminateClaimWorkerThread } from './sqlite-cla
 import { useDatastore } from './testing/use-datastore.js';
 import type { Dialect } from './uri.js';
 
-// 'thread': through the Kysely handle; 'worker': through the datastore's
+// 'handle': through the Kysely handle; 'runner': through the datastore's
 // claim runner (SQLite's worker thread, PostgreSQL's prepared statement).
 const CASES = DIALECTS.flatMap((dialect) =>
-  (['thread', 'worker'] as const).map((via): [Dialect, 'thread' | 'worker'] => [dialect, via]),
+  (['handle', 'runner'] as const).map((via): [Dialect, 'handle' | 'runner'] => [dialect, via]),
 );
 
 describe.each(CASES)('batched claims on %s (%s)', (dialect, via) => {
@@ -30,9 +30,9 @@ describe.each(CASES)('batched claims on %s (%s)', (dialect, via) => {
     requests: Parameters<typeof claimBuildsForAgents>[1],
     options: { leaseMs: number; now?: number },
   ) => {
-    const worker = via === 'worker' ? ctx.store.claimWorker() : undefined;
-    if (via === 'worker') expect(worker).toBeDefined();
-    return claimBuildsForAgents(ctx.store.db, requests, { ...options, worker });
+    const runner = via === 'runner' ? ctx.store.claimRunner() : undefined;
+    if (via === 'runner') expect(runner).toBeDefined();
+    return claimBuildsForAgents(ctx.store.db, requests, { ...options, runner });
   };
   const agent = async (name: string) =>
     (await createAgent(ctx.store.db, { name: `${name}-${Math.random()}`, systems: ['x86_64-linux'] })).id;
@@ -119,7 +119,7 @@ describe('the claim worker', () => {
   const ctx = useDatastore('sqlite');
 
   it('answers a failed claim with a typed error and keeps serving', async () => {
-    const worker = ctx.store.claimWorker()!;
+    const worker = ctx.store.claimRunner()!;
     // An agent that does not exist: the attempt's foreign key refuses it, the transaction rolls back.
     const drv = fakeDerivation('worker-fk');
     await recordDerivations(ctx.store.db, [drv]);
@@ -127,7 +127,7 @@ describe('the claim worker', () => {
     await expect(
       claimBuildsForAgents(ctx.store.db, [{ agentId: 'no-such-agent', buildIds: [made!.id] }], {
         leaseMs: 1000,
-        worker,
+        runner: worker,
       }),
     ).rejects.toMatchObject({ code: 'claim-failed', message: expect.stringMatching(/FOREIGN KEY/i) });
     expect((await getBuild(ctx.store.db, made!.id))?.state).toBe('queued');
@@ -135,7 +135,7 @@ describe('the claim worker', () => {
       .id;
     const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], {
       leaseMs: 1000,
-      worker,
+      runner: worker,
     });
     expect(got[0]!.map((c) => c.buildId)).toEqual([made!.id]);
     expect(worker.failed).toBe(false);
@@ -155,15 +155,15 @@ describe('the claim worker', () => {
     expect(worker.failed).toBe(true);
     const got = await claimBuildsForAgents(ctx.store.db, [{ agentId: who, buildIds: [made!.id] }], {
       leaseMs: 1000,
-      worker,
+      runner: worker,
     });
     expect(got[0]!.map((c) => c.buildId)).toEqual([made!.id]);
   });
 
   it('is started only for a database file, and once', async () => {
-    expect(ctx.store.claimWorker()).toBe(ctx.store.claimWorker());
+    expect(ctx.store.claimRunner()).toBe(ctx.store.claimRunner());
     const memory = await openDatastore('sqlite::memory:');
-    expect(memory.claimWorker()).toBeUndefined();
+    expect(memory.claimRunner()).toBeUndefined();
     await memory.close();
   });
 });
@@ -175,8 +175,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('the claim runner on postgres', 
     // One session: what it has prepared is then what this datastore's claims used.
     const store = await openDatastore(ctx.database.uri, { migrate: false, poolSize: 1 });
     try {
-      const runner = store.claimWorker()!;
-      expect(store.claimWorker()).toBe(runner);
+      const runner = store.claimRunner()!;
+      expect(store.claimRunner()).toBe(runner);
       const drvs = [fakeDerivation('pg-runner-1'), fakeDerivation('pg-runner-2')];
       await recordDerivations(store.db, drvs);
       const made = await createBuilds(
@@ -192,7 +192,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('the claim runner on postgres', 
       await expect(
         claimBuildsForAgents(store.db, [{ agentId: 'no-such-agent', buildIds: [made[0]!.id] }], {
           leaseMs: 1000,
-          worker: runner,
+          runner,
         }),
       ).rejects.toThrow(/foreign key/i);
       expect((await getBuild(store.db, made[0]!.id))?.state).toBe('queued');
@@ -201,7 +201,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('the claim runner on postgres', 
       for (const m of made) {
         const got = await claimBuildsForAgents(store.db, [{ agentId: who, buildIds: [m.id] }], {
           leaseMs: 1000,
-          worker: runner,
+          runner,
         });
         expect(got[0]!.map((c) => c.buildId)).toEqual([m.id]);
       }

@@ -40,7 +40,7 @@ export interface ClaimManyOptions {
   readonly leaseMs: number;
   readonly now?: number;
   /** Claim through this runner instead of the handle (not inside a transaction; not once it has failed). */
-  readonly worker?: ClaimRunner | undefined;
+  readonly runner?: ClaimRunner | undefined;
 }
 
 /** A build row the claim's UPDATE returned. */
@@ -83,11 +83,11 @@ export async function claimBuildsForAgents(
   const now = options.now ?? Date.now();
   const lease = now + options.leaseMs;
   const items: ClaimItem[] = [...agentOf].map(([uuid, agent]) => [uuid, agent, uuidV7(now)]);
-  const worker =
-    options.worker !== undefined && !options.worker.failed && !db.isTransaction ? options.worker : undefined;
+  const runner =
+    options.runner !== undefined && !options.runner.failed && !db.isTransaction ? options.runner : undefined;
   const rows =
-    worker !== undefined
-      ? await worker.claim(items, now, lease)
+    runner !== undefined
+      ? await runner.claim(items, now, lease)
       : db.getExecutor().adapter instanceof PostgresAdapter
         ? await claimPostgres(db, items, now, lease)
         : await claimSqlite(db, items, now, lease);

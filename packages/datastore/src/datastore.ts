@@ -41,7 +41,7 @@ export interface Datastore {
    * sqlite-claim-worker.ts), on PostgreSQL a prepared statement
    * (postgres-claims.ts). Undefined for an in-memory SQLite database.
    */
-  claimWorker(): ClaimRunner | undefined;
+  claimRunner(): ClaimRunner | undefined;
   /** Closes the pool or the file. */
   close(): Promise<void>;
 }
@@ -75,20 +75,20 @@ export async function openDatastore(uri: string, options: DatastoreOptions = {})
       { cause },
     );
   }
-  let claimWorker: ClaimRunner | undefined;
+  let claimRunner: ClaimRunner | undefined;
   const store: Datastore = {
     db,
     dialect: target.dialect,
     uri: shown,
     transaction: (fn) => db.transaction().execute((trx: Transaction<Database>) => fn(trx)),
     migrate: () => migrateToLatest(db, target.dialect),
-    claimWorker() {
-      if (postgres !== undefined) return (claimWorker ??= createPostgresClaims(postgres.pool));
+    claimRunner() {
+      if (postgres !== undefined) return (claimRunner ??= createPostgresClaims(postgres.pool));
       if (target.dialect !== 'sqlite' || target.filename === ':memory:') return undefined;
-      return (claimWorker ??= startSqliteClaimWorker(target.filename, options));
+      return (claimRunner ??= startSqliteClaimWorker(target.filename, options));
     },
     async close() {
-      await claimWorker?.stop();
+      await claimRunner?.stop();
       await db.destroy();
     },
   };

@@ -4,6 +4,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { AllocationStrategy } from '@gbc/allocator';
+import { cacheProcessesOf as checkCacheProcesses } from '@gbc/coordinator-server';
 import type {
   CacheFlavour,
   CoordinatorOptions,
@@ -270,17 +271,23 @@ export function coordinatorCommand(ctx: CommandContext): CommandModule {
   };
 }
 
-/** `--cache-processes`: `auto`, or a whole number (a configuration file may give it as one). */
+/**
+ * `--cache-processes`: `auto`, or a whole number (a configuration file may give
+ * it as one), within the configuration's bounds — refused here as a usage error.
+ */
 function cacheProcessesOf(value: string | number): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 64)
+  const given =
+    value === 'auto' || typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  try {
+    checkCacheProcesses(given);
+  } catch {
     throw new CliError(
       'bad-cache-processes',
       `--cache-processes must be a whole number from 1 to 64 or auto, not ${JSON.stringify(String(value))}`,
       ExitCode.usage,
     );
-  return n;
+  }
+  return given;
 }
 
 /** An object-store URL as given; a directory relative to the working directory. */

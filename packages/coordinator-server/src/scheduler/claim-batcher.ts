@@ -13,8 +13,8 @@ export interface ClaimBatcherOptions {
   readonly now: () => number;
   /** Batches in the datastore at once. Default 1 on SQLite (one writer), 4 on PostgreSQL. */
   readonly inFlight?: number;
-  /** What runs the claims beside `db` (the datastore's claimWorker: SQLite's thread, PostgreSQL's prepared statement). */
-  readonly worker?: ClaimRunner | undefined;
+  /** What runs the claims beside `db` (the datastore's claimRunner: SQLite's thread, PostgreSQL's prepared statement). */
+  readonly runner?: ClaimRunner | undefined;
   /** Called after each batch with the number of calls it served (metrics, tests). */
   readonly onBatch?: (calls: number) => void;
 }
@@ -55,7 +55,7 @@ export function createClaimBatcher(db: Db, options: ClaimBatcherOptions): ClaimB
       void claimBuildsForAgents(db, batch, {
         leaseMs: options.leaseMs,
         now: options.now(),
-        worker: options.worker,
+        runner: options.runner,
       })
         .then(
           (lists) => {

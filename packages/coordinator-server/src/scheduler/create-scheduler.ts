@@ -50,7 +50,7 @@ export function createScheduler(options: SchedulerOptions): CoordinatorScheduler
   const claims = createClaimBatcher(db, {
     leaseMs: options.leaseMs,
     now: () => clock.now(),
-    worker: datastore.claimWorker(),
+    runner: datastore.claimRunner(),
   });
 
   const toInfo = (a: Agent, systems?: readonly string[]): AgentInfo => ({
